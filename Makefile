@@ -1,0 +1,40 @@
+# Two commands for users: `make run` and `make test`. Both set up .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Qt's runtime libraries, Qt Multimedia's PulseAudio client, a font, and the servers the tests start.
+SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
+
+.PHONY: run test bench system-deps venv clean
+
+run: venv
+	$(VENV)/bin/influencerai-studio
+
+test: venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/lint-imports
+
+bench: venv
+	$(PY) bench/run_all.py
+
+venv: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Installs the missing system packages with apt-get, only when running as root on Debian/Ubuntu.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages (install them with apt-get):$$missing"; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV)

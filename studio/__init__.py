@@ -1,0 +1,7 @@
+"""InfluencerAI Studio."""
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("influencerai-studio")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0"

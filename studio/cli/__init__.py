@@ -1,0 +1,1 @@
+"""The command line: one module per verb group, over the engine alone."""

@@ -1,0 +1,104 @@
+"""The studio as a script sees it: one object bundling settings, secrets, records and queues.
+
+    studio = Studio.open(data_dir="~/my-profile")
+    ws = studio.workspace("Main")
+    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": [...]})
+"""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from studio.engine.config import (DATA_DIR_ENV, Paths, Settings, load_settings, resolve_paths,
+                                  save_settings)
+from studio.engine.db.database import Database, sqlite_url
+from studio.engine.db.models import Workspace
+from studio.engine.db.repositories import Workspaces
+from studio.engine.errors import NotFound
+from studio.engine.jobs.queueset import QueueSet
+from studio.engine.jobs.service import JobService
+from studio.engine.secrets import SecretStore
+
+DEFAULT_WORKSPACE = "My studio"
+
+
+class Studio:
+    def __init__(self, paths: Paths, settings: Settings, *, explicit_profile: bool) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.secrets = SecretStore(paths.config_dir, default_profile=not explicit_profile)
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str] | None = None) -> Studio:
+        explicit = bool(data_dir or os.environ.get(DATA_DIR_ENV))
+        paths = resolve_paths(data_dir)
+        paths.ensure()
+        settings = load_settings(paths.settings_file)
+        return cls(paths, settings, explicit_profile=explicit)
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database.url or sqlite_url(self.paths.database_file)
+
+    @cached_property
+    def db(self) -> Database:
+        """Opened on first use; migrations run then."""
+        return Database.open(self.database_url, lock_dir=self.paths.run_dir)
+
+    @cached_property
+    def queues(self) -> QueueSet:
+        return QueueSet(self.settings, self.paths)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        return JobService(self.db, self.queues)
+
+    def save_settings(self) -> None:
+        save_settings(self.settings, self.paths.settings_file)
+
+    def reload_settings(self) -> None:
+        self.settings = load_settings(self.paths.settings_file)
+
+    # Workspaces -----------------------------------------------------------------------------
+
+    def workspaces(self) -> list[Workspace]:
+        with self.db.session() as session:
+            return list(Workspaces(session).list())
+
+    def workspace(self, name: str | None = None, *, create: bool = False) -> Workspace:
+        """By name; else the current one; else the only one; else a new default workspace."""
+        with self.db.session() as session:
+            repo = Workspaces(session)
+            if name:
+                try:
+                    return repo.by_name(name)
+                except NotFound:
+                    if not create:
+                        raise
+                    return repo.create(name)
+            current = self.settings.general.current_workspace
+            if current:
+                try:
+                    return repo.by_name(current)
+                except NotFound:
+                    pass
+            existing = repo.list()
+            if existing:
+                return existing[0]
+            return repo.create(DEFAULT_WORKSPACE)
+
+    def use_workspace(self, name: str) -> Workspace:
+        workspace = self.workspace(name)
+        self.settings.general.current_workspace = workspace.name
+        self.save_settings()
+        return workspace
+
+    def asset_path(self, key: str) -> Path:
+        return self.paths.assets_dir / key
+
+    def close(self) -> None:
+        if "queues" in self.__dict__:
+            self.queues.close()
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,1 @@
+"""Records: ORM models, the session factory, migrations and workspace-scoped repositories."""

@@ -1,0 +1,219 @@
+"""ORM models. Every row carries ``workspace_id`` (the tenant), UUID keys, timestamps and a version.
+
+The version column is SQLAlchemy's optimistic concurrency counter: a write based on a stale
+row raises instead of overwriting someone else's change.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Integer, MetaData, String, Text,
+                        UniqueConstraint, Uuid)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from studio.engine.db.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Record(Base):
+    """Identity, timestamps and version shared by every table."""
+
+    __abstract__ = True
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.version}
+
+
+class Scoped(Record):
+    """A row that belongs to one workspace."""
+
+    __abstract__ = True
+
+    @declared_attr
+    def workspace_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+class Trashable:
+    """User content: deleting moves it to the trash; purge removes it and its files."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class Workspace(Record):
+    __tablename__ = "workspaces"
+
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def workspace_id(self) -> uuid.UUID:
+        """A workspace is its own tenant."""
+        return self.id
+
+
+class Influencer(Scoped, Trashable):
+    __tablename__ = "influencers"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(120))
+    trigger_word: Mapped[str] = mapped_column(String(80), default="")
+    tone: Mapped[str] = mapped_column(Text, default="")
+    style: Mapped[str] = mapped_column(Text, default="")
+    voice: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # No foreign key: assets already point at influencers, and a cycle buys nothing here.
+    avatar_asset_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+
+
+class Dataset(Scoped, Trashable):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("workspace_id", "influencer_id", "name"),)
+
+    influencer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"),
+                                                     index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class DatasetImage(Scoped, Trashable):
+    __tablename__ = "dataset_images"
+    __table_args__ = (UniqueConstraint("dataset_id", "sha256"),)
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"),
+                                                  index=True)
+    storage_key: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    phash: Mapped[str | None] = mapped_column(String(64), default=None)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    faces: Mapped[list[Any]] = mapped_column(default=list)
+    crop: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    caption: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoraModel(Scoped, Trashable):
+    __tablename__ = "lora_models"
+
+    influencer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("influencers.id", ondelete="SET NULL"), index=True, default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    base_model: Mapped[str] = mapped_column(String(200), default="")
+    training_job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Job(Scoped):
+    __tablename__ = "jobs"
+
+    type: Mapped[str] = mapped_column(String(60), index=True)
+    queue: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(120), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=4)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    worker_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Asset(Scoped, Trashable):
+    __tablename__ = "assets"
+
+    kind: Mapped[str] = mapped_column(String(30), index=True)  # image, video, avatar, lora, …
+    storage_key: Mapped[str] = mapped_column(String(500))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"),
+                                                     index=True, default=None)
+    influencer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("influencers.id", ondelete="SET NULL"), index=True, default=None)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ContentPlan(Scoped, Trashable):
+    __tablename__ = "content_plans"
+
+    influencer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"),
+                                                     index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class PlanItem(Scoped, Trashable):
+    __tablename__ = "plan_items"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_plans.id", ondelete="CASCADE"),
+                                               index=True)
+    scheduled_at: Mapped[datetime]
+    platform: Mapped[str] = mapped_column(String(40))
+    topic: Mapped[str] = mapped_column(Text, default="")
+    hook: Mapped[str] = mapped_column(Text, default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    hashtags: Mapped[list[Any]] = mapped_column(default=list)
+    image_prompt: Mapped[str] = mapped_column(Text, default="")
+    video_prompt: Mapped[str] = mapped_column(Text, default="")
+    subtitle_text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class WorkerRecord(Base):
+    """A worker process and its heartbeat; machine-level, so it belongs to no workspace."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[list[Any]] = mapped_column(default=list)
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+TRASHABLE: dict[str, type[Trashable]] = {
+    "influencer": Influencer, "dataset": Dataset, "image": DatasetImage, "lora": LoraModel,
+    "asset": Asset, "plan": ContentPlan, "plan-item": PlanItem,
+}

@@ -1,0 +1,60 @@
+"""What a running job's handler gets: its payload, places to write, progress and cancel checks."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.engine.config import Paths, Settings
+from studio.engine.db.database import Database
+from studio.engine.db.models import Job
+from studio.engine.jobs.errors import JobCanceled
+
+PROGRESS_INTERVAL_S = 0.25
+CANCEL_CHECK_INTERVAL_S = 0.5
+
+
+@dataclass(slots=True)
+class JobContext:
+    job_id: uuid.UUID
+    workspace_id: uuid.UUID
+    payload: dict[str, Any]
+    db: Database
+    paths: Paths
+    settings: Settings
+    _last_write: float = 0.0
+    _last_check: float = 0.0
+    _stage: str = ""
+    _canceled: bool = field(default=False)
+
+    def progress(self, fraction: float, *, stage: str | None = None, message: str = "") -> None:
+        """Records progress on the job row, at most a few times a second (stage changes always)."""
+        now = time.monotonic()
+        fraction = min(max(fraction, 0.0), 1.0)
+        stage_changed = stage is not None and stage != self._stage
+        if not stage_changed and fraction < 1.0 and now - self._last_write < PROGRESS_INTERVAL_S:
+            return
+        self._last_write = now
+        if stage is not None:
+            self._stage = stage
+        with self.db.session() as session:
+            job = session.get(Job, self.job_id)
+            if job is None:
+                return
+            job.progress = fraction
+            job.stage = self._stage
+            job.message = message
+            self._canceled = job.cancel_requested
+
+    def check_canceled(self) -> None:
+        """Raises JobCanceled when the user asked to cancel; cheap to call often."""
+        now = time.monotonic()
+        if not self._canceled and now - self._last_check >= CANCEL_CHECK_INTERVAL_S:
+            self._last_check = now
+            with self.db.session() as session:
+                self._canceled = bool(session.scalar(
+                    Job.__table__.select().with_only_columns(Job.cancel_requested)
+                    .where(Job.id == self.job_id)))
+        if self._canceled:
+            raise JobCanceled("Canceled by the user.")

@@ -1,0 +1,54 @@
+"""The Huey queues, built from settings: SqliteHuey by default, PriorityRedisHuey in team mode."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from huey import Huey, PriorityRedisHuey, SqliteHuey
+
+from studio.engine.config import Paths, Settings
+from studio.engine.errors import SettingsError
+
+RETRIES = 3
+RETRY_DELAY_S = 5
+RETRY_BACKOFF = 5  # 5 s, 25 s, 125 s
+TASK_NAME = "studio.run_job"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    name: str
+    workers: int
+    purpose: str
+
+
+def queue_specs(settings: Settings) -> list[QueueSpec]:
+    q = settings.queue
+    return [
+        QueueSpec("generation", q.generation_workers, "images through ComfyUI"),
+        QueueSpec("video", q.video_workers, "video through ComfyUI and FFmpeg"),
+        QueueSpec("training", q.training_workers, "LoRA training (holds the GPU)"),
+        QueueSpec("general", q.general_workers, "thumbnails, probing and other light work"),
+    ]
+
+
+QUEUE_NAMES = ("generation", "video", "training", "general")
+
+def build_huey(name: str, settings: Settings, paths: Paths) -> Huey:
+    """One Huey instance (= one queue) named ``influencerai-<name>``."""
+    huey_name = f"influencerai-{name}"
+    if settings.queue.backend == "redis":
+        if not settings.queue.redis_url:
+            raise SettingsError("queue.backend is 'redis' but queue.redis_url is empty.")
+        return PriorityRedisHuey(huey_name, url=settings.queue.redis_url, results=False)
+    return SqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30)
+
+
+def register_runner(huey: Huey, runner: Callable[[str, object], None]) -> Callable[..., object]:
+    """Registers the one task every queue carries: run the job whose id it was given."""
+
+    def run_job(job_id: str, task: object = None) -> None:
+        runner(job_id, task)
+
+    return huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, retry_backoff=RETRY_BACKOFF,
+                     context=True, name=TASK_NAME)(run_job)

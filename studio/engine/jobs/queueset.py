@@ -1,0 +1,55 @@
+"""All queues of one studio, built once: enqueue a job id on its queue, revoke it, run consumers."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from huey import Huey
+from huey.consumer import Consumer
+
+from studio.engine.config import Paths, Settings
+from studio.engine.jobs.queues import QUEUE_NAMES, build_huey, queue_specs, register_runner
+
+Runner = Callable[[str, object], None]
+
+
+class QueueSet:
+    def __init__(self, settings: Settings, paths: Paths, runner: Runner | None = None) -> None:
+        self.settings = settings
+        self.hueys: dict[str, Huey] = {name: build_huey(name, settings, paths) for name in QUEUE_NAMES}
+        self._runner: Runner = runner or _no_runner
+        self._tasks = {name: register_runner(h, self._run) for name, h in self.hueys.items()}
+
+    def set_runner(self, runner: Runner) -> None:
+        self._runner = runner
+
+    def enqueue(self, queue: str, job_id: str, *, priority: int = 0) -> str:
+        task = self._tasks[queue].s(job_id, priority=priority)
+        self.hueys[queue].enqueue(task)
+        return str(task.id)
+
+    def revoke(self, queue: str, task_id: str) -> None:
+        self.hueys[queue].revoke_by_id(task_id)
+
+    def pending_count(self) -> int:
+        return sum(h.pending_count() + h.scheduled_count() for h in self.hueys.values())
+
+    def consumers(self, *, shutdown_timeout: float = 5.0) -> list[Consumer]:
+        workers = {spec.name: spec.workers for spec in queue_specs(self.settings)}
+        return [h.create_consumer(workers=workers[name], worker_type="thread", periodic=False,
+                                  check_worker_health=True, scheduler_interval=1,
+                                  shutdown_timeout=shutdown_timeout, max_delay=1.0)
+                for name, h in self.hueys.items()]
+
+    def close(self) -> None:
+        for huey in self.hueys.values():
+            storage = huey.storage
+            close = getattr(storage, "close", None)
+            if close is not None:
+                close()
+
+    def _run(self, job_id: str, task: object) -> None:
+        self._runner(job_id, task)
+
+
+def _no_runner(job_id: str, task: object) -> None:
+    raise RuntimeError("This studio only enqueues; a worker runs the jobs.")

@@ -1,0 +1,53 @@
+"""Job types: which queue carries each and which function runs it."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from studio.engine.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from studio.engine.jobs.context import JobContext
+
+Handler = Callable[["JobContext"], dict[str, Any] | None]
+
+# Modules that register job types; the worker imports them all before it consumes.
+HANDLER_MODULES = ("studio.engine.storage.thumbnails",)
+
+
+@dataclass(frozen=True, slots=True)
+class JobType:
+    name: str
+    queue: str
+    handler: Handler
+    uses_gpu: bool = False
+
+
+_types: dict[str, JobType] = {}
+
+
+def job_type(name: str, *, queue: str, uses_gpu: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _types[name] = JobType(name=name, queue=queue, handler=handler, uses_gpu=uses_gpu)
+        return handler
+    return register
+
+
+def load_handlers() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+
+
+def get_type(name: str) -> JobType:
+    load_handlers()
+    try:
+        return _types[name]
+    except KeyError:
+        raise InvalidInput(f"Unknown job type '{name}'. Known: {', '.join(sorted(_types))}.") from None
+
+
+def known_types() -> list[str]:
+    load_handlers()
+    return sorted(_types)

@@ -1,0 +1,114 @@
+"""Runs one job inside a worker: marks it processing, calls its handler, records the outcome."""
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from datetime import timedelta
+
+from studio.engine.config import Paths, Settings
+from studio.engine.db.database import Database
+from studio.engine.db.models import Job
+from studio.engine.db.types import utcnow
+from studio.engine.errors import InvalidInput, NotFound, StudioError
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobCanceled, TransientError
+from studio.engine.jobs.gpu import gpu_lock
+from studio.engine.jobs.registry import get_type
+
+log = logging.getLogger("studio.jobs")
+
+
+class JobRunner:
+    def __init__(self, db: Database, paths: Paths, settings: Settings, worker_id: str) -> None:
+        self.db = db
+        self.paths = paths
+        self.settings = settings
+        self.worker_id = worker_id
+
+    def __call__(self, job_id: str, task: object = None) -> None:
+        ctx = self._start(job_id)
+        if ctx is None:
+            return
+        try:
+            kind = get_type(self._job_type(ctx.job_id))
+            if kind.uses_gpu:
+                with gpu_lock():
+                    result = kind.handler(ctx)
+            else:
+                result = kind.handler(ctx)
+        except JobCanceled as exc:
+            self._finish(ctx.job_id, "canceled", message=str(exc))
+        except TransientError as exc:
+            remaining = int(getattr(task, "retries", 0) or 0)
+            if remaining > 0:
+                delay = float(getattr(task, "retry_delay", 0) or 0)
+                self._schedule_retry(ctx.job_id, str(exc), delay)
+                raise  # Huey schedules the next attempt with its back-off
+            self._finish(ctx.job_id, "failed", error=f"{exc} (gave up after {self._attempts(ctx.job_id)} attempts)")
+        except StudioError as exc:
+            self._finish(ctx.job_id, "failed", error=str(exc))
+        except Exception as exc:  # a bug in a handler still ends the job with a readable line
+            log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
+            self._finish(ctx.job_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            self._finish(ctx.job_id, "completed", result=result or {})
+
+    def _start(self, job_id: str) -> JobContext | None:
+        with self.db.session() as session:
+            job = session.get(Job, uuid.UUID(job_id))
+            if job is None:
+                log.warning("job %s vanished before it ran", job_id)
+                return None
+            if job.status != "pending":
+                return None  # canceled while waiting, or already handled by recovery
+            job.status = "processing"
+            job.worker_id = self.worker_id
+            job.attempts += 1
+            job.started_at = job.started_at or utcnow()
+            job.next_attempt_at = None
+            job.message = "Running."
+            job.error = ""
+            return JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
+                              db=self.db, paths=self.paths, settings=self.settings)
+
+    def _job_type(self, job_id: uuid.UUID) -> str:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound("The job was deleted while it ran.")
+            return job.type
+
+    def _attempts(self, job_id: uuid.UUID) -> int:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            return job.attempts if job else 0
+
+    def _schedule_retry(self, job_id: uuid.UUID, reason: str, delay_s: float) -> None:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                return
+            job.status = "pending"
+            job.worker_id = None
+            job.error = reason
+            job.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
+            job.message = f"Will retry in {delay_s:g} s: {reason}"
+
+    def _finish(self, job_id: uuid.UUID, status: str, *, error: str = "", message: str = "",
+                result: dict[str, object] | None = None) -> None:
+        if status not in ("completed", "failed", "canceled"):
+            raise InvalidInput(status)
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                return
+            job.status = status
+            job.error = error
+            job.message = message or {"completed": "Done.", "failed": "Failed."}.get(status, "")
+            job.finished_at = utcnow()
+            job.cancel_requested = False
+            if result is not None:
+                job.result = result
+                job.progress = 1.0
+        log.info("job %s %s", job_id, status, extra={"fields": {"error": error}})

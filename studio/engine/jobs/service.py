@@ -1,0 +1,112 @@
+"""The job lifecycle as the UI and the command line see it: submit, list, cancel, retry.
+
+pending → processing → completed | failed | canceled. Only the job id travels on the queue;
+the row holds everything else.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from studio.engine.db.database import Database
+from studio.engine.db.models import Job
+from studio.engine.db.repositories import Repository
+from studio.engine.db.types import utcnow
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.queues import RETRIES
+from studio.engine.jobs.queueset import QueueSet
+from studio.engine.jobs.registry import get_type
+
+STATUSES = ("pending", "processing", "completed", "failed", "canceled")
+ACTIVE = ("pending", "processing")
+FINISHED = ("completed", "failed", "canceled")
+
+
+class JobService:
+    def __init__(self, db: Database, queues: QueueSet) -> None:
+        self.db = db
+        self.queues = queues
+
+    def submit(self, workspace_id: uuid.UUID, job_type: str, payload: dict[str, Any], *,
+               title: str = "", priority: int = 0) -> Job:
+        kind = get_type(job_type)
+        with self.db.session() as session:
+            job = Repository(session, workspace_id).add(Job(
+                type=kind.name, queue=kind.queue, payload=payload, title=title or kind.name,
+                priority=priority, max_attempts=RETRIES + 1))
+            job_id = job.id
+        return self._enqueue(workspace_id, job_id)
+
+    def get(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
+        with self.db.session() as session:
+            return Repository(session, workspace_id).get(Job, job_id)
+
+    def list(self, workspace_id: uuid.UUID, *, status: str | None = None,
+             limit: int = 500) -> Sequence[Job]:
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"Unknown status '{status}'; one of {', '.join(STATUSES)}.")
+        with self.db.session() as session:
+            query = select(Job).where(Job.workspace_id == workspace_id)
+            if status:
+                query = query.where(Job.status == status)
+            return session.scalars(query.order_by(Job.created_at.desc()).limit(limit)).all()
+
+    def changed_since(self, workspace_id: uuid.UUID, since: datetime | None) -> Sequence[Job]:
+        with self.db.session() as session:
+            query = select(Job).where(Job.workspace_id == workspace_id)
+            if since is not None:
+                query = query.where(Job.updated_at >= since)
+            return session.scalars(query.order_by(Job.created_at.desc()).limit(1000)).all()
+
+    def active_count(self, workspace_id: uuid.UUID | None = None) -> int:
+        with self.db.session() as session:
+            query = select(Job.id).where(Job.status.in_(ACTIVE))
+            if workspace_id is not None:
+                query = query.where(Job.workspace_id == workspace_id)
+            return len(session.scalars(query).all())
+
+    def cancel(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
+        """A waiting job is canceled at once; a running one is asked to stop and stops soon."""
+        with self.db.session() as session:
+            job = Repository(session, workspace_id).get(Job, job_id)
+            if job.status in FINISHED:
+                raise InvalidInput(f"Job {job.id} is already {job.status}.")
+            if job.status == "pending":
+                job.status = "canceled"
+                job.finished_at = utcnow()
+                job.message = "Canceled before it started."
+                job.next_attempt_at = None
+                if job.task_id:
+                    self.queues.revoke(job.queue, job.task_id)
+            else:
+                job.cancel_requested = True
+                job.message = "Canceling…"
+            return job
+
+    def retry(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
+        with self.db.session() as session:
+            job = Repository(session, workspace_id).get(Job, job_id)
+            if job.status not in ("failed", "canceled"):
+                raise InvalidInput(f"Only failed or canceled jobs can be retried; job {job.id} is "
+                                   f"{job.status}.")
+            job.status = "pending"
+            job.error = ""
+            job.message = "Queued again."
+            job.progress = 0.0
+            job.stage = ""
+            job.cancel_requested = False
+            job.started_at = None
+            job.finished_at = None
+            job.next_attempt_at = None
+            job.attempts = 0
+        return self._enqueue(workspace_id, job.id)
+
+    def _enqueue(self, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+        with self.db.session() as session:
+            job = Repository(session, workspace_id).get(Job, job_id)
+            job.task_id = self.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+            return job

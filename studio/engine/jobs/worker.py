@@ -1,0 +1,186 @@
+"""The worker process: runs every queue's consumer headless, beats its heart, recovers orphans.
+
+Huey's consumer installs signal handlers when it starts, which only works on the main thread,
+so consumers live in this process of their own (``influencerai-studio worker``), never inside
+the GUI. One worker per data folder per machine, held by a lock file.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from sqlalchemy import select
+
+from studio import __version__
+from studio.engine.config import Paths
+from studio.engine.core import Studio
+from studio.engine.db.models import Job, WorkerRecord
+from studio.engine.db.types import utcnow
+from studio.engine.errors import StudioError
+from studio.engine.jobs.queues import QUEUE_NAMES
+from studio.engine.jobs.recovery import recover_orphans
+from studio.engine.jobs.registry import load_handlers
+from studio.engine.jobs.runner import JobRunner
+
+log = logging.getLogger("studio.worker")
+
+EXIT_WHEN_IDLE_FILE = "worker-exit-when-idle"
+STOP_FILE = "worker-stop"
+
+
+class WorkerAlreadyRunning(StudioError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    pid: int
+    worker_id: str
+    started_at: str
+
+
+def lock_path(paths: Paths) -> Path:
+    return paths.run_dir / "worker.lock"
+
+
+def info_path(paths: Paths) -> Path:
+    return paths.run_dir / "worker.json"
+
+
+def local_worker(paths: Paths) -> WorkerInfo | None:
+    """The worker that holds this data folder's lock on this machine, if one runs."""
+    lock = FileLock(str(lock_path(paths)), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            raw = json.loads(info_path(paths).read_text(encoding="utf-8"))
+            return WorkerInfo(int(raw["pid"]), str(raw["worker_id"]), str(raw["started_at"]))
+        except (OSError, ValueError, KeyError):
+            return WorkerInfo(0, "", "")
+    lock.release()
+    return None
+
+
+def request(paths: Paths, name: str) -> None:
+    """Leaves a request for the worker (stop, exit when idle); it reads them every beat."""
+    paths.run_dir.mkdir(parents=True, exist_ok=True)
+    (paths.run_dir / name).write_text(str(time.time()), encoding="utf-8")
+
+
+class Worker:
+    def __init__(self, studio: Studio, *, exit_when_idle: bool = False) -> None:
+        self.studio = studio
+        self.exit_when_idle = exit_when_idle
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stop_event = threading.Event()
+        self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
+        self._consumers: list = []  # type: ignore[type-arg]
+
+    def run(self) -> int:
+        """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
+        try:
+            self._lock.acquire()
+        except Timeout:
+            other = local_worker(self.studio.paths)
+            raise WorkerAlreadyRunning(
+                f"A worker already runs for {self.studio.paths.data_dir} (pid {other.pid if other else '?'}).") from None
+        try:
+            self._clear_requests()
+            self._start()
+            self._loop()
+        finally:
+            self._stop()
+            self._lock.release()
+        return 0
+
+    def _start(self) -> None:
+        studio = self.studio
+        load_handlers()
+        with studio.db.session() as session:
+            session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+                                     queues=list(QUEUE_NAMES), app_version=__version__))
+        info_path(studio.paths).write_text(json.dumps({
+            "pid": os.getpid(), "worker_id": self.worker_id, "started_at": utcnow().isoformat()}))
+        studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
+        self._recover()
+        self._consumers = studio.queues.consumers()
+        for consumer in self._consumers:
+            consumer.start()
+        # Each consumer installed its own handlers; one set for the whole worker replaces them.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop_event.set())
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
+                                                     "data_dir": str(studio.paths.data_dir)}})
+
+    def _loop(self) -> None:
+        interval = self.studio.settings.worker.heartbeat_interval_s
+        idle_beats = 0
+        while not self.stop_event.wait(interval):
+            self._beat()
+            self._recover()
+            if (self.studio.paths.run_dir / STOP_FILE).exists():
+                break
+            if self.exit_when_idle or (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
+                idle_beats = idle_beats + 1 if self._idle() else 0
+                if idle_beats >= 2:
+                    log.info("worker idle; exiting as asked")
+                    break
+
+    def _beat(self) -> None:
+        with self.studio.db.session() as session:
+            record = session.get(WorkerRecord, self.worker_id)
+            if record is not None:
+                record.heartbeat_at = utcnow()
+
+    def _recover(self) -> None:
+        try:
+            recover_orphans(self.studio.db, self.studio.queues,
+                            timeout_s=self.studio.settings.worker.heartbeat_timeout_s, me=self.worker_id)
+        except StudioError as exc:
+            log.error("orphan recovery failed: %s", exc)
+
+    def _idle(self) -> bool:
+        with self.studio.db.session() as session:
+            active = session.scalar(select(Job.id).where(Job.status.in_(("pending", "processing"))).limit(1))
+        return active is None and self.studio.queues.pending_count() == 0
+
+    def _stop(self) -> None:
+        for consumer in self._consumers:
+            consumer.stop(graceful=True)
+        self._requeue_interrupted()
+        with self.studio.db.session() as session:
+            record = session.get(WorkerRecord, self.worker_id)
+            if record is not None:
+                record.stopped_at = utcnow()
+        info_path(self.studio.paths).unlink(missing_ok=True)
+        self._clear_requests()
+        log.info("worker stopped", extra={"fields": {"worker_id": self.worker_id}})
+
+    def _requeue_interrupted(self) -> None:
+        """Jobs still running after the grace period go back to the queue, their attempt uncounted."""
+        with self.studio.db.session() as session:
+            jobs = session.scalars(select(Job).where(Job.status == "processing",
+                                                     Job.worker_id == self.worker_id)).all()
+            for job in jobs:
+                job.status = "pending"
+                job.worker_id = None
+                job.attempts = max(job.attempts - 1, 0)
+                job.progress = 0.0
+                job.message = "Interrupted when its worker stopped; it will run again."
+                job.task_id = self.studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+
+    def _clear_requests(self) -> None:
+        for name in (STOP_FILE, EXIT_WHEN_IDLE_FILE):
+            (self.studio.paths.run_dir / name).unlink(missing_ok=True)

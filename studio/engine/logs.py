@@ -1,0 +1,64 @@
+"""Structured JSON-lines logs in the data folder, rotated, with every known secret redacted."""
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+_REDACTED = "***"
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Every value read from or written to the secret store is scrubbed from log records."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, _REDACTED)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "process": record.process,
+            "thread": record.threadName,
+        }
+        for key, value in getattr(record, "fields", {}).items():
+            entry[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(logs_dir: Path, *, process: str, level: int = logging.INFO) -> Path:
+    """Sends the root logger to ``logs_dir/<process>.jsonl`` (rotated at 5 MB, 5 files kept)."""
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    path = logs_dir / f"{process}.jsonl"  # one file per process kind: rotation is not multi-process safe
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_studio", False):
+            root.removeHandler(handler)
+            handler.close()
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True)
+    handler.setFormatter(JsonFormatter())
+    handler._studio = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("studio").info("logging started", extra={"fields": {"component": process}})
+    return path

@@ -1,0 +1,102 @@
+"""Shared fixtures: every test gets its own data folder; nothing touches the user's real data."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Qt or keyring.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("INFLUENCERAI_DATA_DIR", None)
+os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
+
+from studio.engine.core import Studio  # noqa: E402
+from studio.engine.jobs.worker import local_worker  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def studio(data_dir: Path) -> Iterator[Studio]:
+    """A fresh profile with a fast heartbeat, so recovery tests need not wait 30 s."""
+    s = Studio.open(data_dir)
+    s.settings.worker.heartbeat_interval_s = 0.5
+    s.settings.worker.heartbeat_timeout_s = 3.0
+    s.save_settings()
+    yield s
+    s.close()
+
+
+def studio_command(data_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "studio", "--data-dir", str(data_dir), *args]
+
+
+def run_cli(data_dir: Path, *args: str, input: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(studio_command(data_dir, *args), input=input, capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.1,
+               what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class WorkerProcess:
+    """A real ``influencerai-studio worker`` in a child process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.proc = subprocess.Popen(studio_command(data_dir, "worker"), cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: local_worker(Studio.open(data_dir).paths) is not None
+                   or self.proc.poll() is not None, what="the worker to start")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"worker exited at once: {self.proc.stderr.read() if self.proc.stderr else ''}")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def worker_factory(studio: Studio) -> Iterator[Callable[[], WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(studio.paths.data_dir)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.proc.poll() is None:
+            worker.kill()
+
+
+@pytest.fixture
+def worker(worker_factory: Callable[[], WorkerProcess]) -> WorkerProcess:
+    return worker_factory()

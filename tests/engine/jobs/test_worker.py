@@ -1,36 +1,69 @@
-"""A real worker process consumes real jobs from the real SQLite queue."""
+"""A real worker process consumes real jobs from the real SQLite queue, and survives kill -9."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from PIL import Image
 
 from studio.engine.core import Studio
-from tests.conftest import wait_until
-
-
-def _images(folder: Path, count: int, size: int = 640) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"img_{i}.jpg"
-        Image.new("RGB", (size, size), (i * 7 % 255, 90, 160)).save(path, quality=90)
-        paths.append(str(path))
-    return paths
-
-
-def _status(studio: Studio, ws_id, job_id) -> str:  # type: ignore[no-untyped-def]
-    return studio.jobs.get(ws_id, job_id).status
+from studio.engine.jobs.worker import WorkerAlreadyRunning, Worker, local_worker
+from tests.conftest import run_cli, wait_until
+from tests.engine.jobs.helpers import job_status, make_images
 
 
 def test_worker_runs_thumbnail_job_to_completion(studio: Studio, worker, tmp_path: Path) -> None:
     ws = studio.workspace()
-    files = _images(tmp_path / "in", 3)
+    files = make_images(tmp_path / "in", 3)
     job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
-    wait_until(lambda: _status(studio, ws.id, job.id) == "completed", what="job completion")
+    wait_until(lambda: job_status(studio, ws.id, job.id) == "completed", what="job completion")
     done = studio.jobs.get(ws.id, job.id)
-    assert done.progress == 1.0 and done.attempts == 1
+    assert done.progress == 1.0 and done.attempts == 1 and done.finished_at is not None
     thumbs = done.result["thumbnails"][files[0]]
     assert all(Path(t).is_file() for t in thumbs)
     assert max(Image.open(thumbs[-1]).size) == 256
     assert worker.stop() == 0
+    assert local_worker(studio.paths) is None
+
+
+def test_only_one_worker_per_data_folder(studio: Studio, worker) -> None:
+    second = run_cli(studio.paths.data_dir, "worker", timeout=30)
+    assert second.returncode == 1
+    assert "already runs" in second.stderr and "Traceback" not in second.stderr
+    try:
+        Worker(studio).run()
+    except WorkerAlreadyRunning as exc:
+        assert str(worker.proc.pid) in str(exc)
+    else:
+        raise AssertionError("a second worker started")
+
+
+def test_kill_9_during_a_job_then_next_start_finishes_it(studio: Studio, worker_factory,
+                                                         tmp_path: Path) -> None:
+    ws = studio.workspace()
+    files = make_images(tmp_path / "many", 80, size=1200)
+    first = worker_factory()
+    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+    wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.05, what="the job to be under way")
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(timeout=10)
+    stuck = studio.jobs.get(ws.id, job.id)
+    assert stuck.status == "processing" and stuck.progress < 1.0  # left hanging by the dead worker
+
+    worker_factory()  # the next start finds the job and runs it again
+    wait_until(lambda: job_status(studio, ws.id, job.id) == "completed", timeout=90,
+               what="the orphaned job to complete")
+    done = studio.jobs.get(ws.id, job.id)
+    assert done.attempts == 2
+    assert sorted(done.result["thumbnails"]) == sorted(files) and done.result["refused"] == {}
+
+
+def test_cancel_stops_a_running_job(studio: Studio, worker, tmp_path: Path) -> None:
+    ws = studio.workspace()
+    files = make_images(tmp_path / "many", 60, size=1200)
+    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+    wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.0, what="the job to start")
+    studio.jobs.cancel(ws.id, job.id)
+    wait_until(lambda: job_status(studio, ws.id, job.id) == "canceled", what="cancel")
+    canceled = studio.jobs.get(ws.id, job.id)
+    assert canceled.progress < 1.0 and canceled.message == "Canceled by the user."

@@ -1,0 +1,322 @@
+"""What works on this machine and what does not: one line per part, each with a fix.
+
+Used by ``influencerai-studio doctor`` and the app's status bar. Never raises: a check that
+breaks reports itself as a problem. No Qt import here, not even for the Qt version.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from studio.engine.core import Studio
+from studio.engine.db.database import current_revision, head_revision, make_engine
+from studio.engine.db.models import WorkerRecord
+from studio.engine.db.types import utcnow
+from studio.engine.jobs.worker import local_worker
+from studio.engine.secrets import SECRETS_FILE
+
+OK, MISSING, PROBLEM = "ok", "missing", "problem"
+MIN_PYTHON = (3, 11)
+MIN_FREE_BYTES = 5 * 1024**3
+COMFYUI_TIMEOUT_S = 2.0
+TOOL_TIMEOUT_S = 10.0
+SLOW = ("gpu",)  # not needed by a status bar that refreshes often
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    key: str
+    label: str
+    status: str  # "ok" | "missing" | "problem"
+    detail: str
+    fix: str  # one sentence, "" when ok
+
+
+Outcome = tuple[str, str, str]  # status, detail, fix
+
+
+def run_checks(studio: Studio, *, quick: bool = False) -> list[Check]:
+    results = []
+    for key, label, check in CHECKS:
+        if quick and key in SLOW:
+            continue
+        try:
+            status, detail, fix = check(studio)
+        except Exception as exc:  # a broken check is a finding, not a crash
+            status, detail = PROBLEM, f"the check itself failed: {type(exc).__name__}: {exc}"
+            fix = "See the log folder for details and report this if it persists."
+        results.append(Check(key=key, label=label, status=status, detail=detail, fix=fix))
+    return results
+
+
+def fresh_workers(studio: Studio) -> list[WorkerRecord]:
+    """Workers of any host whose heartbeat is recent and that have not stopped."""
+    since = utcnow() - timedelta(seconds=studio.settings.worker.heartbeat_timeout_s)
+    with studio.db.session() as session:
+        query = select(WorkerRecord).where(WorkerRecord.stopped_at.is_(None),
+                                           WorkerRecord.heartbeat_at > since)
+        return list(session.scalars(query).all())
+
+
+# The checks --------------------------------------------------------------------------------
+
+def _python(_studio: Studio) -> Outcome:
+    detail = f"{platform.python_version()} ({sys.executable})"
+    if sys.version_info >= MIN_PYTHON:
+        return OK, detail, ""
+    return PROBLEM, detail, "Install Python 3.11 or newer and reinstall the studio with it."
+
+
+def _qt(_studio: Studio) -> Outcome:
+    try:
+        return OK, f"PySide6 {importlib.metadata.version('PySide6')}", ""
+    except importlib.metadata.PackageNotFoundError:
+        return MISSING, "PySide6 is not installed", "Install PySide6 (pip install pyside6) to use the desktop app."
+
+
+def _gpu(_studio: Studio) -> Outcome:
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return (MISSING, "no NVIDIA driver found (nvidia-smi is not on PATH)",
+                "Install the NVIDIA driver, or point comfyui.url at a machine with a GPU.")
+    done = _run([exe, "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"])
+    if done.returncode != 0:
+        return (PROBLEM, f"nvidia-smi failed: {_first_line(done.stderr or done.stdout)}",
+                "Check the NVIDIA driver installation (run nvidia-smi yourself to see why).")
+    gpus = [_describe_gpu(line) for line in done.stdout.splitlines() if line.strip()]
+    if not gpus:
+        return PROBLEM, "nvidia-smi lists no GPU", "Check that the GPU is seen by the driver."
+    return OK, "; ".join(gpus), ""
+
+
+def _describe_gpu(line: str) -> str:
+    parts = [p.strip() for p in line.split(",")]
+    if len(parts) < 3:
+        return line.strip()
+    return f"{parts[0]}, driver {parts[1]}, {parts[2]}"
+
+
+def _comfyui(studio: Studio) -> Outcome:
+    url = studio.settings.comfyui.url.rstrip("/")
+    fix = "Start ComfyUI or set comfyui.url in Settings."
+    try:
+        response = httpx.get(f"{url}/system_stats", timeout=COMFYUI_TIMEOUT_S)
+    except httpx.ConnectError:
+        return MISSING, f"nothing answers at {url}", fix
+    except httpx.TimeoutException:
+        return PROBLEM, f"{url} did not answer within {COMFYUI_TIMEOUT_S:g} s", fix
+    except httpx.HTTPError as exc:
+        return PROBLEM, f"{url} cannot be reached: {exc}", fix
+    if response.status_code != 200:
+        return PROBLEM, f"{url} answered HTTP {response.status_code}; is it ComfyUI?", fix
+    try:
+        stats = response.json()
+        version = stats["system"]["comfyui_version"]
+        devices = ", ".join(str(d.get("name", "?")) for d in stats.get("devices", []))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return PROBLEM, f"{url} answered, but not like ComfyUI does", fix
+    return OK, f"ComfyUI {version} at {url}, device {devices or 'unknown'}", ""
+
+
+def _sdscripts(studio: Studio) -> Outcome:
+    setting = studio.settings.sdscripts.folder
+    if not setting:
+        return (MISSING, "sdscripts.folder is not set",
+                "Set sdscripts.folder in Settings to your kohya sd-scripts folder.")
+    folder = Path(setting).expanduser()
+    if not folder.is_dir():
+        return MISSING, f"{folder} is not a folder", "Set sdscripts.folder in Settings to your kohya sd-scripts folder."
+    absent = [n for n in ("train_network.py", "sdxl_train_network.py") if not (folder / n).is_file()]
+    if absent:
+        return (PROBLEM, f"{folder} has no {', '.join(absent)}",
+                "Point sdscripts.folder at a recent kohya sd-scripts checkout.")
+    python = sdscripts_python(studio)
+    if python is None:
+        return (PROBLEM, f"no Python found for {folder}",
+                "Create a venv in the sd-scripts folder or set sdscripts.python in Settings.")
+    if _executable(python.parent, "accelerate") is None:
+        return (PROBLEM, f"{folder} with {python}; accelerate is not installed there",
+                "Install sd-scripts' requirements (including accelerate) into that Python.")
+    return OK, f"{folder} with {python} (accelerate found)", ""
+
+
+def sdscripts_python(studio: Studio) -> Path | None:
+    """The Python that runs sd-scripts: the setting, else the folder's venv, else the system's."""
+    if studio.settings.sdscripts.python:
+        path = Path(studio.settings.sdscripts.python).expanduser()
+        return path if path.is_file() else None
+    folder = Path(studio.settings.sdscripts.folder).expanduser()
+    for venv in ("venv", ".venv"):
+        found = _executable(folder / venv / ("Scripts" if os.name == "nt" else "bin"), "python")
+        if found is not None:
+            return found
+    system = shutil.which("python3") or shutil.which("python")
+    return Path(system) if system else None
+
+
+def _ffmpeg(studio: Studio) -> Outcome:
+    exe, source = find_ffmpeg(studio)
+    if exe is None:
+        if source:  # a configured path that is not there
+            return (PROBLEM, f"ffmpeg.path points at {source}, which does not exist",
+                    "Fix ffmpeg.path in Settings, or clear it to use the ffmpeg on PATH.")
+        return (MISSING, "no ffmpeg on PATH and no bundled one",
+                "Install FFmpeg (or the imageio-ffmpeg package), or set ffmpeg.path in Settings.")
+    version = _run([exe, "-hide_banner", "-version"])
+    if version.returncode != 0:
+        return PROBLEM, f"{exe} does not run: {_first_line(version.stderr)}", "Reinstall FFmpeg."
+    encoders = _run([exe, "-hide_banner", "-encoders"]).stdout
+    filters = _run([exe, "-hide_banner", "-filters"]).stdout
+    lacking = [name for name, found in (("libx264", _listed(encoders, "libx264")),
+                                        ("subtitles (libass)", _listed(filters, "subtitles")),
+                                        ("loudnorm", _listed(filters, "loudnorm"))) if not found]
+    detail = f"{_first_line(version.stdout)} at {exe} ({source})"
+    if lacking:
+        return (PROBLEM, f"{detail} lacks {', '.join(lacking)}",
+                "Install a full FFmpeg build (with libx264 and libass) or set ffmpeg.path to one.")
+    return OK, f"{detail}: libx264, subtitles, loudnorm", ""
+
+
+def find_ffmpeg(studio: Studio) -> tuple[str | None, str]:
+    """(executable, where it came from); (None, path) when the configured path is missing."""
+    configured = studio.settings.ffmpeg.path
+    if configured:
+        path = Path(configured).expanduser()
+        return (str(path), "ffmpeg.path") if path.is_file() else (None, str(path))
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path, "PATH"
+    if importlib.util.find_spec("imageio_ffmpeg") is not None:
+        import imageio_ffmpeg  # type: ignore[import-not-found]
+        try:
+            return imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg"
+        except RuntimeError:
+            pass
+    return None, ""
+
+
+def _listed(listing: str, name: str) -> bool:
+    return any(name in line.split() for line in listing.splitlines())
+
+
+def _keyring(studio: Studio) -> Outcome:
+    info = studio.secrets.info()
+    if info.kind != "file":
+        return OK, info.description, ""
+    path = studio.paths.config_dir / SECRETS_FILE
+    if path.exists() and os.name != "nt" and path.stat().st_mode & 0o077:
+        return PROBLEM, f"the secrets file {path} can be read by other users", f"Run: chmod 600 {path}"
+    return (OK, f"secrets are kept in a file, not the system keyring: {path} (mode 0600)",
+            "Install a keyring backend (GNOME Keyring, KWallet or KeePassXC) to keep secrets in "
+            "the system keyring.")
+
+
+def _database(studio: Studio) -> Outcome:
+    url = make_url(studio.database_url)
+    shown = url.render_as_string(hide_password=True)
+    engine = make_engine(studio.database_url)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:
+        return (PROBLEM, f"{shown} cannot be opened: {_first_line(str(exc))}",
+                "Check database.url in Settings and that the database server runs.")
+    finally:
+        engine.dispose()
+    head = head_revision()
+    where = shown
+    if url.get_backend_name() == "sqlite" and url.database:
+        file = Path(url.database)
+        size = file.stat().st_size if file.exists() else 0
+        where = f"SQLite {file} ({_size(size)})"
+    if current is None:
+        return (MISSING, f"{where} has no schema yet",
+                "Start the app or run any command once; it creates the database.")
+    if current != head:
+        return (PROBLEM, f"{where} is at schema {current}, this version expects {head}",
+                "Start the app once to upgrade the database, or update the studio if it is newer.")
+    return OK, f"{where}, schema {current} (up to date)", ""
+
+
+def _disk(studio: Studio) -> Outcome:
+    folder = studio.paths.data_dir
+    free = shutil.disk_usage(folder).free
+    detail = f"{_size(free)} free for {folder}"
+    if free < MIN_FREE_BYTES:
+        return (PROBLEM, detail,
+                "Free some space or move the data folder (general.data_dir) to a larger disk.")
+    return OK, detail, ""
+
+
+def _worker(studio: Studio) -> Outcome:
+    here = local_worker(studio.paths)
+    others = [w for w in fresh_workers(studio) if here is None or w.id != here.worker_id]
+    parts = []
+    if here is not None:
+        parts.append(f"running here (pid {here.pid})" if here.pid else "running here")
+    if others:
+        hosts = sorted({w.host for w in others})
+        parts.append(f"{len(others)} worker(s) with a fresh heartbeat on {', '.join(hosts)}")
+    if parts:
+        return OK, "; ".join(parts), ""
+    return MISSING, "no worker runs for this data folder", "Start the app, or run `influencerai-studio worker`."
+
+
+CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
+    ("python", "Python", _python),
+    ("qt", "Qt", _qt),
+    ("gpu", "GPU", _gpu),
+    ("comfyui", "ComfyUI", _comfyui),
+    ("sdscripts", "sd-scripts", _sdscripts),
+    ("ffmpeg", "FFmpeg", _ffmpeg),
+    ("keyring", "Secrets", _keyring),
+    ("database", "Database", _database),
+    ("disk", "Disk", _disk),
+    ("worker", "Worker", _worker),
+)
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Runs a tool without a shell; a timeout or a start failure reads as a failed run."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S,
+                              errors="replace", check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"no answer within {TOOL_TIMEOUT_S:g} s")
+    except OSError as exc:
+        return subprocess.CompletedProcess(argv, 127, "", str(exc))
+
+
+def _executable(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.exe"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "no output"
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

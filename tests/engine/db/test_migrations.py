@@ -1,0 +1,52 @@
+"""A database made by an older version upgrades in place, keeping its rows."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+
+from studio.engine.core import Studio
+from studio.engine.db.database import current_revision, head_revision, make_engine, migrate, sqlite_url
+
+
+def _old_database(path: Path) -> tuple[str, str]:
+    """A database at revision 0001 (before worker heartbeats), with a workspace and a job in it."""
+    engine = make_engine(sqlite_url(path))
+    migrate(engine, revision="0001")
+    assert "workers" not in inspect(engine).get_table_names()
+    ws_id, job_id = uuid.uuid4().hex, uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspaces (id, name, description, created_at, updated_at, version) "
+                          "VALUES (:id, 'Old', '', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1)"),
+                     {"id": ws_id})
+        conn.execute(text(
+            "INSERT INTO jobs (id, workspace_id, type, queue, status, priority, title, payload, progress, "
+            "stage, message, error, cost_usd, attempts, max_attempts, cancel_requested, created_at, "
+            "updated_at, version) VALUES (:id, :ws, 'make-thumbnails', 'general', 'completed', 0, 'old job', "
+            "'{}', 1.0, '', 'Done.', '', 0.0, 1, 4, 0, '2025-01-01 00:00:00', '2025-01-01 00:00:00', 1)"),
+            {"id": job_id, "ws": ws_id})
+    engine.dispose()
+    return ws_id, job_id
+
+
+def test_older_database_upgrades_in_place_on_start(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    ws_id, job_id = _old_database(data_dir / "studio.sqlite3")
+    studio = Studio.open(data_dir)  # opening the studio runs the migrations
+    try:
+        assert current_revision(studio.db.engine) == head_revision() == "0002"
+        assert "workers" in inspect(studio.db.engine).get_table_names()
+        workspace = studio.workspace("Old")
+        assert workspace.id == uuid.UUID(ws_id)
+        job = studio.jobs.get(workspace.id, job_id)
+        assert job.title == "old job" and job.worker_id is None and job.status == "completed"
+    finally:
+        studio.close()
+
+
+def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "s.sqlite3"))
+    migrate(engine)
+    migrate(engine)
+    assert current_revision(engine) == head_revision()

@@ -1,0 +1,23 @@
+"""Test images and waits shared by the job tests."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from PIL import Image
+
+from studio.engine.core import Studio
+
+
+def make_images(folder: Path, count: int, size: int = 640) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"img_{i:03d}.jpg"
+        Image.effect_noise((size, size), 40 + i % 50).convert("RGB").save(path, quality=85)
+        paths.append(str(path))
+    return paths
+
+
+def job_status(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:
+    return studio.jobs.get(workspace_id, job_id).status

@@ -1,0 +1,124 @@
+"""The runner's outcomes: done, failed at once, retried with 5/25/125 s back-off, canceled, crashed."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from studio.engine.core import Studio
+from studio.engine.db.types import utcnow
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
+from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.runner import JobRunner
+
+calls: dict[str, int] = {}
+
+
+@job_type("test-transient", queue="general")
+def _transient(ctx: JobContext) -> dict[str, Any]:
+    calls["transient"] = calls.get("transient", 0) + 1
+    raise TransientError("Connection refused by ComfyUI at 127.0.0.1:8188")
+
+
+@job_type("test-invalid", queue="general")
+def _invalid(ctx: JobContext) -> None:
+    raise JobFailed("The checkpoint 'x.safetensors' is not installed in ComfyUI.")
+
+
+@job_type("test-bug", queue="general")
+def _bug(ctx: JobContext) -> None:
+    return {"a": 1}["b"]  # type: ignore[return-value]
+
+
+@job_type("test-cancel", queue="general")
+def _cancel(ctx: JobContext) -> None:
+    raise JobCanceled("Canceled by the user.")
+
+
+@job_type("test-ok", queue="general")
+def _ok(ctx: JobContext) -> dict[str, Any]:
+    ctx.progress(0.5, stage="half", message="halfway")
+    return {"answer": 42}
+
+
+@pytest.fixture
+def runner(studio: Studio) -> JobRunner:
+    run = JobRunner(studio.db, studio.paths, studio.settings, worker_id="test-worker")
+    studio.queues.set_runner(run)
+    return run
+
+
+def _execute_next(studio: Studio) -> Any:
+    """Runs the next queued task of the general queue in this process, as a consumer would."""
+    huey = studio.queues.hueys["general"]
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+    return task
+
+
+def test_transient_errors_retry_with_5_25_125_second_backoff(studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-transient", {})
+    huey = studio.queues.hueys["general"]
+    task = huey.dequeue()
+    delays = []
+    for _ in range(4):
+        before = utcnow()
+        huey.execute(task, timestamp=task.eta)  # as the scheduler would, once the delay is over
+        row = studio.jobs.get(ws.id, job.id)
+        scheduled = huey.storage.read_schedule(before.replace(tzinfo=None) + timedelta(days=1))
+        if not scheduled:
+            break
+        assert row.status == "pending" and "Will retry" in row.message
+        assert row.next_attempt_at is not None
+        delays.append(round((row.next_attempt_at - before).total_seconds()))
+        task = huey.deserialize_task(scheduled[0])
+    assert delays == [5, 25, 125]
+    final = studio.jobs.get(ws.id, job.id)
+    assert final.status == "failed" and final.attempts == 4
+    assert "Connection refused" in final.error and "gave up after 4 attempts" in final.error
+
+
+def test_permanent_errors_fail_at_once(studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-invalid", {})
+    _execute_next(studio)
+    row = studio.jobs.get(ws.id, job.id)
+    assert row.status == "failed" and row.attempts == 1
+    assert row.error == "The checkpoint 'x.safetensors' is not installed in ComfyUI."
+    assert studio.queues.pending_count() == 0
+
+
+def test_a_handler_bug_is_one_readable_line(studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-bug", {})
+    _execute_next(studio)
+    row = studio.jobs.get(ws.id, job.id)
+    assert row.status == "failed" and row.error == "Unexpected error: KeyError: 'b'"
+
+
+def test_cancel_and_success_are_recorded(studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    canceled = studio.jobs.submit(ws.id, "test-cancel", {})
+    ok = studio.jobs.submit(ws.id, "test-ok", {})
+    _execute_next(studio)
+    _execute_next(studio)
+    assert studio.jobs.get(ws.id, canceled.id).status == "canceled"
+    done = studio.jobs.get(ws.id, ok.id)
+    assert done.status == "completed" and done.result == {"answer": 42} and done.progress == 1.0
+    assert done.stage == "half" and done.worker_id == "test-worker"
+
+
+def test_a_job_canceled_while_waiting_never_runs(studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-ok", {})
+    studio.jobs.cancel(ws.id, job.id)
+    huey = studio.queues.hueys["general"]
+    task = huey.dequeue()
+    if task is not None:  # revoked tasks may still be dequeued; the runner must skip them
+        huey.execute(task)
+    row = studio.jobs.get(ws.id, job.id)
+    assert row.status == "canceled" and row.attempts == 0

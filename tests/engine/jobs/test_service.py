@@ -1,0 +1,45 @@
+"""The job lifecycle without a worker: submit, cancel while waiting, retry, validation."""
+from __future__ import annotations
+
+import pytest
+
+from studio.engine.core import Studio
+from studio.engine.errors import InvalidInput
+
+
+def test_submit_writes_a_pending_row_and_a_queue_entry(studio: Studio) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": ["a.png"]}, title="Thumbs")
+    assert job.status == "pending" and job.queue == "general" and job.task_id
+    assert job.max_attempts == 4 and job.attempts == 0
+    assert studio.queues.hueys["general"].pending_count() == 1
+    assert studio.jobs.active_count(ws.id) == 1
+
+
+def test_unknown_job_type_is_refused(studio: Studio) -> None:
+    with pytest.raises(InvalidInput, match="Unknown job type"):
+        studio.jobs.submit(studio.workspace().id, "mine-bitcoin", {})
+
+
+def test_cancel_pending_then_retry(studio: Studio) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": ["a.png"]})
+    canceled = studio.jobs.cancel(ws.id, job.id)
+    assert canceled.status == "canceled" and canceled.finished_at is not None
+    with pytest.raises(InvalidInput, match="already canceled"):
+        studio.jobs.cancel(ws.id, job.id)
+    again = studio.jobs.retry(ws.id, job.id)
+    assert again.status == "pending" and again.task_id != job.task_id
+    with pytest.raises(InvalidInput, match="Only failed or canceled"):
+        studio.jobs.retry(ws.id, job.id)
+
+
+def test_list_filters_by_status(studio: Studio) -> None:
+    ws = studio.workspace()
+    a = studio.jobs.submit(ws.id, "make-thumbnails", {"files": ["a.png"]})
+    studio.jobs.submit(ws.id, "make-thumbnails", {"files": ["b.png"]})
+    studio.jobs.cancel(ws.id, a.id)
+    assert [j.id for j in studio.jobs.list(ws.id, status="canceled")] == [a.id]
+    assert len(studio.jobs.list(ws.id)) == 2
+    with pytest.raises(InvalidInput):
+        studio.jobs.list(ws.id, status="exploded")

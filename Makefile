@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Qt's runtime libraries, Qt Multimedia's PulseAudio client, a font, and the servers the tests start.
-SYSTEM_PACKAGES := python3-venv libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
+SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
 
 .PHONY: run test bench system-deps venv clean
 
@@ -22,7 +22,7 @@ venv: system-deps $(STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed ($(PYTHON) is older)"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "could not create .venv: install python3-venv (Debian/Ubuntu)"; exit 1; }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)

@@ -16,7 +16,7 @@ test: venv
 	$(VENV)/bin/lint-imports
 
 bench: venv
-	$(PY) bench/run_all.py
+	@for f in bench/bench_*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done
 
 venv: system-deps $(STAMP)
 

@@ -30,6 +30,7 @@ from studio.engine.jobs.queues import QUEUE_NAMES
 from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
+from studio.engine.notify import notify
 
 log = logging.getLogger("studio.worker")
 
@@ -136,7 +137,19 @@ class Worker:
                 idle_beats = idle_beats + 1 if self._idle() else 0
                 if idle_beats >= 2:
                     log.info("worker idle; exiting as asked")
+                    self._announce_finished()
                     break
+
+    def _announce_finished(self) -> None:
+        """Kept running after the app closed: tell the user their jobs are done."""
+        if not (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
+            return
+        with self.studio.db.session() as session:
+            rows = session.scalars(select(Job.status).where(Job.worker_id == self.worker_id)).all()
+        if rows:
+            failed = sum(1 for status in rows if status == "failed")
+            summary = f"{len(rows)} job(s) finished" + (f", {failed} failed" if failed else "")
+            notify("InfluencerAI Studio", summary + ". The background worker has stopped.")
 
     def _beat(self) -> None:
         with self.studio.db.session() as session:

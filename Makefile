@@ -13,7 +13,6 @@ run: venv
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
-	$(VENV)/bin/lint-imports
 
 bench: venv
 	@for f in bench/bench_*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done

@@ -1,0 +1,75 @@
+"""The app's entry point: one window per data folder, its worker started and stopped with it."""
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from studio.engine.core import Studio
+from studio.engine.logs import setup_logging
+from studio.ui import tasks
+from studio.ui.errors import install_excepthook
+from studio.ui.icons import icon
+from studio.ui.session import StudioSession
+from studio.ui.single_instance import SingleInstance
+from studio.ui.theme import apply_theme
+
+APP_NAME = "InfluencerAI Studio"
+# For tests and screenshots: close the window this many ms after the worker is up.
+QUIT_AFTER_ENV = "INFLUENCERAI_QUIT_AFTER_MS"
+
+
+def application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("influencerai-studio")
+    # The window hides before the worker has stopped; the session says when we are done.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run_app(data_dir: str | None = None) -> int:
+    studio = Studio.open(data_dir)
+    try:
+        return _run(studio)
+    finally:
+        studio.close()
+
+
+def _run(studio: Studio) -> int:
+    setup_logging(studio.paths.logs_dir, process="app")
+    app = application()
+    instance = SingleInstance(studio.paths.data_dir)
+    if instance.notify_running():
+        print(f"{APP_NAME} is already open for {studio.paths.data_dir}; brought it to the front.",
+              flush=True)
+        return 0
+    instance.listen()
+    install_excepthook()
+    apply_theme(app, studio.settings.ui.theme)
+    app.setWindowIcon(icon("app", size=64))
+    session = StudioSession(studio)
+    instance.activation_requested.connect(session.window.bring_to_front)
+    session.finished.connect(app.quit)
+    app.styleHints().colorSchemeChanged.connect(
+        lambda _: (apply_theme(app, studio.settings.ui.theme), session.window.refresh_icons()))
+    _quit_after_env(session)
+    session.start()
+    try:
+        return app.exec()
+    finally:
+        instance.close()
+        tasks.wait_until_idle(15_000)
+        session.window.deleteLater()
+
+
+def _quit_after_env(session: StudioSession) -> None:
+    raw = os.environ.get(QUIT_AFTER_ENV, "")
+    if not raw.isdigit():
+        return
+    delay = int(raw)
+    session.worker_settled.connect(lambda _: QTimer.singleShot(delay, session.window.close))

@@ -1,0 +1,53 @@
+"""The one place where errors reach the user: one readable line, never a traceback."""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from studio.engine.errors import StudioError
+
+TITLE = "InfluencerAI Studio"
+log = logging.getLogger("studio.ui")
+
+
+def one_line(exc: BaseException) -> str:
+    """What the user reads: the engine's own sentence, or a plain note for a bug."""
+    if isinstance(exc, StudioError):
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"Something went wrong ({type(exc).__name__}: {first}). Details are in the log folder."
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    if not isinstance(exc, StudioError):
+        log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
+    _present(parent, one_line(exc))
+
+
+def _present(parent: QWidget | None, text: str) -> None:
+    """Separate so that tests can see the message without a modal box."""
+    QMessageBox.warning(parent, TITLE, text)
+
+
+def install_excepthook() -> None:
+    """A bug anywhere logs its traceback and shows one line; the app keeps running."""
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    log.error("uncaught exception: %s", "".join(traceback.format_exception(kind, exc, tb)))
+    if QApplication.instance() is not None and threading.current_thread() is threading.main_thread():
+        _present(QApplication.activeWindow(), one_line(exc))
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        log.error("uncaught exception in thread %s: %s", args.thread.name if args.thread else "?",
+                  "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))

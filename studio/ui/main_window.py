@@ -1,0 +1,199 @@
+"""The main window: a sidebar of pages, the workspace switcher, and service health below."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (QApplication, QComboBox, QInputDialog, QLabel, QListWidget,
+                               QHBoxLayout, QListWidgetItem, QMainWindow, QStackedWidget, QToolBar,
+                               QWidget)
+
+from studio.engine.db.models import Workspace
+from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.health import HealthMonitor
+from studio.ui.icons import icon
+from studio.ui.pages.coming_later import ComingLaterPage
+from studio.ui.pages.influencers import InfluencersPage
+from studio.ui.pages.queue import QueuePage
+from studio.ui.pages.settings import SettingsPage
+from studio.ui.status_bar import HealthStrip
+from studio.ui.tasks import run_in_background
+from studio.ui.theme import apply_theme
+
+PAGES = (("influencers", "Influencers"), ("datasets", "Datasets"), ("training", "Training"),
+         ("generate", "Generate"), ("video", "Video"), ("queue", "Queue"), ("plans", "Plans"),
+         ("settings", "Settings"))
+STATE_FILE = "ui-state.ini"
+
+
+class MainWindow(QMainWindow):
+    close_requested = Signal()
+    page_changed = Signal(str)
+
+    def __init__(self, context: StudioContext, monitor: HealthMonitor | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.intercept_close = False  # set by the session, which decides what quitting means
+        self.state = QSettings(str(context.studio.paths.config_dir / STATE_FILE),
+                               QSettings.Format.IniFormat)
+        self.setWindowTitle("InfluencerAI Studio")
+        self.setWindowIcon(icon("app", size=64))
+        self.pages: dict[str, QWidget] = {}
+        self._build_pages()
+        self._build_toolbar()
+        self.health = HealthStrip(self)
+        self.statusBar().addPermanentWidget(self.health)
+        if monitor is not None:
+            monitor.health_changed.connect(self.health.show_all)
+        self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.restore_state()
+        self.load_workspaces()
+
+    # Pages -----------------------------------------------------------------------------------
+
+    def _build_pages(self) -> None:
+        self.sidebar = QListWidget(self)
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(22, 22))
+        self.sidebar.setSpacing(2)
+        self.sidebar.setFixedWidth(170)
+        self.stack = QStackedWidget(self)
+        for key, title in PAGES:
+            page = self._make_page(key)
+            page.setObjectName(f"page-{key}")
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(icon(key), title)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setSizeHint(QSize(150, 38))
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._on_sidebar_row_changed)
+        central = QWidget(self)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        settings_page = self.pages["settings"]
+        assert isinstance(settings_page, SettingsPage)
+        settings_page.settings_saved.connect(self._on_settings_saved)
+
+    def _make_page(self, key: str) -> QWidget:
+        if key == "influencers":
+            return InfluencersPage(self.context, self)
+        if key == "queue":
+            return QueuePage(self.context, self)
+        if key == "settings":
+            return SettingsPage(self.context, self)
+        return ComingLaterPage(key, self)
+
+    def show_page(self, key: str) -> None:
+        self.sidebar.setCurrentRow([k for k, _ in PAGES].index(key))
+
+    def current_page_key(self) -> str:
+        return PAGES[max(self.stack.currentIndex(), 0)][0]
+
+    def _on_sidebar_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.page_changed.emit(PAGES[row][0])
+
+    # Workspaces ------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Workspace", self)
+        bar.setObjectName("workspace-bar")
+        bar.setMovable(False)
+        bar.addWidget(QLabel("  Workspace: ", bar))
+        self.workspace_box = QComboBox(bar)
+        self.workspace_box.setMinimumWidth(200)
+        self.workspace_box.setToolTip("Each workspace keeps its own influencers, jobs and content.")
+        self.workspace_box.activated.connect(self._on_workspace_activated)
+        bar.addWidget(self.workspace_box)
+        self.new_workspace_action = QAction("New workspace…", self)
+        self.new_workspace_action.triggered.connect(self._on_new_workspace_triggered)
+        bar.addAction(self.new_workspace_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def load_workspaces(self) -> None:
+        studio = self.context.studio
+        run_in_background(studio.workspaces, receiver=self, on_done=self._on_workspaces_loaded)
+
+    def _on_workspaces_loaded(self, workspaces: list[Workspace]) -> None:
+        self.workspace_box.clear()
+        for workspace in workspaces:
+            self.workspace_box.addItem(workspace.name, WorkspaceRef.of(workspace))
+        self.workspace_box.setCurrentText(self.context.workspace.name)
+
+    def switch_workspace(self, name: str) -> None:
+        studio = self.context.studio
+        run_in_background(lambda: WorkspaceRef.of(studio.use_workspace(name)), receiver=self,
+                          on_done=self.context.set_workspace)
+
+    def _on_workspace_activated(self, index: int) -> None:
+        name = self.workspace_box.itemText(index)
+        if name and name != self.context.workspace.name:
+            self.switch_workspace(name)
+
+    def _on_new_workspace_triggered(self) -> None:
+        name, ok = QInputDialog.getText(self, "New workspace", "Name of the new workspace:")
+        if ok and name.strip():
+            self.create_workspace(name)
+
+    def create_workspace(self, name: str) -> None:
+        studio = self.context.studio
+
+        def create() -> WorkspaceRef:
+            created = studio.workspace(name, create=True)
+            return WorkspaceRef.of(studio.use_workspace(created.name))
+
+        run_in_background(create, receiver=self, on_done=self._on_workspace_created)
+
+    def _on_workspace_created(self, workspace: WorkspaceRef) -> None:
+        self.context.set_workspace(workspace)
+        self.load_workspaces()
+
+    def _on_workspace_changed(self) -> None:
+        self.workspace_box.setCurrentText(self.context.workspace.name)
+        self.statusBar().showMessage(f"Workspace: {self.context.workspace.name}", 4000)
+
+    # Theme, state, closing -------------------------------------------------------------------
+
+    def _on_settings_saved(self, keys: list[str]) -> None:
+        app = QApplication.instance()
+        if "ui.theme" in keys and isinstance(app, QApplication):
+            apply_theme(app, self.context.studio.settings.ui.theme)
+            self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        for row, (key, _) in enumerate(PAGES):
+            self.sidebar.item(row).setIcon(icon(key))
+
+    def restore_state(self) -> None:
+        geometry = self.state.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1180, 760)
+        page = str(self.state.value("window/page", PAGES[0][0]))
+        self.show_page(page if page in dict(PAGES) else PAGES[0][0])
+
+    def save_state(self) -> None:
+        self.state.setValue("window/geometry", self.saveGeometry())
+        self.state.setValue("window/page", self.current_page_key())
+        self.state.sync()
+
+    def bring_to_front(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.intercept_close:
+            event.ignore()
+            self.close_requested.emit()
+            return
+        self.save_state()
+        event.accept()

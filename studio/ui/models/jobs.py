@@ -1,0 +1,163 @@
+"""The job table: rows keyed by job id, changed rows updated in place."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from studio.engine.db.models import Job
+from studio.engine.db.types import utcnow
+
+COLUMNS = ("Job", "Queue", "Status", "Progress", "Stage / message", "Attempts", "Duration", "Error")
+TITLE, QUEUE, STATUS, PROGRESS, MESSAGE, ATTEMPTS, DURATION, ERROR = range(len(COLUMNS))
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A detached copy of a job row, made on the background thread."""
+
+    id: uuid.UUID
+    title: str
+    type: str
+    queue: str
+    status: str
+    progress: float
+    stage: str
+    message: str
+    attempts: int
+    max_attempts: int
+    error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> JobRow:
+        return cls(id=job.id, title=job.title or job.type, type=job.type, queue=job.queue,
+                   status=job.status, progress=job.progress, stage=job.stage, message=job.message,
+                   attempts=job.attempts, max_attempts=job.max_attempts, error=job.error,
+                   created_at=job.created_at, started_at=job.started_at,
+                   finished_at=job.finished_at, updated_at=job.updated_at)
+
+    def duration_s(self, now: datetime | None = None) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or now or utcnow()
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+class JobTableModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[JobRow] = []
+        self._index: dict[uuid.UUID, int] = {}
+
+    # Qt's side -------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == JOB_ID_ROLE:
+            return row.id
+        if role == STATUS_ROLE:
+            return row.status
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == ERROR and row.error:
+                return row.error
+            if index.column() == TITLE:
+                return f"{row.type} · {row.id}"
+            if index.column() == MESSAGE:
+                return self._display(row, MESSAGE)
+        return None
+
+    def _display(self, row: JobRow, column: int) -> Any:
+        match column:
+            case 0:
+                return row.title
+            case 1:
+                return row.queue
+            case 2:
+                return row.status
+            case 3:
+                return row.progress
+            case 4:
+                return " · ".join(part for part in (row.stage, row.message) if part)
+            case 5:
+                return f"{row.attempts} of {row.max_attempts}" if row.attempts else ""
+            case 6:
+                return format_duration(row.duration_s())
+            case 7:
+                return row.error.splitlines()[0] if row.error else ""
+        return None
+
+    # The page's side ------------------------------------------------------------------------
+
+    def job(self, job_id: uuid.UUID) -> JobRow | None:
+        position = self._index.get(job_id)
+        return None if position is None else self._rows[position]
+
+    def rows(self) -> list[JobRow]:
+        return list(self._rows)
+
+    def reset(self, rows: Iterable[JobRow]) -> None:
+        self.beginResetModel()
+        self._rows = sorted(rows, key=lambda r: r.created_at, reverse=True)
+        self._index = {row.id: i for i, row in enumerate(self._rows)}
+        self.endResetModel()
+
+    def upsert(self, rows: Iterable[JobRow]) -> None:
+        """Changed rows are replaced where they are; new ones go on top, newest first."""
+        new: list[JobRow] = []
+        for row in rows:
+            position = self._index.get(row.id)
+            if position is None:
+                new.append(row)
+            elif self._rows[position] != row:
+                self._rows[position] = row
+                self.dataChanged.emit(self.index(position, 0), self.index(position, len(COLUMNS) - 1))
+        if new:
+            new.sort(key=lambda r: r.created_at, reverse=True)
+            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+            self._rows[0:0] = new
+            self._index = {row.id: i for i, row in enumerate(self._rows)}
+            self.endInsertRows()
+
+    def tick(self) -> None:
+        """Running jobs' durations grow without a new row; repaint just that column."""
+        for position, row in enumerate(self._rows):
+            if row.status == "processing":
+                cell = self.index(position, DURATION)
+                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])

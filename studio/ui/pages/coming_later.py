@@ -1,0 +1,64 @@
+"""Pages for areas that later versions fill in: they say what will be there, and show nothing fake."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    title: str
+    summary: str
+    features: tuple[str, ...]
+
+
+PLANS = {
+    "datasets": Plan("Datasets", "Curate the training pictures of each influencer.", (
+        "Import folders of pictures; exact and near-duplicates found by their hashes",
+        "Quality scores (sharpness, exposure, size) and face detection",
+        "Crops, captions and tags, edited one by one or in bulk; auto-captions by the LLM",
+        "Export as a kohya folder (10_trigger class) with dataset_config.toml",
+    )),
+    "training": Plan("Training", "Train a LoRA for an influencer with kohya sd-scripts.", (
+        "Presets by base model, purpose and VRAM (sd15-likeness-12gb, sdxl-likeness-24gb, …)",
+        "sd-scripts' own option names for fine tuning (learning_rate, network_dim, …)",
+        "Live progress and loss while it trains, sample images as they appear",
+        "LoRA files listed with their metadata, ready for generation",
+    )),
+    "generate": Plan("Generate", "Render pictures of an influencer through ComfyUI.", (
+        "ComfyUI workflows in API format, bundled or your own",
+        "Prompts with the influencer's trigger word and LoRA filled in",
+        "Missing custom nodes or models named before anything is queued",
+        "Previews, seeds and prompts kept with every picture",
+    )),
+    "video": Plan("Video", "Short clips for the social platforms.", (
+        "AnimateDiff and Stable Video Diffusion through ComfyUI",
+        "FFmpeg: crop to 9:16, subtitles, loudness, platform presets",
+        "Progress while rendering, a preview when done",
+    )),
+    "plans": Plan("Plans", "Content plans written with an LLM, then produced.", (
+        "Plans per influencer: dates, platforms, topics, hooks, captions, hashtags",
+        "Image and video prompts for each post, sent to Generate and Video",
+        "Token use and cost per plan, with a budget per workspace",
+        "Scheduled pipelines from plan to finished post",
+    )),
+}
+
+
+class ComingLaterPage(QWidget):
+    def __init__(self, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        plan = PLANS[key]
+        bullets = "".join(f"<li>{feature}</li>" for feature in plan.features)
+        label = QLabel(f"<h2>{plan.title}</h2><p>{plan.summary}</p>"
+                       f"<p><b>Coming in a later version:</b></p><ul>{bullets}</ul>", self)
+        label.setObjectName("coming-later")
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addWidget(label)
+        layout.addStretch(1)

@@ -1,0 +1,50 @@
+"""Light and dark themes: follow the system unless the ``ui.theme`` setting says otherwise."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+THEMES = ("system", "dark", "light")
+
+
+def is_dark(choice: str) -> bool:
+    if choice in ("dark", "light"):
+        return choice == "dark"
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication, choice: str) -> bool:
+    """Returns whether the dark palette is now in use."""
+    dark = is_dark(choice)
+    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setPalette(dark_palette() if dark else light_palette())
+    return dark
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#26282b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1f22", QPalette.ColorRole.AlternateBase: "#2b2d30",
+        QPalette.ColorRole.ToolTipBase: "#3a3d41", QPalette.ColorRole.ToolTipText: "#f0f0f0",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#33363a",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.BrightText: "#ff6b6b",
+        QPalette.ColorRole.Highlight: "#3d7bd9", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#7fb0ff", QPalette.ColorRole.PlaceholderText: "#8a8d91",
+        QPalette.ColorRole.Mid: "#45484c", QPalette.ColorRole.Dark: "#18191b",
+        QPalette.ColorRole.Light: "#4a4d52", QPalette.ColorRole.Midlight: "#3c3f43",
+        QPalette.ColorRole.Shadow: "#0c0c0d",
+    }
+    for role, value in colors.items():
+        palette.setColor(role, QColor(value))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7d81"))
+    return palette
+
+
+def light_palette() -> QPalette:
+    palette = QStyleFactory.create("Fusion").standardPalette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#2f6fd0"))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f3f4f6"))
+    return palette

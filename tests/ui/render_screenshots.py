@@ -1,0 +1,128 @@
+"""Renders every page offscreen into docs/screenshots/ with real data made through the engine.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.render_screenshots [OUT_DIR]
+
+Not a test: a script for the README's pictures. It starts a real worker so the thumbnail jobs
+and the status bar are real, and stops it at the end.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.engine.core import Studio  # noqa: E402
+from studio.engine.influencers import Persona, create_influencer, set_avatar  # noqa: E402
+from studio.ui import tasks  # noqa: E402
+from studio.ui.app import application  # noqa: E402
+from studio.ui.context import StudioContext, WorkspaceRef  # noqa: E402
+from studio.ui.health import gather  # noqa: E402
+from studio.ui.main_window import PAGES, MainWindow  # noqa: E402
+from studio.ui.pages.influencers import InfluencersPage  # noqa: E402
+from studio.ui.theme import apply_theme  # noqa: E402
+from studio.ui.worker_control import WorkerSupervisor  # noqa: E402
+from tests.ui.helpers import make_images, make_portrait  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZE = (1180, 720)
+
+PEOPLE = (
+    (Persona(name="Mira Sol", trigger_word="mira_v1", tone="warm, curious, a little wry",
+             style="film look, golden hour, natural skin", voice="first person, short sentences",
+             topics=["travel", "street food", "film photography"], language="en",
+             notes="Based in Lisbon. Never posts before 9 am."), (214, 140, 120)),
+    (Persona(name="Kai Nakamura", trigger_word="kai_nk", tone="calm, precise",
+             style="clean studio light, muted colours", voice="explains, then jokes",
+             topics=["minimal tech", "coffee", "running"], language="en"), (120, 150, 200)),
+)
+
+
+def settle(app: QApplication, *, at_least_s: float = 0.3, timeout_s: float = 20.0) -> None:
+    """Lets background loads land before a picture is taken."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        app.processEvents()
+        if time.monotonic() - start >= at_least_s and tasks.in_flight() == 0:
+            break
+        time.sleep(0.02)
+    app.processEvents()
+
+
+def seed(studio: Studio, scratch: Path) -> list:
+    workspace = studio.workspace("Aurora Creators", create=True)
+    studio.workspace("Personal", create=True)
+    studio.use_workspace(workspace.name)
+    jobs = []
+    for persona, color in PEOPLE:
+        created = create_influencer(studio, workspace.id, persona)
+        portrait = make_portrait(scratch / f"{persona.trigger_word}.png", color)
+        jobs.append(set_avatar(studio, workspace.id, created.id, portrait))
+    pictures = make_images(scratch / "shoot", 12, size=900)
+    jobs.append(studio.jobs.submit(workspace.id, "make-thumbnails",
+                                   {"files": [str(p) for p in pictures]}, title="Beach shoot thumbnails"))
+    jobs.append(studio.jobs.submit(workspace.id, "make-thumbnails",
+                                   {"files": [str(scratch / "moved-away.jpg")]},
+                                   title="Old import thumbnails"))
+    return jobs
+
+
+def wait_for(studio: Studio, jobs: list) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if all(studio.jobs.get(j.workspace_id, j.id).status in ("completed", "failed") for j in jobs):
+            return
+        time.sleep(0.2)
+    raise SystemExit("the seed jobs did not finish in 2 minutes")
+
+
+def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = "") -> None:
+    for key, _ in PAGES:
+        window.show_page(key)
+        settle(app)
+        window.grab().save(str(out / f"{key}{suffix}.png"))
+    window.show_page("influencers")
+    page = window.pages["influencers"]
+    assert isinstance(page, InfluencersPage)
+    page.list.setCurrentIndex(page.model.index(0))
+    settle(app)
+    window.grab().save(str(out / f"main-window{suffix}.png"))
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    app = application()
+    with tempfile.TemporaryDirectory() as tmp:
+        studio = Studio.open(Path(tmp) / "data")
+        supervisor = WorkerSupervisor(studio.paths)
+        try:
+            jobs = seed(studio, Path(tmp) / "scratch")
+            supervisor.ensure_running()
+            wait_for(studio, jobs)
+            for theme, suffix in (("light", ""), ("dark", "-dark")):
+                apply_theme(app, theme)
+                context = StudioContext(studio, WorkspaceRef.of(studio.workspace()))
+                window = MainWindow(context)
+                window.resize(*SIZE)
+                window.show()
+                window.health.show_all(gather(studio))
+                render(window, app, out, suffix=suffix)
+                window.close()
+                window.deleteLater()
+                settle(app)
+        finally:
+            supervisor.stop()
+            tasks.wait_until_idle()
+            studio.close()
+    print(f"screenshots written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))

@@ -1,0 +1,122 @@
+"""The main window: eight pages and the sidebar, workspaces, saved state, health, theme."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QListView, QTableView
+
+from studio.engine.core import Studio
+from studio.engine.config import load_settings
+from studio.ui.context import StudioContext
+from studio.ui.health import HealthMonitor
+from studio.ui.main_window import PAGES, MainWindow
+from studio.ui.pages.coming_later import ComingLaterPage
+from studio.ui.pages.influencers import InfluencersPage
+from studio.ui.pages.queue import QueuePage
+from studio.ui.pages.settings import SettingsPage
+from studio.ui.theme import apply_theme
+
+
+@pytest.fixture
+def window(qtbot, context: StudioContext) -> Iterator[MainWindow]:
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+
+
+def test_has_eight_pages_and_the_sidebar_switches_them(qtbot, window: MainWindow) -> None:
+    titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert titles == ["Influencers", "Datasets", "Training", "Generate", "Video", "Queue", "Plans",
+                      "Settings"]
+    assert window.stack.count() == 8
+    assert isinstance(window.pages["influencers"], InfluencersPage)
+    assert isinstance(window.pages["queue"], QueuePage)
+    assert isinstance(window.pages["settings"], SettingsPage)
+    for key, _ in PAGES:
+        rect = window.sidebar.visualItemRect(window.sidebar.item([k for k, _ in PAGES].index(key)))
+        qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert window.stack.currentWidget() is window.pages[key]
+        assert window.current_page_key() == key
+
+
+@pytest.mark.parametrize("key", ["datasets", "training", "generate", "video", "plans"])
+def test_later_pages_say_what_they_will_hold_and_show_no_data(window: MainWindow, key: str) -> None:
+    page = window.pages[key]
+    assert isinstance(page, ComingLaterPage)
+    text = page.findChild(QLabel, "coming-later").text()
+    assert "Coming in a later version" in text and text.count("<li>") >= 3
+    assert not page.findChildren(QTableView) and not page.findChildren(QListView)
+
+
+def test_page_and_geometry_are_restored(qtbot, context: StudioContext, window: MainWindow) -> None:
+    window.resize(720, 520)  # within the offscreen screen (800×600)
+    window.show_page("queue")
+    window.close()
+    assert (context.studio.paths.config_dir / "ui-state.ini").is_file()
+    again = MainWindow(context)
+    qtbot.addWidget(again)
+    assert again.current_page_key() == "queue"
+    assert (again.width(), again.height()) == (720, 520)
+
+
+def test_new_workspace_and_switching(qtbot, monkeypatch, studio: Studio, context: StudioContext,
+                                     window: MainWindow) -> None:
+    first = context.workspace
+    job = studio.jobs.submit(first.id, "make-thumbnails", {"files": ["/nowhere.png"]}, title="in first")
+    queue = window.pages["queue"]
+    assert isinstance(queue, QueuePage)
+    qtbot.waitUntil(lambda: queue.model.job(job.id) is not None)
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Second studio", True))
+    window.new_workspace_action.trigger()
+    qtbot.waitUntil(lambda: context.workspace.name == "Second studio")
+    qtbot.waitUntil(lambda: window.workspace_box.count() == 2)
+    assert window.workspace_box.currentText() == "Second studio"
+    assert load_settings(studio.paths.settings_file).general.current_workspace == "Second studio"
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 0)  # the other workspace's jobs are gone
+
+    window.workspace_box.activated.emit(window.workspace_box.findText(first.name))
+    qtbot.waitUntil(lambda: context.workspace.id == first.id)
+    qtbot.waitUntil(lambda: queue.model.job(job.id) is not None)
+    assert studio.settings.general.current_workspace == first.name
+
+
+def test_status_bar_shows_worker_and_database(qtbot, studio: Studio, context: StudioContext,
+                                             worker_factory) -> None:
+    monitor = HealthMonitor(studio)
+    win = MainWindow(context, monitor)
+    qtbot.addWidget(win)
+    monitor.start()
+    labels = win.health.labels
+    qtbot.waitUntil(lambda: labels["database"].property("status") == "ok")
+    assert labels["worker"].property("status") == "missing"
+    assert "No worker is running" in labels["worker"].toolTip()
+    assert "What to do:" in labels["worker"].toolTip()
+    assert "sqlite" in labels["queue"].text()
+    assert set(labels) == {"worker", "database", "queue", "comfyui", "ffmpeg", "sdscripts"}
+
+    worker_factory()
+    monitor.refresh()
+    qtbot.waitUntil(lambda: labels["worker"].property("status") == "ok", timeout=10_000)
+    assert "running" in labels["worker"].text()
+    monitor.stop()
+
+
+def test_theme_follows_the_setting(qtbot, studio: Studio, window: MainWindow) -> None:
+    app = QApplication.instance()
+    try:
+        apply_theme(app, "dark")
+        assert app.palette().window().color().lightness() < 80
+        apply_theme(app, "light")
+        assert app.palette().window().color().lightness() > 180
+        settings_page = window.pages["settings"]
+        assert isinstance(settings_page, SettingsPage)
+        settings_page.fields["ui.theme"].setCurrentText("dark")
+        settings_page.save_button.click()
+        qtbot.waitUntil(lambda: app.palette().window().color().lightness() < 80)
+        assert load_settings(studio.paths.settings_file).ui.theme == "dark"
+    finally:
+        apply_theme(app, "light")

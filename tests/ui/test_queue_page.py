@@ -1,0 +1,116 @@
+"""The queue page against a real worker process: progress, failure and retry, cancel, filter."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.engine.core import Studio
+from studio.engine.db.types import utcnow
+from studio.ui.context import StudioContext
+from studio.ui.models.jobs import STATUS, JobRow, JobTableModel, format_duration
+from studio.ui.pages.queue import QueuePage
+from tests.ui.helpers import make_images
+
+
+@pytest.fixture
+def page(qtbot, context: StudioContext) -> Iterator[QueuePage]:
+    widget = QueuePage(context)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 400)
+    widget.show()
+    yield widget
+
+
+def status_of(page: QueuePage, job_id: uuid.UUID) -> str | None:
+    row = page.model.job(job_id)
+    return row.status if row else None
+
+
+def select(qtbot, page: QueuePage, job_id: uuid.UUID) -> None:
+    qtbot.waitUntil(lambda: page.select_job(job_id))
+
+
+def test_a_thumbnail_job_is_watched_to_completion(qtbot, tmp_path: Path, studio: Studio,
+                                                  context: StudioContext, page: QueuePage,
+                                                  worker) -> None:
+    files = make_images(tmp_path / "pics", 6, size=400)
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails",
+                             {"files": [str(f) for f in files]}, title="Six pictures")
+    qtbot.waitUntil(lambda: status_of(page, job.id) == "completed", timeout=30_000)
+    row = page.model.job(job.id)
+    assert row is not None and row.progress == 1.0 and row.attempts == 1
+    assert row.message.startswith("Done") or row.stage == "thumbnails"
+    assert row.duration_s() is not None
+    shown = [page.proxy.index(0, c).data() for c in range(page.proxy.columnCount())]
+    assert shown[0] == "Six pictures" and shown[1] == "general" and shown[2] == "completed"
+    result = studio.jobs.get(context.workspace_id, job.id).result
+    assert result is not None and len(result["thumbnails"]) == 6
+    assert all(Path(p).is_file() for paths in result["thumbnails"].values() for p in paths)
+    assert "0 running, 0 waiting, 1 in all" == page.summary.text()
+
+
+def test_a_failed_job_is_retried_after_its_file_appears(qtbot, tmp_path: Path, studio: Studio,
+                                                        context: StudioContext, page: QueuePage,
+                                                        worker) -> None:
+    missing = tmp_path / "later" / "portrait.jpg"
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", {"files": [str(missing)]})
+    qtbot.waitUntil(lambda: status_of(page, job.id) == "failed", timeout=30_000)
+    assert "file not found" in page.model.job(job.id).error
+    select(qtbot, page, job.id)
+    assert page.retry_button.isEnabled() and not page.cancel_button.isEnabled()
+
+    make_images(missing.parent, 1, size=200, prefix="portrait")
+    (missing.parent / "portrait-000.jpg").rename(missing)
+    qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: status_of(page, job.id) == "completed", timeout=30_000)
+    assert page.model.job(job.id).error == ""
+    assert studio.jobs.get(context.workspace_id, job.id).status == "completed"
+    assert not page.retry_button.isEnabled()
+
+
+def test_a_waiting_job_is_canceled_and_the_filter_shows_it(qtbot, studio: Studio,
+                                                           context: StudioContext,
+                                                           page: QueuePage) -> None:
+    # No worker runs here, so the job stays pending until the Cancel button is clicked.
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", {"files": ["/x.png"]})
+    qtbot.waitUntil(lambda: status_of(page, job.id) == "pending")
+    select(qtbot, page, job.id)
+    assert page.cancel_button.isEnabled() and not page.retry_button.isEnabled()
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: status_of(page, job.id) == "canceled")
+    assert studio.jobs.get(context.workspace_id, job.id).status == "canceled"
+    qtbot.waitUntil(lambda: page.retry_button.isEnabled())
+
+    page.filter.setCurrentIndex(page.filter.findData("completed"))
+    assert page.proxy.rowCount() == 0
+    page.filter.setCurrentIndex(page.filter.findData("canceled"))
+    assert page.proxy.rowCount() == 1 and page.proxy.index(0, STATUS).data() == "canceled"
+    page.filter.setCurrentIndex(page.filter.findData(""))
+    assert page.proxy.rowCount() == 1
+
+
+def test_the_model_updates_changed_rows_in_place(qtbot) -> None:
+    now = utcnow()
+
+    def row(job_id: uuid.UUID, status: str, progress: float, age_s: int) -> JobRow:
+        created = now - timedelta(seconds=age_s)
+        return JobRow(id=job_id, title="t", type="make-thumbnails", queue="general", status=status,
+                      progress=progress, stage="", message="", attempts=0, max_attempts=4,
+                      error="", created_at=created, started_at=None, finished_at=None,
+                      updated_at=created)
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    model = JobTableModel()
+    model.reset([row(a, "pending", 0.0, 10)])
+    with qtbot.waitSignal(model.dataChanged):
+        model.upsert([row(a, "processing", 0.5, 10)])
+    assert model.rowCount() == 1 and model.job(a).progress == 0.5
+    with qtbot.waitSignal(model.rowsInserted):
+        model.upsert([row(b, "pending", 0.0, 1), row(a, "processing", 0.5, 10)])
+    assert [r.id for r in model.rows()] == [b, a]  # newest on top
+    assert format_duration(75) == "1 min 15 s" and format_duration(None) == ""

@@ -7,48 +7,43 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
+from studio.cli import doctor, influencer, jobs, secret, settings, trash, worker, workspace
+from studio.cli.common import (EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError,
+                               global_options)
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.logs import setup_logging
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
+__all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
-
-class UsageError(StudioError):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+VERB_GROUPS = (workspace, influencer, jobs, settings, secret, trash, doctor, worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="influencerai-studio",
-                     description="InfluencerAI Studio: datasets, LoRA training, generation, video, plans.")
+    parser = Parser(prog="influencerai-studio", parents=[global_options(suppress=False)],
+                    description="InfluencerAI Studio: datasets, LoRA training, generation, video, "
+                                "plans. Without a verb, the app starts.",
+                    epilog="--data-dir and --json work before or after the verb. Exit codes: "
+                           "0 done, 1 failed, 2 usage error, 130 canceled.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data-dir", help="data folder of this profile (default: the platform's; "
-                                           "also $INFLUENCERAI_DATA_DIR)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    verbs = parser.add_subparsers(dest="verb", parser_class=_Parser, metavar="VERB")
-    worker = verbs.add_parser("worker", help="run the job queues headless")
-    worker.add_argument("--exit-when-idle", action="store_true",
-                        help="exit once no job is waiting or running")
-    worker.set_defaults(func=_worker)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    for group in VERB_GROUPS:
+        group.register(verbs)
     return parser
-
-
-def _worker(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.jobs.worker import Worker
-    setup_logging(studio.paths.logs_dir, process="worker")
-    print(f"worker for {studio.paths.data_dir}: queues generation, video, training, general "
-          "(Ctrl-C stops)", file=sys.stderr, flush=True)
-    return Worker(studio, exit_when_idle=args.exit_when_idle).run()
 
 
 def _app(args: argparse.Namespace) -> int:
     from studio.ui.app import run_app
     return run_app(data_dir=args.data_dir)
+
+
+def _run(args: argparse.Namespace) -> int:
+    studio = Studio.open(args.data_dir)
+    try:
+        setup_logging(studio.paths.logs_dir, process=getattr(args, "log_process", "cli"))
+        return int(args.func(studio, args) or EXIT_OK)
+    finally:
+        studio.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,15 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.verb is None:
             return _app(args)
-        studio = Studio.open(args.data_dir)
-        try:
-            return int(args.func(studio, args) or EXIT_OK)
-        finally:
-            studio.close()
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except InvalidInput as exc:
+        return _run(args)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except (UsageError, InvalidInput) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except StudioError as exc:

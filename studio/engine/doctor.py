@@ -84,7 +84,8 @@ def _qt(_studio: Studio) -> Outcome:
     try:
         return OK, f"PySide6 {importlib.metadata.version('PySide6')}", ""
     except importlib.metadata.PackageNotFoundError:
-        return MISSING, "PySide6 is not installed", "Install PySide6 (pip install pyside6) to use the desktop app."
+        return (MISSING, "PySide6 is not installed",
+                "Install PySide6 (pip install pyside6) to use the desktop app.")
 
 
 def _gpu(_studio: Studio) -> Outcome:
@@ -133,12 +134,12 @@ def _comfyui(studio: Studio) -> Outcome:
 
 def _sdscripts(studio: Studio) -> Outcome:
     setting = studio.settings.sdscripts.folder
+    where = "Set sdscripts.folder in Settings to your kohya sd-scripts folder."
     if not setting:
-        return (MISSING, "sdscripts.folder is not set",
-                "Set sdscripts.folder in Settings to your kohya sd-scripts folder.")
+        return MISSING, "sdscripts.folder is not set", where
     folder = Path(setting).expanduser()
     if not folder.is_dir():
-        return MISSING, f"{folder} is not a folder", "Set sdscripts.folder in Settings to your kohya sd-scripts folder."
+        return MISSING, f"{folder} is not a folder", where
     absent = [n for n in ("train_network.py", "sdxl_train_network.py") if not (folder / n).is_file()]
     if absent:
         return (PROBLEM, f"{folder} has no {', '.join(absent)}",
@@ -225,8 +226,13 @@ def _keyring(studio: Studio) -> Outcome:
 
 
 def _database(studio: Studio) -> Outcome:
+    """Reads the schema revision on a connection of its own; never creates or upgrades anything."""
     url = make_url(studio.database_url)
     shown = url.render_as_string(hide_password=True)
+    sqlite_file = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+    if sqlite_file is not None and not sqlite_file.exists():
+        return (MISSING, f"SQLite {sqlite_file} does not exist yet",
+                "Start the app or run any command that uses data once; it creates the database.")
     engine = make_engine(studio.database_url)
     try:
         current = current_revision(engine)
@@ -236,14 +242,10 @@ def _database(studio: Studio) -> Outcome:
     finally:
         engine.dispose()
     head = head_revision()
-    where = shown
-    if url.get_backend_name() == "sqlite" and url.database:
-        file = Path(url.database)
-        size = file.stat().st_size if file.exists() else 0
-        where = f"SQLite {file} ({_size(size)})"
+    where = f"SQLite {sqlite_file} ({_size(sqlite_file.stat().st_size)})" if sqlite_file else shown
     if current is None:
         return (MISSING, f"{where} has no schema yet",
-                "Start the app or run any command once; it creates the database.")
+                "Start the app or run any command that uses data once; it creates the schema.")
     if current != head:
         return (PROBLEM, f"{where} is at schema {current}, this version expects {head}",
                 "Start the app once to upgrade the database, or update the studio if it is newer.")
@@ -262,7 +264,9 @@ def _disk(studio: Studio) -> Outcome:
 
 def _worker(studio: Studio) -> Outcome:
     here = local_worker(studio.paths)
-    others = [w for w in fresh_workers(studio) if here is None or w.id != here.worker_id]
+    team = studio.settings.queue.backend == "redis"  # only then can other hosts take our jobs
+    others = [w for w in (fresh_workers(studio) if team else [])
+              if here is None or w.id != here.worker_id]
     parts = []
     if here is not None:
         parts.append(f"running here (pid {here.pid})" if here.pid else "running here")
@@ -271,7 +275,8 @@ def _worker(studio: Studio) -> Outcome:
         parts.append(f"{len(others)} worker(s) with a fresh heartbeat on {', '.join(hosts)}")
     if parts:
         return OK, "; ".join(parts), ""
-    return MISSING, "no worker runs for this data folder", "Start the app, or run `influencerai-studio worker`."
+    return (MISSING, "no worker runs for this data folder",
+            "Start the app, or run `influencerai-studio worker`.")
 
 
 CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (

@@ -1,0 +1,30 @@
+"""``doctor``: what works here and what to do about what does not. A report: exit 0."""
+from __future__ import annotations
+
+import argparse
+
+from studio.cli.common import COMMON, EXIT_OK
+from studio.cli.output import print_json
+from studio.engine.core import Studio
+from studio.engine.doctor import run_checks
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = verbs.add_parser("doctor", parents=[COMMON], help="check this machine's setup",
+                              description="Check Python, Qt, GPU, ComfyUI, sd-scripts, FFmpeg, "
+                                          "secrets, database, disk space and the worker.")
+    parser.add_argument("--quick", action="store_true", help="skip the slow checks (GPU)")
+    parser.set_defaults(func=doctor)
+
+
+def doctor(studio: Studio, args: argparse.Namespace) -> int:
+    checks = run_checks(studio, quick=args.quick)
+    if args.json:
+        print_json(checks)
+        return EXIT_OK
+    width = max(len(c.label) for c in checks)
+    for check in checks:
+        print(f"{check.status:<8}{check.label.ljust(width)}  {check.detail}")
+        if check.fix:
+            print(f"{'':<8}{'':<{width}}  fix: {check.fix}")
+    return EXIT_OK

@@ -1,0 +1,156 @@
+"""``influencer list|show|create|edit|delete|avatar``: the characters of a workspace."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.output import fields_of, print_fields, print_json, print_table
+from studio.cli.waiting import finish
+from studio.engine import influencers
+from studio.engine.core import Studio
+from studio.engine.db.models import Influencer, Workspace
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import NotFound
+
+FIELDS = ("id", "name", "trigger_word", "tone", "style", "voice", "topics", "language", "notes",
+          "avatar_asset_id", "created_at", "updated_at", "version")
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    actions = add_group(verbs, "influencer", "manage influencers (persona, trigger word, portrait)")
+    add_action(actions, "list", "list the influencers of a workspace", list_influencers, scoped=True)
+    show = add_action(actions, "show", "show one influencer", show_influencer, scoped=True)
+    show.add_argument("name")
+    create = add_action(actions, "create", "create an influencer", create_influencer, scoped=True)
+    create.add_argument("name")
+    _persona_options(create)
+    edit = add_action(actions, "edit", "change an influencer's persona", edit_influencer, scoped=True)
+    edit.add_argument("name")
+    edit.add_argument("--name", dest="new_name", metavar="NEW", help="rename the influencer")
+    _persona_options(edit)
+    delete = add_action(actions, "delete", "move an influencer to the trash", delete_influencer,
+                        scoped=True)
+    delete.add_argument("name")
+    avatar = add_action(actions, "avatar", "set the portrait and make its thumbnails (a job)",
+                        set_avatar, scoped=True)
+    avatar.add_argument("name")
+    avatar.add_argument("image", type=Path)
+    avatar.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def _persona_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trigger", metavar="WORD", help="trigger word used in prompts and training")
+    parser.add_argument("--tone")
+    parser.add_argument("--style")
+    parser.add_argument("--voice")
+    parser.add_argument("--topics", help='comma-separated, e.g. "fitness, travel"')
+    parser.add_argument("--language", metavar="CODE", help="e.g. en, de, it")
+    parser.add_argument("--notes")
+
+
+def list_influencers(studio: Studio, args: argparse.Namespace) -> int:
+    workspace = workspace_of(studio, args)
+    rows = influencers.list_influencers(studio, workspace.id)
+    if args.json:
+        print_json([fields_of(i, FIELDS) for i in rows])
+    else:
+        print_table(["name", "trigger", "language", "topics", "id"],
+                    [[i.name, i.trigger_word, i.language, i.topics, i.id] for i in rows],
+                    empty=f"no influencers in workspace '{workspace.name}'")
+    return EXIT_OK
+
+
+def show_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    workspace, influencer = find_influencer(studio, args, args.name)
+    values = {**fields_of(influencer, FIELDS), "workspace": workspace.name}
+    avatar = influencers.avatar_path(studio, workspace.id, influencer)
+    values["avatar"] = str(avatar[0]) if avatar else ""
+    if args.json:
+        print_json(values)
+    else:
+        print_fields(values)
+    return EXIT_OK
+
+
+def create_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    workspace = workspace_of(studio, args)
+    persona = _apply(influencers.Persona(name=args.name), args)
+    influencer = influencers.create_influencer(studio, workspace.id, persona)
+    _report(args, influencer, f"created influencer '{influencer.name}' in workspace '{workspace.name}'")
+    return EXIT_OK
+
+
+def edit_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    workspace, influencer = find_influencer(studio, args, args.name)
+    persona = influencers.Persona(
+        name=args.new_name or influencer.name, trigger_word=influencer.trigger_word,
+        tone=influencer.tone, style=influencer.style, voice=influencer.voice,
+        topics=list(influencer.topics), language=influencer.language, notes=influencer.notes)
+    updated = influencers.update_influencer(studio, workspace.id, influencer.id, _apply(persona, args),
+                                            expected_version=influencer.version)
+    _report(args, updated, f"updated influencer '{updated.name}'")
+    return EXIT_OK
+
+
+def delete_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    workspace, influencer = find_influencer(studio, args, args.name)
+    influencers.trash_influencer(studio, workspace.id, influencer.id)
+    if args.json:
+        print_json({"id": influencer.id, "name": influencer.name, "trashed": True})
+    else:
+        print(f"moved '{influencer.name}' to the trash (undo: trash restore {influencer.id})")
+    return EXIT_OK
+
+
+def set_avatar(studio: Studio, args: argparse.Namespace) -> int:
+    workspace, influencer = find_influencer(studio, args, args.name)
+    job = influencers.set_avatar(studio, workspace.id, influencer.id, args.image.expanduser())
+    return finish(studio, args, job, wait=not args.no_wait)
+
+
+def find_influencer(studio: Studio, args: argparse.Namespace, name: str) -> tuple[Workspace, Influencer]:
+    """In --workspace; else the current workspace; else the one workspace that has that name."""
+    if args.workspace:
+        workspace = workspace_of(studio, args)
+        found = _by_name(studio, workspace, name)
+        if found is None:
+            raise NotFound(f"No influencer named '{name}' in workspace '{workspace.name}'.")
+        return workspace, found
+    current = workspace_of(studio, args)
+    found = _by_name(studio, current, name)
+    if found is not None:
+        return current, found
+    elsewhere = [(w, i) for w in studio.workspaces() if w.id != current.id
+                 if (i := _by_name(studio, w, name)) is not None]
+    if len(elsewhere) == 1:
+        return elsewhere[0]
+    if elsewhere:
+        names = ", ".join(f"'{w.name}'" for w, _ in elsewhere)
+        raise UsageError(f"An influencer named '{name}' exists in workspaces {names}; choose one "
+                         "with --workspace.")
+    raise NotFound(f"No influencer named '{name}' (see `influencer list`).")
+
+
+def _by_name(studio: Studio, workspace: Workspace, name: str) -> Influencer | None:
+    with studio.db.session() as session:
+        return Repository(session, workspace.id).find(Influencer, name=" ".join(name.split()))
+
+
+def _apply(persona: influencers.Persona, args: argparse.Namespace) -> influencers.Persona:
+    """Options given on the command line replace the persona's fields; others stay."""
+    for option, attribute in (("trigger", "trigger_word"), ("tone", "tone"), ("style", "style"),
+                              ("voice", "voice"), ("language", "language"), ("notes", "notes")):
+        value = getattr(args, option)
+        if value is not None:
+            setattr(persona, attribute, value)
+    if args.topics is not None:
+        persona.topics = [t.strip() for t in args.topics.split(",") if t.strip()]
+    return persona
+
+
+def _report(args: argparse.Namespace, influencer: Influencer, message: str) -> None:
+    if args.json:
+        print_json(fields_of(influencer, FIELDS))
+    else:
+        print(message)

@@ -1,0 +1,76 @@
+"""``secret set|delete|list``: API keys and passwords, read from stdin and never echoed."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
+from studio.cli.output import print_json, print_table
+from studio.engine.core import Studio
+from studio.engine.secrets import KNOWN_SECRETS, env_name
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    names = ", ".join(KNOWN_SECRETS)
+    actions = add_group(verbs, "secret", f"store API keys and passwords ({names})")
+    put = add_action(actions, "set", "store a secret; the value is read from standard input",
+                     set_secret)
+    put.add_argument("name", help=names)
+    delete = add_action(actions, "delete", "remove a stored secret", delete_secret)
+    delete.add_argument("name", help=names)
+    add_action(actions, "list", "which secrets are set, and where they are kept", list_secrets)
+
+
+def set_secret(studio: Studio, args: argparse.Namespace) -> int:
+    name = _known(args.name)
+    value = _read_value(name)
+    if not value:
+        raise UsageError("No value given; nothing stored.")
+    studio.secrets.set(name, value)
+    info = studio.secrets.info()
+    print(f"stored '{name}' in the {info.description}")
+    if os.environ.get(env_name(name)):
+        print(f"note: {env_name(name)} is set and overrides the stored value", file=sys.stderr)
+    return EXIT_OK
+
+
+def delete_secret(studio: Studio, args: argparse.Namespace) -> int:
+    name = _known(args.name)
+    studio.secrets.delete(name)
+    print(f"deleted '{name}'")
+    return EXIT_OK
+
+
+def list_secrets(studio: Studio, args: argparse.Namespace) -> int:
+    info = studio.secrets.info()
+    rows = [{"name": n, "set": studio.secrets.get(n) is not None,
+             "from_environment": bool(os.environ.get(env_name(n)))} for n in KNOWN_SECRETS]
+    if args.json:
+        print_json({"backend": info.kind, "description": info.description, "secrets": rows})
+        return EXIT_OK
+    print_table(["name", "state"],
+                [[r["name"], _state(r)] for r in rows])
+    print(f"kept in: {info.description}")
+    return EXIT_OK
+
+
+def _state(row: dict[str, object]) -> str:
+    if row["from_environment"]:
+        return f"set (from {env_name(str(row['name']))})"
+    return "set" if row["set"] else "not set"
+
+
+def _known(name: str) -> str:
+    if name not in KNOWN_SECRETS:
+        raise UsageError(f"Unknown secret '{name}'; known: {', '.join(KNOWN_SECRETS)}.")
+    return name
+
+
+def _read_value(name: str) -> str:
+    """A terminal gets a prompt without echo; a pipe gives its first line."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(f"Value for {name} (not shown): ")
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")

@@ -1,0 +1,204 @@
+"""Waiting for a job the command line created (Decision 5).
+
+Progress goes to stderr. When no worker is up, the job runs in this process (a temporary
+consumer that registers itself and beats like a worker, so recovery elsewhere leaves it alone).
+Ctrl-C cancels the job waited for.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from studio import __version__
+from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
+from studio.cli.output import fields_of, note, print_json
+from studio.engine.core import Studio
+from studio.engine.db.models import Job, WorkerRecord
+from studio.engine.db.types import utcnow
+from studio.engine.doctor import fresh_workers
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.errors import TransientError
+from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
+from studio.engine.jobs.registry import load_handlers
+from studio.engine.jobs.runner import JobRunner
+from studio.engine.jobs.service import ACTIVE, FINISHED
+from studio.engine.jobs.worker import local_worker
+
+POLL_S = 0.2
+CANCEL_GRACE_S = 10.0
+
+
+def worker_up(studio: Studio) -> bool:
+    """A worker that will take this studio's queued jobs: the local one, or in team mode any
+    worker with a fresh heartbeat."""
+    if local_worker(studio.paths) is not None:
+        return True
+    return studio.settings.queue.backend == "redis" and bool(fresh_workers(studio))
+
+
+def finish(studio: Studio, args: argparse.Namespace, job: Job, *, wait: bool) -> int:
+    """The end of every verb that creates a job: print its id, or wait for it and report."""
+    if not wait:
+        if args.json:
+            print_json(job_summary(job))
+        else:
+            print(job.id)
+        return EXIT_OK
+    done = wait_for_job(studio, job.workspace_id, job.id)
+    if args.json:
+        print_json(job_summary(done))
+    elif done.status == "completed":
+        print(f"job {done.id} completed: {done.title}")
+    return exit_code(done)
+
+
+JOB_FIELDS = ("id", "type", "queue", "status", "title", "progress", "stage", "message", "error",
+              "attempts", "max_attempts", "cost_usd", "priority", "worker_id", "created_at",
+              "started_at", "finished_at", "payload", "result")
+
+
+def job_summary(job: Job) -> dict[str, object]:
+    return fields_of(job, JOB_FIELDS)
+
+
+def exit_code(job: Job) -> int:
+    if job.status == "completed":
+        return EXIT_OK
+    if job.status == "canceled":
+        note(f"canceled: {job.message or job.title}")
+        return EXIT_CANCELED
+    if job.status in ACTIVE:  # only after Ctrl-C: the worker has been asked to stop it
+        note(f"cancel requested; the worker stops job {job.id} soon")
+        return EXIT_CANCELED
+    note(f"error: job {job.id} {job.status}: {job.error or job.message or 'no reason given'}")
+    return EXIT_FAILED
+
+
+def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    consumer: LocalConsumer | None = None
+    shown = ""
+    try:
+        while True:
+            job = studio.jobs.get(workspace_id, job_id)
+            shown = _show_progress(job, shown)
+            if job.status in FINISHED:
+                return job
+            if consumer is None and job.status == "pending" and not worker_up(studio):
+                note("no worker is running; running the job in this process")
+                consumer = LocalConsumer(studio, job)
+                consumer.start()
+            _sleep(POLL_S)
+    except KeyboardInterrupt:
+        return _cancel(studio, workspace_id, job_id, consumer)
+    finally:
+        if consumer is not None:
+            consumer.close()
+
+
+def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID,
+            consumer: LocalConsumer | None) -> Job:
+    note("canceling the job (Ctrl-C again to stop waiting)…")
+    try:
+        studio.jobs.cancel(workspace_id, job_id)
+    except InvalidInput:
+        pass  # it finished in the meantime
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    job = studio.jobs.get(workspace_id, job_id)
+    while job.status not in FINISHED and time.monotonic() < deadline:
+        _sleep(POLL_S)
+        job = studio.jobs.get(workspace_id, job_id)
+    if job.status not in FINISHED and consumer is not None:
+        # A handler that never checks for cancel: this process is leaving, so the job ends here.
+        consumer.force_cancel()
+        job = studio.jobs.get(workspace_id, job_id)
+    return job
+
+
+def _show_progress(job: Job, shown: str) -> str:
+    line = f"{job.status:<10} {job.progress * 100:5.1f}%  {job.stage or job.title}"
+    if job.message:
+        line += f": {job.message}"
+    if line != shown:
+        note(line)
+    return line
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What the runner reads from a Huey task: retries left and the delay before the next."""
+
+    retries: int
+    retry_delay: float
+
+
+class LocalConsumer:
+    """Runs one job on a thread of this process, with Huey's retry schedule for transient faults."""
+
+    def __init__(self, studio: Studio, job: Job) -> None:
+        self.studio = studio
+        self.job = job
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:cli-{uuid.uuid4().hex[:8]}"
+        self.runner = JobRunner(studio.db, studio.paths, studio.settings, self.worker_id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cli-consumer", daemon=True)
+        self._beat = threading.Thread(target=self._heartbeat, name="cli-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        load_handlers()
+        with self.studio.db.session() as session:
+            session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+                                     queues=[self.job.queue], app_version=__version__))
+        if self.job.task_id:  # a worker that starts later must not run it a second time
+            self.studio.queues.revoke(self.job.queue, self.job.task_id)
+        self._beat.start()
+        self._thread.start()
+
+    def force_cancel(self) -> None:
+        with self.studio.db.session() as session:
+            job = session.get(Job, self.job.id)
+            if job is not None and job.status not in FINISHED:
+                job.status = "canceled"
+                job.message = "Canceled by the user."
+                job.finished_at = utcnow()
+                job.cancel_requested = False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=CANCEL_GRACE_S)
+        self._beat.join(timeout=5)
+        with self.studio.db.session() as session:
+            record = session.get(WorkerRecord, self.worker_id)
+            if record is not None:
+                record.stopped_at = utcnow()
+
+    def _run(self) -> None:
+        delay = float(RETRY_DELAY_S)
+        for remaining in range(RETRIES, -1, -1):
+            try:
+                self.runner(str(self.job.id), _Attempt(remaining, delay))
+                return
+            except TransientError:
+                if self._stop.wait(delay):
+                    return
+                delay *= RETRY_BACKOFF
+            except Exception as exc:  # the runner records handler errors; this is a last resort
+                print(f"error: the job could not run here: {exc}", file=sys.stderr)
+                return
+
+    def _heartbeat(self) -> None:
+        interval = self.studio.settings.worker.heartbeat_interval_s
+        while not self._stop.wait(interval):
+            with self.studio.db.session() as session:
+                record = session.get(WorkerRecord, self.worker_id)
+                if record is not None:
+                    record.heartbeat_at = utcnow()

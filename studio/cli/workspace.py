@@ -1,0 +1,65 @@
+"""``workspace list|create|use|rename``: the tenants of this data folder."""
+from __future__ import annotations
+
+import argparse
+
+from studio.cli.common import EXIT_OK, add_action, add_group, current_workspace_name
+from studio.cli.output import fields_of, print_json, print_table
+from studio.engine.core import Studio
+from studio.engine.db.repositories import Workspaces
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    actions = add_group(verbs, "workspace", "list, create, choose and rename workspaces")
+    add_action(actions, "list", "list the workspaces (* marks the current one)", list_workspaces)
+    create = add_action(actions, "create", "create a workspace", create_workspace)
+    create.add_argument("name")
+    use = add_action(actions, "use", "make a workspace the current one", use_workspace)
+    use.add_argument("name")
+    rename = add_action(actions, "rename", "rename a workspace", rename_workspace)
+    rename.add_argument("old")
+    rename.add_argument("new")
+
+
+def list_workspaces(studio: Studio, args: argparse.Namespace) -> int:
+    current = current_workspace_name(studio)
+    rows = [{**fields_of(w, ("id", "name", "description", "created_at")), "current": w.name == current}
+            for w in studio.workspaces()]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["", "name", "id", "created"],
+                    [["*" if r["current"] else "", r["name"], r["id"], r["created_at"]] for r in rows],
+                    empty="no workspaces yet; `workspace create NAME` makes one")
+    return EXIT_OK
+
+
+def create_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    with studio.db.session() as session:
+        workspace = Workspaces(session).create(args.name)
+    _report(args, workspace, f"created workspace '{workspace.name}'")
+    return EXIT_OK
+
+
+def use_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    workspace = studio.use_workspace(args.name)
+    _report(args, workspace, f"now using workspace '{workspace.name}'")
+    return EXIT_OK
+
+
+def rename_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    with studio.db.session() as session:
+        repo = Workspaces(session)
+        workspace = repo.rename(repo.by_name(args.old), args.new)
+    if studio.settings.general.current_workspace == args.old:
+        studio.settings.general.current_workspace = workspace.name
+        studio.save_settings()
+    _report(args, workspace, f"renamed workspace '{args.old}' to '{workspace.name}'")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, workspace: object, message: str) -> None:
+    if args.json:
+        print_json(fields_of(workspace, ("id", "name", "description", "created_at")))
+    else:
+        print(message)

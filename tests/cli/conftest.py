@@ -1,0 +1,53 @@
+"""Runs the command line in this process (fast) against the test's own profile."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from studio.cli.main import main
+from studio.engine.core import Studio
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(studio: Studio, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``cli("workspace", "list")`` runs ``main`` with ``--data-dir`` of the test's profile."""
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(["--data-dir", str(data_dir), *args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def make_image(path: Path, size: tuple[int, int] = (640, 480)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (180, 60, 90)).save(path)
+    return path
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    return lines[0]

@@ -1,0 +1,54 @@
+"""Every error a user can cause is one line on stderr with the right exit code, never a traceback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studio.cli.main import main
+from studio.engine.core import Studio
+from tests.cli.conftest import Cli, one_error_line
+from tests.conftest import run_cli
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("bogus",), 2),
+    (("workspace",), 2),
+    (("workspace", "create"), 2),
+    (("influencer", "create", "Nova", "--colour", "red"), 2),
+    (("influencer", "show", "Nobody"), 1),
+    (("influencer", "list", "--workspace", "Nowhere"), 1),
+    (("settings", "set", "ui.theme", "purple"), 2),
+    (("jobs", "list", "--limit", "many"), 2),
+])
+def test_one_line_and_exit_code(cli: Cli, args: tuple[str, ...], code: int) -> None:
+    result = cli(*args)
+    assert result.code == code, result
+    one_error_line(result.err)
+    assert result.out == ""
+
+
+def test_real_process_prints_no_traceback(studio: Studio, data_dir: Path) -> None:
+    for args, code in ((("bogus",), 2), (("influencer", "show", "Nobody"), 1),
+                       (("settings", "set", "queue.video_workers", "x"), 2)):
+        done = run_cli(data_dir, *args)
+        assert done.returncode == code
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_bug_is_still_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        @classmethod
+        def open(cls, data_dir: object) -> None:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr("studio.cli.main.Studio", Broken)
+    result = cli("workspace", "list")
+    assert result.code == 1 and "unexpected RuntimeError: boom" in one_error_line(result.err)
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "--data-dir" in capsys.readouterr().out
+    assert main(["workspace", "--help"]) == 0
+    assert main(["--version"]) == 0

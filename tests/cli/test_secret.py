@@ -1,0 +1,65 @@
+"""secret set|delete|list: stdin in, never echoed, kept only in the 0600 file (no keyring here)."""
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from studio.engine.core import Studio
+from tests.cli.conftest import Cli, one_error_line
+from tests.conftest import run_cli
+
+VALUE = "sk-or-v1-TESTVALUE-7f3a9c"
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_set_through_stdin_in_a_real_process(studio: Studio, data_dir: Path) -> None:
+    done = run_cli(data_dir, "secret", "set", "openrouter", input=VALUE + "\n")
+    assert done.returncode == 0, done.stderr
+    assert VALUE not in done.stdout and VALUE not in done.stderr
+    assert "file" in done.stdout  # says plainly where it went
+    run_cli(data_dir, "workspace", "list")  # a command that writes the database and the logs
+    listed = run_cli(data_dir, "secret", "list", "--json")
+    assert VALUE not in listed.stdout
+    rows = {r["name"]: r["set"] for r in json.loads(listed.stdout)["secrets"]}
+    assert rows["openrouter"] is True and rows["server.redis"] is False
+
+    secrets_file = data_dir / "secrets.json"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert VALUE.encode() in secrets_file.read_bytes()
+    assert VALUE not in (data_dir / "settings.toml").read_text()
+    db_files = [p for p in data_dir.iterdir() if p.name.startswith("studio.sqlite3")]
+    assert db_files and all(VALUE.encode() not in p.read_bytes() for p in db_files)
+    assert VALUE.encode() not in _all_bytes(data_dir / "logs")
+    assert Studio.open(data_dir).secrets.get("openrouter") == VALUE
+
+
+def test_set_delete_list_in_process(cli: Cli, studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pg-password\n"))
+    result = cli("secret", "set", "server.postgres")
+    assert result.code == 0 and "pg-password" not in result.out + result.err
+    assert studio.secrets.get("server.postgres") == "pg-password"
+    assert "server.postgres  set" in cli("secret", "list").out
+    assert cli("secret", "delete", "server.postgres").code == 0
+    assert studio.secrets.get("server.postgres") is None
+    assert "kept in: file" in cli("secret", "list").out
+
+
+def test_environment_override_is_shown(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFLUENCERAI_SECRET_OPENROUTER", "from-env-123")
+    out = cli("secret", "list").out
+    assert "INFLUENCERAI_SECRET_OPENROUTER" in out and "from-env-123" not in out
+
+
+def test_errors(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    empty = cli("secret", "set", "openrouter")
+    assert empty.code == 2 and "No value" in one_error_line(empty.err)
+    unknown = cli("secret", "set", "openruter")
+    assert unknown.code == 2 and "Unknown secret" in one_error_line(unknown.err)

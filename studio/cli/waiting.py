@@ -7,26 +7,16 @@ Ctrl-C cancels the job waited for.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import sys
-import threading
 import time
 import uuid
-from dataclasses import dataclass
 
-from studio import __version__
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
 from studio.cli.output import fields_of, note, print_json
 from studio.engine.core import Studio
-from studio.engine.db.models import Job, WorkerRecord
-from studio.engine.db.types import utcnow
+from studio.engine.db.models import Job
 from studio.engine.doctor import fresh_workers
 from studio.engine.errors import InvalidInput
-from studio.engine.jobs.errors import TransientError
-from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
-from studio.engine.jobs.registry import load_handlers
-from studio.engine.jobs.runner import JobRunner
+from studio.engine.jobs.inline import InlineConsumer
 from studio.engine.jobs.service import ACTIVE, FINISHED
 from studio.engine.jobs.worker import local_worker
 
@@ -81,7 +71,7 @@ def exit_code(job: Job) -> int:
 
 
 def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    consumer: LocalConsumer | None = None
+    consumer: InlineConsumer | None = None
     shown = ""
     try:
         while True:
@@ -91,7 +81,7 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
                 return job
             if consumer is None and job.status == "pending" and not worker_up(studio):
                 note("no worker is running; running the job in this process")
-                consumer = LocalConsumer(studio, job)
+                consumer = InlineConsumer(studio, job)
                 consumer.start()
             _sleep(POLL_S)
     except KeyboardInterrupt:
@@ -102,7 +92,7 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
 
 
 def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID,
-            consumer: LocalConsumer | None) -> Job:
+            consumer: InlineConsumer | None) -> Job:
     note("canceling the job (Ctrl-C again to stop waiting)…")
     try:
         studio.jobs.cancel(workspace_id, job_id)
@@ -131,74 +121,3 @@ def _show_progress(job: Job, shown: str) -> str:
 
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
-
-
-@dataclass(slots=True)
-class _Attempt:
-    """What the runner reads from a Huey task: retries left and the delay before the next."""
-
-    retries: int
-    retry_delay: float
-
-
-class LocalConsumer:
-    """Runs one job on a thread of this process, with Huey's retry schedule for transient faults."""
-
-    def __init__(self, studio: Studio, job: Job) -> None:
-        self.studio = studio
-        self.job = job
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:cli-{uuid.uuid4().hex[:8]}"
-        self.runner = JobRunner(studio.db, studio.paths, studio.settings, self.worker_id)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cli-consumer", daemon=True)
-        self._beat = threading.Thread(target=self._heartbeat, name="cli-heartbeat", daemon=True)
-
-    def start(self) -> None:
-        load_handlers()
-        with self.studio.db.session() as session:
-            session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-                                     queues=[self.job.queue], app_version=__version__))
-        if self.job.task_id:  # a worker that starts later must not run it a second time
-            self.studio.queues.revoke(self.job.queue, self.job.task_id)
-        self._beat.start()
-        self._thread.start()
-
-    def force_cancel(self) -> None:
-        with self.studio.db.session() as session:
-            job = session.get(Job, self.job.id)
-            if job is not None and job.status not in FINISHED:
-                job.status = "canceled"
-                job.message = "Canceled by the user."
-                job.finished_at = utcnow()
-                job.cancel_requested = False
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=CANCEL_GRACE_S)
-        self._beat.join(timeout=5)
-        with self.studio.db.session() as session:
-            record = session.get(WorkerRecord, self.worker_id)
-            if record is not None:
-                record.stopped_at = utcnow()
-
-    def _run(self) -> None:
-        delay = float(RETRY_DELAY_S)
-        for remaining in range(RETRIES, -1, -1):
-            try:
-                self.runner(str(self.job.id), _Attempt(remaining, delay))
-                return
-            except TransientError:
-                if self._stop.wait(delay):
-                    return
-                delay *= RETRY_BACKOFF
-            except Exception as exc:  # the runner records handler errors; this is a last resort
-                print(f"error: the job could not run here: {exc}", file=sys.stderr)
-                return
-
-    def _heartbeat(self) -> None:
-        interval = self.studio.settings.worker.heartbeat_interval_s
-        while not self._stop.wait(interval):
-            with self.studio.db.session() as session:
-                record = session.get(WorkerRecord, self.worker_id)
-                if record is not None:
-                    record.heartbeat_at = utcnow()

@@ -89,6 +89,7 @@ class Worker:
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
+        self._install_signal_handlers()  # a stop asked for while starting must not be lost
         try:
             self._lock.acquire()
         except Timeout:
@@ -118,12 +119,15 @@ class Worker:
         for consumer in self._consumers:
             consumer.start()
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
+        self._install_signal_handlers()
+        log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
+                                                     "data_dir": str(studio.paths.data_dir)}})
+
+    def _install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop_event.set())
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
-                                                     "data_dir": str(studio.paths.data_dir)}})
 
     def _loop(self) -> None:
         interval = self.studio.settings.worker.heartbeat_interval_s

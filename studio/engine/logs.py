@@ -60,5 +60,7 @@ def setup_logging(logs_dir: Path, *, process: str, level: int = logging.INFO) ->
     handler._studio = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces its context on every revision check; the studio logs real upgrades itself.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     logging.getLogger("studio").info("logging started", extra={"fields": {"component": process}})
     return path

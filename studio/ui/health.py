@@ -1,7 +1,6 @@
 """Worker and service health for the status bar, checked in the background every few seconds."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy import select, text
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.doctor import run_checks
 from studio.engine.jobs.worker import local_worker
 from studio.ui.tasks import run_in_background
 
@@ -80,11 +80,7 @@ def _queue(studio: Studio) -> Health:
 
 
 def _doctor_checks(studio: Studio) -> dict[str, Health]:
-    try:
-        doctor = importlib.import_module("studio.engine.doctor")
-    except ImportError:
-        return {}  # not in this version yet: those entries keep saying "checking…"
-    checks = doctor.run_checks(studio, quick=True)
+    checks = run_checks(studio, quick=True)
     return {c.key: Health(c.key, c.label, c.status, c.detail, c.fix) for c in checks}
 
 

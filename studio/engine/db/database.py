@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from studio.engine.errors import ServiceUnavailable, StudioError
 
+log = logging.getLogger("studio.db")
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x5_7_0_d_1_0  # any constant; serialises migrations across studios
 
@@ -69,9 +71,14 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
         with lock, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            before = MigrationContext.configure(connection).get_current_revision()
             config = alembic_config(engine)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+            if before != after:
+                log.info("database upgraded from %s to %s", before or "empty", after,
+                         extra={"fields": {"database": engine.url.render_as_string(hide_password=True)}})
     except OperationalError as exc:
         raise ServiceUnavailable(f"The database cannot be reached: {_first_line(exc)}") from exc
     except SQLAlchemyError as exc:

@@ -97,8 +97,7 @@ def set_avatar(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID
                                sha256=stored.sha256, size_bytes=stored.size_bytes,
                                meta={"original_name": image.name}))
         influencer.avatar_asset_id = asset.id
-        path = stored.path
-    return studio.jobs.submit(workspace_id, "make-thumbnails", {"files": [str(path)]},
+    return studio.jobs.submit(workspace_id, "make-thumbnails", {"keys": [stored.key]},
                               title=f"Portrait thumbnails: {influencer.name}")
 
 

@@ -14,10 +14,12 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_write_bytes
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
+from studio.engine.storage.local import LocalStore
 
 SIZES = (128, 256)
 MAX_PIXELS = 200_000_000  # refuse decompression bombs before decoding them
@@ -99,25 +101,39 @@ def _displayable(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
+def _sources(ctx: JobContext) -> dict[str, Path]:
+    """``files`` are paths on the worker's machine; ``keys`` name files in its asset store, so a
+    job queued on one machine can run on another."""
+    store = LocalStore(ctx.paths.assets_dir)
+    sources = {str(f): Path(f) for f in ctx.payload.get("files", [])}
+    for key in ctx.payload.get("keys", []):
+        try:
+            sources[str(key)] = store.path(str(key))
+        except InvalidInput as exc:
+            raise JobFailed(str(exc)) from exc
+    if not sources:
+        raise JobFailed("No files were given to make thumbnails of.")
+    if len(sources) > MAX_FILES:
+        raise JobFailed(f"Too many files in one job ({len(sources)}; at most {MAX_FILES}).")
+    return sources
+
+
 @job_type("make-thumbnails", queue="general")
 def run_make_thumbnails(ctx: JobContext) -> dict[str, Any]:
-    files = [Path(f) for f in ctx.payload.get("files", [])]
-    if not files:
-        raise JobFailed("No files were given to make thumbnails of.")
-    if len(files) > MAX_FILES:
-        raise JobFailed(f"Too many files in one job ({len(files)}; at most {MAX_FILES}).")
+    sources = _sources(ctx)
     sizes = tuple(int(s) for s in ctx.payload.get("sizes", SIZES))
     made: dict[str, list[str]] = {}
     refused: dict[str, str] = {}
-    ctx.progress(0.0, stage="thumbnails", message=f"0 of {len(files)}")
-    for index, source in enumerate(files, start=1):
+    ctx.progress(0.0, stage="thumbnails", message=f"0 of {len(sources)}")
+    for index, (name, source) in enumerate(sources.items(), start=1):
         ctx.check_canceled()
         try:
-            made[str(source)] = [str(t.path) for t in make_thumbnails(source, ctx.paths.cache_dir, sizes)]
+            made[name] = [str(t.path) for t in make_thumbnails(source, ctx.paths.cache_dir, sizes)]
         except ValueError as exc:
-            refused[str(source)] = str(exc)
-        ctx.progress(index / len(files), message=f"{index} of {len(files)}")
+            refused[name] = str(exc)
+        ctx.progress(index / len(sources), message=f"{index} of {len(sources)}")
     if not made:
+        first, reason = next(iter(refused.items()))
         raise JobFailed(f"No thumbnail could be made: {len(refused)} file(s) refused, first: "
-                        f"{next(iter(refused.items()))[0]}: {next(iter(refused.values()))}.")
+                        f"{first}: {reason}.")
     return {"thumbnails": made, "refused": refused}

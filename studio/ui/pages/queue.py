@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, QTimer
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QStyle, QStyledItemDelegate,
                                QStyleOptionProgressBar, QStyleOptionViewItem, QTableView,
@@ -24,17 +24,24 @@ POLL_MS = 300
 OVERLAP = timedelta(seconds=3)
 
 
+# A finished job's bar says how it ended at a glance; running ones keep the theme's colour.
+BAR_COLOURS = {"completed": "#2e8b57", "failed": "#c0392b", "canceled": "#7f8c8d"}
+
+
 class ProgressDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
+        status = str(index.siblingAtColumn(STATUS).data() or "")
         bar = QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(4, 5, -4, -5)
         bar.minimum, bar.maximum = 0, 100
         bar.progress = int(round(float(index.data() or 0.0) * 100))
-        bar.text = f"{bar.progress}%"
+        bar.text = f"{bar.progress}%" if status not in ("failed", "canceled") else status
         bar.textVisible = True
         bar.state = option.state
-        bar.palette = option.palette
+        bar.palette = QPalette(option.palette)
+        if status in BAR_COLOURS:
+            bar.palette.setColor(QPalette.ColorRole.Highlight, QColor(BAR_COLOURS[status]))
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 

@@ -96,6 +96,9 @@ class Dataset(Scoped, Trashable):
                                                      index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    class_token: Mapped[str] = mapped_column(String(80), default="")  # e.g. "woman" in "10_mia woman"
+    repeats: Mapped[int] = mapped_column(Integer, default=10)
+    tag_separator: Mapped[str] = mapped_column(String(8), default=",")
 
 
 class DatasetImage(Scoped, Trashable):
@@ -116,6 +119,37 @@ class DatasetImage(Scoped, Trashable):
     caption: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[Any]] = mapped_column(default=list)
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_name: Mapped[str] = mapped_column(String(1000), default="")  # path inside the import
+    format: Mapped[str] = mapped_column(String(16), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    crop_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    near_dup_group: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    analyzed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CaptionBatch(Scoped):
+    """One undoable caption operation (a single edit or a batch over many images)."""
+
+    __tablename__ = "caption_batches"
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"),
+                                                  index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)  # order within the dataset's history
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaptionChange(Base):
+    """The before and after of one image's caption in a batch; only changed images are stored."""
+
+    __tablename__ = "caption_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("caption_batches.id", ondelete="CASCADE"),
+                                                index=True)
+    image_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dataset_images.id", ondelete="CASCADE"))
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
 
 
 class LoraModel(Scoped, Trashable):

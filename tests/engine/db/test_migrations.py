@@ -35,7 +35,7 @@ def test_older_database_upgrades_in_place_on_start(data_dir: Path) -> None:
     ws_id, job_id = _old_database(data_dir / "studio.sqlite3")
     studio = Studio.open(data_dir)  # opening the studio runs the migrations
     try:
-        assert current_revision(studio.db.engine) == head_revision() == "0002"
+        assert current_revision(studio.db.engine) == head_revision()
         assert "workers" in inspect(studio.db.engine).get_table_names()
         workspace = studio.workspace("Old")
         assert workspace.id == uuid.UUID(ws_id)
@@ -50,3 +50,26 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     migrate(engine)
     migrate(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_dataset_rows_survive_the_curation_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "s.sqlite3"))
+    migrate(engine, revision="0002")
+    ids = {k: uuid.uuid4().hex for k in ("ws", "inf", "ds", "img")}
+    stamp = "'2025-01-01 00:00:00', '2025-01-01 00:00:00', 1"
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO workspaces VALUES ('Old', '', :ws, {stamp})"), ids)
+        conn.execute(text("INSERT INTO influencers (id, workspace_id, name, trigger_word, tone, style, voice, "
+                          "topics, language, notes, created_at, updated_at, version) VALUES (:inf, :ws, 'Mia', "
+                          f"'m1a', '', '', '', '[]', 'en', '', {stamp})"), ids)
+        conn.execute(text("INSERT INTO datasets (id, workspace_id, influencer_id, name, description, created_at, "
+                          f"updated_at, version) VALUES (:ds, :ws, :inf, 'Faces', '', {stamp})"), ids)
+        conn.execute(text(
+            "INSERT INTO dataset_images (id, workspace_id, dataset_id, storage_key, original_name, sha256, "
+            "width, height, quality, faces, caption, tags, excluded, created_at, updated_at, version) VALUES "
+            f"(:img, :ws, :ds, 'k', 'a.jpg', 'abc', 10, 10, '{{}}', '[]', 'm1a, smile', '[]', 0, {stamp})"), ids)
+    migrate(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT caption, source_name, crop_manual, size_bytes FROM dataset_images")).one()
+        assert tuple(row) == ("m1a, smile", "", 0, 0)
+        assert conn.execute(text("SELECT repeats, tag_separator FROM datasets")).one() == (10, ",")

@@ -1,0 +1,1 @@
+"""Datasets: import, analysis, crops, captions and tags, export for training (no Qt)."""

@@ -13,7 +13,7 @@ from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.influencers import get_influencer
 
-EDITABLE = {"caption", "crop", "crop_manual", "excluded"}
+EDITABLE = {"crop", "crop_manual", "excluded"}
 
 
 def create_dataset(studio: Studio, workspace_id: uuid.UUID, influencer_ref: uuid.UUID | str,

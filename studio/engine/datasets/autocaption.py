@@ -1,0 +1,156 @@
+"""Auto-captioning through an OpenAI-compatible vision model, as the ``autocaption-dataset`` job.
+
+Each image goes out with the prompt template filled in ({trigger}, {tags}, {name}); the answers
+land in the captions as ONE undoable step, written even when the job stops half way (canceled,
+out of credits), since those calls were paid for. The cost of every call is added to the job
+row as it happens and listed per image in the result.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
+from studio.engine.core import Studio
+from studio.engine.datasets.captions import write_captions
+from studio.engine.datasets.tags import InsertTrigger, join_tags, split_tags, transform, trigger_present
+from studio.engine.db.models import Dataset, DatasetImage, Influencer, Job
+from studio.engine.errors import InvalidInput, NotFound, StudioError
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.registry import job_type
+from studio.engine.llm import LLMClient, LLMRefused, client_for, user_message
+from studio.engine.secrets import SecretStore
+
+JOB_TYPE = "autocaption-dataset"
+DEFAULT_PROMPT = (
+    "Write a caption for training an image model on this photo of {name}. Start with "
+    "'{trigger}', then short comma-separated tags for clothing, pose, expression, setting, "
+    "lighting and framing. Leave out what never changes about {name} (face, eye and hair "
+    "colour). Tags already given: {tags}. Answer with the caption only, on one line.")
+PER_IMAGE_REFUSALS = {400, 403, 413, 422}  # about this image (e.g. moderation), not the account
+MAX_TOKENS = 300
+_PREFIX = re.compile(r"^\s*(caption|tags)\s*:\s*", re.IGNORECASE)
+
+
+def submit_autocaption(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID], *,
+                       model: str | None = None, prompt_template: str = DEFAULT_PROMPT) -> Job:
+    model = model or studio.settings.llm.model
+    if not model:
+        raise InvalidInput("No model chosen for auto-captioning; set one with "
+                           "`settings set llm.model MODEL` (a vision model).")
+    if not image_ids:
+        raise InvalidInput("Choose at least one image to caption.")
+    payload = {"dataset_id": str(dataset.id), "image_ids": [str(i) for i in image_ids],
+               "model": model, "prompt_template": prompt_template}
+    return studio.jobs.submit(dataset.workspace_id, JOB_TYPE, payload,
+                              title=f"Auto-caption {len(image_ids)} images of {dataset.name}")
+
+
+def fill_prompt(template: str, *, trigger: str, tags: str, name: str) -> str:
+    """Only these three placeholders; any other brace in the template stays as written."""
+    return template.replace("{trigger}", trigger).replace("{tags}", tags).replace("{name}", name)
+
+
+def clean_caption(answer: str, *, trigger: str, separator: str = ",") -> str:
+    """One line without quotes or a "Caption:" prefix, with the trigger word at the front when
+    the model left it out (sd-scripts' keep_tokens=1 expects it there)."""
+    text = " ".join(answer.split())
+    text = _PREFIX.sub("", text).strip().strip("\"'`").strip()
+    if trigger and not trigger_present(text, trigger):
+        text = transform(InsertTrigger(trigger), text, separator)
+    return text
+
+
+@job_type(JOB_TYPE, queue="generation")
+def run_autocaption(ctx: JobContext) -> dict[str, Any]:
+    dataset, influencer, images = _load(ctx)
+    model = str(ctx.payload.get("model") or ctx.settings.llm.model)
+    template = str(ctx.payload.get("prompt_template") or DEFAULT_PROMPT)
+    done: dict[uuid.UUID, str] = {}
+    rows: list[dict[str, Any]] = []
+    failed: list[dict[str, str]] = []
+    changed = 0
+    try:
+        with client_for(ctx.settings, _secrets(ctx.paths)) as client:
+            for index, image in enumerate(images):
+                ctx.check_canceled()
+                ctx.progress(index / len(images), stage="captioning",
+                             message=f"{index}/{len(images)} images")
+                try:
+                    rows.append(_caption_one(ctx, client, image, dataset, influencer, model, template))
+                    done[image.id] = rows[-1]["caption"]
+                except (LLMRefused, InvalidInput) as exc:
+                    if isinstance(exc, LLMRefused) and exc.status not in PER_IMAGE_REFUSALS:
+                        raise
+                    failed.append({"image_id": str(image.id), "reason": str(exc)})
+    finally:
+        if done:
+            noun = "image" if len(done) == 1 else "images"
+            changed = write_captions(ctx.db, dataset, done, label=f"Auto-caption {len(done)} {noun}")
+    if not done and failed:
+        raise JobFailed(f"No image was captioned; the first refusal: {failed[0]['reason']}")
+    return {"captioned": len(done), "changed": changed, "failed": failed, "model": model,
+            "cost_usd": round(sum(r["cost_usd"] for r in rows), 8), "images": rows}
+
+
+def _caption_one(ctx: JobContext, client: LLMClient, image: DatasetImage, dataset: Dataset,
+                 influencer: Influencer, model: str, template: str) -> dict[str, Any]:
+    prompt = fill_prompt(template, trigger=influencer.trigger_word, name=influencer.name,
+                         tags=join_tags(split_tags(image.caption, dataset.tag_separator)))
+    source = ctx.paths.assets_dir / image.storage_key
+    result = client.chat([user_message(prompt, [source])], model=model, max_tokens=MAX_TOKENS)
+    _add_cost(ctx, result.cost_usd)
+    caption = clean_caption(result.content, trigger=influencer.trigger_word,
+                            separator=dataset.tag_separator)
+    return {"image_id": str(image.id), "caption": caption, "model": result.model,
+            "generation_id": result.generation_id, "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd}
+
+
+def _add_cost(ctx: JobContext, cost: float) -> None:
+    # Recorded per call, so money spent is on the job row even if a later call fails.
+    if cost <= 0:
+        return
+    with ctx.db.session() as session:
+        job = session.get(Job, ctx.job_id)
+        if job is not None:
+            job.cost_usd = (job.cost_usd or 0.0) + cost
+
+
+def _load(ctx: JobContext) -> tuple[Dataset, Influencer, list[DatasetImage]]:
+    try:
+        dataset_id = uuid.UUID(str(ctx.payload["dataset_id"]))
+        wanted = [uuid.UUID(str(i)) for i in ctx.payload.get("image_ids") or []]
+    except (KeyError, ValueError) as exc:
+        raise JobFailed(f"The auto-caption job's payload is malformed ({exc}).") from exc
+    with ctx.db.session() as session:
+        dataset = session.get(Dataset, dataset_id)
+        if dataset is None or dataset.workspace_id != ctx.workspace_id or dataset.deleted_at:
+            raise NotFound("The dataset of this auto-caption job no longer exists.")
+        influencer = session.get(Influencer, dataset.influencer_id)
+        if influencer is None:
+            raise NotFound("The influencer of this dataset no longer exists.")
+        query = select(DatasetImage).where(
+            DatasetImage.workspace_id == ctx.workspace_id, DatasetImage.dataset_id == dataset.id,
+            DatasetImage.deleted_at.is_(None))
+        by_id = {i.id: i for i in session.scalars(query)}
+    images = [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]
+    if not images:
+        raise JobFailed("None of the chosen images is in the dataset any more.")
+    return dataset, influencer, images
+
+
+def _secrets(paths: Paths) -> SecretStore:
+    """The store the app uses for this data folder: the default profile's keyring entries have
+    their own service name, so a worker started with an explicit --data-dir still finds them."""
+    try:
+        default = not os.environ.get(DATA_DIR_ENV) and resolve_paths(None) == paths
+    except StudioError:  # an unreadable default settings file: this is not that profile anyway
+        default = False
+    return SecretStore(paths.config_dir, default_profile=default)

@@ -131,6 +131,7 @@ class CaptionBatch(Scoped):
     """One undoable caption operation (a single edit or a batch over many images)."""
 
     __tablename__ = "caption_batches"
+    __table_args__ = (UniqueConstraint("dataset_id", "seq"),)
 
     dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"),
                                                   index=True)

@@ -73,3 +73,17 @@ def test_dataset_rows_survive_the_curation_upgrade(tmp_path: Path) -> None:
         row = conn.execute(text("SELECT caption, source_name, crop_manual, size_bytes FROM dataset_images")).one()
         assert tuple(row) == ("m1a, smile", "", 0, 0)
         assert conn.execute(text("SELECT repeats, tag_separator FROM datasets")).one() == (10, ",")
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path: Path, postgres_url: str) -> None:
+    """A model change without its migration fails here, on SQLite and on PostgreSQL."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from studio.engine.db.models import Base
+    for url in (sqlite_url(tmp_path / "s.sqlite3"), postgres_url):
+        engine = make_engine(url)
+        migrate(engine)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        engine.dispose()

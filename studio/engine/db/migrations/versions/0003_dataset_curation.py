@@ -32,7 +32,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], name=op.f('fk_caption_batches_dataset_id_datasets'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_caption_batches_workspace_id_workspaces'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_caption_batches'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_caption_batches')),
+    sa.UniqueConstraint('dataset_id', 'seq', name=op.f('uq_caption_batches_dataset_id'))
     )
     with op.batch_alter_table('caption_batches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_caption_batches_dataset_id'), ['dataset_id'], unique=False)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 
 # Modules that register job types; the worker imports them all before it consumes.
-HANDLER_MODULES = ("studio.engine.storage.thumbnails",)
+HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
+                   "studio.engine.datasets.jobs")
 
 
 @dataclass(frozen=True, slots=True)

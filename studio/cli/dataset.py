@@ -1,0 +1,221 @@
+"""``dataset create|list|import|analyze|captions|autocaption|export``: training sets of an influencer."""
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.influencer import find_influencer
+from studio.cli.output import note, print_json, print_table
+from studio.cli.waiting import exit_code, finish, wait_for_job
+from studio.engine.core import Studio
+from studio.engine.datasets import captions, checks, service
+from studio.engine.db.models import Dataset, DatasetImage, Influencer, Workspace
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import StudioError
+
+CAPTION_ACTIONS = ("check", "tags", "undo", "redo")
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    actions = add_group(verbs, "dataset", "training sets: import, analyze, captions, export")
+    create = add_action(actions, "create", "create a dataset for an influencer", create_dataset,
+                        scoped=True)
+    create.add_argument("--influencer", required=True, metavar="NAME")
+    create.add_argument("name")
+    create.add_argument("--class", dest="class_token", default="", metavar="TOKEN",
+                        help='class token of the kohya folder, e.g. "woman" in 10_mia woman')
+    create.add_argument("--repeats", type=int, default=10, metavar="N")
+    listing = add_action(actions, "list", "list datasets", list_datasets, scoped=True)
+    listing.add_argument("--influencer", metavar="NAME")
+    imp = add_action(actions, "import", "import files, folders and .zip archives (a job)",
+                     import_files, scoped=True)
+    _target(imp)
+    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    imp.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+    analyze = add_action(actions, "analyze", "hashes, duplicates, quality, faces, crops (a job)",
+                         analyze_dataset, scoped=True)
+    _target(analyze)
+    analyze.add_argument("--force", action="store_true", help="analyze images already analyzed")
+    analyze.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+    caps = add_action(actions, "captions", "check captions, count tags, undo or redo an edit",
+                      caption_command, scoped=True)
+    _target(caps)
+    caps.add_argument("what", nargs="?", choices=CAPTION_ACTIONS, default="check")
+    auto = add_action(actions, "autocaption", "caption images with a vision model (a job)",
+                      autocaption, scoped=True)
+    _target(auto)
+    auto.add_argument("--all", action="store_true", help="every image, not only the uncaptioned")
+    auto.add_argument("--model", help="model id (default: settings llm.model)")
+    auto.add_argument("--prompt", help="prompt template; may use {trigger}, {tags}, {name}")
+    auto.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+    export = add_action(actions, "export", "write a kohya sd-scripts training folder", export_dataset,
+                        scoped=True)
+    _target(export)
+    export.add_argument("--format", choices=("kohya",), default="kohya")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument("--include-duplicates", action="store_true",
+                        help="also export all but the first image of each near-duplicate group")
+    export.add_argument("--include-excluded", action="store_true", help="also export excluded images")
+
+
+def _target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--influencer", required=True, metavar="NAME")
+    parser.add_argument("--dataset", required=True, metavar="NAME")
+
+
+def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    workspace, influencer = find_influencer(studio, args, args.influencer)
+    dataset = service.create_dataset(studio, workspace.id, influencer.id, args.name,
+                                     class_token=args.class_token, repeats=args.repeats)
+    if args.json:
+        print_json(_row(studio, dataset, influencer))
+    else:
+        print(f"created dataset '{dataset.name}' for {influencer.name}")
+    return EXIT_OK
+
+
+def list_datasets(studio: Studio, args: argparse.Namespace) -> int:
+    if args.influencer:
+        workspace, only = find_influencer(studio, args, args.influencer)
+        people = [only]
+    else:
+        workspace = workspace_of(studio, args)
+        people = list(_influencers(studio, workspace))
+    by_id = {i.id: i for i in people}
+    rows = [_row(studio, d, by_id[d.influencer_id])
+            for i in people for d in service.list_datasets(studio, workspace.id, i.id)]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["influencer", "name", "images", "folder", "id"],
+                    [[r["influencer"], r["name"], r["images"], r["folder"], r["id"]] for r in rows],
+                    empty="no datasets")
+    return EXIT_OK
+
+
+def import_files(studio: Studio, args: argparse.Namespace) -> int:
+    submit_import = _dataset_jobs().submit_import
+    _, _, dataset = _find(studio, args)
+    paths = [p.expanduser().absolute() for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError(f"Not found: {', '.join(missing)}")
+    job = submit_import(studio, dataset, paths)
+    if args.no_wait:
+        return finish(studio, args, job, wait=False)
+    done = wait_for_job(studio, job.workspace_id, job.id)
+    if done.status == "completed":
+        _print_report(args, done.result or {})
+    return exit_code(done)
+
+
+def analyze_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    submit_analysis = _dataset_jobs().submit_analysis
+    _, _, dataset = _find(studio, args)
+    return finish(studio, args, submit_analysis(studio, dataset, force=args.force),
+                  wait=not args.no_wait)
+
+
+def caption_command(studio: Studio, args: argparse.Namespace) -> int:
+    _, _, dataset = _find(studio, args)
+    if args.what == "check":
+        return _print_checks(args, checks.caption_checks(studio, dataset))
+    if args.what == "tags":
+        frequency = captions.tag_frequency(studio, dataset)
+        if args.json:
+            print_json([{"tag": tag, "images": count} for tag, count in frequency])
+        else:
+            print_table(["images", "tag"], [[count, tag] for tag, count in frequency],
+                        empty="no tags")
+        return EXIT_OK
+    label = captions.undo(studio, dataset) if args.what == "undo" else captions.redo(studio, dataset)
+    if args.json:
+        print_json({args.what: label})
+    else:
+        print(f"{args.what}: {label}" if label else f"nothing to {args.what}")
+    return EXIT_OK
+
+
+def autocaption(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets.autocaption import DEFAULT_PROMPT, submit_autocaption
+    _, _, dataset = _find(studio, args)
+    images = service.list_images(studio, dataset)
+    chosen = [i.id for i in images if args.all or not i.caption.strip()]
+    if not chosen:
+        raise UsageError("Every image already has a caption; use --all to caption them again.")
+    job = submit_autocaption(studio, dataset, chosen, model=args.model,
+                             prompt_template=args.prompt or DEFAULT_PROMPT)
+    return finish(studio, args, job, wait=not args.no_wait)
+
+
+def export_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets.export import export_kohya
+    _, _, dataset = _find(studio, args)
+    result = export_kohya(studio, dataset, args.out, include_near_duplicates=args.include_duplicates,
+                          include_excluded=args.include_excluded)
+    if args.json:
+        print_json(result)
+    else:
+        print(f"exported {result.images} images ({result.captions} captions) to {result.image_dir}")
+        print(f"config: {result.config_file}")
+        if result.skipped_excluded or result.skipped_duplicates:
+            print(f"left out: {result.skipped_excluded} excluded, "
+                  f"{result.skipped_duplicates} near-duplicates")
+    return EXIT_OK
+
+
+def _dataset_jobs() -> ModuleType:
+    try:
+        return importlib.import_module("studio.engine.datasets.jobs")
+    except ImportError as exc:  # only while the import and analysis jobs are not installed
+        raise StudioError(f"Dataset import and analysis are not available: {exc}.") from exc
+
+
+def _find(studio: Studio, args: argparse.Namespace) -> tuple[Workspace, Influencer, Dataset]:
+    workspace, influencer = find_influencer(studio, args, args.influencer)
+    return workspace, influencer, service.get_dataset(studio, workspace.id, args.dataset, influencer.id)
+
+
+def _influencers(studio: Studio, workspace: Workspace) -> list[Influencer]:
+    with studio.db.session() as session:
+        return list(Repository(session, workspace.id).list(Influencer, order_by=Influencer.name))
+
+
+def _row(studio: Studio, dataset: Dataset, influencer: Influencer) -> dict[str, Any]:
+    from studio.engine.datasets.export import folder_name
+    with studio.db.session() as session:
+        count = Repository(session, dataset.workspace_id).count(DatasetImage, dataset_id=dataset.id)
+    return {"id": dataset.id, "name": dataset.name, "influencer": influencer.name, "images": count,
+            "class_token": dataset.class_token, "repeats": dataset.repeats,
+            "folder": folder_name(dataset.repeats, influencer.trigger_word, dataset.class_token,
+                                  dataset.name)}
+
+
+def _print_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    if args.json:
+        print_json(report)
+        return
+    rows = report.get("rows") or []
+    counts = Counter(str(r.get("status", "")) for r in rows)
+    print(f"imported {counts.get('imported', 0)}, duplicate {counts.get('duplicate', 0)}, "
+          f"refused {counts.get('refused', 0)}")
+    for row in rows:
+        if row.get("status") == "refused":
+            print(f"refused  {row.get('source', '')}: {row.get('reason', '')}")
+
+
+def _print_checks(args: argparse.Namespace, issues: list[checks.CaptionIssue]) -> int:
+    if args.json:
+        print_json(issues)
+    elif not issues:
+        print("captions look fine")
+    else:
+        for issue in issues:
+            print(f"{issue.severity:<7}  {issue.kind:<15}  {issue.message}")
+        note(f"{len(issues)} caption problems")
+    return EXIT_OK

@@ -1,0 +1,233 @@
+"""Per-image analysis (perceptual hash, sharpness, exposure, faces, crop) and near-duplicates.
+
+Everything is measured on the image decoded at reduced size (a 3000×4000 JPEG decodes at 1/8
+scale), so one image costs tens of milliseconds. Results are cached on the image row: an image
+already analysed with the same content hash is skipped unless forced.
+
+Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``):
+- blurry: variance of the Laplacian below ``BLUR_THRESHOLD`` (a sharp photo scores several
+  hundred at this size; a Gaussian blur of radius 2 brings it near 10).
+- dark: mean grey level below ``DARK_MEAN`` (of 255), or more than ``CLIPPED_LIMIT`` of the
+  pixels at or below 5; bright: mean above ``BRIGHT_MEAN``, or more than ``CLIPPED_LIMIT`` at
+  or above 250.
+- near-duplicates: perceptual hashes (64 bits) at most ``NEAR_DUP_THRESHOLD`` bits apart.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import imagehash
+import numpy as np
+from PIL import Image
+from sqlalchemy import select
+
+from studio.engine.datasets.crops import DEFAULT_TARGET, suggest_crop
+from studio.engine.datasets.importer import StudioLike
+from studio.engine.db.models import Dataset, DatasetImage
+from studio.engine.db.types import utcnow
+from studio.engine.storage.local import LocalStore
+from studio.engine.storage.thumbnails import decode_image, read_source
+
+ANALYSIS_SIDE = 512
+BLUR_THRESHOLD = 100.0
+DARK_MEAN = 60.0
+BRIGHT_MEAN = 200.0
+CLIPPED_LIMIT = 0.25
+NEAR_DUP_THRESHOLD = 6
+BATCH = 32  # images written per transaction: few commits, little lost to a cancel
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageAnalysis:
+    phash: str
+    quality: dict[str, Any]
+    faces: list[list[int]]  # [x, y, w, h] in pixels of the upright original
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSummary:
+    analyzed: int
+    skipped: int
+    faces: dict[str, int]
+    near_duplicate_groups: int
+    blurry: int
+    failed: dict[str, str] = field(default_factory=dict)  # image id → reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def analyze_file(path: Path) -> ImageAnalysis:
+    """Raises ValueError with a reason when the file cannot be read or decoded."""
+    # Decoding at half the analysis side lets libjpeg scale by 1/8 on a large photo; the
+    # result is still at least ANALYSIS_SIDE / 2 on its short side.
+    decoded = decode_image(read_source(path), reduce_to=ANALYSIS_SIDE // 2)
+    image = decoded.image
+    image.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    grey = np.asarray(image.convert("L"))
+    scale = decoded.width / image.width
+    faces = [[round(v * scale) for v in box] for box in detect_faces(grey)]
+    quality = {**exposure(grey), "sharpness": sharpness(grey),
+               "aspect": round(decoded.width / decoded.height, 4)}
+    quality.update(blurry=quality["sharpness"] < BLUR_THRESHOLD,
+                   dark=quality["brightness"] < DARK_MEAN or quality["clipped_dark"] > CLIPPED_LIMIT,
+                   bright=quality["brightness"] > BRIGHT_MEAN or quality["clipped_bright"] > CLIPPED_LIMIT)
+    return ImageAnalysis(phash=str(imagehash.phash(image)), quality=quality, faces=faces)
+
+
+def sharpness(grey: np.ndarray) -> float:
+    return round(float(cv2.Laplacian(grey, cv2.CV_64F).var()), 2)
+
+
+def exposure(grey: np.ndarray) -> dict[str, float]:
+    return {"brightness": round(float(grey.mean()), 2),
+            "clipped_dark": round(float((grey <= 5).mean()), 4),
+            "clipped_bright": round(float((grey >= 250).mean()), 4)}
+
+
+def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
+    found = _cascade().detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.15, minNeighbors=5,
+                                        minSize=(24, 24))
+    return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
+
+
+def face_class(count: int) -> str:
+    return "none" if count == 0 else "one" if count == 1 else "several"
+
+
+def group_near_duplicates(hashes: Sequence[str | None],
+                          threshold: int = NEAR_DUP_THRESHOLD) -> list[int | None]:
+    """Group numbers (1, 2, …, in order of first member) for hashes within ``threshold`` bits of
+    another member, chained; None for an image with no near-duplicate."""
+    known = [i for i, h in enumerate(hashes) if h]
+    values = np.array([int(hashes[i], 16) for i in known], dtype=np.uint64)  # type: ignore[arg-type]
+    parent = list(range(len(known)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    for i in range(len(known) - 1):  # vectorised per row: 10,000 images take well under a second
+        close = np.nonzero(np.bitwise_count(values[i + 1:] ^ values[i]) <= threshold)[0]
+        for j in close + i + 1:
+            parent[root(int(j))] = root(i)
+    sizes = Counter(root(i) for i in range(len(known)))
+    numbers: dict[int, int] = {}
+    groups: list[int | None] = [None] * len(hashes)
+    for position, index in enumerate(known):
+        top = root(position)
+        if sizes[top] > 1:
+            groups[index] = numbers.setdefault(top, len(numbers) + 1)
+    return groups
+
+
+def analyze_dataset(studio: StudioLike, dataset: Dataset, *, force: bool = False,
+                    image_ids: Iterable[uuid.UUID | str] | None = None,
+                    target: int = DEFAULT_TARGET, threshold: int = NEAR_DUP_THRESHOLD,
+                    progress: Progress | None = None,
+                    check_canceled: Callable[[], None] | None = None) -> AnalysisSummary:
+    """Analyses the dataset's images (or ``image_ids``), regroups near-duplicates over the whole
+    dataset and refreshes automatic crops."""
+    store = LocalStore(studio.paths.assets_dir)
+    ids = None if image_ids is None else [uuid.UUID(str(i)) for i in image_ids]
+    chosen = _images(studio, dataset, ids)
+    analyzed, failed = 0, {}
+    pending: dict[uuid.UUID, ImageAnalysis] = {}
+    for index, image in enumerate(chosen, start=1):
+        if check_canceled is not None:
+            check_canceled()
+        if force or not _is_cached(image):
+            try:
+                pending[image.id] = analyze_file(store.path(image.storage_key))
+                analyzed += 1
+            except ValueError as exc:
+                failed[str(image.id)] = str(exc)
+        if len(pending) >= BATCH:
+            _save(studio, pending, target)
+        if progress is not None:
+            progress(index / max(len(chosen), 1), f"{index} of {len(chosen)}: {image.original_name}")
+    _save(studio, pending, target)
+    _refresh_crops(studio, dataset, ids, target)
+    groups = _regroup(studio, dataset, threshold)
+    final = _images(studio, dataset, ids)
+    done = [i for i in final if i.analyzed_at is not None]
+    return AnalysisSummary(
+        analyzed=analyzed, skipped=len(chosen) - analyzed - len(failed),
+        faces={k: sum(face_class(len(i.faces or [])) == k for i in done) for k in ("none", "one", "several")},
+        near_duplicate_groups=groups, blurry=sum(bool((i.quality or {}).get("blurry")) for i in done),
+        failed=failed)
+
+
+def _is_cached(image: DatasetImage) -> bool:
+    """Analysed before, of this very content (the hash is kept in the quality scores)."""
+    return image.analyzed_at is not None and (image.quality or {}).get("sha256") == image.sha256
+
+
+def _query(dataset: Dataset, ids: list[uuid.UUID] | None) -> Any:
+    query = (select(DatasetImage)
+             .where(DatasetImage.workspace_id == dataset.workspace_id,
+                    DatasetImage.dataset_id == dataset.id, DatasetImage.deleted_at.is_(None))
+             .order_by(DatasetImage.created_at, DatasetImage.source_name))
+    return query if ids is None else query.where(DatasetImage.id.in_(ids))
+
+
+def _images(studio: StudioLike, dataset: Dataset, ids: list[uuid.UUID] | None) -> list[DatasetImage]:
+    with studio.db.session() as session:
+        return list(session.scalars(_query(dataset, ids)).all())
+
+
+def _save(studio: StudioLike, pending: dict[uuid.UUID, ImageAnalysis], target: int) -> None:
+    """Writes and forgets ``pending``; a crop the user set by hand is left as it is."""
+    if not pending:
+        return
+    with studio.db.session() as session:
+        for image in session.scalars(select(DatasetImage).where(DatasetImage.id.in_(list(pending)))):
+            result = pending[image.id]
+            image.phash = result.phash
+            image.quality = {**result.quality, "sha256": image.sha256}
+            image.faces = result.faces
+            image.analyzed_at = utcnow()
+            if not image.crop_manual:
+                image.crop = suggest_crop(image.width, image.height, result.faces, target).to_dict()
+    pending.clear()
+
+
+def _refresh_crops(studio: StudioLike, dataset: Dataset, ids: list[uuid.UUID] | None,
+                   target: int) -> None:
+    """Automatic crops made for another target (or none yet) follow the one asked for now."""
+    with studio.db.session() as session:
+        for image in session.scalars(_query(dataset, ids)):
+            stale = image.crop is None or image.crop.get("target") != target
+            if not image.crop_manual and stale and image.width > 0 and image.height > 0:
+                image.crop = suggest_crop(image.width, image.height, image.faces or [], target).to_dict()
+
+
+def _regroup(studio: StudioLike, dataset: Dataset, threshold: int) -> int:
+    """Regroups the whole dataset; writes only rows whose group changed. Returns the count."""
+    everything = _images(studio, dataset, None)
+    groups = group_near_duplicates([i.phash for i in everything], threshold)
+    changed = {i.id: g for i, g in zip(everything, groups, strict=True) if i.near_dup_group != g}
+    if changed:
+        with studio.db.session() as session:
+            for image in session.scalars(select(DatasetImage).where(DatasetImage.id.in_(list(changed)))):
+                image.near_dup_group = changed[image.id]
+    return len({g for g in groups if g is not None})
+
+
+@cache
+def _cascade() -> cv2.CascadeClassifier:
+    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    cascade = cv2.CascadeClassifier(path)
+    if cascade.empty():
+        raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-python-headless<5.")
+    return cascade

@@ -1,0 +1,122 @@
+"""Dataset jobs: "import-dataset" and "analyze-dataset", and the calls that submit them.
+
+The command line and the UI call ``submit_import`` and ``submit_analysis``; a worker runs the
+handlers. An import completes even when some files are refused (the report says why) and fails
+only when nothing given could be read at all.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from studio.engine.core import Studio
+from studio.engine.datasets.analysis import NEAR_DUP_THRESHOLD, analyze_dataset
+from studio.engine.datasets.crops import DEFAULT_TARGET, TARGETS
+from studio.engine.datasets.importer import ImportReport, import_paths
+from studio.engine.db.models import Dataset, Job
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.registry import job_type
+
+MAX_PATHS = 10_000
+
+
+def submit_import(studio: Studio, dataset: Dataset, paths: Sequence[Path | str]) -> Job:
+    """Queues an import of files, folders and .zip archives; every path must exist now."""
+    if not paths:
+        raise InvalidInput("Nothing to import: give at least one file, folder or .zip archive.")
+    if len(paths) > MAX_PATHS:
+        raise InvalidInput(f"Too many paths in one import ({len(paths)}; at most {MAX_PATHS}); "
+                           "drop their folder instead.")
+    absolute = [Path(p).expanduser().absolute() for p in paths]
+    missing = [str(p) for p in absolute if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise InvalidInput(f"Not found: {', '.join(missing[:3])}"
+                           + (f" and {len(missing) - 3} more" if len(missing) > 3 else "") + ".")
+    payload = {"dataset_id": str(dataset.id), "paths": [str(p) for p in absolute]}
+    return studio.jobs.submit(dataset.workspace_id, "import-dataset", payload,
+                              title=f"Import into {dataset.name}")
+
+
+def submit_analysis(studio: Studio, dataset: Dataset, *, force: bool = False,
+                    image_ids: Iterable[uuid.UUID | str] | None = None,
+                    target: int | None = None, threshold: int | None = None) -> Job:
+    """Queues analysis of the dataset (or of ``image_ids``): hashes, quality, faces, crops."""
+    payload: dict[str, Any] = {"dataset_id": str(dataset.id), "force": bool(force)}
+    if image_ids is not None:
+        payload["image_ids"] = [str(i) for i in image_ids]
+    if target is not None:
+        payload["target"] = _target(target)
+    if threshold is not None:
+        payload["threshold"] = _threshold(threshold)
+    return studio.jobs.submit(dataset.workspace_id, "analyze-dataset", payload,
+                              title=f"Analyse {dataset.name}")
+
+
+@job_type("import-dataset", queue="general")
+def run_import(ctx: JobContext) -> dict[str, Any]:
+    dataset = _dataset(ctx)
+    given = [str(p) for p in ctx.payload.get("paths") or []]
+    if not given:
+        raise JobFailed("No files or folders were given to import.")
+    ctx.progress(0.0, stage="import", message=f"Looking through {len(given)} path(s)")
+    report = import_paths(ctx, dataset, [Path(p) for p in given],
+                          progress=lambda fraction, message: ctx.progress(fraction, message=message),
+                          check_canceled=ctx.check_canceled)
+    _fail_when_nothing_was_read(report, given)
+    return report.to_dict()
+
+
+@job_type("analyze-dataset", queue="general")
+def run_analysis(ctx: JobContext) -> dict[str, Any]:
+    dataset = _dataset(ctx)
+    ids = ctx.payload.get("image_ids")
+    ctx.progress(0.0, stage="analysis", message="Starting")
+    summary = analyze_dataset(
+        ctx, dataset, force=bool(ctx.payload.get("force", False)),
+        image_ids=None if ids is None else [_uuid(i) for i in ids],
+        target=_target(ctx.payload.get("target", DEFAULT_TARGET)),
+        threshold=_threshold(ctx.payload.get("threshold", NEAR_DUP_THRESHOLD)),
+        progress=lambda fraction, message: ctx.progress(fraction, message=message),
+        check_canceled=ctx.check_canceled)
+    return summary.to_dict()
+
+
+def _fail_when_nothing_was_read(report: ImportReport, given: list[str]) -> None:
+    """Refused files are the report's business; a job with nothing to show for it fails."""
+    if report.imported or report.duplicates:
+        return
+    if not report.rows:
+        raise JobFailed(f"No files found in {', '.join(given[:3])}.")
+    top_level = {str(Path(p).absolute()) for p in given}
+    if all(row.source in top_level for row in report.rows):
+        first = report.rows[0]
+        raise JobFailed(f"Nothing could be imported: {first.source}: {first.reason}.")
+
+
+def _dataset(ctx: JobContext) -> Dataset:
+    with ctx.db.session() as session:
+        return Repository(session, ctx.workspace_id).get(Dataset, str(ctx.payload.get("dataset_id", "")))
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise JobFailed(f"'{value}' is not an image id.") from None
+
+
+def _target(value: object) -> int:
+    if value not in TARGETS:
+        raise InvalidInput(f"Target resolution must be one of {', '.join(map(str, TARGETS))}.")
+    return int(value)  # type: ignore[call-overload]
+
+
+def _threshold(value: object) -> int:
+    if not isinstance(value, int) or not 0 <= value <= 32:
+        raise InvalidInput("The near-duplicate threshold is a number of bits from 0 to 32.")
+    return value

@@ -12,6 +12,7 @@ from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
 from studio.ui.icons import icon
 from studio.ui.pages.coming_later import ComingLaterPage
+from studio.ui.pages.datasets import DatasetsPage
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
     def _make_page(self, key: str) -> QWidget:
         if key == "influencers":
             return InfluencersPage(self.context, self)
+        if key == "datasets":
+            return DatasetsPage(self.context, self)
         if key == "queue":
             return QueuePage(self.context, self)
         if key == "settings":

@@ -73,6 +73,63 @@ def seed(studio: Studio, scratch: Path) -> list:
     return jobs
 
 
+def seed_dataset(studio: Studio, scratch: Path) -> None:
+    """A dataset of Mira: generated portraits and noise shots plus a real photo of a face,
+    imported and analysed through the engine, some of it captioned."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data as skdata
+
+    from studio.engine.datasets.analysis import analyze_dataset
+    from studio.engine.datasets.captions import set_caption
+    from studio.engine.datasets.importer import import_paths
+    from studio.engine.datasets.service import create_dataset, list_images
+    from studio.engine.influencers import get_influencer
+
+    workspace = studio.workspace()
+    mira = get_influencer(studio, workspace.id, "Mira Sol")
+    dataset = create_dataset(studio, workspace.id, mira.id, "Lisbon shoot", class_token="woman")
+    folder = scratch / "lisbon"
+    folder.mkdir(parents=True)
+    astronaut = Image.fromarray(skdata.astronaut()).resize((1024, 1024), Image.Resampling.LANCZOS)
+    astronaut.save(folder / "astronaut.jpg", quality=92)
+    rng = np.random.default_rng(5)
+    for index in range(10):
+        colour = tuple(int(c) for c in rng.integers(60, 230, 3))
+        make_portrait(folder / f"portrait-{index:02d}.png", colour)  # type: ignore[arg-type]
+    make_images(folder, 20, size=640, prefix="street")
+    report = import_paths(studio, dataset, sorted(folder.iterdir()))
+    assert report.imported == 31, report.to_dict()
+    analyze_dataset(studio, dataset)
+    captions = {"astronaut.jpg": "mira_v1, woman, spacesuit, american flag, smiling, studio portrait",
+                "portrait-00.png": "mira_v1, woman, simple background, smiling",
+                "portrait-01.png": "mira_v1, woman, simple background"}
+    for image in list_images(studio, dataset):
+        if image.original_name in captions:
+            set_caption(studio, dataset, image.id, captions[image.original_name])
+
+
+def show_dataset(window: MainWindow, app: QApplication) -> None:
+    """The Datasets page with the real photo selected: crop, face box and caption show."""
+    from studio.ui import thumbnails
+    from studio.ui.pages.datasets import DatasetsPage
+    page = window.pages["datasets"]
+    assert isinstance(page, DatasetsPage)
+    page.influencer_box.setCurrentIndex(page.influencer_box.findText("Mira Sol"))
+    page.influencer_box.activated.emit(page.influencer_box.currentIndex())
+    deadline = time.monotonic() + 20
+    while page.model.rowCount() == 0 and time.monotonic() < deadline:
+        settle(app)
+    for position in range(page.model.rowCount()):
+        row = page.model.row_at(position)
+        if row is not None and row.name == "astronaut.jpg":
+            page.select_position(position)
+    while (page.pane.canvas.image is None or page.thumbnails.pending()) and time.monotonic() < deadline:
+        settle(app, at_least_s=0.05)
+    thumbnails.wait_until_idle()
+    settle(app)
+
+
 def wait_for(studio: Studio, jobs: list) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -86,6 +143,8 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
     for key, _ in PAGES:
         window.show_page(key)
         settle(app)
+        if key == "datasets":
+            show_dataset(window, app)
         window.grab().save(str(out / f"{key}{suffix}.png"))
     window.show_page("influencers")
     page = window.pages["influencers"]
@@ -103,6 +162,7 @@ def main(out: Path) -> int:
         supervisor = WorkerSupervisor(studio.paths)
         try:
             jobs = seed(studio, Path(tmp) / "scratch")
+            seed_dataset(studio, Path(tmp) / "scratch")
             supervisor.ensure_running()
             wait_for(studio, jobs)
             for theme, suffix in (("light", ""), ("dark", "-dark")):

@@ -15,12 +15,6 @@ class Plan:
 
 
 PLANS = {
-    "datasets": Plan("Datasets", "Curate the training pictures of each influencer.", (
-        "Import folders of pictures; exact and near-duplicates found by their hashes",
-        "Quality scores (sharpness, exposure, size) and face detection",
-        "Crops, captions and tags, edited one by one or in bulk; auto-captions by the LLM",
-        "Export as a kohya folder (10_trigger class) with dataset_config.toml",
-    )),
     "training": Plan("Training", "Train a LoRA for an influencer with kohya sd-scripts.", (
         "Presets by base model, purpose and VRAM (sd15-likeness-12gb, sdxl-likeness-24gb, …)",
         "sd-scripts' own option names for fine tuning (learning_rate, network_dim, …)",

@@ -1,0 +1,1 @@
+"""Reusable widgets: thin views over the models in ``studio.ui.models``."""

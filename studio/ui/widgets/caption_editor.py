@@ -1,0 +1,189 @@
+"""The caption editor: plain text, tag completion by frequency, a token counter, keyboard first.
+
+Ctrl+Enter or Page Down: next image; Page Up: previous; Ctrl+J: next image without a caption;
+Tab or Enter accepts a suggestion. Typing is reported (debounced) as ``caption_edited``; the
+page saves it. Ctrl+Z and Ctrl+Shift+Z are left to the page's caption undo, which covers saved
+edits as well as batch operations.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from studio.ui.models.dataset_images import NOT_YET, engine_part
+
+SAVE_DELAY_MS = 600
+TOKEN_LIMIT = 75
+_PAGE_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+
+
+class CaptionText(QPlainTextEdit):
+    next_requested = Signal()
+    previous_requested = Signal()
+    next_uncaptioned_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.separator = ","
+        self.setUndoRedoEnabled(False)  # one undo for captions: the engine's
+        self.setTabChangesFocus(False)
+        self.tag_model = QStringListModel(self)
+        self.completer = QCompleter(self.tag_model, self)
+        self.completer.setWidget(self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer.setModelSorting(QCompleter.ModelSorting.UnsortedModel)  # frequency order
+        self.completer.activated.connect(self._on_completer_activated)
+
+    def set_tags(self, tags: Sequence[str]) -> None:
+        self.tag_model.setStringList(list(tags))
+
+    def fragment(self) -> str:
+        """The tag being typed: from the last separator before the cursor to the cursor."""
+        before = self.toPlainText()[: self.textCursor().position()]
+        sep = self.separator.strip() or self.separator
+        return before.rsplit(sep, 1)[-1].lstrip()
+
+    def _on_completer_activated(self, tag: str) -> None:
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor,
+                            len(self.fragment()))
+        cursor.insertText(tag)
+        self.setTextCursor(cursor)
+
+    def event(self, event: QEvent) -> bool:
+        # Leave undo/redo shortcuts to the page's actions instead of eating them.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if any(event.matches(key) for key in _PAGE_KEYS) or _is_redo_alias(event):
+                event.ignore()
+                return False
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        popup = self.completer.popup()
+        if popup.isVisible() and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            current = popup.currentIndex()
+            tag = current.data() if current.isValid() else self.completer.currentCompletion()
+            popup.hide()
+            if tag:
+                self._on_completer_activated(str(tag))
+            return
+        if popup.isVisible() and event.key() == Qt.Key.Key_Escape:
+            popup.hide()
+            return
+        if self._navigate(event):
+            popup.hide()
+            return
+        super().keyPressEvent(event)
+        if event.text() and event.text().isprintable():
+            self._complete()
+
+    def _navigate(self, event: QKeyEvent) -> bool:
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        key = event.key()
+        if key == Qt.Key.Key_PageDown or (ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self.next_requested.emit()
+        elif key == Qt.Key.Key_PageUp:
+            self.previous_requested.emit()
+        elif ctrl and key == Qt.Key.Key_J:
+            self.next_uncaptioned_requested.emit()
+        else:
+            return False
+        return True
+
+    def _complete(self) -> None:
+        prefix = self.fragment()
+        if len(prefix) < 2:
+            self.completer.popup().hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0:
+            self.completer.popup().hide()
+            return
+        rect = self.cursorRect()
+        rect.setWidth(max(220, self.completer.popup().sizeHintForColumn(0) + 24))
+        self.completer.complete(rect)
+
+
+def _is_redo_alias(event: QKeyEvent) -> bool:
+    return event.key() == Qt.Key.Key_Y and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+
+
+class CaptionEditor(QWidget):
+    """The text box and its token counter; saves are requested after a short pause in typing."""
+
+    caption_edited = Signal(object, str)  # image id, text
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image_id: uuid.UUID | None = None
+        self.text = CaptionText(self)
+        self.text.setPlaceholderText("Caption: tags separated by commas, the trigger word first")
+        self.text.setObjectName("caption-text")
+        self.tokens = QLabel(self)
+        self.tokens.setObjectName("token-count")
+        self.hint = QLabel("Ctrl+Enter next · PgUp previous · Ctrl+J next uncaptioned", self)
+        self.hint.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.hint, 1)
+        row.addWidget(self.tokens)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(row)
+        self._token_count: Callable[[str], object] | None = engine_part("checks", "token_count")
+        if self._token_count is None:
+            self.tokens.setEnabled(False)
+            self.tokens.setText("tokens: –")
+            self.tokens.setToolTip(f"Token count: {NOT_YET}")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._loading = False
+        self.text.textChanged.connect(self._on_text_changed)
+        self.setEnabled(False)
+
+    def show_caption(self, image_id: uuid.UUID | None, caption: str) -> None:
+        """Shows another image's caption; a pending edit of the previous one is saved first."""
+        if image_id == self.image_id and self.text.toPlainText() == caption:
+            return
+        self.flush()
+        self.image_id = image_id
+        self._loading = True
+        self.text.setPlainText(caption)
+        self.text.moveCursor(QTextCursor.MoveOperation.End)
+        self._loading = False
+        self.setEnabled(image_id is not None)
+        self._update_tokens()
+
+    def flush(self) -> None:
+        """Reports a pending edit now (before navigation, undo or closing)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._on_timer_timeout()
+
+    def _on_timer_timeout(self) -> None:
+        if self.image_id is not None:
+            self.caption_edited.emit(self.image_id, self.text.toPlainText())
+
+    def pending(self) -> bool:
+        return self._timer.isActive()
+
+    def _on_text_changed(self) -> None:
+        self._update_tokens()
+        if not self._loading and self.image_id is not None:
+            self._timer.start()
+
+    def _update_tokens(self) -> None:
+        if self._token_count is None:
+            return
+        counted = self._token_count(self.text.toPlainText())
+        count, exact = int(getattr(counted, "count", 0)), bool(getattr(counted, "exact", False))
+        self.tokens.setText(f"{'' if exact else '≈'}{count} / {TOKEN_LIMIT} tokens")
+        self.tokens.setStyleSheet("color: #d64545; font-weight: bold;" if count > TOKEN_LIMIT else "")
+        self.tokens.setToolTip("CLIP tokens" if exact else "An estimate: the CLIP tokenizer is not installed")

@@ -1,0 +1,172 @@
+"""The dataset at a glance: counts, problems, a bucket histogram, one-click fixes and export."""
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from studio.ui.models.dataset_images import ImageRow
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    images: int = 0
+    captioned: int = 0
+    excluded: int = 0
+    analyzed: int = 0
+    near_dup_groups: int = 0
+    near_dup_extra: tuple[uuid.UUID, ...] = ()  # all but the keeper of each group, not excluded
+    blurry: tuple[uuid.UUID, ...] = ()  # blurry and not excluded
+    faces: tuple[int, int, int] = (0, 0, 0)  # none, one, many (analysed images only)
+    buckets: tuple[tuple[str, int], ...] = field(default=())
+
+
+def summarize(rows: Sequence[ImageRow]) -> Summary:
+    """Counts over the whole dataset. Of each near-duplicate group the sharpest image is kept
+    (the first imported on a tie or before analysis); the others are candidates to exclude."""
+    groups: dict[int, list[ImageRow]] = {}
+    for row in rows:
+        if row.near_dup_group is not None:
+            groups.setdefault(row.near_dup_group, []).append(row)
+    extra: list[uuid.UUID] = []
+    for members in groups.values():
+        keeper = min(members, key=lambda r: (-(r.sharpness or 0.0), r.created_at))
+        extra.extend(r.id for r in members if r is not keeper and not r.excluded)
+    analysed = [r for r in rows if r.analyzed]
+    buckets = Counter(f"{r.crop['bucket'][0]}×{r.crop['bucket'][1]}" for r in rows
+                      if not r.excluded and r.crop and r.crop.get("bucket"))
+    return Summary(
+        images=len(rows), captioned=sum(bool(r.caption.strip()) for r in rows),
+        excluded=sum(r.excluded for r in rows), analyzed=len(analysed),
+        near_dup_groups=sum(len(m) > 1 for m in groups.values()), near_dup_extra=tuple(extra),
+        blurry=tuple(r.id for r in rows if r.blurry and not r.excluded),
+        faces=(sum(r.face_count == 0 for r in analysed), sum(r.face_count == 1 for r in analysed),
+               sum(r.face_count > 1 for r in analysed)),
+        buckets=tuple(sorted(buckets.items(), key=lambda item: (-item[1], item[0]))))
+
+
+class BucketBars(QWidget):
+    """A plain horizontal bar per bucket, largest first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.buckets: tuple[tuple[str, int], ...] = ()
+        self.setMinimumHeight(20)
+
+    def set_buckets(self, buckets: tuple[tuple[str, int], ...]) -> None:
+        self.buckets = buckets[:8]
+        self.setFixedHeight(max(20, 18 * len(self.buckets) + 4))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+        if not self.buckets:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                             "No crops yet: run the analysis")
+            return
+        most = max(count for _, count in self.buckets)
+        label_w, count_w = 80, 44
+        bar_w = max(self.width() - label_w - count_w, 10)
+        for i, (name, count) in enumerate(self.buckets):
+            top = 2 + i * 18
+            painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(0, top, label_w - 6, 16), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), name)
+            painter.fillRect(QRectF(label_w, top + 3, bar_w * count / most, 11),
+                             palette.color(QPalette.ColorRole.Highlight))
+            painter.drawText(QRectF(label_w + bar_w + 4, top, count_w, 16),
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), str(count))
+
+
+class DatasetSummary(QWidget):
+    exclude_requested = Signal(list)  # list[uuid.UUID]
+    export_requested = Signal()
+    analyze_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = Summary()
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        names = (("images", "Images"), ("captioned", "Captioned"), ("excluded", "Excluded"),
+                 ("analyzed", "Analysed"), ("groups", "Near-duplicate groups"), ("blurry", "Blurry"),
+                 ("faces", "Faces none / one / many"), ("problems", "Caption problems"))
+        for row, (key, title) in enumerate(names):
+            grid.addWidget(QLabel(title, self), row, 0)
+            self.values[key] = QLabel("–", self)
+            self.values[key].setObjectName(f"summary-{key}")
+            self.values[key].setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(self.values[key], row, 1)
+        self.problems = QLabel(self)
+        self.problems.setWordWrap(True)
+        self.problems.setObjectName("summary-problem-list")
+        self.bars = BucketBars(self)
+        self.exclude_dups_button = QPushButton("Exclude near-duplicates", self)
+        self.exclude_dups_button.setToolTip("Excludes all but the sharpest image of each group")
+        self.exclude_blurry_button = QPushButton("Exclude blurry", self)
+        self.analyze_button = QPushButton("Analyse", self)
+        self.analyze_button.setToolTip("Hashes, quality, faces and crops for images not analysed yet")
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("A kohya sd-scripts folder with captions and dataset_config.toml")
+        self.exclude_dups_button.clicked.connect(self._on_exclude_dups_clicked)
+        self.exclude_blurry_button.clicked.connect(self._on_exclude_blurry_clicked)
+        self.export_button.clicked.connect(self.export_requested)
+        self.analyze_button.clicked.connect(self.analyze_requested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Summary</b>", self))
+        layout.addLayout(grid)
+        layout.addWidget(self.problems)
+        layout.addWidget(QLabel("<b>Buckets</b>", self))
+        layout.addWidget(self.bars)
+        layout.addSpacing(6)
+        for button in (self.exclude_dups_button, self.exclude_blurry_button, self.analyze_button,
+                       self.export_button):
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.show_summary(Summary())
+
+    def show_summary(self, summary: Summary) -> None:
+        self.summary = summary
+        none, one, many = summary.faces
+        texts = {"images": summary.images, "captioned": summary.captioned, "excluded": summary.excluded,
+                 "analyzed": summary.analyzed, "groups": summary.near_dup_groups,
+                 "blurry": len(summary.blurry), "faces": f"{none} / {one} / {many}"}
+        for key, value in texts.items():
+            self.values[key].setText(str(value))
+        self.bars.set_buckets(summary.buckets)
+        self.exclude_dups_button.setEnabled(bool(summary.near_dup_extra))
+        self.exclude_dups_button.setText(f"Exclude near-duplicates ({len(summary.near_dup_extra)})")
+        self.exclude_blurry_button.setEnabled(bool(summary.blurry))
+        self.exclude_blurry_button.setText(f"Exclude blurry ({len(summary.blurry)})")
+
+    def show_problems(self, issues: Sequence[object] | None, note: str = "") -> None:
+        """``caption_checks`` results; None with a note when they cannot be had."""
+        if issues is None:
+            self.values["problems"].setText("–")
+            self.values["problems"].setToolTip(note)
+            self.problems.setText("")
+            return
+        self.values["problems"].setText(str(len(issues)))
+        self.values["problems"].setToolTip("")
+        kinds = Counter(str(getattr(issue, "kind", "other")) for issue in issues)
+        names = {"empty": "empty captions", "missing-trigger": "without the trigger word",
+                 "too-long": "over the token limit", "duplicate": "groups of identical captions"}
+        self.problems.setText("<br>".join(f"• {count} {names.get(kind, kind)}"
+                                          for kind, count in kinds.most_common()))
+        self.problems.setToolTip("\n".join(str(getattr(i, "message", i)) for i in issues[:30]))
+
+    def _on_exclude_dups_clicked(self) -> None:
+        self.exclude_requested.emit(list(self.summary.near_dup_extra))
+
+    def _on_exclude_blurry_clicked(self) -> None:
+        self.exclude_requested.emit(list(self.summary.blurry))

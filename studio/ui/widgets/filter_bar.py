@@ -1,0 +1,96 @@
+"""The grid's filters and sort order, reported as one ``ImageFilter`` value."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from studio.ui.models.dataset_images import ImageFilter
+
+CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "caption": (("any", "Any caption"), ("with", "Captioned"), ("without", "No caption")),
+    "faces": (("any", "Any faces"), ("none", "No face"), ("one", "One face"), ("many", "Several faces")),
+    "exposure": (("any", "Any exposure"), ("dark", "Dark"), ("bright", "Bright")),
+    "excluded": (("any", "Excluded or not"), ("hide", "Not excluded"), ("only", "Excluded only")),
+    "below_target": (("0", "Any size"), ("512", "Below 512"), ("768", "Below 768"), ("1024", "Below 1024")),
+    "sort": (("date", "Sort: import order"), ("name", "Sort: name"), ("sharpness", "Sort: sharpest"),
+             ("group", "Sort: similarity group")),
+}
+
+
+class FilterBar(QWidget):
+    filter_changed = Signal(object)  # ImageFilter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tag_split: Callable[[str], list[str]] | None = None
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search names and captions")
+        self.search.setClearButtonEnabled(True)
+        self.tag = QComboBox(self)
+        self.tag.setEditable(True)
+        self.tag.setMinimumWidth(110)
+        self.tag.lineEdit().setPlaceholderText("Tag")
+        self.combos = {name: QComboBox(self) for name in CHOICES}
+        for name, combo in self.combos.items():
+            combo.setObjectName(f"filter-{name}")
+            for value, title in CHOICES[name]:
+                combo.addItem(title, value)
+            combo.currentIndexChanged.connect(self._on_changed)
+        self.near_duplicates = QCheckBox("Near-duplicates", self)
+        self.blurry = QCheckBox("Blurry", self)
+        self.count = QLabel(self)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(200)
+        self._debounce.timeout.connect(self._on_changed)
+        self.search.textChanged.connect(self._debounce.start)
+        self.tag.currentTextChanged.connect(self._debounce.start)
+        self.near_duplicates.toggled.connect(self._on_changed)
+        self.blurry.toggled.connect(self._on_changed)
+        self.search.setMinimumWidth(180)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(self.search, 2)
+        first.addWidget(self.tag, 1)
+        for name in ("caption", "faces", "exposure"):
+            first.addWidget(self.combos[name])
+        for name in ("excluded", "below_target"):
+            second.addWidget(self.combos[name])
+        second.addWidget(self.near_duplicates)
+        second.addWidget(self.blurry)
+        second.addWidget(self.combos["sort"])
+        second.addStretch(1)
+        second.addWidget(self.count)
+        self.extra = second  # the page adds the size slider here
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(first)
+        layout.addLayout(second)
+
+    def set_tags(self, tags: Sequence[str]) -> None:
+        current = self.tag.currentText()
+        self.tag.blockSignals(True)
+        self.tag.clear()
+        self.tag.addItem("")
+        self.tag.addItems(list(tags))
+        self.tag.setCurrentText(current)
+        self.tag.blockSignals(False)
+
+    def set_value(self, name: str, value: str) -> None:
+        combo = self.combos[name]
+        combo.setCurrentIndex(combo.findData(value))
+
+    def spec(self) -> ImageFilter:
+        value = {name: str(combo.currentData()) for name, combo in self.combos.items()}
+        return ImageFilter(text=self.search.text().strip(), tag=self.tag.currentText().strip(),
+                           caption=value["caption"], near_duplicates=self.near_duplicates.isChecked(),
+                           blurry=self.blurry.isChecked(), exposure=value["exposure"],
+                           faces=value["faces"], excluded=value["excluded"],
+                           below_target=int(value["below_target"]), sort=value["sort"],
+                           tag_split=self.tag_split)
+
+    def _on_changed(self, *_: object) -> None:
+        self._debounce.stop()
+        self.filter_changed.emit(self.spec())

@@ -1,0 +1,261 @@
+"""The Datasets page driven like a user would, against the real engine and real files."""
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from studio.engine.core import Studio
+from studio.engine.datasets.importer import import_paths
+from studio.engine.datasets.service import create_dataset, list_images, update_image
+from studio.engine.db.models import DatasetImage
+from studio.engine.influencers import Persona, create_influencer
+from studio.engine.jobs.runner import JobRunner
+from studio.ui import thumbnails
+from studio.ui.context import StudioContext
+from studio.ui.pages.datasets import DatasetsPage
+from tests.ui.helpers import make_images
+
+
+@pytest.fixture(autouse=True)
+def drain_loaders() -> Iterator[None]:
+    yield
+    thumbnails.wait_until_idle()
+
+
+@pytest.fixture
+def dataset(studio: Studio, context: StudioContext):
+    influencer = create_influencer(studio, context.workspace_id, Persona(name="Mira", trigger_word="mira_v1"))
+    return create_dataset(studio, context.workspace_id, influencer.id, "Portraits")
+
+
+@pytest.fixture
+def page(qtbot, context: StudioContext, dataset) -> Iterator[DatasetsPage]:
+    widget = DatasetsPage(context)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.dataset is not None and widget.dataset.id == dataset.id)
+    yield widget
+    widget.editor.flush()
+
+
+def images(studio: Studio, dataset) -> dict[str, DatasetImage]:
+    return {i.original_name: i for i in list_images(studio, dataset)}
+
+
+def open_with(qtbot, page: DatasetsPage, count: int) -> None:
+    page.refresh(reset=True)
+    qtbot.waitUntil(lambda: page.model.rowCount() == count)
+
+
+def run_queued_jobs(studio: Studio) -> int:
+    """Runs every task waiting on the studio's queues here, as a worker would."""
+    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
+    ran = 0
+    for huey in studio.queues.hueys.values():
+        while (task := huey.dequeue()) is not None:
+            huey.execute(task)
+            ran += 1
+    return ran
+
+
+def blurred(path: Path) -> Path:
+    noise = np.random.default_rng(7).integers(0, 255, (256, 256, 3), dtype=np.uint8)
+    Image.fromarray(noise).filter(ImageFilter.GaussianBlur(8)).save(path, quality=92)
+    return path
+
+
+def test_drop_of_files_a_folder_and_a_zip_imports_and_reports_refusals(
+        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+    single = make_images(tmp_path / "single", 1, size=96, prefix="solo")[0]
+    folder = tmp_path / "shoot"
+    make_images(folder, 2, size=96, prefix="shoot")
+    (folder / "shoot-000.txt").write_text("mira_v1, beach", encoding="utf-8")
+    archive = tmp_path / "more.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(make_images(tmp_path / "zipped", 1, size=96, prefix="zipped")[0], "zipped-000.jpg")
+        zipped.writestr("broken.jpg", b"this is not a jpeg")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in (single, folder, archive)])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    page.grid.dropEvent(event)
+    assert event.isAccepted()
+
+    qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)  # the import
+    qtbot.waitUntil(lambda: page.import_panel.refused() != [], timeout=10_000)
+    [(source, reason)] = page.import_panel.refused()
+    assert source.endswith("broken.jpg") and reason
+    counts = page.import_panel.counts.text()
+    assert "4 imported" in counts and "1 refused" in counts
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4)
+    assert images(studio, dataset)["shoot-000.jpg"].caption == "mira_v1, beach"
+
+    qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)  # the analysis it started
+    qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "4", timeout=10_000)
+    assert "Analysis finished" in page.import_panel.title.text()
+
+
+def test_filters_narrow_the_grid(qtbot, tmp_path: Path, studio: Studio, dataset,
+                                 page: DatasetsPage) -> None:
+    paths = make_images(tmp_path / "in", 3, size=256) + [blurred(tmp_path / "in" / "soft.jpg")]
+    (tmp_path / "in" / "img-000.txt").write_text("mira_v1, red dress", encoding="utf-8")
+    import_paths(studio, dataset, paths)
+    page.analyze()
+    qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "4", timeout=10_000)
+    open_with(qtbot, page, 4)
+
+    page.filters.set_value("caption", "without")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
+    page.filters.set_value("caption", "any")
+    page.filters.blurry.setChecked(True)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert page.model.row_at(0).name == "soft.jpg"
+    page.filters.blurry.setChecked(False)
+    qtbot.keyClicks(page.filters.search, "red dress")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert page.model.row_at(0).name == "img-000.jpg"
+    page.filters.search.clear()
+    page.filters.tag.setCurrentText("red dress")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+
+
+def test_caption_edits_are_saved_and_undo_redo_restore_them(qtbot, tmp_path: Path, studio: Studio,
+                                                            dataset, page: DatasetsPage) -> None:
+    import_paths(studio, dataset, make_images(tmp_path / "in", 3, size=64))
+    open_with(qtbot, page, 3)
+    page.select_position(0)
+    qtbot.waitUntil(lambda: page.editor.isEnabled())
+    qtbot.keyClicks(page.editor.text, "mira_v1, smiling")
+    qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "mira_v1, smiling")
+    qtbot.waitUntil(lambda: page.undo_button.isEnabled())
+    assert page.undo_button.text().startswith("Undo Edit caption")
+
+    qtbot.keyClick(page.editor.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert page.grid.currentIndex().row() == 1  # Ctrl+Enter: the next image
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "")
+    qtbot.waitUntil(lambda: page.redo_button.isEnabled())
+    qtbot.mouseClick(page.redo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "mira_v1, smiling")
+    qtbot.waitUntil(lambda: page.model.row_at(0).caption == "mira_v1, smiling")  # the grid shows it
+
+    qtbot.keyClick(page.editor.text, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert page.grid.currentIndex().row() == 2  # the next one without a caption
+    qtbot.keyClick(page.editor.text, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert page.grid.currentIndex().row() == 1  # round again, past the captioned first one
+    page.select_position(0)
+    qtbot.waitUntil(lambda: page.editor.text.toPlainText() == "mira_v1, smiling")
+
+
+def test_batch_add_tag_over_the_selection_then_undo(qtbot, monkeypatch, tmp_path: Path, studio: Studio,
+                                                    dataset, page: DatasetsPage) -> None:
+    import_paths(studio, dataset, make_images(tmp_path / "in", 3, size=64))
+    open_with(qtbot, page, 3)
+    page.select_position(0)
+    page.grid.selectionModel().select(page.model.index(2), page.grid.selectionModel().SelectionFlag.Select)
+    assert len(page.selected_ids()) == 2
+
+    def fill(dialog) -> int:
+        dialog.choose("add")
+        dialog.fields["tags"].setText("outdoor, film")
+        dialog.scope_buttons["selected"].setChecked(True)
+        dialog._on_accepted()
+        return dialog.result()
+
+    monkeypatch.setattr(page, "open_dialog", fill)
+    qtbot.mouseClick(page.batch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "outdoor, film")
+    found = images(studio, dataset)
+    assert found["img-002.jpg"].caption == "outdoor, film" and found["img-001.jpg"].caption == ""
+    qtbot.waitUntil(lambda: page.undo_button.text().startswith("Undo Add outdoor, film"))
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all(i.caption == "" for i in images(studio, dataset).values()))
+
+
+def test_dragging_the_crop_saves_a_manual_crop(qtbot, tmp_path: Path, studio: Studio, dataset,
+                                               page: DatasetsPage) -> None:
+    import_paths(studio, dataset, make_images(tmp_path / "in", 1, size=400))
+    image = list_images(studio, dataset)[0]
+    update_image(studio, dataset.workspace_id, image.id,
+                 crop={"x": 0, "y": 0, "w": 200, "h": 200, "bucket": [512, 512], "source": "auto"})
+    open_with(qtbot, page, 1)
+    page.select_position(0)
+    canvas = page.pane.canvas
+    qtbot.waitUntil(lambda: canvas.image is not None)
+    start = canvas.crop_rect().center().toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, start + QPoint(60, 40))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start + QPoint(60, 40))
+    qtbot.waitUntil(lambda: list_images(studio, dataset)[0].crop_manual)
+    crop = list_images(studio, dataset)[0].crop
+    assert crop["x"] > 0 and crop["y"] > 0 and (crop["w"], crop["h"]) == (200, 200)
+    assert crop["bucket"] == [512, 512] and crop["source"] == "manual"
+
+    corner = canvas.crop_rect().bottomRight().toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.mouseMove(canvas, corner + QPoint(30, 5))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=corner + QPoint(30, 5))
+    qtbot.waitUntil(lambda: list_images(studio, dataset)[0].crop["w"] > 200)
+    crop = list_images(studio, dataset)[0].crop
+    assert crop["w"] == crop["h"]  # the bucket's aspect ratio is kept
+
+
+def test_summary_excludes_near_duplicates_and_blurry_in_one_click(
+        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    picture = Image.fromarray(np.random.default_rng(3).integers(0, 255, (320, 320, 3), dtype=np.uint8))
+    picture.save(folder / "a.jpg", quality=95)
+    picture.save(folder / "b.jpg", quality=80)  # another file, the same picture: a near-duplicate
+    blurred(folder / "soft.jpg")
+    import_paths(studio, dataset, sorted(folder.iterdir()))
+    page.analyze()
+    qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "3", timeout=10_000)
+    assert page.summary.values["groups"].text() == "1"
+    assert page.summary.exclude_dups_button.isEnabled()
+
+    qtbot.mouseClick(page.summary.exclude_dups_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sum(i.excluded for i in images(studio, dataset).values()) == 1)
+    found = images(studio, dataset)
+    assert found["a.jpg"].excluded != found["b.jpg"].excluded and not found["soft.jpg"].excluded
+    qtbot.waitUntil(lambda: page.summary.exclude_blurry_button.isEnabled())
+    qtbot.mouseClick(page.summary.exclude_blurry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: images(studio, dataset)["soft.jpg"].excluded)
+    qtbot.waitUntil(lambda: page.summary.values["excluded"].text() == "2")
+
+
+def test_export_writes_a_kohya_folder(qtbot, tmp_path: Path, studio: Studio, dataset,
+                                      page: DatasetsPage) -> None:
+    paths = make_images(tmp_path / "in", 2, size=64)
+    (tmp_path / "in" / "img-000.txt").write_text("mira_v1, beach", encoding="utf-8")
+    import_paths(studio, dataset, paths)
+    open_with(qtbot, page, 2)
+    out = tmp_path / "export"
+    with qtbot.waitSignal(page.message_shown, timeout=20_000,
+                          check_params_cb=lambda text: text.startswith("Exported")):
+        page.export_to(out)
+    folders = [p for p in (out / "img").iterdir() if p.is_dir()]
+    assert [f.name for f in folders] == ["10_mira_v1"]
+    captions = sorted(folders[0].glob("*.txt"))
+    assert len(list(folders[0].glob("*.jpg")) + list(folders[0].glob("*.png"))) == 2
+    assert [c.read_text(encoding="utf-8") for c in captions] == ["mira_v1, beach"]
+    assert (out / "dataset_config.toml").is_file()
+
+
+def test_new_dataset_is_created_and_opened(qtbot, monkeypatch, studio: Studio, dataset,
+                                           page: DatasetsPage) -> None:
+    from PySide6.QtWidgets import QInputDialog
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Second look", True))
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.dataset is not None and page.dataset.name == "Second look")
+    assert page.dataset_box.count() == 2 and page.model.rowCount() == 0

@@ -6,6 +6,7 @@ decoration of a row only queues a load, and the row repaints when the picture is
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -210,6 +211,11 @@ class DatasetImageModel(QAbstractListModel):
         self._order = [r.id for r in rows]
         self.thumbnails.forget_queue()
         self._refilter()
+        # Tens of thousands of long-lived row objects made every full garbage collection pause
+        # the UI thread for tens of milliseconds while thumbnails stream in. Frozen objects are
+        # still freed by reference counting when the rows are replaced; they are only skipped
+        # by the cycle collector, which they do not need.
+        gc.freeze()
         self.rows_loaded.emit()
 
     def update_rows(self, rows: Iterable[ImageRow]) -> None:

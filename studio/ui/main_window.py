@@ -1,11 +1,15 @@
 """The main window: a sidebar of pages, the workspace switcher, and service health below."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QInputDialog, QLabel, QListWidget,
-                               QHBoxLayout, QListWidgetItem, QMainWindow, QStackedWidget, QToolBar,
-                               QWidget)
+                               QHBoxLayout, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QToolBar, QWidget)
+
+from studio import __version__
 
 from studio.engine.db.models import Workspace
 from studio.ui.context import StudioContext, WorkspaceRef
@@ -19,6 +23,7 @@ from studio.ui.pages.settings import SettingsPage
 from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
+from studio.ui.widgets.thumbnail_grid import dropped_paths
 
 PAGES = (("influencers", "Influencers"), ("datasets", "Datasets"), ("training", "Training"),
          ("generate", "Generate"), ("video", "Video"), ("queue", "Queue"), ("plans", "Plans"),
@@ -42,6 +47,8 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._build_pages()
         self._build_toolbar()
+        self._build_menus()
+        self.setAcceptDrops(True)  # pictures dropped anywhere go to the Datasets page
         self.health = HealthStrip(self)
         self.statusBar().addPermanentWidget(self.health)
         if monitor is not None:
@@ -119,6 +126,65 @@ class MainWindow(QMainWindow):
         self.new_workspace_action.triggered.connect(self._on_new_workspace_triggered)
         bar.addAction(self.new_workspace_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    # Menus and drops -------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_workspace_action)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        edit_menu = bar.addMenu("&Edit")
+        # The menu mirrors the current page's own undo/redo actions, which carry the shortcuts.
+        self.undo_menu_action = edit_menu.addAction("Undo")
+        self.redo_menu_action = edit_menu.addAction("Redo")
+        self.undo_menu_action.triggered.connect(lambda: self._trigger_page_action("undo_action"))
+        self.redo_menu_action.triggered.connect(lambda: self._trigger_page_action("redo_action"))
+        edit_menu.aboutToShow.connect(self._sync_edit_menu)
+        self._sync_edit_menu()
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("About InfluencerAI Studio").triggered.connect(self._on_about_triggered)
+
+    def _page_action(self, name: str) -> QAction | None:
+        action = getattr(self.stack.currentWidget(), name, None)
+        return action if isinstance(action, QAction) else None
+
+    def _trigger_page_action(self, name: str) -> None:
+        action = self._page_action(name)
+        if action is not None and action.isEnabled():
+            action.trigger()
+
+    def _sync_edit_menu(self) -> None:
+        for mirror, name, plain in ((self.undo_menu_action, "undo_action", "Undo"),
+                                    (self.redo_menu_action, "redo_action", "Redo")):
+            action = self._page_action(name)
+            shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText) if action else ""
+            mirror.setText((action.text() if action else plain) + (f"\t{shortcut}" if shortcut else ""))
+            mirror.setEnabled(bool(action and action.isEnabled()))
+
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(self, "About InfluencerAI Studio",
+                          f"InfluencerAI Studio {__version__}\n\nData folder: "
+                          f"{self.context.studio.paths.data_dir}\nLogs: {self.context.studio.paths.logs_dir}")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_dropped(paths)
+
+    def import_dropped(self, paths: list[Path]) -> None:
+        self.show_page("datasets")
+        page = self.pages["datasets"]
+        assert isinstance(page, DatasetsPage)
+        page.import_paths(paths)
 
     def load_workspaces(self) -> None:
         studio = self.context.studio

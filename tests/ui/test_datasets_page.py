@@ -259,3 +259,32 @@ def test_new_dataset_is_created_and_opened(qtbot, monkeypatch, studio: Studio, d
     qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.dataset is not None and page.dataset.name == "Second look")
     assert page.dataset_box.count() == 2 and page.model.rowCount() == 0
+
+
+def test_auto_caption_the_uncaptioned_pictures_through_the_llm(
+        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.fakes.openai_server import FakeOpenAI
+    import_paths(studio, dataset, make_images(tmp_path / "in", 2, size=64))
+    open_with(qtbot, page, 2)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _parent, _title, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.Yes)
+    with FakeOpenAI() as fake:
+        studio.settings.llm.base_url = fake.base_url
+        studio.settings.llm.model = "openai/gpt-4o-mini"
+        studio.secrets.set("openrouter", "sk-test-key-123456")
+        fake.success("smiling, red scarf", cost=0.001).success("reading a book", cost=0.002)
+        qtbot.mouseClick(page.autocaption_button, Qt.MouseButton.LeftButton)
+        assert asked and "2 picture(s)" in asked[0] and "openai/gpt-4o-mini" in asked[0]
+        qtbot.waitUntil(lambda: studio.jobs.active_count(dataset.workspace_id) == 1)
+        assert run_queued_jobs(studio) == 1
+    qtbot.waitUntil(lambda: "Auto-caption finished" in page.import_panel.title.text(), timeout=10_000)
+    captions = sorted(i.caption for i in list_images(studio, dataset))
+    assert captions == ["mira_v1, reading a book", "mira_v1, smiling, red scarf"]
+    job = studio.jobs.list(dataset.workspace_id)[0]
+    assert job.type == "autocaption-dataset" and job.cost_usd == pytest.approx(0.003)
+    qtbot.waitUntil(lambda: page.undo_button.isEnabled())
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # one step takes both back
+    qtbot.waitUntil(lambda: all(i.caption == "" for i in list_images(studio, dataset)))

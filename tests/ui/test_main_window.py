@@ -52,14 +52,14 @@ def test_later_pages_say_what_they_will_hold_and_show_no_data(window: MainWindow
 
 
 def test_page_and_geometry_are_restored(qtbot, context: StudioContext, window: MainWindow) -> None:
-    window.resize(720, 520)  # within the offscreen screen (800×600)
+    window.resize(760, 580)  # within the offscreen screen (800×600)
     window.show_page("queue")
     window.close()
     assert (context.studio.paths.config_dir / "ui-state.ini").is_file()
     again = MainWindow(context)
     qtbot.addWidget(again)
     assert again.current_page_key() == "queue"
-    assert (again.width(), again.height()) == (720, 520)
+    assert (again.width(), again.height()) == (760, 580)
 
 
 def test_new_workspace_and_switching(qtbot, monkeypatch, studio: Studio, context: StudioContext,
@@ -120,3 +120,37 @@ def test_theme_follows_the_setting(qtbot, studio: Studio, window: MainWindow) ->
         assert load_settings(studio.paths.settings_file).ui.theme == "dark"
     finally:
         apply_theme(app, "light")
+
+
+def test_edit_menu_mirrors_the_current_pages_undo(qtbot, window: MainWindow) -> None:
+    window.show_page("queue")
+    window._sync_edit_menu()
+    assert not window.undo_menu_action.isEnabled()  # the queue has nothing to undo
+    window.show_page("datasets")
+    page = window.pages["datasets"]
+    page.undo_action.setText("Undo Edit caption")
+    page.undo_action.setEnabled(True)
+    fired: list[bool] = []
+    page.undo_action.triggered.connect(lambda: fired.append(True))
+    window._sync_edit_menu()
+    assert window.undo_menu_action.isEnabled()
+    assert window.undo_menu_action.text().startswith("Undo Edit caption")
+    window.undo_menu_action.trigger()
+    assert fired == [True]
+
+
+def test_pictures_dropped_on_the_window_go_to_the_datasets_page(qtbot, monkeypatch, window: MainWindow,
+                                                                tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+    picture = tmp_path / "face.png"
+    picture.write_bytes(b"png")
+    received: list[list] = []
+    monkeypatch.setattr(window.pages["datasets"], "import_paths", received.append)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(picture))])
+    event = QDropEvent(QPointF(QPoint(50, 50)), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.current_page_key() == "datasets"
+    assert received == [[picture]]

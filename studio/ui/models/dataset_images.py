@@ -263,6 +263,9 @@ class DatasetImageModel(QAbstractListModel):
     def all_rows(self) -> list[ImageRow]:
         return [self._rows[i] for i in self._order]
 
+    def shown_rows(self) -> list[ImageRow]:
+        return [self._rows[i] for i in self._shown]
+
     def shown_ids(self) -> list[uuid.UUID]:
         return list(self._shown)
 

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.ui.models.dataset_images import NOT_YET, engine_part
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.import_panel import JobState
 from studio.ui.widgets.thumbnail_grid import dropped_paths
+
+
+JOB_VERBS = {"import": "Importing", "analysis": "Analysing", "autocaption": "Captioning"}
 
 
 class DatasetJobsMixin:
@@ -59,6 +62,22 @@ class DatasetJobsMixin:
             self.import_panel.start("Analysing…")
             self._start_job("analysis", ops.submit_analysis)
 
+    def _on_autocaption_clicked(self) -> None:
+        self.editor.flush()
+        ids = self.selected_ids() or [r.id for r in self.model.shown_rows() if not r.caption.strip()]
+        if not ids:
+            self.show_message("Select the pictures to caption (or filter to those without a caption).")
+            return
+        settings = self.context.studio.settings.llm
+        model = settings.model or "(no model set: choose one in Settings, llm.model)"
+        answer = QMessageBox.question(
+            self, "Auto-caption",
+            f"Send {len(ids)} picture(s) to {model} at {settings.base_url}?\n\nEach call is paid; "
+            "its cost is recorded on the job. The captions can be undone in one step.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.import_panel.start(f"Auto-captioning {len(ids)} picture(s)…")
+            self._start_job("autocaption", ops.submit_autocaption, ids)
+
     def _start_job(self, kind: str, fn: Any, *args: Any) -> None:
         dataset, context = self.dataset, self.context
         run_in_background(lambda: fn(context, dataset, *args), receiver=self,
@@ -71,7 +90,7 @@ class DatasetJobsMixin:
 
     def _on_job_changed(self, state: JobState) -> None:
         if not state.finished:
-            self.import_panel.show_progress(state, "Importing" if self._watching == "import" else "Analysing")
+            self.import_panel.show_progress(state, JOB_VERBS.get(self._watching, "Working"))
 
     def _on_job_finished(self, state: JobState) -> None:
         kind, self._watching = self._watching, ""
@@ -82,7 +101,8 @@ class DatasetJobsMixin:
             if state.status == "completed" and imported:
                 self.analyze()
         else:
-            text = "Analysis finished." if state.status == "completed" else f"Analysis {state.status}: {state.error}"
+            noun = "Auto-caption" if kind == "autocaption" else "Analysis"
+            text = f"{noun} finished." if state.status == "completed" else f"{noun} {state.status}: {state.error}"
             self.import_panel.title.setText(text)
             self.import_panel.bar.setValue(100)
 

@@ -105,6 +105,11 @@ def submit_analysis(context: StudioContext, dataset: Dataset) -> uuid.UUID:
     return _part("jobs", "submit_analysis")(context.studio, dataset).id
 
 
+def submit_autocaption(context: StudioContext, dataset: Dataset, image_ids: list[uuid.UUID]) -> uuid.UUID:
+    from studio.engine.datasets.autocaption import submit_autocaption as submit
+    return submit(context.studio, dataset, image_ids).id
+
+
 def job_state(context: StudioContext, job_id: uuid.UUID) -> JobState:
     job = context.studio.jobs.get(context.workspace_id, job_id)
     return JobState(id=job.id, type=job.type, status=job.status, progress=job.progress,

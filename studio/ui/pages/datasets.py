@@ -59,6 +59,9 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.new_button = QPushButton("New dataset…", self)
         self.import_button = QPushButton("Add pictures…", self)
         self.batch_button = QPushButton("Batch edit…", self)
+        self.autocaption_button = QPushButton("Auto-caption…", self)
+        self.autocaption_button.setToolTip("Caption the selected pictures (or those without a caption) "
+                                           "with the vision model set in Settings (llm.model)")
         self.undo_action = QAction("Undo", self)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = QAction("Redo", self)
@@ -81,7 +84,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
                        self.dataset_box, self.new_button, self.import_button):
             top.addWidget(widget)
         top.addStretch(1)
-        for widget in (self.batch_button, self.undo_button, self.redo_button):
+        for widget in (self.batch_button, self.autocaption_button, self.undo_button, self.redo_button):
             top.addWidget(widget)
 
         self.filters = FilterBar(self)
@@ -141,6 +144,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.new_button.clicked.connect(self._on_new_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
         self.batch_button.clicked.connect(self._on_batch_clicked)
+        self.autocaption_button.clicked.connect(self._on_autocaption_clicked)
         self.undo_action.triggered.connect(self.undo)
         self.redo_action.triggered.connect(self.redo)
         self.undo_button.clicked.connect(self.undo)
@@ -162,7 +166,8 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.model.modelReset.connect(self._on_model_reset)
 
     def _dataset_controls(self, on: bool) -> None:
-        for widget in (self.import_button, self.batch_button, self.summary, self.filters):
+        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.summary,
+                       self.filters):
             widget.setEnabled(on)
         self.new_button.setEnabled(self.influencer_box.count() > 0)
         missing = [(w, piece) for w, piece in ((self.import_button, ("jobs", "submit_import")),

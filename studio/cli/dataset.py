@@ -30,6 +30,13 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     create.add_argument("--class", dest="class_token", default="", metavar="TOKEN",
                         help='class token of the kohya folder, e.g. "woman" in 10_mia woman')
     create.add_argument("--repeats", type=int, default=10, metavar="N")
+    create.add_argument("--separator", default=",", metavar="SEP", help="between tags (default ',')")
+    edit = add_action(actions, "edit", "change the class token, repeats or tag separator",
+                      edit_dataset, scoped=True)
+    _target(edit)
+    edit.add_argument("--class", dest="class_token", metavar="TOKEN")
+    edit.add_argument("--repeats", type=int, metavar="N")
+    edit.add_argument("--separator", metavar="SEP")
     listing = add_action(actions, "list", "list datasets", list_datasets, scoped=True)
     listing.add_argument("--influencer", metavar="NAME")
     imp = add_action(actions, "import", "import files, folders and .zip archives (a job)",
@@ -71,11 +78,27 @@ def _target(parser: argparse.ArgumentParser) -> None:
 def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
     workspace, influencer = find_influencer(studio, args, args.influencer)
     dataset = service.create_dataset(studio, workspace.id, influencer.id, args.name,
-                                     class_token=args.class_token, repeats=args.repeats)
+                                     class_token=args.class_token, repeats=args.repeats,
+                                     tag_separator=args.separator)
     if args.json:
         print_json(_row(studio, dataset, influencer))
     else:
         print(f"created dataset '{dataset.name}' for {influencer.name}")
+    return EXIT_OK
+
+
+def edit_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    if args.class_token is None and args.repeats is None and args.separator is None:
+        raise UsageError("Give at least one of --class, --repeats, --separator.")
+    workspace, influencer = find_influencer(studio, args, args.influencer)
+    dataset = service.get_dataset(studio, workspace.id, args.dataset, influencer.id)
+    dataset = service.update_dataset(studio, workspace.id, dataset.id, class_token=args.class_token,
+                                     repeats=args.repeats, tag_separator=args.separator)
+    if args.json:
+        print_json(_row(studio, dataset, influencer))
+    else:
+        print(f"dataset '{dataset.name}': folder {_row(studio, dataset, influencer)['folder']}, "
+              f"tags separated by '{dataset.tag_separator}'")
     return EXIT_OK
 
 
@@ -192,6 +215,7 @@ def _row(studio: Studio, dataset: Dataset, influencer: Influencer) -> dict[str, 
         count = Repository(session, dataset.workspace_id).count(DatasetImage, dataset_id=dataset.id)
     return {"id": dataset.id, "name": dataset.name, "influencer": influencer.name, "images": count,
             "class_token": dataset.class_token, "repeats": dataset.repeats,
+            "tag_separator": dataset.tag_separator,
             "folder": folder_name(dataset.repeats, influencer.trigger_word, dataset.class_token,
                                   dataset.name)}
 

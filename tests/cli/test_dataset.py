@@ -113,3 +113,16 @@ def test_export(mia: Cli, studio: Studio, tmp_path: Path) -> None:
 def test_unknown_dataset_is_one_line(mia: Cli) -> None:
     result = mia("dataset", "captions", "--influencer", "Mia", "--dataset", "Nope", "tags")
     assert result.code == 1 and "no dataset named 'Nope'" in one_error_line(result.err)
+
+
+def test_edit_changes_folder_options_and_the_tag_separator(mia: Cli, studio: Studio) -> None:
+    from studio.engine.datasets.captions import tag_frequency
+    changed = mia("dataset", "edit", *TARGET, "--repeats", "5", "--class", "person", "--separator", ";",
+                  "--json")
+    assert changed.code == 0, changed.err
+    assert changed.json()["folder"] == "5_mia_v person" and changed.json()["tag_separator"] == ";"
+    add_image(studio, _dataset(studio), 1, caption="mia_v; red coat; snow, evening")
+    assert dict(tag_frequency(studio, _dataset(studio))) == {"mia_v": 1, "red coat": 1, "snow, evening": 1}
+    bad = mia("dataset", "edit", *TARGET, "--separator", "x")
+    assert bad.code == 2 and "cannot separate tags" in one_error_line(bad.err)
+    assert mia("dataset", "edit", *TARGET).code == 2  # nothing to change

@@ -17,17 +17,43 @@ EDITABLE = {"crop", "crop_manual", "excluded"}
 
 
 def create_dataset(studio: Studio, workspace_id: uuid.UUID, influencer_ref: uuid.UUID | str,
-                   name: str, *, class_token: str = "", repeats: int = 10) -> Dataset:
+                   name: str, *, class_token: str = "", repeats: int = 10,
+                   tag_separator: str = ",") -> Dataset:
     name = clean_name(name, what="dataset")
-    if not 1 <= repeats <= 1000:
-        raise InvalidInput("Repeats must be between 1 and 1000.")
+    options = _options(class_token=class_token, repeats=repeats, tag_separator=tag_separator)
     influencer = get_influencer(studio, workspace_id, influencer_ref)
     with studio.db.session() as session:
         repo = Repository(session, workspace_id)
         if repo.find(Dataset, influencer_id=influencer.id, name=name) is not None:
             raise Conflict(f"{influencer.name} already has a dataset named '{name}'.")
-        return repo.add(Dataset(influencer_id=influencer.id, name=name,
-                                class_token=class_token.strip(), repeats=repeats))
+        return repo.add(Dataset(influencer_id=influencer.id, name=name, **options))
+
+
+def update_dataset(studio: Studio, workspace_id: uuid.UUID, dataset_id: uuid.UUID, *,
+                   class_token: str | None = None, repeats: int | None = None,
+                   tag_separator: str | None = None) -> Dataset:
+    """Changes the kohya folder options or the tag separator; None leaves a value as it is."""
+    options = _options(class_token=class_token, repeats=repeats, tag_separator=tag_separator)
+    with studio.db.session() as session:
+        repo = Repository(session, workspace_id)
+        return repo.update(repo.get(Dataset, dataset_id), **options)
+
+
+def _options(*, class_token: str | None, repeats: int | None,
+             tag_separator: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if class_token is not None:
+        options["class_token"] = " ".join(class_token.split())
+    if repeats is not None:
+        if not 1 <= repeats <= 1000:
+            raise InvalidInput("Repeats must be between 1 and 1000.")
+        options["repeats"] = repeats
+    if tag_separator is not None:
+        # A word character would split tags in the middle of words.
+        if not tag_separator.strip() or len(tag_separator) > 3 or any(c.isalnum() for c in tag_separator):
+            raise InvalidInput(f"'{tag_separator}' cannot separate tags; use punctuation such as ',' ';' '|'.")
+        options["tag_separator"] = tag_separator.strip()
+    return options
 
 
 def list_datasets(studio: Studio, workspace_id: uuid.UUID,

@@ -7,7 +7,6 @@ decoration of a row only queues a load, and the row repaints when the picture is
 from __future__ import annotations
 
 import gc
-import importlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,22 +25,6 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
 SORTS = ("name", "date", "sharpness", "group")
-NOT_YET = "not available yet (this part of the engine has not landed)."
-
-
-def engine_part(module: str, name: str) -> Any | None:
-    """``studio.engine.datasets.<module>.<name>`` when it exists; controls that need a missing
-    piece are disabled with a tooltip instead of faking it."""
-    qualified = f"studio.engine.datasets.{module}"
-    try:
-        found = importlib.import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name != qualified:
-            raise
-        return None
-    return getattr(found, name, None)
-
-
 @dataclass(frozen=True, slots=True)
 class ImageRow:
     """A detached, light copy of a DatasetImage, made on the background thread."""

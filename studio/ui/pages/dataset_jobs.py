@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from studio.ui.models.dataset_images import NOT_YET, engine_part
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.import_panel import JobState
@@ -51,14 +50,11 @@ class DatasetJobsMixin:
         if self.dataset is None:
             self.show_message("Choose or create a dataset first, then drop the pictures on it.")
             return
-        if engine_part("jobs", "submit_import") is None:
-            self.show_message(f"Import is {NOT_YET}")
-            return
         self.import_panel.start(f"Importing {len(paths)} item(s)…", new_report=True)
         self._start_job("import", ops.submit_import, paths)
 
     def analyze(self) -> None:
-        if self.dataset is not None and engine_part("jobs", "submit_analysis") is not None:
+        if self.dataset is not None:
             self.import_panel.start("Analysing…")
             self._start_job("analysis", ops.submit_analysis)
 

@@ -1,7 +1,7 @@
 """What the Datasets page asks of the engine: blocking calls, run on background lanes only.
 
 Each takes the page's context (and the open dataset) and returns plain values the UI thread can
-show. Engine pieces that have not landed yet raise ``NotAvailable`` instead of faking a result.
+show.
 """
 from __future__ import annotations
 
@@ -11,24 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.datasets import autocaption, captions, checks, jobs
+from studio.engine.datasets.export import export_kohya
 from studio.engine.datasets.service import create_dataset, list_datasets, update_image
+from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset
-from studio.engine.errors import StudioError
 from studio.engine.influencers import list_influencers
 from studio.ui.context import StudioContext
-from studio.ui.models.dataset_images import NOT_YET, ImageRow, engine_part, load_rows
+from studio.ui.models.dataset_images import ImageRow, load_rows
 from studio.ui.widgets.import_panel import JobState
-
-
-class NotAvailable(StudioError):
-    pass
-
-
-def _part(module: str, name: str) -> Any:
-    found = engine_part(module, name)
-    if found is None:
-        raise NotAvailable(f"{name} is {NOT_YET}")
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +27,12 @@ class Extras:
     """What comes after the rows: slower to gather, not needed for the first screen."""
 
     tags: list[tuple[str, int]]
-    history: Any | None  # captions.HistoryState, or None when captions have not landed
-    problems: list[Any] | None  # checks.CaptionIssue list, or None
+    history: captions.HistoryState
+    problems: list[checks.CaptionIssue]
 
 
-def tag_splitter(separator: str) -> Callable[[str], list[str]] | None:
-    split = engine_part("tags", "split_tags")
-    return None if split is None else (lambda caption: split(caption, separator))
+def tag_splitter(separator: str) -> Callable[[str], list[str]]:
+    return lambda caption: split_tags(caption, separator)
 
 
 def influencer_choices(context: StudioContext) -> list[tuple[uuid.UUID, str, str]]:
@@ -63,16 +53,13 @@ def rows_of(context: StudioContext, dataset: Dataset) -> list[ImageRow]:
 
 def extras(context: StudioContext, dataset: Dataset) -> Extras:
     studio = context.studio
-    frequency, history = engine_part("captions", "tag_frequency"), engine_part("captions", "history")
-    checks = engine_part("checks", "caption_checks")
-    return Extras(tags=frequency(studio, dataset) if frequency else [],
-                  history=history(studio, dataset) if history else None,
-                  problems=checks(studio, dataset) if checks else None)
+    return Extras(tags=captions.tag_frequency(studio, dataset),
+                  history=captions.history(studio, dataset),
+                  problems=checks.caption_checks(studio, dataset))
 
 
 def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str) -> None:
-    set_caption = _part("captions", "set_caption")
-    set_caption(context.studio, dataset, image_id, text, merge=True)
+    captions.set_caption(context.studio, dataset, image_id, text, merge=True)
 
 
 def save_crop(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, crop: dict) -> None:
@@ -86,28 +73,27 @@ def exclude(context: StudioContext, dataset: Dataset, image_ids: Sequence[uuid.U
 
 
 def undo(context: StudioContext, dataset: Dataset) -> str | None:
-    return _part("captions", "undo")(context.studio, dataset)
+    return captions.undo(context.studio, dataset)
 
 
 def redo(context: StudioContext, dataset: Dataset) -> str | None:
-    return _part("captions", "redo")(context.studio, dataset)
+    return captions.redo(context.studio, dataset)
 
 
 def apply(context: StudioContext, dataset: Dataset, op: Any, image_ids: list[uuid.UUID] | None) -> int:
-    return int(_part("captions", "apply")(context.studio, dataset, op, image_ids))
+    return captions.apply(context.studio, dataset, op, image_ids)
 
 
 def submit_import(context: StudioContext, dataset: Dataset, paths: list[Path]) -> uuid.UUID:
-    return _part("jobs", "submit_import")(context.studio, dataset, paths).id
+    return jobs.submit_import(context.studio, dataset, paths).id
 
 
 def submit_analysis(context: StudioContext, dataset: Dataset) -> uuid.UUID:
-    return _part("jobs", "submit_analysis")(context.studio, dataset).id
+    return jobs.submit_analysis(context.studio, dataset).id
 
 
 def submit_autocaption(context: StudioContext, dataset: Dataset, image_ids: list[uuid.UUID]) -> uuid.UUID:
-    from studio.engine.datasets.autocaption import submit_autocaption as submit
-    return submit(context.studio, dataset, image_ids).id
+    return autocaption.submit_autocaption(context.studio, dataset, image_ids).id
 
 
 def job_state(context: StudioContext, job_id: uuid.UUID) -> JobState:
@@ -117,7 +103,7 @@ def job_state(context: StudioContext, job_id: uuid.UUID) -> JobState:
 
 
 def export(context: StudioContext, dataset: Dataset, folder: Path) -> str:
-    result = _part("export", "export_kohya")(context.studio, dataset, folder)
+    result = export_kohya(context.studio, dataset, folder)
     skipped = result.skipped_excluded + result.skipped_duplicates
     return (f"Exported {result.images} images and {result.captions} captions to {result.image_dir}"
             + (f" ({skipped} left out)." if skipped else "."))

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QInputDi
 
 from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
-from studio.ui.models.dataset_images import NOT_YET, DatasetImageModel, ImageRow, engine_part
+from studio.ui.models.dataset_images import DatasetImageModel, ImageRow
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.pages.dataset_jobs import DatasetJobsMixin
 from studio.ui.tasks import run_in_background
@@ -170,14 +170,6 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
                        self.filters):
             widget.setEnabled(on)
         self.new_button.setEnabled(self.influencer_box.count() > 0)
-        missing = [(w, piece) for w, piece in ((self.import_button, ("jobs", "submit_import")),
-                                               (self.batch_button, ("captions", "apply")),
-                                               (self.summary.export_button, ("export", "export_kohya")),
-                                               (self.summary.analyze_button, ("jobs", "submit_analysis")))
-                   if engine_part(*piece) is None]
-        for widget, (module, name) in missing:
-            widget.setEnabled(False)
-            widget.setToolTip(f"{name}: {NOT_YET}")
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
@@ -292,7 +284,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.editor.text.set_tags([tag for tag, _ in found.tags])
         self.filters.set_tags([tag for tag, _ in found.tags])
         self._show_history(found.history)
-        self.summary.show_problems(found.problems, f"Caption checks: {NOT_YET}")
+        self.summary.show_problems(found.problems)
 
     def _show_history(self, state: Any) -> None:
         for action, button, can, label, verb in (
@@ -304,7 +296,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
             action.setText(text)
             button.setEnabled(enabled)
             button.setText(text if len(text) <= 22 else text[:21] + "…")
-            button.setToolTip(text if state is not None else f"{verb}: {NOT_YET}")
+            button.setToolTip(text)
 
     def _on_filter_changed(self, spec: Any) -> None:
         self.editor.flush()

@@ -7,8 +7,9 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QRadioButton,
                                QVBoxLayout, QWidget)
 
+from studio.engine.datasets import tags as ops
+from studio.engine.datasets.tags import split_tags
 from studio.engine.errors import StudioError
-from studio.ui.models.dataset_images import engine_part
 
 # (key, title, fields it needs)
 OPERATIONS = (
@@ -26,32 +27,25 @@ SCOPES = ("all", "filtered", "selected")
 
 def build_op(key: str, values: dict[str, Any], separator: str = ",") -> Any:
     """The engine's operation value for ``key``; raises the engine's InvalidInput on bad input."""
-    def cls(name: str) -> Any:
-        found = engine_part("captions", name) or engine_part("tags", name)
-        if found is None:
-            raise StudioError(f"{name} is not available yet.")
-        return found
-
-    split = engine_part("tags", "split_tags")
-    tags = tuple(split(values.get("tags", ""), separator)) if split else ()
+    tags = tuple(split_tags(values.get("tags", ""), separator))
     match key:
         case "add":
-            return cls("AddTags")(tags, at_front=bool(values.get("at_front")))
+            return ops.AddTags(tags, at_front=bool(values.get("at_front")))
         case "remove":
-            return cls("RemoveTags")(tags)
+            return ops.RemoveTags(tags)
         case "rename":
-            return cls("RenameTag")(values.get("old", ""), values.get("new", ""))
+            return ops.RenameTag(values.get("old", ""), values.get("new", ""))
         case "replace":
-            return cls("ReplaceText")(values.get("pattern", ""), values.get("replacement", ""),
-                                      regex=bool(values.get("regex")))
+            return ops.ReplaceText(values.get("pattern", ""), values.get("replacement", ""),
+                                   regex=bool(values.get("regex")))
         case "front":
-            return cls("MoveToFront")(tags)
+            return ops.MoveToFront(tags)
         case "sort":
-            return cls("SortTags")()
+            return ops.SortTags()
         case "dedupe":
-            return cls("DedupeTags")()
+            return ops.DedupeTags()
         case "trigger":
-            return cls("InsertTrigger")(values.get("trigger", ""))
+            return ops.InsertTrigger(values.get("trigger", ""))
     raise StudioError(f"Unknown operation {key}.")
 
 

@@ -8,13 +8,13 @@ edits as well as batch operations.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from studio.ui.models.dataset_images import NOT_YET, engine_part
+from studio.engine.datasets.checks import token_count
 
 SAVE_DELAY_MS = 600
 TOKEN_LIMIT = 75
@@ -135,11 +135,6 @@ class CaptionEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
-        self._token_count: Callable[[str], object] | None = engine_part("checks", "token_count")
-        if self._token_count is None:
-            self.tokens.setEnabled(False)
-            self.tokens.setText("tokens: –")
-            self.tokens.setToolTip(f"Token count: {NOT_YET}")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_DELAY_MS)
@@ -180,10 +175,8 @@ class CaptionEditor(QWidget):
             self._timer.start()
 
     def _update_tokens(self) -> None:
-        if self._token_count is None:
-            return
-        counted = self._token_count(self.text.toPlainText())
-        count, exact = int(getattr(counted, "count", 0)), bool(getattr(counted, "exact", False))
+        counted = token_count(self.text.toPlainText())
+        count, exact = counted.count, counted.exact
         self.tokens.setText(f"{'' if exact else '≈'}{count} / {TOKEN_LIMIT} tokens")
         self.tokens.setStyleSheet("color: #d64545; font-weight: bold;" if count > TOKEN_LIMIT else "")
         self.tokens.setToolTip("CLIP tokens" if exact else "An estimate: the CLIP tokenizer is not installed")

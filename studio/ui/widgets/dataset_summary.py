@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.ui.models.dataset_images import ImageRow
@@ -149,15 +149,9 @@ class DatasetSummary(QWidget):
         self.exclude_blurry_button.setEnabled(bool(summary.blurry))
         self.exclude_blurry_button.setText(f"Exclude blurry ({len(summary.blurry)})")
 
-    def show_problems(self, issues: Sequence[object] | None, note: str = "") -> None:
-        """``caption_checks`` results; None with a note when they cannot be had."""
-        if issues is None:
-            self.values["problems"].setText("–")
-            self.values["problems"].setToolTip(note)
-            self.problems.setText("")
-            return
+    def show_problems(self, issues: Sequence[object]) -> None:
+        """``caption_checks`` results."""
         self.values["problems"].setText(str(len(issues)))
-        self.values["problems"].setToolTip("")
         kinds = Counter(str(getattr(issue, "kind", "other")) for issue in issues)
         names = {"empty": "empty captions", "missing-trigger": "without the trigger word",
                  "too-long": "over the token limit", "duplicate": "groups of identical captions"}

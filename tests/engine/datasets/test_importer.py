@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import studio.engine.datasets.importer as importer
+import studio.engine.datasets.sources as sources
 from studio.engine.core import Studio
 from studio.engine.datasets.importer import ImportReport, accepted_formats, import_paths
 from studio.engine.datasets.service import create_dataset, list_images
@@ -41,13 +42,13 @@ def test_bad_input_corpus_imports_without_a_crash_and_reports_every_file(
     expected = bad_input_corpus(tmp_path / "corpus")
     drop = tmp_path / "corpus" / "drop"
     if os.geteuid() == 0:  # root reads a mode-000 file anyway; make the refusal what a user sees
-        real = importer.read_source
+        real = sources.read_source
 
         def locked(path: Path) -> bytes:
             if path.name == "locked.jpg":
                 raise ValueError("permission denied")
             return real(path)
-        monkeypatch.setattr(importer, "read_source", locked)
+        monkeypatch.setattr(sources, "read_source", locked)
     outside_before = _files_under(tmp_path / "corpus")
 
     report = import_paths(studio, dataset, [drop])
@@ -194,7 +195,7 @@ def test_zip_slip_entries_write_nothing_outside(studio: Studio, dataset: Dataset
 
 def test_a_zip_bomb_stops_at_the_unpacked_size_cap(studio: Studio, dataset: Dataset, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "MAX_ARCHIVE_BYTES", 200_000)
+    monkeypatch.setattr(sources, "MAX_ARCHIVE_BYTES", 200_000)
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("small.png", _png(noise(seed=1)))

@@ -252,7 +252,7 @@ def main() -> int:
         photos = write_photos(args.n, root / "photos", ("import", "studio", "plain"))
         size_mb = sum(p.stat().st_size for p in photos["plain"]) / 1e6
         print(f"made {args.n} photos ({size_mb / args.n:.1f} MB each) in {time.perf_counter() - start:.0f} s; "
-              "cold = separate, freshly written copies per stage (page cache not dropped: needs root)")
+              "cold = separate, freshly written copies per stage (the page cache is not dropped)")
         studio = Studio.open(root / "data")
         workspace = studio.workspace()
         try:

@@ -84,7 +84,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
                        self.dataset_box, self.new_button, self.import_button):
             top.addWidget(widget)
         top.addStretch(1)
-        for widget in (self.batch_button, self.autocaption_button, self.undo_button, self.redo_button):
+        for widget in (self.batch_button, self.autocaption_button):
             top.addWidget(widget)
 
         self.filters = FilterBar(self)
@@ -103,9 +103,20 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.status.setObjectName("datasets-status")
         self.status.setWordWrap(True)
 
+        # Undo and redo sit under the caption editor: captions are what they take back.
+        history = QHBoxLayout()
+        history.setContentsMargins(0, 0, 0, 0)
+        history.addWidget(self.undo_button)
+        history.addWidget(self.redo_button)
+        history.addStretch(1)
+        editor_box = QWidget(self)
+        editor_column = QVBoxLayout(editor_box)
+        editor_column.setContentsMargins(0, 0, 0, 0)
+        editor_column.addWidget(self.editor, 1)
+        editor_column.addLayout(history)
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.pane)
-        right.addWidget(self.editor)
+        right.addWidget(editor_box)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
         splitter = QSplitter(self)

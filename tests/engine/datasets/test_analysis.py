@@ -17,7 +17,6 @@ from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset
 from tests.engine.datasets.corpus import astronaut, blurred, noise, save, scene
-from tests.engine.datasets.test_importer import dataset  # noqa: F401 - fixture
 
 
 def test_one_face_in_the_astronaut_none_in_noise(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset
 from tests.engine.datasets.corpus import astronaut, save, scene
-from tests.engine.datasets.test_importer import dataset  # noqa: F401 - fixture
 
 
 @pytest.mark.parametrize("target", [512, 768, 1024])

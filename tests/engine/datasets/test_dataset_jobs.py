@@ -16,7 +16,6 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.runner import JobRunner
 from tests.conftest import WorkerProcess, wait_until
 from tests.engine.datasets.corpus import astronaut, noise, save, scene
-from tests.engine.datasets.test_importer import dataset  # noqa: F401 - fixture
 
 
 @pytest.fixture

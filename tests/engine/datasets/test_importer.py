@@ -14,18 +14,10 @@ import studio.engine.datasets.importer as importer
 import studio.engine.datasets.sources as sources
 from studio.engine.core import Studio
 from studio.engine.datasets.importer import ImportReport, accepted_formats, import_paths
-from studio.engine.datasets.service import create_dataset, list_images
+from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset
-from studio.engine.influencers import Persona, create_influencer
 from studio.engine.storage.thumbnails import thumbnail_path
 from tests.engine.datasets.corpus import bad_input_corpus, jpeg_bytes, noise, save
-
-
-@pytest.fixture
-def dataset(studio: Studio) -> Dataset:
-    workspace = studio.workspace()
-    mia = create_influencer(studio, workspace.id, Persona(name="Mia", trigger_word="mia"))
-    return create_dataset(studio, workspace.id, mia.id, "Main")
 
 
 def _by_source(report: ImportReport, root: Path) -> dict[str, tuple[str, str]]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
@@ -119,7 +117,8 @@ def _import_one(studio: StudioLike, dataset: Dataset, store: LocalStore, entry: 
     except ValueError as exc:
         return ImportRow(entry.source, "refused", str(exc))
     key = f"datasets/{dataset.workspace_id}/{dataset.id}/{sha}{formats[decoded.format]}"
-    _store(store, key, data, sha, studio.paths.cache_dir / "import-staging")
+    if not store.exists(key):  # else left by an import that was cut off: same content by its key
+        store.put_bytes(data, key)
     try:
         write_thumbnails(decoded.image, studio.paths.cache_dir, sha)
     except OSError as exc:  # the grid makes missing thumbnails on demand
@@ -156,21 +155,3 @@ def _duplicate(entry: Entry, existing: DatasetImage) -> ImportRow:
     if existing.deleted_at is not None:
         where += " (in the trash; restore it from there)"
     return ImportRow(entry.source, "duplicate", where, str(existing.id))
-
-
-def _store(store: LocalStore, key: str, data: bytes, sha: str, staging: Path) -> None:
-    """Stores exactly the bytes that were checked, through a staging file in the data folder."""
-    if store.exists(key):  # left by an import that was cut off; same content by its key
-        return
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".import-", dir=staging)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        stored = store.put_file(Path(name), key)
-        if stored.sha256 != sha:  # cannot happen unless the disk lies; never keep a wrong key
-            store.delete(key)
-            raise OSError(f"stored copy of {key} does not match its content hash")
-    finally:
-        Path(name).unlink(missing_ok=True)
-

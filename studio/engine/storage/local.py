@@ -58,6 +58,15 @@ class LocalStore:
         return StoredFile(key=check_key(key), path=target, sha256=digest.hexdigest(),
                           size_bytes=target.stat().st_size)
 
+    def put_bytes(self, data: bytes, key: str) -> StoredFile:
+        """Stores ``data`` at ``key``; the target appears whole or not at all."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(target) as out:
+            out.write(data)
+        return StoredFile(key=check_key(key), path=target, sha256=hashlib.sha256(data).hexdigest(),
+                          size_bytes=len(data))
+
     def delete(self, key: str) -> None:
         path = self.path(key)
         if path.is_dir():

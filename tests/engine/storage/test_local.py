@@ -22,3 +22,10 @@ def test_put_file_copies_bytes_and_hashes(tmp_path: Path) -> None:
 def test_keys_cannot_escape_the_store(tmp_path: Path, key: str) -> None:
     with pytest.raises(InvalidInput):
         LocalStore(tmp_path).path(key)
+
+
+def test_put_bytes_stores_exactly_the_bytes(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 1000
+    stored = LocalStore(tmp_path).put_bytes(data, "datasets/ws/ds/abc.png")
+    assert stored.path.read_bytes() == data and stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert [p.name for p in stored.path.parent.iterdir()] == ["abc.png"]  # no temporary left

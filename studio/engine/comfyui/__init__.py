@@ -1,0 +1,1 @@
+"""ComfyUI: the client, workflow templates and their validation, and the generation jobs."""

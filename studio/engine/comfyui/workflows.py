@@ -1,0 +1,437 @@
+"""Workflow templates: ComfyUI API-format graphs whose inputs a creator changes by name.
+
+A template is a graph saved with ComfyUI's "Export (API)" plus a sidecar ``<name>.params.json``
+that names its parameters (``seed`` -> node "3" input "seed"), the models it loads and the node
+types it needs. Built-ins live in ``resources/workflows``; users add their own files, with or
+without a sidecar: a graph nobody mapped still runs exactly as it was exported.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from studio.engine.comfyui.validation import MODEL_INPUTS, choices, coerce, is_link, shorten
+from studio.engine.errors import InvalidInput
+
+BUILTIN_DIR = Path(__file__).resolve().parents[3] / "resources" / "workflows"
+SIDECAR_SUFFIX = ".params.json"
+PARAMETER_TYPES = ("str", "int", "float", "bool", "image")
+# Random seeds stay below 2**31 so every spin box can show them; any seed ComfyUI takes
+# (up to 2**64 - 1) can still be given by hand.
+RANDOM_SEED_LIMIT = 2**31 - 1
+LORA_LOADERS = ("LoraLoader", "LoraLoaderModelOnly")
+
+_TITLES = {"positive": "Prompt", "negative": "Negative prompt", "cfg": "CFG", "lora_name": "LoRA",
+           "lora_strength": "LoRA strength", "batch_size": "Batch size",
+           "filename_prefix": "File name prefix", "controlnet": "ControlNet model"}
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    type: str  # one of PARAMETER_TYPES; "image" is a file name in ComfyUI's input folder
+    targets: tuple[tuple[str, str], ...]  # (node id, input name); lora_strength sets two
+    default: object = None  # None: leave the graph's own value
+    minimum: float | None = None
+    maximum: float | None = None
+    step: int | None = None  # width/height: the latent is 1/8 of the image, so multiples of 8
+    title: str = ""
+    description: str = ""
+
+    @property
+    def node(self) -> str:
+        return self.targets[0][0]
+
+    @property
+    def input(self) -> str:
+        return self.targets[0][1]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSlot:
+    node: str
+    input: str
+    folder: str  # ComfyUI's models/<folder>: checkpoints, loras, controlnet
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowTemplate:
+    """One runnable graph. ``graph`` is shared: never change it, ``fill`` returns a copy."""
+
+    name: str
+    title: str
+    base: str  # "sd15", "sdxl", or "other" for a user's graph
+    kind: str  # "txt2img", "img2img", "controlnet-pose", or "custom"
+    graph: dict[str, Any]
+    parameters: dict[str, Parameter]
+    models: dict[str, ModelSlot]
+    required_nodes: tuple[str, ...]
+    description: str = ""
+    path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilledWorkflow:
+    graph: dict[str, Any]  # ready for POST /prompt
+    seed: int | None  # the seed used (drawn at random when asked), None without a seed parameter
+    values: dict[str, object]  # every parameter's value as sent: the recipe of the result
+
+
+class LoadedTemplates(NamedTuple):
+    templates: dict[str, WorkflowTemplate]
+    errors: list[str]  # one readable line per file that could not be loaded
+
+
+def read_graph(path: Path) -> dict[str, Any]:
+    """Reads an API-format workflow file; a UI-format file or anything else is refused plainly."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The workflow {Path(path).name} cannot be read: {exc}") from exc
+    return parse_graph(data, Path(path).name)
+
+
+def parse_graph(data: object, source: str = "The workflow") -> dict[str, Any]:
+    """Checks that ``data`` has the API format's shape: {node_id: {class_type, inputs}}."""
+    if isinstance(data, dict) and isinstance(data.get("nodes"), list) and isinstance(
+            data.get("links"), list):
+        raise InvalidInput(f"{source} is a ComfyUI UI workflow; save it from ComfyUI with "
+                           "Workflow > Export (API) and use that file.")
+    if not isinstance(data, dict) or not data:
+        raise InvalidInput(f"{source} is not a ComfyUI API-format workflow (no nodes in it).")
+    for node_id, node in data.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str) or (
+                not isinstance(node.get("inputs"), dict)):
+            raise InvalidInput(f"{source} is not a ComfyUI API-format workflow (node {node_id} "
+                               "has no class_type or inputs).")
+    return data
+
+
+def load_templates(folder: Path | None = None,
+                   builtin_dir: Path = BUILTIN_DIR) -> LoadedTemplates:
+    """Built-in templates plus the user's folder; a broken user file is reported, not fatal."""
+    templates: dict[str, WorkflowTemplate] = {}
+    errors: list[str] = []
+    for directory, builtin in ((builtin_dir, True), (folder, False)):
+        if directory is None or not Path(directory).is_dir():
+            continue
+        for path in sorted(Path(directory).glob("*.json")):
+            if path.name.endswith(SIDECAR_SUFFIX):
+                continue
+            try:
+                template = load_template(path)
+            except InvalidInput as exc:
+                errors.append(str(exc))
+                continue
+            if not builtin and template.name in templates:
+                errors.append(f"The workflow {path.name} has the same name as another template "
+                              f"('{template.name}'); rename the file to use it.")
+                continue
+            templates[template.name] = template
+    return LoadedTemplates(templates, errors)
+
+
+def load_template(path: Path) -> WorkflowTemplate:
+    """A graph file and, when there is one, its sidecar; without a sidecar it has no parameters."""
+    path = Path(path)
+    sidecar = path.with_name(path.name[: -len(".json")] + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return load_user_workflow(path)
+    graph = read_graph(path)
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The parameters file {sidecar.name} cannot be read: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise InvalidInput(f"The parameters file {sidecar.name} is not a JSON object.")
+    return _from_sidecar(path, graph, meta, sidecar.name)
+
+
+def load_user_workflow(path: Path, mapping: dict[str, str | list[str]] | None = None
+                       ) -> WorkflowTemplate:
+    """Any API-format file exported from ComfyUI; ``mapping`` names parameters ("3.seed")."""
+    path = Path(path)
+    graph = read_graph(path)
+    raw = {name: {"targets": [target] if isinstance(target, str) else target}
+           for name, target in (mapping or {}).items()}
+    return WorkflowTemplate(
+        name=path.stem, title=path.stem, base="other", kind="custom", graph=graph,
+        parameters=_parameters(raw, graph, path.name), models=_detect_models(graph),
+        required_nodes=_class_types(graph), path=path)
+
+
+def fill(template: WorkflowTemplate, values: dict[str, object]) -> FilledWorkflow:
+    """A copy of the graph with ``values`` set by parameter name, each checked before use.
+
+    ``seed`` None or -1 draws a random seed. ``lora_strength`` sets the model and CLIP strength
+    unless ``lora_strength_model``/``lora_strength_clip`` are given too. ``lora_name`` "" runs
+    without the LoRA: its loader is bypassed the way ComfyUI's Bypass does it.
+    """
+    params = template.parameters
+    unknown = sorted(set(values) - set(params))
+    if unknown:
+        known = ", ".join(params) or "none"
+        raise InvalidInput(f"The workflow '{template.name}' has no parameter '{unknown[0]}'; "
+                           f"its parameters are: {known}.")
+    graph = copy.deepcopy(template.graph)
+    bypass: list[str] = []
+    for param in _apply_order(params, values):
+        value = values.get(param.name, param.default)
+        if value is not None:
+            value = coerce(param.name, param.type, value)
+        if param.name == "seed" and value in (None, -1):
+            value = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
+        if value is None:
+            continue
+        _check_range(param, value)
+        for node_id, input_name in param.targets:
+            graph[node_id]["inputs"][input_name] = value
+            if value == "" and input_name == "lora_name" and (
+                    graph[node_id]["class_type"] in LORA_LOADERS):
+                bypass.append(node_id)
+    for node_id in bypass:
+        _bypass_lora(graph, node_id)
+    # A bypassed LoRA's settings are recorded as None: they were not used.
+    used = {p.name: (graph[p.node]["inputs"].get(p.input) if p.node in graph else None)
+            for p in params.values()}
+    seed = used.get("seed")
+    return FilledWorkflow(graph, seed if isinstance(seed, int) else None, used)
+
+
+def set_input(graph: dict[str, Any], key: str, value: object) -> None:
+    """Sets one input in place, ``key`` "NODE.INPUT" (``comfy run --set 3.steps=30``).
+
+    A string is converted to the type of the value already there, so "30" sets the int 30.
+    """
+    node_id, input_name = _split_target(key)
+    if node_id not in graph:
+        raise InvalidInput(f"The workflow has no node '{node_id}'; its nodes are: "
+                           f"{shorten(list(graph))}.")
+    inputs = graph[node_id].setdefault("inputs", {})
+    current = inputs.get(input_name)
+    if is_link(current):
+        raise InvalidInput(f"Input {key} is linked to node {current[0]}; only a value can be set.")
+    if isinstance(value, str) and current is not None and not isinstance(current, str):
+        kind = {bool: "bool", int: "int", float: "float"}.get(type(current), "str")
+        value = coerce(key, kind, value)
+    inputs[input_name] = value
+
+
+def parameter_choices(template: WorkflowTemplate, name: str,
+                      object_info: dict[str, Any]) -> list[Any] | None:
+    """What ComfyUI offers for a parameter that is a combo (sampler, checkpoint, LoRA…)."""
+    param = template.parameters[name]
+    node = template.graph.get(param.node, {})
+    return choices(object_info, node.get("class_type", ""), param.input)
+
+
+# Literal inputs of well-known nodes and the parameter names they get (see guess_parameters).
+_GUESSES: dict[str, dict[str, str | list[str]]] = {
+    "KSampler": {"seed": "seed", "steps": "steps", "cfg": "cfg", "sampler": "sampler_name",
+                 "scheduler": "scheduler", "denoise": "denoise"},
+    "KSamplerAdvanced": {"seed": "noise_seed", "steps": "steps", "cfg": "cfg",
+                         "sampler": "sampler_name", "scheduler": "scheduler"},
+    "CheckpointLoaderSimple": {"checkpoint": "ckpt_name"},
+    "LoraLoader": {"lora_name": "lora_name", "lora_strength": ["strength_model", "strength_clip"]},
+    "LoraLoaderModelOnly": {"lora_name": "lora_name", "lora_strength": "strength_model"},
+    "EmptyLatentImage": {"width": "width", "height": "height", "batch_size": "batch_size"},
+    "EmptySD3LatentImage": {"width": "width", "height": "height", "batch_size": "batch_size"},
+    "SaveImage": {"filename_prefix": "filename_prefix"},
+    "ControlNetLoader": {"controlnet": "control_net_name"},
+    "ControlNetApplyAdvanced": {"controlnet_strength": "strength"},
+    "ControlNetApply": {"controlnet_strength": "strength"},
+}
+_SAMPLERS = ("KSampler", "KSamplerAdvanced")
+
+
+def guess_parameters(graph: dict[str, Any]) -> dict[str, str | list[str]]:
+    """A proposed mapping for an unknown graph, by node class, for the UI to offer.
+
+    The first node of each kind wins; prompts are found by following the sampler's
+    positive/negative links back to a CLIPTextEncode (through ControlNet nodes on the way).
+    """
+    mapping: dict[str, str | list[str]] = {}
+    for node_id in _ordered_ids(graph):
+        node = graph[node_id]
+        for name, inputs in _GUESSES.get(node["class_type"], {}).items():
+            targets = [inputs] if isinstance(inputs, str) else inputs
+            if name in mapping or not all(_is_literal(node, i) for i in targets):
+                continue
+            found = [f"{node_id}.{i}" for i in targets]
+            mapping[name] = found[0] if isinstance(inputs, str) else found
+        if node["class_type"] == "LoadImage" and _is_literal(node, "image"):
+            role = "pose_image" if _feeds_controlnet(graph, node_id) else "input_image"
+            mapping.setdefault(role, f"{node_id}.image")
+    sampler = next((graph[i] for i in _ordered_ids(graph) if graph[i]["class_type"] in _SAMPLERS),
+                   None)
+    for role in ("positive", "negative"):
+        link = sampler["inputs"].get(role) if sampler else None
+        text = _find_text(graph, link, role)
+        if text:
+            mapping[role] = text
+    return mapping
+
+
+def _from_sidecar(path: Path, graph: dict[str, Any], meta: dict[str, Any],
+                  where: str) -> WorkflowTemplate:
+    models = {}
+    for key, slot in (meta.get("models") or {}).items():
+        if not isinstance(slot, dict):
+            raise InvalidInput(f"{where}: model '{key}' must be an object with node and input.")
+        node_id, input_name = _target(slot, graph, where, key)
+        models[key] = ModelSlot(node_id, input_name, str(slot.get("folder", "")))
+    found = _class_types(graph)
+    required = tuple(sorted(meta.get("required_nodes") or found))
+    if required != found:
+        raise InvalidInput(f"{where}: required_nodes {list(required)} does not match the node "
+                           f"types in the graph {list(found)}.")
+    return WorkflowTemplate(
+        name=str(meta.get("name") or path.stem), title=str(meta.get("title") or path.stem),
+        base=str(meta.get("base") or "other"), kind=str(meta.get("kind") or "custom"),
+        graph=graph, parameters=_parameters(meta.get("parameters") or {}, graph, where),
+        models=models, required_nodes=required, description=str(meta.get("description", "")),
+        path=path)
+
+
+def _parameters(raw: dict[str, Any], graph: dict[str, Any], where: str) -> dict[str, Parameter]:
+    params = {}
+    for name, spec in raw.items():
+        if isinstance(spec, (str, list)):  # shorthand: "3.seed" or ["10.a", "10.b"]
+            spec = {"targets": [spec] if isinstance(spec, str) else spec}
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"{where}: parameter '{name}' must be an object or 'NODE.INPUT'.")
+        targets = tuple(_target(t, graph, where, name) for t in spec.get("targets", [spec]))
+        if not targets:
+            raise InvalidInput(f"{where}: parameter '{name}' names no node input.")
+        node_id, input_name = targets[0]
+        current = graph[node_id]["inputs"][input_name]
+        kind = spec.get("type") or _infer_type(graph[node_id]["class_type"], input_name, current)
+        if kind not in PARAMETER_TYPES:
+            raise InvalidInput(f"{where}: parameter '{name}' has unknown type '{kind}'.")
+        params[name] = Parameter(
+            name=name, type=kind, targets=targets, default=spec.get("default", current),
+            minimum=spec.get("min"), maximum=spec.get("max"), step=spec.get("step"),
+            title=str(spec.get("title") or _TITLES.get(name)
+                      or name.replace("_", " ").capitalize()),
+            description=str(spec.get("description", "")))
+    return params
+
+
+def _target(spec: object, graph: dict[str, Any], where: str, name: str) -> tuple[str, str]:
+    """A (node, input) from "NODE.INPUT" or {"node", "input"}; it must be a literal in the graph."""
+    if isinstance(spec, dict):
+        node_id, input_name = str(spec.get("node", "")), str(spec.get("input", ""))
+    elif isinstance(spec, str):
+        node_id, input_name = _split_target(spec)
+    else:
+        raise InvalidInput(f"{where}: '{name}' must name a node input as NODE.INPUT.")
+    if node_id not in graph or input_name not in graph[node_id]["inputs"]:
+        raise InvalidInput(f"{where}: '{name}' points at {node_id}.{input_name}, which is not an "
+                           "input of the graph.")
+    if is_link(graph[node_id]["inputs"][input_name]):
+        raise InvalidInput(f"{where}: '{name}' points at {node_id}.{input_name}, which is a link "
+                           "to another node, not a value.")
+    return node_id, input_name
+
+
+def _split_target(key: str) -> tuple[str, str]:
+    node_id, dot, input_name = key.rpartition(".")  # ids may hold dots rarely, inputs never
+    if not dot or not node_id or not input_name:
+        raise InvalidInput(f"'{key}' does not name a node input; write NODE.INPUT, "
+                           "for example 3.seed.")
+    return node_id, input_name
+
+
+def _infer_type(class_type: str, input_name: str, value: object) -> str:
+    if class_type == "LoadImage" and input_name == "image":
+        return "image"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    return "float" if isinstance(value, float) else "str"
+
+
+def _apply_order(params: dict[str, Parameter], values: dict[str, object]) -> list[Parameter]:
+    """Broad parameters first; one whose inputs another also sets applies only when given.
+
+    So lora_strength sets both strengths and a given lora_strength_clip then overrides one.
+    """
+    def narrower(p: Parameter) -> bool:
+        return any(set(p.targets) < set(q.targets) for q in params.values())
+
+    chosen = [p for p in params.values() if not narrower(p) or p.name in values]
+    return sorted(chosen, key=lambda p: -len(p.targets))
+
+
+def _check_range(param: Parameter, value: object) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    low, high = param.minimum, param.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        if low is not None and high is not None:
+            bounds = f"between {low} and {high}"
+        else:
+            bounds = f"at least {low}" if low is not None else f"at most {high}"
+        raise InvalidInput(f"{param.name} must be {bounds}, not {value}.")
+    if param.step and isinstance(value, int) and value % param.step:
+        raise InvalidInput(f"{param.name} must be a multiple of {param.step}, not {value}.")
+
+
+def _bypass_lora(graph: dict[str, Any], node_id: str) -> None:
+    """Removes a LoRA loader, wiring its MODEL/CLIP consumers to the loader's own inputs."""
+    node = graph.pop(node_id)
+    sources = [node["inputs"].get("model"), node["inputs"].get("clip")]
+    for other in graph.values():
+        for name, value in other["inputs"].items():
+            if is_link(value) and value[0] == node_id and value[1] < len(sources):
+                other["inputs"][name] = sources[value[1]]
+
+
+def _detect_models(graph: dict[str, Any]) -> dict[str, ModelSlot]:
+    models: dict[str, ModelSlot] = {}
+    for node_id in _ordered_ids(graph):
+        for input_name, value in graph[node_id]["inputs"].items():
+            if input_name in MODEL_INPUTS and isinstance(value, str):
+                key, _, folder = MODEL_INPUTS[input_name]
+                models.setdefault(key, ModelSlot(node_id, input_name, folder))
+    return models
+
+
+def _class_types(graph: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted({node["class_type"] for node in graph.values()}))
+
+
+def _ordered_ids(graph: dict[str, Any]) -> list[str]:
+    """Numeric ids in number order ("3" before "10"), others after, so guesses are stable."""
+    return sorted(graph, key=lambda i: (0, int(i), "") if i.isdigit() else (1, 0, i))
+
+
+def _is_literal(node: dict[str, Any], input_name: str) -> bool:
+    return input_name in node["inputs"] and not is_link(node["inputs"][input_name])
+
+
+def _feeds_controlnet(graph: dict[str, Any], node_id: str) -> bool:
+    for node in graph.values():
+        image = node["inputs"].get("image")
+        if node["class_type"].startswith("ControlNetApply") and is_link(image) and (
+                image[0] == node_id):
+            return True
+    return False
+
+
+def _find_text(graph: dict[str, Any], link: object, role: str) -> str | None:
+    """The CLIPTextEncode text behind a conditioning link, following pass-through nodes."""
+    for _ in range(len(graph)):  # bounded: a malformed graph could hold a cycle
+        if not is_link(link) or link[0] not in graph:  # type: ignore[index]
+            return None
+        node_id = link[0]  # type: ignore[index]
+        node = graph[node_id]
+        if node["class_type"] == "CLIPTextEncode":
+            return f"{node_id}.text" if _is_literal(node, "text") else None
+        link = node["inputs"].get(role, node["inputs"].get("conditioning"))
+    return None

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 import zlib
+from pathlib import Path
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from websockets.sync.connection import Connection
 
 # GET /object_info/<class> for these classes, verbatim [GET_object_info_*.json]; combos come in
 # both shapes: [[options], {...}] (KSampler.sampler_name) and ["COMBO", {"options"}] (SaveWEBM.codec).
+BUILTIN_SPECS = Path(__file__).resolve().parents[1] / "engine" / "comfyui" / "object_info_extra.json"
 _CAPTURED_OBJECT_INFO = (
     '{"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[[],{"tooltip":"The name of the '
     'checkpoint (model) to load."}]}},"input_order":{"required":["ckpt_name"]},"output":["MODEL","CLI'
@@ -659,7 +661,9 @@ class FakeComfyUI:
         return 200, data, _MIME.get(name.rpartition(".")[2], "application/octet-stream")
 
     def _object_info(self) -> dict[str, Any]:
-        info = json.loads("".join(_CAPTURED_OBJECT_INFO))
+        # Captured nodes first, then faithful specs of the other built-in nodes the templates use;
+        # anything else known is stubbed without inputs or outputs.
+        info = {**json.loads(BUILTIN_SPECS.read_text("utf-8")), **json.loads("".join(_CAPTURED_OBJECT_INFO))}
         info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = list(self.models["checkpoints"])
         info["LoraLoader"]["input"]["required"]["lora_name"][0] = list(self.models["loras"])
         uploaded = sorted(f"{s}/{n}" if s else n for k, s, n in self.files if k == "input")

@@ -15,7 +15,7 @@ Handler = Callable[["JobContext"], dict[str, Any] | None]
 
 # Modules that register job types; the worker imports them all before it consumes.
 HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
-                   "studio.engine.datasets.jobs")
+                   "studio.engine.datasets.jobs", "studio.engine.comfyui.generation")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,127 @@
+"""``generate image|templates|list``: images through ComfyUI with the influencer's LoRA.
+
+``generate image`` checks the workflow against ComfyUI, queues one job per image (--count),
+waits for each (Decision 5) and prints the stored file paths.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.influencer import find_influencer
+from studio.cli.output import print_json, print_table
+from studio.cli.waiting import exit_code, job_summary, wait_for_job
+from studio.engine.core import Studio
+from studio.engine.db.models import Asset, Influencer
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    actions = add_group(verbs, "generate", "images through ComfyUI: generate, templates, gallery")
+    image = add_action(actions, "image", "generate images from a workflow template (jobs)",
+                       generate_image, scoped=True)
+    image.add_argument("--template", required=True, metavar="NAME", help="see `generate templates`")
+    image.add_argument("--influencer", metavar="NAME", help="whose images these are")
+    image.add_argument("--prompt", required=True, metavar="TEXT")
+    image.add_argument("--negative", metavar="TEXT")
+    image.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="a template parameter: seed, steps, cfg, lora_name, input_image… "
+                            "(repeatable)")
+    image.add_argument("--count", type=int, default=1, metavar="N", help="images, one job each")
+    image.add_argument("--no-wait", action="store_true", help="only queue the jobs and print their ids")
+    add_action(actions, "templates", "list the workflow templates and their parameters",
+               list_templates)
+    listing = add_action(actions, "list", "list generated images, newest first", list_images,
+                         scoped=True)
+    listing.add_argument("--influencer", metavar="NAME")
+
+
+def generate_image(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+    workspace, influencer = _who(studio, args)
+    values: dict[str, object] = dict(parse_set(item) for item in args.sets)
+    values["positive"] = args.prompt
+    if args.negative is not None:
+        values["negative"] = args.negative
+    request = GenerationRequest(influencer_id=influencer.id if influencer else None,
+                                template=args.template, values=values, count=args.count)
+    jobs = submit_generation(studio, workspace.id, request)
+    if args.no_wait:
+        if args.json:
+            print_json([job_summary(job) for job in jobs])
+        else:
+            print("\n".join(str(job.id) for job in jobs))
+        return EXIT_OK
+    worst = EXIT_OK
+    paths: list[str] = []
+    for job in jobs:
+        done = wait_for_job(studio, workspace.id, job.id)
+        worst = max(worst, exit_code(done))
+        paths += _paths(studio, workspace.id, (done.result or {}).get("assets") or [])
+        if worst != EXIT_OK:
+            break  # canceled or failed: the rest are left as they are in the queue
+    if args.json:
+        print_json({"jobs": [j.id for j in jobs], "files": paths})
+    else:
+        for path in paths:
+            print(path)
+    return worst
+
+
+def list_templates(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.workflows import load_templates
+    loaded = load_templates()
+    rows = [{"name": t.name, "title": t.title, "base": t.base, "kind": t.kind,
+             "parameters": list(t.parameters)} for t in loaded.templates.values()]
+    if args.json:
+        print_json({"templates": rows, "errors": loaded.errors})
+    else:
+        print_table(["name", "base", "kind", "parameters"],
+                    [[r["name"], r["base"], r["kind"], r["parameters"]] for r in rows],
+                    empty="no templates")
+    return EXIT_OK
+
+
+def list_images(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.gallery import list_generated, recipe
+    workspace, influencer = _who(studio, args)
+    assets = list_generated(studio, workspace.id, influencer_id=influencer.id if influencer else None)
+    rows = [_row(studio, a, recipe(a)) for a in assets]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["created", "rating", "fav", "seed", "lora", "template", "path"],
+                    [[r["created_at"], r["rating"], "*" if r["favourite"] else "", r["seed"],
+                      r["lora"] or "", r["template"], r["path"]] for r in rows],
+                    empty="no generated images")
+    return EXIT_OK
+
+
+def parse_set(item: str) -> tuple[str, str]:
+    """``steps=30``: the template converts the text to the parameter's type."""
+    key, equals, value = item.partition("=")
+    if not equals or not key.strip():
+        raise UsageError(f"--set {item!r}: expected KEY=VALUE (a template parameter)")
+    return key.strip(), value
+
+
+def _who(studio: Studio, args: argparse.Namespace) -> tuple[Any, Influencer | None]:
+    if args.influencer:
+        return find_influencer(studio, args, args.influencer)
+    return workspace_of(studio, args), None
+
+
+def _paths(studio: Studio, workspace_id: Any, asset_ids: list[str]) -> list[str]:
+    from studio.engine.comfyui.gallery import asset_path, get_image
+    return [str(asset_path(studio, get_image(studio, workspace_id, a))) for a in asset_ids]
+
+
+def _row(studio: Studio, asset: Asset, made: dict[str, Any]) -> dict[str, Any]:
+    meta = asset.meta or {}
+    return {"id": asset.id, "created_at": asset.created_at, "job_id": asset.job_id,
+            "influencer_id": asset.influencer_id, "rating": meta.get("rating", 0),
+            "favourite": bool(meta.get("favourite")), "seed": made.get("seed"),
+            "lora": made.get("lora"), "template": made.get("template"),
+            "width": meta.get("width"), "height": meta.get("height"),
+            "prompt": (made.get("values") or {}).get("positive"),
+            "path": studio.asset_path(asset.storage_key)}

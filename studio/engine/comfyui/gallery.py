@@ -1,0 +1,127 @@
+"""The generated images: list and filter them, rate them, re-make them, use them as input.
+
+Rating and favourite live in ``Asset.meta`` beside the recipe, so the gallery needs no table of
+its own. Filters on meta are applied here in Python: the same code on SQLite and PostgreSQL,
+and a workspace's images number in the thousands, not millions.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from studio.engine.comfyui.generation import GenerationRequest, preview_file, submit_generation
+from studio.engine.core import Studio
+from studio.engine.db.models import Asset, Job
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput, NotFound
+
+KINDS = ("image",)
+
+
+def list_generated(studio: Studio, workspace_id: uuid.UUID, *, influencer_id: uuid.UUID | None = None,
+                   lora: str | None = None, job_id: uuid.UUID | None = None, min_rating: int = 0,
+                   favourites_only: bool = False, since: datetime | None = None) -> list[Asset]:
+    """Generated images (not in the trash), newest first."""
+    query = select(Asset).where(Asset.workspace_id == workspace_id, Asset.kind.in_(KINDS),
+                                Asset.deleted_at.is_(None), Asset.job_id.is_not(None))
+    if influencer_id is not None:
+        query = query.where(Asset.influencer_id == influencer_id)
+    if job_id is not None:
+        query = query.where(Asset.job_id == job_id)
+    if since is not None:
+        query = query.where(Asset.created_at >= since)
+    with studio.db.session() as session:
+        assets = session.scalars(query.order_by(Asset.created_at.desc(), Asset.storage_key)).all()
+    return [a for a in assets
+            if (lora is None or recipe(a).get("lora") == lora)
+            and _rating(a) >= min_rating and (not favourites_only or _favourite(a))]
+
+
+def get_image(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str) -> Asset:
+    with studio.db.session() as session:
+        asset = Repository(session, workspace_id).get(Asset, asset_id)
+    if asset.kind not in KINDS:
+        raise NotFound(f"The asset {asset_id} is not a generated image.")
+    return asset
+
+
+def set_rating(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str,
+               rating: int) -> Asset:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 5:
+        raise InvalidInput(f"A rating is a whole number from 0 to 5, not {rating!r}.")
+    return _set_meta(studio, workspace_id, asset_id, rating=rating)
+
+
+def set_favourite(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str,
+                  favourite: bool) -> Asset:
+    return _set_meta(studio, workspace_id, asset_id, favourite=bool(favourite))
+
+
+def recipe(asset: Asset) -> dict[str, Any]:
+    """How the image was made: template, graph, every value, seed, models, timings."""
+    found = (asset.meta or {}).get("recipe")
+    return found if isinstance(found, dict) else {}
+
+
+def rerun(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str, *,
+          new_seed: bool = True) -> Job:
+    """The same template and values again, with a new random seed or the same one."""
+    asset = get_image(studio, workspace_id, asset_id)
+    made = recipe(asset)
+    if not made.get("template"):
+        raise InvalidInput("This image has no recipe to re-make it from.")
+    values = dict(made.get("values") or {})
+    if "seed" in values:  # a template without a seed parameter has none to change
+        values["seed"] = -1 if new_seed else made.get("seed")
+    template = str(made["template"])
+    request = GenerationRequest(influencer_id=asset.influencer_id, template=template,
+                                values=values, count=1)
+    return submit_generation(studio, workspace_id, request)[0]
+
+
+def asset_path(studio: Studio, asset: Asset) -> Path:
+    return studio.asset_path(asset.storage_key)
+
+
+def use_as_input(asset: Asset, studio: Studio | None = None) -> Path:
+    """The stored file, for an image-to-image template's input image."""
+    path = asset_path(studio, asset) if studio is not None else Path(str((asset.meta or {}).get("path", "")))
+    if not path.is_file():
+        raise NotFound(f"The file of image {asset.id} is missing from the asset store.")
+    return path
+
+
+def trash_image(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str) -> None:
+    """To the trash: restorable until purged (Decision 1)."""
+    with studio.db.session() as session:
+        repo = Repository(session, workspace_id)
+        repo.trash(repo.get(Asset, asset_id))
+
+
+def preview_path(studio: Studio, job_id: uuid.UUID | str) -> Path:
+    """Where a running job keeps its latest preview frame (absent before the first one)."""
+    return preview_file(studio.paths.cache_dir, job_id)
+
+
+def _set_meta(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str,
+              **changes: Any) -> Asset:
+    with studio.db.session() as session:
+        repo = Repository(session, workspace_id)
+        asset = repo.get(Asset, asset_id)
+        if asset.kind not in KINDS:
+            raise NotFound(f"The asset {asset_id} is not a generated image.")
+        # A new dict, not an edit in place: SQLAlchemy only sees an assigned JSON value change.
+        return repo.update(asset, meta={**(asset.meta or {}), **changes})
+
+
+def _rating(asset: Asset) -> int:
+    value = (asset.meta or {}).get("rating")
+    return value if isinstance(value, int) else 0
+
+
+def _favourite(asset: Asset) -> bool:
+    return bool((asset.meta or {}).get("favourite"))

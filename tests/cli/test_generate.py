@@ -1,0 +1,76 @@
+"""``generate image|templates|list`` in process against FakeComfyUI (no worker: the job runs inline)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.cli.conftest import Cli, one_error_line
+from tests.engine.comfyui.test_generation import own_gpu_lock  # noqa: F401
+from tests.fakes.comfyui_server import FakeComfyUI
+
+MODELS = ("--set", "checkpoint=sd15.safetensors", "--set", "lora_name=mia_v1.safetensors",
+          "--set", "steps=3")
+
+
+@pytest.fixture
+def fake(cli: Cli) -> Iterator[FakeComfyUI]:
+    with FakeComfyUI() as server:
+        assert cli("settings", "set", "comfyui.url", server.base_url).code == 0
+        yield server
+
+
+def test_generate_image_waits_and_prints_the_stored_files(cli: Cli, fake: FakeComfyUI,
+                                                          data_dir: Path) -> None:
+    assert cli("influencer", "create", "Mia", "--trigger", "mia").code == 0
+    result = cli("generate", "image", "--template", "txt2img-sd15-lora", "--influencer", "Mia",
+                 "--prompt", "mia, portrait", "--negative", "blurry", *MODELS,
+                 "--set", "seed=42", "--count", "2")
+    assert result.code == 0, result.err
+    paths = [Path(p) for p in result.out.split()]
+    assert len(paths) == 2 and all(p.is_relative_to(data_dir / "assets" / "images") for p in paths)
+    assert all(Image.open(p).size == (8, 8) for p in paths)
+    sent = [r.body["prompt"] for r in fake.requests("POST", "/prompt")]
+    assert [g["3"]["inputs"]["seed"] for g in sent] == [42, 43]
+    assert (sent[0]["6"]["inputs"]["text"], sent[0]["7"]["inputs"]["text"]) == ("mia, portrait", "blurry")
+    assert result.err.count("completed  100.0%") == 2  # progress on stderr, one job after the other
+
+    listed = cli("generate", "list", "--influencer", "Mia", "--json").json()
+    assert sorted(row["seed"] for row in listed) == [42, 43]
+    assert {Path(row["path"]) for row in listed} == set(paths)
+    assert {row["lora"] for row in listed} == {"mia_v1.safetensors"}
+    assert cli("generate", "list").out.count("mia_v1.safetensors") == 2
+
+
+def test_generate_image_refuses_early_and_fails_plainly(cli: Cli, fake: FakeComfyUI) -> None:
+    missing = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x",
+                  "--set", "checkpoint=sd3.safetensors")
+    assert missing.code == 2
+    assert one_error_line(missing.err) == (
+        "error: The checkpoint 'sd3.safetensors' is not in ComfyUI's checkpoints folder; "
+        "it has: sd15.safetensors, sdxl_base.safetensors.")
+    bad_set = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x",
+                  "--set", "steps")
+    assert bad_set.code == 2 and "expected KEY=VALUE" in bad_set.err
+    fake.script(fail_at="8", exception_message="VAE exploded")
+    failed = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x", *MODELS)
+    assert failed.code == 1
+    assert failed.err.strip().splitlines()[-1].endswith(
+        "failed: VAEDecode (node 8, 'VAE Decode') failed: RuntimeError: VAE exploded")
+    assert failed.out == ""
+
+
+def test_no_wait_only_queues_and_templates_are_listed(cli: Cli, fake: FakeComfyUI) -> None:
+    queued = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x",
+                 *MODELS, "--count", "3", "--no-wait", "--json").json()
+    assert [j["status"] for j in queued] == ["pending"] * 3
+    assert len({j["payload"]["values"]["seed"] for j in queued}) == 3
+    assert fake.requests("POST", "/prompt") == []  # nothing ran: no worker, no waiting
+    templates = cli("generate", "templates", "--json").json()["templates"]
+    by_name = {t["name"]: t for t in templates}
+    assert (by_name["img2img-sd15-lora"]["kind"], by_name["txt2img-sdxl-lora"]["base"]) == (
+        "img2img", "sdxl")
+    assert "input_image" in by_name["img2img-sd15-lora"]["parameters"]
+    assert "controlnet-pose-sd15-lora" in cli("generate", "templates").out

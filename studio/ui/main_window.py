@@ -17,6 +17,7 @@ from studio.ui.health import HealthMonitor
 from studio.ui.icons import icon
 from studio.ui.pages.coming_later import ComingLaterPage
 from studio.ui.pages.datasets import DatasetsPage
+from studio.ui.pages.generate import GeneratePage
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
             return QueuePage(self.context, self)
         if key == "settings":
             return SettingsPage(self.context, self)
+        if key == "generate":
+            return GeneratePage(self.context, self)
         return ComingLaterPage(key, self)
 
     def show_page(self, key: str) -> None:

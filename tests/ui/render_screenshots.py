@@ -130,6 +130,90 @@ def show_dataset(window: MainWindow, app: QApplication) -> None:
     settle(app)
 
 
+class _PortraitFake:
+    """The fake ComfyUI, painting portraits instead of flat swatches so the pictures read."""
+
+    def __init__(self) -> None:
+        import tests.fakes.comfyui_server as server
+        from tests.fakes.comfyui_server import FakeComfyUI
+        from tests.ui.test_generate_page import CHECKPOINTS, LORAS
+        self._server, self._plain = server, server.png_bytes
+        server.png_bytes = self._portrait
+        self.fake = FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS)
+
+    def _portrait(self, width: int = 8, height: int = 8, color: tuple[int, int, int] = (200, 60, 90)) -> bytes:
+        import io
+        if width < 8:  # the preview frames stay tiny, as ComfyUI's are cheap
+            return self._plain(width, height, color)
+        scratch = Path(tempfile.mkdtemp())
+        image = make_portrait(scratch / "p.png", (color[0], 110 + color[0] // 4, 150))
+        from PIL import Image
+        buffer = io.BytesIO()
+        Image.open(image).convert("RGB").resize((512, 640)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def close(self) -> None:
+        self.fake.close()
+        self._server.png_bytes = self._plain
+
+
+def seed_generations(studio: Studio) -> None:
+    """Three finished generate-image jobs for Mira, made through the fake ComfyUI in-process."""
+    from studio.engine.comfyui.gallery import set_favourite, set_rating
+    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+    from studio.engine.influencers import get_influencer
+    from studio.engine.jobs.runner import JobRunner
+
+    workspace = studio.workspace()
+    mira = get_influencer(studio, workspace.id, "Mira Sol")
+    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "screens"))
+    huey = studio.queues.hueys["generation"]
+    for seed, prompt in ((1201, "golden hour on a Lisbon rooftop"), (1202, "street food market, candid"),
+                         (1203, "film photo, tram 28, smiling")):
+        request = GenerationRequest(influencer_id=mira.id, template="txt2img-sd15-lora",
+                                    values={"positive": f"mira_v1, {prompt}", "seed": seed,
+                                            "lora_name": "mira_v1.safetensors", "steps": 20})
+        submit_generation(studio, workspace.id, request)
+        huey.execute(huey.dequeue())
+    from studio.engine.comfyui.gallery import list_generated
+    images = list_generated(studio, workspace.id)
+    set_rating(studio, workspace.id, images[0].id, 4)
+    set_favourite(studio, workspace.id, images[0].id, True)
+
+
+def show_generate(window: MainWindow, app: QApplication, out: Path, suffix: str) -> None:
+    """The Generate tab after a run (results strip, final picture), then the Gallery tab."""
+    from studio.ui import thumbnails
+    from studio.ui.pages.generate import GeneratePage
+    page = window.pages["generate"]
+    assert isinstance(page, GeneratePage)
+    deadline = time.monotonic() + 20
+    while (page.current_template() is None or len(page.form.options("sampler")) < 2) and (
+            time.monotonic() < deadline):
+        settle(app, at_least_s=0.05)
+    page.influencer_box.setCurrentIndex(page.influencer_box.findText("Mira Sol"))
+    page.influencer_box.activated.emit(page.influencer_box.currentIndex())
+    studio = page.context.studio
+    jobs = [j.id for j in studio.jobs.list(page.context.workspace_id) if j.type == "generate-image"]
+    page.watcher.watch(jobs)
+    while (page.results.rowCount() < len(jobs) or page.panel.preview.image is None) and (
+            time.monotonic() < deadline):
+        settle(app, at_least_s=0.05)
+    thumbnails.wait_until_idle()
+    settle(app)
+    window.grab().save(str(out / f"generate{suffix}.png"))
+    page.tabs.setCurrentWidget(page.gallery)
+    while page.gallery.model.rowCount() < len(jobs) and time.monotonic() < deadline:
+        settle(app, at_least_s=0.05)
+    page.gallery.select_position(0)
+    while page.gallery.viewer.canvas.image is None and time.monotonic() < deadline:
+        settle(app, at_least_s=0.05)
+    thumbnails.wait_until_idle()
+    settle(app)
+    window.grab().save(str(out / f"generate-gallery{suffix}.png"))
+    page.tabs.setCurrentIndex(0)
+
+
 def wait_for(studio: Studio, jobs: list) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -145,6 +229,9 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
         settle(app)
         if key == "datasets":
             show_dataset(window, app)
+        if key == "generate":
+            show_generate(window, app, out, suffix)
+            continue
         window.grab().save(str(out / f"{key}{suffix}.png"))
     window.show_page("influencers")
     page = window.pages["influencers"]
@@ -160,9 +247,13 @@ def main(out: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         studio = Studio.open(Path(tmp) / "data")
         supervisor = WorkerSupervisor(studio.paths)
+        comfy = _PortraitFake()
         try:
+            studio.settings.comfyui.url = comfy.fake.base_url
+            studio.save_settings()
             jobs = seed(studio, Path(tmp) / "scratch")
             seed_dataset(studio, Path(tmp) / "scratch")
+            seed_generations(studio)
             supervisor.ensure_running()
             wait_for(studio, jobs)
             for theme, suffix in (("light", ""), ("dark", "-dark")):
@@ -177,6 +268,7 @@ def main(out: Path) -> int:
                 window.deleteLater()
                 settle(app)
         finally:
+            comfy.close()
             supervisor.stop()
             tasks.wait_until_idle()
             studio.close()

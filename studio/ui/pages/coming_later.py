@@ -21,12 +21,6 @@ PLANS = {
         "Live progress and loss while it trains, sample images as they appear",
         "LoRA files listed with their metadata, ready for generation",
     )),
-    "generate": Plan("Generate", "Render pictures of an influencer through ComfyUI.", (
-        "ComfyUI workflows in API format, bundled or your own",
-        "Prompts with the influencer's trigger word and LoRA filled in",
-        "Missing custom nodes or models named before anything is queued",
-        "Previews, seeds and prompts kept with every picture",
-    )),
     "video": Plan("Video", "Short clips for the social platforms.", (
         "AnimateDiff and Stable Video Diffusion through ComfyUI",
         "FFmpeg: crop to 9:16, subtitles, loudness, platform presets",

@@ -1,0 +1,326 @@
+"""Generate: pictures of an influencer through ComfyUI, and the gallery of everything made.
+
+The Generate tab builds a request from an influencer, a workflow template and its parameters
+(pickers filled from ComfyUI's /object_info in the background), submits it, and follows the jobs
+with a live preview; their pictures land in the results strip and the Gallery tab. Every engine
+call goes through ``run_in_background``.
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
+from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
+from studio.ui.models.gallery import GalleryModel, GalleryRow
+from studio.ui.pages import generate_ops as ops
+from studio.ui.tasks import run_in_background
+from studio.ui.thumbnails import ThumbnailCache, load_preview
+from studio.ui.widgets.generate_gallery import GalleryTab
+from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationWatcher, ProgressPanel
+from studio.ui.widgets.generate_form import GenerateControls, with_trigger
+
+BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
+
+
+class GeneratePage(QWidget):
+    templates_loaded = Signal()
+    choices_loaded = Signal()
+    jobs_submitted = Signal(list)  # list[uuid.UUID]
+    results_changed = Signal()
+    message_shown = Signal(str)
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.templates: dict[str, WorkflowTemplate] = {}
+        self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
+        self.results = GalleryModel(self.thumbnails, context.studio.paths.assets_dir, self, thumb_size=96)
+        self.watcher = GenerationWatcher(lambda ids: ops.progress(context, ids), self)
+        self._default_prompts: tuple[str, str] = ("", "")
+        self._shown_trigger = ""  # the trigger word this page put in the prompt
+        self._build()
+        self._connect()
+        self.reload()
+
+    # Building --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.controls = GenerateControls(self)
+        for name in ("influencer_box", "template_box", "template_note", "comfy_line", "prompt",
+                     "negative", "form", "seed_lock", "seed", "count", "generate_button", "error_line"):
+            setattr(self, name, getattr(self.controls, name))
+        controls = self.controls
+        self.panel = ProgressPanel(self)
+        self.panel.results.setModel(self.results)
+        splitter = QSplitter(self)
+        splitter.addWidget(controls)
+        splitter.addWidget(self.panel)
+        splitter.setSizes([440, 520])
+        generate_tab = QWidget(self)
+        QVBoxLayout(generate_tab).addWidget(splitter)
+
+        self.gallery = GalleryTab(self.context, self.thumbnails, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(generate_tab, "Generate")
+        self.tabs.addTab(self.gallery, "Gallery")
+        self.status = QLabel(self)
+        self.status.setObjectName("generate-status")
+        self.status.setWordWrap(True)
+        inner = QWidget(self)
+        layout = QVBoxLayout(inner)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.status)
+        # In a small window the page scrolls instead of forcing the window to grow.
+        outer_scroller = QScrollArea(self)
+        outer_scroller.setWidgetResizable(True)
+        outer_scroller.setFrameShape(QFrame.Shape.NoFrame)
+        outer_scroller.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(outer_scroller)
+
+    def _connect(self) -> None:
+        self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.influencer_box.activated.connect(self._on_influencer_activated)
+        self.template_box.activated.connect(self._on_template_activated)
+        self.generate_button.clicked.connect(self.generate)
+        self.panel.cancel_requested.connect(self.cancel)
+        self.panel.results.doubleClicked.connect(self._on_result_double_clicked)
+        self.watcher.progress_changed.connect(self.panel.show_progress)
+        self.watcher.jobs_finished.connect(self._on_jobs_finished)
+        self.watcher.all_finished.connect(self._on_all_finished)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.gallery.message_shown.connect(self.show_message)
+        self.gallery.input_chosen.connect(self.use_as_input)
+        self.gallery.job_submitted.connect(self._on_rerun_submitted)
+
+    def show_message(self, text: str) -> None:
+        self.status.setText(text)
+        self.message_shown.emit(text)
+
+    # Loading ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        context = self.context
+        run_in_background(lambda: ops.influencers(context), receiver=self,
+                          on_done=self._on_influencers_loaded)
+        run_in_background(lambda: ops.templates(context), receiver=self, lane="io",
+                          on_done=self._on_templates_loaded,
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+        self.gallery.refresh()
+
+    def _on_workspace_changed(self) -> None:
+        self.results.set_rows([])
+        self.reload()
+
+    def _on_influencers_loaded(self, influencers: list[ops.Influencer]) -> None:
+        wanted = self.influencer_box.currentData()
+        self.influencer_box.clear()
+        self.influencer_box.addItem("No influencer", None)
+        for influencer in influencers:
+            self.influencer_box.addItem(influencer.name, influencer)
+        index = next((i for i in range(1, self.influencer_box.count())
+                      if wanted and self.influencer_box.itemData(i).id == wanted.id), min(1, len(influencers)))
+        self.influencer_box.setCurrentIndex(index)
+        self.gallery.set_influencers(influencers)
+        self._on_influencer_activated()
+
+    def _on_templates_loaded(self, loaded: LoadedTemplates) -> None:
+        self.templates = dict(loaded.templates)
+        wanted = self.template_box.currentData()
+        self.template_box.clear()
+        for name, template in self.templates.items():
+            self.template_box.addItem(f"{template.title}  [{BASES.get(template.base, template.base)}]", name)
+        if loaded.errors:
+            self.show_message(loaded.errors[0])
+        position = self.template_box.findData(wanted)
+        if position < 0:
+            position = max(self.template_box.findData("txt2img-sd15-lora"), 0)
+        self.template_box.setCurrentIndex(position)
+        self.select_template(self.template_box.currentData())
+        self.templates_loaded.emit()
+
+    def current_template(self) -> WorkflowTemplate | None:
+        return self.templates.get(self.template_box.currentData() or "")
+
+    def _on_template_activated(self, index: int) -> None:
+        self.select_template(self.template_box.itemData(index))
+
+    def select_template(self, name: str | None) -> None:
+        """Shows the template's parameters with their defaults, then asks ComfyUI for choices."""
+        template = self.templates.get(name or "")
+        self.template_box.setCurrentIndex(self.template_box.findData(name))
+        self.form.set_template(template)
+        if template is None:
+            self.template_note.setText("No workflow templates found.")
+            return
+        base = BASES.get(template.base, template.base)
+        self.template_note.setText(f"{base} · {template.kind}" + (f" — {template.description}"
+                                                                 if template.description else ""))
+        params = template.parameters
+        defaults = (str(params["positive"].default or "") if "positive" in params else "",
+                    str(params["negative"].default or "") if "negative" in params else "")
+        for edit, old, new in ((self.prompt, self._default_prompts[0], defaults[0]),
+                               (self.negative, self._default_prompts[1], defaults[1])):
+            text = edit.toPlainText()
+            if not text.strip() or text == with_trigger(old, self._trigger()) or text == old:
+                edit.setPlainText(with_trigger(new, self._trigger()) if edit is self.prompt else new)
+        self._default_prompts = defaults
+        self.prompt.setEnabled("positive" in params)
+        self.negative.setEnabled("negative" in params)
+        self.seed_lock.setEnabled("seed" in params)
+        self.load_choices(template)
+
+    def load_choices(self, template: WorkflowTemplate) -> None:
+        context = self.context
+        run_in_background(lambda: ops.comfy_choices(context, template), receiver=self, lane="io",
+                          on_done=lambda found: self._on_choices_loaded(template, found),
+                          on_error=self._on_choices_failed)
+
+    def _on_choices_loaded(self, template: WorkflowTemplate, found: dict[str, list[str]]) -> None:
+        if self.current_template() is not template:
+            return
+        self.comfy_line.hide()
+        self.form.set_choices(found)
+        self._pick_lora()
+        self.choices_loaded.emit()
+
+    def _on_choices_failed(self, exc: BaseException) -> None:
+        self.comfy_line.setText(one_line(exc) + " The pickers hold the template's defaults.")
+        self.comfy_line.show()
+        self.choices_loaded.emit()
+
+    # Influencer, seed ------------------------------------------------------------------------
+
+    def _trigger(self) -> str:
+        influencer = self.influencer_box.currentData()
+        return influencer.trigger if influencer is not None else ""
+
+    def _on_influencer_activated(self, *_: object) -> None:
+        trigger, text = self._trigger(), self.prompt.toPlainText()
+        previous = self._shown_trigger
+        if previous and previous != trigger and text.startswith(previous):
+            text = text[len(previous):].lstrip(", ")  # the last influencer's word goes
+        if self.prompt.isEnabled():
+            self.prompt.setPlainText(with_trigger(text, trigger))
+        self._shown_trigger = trigger
+        if previous != trigger and "lora_name" in self.form.editors:
+            self.form.set_value("lora_name", "")
+        self._pick_lora()
+
+    def _pick_lora(self) -> None:
+        """The influencer's LoRA when ComfyUI has one named after its trigger word."""
+        trigger = self._trigger().casefold()
+        if not trigger or "lora_name" not in self.form.editors or self.form.value("lora_name"):
+            return
+        match = next((o for o in self.form.options("lora_name") if o and trigger in o.casefold()), None)
+        if match:
+            self.form.set_value("lora_name", match)
+
+    # Generating ------------------------------------------------------------------------------
+
+    def request_values(self) -> dict[str, object]:
+        template = self.current_template()
+        assert template is not None
+        values = {k: v for k, v in self.form.values().items()
+                  if not (template.parameters[k].type == "image" and v == "")}
+        if "positive" in template.parameters:
+            values["positive"] = with_trigger(self.prompt.toPlainText(), self._trigger())
+        if "negative" in template.parameters:
+            values["negative"] = self.negative.toPlainText()
+        if "seed" in template.parameters:
+            locked = self.seed_lock.isChecked() and self.seed.text().strip()
+            values["seed"] = int(self.seed.text()) if locked else -1
+        return values
+
+    def generate(self) -> None:
+        template = self.current_template()
+        if template is None:
+            self.error_line.setText("Choose a workflow first.")
+            return
+        influencer = self.influencer_box.currentData()
+        influencer_id = influencer.id if influencer is not None else None
+        values, count, context = self.request_values(), self.count.value(), self.context
+        self.error_line.setText("")
+        self.generate_button.setEnabled(False)
+        run_in_background(lambda: ops.submit(context, influencer_id, template.name, values, count),
+                          receiver=self, lane="io", on_done=self._on_submitted,
+                          on_error=self._on_submit_failed)
+
+    def _on_submitted(self, job_ids: list[uuid.UUID]) -> None:
+        self.generate_button.setEnabled(True)
+        self.panel.start(len(job_ids))
+        self.watcher.watch(job_ids)
+        self.show_message(f"Queued {len(job_ids)} image job{'s' if len(job_ids) > 1 else ''}.")
+        self.jobs_submitted.emit(job_ids)
+
+    def _on_submit_failed(self, exc: BaseException) -> None:
+        self.generate_button.setEnabled(True)
+        self.error_line.setText(one_line(exc))
+
+    def cancel(self) -> None:
+        job_ids, context = self.watcher.active_ids(), self.context
+        if job_ids:
+            run_in_background(lambda: ops.cancel(context, job_ids), receiver=self,
+                              on_done=lambda n: self.show_message(f"Canceling {n} job(s)…"))
+
+    def _on_jobs_finished(self, states: list[ops.JobProgress]) -> None:
+        done = [s.id for s in states if s.status == "completed"]
+        if done:
+            context = self.context
+            run_in_background(lambda: ops.rows_of_jobs(context, done), receiver=self,
+                              on_done=self._on_results_loaded)
+
+    def _on_results_loaded(self, rows: list[GalleryRow]) -> None:
+        known = {r.id for r in self.results.rows()}
+        self.results.set_rows([r for r in rows if r.id not in known] + self.results.rows())
+        self.panel.results.scrollToTop()
+        if rows:  # the live preview ends on the finished picture
+            source = self.context.studio.asset_path(rows[0].storage_key)
+            run_in_background(lambda: load_preview(source, PREVIEW_SIDE), receiver=self, lane="io",
+                              on_done=self.panel.show_image, on_error=lambda exc: None)
+        self.results_changed.emit()
+
+    def _on_all_finished(self, states: list[ops.JobProgress]) -> None:
+        self.gallery.refresh()
+
+    def _on_rerun_submitted(self, job_id: uuid.UUID) -> None:
+        self.panel.start(1)
+        self.watcher.watch([job_id])
+        self.show_message("Re-running with a new seed; its progress is on the Generate tab.")
+        self.jobs_submitted.emit([job_id])
+
+    def _on_result_double_clicked(self, index: QModelIndex) -> None:
+        row = self.results.row_at(index.row())
+        if row is not None:
+            self.tabs.setCurrentWidget(self.gallery)
+            if row.job_id is not None:
+                self.gallery.show_job(row.job_id)
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.gallery:
+            self.gallery.refresh()
+
+    # Use as input ----------------------------------------------------------------------------
+
+    def use_as_input(self, path: Path) -> None:
+        """Back to the Generate tab with an image-to-image workflow starting from ``path``."""
+        current = self.current_template()
+        candidates = [t for t in self.templates.values() if t.kind == "img2img"]
+        if not candidates:
+            self.show_message("No image-to-image workflow is installed.")
+            return
+        chosen = next((t for t in candidates if current and t.base == current.base), candidates[0])
+        if current is None or current.kind != "img2img":
+            self.select_template(chosen.name)
+        image = next(p.name for p in self.current_template().parameters.values()  # type: ignore[union-attr]
+                     if p.type == "image")
+        self.form.set_value(image, str(path))
+        self.tabs.setCurrentIndex(0)
+        self.show_message(f"Image to image from {Path(path).name}.")
+

@@ -1,0 +1,164 @@
+"""What the Generate page asks of the engine: blocking calls, run on background lanes only.
+
+Each takes the page's context and returns plain values the UI thread can show. The generation
+and gallery modules are imported inside the functions: they are the engine's, and heavy.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate, load_templates
+from studio.engine.influencers import list_influencers
+from studio.engine.jobs.service import FINISHED
+from studio.ui.context import StudioContext
+from studio.ui.models.gallery import GalleryFilter, GalleryRow, load_rows
+from studio.ui.widgets.parameter_form import COMBO_INPUTS
+
+
+
+@dataclass(frozen=True, slots=True)
+class Influencer:
+    id: uuid.UUID
+    name: str
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """One generation job as the progress panel shows it."""
+
+    id: uuid.UUID
+    status: str
+    progress: float
+    stage: str
+    message: str
+    error: str
+    result: dict[str, Any] | None
+    preview: Path | None  # the running job's latest preview frame, when there is one
+    preview_stamp: float = 0.0  # its modification time: a new frame has a new stamp
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+def influencers(context: StudioContext) -> list[Influencer]:
+    return [Influencer(i.id, i.name, i.trigger_word)
+            for i in list_influencers(context.studio, context.workspace_id)]
+
+
+def templates(context: StudioContext) -> LoadedTemplates:
+    return load_templates()
+
+
+def comfy_choices(context: StudioContext, template: WorkflowTemplate) -> dict[str, list[str]]:
+    """What ComfyUI offers for the template's combo parameters, by parameter name.
+
+    Raises one sentence (an InvalidInput) when ComfyUI cannot be reached.
+    """
+    from studio.engine.comfyui.generation import fetch_object_info
+    from studio.engine.comfyui.validation import choices
+
+    info = fetch_object_info(context.studio.settings.comfyui.url)
+    found: dict[str, list[str]] = {}
+    for name, param in template.parameters.items():
+        node = template.graph.get(param.node, {})
+        if param.input not in COMBO_INPUTS and param.type != "image":
+            continue
+        options = choices(info, node.get("class_type", ""), param.input)
+        if options is not None:
+            found[name] = [str(o) for o in options]
+    return found
+
+
+def submit(context: StudioContext, influencer_id: uuid.UUID | None, template: str,
+           values: dict[str, object], count: int) -> list[uuid.UUID]:
+    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+
+    request = GenerationRequest(influencer_id=influencer_id, template=template, values=values,
+                                count=count)
+    return [job.id for job in submit_generation(context.studio, context.workspace_id, request)]
+
+
+def progress(context: StudioContext, job_ids: list[uuid.UUID]) -> list[JobProgress]:
+    from studio.engine.comfyui.generation import preview_file
+
+    found = []
+    for job_id in job_ids:
+        job = context.studio.jobs.get(context.workspace_id, job_id)
+        path: Path | None = preview_file(context.studio.paths.cache_dir, job_id)
+        stamp = 0.0
+        try:
+            stamp = path.stat().st_mtime if path is not None and job.status == "processing" else 0.0
+        except OSError:
+            path = None
+        found.append(JobProgress(id=job.id, status=job.status, progress=job.progress,
+                                 stage=job.stage, message=job.message, error=job.error,
+                                 result=job.result, preview=path if stamp else None,
+                                 preview_stamp=stamp))
+    return found
+
+
+def cancel(context: StudioContext, job_ids: list[uuid.UUID]) -> int:
+    from studio.engine.errors import InvalidInput
+
+    canceled = 0
+    for job_id in job_ids:
+        try:
+            context.studio.jobs.cancel(context.workspace_id, job_id)
+            canceled += 1
+        except InvalidInput:  # finished meanwhile
+            pass
+    return canceled
+
+
+def rows(context: StudioContext, spec: GalleryFilter) -> list[GalleryRow]:
+    return load_rows(context.studio, context.workspace_id, spec)
+
+
+def rows_of_jobs(context: StudioContext, job_ids: list[uuid.UUID]) -> list[GalleryRow]:
+    found: list[GalleryRow] = []
+    for job_id in job_ids:
+        found.extend(load_rows(context.studio, context.workspace_id, GalleryFilter(job_id=job_id)))
+    return found
+
+
+def loras(context: StudioContext) -> list[str]:
+    """LoRA names that generated images in this workspace used, for the gallery's filter."""
+    names = {row.lora for row in load_rows(context.studio, context.workspace_id, GalleryFilter())}
+    return sorted(n for n in names if n)
+
+
+def set_rating(context: StudioContext, asset_id: uuid.UUID, rating: int) -> None:
+    from studio.engine.comfyui import gallery
+    gallery.set_rating(context.studio, context.workspace_id, asset_id, rating)
+
+
+def set_favourite(context: StudioContext, asset_id: uuid.UUID, on: bool) -> None:
+    from studio.engine.comfyui import gallery
+    gallery.set_favourite(context.studio, context.workspace_id, asset_id, on)
+
+
+def rerun(context: StudioContext, asset_id: uuid.UUID) -> uuid.UUID:
+    from studio.engine.comfyui import gallery
+    return gallery.rerun(context.studio, context.workspace_id, asset_id, new_seed=True).id
+
+
+def trash(context: StudioContext, asset_id: uuid.UUID) -> None:
+    from studio.engine.comfyui import gallery
+    gallery.trash_image(context.studio, context.workspace_id, asset_id)
+
+
+def recipe(context: StudioContext, asset_id: uuid.UUID) -> dict[str, Any]:
+    from studio.engine.comfyui import gallery
+    return dict(gallery.recipe(gallery.get_image(context.studio, context.workspace_id, asset_id)))
+
+
+def input_of(context: StudioContext, asset_id: uuid.UUID) -> Path:
+    """The image as a local file an image-to-image template can take."""
+    from studio.engine.comfyui import gallery
+    asset = gallery.get_image(context.studio, context.workspace_id, asset_id)
+    return Path(gallery.use_as_input(asset, context.studio))

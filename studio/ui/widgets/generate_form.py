@@ -1,0 +1,111 @@
+"""The Generate tab's left side: influencer, workflow, prompts, parameters, seed, Generate.
+
+Only widgets: the page fills the pickers, reads the values and submits.
+"""
+from __future__ import annotations
+
+import secrets
+
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT
+from studio.ui.widgets.parameter_form import ParameterForm
+
+MAX_IMAGES = 100
+ERROR_STYLE = "color: #c0392b;"
+
+
+def with_trigger(prompt: str, trigger: str) -> str:
+    """The prompt with the trigger word at its front, unless it already holds it."""
+    trigger = trigger.strip()
+    if not trigger or trigger.casefold() in prompt.casefold():
+        return prompt
+    return f"{trigger}, {prompt.strip()}" if prompt.strip() else trigger
+
+
+class GenerateControls(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.influencer_box = QComboBox(self)
+        self.influencer_box.setObjectName("generate-influencer")
+        self.template_box = QComboBox(self)
+        self.template_box.setObjectName("generate-template")
+        self.template_note = QLabel(self)
+        self.template_note.setWordWrap(True)
+        self.comfy_line = QLabel(self)
+        self.comfy_line.setObjectName("comfy-status")
+        self.comfy_line.setWordWrap(True)
+        self.comfy_line.setStyleSheet(ERROR_STYLE)
+        self.comfy_line.hide()
+        self.prompt = QPlainTextEdit(self)
+        self.prompt.setObjectName("generate-prompt")
+        self.prompt.setPlaceholderText("What the picture shows")
+        self.prompt.setFixedHeight(76)
+        self.negative = QPlainTextEdit(self)
+        self.negative.setObjectName("generate-negative")
+        self.negative.setPlaceholderText("What it must not show")
+        self.negative.setFixedHeight(56)
+        self.form = ParameterForm(self)
+        self.seed_lock = QCheckBox("Lock seed", self)
+        self.seed_lock.setToolTip("Off: every image gets a new random seed. On: the seed below, "
+                                  "counting up by one per image.")
+        self.seed = QLineEdit(self)
+        self.seed.setObjectName("generate-seed")
+        self.seed.setValidator(QIntValidator(0, RANDOM_SEED_LIMIT, self))
+        self.seed.setPlaceholderText("random")
+        self.seed.setEnabled(False)
+        self.count = QSpinBox(self)
+        self.count.setObjectName("generate-count")
+        self.count.setRange(1, MAX_IMAGES)
+        self.count.setToolTip("How many image jobs to queue, each with its own seed")
+        self.generate_button = QPushButton("Generate", self)
+        self.generate_button.setObjectName("generate-button")
+        self.generate_button.setDefault(True)
+        self.error_line = QLabel(self)
+        self.error_line.setObjectName("generate-error")
+        self.error_line.setWordWrap(True)
+        self.error_line.setStyleSheet(ERROR_STYLE)
+
+        head = QFormLayout()
+        head.addRow("Influencer", self.influencer_box)
+        head.addRow("Workflow", self.template_box)
+        head.addRow("", self.template_note)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_lock)
+        seed_row.addWidget(self.seed, 1)
+        run_row = QHBoxLayout()
+        run_row.addWidget(QLabel("Images", self))
+        run_row.addWidget(self.count)
+        run_row.addStretch(1)
+        run_row.addWidget(self.generate_button)
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.addLayout(head)
+        column.addWidget(self.comfy_line)
+        column.addWidget(QLabel("Prompt", self))
+        column.addWidget(self.prompt)
+        column.addWidget(QLabel("Negative prompt", self))
+        column.addWidget(self.negative)
+        column.addWidget(self.form)
+        column.addStretch(1)
+        scroller = QScrollArea(self)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setWidget(left)
+        scroller.setMinimumWidth(360)
+        # Seed, count and the Generate button stay in sight below the scrolling form.
+        controls_column = QVBoxLayout(self)
+        controls_column.setContentsMargins(0, 0, 0, 0)
+        controls_column.addWidget(scroller, 1)
+        controls_column.addLayout(seed_row)
+        controls_column.addLayout(run_row)
+        controls_column.addWidget(self.error_line)
+        self.seed_lock.toggled.connect(self._on_seed_lock_toggled)
+
+    def _on_seed_lock_toggled(self, on: bool) -> None:
+        self.seed.setEnabled(on)
+        if on and not self.seed.text():
+            self.seed.setText(str(secrets.randbelow(RANDOM_SEED_LIMIT + 1)))

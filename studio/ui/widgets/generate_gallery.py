@@ -1,0 +1,264 @@
+"""The Gallery tab: every generated picture, filtered, large, rated, and sent back to work.
+
+Filters (influencer, LoRA, since, minimum rating, favourites, job) make a ``GalleryFilter``; the
+rows come from the engine on the database lane. Rating and favourite are saved as soon as they
+change. "Use as input" and "Re-run" are reported to the page, which owns the Generate tab.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout,
+                               QLabel, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from studio.engine.db.types import utcnow
+from studio.ui.context import StudioContext
+from studio.ui.models.gallery import GalleryFilter, GalleryModel, GalleryRow
+from studio.ui.pages import generate_ops as ops
+from studio.ui.tasks import run_in_background
+from studio.ui.thumbnails import ThumbnailCache
+from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
+
+SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
+         ("Last 30 days", timedelta(days=30)))
+
+
+def index_of(box: QComboBox, value: object) -> int:
+    """``findData`` by equality: Qt compares Python objects (UUIDs) by identity."""
+    return next((i for i in range(box.count()) if box.itemData(i) == value), -1)
+
+
+class RecipeDialog(QDialog):
+    """The recipe of one picture, read-only, as pretty-printed JSON."""
+
+    def __init__(self, recipe: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Recipe")
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setObjectName("recipe-text")
+        self.text.setPlainText(json.dumps(recipe, indent=2, sort_keys=True, default=str))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(560, 520)
+
+
+class GalleryTab(QWidget):
+    rows_loaded = Signal()
+    message_shown = Signal(str)
+    input_chosen = Signal(object)  # Path: the picture to start an image-to-image from
+    job_submitted = Signal(object)  # uuid of a re-run's job
+
+    def __init__(self, context: StudioContext, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.model = GalleryModel(thumbnails, context.studio.paths.assets_dir, self)
+        self.recipe_dialog: RecipeDialog | None = None
+        self._build()
+        self._connect()
+
+    def _build(self) -> None:
+        self.influencer_box = QComboBox(self)
+        self.influencer_box.addItem("All influencers", None)
+        self.lora_box = QComboBox(self)
+        self.lora_box.addItem("All LoRAs", None)
+        self.since_box = QComboBox(self)
+        for label, span in SINCE:
+            self.since_box.addItem(label, span)
+        self.rating_box = QComboBox(self)
+        self.rating_box.addItem("Any rating", 0)
+        for stars in range(1, 6):
+            self.rating_box.addItem("★" * stars + (" or more" if stars < 5 else ""), stars)
+        self.favourites = QCheckBox("Favourites", self)
+        self.job_box = QComboBox(self)
+        self.job_box.addItem("All jobs", None)
+        self.count = QLabel(self)
+        filters = QHBoxLayout()
+        for widget in (self.influencer_box, self.lora_box, self.since_box, self.rating_box,
+                       self.favourites, self.job_box):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.count)
+        self.grid = GalleryGrid(self, thumb_size=150)
+        self.grid.setModel(self.model)
+        self.grid.setObjectName("gallery-grid")
+        self.viewer = ImageViewer(self)
+        self.use_button = QPushButton("Use as input", self)
+        self.rerun_button = QPushButton("Re-run with new seed", self)
+        self.recipe_button = QPushButton("Show recipe", self)
+        self.trash_button = QPushButton("Move to trash", self)
+        actions = QHBoxLayout()
+        for button in (self.use_button, self.rerun_button, self.recipe_button, self.trash_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.viewer, 1)
+        column.addLayout(actions)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(right)
+        splitter.setSizes([520, 420])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        self._enable_actions(False)
+
+    def _connect(self) -> None:
+        for box in (self.influencer_box, self.lora_box, self.since_box, self.rating_box, self.job_box):
+            box.activated.connect(self._on_filter_changed)
+        self.favourites.toggled.connect(self._on_filter_changed)
+        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.viewer.rating_changed.connect(self._on_rating_changed)
+        self.viewer.favourite_changed.connect(self._on_favourite_changed)
+        self.use_button.clicked.connect(self._on_use_clicked)
+        self.rerun_button.clicked.connect(self._on_rerun_clicked)
+        self.recipe_button.clicked.connect(self._on_recipe_clicked)
+        self.trash_button.clicked.connect(self._on_trash_clicked)
+
+    def _enable_actions(self, on: bool) -> None:
+        for button in (self.use_button, self.rerun_button, self.recipe_button, self.trash_button):
+            button.setEnabled(on)
+
+    def set_influencers(self, influencers: list[ops.Influencer]) -> None:
+        wanted = self.influencer_box.currentData()
+        self.influencer_box.clear()
+        self.influencer_box.addItem("All influencers", None)
+        for influencer in influencers:
+            self.influencer_box.addItem(influencer.name, influencer.id)
+        self.influencer_box.setCurrentIndex(max(index_of(self.influencer_box, wanted), 0))
+
+    # Rows ------------------------------------------------------------------------------------
+
+    def current_filter(self) -> GalleryFilter:
+        span = self.since_box.currentData()
+        return GalleryFilter(influencer_id=self.influencer_box.currentData(),
+                             lora=self.lora_box.currentData(), job_id=self.job_box.currentData(),
+                             min_rating=int(self.rating_box.currentData() or 0),
+                             favourites_only=self.favourites.isChecked(),
+                             since=utcnow() - span if span else None)
+
+    def show_job(self, job_id: uuid.UUID) -> None:
+        if index_of(self.job_box, job_id) < 0:
+            self.job_box.addItem(f"Job {str(job_id)[:8]}", job_id)
+        self.job_box.setCurrentIndex(index_of(self.job_box, job_id))
+        self.refresh()
+
+    def refresh(self) -> None:
+        context, spec = self.context, self.current_filter()
+        run_in_background(lambda: ops.rows(context, spec), receiver=self,
+                          on_done=lambda rows: self._on_rows_fetched(spec, rows),
+                          on_error=lambda exc: self.show_message(f"Cannot read the gallery: {exc}"))
+        run_in_background(lambda: ops.loras(context), receiver=self, on_done=self._on_loras_fetched,
+                          on_error=lambda exc: None)
+
+    def _on_rows_fetched(self, spec: GalleryFilter, rows: list[GalleryRow]) -> None:
+        current = self.current_row()
+        self.model.set_rows(rows)
+        self.count.setText(f"{len(rows)} picture{'s' if len(rows) != 1 else ''}")
+        for job_id in dict.fromkeys(r.job_id for r in rows if r.job_id is not None):
+            if index_of(self.job_box, job_id) < 0:
+                self.job_box.addItem(f"Job {str(job_id)[:8]}", job_id)
+        position = self.model.position(current.id) if current else -1
+        self.select_position(position if position >= 0 else 0)
+        self.rows_loaded.emit()
+
+    def _on_loras_fetched(self, names: list[str]) -> None:
+        wanted = self.lora_box.currentData()
+        self.lora_box.clear()
+        self.lora_box.addItem("All LoRAs", None)
+        for name in names:
+            self.lora_box.addItem(name, name)
+        self.lora_box.setCurrentIndex(max(index_of(self.lora_box, wanted), 0))
+
+    def _on_filter_changed(self, *_: object) -> None:
+        self.refresh()
+
+    def show_message(self, text: str) -> None:
+        self.message_shown.emit(text)
+
+    # The current picture ---------------------------------------------------------------------
+
+    def current_row(self) -> GalleryRow | None:
+        return self.model.row_at(self.grid.currentIndex().row())
+
+    def select_position(self, position: int) -> None:
+        index = self.model.index(position)
+        self.grid.setCurrentIndex(index)
+        if not index.isValid():
+            self._show_current()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        row = self.current_row()
+        self.viewer.show_row(row, self.context.studio.asset_path(row.storage_key) if row else None)
+        self._enable_actions(row is not None)
+
+    def _on_rating_changed(self, asset_id: uuid.UUID, rating: int) -> None:
+        self._save(ops.set_rating, asset_id, rating, rating=rating)
+
+    def _on_favourite_changed(self, asset_id: uuid.UUID, on: bool) -> None:
+        self._save(ops.set_favourite, asset_id, on, favourite=on)
+
+    def _save(self, fn: Any, asset_id: uuid.UUID, value: object, **change: Any) -> None:
+        context = self.context
+        run_in_background(lambda: fn(context, asset_id, value), receiver=self,
+                          on_done=lambda _: self._on_saved(asset_id, change),
+                          on_error=lambda exc: self.show_message(f"Not saved: {exc}"))
+
+    def _on_saved(self, asset_id: uuid.UUID, change: dict[str, Any]) -> None:
+        row = self.model.update_row(asset_id, **change)
+        if row is not None:
+            self.viewer.set_row(row)
+
+    def _on_use_clicked(self) -> None:
+        row, context = self.current_row(), self.context
+        if row is not None:
+            run_in_background(lambda: ops.input_of(context, row.id), receiver=self, lane="io",
+                              on_done=self.input_chosen.emit,
+                              on_error=lambda exc: self.show_message(str(exc)))
+
+    def _on_rerun_clicked(self) -> None:
+        row, context = self.current_row(), self.context
+        if row is not None:
+            run_in_background(lambda: ops.rerun(context, row.id), receiver=self,
+                              on_done=self.job_submitted.emit,
+                              on_error=lambda exc: self.show_message(f"Cannot re-run: {exc}"))
+
+    def _on_recipe_clicked(self) -> None:
+        row, context = self.current_row(), self.context
+        if row is not None:
+            run_in_background(lambda: ops.recipe(context, row.id), receiver=self,
+                              on_done=self._on_recipe_fetched,
+                              on_error=lambda exc: self.show_message(str(exc)))
+
+    def _on_recipe_fetched(self, recipe: dict[str, Any]) -> None:
+        if self.recipe_dialog is not None:
+            self.recipe_dialog.close()
+        self.recipe_dialog = RecipeDialog(recipe, self)
+        self.recipe_dialog.show()
+
+    def _on_trash_clicked(self) -> None:
+        row, context = self.current_row(), self.context
+        if row is not None:
+            run_in_background(lambda: ops.trash(context, row.id), receiver=self,
+                              on_done=lambda _: self._on_trashed(row),
+                              on_error=lambda exc: self.show_message(f"Not moved: {exc}"))
+
+    def _on_trashed(self, row: GalleryRow) -> None:
+        self.show_message(f"{row.name} moved to the trash.")
+        self.refresh()
+
+
+

@@ -1,0 +1,207 @@
+"""The Generate page driven like a user would: real engine, real jobs, a fake ComfyUI over HTTP."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.engine.core import Studio
+from studio.engine.db.models import Influencer
+from studio.engine.influencers import Persona, create_influencer
+from studio.engine.jobs.runner import JobRunner
+from studio.ui import thumbnails
+from studio.ui.context import StudioContext
+from studio.ui.pages.generate import GeneratePage
+from studio.ui.widgets.generate_form import with_trigger
+from tests.fakes.comfyui_server import FakeComfyUI
+
+CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
+LORAS = ["mira_v1.safetensors", "film_grain.safetensors"]
+
+
+@pytest.fixture(autouse=True)
+def drain_loaders() -> Iterator[None]:
+    yield
+    thumbnails.wait_until_idle()
+
+
+@pytest.fixture
+def fake(studio: Studio) -> Iterator[FakeComfyUI]:
+    with FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS) as server:
+        studio.settings.comfyui.url = server.base_url
+        yield server
+
+
+@pytest.fixture
+def mira(studio: Studio, context: StudioContext) -> Influencer:
+    return create_influencer(studio, context.workspace_id, Persona(name="Mira", trigger_word="mira_v1"))
+
+
+def open_page(qtbot, context: StudioContext) -> GeneratePage:
+    page = GeneratePage(context)
+    qtbot.addWidget(page)
+    page.resize(1100, 720)
+    page.show()
+    qtbot.waitUntil(lambda: page.current_template() is not None)
+    return page
+
+
+@pytest.fixture
+def page(qtbot, context: StudioContext, fake: FakeComfyUI, mira: Influencer) -> GeneratePage:
+    page = open_page(qtbot, context)
+    qtbot.waitUntil(lambda: len(page.form.options("sampler")) > 10 and page.influencer_box.count() == 2)
+    return page
+
+
+def run_next(studio: Studio) -> None:
+    """One task of the generation queue through the real runner, as a worker thread would."""
+    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
+    huey = studio.queues.hueys["generation"]
+    huey.execute(huey.dequeue())
+
+
+def generate(qtbot, page: GeneratePage) -> list:
+    with qtbot.waitSignal(page.jobs_submitted, timeout=10_000) as submitted:
+        qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    return submitted.args[0]
+
+
+def wait_for_stage(qtbot, studio: Studio, page: GeneratePage, job_id, text: str) -> None:
+    try:
+        qtbot.waitUntil(lambda: text in page.panel.stage.text(), timeout=10_000)
+    except Exception:
+        job = studio.jobs.get(page.context.workspace_id, job_id)
+        raise AssertionError(f"stage shows {page.panel.stage.text()!r}; the job is {job.status} "
+                             f"{job.stage!r} {job.message!r} {job.error!r}") from None
+
+
+def test_trigger_word_goes_in_front_once() -> None:
+    assert with_trigger("on a beach", "mira_v1") == "mira_v1, on a beach"
+    assert with_trigger("Mira_V1 on a beach", "mira_v1") == "Mira_V1 on a beach"
+    assert with_trigger("", "mira_v1") == "mira_v1"
+    assert with_trigger("on a beach", "") == "on a beach"
+
+
+def test_the_form_holds_the_template_defaults_and_comfyuis_choices(page: GeneratePage) -> None:
+    titles = [page.template_box.itemText(i) for i in range(page.template_box.count())]
+    assert "Text to image (SD 1.5, LoRA)  [SD 1.5]" in titles and len(titles) == 4
+    assert any("[SDXL]" in t for t in titles)
+    assert page.current_template().name == "txt2img-sd15-lora"
+    form = page.form
+    assert (form.value("steps"), form.value("cfg"), form.value("width"), form.value("height")) == (25, 7.0, 512, 512)
+    assert form.value("lora_strength") == pytest.approx(0.8)
+    assert form.editors["width"].singleStep() == 8 and form.editors["steps"].maximum() == 200
+    assert "lora_strength_clip" not in form.editors and "positive" not in form.editors
+    # Pickers: what the fake ComfyUI reports in /object_info, the template's default kept.
+    assert form.options("checkpoint") == CHECKPOINTS
+    assert form.value("checkpoint") == "v1-5-pruned-emaonly.safetensors"
+    assert "euler" in form.options("sampler") and form.value("sampler") == "dpmpp_2m"
+    assert "karras" in form.options("scheduler")
+    assert form.options("lora_name") == ["", *LORAS]
+    # Mira is chosen: her trigger word leads the prompt and her LoRA is picked.
+    assert page.influencer_box.currentText() == "Mira"
+    assert page.prompt.toPlainText().startswith("mira_v1, photo of a young woman")
+    assert form.value("lora_name") == "mira_v1.safetensors"
+    assert page.comfy_line.isHidden()
+
+    page.select_template("txt2img-sdxl-lora")
+    assert (form.value("width"), form.value("steps")) == (1024, 30)
+    page.select_template("img2img-sd15-lora")
+    assert "input_image" in form.editors and "width" not in form.editors
+    assert form.value("denoise") == pytest.approx(0.6)
+
+
+def test_generate_shows_progress_preview_and_the_result(qtbot, studio: Studio, page: GeneratePage,
+                                                        fake: FakeComfyUI) -> None:
+    page.form.set_value("steps", 6)
+    fake.script(previews=True, hold_at="3")
+    [job_id] = generate(qtbot, page)
+    job = studio.jobs.get(page.context.workspace_id, job_id)
+    values = job.payload["values"]
+    assert values["positive"].startswith("mira_v1, ") and values["lora_name"] == "mira_v1.safetensors"
+    assert values["steps"] == 6 and values["checkpoint"] == "v1-5-pruned-emaonly.safetensors"
+
+    runner = threading.Thread(target=run_next, args=(studio,))
+    runner.start()
+    try:
+        wait_for_stage(qtbot, studio, page, job_id, "KSampler")
+        qtbot.waitUntil(lambda: page.panel.preview.image is not None, timeout=10_000)
+        assert page.panel.cancel_button.isEnabled()
+        assert 0 <= page.panel.bar.value() < 100
+    finally:
+        fake.release()
+        runner.join(timeout=20)
+    qtbot.waitUntil(lambda: page.results.rowCount() == 1, timeout=10_000)
+    assert page.panel.stage.text().startswith("Done")
+    assert page.panel.bar.value() == 100 and not page.panel.cancel_button.isEnabled()
+    assert page.panel.step.text() == ""
+    row = page.results.row_at(0)
+    assert row.job_id == job_id and row.lora == "mira_v1.safetensors"
+    qtbot.waitUntil(lambda: page.thumbnails.get(row.sha256, 128) is not None, timeout=10_000)
+
+    page.tabs.setCurrentWidget(page.gallery)
+    qtbot.waitUntil(lambda: page.gallery.model.rowCount() == 1, timeout=10_000)
+    assert page.gallery.model.row_at(0).id == row.id
+
+
+def test_a_locked_seed_counts_up_over_the_batch(qtbot, studio: Studio, page: GeneratePage) -> None:
+    page.seed_lock.setChecked(True)
+    page.seed.setText("4242")
+    page.count.setValue(3)
+    job_ids = generate(qtbot, page)
+    seeds = [studio.jobs.get(page.context.workspace_id, j).payload["values"]["seed"] for j in job_ids]
+    assert seeds == [4242, 4243, 4244]
+    page.seed_lock.setChecked(False)
+    page.count.setValue(2)
+    seeds = [studio.jobs.get(page.context.workspace_id, j).payload["values"]["seed"]
+             for j in generate(qtbot, page)]
+    assert len(set(seeds)) == 2 and 4242 not in seeds
+
+
+def test_cancel_stops_the_running_job(qtbot, studio: Studio, page: GeneratePage,
+                                      fake: FakeComfyUI) -> None:
+    fake.script(previews=True, hold_at="3")
+    [job_id] = generate(qtbot, page)
+    runner = threading.Thread(target=run_next, args=(studio,))
+    runner.start()
+    try:
+        wait_for_stage(qtbot, studio, page, job_id, "KSampler")
+        qtbot.mouseClick(page.panel.cancel_button, Qt.MouseButton.LeftButton)
+        runner.join(timeout=20)
+    finally:
+        fake.release()
+    assert studio.jobs.get(page.context.workspace_id, job_id).status == "canceled"
+    qtbot.waitUntil(lambda: "canceled" in page.panel.stage.text(), timeout=10_000)
+    assert page.results.rowCount() == 0
+
+
+def test_a_missing_lora_is_one_line_and_queues_nothing(qtbot, studio: Studio, page: GeneratePage,
+                                                       fake: FakeComfyUI) -> None:
+    page.form.set_value("lora_name", "mira_v2.safetensors")
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.error_line.text() != "", timeout=10_000)
+    assert page.error_line.text() == ("The LoRA 'mira_v2.safetensors' is not in ComfyUI's loras "
+                                      "folder; it has: mira_v1.safetensors, film_grain.safetensors.")
+    assert "\n" not in page.error_line.text()
+    assert studio.jobs.list(page.context.workspace_id) == []
+    assert fake.requests("POST", "/prompt") == []
+    assert page.generate_button.isEnabled()
+
+
+def test_comfyui_down_says_why_and_keeps_the_form_usable(qtbot, studio: Studio, context: StudioContext,
+                                                         mira: Influencer) -> None:
+    with FakeComfyUI() as gone:
+        url = gone.base_url
+    studio.settings.comfyui.url = url
+    page = open_page(qtbot, context)
+    qtbot.waitUntil(lambda: page.comfy_line.isVisible(), timeout=15_000)
+    assert page.comfy_line.text().startswith(f"ComfyUI does not answer at {url}: start it or set "
+                                             "comfyui.url.")
+    assert page.form.value("checkpoint") == "v1-5-pruned-emaonly.safetensors"
+    assert page.form.editors["sampler"].isEditable() and page.form.value("sampler") == "dpmpp_2m"
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.error_line.text() != "", timeout=15_000)
+    assert page.error_line.text() == f"ComfyUI does not answer at {url}: start it or set comfyui.url."
+    assert studio.jobs.list(context.workspace_id) == []

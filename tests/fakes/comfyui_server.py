@@ -189,6 +189,14 @@ class _Prompt:
     script: Script
     interrupted: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    # Waits are measured against one clock per prompt, so the time spent sending messages is
+    # absorbed and a prompt scripted to take N seconds takes N seconds, like a busy GPU would.
+    deadline: float = 0.0
+
+    def sleep(self, seconds: float) -> bool:
+        """Waits until the prompt's next deadline; True when interrupted meanwhile."""
+        self.deadline += seconds
+        return self.interrupted.wait(max(0.0, self.deadline - time.monotonic()))
 
     def queue_item(self) -> list[Any]:
         return [self.number, self.prompt_id, self.graph, self.extra_data, self.outputs]
@@ -379,6 +387,7 @@ class FakeComfyUI:
         send = lambda kind, data: self._send(client, kind, data)  # noqa: E731
         messages: list[list[Any]] = []
         note = lambda kind, data: (messages.append([kind, data]), send(kind, data))  # noqa: E731
+        prompt.deadline = time.monotonic()
         note("execution_start", {"prompt_id": pid, "timestamp": _ms()})
         signatures = {n: _signature(graph, n) for n in graph}
         order = [str(n) for n in script.order] if script.order else _order(graph, prompt.outputs)
@@ -435,13 +444,13 @@ class FakeComfyUI:
         steps = script.steps.get(node_id, _int((node.get("inputs") or {}).get("steps"))
                                  if node["class_type"] == "KSampler" else 0)
         for step in range(1, steps + 1):
-            if prompt.interrupted.wait(seconds / steps):
+            if prompt.sleep(seconds / steps):
                 return "interrupted"
             if script.previews:
                 self._preview(prompt.extra_data.get("client_id"), pid, node_id)
             send("progress", {"value": step, "max": steps, "prompt_id": pid, "node": node_id})
             send("progress_state", _progress_state(pid, node_id, step, steps, "running"))
-        if not steps and prompt.interrupted.wait(seconds):
+        if not steps and prompt.sleep(seconds):
             return "interrupted"
         if node_id == script.hold_at:
             while not prompt.released.wait(0.01):

@@ -26,45 +26,19 @@ import httpx
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from studio.engine.comfyui.errors import (ComfyExecutionError, ComfyInterrupted, ComfyRejected,
+                                          ComfyUnavailable)
+from studio.engine.comfyui.follower import Follower
 from studio.engine.comfyui.messages import (NodeError, OutputFile, ProgressEvent, PromptTracker,
                                             execution_error_text, history_message, node_errors_of,
                                             one_line, outputs_of, rejection_text)
 from studio.engine.errors import InvalidInput
-from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
+
+__all__ = ["ComfyClient", "ComfyExecutionError", "ComfyInterrupted", "ComfyRejected",
+           "ComfyUnavailable", "PromptResult", "SubmitResult", "UploadedImage", "QueueState",
+           "combo_options", "check_api_format"]
 
 RECONNECT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
-_TICK_S = 0.2  # how often cancel() and the deadline are looked at while frames are quiet
-_WATCH_S = 10.0  # a silent prompt is checked for in /queue and /history this often
-_HISTORY_WAIT_S = 5.0
-
-
-class ComfyUnavailable(TransientError):
-    """ComfyUI cannot be reached, timed out, dropped the connection or answered garbage."""
-
-
-class ComfyRejected(JobFailed):
-    """ComfyUI refused a request for good (an invalid workflow, a missing model or file)."""
-
-    def __init__(self, message: str, *, status: int = 400, error_type: str = "",
-                 node_errors: tuple[NodeError, ...] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.node_errors = node_errors
-
-
-class ComfyExecutionError(JobFailed):
-    """A node raised while the prompt ran."""
-
-    def __init__(self, message: str, payload: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.payload = payload or {}
-        self.node_id = str(self.payload.get("node_id") or "")
-        self.exception_type = str(self.payload.get("exception_type") or "")
-
-
-class ComfyInterrupted(JobCanceled):
-    """The prompt was interrupted while running, or deleted from ComfyUI's queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +235,7 @@ class ComfyClient:
         except BaseException:
             socket.close()
             raise
-        follower = _Follower(self, PromptTracker(submitted.prompt_id, graph), socket, on_event=on_event,
+        follower = Follower(self, PromptTracker(submitted.prompt_id, graph), socket, on_event=on_event,
                             cancel=cancel, deadline=started + timeout_s if timeout_s else None)
         entry = follower.wait()
         return self._result(follower.tracker, entry, submitted, time.monotonic() - started)
@@ -333,130 +307,6 @@ class ComfyClient:
         except ValueError:
             raise ComfyUnavailable(f"ComfyUI at {self.base_url} sent malformed JSON for {what}"
                                    f"{_snippet(response)}.") from None
-
-
-class _Follower:
-    """Reads one prompt's frames until it ends, reopening a dropped socket; acts on cancel()."""
-
-    def __init__(self, client: ComfyClient, tracker: PromptTracker, socket: ClientConnection, *,
-                 on_event: Callable[[ProgressEvent], None] | None,
-                 cancel: Callable[[], bool] | None, deadline: float | None) -> None:
-        self.client, self.tracker, self.socket = client, tracker, socket
-        self.on_event, self.cancel, self.deadline = on_event, cancel, deadline
-        self.canceling = False
-        self.entry: dict[str, Any] | None = None
-        self.last_frame = time.monotonic()
-
-    def wait(self) -> dict[str, Any]:
-        """The prompt's history entry once it has ended."""
-        try:
-            while not self.tracker.done:
-                self._check_deadline()
-                self._check_cancel()
-                self._receive()
-        finally:
-            self.socket.close()
-        return self.entry or self._history_when_written()
-
-    def _receive(self) -> None:
-        try:
-            frame = self.socket.recv(timeout=self._tick())
-        except TimeoutError:
-            if time.monotonic() - self.last_frame > _WATCH_S:
-                self.last_frame = time.monotonic()
-                self._ensure_known()
-            return
-        except (OSError, WebSocketException):
-            self._reconnect()
-            return
-        self.last_frame = time.monotonic()
-        event = self.tracker.handle(frame)
-        if event is not None and self.on_event is not None:
-            self.on_event(event)
-
-    def _tick(self) -> float:
-        left = self.deadline - time.monotonic() if self.deadline is not None else _TICK_S
-        return max(0.0, min(_TICK_S, left))
-
-    def _check_deadline(self) -> None:
-        if self.deadline is None or time.monotonic() < self.deadline or self._ended():
-            return
-        try:
-            self._stop_prompt()  # do not leave the GPU busy with a prompt nobody waits for
-        except (ComfyUnavailable, ComfyRejected):
-            pass
-        raise ComfyUnavailable(f"ComfyUI at {self.client.base_url} did not finish prompt "
-                               f"{self.tracker.prompt_id} in time.")
-
-    def _check_cancel(self) -> None:
-        if self.canceling or self.cancel is None or not self.cancel():
-            return
-        self.canceling = True
-        if not self._stop_prompt() and not self._ended():
-            raise ComfyInterrupted("The prompt was removed from ComfyUI's queue before it ran.")
-
-    def _stop_prompt(self) -> bool:
-        """Deletes the prompt while queued, interrupts it while running; False when it is gone."""
-        pid, queue = self.tracker.prompt_id, self.client.queue()
-        if pid in queue.pending:
-            self.client.delete_queued([pid])
-            queue = self.client.queue()  # it may have started meanwhile
-        if pid in queue.running:
-            self.client.interrupt(pid)
-            return True
-        return pid in queue.pending
-
-    def _reconnect(self) -> None:
-        self.socket.close()
-        for delay in self.client.reconnect_delays:
-            self._emit_reconnecting()
-            if self._ended():
-                return
-            self._check_deadline()
-            self._check_cancel()
-            left = self.deadline - time.monotonic() if self.deadline is not None else delay
-            time.sleep(max(0.0, min(delay, left)))
-            try:
-                self.socket = self.client.open_socket()
-            except ComfyUnavailable:
-                continue
-            self._ensure_known()  # frames sent while the socket was down are lost
-            return
-        raise ComfyUnavailable(f"Lost the websocket to ComfyUI at {self.client.base_url} and could "
-                               f"not reopen it ({len(self.client.reconnect_delays)} tries).")
-
-    def _ensure_known(self) -> None:
-        pid, queue = self.tracker.prompt_id, self.client.queue()
-        if pid in queue.running or pid in queue.pending or self._ended():
-            return
-        raise ComfyUnavailable(f"ComfyUI at {self.client.base_url} no longer knows prompt {pid} "
-                               f"(was it restarted?).")
-
-    def _ended(self) -> bool:
-        """True, with the entry kept, when /history says the prompt is over."""
-        try:
-            self.entry = self.client.history(self.tracker.prompt_id)
-        except ComfyUnavailable:
-            return False  # still down: keep trying to reconnect
-        self.tracker.done = self.tracker.done or self.entry is not None
-        return self.entry is not None
-
-    def _history_when_written(self) -> dict[str, Any]:
-        deadline, pause = time.monotonic() + _HISTORY_WAIT_S, 0.02
-        while True:
-            entry = self.client.history(self.tracker.prompt_id)
-            if entry is not None:
-                return entry
-            if time.monotonic() > deadline:
-                raise ComfyUnavailable(f"ComfyUI at {self.client.base_url} finished prompt "
-                                       f"{self.tracker.prompt_id} but has no history for it.")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-
-    def _emit_reconnecting(self) -> None:
-        if self.on_event is not None:
-            self.on_event(ProgressEvent(self.tracker.prompt_id, "reconnecting",
-                                        fraction=self.tracker.fraction()))
 
 
 def _snippet(response: httpx.Response) -> str:

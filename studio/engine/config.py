@@ -54,6 +54,12 @@ class WorkerSettings:
 @dataclass(slots=True)
 class ComfyUISettings:
     url: str = "http://127.0.0.1:8188"
+    folder: str = ""  # a local ComfyUI checkout (holds main.py); empty: only connect to the URL
+    python: str = ""  # empty: the folder's venv/.venv python if present, else sys.executable
+    listen: str = "127.0.0.1"
+    port: int = 8188
+    extra_args: str = ""  # split with shlex.split, never run through a shell
+    autostart: bool = False
 
 
 @dataclass(slots=True)

@@ -219,7 +219,8 @@ def _links(node: dict[str, Any]) -> list[str]:
 
 class FakeComfyUI:
     def __init__(self, *, checkpoints: Sequence[str] = ("sd15.safetensors", "sdxl_base.safetensors"),
-                 loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = ()) -> None:
+                 loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = (),
+                 port: int = 0) -> None:
         self.models = {"checkpoints": list(checkpoints), "loras": list(loras), "vae": [],
                        "controlnet": [], "embeddings": []}
         self.known_nodes = {*KNOWN_NODES, *json.loads("".join(_CAPTURED_OBJECT_INFO)), *extra_nodes}
@@ -242,7 +243,7 @@ class FakeComfyUI:
         self._lock = threading.RLock()
         self._work = threading.Condition(self._lock)
         self._closing = False
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._threads = [threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True),
                          threading.Thread(target=self._worker, daemon=True)]

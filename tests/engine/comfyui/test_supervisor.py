@@ -1,0 +1,217 @@
+"""The ComfyUI supervisor against a stand-in main.py that serves FakeComfyUI on the given port."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.engine.comfyui.client import ComfyClient
+from studio.engine.comfyui.supervisor import ComfyStartFailed, ComfySupervisor
+from studio.engine.config import Settings, load_settings, save_settings
+from studio.engine.errors import InvalidInput, StudioError
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX here")
+
+FAKE_MAIN = Path(__file__).resolve().parents[2] / "fakes" / "fake_comfyui_main.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def comfy_folder(root: Path, script: Path | str = FAKE_MAIN) -> Path:
+    folder = root / "ComfyUI"
+    folder.mkdir()
+    if isinstance(script, Path):
+        (folder / "main.py").symlink_to(script)  # resolves back into the repository for imports
+    else:
+        (folder / "main.py").write_text(script, encoding="utf-8")
+    return folder
+
+
+def make_settings(folder: Path, extra_args: str = "") -> Settings:
+    settings = Settings()
+    settings.comfyui.folder = str(folder)
+    settings.comfyui.port = free_port()
+    settings.comfyui.extra_args = extra_args
+    return settings
+
+
+@pytest.fixture
+def supervisors() -> Iterator[list[ComfySupervisor]]:
+    made: list[ComfySupervisor] = []
+    yield made
+    for supervisor in made:
+        supervisor.stop(grace_s=1)
+
+
+def supervisor_for(made: list[ComfySupervisor], settings: Settings, logs: Path) -> ComfySupervisor:
+    supervisor = ComfySupervisor(settings, logs)
+    made.append(supervisor)
+    return supervisor
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (FileNotFoundError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def test_start_answers_logs_and_stops(tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    settings = make_settings(comfy_folder(tmp_path), extra_args="--lowvram --preview-method 'auto'")
+    sup = supervisor_for(supervisors, settings, tmp_path / "logs")
+    port = settings.comfyui.port
+    assert sup.url == f"http://127.0.0.1:{port}"
+    assert sup.command() == [sys.executable, str((tmp_path / "ComfyUI").resolve() / "main.py"),
+                             "--listen", "127.0.0.1", "--port", str(port),
+                             "--lowvram", "--preview-method", "auto"]
+    assert not sup.running()
+
+    sup.start(timeout_s=30)
+    assert sup.running()
+    with ComfyClient(sup.url) as client:
+        assert "system" in client.system_stats()
+    tail = "\n".join(sup.log_tail())
+    assert "starting ComfyUI" in tail
+    assert f"To see the GUI go to: http://127.0.0.1:{port}" in tail
+    assert "Extra arguments: --lowvram --preview-method auto" in tail
+    sup.start()  # already running: nothing happens
+    sup.ensure_running()
+    assert sup.restarts == 0
+
+    sup.stop(grace_s=5)
+    assert not sup.running()
+    assert not sup.answers(timeout_s=0.5)
+    assert "Stopped server" in "\n".join(sup.log_tail(5))  # SIGTERM let it shut down cleanly
+    sup.stop()  # a second stop is a no-op
+
+
+def test_ensure_running_restarts_after_kill_9(tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    sup = supervisor_for(supervisors, make_settings(comfy_folder(tmp_path)), tmp_path / "logs")
+    sup.ensure_running(timeout_s=30)  # not running yet: starts it
+    first = sup.pid
+    assert first is not None and sup.answers()
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while sup.running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not sup.running()
+
+    sup.ensure_running(timeout_s=30)
+    assert sup.running() and sup.pid != first
+    assert sup.restarts == 1
+    assert sup.answers()
+    assert any("exited unexpectedly" in line and "restarting" in line for line in sup.log_tail())
+
+
+def test_main_that_exits_at_once_gives_its_last_log_lines(tmp_path: Path,
+                                                          supervisors: list[ComfySupervisor]) -> None:
+    script = ("import sys\n"
+              "for i in range(15):\n"
+              "    print(f'line {i}')\n"
+              "print('ModuleNotFoundError: No module named torch', file=sys.stderr)\n"
+              "sys.exit(3)\n")
+    sup = supervisor_for(supervisors, make_settings(comfy_folder(tmp_path, script)), tmp_path / "logs")
+    started = time.monotonic()
+    with pytest.raises(ComfyStartFailed) as err:
+        sup.start(timeout_s=30)
+    assert time.monotonic() - started < 10
+    message = str(err.value)
+    assert isinstance(err.value, StudioError)
+    assert message.startswith("ComfyUI exited with code 3 while starting.")
+    assert "No module named torch" in message and "line 14" in message
+    assert "line 2\n" not in message  # only the last lines
+    assert str(tmp_path / "logs" / "comfyui.log") in message
+    assert not sup.running()
+
+
+def test_stop_kills_the_whole_process_group(tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    settings = make_settings(comfy_folder(tmp_path), extra_args="--spawn-child --ignore-sigterm")
+    sup = supervisor_for(supervisors, settings, tmp_path / "logs")
+    sup.start(timeout_s=30)
+    leader = sup.pid
+    assert leader is not None
+    child = next(int(line.split()[-1]) for line in sup.log_tail() if line.startswith("child pid"))
+    assert os.getpgid(child) == leader  # its own group, led by main.py
+    assert os.getpgid(leader) != os.getpgid(0)
+
+    started = time.monotonic()
+    sup.stop(grace_s=1)  # SIGTERM is ignored by main.py: SIGKILL after the grace period
+    assert 0.9 < time.monotonic() - started < 5
+    assert not alive(leader)
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(child)
+
+
+def test_missing_folder_or_main_py_is_invalid_input(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    sup = ComfySupervisor(make_settings(missing), tmp_path / "logs")
+    with pytest.raises(InvalidInput) as err:
+        sup.start()
+    assert str(missing) in str(err.value) and "\n" not in str(err.value)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InvalidInput, match="has no main.py") as err:
+        ComfySupervisor(make_settings(empty), tmp_path / "logs").command()
+    assert str(empty) in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "logs" / "comfyui.log").exists()
+
+
+def test_python_and_url_choices(tmp_path: Path) -> None:
+    folder = comfy_folder(tmp_path)
+    settings = make_settings(folder)
+    assert ComfySupervisor(settings, tmp_path).python() == sys.executable
+    venv_python = folder / ".venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.write_text("")
+    assert ComfySupervisor(settings, tmp_path).python() == str(venv_python.resolve())
+    settings.comfyui.python = "/opt/py/bin/python3"
+    assert ComfySupervisor(settings, tmp_path).command()[0] == "/opt/py/bin/python3"
+
+    settings.comfyui.listen, settings.comfyui.port = "0.0.0.0", 8190
+    assert ComfySupervisor(settings, tmp_path).url == "http://127.0.0.1:8190"
+    assert ComfySupervisor(settings, tmp_path).command()[2:6] == ["--listen", "0.0.0.0", "--port", "8190"]
+    settings.comfyui.listen = "192.168.1.5"
+    assert ComfySupervisor(settings, tmp_path).url == "http://192.168.1.5:8190"
+    settings.comfyui.extra_args = "--bad 'quote"
+    with pytest.raises(InvalidInput, match="extra_args"):
+        ComfySupervisor(settings, tmp_path).command()
+    assert ComfySupervisor(settings, tmp_path).log_tail() == []
+
+
+def test_new_comfyui_settings_round_trip(tmp_path: Path) -> None:
+    defaults = Settings().comfyui
+    assert (defaults.folder, defaults.python, defaults.listen, defaults.port, defaults.extra_args,
+            defaults.autostart) == ("", "", "127.0.0.1", 8188, "", False)
+    assert not ComfySupervisor.configured(Settings())
+    settings = Settings()
+    settings.set("comfyui.folder", "/opt/ComfyUI")
+    settings.set("comfyui.python", "/opt/ComfyUI/venv/bin/python")
+    settings.set("comfyui.listen", "0.0.0.0")
+    settings.set("comfyui.port", "8190")
+    settings.set("comfyui.extra_args", "--lowvram --preview-method auto")
+    settings.set("comfyui.autostart", "yes")
+    path = tmp_path / "settings.toml"
+    save_settings(settings, path)
+    loaded = load_settings(path).comfyui
+    assert (loaded.folder, loaded.python, loaded.listen, loaded.port, loaded.extra_args,
+            loaded.autostart) == ("/opt/ComfyUI", "/opt/ComfyUI/venv/bin/python", "0.0.0.0", 8190,
+                                  "--lowvram --preview-method auto", True)
+    assert ComfySupervisor.configured(load_settings(path))

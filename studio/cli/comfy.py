@@ -18,6 +18,7 @@ from typing import Any
 
 from studio.cli.common import EXIT_CANCELED, EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import note, print_fields, print_json
+from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.client import (ComfyClient, ComfyInterrupted, OutputFile, ProgressEvent,
                                           PromptResult, check_api_format)
 from studio.engine.comfyui.messages import node_name
@@ -50,7 +51,7 @@ def run_workflow(studio: Studio, args: argparse.Namespace) -> int:
         apply_set(graph, assignment)
     args.out.mkdir(parents=True, exist_ok=True)
     printer = _ProgressPrinter()
-    with ComfyClient(args.url or studio.settings.comfyui.url) as client, _ctrl_c() as canceled:
+    with ComfyClient(args.url or comfy_url(studio.settings)) as client, _ctrl_c() as canceled:
         try:
             result = client.run(graph, on_event=printer, cancel=canceled.is_set, timeout_s=args.timeout)
         except ComfyInterrupted as exc:
@@ -67,7 +68,7 @@ def run_workflow(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def show_status(studio: Studio, args: argparse.Namespace) -> int:
-    url = args.url or studio.settings.comfyui.url
+    url = args.url or comfy_url(studio.settings)
     with ComfyClient(url) as client:
         stats, queue = client.system_stats(), client.queue()
     system = stats.get("system") or {}

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.core import Studio
 from studio.engine.db.database import current_revision, head_revision, make_engine
 from studio.engine.db.models import WorkerRecord
@@ -111,7 +112,7 @@ def _describe_gpu(line: str) -> str:
 
 
 def _comfyui(studio: Studio) -> Outcome:
-    url = studio.settings.comfyui.url.rstrip("/")
+    url = comfy_url(studio.settings).rstrip("/")
     fix = "Start ComfyUI or set comfyui.url in Settings."
     try:
         response = httpx.get(f"{url}/system_stats", timeout=COMFYUI_TIMEOUT_S)

@@ -249,10 +249,25 @@ class ComfyClient:
             # Previews then carry their prompt and node (event 4); older servers ignore this.
             socket.send(json.dumps({"type": "feature_flags",
                                     "data": {"supports_preview_metadata": True}}))
+            self._await_status(socket)
         except (OSError, TimeoutError, WebSocketException) as exc:
             raise ComfyUnavailable(f"ComfyUI at {self.base_url} cannot be reached over its "
                                    f"websocket: {one_line(str(exc)) or type(exc).__name__}.") from exc
         return socket
+
+    def _await_status(self, socket: ClientConnection) -> None:
+        """ComfyUI greets a new socket with a ``status`` frame carrying our id once it has
+        registered it; a prompt posted before that may run with nobody listening."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            frame = socket.recv(timeout=max(0.0, deadline - time.monotonic()))
+            if isinstance(frame, str):
+                try:
+                    message = json.loads(frame)
+                except ValueError:
+                    continue
+                if isinstance(message, dict) and message.get("type") == "status":
+                    return
 
     def _result(self, tracker: PromptTracker, entry: dict[str, Any], submitted: SubmitResult,
                 total_s: float) -> PromptResult:

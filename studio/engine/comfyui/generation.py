@@ -28,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import (ComfyClient, ComfyRejected, ComfyUnavailable, OutputFile,
                                           ProgressEvent, PromptResult)
+from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.validation import check, choices
 from studio.engine.comfyui.workflows import (RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate,
                                              fill, load_templates)
@@ -69,7 +70,10 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
     template = find_template(request.template)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
-    url = studio.settings.comfyui.url
+    supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
+    if supervisor is not None:  # a local ComfyUI the studio runs: start it if it is not up
+        supervisor.ensure_running()
+    url = comfy_url(studio.settings)
     object_info = fetch_object_info(url)
     values = _local_images(template, dict(request.values), object_info)
     filled = [fill(template, {**values, **_seed_of(template, values, index)})
@@ -179,7 +183,10 @@ def _title(template: WorkflowTemplate, values: dict[str, object], influencer: In
 def run_generation(ctx: JobContext) -> dict[str, Any]:
     template = find_template(str(ctx.payload.get("template")))
     values = dict(ctx.payload.get("values") or {})
-    url = str(ctx.payload.get("comfyui_url") or ctx.settings.comfyui.url)
+    supervisor = supervisor_for(ctx.settings, ctx.paths.logs_dir)
+    if supervisor is not None:  # restarted here if it died since the job was queued
+        supervisor.ensure_running()
+    url = str(ctx.payload.get("comfyui_url") or comfy_url(ctx.settings))
     started = time.monotonic()
     with ComfyClient(url) as client, _gpu_for(url, ctx):
         sent = {**values, **_upload_images(ctx, client, template, values)}

@@ -263,3 +263,34 @@ def _group_alive(pgid: int) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
+
+
+_supervisors: dict[tuple[str, int], ComfySupervisor] = {}
+_supervisors_lock = threading.Lock()
+
+
+def comfy_url(settings: Settings) -> str:
+    """Where ComfyUI answers: the supervised local one when a folder is set, else comfyui.url."""
+    if ComfySupervisor.configured(settings):
+        return ComfySupervisor(settings, Path(".")).url
+    return settings.comfyui.url
+
+
+def supervisor_for(settings: Settings, logs_dir: Path) -> ComfySupervisor | None:
+    """This process's supervisor of the configured local ComfyUI (one per folder and port)."""
+    if not ComfySupervisor.configured(settings):
+        return None
+    key = (settings.comfyui.folder, settings.comfyui.port)
+    with _supervisors_lock:
+        if key not in _supervisors:
+            _supervisors[key] = ComfySupervisor(settings, logs_dir)
+        return _supervisors[key]
+
+
+def stop_all(grace_s: float = 10) -> None:
+    """Stops every ComfyUI this process started (the worker calls it when it stops)."""
+    with _supervisors_lock:
+        supervisors = list(_supervisors.values())
+        _supervisors.clear()
+    for supervisor in supervisors:
+        supervisor.stop(grace_s=grace_s)

@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from studio import __version__
 from studio.engine.config import Paths
+from studio.engine.comfyui.supervisor import stop_all as stop_supervised_comfyui
+from studio.engine.comfyui.supervisor import supervisor_for
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
@@ -120,8 +122,24 @@ class Worker:
             consumer.start()
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
         self._install_signal_handlers()
+        self._autostart_comfyui()
         log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
                                                      "data_dir": str(studio.paths.data_dir)}})
+
+    def _autostart_comfyui(self) -> None:
+        """Starts the local ComfyUI in the background when the settings ask for it; jobs that
+        need it wait for it (ensure_running) instead of the whole worker."""
+        settings = self.studio.settings
+        supervisor = supervisor_for(settings, self.studio.paths.logs_dir)
+        if supervisor is None or not settings.comfyui.autostart:
+            return
+
+        def start() -> None:
+            try:
+                supervisor.ensure_running()
+            except StudioError as exc:
+                log.error("ComfyUI did not start: %s", exc)
+        threading.Thread(target=start, name="comfyui-start", daemon=True).start()
 
     def _install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -177,6 +195,7 @@ class Worker:
         for consumer in self._consumers:
             consumer.stop(graceful=True)
         self._requeue_interrupted()
+        stop_supervised_comfyui()
         with self.studio.db.session() as session:
             record = session.get(WorkerRecord, self.worker_id)
             if record is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate, load_templates
 from studio.engine.influencers import list_influencers
 from studio.engine.jobs.service import FINISHED
@@ -62,7 +63,7 @@ def comfy_choices(context: StudioContext, template: WorkflowTemplate) -> dict[st
     from studio.engine.comfyui.generation import fetch_object_info
     from studio.engine.comfyui.validation import choices
 
-    info = fetch_object_info(context.studio.settings.comfyui.url)
+    info = fetch_object_info(comfy_url(context.studio.settings))
     found: dict[str, list[str]] = {}
     for name, param in template.parameters.items():
         node = template.graph.get(param.node, {})

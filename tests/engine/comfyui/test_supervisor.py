@@ -215,3 +215,28 @@ def test_new_comfyui_settings_round_trip(tmp_path: Path) -> None:
             loaded.autostart) == ("/opt/ComfyUI", "/opt/ComfyUI/venv/bin/python", "0.0.0.0", 8190,
                                   "--lowvram --preview-method auto", True)
     assert ComfySupervisor.configured(load_settings(path))
+
+
+def test_a_generation_job_starts_the_local_comfyui_and_the_worker_stops_it(
+        studio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """With comfyui.folder set, submitting starts ComfyUI, the job talks to it, and stop_all ends it."""
+    from studio.engine.comfyui import supervisor as supervision
+    from tests.engine.comfyui.test_generation import run_next, submit
+    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
+    folder = comfy_folder(tmp_path)
+    studio.settings.comfyui.folder = str(folder)
+    studio.settings.comfyui.port = free_port()
+    studio.settings.comfyui.url = "http://127.0.0.1:9"  # not used while a folder is set
+    try:
+        [job] = submit(studio)  # ensure_running() before the check against /object_info
+        supervisor = supervision.supervisor_for(studio.settings, studio.paths.logs_dir)
+        assert supervisor is not None and supervisor.running()
+        assert supervision.comfy_url(studio.settings) == supervisor.url
+        run_next(studio)
+        done = studio.jobs.get(job.workspace_id, job.id)
+        assert done.status == "completed", done.error
+        assert done.payload["comfyui_url"] == supervisor.url
+        assert "Starting server" in "".join(supervisor.log_tail())
+    finally:
+        supervision.stop_all(grace_s=2)
+    assert not supervisor.running()

@@ -60,6 +60,7 @@ class ComfyUISettings:
     port: int = 8188
     extra_args: str = ""  # split with shlex.split, never run through a shell
     autostart: bool = False
+    loras_dir: str = ""  # ComfyUI's models/loras on this machine; empty: <folder>/models/loras
 
 
 @dataclass(slots=True)

@@ -220,7 +220,8 @@ def _links(node: dict[str, Any]) -> list[str]:
 class FakeComfyUI:
     def __init__(self, *, checkpoints: Sequence[str] = ("sd15.safetensors", "sdxl_base.safetensors"),
                  loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = (),
-                 port: int = 0) -> None:
+                 port: int = 0, loras_dir: Path | None = None) -> None:
+        self.loras_dir = loras_dir  # like ComfyUI's models/loras: files there are listed afresh
         self.models = {"checkpoints": list(checkpoints), "loras": list(loras), "vae": [],
                        "controlnet": [], "embeddings": []}
         self.known_nodes = {*KNOWN_NODES, *json.loads("".join(_CAPTURED_OBJECT_INFO)), *extra_nodes}
@@ -348,7 +349,8 @@ class FakeComfyUI:
         inputs = node.get("inputs") or {}
         errors = []
         for name, folder in (("ckpt_name", "checkpoints"), ("lora_name", "loras")):
-            value, options = inputs.get(name), self.models[folder]
+            value = inputs.get(name)
+            options = self._loras() if folder == "loras" else self.models[folder]
             if isinstance(value, str) and value not in options:
                 errors.append({"type": "value_not_in_list", "message": "Value not in list",
                                "details": f"{name}: '{value}' not in {options!r}",
@@ -608,6 +610,8 @@ class FakeComfyUI:
             return 200, list(self.models)
         if path.startswith("/models/"):
             folder = path.removeprefix("/models/")
+            if folder == "loras":
+                return 200, self._loras()
             return (200, self.models[folder]) if folder in self.models else (404, b"")
         if path == "/embeddings":
             return 200, []
@@ -670,12 +674,16 @@ class FakeComfyUI:
             return 404, b"", ""
         return 200, data, _MIME.get(name.rpartition(".")[2], "application/octet-stream")
 
+    def _loras(self) -> list[str]:
+        found = sorted(p.name for p in self.loras_dir.glob("*.safetensors")) if self.loras_dir else []
+        return [*self.models["loras"], *(n for n in found if n not in self.models["loras"])]
+
     def _object_info(self) -> dict[str, Any]:
         # Captured nodes first, then faithful specs of the other built-in nodes the templates use;
         # anything else known is stubbed without inputs or outputs.
         info = {**json.loads(BUILTIN_SPECS.read_text("utf-8")), **json.loads("".join(_CAPTURED_OBJECT_INFO))}
         info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = list(self.models["checkpoints"])
-        info["LoraLoader"]["input"]["required"]["lora_name"][0] = list(self.models["loras"])
+        info["LoraLoader"]["input"]["required"]["lora_name"][0] = self._loras()
         uploaded = sorted(f"{s}/{n}" if s else n for k, s, n in self.files if k == "input")
         info["LoadImage"]["input"]["required"]["image"][0] = uploaded
         for name in sorted(self.known_nodes - info.keys()):

@@ -28,6 +28,7 @@ from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import (ComfyClient, ComfyRejected, ComfyUnavailable, OutputFile,
                                           ProgressEvent, PromptResult)
+from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.validation import check, choices
 from studio.engine.comfyui.workflows import (RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate,
@@ -75,6 +76,8 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
         supervisor.ensure_running()
     url = comfy_url(studio.settings)
     object_info = fetch_object_info(url)
+    if _handed_off_lora(studio, workspace_id, request.values, object_info):
+        object_info = fetch_object_info(url)  # ComfyUI lists the folder afresh
     values = _local_images(template, dict(request.values), object_info)
     filled = [fill(template, {**values, **_seed_of(template, values, index)})
               for index in range(request.count)]
@@ -88,6 +91,15 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
         jobs.append(studio.jobs.submit(workspace_id, JOB_TYPE, payload,
                                        title=_title(template, recorded, influencer)))
     return jobs
+
+
+def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, object],
+                     object_info: dict[str, Any]) -> bool:
+    """A LoRA ComfyUI lacks but the studio holds (a trained one) is placed in its folder."""
+    name = str(values.get("lora_name") or "")
+    if not name or name in (choices(object_info, "LoraLoader", "lora_name") or [name]):
+        return False
+    return hand_off(studio, workspace_id, name) is not None
 
 
 def find_template(name: str) -> WorkflowTemplate:

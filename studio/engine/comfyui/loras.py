@@ -1,0 +1,62 @@
+"""LoRA hand-off: a LoRA the studio holds is placed in ComfyUI's loras folder when a job needs it.
+
+Only possible when that folder is on this machine (a supervised ComfyUI, or comfyui.loras_dir);
+ComfyUI has no API to upload models, so for a remote server the user is told what to copy where.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+
+from studio.engine.config import Settings
+from studio.engine.core import Studio
+from studio.engine.db.models import LoraModel
+from studio.engine.errors import InvalidInput
+from studio.engine.fsutil import atomic_writer
+from studio.engine.storage.local import LocalStore, sha256_file
+
+CHUNK = 1024 * 1024
+
+
+def loras_folder(settings: Settings) -> Path | None:
+    if settings.comfyui.loras_dir:
+        return Path(settings.comfyui.loras_dir).expanduser()
+    if settings.comfyui.folder:
+        return Path(settings.comfyui.folder).expanduser() / "models" / "loras"
+    return None
+
+
+def studio_lora(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> LoraModel | None:
+    """The workspace's LoRA whose file is called ``lora_name`` (as ComfyUI would list it)."""
+    with studio.db.session() as session:
+        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
+                                                       LoraModel.deleted_at.is_(None))).all()
+    return next((r for r in rows if PurePosixPath(r.storage_key).name == lora_name), None)
+
+
+def hand_off(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> Path | None:
+    """Places the studio's LoRA called ``lora_name`` in ComfyUI's loras folder; None when the
+    studio has no such LoRA. A same-content file already there is left as it is."""
+    lora = studio_lora(studio, workspace_id, lora_name)
+    if lora is None:
+        return None
+    source = LocalStore(studio.paths.assets_dir).path(lora.storage_key)
+    folder = loras_folder(studio.settings)
+    if folder is None:
+        raise InvalidInput(f"ComfyUI does not have the LoRA '{lora_name}' and runs elsewhere: copy "
+                           f"{source} into its models/loras folder, or set comfyui.loras_dir.")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / lora_name
+    if target.is_file() and target.stat().st_size == source.stat().st_size \
+            and sha256_file(target) == sha256_file(source):
+        return target
+    try:
+        os.link(source, target)  # same disk: no copy of a file of hundreds of MB
+    except OSError:
+        with atomic_writer(target) as out, source.open("rb") as src:
+            while chunk := src.read(CHUNK):
+                out.write(chunk)
+    return target

@@ -1,0 +1,59 @@
+"""LoRA hand-off: a trained LoRA the studio holds reaches ComfyUI's loras folder when a job needs it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.engine.comfyui.loras import hand_off
+from studio.engine.core import Studio
+from studio.engine.db.models import LoraModel
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.storage.local import LocalStore
+from tests.engine.comfyui.test_generation import own_gpu_lock, run_next, submit  # noqa: F401
+from tests.fakes.comfyui_server import FakeComfyUI
+
+
+def _studio_lora(studio: Studio, name: str = "mia_v2.safetensors") -> Path:
+    workspace = studio.workspace()
+    key = f"loras/{workspace.id}/{name}"
+    stored = LocalStore(studio.paths.assets_dir).put_bytes(b"\x00safetensors-bytes" * 1000, key)
+    with studio.db.session() as session:
+        Repository(session, workspace.id).add(LoraModel(name="Mia v2", storage_key=key, base_model="sd15"))
+    return stored.path
+
+
+@pytest.fixture
+def loras_dir(studio: Studio, tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "ComfyUI" / "models" / "loras"
+    with FakeComfyUI(loras_dir=folder) as server:
+        studio.settings.comfyui.url = server.base_url
+        studio.settings.comfyui.loras_dir = str(folder)
+        yield folder
+
+
+def test_a_job_with_a_lora_comfyui_lacks_places_the_studios_file_and_runs(studio: Studio,
+                                                                          loras_dir: Path) -> None:
+    source = _studio_lora(studio)
+    [job] = submit(studio, lora_name="mia_v2.safetensors")
+    placed = loras_dir / "mia_v2.safetensors"
+    assert placed.read_bytes() == source.read_bytes()
+    run_next(studio)
+    assert studio.jobs.get(job.workspace_id, job.id).status == "completed"
+    assert hand_off(studio, studio.workspace().id, "mia_v2.safetensors") == placed  # already there
+
+
+def test_an_unknown_lora_is_still_refused_in_one_sentence(studio: Studio, loras_dir: Path) -> None:
+    with pytest.raises(InvalidInput, match="mia_v9.safetensors"):
+        submit(studio, lora_name="mia_v9.safetensors")
+    assert not loras_dir.exists() or not any(loras_dir.iterdir())
+
+
+def test_a_remote_comfyui_gets_a_plain_instruction(studio: Studio) -> None:
+    source = _studio_lora(studio)
+    studio.settings.comfyui.loras_dir = ""
+    with pytest.raises(InvalidInput) as caught:
+        hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    assert str(source) in str(caught.value) and "models/loras" in str(caught.value)

@@ -6,6 +6,7 @@ waits for each (Decision 5) and prints the stored file paths.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
@@ -34,6 +35,34 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     listing = add_action(actions, "list", "list generated images, newest first", list_images,
                          scoped=True)
     listing.add_argument("--influencer", metavar="NAME")
+    add = add_action(actions, "add-workflow", "add a workflow exported from ComfyUI with Export (API)",
+                     add_workflow)
+    add.add_argument("file", type=Path, metavar="WORKFLOW.json")
+    add.add_argument("--name", help="its name in the studio (default: the file name)")
+    add.add_argument("--map", dest="maps", action="append", default=[], metavar="PARAM=NODE.INPUT",
+                     help="name a parameter yourself (repeatable); without it they are guessed")
+    add.add_argument("--no-guess", action="store_true", help="no parameters: run it as exported")
+
+
+def add_workflow(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.user_workflows import add_workflow as add
+    mapping: dict[str, str | list[str]] | None = None
+    if args.maps:
+        mapping = {}
+        for item in args.maps:
+            param, sep, target = item.partition("=")
+            if not sep or "." not in target:
+                raise UsageError(f"--map takes PARAM=NODE.INPUT, not '{item}'.")
+            mapping[param.strip()] = target.strip()
+    if not args.file.is_file():
+        raise UsageError(f"{args.file} does not exist or is not a file.")
+    template = add(studio.paths, args.file, name=args.name, mapping=mapping, guess=not args.no_guess)
+    if args.json:
+        print_json({"name": template.name, "parameters": list(template.parameters)})
+    else:
+        print(f"added workflow '{template.name}' with parameters: "
+              f"{', '.join(template.parameters) or 'none (it runs as exported)'}")
+    return EXIT_OK
 
 
 def generate_image(studio: Studio, args: argparse.Namespace) -> int:
@@ -69,8 +98,8 @@ def generate_image(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_templates(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.comfyui.workflows import load_templates
-    loaded = load_templates()
+    from studio.engine.comfyui.user_workflows import all_templates
+    loaded = all_templates(studio.paths)
     rows = [{"name": t.name, "title": t.title, "base": t.base, "kind": t.kind,
              "parameters": list(t.parameters)} for t in loaded.templates.values()]
     if args.json:

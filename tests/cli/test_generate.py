@@ -74,3 +74,18 @@ def test_no_wait_only_queues_and_templates_are_listed(cli: Cli, fake: FakeComfyU
         "img2img", "sdxl")
     assert "input_image" in by_name["img2img-sd15-lora"]["parameters"]
     assert "controlnet-pose-sd15-lora" in cli("generate", "templates").out
+
+
+def test_add_workflow_then_list_it(cli: Cli, tmp_path: Path) -> None:
+    import json
+
+    from studio.engine.comfyui.workflows import load_templates
+    source = tmp_path / "mine.json"
+    source.write_text(json.dumps(load_templates().templates["txt2img-sd15-lora"].graph), encoding="utf-8")
+    added = cli("generate", "add-workflow", str(source), "--json")
+    assert added.code == 0, added.err
+    assert added.json()["name"] == "mine" and "seed" in added.json()["parameters"]
+    listed = cli("generate", "templates", "--json").json()
+    assert "mine" in [t["name"] for t in listed["templates"]]
+    bad = cli("generate", "add-workflow", str(source), "--map", "seed")
+    assert bad.code == 2 and "PARAM=NODE.INPUT" in one_error_line(bad.err)

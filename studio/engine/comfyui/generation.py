@@ -30,9 +30,11 @@ from studio.engine.comfyui.client import (ComfyClient, ComfyRejected, ComfyUnava
                                           ProgressEvent, PromptResult)
 from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
+from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.comfyui.validation import check, choices
 from studio.engine.comfyui.workflows import (RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate,
                                              fill, load_templates)
+from studio.engine.config import Paths
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.repositories import Repository
@@ -69,7 +71,7 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
     """One job per image wanted, each with its own seed; checked against ComfyUI before queueing."""
     if not 1 <= request.count <= MAX_COUNT:
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
-    template = find_template(request.template)
+    template = find_template(request.template, studio.paths)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
     supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
     if supervisor is not None:  # a local ComfyUI the studio runs: start it if it is not up
@@ -102,8 +104,9 @@ def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, 
     return hand_off(studio, workspace_id, name) is not None
 
 
-def find_template(name: str) -> WorkflowTemplate:
-    templates = load_templates().templates
+def find_template(name: str, paths: Paths | None = None) -> WorkflowTemplate:
+    """A built-in template or, with ``paths``, one of the user's own workflows."""
+    templates = (all_templates(paths) if paths is not None else load_templates()).templates
     if name not in templates:
         raise InvalidInput(f"There is no workflow template '{name}'; there are: "
                            f"{', '.join(sorted(templates)) or 'none'}.")
@@ -193,7 +196,7 @@ def _title(template: WorkflowTemplate, values: dict[str, object], influencer: In
 
 @job_type(JOB_TYPE, queue="generation")
 def run_generation(ctx: JobContext) -> dict[str, Any]:
-    template = find_template(str(ctx.payload.get("template")))
+    template = find_template(str(ctx.payload.get("template")), ctx.paths)
     values = dict(ctx.payload.get("values") or {})
     supervisor = supervisor_for(ctx.settings, ctx.paths.logs_dir)
     if supervisor is not None:  # restarted here if it died since the job was queued

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.comfyui.supervisor import comfy_url
-from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate, load_templates
+from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.influencers import list_influencers
 from studio.engine.jobs.service import FINISHED
 from studio.ui.context import StudioContext
@@ -52,7 +52,8 @@ def influencers(context: StudioContext) -> list[Influencer]:
 
 
 def templates(context: StudioContext) -> LoadedTemplates:
-    return load_templates()
+    from studio.engine.comfyui.user_workflows import all_templates
+    return all_templates(context.studio.paths)
 
 
 def comfy_choices(context: StudioContext, template: WorkflowTemplate) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from studio.engine.core import Studio
 from tests.cli.conftest import Cli, one_error_line
 from tests.conftest import run_cli
 
-VALUE = "sk-or-v1-TESTVALUE-7f3a9c"
+VALUE = "test-openrouter-key-7f3a9c"
 
 
 def _all_bytes(folder: Path) -> bytes:

@@ -14,7 +14,7 @@ from studio.engine.jobs.runner import JobRunner
 from tests.engine.datasets.caption_helpers import add_image, captions_of, make_dataset
 from tests.fakes.openai_server import FakeOpenAI
 
-KEY = "sk-or-v1-autocaption"
+KEY = "test-openrouter-key-autocaption"
 TEMPLATE = "Caption {name} ({trigger}); keep: {tags}. {literal braces}"
 
 

@@ -61,6 +61,14 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, interv
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def run_next_task(studio: Studio, queue: str) -> None:
+    """Runs the next task waiting on ``queue`` here, through the real runner, as a worker would."""
+    from studio.engine.jobs.runner import JobRunner
+    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
+    huey = studio.queues.hueys[queue]
+    huey.execute(huey.dequeue())
+
+
 class WorkerProcess:
     """A real ``influencerai-studio worker`` in a child process."""
 

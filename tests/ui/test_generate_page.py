@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.jobs.runner import JobRunner
 from studio.ui import thumbnails
 from studio.ui.context import StudioContext
 from studio.ui.pages.generate import GeneratePage
 from studio.ui.widgets.generate_form import with_trigger
+from tests.conftest import run_next_task
 from tests.fakes.comfyui_server import FakeComfyUI
 
 CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
@@ -56,10 +56,7 @@ def page(qtbot, context: StudioContext, fake: FakeComfyUI, mira: Influencer) -> 
 
 
 def run_next(studio: Studio) -> None:
-    """One task of the generation queue through the real runner, as a worker thread would."""
-    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
-    huey = studio.queues.hueys["generation"]
-    huey.execute(huey.dequeue())
+    run_next_task(studio, "generation")
 
 
 def generate(qtbot, page: GeneratePage) -> list:

@@ -17,8 +17,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.gpu import gpu_lock
-from studio.engine.jobs.runner import JobRunner
-from tests.conftest import wait_until
+from tests.conftest import run_next_task, wait_until
 from tests.fakes.comfyui_server import FakeComfyUI
 
 # What the fake has; 4 steps keep every prompt quick.
@@ -67,10 +66,7 @@ def submit(studio: Studio, template: str = "txt2img-sd15-lora", count: int = 1,
 
 
 def run_next(studio: Studio) -> None:
-    """One task of the generation queue through the real runner, as a worker thread would."""
-    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
-    huey = studio.queues.hueys["generation"]
-    huey.execute(huey.dequeue())
+    run_next_task(studio, "generation")
 
 
 def reload(studio: Studio, job: Job) -> Job:

@@ -13,8 +13,7 @@ from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset, Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
-from studio.engine.jobs.runner import JobRunner
-from tests.conftest import WorkerProcess, wait_until
+from tests.conftest import WorkerProcess, run_next_task, wait_until
 from tests.engine.datasets.corpus import astronaut, noise, save, scene
 
 
@@ -31,9 +30,7 @@ def progress_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, str | No
 
 
 def _run_next(studio: Studio) -> None:
-    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
-    huey = studio.queues.hueys["general"]
-    huey.execute(huey.dequeue())
+    run_next_task(studio, "general")
 
 
 def _done(studio: Studio, job: Job) -> Job:

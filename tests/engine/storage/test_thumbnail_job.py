@@ -6,14 +6,12 @@ from pathlib import Path
 from PIL import Image
 
 from studio.engine.core import Studio
-from studio.engine.jobs.runner import JobRunner
 from studio.engine.storage.local import LocalStore
+from tests.conftest import run_next_task
 
 
 def _run_next(studio: Studio) -> None:
-    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
-    huey = studio.queues.hueys["general"]
-    huey.execute(huey.dequeue())
+    run_next_task(studio, "general")
 
 
 def test_keys_resolve_in_the_asset_store_and_bad_files_are_reported(studio: Studio, tmp_path: Path) -> None:

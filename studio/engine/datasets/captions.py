@@ -90,23 +90,21 @@ def apply(studio: Studio, dataset: Dataset, op: TagOp,
 
 def undo(studio: Studio, dataset: Dataset) -> str | None:
     """Reverts the latest step; returns its label, or None when there is nothing to undo."""
-    with studio.db.session() as session:
-        step = _last_done(session, dataset)
-        if step is None:
-            return None
-        _write_back(session, dataset, step, use_before=True)
-        step.undone = True
-        return step.label
+    return _replay(studio, dataset, undoing=True)
 
 
 def redo(studio: Studio, dataset: Dataset) -> str | None:
     """Applies the earliest undone step again; returns its label, or None."""
+    return _replay(studio, dataset, undoing=False)
+
+
+def _replay(studio: Studio, dataset: Dataset, *, undoing: bool) -> str | None:
     with studio.db.session() as session:
-        step = _first_undone(session, dataset)
+        step = _last_done(session, dataset) if undoing else _first_undone(session, dataset)
         if step is None:
             return None
-        _write_back(session, dataset, step, use_before=False)
-        step.undone = False
+        _write_back(session, dataset, step, use_before=undoing)
+        step.undone = undoing
         return step.label
 
 

@@ -5,6 +5,7 @@ breaks reports itself as a problem. No Qt import here, not even for the Qt versi
 """
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -177,19 +178,37 @@ def _ffmpeg(studio: Studio) -> Outcome:
                     "Fix ffmpeg.path in Settings, or clear it to use the ffmpeg on PATH.")
         return (MISSING, "no ffmpeg on PATH and no bundled one",
                 "Install FFmpeg (or the imageio-ffmpeg package), or set ffmpeg.path in Settings.")
-    version = _run([exe, "-hide_banner", "-version"])
-    if version.returncode != 0:
-        return PROBLEM, f"{exe} does not run: {_first_line(version.stderr)}", "Reinstall FFmpeg."
-    encoders = _run([exe, "-hide_banner", "-encoders"]).stdout
-    filters = _run([exe, "-hide_banner", "-filters"]).stdout
-    lacking = [name for name, found in (("libx264", _listed(encoders, "libx264")),
-                                        ("subtitles (libass)", _listed(filters, "subtitles")),
-                                        ("loudnorm", _listed(filters, "loudnorm"))) if not found]
-    detail = f"{_first_line(version.stdout)} at {exe} ({source})"
+    stat = Path(exe).stat()
+    build = _ffmpeg_build(exe, stat.st_mtime_ns, stat.st_size)
+    if build.error:
+        return PROBLEM, f"{exe} does not run: {build.error}", "Reinstall FFmpeg."
+    lacking = list(build.lacking)
+    detail = f"{build.version} at {exe} ({source})"
     if lacking:
         return (PROBLEM, f"{detail} lacks {', '.join(lacking)}",
                 "Install a full FFmpeg build (with libx264 and libass) or set ffmpeg.path to one.")
     return OK, f"{detail}: libx264, subtitles, loudnorm", ""
+
+
+@dataclass(frozen=True, slots=True)
+class FFmpegBuild:
+    version: str
+    lacking: tuple[str, ...]
+    error: str = ""
+
+
+@functools.lru_cache(maxsize=8)
+def _ffmpeg_build(exe: str, mtime_ns: int, size: int) -> FFmpegBuild:
+    """What a build can do; cached per file version, as the status bar asks every few seconds."""
+    version = _run([exe, "-hide_banner", "-version"])
+    if version.returncode != 0:
+        return FFmpegBuild("", (), _first_line(version.stderr) or f"exit code {version.returncode}")
+    encoders = _run([exe, "-hide_banner", "-encoders"]).stdout
+    filters = _run([exe, "-hide_banner", "-filters"]).stdout
+    lacking = tuple(name for name, found in (("libx264", _listed(encoders, "libx264")),
+                                             ("subtitles (libass)", _listed(filters, "subtitles")),
+                                             ("loudnorm", _listed(filters, "loudnorm"))) if not found)
+    return FFmpegBuild(_first_line(version.stdout), lacking)
 
 
 def find_ffmpeg(studio: Studio) -> tuple[str | None, str]:

@@ -71,13 +71,7 @@ class ComfySupervisor:
 
     @property
     def url(self) -> str:
-        cfg = self.settings.comfyui
-        host = cfg.listen.strip() or "127.0.0.1"
-        if host in ("0.0.0.0", "::", "[::]"):
-            host = "127.0.0.1"
-        elif ":" in host and not host.startswith("["):
-            host = f"[{host}]"  # an IPv6 address
-        return f"http://{host}:{cfg.port}"
+        return local_url(self.settings)
 
     def python(self) -> str:
         chosen = self.settings.comfyui.python.strip()
@@ -269,11 +263,20 @@ _supervisors: dict[tuple[str, int], ComfySupervisor] = {}
 _supervisors_lock = threading.Lock()
 
 
+def local_url(settings: Settings) -> str:
+    """Where the supervised ComfyUI answers: its listen address (any-address → loopback), port."""
+    cfg = settings.comfyui
+    host = cfg.listen.strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{cfg.port}"
+
+
 def comfy_url(settings: Settings) -> str:
     """Where ComfyUI answers: the supervised local one when a folder is set, else comfyui.url."""
-    if ComfySupervisor.configured(settings):
-        return ComfySupervisor(settings, Path(".")).url
-    return settings.comfyui.url
+    return local_url(settings) if ComfySupervisor.configured(settings) else settings.comfyui.url
 
 
 def supervisor_for(settings: Settings, logs_dir: Path) -> ComfySupervisor | None:

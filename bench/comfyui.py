@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,6 +34,8 @@ from studio.engine.comfyui.client import ComfyClient  # noqa: E402
 from studio.engine.comfyui.generation import GenerationRequest, submit_generation  # noqa: E402
 from studio.engine.comfyui.workflows import fill, load_templates  # noqa: E402
 from studio.engine.core import Studio  # noqa: E402
+from studio.engine.db.models import Job  # noqa: E402
+from studio.engine.jobs.registry import load_handlers  # noqa: E402
 from studio.engine.jobs.worker import local_worker  # noqa: E402
 from tests.fakes.comfyui_server import FakeComfyUI, Script  # noqa: E402
 
@@ -41,27 +45,30 @@ VALUES: dict[str, object] = {"checkpoint": "sd15.safetensors", "lora_name": "mia
                              "positive": "photo of mia", "steps": 20}
 
 
-def baseline(url: str, k: int) -> float:
+def baseline(fake: FakeComfyUI, k: int) -> float:
     """K prompts straight through ComfyClient, 3 at a time, as fast as the fake allows."""
     template = load_templates().templates[TEMPLATE]
     graphs = [fill(template, {**VALUES, "seed": 10_000 + i}).graph for i in range(k)]
 
     def run(graph: dict[str, Any]) -> None:
-        with ComfyClient(url) as client:
+        with ComfyClient(fake.base_url) as client:
             result = client.run(graph)
             for output in result.files():
                 client.download(output)
 
-    started = time.perf_counter()
+    fake.runs.clear()
+    started = time.monotonic()
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(run, graphs))
-    return time.perf_counter() - started
+    ended = time.monotonic()
+    print("baseline: " + timeline(fake.runs, started, ended))
+    return ended - started
 
 
-def studio_run(url: str, k: int, data_dir: Path, lock_dir: Path) -> float:
+def studio_run(fake: FakeComfyUI, k: int, data_dir: Path, lock_dir: Path) -> float:
     """Wall time from the first submit to the last job completed."""
     studio = Studio.open(data_dir)
-    studio.settings.comfyui.url = url
+    studio.settings.comfyui.url = fake.base_url
     studio.save_settings()
     # Own temp folder: the machine-wide GPU lock of other runs on this machine must not count.
     env = {**os.environ, "TMPDIR": str(lock_dir)}
@@ -70,16 +77,21 @@ def studio_run(url: str, k: int, data_dir: Path, lock_dir: Path) -> float:
     try:
         while local_worker(studio.paths) is None:
             time.sleep(0.05)
-        time.sleep(1.0)  # consumers up and polling, as in a worker that has been running a while
+        time.sleep(1.0)  # consumers up and idle, as in a worker that has been running a while
+        load_handlers()  # as in the app, whose pages have imported them before anyone clicks
         workspace = studio.workspace()
-        started = time.perf_counter()
+        fake.runs.clear()
+        started = time.monotonic()
         jobs = submit_generation(studio, workspace.id, GenerationRequest(
             influencer_id=None, template=TEMPLATE, values=VALUES, count=k))
-        ended = _wait(studio, workspace.id, [j.id for j in jobs])
+        print(f"submit_generation (check against /object_info, {k} jobs written and queued) took "
+              f"{(time.monotonic() - started) * 1000:.0f} ms")
+        ended = _wait(studio, [j.id for j in jobs])
         rows = [studio.jobs.get(workspace.id, j.id) for j in jobs]
         first = min(r.started_at for r in rows if r.started_at) - min(r.created_at for r in rows)
         print(f"first job picked up by the worker {first.total_seconds() * 1000:.0f} ms after "
-              "its submit (Huey's idle polling)")
+              "its submit")
+        print("studio:   " + timeline(fake.runs, started, ended))
         return ended - started
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -87,15 +99,27 @@ def studio_run(url: str, k: int, data_dir: Path, lock_dir: Path) -> float:
         studio.close()
 
 
-def _wait(studio: Studio, workspace_id: uuid.UUID, job_ids: list[uuid.UUID]) -> float:
+def _wait(studio: Studio, job_ids: list[uuid.UUID]) -> float:
+    """One query per poll: the fake shares this process and its GIL, so the wait stays light."""
     while True:
-        rows = [studio.jobs.get(workspace_id, j) for j in job_ids]
+        with studio.db.session() as session:
+            rows = session.execute(select(Job.status, Job.error).where(Job.id.in_(job_ids))).all()
         bad = [r for r in rows if r.status in ("failed", "canceled")]
         if bad:
-            raise SystemExit(f"job {bad[0].id} {bad[0].status}: {bad[0].error}")
-        if all(r.status == "completed" for r in rows):
-            return time.perf_counter()
-        time.sleep(0.05)  # light: the fake shares this process and its GIL
+            raise SystemExit(f"a job {bad[0].status}: {bad[0].error}")
+        if len(rows) == len(job_ids) and all(r.status == "completed" for r in rows):
+            return time.monotonic()
+        time.sleep(0.02)
+
+
+def timeline(runs: list[tuple[float, float]], started: float, ended: float) -> str:
+    """Where the wall time went: before the first prompt, gaps between prompts, after the last."""
+    runs = sorted(runs)
+    gaps = sum(max(0.0, b[0] - a[1]) for a, b in zip(runs, runs[1:]))
+    busy = sum(end - start for start, end in runs)
+    return (f"ComfyUI busy {busy:.3f} s; idle before the first prompt {(runs[0][0] - started) * 1000:.0f} ms, "
+            f"between prompts {gaps * 1000:.0f} ms in all, after the last prompt "
+            f"{(ended - runs[-1][1]) * 1000:.0f} ms")
 
 
 def main() -> int:
@@ -109,8 +133,8 @@ def main() -> int:
           f"generation queue 3 workers; ideal {ideal:.2f} s")
     with tempfile.TemporaryDirectory() as tmp, FakeComfyUI() as fake:
         fake.default = Script(seconds=args.seconds)
-        direct = baseline(fake.base_url, args.k)
-        wall = studio_run(fake.base_url, args.k, Path(tmp) / "data", Path(tmp))
+        direct = baseline(fake, args.k)
+        wall = studio_run(fake, args.k, Path(tmp) / "data", Path(tmp))
     print(f"baseline (ComfyClient, 3 threads, no studio): {direct:.3f} s = "
           f"{direct / ideal:.3f} × ideal")
     print(f"studio (submit → worker → jobs completed):   {wall:.3f} s")

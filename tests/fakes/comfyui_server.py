@@ -228,6 +228,8 @@ class FakeComfyUI:
         self.received: list[Received] = []
         self.files: dict[tuple[str, str, str], bytes] = {("input", "", "example.png"): png_bytes()}
         self.history: dict[str, dict[str, Any]] = {}
+        # (start, end) in time.monotonic() of every prompt run, for benchmarks: the gaps are GPU idle
+        self.runs: list[tuple[float, float]] = []
         self.ws_connects = 0
         self.ws_refused = 0
         self.default = Script()
@@ -377,12 +379,14 @@ class FakeComfyUI:
                 self._pending.remove(prompt)
                 self._running = prompt
                 self._broadcast_status()
+            started = time.monotonic()
             try:
                 self._execute(prompt)
             finally:
                 with self._lock:
                     self._running = None
                     self._current_node = None
+                    self.runs.append((started, time.monotonic()))
 
     def _execute(self, prompt: _Prompt) -> None:
         pid, graph, script = prompt.prompt_id, prompt.graph, prompt.script
@@ -697,6 +701,9 @@ class FakeComfyUI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # aiohttp, ComfyUI's server, sets TCP_NODELAY; without it headers and body go out in two
+            # segments and the client's delayed ACK adds 40 ms to every small response.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass

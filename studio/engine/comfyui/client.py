@@ -33,6 +33,7 @@ from studio.engine.comfyui.messages import (NodeError, OutputFile, ProgressEvent
                                             execution_error_text, history_message, node_errors_of,
                                             one_line, outputs_of, rejection_text)
 from studio.engine.errors import InvalidInput
+from studio.engine.tls import tls_context
 
 __all__ = ["ComfyClient", "ComfyExecutionError", "ComfyInterrupted", "ComfyRejected",
            "ComfyUnavailable", "PromptResult", "SubmitResult", "UploadedImage", "QueueState",
@@ -113,7 +114,7 @@ class ComfyClient:
         self.client_id = client_id or uuid.uuid4().hex
         self.timeout = timeout
         self.reconnect_delays = tuple(reconnect_delays)
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=tls_context())
         self._version: str | None = None
 
     def __repr__(self) -> str:

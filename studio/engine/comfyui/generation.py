@@ -85,14 +85,13 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
               for index in range(request.count)]
     for workflow in filled:
         check(workflow.graph, object_info)
-    jobs = []
+    items = []
     for workflow in filled:
         recorded = _recorded(template, workflow, values)
-        payload = {"template": template.name, "values": recorded, "comfyui_url": url,
-                   "influencer_id": str(influencer.id) if influencer else None}
-        jobs.append(studio.jobs.submit(workspace_id, JOB_TYPE, payload,
-                                       title=_title(template, recorded, influencer)))
-    return jobs
+        items.append(({"template": template.name, "values": recorded, "comfyui_url": url,
+                       "influencer_id": str(influencer.id) if influencer else None},
+                      _title(template, recorded, influencer)))
+    return studio.jobs.submit_many(workspace_id, JOB_TYPE, items)
 
 
 def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, object],

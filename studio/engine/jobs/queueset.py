@@ -4,12 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from huey import Huey
+from huey.api import Task
 from huey.consumer import Consumer
 
 from studio.engine.config import Paths, Settings
+from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, ring
 from studio.engine.jobs.queues import QUEUE_NAMES, build_huey, queue_specs, register_runner
 
 Runner = Callable[[str, object], None]
+WORKER_INFO_FILE = "worker.json"  # in the run folder: the local worker's pid and doorbell port
 
 
 class QueueSet:
@@ -17,15 +20,25 @@ class QueueSet:
         self.settings = settings
         self.hueys: dict[str, Huey] = {name: build_huey(name, settings, paths) for name in QUEUE_NAMES}
         self._runner: Runner = runner or _no_runner
+        self._worker_info = paths.run_dir / WORKER_INFO_FILE
+        self.doorbells = {name: Doorbell() for name in QUEUE_NAMES}
         self._tasks = {name: register_runner(h, self._run) for name, h in self.hueys.items()}
 
     def set_runner(self, runner: Runner) -> None:
         self._runner = runner
 
     def enqueue(self, queue: str, job_id: str, *, priority: int = 0) -> str:
-        task = self._tasks[queue].s(job_id, priority=priority)
-        self.hueys[queue].enqueue(task)
+        task = self.task(queue, job_id, priority=priority)
+        self.put(queue, task)
         return str(task.id)
+
+    def task(self, queue: str, job_id: str, *, priority: int = 0) -> Task:
+        """A task for ``job_id``, not yet queued: its id can be stored with the job first."""
+        return self._tasks[queue].s(job_id, priority=priority)
+
+    def put(self, queue: str, task: Task) -> None:
+        self.hueys[queue].enqueue(task)
+        ring(self._worker_info, queue)
 
     def revoke(self, queue: str, task_id: str) -> None:
         self.hueys[queue].revoke_by_id(task_id)
@@ -35,9 +48,9 @@ class QueueSet:
 
     def consumers(self, *, shutdown_timeout: float = 5.0) -> list[Consumer]:
         workers = {spec.name: spec.workers for spec in queue_specs(self.settings)}
-        return [h.create_consumer(workers=workers[name], worker_type="thread", periodic=False,
-                                  check_worker_health=True, scheduler_interval=1,
-                                  shutdown_timeout=shutdown_timeout, max_delay=1.0)
+        return [DoorbellConsumer(h, self.doorbells[name], workers=workers[name], worker_type="thread",
+                                 periodic=False, check_worker_health=True, scheduler_interval=1,
+                                 shutdown_timeout=shutdown_timeout, max_delay=1.0)
                 for name, h in self.hueys.items()]
 
     def close(self) -> None:

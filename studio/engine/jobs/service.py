@@ -33,13 +33,28 @@ class JobService:
 
     def submit(self, workspace_id: uuid.UUID, job_type: str, payload: dict[str, Any], *,
                title: str = "", priority: int = 0) -> Job:
+        return self.submit_many(workspace_id, job_type, [(payload, title)], priority=priority)[0]
+
+    def submit_many(self, workspace_id: uuid.UUID, job_type: str,
+                    items: Sequence[tuple[dict[str, Any], str]], *, priority: int = 0) -> list[Job]:
+        """Jobs of one type, written in one transaction and then queued in order: a batch of
+        images is one commit, not one per image, and the first starts while the rest queue."""
         kind = get_type(job_type)
+        tasks = []
         with self.db.session() as session:
-            job = Repository(session, workspace_id).add(Job(
-                type=kind.name, queue=kind.queue, payload=payload, title=title or kind.name,
-                priority=priority, max_attempts=RETRIES + 1))
-            job_id = job.id
-        return self._enqueue(workspace_id, job_id)
+            repository = Repository(session, workspace_id)
+            jobs = []
+            for payload, title in items:
+                job_id = uuid.uuid4()
+                task = self.queues.task(kind.queue, str(job_id), priority=priority)
+                tasks.append(task)
+                jobs.append(repository.add(Job(
+                    id=job_id, type=kind.name, queue=kind.queue, payload=payload,
+                    title=title or kind.name, priority=priority, max_attempts=RETRIES + 1,
+                    task_id=str(task.id))))
+        for task in tasks:
+            self.queues.put(kind.queue, task)
+        return jobs
 
     def get(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:

@@ -28,11 +28,15 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.errors import StudioError
+from studio.engine.fsutil import atomic_write_text
+from studio.engine.jobs.doorbell import DoorbellListener
 from studio.engine.jobs.queues import QUEUE_NAMES
+from studio.engine.jobs.queueset import WORKER_INFO_FILE
 from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.notify import notify
+from studio.engine.tls import tls_context
 
 log = logging.getLogger("studio.worker")
 
@@ -56,7 +60,7 @@ def lock_path(paths: Paths) -> Path:
 
 
 def info_path(paths: Paths) -> Path:
-    return paths.run_dir / "worker.json"
+    return paths.run_dir / WORKER_INFO_FILE
 
 
 def local_worker(paths: Paths) -> WorkerInfo | None:
@@ -88,6 +92,7 @@ class Worker:
         self.stop_event = threading.Event()
         self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
         self._consumers: list = []  # type: ignore[type-arg]
+        self._doorbell: DoorbellListener | None = None
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -113,13 +118,17 @@ class Worker:
         with studio.db.session() as session:
             session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
                                      queues=list(QUEUE_NAMES), app_version=__version__))
-        info_path(studio.paths).write_text(json.dumps({
-            "pid": os.getpid(), "worker_id": self.worker_id, "started_at": utcnow().isoformat()}))
+        tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
         self._recover()
         self._consumers = studio.queues.consumers()
         for consumer in self._consumers:
             consumer.start()
+        self._doorbell = DoorbellListener(studio.queues.doorbells)
+        self._doorbell.start()
+        atomic_write_text(info_path(studio.paths), json.dumps({
+            "pid": os.getpid(), "worker_id": self.worker_id, "started_at": utcnow().isoformat(),
+            "doorbell_port": self._doorbell.port}))
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
         self._install_signal_handlers()
         self._autostart_comfyui()
@@ -194,6 +203,8 @@ class Worker:
     def _stop(self) -> None:
         for consumer in self._consumers:
             consumer.stop(graceful=True)
+        if self._doorbell is not None:
+            self._doorbell.close()
         self._requeue_interrupted()
         stop_supervised_comfyui()
         with self.studio.db.session() as session:

@@ -20,6 +20,7 @@ from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.errors import JobFailed, TransientError
 from studio.engine.secrets import SecretStore
+from studio.engine.tls import tls_context
 
 SECRET_NAME = "openrouter"
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
@@ -68,7 +69,8 @@ class LLMClient:
         headers = {"X-Title": "InfluencerAI Studio"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers)
+        self._http = httpx.Client(timeout=timeout, transport=transport, headers=headers,
+                                  verify=tls_context())
 
     def __repr__(self) -> str:  # never the key
         return f"LLMClient({self.base_url!r})"

@@ -43,3 +43,17 @@ def test_list_filters_by_status(studio: Studio) -> None:
     assert len(studio.jobs.list(ws.id)) == 2
     with pytest.raises(InvalidInput):
         studio.jobs.list(ws.id, status="exploded")
+
+
+def test_submit_many_writes_every_job_with_its_task_and_queues_them_in_order(studio: Studio) -> None:
+    ws = studio.workspace()
+    jobs = studio.jobs.submit_many(ws.id, "make-thumbnails",
+                                   [({"files": [f"{n}.png"]}, f"Thumbs {n}") for n in range(4)])
+    assert [j.title for j in jobs] == [f"Thumbs {n}" for n in range(4)]
+    assert len({j.task_id for j in jobs}) == 4
+    huey = studio.queues.hueys["general"]
+    assert huey.pending_count() == 4
+    queued = [task.args[0] for task in huey.pending()]
+    assert queued == [str(j.id) for j in jobs]
+    stored = {j.id: j.task_id for j in studio.jobs.list(ws.id)}
+    assert all(stored[j.id] == j.task_id for j in jobs)

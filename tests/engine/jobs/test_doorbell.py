@@ -1,0 +1,50 @@
+"""The doorbell: whoever queues a job wakes the local worker's idle consumers at once."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from studio.engine.core import Studio
+from studio.engine.jobs.doorbell import Doorbell, DoorbellListener, ring
+
+
+def test_a_ring_wakes_every_sleeper_and_a_quiet_bell_times_out() -> None:
+    bell = Doorbell()
+    woken: list[bool] = []
+    sleepers = [threading.Thread(target=lambda: woken.append(bell.wait(5.0))) for _ in range(3)]
+    for thread in sleepers:
+        thread.start()
+    time.sleep(0.1)
+    bell.ring()
+    for thread in sleepers:
+        thread.join(2)
+    assert woken == [True, True, True]
+    assert bell.wait(0.05) is False
+
+
+def test_enqueue_rings_the_worker_named_in_the_info_file(studio: Studio) -> None:
+    bells = {name: Doorbell() for name in studio.queues.doorbells}
+    listener = DoorbellListener(bells)
+    listener.start()
+    rung = threading.Event()
+    waiter = threading.Thread(target=lambda: bells["general"].wait(5.0) and rung.set())
+    waiter.start()
+    try:
+        studio.paths.run_dir.mkdir(parents=True, exist_ok=True)
+        (studio.paths.run_dir / "worker.json").write_text(json.dumps({"doorbell_port": listener.port}))
+        time.sleep(0.05)
+        studio.jobs.submit(studio.workspace().id, "make-thumbnails", {"files": ["a.png"]})
+        assert rung.wait(2), "the general queue's bell did not ring"
+    finally:
+        listener.close()
+        waiter.join(5)
+
+
+def test_ring_without_a_worker_is_silent(tmp_path: Path) -> None:
+    ring(tmp_path / "missing.json", "general")
+    (tmp_path / "bad.json").write_text("{not json")
+    ring(tmp_path / "bad.json", "general")
+    (tmp_path / "stale.json").write_text(json.dumps({"doorbell_port": 9}))  # nobody listens: no error
+    ring(tmp_path / "stale.json", "general")

@@ -5,9 +5,7 @@ breaks reports itself as a problem. No Qt import here, not even for the Qt versi
 """
 from __future__ import annotations
 
-import functools
 import importlib.metadata
-import importlib.util
 import os
 import platform
 import shutil
@@ -28,7 +26,9 @@ from studio.engine.db.database import current_revision, head_revision, make_engi
 from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.worker import local_worker
+from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
+from studio.engine.tls import tls_context
 
 OK, MISSING, PROBLEM = "ok", "missing", "problem"
 MIN_PYTHON = (3, 11)
@@ -116,7 +116,7 @@ def _comfyui(studio: Studio) -> Outcome:
     url = comfy_url(studio.settings).rstrip("/")
     fix = "Start ComfyUI or set comfyui.url in Settings."
     try:
-        response = httpx.get(f"{url}/system_stats", timeout=COMFYUI_TIMEOUT_S)
+        response = httpx.get(f"{url}/system_stats", timeout=COMFYUI_TIMEOUT_S, verify=tls_context())
     except httpx.ConnectError:
         return MISSING, f"nothing answers at {url}", fix
     except httpx.TimeoutException:
@@ -178,8 +178,7 @@ def _ffmpeg(studio: Studio) -> Outcome:
                     "Fix ffmpeg.path in Settings, or clear it to use the ffmpeg on PATH.")
         return (MISSING, "no ffmpeg on PATH and no bundled one",
                 "Install FFmpeg (or the imageio-ffmpeg package), or set ffmpeg.path in Settings.")
-    stat = Path(exe).stat()
-    build = _ffmpeg_build(exe, stat.st_mtime_ns, stat.st_size)
+    build = inspect_build(exe)  # the media engine's check, cached per file version
     if build.error:
         return PROBLEM, f"{exe} does not run: {build.error}", "Reinstall FFmpeg."
     lacking = list(build.lacking)
@@ -190,47 +189,10 @@ def _ffmpeg(studio: Studio) -> Outcome:
     return OK, f"{detail}: libx264, subtitles, loudnorm", ""
 
 
-@dataclass(frozen=True, slots=True)
-class FFmpegBuild:
-    version: str
-    lacking: tuple[str, ...]
-    error: str = ""
-
-
-@functools.lru_cache(maxsize=8)
-def _ffmpeg_build(exe: str, mtime_ns: int, size: int) -> FFmpegBuild:
-    """What a build can do; cached per file version, as the status bar asks every few seconds."""
-    version = _run([exe, "-hide_banner", "-version"])
-    if version.returncode != 0:
-        return FFmpegBuild("", (), _first_line(version.stderr) or f"exit code {version.returncode}")
-    encoders = _run([exe, "-hide_banner", "-encoders"]).stdout
-    filters = _run([exe, "-hide_banner", "-filters"]).stdout
-    lacking = tuple(name for name, found in (("libx264", _listed(encoders, "libx264")),
-                                             ("subtitles (libass)", _listed(filters, "subtitles")),
-                                             ("loudnorm", _listed(filters, "loudnorm"))) if not found)
-    return FFmpegBuild(_first_line(version.stdout), lacking)
-
-
 def find_ffmpeg(studio: Studio) -> tuple[str | None, str]:
-    """(executable, where it came from); (None, path) when the configured path is missing."""
-    configured = studio.settings.ffmpeg.path
-    if configured:
-        path = Path(configured).expanduser()
-        return (str(path), "ffmpeg.path") if path.is_file() else (None, str(path))
-    on_path = shutil.which("ffmpeg")
-    if on_path:
-        return on_path, "PATH"
-    if importlib.util.find_spec("imageio_ffmpeg") is not None:
-        import imageio_ffmpeg  # type: ignore[import-not-found]
-        try:
-            return imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg"
-        except RuntimeError:
-            pass
-    return None, ""
-
-
-def _listed(listing: str, name: str) -> bool:
-    return any(name in line.split() for line in listing.splitlines())
+    """(executable, where it came from); (None, path) when the configured path is missing.
+    The same choice the media engine makes when it renders."""
+    return locate(studio.settings)
 
 
 def _keyring(studio: Studio) -> Outcome:

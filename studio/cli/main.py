@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from studio import __version__
 from studio.cli import (comfy, dataset, doctor, generate, influencer, jobs, secret, settings, trash,
                         worker, workspace)
+from studio.cli import video
+from studio.cli import train
 from studio.cli.common import (EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError,
                                global_options)
 from studio.engine.core import Studio
@@ -17,7 +19,8 @@ from studio.engine.logs import setup_logging
 
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
-VERB_GROUPS = (workspace, influencer, dataset, jobs, comfy, generate, settings, secret, trash, doctor, worker)
+VERB_GROUPS = (workspace, influencer, dataset, train, jobs, comfy, generate, video, settings, secret,
+               trash, doctor, worker)
 
 
 def build_parser() -> argparse.ArgumentParser:

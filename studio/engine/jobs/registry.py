@@ -15,7 +15,9 @@ Handler = Callable[["JobContext"], dict[str, Any] | None]
 
 # Modules that register job types; the worker imports them all before it consumes.
 HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
-                   "studio.engine.datasets.jobs", "studio.engine.comfyui.generation")
+                   "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
+                   "studio.engine.media.jobs", "studio.engine.training.jobs",
+                   "studio.engine.training.grid")
 
 
 @dataclass(frozen=True, slots=True)

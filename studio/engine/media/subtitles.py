@@ -77,6 +77,7 @@ def compose_srt(cues: list[Cue]) -> str:
 
 
 def write_srt(cues: list[Cue], path: Path) -> Path:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(path), compose_srt(cues))
     return Path(path)
 

@@ -1,0 +1,153 @@
+"""``video export|presets|generate|cover``: finish clips for the platforms, make clips from images.
+
+``video export`` queues an export-video job, waits for it with progress on stderr (Decision 5)
+and prints where the file went. Exit codes: 0 done, 1 failed, 2 usage error, 130 canceled.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.generate import parse_set
+from studio.cli.influencer import find_influencer
+from studio.cli.output import note as note_line
+from studio.cli.output import print_json, print_table
+from studio.cli.waiting import exit_code, job_summary, wait_for_job
+from studio.engine.core import Studio
+from studio.engine.db.models import Job
+
+
+def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    actions = add_group(verbs, "video", "video: finish clips for each platform, image to video")
+    export = add_action(actions, "export", "finish a clip (or image) for a platform (a job)",
+                        export_video, scoped=True)
+    export.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                        help="a clip or an image; several are joined in order")
+    export.add_argument("--preset", required=True, metavar="NAME", help="see `video presets`")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE",
+                        help="where the finished .mp4 goes (or a folder for it)")
+    export.add_argument("--subtitles", type=Path, metavar="FILE.srt", help="burn these in")
+    export.add_argument("--loudness", default=None, metavar="LUFS",
+                        help="loudness target, default the preset's (-14); 'off' keeps the sound")
+    export.add_argument("--fit", choices=("crop", "blur"), default="crop",
+                        help="crop to fill the frame, or fit it whole over a blurred copy")
+    export.add_argument("--focus", default="0.5,0.5", metavar="X,Y",
+                        help="what the crop keeps, as fractions of the frame (default centre)")
+    export.add_argument("--too-long", choices=("trim", "refuse"), default="trim",
+                        help="a clip longer than the platform takes: trim it or refuse")
+    export.add_argument("--soundtrack", type=Path, metavar="AUDIO",
+                        help="replace the sound (a still image becomes a video this long)")
+    export.add_argument("--still", type=float, default=5.0, metavar="SECONDS",
+                        help="how long an image shows without a soundtrack")
+    export.add_argument("--cover", type=float, metavar="SECONDS",
+                        help="also write a JPEG cover frame taken at this time")
+    export.add_argument("--draft", action="store_true", help="encode fast, at lower quality")
+    export.add_argument("--influencer", metavar="NAME", help="whose video this is")
+    export.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+    add_action(actions, "presets", "list the export presets", list_presets)
+    generate = add_action(actions, "generate", "turn an image into a clip through ComfyUI (a job)",
+                          generate_video, scoped=True)
+    generate.add_argument("image", type=Path, metavar="IMAGE")
+    generate.add_argument("--template", default="i2v-svd", metavar="NAME",
+                          help="i2v-svd or i2v-animatediff-sd15 (see `generate templates`)")
+    generate.add_argument("--prompt", metavar="TEXT", help="for AnimateDiff: what moves and how")
+    generate.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                          help="frames, fps, motion, seed, steps… (repeatable)")
+    generate.add_argument("--influencer", metavar="NAME")
+    generate.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def export_video(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.media.finishing import Finish
+    from studio.engine.media.jobs import ExportRequest, submit_export
+    workspace, influencer = _who(studio, args)
+    finish = Finish(fit=args.fit, focus=_focus(args.focus), over_length=args.too_long,
+                    subtitles=args.subtitles, loudness=_loudness(studio, args),
+                    soundtrack=args.soundtrack, still_s=args.still,
+                    speed="veryfast" if args.draft else None)
+    request = ExportRequest(inputs=list(args.inputs), preset=args.preset, finish=finish,
+                            export_to=args.out, cover_at_s=args.cover,
+                            influencer_id=influencer.id if influencer else None,
+                            name=args.out.name if args.out.suffix else "")
+    return _finish(studio, args, submit_export(studio, workspace.id, request))
+
+
+def generate_video(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.media.i2v import VideoRequest, submit_video
+    workspace, influencer = _who(studio, args)
+    values: dict[str, object] = dict(parse_set(item) for item in args.sets)
+    if args.prompt is not None:
+        values["positive"] = args.prompt
+    request = VideoRequest(image=args.image, template=args.template, values=values,
+                           influencer_id=influencer.id if influencer else None)
+    return _finish(studio, args, submit_video(studio, workspace.id, request))
+
+
+def list_presets(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.media.presets import load_presets, user_presets_dir
+    presets = load_presets(user_presets_dir(studio.paths.data_dir)).values()
+    rows = [{"name": p.slug, "title": p.title, "width": p.width, "height": p.height,
+             "aspect": p.aspect_label, "fps": p.fps, "min_s": p.min_duration_s,
+             "max_s": None if math.isinf(p.max_duration_s) else p.max_duration_s,
+             "crf": p.crf, "maxrate_kbps": p.maxrate_kbps, "loudness_lufs": p.loudness_lufs}
+            for p in presets]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(["name", "title", "size", "aspect", "fps", "length", "crf", "max rate"],
+                    [[r["name"], r["title"], f"{r['width']}x{r['height']}", r["aspect"],
+                      f"{r['fps']:g}", _length(r["min_s"], r["max_s"]), r["crf"],
+                      f"{r['maxrate_kbps'] / 1000:g} Mb/s"] for r in rows],
+                    empty="no presets")
+    return EXIT_OK
+
+
+def _finish(studio: Studio, args: argparse.Namespace, job: Job) -> int:
+    if args.no_wait:
+        if args.json:
+            print_json(job_summary(job))
+        else:
+            print(job.id)
+        return EXIT_OK
+    done = wait_for_job(studio, job.workspace_id, job.id)
+    result = done.result or {}
+    if args.json:
+        print_json({**job_summary(done), "file": result.get("exported_to") or result.get("output")})
+    elif done.status == "completed":
+        for note in result.get("notes") or []:
+            note_line(f"note: {note}")
+        print(result.get("exported_to") or result.get("output"))
+    return exit_code(done)
+
+
+def _length(low: float, high: float | None) -> str:
+    return f"{low:g}-{high:g} s" if high is not None else f"from {low:g} s"
+
+
+def _who(studio: Studio, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if getattr(args, "influencer", None):
+        return find_influencer(studio, args, args.influencer)
+    return workspace_of(studio, args), None
+
+
+def _focus(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--focus takes X,Y as fractions, like 0.5,0.3; not '{text}'.") from None
+    return x, y
+
+
+def _loudness(studio: Studio, args: argparse.Namespace) -> float | None:
+    if args.loudness is None:
+        from studio.engine.media.presets import find_preset, user_presets_dir
+        return find_preset(args.preset, user_presets_dir(studio.paths.data_dir)).loudness_lufs
+    if str(args.loudness).lower() in ("off", "none", "no"):
+        return None
+    try:
+        return float(args.loudness)
+    except ValueError:
+        raise UsageError(f"--loudness takes a LUFS value like -14, or 'off'; not "
+                         f"'{args.loudness}'.") from None

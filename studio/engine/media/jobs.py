@@ -1,0 +1,217 @@
+"""Video jobs on the "video" queue (one at a time): "export-video" and "generate-video".
+
+``submit_export`` checks everything a user can get wrong (files, preset, subtitles, where the
+copy goes) before a job exists. The job renders straight into the asset store
+(``videos/<workspace>/<job>/<name>.mp4``), records the probe of the result on the Asset, and
+copies the file to the folder the user picked. Generating (image to video through ComfyUI)
+lives in ``studio.engine.media.i2v``; its handler is registered here with the export's.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from studio.engine.core import Studio
+from studio.engine.db.models import Asset, Job
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.fsutil import atomic_writer
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobCanceled
+from studio.engine.jobs.registry import job_type
+from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_video
+from studio.engine.media.finishing import Finish
+from studio.engine.media.frames import cover_frame
+from studio.engine.media.presets import ExportPreset, find_preset, user_presets_dir
+from studio.engine.media.probe import probe
+from studio.engine.media.subtitles import Cue, SubtitleStyle, read_srt, write_srt
+from studio.engine.storage.local import LocalStore, sha256_file
+
+EXPORT_JOB = "export-video"
+_UNSAFE = re.compile(r"[^\w.() ,'+-]", re.UNICODE)
+_RENDER_SHARE = 0.95  # the cover frame, the copy and the records take the rest
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    inputs: list[Path]  # clips or images, joined in this order
+    preset: str  # slug, see `video presets`
+    finish: Finish = Finish()
+    export_to: Path | None = None  # a folder, or a file ending in .mp4; None keeps it in the studio
+    cues: list[Cue] | None = None  # subtitles edited in the app (instead of finish.subtitles)
+    cover_at_s: float | None = None  # a JPEG cover frame taken at this time
+    influencer_id: uuid.UUID | None = None
+    name: str = ""  # the file's name; default "<first input>-<preset>.mp4"
+    extra: dict[str, Any] = field(default_factory=dict)  # recorded on the Asset as it is
+
+
+def submit_export(studio: Studio, workspace_id: uuid.UUID, request: ExportRequest) -> Job:
+    preset = find_preset(request.preset, user_presets_dir(studio.paths.data_dir))
+    inputs = [Path(p).expanduser().absolute() for p in request.inputs]
+    if not inputs:
+        raise InvalidInput("Nothing to export: give at least one clip or image.")
+    for path in inputs:
+        if probe(path).video is None:  # also says plainly when it is missing or not media
+            raise InvalidInput(f"{path.name} has no picture to export.")
+    if request.cues is not None and request.finish.subtitles is not None:
+        raise InvalidInput("Give subtitles as a file or as edited lines, not both.")
+    finish = _checked_finish(request.finish)
+    name = output_name(request.name or f"{inputs[0].stem}-{preset.slug}.mp4")
+    export_to = _export_target(request.export_to, name, inputs)
+    payload = {"inputs": [str(p) for p in inputs], "preset": preset.slug,
+               "finish": finish_to_payload(finish), "name": name,
+               "export_to": str(export_to) if export_to else None,
+               "cues": [asdict(c) for c in request.cues] if request.cues is not None else None,
+               "cover_at_s": request.cover_at_s,
+               "influencer_id": str(request.influencer_id) if request.influencer_id else None,
+               "extra": request.extra}
+    return studio.jobs.submit(workspace_id, EXPORT_JOB, payload,
+                              title=f"Export {name} for {preset.title}")
+
+
+def output_name(name: str) -> str:
+    """A plain file name ending in .mp4 (no folders; characters every file system takes)."""
+    base = _UNSAFE.sub("_", Path(name.replace("\\", "/")).name).strip(" .") or "video"
+    return base if Path(base).suffix.lower() in VIDEO_SUFFIXES else f"{base}.mp4"
+
+
+def finish_to_payload(finish: Finish) -> dict[str, Any]:
+    data = asdict(finish)
+    for key in ("subtitles", "soundtrack"):
+        data[key] = str(data[key]) if data[key] is not None else None
+    data["focus"] = list(finish.focus)
+    return data
+
+
+def finish_from_payload(data: dict[str, Any]) -> Finish:
+    values = dict(data)
+    for key in ("subtitles", "soundtrack"):
+        values[key] = Path(values[key]) if values.get(key) else None
+    values["focus"] = tuple(values.get("focus") or (0.5, 0.5))
+    values["style"] = SubtitleStyle(**values["style"]) if values.get("style") else None
+    return Finish(**values)
+
+
+def _checked_finish(finish: Finish) -> Finish:
+    """Files named by the finish as absolute paths, each checked now."""
+    changes: dict[str, Any] = {}
+    if finish.subtitles is not None:
+        path = Path(finish.subtitles).expanduser().absolute()
+        read_srt(path)
+        changes["subtitles"] = path
+    if finish.soundtrack is not None:
+        path = Path(finish.soundtrack).expanduser().absolute()
+        if probe(path).audio is None:
+            raise InvalidInput(f"{path.name} has no sound to use as the soundtrack.")
+        changes["soundtrack"] = path
+    return replace(finish, **changes)
+
+
+def _export_target(export_to: Path | None, name: str, inputs: list[Path]) -> Path | None:
+    """The file the copy goes to: ``export_to`` itself when it names an .mp4, else inside it."""
+    if export_to is None:
+        return None
+    target = Path(export_to).expanduser().absolute()
+    if target.suffix and target.suffix.lower() not in VIDEO_SUFFIXES and not target.is_dir():
+        raise InvalidInput(f"Export to an .mp4 file or a folder, not '{target.name}'.")
+    if target.suffix.lower() not in VIDEO_SUFFIXES or target.is_dir():
+        target = target / name
+    if target.parent.exists() and not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is a file, not a folder.")
+    if target in inputs:
+        raise InvalidInput("The export would overwrite its own input; choose another file name.")
+    return target
+
+
+# Running ----------------------------------------------------------------------------------------
+
+@job_type(EXPORT_JOB, queue="video")
+def run_export(ctx: JobContext) -> dict[str, Any]:
+    payload = ctx.payload
+    preset = find_preset(str(payload["preset"]), user_presets_dir(ctx.paths.data_dir))
+    finish = finish_from_payload(payload.get("finish") or {})
+    store = LocalStore(ctx.paths.assets_dir)
+    folder = f"videos/{ctx.workspace_id}/{ctx.job_id}"
+    if payload.get("cues") is not None:  # edited in the app: kept beside the video
+        srt = _ensure(store.path(f"{folder}/subtitles.srt"))
+        finish = replace(finish, subtitles=write_srt([Cue(**c) for c in payload["cues"]], srt))
+    name = output_name(str(payload.get("name") or "video.mp4"))
+    target = store.path(f"{folder}/{name}")
+    result = export_video(
+        ctx.settings, [Path(p) for p in payload["inputs"]], preset, finish, target,
+        on_progress=lambda f, stage, message: ctx.progress(f * _RENDER_SHARE, stage=stage,
+                                                           message=message),
+        cancel=lambda: _canceled(ctx))
+    ctx.progress(_RENDER_SHARE, stage="Saving", message=name)
+    cover = _cover(ctx, store, folder, Path(name).stem, target, payload.get("cover_at_s"))
+    exported = _copy_out(target, payload.get("export_to"))
+    ids = _record(ctx, store, f"{folder}/{name}", result, preset, finish, exported, cover)
+    return {"assets": [str(i) for i in ids], "output": str(target),
+            "exported_to": str(exported) if exported else None, "notes": result.plan.notes,
+            "duration_s": result.info.duration_s}
+
+
+def _cover(ctx: JobContext, store: LocalStore, folder: str, stem: str, video: Path,
+           at_s: object) -> Path | None:
+    if at_s is None:
+        return None
+    return cover_frame(ctx.settings, video, float(str(at_s)), store.path(f"{folder}/{stem}-cover.jpg"))
+
+
+def _copy_out(source: Path, export_to: object) -> Path | None:
+    """The user's copy: written beside its final name and renamed, so it is whole or absent."""
+    if not export_to:
+        return None
+    target = Path(str(export_to))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(target) as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+    except OSError as exc:
+        raise InvalidInput(f"The video was made but cannot be written to {target}: "
+                           f"{exc.strerror or exc}. It is kept in the studio.") from None
+    return target
+
+
+def _record(ctx: JobContext, store: LocalStore, key: str, result: ExportResult,
+            preset: ExportPreset, finish: Finish, exported: Path | None,
+            cover: Path | None) -> list[uuid.UUID]:
+    influencer = ctx.payload.get("influencer_id")
+    video = result.info.video
+    meta = {**result.meta(), "preset": preset.slug, "finish": finish_to_payload(finish),
+            "sources": ctx.payload["inputs"], "exported_to": str(exported) if exported else None,
+            "width": video.width if video else 0, "height": video.height if video else 0,
+            "path": str(result.output), **(ctx.payload.get("extra") or {})}
+    assets = [Asset(kind="video", storage_key=key, job_id=ctx.job_id,
+                    influencer_id=uuid.UUID(influencer) if influencer else None,
+                    sha256=sha256_file(result.output), size_bytes=result.info.size_bytes, meta=meta)]
+    if cover is not None:
+        cover_key = f"{key.rsplit('/', 1)[0]}/{cover.name}"
+        assets.append(Asset(kind="cover", storage_key=cover_key, job_id=ctx.job_id,
+                            influencer_id=assets[0].influencer_id, sha256=sha256_file(cover),
+                            size_bytes=cover.stat().st_size,
+                            meta={"video": key, "at_s": ctx.payload.get("cover_at_s"),
+                                  "path": str(store.path(cover_key))}))
+    with ctx.db.session() as session:
+        repo = Repository(session, ctx.workspace_id)
+        for asset in assets:
+            repo.add(asset)
+        return [a.id for a in assets]
+
+
+def _canceled(ctx: JobContext) -> bool:
+    try:
+        ctx.check_canceled()
+    except JobCanceled:
+        return True
+    return False
+
+
+def _ensure(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+

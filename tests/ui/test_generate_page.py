@@ -1,12 +1,16 @@
 """The Generate page driven like a user would: real engine, real jobs, a fake ComfyUI over HTTP."""
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
+from studio.engine.comfyui.workflows import BUILTIN_DIR
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, create_influencer
@@ -202,3 +206,79 @@ def test_comfyui_down_says_why_and_keeps_the_form_usable(qtbot, studio: Studio, 
     qtbot.waitUntil(lambda: page.error_line.text() != "", timeout=15_000)
     assert page.error_line.text() == f"ComfyUI does not answer at {url}: start it or set comfyui.url."
     assert studio.jobs.list(context.workspace_id) == []
+
+
+def exported_workflow(folder: Path) -> Path:
+    """A graph as a user exports it from ComfyUI: other node ids, node titles kept."""
+    graph = json.loads((BUILTIN_DIR / "txt2img-sd15-lora.json").read_text())
+    renumber = {old: str(100 + int(old)) for old in graph}
+    mine = {}
+    for old, node in graph.items():
+        inputs = {k: [renumber[v[0]], v[1]] if isinstance(v, list) else v for k, v in node["inputs"].items()}
+        mine[renumber[old]] = {**node, "inputs": inputs}
+    mine["103"]["_meta"] = {"title": "Main sampler"}
+    path = folder / "Portrait flow.json"
+    path.write_text(json.dumps(mine))
+    return path
+
+
+def test_add_a_users_workflow_map_its_parameters_then_edit_them(qtbot, monkeypatch, tmp_path: Path,
+                                                                studio: Studio, page: GeneratePage,
+                                                                fake: FakeComfyUI) -> None:
+    source = exported_workflow(tmp_path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(source), ""))
+    with qtbot.waitSignal(page.workflow_dialog_shown, timeout=10_000):
+        qtbot.mouseClick(page.add_workflow_button, Qt.MouseButton.LeftButton)
+    dialog = page.workflow_dialog
+    assert dialog.name.text() == "Portrait flow" and not dialog.name.isReadOnly()
+    guessed = dialog.mapping()
+    assert guessed["seed"] == "103.seed" and guessed["steps"] == "103.steps"
+    assert guessed["positive"] == "106.text" and guessed["lora_strength"] == ["110.strength_model",
+                                                                             "110.strength_clip"]
+    titles = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
+    assert "103 · Main sampler" in titles
+    dialog.set_parameter("103.denoise", "Not A Name")
+    dialog.accept()
+    assert dialog.isVisible() and "not a parameter name" in dialog.error_line.text()
+    dialog.set_parameter("103.denoise", "")
+    dialog.set_parameter("103.cfg", "")
+    with qtbot.waitSignal(page.workflow_saved, timeout=10_000) as saved:
+        dialog.accept()
+    assert saved.args == ["portrait-flow"]
+    template = page.current_template()
+    assert template is not None and template.name == "portrait-flow"
+    assert "cfg" not in template.parameters and "steps" in template.parameters
+    assert page.template_note.text().startswith("Your workflow · parameters: ")
+    assert page.edit_workflow_button.isEnabled()
+    qtbot.waitUntil(lambda: "steps" in page.form.editors and len(page.form.options("sampler")) > 10)
+
+    page.form.set_value("steps", 9)
+    [job_id] = generate(qtbot, page)
+    job = studio.jobs.get(page.context.workspace_id, job_id)
+    assert job.payload["template"] == "portrait-flow" and job.payload["values"]["steps"] == 9
+    assert job.payload["values"]["lora_name"] == "mira_v1.safetensors"  # not the file's own
+
+    with qtbot.waitSignal(page.workflow_dialog_shown, timeout=10_000):
+        qtbot.mouseClick(page.edit_workflow_button, Qt.MouseButton.LeftButton)
+    dialog = page.workflow_dialog
+    assert dialog.name.isReadOnly() and dialog.mapping()["steps"] == "103.steps"
+    assert "cfg" not in dialog.mapping()
+    dialog.set_parameter("103.steps", "")
+    with qtbot.waitSignal(page.workflow_saved, timeout=10_000):
+        dialog.accept()
+    assert "steps" not in page.current_template().parameters
+    assert "steps" not in page.form.editors
+    assert sorted(p.name for p in (studio.paths.data_dir / "workflows").iterdir()) == [
+        "portrait-flow.json", "portrait-flow.params.json"]
+
+
+def test_a_ui_format_file_is_refused_in_one_line(qtbot, monkeypatch, tmp_path: Path,
+                                                 page: GeneratePage) -> None:
+    ui_file = tmp_path / "saved from the menu.json"
+    ui_file.write_text(json.dumps({"nodes": [], "links": [], "version": 0.4}))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(ui_file), ""))
+    with qtbot.waitSignal(page.message_shown, timeout=10_000) as shown:
+        qtbot.mouseClick(page.add_workflow_button, Qt.MouseButton.LeftButton)
+    assert shown.args[0] == ("saved from the menu.json is a ComfyUI UI workflow; save it from ComfyUI "
+                             "with Workflow > Export (API) and use that file.")
+    assert not (page.context.studio.paths.data_dir / "workflows").exists()

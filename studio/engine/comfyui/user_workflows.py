@@ -24,6 +24,11 @@ def workflows_dir(paths: Paths) -> Path:
     return paths.data_dir / "workflows"
 
 
+def is_user_workflow(template: WorkflowTemplate, paths: Paths) -> bool:
+    """True for a workflow the user added (its mapping can be edited), not a built-in."""
+    return template.path is not None and template.path.parent == workflows_dir(paths)
+
+
 def all_templates(paths: Paths) -> LoadedTemplates:
     """Built-in templates and the user's workflows; broken user files are listed in ``errors``."""
     return load_templates(workflows_dir(paths))

@@ -276,6 +276,49 @@ def guess_parameters(graph: dict[str, Any]) -> dict[str, str | list[str]]:
     return mapping
 
 
+# Names the Generate page knows how to show; a mapping may use any other name too.
+KNOWN_PARAMETERS = ("positive", "negative", "seed", "steps", "cfg", "sampler", "scheduler",
+                    "denoise", "width", "height", "batch_size", "checkpoint", "lora_name",
+                    "lora_strength", "input_image", "pose_image", "controlnet",
+                    "controlnet_strength", "filename_prefix")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInput:
+    """A value typed into a graph (not a link): what a parameter can point at."""
+
+    node: str
+    class_type: str
+    title: str  # the node's title in ComfyUI, when the export kept it
+    input: str
+    value: object
+
+    @property
+    def key(self) -> str:
+        return f"{self.node}.{self.input}"
+
+
+def literal_inputs(graph: dict[str, Any]) -> list[NodeInput]:
+    """Every value in the graph, node by node in id order, for a mapping editor to list."""
+    found = []
+    for node_id in _ordered_ids(graph):
+        node = graph[node_id]
+        title = str((node.get("_meta") or {}).get("title") or "")
+        for name, value in (node.get("inputs") or {}).items():
+            if not is_link(value):
+                found.append(NodeInput(node_id, node["class_type"], title, name, value))
+    return found
+
+
+def mapping_of(template: WorkflowTemplate) -> dict[str, str | list[str]]:
+    """A template's parameters in the shorthand a sidecar and ``add_workflow`` take."""
+    mapping: dict[str, str | list[str]] = {}
+    for name, param in template.parameters.items():
+        keys = [f"{node}.{name_}" for node, name_ in param.targets]
+        mapping[name] = keys[0] if len(keys) == 1 else keys
+    return mapping
+
+
 def _from_sidecar(path: Path, graph: dict[str, Any], meta: dict[str, Any],
                   where: str) -> WorkflowTemplate:
     models = {}

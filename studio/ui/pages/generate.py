@@ -11,8 +11,10 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
+from studio.engine.comfyui.user_workflows import is_user_workflow
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
@@ -23,6 +25,7 @@ from studio.ui.thumbnails import ThumbnailCache, load_preview
 from studio.ui.widgets.generate_gallery import GalleryTab
 from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationWatcher, ProgressPanel
 from studio.ui.widgets.generate_form import GenerateControls, with_trigger
+from studio.ui.widgets.workflow_dialog import WorkflowDialog
 
 BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
 
@@ -33,6 +36,8 @@ class GeneratePage(QWidget):
     jobs_submitted = Signal(list)  # list[uuid.UUID]
     results_changed = Signal()
     message_shown = Signal(str)
+    workflow_dialog_shown = Signal()
+    workflow_saved = Signal(str)
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,7 +57,8 @@ class GeneratePage(QWidget):
     def _build(self) -> None:
         self.controls = GenerateControls(self)
         for name in ("influencer_box", "template_box", "template_note", "comfy_line", "prompt",
-                     "negative", "form", "seed_lock", "seed", "count", "generate_button", "error_line"):
+                     "negative", "form", "seed_lock", "seed", "count", "generate_button", "error_line",
+                     "add_workflow_button", "edit_workflow_button"):
             setattr(self, name, getattr(self.controls, name))
         controls = self.controls
         self.panel = ProgressPanel(self)
@@ -89,6 +95,8 @@ class GeneratePage(QWidget):
         self.influencer_box.activated.connect(self._on_influencer_activated)
         self.template_box.activated.connect(self._on_template_activated)
         self.generate_button.clicked.connect(self.generate)
+        self.add_workflow_button.clicked.connect(self.choose_workflow_file)
+        self.edit_workflow_button.clicked.connect(self.edit_current_workflow)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.results.doubleClicked.connect(self._on_result_double_clicked)
         self.watcher.progress_changed.connect(self.panel.show_progress)
@@ -130,9 +138,9 @@ class GeneratePage(QWidget):
         self.gallery.set_influencers(influencers)
         self._on_influencer_activated()
 
-    def _on_templates_loaded(self, loaded: LoadedTemplates) -> None:
+    def _on_templates_loaded(self, loaded: LoadedTemplates, wanted: str | None = None) -> None:
         self.templates = dict(loaded.templates)
-        wanted = self.template_box.currentData()
+        wanted = wanted or self.template_box.currentData()
         self.template_box.clear()
         for name, template in self.templates.items():
             self.template_box.addItem(f"{template.title}  [{BASES.get(template.base, template.base)}]", name)
@@ -157,11 +165,18 @@ class GeneratePage(QWidget):
         self.template_box.setCurrentIndex(self.template_box.findData(name))
         self.form.set_template(template)
         if template is None:
+            self.edit_workflow_button.setEnabled(False)
             self.template_note.setText("No workflow templates found.")
             return
         base = BASES.get(template.base, template.base)
-        self.template_note.setText(f"{base} · {template.kind}" + (f" — {template.description}"
-                                                                 if template.description else ""))
+        mine = is_user_workflow(template, self.context.studio.paths)
+        self.edit_workflow_button.setEnabled(mine)
+        if mine:
+            shown = ", ".join(template.parameters) or "none: it runs as exported"
+            self.template_note.setText(f"Your workflow · parameters: {shown}")
+        else:
+            self.template_note.setText(f"{base} · {template.kind}" + (
+                f" — {template.description}" if template.description else ""))
         params = template.parameters
         defaults = (str(params["positive"].default or "") if "positive" in params else "",
                     str(params["negative"].default or "") if "negative" in params else "")
@@ -195,6 +210,50 @@ class GeneratePage(QWidget):
         self.comfy_line.show()
         self.choices_loaded.emit()
 
+    # The user's own workflows ----------------------------------------------------------------
+
+    def choose_workflow_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Add a ComfyUI workflow (API format)", "",
+                                                "ComfyUI workflows (*.json);;All files (*)")
+        if chosen:
+            self.add_workflow_file(Path(chosen))
+
+    def add_workflow_file(self, path: Path) -> None:
+        """Reads the file in the background, then asks which values become parameters."""
+        run_in_background(lambda: ops.read_workflow(path), receiver=self, lane="io",
+                          on_done=self._open_workflow_dialog,
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def edit_current_workflow(self) -> None:
+        template = self.current_template()
+        if template is not None and is_user_workflow(template, self.context.studio.paths):
+            self._open_workflow_dialog(ops.edit_workflow(template))
+
+    def _open_workflow_dialog(self, draft: ops.WorkflowDraft) -> None:
+        self.workflow_dialog = WorkflowDialog(draft.graph, name=draft.name, mapping=draft.mapping,
+                                              editing=draft.editing, parent=self)
+        self.workflow_dialog.accepted.connect(lambda: self._save_workflow(draft))
+        self.workflow_dialog.open()
+        self.workflow_dialog_shown.emit()
+
+    def _save_workflow(self, draft: ops.WorkflowDraft) -> None:
+        dialog = self.workflow_dialog
+        name, mapping, context = dialog.name.text().strip(), dialog.mapping(), self.context
+        run_in_background(lambda: ops.save_workflow(context, draft, name, mapping), receiver=self,
+                          lane="io", on_done=self._on_workflow_saved,
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _on_workflow_saved(self, template: WorkflowTemplate) -> None:
+        self.show_message(f"Workflow '{template.name}' saved with "
+                          f"{len(template.parameters)} parameter(s).")
+        context = self.context
+
+        def reloaded(loaded: LoadedTemplates) -> None:
+            self._on_templates_loaded(loaded, wanted=template.name)
+            self.workflow_saved.emit(template.name)
+        run_in_background(lambda: ops.templates(context), receiver=self, lane="io",
+                          on_done=reloaded, on_error=lambda exc: self.show_message(one_line(exc)))
+
     # Influencer, seed ------------------------------------------------------------------------
 
     def _trigger(self) -> str:
@@ -214,9 +273,13 @@ class GeneratePage(QWidget):
         self._pick_lora()
 
     def _pick_lora(self) -> None:
-        """The influencer's LoRA when ComfyUI has one named after its trigger word."""
+        """The influencer's LoRA when ComfyUI has one named after its trigger word, unless a
+        LoRA ComfyUI has is chosen already (a user's workflow brings the one it was saved with)."""
         trigger = self._trigger().casefold()
-        if not trigger or "lora_name" not in self.form.editors or self.form.value("lora_name"):
+        if not trigger or "lora_name" not in self.form.editors:
+            return
+        current = self.form.value("lora_name")
+        if current and current in self.form.options("lora_name"):
             return
         match = next((o for o in self.form.options("lora_name") if o and trigger in o.casefold()), None)
         if match:

@@ -56,6 +56,36 @@ def templates(context: StudioContext) -> LoadedTemplates:
     return all_templates(context.studio.paths)
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowDraft:
+    """A workflow file read for the mapping dialog: its graph and the parameters proposed."""
+
+    source: Path
+    graph: dict[str, Any]
+    name: str
+    mapping: dict[str, str | list[str]]
+    editing: bool  # an existing user workflow, saved over itself
+
+
+def read_workflow(path: Path) -> WorkflowDraft:
+    """A new file: parameters guessed from its node types (refuses a UI-format export)."""
+    from studio.engine.comfyui.workflows import guess_parameters, read_graph
+    graph = read_graph(path)
+    return WorkflowDraft(path, graph, path.stem, guess_parameters(graph), editing=False)
+
+
+def edit_workflow(template: WorkflowTemplate) -> WorkflowDraft:
+    from studio.engine.comfyui.workflows import mapping_of
+    assert template.path is not None
+    return WorkflowDraft(template.path, template.graph, template.name, mapping_of(template), editing=True)
+
+
+def save_workflow(context: StudioContext, draft: WorkflowDraft, name: str,
+                  mapping: dict[str, str | list[str]]) -> WorkflowTemplate:
+    from studio.engine.comfyui.user_workflows import add_workflow
+    return add_workflow(context.studio.paths, draft.source, name=name, mapping=mapping)
+
+
 def comfy_choices(context: StudioContext, template: WorkflowTemplate) -> dict[str, list[str]]:
     """What ComfyUI offers for the template's combo parameters, by parameter name.
 

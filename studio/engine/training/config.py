@@ -1,0 +1,193 @@
+"""A training's settings as one typed value, and the presets it starts from.
+
+Field names are sd-scripts' own option names (Decision 6), so ``--set learning_rate=5e-5``
+means what sd-scripts' documentation says; ``base_model`` stands for
+``--pretrained_model_name_or_path``, ``family`` picks train_network.py (sd15) or
+sdxl_train_network.py (sdxl), and ``num_repeats`` is the dataset subset's key (empty: the
+dataset's own repeats). Presets are TOML files in ``resources/presets/training``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.engine.errors import InvalidInput
+
+PRESET_DIR = Path(__file__).resolve().parents[3] / "resources" / "presets" / "training"
+FAMILIES = ("sd15", "sdxl")
+# Keys that are ours rather than sd-scripts' options; everything else maps to --<name>.
+STUDIO_KEYS = ("family", "vram_gb", "base_model", "num_repeats", "sample_prompts")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    family: str = "sd15"
+    vram_gb: int = 12
+    base_model: str = ""
+    network_dim: int = 32
+    network_alpha: float = 16.0
+    learning_rate: float = 1e-4
+    unet_lr: float | None = None
+    text_encoder_lr: float | None = None
+    network_train_unet_only: bool = False
+    optimizer_type: str = "AdamW8bit"
+    lr_scheduler: str = "cosine"
+    lr_warmup_steps: int = 0
+    max_train_steps: int | None = 1600
+    max_train_epochs: int | None = None
+    train_batch_size: int = 1
+    resolution: int = 512
+    enable_bucket: bool = True
+    min_bucket_reso: int = 256
+    max_bucket_reso: int = 1024
+    bucket_reso_steps: int = 64
+    num_repeats: int | None = None
+    mixed_precision: str = "fp16"
+    save_precision: str = "fp16"
+    gradient_checkpointing: bool = False
+    cache_latents: bool = True
+    cache_text_encoder_outputs: bool = False
+    sdpa: bool = True
+    seed: int = 42
+    save_every_n_steps: int | None = None
+    save_every_n_epochs: int | None = None
+    save_state: bool = True
+    sample_every_n_steps: int | None = None
+    sample_prompts: tuple[str, ...] = ()
+    sample_sampler: str = "euler_a"
+    shuffle_caption: bool = True
+    keep_tokens: int = 1
+    flip_aug: bool = False
+    caption_dropout_rate: float = 0.0
+    max_data_loader_n_workers: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["sample_prompts"] = list(self.sample_prompts)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        """A stored config (a job's payload); unknown keys from other versions are dropped."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "sample_prompts" in values:
+            values["sample_prompts"] = tuple(str(p) for p in values["sample_prompts"] or ())
+        return cls(**values)
+
+    def with_values(self, values: dict[str, object]) -> TrainingConfig:
+        """A copy with ``values`` (text or typed) converted to each field's type.
+
+        Steps and epochs exclude each other the way users mean it: setting one alone clears the
+        other (sd-scripts would otherwise let epochs win silently)."""
+        converted = {key: convert(key, raw) for key, raw in values.items()}
+        if "max_train_steps" in converted and "max_train_epochs" not in converted:
+            converted["max_train_epochs"] = None
+        if "max_train_epochs" in converted and "max_train_steps" not in converted:
+            converted["max_train_steps"] = None if converted["max_train_epochs"] else self.max_train_steps
+        return dataclasses.replace(self, **converted)
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    slug: str
+    title: str
+    description: str
+    config: TrainingConfig
+    values: dict[str, Any] = field(default_factory=dict)  # what the file sets, for display
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(TrainingConfig)]
+
+
+def field_type(name: str) -> Any:
+    return typing.get_type_hints(TrainingConfig)[name]
+
+
+def convert(key: str, raw: object) -> object:
+    """``raw`` (a string from the command line or a TOML value) as the field's type."""
+    if key not in field_names():
+        close = difflib.get_close_matches(key, field_names(), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise InvalidInput(f"'{key}' is not a training setting.{hint} See `train presets --json` "
+                           "for every setting.")
+    kind = field_type(key)
+    optional = isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind)
+    if optional:
+        kind = next(t for t in typing.get_args(kind) if t is not type(None))
+        if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none")):
+            return None
+    try:
+        return _as(kind, raw)
+    except (TypeError, ValueError):
+        name = getattr(kind, "__name__", str(kind))
+        raise InvalidInput(f"{key} takes a {_plain(name)}, not {raw!r}.") from None
+
+
+def _as(kind: Any, raw: object) -> object:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if kind is int:
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError(raw)
+        return int(str(raw).strip()) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
+    if kind is float:
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        return float(raw)  # type: ignore[arg-type]
+    if kind is str:
+        return str(raw).strip()
+    if typing.get_origin(kind) is tuple:  # sample prompts: a list, or one text split at '|'
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split("|")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    raise ValueError(raw)
+
+
+def _plain(name: str) -> str:
+    return {"int": "whole number", "float": "number", "bool": "true or false", "str": "text",
+            "tuple": "list of texts separated by '|'"}.get(name, name)
+
+
+def load_presets(folder: Path = PRESET_DIR) -> dict[str, Preset]:
+    """Every preset file, by slug; a broken file is an error naming it (they ship with the app)."""
+    presets = {}
+    for path in sorted(folder.glob("*.toml")):
+        presets[path.stem] = _load_preset(path)
+    return presets
+
+
+def get_preset(slug: str, folder: Path = PRESET_DIR) -> Preset:
+    presets = load_presets(folder)
+    if slug not in presets:
+        raise InvalidInput(f"There is no training preset '{slug}'; there are: "
+                           f"{', '.join(presets) or 'none'}.")
+    return presets[slug]
+
+
+def _load_preset(path: Path) -> Preset:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"The training preset {path.name} cannot be read: {exc}") from exc
+    values = dict(data.get("settings") or {})
+    config = TrainingConfig().with_values(values)
+    if config.family not in FAMILIES:
+        raise InvalidInput(f"The training preset {path.name} has an unknown family '{config.family}'.")
+    return Preset(slug=path.stem, title=str(data.get("title") or path.stem),
+                  description=str(data.get("description") or ""), config=config, values=values)

@@ -1,0 +1,230 @@
+"""The test grid: prompts × checkpoints × LoRA strengths through ComfyUI, as one contact sheet.
+
+Each cell is an ordinary generate-image job (``submit_generation``: checked against ComfyUI, the
+LoRA handed to its folder when needed) with the prompt's fixed seed, so cells differ only by
+checkpoint and strength. A "test-grid-sheet" job waits for the cells and lays the pictures out
+with Pillow: a block per prompt, a row per checkpoint, a column per strength, labelled; the
+sheet is stored as an Asset (kind "contact-sheet").
+"""
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+from studio.engine.db.models import Asset, Influencer, Job, LoraModel
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.service import FINISHED
+from studio.engine.storage.local import LocalStore
+from studio.engine.training.config import TrainingConfig
+from studio.engine.training.results import checkpoints_of
+
+SHEET_JOB = "test-grid-sheet"
+MAX_CELLS = 100
+DEFAULT_CHECKPOINTS = 4
+DEFAULT_PROMPT = "{trigger}, portrait photo, looking at the camera"
+CELL = 256
+LABEL_W = 220
+HEADER_H = 34
+TITLE_H = 40
+POLL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class GridRequest:
+    training_job_id: uuid.UUID
+    lora_ids: tuple[uuid.UUID, ...] = ()  # empty: up to four spread over the run, the final included
+    prompts: tuple[str, ...] = ()  # empty: the training's sample prompts
+    strengths: tuple[float, ...] = (0.6, 0.8, 1.0)
+    seed: int = 1234
+    steps: int = 25
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedGrid:
+    sheet_job: Job
+    generation_jobs: list[uuid.UUID]
+
+
+def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> SubmittedGrid:
+    training = studio.jobs.get(workspace_id, request.training_job_id)
+    config = TrainingConfig.from_dict(training.payload.get("config") or {})
+    loras = _chosen(studio, workspace_id, request)
+    prompts = [p for p in (request.prompts or config.sample_prompts or (DEFAULT_PROMPT,)) if p.strip()]
+    strengths = request.strengths or (1.0,)
+    cells = len(prompts) * len(loras) * len(strengths)
+    if cells > MAX_CELLS:
+        raise InvalidInput(f"A grid of {cells} images is too large (at most {MAX_CELLS}); choose fewer "
+                           "prompts, checkpoints or strengths.")
+    influencer = _influencer(studio, workspace_id, training.payload.get("influencer_id"))
+    trigger = influencer.trigger_word if influencer else ""
+    template = f"txt2img-{config.family}-lora"
+    jobs: list[uuid.UUID] = []
+    layout: list[dict[str, Any]] = []
+    for p_index, prompt in enumerate(prompts):
+        text = prompt.replace("{trigger}", trigger)
+        for row, lora in enumerate(loras):
+            for column, strength in enumerate(strengths):
+                values: dict[str, object] = {
+                    "checkpoint": Path(config.base_model).name, "positive": text,
+                    "lora_name": PurePosixPath(lora.storage_key).name, "lora_strength": strength,
+                    "seed": request.seed + p_index, "steps": request.steps,
+                    "width": config.resolution, "height": config.resolution,
+                    "filename_prefix": f"grid_{training.payload.get('output_name', 'lora')}"}
+                [job] = submit_generation(studio, workspace_id, GenerationRequest(
+                    influencer_id=influencer.id if influencer else None, template=template,
+                    values=values, count=1))
+                jobs.append(job.id)
+                layout.append({"job_id": str(job.id), "prompt": p_index, "row": row, "column": column})
+    payload = {"training_job_id": str(training.id), "cells": layout, "prompts": [p.replace("{trigger}", trigger) for p in prompts],
+               "rows": [_row_label(l) for l in loras], "lora_ids": [str(l.id) for l in loras],
+               "columns": [f"strength {s:g}" for s in strengths], "seed": request.seed,
+               "influencer_id": str(influencer.id) if influencer else None}
+    sheet = studio.jobs.submit(workspace_id, SHEET_JOB, payload,
+                               title=f"Test grid: {training.payload.get('output_name', 'LoRA')} "
+                                     f"({cells} images)")
+    return SubmittedGrid(sheet_job=sheet, generation_jobs=jobs)
+
+
+def _chosen(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> list[LoraModel]:
+    rows = list(checkpoints_of(studio.db, workspace_id, job_id=request.training_job_id))
+    if request.lora_ids:
+        by_id = {r.id: r for r in checkpoints_of(studio.db, workspace_id)}
+        missing = [str(i) for i in request.lora_ids if i not in by_id]
+        if missing:
+            raise InvalidInput(f"No saved LoRA with id {', '.join(missing)}.")
+        return [by_id[i] for i in request.lora_ids]
+    if not rows:
+        raise InvalidInput("This training has saved no checkpoints yet.")
+    if len(rows) <= DEFAULT_CHECKPOINTS:
+        return rows
+    # Evenly spread over the run, always ending with the last (the final) one.
+    picks = {round(i * (len(rows) - 1) / (DEFAULT_CHECKPOINTS - 1)) for i in range(DEFAULT_CHECKPOINTS)}
+    return [rows[i] for i in sorted(picks)]
+
+
+def _influencer(studio: Any, workspace_id: uuid.UUID, influencer_id: object) -> Influencer | None:
+    if not influencer_id:
+        return None
+    with studio.db.session() as session:
+        return Repository(session, workspace_id).find(Influencer, id=uuid.UUID(str(influencer_id)))
+
+
+def _row_label(lora: LoraModel) -> str:
+    meta = lora.meta or {}
+    if meta.get("final"):
+        return f"final (step {meta.get('step')})" if meta.get("step") else "final"
+    if meta.get("kind") == "epoch":
+        return f"epoch {meta.get('epoch')} (step {meta.get('step')})"
+    return f"step {meta.get('step')}"
+
+
+# The sheet -------------------------------------------------------------------------------------
+
+@job_type(SHEET_JOB, queue="general")
+def run_sheet(ctx: JobContext) -> dict[str, Any]:
+    cells = list(ctx.payload.get("cells") or [])
+    jobs = _wait_for_cells(ctx, [uuid.UUID(c["job_id"]) for c in cells])
+    pictures = {str(job.id): _first_image(ctx, job) for job in jobs}
+    sheet = draw_sheet(ctx.payload, pictures)
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", optimize=False)
+    key = f"images/{ctx.workspace_id}/{ctx.job_id}/contact-sheet.png"
+    stored = LocalStore(ctx.paths.assets_dir).put_bytes(buffer.getvalue(), key)
+    missing = sum(1 for picture in pictures.values() if picture is None)
+    influencer_id = ctx.payload.get("influencer_id")
+    with ctx.db.session() as session:
+        asset = Repository(session, ctx.workspace_id).add(Asset(
+            kind="contact-sheet", storage_key=stored.key, job_id=ctx.job_id,
+            influencer_id=uuid.UUID(influencer_id) if influencer_id else None, sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            meta={"width": sheet.width, "height": sheet.height, "grid": ctx.payload,
+                  "training_job_id": ctx.payload.get("training_job_id"), "path": str(stored.path)}))
+        asset_id = asset.id
+    if missing == len(pictures):
+        raise JobFailed("None of the grid's images could be made; see the generate-image jobs.")
+    return {"asset": str(asset_id), "path": str(stored.path), "missing": missing, "cells": len(cells)}
+
+
+def _wait_for_cells(ctx: JobContext, ids: list[uuid.UUID]) -> list[Job]:
+    while True:
+        with ctx.db.session() as session:
+            jobs = [session.get(Job, i) for i in ids]
+        found = [j for j in jobs if j is not None]
+        done = sum(1 for j in found if j.status in FINISHED)
+        ctx.progress(0.9 * done / max(len(ids), 1), stage="Waiting for the grid's images",
+                     message=f"{done} of {len(ids)} done")
+        if done == len(found):
+            return found
+        ctx.check_canceled()
+        time.sleep(POLL_S)
+
+
+def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
+    if job.status != "completed":
+        return None
+    for asset_id in (job.result or {}).get("assets") or []:
+        with ctx.db.session() as session:
+            asset = Repository(session, ctx.workspace_id).find(Asset, id=uuid.UUID(asset_id))
+        if asset is None:
+            continue
+        try:
+            with Image.open(ctx.paths.assets_dir / asset.storage_key) as image:
+                return image.convert("RGB")
+        except OSError:
+            continue
+    return None
+
+
+def draw_sheet(layout: dict[str, Any], pictures: dict[str, Image.Image | None]) -> Image.Image:
+    prompts, rows, columns = layout["prompts"], layout["rows"], layout["columns"]
+    block_h = TITLE_H + HEADER_H + CELL * len(rows)
+    sheet = Image.new("RGB", (LABEL_W + CELL * len(columns), block_h * len(prompts)), (250, 250, 248))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(16)
+    small = _font(14)
+    for p_index, prompt in enumerate(prompts):
+        top = p_index * block_h
+        draw.rectangle((0, top, sheet.width, top + TITLE_H - 1), fill=(40, 44, 52))
+        draw.text((10, top + 10), _fit(draw, f"{prompt}  ·  seed {layout['seed'] + p_index}", font,
+                                       sheet.width - 20), fill=(255, 255, 255), font=font)
+        for column, label in enumerate(columns):
+            draw.text((LABEL_W + column * CELL + 10, top + TITLE_H + 8), label, fill=(30, 30, 30), font=small)
+        for row, label in enumerate(rows):
+            draw.text((10, top + TITLE_H + HEADER_H + row * CELL + CELL // 2 - 8), label,
+                      fill=(30, 30, 30), font=small)
+    for cell in layout["cells"]:
+        left = LABEL_W + cell["column"] * CELL
+        upper = cell["prompt"] * block_h + TITLE_H + HEADER_H + cell["row"] * CELL
+        picture = pictures.get(cell["job_id"])
+        if picture is None:
+            draw.rectangle((left + 4, upper + 4, left + CELL - 4, upper + CELL - 4), outline=(200, 60, 60), width=2)
+            draw.text((left + 20, upper + CELL // 2 - 8), "not made", fill=(200, 60, 60), font=small)
+            continue
+        thumb = picture.copy()
+        thumb.thumbnail((CELL - 8, CELL - 8))
+        sheet.paste(thumb, (left + (CELL - thumb.width) // 2, upper + (CELL - thumb.height) // 2))
+    return sheet
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow before 10.1 has one bitmap size
+        return ImageFont.load_default()
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
+    while text and draw.textlength(text, font=font) > width:
+        text = text[:-2]
+    return text

@@ -1,0 +1,214 @@
+"""The "train-lora" job: queue, run, resume, reorder.
+
+``submit_training`` checks the plan (``plan.py``), writes the training's folder (the
+dataset_config.toml, the sample prompts and the command it will run) and queues the job on the
+training queue. The handler holds the GPU lock (the runner takes it for ``uses_gpu`` types),
+asks a ComfyUI on this machine to free its GPU memory, exports the dataset into the folder,
+runs sd-scripts (``watch.py``) and turns each saved checkpoint into a LoraModel as it appears.
+A failed or canceled training resumes from its last saved state when it runs again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from studio.engine.comfyui.client import ComfyClient
+from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.db.models import Dataset, Job
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput, StudioError
+from studio.engine.fsutil import atomic_write_text
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.service import ACTIVE
+from studio.engine.storage.local import LocalStore
+from studio.engine.training.command import (DatasetSource, Launch, TrainingFiles, build_argv,
+                                            dataset_config_text)
+from studio.engine.training.config import TrainingConfig
+from studio.engine.training.plan import StudioLike, TrainingPlan, TrainingRequest, plan_training
+from studio.engine.training.results import TrainingRef, register_checkpoint
+from studio.engine.training.state import SavedState, latest_state
+from studio.engine.training.watch import watch_training
+
+JOB_TYPE = "train-lora"
+QUEUE = "training"
+log = logging.getLogger("studio.training")
+
+
+# Submitting ------------------------------------------------------------------------------------
+
+def submit_training(studio: Any, workspace_id: uuid.UUID, request: TrainingRequest) -> Job:
+    """Checks everything that can be checked before launch, writes the folder, queues the job."""
+    plan = plan_training(studio, workspace_id, request)
+    plan.findings.raise_if_any()
+    write_plan_files(plan)
+    payload = {"config": plan.config.to_dict(), "preset": request.preset,
+               "influencer_id": str(request.influencer_id), "dataset_id": str(request.dataset_id),
+               "output_name": plan.output_name, "root": str(plan.files.root),
+               "sd_scripts": str(plan.launch.folder), "python": plan.launch.python,
+               "accelerate": plan.launch.accelerate, "hand_off": request.hand_off,
+               "total_steps": plan.steps.total_steps, "epochs": plan.steps.epochs,
+               "images": plan.source.images, "estimate_s": round(plan.estimate_s),
+               "warnings": plan.findings.warnings}
+    title = f"Train {plan.influencer_name} · {plan.dataset_name} ({request.preset}) → {plan.output_name}"
+    return studio.jobs.submit(workspace_id, JOB_TYPE, payload, title=title)
+
+
+def write_plan_files(plan: TrainingPlan) -> None:
+    files = plan.files
+    files.root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(files.dataset_config, plan.dataset_config)
+    atomic_write_text(files.sample_prompts, plan.sample_prompts)
+    atomic_write_text(files.command_file, json.dumps({"argv": plan.argv, "cwd": str(plan.launch.folder)},
+                                                     indent=2) + "\n")
+
+
+def resume_training(studio: Any, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
+    """Queues a failed or canceled training again; it goes on from its last saved state."""
+    job = studio.jobs.get(workspace_id, job_id)
+    if job.type != JOB_TYPE:
+        raise InvalidInput(f"Job {job.id} is not a training.")
+    if job.status not in ("failed", "canceled"):
+        raise InvalidInput(f"Only a failed or canceled training can be resumed; this one is {job.status}.")
+    state = latest_state(TrainingFiles(Path(job.payload["root"])).output_dir, job.payload["output_name"])
+    job = studio.jobs.retry(workspace_id, job.id)
+    message = (f"Will resume from step {state.step}." if state else
+               "No saved state yet (--save_state saves one with each checkpoint); starts over.")
+    with studio.db.session() as session:
+        row = session.get(Job, job.id)
+        if row is not None:
+            row.message = message
+    return studio.jobs.get(workspace_id, job.id)
+
+
+def reorder_trainings(studio: Any, workspace_id: uuid.UUID, job_ids: list[uuid.UUID]) -> None:
+    """Waiting trainings run in this order: each gets a priority and is queued again (the old
+    queue entry is revoked; a job row only ever runs once, so a stale entry does nothing)."""
+    count = len(job_ids)
+    for position, job_id in enumerate(job_ids):
+        with studio.db.session() as session:
+            job = Repository(session, workspace_id).get(Job, job_id)
+            if job.type != JOB_TYPE or job.status != "pending":
+                continue
+            if job.task_id:
+                studio.queues.revoke(job.queue, job.task_id)
+            job.priority = count - position
+            job.task_id = studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+
+
+def queued_trainings(studio: Any, workspace_id: uuid.UUID) -> list[Job]:
+    """Active trainings in the order they will run: the running one, then by priority and age."""
+    jobs = [j for j in studio.jobs.list(workspace_id, limit=500) if j.type == JOB_TYPE and j.status in ACTIVE]
+    return sorted(jobs, key=lambda j: (j.status != "processing", -j.priority, j.created_at))
+
+
+# Running ---------------------------------------------------------------------------------------
+
+@job_type(JOB_TYPE, queue=QUEUE, uses_gpu=True)
+def run_training(ctx: JobContext) -> dict[str, Any]:
+    payload = ctx.payload
+    files = TrainingFiles(Path(payload["root"]))
+    config = TrainingConfig.from_dict(payload["config"])
+    launch = Launch(folder=Path(payload["sd_scripts"]), python=payload["python"],
+                    accelerate=payload.get("accelerate"))
+    output_name = str(payload["output_name"])
+    state = latest_state(files.output_dir, output_name)
+    version = _prepare_dataset(ctx, files, config, resumed=state is not None)
+    _free_comfyui_memory(ctx)
+    ref = TrainingRef(workspace_id=ctx.workspace_id, job_id=ctx.job_id,
+                      influencer_id=uuid.UUID(payload["influencer_id"]), output_name=output_name,
+                      base_model=Path(config.base_model).name, config=config.to_dict(),
+                      dataset_id=str(payload["dataset_id"]), dataset_version=version,
+                      preset=str(payload.get("preset", "")))
+    store = LocalStore(ctx.paths.assets_dir)
+    argv = build_argv(config, launch, files, output_name, resume=state.path if state else None)
+    if state:
+        ctx.progress(state.step / max(1, payload.get("total_steps") or 1),
+                     stage=f"Resuming from step {state.step}", message=state.path.name)
+    else:
+        ctx.progress(0.0, stage="Starting sd-scripts", message="loading the model")
+    outcome = watch_training(
+        argv, files, cwd=launch.folder, output_name=output_name, total_steps=int(payload.get("total_steps") or 0),
+        resume_step=state.step if state else 0, report=_reporter(ctx),
+        on_checkpoint=lambda path: register_checkpoint(ctx.db, store, ref, path) is not None,
+        check_canceled=ctx.check_canceled)
+    final = [c for c in outcome.checkpoints if c.name == f"{output_name}.safetensors"]
+    placed = _hand_off(ctx, final[0].name) if final and payload.get("hand_off") else None
+    return {"output_name": output_name, "checkpoints": [c.name for c in outcome.checkpoints],
+            "samples": [s.name for s in outcome.samples], "steps": outcome.last_step,
+            "seconds_per_step": outcome.seconds_per_step, "resumed_from": state.step if state else None,
+            "dataset_version": version, "comfyui_lora": str(placed) if placed else None}
+
+
+def _prepare_dataset(ctx: JobContext, files: TrainingFiles, config: TrainingConfig, *,
+                     resumed: bool) -> str:
+    """Exports the dataset into the training's folder (kept as it is when resuming, so the state
+    matches its data) and writes dataset_config.toml for the exported folder."""
+    from studio.engine.datasets.export import MANIFEST, export_kohya
+    manifest = files.dataset_dir / MANIFEST
+    if not (resumed and manifest.is_file()):
+        ctx.progress(0.0, stage="Exporting the dataset")
+        with ctx.db.session() as session:
+            dataset = Repository(session, ctx.workspace_id).get(Dataset, str(ctx.payload["dataset_id"]))
+        try:
+            export_kohya(_StudioView(ctx), dataset, files.dataset_dir, resolution=config.resolution)
+        except StudioError as exc:
+            raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    images = len(data.get("images") or [])
+    if images == 0:
+        raise JobFailed("The dataset has no images to train on any more.")
+    image_dir = files.dataset_dir / Path(str(data["images"][0]["file"])).parent
+    source = DatasetSource(image_dir=image_dir, images=images, repeats=int(data.get("repeats") or 1),
+                           class_tokens=" ".join(t for t in (data.get("trigger"), data.get("class_token")) if t),
+                           trigger=str(data.get("trigger") or ""))
+    atomic_write_text(files.dataset_config, dataset_config_text(config, source))
+    return str(data.get("dataset_version") or "")
+
+
+class _StudioView:
+    """What the export needs of a studio, made from a job's context."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.db, self.paths, self.settings = ctx.db, ctx.paths, ctx.settings
+
+    def asset_path(self, key: str) -> Path:
+        return self.paths.assets_dir / key
+
+
+def _free_comfyui_memory(ctx: JobContext) -> None:
+    """A ComfyUI on this machine keeps models in GPU memory between prompts; ask it to let go.
+    One elsewhere (or none running) is no concern of this GPU."""
+    from studio.engine.comfyui.generation import is_local
+    url = comfy_url(ctx.settings)
+    if not is_local(url):
+        return
+    try:
+        with ComfyClient(url, timeout=5) as client:
+            client.free(unload_models=True, free_memory=True)
+        log.info("asked ComfyUI at %s to free GPU memory before training", url)
+    except StudioError:
+        pass  # not running: nothing holds the memory
+
+
+def _reporter(ctx: JobContext) -> Any:
+    def report(fraction: float, stage: str, message: str) -> None:
+        ctx.progress(fraction, stage=stage, message=message)
+    return report
+
+
+def _hand_off(ctx: JobContext, file_name: str) -> Path | None:
+    from studio.engine.comfyui.loras import hand_off
+    try:
+        return hand_off(_StudioView(ctx), ctx.workspace_id, file_name)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        log.warning("LoRA hand-off to ComfyUI skipped: %s", exc)
+        return None
+
+
+__all__ = ["JOB_TYPE", "SavedState", "StudioLike", "TrainingRequest", "queued_trainings",
+           "reorder_trainings", "resume_training", "run_training", "submit_training"]

@@ -1,0 +1,155 @@
+"""A training request made concrete: the config, the folder, the command line, the checks.
+
+``plan_training`` is what ``train --dry-run`` prints and what ``submit_training`` queues, so a
+dry run shows exactly the command and dataset_config.toml the job will use. The folder name
+(``training/<workspace>/<name>``) is decided here: by default ``<trigger>-<dataset>-v<N>``
+with the first N not taken, so a dry run and the run after it agree.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from studio.engine.config import Paths, Settings
+from studio.engine.datasets.export import dataset_version, folder_name, select_images
+from studio.engine.db.database import Database
+from studio.engine.db.models import Dataset, DatasetImage, Influencer
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.training.checks import Findings, check_training, detect_vram_gb
+from studio.engine.training.command import (DatasetSource, Launch, StepPlan, TrainingFiles,
+                                            build_argv, dataset_config_text, plan_steps,
+                                            resolve_launch, sample_prompts_text)
+from studio.engine.training.config import TrainingConfig, get_preset
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+STARTUP_S = 90.0  # loading the model and caching latents, before the first step
+# Seconds per step at batch 1 on a typical card of the preset's class, at the family's size.
+BASE_STEP_S = {"sd15": (0.45, 512), "sdxl": (1.3, 1024)}
+SAMPLE_S = {"sd15": 4.0, "sdxl": 12.0}
+
+
+class StudioLike(Protocol):
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRequest:
+    influencer_id: uuid.UUID
+    dataset_id: uuid.UUID
+    preset: str
+    overrides: dict[str, object] = field(default_factory=dict)
+    sd_scripts: str = ""  # the checkout; empty: settings sdscripts.folder
+    name: str = ""  # the output name; empty: <trigger>-<dataset>-v<N>
+    hand_off: bool = False  # place the final LoRA in ComfyUI's loras folder
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPlan:
+    request: TrainingRequest
+    config: TrainingConfig
+    launch: Launch
+    files: TrainingFiles
+    output_name: str
+    source: DatasetSource
+    steps: StepPlan
+    argv: list[str]
+    dataset_config: str
+    sample_prompts: str
+    findings: Findings
+    estimate_s: float
+    dataset_version: str
+    influencer_name: str
+    dataset_name: str
+
+
+def training_root(paths: Paths, workspace_id: uuid.UUID) -> Path:
+    return paths.data_dir / "training" / str(workspace_id)
+
+
+def plan_training(studio: StudioLike, workspace_id: uuid.UUID, request: TrainingRequest, *,
+                  gpu_gb: Callable[[], float | None] | None = None) -> TrainingPlan:
+    influencer, dataset, images = _load(studio, workspace_id, request)
+    chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
+    config = get_preset(request.preset).config.with_values(request.overrides)
+    name = _output_name(studio.paths, workspace_id, request.name, influencer, dataset)
+    files = TrainingFiles(training_root(studio.paths, workspace_id) / name)
+    folder = request.sd_scripts.strip() or studio.settings.sdscripts.folder.strip()
+    if not folder:
+        raise InvalidInput("Where is sd-scripts? Set sdscripts.folder or pass --sd-scripts DIR.")
+    launch = resolve_launch(Path(folder), studio.settings.sdscripts.python)
+    trigger = influencer.trigger_word
+    source = DatasetSource(
+        image_dir=files.dataset_dir / "img" / folder_name(dataset.repeats, trigger, dataset.class_token,
+                                                          dataset.name),
+        images=len(chosen), repeats=dataset.repeats,
+        class_tokens=" ".join(t for t in (trigger, dataset.class_token) if t), trigger=trigger)
+    steps = plan_steps(config, source.images, config.num_repeats or source.repeats)
+    findings = check_training(config, images=source.images, launch=launch, gpu_gb=(gpu_gb or detect_vram_gb)())
+    return TrainingPlan(
+        request=request, config=config, launch=launch, files=files, output_name=name, source=source,
+        steps=steps, argv=build_argv(config, launch, files, name),
+        dataset_config=dataset_config_text(config, source),
+        sample_prompts=sample_prompts_text(config, trigger), findings=findings,
+        estimate_s=estimate_seconds(config, steps), dataset_version=dataset_version(images),
+        influencer_name=influencer.name, dataset_name=dataset.name)
+
+
+def estimate_seconds(config: TrainingConfig, steps: StepPlan) -> float:
+    """A first guess for the whole run: steps at the family's usual speed, scaled by batch and
+    pixels, plus start-up and samples."""
+    per_step, size = BASE_STEP_S.get(config.family, BASE_STEP_S["sd15"])
+    scale = config.train_batch_size * (config.resolution / size) ** 2
+    if config.gradient_checkpointing:
+        scale *= 1.25
+    samples = 0
+    if config.sample_every_n_steps and config.sample_prompts:
+        samples = steps.total_steps // config.sample_every_n_steps * len(config.sample_prompts)
+    return STARTUP_S + steps.total_steps * per_step * scale + samples * SAMPLE_S.get(config.family, 4.0)
+
+
+def _load(studio: StudioLike, workspace_id: uuid.UUID,
+          request: TrainingRequest) -> tuple[Influencer, Dataset, list[DatasetImage]]:
+    with studio.db.session() as session:
+        repo = Repository(session, workspace_id)
+        influencer = repo.get(Influencer, request.influencer_id)
+        dataset = repo.get(Dataset, request.dataset_id)
+        if dataset.influencer_id != influencer.id:
+            raise InvalidInput(f"The dataset '{dataset.name}' belongs to another influencer.")
+        images = list(repo.list(DatasetImage, dataset_id=dataset.id,
+                                order_by=(DatasetImage.created_at)))
+        return influencer, dataset, images
+
+
+def _output_name(paths: Paths, workspace_id: uuid.UUID, given: str, influencer: Influencer,
+                 dataset: Dataset) -> str:
+    root = training_root(paths, workspace_id)
+    if given:
+        name = given.strip()
+        if not _NAME.match(name):
+            raise InvalidInput(f"'{given}' cannot name a LoRA file: use letters, digits, '-', '_' "
+                               "or '.', at most 80 characters.")
+        if (root / name).exists():
+            raise InvalidInput(f"A training named '{name}' already exists; choose another name.")
+        return name
+    stem = "-".join(s for s in (_slug(influencer.trigger_word or influencer.name), _slug(dataset.name)) if s)
+    number = 1
+    while (root / f"{stem or 'lora'}-v{number}").exists():
+        number += 1
+    return f"{stem or 'lora'}-v{number}"
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:40]

@@ -1,0 +1,193 @@
+"""Runs sd-scripts and follows it: progress, loss points, checkpoints and samples as they appear.
+
+Every line goes to the training's ``train.log`` (tqdm's ``\\r`` redraws become lines of their
+own); each new step's numbers go to ``metrics.jsonl`` (one JSON object per line, appended), which
+the UI reads in the background for the loss chart. Checkpoints are handed to ``on_checkpoint``
+once complete; samples are listed as they are written. Cancel (``check_canceled`` raising) or any
+other error ends the process group before it propagates.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.training.command import TrainingFiles
+from studio.engine.training.failures import explain
+from studio.engine.training.log_parser import LineSplitter, LogParser, StepProgress
+from studio.engine.training.process import EOF, TrainerProcess, group_alive
+from studio.engine.training.results import checkpoint_kind
+
+Report = Callable[[float, str, str], None]
+READ_WAIT_S = 0.5
+SCAN_EVERY_S = 1.0
+STOP_GRACE_S = 10.0
+
+
+@dataclass(slots=True)
+class WatchOutcome:
+    returncode: int = 0
+    checkpoints: list[Path] = field(default_factory=list)
+    samples: list[Path] = field(default_factory=list)
+    last_step: int = 0
+    seconds_per_step: float | None = None
+
+
+def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, output_name: str,
+                   total_steps: int, resume_step: int, report: Report, on_checkpoint: Callable[[Path], bool],
+                   check_canceled: Callable[[], None], env: Mapping[str, str] | None = None,
+                   grace_s: float | None = None) -> WatchOutcome:
+    grace_s = STOP_GRACE_S if grace_s is None else grace_s
+    files.output_dir.mkdir(parents=True, exist_ok=True)
+    process = TrainerProcess(argv, cwd=cwd, env=env)
+    follower = _Follower(files, output_name, total_steps, resume_step, report, on_checkpoint)
+    with open(files.log_file, "a", encoding="utf-8") as log, \
+            open(files.metrics_file, "a" if resume_step else "w", encoding="utf-8") as metrics:
+        log.write(f"--- {datetime.now().isoformat(timespec='seconds')} {shlex.join(argv)}\n")
+        log.flush()
+        process.start()
+        try:
+            _follow(process, follower, log, metrics, check_canceled)
+        except BaseException as exc:
+            log.write(f"--- stopping sd-scripts: {exc}\n")
+            log.flush()
+            process.stop(grace_s)
+            follower.scan(force=True)  # checkpoints finished before the stop are kept
+            raise
+        code = process.wait()
+        if group_alive(process.pid or 0):
+            process.stop(grace_s)  # data-loader workers that outlived the trainer
+    follower.scan(force=True)
+    follower.outcome.returncode = code
+    parser = follower.parser
+    if code != 0 or parser.no_data or not follower.final_seen:
+        raise JobFailed(explain(code, list(parser.tail), no_data=parser.no_data,
+                                saved_model=follower.final_seen))
+    report(1.0, "Done", f"{len(follower.outcome.checkpoints)} checkpoint(s) saved")
+    return follower.outcome
+
+
+def _follow(process: TrainerProcess, follower: _Follower, log: IO[str], metrics: IO[str],
+            check_canceled: Callable[[], None]) -> None:
+    splitter = follower.splitter
+    while True:
+        chunk = process.read(READ_WAIT_S)
+        if chunk == EOF:
+            lines = splitter.flush()
+            if lines:
+                log.write("\n".join(lines) + "\n")
+                follower.parser.feed_lines(lines)
+            follower.update(metrics, "")
+            return
+        if chunk:
+            lines = splitter.feed(chunk)
+            if lines:
+                log.write("\n".join(lines) + "\n")
+                follower.parser.feed_lines(lines)
+            follower.update(metrics, splitter.carry)
+            log.flush()
+        check_canceled()
+        follower.scan()
+
+
+class _Follower:
+    def __init__(self, files: TrainingFiles, output_name: str, total_steps: int, resume_step: int,
+                 report: Report, on_checkpoint: Callable[[Path], bool]) -> None:
+        self.files = files
+        self.total_steps = total_steps
+        self.resume_step = resume_step
+        self.report = report
+        self.on_checkpoint = on_checkpoint
+        self.splitter = LineSplitter()
+        self.parser = LogParser()
+        self.outcome = WatchOutcome(last_step=resume_step)
+        self.output_name = output_name
+        self._taken: dict[str, float] = {}  # checkpoint name -> mtime when taken
+        self._samples: set[str] = set()
+        self._last_scan = 0.0
+        self._announced: set[str] = set()  # checkpoint names printed, maybe not yet written
+        self._last_metric_step = resume_step
+
+    @property
+    def final_seen(self) -> bool:
+        return self.parser.model_saved or any(
+            checkpoint_kind(p, self.output_name)[0] == "final" for p in self.outcome.checkpoints)
+
+    def update(self, metrics: IO[str], pending: str) -> None:
+        if self.parser.saved:
+            self._announced.update(Path(p).name for p in self.parser.drain_saved())
+            self.report(self._fraction(), "Saving checkpoint", "")
+        progress = self.parser.progress(pending)
+        if progress is None:
+            return
+        step, total = self._global(progress)
+        if step <= self._last_metric_step:
+            return
+        self._last_metric_step = step
+        self.outcome.last_step = step
+        if progress.rate:
+            self.outcome.seconds_per_step = round(1 / progress.rate, 4)
+        point = {"step": step, "total": total, "epoch": self.parser.epoch, "epochs": self.parser.epochs,
+                 "loss": progress.loss, "rate": progress.rate, "eta_s": progress.eta_s,
+                 "elapsed_s": progress.elapsed_s, "t": round(time.time(), 3)}
+        metrics.write(json.dumps(point) + "\n")
+        metrics.flush()
+        self.report(step / max(total, 1), "Training", describe(point))
+
+    def scan(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and not self._announced and now - self._last_scan < SCAN_EVERY_S:
+            return
+        self._last_scan = now
+        for path in sorted(self.files.output_dir.glob("*.safetensors")):
+            mtime = path.stat().st_mtime
+            if self._taken.get(path.name) == mtime:
+                continue
+            if self.on_checkpoint(path):  # False while still being written: look again next time
+                self._taken[path.name] = mtime
+                self._announced.discard(path.name)
+                if path not in self.outcome.checkpoints:
+                    self.outcome.checkpoints.append(path)
+        for sample in sorted(self.files.samples_dir.glob("*.png")) if self.files.samples_dir.is_dir() else []:
+            if sample.name not in self._samples:
+                self._samples.add(sample.name)
+                self.outcome.samples.append(sample)
+
+    def _global(self, progress: StepProgress) -> tuple[int, int]:
+        """sd-scripts counts a resumed run's bar from 0 over the remaining steps; map it back."""
+        if self.resume_step and self.total_steps and progress.total == self.total_steps - self.resume_step:
+            return progress.step + self.resume_step, self.total_steps
+        return progress.step, progress.total
+
+    def _fraction(self) -> float:
+        return self.outcome.last_step / max(self.total_steps or 1, 1)
+
+
+def describe(point: Mapping[str, object]) -> str:
+    """``step 120/1000 · epoch 2/10 · loss 0.0812 · 1.92 it/s · 7 min 38 s left``."""
+    parts = [f"step {point['step']}/{point['total']}"]
+    if point.get("epoch") and point.get("epochs"):
+        parts.append(f"epoch {point['epoch']}/{point['epochs']}")
+    if isinstance(point.get("loss"), float):
+        parts.append(f"loss {point['loss']:.4f}")
+    rate = point.get("rate")
+    if isinstance(rate, float) and rate > 0:
+        parts.append(f"{rate:.2f} it/s" if rate >= 1 else f"{1 / rate:.2f} s/it")
+    eta = point.get("eta_s")
+    if isinstance(eta, (int, float)):
+        parts.append(f"{_duration(float(eta))} left")
+    return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"

@@ -1,0 +1,165 @@
+"""train-lora jobs end to end against the fake sd-scripts: the real runner, real processes."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from studio.engine.db.models import Job
+from studio.engine.training.command import TrainingFiles
+from studio.engine.training.jobs import (queued_trainings, reorder_trainings, resume_training,
+                                         submit_training)
+from studio.engine.training.results import checkpoints_of, read_lora_file
+from tests.conftest import wait_until
+from tests.engine.training.conftest import Setup
+
+
+def files_of(job: Job) -> TrainingFiles:
+    return TrainingFiles(Path(job.payload["root"]))
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def test_a_training_saves_checkpoints_samples_metrics_and_log(setup: Setup) -> None:
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    assert (job.queue, job.type, job.status) == ("training", "train-lora", "pending")
+    files = files_of(job)
+    assert json.loads(files.command_file.read_text())["argv"][1].endswith("train_network.py")
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "completed", done.error
+    assert done.result["checkpoints"] == ["mia-main-v1-step00000004.safetensors",
+                                          "mia-main-v1-step00000008.safetensors", "mia-main-v1.safetensors"]
+    assert len(done.result["samples"]) == 2 and done.result["steps"] == 12
+    rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)
+    assert [(r.meta["kind"], r.meta["step"], r.meta["final"]) for r in rows] == [
+        ("step", 4, False), ("step", 8, False), ("final", 12, True)]
+    for row in rows:
+        stored = setup.studio.asset_path(row.storage_key)
+        info = read_lora_file(stored)
+        assert info.complete and info.tensors == 9  # down, up and alpha of three modules
+        assert row.meta["ss_metadata"]["ss_output_name"].startswith("mia-main-v1")
+        assert row.meta["dataset_version"] == done.result["dataset_version"] != ""
+        assert (row.base_model, row.influencer_id, row.training_job_id) == ("sd15.safetensors",
+                                                                          setup.influencer.id, job.id)
+    points = [json.loads(line) for line in files.metrics_file.read_text().splitlines()]
+    assert [p["step"] for p in points] == sorted({p["step"] for p in points}) and points[-1]["step"] == 12
+    assert all(isinstance(p["loss"], float) for p in points[1:])
+    log = files.log_file.read_text()
+    assert "running training" in log and "model saved." in log and "\r" not in log
+    assert (files.samples_dir / done.result["samples"][0]).is_file()
+    config = (files.dataset_config).read_text()
+    assert 'image_dir = "' + str(files.dataset_dir / "img" / "2_mia woman") + '"' in config
+
+
+def test_cuda_out_of_memory_is_explained_with_the_last_lines(setup: Setup,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL", "oom")
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL_AT", "3")
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "failed"
+    headline, _, rest = done.error.partition("\n")
+    assert headline.startswith("CUDA ran out of GPU memory")
+    assert "torch.OutOfMemoryError: CUDA out of memory" in rest and "Traceback" in rest
+
+
+def test_a_missing_module_is_named(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL", "missing_module")
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    setup.run_next()
+    assert setup.job(job.id).error.startswith("sd-scripts is missing the Python module 'diffusers'")
+
+
+def test_a_run_that_saves_nothing_fails_plainly(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sd-scripts says "No data found" and exits 0 when its image folder is empty."""
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    empty = files_of(job).root / "empty"
+    empty.mkdir(parents=True)
+    monkeypatch.setattr("studio.engine.training.jobs.dataset_config_text",
+                        lambda config, source: f'[[datasets]]\n[[datasets.subsets]]\nimage_dir = "{empty}"\n')
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "failed" and done.error.startswith("sd-scripts found no training images")
+    assert "No data found" in done.error
+
+
+def test_a_bad_python_is_a_plain_failure(setup: Setup) -> None:
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    with setup.studio.db.session() as session:
+        row = session.get(Job, job.id)
+        row.payload = {**row.payload, "python": "/no/such/python"}
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "failed" and "sd-scripts could not be started (/no/such/python" in done.error
+
+
+def test_cancel_of_a_hanging_trainer_leaves_no_process(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_HANG_AT", "6")
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_IGNORE_TERM", "1")  # only SIGKILL after the grace period ends it
+    monkeypatch.setattr("studio.engine.training.watch.STOP_GRACE_S", 1.0)
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(max_train_steps=30))
+    files = files_of(job)
+    runner = threading.Thread(target=setup.run_next)
+    runner.start()
+    child_file = files.output_dir / "fake-child.pid"
+    wait_until(child_file.exists, timeout=30, what="the fake trainer to hang")
+    trainer, child = (int((files.output_dir / n).read_text()) for n in ("fake-trainer.pid", "fake-child.pid"))
+    assert alive(trainer) and alive(child)
+    started = time.monotonic()
+    setup.studio.jobs.cancel(setup.workspace_id, job.id)
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    done = setup.job(job.id)
+    assert done.status == "canceled"
+    assert not alive(trainer) and not alive(child)
+    assert time.monotonic() - started < 10
+    # What was saved before the hang stays; the resume starts from its state.
+    assert [r.meta["step"] for r in checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)] == [4]
+
+
+def test_resume_goes_on_from_the_last_state(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL", "oom")
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL_AT", "10")
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    setup.run_next()
+    assert setup.job(job.id).status == "failed"
+    monkeypatch.delenv("FAKE_SD_SCRIPTS_FAIL")
+    argv_file = files_of(job).root / "argv.json"
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_ARGV_FILE", str(argv_file))
+    again = resume_training(setup.studio, setup.workspace_id, job.id)
+    assert again.status == "pending" and again.message == "Will resume from step 8."
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "completed", done.error
+    assert done.result["resumed_from"] == 8
+    argv = json.loads(argv_file.read_text())
+    assert argv[argv.index("--resume") + 1].endswith("mia-main-v1-step00000008-state")
+    steps = [r.meta["step"] for r in checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)]
+    assert steps == [4, 8, 12]
+    points = [json.loads(line)["step"] for line in files_of(job).metrics_file.read_text().splitlines()]
+    assert points[-1] == 12 and points == sorted(points)  # the resumed bar is mapped to global steps
+
+
+def test_waiting_trainings_can_be_reordered(setup: Setup) -> None:
+    first = submit_training(setup.studio, setup.workspace_id, setup.request())
+    second = submit_training(setup.studio, setup.workspace_id, setup.request())
+    assert [j.id for j in queued_trainings(setup.studio, setup.workspace_id)] == [first.id, second.id]
+    reorder_trainings(setup.studio, setup.workspace_id, [second.id, first.id])
+    assert [j.id for j in queued_trainings(setup.studio, setup.workspace_id)] == [second.id, first.id]
+    setup.run_next()  # the revoked entry of the second is skipped by the queue
+    while setup.job(second.id).status == "pending" and setup.job(first.id).status == "pending":
+        setup.run_next()
+    assert setup.job(second.id).status == "completed" and setup.job(first.id).status == "pending"
+    assert second.payload["output_name"] == "mia-main-v2" and os.path.isdir(second.payload["root"])

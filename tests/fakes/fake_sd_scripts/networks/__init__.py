@@ -1,0 +1,1 @@
+"""The fake tree has sd-scripts' networks package, so --network_module networks.lora imports."""

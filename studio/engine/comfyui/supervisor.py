@@ -203,20 +203,25 @@ class ComfySupervisor:
 
     def log_tail(self, n: int = 50) -> list[str]:
         """The last ``n`` lines of ``logs/comfyui.log`` (empty when there is none yet)."""
-        try:
-            with open(self.log_file, "rb") as handle:
-                size = handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, size - max(n, 1) * 400 - 4096))
-                lines = handle.read().decode("utf-8", "replace").splitlines()
-        except FileNotFoundError:
-            return []
-        return list(deque(lines, maxlen=n)) if n > 0 else []
+        return read_log_tail(self.log_file, n)
 
     def _note(self, message: str) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().isoformat(timespec="seconds")
         with open(self.log_file, "a", encoding="utf-8") as out:
             out.write(f"--- {stamp} {message}\n")
+
+
+def read_log_tail(log_file: Path, n: int) -> list[str]:
+    """The last ``n`` lines of a log that may be large and still growing."""
+    try:
+        with open(log_file, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - max(n, 1) * 400 - 4096))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+    return list(deque(lines, maxlen=n)) if n > 0 else []
 
 
 def _own_group() -> dict[str, object]:

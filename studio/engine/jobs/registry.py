@@ -16,6 +16,7 @@ Handler = Callable[["JobContext"], dict[str, Any] | None]
 # Modules that register job types; the worker imports them all before it consumes.
 HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
                    "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
+                   "studio.engine.comfyui.local",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
                    "studio.engine.training.grid")
 

@@ -25,6 +25,7 @@ from studio.ui.thumbnails import ThumbnailCache, load_preview
 from studio.ui.widgets.generate_gallery import GalleryTab
 from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationWatcher, ProgressPanel
 from studio.ui.widgets.generate_form import GenerateControls, with_trigger
+from studio.ui.widgets.comfy_dialog import ComfyDialog
 from studio.ui.widgets.workflow_dialog import WorkflowDialog
 
 BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
@@ -58,7 +59,7 @@ class GeneratePage(QWidget):
         self.controls = GenerateControls(self)
         for name in ("influencer_box", "template_box", "template_note", "comfy_line", "prompt",
                      "negative", "form", "seed_lock", "seed", "count", "generate_button", "error_line",
-                     "add_workflow_button", "edit_workflow_button"):
+                     "add_workflow_button", "edit_workflow_button", "comfy_button"):
             setattr(self, name, getattr(self.controls, name))
         controls = self.controls
         self.panel = ProgressPanel(self)
@@ -97,6 +98,7 @@ class GeneratePage(QWidget):
         self.generate_button.clicked.connect(self.generate)
         self.add_workflow_button.clicked.connect(self.choose_workflow_file)
         self.edit_workflow_button.clicked.connect(self.edit_current_workflow)
+        self.comfy_button.clicked.connect(self.show_comfyui)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.results.doubleClicked.connect(self._on_result_double_clicked)
         self.watcher.progress_changed.connect(self.panel.show_progress)
@@ -209,6 +211,17 @@ class GeneratePage(QWidget):
         self.comfy_line.setText(one_line(exc) + " The pickers hold the template's defaults.")
         self.comfy_line.show()
         self.choices_loaded.emit()
+
+    # ComfyUI itself --------------------------------------------------------------------------
+
+    def show_comfyui(self) -> None:
+        context = self.context
+        self.comfy_dialog = ComfyDialog(lambda: ops.comfy_state(context),
+                                        lambda: ops.start_local_comfyui(context),
+                                        lambda: ops.stop_local_comfyui(context), parent=self)
+        self.comfy_dialog.action_finished.connect(lambda _: self.select_template(
+            self.template_box.currentData()))  # the pickers ask ComfyUI again
+        self.comfy_dialog.open()
 
     # The user's own workflows ----------------------------------------------------------------
 

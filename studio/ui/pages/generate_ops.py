@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.comfyui.local import ComfyState
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.influencers import list_influencers
@@ -110,9 +111,30 @@ def submit(context: StudioContext, influencer_id: uuid.UUID | None, template: st
            values: dict[str, object], count: int) -> list[uuid.UUID]:
     from studio.engine.comfyui.generation import GenerationRequest, submit_generation
 
+    start_local_comfyui(context)
     request = GenerationRequest(influencer_id=influencer_id, template=template, values=values,
                                 count=count)
     return [job.id for job in submit_generation(context.studio, context.workspace_id, request)]
+
+
+def start_local_comfyui(context: StudioContext) -> None:
+    """The worker starts the local ComfyUI when one is configured and does not answer yet, so it
+    belongs to the worker (which stops it on exit), never to the window."""
+    from studio.engine.comfyui import local
+    studio = context.studio
+    if local.ComfySupervisor.configured(studio.settings) and not local.read_state(
+            studio.settings, studio.paths, lines=0).answers:
+        local.ask_worker(studio, context.workspace_id, local.START_JOB)
+
+
+def stop_local_comfyui(context: StudioContext) -> None:
+    from studio.engine.comfyui import local
+    local.ask_worker(context.studio, context.workspace_id, local.STOP_JOB)
+
+
+def comfy_state(context: StudioContext) -> ComfyState:
+    from studio.engine.comfyui.local import read_state
+    return read_state(context.studio.settings, context.studio.paths)
 
 
 def progress(context: StudioContext, job_ids: list[uuid.UUID]) -> list[JobProgress]:

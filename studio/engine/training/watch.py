@@ -69,7 +69,7 @@ def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, outp
     if code != 0 or parser.no_data or not follower.final_seen:
         raise JobFailed(explain(code, list(parser.tail), no_data=parser.no_data,
                                 saved_model=follower.final_seen))
-    report(1.0, "Done", f"{len(follower.outcome.checkpoints)} checkpoint(s) saved")
+    report(1.0, "Training", f"{len(follower.outcome.checkpoints)} checkpoint(s) saved")
     return follower.outcome
 
 

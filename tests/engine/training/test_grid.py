@@ -1,0 +1,63 @@
+"""The test grid through the fake ComfyUI: cells as generate-image jobs, a labelled contact sheet."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from studio.engine.db.models import Asset
+from studio.engine.errors import InvalidInput
+from studio.engine.training.grid import CELL, HEADER_H, LABEL_W, TITLE_H, GridRequest, submit_test_grid
+from studio.engine.training.jobs import submit_training
+from tests.conftest import run_next_task
+from tests.engine.training.conftest import Setup
+from tests.fakes.comfyui_server import FakeComfyUI
+
+
+def test_a_grid_compares_checkpoints_and_strengths_with_fixed_seeds(setup: Setup, tmp_path: Path) -> None:
+    studio, ws = setup.studio, setup.workspace_id
+    training = submit_training(studio, ws, setup.request())
+    setup.run_next()
+    loras = tmp_path / "ComfyUI" / "models" / "loras"
+    with FakeComfyUI(loras_dir=loras) as comfy:
+        studio.settings.comfyui.url = comfy.base_url
+        studio.settings.comfyui.loras_dir = str(loras)
+        grid = submit_test_grid(studio, ws, GridRequest(training_job_id=training.id,
+                                                        prompts=("{trigger} on a beach",),
+                                                        strengths=(0.5, 1.0), seed=77, steps=4))
+        assert len(grid.generation_jobs) == 3 * 2  # three checkpoints × two strengths
+        assert sorted(p.name for p in loras.iterdir()) == [  # handed to ComfyUI's folder
+            "mia-main-v1-step00000004.safetensors", "mia-main-v1-step00000008.safetensors",
+            "mia-main-v1.safetensors"]
+        for _ in grid.generation_jobs:
+            run_next_task(studio, "generation")
+        run_next_task(studio, "general")
+        graphs = [r.body["prompt"] for r in comfy.requests("POST", "/prompt")]
+    sheet = studio.jobs.get(ws, grid.sheet_job.id)
+    assert sheet.status == "completed", sheet.error
+    assert sheet.result["missing"] == 0 and sheet.result["cells"] == 6
+    seeds = {g["3"]["inputs"]["seed"] for g in graphs}
+    assert seeds == {77}  # one prompt: one fixed seed in every cell
+    assert {(g["10"]["inputs"]["lora_name"], g["10"]["inputs"]["strength_model"]) for g in graphs} == {
+        (name, s) for name in ("mia-main-v1-step00000004.safetensors", "mia-main-v1-step00000008.safetensors",
+                               "mia-main-v1.safetensors") for s in (0.5, 1.0)}
+    assert all(g["6"]["inputs"]["text"] == "mia on a beach" for g in graphs)
+    with studio.db.session() as session:
+        asset = session.get(Asset, uuid.UUID(sheet.result["asset"]))
+        assert asset is not None and asset.kind == "contact-sheet"
+        assert asset.meta["grid"]["rows"] == ["step 4", "step 8", "final (step 12)"]
+    with Image.open(sheet.result["path"]) as image:
+        assert image.size == (LABEL_W + 2 * CELL, TITLE_H + HEADER_H + 3 * CELL)
+
+
+def test_a_grid_too_large_or_without_checkpoints_is_refused(setup: Setup) -> None:
+    studio, ws = setup.studio, setup.workspace_id
+    training = submit_training(studio, ws, setup.request())
+    with pytest.raises(InvalidInput, match="no checkpoints yet"):
+        submit_test_grid(studio, ws, GridRequest(training_job_id=training.id))
+    setup.run_next()
+    with pytest.raises(InvalidInput, match="too large"):
+        submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("a",) * 20,
+                                                 strengths=(0.2, 0.4, 0.6, 0.8, 1.0, 1.2)))

@@ -80,3 +80,25 @@ def test_ctrl_c_cancels_the_export(studio, clip: Path, tmp_path: Path, ffmpeg: s
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert not out.exists() and not list(tmp_path.glob(".never*"))
+
+
+def test_generate_turns_an_image_into_a_clip(cli: Cli, ffmpeg: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from PIL import Image
+
+    from tests.fakes.comfyui_server import FakeComfyUI
+    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
+    specs = json.loads((ROOT / "tests" / "engine" / "media" / "object_info_video.json").read_text())
+    clip = make_clip(ffmpeg, tmp_path / "c.mp4", size="64x112", seconds=1.0, audio=False)
+    image = tmp_path / "me.png"
+    Image.new("RGB", (64, 112), (10, 200, 30)).save(image)
+    with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"], node_specs=specs,
+                     output_bytes={"mp4": clip.read_bytes()}) as fake:
+        assert cli("settings", "set", "comfyui.url", fake.base_url).code == 0
+        done = cli("video", "generate", str(image), "--set", "frames=14", "--set", "fps=10")
+        assert done.code == 0, done.err
+        assert probe(Path(done.out.strip())).video is not None
+        bad = cli("video", "generate", str(image), "--set", "motion=5000")
+        assert bad.code == 2 and "motion must be between 1 and 1023" in one_error_line(bad.err)

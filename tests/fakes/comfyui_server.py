@@ -220,11 +220,16 @@ def _links(node: dict[str, Any]) -> list[str]:
 class FakeComfyUI:
     def __init__(self, *, checkpoints: Sequence[str] = ("sd15.safetensors", "sdxl_base.safetensors"),
                  loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = (),
-                 port: int = 0, loras_dir: Path | None = None) -> None:
+                 port: int = 0, loras_dir: Path | None = None,
+                 node_specs: dict[str, Any] | None = None,
+                 output_bytes: dict[str, bytes] | None = None) -> None:
         self.loras_dir = loras_dir  # like ComfyUI's models/loras: files there are listed afresh
+        self.node_specs = dict(node_specs or {})  # /object_info entries of custom or video nodes
+        self.output_bytes = dict(output_bytes or {})  # file extension -> what output files hold
         self.models = {"checkpoints": list(checkpoints), "loras": list(loras), "vae": [],
                        "controlnet": [], "embeddings": []}
-        self.known_nodes = {*KNOWN_NODES, *json.loads("".join(_CAPTURED_OBJECT_INFO)), *extra_nodes}
+        self.known_nodes = {*KNOWN_NODES, *json.loads("".join(_CAPTURED_OBJECT_INFO)), *extra_nodes,
+                            *self.node_specs}
         self.received: list[Received] = []
         self.files: dict[tuple[str, str, str], bytes] = {("input", "", "example.png"): png_bytes()}
         self.history: dict[str, dict[str, Any]] = {}
@@ -489,7 +494,9 @@ class FakeComfyUI:
         node = graph[node_id]
         key, ext, animated, kind = OUTPUT_NODES[node["class_type"]]
         inputs = node.get("inputs") or {}
-        batch = max([1, *(_int((graph[n].get("inputs") or {}).get("batch_size")) for n in _upstream(graph, node_id))])
+        # A batch comes from an empty latent's batch_size or a RepeatLatentBatch's amount (frames).
+        batch = max([1, *(_int((graph[n].get("inputs") or {}).get("batch_size")
+                               or (graph[n].get("inputs") or {}).get("amount")) for n in _upstream(graph, node_id))])
         default = "video/ComfyUI" if node["class_type"] == "SaveVideo" else "ComfyUI"
         prefix = str(inputs.get("filename_prefix") or default)
         if kind == "temp":
@@ -501,8 +508,8 @@ class FakeComfyUI:
                 number = self._file_numbers.get((subfolder, base), 0) + 1
                 self._file_numbers[(subfolder, base)] = number
             name = f"{base}_{number:05}_.{ext}"
-            self.files[(kind, subfolder, name)] = (png_bytes(color=(number * 40 % 256, 90, 160))
-                                                   if ext == "png" else _MAGIC[ext] + bytes(64))
+            self.files[(kind, subfolder, name)] = self.output_bytes.get(ext) or (
+                png_bytes(color=(number * 40 % 256, 90, 160)) if ext == "png" else _MAGIC[ext] + bytes(64))
             items.append({"filename": name, "subfolder": subfolder, "type": kind})
         return {key: items, "animated": [True]} if animated else {key: items}
 
@@ -685,7 +692,8 @@ class FakeComfyUI:
     def _object_info(self) -> dict[str, Any]:
         # Captured nodes first, then faithful specs of the other built-in nodes the templates use;
         # anything else known is stubbed without inputs or outputs.
-        info = {**json.loads(BUILTIN_SPECS.read_text("utf-8")), **json.loads("".join(_CAPTURED_OBJECT_INFO))}
+        info = {**json.loads(BUILTIN_SPECS.read_text("utf-8")), **json.loads("".join(_CAPTURED_OBJECT_INFO)),
+                **json.loads(json.dumps(self.node_specs))}
         info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = list(self.models["checkpoints"])
         info["LoraLoader"]["input"]["required"]["lora_name"][0] = self._loras()
         uploaded = sorted(f"{s}/{n}" if s else n for k, s, n in self.files if k == "input")

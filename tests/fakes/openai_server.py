@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,14 +63,17 @@ class Reply:
     prompt_tokens: int = 1210
     completion_tokens: int = 18
     delay_s: float = 0.0
+    # Builds the content from the request body, for answers that depend on what was asked.
+    respond: Callable[[dict[str, Any]], str] | None = None
+    finish_reason: str = "stop"  # "length" when the answer hit max_tokens
 
 
 def completion(model: str, content: str, *, cost: float, prompt_tokens: int,
-               completion_tokens: int) -> dict[str, Any]:
+               completion_tokens: int, finish_reason: str = "stop") -> dict[str, Any]:
     return {
         "id": f"gen-{int(time.time())}-{next(_ids):08d}fake", "provider": "FakeProvider",
         "model": model, "object": "chat.completion", "created": int(time.time()),
-        "choices": [{"logprobs": None, "finish_reason": "stop", "native_finish_reason": "stop",
+        "choices": [{"logprobs": None, "finish_reason": finish_reason, "native_finish_reason": finish_reason,
                      "index": 0, "message": {"role": "assistant", "content": content,
                                              "refusal": None, "reasoning": None}}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
@@ -141,6 +145,21 @@ class FakeOpenAI:
                   status: int = 200) -> FakeOpenAI:
         return self.reply(Reply(status, text, {"Content-Type": "text/html"}))
 
+    def success_json(self, value: Any, **options: Any) -> FakeOpenAI:
+        return self.reply(Reply(content=json.dumps(value), **options))
+
+    def answer_with(self, respond: Callable[[dict[str, Any]], Any], **options: Any) -> FakeOpenAI:
+        """``respond(body)`` gives the content: a string as it is, anything else as JSON."""
+        def content(body: dict[str, Any]) -> str:
+            value = respond(body)
+            return value if isinstance(value, str) else json.dumps(value)
+        return self.reply(Reply(respond=content, **options))
+
+    def invalid_json(self, text: str = '{"items": [{"date": "2026-12-01", "topic": ',
+                     **options: Any) -> FakeOpenAI:
+        """A model that breaks off mid-object (as with finish_reason "length" or a weak model)."""
+        return self.reply(Reply(content=text, **options))
+
     def slow(self, seconds: float) -> FakeOpenAI:
         return self.reply(Reply(delay_s=seconds))
 
@@ -174,9 +193,11 @@ class FakeOpenAI:
                 payload = reply.body
                 if payload is None:
                     asked = body.get("model", "") if isinstance(body, dict) else ""
-                    payload = completion(reply.model or asked, reply.content, cost=reply.cost,
+                    content = reply.respond(body) if reply.respond is not None else reply.content
+                    payload = completion(reply.model or asked, content, cost=reply.cost,
                                          prompt_tokens=reply.prompt_tokens,
-                                         completion_tokens=reply.completion_tokens)
+                                         completion_tokens=reply.completion_tokens,
+                                         finish_reason=reply.finish_reason)
                 self._send(reply.status, payload, reply.headers)
 
             def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:

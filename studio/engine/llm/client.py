@@ -36,6 +36,7 @@ class ChatResult:
     cost_usd: float
     generation_id: str
     finish_reason: str = ""
+    cached: bool = False  # answered from the local cache: nothing was sent, nothing paid
 
 
 class LLMRefused(JobFailed):
@@ -88,7 +89,12 @@ class LLMClient:
              models: Sequence[str] | None = None, response_format: dict[str, Any] | None = None,
              temperature: float | None = None, max_tokens: int | None = None) -> ChatResult:
         """One completion. ``models`` are fallbacks tried in order after ``model``."""
-        body = _body(messages, model, models, response_format, temperature, max_tokens)
+        return self.send(request_body(messages, model=model, models=models,
+                                      response_format=response_format, temperature=temperature,
+                                      max_tokens=max_tokens))
+
+    def send(self, body: dict[str, Any]) -> ChatResult:
+        """POSTs a body built by ``request_body``, retrying short transient faults."""
         for attempt in range(self.retries + 1):
             try:
                 return self._post(body)
@@ -154,9 +160,11 @@ def client_for(settings: Settings, secrets: SecretStore, **options: Any) -> LLMC
     return LLMClient(settings.llm.base_url, key, **options)
 
 
-def _body(messages: Sequence[dict[str, Any]], model: str | None, models: Sequence[str] | None,
-          response_format: dict[str, Any] | None, temperature: float | None,
-          max_tokens: int | None) -> dict[str, Any]:
+def request_body(messages: Sequence[dict[str, Any]], *, model: str | None = None,
+                 models: Sequence[str] | None = None,
+                 response_format: dict[str, Any] | None = None, temperature: float | None = None,
+                 max_tokens: int | None = None) -> dict[str, Any]:
+    """The chat-completions body; also what the cache keys on, so equal requests are equal."""
     fallbacks = [m for m in (models or []) if m]
     primary = model or (fallbacks[0] if fallbacks else "")
     if not primary:

@@ -65,6 +65,8 @@ class Workspace(Record):
 
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # In the row, not the settings file: in team mode every member works against one budget.
+    monthly_budget_usd: Mapped[float | None] = mapped_column(Float, default=None)
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -231,6 +233,25 @@ class PlanItem(Scoped, Trashable):
     video_prompt: Mapped[str] = mapped_column(Text, default="")
     subtitle_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class LLMCall(Scoped):
+    """One chat completion, paid or answered from the cache: the spend ledger."""
+
+    __tablename__ = "llm_calls"
+
+    day: Mapped[date] = mapped_column(Date, index=True)  # UTC
+    model: Mapped[str] = mapped_column(String(200))  # the model that answered (and billed)
+    purpose: Mapped[str] = mapped_column(String(60), default="")  # e.g. plan, caption
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"),
+                                                     index=True, default=None)
+    influencer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("influencers.id", ondelete="SET NULL"), index=True, default=None)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    generation_id: Mapped[str] = mapped_column(String(100), default="")
 
 
 class WorkerRecord(Base):

@@ -61,7 +61,8 @@ class BudgetStatus:
         if self.level == "warning":
             return (f"Warning: workspace '{self.workspace}' has used {share} of its monthly LLM "
                     f"budget in {self.month}.")
-        return f"LLM spend in {self.month}: {share} of the monthly budget"
+        return (f"LLM spend in {self.month}: {spent} of the ${self.budget_usd:.2f} monthly budget "
+                f"({self.fraction:.0%})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
             return SettingsPage(self.context, self)
         if key == "generate":
             return GeneratePage(self.context, self)
+        if key == "training":
+            from studio.ui.pages.training import TrainingPage
+            return TrainingPage(self.context, self)
         return ComingLaterPage(key, self)
 
     def show_page(self, key: str) -> None:

@@ -1,0 +1,229 @@
+"""What the Training page asks of the engine: blocking calls, run on background lanes only.
+
+Each returns plain frozen values the UI thread can draw. ``snapshot`` is the page's poll: the
+queue, the selected training's row, the loss points added to its metrics.jsonl since the last
+read (from a byte offset, so a long run is never read twice), its samples, log tail and saved
+checkpoints.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.engine.db.models import Dataset, Influencer
+from studio.engine.db.repositories import Repository
+from studio.engine.jobs.service import FINISHED
+from studio.engine.training.command import TrainingFiles
+from studio.engine.training.jobs import JOB_TYPE, queued_trainings
+from studio.engine.training.plan import TrainingPlan, TrainingRequest
+from studio.ui.context import StudioContext
+
+LOG_TAIL_LINES = 40
+LOG_TAIL_BYTES = 16 * 1024
+SAMPLE_SIDE = 96
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetChoice:
+    influencer_id: uuid.UUID
+    dataset_id: uuid.UUID
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRow:
+    id: uuid.UUID
+    title: str
+    status: str
+    progress: float
+    stage: str
+    message: str
+    error: str
+    output_name: str
+    root: Path
+    total_steps: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    id: uuid.UUID
+    name: str
+    kind: str
+    step: int | None
+    epoch: int | None
+    active: bool
+    size_bytes: int
+    path: Path
+    ss_metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LossPoint:
+    step: int
+    loss: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    queue: list[TrainingRow]
+    history: list[TrainingRow]
+    selected: TrainingRow | None
+    points: list[LossPoint] = field(default_factory=list)  # new since ``offset`` asked for
+    offset: int = 0
+    last_metric: dict[str, Any] | None = None
+    samples: list[Path] = field(default_factory=list)
+    sample_images: dict[str, Any] = field(default_factory=dict)  # name -> QImage, new ones only
+    log_tail: list[str] = field(default_factory=list)
+    checkpoints: list[CheckpointRow] = field(default_factory=list)
+
+
+def datasets(context: StudioContext) -> list[DatasetChoice]:
+    with context.studio.db.session() as session:
+        repo = Repository(session, context.workspace_id)
+        people = {i.id: i for i in repo.list(Influencer, order_by=Influencer.name)}
+        rows = [d for d in repo.list(Dataset, order_by=Dataset.name) if d.influencer_id in people]
+        return [DatasetChoice(d.influencer_id, d.id, f"{people[d.influencer_id].name} · {d.name}")
+                for d in sorted(rows, key=lambda d: (people[d.influencer_id].name, d.name))]
+
+
+def plan(context: StudioContext, request: TrainingRequest) -> TrainingPlan:
+    from studio.engine.training.plan import plan_training
+    return plan_training(context.studio, context.workspace_id, request)
+
+
+def submit(context: StudioContext, request: TrainingRequest) -> uuid.UUID:
+    from studio.engine.training.jobs import submit_training
+    return submit_training(context.studio, context.workspace_id, request).id
+
+
+def cancel(context: StudioContext, job_id: uuid.UUID) -> None:
+    context.studio.jobs.cancel(context.workspace_id, job_id)
+
+
+def resume(context: StudioContext, job_id: uuid.UUID) -> str:
+    from studio.engine.training.jobs import resume_training
+    return resume_training(context.studio, context.workspace_id, job_id).message
+
+
+def reorder(context: StudioContext, job_ids: list[uuid.UUID]) -> None:
+    from studio.engine.training.jobs import reorder_trainings
+    reorder_trainings(context.studio, context.workspace_id, job_ids)
+
+
+def set_active(context: StudioContext, lora_id: uuid.UUID) -> str:
+    from studio.engine.training.results import set_active as mark
+    return mark(context.studio.db, context.workspace_id, lora_id).name
+
+
+def test_grid(context: StudioContext, job_id: uuid.UUID, lora_ids: list[uuid.UUID]) -> uuid.UUID:
+    from studio.engine.training.grid import GridRequest, submit_test_grid
+    grid = submit_test_grid(context.studio, context.workspace_id,
+                            GridRequest(training_job_id=job_id, lora_ids=tuple(lora_ids)))
+    return grid.sheet_job.id
+
+
+def snapshot(context: StudioContext, selected: uuid.UUID | None, offset: int,
+             samples_known: int = 0) -> Snapshot:
+    studio, ws = context.studio, context.workspace_id
+    queue = [_row(j) for j in queued_trainings(studio, ws)]
+    waiting = {r.id for r in queue}
+    history = [_row(j) for j in studio.jobs.list(ws, limit=100)
+               if j.type == JOB_TYPE and j.id not in waiting][:30]
+    chosen = next((r for r in [*queue, *history] if r.id == selected), None)
+    if chosen is None:
+        chosen = queue[0] if queue else (history[0] if history else None)
+        offset = samples_known = 0
+    if chosen is None:
+        return Snapshot(queue=queue, history=history, selected=None)
+    files = TrainingFiles(chosen.root)
+    points, new_offset, last = read_metrics(files.metrics_file, offset)
+    samples = _samples(files)
+    return Snapshot(queue=queue, history=history, selected=chosen, points=points, offset=new_offset,
+                    last_metric=last, samples=samples, sample_images=_thumbnails(samples[samples_known:]),
+                    log_tail=log_tail(files.log_file), checkpoints=_checkpoints(context, chosen.id))
+
+
+def read_metrics(path: Path, offset: int) -> tuple[list[LossPoint], int, dict[str, Any] | None]:
+    """Points appended since ``offset``; a half-written last line waits for the next read."""
+    try:
+        with path.open("rb") as handle:
+            if handle.seek(0, 2) < offset:
+                offset = 0  # a fresh run rewrote the file
+            handle.seek(offset)
+            data = handle.read()
+    except FileNotFoundError:
+        return [], 0, None
+    complete = data[:data.rfind(b"\n") + 1]
+    points, last = [], None
+    for line in complete.splitlines():
+        try:
+            last = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(last.get("loss"), (int, float)):
+            points.append(LossPoint(int(last["step"]), float(last["loss"])))
+    return points, offset + len(complete), last
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The log's last lines, with runs of progress-bar redraws folded into their last one."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            text = handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return []
+    folded: deque[str] = deque(maxlen=lines)
+    for line in text.splitlines()[1:] if size > LOG_TAIL_BYTES else text.splitlines():
+        if folded and line.startswith("steps:") and folded[-1].startswith("steps:"):
+            folded[-1] = line
+        elif line.strip():
+            folded.append(line)
+    return list(folded)
+
+
+def _samples(files: TrainingFiles) -> list[Path]:
+    if not files.samples_dir.is_dir():
+        return []
+    return sorted(files.samples_dir.glob("*.png"), key=lambda p: p.name)
+
+
+def _thumbnails(paths: list[Path]) -> dict[str, Any]:
+    from studio.ui.thumbnails import load_preview
+    images = {}
+    for path in paths:
+        try:
+            images[path.name] = load_preview(path, SAMPLE_SIDE)
+        except Exception:  # noqa: BLE001 - a sample still being written shows next time
+            break
+    return images
+
+
+def _checkpoints(context: StudioContext, job_id: uuid.UUID) -> list[CheckpointRow]:
+    from studio.engine.training.results import checkpoints_of
+    rows = []
+    for lora in checkpoints_of(context.studio.db, context.workspace_id, job_id=job_id):
+        meta = lora.meta or {}
+        rows.append(CheckpointRow(id=lora.id, name=lora.name, kind=str(meta.get("kind", "")),
+                                  step=meta.get("step"), epoch=meta.get("epoch"),
+                                  active=bool(meta.get("active")), size_bytes=int(meta.get("size_bytes") or 0),
+                                  path=context.studio.asset_path(lora.storage_key),
+                                  ss_metadata=dict(meta.get("ss_metadata") or {})))
+    return rows
+
+
+def _row(job: Any) -> TrainingRow:
+    payload = job.payload or {}
+    return TrainingRow(id=job.id, title=job.title, status=job.status, progress=job.progress,
+                       stage=job.stage, message=job.message, error=job.error,
+                       output_name=str(payload.get("output_name", "")), root=Path(payload.get("root", ".")),
+                       total_steps=int(payload.get("total_steps") or 0))

@@ -1,0 +1,201 @@
+"""Training: LoRA trainings with kohya sd-scripts, set up, queued and watched live.
+
+The left side (``TrainingForm``) picks a dataset and a preset, shows every setting grouped basic /
+advanced, and, after each change, the plan's steps, time estimate and the checks' findings (a
+background ``plan_training``). Start queues a train-lora job. The right side
+(``TrainingMonitor``) follows the queue and the selected training: a poll every second reads
+the job rows, the loss points appended to the training's metrics.jsonl since the last poll, new
+samples, the log tail and saved checkpoints, all on a background lane.
+"""
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from studio.engine.training.config import load_presets
+from studio.engine.training.plan import TrainingPlan
+from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
+from studio.ui.models import training_data as data
+from studio.ui.tasks import run_in_background
+from studio.ui.widgets.training_form import TrainingForm
+from studio.ui.widgets.training_monitor import TrainingMonitor
+
+POLL_MS = 1000
+PLAN_DELAY_MS = 300
+
+
+class TrainingPage(QWidget):
+    snapshot_shown = Signal()
+    training_started = Signal(object)  # uuid.UUID
+    message_shown = Signal(str)
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, *,
+                 poll_ms: int = POLL_MS) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.selected_id: uuid.UUID | None = None
+        self._offset = 0
+        self._polling = False
+        self._shown_id: uuid.UUID | None = None
+        self.form = TrainingForm(self)
+        self.monitor = TrainingMonitor(self)
+        self.status = QLabel(self)
+        self.status.setObjectName("training-status")
+        self.status.setWordWrap(True)
+        scroller = QScrollArea(self)
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.form)
+        scroller.setMinimumWidth(360)
+        split = QSplitter(self)
+        split.addWidget(scroller)
+        split.addWidget(self.monitor)
+        split.setSizes([420, 680])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+        self._plan_timer = QTimer(self, singleShot=True, interval=PLAN_DELAY_MS)
+        self._plan_timer.timeout.connect(self.refresh_plan)
+        self._poll_timer = QTimer(self, interval=poll_ms)
+        self._poll_timer.timeout.connect(self.poll)
+        self._connect()
+        self.form.set_presets(load_presets())
+        self.form.sd_scripts.setText(context.studio.settings.sdscripts.folder)
+        self.reload()
+        self._poll_timer.start()
+
+    def _connect(self) -> None:
+        self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.form.changed.connect(self._plan_timer.start)
+        self.form.start_requested.connect(self.start)
+        self.monitor.selection_changed.connect(self.select)
+        self.monitor.cancel_requested.connect(self.cancel)
+        self.monitor.resume_requested.connect(self.resume)
+        self.monitor.reorder_requested.connect(self.reorder)
+        self.monitor.grid_requested.connect(self.test_grid)
+        self.monitor.activate_requested.connect(self.set_active)
+
+    def show_message(self, text: str) -> None:
+        self.status.setText(text)
+        self.message_shown.emit(text)
+
+    # Setting up ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        context = self.context
+        run_in_background(lambda: data.datasets(context), receiver=self, on_done=self._on_datasets_loaded)
+        self.poll()
+
+    def _on_workspace_changed(self) -> None:
+        self.selected_id = None
+        self.reload()
+
+    def _on_datasets_loaded(self, choices: list[data.DatasetChoice]) -> None:
+        self.form.set_datasets(choices)
+        if not choices:
+            self.form.show_problem("This workspace has no datasets yet: make one on the Datasets page.")
+        self._plan_timer.start()
+
+    def refresh_plan(self) -> None:
+        request = self.form.request()
+        if request is None:
+            return
+        context = self.context
+        run_in_background(lambda: data.plan(context, request), receiver=self, on_done=self._on_planned,
+                          on_error=lambda exc: self.form.show_problem(one_line(exc)))
+
+    def _on_planned(self, plan: TrainingPlan) -> None:
+        self.form.show_plan(plan)
+
+    def start(self) -> None:
+        request = self.form.request()
+        if request is None:
+            self.form.show_problem("Choose a dataset and a preset first.")
+            return
+        self.form.start_button.setEnabled(False)
+        context = self.context
+        run_in_background(lambda: data.submit(context, request), receiver=self, on_done=self._on_started,
+                          on_error=self._on_start_failed)
+
+    def _on_started(self, job_id: uuid.UUID) -> None:
+        self.form.start_button.setEnabled(True)
+        self.show_message("Training queued; it starts when the GPU is free.")
+        self.select(job_id)
+        self.training_started.emit(job_id)
+        self._plan_timer.start()  # the next run gets the next free name
+
+    def _on_start_failed(self, exc: BaseException) -> None:
+        self.form.show_problem(one_line(exc))
+
+    # Watching --------------------------------------------------------------------------------
+
+    def select(self, job_id: uuid.UUID) -> None:
+        if job_id != self.selected_id:
+            self.selected_id = job_id
+            self._shown_id = None  # the chart and strip start over for it
+            self._offset = 0
+            self.poll(force=True)
+
+    def poll(self, force: bool = False) -> None:
+        if self._polling and not force:
+            return  # the last poll is still reading; never pile them up
+        self._polling = True
+        context, wanted, offset = self.context, self.selected_id, self._offset
+        known = self.monitor.samples_known() if wanted == self._shown_id else 0
+        run_in_background(lambda: data.snapshot(context, wanted, offset, known), receiver=self,
+                          on_done=lambda snap: self._on_snapshot(snap, wanted, offset),
+                          on_error=self._on_poll_failed)
+
+    def _on_snapshot(self, snap: data.Snapshot, asked: uuid.UUID | None, offset: int) -> None:
+        self._polling = False
+        if asked != self.selected_id or offset != self._offset:
+            return  # the user picked another training meanwhile; a fresh poll follows
+        chosen = snap.selected.id if snap.selected else None
+        new_selection = chosen != self._shown_id
+        self.selected_id = chosen
+        self._shown_id = chosen
+        self._offset = snap.offset
+        self.monitor.show_snapshot(snap, new_selection=new_selection)
+        self.snapshot_shown.emit()
+
+    def _on_poll_failed(self, exc: BaseException) -> None:
+        self._polling = False
+        self.show_message(one_line(exc))
+
+    # Acting ----------------------------------------------------------------------------------
+
+    def cancel(self, job_id: uuid.UUID) -> None:
+        self._act(lambda: data.cancel(self.context, job_id), "Canceling the training…")
+
+    def resume(self, job_id: uuid.UUID) -> None:
+        context = self.context
+        run_in_background(lambda: data.resume(context, job_id), receiver=self,
+                          on_done=lambda message: self._after(message or "Training queued again."),
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def reorder(self, job_ids: list[uuid.UUID]) -> None:
+        self._act(lambda: data.reorder(self.context, job_ids), "Queue order changed.")
+
+    def set_active(self, lora_id: uuid.UUID) -> None:
+        context = self.context
+        run_in_background(lambda: data.set_active(context, lora_id), receiver=self,
+                          on_done=lambda name: self._after(f"{name} is now the influencer's active LoRA."),
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def test_grid(self, job_id: uuid.UUID, lora_ids: list[uuid.UUID]) -> None:
+        context = self.context
+        run_in_background(lambda: data.test_grid(context, job_id, lora_ids), receiver=self, lane="io",
+                          on_done=lambda sheet: self._after(
+                              f"Test grid queued; the contact sheet appears in the Gallery when done "
+                              f"(job {sheet})."),
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _act(self, fn: object, message: str) -> None:
+        run_in_background(fn, receiver=self, on_done=lambda _: self._after(message),  # type: ignore[arg-type]
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _after(self, message: str) -> None:
+        self.show_message(message)
+        self.poll(force=True)

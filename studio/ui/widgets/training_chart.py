@@ -1,0 +1,88 @@
+"""The live loss chart: sd-scripts' reported loss (raw) and an exponential moving average.
+
+QtCharts ships with PySide6, so the chart needs no extra dependency; appending points to a
+QLineSeries is cheap, and the axes follow the data.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from studio.ui.models.training_data import LossPoint
+
+SMOOTHING = 0.9  # weight of the previous average: TensorBoard's usual default
+
+
+class LossChart(QChartView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.chart_ = QChart()
+        super().__init__(self.chart_, parent)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumHeight(200)
+        self.raw = QLineSeries(name="loss (raw)")
+        self.smooth = QLineSeries(name="loss (smoothed)")
+        self.raw.setPen(QPen(QColor(120, 160, 220, 140), 1))
+        self.smooth.setPen(QPen(QColor(230, 120, 40), 2))
+        self.x_axis = QValueAxis()
+        self.x_axis.setTitleText("step")
+        self.x_axis.setLabelFormat("%d")
+        self.y_axis = QValueAxis()
+        self.y_axis.setLabelFormat("%.3f")
+        chart = self.chart_
+        chart.setMargins(QMargins(4, 4, 4, 4))
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        for series in (self.raw, self.smooth):
+            chart.addSeries(series)
+        chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        for series in (self.raw, self.smooth):
+            series.attachAxis(self.x_axis)
+            series.attachAxis(self.y_axis)
+        self._average: float | None = None
+        self._count = 0
+        self._low = float("inf")
+        self._high = float("-inf")
+        self._last_step = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self.raw.clear()
+        self.smooth.clear()
+        self._average = None
+        self._count = 0
+        self._low, self._high, self._last_step = float("inf"), float("-inf"), 0
+        self.x_axis.setRange(0, 10)
+        self.y_axis.setRange(0, 0.2)
+        self.chart_.setTitle("Loss")
+
+    def add_points(self, points: Sequence[LossPoint]) -> None:
+        if not points:
+            return
+        raw, smooth = [], []
+        for point in points:
+            if point.step <= self._last_step:
+                continue  # a resumed run repeats no step; anything older is already drawn
+            self._last_step = point.step
+            # An average started at zero and divided by its weight so far (TensorBoard's
+            # debiasing): the first points are not dragged towards the very first loss.
+            self._count += 1
+            self._average = SMOOTHING * (self._average or 0.0) + (1 - SMOOTHING) * point.loss
+            raw.append((point.step, point.loss))
+            smooth.append((point.step, self._average / (1 - SMOOTHING ** self._count)))
+            self._low, self._high = min(self._low, point.loss), max(self._high, point.loss)
+        if not raw:
+            return
+        self.raw.append([QPointF(x, y) for x, y in raw])
+        self.smooth.append([QPointF(x, y) for x, y in smooth])
+        span = max(self._high - self._low, 1e-4)
+        self.x_axis.setRange(0, max(10, self._last_step))
+        self.y_axis.setRange(max(0.0, self._low - span * 0.1), self._high + span * 0.1)
+        self.chart_.setTitle(f"Loss · step {self._last_step} · smoothed {smooth[-1][1]:.4f}")
+
+    def point_count(self) -> int:
+        return self.raw.count()
+

@@ -1,0 +1,256 @@
+"""The Training page's right side: the queue, the selected training's progress, loss chart,
+samples strip, log tail and saved checkpoints. It only draws what the page hands it and says
+what the user asked for through ``*_requested`` signals.
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton,
+                               QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
+from studio.ui.widgets.training_chart import LossChart
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SAMPLE_SIDE = 96
+METADATA_SHOWN = ("ss_base_model_version", "ss_network_dim", "ss_network_alpha", "ss_learning_rate",
+                  "ss_steps", "ss_epoch", "ss_num_train_images", "ss_seed", "sshs_model_hash")
+STATUS_MARK = {"processing": "▶", "pending": "…", "completed": "✔", "failed": "✖", "canceled": "■"}
+
+
+class TrainingMonitor(QWidget):
+    selection_changed = Signal(object)  # uuid.UUID
+    cancel_requested = Signal(object)
+    resume_requested = Signal(object)
+    reorder_requested = Signal(list)  # the waiting trainings' ids in their new order
+    grid_requested = Signal(object, list)  # training id, checkpoint ids
+    activate_requested = Signal(object)  # checkpoint id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selected: TrainingRow | None = None
+        self._samples_shown: list[str] = []
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Trainings</b> (run one after another)", self))
+        self.queue = QListWidget(self)
+        self.queue.setObjectName("training-queue")
+        self.queue.setMaximumHeight(130)
+        self.queue.currentItemChanged.connect(self._on_queue_item_changed)
+        buttons = QHBoxLayout()
+        self.up_button = QPushButton("Move up", self)
+        self.down_button = QPushButton("Move down", self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.resume_button = QPushButton("Resume", self)
+        for button in (self.up_button, self.down_button, self.cancel_button, self.resume_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.up_button.clicked.connect(lambda: self._move(-1))
+        self.down_button.clicked.connect(lambda: self._move(1))
+        self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancel_requested))
+        self.resume_button.clicked.connect(lambda: self._emit_for_selected(self.resume_requested))
+        layout.addWidget(self.queue)
+        layout.addLayout(buttons)
+        self.headline = QLabel(self)
+        self.headline.setObjectName("training-headline")
+        self.headline.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.progress)
+        self.chart = LossChart(self)
+        self.samples = QListWidget(self)
+        self.samples.setObjectName("training-samples")
+        self.samples.setViewMode(QListWidget.ViewMode.IconMode)
+        self.samples.setFlow(QListWidget.Flow.LeftToRight)
+        self.samples.setWrapping(False)
+        self.samples.setIconSize(QSize(SAMPLE_SIDE, SAMPLE_SIDE))
+        self.samples.setFixedHeight(SAMPLE_SIDE + 40)
+        self.log = QPlainTextEdit(self)
+        self.log.setObjectName("training-log")
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(400)
+        self.checkpoints = QTreeWidget(self)
+        self.checkpoints.setObjectName("training-checkpoints")
+        self.checkpoints.setHeaderLabels(["Checkpoint", "Step", "Epoch", "Size", "Active"])
+        self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.checkpoints.setRootIsDecorated(False)
+        self.checkpoints.itemSelectionChanged.connect(self._on_checkpoint_selection_changed)
+        self.metadata = QLabel(self)
+        self.metadata.setWordWrap(True)
+        self.metadata.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.grid_button = QPushButton("Test grid…", self)
+        self.active_button = QPushButton("Set active", self)
+        self.grid_button.clicked.connect(self._on_grid_clicked)
+        self.active_button.clicked.connect(self._on_active_clicked)
+        saved = QWidget(self)
+        saved_layout = QVBoxLayout(saved)
+        saved_layout.addWidget(self.checkpoints, 1)
+        saved_layout.addWidget(self.metadata)
+        row = QHBoxLayout()
+        row.addWidget(self.grid_button)
+        row.addWidget(self.active_button)
+        row.addStretch(1)
+        saved_layout.addLayout(row)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.log, "Log")
+        self.tabs.addTab(saved, "Checkpoints")
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.chart)
+        split.addWidget(self.samples)
+        split.addWidget(self.tabs)
+        split.setSizes([260, SAMPLE_SIDE + 40, 260])
+        layout.addWidget(split, 1)
+        self._update_buttons()
+
+    # Drawing ---------------------------------------------------------------------------------
+
+    def show_snapshot(self, snap: Snapshot, *, new_selection: bool) -> None:
+        self._fill_queue(snap)
+        self.selected = snap.selected
+        if new_selection:
+            self.chart.clear()
+            self.samples.clear()
+            self._samples_shown = []
+        self.chart.add_points(snap.points)
+        row = snap.selected
+        if row is None:
+            self.headline.setText("No trainings yet: choose a dataset and a preset, then Start.")
+            self.progress.setValue(0)
+        else:
+            text = f"<b>{row.output_name}</b> — {row.status}"
+            if row.stage or row.message:
+                text += f": {' · '.join(p for p in (row.stage, row.message) if p)}"
+            if row.error:
+                text += f"<br><span style='color:#c0392b'>{row.error.splitlines()[0]}</span>"
+            self.headline.setText(text)
+            self.progress.setValue(int(row.progress * 1000))
+        self._fill_samples(snap.samples, snap.sample_images)
+        self._fill_log(snap.log_tail, snap.selected)
+        self._fill_checkpoints(snap.checkpoints)
+        self._update_buttons()
+
+    def _fill_queue(self, snap: Snapshot) -> None:
+        wanted = snap.selected.id if snap.selected else None
+        self.queue.blockSignals(True)
+        self.queue.clear()
+        for row in [*snap.queue, *snap.history]:
+            percent = f" {row.progress * 100:.0f}%" if row.status == "processing" else ""
+            item = QListWidgetItem(f"{STATUS_MARK.get(row.status, '')} {row.title} — {row.status}{percent}")
+            item.setData(ID_ROLE, row.id)
+            item.setData(Qt.ItemDataRole.UserRole + 2, row.status)
+            self.queue.addItem(item)
+            if row.id == wanted:
+                self.queue.setCurrentItem(item)
+        self.queue.blockSignals(False)
+
+    def samples_known(self) -> int:
+        return len(self._samples_shown)
+
+    def _fill_samples(self, samples: list[Path], images: dict[str, object]) -> None:
+        names = [p.name for p in samples]
+        if names[:len(self._samples_shown)] != self._samples_shown:
+            self.samples.clear()
+            self._samples_shown = []
+        for path in samples[len(self._samples_shown):]:
+            image = images.get(path.name)
+            if image is None:
+                break  # decoded in the background on the next poll
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), _sample_label(path.name))  # type: ignore[arg-type]
+            item.setToolTip(str(path))
+            self.samples.addItem(item)
+            self._samples_shown.append(path.name)
+        if samples:
+            self.samples.scrollToBottom()
+
+    def _fill_log(self, lines: list[str], row: TrainingRow | None) -> None:
+        text = "\n".join(lines)
+        if row is not None and row.error and row.status == "failed":
+            text += "\n\n" + row.error
+        if text != self.log.toPlainText():
+            self.log.setPlainText(text)
+            self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+
+    def _fill_checkpoints(self, rows: list[CheckpointRow]) -> None:
+        chosen = {item.data(0, ID_ROLE) for item in self.checkpoints.selectedItems()}
+        self.checkpoints.blockSignals(True)
+        self.checkpoints.clear()
+        for row in rows:
+            item = QTreeWidgetItem([row.name, str(row.step or ""), str(row.epoch or ""),
+                                    f"{row.size_bytes / 1e6:.1f} MB", "★" if row.active else ""])
+            item.setData(0, ID_ROLE, row.id)
+            item.setData(0, Qt.ItemDataRole.UserRole + 3, row)
+            self.checkpoints.addTopLevelItem(item)
+            item.setSelected(row.id in chosen)
+        self.checkpoints.blockSignals(False)
+        self._on_checkpoint_selection_changed()
+
+    # Asking ----------------------------------------------------------------------------------
+
+    def _on_queue_item_changed(self, item: QListWidgetItem | None, _: object = None) -> None:
+        if item is not None:
+            self.selection_changed.emit(item.data(ID_ROLE))
+
+    def _emit_for_selected(self, signal: Signal) -> None:  # type: ignore[type-arg]
+        if self.selected is not None:
+            signal.emit(self.selected.id)  # type: ignore[attr-defined]
+
+    def _move(self, delta: int) -> None:
+        waiting = [self.queue.item(i).data(ID_ROLE) for i in range(self.queue.count())
+                   if self.queue.item(i).data(Qt.ItemDataRole.UserRole + 2) == "pending"]
+        if self.selected is None or self.selected.id not in waiting:
+            return
+        index = waiting.index(self.selected.id)
+        target = index + delta
+        if 0 <= target < len(waiting):
+            waiting[index], waiting[target] = waiting[target], waiting[index]
+            self.reorder_requested.emit(waiting)
+
+    def selected_checkpoints(self) -> list[uuid.UUID]:
+        return [item.data(0, ID_ROLE) for item in self.checkpoints.selectedItems()]
+
+    def _on_checkpoint_selection_changed(self) -> None:
+        items = self.checkpoints.selectedItems()
+        row: CheckpointRow | None = items[0].data(0, Qt.ItemDataRole.UserRole + 3) if items else None
+        if row is None:
+            self.metadata.setText("Select a checkpoint to see its ss_* metadata.")
+        else:
+            shown = ", ".join(f"{k}={row.ss_metadata[k]}" for k in METADATA_SHOWN if k in row.ss_metadata)
+            self.metadata.setText(f"{row.path.name}: {shown}")
+        self._update_buttons()
+
+    def _on_grid_clicked(self) -> None:
+        if self.selected is not None:
+            self.grid_requested.emit(self.selected.id, self.selected_checkpoints())
+
+    def _on_active_clicked(self) -> None:
+        chosen = self.selected_checkpoints()
+        if len(chosen) == 1:
+            self.activate_requested.emit(chosen[0])
+
+    def _update_buttons(self) -> None:
+        row = self.selected
+        status = row.status if row else ""
+        self.cancel_button.setEnabled(status in ("pending", "processing"))
+        self.resume_button.setEnabled(status in ("failed", "canceled"))
+        self.up_button.setEnabled(status == "pending")
+        self.down_button.setEnabled(status == "pending")
+        has_checkpoints = self.checkpoints.topLevelItemCount() > 0
+        self.grid_button.setEnabled(has_checkpoints)
+        self.active_button.setEnabled(len(self.checkpoints.selectedItems()) == 1)
+
+
+def _sample_label(name: str) -> str:
+    """``mia_000500_00_20260216120000_42.png`` → ``step 500 #0``; epoch samples say ``epoch 2``."""
+    parts = name.removesuffix(".png").split("_")
+    for index, part in enumerate(parts):
+        if part.isdigit() and len(part) == 6 and index + 1 < len(parts):
+            return f"step {int(part)} #{int(parts[index + 1])}"
+        if part.startswith("e") and part[1:].isdigit() and len(part) == 7 and index + 1 < len(parts):
+            return f"epoch {int(part[1:])} #{int(parts[index + 1])}"
+    return name

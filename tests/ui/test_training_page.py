@@ -24,6 +24,7 @@ def page(qtbot: QtBot, context: StudioContext, setup: Setup) -> Iterator[Trainin
     widget = TrainingPage(context, poll_ms=100)
     qtbot.addWidget(widget)
     widget.resize(1280, 860)
+    widget.show()  # a hidden page does not poll
     widget.form.sd_scripts.setText(str(FAKE_SD_SCRIPTS))
     qtbot.waitUntil(lambda: widget.form.dataset_box.count() == 1, timeout=10_000)
     widget.form.preset_box.setCurrentIndex(widget.form.preset_box.findData("sd15-fast-test"))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.engine.training.config import load_presets
 from studio.engine.training.plan import TrainingPlan
@@ -48,13 +49,19 @@ class TrainingPage(QWidget):
         scroller = QScrollArea(self)
         scroller.setWidgetResizable(True)
         scroller.setWidget(self.form)
-        scroller.setMinimumWidth(360)
+        scroller.setMinimumWidth(300)
         split = QSplitter(self)
         split.addWidget(scroller)
         split.addWidget(self.monitor)
         split.setSizes([420, 680])
+        # In a small window the page scrolls instead of forcing the window to grow.
+        outer = QScrollArea(self)
+        outer.setWidgetResizable(True)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setWidget(split)
         layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer, 1)
         layout.addWidget(self.status)
         self._plan_timer = QTimer(self, singleShot=True, interval=PLAN_DELAY_MS)
         self._plan_timer.timeout.connect(self.refresh_plan)
@@ -87,6 +94,10 @@ class TrainingPage(QWidget):
         context = self.context
         run_in_background(lambda: data.datasets(context), receiver=self, on_done=self._on_datasets_loaded)
         self.poll()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.poll(force=True)  # up to date the moment it is shown
 
     def _on_workspace_changed(self) -> None:
         self.selected_id = None
@@ -139,8 +150,8 @@ class TrainingPage(QWidget):
             self.poll(force=True)
 
     def poll(self, force: bool = False) -> None:
-        if self._polling and not force:
-            return  # the last poll is still reading; never pile them up
+        if not force and (self._polling or not self.isVisible()):
+            return  # never pile polls up; a hidden page need not read anything
         self._polling = True
         context, wanted, offset = self.context, self.selected_id, self._offset
         known = self.monitor.samples_known() if wanted == self._shown_id else 0

@@ -21,6 +21,7 @@ from studio.ui.pages.generate import GeneratePage
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
+from studio.ui.pages.video import VideoPage
 from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
             return SettingsPage(self.context, self)
         if key == "generate":
             return GeneratePage(self.context, self)
+        if key == "video":
+            return VideoPage(self.context, self)
         if key == "training":
             from studio.ui.pages.training import TrainingPage
             return TrainingPage(self.context, self)

@@ -42,7 +42,7 @@ def test_has_eight_pages_and_the_sidebar_switches_them(qtbot, window: MainWindow
         assert window.current_page_key() == key
 
 
-@pytest.mark.parametrize("key", ["video", "plans"])
+@pytest.mark.parametrize("key", ["plans"])
 def test_later_pages_say_what_they_will_hold_and_show_no_data(window: MainWindow, key: str) -> None:
     page = window.pages[key]
     assert isinstance(page, ComingLaterPage)

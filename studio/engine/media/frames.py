@@ -10,12 +10,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput
 from studio.engine.media.ffmpeg import find_ffmpeg
 from studio.engine.media.probe import probe
 from studio.engine.media.render import CancelCheck, ProgressCallback, run_ffmpeg
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -73,3 +77,27 @@ def _link(source: Path, target: Path) -> None:
         os.symlink(Path(source).absolute(), target)
     except OSError:  # no symlinks here (Windows without the right): copy instead
         shutil.copyfile(source, target)
+
+
+def frame_at(video: Path, at_s: float, *, max_side: int = 720) -> np.ndarray:
+    """The RGB frame shown at ``at_s`` seconds (a still image's only frame), at most
+    ``max_side`` pixels on its longer side; for previews."""
+    import av
+    import numpy as np
+    try:
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            if at_s > 0 and stream.time_base:
+                container.seek(int(at_s / stream.time_base), stream=stream, backward=True)
+            chosen = None
+            for frame in container.decode(stream):
+                chosen = frame
+                if frame.time is None or frame.time >= at_s - 1e-3:
+                    break
+    except (av.FFmpegError, IndexError):
+        raise InvalidInput(f"{Path(video).name} has no picture to show.") from None
+    if chosen is None:
+        raise InvalidInput(f"{Path(video).name} has no picture to show.")
+    scale = min(1.0, max_side / max(chosen.width, chosen.height))
+    width, height = max(2, int(chosen.width * scale)), max(2, int(chosen.height * scale))
+    return np.ascontiguousarray(chosen.reformat(width=width, height=height, format="rgb24").to_ndarray())

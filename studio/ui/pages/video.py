@@ -1,0 +1,423 @@
+"""Video: turn an image into a clip through ComfyUI, watch it, frame it for each platform, add
+subtitles, and export it.
+
+The page holds the current clip, the framing (crop or blur, focus point) and the subtitle lines;
+the widgets show them. Every engine call (probe, frame decoding, submitting jobs, job progress)
+goes through ``run_in_background``.
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from studio.engine.media.presets import ExportPreset, load_presets, user_presets_dir
+from studio.engine.media.probe import MediaInfo
+from studio.engine.media.subtitles import read_srt, write_srt
+from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
+from studio.ui.pages import generate_ops
+from studio.ui.tasks import run_in_background
+from studio.ui.widgets.generate_progress import GenerationWatcher
+from studio.ui.widgets.video_export_dialog import ExportDialog
+from studio.ui.widgets.video_player import VideoPlayer
+from studio.ui.widgets.video_presets import PresetPreviews
+from studio.ui.widgets.video_subtitles import SubtitleEditor
+
+FRAME_DELAY_MS = 120  # scrubbing asks for many frames; only the last one is decoded
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp)"
+CLIP_FILTER = "Clips and images (*.mp4 *.mov *.m4v *.webm *.mkv *.png *.jpg *.jpeg *.webp)"
+
+
+class VideoPage(QWidget):
+    clip_loaded = Signal(str)
+    frame_shown = Signal()
+    video_queued = Signal(object)  # uuid.UUID
+    message_shown = Signal(str)
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.presets: list[ExportPreset] = list(
+            load_presets(user_presets_dir(context.studio.paths.data_dir)).values())
+        self.clip: Path | None = None
+        self.info: MediaInfo | None = None
+        self.fit = "crop"
+        self.focus = (0.5, 0.5)
+        self._frame_pending = False
+        self.player = VideoPlayer(self)
+        self.previews = PresetPreviews(self.presets, self)
+        self.subtitles = SubtitleEditor(self)
+        self.make_box = self._make_form()
+        self.clip_box = self._clip_box()
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.setInterval(FRAME_DELAY_MS)
+        self._frame_timer.timeout.connect(self._request_frame)
+        self.watcher = GenerationWatcher(lambda ids: generate_ops.progress(context, ids), self)
+        self.watcher.progress_changed.connect(self._on_make_progress)
+        self._layout()
+        self._connect()
+        run_in_background(_video_templates, receiver=self, lane="io",
+                          on_done=self._on_templates_loaded)
+
+    # Building ----------------------------------------------------------------------------------
+
+    def _make_form(self) -> QGroupBox:
+        box = QGroupBox("Image to video", self)
+        self.image_path = QLineEdit(box)
+        self.image_path.setPlaceholderText("a picture from the gallery or a file")
+        pick = QPushButton("Choose…", box)
+        pick.clicked.connect(self._on_pick_image_clicked)
+        row = QHBoxLayout()
+        row.addWidget(self.image_path, 1)
+        row.addWidget(pick)
+        self.template = QComboBox(box)
+        self.frames = _spin(QSpinBox(box), 1, 128, 25)
+        self.fps = _spin(QSpinBox(box), 1, 60, 8)
+        self.motion = _spin(QDoubleSpinBox(box), 0, 1023, 127)
+        self.seed = _spin(QSpinBox(box), -1, 2**31 - 1, -1)
+        self.seed.setSpecialValueText("random")
+        self.prompt = QLineEdit(box)
+        self.prompt.setPlaceholderText("AnimateDiff: what moves and how")
+        self.make_button = QPushButton("Make video", box)
+        self.make_button.clicked.connect(self._on_make_clicked)
+        self.make_progress = QProgressBar(box)
+        self.make_progress.setRange(0, 1000)
+        self.make_status = QLabel("", box)
+        self.make_status.setWordWrap(True)
+        form = QFormLayout(box)
+        form.addRow("Image", row)
+        form.addRow("Workflow", self.template)
+        form.addRow("Frames", self.frames)
+        form.addRow("Frame rate", self.fps)
+        form.addRow("Motion", self.motion)
+        form.addRow("Seed", self.seed)
+        form.addRow("Prompt", self.prompt)
+        form.addRow(self.make_button)
+        form.addRow(self.make_progress)
+        form.addRow(self.make_status)
+        return box
+
+    def _clip_box(self) -> QGroupBox:
+        box = QGroupBox("Clip", self)
+        self.clip_label = QLabel("Open a clip or an image, or make one above.", box)
+        self.clip_label.setWordWrap(True)
+        open_button = QPushButton("Open clip…", box)
+        open_button.clicked.connect(self._on_open_clicked)
+        self.export_button = QPushButton("Export…", box)
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.open_export_dialog)
+        row = QHBoxLayout()
+        row.addWidget(open_button)
+        row.addWidget(self.export_button)
+        column = QVBoxLayout(box)
+        column.addWidget(self.clip_label)
+        column.addLayout(row)
+        return box
+
+    def _framing_bar(self) -> QWidget:
+        bar = QWidget(self)
+        self.fit_choice = QComboBox(bar)
+        self.fit_choice.addItem("Crop to fill", "crop")
+        self.fit_choice.addItem("Fit + blur", "blur")
+        self.fit_choice.setToolTip("Fit whole over a blurred copy of itself")
+        self.focus_x = _slider(bar)
+        self.focus_y = _slider(bar)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.fit_choice)
+        row.addWidget(QLabel("Focus x", bar))
+        row.addWidget(self.focus_x)
+        row.addWidget(QLabel("y", bar))
+        row.addWidget(self.focus_y)
+        row.addStretch(1)
+        return bar
+
+    def _layout(self) -> None:
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.addWidget(self.make_box)
+        column.addWidget(self.clip_box)
+        column.addStretch(1)
+        left_scroll = QScrollArea(self)  # the page fits a small window; the forms scroll
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setMaximumWidth(380)
+        left_scroll.setMinimumWidth(160)
+        platforms = QWidget(self)
+        platform_column = QVBoxLayout(platforms)
+        platform_column.addWidget(self._framing_bar())
+        scroll = QScrollArea(platforms)
+        scroll.setWidget(self.previews)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumHeight(120)
+        platform_column.addWidget(scroll, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(platforms, "Platforms")
+        self.tabs.addTab(self.subtitles, "Subtitles")
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.player)
+        right.addWidget(self.tabs)
+        right.setSizes([520, 300])
+        right.setStretchFactor(0, 1)
+        outer = QSplitter(Qt.Orientation.Horizontal, self)
+        outer.addWidget(left_scroll)
+        outer.addWidget(right)
+        outer.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(outer)
+
+    def _connect(self) -> None:
+        self.player.position_changed.connect(self._on_position_changed)
+        self.player.load_failed.connect(self.message_shown.emit)
+        self.subtitles.cues_changed.connect(self._refresh_framing)
+        self.subtitles.problem_found.connect(self.message_shown.emit)
+        self.subtitles.import_requested.connect(self._on_import_srt)
+        self.subtitles.save_requested.connect(self._on_save_srt)
+        self.fit_choice.currentIndexChanged.connect(self._on_framing_changed)
+        self.focus_x.valueChanged.connect(self._on_framing_changed)
+        self.focus_y.valueChanged.connect(self._on_framing_changed)
+        self.message_shown.connect(self._show_message)
+
+    # The clip ----------------------------------------------------------------------------------
+
+    def open_clip(self, path: Path) -> None:
+        """Probes ``path`` in the background, then plays it and frames it for each platform."""
+        run_in_background(lambda: _probe(path), receiver=self, lane="io",
+                          on_done=self._on_probed, on_error=self._on_error)
+
+    def _on_probed(self, info: MediaInfo) -> None:
+        self.clip, self.info = Path(info.path), info
+        video = info.video
+        fps = video.fps if video and video.fps else None
+        self.subtitles.duration_s = info.duration_s
+        size = f"{video.width}×{video.height}" if video else "no picture"
+        length = "still image" if info.is_still else f"{info.duration_s:.1f} s, {fps or 0:g} fps"
+        sound = "sound" if info.audio else "no sound"
+        self.clip_label.setText(f"{self.clip.name}\n{size}, {length}, {sound}")
+        self.export_button.setEnabled(video is not None)
+        if not info.is_still:
+            self.player.load(self.clip, fps=fps)
+        self._request_frame()
+        self.clip_loaded.emit(str(self.clip))
+
+    def _on_position_changed(self, _ms: int) -> None:
+        self.player.set_caption(self.subtitles.cue_at(self._seconds()))
+        self._refresh_framing()
+        self._frame_timer.start()
+
+    def _request_frame(self) -> None:
+        if self.clip is None:
+            return
+        if self._frame_pending:  # one decode at a time; the timer asks again for the latest
+            self._frame_timer.start()
+            return
+        self._frame_pending = True
+        clip, at = self.clip, 0.0 if self.info and self.info.is_still else self._seconds()
+        run_in_background(lambda: _frame(clip, at), receiver=self, lane="io",
+                          on_done=self._on_frame, on_error=self._on_frame_failed)
+
+    def _on_frame(self, image: QImage) -> None:
+        self._frame_pending = False
+        self.previews.set_frame(image)
+        self._refresh_framing()
+        self.frame_shown.emit()
+
+    def _on_frame_failed(self, exc: BaseException) -> None:
+        self._frame_pending = False
+        self.message_shown.emit(one_line(exc))
+
+    def _on_framing_changed(self, *_args: object) -> None:
+        self.fit = str(self.fit_choice.currentData())
+        self.focus = (self.focus_x.value() / 100, self.focus_y.value() / 100)
+        self._refresh_framing()
+
+    def _refresh_framing(self) -> None:
+        caption = self.subtitles.cue_at(self._seconds())
+        self.player.set_caption(caption)
+        self.previews.set_framing(self.fit, self.focus, caption)
+
+    def _seconds(self) -> float:
+        return self.player.player.position() / 1000
+
+    # Image to video ----------------------------------------------------------------------------
+
+    def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any]]]) -> None:
+        for name, title, ranges in templates:
+            self.template.addItem(title, (name, ranges))
+        self.template.currentIndexChanged.connect(self._on_template_changed)
+        self._on_template_changed()
+
+    def _on_template_changed(self, *_args: object) -> None:
+        """Frames, frame rate and motion take the chosen workflow's ranges and defaults."""
+        _name, ranges = self.template.currentData() or ("", {})
+        for key, box in (("frames", self.frames), ("fps", self.fps), ("motion", self.motion)):
+            if key in ranges:
+                low, high, default = ranges[key]
+                _spin(box, low, high, default)
+        self.motion.setDecimals(0 if ranges.get("motion", (0, 1024, 0))[1] > 10 else 2)
+
+    def _on_make_clicked(self) -> None:
+        image = self.image_path.text().strip()
+        if not image:
+            self.message_shown.emit("Choose the image to animate first.")
+            return
+        values: dict[str, object] = {"frames": self.frames.value(), "fps": self.fps.value(),
+                                     "motion": self.motion.value()}
+        template = str((self.template.currentData() or ("i2v-svd", {}))[0])
+        if template == "i2v-svd":
+            values["motion"] = int(self.motion.value())
+        elif self.prompt.text().strip():
+            values["positive"] = self.prompt.text().strip()
+        if self.seed.value() >= 0:
+            values["seed"] = self.seed.value()
+        self.make_button.setEnabled(False)
+        self.make_status.setText("Checking the workflow with ComfyUI…")
+        context = self.context
+        run_in_background(lambda: _submit_video(context, Path(image), template, values),
+                          receiver=self, lane="io", on_done=self._on_video_queued,
+                          on_error=self._on_make_failed)
+
+    def _on_video_queued(self, job_id: uuid.UUID) -> None:
+        self.video_queued.emit(job_id)
+        self.watcher.watch([job_id])
+
+    def _on_make_failed(self, exc: BaseException) -> None:
+        self.make_button.setEnabled(True)
+        self.make_status.setText(one_line(exc))
+
+    def _on_make_progress(self, states: list[generate_ops.JobProgress]) -> None:
+        for state in states:
+            self.make_progress.setValue(round(state.progress * 1000))
+            self.make_status.setText(f"{state.stage or state.status} {state.message}".strip())
+            if state.finished:
+                self.make_button.setEnabled(True)
+                if state.status == "completed" and (state.result or {}).get("output"):
+                    self.open_clip(Path(str(state.result["output"])))
+                elif state.status != "completed":
+                    self.make_status.setText(state.error or state.status.capitalize())
+
+    # Export ------------------------------------------------------------------------------------
+
+    def open_export_dialog(self) -> ExportDialog:
+        folder = self.clip.parent if self.clip is not None else Path.home()
+        context, page = self.context, self
+
+        def submit(choices: dict[str, Any]) -> uuid.UUID:
+            return _submit_export(context, page.export_request(choices))
+
+        dialog = ExportDialog(self.presets, Path.home() / "Videos" if folder.is_relative_to(
+            context.studio.paths.data_dir) else folder, submit,
+            lambda ids: generate_ops.progress(context, ids), self)
+        dialog.fit.setCurrentIndex(max(0, dialog.fit.findData(self.fit)))
+        dialog.setModal(False)
+        dialog.show()
+        return dialog
+
+    def export_request(self, choices: dict[str, Any]) -> Any:
+        """The engine request for the dialog's choices and the page's clip, framing and lines."""
+        from studio.engine.media.finishing import Finish
+        from studio.engine.media.jobs import ExportRequest
+        assert self.clip is not None
+        finish = Finish(fit=str(choices["fit"]), focus=self.focus,
+                        loudness=-14.0 if choices["loudness"] else None)
+        cues = self.subtitles.cues() if choices["subtitles"] else []
+        return ExportRequest(inputs=[self.clip], preset=str(choices["preset"]), finish=finish,
+                             export_to=Path(choices["folder"]), cues=cues or None,
+                             cover_at_s=choices["cover_at_s"])  # type: ignore[arg-type]
+
+    # Files -------------------------------------------------------------------------------------
+
+    def _on_pick_image_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to animate", "", IMAGE_FILTER)
+        if path:
+            self.image_path.setText(path)
+
+    def _on_open_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a clip", "", CLIP_FILTER)
+        if path:
+            self.open_clip(Path(path))
+
+    def _on_import_srt(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open subtitles", "", "SubRip (*.srt)")
+        if path:
+            run_in_background(lambda: read_srt(Path(path)), receiver=self, lane="io",
+                              on_done=self.subtitles.set_cues, on_error=self._on_error)
+
+    def _on_save_srt(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save subtitles", "", "SubRip (*.srt)")
+        if path:
+            cues = self.subtitles.cues()
+            run_in_background(lambda: write_srt(cues, Path(path)), receiver=self, lane="io",
+                              on_error=self._on_error)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.message_shown.emit(one_line(exc))
+
+    def _show_message(self, text: str) -> None:
+        self.clip_label.setToolTip(text)
+        self.make_status.setText(text)
+
+
+# Background work (no widgets touched here) ------------------------------------------------------
+
+def _video_templates() -> list[tuple[str, str, dict[str, tuple[float, float, float]]]]:
+    """(name, title, {frames/fps/motion: (min, max, default)}) of each video template."""
+    from studio.engine.media.i2v import video_templates
+    found = []
+    # SVD first: it needs no custom nodes and no prompt.
+    for template in sorted(video_templates().values(), key=lambda t: (t.base != "svd", t.name)):
+        ranges = {name: (float(p.minimum or 0), float(p.maximum or 0), float(str(p.default)))
+                  for name, p in template.parameters.items()
+                  if name in ("frames", "fps", "motion") and p.maximum is not None}
+        found.append((template.name, template.title, ranges))
+    return found
+
+
+def _probe(path: Path) -> MediaInfo:
+    from studio.engine.media.probe import probe
+    return probe(path)
+
+
+def _frame(path: Path, at_s: float) -> QImage:
+    from studio.engine.media.frames import frame_at
+    pixels: np.ndarray = frame_at(path, at_s)
+    height, width, _ = pixels.shape
+    return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def _submit_video(context: StudioContext, image: Path, template: str,
+                  values: dict[str, object]) -> uuid.UUID:
+    from studio.engine.media.i2v import VideoRequest, submit_video
+    return submit_video(context.studio, context.workspace_id,
+                        VideoRequest(image=image, template=template, values=values)).id
+
+
+def _submit_export(context: StudioContext, request: Any) -> uuid.UUID:
+    from studio.engine.media.jobs import submit_export
+    return submit_export(context.studio, context.workspace_id, request).id
+
+
+def _spin(box: Any, low: float, high: float, value: float) -> Any:
+    box.setRange(low, high)
+    box.setValue(value)
+    return box
+
+
+def _slider(parent: QWidget) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal, parent)
+    slider.setRange(0, 100)
+    slider.setValue(50)
+    slider.setMaximumWidth(120)
+    slider.setMinimumWidth(40)
+    slider.setToolTip("Where the crop centres: what the platform's frame keeps")
+    return slider

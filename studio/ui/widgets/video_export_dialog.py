@@ -1,0 +1,149 @@
+"""Export dialog: preset, target folder, fit, loudness, cover; progress; "Show in folder".
+
+The dialog collects choices and hands them to the page's ``submit`` callable (which queues an
+export-video job in the background); a GenerationWatcher follows the job.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from studio.engine.media.presets import ExportPreset
+from studio.ui.errors import one_line
+from studio.ui.pages import generate_ops
+from studio.ui.tasks import run_in_background
+from studio.ui.widgets.generate_progress import GenerationWatcher
+
+
+class ExportDialog(QDialog):
+    export_started = Signal(object)  # uuid.UUID of the job
+    export_finished = Signal(str)  # the exported file, "" when it failed or was canceled
+
+    def __init__(self, presets: list[ExportPreset], folder: Path,
+                 submit: Callable[[dict[str, object]], uuid.UUID],
+                 progress: Callable[[list[uuid.UUID]], list[generate_ops.JobProgress]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export video")
+        self._submit = submit
+        self.exported: Path | None = None
+        self.preset = QComboBox(self)
+        for preset in presets:
+            self.preset.addItem(f"{preset.title} — {preset.width}×{preset.height}", preset.slug)
+        self.folder = QLineEdit(str(folder), self)
+        browse = QPushButton("Choose…", self)
+        browse.clicked.connect(self._on_browse_clicked)
+        self.fit = QComboBox(self)
+        self.fit.addItem("Crop to fill", "crop")
+        self.fit.addItem("Fit over a blurred copy", "blur")
+        self.loudness = QCheckBox("Even out loudness to −14 LUFS", self)
+        self.loudness.setChecked(True)
+        self.subtitles = QCheckBox("Burn in the subtitles", self)
+        self.subtitles.setChecked(True)
+        self.cover = QCheckBox("Also save a cover frame (JPEG) at", self)
+        self.cover_at = QDoubleSpinBox(self)
+        self.cover_at.setRange(0, 3600)
+        self.cover_at.setSuffix(" s")
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setRange(0, 1000)
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.export_button = QPushButton("Export", self)
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.show_button = QPushButton("Show in folder", self)
+        self.show_button.setEnabled(False)
+        self.show_button.clicked.connect(self._on_show_clicked)
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.reject)
+        self.watcher = GenerationWatcher(progress, self)
+        self.watcher.progress_changed.connect(self._on_progress_changed)
+        self._layout(browse, close)
+
+    def _layout(self, browse: QPushButton, close: QPushButton) -> None:
+        form = QFormLayout()
+        form.addRow("Preset", self.preset)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        form.addRow("Folder", folder_row)
+        form.addRow("Framing", self.fit)
+        cover_row = QHBoxLayout()
+        cover_row.addWidget(self.cover)
+        cover_row.addWidget(self.cover_at)
+        form.addRow("", self.loudness)
+        form.addRow("", self.subtitles)
+        form.addRow("", _wrap(cover_row, self))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.show_button, self.export_button, close):
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.addLayout(form)
+        column.addWidget(self.progress_bar)
+        column.addWidget(self.status)
+        column.addLayout(buttons)
+
+    def choices(self) -> dict[str, object]:
+        return {"preset": self.preset.currentData(), "folder": Path(self.folder.text().strip()),
+                "fit": self.fit.currentData(), "loudness": self.loudness.isChecked(),
+                "subtitles": self.subtitles.isChecked(),
+                "cover_at_s": self.cover_at.value() if self.cover.isChecked() else None}
+
+    def _on_browse_clicked(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def _on_export_clicked(self) -> None:
+        choices = self.choices()
+        self.export_button.setEnabled(False)
+        self.show_button.setEnabled(False)
+        self.status.setText("Queued…")
+        run_in_background(lambda: self._submit(choices), receiver=self,
+                          on_done=self._on_submitted, on_error=self._on_failed)
+
+    def _on_submitted(self, job_id: uuid.UUID) -> None:
+        self.export_started.emit(job_id)
+        self.watcher.watch([job_id])
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.export_button.setEnabled(True)
+        self.status.setText(one_line(exc))
+        self.export_finished.emit("")
+
+    def _on_progress_changed(self, states: list[generate_ops.JobProgress]) -> None:
+        for state in states:
+            self.progress_bar.setValue(round(state.progress * 1000))
+            self.status.setText(f"{state.stage or state.status}: {state.message}".rstrip(": "))
+            if not state.finished:
+                continue
+            self.export_button.setEnabled(True)
+            if state.status == "completed":
+                result = state.result or {}
+                self.exported = Path(str(result.get("exported_to") or result.get("output")))
+                notes = "; ".join(result.get("notes") or [])
+                self.status.setText(f"Saved {self.exported.name}" + (f" ({notes})" if notes else ""))
+                self.show_button.setEnabled(True)
+                self.export_finished.emit(str(self.exported))
+            else:
+                self.status.setText(state.error or state.status.capitalize())
+                self.export_finished.emit("")
+
+    def _on_show_clicked(self) -> None:
+        if self.exported is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.exported.parent)))
+
+
+def _wrap(layout: QHBoxLayout, parent: QWidget) -> QWidget:
+    holder = QWidget(parent)
+    layout.setContentsMargins(0, 0, 0, 0)
+    holder.setLayout(layout)
+    return holder

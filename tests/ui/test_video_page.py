@@ -1,0 +1,101 @@
+"""The Video page with real clips: the player loads and seeks, previews frame it for each
+platform, subtitles show live, the export dialog runs a real export job."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtMultimedia import QMediaPlayer
+
+from studio.engine.media.probe import probe
+from studio.engine.media.subtitles import Cue
+from studio.ui.context import StudioContext
+from studio.ui.pages.video import VideoPage
+from studio.ui.widgets.video_player import VideoPlayer
+from tests.conftest import run_next_task
+from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
+
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:  # noqa: F811
+    return make_clip(ffmpeg, tmp_path_factory.mktemp("ui") / ODD / "clip 'one'.mp4",
+                     size="640x360", seconds=2.0)
+
+
+def test_the_player_loads_a_real_file_and_seeks(qtbot, clip: Path) -> None:  # type: ignore[no-untyped-def]
+    player = VideoPlayer()
+    qtbot.addWidget(player)
+    with qtbot.waitSignal(player.media_loaded, timeout=15_000) as loaded:
+        player.load(clip, fps=25)
+    assert loaded.args[0] == pytest.approx(2000, abs=100)
+    assert player.player.isSeekable() and player.player.hasVideo() and player.player.hasAudio()
+    with qtbot.waitSignal(player.position_changed, timeout=10_000,
+                          check_params_cb=lambda ms: abs(ms - 1000) <= 40):
+        player.seek(1000)
+    assert player.scrub.value() == pytest.approx(1000, abs=40)
+    assert "0:01.0 / 0:02.0" == player.time_label.text()
+    with qtbot.waitSignal(player.position_changed, timeout=10_000,
+                          check_params_cb=lambda ms: abs(ms - 1040) <= 20):
+        player.step(1)  # one frame at 25 fps
+    assert player.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState
+    player.loop.setChecked(True)
+    assert player.player.loops() == QMediaPlayer.Loops.Infinite
+    player.volume.setValue(30)
+    assert player.audio.volume() == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.fixture
+def page(qtbot, context: StudioContext) -> VideoPage:  # type: ignore[no-untyped-def]
+    widget = VideoPage(context)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 860)
+    return widget
+
+
+def test_previews_subtitles_and_export(qtbot, page: VideoPage, clip: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       context: StudioContext) -> None:
+    qtbot.waitUntil(lambda: page.template.count() == 3, timeout=10_000)
+    with qtbot.waitSignal(page.frame_shown, timeout=15_000):
+        page.open_clip(clip)
+    assert "640×360, 2.0 s, 25 fps, sound" in page.clip_label.text()
+    reel = page.previews.previews["instagram-reel"]
+    assert reel.frame is not None and reel.frame.width() == 640 and page.export_button.isEnabled()
+    assert reel.width() / reel.height() == pytest.approx(9 / 16, abs=0.01)
+
+    page.subtitles.set_cues([Cue(0.0, 1.5, "Hello from Lisbon"), Cue(1.5, 2.0, "Bye")])
+    assert page.player.caption.text() == "Hello from Lisbon" and reel.caption == "Hello from Lisbon"
+    page.subtitles.table.item(0, 2).setText("Edited line")
+    assert page.player.caption.text() == "Edited line" and reel.caption == "Edited line"
+    page.fit_choice.setCurrentIndex(1)
+    page.focus_x.setValue(20)
+    assert (reel.fit, reel.focus) == ("blur", (0.2, 0.5))
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.grab().save(str(SHOTS / "video.png"))
+
+    dialog = page.open_export_dialog()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path / "exports"))
+    dialog.preset.setCurrentIndex(dialog.preset.findData("tiktok"))
+    dialog.loudness.setChecked(False)
+    with qtbot.waitSignal(dialog.export_started, timeout=10_000) as started:
+        dialog.export_button.click()
+    job = context.studio.jobs.get(context.workspace_id, started.args[0])
+    assert job.payload["cues"][0]["text"] == "Edited line" and job.payload["finish"]["fit"] == "blur"
+    run_next_task(context.studio, "video")
+    with qtbot.waitSignal(dialog.export_finished, timeout=15_000) as finished:
+        pass
+    exported = Path(finished.args[0])
+    assert exported.parent == tmp_path / "exports" and dialog.show_button.isEnabled()
+    info = probe(exported)
+    assert info.video is not None and (info.video.width, info.video.height) == (1080, 1920)
+    assert dialog.progress_bar.value() == 1000
+
+
+def test_making_a_video_needs_an_image(page: VideoPage) -> None:
+    page.make_button.click()
+    assert page.make_status.text() == "Choose the image to animate first."

@@ -70,7 +70,8 @@ class TrainingMonitor(QWidget):
         self.samples.setFlow(QListWidget.Flow.LeftToRight)
         self.samples.setWrapping(False)
         self.samples.setIconSize(QSize(SAMPLE_SIDE, SAMPLE_SIDE))
-        self.samples.setFixedHeight(SAMPLE_SIDE + 40)
+        self.samples.setMinimumHeight(SAMPLE_SIDE + 40)
+        self.samples.setMaximumHeight(SAMPLE_SIDE + 48)
         self.log = QPlainTextEdit(self)
         self.log.setObjectName("training-log")
         self.log.setReadOnly(True)
@@ -182,11 +183,12 @@ class TrainingMonitor(QWidget):
         self.checkpoints.clear()
         for row in rows:
             item = QTreeWidgetItem([row.name, str(row.step or ""), str(row.epoch or ""),
-                                    f"{row.size_bytes / 1e6:.1f} MB", "★" if row.active else ""])
+                                    _size(row.size_bytes), "★" if row.active else ""])
             item.setData(0, ID_ROLE, row.id)
             item.setData(0, Qt.ItemDataRole.UserRole + 3, row)
             self.checkpoints.addTopLevelItem(item)
             item.setSelected(row.id in chosen)
+        self.checkpoints.resizeColumnToContents(0)
         self.checkpoints.blockSignals(False)
         self._on_checkpoint_selection_changed()
 
@@ -254,3 +256,7 @@ def _sample_label(name: str) -> str:
         if part.startswith("e") and part[1:].isdigit() and len(part) == 7 and index + 1 < len(parts):
             return f"epoch {int(part[1:])} #{int(parts[index + 1])}"
     return name
+
+
+def _size(size_bytes: int) -> str:
+    return f"{size_bytes / 1e6:.1f} MB" if size_bytes >= 1e6 else f"{size_bytes / 1e3:.0f} KB"

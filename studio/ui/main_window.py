@@ -6,10 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QInputDialog, QLabel, QListWidget,
-                               QHBoxLayout, QListWidgetItem, QMainWindow, QMessageBox,
-                               QStackedWidget, QToolBar, QWidget)
-
-from studio import __version__
+                               QHBoxLayout, QListWidgetItem, QMainWindow, QStackedWidget, QToolBar,
+                               QWidget)
 
 from studio.engine.db.models import Workspace
 from studio.ui.context import StudioContext, WorkspaceRef
@@ -25,6 +23,8 @@ from studio.ui.pages.video import VideoPage
 from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
+from studio.ui.widgets.about_dialog import AboutDialog
+from studio.ui.widgets.system_check import SystemCheckDialog
 from studio.ui.widgets.thumbnail_grid import dropped_paths
 
 PAGES = (("influencers", "Influencers"), ("datasets", "Datasets"), ("training", "Training"),
@@ -155,6 +155,9 @@ class MainWindow(QMainWindow):
         edit_menu.aboutToShow.connect(self._sync_edit_menu)
         self._sync_edit_menu()
         help_menu = bar.addMenu("&Help")
+        self.system_check_action = help_menu.addAction("System check…")
+        self.system_check_action.triggered.connect(self.show_system_check)
+        help_menu.addSeparator()
         help_menu.addAction("About InfluencerAI Studio").triggered.connect(self._on_about_triggered)
 
     def _page_action(self, name: str) -> QAction | None:
@@ -175,9 +178,12 @@ class MainWindow(QMainWindow):
             mirror.setEnabled(bool(action and action.isEnabled()))
 
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(self, "About InfluencerAI Studio",
-                          f"InfluencerAI Studio {__version__}\n\nData folder: "
-                          f"{self.context.studio.paths.data_dir}\nLogs: {self.context.studio.paths.logs_dir}")
+        self.about_dialog = AboutDialog(self.context.studio, self)
+        self.about_dialog.open()
+
+    def show_system_check(self) -> None:
+        self.system_check_dialog = SystemCheckDialog(self.context.studio, self)
+        self.system_check_dialog.open()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if dropped_paths(event.mimeData()):

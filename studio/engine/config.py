@@ -28,6 +28,7 @@ SETTINGS_FILE = "settings.toml"
 class GeneralSettings:
     data_dir: str = ""  # empty: the platform's data folder
     current_workspace: str = ""
+    first_run_done: bool = False  # the getting-started guide was completed or skipped
 
 
 @dataclass(slots=True)
@@ -78,6 +79,8 @@ class FFmpegSettings:
 class LLMSettings:
     base_url: str = "https://openrouter.ai/api/v1"
     model: str = ""
+    plan_model: str = ""  # a text model for content plans; empty: llm.model
+    fallback_models: str = ""  # comma-separated model ids OpenRouter tries in order after the first
 
 
 @dataclass(slots=True)

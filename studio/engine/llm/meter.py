@@ -46,6 +46,12 @@ class MeteredLLM:
         self.warnings: list[str] = []
         self.calls: list[ChatResult] = []
 
+    def __enter__(self) -> MeteredLLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
     @property
     def cost_usd(self) -> float:
         return sum(c.cost_usd for c in self.calls)
@@ -108,7 +114,7 @@ class MeteredLLM:
 
 def metered_for_job(ctx: JobContext, *, purpose: str, influencer_id: uuid.UUID | None = None,
                     use_cache: bool = True) -> MeteredLLM:
-    """The metered client a job handler uses; close its ``client`` when done."""
+    """The metered client a job handler uses, as a context manager (it closes the client)."""
     client = client_for(ctx.settings, secret_store_for(ctx.paths))
     scope = CallScope(ctx.workspace_id, purpose, ctx.job_id, influencer_id)
     return MeteredLLM(client, ctx.db, scope, cache=ResponseCache.in_folder(ctx.paths.cache_dir),

@@ -68,7 +68,8 @@ def complete_json(send: Send, messages: Sequence[dict[str, Any]], schema: dict[s
                   temperature: float | None = None, max_tokens: int | None = None,
                   check: Check | None = None,
                   on_invalid: Callable[[dict[str, Any]], None] | None = None) -> StructuredResult:
-    """``on_invalid`` gets each request whose answer was rejected (the cache forgets it)."""
+    """``on_invalid`` gets both requests when the answer stays bad (the cache forgets them, so
+    a re-run asks again); after a good second answer both stay, so a re-run replays for free."""
     Draft202012Validator.check_schema(schema)  # a broken schema is a bug here, not the model's
     validator = Draft202012Validator(schema)
     options = {"model": model, "models": models, "temperature": temperature,
@@ -78,8 +79,6 @@ def complete_json(send: Send, messages: Sequence[dict[str, Any]], schema: dict[s
     value, found = problems(first.content, validator, check, first.finish_reason)
     if not found:
         return StructuredResult(value, (first,))
-    if on_invalid is not None:
-        on_invalid(body)
     retry = [*messages, {"role": "assistant", "content": first.content},
              {"role": "user", "content": _correction(found)}]
     retry_body = request_body(retry, **options)
@@ -88,6 +87,7 @@ def complete_json(send: Send, messages: Sequence[dict[str, Any]], schema: dict[s
     if not again:
         return StructuredResult(value, (first, second))
     if on_invalid is not None:
+        on_invalid(body)
         on_invalid(retry_body)
     more = f" (and {len(again) - 1} more problems)" if len(again) > 1 else ""
     raise LLMBadOutput(f"The model {second.model or model} answered twice with {name} JSON that "

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QInputDialog, QLabel, QL
                                QWidget)
 
 from studio.engine.db.models import Workspace
+from studio.engine.first_run import FirstRunResult
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
 from studio.ui.icons import icon
@@ -24,6 +25,7 @@ from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
 from studio.ui.widgets.about_dialog import AboutDialog
+from studio.ui.widgets.first_run import FirstRunGuide
 from studio.ui.widgets.system_check import SystemCheckDialog
 from studio.ui.widgets.thumbnail_grid import dropped_paths
 
@@ -155,6 +157,8 @@ class MainWindow(QMainWindow):
         edit_menu.aboutToShow.connect(self._sync_edit_menu)
         self._sync_edit_menu()
         help_menu = bar.addMenu("&Help")
+        self.getting_started_action = help_menu.addAction("Getting started…")
+        self.getting_started_action.triggered.connect(self.show_first_run_guide)
         self.system_check_action = help_menu.addAction("System check…")
         self.system_check_action.triggered.connect(self.show_system_check)
         help_menu.addSeparator()
@@ -180,6 +184,16 @@ class MainWindow(QMainWindow):
     def _on_about_triggered(self) -> None:
         self.about_dialog = AboutDialog(self.context.studio, self)
         self.about_dialog.open()
+
+    def show_first_run_guide(self) -> None:
+        self.first_run_guide = FirstRunGuide(self.context.studio, self.context.workspace.name, self)
+        self.first_run_guide.completed.connect(self._on_first_run_completed)
+        self.first_run_guide.open()
+
+    def _on_first_run_completed(self, result: FirstRunResult) -> None:
+        self.context.set_workspace(WorkspaceRef(result.workspace_id, result.workspace_name))
+        self.load_workspaces()
+        self.show_page("datasets" if result.sample_job_id else "influencers")
 
     def show_system_check(self) -> None:
         self.system_check_dialog = SystemCheckDialog(self.context.studio, self)

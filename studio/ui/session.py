@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
+from studio.engine.first_run import is_first_run
 from studio.engine.jobs.service import ACTIVE
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
@@ -64,6 +65,9 @@ class StudioSession(QObject):
     def start(self) -> None:
         self.window.show()
         self.monitor.start()
+        studio = self.studio
+        run_in_background(lambda: is_first_run(studio), receiver=self,
+                          on_done=lambda first: first and self.window.show_first_run_guide())
         run_in_background(self.supervisor.ensure_running, receiver=self, lane="worker",
                           on_done=self._on_worker_started, on_error=self._on_worker_failed)
 

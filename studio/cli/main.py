@@ -11,7 +11,7 @@ from studio.cli import (comfy, dataset, doctor, generate, influencer, jobs, secr
                         worker, workspace)
 from studio.cli import video
 from studio.cli import train
-from studio.cli import spend
+from studio.cli import plan, spend
 from studio.cli.common import (EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError,
                                global_options)
 from studio.engine.core import Studio
@@ -21,7 +21,7 @@ from studio.engine.logs import setup_logging
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 VERB_GROUPS = (workspace, influencer, dataset, train, jobs, comfy, generate, video, settings, secret,
-               trash, doctor, worker, spend)
+               trash, doctor, worker, plan, spend)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ row as it happens and listed per image in the result.
 """
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -15,17 +14,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
 from studio.engine.core import Studio
 from studio.engine.datasets.captions import write_captions
 from studio.engine.datasets.tags import InsertTrigger, join_tags, split_tags, transform, trigger_present
 from studio.engine.db.models import Dataset, DatasetImage, Influencer, Job
-from studio.engine.errors import InvalidInput, NotFound, StudioError
+from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
-from studio.engine.llm import LLMClient, LLMRefused, client_for, user_message
-from studio.engine.secrets import SecretStore
+from studio.engine.llm import LLMRefused, user_message
+from studio.engine.llm.meter import MeteredLLM, metered_for_job
 
 JOB_TYPE = "autocaption-dataset"
 DEFAULT_PROMPT = (
@@ -77,13 +75,13 @@ def run_autocaption(ctx: JobContext) -> dict[str, Any]:
     failed: list[dict[str, str]] = []
     changed = 0
     try:
-        with client_for(ctx.settings, _secrets(ctx.paths)) as client:
+        with metered_for_job(ctx, purpose="caption", influencer_id=influencer.id) as llm:
             for index, image in enumerate(images):
                 ctx.check_canceled()
                 ctx.progress(index / len(images), stage="captioning",
                              message=f"{index}/{len(images)} images")
                 try:
-                    rows.append(_caption_one(ctx, client, image, dataset, influencer, model, template))
+                    rows.append(_caption_one(ctx, llm, image, dataset, influencer, model, template))
                     done[image.id] = rows[-1]["caption"]
                 except (LLMRefused, InvalidInput) as exc:
                     if isinstance(exc, LLMRefused) and exc.status not in PER_IMAGE_REFUSALS:
@@ -96,31 +94,22 @@ def run_autocaption(ctx: JobContext) -> dict[str, Any]:
     if not done and failed:
         raise JobFailed(f"No image was captioned; the first refusal: {failed[0]['reason']}")
     return {"captioned": len(done), "changed": changed, "failed": failed, "model": model,
-            "cost_usd": round(sum(r["cost_usd"] for r in rows), 8), "images": rows}
+            "cost_usd": round(sum(r["cost_usd"] for r in rows), 8), "images": rows,
+            "warnings": list(llm.warnings)}
 
 
-def _caption_one(ctx: JobContext, client: LLMClient, image: DatasetImage, dataset: Dataset,
+def _caption_one(ctx: JobContext, llm: MeteredLLM, image: DatasetImage, dataset: Dataset,
                  influencer: Influencer, model: str, template: str) -> dict[str, Any]:
     prompt = fill_prompt(template, trigger=influencer.trigger_word, name=influencer.name,
                          tags=join_tags(split_tags(image.caption, dataset.tag_separator)))
     source = ctx.paths.assets_dir / image.storage_key
-    result = client.chat([user_message(prompt, [source])], model=model, max_tokens=MAX_TOKENS)
-    _add_cost(ctx, result.cost_usd)
+    # Metered: the workspace budget is checked, and the cost goes on the job and the ledger.
+    result = llm.chat([user_message(prompt, [source])], model=model, max_tokens=MAX_TOKENS)
     caption = clean_caption(result.content, trigger=influencer.trigger_word,
                             separator=dataset.tag_separator)
     return {"image_id": str(image.id), "caption": caption, "model": result.model,
             "generation_id": result.generation_id, "prompt_tokens": result.prompt_tokens,
             "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd}
-
-
-def _add_cost(ctx: JobContext, cost: float) -> None:
-    # Recorded per call, so money spent is on the job row even if a later call fails.
-    if cost <= 0:
-        return
-    with ctx.db.session() as session:
-        job = session.get(Job, ctx.job_id)
-        if job is not None:
-            job.cost_usd = (job.cost_usd or 0.0) + cost
 
 
 def _load(ctx: JobContext) -> tuple[Dataset, Influencer, list[DatasetImage]]:
@@ -145,12 +134,3 @@ def _load(ctx: JobContext) -> tuple[Dataset, Influencer, list[DatasetImage]]:
         raise JobFailed("None of the chosen images is in the dataset any more.")
     return dataset, influencer, images
 
-
-def _secrets(paths: Paths) -> SecretStore:
-    """The store the app uses for this data folder: the default profile's keyring entries have
-    their own service name, so a worker started with an explicit --data-dir still finds them."""
-    try:
-        default = not os.environ.get(DATA_DIR_ENV) and resolve_paths(None) == paths
-    except StudioError:  # an unreadable default settings file: this is not that profile anyway
-        default = False
-    return SecretStore(paths.config_dir, default_profile=default)

@@ -1,14 +1,14 @@
 """Line icons from resources/icons, drawn in the palette's text colour so both themes read well."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+from studio.resources import resource_path
+
+ICON_DIR = resource_path("icons")
 
 
 def icon(name: str, color: QColor | None = None, size: int = 48) -> QIcon:

@@ -14,6 +14,7 @@ from typing import IO
 from studio.engine.config import Paths
 from studio.engine.errors import StudioError
 from studio.engine.jobs.worker import EXIT_WHEN_IDLE_FILE, STOP_FILE, WorkerInfo, local_worker, request
+from studio.resources import studio_command
 
 log = logging.getLogger("studio.ui.worker")
 START_TIMEOUT_S = 30.0
@@ -45,7 +46,7 @@ class WorkerSupervisor:
         self._log = self.log_file.open("ab")
         # A session of its own: closing the window or the terminal never takes the worker down.
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "studio", "--data-dir", str(self.paths.data_dir), "worker"],
+            [*studio_command(), "--data-dir", str(self.paths.data_dir), "worker"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True, creationflags=_DETACHED)
         log.info("worker process started", extra={"fields": {"pid": self._proc.pid}})

@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 
 from studio.engine.comfyui.validation import MODEL_INPUTS, choices, coerce, is_link, shorten
 from studio.engine.errors import InvalidInput
+from studio.resources import resource_path
 
-BUILTIN_DIR = Path(__file__).resolve().parents[3] / "resources" / "workflows"
+BUILTIN_DIR = resource_path("workflows")
 SIDECAR_SUFFIX = ".params.json"
 PARAMETER_TYPES = ("str", "int", "float", "bool", "image")
 # Random seeds stay below 2**31 so every spin box can show them; any seed ComfyUI takes

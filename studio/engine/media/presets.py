@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.errors import InvalidInput
+from studio.resources import resource_path
 
-BUILTIN_DIR = Path(__file__).resolve().parents[3] / "resources" / "presets" / "export"
+BUILTIN_DIR = resource_path("presets", "export")
 X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                "slower", "veryslow")
 POSITIONS = ("bottom", "middle", "top")

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.errors import InvalidInput
+from studio.resources import resource_path
 
-PRESET_DIR = Path(__file__).resolve().parents[3] / "resources" / "presets" / "training"
+PRESET_DIR = resource_path("presets", "training")
 FAMILIES = ("sd15", "sdxl")
 # Keys that are ours rather than sd-scripts' options; everything else maps to --<name>.
 STUDIO_KEYS = ("family", "vram_gb", "base_model", "num_repeats", "sample_prompts")

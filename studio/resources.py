@@ -1,0 +1,32 @@
+"""Where the studio finds its own files and its own program, from a checkout or from a bundle.
+
+A PyInstaller bundle unpacks everything under ``sys._MEIPASS`` (the ``_internal`` folder beside
+the executable, or ``Contents/Frameworks`` in a macOS ``.app``); there ``sys.executable`` is the
+studio itself, not a Python that could run ``-m studio``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def is_frozen() -> bool:
+    return bool(getattr(sys, "frozen", False)) and hasattr(sys, "_MEIPASS")
+
+
+def resources_dir() -> Path:
+    """The ``resources`` folder: workflows, presets and icons."""
+    if is_frozen():
+        return Path(getattr(sys, "_MEIPASS")) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)
+
+
+def studio_command() -> list[str]:
+    """The command that starts this same studio (its verbs follow), e.g. for the worker."""
+    if is_frozen():
+        return [sys.executable]
+    return [sys.executable, "-m", "studio"]

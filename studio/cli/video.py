@@ -63,7 +63,7 @@ def export_video(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.media.finishing import Finish
     from studio.engine.media.jobs import ExportRequest, submit_export
     workspace, influencer = _who(studio, args)
-    finish = Finish(fit=args.fit, focus=_focus(args.focus), over_length=args.too_long,
+    finish = Finish(fit=args.fit, focus=parse_focus(args.focus), over_length=args.too_long,
                     subtitles=args.subtitles, loudness=_loudness(studio, args),
                     soundtrack=args.soundtrack, still_s=args.still,
                     speed="veryfast" if args.draft else None)
@@ -132,7 +132,7 @@ def _who(studio: Studio, args: argparse.Namespace):  # type: ignore[no-untyped-d
     return workspace_of(studio, args), None
 
 
-def _focus(text: str) -> tuple[float, float]:
+def parse_focus(text: str) -> tuple[float, float]:
     try:
         x, y = (float(part) for part in text.split(","))
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 
 from studio.engine.comfyui.gallery import list_generated
@@ -161,3 +162,21 @@ def test_move_to_trash_takes_it_out_of_the_gallery(qtbot, studio: Studio, page: 
     qtbot.waitUntil(lambda: [r.seed for r in gallery.model.rows()] == [222], timeout=5_000)
     assert "moved to the trash" in page.status.text()
     assert len(list_generated(studio, studio.workspace().id)) == 1
+
+
+def test_export_a_picture_for_a_platform(qtbot, tmp_path, page: GeneratePage) -> None:
+    gallery = page.gallery
+    select_seed(qtbot, gallery, 111)
+    with qtbot.waitSignal(gallery.export_dialog_shown, timeout=10_000):
+        qtbot.mouseClick(gallery.export_button, Qt.MouseButton.LeftButton)
+    dialog = gallery.export_dialog
+    assert dialog.preset_box.currentText().startswith("Instagram feed (4:5)")
+    dialog.folder.setText(str(tmp_path / "exports"))
+    dialog.fit_box.setCurrentIndex(dialog.fit_box.findData("blur"))
+    with qtbot.waitSignal(dialog.exported, timeout=20_000) as done:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    result = done.args[0]
+    assert result.path.parent == tmp_path / "exports" and result.path.suffix == ".jpg"
+    with Image.open(result.path) as exported:
+        assert exported.size == (1080, 1350) and "comment" not in exported.info
+    assert dialog.show_button.isEnabled() and "Saved " in dialog.status.text()

@@ -211,6 +211,24 @@ def recipe(context: StudioContext, asset_id: uuid.UUID) -> dict[str, Any]:
     return dict(gallery.recipe(gallery.get_image(context.studio, context.workspace_id, asset_id)))
 
 
+@dataclass(frozen=True, slots=True)
+class StillExportChoices:
+    source: Path
+    presets: list[Any]  # ExportPreset
+    folder: Path
+
+
+def still_export_choices(context: StudioContext, asset_id: uuid.UUID) -> StillExportChoices:
+    """The picture's file, the platform presets, and where exports usually go."""
+    from studio.engine.comfyui import gallery
+    from studio.engine.media.presets import load_presets, user_presets_dir
+    asset = gallery.get_image(context.studio, context.workspace_id, asset_id)
+    source = Path(gallery.use_as_input(asset, context.studio))
+    presets = list(load_presets(user_presets_dir(context.studio.paths.data_dir)).values())
+    folder = Path.home() / "Pictures" / "InfluencerAI exports"
+    return StillExportChoices(source, presets, folder)
+
+
 def input_of(context: StudioContext, asset_id: uuid.UUID) -> Path:
     """The image as a local file an image-to-image template can take."""
     from studio.engine.comfyui import gallery

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from studio.engine.db.types import utcnow
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.models.gallery import GalleryFilter, GalleryModel, GalleryRow
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
+from studio.ui.widgets.still_export_dialog import StillExportDialog
 
 SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
          ("Last 30 days", timedelta(days=30)))
@@ -55,6 +57,7 @@ class GalleryTab(QWidget):
     message_shown = Signal(str)
     input_chosen = Signal(object)  # Path: the picture to start an image-to-image from
     job_submitted = Signal(object)  # uuid of a re-run's job
+    export_dialog_shown = Signal()
 
     def __init__(self, context: StudioContext, thumbnails: ThumbnailCache,
                  parent: QWidget | None = None) -> None:
@@ -94,9 +97,12 @@ class GalleryTab(QWidget):
         self.use_button = QPushButton("Use as input", self)
         self.rerun_button = QPushButton("Re-run with new seed", self)
         self.recipe_button = QPushButton("Show recipe", self)
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("A copy framed for a platform, as sRGB JPEG")
         self.trash_button = QPushButton("Move to trash", self)
         actions = QHBoxLayout()
-        for button in (self.use_button, self.rerun_button, self.recipe_button, self.trash_button):
+        for button in (self.use_button, self.rerun_button, self.recipe_button, self.export_button,
+                       self.trash_button):
             actions.addWidget(button)
         actions.addStretch(1)
         right = QWidget(self)
@@ -124,9 +130,11 @@ class GalleryTab(QWidget):
         self.rerun_button.clicked.connect(self._on_rerun_clicked)
         self.recipe_button.clicked.connect(self._on_recipe_clicked)
         self.trash_button.clicked.connect(self._on_trash_clicked)
+        self.export_button.clicked.connect(self._on_export_clicked)
 
     def _enable_actions(self, on: bool) -> None:
-        for button in (self.use_button, self.rerun_button, self.recipe_button, self.trash_button):
+        for button in (self.use_button, self.rerun_button, self.recipe_button, self.export_button,
+                       self.trash_button):
             button.setEnabled(on)
 
     def set_influencers(self, influencers: list[ops.Influencer]) -> None:
@@ -228,6 +236,20 @@ class GalleryTab(QWidget):
             run_in_background(lambda: ops.input_of(context, row.id), receiver=self, lane="io",
                               on_done=self.input_chosen.emit,
                               on_error=lambda exc: self.show_message(str(exc)))
+
+    def _on_export_clicked(self) -> None:
+        row, context = self.current_row(), self.context
+        if row is not None:
+            run_in_background(lambda: ops.still_export_choices(context, row.id), receiver=self,
+                              lane="io", on_done=self._open_export,
+                              on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _open_export(self, choices: ops.StillExportChoices) -> None:
+        self.export_dialog = StillExportDialog(choices.source, choices.presets, choices.folder, self)
+        self.export_dialog.exported.connect(
+            lambda result: self.show_message(f"Exported {result.path.name}."))
+        self.export_dialog.open()
+        self.export_dialog_shown.emit()
 
     def _on_rerun_clicked(self) -> None:
         row, context = self.current_row(), self.context

@@ -107,6 +107,9 @@ class MainWindow(QMainWindow):
         if key == "training":
             from studio.ui.pages.training import TrainingPage
             return TrainingPage(self.context, self)
+        if key == "plans":
+            from studio.ui.pages.plans import PlansPage
+            return PlansPage(self.context, self)
         return ComingLaterPage(key, self)
 
     def show_page(self, key: str) -> None:

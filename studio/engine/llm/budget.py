@@ -50,7 +50,8 @@ class BudgetStatus:
     @property
     def line(self) -> str:
         """One line for the status bar, a job's record or the command line."""
-        spent = f"${self.spent_usd:.2f}"
+        # Cents hide a plan's cost (a few tenths of a cent), so small sums get four decimals.
+        spent = f"${self.spent_usd:.4f}" if 0 < self.spent_usd < 0.1 else f"${self.spent_usd:.2f}"
         if self.budget_usd is None:
             return f"LLM spend in {self.month}: {spent} (no monthly budget set)"
         share = f"{spent} of ${self.budget_usd:.2f} ({self.fraction:.0%})"

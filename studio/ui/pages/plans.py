@@ -1,0 +1,293 @@
+"""Content plans: generate one for an influencer, review its posts, edit, approve, regenerate.
+
+The page is thin: every engine call (plans.service, the budget) runs through
+run_in_background, and generation jobs are followed with the Datasets page's JobWatcher.
+The budget line at the top turns amber at 80 % and red when paid calls are refused.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QListWidget, QListWidgetItem, QProgressBar, QScrollArea, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.engine.db.models import Influencer, PlanItem
+from studio.engine.influencers import list_influencers
+from studio.engine.llm.budget import BudgetStatus, budget_status
+from studio.engine.plans import service
+from studio.ui.context import StudioContext
+from studio.ui.errors import show_error
+from studio.ui.tasks import run_in_background
+from studio.ui.widgets.import_panel import JobState, JobWatcher
+from studio.ui.widgets.plan_form import PlanForm, PlanOrder
+from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
+
+BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
+COLUMNS = ("When", "Platform", "Status", "Topic", "Hook")
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    influencers: Sequence[Influencer]
+    plans: list[service.PlanSummary]
+    budget: BudgetStatus
+
+
+class PlansPage(QWidget):
+    plans_loaded = Signal()
+    items_loaded = Signal()
+    job_finished = Signal(object)  # JobState
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.items: list[PlanItem] = []
+        self._summaries: list[service.PlanSummary] = []
+        self._select_plan: str | None = None
+        self._select_item: uuid.UUID | None = None
+        self.watcher = JobWatcher(self._fetch_job, self)
+        self.watcher.job_changed.connect(self._on_job_changed)
+        self.watcher.job_finished.connect(self._on_job_finished)
+        self._build()
+        self.context.workspace_changed.connect(self.refresh)
+        self.refresh()
+
+    def _build(self) -> None:
+        self.influencer = QComboBox(self)
+        self.influencer.setMinimumWidth(180)
+        self.influencer.currentIndexChanged.connect(self._on_influencer_changed)
+        self.budget = QLabel(self)
+        self.budget.setObjectName("plans-budget")
+        self.budget.setWordWrap(True)  # a long warning must not widen the window
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Influencer", self))
+        top.addWidget(self.influencer)
+        top.addStretch(1)
+        top.addWidget(self.budget)
+        self.form = PlanForm(self)
+        self.form.generate_requested.connect(self._on_generate_requested)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 100)
+        self.bar.hide()
+        self.plans = QListWidget(self)
+        self.plans.setObjectName("plans-list")
+        self.plans.currentItemChanged.connect(self._on_plan_selected)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("plan-items")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1,
+                                                           QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_item_selected)
+        self.editor = PlanItemEditor(self)
+        self.editor.save_requested.connect(self._on_save_requested)
+        self.editor.approve_requested.connect(self._on_approve_requested)
+        self.editor.regenerate_requested.connect(self._on_regenerate_requested)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.editor)
+        splitter = QSplitter(self)
+        for widget in (self.plans, self.table, scroll):
+            splitter.addWidget(widget)
+        splitter.setSizes([200, 520, 420])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.bar)
+        layout.addWidget(splitter, 1)
+
+    # Loading ---------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+
+        def load() -> Overview:
+            return Overview(list_influencers(studio, workspace_id),
+                            service.list_plans(studio, workspace_id),
+                            budget_status(studio.db, workspace_id))
+
+        run_in_background(load, receiver=self, on_done=self._on_loaded,
+                          on_error=lambda exc: show_error(self, exc))
+
+    def _on_loaded(self, overview: Overview) -> None:
+        chosen = self.influencer.currentData()
+        self.influencer.blockSignals(True)
+        self.influencer.clear()
+        for person in overview.influencers:
+            self.influencer.addItem(person.name, person.id)
+        index = self.influencer.findData(chosen)
+        self.influencer.setCurrentIndex(max(index, 0))
+        self.influencer.blockSignals(False)
+        self.form.generate_button.setEnabled(bool(overview.influencers))
+        if not overview.influencers:
+            self.message.setText("Create an influencer first; plans are written in their persona.")
+        self._summaries = overview.plans
+        self._show_budget(overview.budget)
+        self._fill_plans()
+        self.plans_loaded.emit()
+
+    def _show_budget(self, status: BudgetStatus) -> None:
+        self.budget.setText(status.line)
+        self.budget.setToolTip(status.line)
+        colour = BUDGET_COLOURS.get(status.level)
+        self.budget.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+
+    def _fill_plans(self) -> None:
+        wanted = self._select_plan or self._current_plan_id()
+        self._select_plan = None
+        person = self.influencer.currentData()
+        self.plans.blockSignals(True)
+        self.plans.clear()
+        for summary in self._summaries:
+            if summary.plan.influencer_id != person:
+                continue
+            entry = QListWidgetItem(f"{summary.plan.start_date:%d %b} – {summary.plan.end_date:%d %b %Y}"
+                                    f"\n{summary.items} posts, {summary.approved} approved")
+            entry.setData(ID_ROLE, str(summary.plan.id))
+            self.plans.addItem(entry)
+            if str(summary.plan.id) == wanted:
+                self.plans.setCurrentItem(entry)
+        self.plans.blockSignals(False)
+        if self.plans.currentItem() is None and self.plans.count():
+            self.plans.setCurrentRow(self.plans.count() - 1)  # the newest
+        else:
+            self._on_plan_selected()
+
+    def _current_plan_id(self) -> str | None:
+        current = self.plans.currentItem()
+        return str(current.data(ID_ROLE)) if current is not None else None
+
+    def _on_influencer_changed(self) -> None:
+        self._fill_plans()
+
+    def _on_plan_selected(self, *_: Any) -> None:
+        plan_id = self._current_plan_id()
+        if plan_id is None:
+            self._show_items([])
+            return
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+        run_in_background(lambda: service.list_items(studio, workspace_id, uuid.UUID(plan_id)),
+                          receiver=self, on_done=self._show_items,
+                          on_error=lambda exc: show_error(self, exc))
+
+    def _show_items(self, items: Sequence[PlanItem]) -> None:
+        wanted = self._select_item or (self.editor.item.id if self.editor.item else None)
+        self._select_item = None
+        self.items = list(items)
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.items))
+        selected = -1
+        for row, item in enumerate(self.items):
+            values = (f"{item.scheduled_at.astimezone():%a %d %b %H:%M}", item.platform,
+                      item.status, item.topic, item.hook)
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+            if item.id == wanted:
+                selected = row
+        self.table.resizeColumnsToContents()
+        self.table.blockSignals(False)
+        if selected >= 0:
+            self.table.selectRow(selected)
+        self._on_item_selected()
+        self.items_loaded.emit()
+
+    def _on_item_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        self.editor.show_item(self.items[rows.pop()] if len(rows) == 1 else None)
+
+    # Actions ---------------------------------------------------------------------------------
+
+    def _on_generate_requested(self, order: PlanOrder) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+        person_id = self.influencer.currentData()
+        if person_id is None:
+            return
+
+        def submit() -> uuid.UUID:
+            person = next(i for i in list_influencers(studio, workspace_id) if i.id == person_id)
+            return service.submit_generate_plan(
+                studio, workspace_id, person, order.start, order.days, platforms=order.platforms,
+                per_day=order.per_day, brief=order.brief).id
+
+        self._start(submit, f"Planning {order.days * order.per_day} posts…")
+
+    def _on_regenerate_requested(self, item_id: uuid.UUID, instruction: str) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+
+        def submit() -> uuid.UUID:
+            item = service.find_item(studio, workspace_id, str(item_id))
+            return service.submit_regenerate_item(studio, workspace_id, item,
+                                                  instruction=instruction).id
+
+        self._select_item = item_id
+        self._start(submit, "Writing a new version of this post…")
+
+    def _start(self, submit: Any, text: str) -> None:
+        self.message.setText(text)
+        self.bar.setValue(0)
+        self.bar.show()
+        run_in_background(submit, receiver=self, on_done=self.watcher.watch,
+                          on_error=self._on_start_failed)
+
+    def _on_start_failed(self, exc: BaseException) -> None:
+        self.bar.hide()
+        self.message.setText("")
+        show_error(self, exc)
+
+    def _on_save_requested(self, edit: ItemEdit) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+        self._change(lambda: service.edit_item(studio, workspace_id, edit.item_id, edit.changes,
+                                               expected_version=edit.version), "Saved.")
+
+    def _on_approve_requested(self, item_id: uuid.UUID, approved: bool) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+        status = "approved" if approved else "draft"
+        self._change(lambda: service.set_status(studio, workspace_id, [item_id], status),
+                     "Approved." if approved else "Back to draft.")
+
+    def _change(self, fn: Any, done: str) -> None:
+        def on_done(_: object) -> None:
+            self.message.setText(done)
+            self.refresh()
+
+        run_in_background(fn, receiver=self, on_done=on_done,
+                          on_error=lambda exc: show_error(self, exc))
+
+    # Jobs ------------------------------------------------------------------------------------
+
+    def _fetch_job(self, job_id: uuid.UUID) -> JobState:
+        job = self.context.studio.jobs.get(self.context.workspace_id, job_id)
+        return JobState(job.id, job.type, job.status, job.progress, job.message, job.error,
+                        dict(job.result) if job.result else None)
+
+    def _on_job_changed(self, state: JobState) -> None:
+        if not state.finished:
+            self.bar.setValue(int(state.progress * 100))
+            if state.status == "pending":
+                self.message.setText("Waiting for the worker…")
+
+    def _on_job_finished(self, state: JobState) -> None:
+        self.bar.hide()
+        result = state.result or {}
+        if state.status == "completed":
+            hits = f", {result.get('cache_hits')} answer(s) from the cache" if result.get("cache_hits") else ""
+            text = f"Done with {result.get('model', 'the model')}: ${float(result.get('cost_usd', 0)):.4f}{hits}."
+            warnings = result.get("warnings") or []
+            self.message.setText(" ".join([text, *warnings]))
+            self._select_plan = str(result.get("plan_id") or "") or None
+        else:
+            self.message.setText(f"The job {state.status}: {state.error or state.message}")
+        self.refresh()
+        self.job_finished.emit(state)

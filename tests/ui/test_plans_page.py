@@ -1,0 +1,119 @@
+"""The Plans page: generate through the fake OpenRouter (the job run here), review, edit, approve,
+regenerate, and the budget line's colours."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate
+
+from studio.engine.core import Studio
+from studio.engine.llm.budget import set_budget
+from studio.engine.plans import service
+from studio.ui.context import StudioContext
+from studio.ui.pages.plans import PlansPage
+from tests.conftest import run_next_task
+from tests.engine.plans.helpers import item, make_mia, plan_answer
+from tests.fakes.openai_server import FakeOpenAI
+
+SHOTS = Path("/tmp/shots")
+START = date.today() + timedelta(days=1)
+
+
+@pytest.fixture
+def server(studio: Studio) -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        studio.settings.llm.base_url = fake.base_url
+        studio.settings.llm.plan_model = "openai/gpt-4o-mini"
+        studio.save_settings()
+        studio.secrets.set("openrouter", "sk-or-ui-plan")
+        yield fake
+
+
+@pytest.fixture
+def page(qtbot, context: StudioContext) -> PlansPage:  # type: ignore[no-untyped-def]
+    make_mia(context.studio)
+    widget = PlansPage(context)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.influencer.count() == 1, timeout=10_000)
+    widget.resize(1400, 800)
+    return widget
+
+
+def _generate(qtbot, page: PlansPage, studio: Studio) -> None:  # type: ignore[no-untyped-def]
+    page.form.start.setDate(QDate(START))
+    page.form.days.setValue(3)
+    page.form.brief.setText("cozy winter")
+    page.form.generate_button.click()
+    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    run_next_task(studio, "general")
+    with qtbot.waitSignal(page.job_finished, timeout=15_000) as finished:
+        pass
+    assert finished.args[0].status == "completed", finished.args[0].error
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=10_000)
+
+
+def test_generate_edit_approve_regenerate(qtbot, page: PlansPage, server: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    studio = page.context.studio
+    server.invalid_json(cost=0.001).success_json(plan_answer(START, 3), cost=0.002)
+    _generate(qtbot, page, studio)
+    assert "$0.0030" in page.message.text()
+    assert "Also: cozy winter" in server.received[0].body["messages"][1]["content"]
+    assert page.plans.count() == 1 and "3 posts, 0 approved" in page.plans.item(0).text()
+
+    page.table.selectRow(1)
+    editor = page.editor
+    assert editor.item is not None and editor.topic.text() == page.items[1].topic
+    assert editor.image_prompt.toPlainText().startswith("mia_v")
+    editor.caption.setPlainText("Von Hand geschrieben")
+    editor.hashtags.setText("winter, #berlin")
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Saved.", timeout=10_000)
+    saved = service.find_item(studio, page.context.workspace_id, str(editor.item.id))
+    assert (saved.caption, saved.hashtags) == ("Von Hand geschrieben", ["#winter", "#berlin"])
+
+    qtbot.waitUntil(lambda: page.editor.item is not None and page.editor.item.version == saved.version,
+                    timeout=10_000)
+    page.editor.approve_button.click()
+    qtbot.waitUntil(lambda: "1 approved" in page.plans.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: page.editor.approve_button.text() == "Back to draft", timeout=10_000)
+
+    fresh = {k: v for k, v in item(START, 4, prompt="snow, street lights").items()
+             if k not in ("date", "time", "platform")}
+    server.success_json(fresh)
+    page.editor.instruction.setText("at night")
+    page.editor.regenerate_button.click()
+    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    run_next_task(studio, "general")
+    with qtbot.waitSignal(page.job_finished, timeout=15_000):
+        pass
+    qtbot.waitUntil(lambda: page.editor.item is not None
+                    and page.editor.image_prompt.toPlainText() == "mia_v, snow, street lights",
+                    timeout=10_000)
+    assert page.editor.status.text() == "draft"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SHOTS / "plans.png"))
+
+
+def test_stale_edit_and_budget_line(qtbot, page: PlansPage, server: FakeOpenAI,  # type: ignore[no-untyped-def]
+                                    shown_errors: list[str]) -> None:
+    studio = page.context.studio
+    server.success_json(plan_answer(START, 3), cost=0.009)
+    set_budget(studio.db, page.context.workspace_id, 0.01)
+    _generate(qtbot, page, studio)
+    assert "Warning" in page.budget.text() and "#b7791f" in page.budget.styleSheet()
+    assert "Warning" in page.message.text()
+    page.table.selectRow(0)
+    target = page.editor.item
+    assert target is not None
+    service.edit_item(studio, page.context.workspace_id, target.id, {"hook": "changed elsewhere"})
+    page.editor.hook.setText("mine")
+    page.editor.save_button.click()
+    qtbot.waitUntil(lambda: bool(shown_errors), timeout=10_000)
+    assert "changed elsewhere" in shown_errors[0]
+    set_budget(studio.db, page.context.workspace_id, 0.005)
+    page.refresh()
+    qtbot.waitUntil(lambda: "used up" in page.budget.text(), timeout=10_000)
+    assert "#c0392b" in page.budget.styleSheet()

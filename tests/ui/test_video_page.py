@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtMultimedia import QMediaPlayer
 
 from studio.engine.media.probe import probe
@@ -15,6 +16,7 @@ from studio.ui.pages.video import VideoPage
 from studio.ui.widgets.video_player import VideoPlayer
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
+from tests.ui.test_generate_page import fake, mira  # noqa: F401 - fixtures
 
 SHOTS = Path("/tmp/shots")
 
@@ -99,3 +101,22 @@ def test_previews_subtitles_and_export(qtbot, page: VideoPage, clip: Path, tmp_p
 def test_making_a_video_needs_an_image(page: VideoPage) -> None:
     page.make_button.click()
     assert page.make_status.text() == "Choose the image to animate first."
+
+
+def test_the_image_to_animate_comes_from_the_gallery(qtbot, studio, context: StudioContext,  # type: ignore[no-untyped-def]
+                                                     fake, mira) -> None:  # noqa: F811
+    from tests.ui.test_gallery import make_images
+    make_images(studio, mira, [5, 6])
+    page = VideoPage(context)
+    qtbot.addWidget(page)
+    qtbot.mouseClick(page.gallery_button, Qt.MouseButton.LeftButton)
+    picker = page.gallery_picker
+    qtbot.waitUntil(lambda: picker.model.rowCount() == 2, timeout=10_000)
+    assert not picker.use_button.isEnabled()
+    picker.select_position(0)
+    newest = picker.model.row_at(0)
+    with qtbot.waitSignal(picker.picked, timeout=10_000) as picked:
+        qtbot.mouseClick(picker.use_button, Qt.MouseButton.LeftButton)
+    path = picked.args[0]
+    assert page.image_path.text() == str(path) and path.is_file()
+    assert path.name == newest.name and not picker.isVisible()

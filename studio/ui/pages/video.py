@@ -27,6 +27,7 @@ from studio.ui.errors import one_line
 from studio.ui.pages import generate_ops
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.generate_progress import GenerationWatcher
+from studio.ui.widgets.gallery_picker import GalleryPicker
 from studio.ui.widgets.video_export_dialog import ExportDialog
 from studio.ui.widgets.video_player import VideoPlayer
 from studio.ui.widgets.video_presets import PresetPreviews
@@ -75,10 +76,14 @@ class VideoPage(QWidget):
         box = QGroupBox("Image to video", self)
         self.image_path = QLineEdit(box)
         self.image_path.setPlaceholderText("a picture from the gallery or a file")
-        pick = QPushButton("Choose…", box)
+        pick = QPushButton("File…", box)
         pick.clicked.connect(self._on_pick_image_clicked)
+        self.gallery_button = QPushButton("Gallery…", box)
+        self.gallery_button.setToolTip("One of the pictures generated in this workspace")
+        self.gallery_button.clicked.connect(self.pick_from_gallery)
         row = QHBoxLayout()
         row.addWidget(self.image_path, 1)
+        row.addWidget(self.gallery_button)
         row.addWidget(pick)
         self.template = QComboBox(box)
         self.frames = _spin(QSpinBox(box), 1, 128, 25)
@@ -341,6 +346,11 @@ class VideoPage(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Image to animate", "", IMAGE_FILTER)
         if path:
             self.image_path.setText(path)
+
+    def pick_from_gallery(self) -> None:
+        self.gallery_picker = GalleryPicker(self.context, self)
+        self.gallery_picker.picked.connect(lambda path: self.image_path.setText(str(path)))
+        self.gallery_picker.open()
 
     def _on_open_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a clip", "", CLIP_FILTER)

@@ -1,0 +1,71 @@
+"""Pick one generated picture from the gallery (newest first), e.g. the image to animate."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
+from studio.ui.models.gallery import GalleryFilter, GalleryModel, GalleryRow, load_rows
+from studio.ui.pages import generate_ops as ops
+from studio.ui.tasks import run_in_background
+from studio.ui.thumbnails import ThumbnailCache
+from studio.ui.widgets.gallery_view import GalleryGrid
+
+
+class GalleryPicker(QDialog):
+    rows_loaded = Signal()
+    picked = Signal(object)  # Path of the chosen picture's file
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("Choose a picture from the gallery")
+        self.setObjectName("gallery-picker")
+        self.resize(760, 520)
+        self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
+        self.model = GalleryModel(self.thumbnails, context.studio.paths.assets_dir, self, thumb_size=128)
+        self.grid = GalleryGrid(self, thumb_size=128)
+        self.grid.setModel(self.model)
+        self.note = QLabel("Loading…", self)
+        self.note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.use_button = self.buttons.addButton("Use this picture", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.use_button.setEnabled(False)
+        self.buttons.rejected.connect(self.reject)
+        self.use_button.clicked.connect(self.use_current)
+        self.grid.doubleClicked.connect(lambda _: self.use_current())
+        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        studio, workspace_id = context.studio, context.workspace_id
+        run_in_background(lambda: load_rows(studio, workspace_id, GalleryFilter()), receiver=self,
+                          on_done=self._on_rows, on_error=lambda exc: self.note.setText(one_line(exc)))
+
+    def _on_rows(self, rows: list[GalleryRow]) -> None:
+        self.model.set_rows(rows)
+        self.note.setText(f"{len(rows)} picture(s)." if rows else
+                          "No generated pictures yet: make some on the Generate page, or choose a file.")
+        self.rows_loaded.emit()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.use_button.setEnabled(current.isValid())
+
+    def select_position(self, position: int) -> None:
+        self.grid.setCurrentIndex(self.model.index(position, 0))
+
+    def use_current(self) -> None:
+        row = self.model.row_at(self.grid.currentIndex().row())
+        if row is None:
+            return
+        context = self.context
+        run_in_background(lambda: ops.input_of(context, row.id), receiver=self, lane="io",
+                          on_done=self._on_file, on_error=lambda exc: self.note.setText(one_line(exc)))
+
+    def _on_file(self, path: Path) -> None:
+        self.picked.emit(path)
+        self.accept()

@@ -19,7 +19,7 @@ os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
 
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.jobs.worker import local_worker  # noqa: E402
-from tests.servers import postgres_server, postgres_url, redis_url  # noqa: E402,F401
+from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: E402,F401,E501
 
 ROOT = Path(__file__).resolve().parent.parent
 

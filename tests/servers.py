@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -122,3 +123,62 @@ def redis_url() -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=20)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def start_moto_server(*, enforce_auth: bool = False) -> tuple[str, subprocess.Popen[bytes]]:
+    """moto's S3-speaking server in a child process; returns its endpoint and the process.
+
+    With ``enforce_auth`` the server checks signatures and IAM policies, as AWS and MinIO do,
+    once ``enable_moto_auth`` is called; until then, setup calls (users, keys, policies, the
+    bucket) go through unchecked (INITIAL_NO_AUTH_ACTION_COUNT counts those).
+    """
+    binary = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    if not Path(binary).exists():
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    port = free_port()
+    env = dict(os.environ)
+    env["INITIAL_NO_AUTH_ACTION_COUNT"] = "1000000" if enforce_auth else "inf"
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, proc, "moto_server")
+    except BaseException:
+        proc.kill()
+        raise
+    return f"http://127.0.0.1:{port}", proc
+
+
+def enable_moto_auth(endpoint: str) -> None:
+    """From the next request on, every call is authenticated and authorized by IAM policy."""
+    import httpx
+    httpx.post(f"{endpoint}/moto-api/reset-auth", content=b"0", timeout=10).raise_for_status()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """An S3 endpoint (moto) without authentication checks; tests make their own buckets."""
+    endpoint, proc = start_moto_server()
+    try:
+        yield endpoint
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def s3_auth_server() -> Iterator[str]:
+    """A fresh moto server that will check credentials and IAM policies (see enable_moto_auth)."""
+    endpoint, proc = start_moto_server(enforce_auth=True)
+    try:
+        yield endpoint
+    finally:
+        _stop(proc)

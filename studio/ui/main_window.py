@@ -25,6 +25,7 @@ from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
 from studio.ui.widgets.about_dialog import AboutDialog
+from studio.ui.widgets.budget_indicator import BudgetIndicator
 from studio.ui.widgets.first_run import FirstRunGuide
 from studio.ui.widgets.system_check import SystemCheckDialog
 from studio.ui.widgets.thumbnail_grid import dropped_paths
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)  # pictures dropped anywhere go to the Datasets page
         self.health = HealthStrip(self)
         self.statusBar().addPermanentWidget(self.health)
+        self.budget = BudgetIndicator(self.context, self)  # shown from 80 % of the LLM budget
+        self.statusBar().addPermanentWidget(self.budget)
         if monitor is not None:
             monitor.health_changed.connect(self.health.show_all)
         self.context.workspace_changed.connect(self._on_workspace_changed)

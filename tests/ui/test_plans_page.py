@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QDate
 
 from studio.engine.core import Studio
-from studio.engine.llm.budget import set_budget
+from studio.engine.llm.budget import set_budget, today_utc
 from studio.engine.plans import service
 from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
@@ -117,3 +117,32 @@ def test_stale_edit_and_budget_line(qtbot, page: PlansPage, server: FakeOpenAI, 
     page.refresh()
     qtbot.waitUntil(lambda: "used up" in page.budget.text(), timeout=10_000)
     assert "#c0392b" in page.budget.styleSheet()
+
+
+def test_spending_dialog_chart_tables_and_budget(qtbot, page: PlansPage,  # type: ignore[no-untyped-def]
+                                                 server: FakeOpenAI) -> None:
+    studio = page.context.studio
+    server.success_json(plan_answer(START, 3), cost=0.85, model="openai/gpt-4o-mini")
+    _generate(qtbot, page, studio)
+    dialog = page.open_spending()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000) as loaded:
+        pass
+    spending = loaded.args[0]
+    assert [(r.key, r.cost_usd) for r in spending.by_model] == [("openai/gpt-4o-mini", 0.85)]
+    assert dialog.models.item(0, 0).text() == "openai/gpt-4o-mini"
+    assert dialog.models.item(0, 5).text() == "$0.8500"
+    assert dialog.influencers.item(0, 0).text() == "Mia"
+    [series] = dialog.chart.series()
+    [bars] = series.barSets()
+    today = today_utc()
+    assert bars.label() == "openai/gpt-4o-mini" and bars.at(today.day - 1) == pytest.approx(0.85)
+    assert dialog.no_limit.isChecked()
+    dialog.no_limit.setChecked(False)
+    dialog.budget.setValue(1.0)
+    dialog.set_button.click()
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000) as again:
+        pass
+    assert again.args[0].status.level == "warning" and "85%" in dialog.summary.text()
+    dialog.resize(900, 600)
+    dialog.grab().save(str(SHOTS / "spending.png"))

@@ -178,3 +178,15 @@ def _key(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value or "")
+
+
+def daily_by_model(db: Database, workspace_id: uuid.UUID,
+                   day: date | None = None) -> list[tuple[date, str, float]]:
+    """This month's cost per day and model, for the spending chart; days in order."""
+    first, following = month_bounds(day or today_utc())
+    query = (select(LLMCall.day, LLMCall.model, func.sum(LLMCall.cost_usd))
+             .where(LLMCall.workspace_id == workspace_id, LLMCall.day >= first,
+                    LLMCall.day < following)
+             .group_by(LLMCall.day, LLMCall.model).order_by(LLMCall.day, LLMCall.model))
+    with db.session() as session:
+        return [(d, str(m), float(c or 0.0)) for d, m, c in session.execute(query)]

@@ -13,7 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QProgressBar, QScrollArea, QSplitter,
+                               QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.engine.db.models import Influencer, PlanItem
@@ -26,6 +27,7 @@ from studio.ui.tasks import run_in_background
 from studio.ui.widgets.import_panel import JobState, JobWatcher
 from studio.ui.widgets.plan_form import PlanForm, PlanOrder
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
+from studio.ui.widgets.spend_dialog import SpendDialog
 
 BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
 COLUMNS = ("When", "Platform", "Status", "Topic", "Hook")
@@ -70,6 +72,10 @@ class PlansPage(QWidget):
         top.addWidget(self.influencer)
         top.addStretch(1)
         top.addWidget(self.budget)
+        self.spend_button = QPushButton("Spending…", self)
+        self.spend_button.setToolTip("Cost per day, model and influencer; the monthly budget")
+        self.spend_button.clicked.connect(self.open_spending)
+        top.addWidget(self.spend_button)
         self.form = PlanForm(self)
         self.form.generate_requested.connect(self._on_generate_requested)
         self.message = QLabel(self)
@@ -208,6 +214,13 @@ class PlansPage(QWidget):
         self.editor.show_item(self.items[rows.pop()] if len(rows) == 1 else None)
 
     # Actions ---------------------------------------------------------------------------------
+
+    def open_spending(self) -> SpendDialog:
+        dialog = SpendDialog(self.context, self)
+        dialog.finished.connect(lambda _: self.refresh())  # the budget may have changed
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_generate_requested(self, order: PlanOrder) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id

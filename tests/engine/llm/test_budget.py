@@ -13,8 +13,8 @@ from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.llm import LLMClient
-from studio.engine.llm.budget import (BudgetExceeded, budget_status, month_bounds, set_budget,
-                                      spend_by, today_utc)
+from studio.engine.llm.budget import (BudgetExceeded, budget_status, daily_by_model, month_bounds,
+                                      set_budget, spend_by, today_utc)
 from studio.engine.llm.cache import ResponseCache
 from studio.engine.llm.meter import CallScope, MeteredLLM
 from tests.fakes.openai_server import FakeOpenAI
@@ -145,6 +145,9 @@ def test_spend_per_model_influencer_and_day_this_month_only(studio: Studio, serv
     assert [(r.key, r.cost_usd) for r in by_influencer] == [("Mia", pytest.approx(0.003)),
                                                             ("", pytest.approx(0.001))]
     assert [r.key for r in spend_by(studio.db, workspace.id, "day")] == [today_utc().isoformat()]
+    assert daily_by_model(studio.db, workspace.id) == [
+        (today_utc(), "meta/llama", pytest.approx(0.001)),
+        (today_utc(), "openai/gpt-4o", pytest.approx(0.003))]
     assert budget_status(studio.db, workspace.id).spent_usd == pytest.approx(0.004)
     assert budget_status(studio.db, workspace.id, last_month).spent_usd == pytest.approx(9.0)
 

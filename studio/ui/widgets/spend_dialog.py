@@ -1,0 +1,143 @@
+"""This month's LLM spending: a chart of cost per day (stacked by model), tables per model and
+per influencer, and the workspace's monthly budget, which can be changed here."""
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QStackedBarSeries, QValueAxis
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDoubleSpinBox, QHBoxLayout, QLabel,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.engine.llm.budget import (BudgetStatus, SpendRow, budget_status, daily_by_model,
+                                      month_bounds, set_budget, spend_by, today_utc)
+from studio.ui.context import StudioContext
+from studio.ui.errors import show_error
+from studio.ui.tasks import run_in_background
+
+TABLE_COLUMNS = ("calls", "cached", "tokens in", "tokens out", "cost")
+
+
+@dataclass(frozen=True, slots=True)
+class Spending:
+    status: BudgetStatus
+    daily: list[tuple[date, str, float]]
+    by_model: list[SpendRow]
+    by_influencer: list[SpendRow]
+
+
+def load_spending(context: StudioContext) -> Spending:
+    """Blocking; runs on the database lane."""
+    db, workspace_id = context.studio.db, context.workspace_id
+    return Spending(budget_status(db, workspace_id), daily_by_model(db, workspace_id),
+                    spend_by(db, workspace_id, "model"), spend_by(db, workspace_id, "influencer"))
+
+
+class SpendDialog(QDialog):
+    loaded = Signal(object)  # Spending
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("LLM spending")
+        self.resize(820, 620)
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.chart = QChart()
+        self.view = QChartView(self.chart, self)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumHeight(260)
+        self.models = _table(self, "model")
+        self.influencers = _table(self, "influencer")
+        self.budget = QDoubleSpinBox(self)
+        self.budget.setRange(0.0, 100_000.0)
+        self.budget.setDecimals(2)
+        self.budget.setPrefix("$ ")
+        self.no_limit = QCheckBox("No limit", self)
+        self.no_limit.toggled.connect(self.budget.setDisabled)
+        self.set_button = QPushButton("Set monthly budget", self)
+        self.set_button.clicked.connect(self._on_set_clicked)
+        budget_row = QHBoxLayout()
+        for widget in (QLabel("Monthly budget", self), self.budget, self.no_limit, self.set_button):
+            budget_row.addWidget(widget)
+        budget_row.addStretch(1)
+        tables = QHBoxLayout()
+        tables.addWidget(self.models)
+        tables.addWidget(self.influencers)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(budget_row)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(tables)
+        self.refresh()
+
+    def refresh(self) -> None:
+        context = self.context
+        run_in_background(lambda: load_spending(context), receiver=self, on_done=self.show_spending,
+                          on_error=lambda exc: show_error(self, exc))
+
+    def show_spending(self, spending: Spending) -> None:
+        status = spending.status
+        self.summary.setText(status.line)
+        self.no_limit.setChecked(status.budget_usd is None)
+        self.budget.setValue(status.budget_usd or 0.0)
+        self._draw(spending.daily)
+        _fill(self.models, spending.by_model)
+        _fill(self.influencers, spending.by_influencer)
+        self.loaded.emit(spending)
+
+    def _draw(self, daily: Sequence[tuple[date, str, float]]) -> None:
+        # A new chart each time: removing a bar chart's category axes leaves their labels behind.
+        self.chart = QChart()
+        self.chart.setTitle("Cost per day (USD)")
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        first, _ = month_bounds(today_utc())
+        days = calendar.monthrange(first.year, first.month)[1]
+        series = QStackedBarSeries()
+        for model in sorted({m for _, m, _ in daily}):
+            bars = QBarSet(model)
+            per_day = {d.day: c for d, m, c in daily if m == model}
+            bars.append([per_day.get(day, 0.0) for day in range(1, days + 1)])
+            series.append(bars)
+        self.chart.addSeries(series)
+        x_axis = QBarCategoryAxis()
+        x_axis.append([str(day) for day in range(1, days + 1)])
+        y_axis = QValueAxis()
+        totals = [sum(c for d, _, c in daily if d.day == day) for day in range(1, days + 1)]
+        y_axis.setRange(0.0, max([*totals, 0.0001]) * 1.1)
+        y_axis.setLabelFormat("%.4f")
+        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(x_axis)
+        series.attachAxis(y_axis)
+        self.view.setChart(self.chart)
+
+    def _on_set_clicked(self) -> None:
+        db, workspace_id = self.context.studio.db, self.context.workspace_id
+        usd = None if self.no_limit.isChecked() else self.budget.value()
+        run_in_background(lambda: set_budget(db, workspace_id, usd), receiver=self,
+                          on_done=lambda _: self.refresh(),
+                          on_error=lambda exc: show_error(self, exc))
+
+
+def _table(parent: QWidget, what: str) -> QTableWidget:
+    table = QTableWidget(0, len(TABLE_COLUMNS) + 1, parent)
+    table.setObjectName(f"spend-by-{what}")
+    table.setHorizontalHeaderLabels([what, *TABLE_COLUMNS])
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[SpendRow]) -> None:
+    table.setRowCount(len(rows))
+    for index, row in enumerate(rows):
+        values = (row.key or "(none)", str(row.calls), str(row.cached_calls), str(row.prompt_tokens),
+                  str(row.completion_tokens), f"${row.cost_usd:.4f}")
+        for column, value in enumerate(values):
+            table.setItem(index, column, QTableWidgetItem(value))
+    table.resizeColumnsToContents()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.cli import (comfy, dataset, doctor, export, generate, influencer, jobs, plan, secret,
-                        settings, spend, train, trash, video, worker, workspace)
+                        server, settings, spend, train, trash, video, worker, workspace)
 from studio.cli.common import (EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError,
                                global_options)
 from studio.engine.core import Studio
@@ -18,7 +18,7 @@ from studio.engine.logs import setup_logging
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 VERB_GROUPS = (workspace, influencer, dataset, train, jobs, comfy, generate, video, export, plan,
-               spend, settings, secret, trash, doctor, worker)
+               spend, settings, secret, trash, doctor, worker, server)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,6 +92,7 @@ class ServerSettings:
     s3_endpoint: str = ""
     s3_bucket: str = ""
     s3_access_key: str = ""
+    s3_ca_bundle: str = ""  # a private CA for an https S3 endpoint; empty: the system's
 
 
 @dataclass(slots=True)

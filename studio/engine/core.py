@@ -19,6 +19,7 @@ from studio.engine.errors import NotFound
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.service import JobService
 from studio.engine.secrets import SecretStore
+from studio.engine.server.urls import with_password
 
 DEFAULT_WORKSPACE = "My studio"
 
@@ -39,7 +40,10 @@ class Studio:
 
     @property
     def database_url(self) -> str:
-        return self.settings.database.url or sqlite_url(self.paths.database_file)
+        url = self.settings.database.url
+        if url.startswith("postgresql"):  # team mode: the password lives in the keyring
+            return with_password(url, self.secrets.get("server.postgres"))
+        return url or sqlite_url(self.paths.database_file)
 
     @cached_property
     def db(self) -> Database:
@@ -48,7 +52,10 @@ class Studio:
 
     @cached_property
     def queues(self) -> QueueSet:
-        return QueueSet(self.settings, self.paths)
+        return QueueSet(self.settings, self.paths, redis_password=self._redis_password())
+
+    def _redis_password(self) -> str | None:
+        return self.secrets.get("server.redis") if self.settings.queue.backend == "redis" else None
 
     @cached_property
     def jobs(self) -> JobService:

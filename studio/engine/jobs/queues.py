@@ -8,6 +8,7 @@ from huey import Huey, PriorityRedisHuey, SqliteHuey
 
 from studio.engine.config import Paths, Settings
 from studio.engine.errors import SettingsError
+from studio.engine.server.urls import with_password
 
 RETRIES = 3
 RETRY_DELAY_S = 5
@@ -34,13 +35,15 @@ def queue_specs(settings: Settings) -> list[QueueSpec]:
 
 QUEUE_NAMES = ("generation", "video", "training", "general")
 
-def build_huey(name: str, settings: Settings, paths: Paths) -> Huey:
-    """One Huey instance (= one queue) named ``influencerai-<name>``."""
+def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str | None = None) -> Huey:
+    """One Huey instance (= one queue) named ``influencerai-<name>``; the Redis password comes
+    from the keyring (server.redis), never from the settings file."""
     huey_name = f"influencerai-{name}"
     if settings.queue.backend == "redis":
         if not settings.queue.redis_url:
             raise SettingsError("queue.backend is 'redis' but queue.redis_url is empty.")
-        return PriorityRedisHuey(huey_name, url=settings.queue.redis_url, results=False)
+        url = with_password(settings.queue.redis_url, redis_password)
+        return PriorityRedisHuey(huey_name, url=url, results=False)
     return SqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30)
 
 

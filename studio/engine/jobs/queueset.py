@@ -16,9 +16,11 @@ WORKER_INFO_FILE = "worker.json"  # in the run folder: the local worker's pid an
 
 
 class QueueSet:
-    def __init__(self, settings: Settings, paths: Paths, runner: Runner | None = None) -> None:
+    def __init__(self, settings: Settings, paths: Paths, runner: Runner | None = None, *,
+                 redis_password: str | None = None) -> None:
         self.settings = settings
-        self.hueys: dict[str, Huey] = {name: build_huey(name, settings, paths) for name in QUEUE_NAMES}
+        self.hueys: dict[str, Huey] = {name: build_huey(name, settings, paths, redis_password)
+                                       for name in QUEUE_NAMES}
         self._runner: Runner = runner or _no_runner
         self._worker_info = paths.run_dir / WORKER_INFO_FILE
         self.doorbells = {name: Doorbell() for name in QUEUE_NAMES}

@@ -4,19 +4,47 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli.common import COMMON
+from studio.cli.common import COMMON, UsageError
 from studio.engine.core import Studio
+from studio.engine.jobs.queues import QUEUE_NAMES
+from studio.engine.server.urls import redact
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     worker = verbs.add_parser("worker", parents=[COMMON], help="run the job queues headless")
     worker.add_argument("--exit-when-idle", action="store_true",
                         help="exit once no job is waiting or running")
+    worker.add_argument("--server", action="store_true",
+                        help="serve the team server's shared queues (this profile must be "
+                             "connected with `server connect`); refuses to run locally by mistake")
+    worker.add_argument("--queues", default=",".join(QUEUE_NAMES), metavar="LIST",
+                        help="comma-separated queues to serve, e.g. training for a training-only "
+                             f"box (default: {','.join(QUEUE_NAMES)})")
+    worker.add_argument("--concurrency", type=int, default=None, metavar="N",
+                        help="jobs run at once per queue (default: the queue.*_workers settings)")
     worker.set_defaults(func=run_worker, log_process="worker")
 
 
 def run_worker(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.jobs.worker import Worker  # the consumers load only where they run
-    print(f"worker for {studio.paths.data_dir}: queues generation, video, training, general "
-          "(Ctrl-C stops)", file=sys.stderr, flush=True)
-    return Worker(studio, exit_when_idle=args.exit_when_idle).run()
+    queues = parse_queues(args.queues)
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1.")
+    where = str(studio.paths.data_dir)
+    if args.server:
+        if studio.settings.queue.backend != "redis" or not studio.settings.database.url:
+            raise UsageError("This profile is not connected to a server; run `server connect` "
+                             "first (or leave out --server for the local queues).")
+        where = f"server {redact(studio.settings.database.url)}"
+    print(f"worker for {where}: queues {', '.join(queues)} (Ctrl-C stops)", file=sys.stderr,
+          flush=True)
+    return Worker(studio, exit_when_idle=args.exit_when_idle, queues=queues,
+                  concurrency=args.concurrency).run()
+
+
+def parse_queues(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in QUEUE_NAMES]
+    if unknown or not names:
+        raise UsageError(f"Unknown queue '{','.join(unknown) or text}'; known: {', '.join(QUEUE_NAMES)}.")
+    return list(dict.fromkeys(names))

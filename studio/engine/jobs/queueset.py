@@ -1,7 +1,7 @@
 """All queues of one studio, built once: enqueue a job id on its queue, revoke it, run consumers."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from huey import Huey
 from huey.api import Task
@@ -48,12 +48,16 @@ class QueueSet:
     def pending_count(self) -> int:
         return sum(h.pending_count() + h.scheduled_count() for h in self.hueys.values())
 
-    def consumers(self, *, shutdown_timeout: float = 5.0) -> list[Consumer]:
+    def consumers(self, *, shutdown_timeout: float = 5.0, queues: Sequence[str] | None = None,
+                  concurrency: int | None = None) -> list[Consumer]:
+        """One consumer per queue served (all by default); ``concurrency`` overrides the
+        settings' threads per queue, e.g. for a worker on a bigger or smaller machine."""
         workers = {spec.name: spec.workers for spec in queue_specs(self.settings)}
-        return [DoorbellConsumer(h, self.doorbells[name], workers=workers[name], worker_type="thread",
+        return [DoorbellConsumer(self.hueys[name], self.doorbells[name],
+                                 workers=concurrency or workers[name], worker_type="thread",
                                  periodic=False, check_worker_health=True, scheduler_interval=1,
                                  shutdown_timeout=shutdown_timeout, max_delay=1.0)
-                for name, h in self.hueys.items()]
+                for name in (queues or QUEUE_NAMES)]
 
     def close(self) -> None:
         for huey in self.hueys.values():

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,9 +86,12 @@ def request(paths: Paths, name: str) -> None:
 
 
 class Worker:
-    def __init__(self, studio: Studio, *, exit_when_idle: bool = False) -> None:
+    def __init__(self, studio: Studio, *, exit_when_idle: bool = False,
+                 queues: Sequence[str] | None = None, concurrency: int | None = None) -> None:
         self.studio = studio
         self.exit_when_idle = exit_when_idle
+        self.queues = list(queues or QUEUE_NAMES)  # a training-only box serves ["training"]
+        self.concurrency = concurrency
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop_event = threading.Event()
         self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
@@ -117,11 +121,11 @@ class Worker:
         load_handlers()
         with studio.db.session() as session:
             session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-                                     queues=list(QUEUE_NAMES), app_version=__version__))
+                                     queues=list(self.queues), app_version=__version__))
         tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
         self._recover()
-        self._consumers = studio.queues.consumers()
+        self._consumers = studio.queues.consumers(queues=self.queues, concurrency=self.concurrency)
         for consumer in self._consumers:
             consumer.start()
         self._doorbell = DoorbellListener(studio.queues.doorbells)

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QDate
 
 from studio.engine.core import Studio
+from studio.engine.influencers import get_influencer
 from studio.engine.llm.budget import set_budget, today_utc
 from studio.engine.plans import service
 from studio.ui.context import StudioContext
@@ -146,3 +147,16 @@ def test_spending_dialog_chart_tables_and_budget(qtbot, page: PlansPage,  # type
     assert again.args[0].status.level == "warning" and "85%" in dialog.summary.text()
     dialog.resize(900, 600)
     dialog.grab().save(str(SHOTS / "spending.png"))
+
+
+def test_plans_made_elsewhere_appear_when_the_page_is_shown(qtbot, page: PlansPage,  # type: ignore[no-untyped-def]
+                                                            server: FakeOpenAI) -> None:
+    studio = page.context.studio
+    assert page.plans.count() == 0
+    server.success_json(plan_answer(START, 2))
+    person = get_influencer(studio, page.context.workspace_id, "Mia")
+    job = service.submit_generate_plan(studio, page.context.workspace_id, person, START, 2)
+    run_next_task(studio, "general")
+    assert studio.jobs.get(job.workspace_id, job.id).status == "completed"
+    page.show()
+    qtbot.waitUntil(lambda: page.plans.count() == 1 and page.table.rowCount() == 2, timeout=10_000)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QScrollArea, QSplitter,
@@ -115,6 +116,11 @@ class PlansPage(QWidget):
         layout.addWidget(splitter, 1)
 
     # Loading ---------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        # Plans made from the command line or another window appear when the page is opened.
+        super().showEvent(event)
+        self.refresh()
 
     def refresh(self) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id

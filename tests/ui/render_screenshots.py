@@ -109,6 +109,47 @@ def seed_dataset(studio: Studio, scratch: Path) -> None:
             set_caption(studio, dataset, image.id, captions[image.original_name])
 
 
+def seed_training(studio: Studio, scratch: Path) -> list:
+    """A short finished training of Mira's dataset through the fake sd-scripts (checkpoints,
+    samples and a loss curve for the Training page)."""
+    from studio.engine.datasets.service import get_dataset
+    from studio.engine.influencers import get_influencer
+    from studio.engine.training.jobs import submit_training
+    from studio.engine.training.plan import TrainingRequest
+    from tests.engine.training.conftest import FAKE_SD_SCRIPTS
+
+    workspace = studio.workspace()
+    mira = get_influencer(studio, workspace.id, "Mira Sol")
+    dataset = get_dataset(studio, workspace.id, "Lisbon shoot", influencer_ref=mira.id)
+    base = scratch / "models" / "v1-5-pruned-emaonly.safetensors"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.write_bytes(b"\0" * 64)
+    job = submit_training(studio, workspace.id, TrainingRequest(
+        influencer_id=mira.id, dataset_id=dataset.id, preset="sd15-fast-test",
+        sd_scripts=str(FAKE_SD_SCRIPTS),
+        overrides={"base_model": str(base), "max_train_steps": 120, "save_every_n_steps": 40,
+                   "sample_every_n_steps": 40}))
+    return [job]
+
+
+def show_video(window: MainWindow, app: QApplication, scratch: Path) -> None:
+    """A clip made with FFmpeg's test sources, opened in the player and framed per platform."""
+    import subprocess
+
+    from studio.engine.media.ffmpeg import locate
+
+    exe, _ = locate(window.context.studio.settings)
+    scratch.mkdir(parents=True, exist_ok=True)
+    clip = scratch / "rooftop.mp4"
+    if not clip.exists():
+        subprocess.run([str(exe), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+                        "-f", "lavfi", "-i", "sine=frequency=330", "-t", "4", "-c:v", "libx264",
+                        "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], check=True)
+    page = window.pages["video"]
+    page.open_clip(clip)  # type: ignore[attr-defined]
+    settle(app, at_least_s=2.0)
+
+
 def show_dataset(window: MainWindow, app: QApplication) -> None:
     """The Datasets page with the real photo selected: crop, face box and caption show."""
     from studio.ui import thumbnails
@@ -232,6 +273,8 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
         if key == "generate":
             show_generate(window, app, out, suffix)
             continue
+        if key == "video":
+            show_video(window, app, Path(tempfile.gettempdir()) / "influencerai-screenshots")
         window.grab().save(str(out / f"{key}{suffix}.png"))
     window.show_page("influencers")
     page = window.pages["influencers"]
@@ -254,6 +297,8 @@ def main(out: Path) -> int:
             jobs = seed(studio, Path(tmp) / "scratch")
             seed_dataset(studio, Path(tmp) / "scratch")
             seed_generations(studio)
+            os.environ.setdefault("FAKE_SD_SCRIPTS_STEP_S", "0.01")
+            jobs += seed_training(studio, Path(tmp) / "scratch")
             supervisor.ensure_running()
             wait_for(studio, jobs)
             for theme, suffix in (("light", ""), ("dark", "-dark")):

@@ -11,13 +11,14 @@ import getpass
 import os
 import sys
 
-from studio.cli.common import EXIT_FAILED, EXIT_OK, add_action, add_group
+from studio.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import print_json
 from studio.engine.config import Settings, save_settings
 from studio.engine.core import Studio
 from studio.engine.secrets import env_name
 from studio.engine.server.connect import (SECRET_S3, Report, ServerTarget, check_server, connect,
                                           disconnect, target_from_settings)
+from studio.engine.server.urls import with_user
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +40,13 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                       help="workspace whose S3 prefix the check writes to (default: the current one)")
     add_action(actions, "check", "check the connected server: each service, versions, permissions",
                check_connected, scoped=True)
+    grant = add_action(actions, "grant", "make the workspace's own database role (row-level "
+                       "security: it sees that workspace's rows only); its password is read from "
+                       "standard input", grant_role, scoped=True)
+    grant.set_defaults(revoke=False)
+    revoke = add_action(actions, "revoke", "remove the workspace's database role", grant_role,
+                        scoped=True)
+    revoke.set_defaults(revoke=True)
     add_action(actions, "disconnect", "back to solo mode (local database and queue); forgets the "
                "server's passwords", disconnect_server)
 
@@ -68,6 +76,23 @@ def check_connected(studio: Studio, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def grant_role(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.server.roles import drop_workspace_role, grant_workspace_role
+    if studio.settings.queue.backend != "redis" or not studio.settings.database.url:
+        raise UsageError("This studio is not connected to a server; use `server connect` first.")
+    workspace = studio.workspace(args.workspace)
+    admin_url = studio.database_url
+    if args.revoke:
+        drop_workspace_role(admin_url, workspace.id)
+        print(f"removed the database role of workspace '{workspace.name}'")
+        return EXIT_OK
+    password = _read_line("Password for the workspace's role (not shown): ")
+    role = grant_workspace_role(admin_url, workspace.id, password)
+    print(f"role '{role}' sees workspace '{workspace.name}' only; connect that studio with "
+          f"--database {with_user(studio.settings.database.url, role)}")
+    return EXIT_OK
+
+
 def disconnect_server(studio: Studio, args: argparse.Namespace) -> int:
     disconnect(studio.settings, studio.secrets, save=lambda new: _save(new, studio))
     print("disconnected: this studio uses its local database and queue again")
@@ -90,10 +115,13 @@ def _print(report: Report, args: argparse.Namespace) -> None:
 
 def _s3_secret() -> str:
     value = os.environ.get(env_name(SECRET_S3))
-    if value:
-        return value
+    return value or _read_line("S3 secret key (not shown): ")
+
+
+def _read_line(prompt: str) -> str:
+    """A terminal gets a prompt without echo; a pipe gives its first line."""
     if sys.stdin is not None and sys.stdin.isatty():
-        return getpass.getpass("S3 secret key (not shown): ")
+        return getpass.getpass(prompt)
     line = sys.stdin.readline() if sys.stdin is not None else ""
     return line.rstrip("\r\n")
 

@@ -112,3 +112,21 @@ def test_a_missing_bucket_and_a_bad_url_are_named_plainly(data_dir: Path, postgr
     assert s3_line.startswith("FAIL") and "create the bucket first" in s3_line
     bad = run_cli(data_dir, *connect_args("mysql://x@h/db", redis_url, s3_server, "b"), input="s\n")
     assert bad.returncode == 2 and bad.stderr.startswith("error: The database URL must start")
+
+
+def test_grant_makes_a_workspace_role_that_sees_only_its_workspace(
+        data_dir: Path, postgres_url: str, redis_url: str, s3_server: str) -> None:
+    bucket = make_bucket(s3_server)
+    assert run_cli(data_dir, *connect_args(postgres_url, redis_url, s3_server, bucket),
+                   input="s3-secret\n").returncode == 0
+    for name in ("Alpha", "Beta"):
+        assert run_cli(data_dir, "workspace", "create", name).returncode == 0
+    granted = run_cli(data_dir, "server", "grant", "--workspace", "Alpha", input="long-password-123\n")
+    assert granted.returncode == 0, granted.stderr
+    url = granted.stdout.split("--database ", 1)[1].strip()
+    assert url.startswith("postgresql://ws_") and "long-password" not in granted.stdout
+    with psycopg.connect(url.replace("@", ":long-password-123@", 1)) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM workspaces")] == ["Alpha"]
+    assert run_cli(data_dir, "server", "revoke", "--workspace", "Alpha").returncode == 0
+    short = run_cli(data_dir, "server", "grant", "--workspace", "Beta", input="short\n")
+    assert short.returncode == 2 and "at least 12" in short.stderr

@@ -36,3 +36,12 @@ def redact(url: str) -> str:
     """For reports and logs: the password, if any, replaced by ***."""
     bare, password = split_password(url)
     return with_password(bare, "***").replace("%2A%2A%2A", "***") if password else url
+
+
+def with_user(url: str, user: str) -> str:
+    """The same URL for another role (and without any password)."""
+    bare, _ = split_password(url)
+    parts = urlsplit(bare)
+    host_part = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{quote(user, safe='')}@{host_part}", parts.path, parts.query,
+                       parts.fragment))

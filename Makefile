@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed
 # Qt's runtime libraries, Qt Multimedia's PulseAudio client, a font, and the servers the tests start.
 SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
 
-.PHONY: run test bench system-deps venv clean
+.PHONY: run test bench bundle test-bundle system-deps venv clean
 
 run: venv
 	$(VENV)/bin/influencerai-studio
 
 test: venv
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 bench: venv
 	@for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done
@@ -35,6 +35,18 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "missing system packages (install them with apt-get):$$missing"; fi; \
 	fi
+
+# The Linux bundle (dist/influencerai-studio and its tarball) with PyInstaller, and its test.
+bundle: venv $(VENV)/.bundle-installed
+	$(PY) installers/build.py
+
+test-bundle: venv $(VENV)/.bundle-installed
+	test -x dist/influencerai-studio/influencerai-studio || $(MAKE) bundle
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m slow tests/installers
+
+$(VENV)/.bundle-installed: $(STAMP)
+	$(PY) -m pip install -q -e '.[test,bundle]'
+	touch $@
 
 clean:
 	rm -rf $(VENV)

@@ -1,5 +1,8 @@
 """Content plans: generate one for an influencer, review its posts, edit, approve, regenerate.
 
+Posts are shown in a week or month calendar (coloured by status, dragged to move them to
+another day) and as a list of the chosen plan; either selects the post in the item editor.
+
 The page is thin: every engine call (plans.service, the budget) runs through
 run_in_background, and generation jobs are followed with the Datasets page's JobWatcher.
 The budget line at the top turns amber at 80 % and red when paid calls are refused.
@@ -9,23 +12,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QScrollArea, QSplitter,
+                               QScrollArea, QSplitter, QTabWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.engine.db.models import Influencer, PlanItem
+from studio.engine.errors import StudioError
 from studio.engine.influencers import list_influencers
 from studio.engine.llm.budget import BudgetStatus, budget_status
 from studio.engine.plans import service
+from studio.engine.plans.calendar import CalendarRow, items_between, moved_to
 from studio.ui.context import StudioContext
-from studio.ui.errors import show_error
+from studio.ui.errors import one_line, show_error
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.import_panel import JobState, JobWatcher
+from studio.ui.widgets.plan_calendar import PlanCalendar
 from studio.ui.widgets.plan_form import PlanForm, PlanOrder
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
 from studio.ui.widgets.spend_dialog import SpendDialog
@@ -33,6 +40,7 @@ from studio.ui.widgets.spend_dialog import SpendDialog
 BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
 COLUMNS = ("When", "Platform", "Status", "Topic", "Hook")
 ID_ROLE = Qt.ItemDataRole.UserRole
+NO_INFLUENCER = "Create an influencer first; plans are written in their persona."
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,7 @@ class Overview:
 class PlansPage(QWidget):
     plans_loaded = Signal()
     items_loaded = Signal()
+    calendar_loaded = Signal()
     job_finished = Signal(object)  # JobState
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
@@ -97,6 +106,13 @@ class PlansPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1,
                                                            QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_item_selected)
+        self.calendar = PlanCalendar(self)
+        self.calendar.range_changed.connect(self._load_calendar)
+        self.calendar.item_selected.connect(self._on_calendar_selected)
+        self.calendar.item_moved.connect(self._on_item_moved)
+        self.views = QTabWidget(self)
+        self.views.addTab(self.calendar, "Calendar")
+        self.views.addTab(self.table, "Posts of the plan")
         self.editor = PlanItemEditor(self)
         self.editor.save_requested.connect(self._on_save_requested)
         self.editor.approve_requested.connect(self._on_approve_requested)
@@ -105,9 +121,9 @@ class PlansPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.editor)
         splitter = QSplitter(self)
-        for widget in (self.plans, self.table, scroll):
+        for widget in (self.plans, self.views, scroll):
             splitter.addWidget(widget)
-        splitter.setSizes([200, 520, 420])
+        splitter.setSizes([180, 760, 420])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.form)
@@ -139,15 +155,17 @@ class PlansPage(QWidget):
         self.influencer.clear()
         for person in overview.influencers:
             self.influencer.addItem(person.name, person.id)
-        index = self.influencer.findData(chosen)
-        self.influencer.setCurrentIndex(max(index, 0))
+        self.influencer.setCurrentIndex(max(self._influencer_index(chosen), 0))
         self.influencer.blockSignals(False)
         self.form.generate_button.setEnabled(bool(overview.influencers))
         if not overview.influencers:
-            self.message.setText("Create an influencer first; plans are written in their persona.")
+            self.message.setText(NO_INFLUENCER)
+        elif self.message.text() == NO_INFLUENCER:
+            self.message.setText("")
         self._summaries = overview.plans
         self._show_budget(overview.budget)
         self._fill_plans()
+        self._load_calendar()
         self.plans_loaded.emit()
 
     def _show_budget(self, status: BudgetStatus) -> None:
@@ -181,8 +199,31 @@ class PlansPage(QWidget):
         current = self.plans.currentItem()
         return str(current.data(ID_ROLE)) if current is not None else None
 
+    def _influencer_index(self, person_id: uuid.UUID | None) -> int:
+        # findData compares wrapped Python objects by identity, not by value: look ourselves.
+        return next((i for i in range(self.influencer.count())
+                     if self.influencer.itemData(i) == person_id), -1)
+
     def _on_influencer_changed(self) -> None:
         self._fill_plans()
+        if not self.calendar.all_influencers.isChecked():
+            self._load_calendar()
+
+    def _load_calendar(self) -> None:
+        shown = self.calendar.range
+        person = None if self.calendar.all_influencers.isChecked() else self.influencer.currentData()
+        if person is None and not self.calendar.all_influencers.isChecked():
+            self.calendar.set_rows([])
+            return
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+
+        def on_done(rows: list[CalendarRow]) -> None:
+            if shown == self.calendar.range:  # the user may have stepped on meanwhile
+                self.calendar.set_rows(rows)
+                self.calendar_loaded.emit()
+
+        run_in_background(lambda: items_between(studio, workspace_id, shown.first, shown.last, person),
+                          receiver=self, on_done=on_done, on_error=lambda exc: show_error(self, exc))
 
     def _on_plan_selected(self, *_: Any) -> None:
         plan_id = self._current_plan_id()
@@ -217,7 +258,49 @@ class PlansPage(QWidget):
 
     def _on_item_selected(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
-        self.editor.show_item(self.items[rows.pop()] if len(rows) == 1 else None)
+        item = self.items[rows.pop()] if len(rows) == 1 else None
+        self.editor.show_item(item)
+        self.calendar.grid.select(item.id if item else None)
+        if item is not None:
+            self.calendar.show_day(item.scheduled_at.astimezone().date())
+
+    def _on_calendar_selected(self, item_id: uuid.UUID) -> None:
+        """The post goes into the editor through its plan's list, so both always agree."""
+        row = next((r for r in self.calendar.grid.rows if r.item.id == item_id), None)
+        if row is None:
+            return
+        index = next((i for i, item in enumerate(self.items) if item.id == item_id), None)
+        if index is not None:
+            self.table.selectRow(index)
+            return
+        self._select_item = item_id
+        self._select_plan = str(row.item.plan_id)
+        if self.influencer.currentData() != row.influencer_id:
+            self.influencer.setCurrentIndex(self._influencer_index(row.influencer_id))
+        else:
+            self._fill_plans()
+
+    def _on_item_moved(self, item_id: uuid.UUID, day: date) -> None:
+        row = next((r for r in self.calendar.grid.rows if r.item.id == item_id), None)
+        if row is None:
+            return
+        when = moved_to(row.item.scheduled_at, day)
+        studio, workspace_id, version = self.context.studio, self.context.workspace_id, row.item.version
+
+        def on_done(_: object) -> None:
+            self.message.setText(f"Moved to {when.astimezone():%a %d %b %H:%M}.")
+            self.refresh()
+
+        run_in_background(lambda: service.edit_item(studio, workspace_id, item_id,
+                                                    {"scheduled_at": when},
+                                                    expected_version=version),
+                          receiver=self, on_done=on_done, on_error=self._on_move_failed)
+
+    def _on_move_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, StudioError):
+            show_error(self, exc)
+        self.message.setText(one_line(exc))
+        self.refresh()  # the post goes back to where it is stored
 
     # Actions ---------------------------------------------------------------------------------
 

@@ -1,0 +1,51 @@
+"""Plan items by day, for the calendar: one query over every plan of an influencer (or all).
+
+Days are the user's local days; a post at 00:30 local time belongs to that day even when it
+is the day before in UTC. Moving a post to another day keeps its local time of day.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from studio.engine.core import Studio
+from studio.engine.db.models import ContentPlan, Influencer, PlanItem
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    item: PlanItem
+    influencer_id: uuid.UUID
+    influencer: str
+
+
+def local_start(day: date) -> datetime:
+    """Midnight of ``day`` on this machine, in UTC."""
+    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc)
+
+
+def items_between(studio: Studio, workspace_id: uuid.UUID, first: date, last: date,
+                  influencer_id: uuid.UUID | None = None) -> list[CalendarRow]:
+    """Items scheduled on the local days ``first`` to ``last`` (both included), by time."""
+    query = (select(PlanItem, Influencer.id, Influencer.name)
+             .join(ContentPlan, ContentPlan.id == PlanItem.plan_id)
+             .join(Influencer, Influencer.id == ContentPlan.influencer_id)
+             .where(PlanItem.workspace_id == workspace_id, PlanItem.deleted_at.is_(None),
+                    ContentPlan.deleted_at.is_(None),
+                    PlanItem.scheduled_at >= local_start(first),
+                    PlanItem.scheduled_at < local_start(last + timedelta(days=1)))
+             .order_by(PlanItem.scheduled_at, Influencer.name))
+    if influencer_id is not None:
+        query = query.where(Influencer.id == influencer_id)
+    with studio.db.session() as session:
+        return [CalendarRow(item, person_id, name)
+                for item, person_id, name in session.execute(query)]
+
+
+def moved_to(scheduled_at: datetime, day: date) -> datetime:
+    """The same local time of day on ``day``, in UTC (the offset of the new day, across DST)."""
+    local = scheduled_at.astimezone()
+    return datetime.combine(day, local.time().replace(tzinfo=None)).astimezone().astimezone(timezone.utc)

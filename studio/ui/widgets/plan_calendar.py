@@ -1,0 +1,337 @@
+"""A week or month calendar of plan items, coloured by status; drag a post to another day.
+
+One custom-painted grid (a few hundred chips at most, so a full repaint is cheap) under a small
+bar: previous / today / next, the title, all influencers or the chosen one, week or month.
+The widget only shows rows and says what the user did (selected a post, dropped it on a day,
+changed the range); the Plans page loads the rows and writes the move through the engine.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
+                           QResizeEvent)
+from PySide6.QtWidgets import (QApplication, QButtonGroup, QCheckBox, QHBoxLayout, QLabel,
+                               QPushButton, QToolButton, QToolTip, QVBoxLayout, QWidget)
+
+from studio.engine.plans.calendar import CalendarRow
+from studio.ui.models.plan_calendar import CalendarRange, View
+
+STATUS_COLOURS = {"draft": "#7b8794", "approved": "#2e8b57", "producing": "#2f6fb0",
+                  "ready": "#7d4cb0", "failed": "#c0392b"}
+UNKNOWN_COLOUR = "#a0a0a0"
+TODAY_FILL = "#fff6d6"
+TODAY_ACCENT = "#d35400"
+DROP_FILL = "#dcebfb"
+HEADER_HEIGHT = 22
+DAY_LABEL_HEIGHT = 18
+CHIP_HEIGHT = 18
+CHIP_GAP = 2
+PAD = 3
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def status_colour(status: str) -> QColor:
+    return QColor(STATUS_COLOURS.get(status, UNKNOWN_COLOUR))
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    rect: QRectF
+    row: CalendarRow
+
+
+class CalendarGrid(QWidget):
+    item_selected = Signal(object)  # item id
+    item_moved = Signal(object, object)  # item id, new local date
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.range = CalendarRange("week", date.today())
+        self.rows: list[CalendarRow] = []
+        self.selected: uuid.UUID | None = None
+        self.show_influencer = False
+        self._chips: list[Chip] = []
+        self._more: dict[date, int] = {}  # posts that did not fit a month cell
+        self._press: tuple[Chip, QPoint] | None = None
+        self._drop_day: date | None = None
+        self._drag_pos: QPointF | None = None
+        self.setMinimumSize(420, 260)
+        self.setMouseTracking(False)
+
+    # Data -------------------------------------------------------------------------------------
+
+    def set_range(self, calendar_range: CalendarRange) -> None:
+        self.range = calendar_range
+        self._relayout()
+
+    def set_rows(self, rows: Sequence[CalendarRow]) -> None:
+        self.rows = list(rows)
+        self._relayout()
+
+    def select(self, item_id: uuid.UUID | None) -> None:
+        self.selected = item_id
+        self.update()
+
+    # Geometry (public for tests and for the page's "scroll to" needs) --------------------------
+
+    def day_rect(self, day: date) -> QRectF | None:
+        days = self.range.days
+        if day not in days:
+            return None
+        index = days.index(day)
+        weeks = len(days) // 7
+        width = self.width() / 7
+        height = (self.height() - HEADER_HEIGHT) / weeks
+        return QRectF((index % 7) * width, HEADER_HEIGHT + (index // 7) * height, width, height)
+
+    def chip_rect(self, item_id: uuid.UUID) -> QRectF | None:
+        return next((c.rect for c in self._chips if c.row.item.id == item_id), None)
+
+    def day_at(self, point: QPointF) -> date | None:
+        return next((d for d in self.range.days if (r := self.day_rect(d)) and r.contains(point)), None)
+
+    def chip_at(self, point: QPointF) -> Chip | None:
+        return next((c for c in self._chips if c.rect.contains(point)), None)
+
+    def hidden_on(self, day: date) -> int:
+        return self._more.get(day, 0)
+
+    def _relayout(self) -> None:
+        by_day: dict[date, list[CalendarRow]] = {}
+        for row in self.rows:
+            by_day.setdefault(row.item.scheduled_at.astimezone().date(), []).append(row)
+        self._chips, self._more = [], {}
+        for day, rows in by_day.items():
+            cell = self.day_rect(day)
+            if cell is None:
+                continue
+            room = int((cell.height() - DAY_LABEL_HEIGHT - PAD) // (CHIP_HEIGHT + CHIP_GAP))
+            shown = rows if len(rows) <= room else rows[:max(room - 1, 0)]
+            for index, row in enumerate(shown):
+                top = cell.top() + DAY_LABEL_HEIGHT + index * (CHIP_HEIGHT + CHIP_GAP)
+                rect = QRectF(cell.left() + PAD, top, cell.width() - 2 * PAD, CHIP_HEIGHT)
+                self._chips.append(Chip(rect, row))
+            if len(shown) < len(rows):
+                self._more[day] = len(rows) - len(shown)
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._relayout()
+
+    # Painting ---------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.base())
+        grid_pen = QPen(palette.mid().color())
+        width = self.width() / 7
+        painter.setPen(palette.text().color())
+        for column, name in enumerate(WEEKDAYS):
+            painter.drawText(QRectF(column * width, 0, width, HEADER_HEIGHT),
+                             Qt.AlignmentFlag.AlignCenter, name)
+        today = date.today()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for day in self.range.days:
+            cell = self.day_rect(day)
+            assert cell is not None
+            if day == self._drop_day:
+                painter.fillRect(cell, QColor(DROP_FILL))
+            elif day == today:
+                painter.fillRect(cell, QColor(TODAY_FILL))
+            painter.setPen(grid_pen)
+            painter.drawRect(cell)
+            label = QRectF(cell.left() + PAD, cell.top(), cell.width() - 2 * PAD, DAY_LABEL_HEIGHT)
+            text = f"{day.day}" if day.day != 1 else f"{day.day} {day:%b}"
+            if day == today:
+                painter.setFont(bold)
+                painter.setPen(QColor(TODAY_ACCENT))
+                text += "  today"
+            else:
+                painter.setFont(self.font())
+                colour = palette.text().color()
+                if not self.range.in_focus(day):
+                    colour = palette.placeholderText().color()
+                painter.setPen(colour)
+            painter.drawText(label, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            if self._more.get(day):
+                painter.setFont(self.font())
+                painter.setPen(palette.text().color())
+                painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 f"+{self._more[day]} more")
+        painter.setFont(self.font())
+        dragged = self._press[0] if self._press and self._drag_pos is not None else None
+        for chip in self._chips:
+            self._paint_chip(painter, chip.rect, chip.row, faded=chip is dragged)
+        if dragged is not None and self._drag_pos is not None:
+            ghost = QRectF(dragged.rect)
+            ghost.moveCenter(self._drag_pos)
+            self._paint_chip(painter, ghost, dragged.row, faded=False)
+        painter.end()
+
+    def _paint_chip(self, painter: QPainter, rect: QRectF, row: CalendarRow, *, faded: bool) -> None:
+        colour = status_colour(row.item.status)
+        if faded:
+            colour.setAlpha(90)
+        painter.fillRect(rect, colour)
+        if row.item.id == self.selected:
+            painter.setPen(QPen(QColor("#111111"), 2))
+            painter.drawRect(rect.adjusted(1, 1, -1, -1))
+        painter.setPen(QColor("white"))
+        text = f"{row.item.scheduled_at.astimezone():%H:%M} "
+        if self.show_influencer:
+            text += f"{row.influencer} · "
+        text += row.item.topic or row.item.platform
+        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                                 int(rect.width()) - 8)
+        painter.drawText(rect.adjusted(4, 0, -4, 0),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+
+    # Mouse: click selects, a drag past the system distance moves ------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        chip = self.chip_at(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
+        self._press = (chip, event.position().toPoint()) if chip is not None else None
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._press is None:
+            return
+        moved = (event.position().toPoint() - self._press[1]).manhattanLength()
+        if self._drag_pos is None and moved < QApplication.startDragDistance():
+            return
+        self._drag_pos = event.position()
+        self._drop_day = self.day_at(event.position())
+        self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        press, dragging = self._press, self._drag_pos is not None
+        target = self.day_at(event.position()) if dragging else None
+        self._press, self._drag_pos, self._drop_day = None, None, None
+        self.unsetCursor()
+        self.update()
+        if press is None:
+            return
+        item = press[0].row.item
+        if not dragging:
+            self.selected = item.id
+            self.item_selected.emit(item.id)
+        elif target is not None and target != item.scheduled_at.astimezone().date():
+            self.item_moved.emit(item.id, target)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            chip = self.chip_at(QPointF(event.pos()))
+            if chip is None:
+                QToolTip.hideText()
+            else:
+                item = chip.row.item
+                QToolTip.showText(event.globalPos(),
+                                  f"{item.scheduled_at.astimezone():%a %d %b %H:%M} · {item.platform} · "
+                                  f"{item.status}\n{chip.row.influencer}: {item.topic}\n{item.hook}",
+                                  self)
+            return True
+        return super().event(event)
+
+
+class PlanCalendar(QWidget):
+    """The grid with its navigation bar and a legend of the status colours."""
+
+    range_changed = Signal()  # the page loads the rows of the new range (or scope)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = CalendarGrid(self)
+        self.item_selected = self.grid.item_selected
+        self.item_moved = self.grid.item_moved
+        self.previous_button = QToolButton(self)
+        self.previous_button.setText("◀")
+        self.previous_button.setToolTip("Previous week or month")
+        self.previous_button.clicked.connect(lambda: self._step(-1))
+        self.next_button = QToolButton(self)
+        self.next_button.setText("▶")
+        self.next_button.setToolTip("Next week or month")
+        self.next_button.clicked.connect(lambda: self._step(1))
+        self.today_button = QPushButton("Today", self)
+        self.today_button.clicked.connect(self.go_today)
+        self.title = QLabel(self)
+        self.title.setObjectName("plan-calendar-title")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.all_influencers = QCheckBox("All influencers", self)
+        self.all_influencers.setToolTip("Show every influencer's posts, with their names")
+        self.all_influencers.toggled.connect(self._on_scope_toggled)
+        self.week_button = QToolButton(self)
+        self.week_button.setText("Week")
+        self.month_button = QToolButton(self)
+        self.month_button.setText("Month")
+        views = QButtonGroup(self)
+        for button in (self.week_button, self.month_button):
+            button.setCheckable(True)
+            views.addButton(button)
+        self.week_button.setChecked(True)
+        self.week_button.toggled.connect(lambda on: on and self.set_view("week"))
+        self.month_button.toggled.connect(lambda on: on and self.set_view("month"))
+        bar = QHBoxLayout()
+        for widget in (self.previous_button, self.today_button, self.next_button, self.title):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.all_influencers)
+        bar.addWidget(self.week_button)
+        bar.addWidget(self.month_button)
+        legend = QHBoxLayout()
+        for status, colour in STATUS_COLOURS.items():
+            swatch = QLabel(status, self)
+            swatch.setStyleSheet(f"background: {colour}; color: white; padding: 1px 6px;")
+            legend.addWidget(swatch)
+        hint = QLabel("Drag a post to another day to move it.", self)
+        hint.setEnabled(False)
+        legend.addWidget(hint)
+        legend.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(legend)
+        self._show_range(CalendarRange("week", date.today()))
+
+    @property
+    def range(self) -> CalendarRange:
+        return self.grid.range
+
+    def set_view(self, view: View) -> None:
+        if view != self.range.view:
+            (self.week_button if view == "week" else self.month_button).setChecked(True)
+            self._show_range(self.range.with_view(view))
+
+    def show_day(self, day: date) -> None:
+        if day not in self.range.days or not self.range.in_focus(day):
+            self._show_range(CalendarRange(self.range.view, day))
+
+    def go_today(self) -> None:
+        self._show_range(CalendarRange(self.range.view, date.today()))
+
+    def set_rows(self, rows: Sequence[CalendarRow]) -> None:
+        self.grid.show_influencer = self.all_influencers.isChecked()
+        self.grid.set_rows(rows)
+
+    def _step(self, direction: int) -> None:
+        self._show_range(self.range.stepped(direction))
+
+    def _show_range(self, calendar_range: CalendarRange) -> None:
+        self.grid.set_range(calendar_range)
+        self.title.setText(calendar_range.title)
+        self.range_changed.emit()
+
+    def _on_scope_toggled(self) -> None:
+        self.range_changed.emit()

@@ -38,6 +38,9 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                       help="CA bundle for an https endpoint with a private CA")
     conn.add_argument("--workspace", metavar="NAME",
                       help="workspace whose S3 prefix the check writes to (default: the current one)")
+    conn.add_argument("--keep-local", action="store_true",
+                      help="keep working on the local database and queue; only publish and sync "
+                           "workspaces with the server (works offline, syncs later)")
     add_action(actions, "check", "check the connected server: each service, versions, permissions",
                check_connected, scoped=True)
     grant = add_action(actions, "grant", "make the workspace's own database role (row-level "
@@ -58,14 +61,19 @@ def connect_server(studio: Studio, args: argparse.Namespace) -> int:
                           s3_ca_bundle=args.s3_ca_bundle)
     workspace = studio.workspace(args.workspace)
     report = connect(studio.settings, studio.secrets, target, workspace_id=workspace.id,
-                     save=lambda new: save_settings(new, studio.paths.settings_file))
+                     save=lambda new: save_settings(new, studio.paths.settings_file),
+                     keep_local=args.keep_local)
     _print(report, args)
     if not report.ok:
         print("error: not connected; this studio's settings and local data are unchanged",
               file=sys.stderr)
         return EXIT_FAILED
-    print(f"connected: records on the server's PostgreSQL, jobs on its Redis, assets in "
-          f"'{args.bucket}'; passwords in the {studio.secrets.info().description}")
+    if args.keep_local:
+        print(f"server remembered for publish and sync (bucket '{args.bucket}'); this studio "
+              f"keeps its local database; passwords in the {studio.secrets.info().description}")
+    else:
+        print(f"connected: records on the server's PostgreSQL, jobs on its Redis, assets in "
+              f"'{args.bucket}'; passwords in the {studio.secrets.info().description}")
     return EXIT_OK
 
 

@@ -175,8 +175,11 @@ def target_from_settings(settings: Settings, secrets: SecretStore) -> ServerTarg
 
 
 def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
-            workspace_id: uuid.UUID, save: Callable[[Settings], None]) -> Report:
-    """Checks, migrates, then stores secrets and switches the settings; ``save`` writes them."""
+            workspace_id: uuid.UUID, save: Callable[[Settings], None],
+            keep_local: bool = False) -> Report:
+    """Checks, migrates, then stores secrets and switches the settings; ``save`` writes them.
+    With ``keep_local`` the studio goes on working on its local database and queue, and only
+    remembers the server for publishing and syncing workspaces (offline work, synced later)."""
     report = check_server(target, workspace_id)
     if not report.ok:
         return report
@@ -196,9 +199,10 @@ def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
     new.server.s3_bucket = target.s3_bucket
     new.server.s3_access_key = target.s3_access_key
     new.server.s3_ca_bundle = target.s3_ca_bundle
-    new.database.url = db_url
-    new.queue.backend = "redis"
-    new.queue.redis_url = redis_url
+    if not keep_local:
+        new.database.url = db_url
+        new.queue.backend = "redis"
+        new.queue.redis_url = redis_url
     stored: list[str] = []
     try:
         for name, value in ((SECRET_POSTGRES, db_password), (SECRET_REDIS, redis_password),

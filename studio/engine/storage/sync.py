@@ -1,0 +1,381 @@
+"""Publish and sync a workspace between this studio's local database and a team server.
+
+Rows keep their UUIDs on both sides. For each row the sync state remembers the pair of
+versions (local, server) seen at the last sync, so a later sync knows who changed what:
+
+- changed here only → pushed to the server; changed there only → pulled here;
+- changed on both sides to different values → a conflict: neither side is touched, both
+  versions are kept for the user to choose (``resolve``), never a silent overwrite;
+- new on one side → copied; gone from one side and unchanged on the other → removed there.
+
+Asset files of pushed rows go to S3 under the same keys (skipped when the same bytes are there,
+multipart and resumable); pulled rows' files are fetched on demand (``fetch_asset``). Working
+offline needs nothing special: edits wait in the local database until the next sync.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+
+from studio.engine.config import Paths, Settings
+from studio.engine.db.database import Database
+from studio.engine.db.models import Base
+from studio.engine.errors import Conflict, InvalidInput, NotFound
+from studio.engine.fsutil import atomic_write_text
+from studio.engine.secrets import SecretStore
+from studio.engine.storage.local import LocalStore
+from studio.engine.storage.s3 import S3Store
+
+log = logging.getLogger("studio.sync")
+
+MACHINE_TABLES = {"workers"}  # this machine's processes, not workspace data
+CHILD_TABLES = {"caption_changes": ("batch_id", "caption_batches")}  # scoped through a parent
+META = {"version", "updated_at", "created_at"}
+ACTIVE_JOBS = ("pending", "processing")  # a job still running is this machine's business
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(slots=True)
+class SyncConflict:
+    table: str
+    row_id: str
+    mine: dict[str, Any]  # the fields that differ, as this studio has them
+    theirs: dict[str, Any]  # ... and as the server has them
+
+
+@dataclass(slots=True)
+class SyncResult:
+    pushed: int = 0
+    pulled: int = 0
+    removed: int = 0
+    uploaded: int = 0
+    conflicts: list[SyncConflict] = field(default_factory=list)
+
+
+class SyncState:
+    """Per workspace, in the data folder: the versions seen at the last sync, open conflicts."""
+
+    def __init__(self, folder: Path, workspace_id: uuid.UUID) -> None:
+        self.path = folder / f"{workspace_id}.json"
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raw = {}
+        self.rows: dict[str, list[int]] = raw.get("rows", {})
+        self.conflicts: dict[str, dict[str, Any]] = raw.get("conflicts", {})
+        self.linked: bool = bool(raw.get("linked", False))
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path, json.dumps({"linked": self.linked, "rows": self.rows,
+                                                 "conflicts": self.conflicts}, indent=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Sides:
+    local: Database
+    server: Database
+    local_store: LocalStore
+    remote_store: S3Store
+    state_dir: Path
+
+
+def synced_tables() -> list[Table]:
+    """Every workspace table, parents before children (inserts), in dependency order."""
+    tables = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in MACHINE_TABLES:
+            continue
+        if table.name == "workspaces" or "workspace_id" in table.c or table.name in CHILD_TABLES:
+            tables.append(table)
+    return tables
+
+
+def _rows(conn: Connection, table: Table, workspace_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    if table.name == "workspaces":
+        query = select(table).where(table.c.id == workspace_id)
+    elif table.name in CHILD_TABLES:
+        column, parent_name = CHILD_TABLES[table.name]
+        parent = Base.metadata.tables[parent_name]
+        query = select(table).where(table.c[column].in_(
+            select(parent.c.id).where(parent.c.workspace_id == workspace_id)))
+    else:
+        query = select(table).where(table.c.workspace_id == workspace_id)
+        if table.name == "jobs":
+            query = query.where(table.c.status.not_in(ACTIVE_JOBS))
+    return {str(row["id"]): dict(row) for row in conn.execute(query).mappings()}
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in META}
+
+
+def _differences(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [k for k in _content(mine) if mine.get(k) != theirs.get(k)]
+    return ({k: _plain(mine[k]) for k in keys}, {k: _plain(theirs.get(k)) for k in keys})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (uuid.UUID, datetime, date)):
+        return str(value)
+    return value
+
+
+def _version(row: dict[str, Any]) -> int:
+    return int(row.get("version") or 1)
+
+
+def _write(conn: Connection, table: Table, row: dict[str, Any], *, exists: bool,
+           expected_version: int | None) -> int:
+    """Inserts the row, or updates it if it still has ``expected_version``; the new version."""
+    if not exists:
+        conn.execute(insert(table).values(**row))
+        return _version(row)
+    values = {k: v for k, v in row.items() if k != "id"}
+    where = [table.c.id == row["id"]]
+    if "version" in table.c and expected_version is not None:
+        values["version"] = expected_version + 1
+        where.append(table.c.version == expected_version)
+    done = conn.execute(update(table).where(and_(*where)).values(**values))
+    if done.rowcount != 1:
+        raise Conflict(f"A {table.name} row changed while it was being synced; sync again.")
+    return int(values.get("version", 1))
+
+
+class WorkspaceSync:
+    def __init__(self, sides: Sides, workspace_id: uuid.UUID) -> None:
+        self.sides = sides
+        self.workspace_id = workspace_id
+        self.state = SyncState(sides.state_dir, workspace_id)
+        self._pending: list[str] = []  # storage keys of pushed rows, uploaded before commit
+
+    # Entry points -------------------------------------------------------------------------------
+
+    def publish(self, progress: Progress | None = None) -> SyncResult:
+        """A local workspace goes to the server (records and asset files)."""
+        with self.sides.local.engine.connect() as conn:
+            local = _rows(conn, Base.metadata.tables["workspaces"], self.workspace_id)
+        if not local:
+            raise NotFound(f"No local workspace with id '{self.workspace_id}'.")
+        name = next(iter(local.values()))["name"]
+        with self.sides.server.engine.connect() as conn:
+            table = Base.metadata.tables["workspaces"]
+            clash = conn.execute(select(table.c.id).where(table.c.name == name)).scalar()
+        if clash is not None and clash != self.workspace_id:
+            raise Conflict(f"The server already has another workspace named '{name}'; rename "
+                           "this one first.")
+        self.state.linked = True
+        return self.run(progress)
+
+    def open(self, progress: Progress | None = None) -> SyncResult:
+        """A server workspace comes to this studio (records now, files on demand)."""
+        table = Base.metadata.tables["workspaces"]
+        with self.sides.server.engine.connect() as conn:
+            remote = _rows(conn, table, self.workspace_id)
+        if not remote:
+            raise NotFound(f"The server has no workspace with id '{self.workspace_id}'.")
+        name = next(iter(remote.values()))["name"]
+        with self.sides.local.engine.connect() as conn:
+            clash = conn.execute(select(table.c.id).where(table.c.name == name)).scalar()
+        if clash is not None and clash != self.workspace_id:
+            raise Conflict(f"This studio already has another workspace named '{name}'.")
+        self.state.linked = True
+        return self.run(progress)
+
+    def run(self, progress: Progress | None = None) -> SyncResult:
+        if not self.state.linked:
+            raise InvalidInput("This workspace is not on the server; publish it first.")
+        result = SyncResult()
+        tables = synced_tables()
+        with self._both() as (here, there):
+            for index, table in enumerate(tables):
+                if progress:
+                    progress(index / (len(tables) + 1), f"records: {table.name}")
+                self._sync_table(here, there, table, result)
+            # Removals run children first, so foreign keys never point at a row already gone.
+            for table in reversed(tables):
+                self._remove_gone(here, there, table, result)
+            if progress:
+                progress(len(tables) / (len(tables) + 1), "asset files")
+            # Before the records commit: a cut upload rolls them back, and the next sync sends
+            # them again while the files already up are skipped (same sha256).
+            result.uploaded = self._upload_files()
+        self.state.save()
+        if progress:
+            progress(1.0, "done")
+        return result
+
+    def conflicts(self) -> list[SyncConflict]:
+        return [SyncConflict(c["table"], c["row_id"], c["mine"], c["theirs"])
+                for c in self.state.conflicts.values()]
+
+    def resolve(self, row_id: str, keep: str) -> None:
+        """``keep`` is "mine" (this studio's version goes to the server) or "theirs"."""
+        if keep not in ("mine", "theirs"):
+            raise InvalidInput("Keep 'mine' or 'theirs'.")
+        found = [k for k, c in self.state.conflicts.items() if c["row_id"] == row_id]
+        if not found:
+            raise NotFound(f"No open sync conflict for row '{row_id}'.")
+        key = found[0]
+        table = Base.metadata.tables[self.state.conflicts[key]["table"]]
+        with self._both() as (here, there):
+            mine = _rows(here, table, self.workspace_id).get(row_id)
+            theirs = _rows(there, table, self.workspace_id).get(row_id)
+            if mine is None or theirs is None:
+                raise NotFound("The row was removed on one side; sync again.")
+            if keep == "mine":
+                new_server = _write(there, table, mine, exists=True, expected_version=_version(theirs))
+                self.state.rows[key] = [_version(mine), new_server]
+                self._pushed(table, mine)
+                self._upload_files()
+            else:
+                new_local = _write(here, table, theirs, exists=True, expected_version=_version(mine))
+                self.state.rows[key] = [new_local, _version(theirs)]
+            del self.state.conflicts[key]
+        self.state.save()
+
+    # Inner workings ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _both(self) -> Iterator[tuple[Connection, Connection]]:
+        """One transaction on each side; the server's commits first, so a cut connection
+        leaves the local side (and the state file) as before, to be synced again."""
+        with self.sides.local.engine.connect() as here, self.sides.server.engine.connect() as there:
+            here_tx, there_tx = here.begin(), there.begin()
+            try:
+                yield here, there
+                there_tx.commit()
+                here_tx.commit()
+            except BaseException:
+                there_tx.rollback()
+                here_tx.rollback()
+                self.state = SyncState(self.sides.state_dir, self.workspace_id)
+                raise
+
+    def _sync_table(self, here: Connection, there: Connection, table: Table,
+                    result: SyncResult) -> None:
+        mine_rows = _rows(here, table, self.workspace_id)
+        their_rows = _rows(there, table, self.workspace_id)
+        def parents_first(row_id: str) -> tuple[bool, str]:  # jobs.parent_id points at jobs
+            row = mine_rows.get(row_id) or their_rows.get(row_id) or {}
+            return (row.get("parent_id") is not None, row_id)
+
+        for row_id in sorted(set(mine_rows) | set(their_rows), key=parents_first):
+            key = f"{table.name}:{row_id}"
+            mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
+            base = self.state.rows.get(key)
+            if mine is not None and theirs is None:
+                if base is None or _version(mine) != base[0]:  # new here, or changed since
+                    server_v = _write(there, table, mine, exists=False, expected_version=None)
+                    self.state.rows[key] = [_version(mine), server_v]
+                    self._pushed(table, mine)
+                    result.pushed += 1
+                continue  # else: removed on the server; _remove_gone deletes it here
+            if theirs is not None and mine is None:
+                if base is None or _version(theirs) != base[1]:
+                    local_v = _write(here, table, theirs, exists=False, expected_version=None)
+                    self.state.rows[key] = [local_v, _version(theirs)]
+                    result.pulled += 1
+                continue
+            assert mine is not None and theirs is not None
+            if base is None:  # the same row on both sides, first seen now
+                base = [_version(mine), _version(theirs)] if _content(mine) == _content(theirs) else [0, 0]
+                self.state.rows[key] = base
+            mine_changed, theirs_changed = _version(mine) != base[0], _version(theirs) != base[1]
+            if mine_changed and theirs_changed:
+                if _content(mine) == _content(theirs):
+                    self.state.rows[key] = [_version(mine), _version(theirs)]
+                    continue
+                a, b = _differences(mine, theirs)
+                self.state.conflicts[key] = {"table": table.name, "row_id": row_id, "mine": a,
+                                             "theirs": b}
+                result.conflicts.append(SyncConflict(table.name, row_id, a, b))
+            elif mine_changed:
+                server_v = _write(there, table, mine, exists=True, expected_version=_version(theirs))
+                self.state.rows[key] = [_version(mine), server_v]
+                self._pushed(table, mine)
+                result.pushed += 1
+            elif theirs_changed:
+                local_v = _write(here, table, theirs, exists=True, expected_version=_version(mine))
+                self.state.rows[key] = [local_v, _version(theirs)]
+                result.pulled += 1
+
+    def _remove_gone(self, here: Connection, there: Connection, table: Table,
+                     result: SyncResult) -> None:
+        """A row synced before and now gone from one side (purged) goes from the other side too,
+        unless it was changed there since (then the next sync copies it back)."""
+        mine_rows = _rows(here, table, self.workspace_id)
+        their_rows = _rows(there, table, self.workspace_id)
+        prefix = f"{table.name}:"
+        for key, base in list(self.state.rows.items()):
+            if not key.startswith(prefix):
+                continue
+            row_id = key[len(prefix):]
+            mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
+            if mine is None and theirs is None:
+                del self.state.rows[key]
+            elif theirs is None and mine is not None and _version(mine) == base[0]:
+                here.execute(delete(table).where(table.c.id == mine["id"]))
+                del self.state.rows[key]
+                result.removed += 1
+            elif mine is None and theirs is not None and _version(theirs) == base[1]:
+                there.execute(delete(table).where(table.c.id == theirs["id"]))
+                del self.state.rows[key]
+                result.removed += 1
+
+    def _pushed(self, table: Table, row: dict[str, Any]) -> None:
+        key = row.get("storage_key") if "storage_key" in table.c else None
+        if key:
+            self._pending.append(str(key))
+
+    def _upload_files(self) -> int:
+        """Files of pushed rows go to S3 (skipped when the same bytes are there already)."""
+        keys, self._pending = self._pending, []
+        uploaded = 0
+        for key in keys:
+            source = self.sides.local_store.path(key)
+            if not source.is_file():
+                log.warning("sync: %s has no local file to upload", key)
+                continue
+            self.sides.remote_store.put_file(source, key)
+            uploaded += 1
+        return uploaded
+
+
+def fetch_asset(local_store: LocalStore, remote_store: S3Store, key: str) -> Path:
+    """The local file for ``key``, downloaded from S3 the first time it is wanted."""
+    path = local_store.path(key)
+    if path.is_file():
+        return path
+    return remote_store.get_file(key, path)
+
+
+def open_sides(local: Database, paths: Paths, settings: Settings, secrets: SecretStore) -> Sides:
+    """Both sides for this studio: its local database and files, the server it remembers."""
+    from studio.engine.server.connect import target_from_settings
+    from studio.engine.storage.s3 import S3Config
+    target = target_from_settings(settings, secrets)
+    server = Database.open(target.database_url)
+    remote = S3Store(S3Config(endpoint=target.s3_endpoint, bucket=target.s3_bucket,
+                              access_key=target.s3_access_key, secret_key=target.s3_secret_key,
+                              verify=target.s3_ca_bundle or True),
+                     state_dir=paths.cache_dir / "uploads")
+    return Sides(local=local, server=server, local_store=LocalStore(paths.assets_dir),
+                 remote_store=remote, state_dir=paths.data_dir / "sync")
+
+
+def server_workspaces(server: Database) -> list[tuple[uuid.UUID, str]]:
+    table = Base.metadata.tables["workspaces"]
+    with server.engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.name).order_by(table.c.name)).all()
+    return [(row[0], str(row[1])) for row in rows]

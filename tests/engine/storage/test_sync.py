@@ -1,0 +1,160 @@
+"""Two studios on one server: publish, open, edit, a conflicting edit resolved, an offline edit
+synced later, nothing lost. Real PostgreSQL, real Redis (for the connection check), moto S3."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from studio.engine.core import Studio
+from studio.engine.db.models import Dataset, DatasetImage, Influencer
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import ServiceUnavailable
+from studio.engine.server.connect import ServerTarget, connect
+from studio.engine.storage.local import LocalStore
+from studio.engine.storage.sync import (WorkspaceSync, fetch_asset, open_sides, server_workspaces)
+
+
+@pytest.fixture
+def target(postgres_url: str, redis_url: str, s3_server: str) -> ServerTarget:
+    bucket = f"sync{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    return ServerTarget(database_url=postgres_url, redis_url=redis_url, s3_endpoint=s3_server,
+                        s3_bucket=bucket, s3_access_key="team", s3_secret_key="team-secret")
+
+
+def studio_on(folder: Path, target: ServerTarget) -> Studio:
+    """A solo studio that remembers the server for syncing (server connect --keep-local)."""
+    studio = Studio.open(folder)
+    ws = studio.workspace("Scratch", create=True)
+    report = connect(studio.settings, studio.secrets, target, workspace_id=ws.id,
+                     save=lambda new: None, keep_local=True)
+    assert report.ok, report.lines()
+    assert studio.database_url.startswith("sqlite")  # still working locally
+    return studio
+
+
+def add_image(studio: Studio, ws_id: uuid.UUID, dataset_id: uuid.UUID, caption: str) -> DatasetImage:
+    data = os.urandom(2048)
+    import hashlib
+    sha = hashlib.sha256(data).hexdigest()
+    key = f"datasets/{ws_id}/{dataset_id}/{sha}.png"
+    LocalStore(studio.paths.assets_dir).put_bytes(data, key)
+    with studio.db.session() as session:
+        return Repository(session, ws_id).add(DatasetImage(
+            dataset_id=dataset_id, storage_key=key, sha256=sha, caption=caption, size_bytes=len(data)))
+
+
+def caption(studio: Studio, ws_id: uuid.UUID, image_id: uuid.UUID) -> str:
+    with studio.db.session() as session:
+        return Repository(session, ws_id).get(DatasetImage, image_id).caption
+
+
+def edit_caption(studio: Studio, ws_id: uuid.UUID, image_id: uuid.UUID, text: str) -> None:
+    with studio.db.session() as session:
+        repo = Repository(session, ws_id)
+        repo.update(repo.get(DatasetImage, image_id), caption=text)
+
+
+def syncer(studio: Studio, ws_id: uuid.UUID) -> WorkspaceSync:
+    return WorkspaceSync(open_sides(studio.db, studio.paths, studio.settings, studio.secrets), ws_id)
+
+
+def test_two_studios_publish_open_edit_conflict_offline_and_nothing_is_lost(
+        tmp_path: Path, target: ServerTarget) -> None:
+    a = studio_on(tmp_path / "a", target)
+    b = studio_on(tmp_path / "b", target)
+    try:
+        ws = a.workspace("Agency", create=True)
+        with a.db.session() as session:
+            repo = Repository(session, ws.id)
+            mia = repo.add(Influencer(name="Mia", trigger_word="m1a"))
+            ds = repo.add(Dataset(influencer_id=mia.id, name="faces"))
+        one = add_image(a, ws.id, ds.id, "mia smiling")
+        two = add_image(a, ws.id, ds.id, "mia at the beach")
+
+        steps: list[str] = []
+        published = syncer(a, ws.id).publish(lambda fraction, stage: steps.append(stage))
+        assert published.pushed >= 5 and published.uploaded == 2 and not published.conflicts
+        assert steps[-1] == "done" and "asset files" in steps
+
+        server = open_sides(b.db, b.paths, b.settings, b.secrets)
+        assert (ws.id, "Agency") in server_workspaces(server.server)
+        opened = WorkspaceSync(server, ws.id).open()
+        assert opened.pulled == published.pushed
+        assert caption(b, ws.id, one.id) == "mia smiling"
+        local_file = fetch_asset(server.local_store, server.remote_store, one.storage_key)  # on demand
+        assert local_file.read_bytes() == a.asset_path(one.storage_key).read_bytes()
+
+        # The same caption edited on both studios: the second to sync is shown both versions.
+        edit_caption(a, ws.id, one.id, "A: mia smiling, golden hour")
+        edit_caption(b, ws.id, one.id, "B: mia smiling softly")
+        assert syncer(a, ws.id).run().pushed == 1
+        clash = syncer(b, ws.id).run()
+        assert [(c.table, c.row_id) for c in clash.conflicts] == [("dataset_images", str(one.id))]
+        assert clash.conflicts[0].mine == {"caption": "B: mia smiling softly"}
+        assert clash.conflicts[0].theirs == {"caption": "A: mia smiling, golden hour"}
+        assert caption(b, ws.id, one.id) == "B: mia smiling softly"  # nothing overwritten
+        assert syncer(b, ws.id).conflicts()[0].row_id == str(one.id)  # still open on a re-sync
+        syncer(b, ws.id).resolve(str(one.id), "mine")
+        assert syncer(b, ws.id).conflicts() == []
+        assert syncer(a, ws.id).run().pulled == 1
+        assert caption(a, ws.id, one.id) == "B: mia smiling softly"
+
+        # Offline: B edits with the server out of reach; the sync fails plainly, the edit stays.
+        edit_caption(b, ws.id, two.id, "B offline: mia at the beach, sunset")
+        three = add_image(b, ws.id, ds.id, "added offline")
+        dead = b.settings.server.database_url
+        b.settings.server.database_url = "postgresql://postgres@127.0.0.1:1/none"
+        with pytest.raises(ServiceUnavailable):
+            syncer(b, ws.id)
+        b.settings.server.database_url = dead
+        assert caption(b, ws.id, two.id) == "B offline: mia at the beach, sunset"
+        later = syncer(b, ws.id).run()  # back online
+        assert later.pushed == 2 and later.uploaded == 1
+        assert syncer(a, ws.id).run().pulled == 2
+        assert caption(a, ws.id, two.id) == "B offline: mia at the beach, sunset"
+        assert caption(a, ws.id, three.id) == "added offline"
+        with a.db.session() as session:
+            assert len(Repository(session, ws.id).list(DatasetImage)) == 3
+        again = syncer(a, ws.id).run()  # in step: nothing to do
+        assert (again.pushed, again.pulled, again.uploaded, again.conflicts) == (0, 0, 0, [])
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
+        tmp_path: Path, target: ServerTarget) -> None:
+    a = studio_on(tmp_path / "a", target)
+    b = studio_on(tmp_path / "b", target)
+    try:
+        ws = a.workspace("Agency", create=True)
+        with a.db.session() as session:
+            repo = Repository(session, ws.id)
+            mia = repo.add(Influencer(name="Mia"))
+            zed = repo.add(Influencer(name="Zed"))
+        syncer(a, ws.id).publish()
+        WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
+        with a.db.session() as session:
+            repo = Repository(session, ws.id)
+            repo.trash(repo.get(Influencer, zed.id))
+            repo.purge(repo.get(Influencer, zed.id, include_deleted=True))
+            repo.update(repo.get(Influencer, mia.id), notes="from A")
+        with b.db.session() as session:
+            repo = Repository(session, ws.id)
+            repo.update(repo.get(Influencer, mia.id), notes="from B")
+        assert syncer(a, ws.id).run().removed == 1
+        result = syncer(b, ws.id).run()
+        assert result.removed == 1 and len(result.conflicts) == 1
+        syncer(b, ws.id).resolve(str(mia.id), "theirs")
+        with b.db.session() as session:
+            names = [(i.name, i.notes) for i in Repository(session, ws.id).list(Influencer)]
+        assert names == [("Mia", "from A")]
+    finally:
+        a.close()
+        b.close()

@@ -4,7 +4,8 @@ Shapes follow ../shared/PROTOCOLS.md: a completion has ``id`` "gen-…", the ser
 ``choices[{finish_reason, native_finish_reason, message{role, content}}]`` and ``usage`` with
 ``cost``; errors are ``{"error": {"code", "message", "metadata"}}`` with the HTTP status, and an
 error can also come inside an HTTP 200. Tests script the replies in order and read back the
-requests the server got.
+requests the server got. ``GET …/models`` lists the models given to ``priced`` with their
+``pricing`` (USD per token, as strings), the way OpenRouter's model list does.
 
     with FakeOpenAI() as server:
         server.rate_limited(retry_after="0")
@@ -96,6 +97,7 @@ def error_body(code: int, message: str, metadata: dict[str, Any] | None = None) 
 class FakeOpenAI:
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.models: list[dict[str, Any]] = []  # what GET /models lists
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -160,6 +162,22 @@ class FakeOpenAI:
         """A model that breaks off mid-object (as with finish_reason "length" or a weak model)."""
         return self.reply(Reply(content=text, **options))
 
+    def priced(self, model: str, prompt: str, completion: str, request: str = "0") -> FakeOpenAI:
+        """Lists ``model`` in GET /models with these per-token prices (strings, as sent)."""
+        self.models.append({
+            "id": model, "canonical_slug": model, "name": model, "created": int(time.time()),
+            "description": "", "context_length": 128000,
+            "architecture": {"modality": "text->text", "input_modalities": ["text"],
+                             "output_modalities": ["text"], "tokenizer": "GPT"},
+            "pricing": {"prompt": prompt, "completion": completion, "request": request,
+                        "image": "0", "web_search": "0", "internal_reasoning": "0"},
+            "top_provider": {"context_length": 128000, "max_completion_tokens": 16384,
+                             "is_moderated": True},
+            "per_request_limits": None,
+            "supported_parameters": ["max_tokens", "temperature", "response_format",
+                                     "structured_outputs"]})
+        return self
+
     def slow(self, seconds: float) -> FakeOpenAI:
         return self.reply(Reply(delay_s=seconds))
 
@@ -177,6 +195,12 @@ class FakeOpenAI:
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake.received.append(Received("GET", self.path, dict(self.headers.items()), None))
+                if self.path.split("?")[0].endswith("/models"):
+                    return self._send(200, {"data": list(fake.models)}, {})
+                self._send(404, error_body(404, "Not Found"), {})
 
             def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")

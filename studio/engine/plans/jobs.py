@@ -18,7 +18,8 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
 from studio.engine.llm.meter import MeteredLLM, metered_for_job
-from studio.engine.llm.structured import StructuredResult
+from studio.engine.llm.client import request_body
+from studio.engine.llm.structured import StructuredResult, response_format
 from studio.engine.plans.prompts import (PlanRequest, clean_hashtags, plan_messages,
                                          regenerate_messages, with_trigger)
 from studio.engine.plans.schema import check_plan, plan_schema, regenerate_schema
@@ -43,7 +44,7 @@ def run_generate_plan(ctx: JobContext) -> dict[str, Any]:
             name="content_plan", check=lambda v: check_plan(v, request.start, request.days,
                                                           request.per_day),
             model=model, models=fallback_models(ctx.settings), temperature=TEMPERATURE,
-            max_tokens=min(MAX_TOKENS, 500 + TOKENS_PER_ITEM * count))
+            max_tokens=plan_max_tokens(request))
     ctx.check_canceled()
     ctx.progress(0.9, stage="saving the plan")
     last = request.start + timedelta(days=request.days - 1)
@@ -93,6 +94,20 @@ def run_regenerate_item(ctx: JobContext) -> dict[str, Any]:
             setattr(fresh, name, value)
         fresh.status = "draft"  # new words need a new look before they are posted
     return {"item_id": str(item_id), "plan_id": str(plan.id), **_accounting(answer, llm)}
+
+
+def plan_max_tokens(request: PlanRequest) -> int:
+    return min(MAX_TOKENS, 500 + TOKENS_PER_ITEM * request.days * request.per_day)
+
+
+def plan_body(influencer: Influencer, request: PlanRequest, model: str,
+              fallbacks: list[str]) -> dict[str, Any]:
+    """The first request a generate-plan job sends, as sent and as the cache keys it; the
+    cost estimate builds it here so that it cannot drift from the job's call above."""
+    return request_body(plan_messages(influencer, request), model=model, models=fallbacks,
+                        temperature=TEMPERATURE, max_tokens=plan_max_tokens(request),
+                        response_format=response_format("content_plan",
+                                                        plan_schema(request.platforms)))
 
 
 def _metered(ctx: JobContext, influencer: Influencer) -> MeteredLLM:

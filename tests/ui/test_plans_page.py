@@ -13,8 +13,10 @@ from studio.engine.core import Studio
 from studio.engine.influencers import get_influencer
 from studio.engine.llm.budget import set_budget, today_utc
 from studio.engine.plans import service
+from studio.engine.plans.estimate import clear_price_cache
 from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
+from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from tests.conftest import run_next_task
 from tests.engine.plans.helpers import item, make_mia, plan_answer
 from tests.fakes.openai_server import FakeOpenAI
@@ -43,11 +45,20 @@ def page(qtbot, context: StudioContext) -> PlansPage:  # type: ignore[no-untyped
     return widget
 
 
+def _dialog(qtbot, page: PlansPage, *, brief: str = "cozy winter") -> GeneratePlanDialog:  # type: ignore[no-untyped-def]
+    """The Generate plan dialog filled in, with its estimate for these inputs shown."""
+    dialog = page.open_generate()
+    assert dialog is not None
+    dialog.form.start.setDate(QDate(START))
+    dialog.form.days.setValue(3)
+    with qtbot.waitSignal(dialog.estimated, timeout=10_000):
+        dialog.form.brief.setText(brief)
+    assert dialog.generate_button.isEnabled()
+    return dialog
+
+
 def _generate(qtbot, page: PlansPage, studio: Studio) -> None:  # type: ignore[no-untyped-def]
-    page.form.start.setDate(QDate(START))
-    page.form.days.setValue(3)
-    page.form.brief.setText("cozy winter")
-    page.form.generate_button.click()
+    _dialog(qtbot, page).generate_button.click()
     qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
     run_next_task(studio, "general")
     with qtbot.waitSignal(page.job_finished, timeout=15_000) as finished:
@@ -61,7 +72,7 @@ def test_generate_edit_approve_regenerate(qtbot, page: PlansPage, server: FakeOp
     server.invalid_json(cost=0.001).success_json(plan_answer(START, 3), cost=0.002)
     _generate(qtbot, page, studio)
     assert "$0.0030" in page.message.text()
-    assert "Also: cozy winter" in server.received[0].body["messages"][1]["content"]
+    assert "Also: cozy winter" in _posts(server)[0].body["messages"][1]["content"]
     assert page.plans.count() == 1 and "3 posts, 0 approved" in page.plans.item(0).text()
 
     page.table.selectRow(1)
@@ -160,3 +171,41 @@ def test_plans_made_elsewhere_appear_when_the_page_is_shown(qtbot, page: PlansPa
     assert studio.jobs.get(job.workspace_id, job.id).status == "completed"
     page.show()
     qtbot.waitUntil(lambda: page.plans.count() == 1 and page.table.rowCount() == 2, timeout=10_000)
+
+
+def test_generate_dialog_shows_the_cost_first_and_free_for_a_repeat(  # type: ignore[no-untyped-def]
+        qtbot, page: PlansPage, server: FakeOpenAI) -> None:
+    studio = page.context.studio
+    dialog = _dialog(qtbot, page)
+    assert dialog.current is not None and dialog.current.cost_usd is None
+    assert "price unknown" in dialog.cost.text()
+    assert not _posts(server)  # nothing asked, nothing paid
+    dialog.reject()
+
+    server.priced("openai/gpt-4o-mini", prompt="0.00000015", completion="0.0000006")
+    clear_price_cache()
+    dialog = _dialog(qtbot, page)
+    estimate = dialog.current
+    assert estimate is not None and estimate.cost_usd is not None and estimate.cost_usd > 0
+    assert dialog.cost.text() == estimate.line and f"${estimate.cost_usd:.4f}" in dialog.cost.text()
+    with qtbot.waitSignal(dialog.estimated, timeout=10_000) as more:
+        dialog.form.per_day.setValue(2)
+    assert more.args[0].completion_tokens > estimate.completion_tokens
+    with qtbot.waitSignal(dialog.estimated, timeout=10_000):
+        dialog.form.per_day.setValue(1)
+    server.success_json(plan_answer(START, 3))
+    dialog.generate_button.click()
+    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    run_next_task(studio, "general")
+    with qtbot.waitSignal(page.job_finished, timeout=15_000):
+        pass
+    again = _dialog(qtbot, page)
+    assert again.current is not None and again.current.cached
+    assert again.cost.text().startswith("Free")
+    again.resize(620, 260)
+    again.grab().save(str(SHOTS / "plans-generate-dialog.png"))
+
+
+def _posts(server: FakeOpenAI) -> list:  # type: ignore[type-arg]
+    """The chat requests (the price list is read with GET first)."""
+    return [r for r in server.received if r.method == "POST"]

@@ -150,6 +150,12 @@ def model_prices(base_url: str) -> dict[str, ModelPrice]:
     return prices
 
 
+def clear_price_cache() -> None:
+    """Forget the kept price lists (after the user changed servers, and for tests)."""
+    with _prices_lock:
+        _prices.clear()
+
+
 def fetch_prices(base_url: str) -> dict[str, ModelPrice]:
     """``GET {base}/models``; a model priced below zero (a router that bills what it picks) is
     left out, as is one without prices. No key is sent: the list is public."""

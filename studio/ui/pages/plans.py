@@ -28,12 +28,14 @@ from studio.engine.influencers import list_influencers
 from studio.engine.llm.budget import BudgetStatus, budget_status
 from studio.engine.plans import service
 from studio.engine.plans.calendar import CalendarRow, items_between, moved_to
+from studio.engine.plans.estimate import PlanEstimate, estimate_plan
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line, show_error
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.import_panel import JobState, JobWatcher
 from studio.ui.widgets.plan_calendar import PlanCalendar
-from studio.ui.widgets.plan_form import PlanForm, PlanOrder
+from studio.ui.widgets.plan_form import PlanOrder
+from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
 from studio.ui.widgets.spend_dialog import SpendDialog
 
@@ -80,14 +82,17 @@ class PlansPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Influencer", self))
         top.addWidget(self.influencer)
+        self.generate_button = QPushButton("Generate plan…", self)
+        self.generate_button.setToolTip("Plan posts for this influencer; the cost is shown first")
+        self.generate_button.clicked.connect(self.open_generate)
+        top.addWidget(self.generate_button)
         top.addStretch(1)
         top.addWidget(self.budget)
         self.spend_button = QPushButton("Spending…", self)
         self.spend_button.setToolTip("Cost per day, model and influencer; the monthly budget")
         self.spend_button.clicked.connect(self.open_spending)
         top.addWidget(self.spend_button)
-        self.form = PlanForm(self)
-        self.form.generate_requested.connect(self._on_generate_requested)
+        self.generate_dialog: GeneratePlanDialog | None = None
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.bar = QProgressBar(self)
@@ -126,7 +131,6 @@ class PlansPage(QWidget):
         splitter.setSizes([180, 760, 420])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.form)
         layout.addWidget(self.message)
         layout.addWidget(self.bar)
         layout.addWidget(splitter, 1)
@@ -157,7 +161,7 @@ class PlansPage(QWidget):
             self.influencer.addItem(person.name, person.id)
         self.influencer.setCurrentIndex(max(self._influencer_index(chosen), 0))
         self.influencer.blockSignals(False)
-        self.form.generate_button.setEnabled(bool(overview.influencers))
+        self.generate_button.setEnabled(bool(overview.influencers))
         if not overview.influencers:
             self.message.setText(NO_INFLUENCER)
         elif self.message.text() == NO_INFLUENCER:
@@ -311,11 +315,27 @@ class PlansPage(QWidget):
         dialog.open()
         return dialog
 
-    def _on_generate_requested(self, order: PlanOrder) -> None:
+    def open_generate(self) -> GeneratePlanDialog | None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
         person_id = self.influencer.currentData()
         if person_id is None:
-            return
+            return None
+
+        def estimate(order: PlanOrder) -> PlanEstimate:
+            return estimate_plan(studio, workspace_id, person_id, order.start, order.days,
+                                 platforms=order.platforms, per_day=order.per_day,
+                                 brief=order.brief)
+
+        dialog = GeneratePlanDialog(self.influencer.currentText(), estimate, self)
+        dialog.accepted.connect(lambda: self._on_generate_requested(person_id, dialog.order()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.generate_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_generate_requested(self, person_id: uuid.UUID, order: PlanOrder) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+        self.calendar.show_day(order.start)
 
         def submit() -> uuid.UUID:
             person = next(i for i in list_influencers(studio, workspace_id) if i.id == person_id)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (QCheckBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from studio.engine.plans.schema import PLATFORMS
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY
@@ -22,7 +22,7 @@ class PlanOrder:
 
 
 class PlanForm(QWidget):
-    generate_requested = Signal(object)  # PlanOrder
+    changed = Signal()  # any input changed: the cost estimate is redone
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,12 +41,13 @@ class PlanForm(QWidget):
         self.platforms["instagram"].setChecked(True)
         self.brief = QLineEdit(self)
         self.brief.setPlaceholderText("extra instructions (optional)")
-        self.generate_button = QPushButton("Generate plan", self)
-        self.generate_button.setToolTip("Ask the plan model for the posts (paid, unless the same "
-                                        "plan was asked for before)")
-        self.generate_button.clicked.connect(self._on_generate_clicked)
-        # Three short rows rather than one long one, so the page fits a small window.
-        dates, platforms, brief = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
+        self.start.dateChanged.connect(self.changed)
+        self.days.valueChanged.connect(self.changed)
+        self.per_day.valueChanged.connect(self.changed)
+        self.brief.textChanged.connect(self.changed)
+        for box in self.platforms.values():
+            box.toggled.connect(self.changed)
+        dates, platforms = QHBoxLayout(), QHBoxLayout()
         dates.addWidget(QLabel("From", self))
         for widget in (self.start, self.days, self.per_day):
             dates.addWidget(widget)
@@ -55,12 +56,11 @@ class PlanForm(QWidget):
         for box in self.platforms.values():
             platforms.addWidget(box)
         platforms.addStretch(1)
-        brief.addWidget(self.brief, 1)
-        brief.addWidget(self.generate_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for row in (dates, platforms, brief):
+        for row in (dates, platforms):
             layout.addLayout(row)
+        layout.addWidget(self.brief)
 
     def order(self) -> PlanOrder:
         chosen = tuple(p for p, box in self.platforms.items() if box.isChecked())
@@ -68,6 +68,3 @@ class PlanForm(QWidget):
         assert isinstance(start, date)
         return PlanOrder(start, self.days.value(), self.per_day.value(), chosen,
                          self.brief.text().strip())
-
-    def _on_generate_clicked(self) -> None:
-        self.generate_requested.emit(self.order())

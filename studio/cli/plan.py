@@ -54,6 +54,26 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     regen.add_argument("--instruction", default="", help="what to change, e.g. 'an evening post'")
     regen.add_argument("--model", help="model id (default: as for generate)")
     _job_options(regen)
+    run = add_action(actions, "run", "produce an approved item: picture, clip, export, publish folder "
+                     "(a job)", run_item, scoped=True)
+    run.add_argument("item", metavar="ITEM")
+    run.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def run_item(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.cli.waiting import finish as finish_job
+    from studio.engine.pipelines.service import pipeline_status, submit_pipeline
+    workspace = workspace_of(studio, args)
+    item = service.find_item(studio, workspace.id, args.item)
+    job = submit_pipeline(studio, workspace.id, item.id)
+    code = finish_job(studio, args, job, wait=not args.no_wait)
+    if not args.no_wait and not args.json:
+        status = pipeline_status(studio, workspace.id, item.id)
+        for step in status.steps:
+            note(f"{step.name:8} {step.status:8} {step.detail}")
+        if status.folder is not None:
+            print(status.folder)
+    return code
 
 
 def _job_options(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,8 @@ import argparse
 import time
 import uuid
 
+from sqlalchemy import select
+
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
 from studio.cli.output import fields_of, note, print_json
 from studio.engine.core import Studio
@@ -72,6 +74,7 @@ def exit_code(job: Job) -> int:
 
 def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     consumer: InlineConsumer | None = None
+    steps: dict[uuid.UUID, InlineConsumer] = {}  # a pipeline's step jobs, run here with it
     shown = ""
     try:
         while True:
@@ -83,12 +86,27 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
                 note("no worker is running; running the job in this process")
                 consumer = InlineConsumer(studio, job)
                 consumer.start()
+            if consumer is not None:
+                _run_steps(studio, job_id, steps)
             _sleep(POLL_S)
     except KeyboardInterrupt:
         return _cancel(studio, workspace_id, job_id, consumer)
     finally:
+        for step in steps.values():
+            step.close()
         if consumer is not None:
             consumer.close()
+
+
+def _run_steps(studio: Studio, parent_id: uuid.UUID, running: dict[uuid.UUID, InlineConsumer]) -> None:
+    """Without a worker, the jobs a job starts as its steps run in this process too."""
+    with studio.db.session() as session:
+        waiting = session.scalars(select(Job).where(Job.parent_id == parent_id,
+                                                    Job.status == "pending")).all()
+    for step in waiting:
+        if step.id not in running:
+            running[step.id] = InlineConsumer(studio, step)
+            running[step.id].start()
 
 
 def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -44,6 +45,7 @@ class QueueSettings:
     video_workers: int = 1
     training_workers: int = 1
     general_workers: int = 2
+    pipeline_workers: int = 4  # pipelines mostly wait for their steps' jobs on the other queues
 
 
 @dataclass(slots=True)
@@ -96,6 +98,18 @@ class ServerSettings:
 
 
 @dataclass(slots=True)
+class PipelineSettings:
+    """How an approved plan item becomes a finished post."""
+
+    template: str = "txt2img-sd15-lora"  # the picture's workflow; the influencer's active LoRA goes in
+    checkpoint: str = ""  # empty: the template's own
+    video_template: str = "i2v-svd"  # for items with a motion prompt
+    daily_at: str = ""  # "HH:MM" local time: run today's approved items then; empty: off
+    stagger_minutes: int = 10  # between the pipelines the daily run starts
+    publish_dir: str = ""  # empty: <data folder>/publish
+
+
+@dataclass(slots=True)
 class UISettings:
     theme: str = "system"  # "system", "dark" or "light"
 
@@ -111,6 +125,7 @@ class Settings:
     ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     ui: UISettings = field(default_factory=UISettings)
 
     def get(self, key: str) -> object:
@@ -261,7 +276,12 @@ def _validate(settings: Settings) -> None:
         value = settings.get(key)
         if value not in allowed:
             raise SettingsError(f"{key} must be one of {', '.join(allowed)}, not '{value}'.")
+    daily = str(settings.get("pipeline.daily_at")).strip()
+    if daily and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", daily):
+        raise SettingsError(f"pipeline.daily_at is a time like 09:30, not '{daily}'.")
+    if int(settings.get("pipeline.stagger_minutes")) < 0:  # type: ignore[call-overload]
+        raise SettingsError("pipeline.stagger_minutes cannot be negative.")
     for key in ("queue.generation_workers", "queue.video_workers", "queue.training_workers",
-                "queue.general_workers"):
+                "queue.general_workers", "queue.pipeline_workers"):
         if int(settings.get(key)) < 1:  # type: ignore[call-overload]
             raise SettingsError(f"{key} must be at least 1.")

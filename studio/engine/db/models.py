@@ -191,6 +191,9 @@ class Job(Scoped):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The job that started this one as a step (a pipeline); None for a job of its own.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"),
+                                                        index=True, default=None)
 
 
 class Asset(Scoped, Trashable):
@@ -233,6 +236,9 @@ class PlanItem(Scoped, Trashable):
     video_prompt: Mapped[str] = mapped_column(Text, default="")
     subtitle_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Its pipeline's steps: {"image": {"job_id", "done", "files"}, "video": …, "export": …,
+    # "publish": {"folder"}}; finished steps are never run again.
+    pipeline: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class LLMCall(Scoped):

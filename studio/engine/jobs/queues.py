@@ -30,10 +30,11 @@ def queue_specs(settings: Settings) -> list[QueueSpec]:
         QueueSpec("video", q.video_workers, "video through ComfyUI and FFmpeg"),
         QueueSpec("training", q.training_workers, "LoRA training (holds the GPU)"),
         QueueSpec("general", q.general_workers, "thumbnails, probing and other light work"),
+        QueueSpec("pipeline", q.pipeline_workers, "plan items from picture to published folder"),
     ]
 
 
-QUEUE_NAMES = ("generation", "video", "training", "general")
+QUEUE_NAMES = ("generation", "video", "training", "general", "pipeline")
 
 def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str | None = None) -> Huey:
     """One Huey instance (= one queue) named ``influencerai-<name>``; the Redis password comes

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from huey import Huey
+from huey import Huey, crontab
 from huey.api import Task
 from huey.consumer import Consumer
 
@@ -12,6 +12,8 @@ from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, ring
 from studio.engine.jobs.queues import QUEUE_NAMES, build_huey, queue_specs, register_runner
 
 Runner = Callable[[str, object], None]
+DAILY_QUEUE = "pipeline"
+DAILY_TASK = "studio.daily_pipelines"
 WORKER_INFO_FILE = "worker.json"  # in the run folder: the local worker's pid and doorbell port
 
 
@@ -25,9 +27,16 @@ class QueueSet:
         self._worker_info = paths.run_dir / WORKER_INFO_FILE
         self.doorbells = {name: Doorbell() for name in QUEUE_NAMES}
         self._tasks = {name: register_runner(h, self._run) for name, h in self.hueys.items()}
+        self._daily: Callable[[], object] | None = None
+        # Checked every minute by the pipeline queue's consumer; the hook decides if it is time.
+        self.hueys[DAILY_QUEUE].periodic_task(crontab(minute="*"), name=DAILY_TASK)(self._run_daily)
 
     def set_runner(self, runner: Runner) -> None:
         self._runner = runner
+
+    def set_daily(self, hook: Callable[[], object]) -> None:
+        """What the worker runs every minute (the daily pipelines); nothing until set."""
+        self._daily = hook
 
     def enqueue(self, queue: str, job_id: str, *, priority: int = 0) -> str:
         task = self.task(queue, job_id, priority=priority)
@@ -55,7 +64,8 @@ class QueueSet:
         workers = {spec.name: spec.workers for spec in queue_specs(self.settings)}
         return [DoorbellConsumer(self.hueys[name], self.doorbells[name],
                                  workers=concurrency or workers[name], worker_type="thread",
-                                 periodic=False, check_worker_health=True, scheduler_interval=1,
+                                 periodic=name == DAILY_QUEUE, check_worker_health=True,
+                                 scheduler_interval=1,
                                  shutdown_timeout=shutdown_timeout, max_delay=1.0)
                 for name in (queues or QUEUE_NAMES)]
 
@@ -68,6 +78,10 @@ class QueueSet:
 
     def _run(self, job_id: str, task: object) -> None:
         self._runner(job_id, task)
+
+    def _run_daily(self) -> None:
+        if self._daily is not None:
+            self._daily()
 
 
 def _no_runner(job_id: str, task: object) -> None:

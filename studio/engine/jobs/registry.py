@@ -16,9 +16,10 @@ Handler = Callable[["JobContext"], dict[str, Any] | None]
 # Modules that register job types; the worker imports them all before it consumes.
 HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
                    "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
-                   "studio.engine.comfyui.local",
+                   "studio.engine.comfyui.local", "studio.engine.pipelines.run",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
-                   "studio.engine.training.grid", "studio.engine.plans.jobs")
+                   "studio.engine.training.grid", "studio.engine.plans.jobs",
+                   "studio.engine.storage.sync_jobs")
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,7 @@ class Worker:
                                      queues=list(self.queues), app_version=__version__))
         tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
+        studio.queues.set_daily(self._daily_pipelines)
         self._recover()
         self._consumers = studio.queues.consumers(queues=self.queues, concurrency=self.concurrency)
         for consumer in self._consumers:
@@ -138,6 +139,13 @@ class Worker:
         self._autostart_comfyui()
         log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
                                                      "data_dir": str(studio.paths.data_dir)}})
+
+    def _daily_pipelines(self) -> None:
+        from studio.engine.pipelines.schedule import run_daily
+        try:
+            run_daily(self.studio)
+        except StudioError as exc:
+            log.error("the daily pipelines did not start: %s", exc)
 
     def _autostart_comfyui(self) -> None:
         """Starts the local ComfyUI in the background when the settings ask for it; jobs that

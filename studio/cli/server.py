@@ -11,7 +11,8 @@ import getpass
 import os
 import sys
 
-from studio.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group
+from studio.cli.common import (EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group,
+                               workspace_of)
 from studio.cli.output import print_json
 from studio.engine.config import Settings, save_settings
 from studio.engine.core import Studio
@@ -50,6 +51,23 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     revoke = add_action(actions, "revoke", "remove the workspace's database role", grant_role,
                         scoped=True)
     revoke.set_defaults(revoke=True)
+    add_action(actions, "workspaces", "the workspaces on the server", list_server_workspaces)
+    publish = add_action(actions, "publish", "send a local workspace to the server (records, and "
+                         "asset files to S3); a job with progress", publish_workspace, scoped=True)
+    publish.add_argument("--no-wait", action="store_true", help="only queue the job; print its id")
+    opened = add_action(actions, "open", "bring a server workspace to this studio (files come when "
+                        "first needed); a job with progress", open_workspace)
+    opened.add_argument("name", help="the workspace's name on the server")
+    opened.add_argument("--no-wait", action="store_true", help="only queue the job; print its id")
+    sync = add_action(actions, "sync", "sync a published or opened workspace both ways; a job "
+                      "with progress", sync_workspace, scoped=True)
+    sync.add_argument("--no-wait", action="store_true", help="only queue the job; print its id")
+    add_action(actions, "conflicts", "rows changed here and on the server since the last sync: "
+               "both versions", list_conflicts, scoped=True)
+    resolve = add_action(actions, "resolve", "settle a sync conflict by keeping one version",
+                         resolve_conflict, scoped=True)
+    resolve.add_argument("row_id", help="the row's id, as `server conflicts` shows it")
+    resolve.add_argument("--keep", required=True, choices=("mine", "theirs"))
     add_action(actions, "disconnect", "back to solo mode (local database and queue); forgets the "
                "server's passwords", disconnect_server)
 
@@ -98,6 +116,98 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
     role = grant_workspace_role(admin_url, workspace.id, password)
     print(f"role '{role}' sees workspace '{workspace.name}' only; connect that studio with "
           f"--database {with_user(studio.settings.database.url, role)}")
+    return EXIT_OK
+
+
+def _sides(studio: Studio):  # type: ignore[no-untyped-def]
+    from studio.engine.storage.sync import open_sides
+    if not studio.settings.server.database_url:
+        raise UsageError("This studio does not know a server; use `server connect` first.")
+    if studio.settings.database.url:
+        raise UsageError("This studio works on the server's database directly; there is "
+                         "nothing to sync (connect with --keep-local to work offline).")
+    return open_sides(studio.db, studio.paths, studio.settings, studio.secrets)
+
+
+def list_server_workspaces(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.storage.sync import server_workspaces
+    sides = _sides(studio)
+    try:
+        rows = server_workspaces(sides.server)
+    finally:
+        sides.server.dispose()
+    if args.json:
+        print_json([{"id": str(i), "name": n} for i, n in rows])
+    else:
+        for workspace_id, name in rows:
+            print(f"{workspace_id}  {name}")
+    return EXIT_OK
+
+
+def publish_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    return _submit_sync(studio, args, workspace_of(studio, args).id, "publish")
+
+
+def sync_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    return _submit_sync(studio, args, workspace_of(studio, args).id, "sync")
+
+
+def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.errors import NotFound
+    from studio.engine.storage.sync import WorkspaceSync, server_workspaces
+    sides = _sides(studio)
+    try:
+        found = [i for i, n in server_workspaces(sides.server) if n == args.name]
+        if not found:
+            raise NotFound(f"The server has no workspace named '{args.name}'.")
+        WorkspaceSync(sides, found[0]).open_row()
+    finally:
+        sides.server.dispose()
+    return _submit_sync(studio, args, found[0], "sync")
+
+
+def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id, mode: str) -> int:  # type: ignore[no-untyped-def]
+    from studio.cli.waiting import finish
+    from studio.engine.storage.sync_jobs import SYNC_JOB
+    _sides(studio).server.dispose()  # a plain error now beats a failed job later
+    job = studio.jobs.submit(workspace_id, SYNC_JOB, {"mode": mode}, title=f"{mode} workspace")
+    code = finish(studio, args, job, wait=not args.no_wait)
+    if not args.no_wait and not args.json:
+        result = studio.jobs.get(workspace_id, job.id).result or {}
+        if result:
+            print(f"pushed {result['pushed']}, pulled {result['pulled']}, removed "
+                  f"{result['removed']}, files uploaded {result['uploaded']}")
+            for conflict in result.get("conflicts", []):
+                print(f"conflict: {conflict['table']} {conflict['row_id']}: mine "
+                      f"{conflict['mine']} / theirs {conflict['theirs']} "
+                      f"(server resolve {conflict['row_id']} --keep mine|theirs)")
+    return code
+
+
+def list_conflicts(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.storage.sync import SyncState
+    state = SyncState(studio.paths.data_dir / "sync", workspace_of(studio, args).id)
+    conflicts = list(state.conflicts.values())
+    if args.json:
+        print_json(conflicts)
+        return EXIT_OK
+    if not conflicts:
+        print("no sync conflicts")
+    for c in conflicts:
+        print(f"{c['table']} {c['row_id']}")
+        for name in c["mine"]:
+            print(f"  {name}:\n    mine:   {c['mine'][name]!r}\n    theirs: {c['theirs'][name]!r}")
+    return EXIT_OK
+
+
+def resolve_conflict(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.storage.sync import WorkspaceSync
+    sides = _sides(studio)
+    try:
+        WorkspaceSync(sides, workspace_of(studio, args).id).resolve(args.row_id, args.keep)
+    finally:
+        sides.server.dispose()
+    print(f"kept {args.keep} for {args.row_id}")
     return EXIT_OK
 
 

@@ -158,6 +158,10 @@ class WorkspaceSync:
         self.workspace_id = workspace_id
         self.state = SyncState(sides.state_dir, workspace_id)
         self._pending: list[str] = []  # storage keys of pushed rows, uploaded before commit
+        # Local writes wait until the end of a sync: SQLite holds its write lock from the first
+        # write to the commit, and the job's progress goes to that same database meanwhile.
+        self._local_ops: list[Callable[[Connection], None]] = []
+        self._before: dict[str, list[int]] = {}
 
     # Entry points -------------------------------------------------------------------------------
 
@@ -179,24 +183,34 @@ class WorkspaceSync:
 
     def open(self, progress: Progress | None = None) -> SyncResult:
         """A server workspace comes to this studio (records now, files on demand)."""
-        table = Base.metadata.tables["workspaces"]
-        with self.sides.server.engine.connect() as conn:
-            remote = _rows(conn, table, self.workspace_id)
-        if not remote:
-            raise NotFound(f"The server has no workspace with id '{self.workspace_id}'.")
-        name = next(iter(remote.values()))["name"]
-        with self.sides.local.engine.connect() as conn:
-            clash = conn.execute(select(table.c.id).where(table.c.name == name)).scalar()
-        if clash is not None and clash != self.workspace_id:
-            raise Conflict(f"This studio already has another workspace named '{name}'.")
-        self.state.linked = True
+        self.open_row()
         return self.run(progress)
+
+    def open_row(self) -> str:
+        """Only the workspace's own row, so jobs can be filed under it before the rest comes."""
+        table = Base.metadata.tables["workspaces"]
+        with self._both() as (here, there):
+            remote = _rows(there, table, self.workspace_id)
+            if not remote:
+                raise NotFound(f"The server has no workspace with id '{self.workspace_id}'.")
+            row = next(iter(remote.values()))
+            clash = here.execute(select(table.c.id).where(table.c.name == row["name"])).scalar()
+            if clash is not None and clash != self.workspace_id:
+                raise Conflict(f"This studio already has another workspace named '{row['name']}'.")
+            if clash is None:
+                here.execute(insert(table).values(**row))
+                self.state.rows[f"workspaces:{row['id']}"] = [_version(row), _version(row)]
+        self.state.linked = True
+        self.state.save()
+        return str(row["name"])
 
     def run(self, progress: Progress | None = None) -> SyncResult:
         if not self.state.linked:
             raise InvalidInput("This workspace is not on the server; publish it first.")
         result = SyncResult()
         tables = synced_tables()
+        self._before = {k: list(v) for k, v in self.state.rows.items()}
+        self._local_ops = []
         with self._both() as (here, there):
             for index, table in enumerate(tables):
                 if progress:
@@ -210,6 +224,10 @@ class WorkspaceSync:
             # Before the records commit: a cut upload rolls them back, and the next sync sends
             # them again while the files already up are skipped (same sha256).
             result.uploaded = self._upload_files()
+            if progress:
+                progress(len(tables) / (len(tables) + 1), "writing local records")
+            for operation in self._local_ops:
+                operation(here)
         self.state.save()
         if progress:
             progress(1.0, "done")
@@ -283,7 +301,7 @@ class WorkspaceSync:
                 continue  # else: removed on the server; _remove_gone deletes it here
             if theirs is not None and mine is None:
                 if base is None or _version(theirs) != base[1]:
-                    local_v = _write(here, table, theirs, exists=False, expected_version=None)
+                    local_v = self._later(table, theirs, exists=False, expected_version=None)
                     self.state.rows[key] = [local_v, _version(theirs)]
                     result.pulled += 1
                 continue
@@ -306,7 +324,7 @@ class WorkspaceSync:
                 self._pushed(table, mine)
                 result.pushed += 1
             elif theirs_changed:
-                local_v = _write(here, table, theirs, exists=True, expected_version=_version(mine))
+                local_v = self._later(table, theirs, exists=True, expected_version=_version(mine))
                 self.state.rows[key] = [local_v, _version(theirs)]
                 result.pulled += 1
 
@@ -318,20 +336,30 @@ class WorkspaceSync:
         their_rows = _rows(there, table, self.workspace_id)
         prefix = f"{table.name}:"
         for key, base in list(self.state.rows.items()):
-            if not key.startswith(prefix):
-                continue
+            if not key.startswith(prefix) or self._before.get(key) != base:
+                continue  # another table's, or new or changed in this very sync
             row_id = key[len(prefix):]
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
             if mine is None and theirs is None:
                 del self.state.rows[key]
             elif theirs is None and mine is not None and _version(mine) == base[0]:
-                here.execute(delete(table).where(table.c.id == mine["id"]))
+                self._local_ops.append(lambda conn, t=table, i=mine["id"]: conn.execute(
+                    delete(t).where(t.c.id == i)))
                 del self.state.rows[key]
                 result.removed += 1
             elif mine is None and theirs is not None and _version(theirs) == base[1]:
                 there.execute(delete(table).where(table.c.id == theirs["id"]))
                 del self.state.rows[key]
                 result.removed += 1
+
+    def _later(self, table: Table, row: dict[str, Any], *, exists: bool,
+               expected_version: int | None) -> int:
+        """A local write, run at the end of the sync; returns the version it will leave."""
+        self._local_ops.append(lambda conn: _write(conn, table, row, exists=exists,
+                                                   expected_version=expected_version))
+        if exists and "version" in table.c and expected_version is not None:
+            return expected_version + 1
+        return _version(row)
 
     def _pushed(self, table: Table, row: dict[str, Any]) -> None:
         key = row.get("storage_key") if "storage_key" in table.c else None

@@ -18,8 +18,7 @@ HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.a
                    "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
                    "studio.engine.comfyui.local", "studio.engine.pipelines.run",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
-                   "studio.engine.training.grid", "studio.engine.plans.jobs",
-                   "studio.engine.storage.sync_jobs")
+                   "studio.engine.training.grid", "studio.engine.plans.jobs")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 import re
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +14,7 @@ from studio import __version__
 from studio.engine.core import Studio
 from studio.engine.doctor import Check, find_ffmpeg
 from studio.engine.logs import redact
+from studio.engine.tools import first_line, run_tool
 
 MARKS = {"ok": "ok", "missing": "MISSING", "problem": "PROBLEM"}
 
@@ -55,11 +55,9 @@ def ffmpeg_licence(studio: Studio) -> str:
     exe, source = find_ffmpeg(studio)
     if exe is None:
         return "No FFmpeg was found."
-    try:
-        result = subprocess.run([exe, "-hide_banner", "-L"], capture_output=True, text=True,
-                                timeout=10, errors="replace", check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"FFmpeg ({exe}) did not say its licence: {exc}."
+    result = run_tool([exe, "-hide_banner", "-L"])
+    if result.returncode != 0:
+        return f"FFmpeg ({exe}) did not say its licence: {first_line(result.stderr, 'no output')}."
     text = " ".join(result.stdout.split())
     for name, version in ((r"GNU Lesser General Public License", "LGPL"),
                           (r"GNU General Public License", "GPL")):

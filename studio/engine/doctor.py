@@ -9,7 +9,6 @@ import importlib.metadata
 import os
 import platform
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from studio.engine.jobs.worker import local_worker
 from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
+from studio.engine.tools import first_line, run_tool
 
 OK, MISSING, PROBLEM = "ok", "missing", "problem"
 MIN_PYTHON = (3, 11)
 MIN_FREE_BYTES = 5 * 1024**3
 COMFYUI_TIMEOUT_S = 2.0
-TOOL_TIMEOUT_S = 10.0
 SLOW = ("gpu",)  # not needed by a status bar that refreshes often
 
 
@@ -95,9 +94,9 @@ def _gpu(_studio: Studio) -> Outcome:
     if exe is None:
         return (MISSING, "no NVIDIA driver found (nvidia-smi is not on PATH)",
                 "Install the NVIDIA driver, or point comfyui.url at a machine with a GPU.")
-    done = _run([exe, "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"])
+    done = run_tool([exe, "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"])
     if done.returncode != 0:
-        return (PROBLEM, f"nvidia-smi failed: {_first_line(done.stderr or done.stdout)}",
+        return (PROBLEM, f"nvidia-smi failed: {first_line(done.stderr or done.stdout, 'no output')}",
                 "Check the NVIDIA driver installation (run nvidia-smi yourself to see why).")
     gpus = [_describe_gpu(line) for line in done.stdout.splitlines() if line.strip()]
     if not gpus:
@@ -219,7 +218,7 @@ def _database(studio: Studio) -> Outcome:
     try:
         current = current_revision(engine)
     except Exception as exc:
-        return (PROBLEM, f"{shown} cannot be opened: {_first_line(str(exc))}",
+        return (PROBLEM, f"{shown} cannot be opened: {first_line(str(exc), 'no output')}",
                 "Check database.url in Settings and that the database server runs.")
     finally:
         engine.dispose()
@@ -277,15 +276,6 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
 
 # Helpers -----------------------------------------------------------------------------------
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """Runs a tool without a shell; a timeout or a start failure reads as a failed run."""
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S,
-                              errors="replace", check=False)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, "", f"no answer within {TOOL_TIMEOUT_S:g} s")
-    except OSError as exc:
-        return subprocess.CompletedProcess(argv, 127, "", str(exc))
 
 
 def _executable(folder: Path, name: str) -> Path | None:
@@ -295,9 +285,6 @@ def _executable(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else "no output"
 
 
 def _size(size: int) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.engine.config import Settings
 from studio.engine.errors import StudioError
+from studio.engine.tools import first_line, run_tool
 
-TOOL_TIMEOUT_S = 10.0
 # What the finishing steps use: name shown to the user, listing to look in, entry to find.
 NEEDED = (("libx264", "encoders", "libx264"), ("subtitles (libass)", "filters", "subtitles"),
           ("loudnorm", "filters", "loudnorm"))
@@ -73,13 +72,13 @@ def inspect_build(exe: str) -> FFmpegBuild:
 
 @functools.lru_cache(maxsize=8)
 def _inspect(exe: str, _mtime_ns: int, _size: int) -> FFmpegBuild:
-    version = _run([exe, "-hide_banner", "-version"])
+    version = run_tool([exe, "-hide_banner", "-version"])
     if version.returncode != 0:
-        return FFmpegBuild("", (), _first_line(version.stderr) or f"exit code {version.returncode}")
-    listings = {kind: _run([exe, "-hide_banner", f"-{kind}"]).stdout
+        return FFmpegBuild("", (), first_line(version.stderr) or f"exit code {version.returncode}")
+    listings = {kind: run_tool([exe, "-hide_banner", f"-{kind}"]).stdout
                 for kind in {kind for _, kind, _ in NEEDED}}
     lacking = tuple(label for label, kind, entry in NEEDED if not _listed(listings[kind], entry))
-    return FFmpegBuild(_first_line(version.stdout), lacking)
+    return FFmpegBuild(first_line(version.stdout), lacking)
 
 
 def find_ffmpeg(settings: Settings) -> FFmpeg:
@@ -104,17 +103,4 @@ def _listed(listing: str, name: str) -> bool:
     return any(name in line.split() for line in listing.splitlines())
 
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """Runs a tool without a shell; a timeout or a start failure reads as a failed run."""
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S,
-                              errors="replace", check=False)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, "", f"no answer within {TOOL_TIMEOUT_S:g} s")
-    except OSError as exc:
-        return subprocess.CompletedProcess(argv, 127, "", str(exc))
 
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""

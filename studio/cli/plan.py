@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_fields, print_json, print_table
-from studio.cli.waiting import exit_code, job_summary, wait_for_job
+from studio.cli.waiting import exit_code, finish, job_summary, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem
 from studio.engine.plans import service
@@ -61,12 +61,11 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run_item(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.cli.waiting import finish as finish_job
     from studio.engine.pipelines.service import pipeline_status, submit_pipeline
     workspace = workspace_of(studio, args)
     item = service.find_item(studio, workspace.id, args.item)
     job = submit_pipeline(studio, workspace.id, item.id)
-    code = finish_job(studio, args, job, wait=not args.no_wait)
+    code = finish(studio, args, job, wait=not args.no_wait)
     if not args.no_wait and not args.json:
         status = pipeline_status(studio, workspace.id, item.id)
         for step in status.steps:
@@ -172,11 +171,7 @@ def approve_items(studio: Studio, args: argparse.Namespace) -> int:
 def _finish(studio: Studio, args: argparse.Namespace, job: Job, show: Callable[[Job], None]) -> int:
     """Like waiting.finish, then the cost, any budget warning and what was written."""
     if args.no_wait:
-        if args.json:
-            print_json(job_summary(job))
-        else:
-            print(job.id)
-        return EXIT_OK
+        return finish(studio, args, job, wait=False)
     done = wait_for_job(studio, job.workspace_id, job.id)
     if args.json:
         print_json(job_summary(done))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate
+from PySide6.QtGui import QDesktopServices
 
 from studio.engine.core import Studio
 from studio.engine.influencers import get_influencer
@@ -18,7 +19,11 @@ from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from tests.conftest import run_next_task
+from tests.engine.media.conftest import ffmpeg  # noqa: F401 - session fixture
+from tests.engine.pipelines.test_pipelines import (PipelineThread, fake, jobs_of_type,  # noqa: F401
+                                                   make_item, own_gpu_lock, run_step)
 from tests.engine.plans.helpers import item, make_mia, plan_answer
+from tests.fakes.comfyui_server import FakeComfyUI
 from tests.fakes.openai_server import FakeOpenAI
 
 SHOTS = Path("/tmp/shots")
@@ -209,3 +214,43 @@ def test_generate_dialog_shows_the_cost_first_and_free_for_a_repeat(  # type: ig
 def _posts(server: FakeOpenAI) -> list:  # type: ignore[type-arg]
     """The chat requests (the price list is read with GET first)."""
     return [r for r in server.received if r.method == "POST"]
+
+
+def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore[no-untyped-def]
+        qtbot, context: StudioContext, fake: FakeComfyUI, monkeypatch: pytest.MonkeyPatch) -> None:
+    studio = context.studio
+    post = make_item(studio, status="draft")
+    page = PlansPage(context)
+    qtbot.addWidget(page)
+    page.resize(1400, 860)
+    page.show()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10_000)
+    page.table.selectRow(0)
+    panel = page.pipeline
+    qtbot.waitUntil(lambda: panel.status is not None, timeout=10_000)
+    assert not panel.run_button.isEnabled() and panel.state.text() == "Approve the post to produce it."
+    page.editor.approve_button.click()
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
+    assert panel.state.text() == "Not produced yet." and not panel.folder_button.isVisibleTo(page)
+
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "running", timeout=10_000)
+    assert [panel.steps.item(r, 0).text() for r in range(panel.steps.rowCount())] == [
+        "Picture", "Export", "Publish folder"]
+    assert not panel.run_button.isEnabled()
+    [job] = jobs_of_type(studio, "run-pipeline")
+    runner = PipelineThread(studio)
+    run_step(studio, job.id, "generate-image", "generation")
+    runner.join()
+
+    # The page polls every second while shown: the steps finish and the folder appears.
+    qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "ready", timeout=10_000)
+    assert [panel.steps.item(r, 1).text() for r in range(3)] == ["done"] * 3
+    assert panel.folder_button.isVisibleTo(page) and panel.status.folder is not None
+    qtbot.waitUntil(lambda: page.editor.status.text() == "ready", timeout=10_000)
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    panel.folder_button.click()
+    assert opened == [str(panel.status.folder)] and (panel.status.folder / "post.jpg").is_file()
+    assert post.id == page.editor.item.id
+    page.grab().save(str(SHOTS / "plans-pipeline.png"))

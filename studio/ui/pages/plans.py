@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QTabWidget,
@@ -26,6 +26,7 @@ from studio.engine.db.models import Influencer, PlanItem
 from studio.engine.errors import StudioError
 from studio.engine.influencers import list_influencers
 from studio.engine.llm.budget import BudgetStatus, budget_status
+from studio.engine.pipelines.service import PipelineStatus, pipeline_status, submit_pipeline
 from studio.engine.plans import service
 from studio.engine.plans.calendar import CalendarRow, items_between, moved_to
 from studio.engine.plans.estimate import PlanEstimate, estimate_plan
@@ -37,11 +38,13 @@ from studio.ui.widgets.plan_calendar import PlanCalendar
 from studio.ui.widgets.plan_form import PlanOrder
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
+from studio.ui.widgets.plan_pipeline import PipelinePanel
 from studio.ui.widgets.spend_dialog import SpendDialog
 
 BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
 COLUMNS = ("When", "Platform", "Status", "Topic", "Hook")
 ID_ROLE = Qt.ItemDataRole.UserRole
+PIPELINE_POLL_MS = 1000
 NO_INFLUENCER = "Create an influencer first; plans are written in their persona."
 
 
@@ -56,6 +59,7 @@ class PlansPage(QWidget):
     plans_loaded = Signal()
     items_loaded = Signal()
     calendar_loaded = Signal()
+    pipeline_loaded = Signal(object)  # PipelineStatus
     job_finished = Signal(object)  # JobState
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
@@ -65,6 +69,7 @@ class PlansPage(QWidget):
         self._summaries: list[service.PlanSummary] = []
         self._select_plan: str | None = None
         self._select_item: uuid.UUID | None = None
+        self._polling = False
         self.watcher = JobWatcher(self._fetch_job, self)
         self.watcher.job_changed.connect(self._on_job_changed)
         self.watcher.job_finished.connect(self._on_job_finished)
@@ -122,9 +127,20 @@ class PlansPage(QWidget):
         self.editor.save_requested.connect(self._on_save_requested)
         self.editor.approve_requested.connect(self._on_approve_requested)
         self.editor.regenerate_requested.connect(self._on_regenerate_requested)
+        self.pipeline = PipelinePanel(self)
+        self.pipeline.run_requested.connect(self._on_run_requested)
+        self.pipeline_timer = QTimer(self)
+        self.pipeline_timer.setInterval(PIPELINE_POLL_MS)
+        self.pipeline_timer.timeout.connect(self._poll_pipeline)
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.editor)
+        side_layout.addWidget(self.pipeline)
+        side_layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.editor)
+        scroll.setWidget(side)
         splitter = QSplitter(self)
         for widget in (self.plans, self.views, scroll):
             splitter.addWidget(widget)
@@ -141,6 +157,11 @@ class PlansPage(QWidget):
         # Plans made from the command line or another window appear when the page is opened.
         super().showEvent(event)
         self.refresh()
+        self.pipeline_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.pipeline_timer.stop()  # nobody looks: no polling
 
     def refresh(self) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
@@ -188,7 +209,8 @@ class PlansPage(QWidget):
             if summary.plan.influencer_id != person:
                 continue
             entry = QListWidgetItem(f"{summary.plan.start_date:%d %b} – {summary.plan.end_date:%d %b %Y}"
-                                    f"\n{summary.items} posts, {summary.approved} approved")
+                                    f"\n{summary.items} post{'' if summary.items == 1 else 's'}, "
+                                    f"{summary.approved} approved")
             entry.setData(ID_ROLE, str(summary.plan.id))
             self.plans.addItem(entry)
             if str(summary.plan.id) == wanted:
@@ -264,6 +286,8 @@ class PlansPage(QWidget):
         rows = {i.row() for i in self.table.selectedIndexes()}
         item = self.items[rows.pop()] if len(rows) == 1 else None
         self.editor.show_item(item)
+        self.pipeline.show_item(item)
+        self._poll_pipeline()
         self.calendar.grid.select(item.id if item else None)
         if item is not None:
             self.calendar.show_day(item.scheduled_at.astimezone().date())
@@ -386,6 +410,48 @@ class PlansPage(QWidget):
 
         run_in_background(fn, receiver=self, on_done=on_done,
                           on_error=lambda exc: show_error(self, exc))
+
+    # Pipeline --------------------------------------------------------------------------------
+
+    def _on_run_requested(self, item_id: uuid.UUID) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
+
+        def on_done(_: object) -> None:
+            self.message.setText("Production queued: picture, clip, export and publish folder "
+                                 "are made by the worker.")
+            self.refresh()
+
+        run_in_background(lambda: submit_pipeline(studio, workspace_id, item_id), receiver=self,
+                          on_done=on_done, on_error=lambda exc: show_error(self, exc))
+
+    def _poll_pipeline(self) -> None:
+        """One status read at a time; a slow database skips ticks rather than piling them up."""
+        item = self.editor.item
+        if item is None or self._polling:
+            return
+        self._polling = True
+        studio, workspace_id, item_id = self.context.studio, self.context.workspace_id, item.id
+        before = self.pipeline.status.state if self.pipeline.status else None
+
+        def on_done(status: PipelineStatus) -> None:
+            self._polling = False
+            if self.editor.item is None or self.editor.item.id != item_id:
+                self._poll_pipeline()  # another post was chosen meanwhile: read its status
+                return
+            self.pipeline.show_status(status)
+            self.pipeline_loaded.emit(status)
+            if before == "running" and status.state != "running":
+                self.message.setText(self.pipeline.state.text())
+                self.refresh()  # the post's status (and its colour) changed with the run
+
+        def on_error(exc: BaseException) -> None:
+            self._polling = False
+            if not isinstance(exc, StudioError):
+                show_error(self, exc)
+            self.pipeline.state.setText(one_line(exc))
+
+        run_in_background(lambda: pipeline_status(studio, workspace_id, item_id), receiver=self,
+                          on_done=on_done, on_error=on_error)
 
     # Jobs ------------------------------------------------------------------------------------
 

@@ -1,0 +1,119 @@
+"""A post's production: "Run pipeline" for an approved post, then its steps as they go.
+
+Shows what the Plans page hands it (the item, then a PipelineStatus polled in the background
+every second); says when the user asks to run. "Show folder" opens the published folder once
+the post is ready.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.engine.db.models import PlanItem
+from studio.engine.pipelines.service import PipelineStatus
+
+RUNNABLE = ("approved", "failed")
+STEP_NAMES = {"image": "Picture", "video": "Clip", "export": "Export", "publish": "Publish folder"}
+STATE_TEXT = {"idle": "Not produced yet.", "running": "Producing…",
+              "failed": "The last run failed; run it again to go on from the failed step.",
+              "ready": "Ready: the post's folder is published."}
+STEP_COLOURS = {"done": "#2e8b57", "running": "#2f6fb0", "failed": "#c0392b"}
+COLUMNS = ("Step", "Status", "Progress", "Detail")
+
+
+class PipelinePanel(QWidget):
+    run_requested = Signal(object)  # item id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item: PlanItem | None = None
+        self.status: PipelineStatus | None = None
+        title = QLabel("<b>Production</b>", self)
+        self.state = QLabel(self)
+        self.state.setObjectName("pipeline-state")
+        self.state.setWordWrap(True)
+        self.run_button = QPushButton("Run pipeline", self)
+        self.run_button.setToolTip("Picture, clip, export and publish folder, on the queue")
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.folder_button = QPushButton("Show folder", self)
+        self.folder_button.setToolTip("Open the folder with the file, cover and caption to upload")
+        self.folder_button.clicked.connect(self.open_folder)
+        self.steps = QTableWidget(0, len(COLUMNS), self)
+        self.steps.setObjectName("pipeline-steps")
+        self.steps.setHorizontalHeaderLabels(COLUMNS)
+        self.steps.verticalHeader().hide()
+        self.steps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.steps.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.steps.setWordWrap(False)
+        header = self.steps.horizontalHeader()
+        for column in (0, 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(2, 80)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.steps.setFixedHeight(self.steps.horizontalHeader().sizeHint().height()
+                                  + 4 * self.steps.verticalHeader().defaultSectionSize() + 4)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.state)
+        layout.addLayout(buttons)
+        layout.addWidget(self.steps)
+        self.show_item(None)
+
+    def show_item(self, item: PlanItem | None) -> None:
+        if item is None or self.item is None or item.id != self.item.id:
+            self.status = None
+            self.steps.setRowCount(0)
+        self.item = item
+        self._update()
+
+    def show_status(self, status: PipelineStatus) -> None:
+        self.status = status
+        self.steps.setRowCount(len(status.steps))
+        for row, step in enumerate(status.steps):
+            name = QTableWidgetItem(STEP_NAMES.get(step.name, step.name))
+            state = QTableWidgetItem(step.status)
+            if step.status in STEP_COLOURS:
+                state.setForeground(QBrush(QColor(STEP_COLOURS[step.status])))
+            detail = QTableWidgetItem(step.detail)
+            detail.setToolTip(step.detail)
+            for column, cell in ((0, name), (1, state), (3, detail)):
+                self.steps.setItem(row, column, cell)
+            bar = self.steps.cellWidget(row, 2)
+            if not isinstance(bar, QProgressBar):
+                bar = QProgressBar(self.steps)
+                bar.setRange(0, 100)
+                self.steps.setCellWidget(row, 2, bar)
+            bar.setValue(int(round(step.progress * 100)))
+        self._update()
+
+    def open_folder(self) -> None:
+        if self.status is not None and self.status.folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.status.folder)))
+
+    def _update(self) -> None:
+        item, status = self.item, self.status
+        running = status is not None and status.state == "running"
+        self.run_button.setEnabled(item is not None and item.status in RUNNABLE and not running)
+        self.run_button.setText("Run again" if status is not None and status.state == "failed"
+                                else "Run pipeline")
+        self.folder_button.setVisible(status is not None and status.folder is not None)
+        if item is None:
+            self.state.setText("")
+        elif status is None:
+            self.state.setText("…")
+        elif status.state == "idle" and item.status not in RUNNABLE:
+            self.state.setText("Approve the post to produce it.")
+        else:
+            self.state.setText(STATE_TEXT.get(status.state, status.state))
+
+    def _on_run_clicked(self) -> None:
+        if self.item is not None:
+            self.run_requested.emit(self.item.id)

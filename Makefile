@@ -37,7 +37,13 @@ system-deps:
 	fi
 
 # The Linux bundle (dist/influencerai-studio and its tarball) with PyInstaller, and its test.
+# Libraries Qt's X11 and Wayland plugins load that a bare build machine may lack. PyInstaller
+# copies the xcb ones into the bundle (a desktop without them still starts the app); the Wayland
+# ones it leaves to the desktop, but the bundle test resolves them here.
+BUNDLE_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libwayland-cursor0 libwayland-egl1
+
 bundle: venv $(VENV)/.bundle-installed
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(BUNDLE_PACKAGES)"
 	$(PY) installers/build.py
 
 test-bundle: venv $(VENV)/.bundle-installed

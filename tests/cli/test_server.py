@@ -50,6 +50,9 @@ def test_connect_checks_each_service_stores_passwords_in_the_keyring_and_migrate
     assert "will be migrated" in done.stdout and "no TLS" in done.stdout
     settings_text = (data_dir / "settings.toml").read_text()
     assert password not in settings_text and "s3-secret" not in settings_text
+    logged = "".join(p.read_text(errors="replace") for p in (data_dir / "logs").rglob("*") if p.is_file())
+    assert "database upgraded" in logged  # the migration was logged, its URL without password
+    assert password not in logged and "s3-secret" not in logged
     studio = Studio.open(data_dir)
     try:
         assert studio.secrets.get("server.postgres") == password

@@ -6,6 +6,7 @@ studio itself, not a Python that could run ``-m studio``.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,3 +31,11 @@ def studio_command() -> list[str]:
     if is_frozen():
         return [sys.executable]
     return [sys.executable, "-m", "studio"]
+
+
+def tool_python() -> str:
+    """The Python that runs ComfyUI or sd-scripts when neither setting nor venv names one: this
+    one from a checkout; from a bundle, which has no Python to lend, python3 on PATH."""
+    if not is_frozen():
+        return sys.executable
+    return shutil.which("python3") or shutil.which("python") or "python3"

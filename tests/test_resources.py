@@ -30,3 +30,16 @@ def test_frozen_it_looks_inside_the_bundle_and_runs_its_own_executable(
     assert resources.is_frozen()
     assert resources.resource_path("workflows") == tmp_path / "resources" / "workflows"
     assert resources.studio_command() == [str(tmp_path.parent / "influencerai-studio")]
+
+
+def test_tools_get_this_python_from_a_checkout_and_the_systems_from_a_bundle(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert resources.tool_python() == sys.executable
+    python3 = tmp_path / "bin" / "python3"
+    python3.parent.mkdir()
+    python3.write_text("#!/bin/sh\n")
+    python3.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setenv("PATH", str(python3.parent))
+    assert resources.tool_python() == str(python3)  # never the bundle's own executable

@@ -26,6 +26,7 @@ from studio.engine.comfyui.client import ComfyClient
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.jobs.errors import JobFailed
+from studio.resources import tool_python
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class ComfySupervisor:
                               self.folder / venv / "Scripts" / "python.exe"):
                 if candidate.is_file():
                     return str(candidate)
-        return sys.executable
+        return tool_python()
 
     def command(self) -> list[str]:
         cfg = self.settings.comfyui

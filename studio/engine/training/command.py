@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import tomli_w
 
 from studio.engine.training.config import TrainingConfig
+from studio.resources import tool_python
 
 SCRIPTS = {"sd15": "train_network.py", "sdxl": "sdxl_train_network.py"}
 NETWORK_MODULE = "networks.lora"
@@ -106,11 +106,11 @@ def resolve_launch(folder: Path, python_setting: str = "") -> Launch:
     if not python:
         python = next((str(p) for venv in ("venv", ".venv")
                        for p in (folder / venv / "bin" / "python", folder / venv / "Scripts" / "python.exe")
-                       if p.is_file()), sys.executable)
+                       if p.is_file()), tool_python())
     bin_dir = Path(python).parent
     accelerate = next((str(p) for p in (bin_dir / "accelerate", bin_dir / "accelerate.exe")
                        if p.is_file()), None)
-    if accelerate is None and python != sys.executable:
+    if accelerate is None and python != tool_python():
         accelerate = shutil.which("accelerate", path=str(bin_dir))
     return Launch(folder=folder, python=python, accelerate=accelerate)
 

@@ -12,8 +12,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 
-COLUMNS = ("Job", "Queue", "Status", "Progress", "Stage / message", "Attempts", "Duration", "Error")
-TITLE, QUEUE, STATUS, PROGRESS, MESSAGE, ATTEMPTS, DURATION, ERROR = range(len(COLUMNS))
+COLUMNS = ("Job", "Queue", "Status", "Progress", "Stage / message", "Attempts", "Duration", "Error",
+           "Worker")
+TITLE, QUEUE, STATUS, PROGRESS, MESSAGE, ATTEMPTS, DURATION, ERROR, WORKER = range(len(COLUMNS))
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
@@ -38,6 +39,7 @@ class JobRow:
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    worker_id: str = ""  # host:pid:tag of the worker that ran it last (team mode: any machine)
 
     @classmethod
     def of(cls, job: Job) -> JobRow:
@@ -45,13 +47,20 @@ class JobRow:
                    status=job.status, progress=job.progress, stage=job.stage, message=job.message,
                    attempts=job.attempts, max_attempts=job.max_attempts, error=job.error,
                    created_at=job.created_at, started_at=job.started_at,
-                   finished_at=job.finished_at, updated_at=job.updated_at)
+                   finished_at=job.finished_at, updated_at=job.updated_at,
+                   worker_id=job.worker_id or "")
 
     def duration_s(self, now: datetime | None = None) -> float | None:
         if self.started_at is None:
             return None
         end = self.finished_at or now or utcnow()
         return max((end - self.started_at).total_seconds(), 0.0)
+
+
+def worker_label(worker_id: str) -> str:
+    """``host:pid:tag`` → ``host (pid)``."""
+    parts = worker_id.split(":")
+    return f"{parts[0]} ({parts[1]})" if len(parts) >= 2 else worker_id
 
 
 def format_duration(seconds: float | None) -> str:
@@ -101,6 +110,8 @@ class JobTableModel(QAbstractTableModel):
                 return f"{row.type} · {row.id}"
             if index.column() == MESSAGE:
                 return self._display(row, MESSAGE)
+            if index.column() == WORKER and row.worker_id:
+                return row.worker_id
         return None
 
     def _display(self, row: JobRow, column: int) -> Any:
@@ -121,6 +132,8 @@ class JobTableModel(QAbstractTableModel):
                 return format_duration(row.duration_s())
             case 7:
                 return row.error.splitlines()[0] if row.error else ""
+            case 8:
+                return worker_label(row.worker_id)
         return None
 
     # The page's side ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from studio.engine.jobs.service import STATUSES
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobRow, JobTableModel
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.workers_panel import WorkersPanel
 
 POLL_MS = 300
 # Rows written by another process just before our last poll may carry a slightly earlier
@@ -93,7 +94,7 @@ class QueuePage(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((210, 70, 85, 110, 190, 70, 70)):
+        for column, width in enumerate((210, 70, 85, 110, 190, 70, 70, 140)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.dataChanged.connect(self._on_selection_changed)
@@ -105,6 +106,8 @@ class QueuePage(QWidget):
         layout.addWidget(title)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        self.workers = WorkersPanel(self.context, self)
+        layout.addWidget(self.workers)
         self._on_selection_changed()
 
     # Polling --------------------------------------------------------------------------------

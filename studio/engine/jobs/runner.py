@@ -15,6 +15,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, TransientError
 from studio.engine.jobs.gpu import gpu_lock
 from studio.engine.jobs.registry import get_type
+from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.jobs")
 
@@ -52,7 +53,22 @@ class JobRunner:
             log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
             self._finish(ctx.job_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
+            try:
+                self._share_outputs(ctx.job_id)
+            except StudioError as exc:
+                self._finish(ctx.job_id, "failed", error=f"The outputs could not be uploaded: {exc}")
+                return
             self._finish(ctx.job_id, "completed", result=result or {})
+
+    def _share_outputs(self, job_id: uuid.UUID) -> None:
+        """Team mode: the job's files go to the shared bucket before it counts as done."""
+        if not (self.settings.database.url and self.settings.server.s3_endpoint):
+            return  # solo mode, or a studio that only syncs: files stay local
+        from studio.engine.llm.meter import secret_store_for
+        from studio.engine.server.assets import team_store, upload_job_outputs
+        store = team_store(self.settings, self.paths, secret_store_for(self.paths))
+        if store is not None:
+            upload_job_outputs(self.db, LocalStore(self.paths.assets_dir), store, job_id)
 
     def _start(self, job_id: str) -> JobContext | None:
         with self.db.session() as session:

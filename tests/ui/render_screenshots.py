@@ -73,6 +73,32 @@ def seed(studio: Studio, scratch: Path) -> list:
     return jobs
 
 
+def seed_plans(studio: Studio) -> None:
+    """A week of Kai's posts around today in every status, as a generated plan leaves them."""
+    from datetime import date, datetime, time, timedelta
+
+    from studio.engine.db.models import ContentPlan, PlanItem
+    from studio.engine.db.repositories import Repository
+    from studio.engine.influencers import get_influencer
+    workspace = studio.workspace()
+    kai = get_influencer(studio, workspace.id, "Kai Nakamura")  # first in the page's list
+    monday = date.today() - timedelta(days=date.today().weekday())
+    posts = [(0, 7, "ready", "Pour-over at 6 am"), (1, 18, "ready", "Desk setup, one cable"),
+             (2, 7, "failed", "Sunrise 10k"), (3, 10, "producing", "Quiet keyboard review"),
+             (3, 19, "approved", "Grinder shootout"), (4, 12, "draft", "Rest day stretch"),
+             (5, 9, "draft", "Rain run"), (6, 17, "draft", "A week in three pictures")]
+    with studio.db.session() as session:
+        repo = Repository(session, workspace.id)
+        plan = repo.add(ContentPlan(influencer_id=kai.id, name="This week", start_date=monday,
+                                    end_date=monday + timedelta(days=6)))
+        for day, hour, status, topic in posts:
+            when = datetime.combine(monday + timedelta(days=day), time(hour)).astimezone()
+            repo.add(PlanItem(plan_id=plan.id, scheduled_at=when, platform="instagram", topic=topic,
+                              hook=f"{topic}, in one breath", caption=f"{topic}. Less, but better.",
+                              hashtags=["#minimal", "#coffee"], status=status,
+                              image_prompt=f"kai_nk, {topic.lower()}, clean studio light"))
+
+
 def seed_dataset(studio: Studio, scratch: Path) -> None:
     """A dataset of Mira: generated portraits and noise shots plus a real photo of a face,
     imported and analysed through the engine, some of it captioned."""
@@ -296,6 +322,7 @@ def main(out: Path) -> int:
             studio.save_settings()
             jobs = seed(studio, Path(tmp) / "scratch")
             seed_dataset(studio, Path(tmp) / "scratch")
+            seed_plans(studio)
             seed_generations(studio)
             os.environ.setdefault("FAKE_SD_SCRIPTS_STEP_S", "0.01")
             jobs += seed_training(studio, Path(tmp) / "scratch")

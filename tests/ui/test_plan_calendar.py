@@ -18,7 +18,7 @@ from studio.engine.plans import service
 from studio.ui.context import StudioContext
 from studio.ui.models.plan_calendar import CalendarRange
 from studio.ui.pages.plans import PlansPage
-from studio.ui.widgets.plan_calendar import STATUS_COLOURS, TODAY_FILL, CalendarGrid, PlanCalendar
+from studio.ui.widgets.plan_calendar import STATUS_COLOURS, CalendarGrid, PlanCalendar
 from tests.engine.plans.helpers import make_mia
 
 SHOTS = Path("/tmp/shots")
@@ -71,7 +71,12 @@ def test_week_and_month_views_navigation_and_today(qtbot) -> None:  # type: igno
     today_cell = calendar.grid.day_rect(TODAY)
     assert today_cell is not None
     # Today's cell is tinted; a corner pixel away from the label and the grid lines.
-    assert _colour_at(calendar.grid, today_cell.bottomRight() - QPointF(6, 6)) == TODAY_FILL
+    tinted = calendar.grid.today_fill().name()
+    assert tinted != calendar.grid.palette().base().color().name()
+    assert _colour_at(calendar.grid, today_cell.bottomRight() - QPointF(6, 6)) == tinted
+    other = calendar.grid.day_rect(MONDAY if TODAY != MONDAY else MONDAY + timedelta(days=1))
+    assert other is not None
+    assert _colour_at(calendar.grid, other.bottomRight() - QPointF(6, 6)) != tinted
 
     with qtbot.waitSignal(calendar.range_changed):
         calendar.month_button.click()

@@ -105,6 +105,7 @@ class PlansPage(QWidget):
         self.bar.hide()
         self.plans = QListWidget(self)
         self.plans.setObjectName("plans-list")
+        self.plans.setMinimumWidth(150)
         self.plans.currentItemChanged.connect(self._on_plan_selected)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("plan-items")
@@ -144,7 +145,8 @@ class PlansPage(QWidget):
         splitter = QSplitter(self)
         for widget in (self.plans, self.views, scroll):
             splitter.addWidget(widget)
-        splitter.setSizes([180, 760, 420])
+        splitter.setSizes([170, 760, 400])
+        splitter.setStretchFactor(1, 1)  # a wider window widens the calendar
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
@@ -208,7 +210,7 @@ class PlansPage(QWidget):
         for summary in self._summaries:
             if summary.plan.influencer_id != person:
                 continue
-            entry = QListWidgetItem(f"{summary.plan.start_date:%d %b} – {summary.plan.end_date:%d %b %Y}"
+            entry = QListWidgetItem(f"{_span(summary.plan.start_date, summary.plan.end_date)}"
                                     f"\n{summary.items} post{'' if summary.items == 1 else 's'}, "
                                     f"{summary.approved} approved")
             entry.setData(ID_ROLE, str(summary.plan.id))
@@ -479,3 +481,10 @@ class PlansPage(QWidget):
             self.message.setText(f"The job {state.status}: {state.error or state.message}")
         self.refresh()
         self.job_finished.emit(state)
+
+
+def _span(first: date, last: date) -> str:
+    """'23 – 29 Nov 2026', short enough for the narrow list of plans."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"

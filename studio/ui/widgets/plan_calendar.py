@@ -24,9 +24,9 @@ from studio.ui.models.plan_calendar import CalendarRange, View
 STATUS_COLOURS = {"draft": "#7b8794", "approved": "#2e8b57", "producing": "#2f6fb0",
                   "ready": "#7d4cb0", "failed": "#c0392b"}
 UNKNOWN_COLOUR = "#a0a0a0"
-TODAY_FILL = "#fff6d6"
 TODAY_ACCENT = "#d35400"
-DROP_FILL = "#dcebfb"
+TODAY_TINT = 0.18  # of the accent over the cell's colour: visible in light and dark themes
+DROP_TINT = 0.30  # of the highlight colour, where a dragged post would land
 HEADER_HEIGHT = 22
 DAY_LABEL_HEIGHT = 18
 CHIP_HEIGHT = 18
@@ -37,6 +37,13 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def status_colour(status: str) -> QColor:
     return QColor(STATUS_COLOURS.get(status, UNKNOWN_COLOUR))
+
+
+def mixed(base: QColor, tint: QColor, share: float) -> QColor:
+    """An opaque blend, so the cell's colour is the same whatever is painted under it."""
+    return QColor.fromRgbF(*(b + (t - b) * share for b, t in
+                             ((base.redF(), tint.redF()), (base.greenF(), tint.greenF()),
+                              (base.blueF(), tint.blueF()))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +117,24 @@ class CalendarGrid(QWidget):
             cell = self.day_rect(day)
             if cell is None:
                 continue
-            room = int((cell.height() - DAY_LABEL_HEIGHT - PAD) // (CHIP_HEIGHT + CHIP_GAP))
+            height = self._chip_height()
+            room = int((cell.height() - DAY_LABEL_HEIGHT - PAD) // (height + CHIP_GAP))
             shown = rows if len(rows) <= room else rows[:max(room - 1, 0)]
             for index, row in enumerate(shown):
-                top = cell.top() + DAY_LABEL_HEIGHT + index * (CHIP_HEIGHT + CHIP_GAP)
-                rect = QRectF(cell.left() + PAD, top, cell.width() - 2 * PAD, CHIP_HEIGHT)
+                top = cell.top() + DAY_LABEL_HEIGHT + index * (height + CHIP_GAP)
+                rect = QRectF(cell.left() + PAD, top, cell.width() - 2 * PAD, height)
                 self._chips.append(Chip(rect, row))
             if len(shown) < len(rows):
                 self._more[day] = len(rows) - len(shown)
         self.update()
+
+    def today_fill(self) -> QColor:
+        return mixed(self.palette().base().color(), QColor(TODAY_ACCENT), TODAY_TINT)
+
+    def _chip_height(self) -> int:
+        # A week has room for two lines (time, then topic); a month cell for one.
+        lines = 2 if self.range.view == "week" else 1
+        return max(CHIP_HEIGHT, lines * self.fontMetrics().height() + 4)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -144,9 +160,10 @@ class CalendarGrid(QWidget):
             cell = self.day_rect(day)
             assert cell is not None
             if day == self._drop_day:
-                painter.fillRect(cell, QColor(DROP_FILL))
+                painter.fillRect(cell, mixed(palette.base().color(), palette.highlight().color(),
+                                             DROP_TINT))
             elif day == today:
-                painter.fillRect(cell, QColor(TODAY_FILL))
+                painter.fillRect(cell, self.today_fill())
             painter.setPen(grid_pen)
             painter.drawRect(cell)
             label = QRectF(cell.left() + PAD, cell.top(), cell.width() - 2 * PAD, DAY_LABEL_HEIGHT)
@@ -186,14 +203,15 @@ class CalendarGrid(QWidget):
             painter.setPen(QPen(QColor("#111111"), 2))
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
         painter.setPen(QColor("white"))
-        text = f"{row.item.scheduled_at.astimezone():%H:%M} "
+        head = f"{row.item.scheduled_at.astimezone():%H:%M}"
         if self.show_influencer:
-            text += f"{row.influencer} · "
-        text += row.item.topic or row.item.platform
-        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                 int(rect.width()) - 8)
+            head += f" {row.influencer}"
+        topic = row.item.topic or row.item.platform
+        lines = [head, topic] if rect.height() >= 2 * painter.fontMetrics().height() else [f"{head} {topic}"]
+        metrics, width = painter.fontMetrics(), int(rect.width()) - 8
+        text = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines)
         painter.drawText(rect.adjusted(4, 0, -4, 0),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     # Mouse: click selects, a drag past the system distance moves ------------------------------
 

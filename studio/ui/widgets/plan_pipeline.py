@@ -105,6 +105,7 @@ class PipelinePanel(QWidget):
         self.run_button.setText("Run again" if status is not None and status.state == "failed"
                                 else "Run pipeline")
         self.folder_button.setVisible(status is not None and status.folder is not None)
+        self.setVisible(item is not None)  # nothing to produce without a post
         if item is None:
             self.state.setText("")
         elif status is None:

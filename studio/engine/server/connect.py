@@ -76,7 +76,7 @@ def check_postgres(url: str) -> Check:
     try:
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
                              connect_timeout=5, autocommit=True) as conn:
-            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
             user = str(conn.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
             can_create = bool(conn.execute(
                 "SELECT has_schema_privilege('public', 'CREATE')").fetchone()[0])  # type: ignore[index]

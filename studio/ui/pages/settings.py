@@ -86,8 +86,11 @@ class SettingsPage(QWidget):
         self.revert_button = QPushButton("Revert", self)
         self.save_button.clicked.connect(self._on_save_clicked)
         self.revert_button.clicked.connect(self.load)
+        self.server_button = QPushButton("Team server…", self)
+        self.server_button.clicked.connect(self._on_server_clicked)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
+        bar.addWidget(self.server_button)
         bar.addWidget(self.revert_button)
         bar.addWidget(self.save_button)
         title = QLabel(f"<h2>Settings</h2>Stored in {self.context.studio.paths.settings_file}", self)
@@ -96,6 +99,11 @@ class SettingsPage(QWidget):
         layout.addWidget(title)
         layout.addWidget(scroll, 1)
         layout.addLayout(bar)
+
+    def _on_server_clicked(self) -> None:
+        from studio.ui.widgets.server_dialog import ServerDialog
+        ServerDialog(self.context, self).exec()
+        self.load()
 
     def _field_for(self, key: str, parent: QWidget) -> QWidget:
         if key in ALLOWED:

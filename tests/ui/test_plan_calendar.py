@@ -196,3 +196,39 @@ def _drag(qtbot, grid: CalendarGrid, item_id: uuid.UUID, day: date) -> None:  # 
     qtbot.mouseMove(grid, end)
     assert grid.day_at(QPointF(end)) == day
     qtbot.mouseRelease(grid, Qt.MouseButton.LeftButton, pos=end)
+
+
+def test_editor_changes_show_in_the_calendar_and_the_list_turns_it(qtbot, page: PlansPage) -> None:  # type: ignore[no-untyped-def]
+    studio = page.context.studio
+    mia = make_mia(studio)
+    later = MONDAY + timedelta(days=14)
+    posts = seed_plan(studio, mia, [(MONDAY + timedelta(days=1), time(9, 30), "draft", "coffee"),
+                                    (later, time(12, 0), "draft", "haul")])
+    page.refresh()
+    grid = page.calendar.grid
+    qtbot.waitUntil(lambda: page.table.rowCount() == 2 and len(grid.rows) == 1, timeout=10_000)
+    # Choosing the later post in the list turns the calendar to its week.
+    page.views.setCurrentWidget(page.table)
+    page.table.selectRow(1)
+    qtbot.waitUntil(lambda: grid.chip_rect(posts[1].id) is not None, timeout=10_000)
+    assert page.calendar.range.first == later - timedelta(days=later.weekday())
+    page.views.setCurrentWidget(page.calendar)
+
+    # The editor's own date field moves it too; saving approves nothing and keeps the text.
+    editor = page.editor
+    assert editor.item is not None and editor.item.id == posts[1].id
+    editor.when.setDateTime(editor.when.dateTime().addDays(2))
+    editor.topic.setText("thrift haul")
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Saved.", timeout=10_000)
+    qtbot.waitUntil(lambda: (r := grid.chip_rect(posts[1].id)) is not None
+                    and grid.day_at(r.center()) == later + timedelta(days=2)
+                    and grid.rows[0].item.topic == "thrift haul", timeout=10_000)
+    stored = _stored(studio, posts[1].id)
+    assert stored.status == "draft" and stored.scheduled_at.astimezone().time() == time(12, 0)
+    # Approving in the editor recolours the post in the calendar.
+    editor.approve_button.click()
+    qtbot.waitUntil(lambda: grid.rows and grid.rows[0].item.status == "approved", timeout=10_000)
+    chip = grid.chip_rect(posts[1].id)
+    assert chip is not None
+    assert _colour_at(grid, QPointF(chip.left() + 2, chip.center().y())) == STATUS_COLOURS["approved"]

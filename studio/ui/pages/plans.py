@@ -291,7 +291,9 @@ class PlansPage(QWidget):
         self.pipeline.show_item(item)
         self._poll_pipeline()
         self.calendar.grid.select(item.id if item else None)
-        if item is not None:
+        if item is not None and self.views.currentWidget() is self.table:
+            # Picked from the list: the calendar turns to it (not on reloads, which would undo
+            # the user's own stepping through the calendar).
             self.calendar.show_day(item.scheduled_at.astimezone().date())
 
     def _on_calendar_selected(self, item_id: uuid.UUID) -> None:

@@ -75,6 +75,8 @@ class PipelinePanel(QWidget):
         self._update()
 
     def show_status(self, status: PipelineStatus) -> None:
+        if status == self.status:
+            return  # polled every second: most reads change nothing, and redrawing costs
         self.status = status
         self.steps.setRowCount(len(status.steps))
         for row, step in enumerate(status.steps):

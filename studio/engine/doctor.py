@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.database import current_revision, head_revision, make_engine
 from studio.engine.db.models import WorkerRecord
@@ -130,7 +131,29 @@ def _comfyui(studio: Studio) -> Outcome:
         devices = ", ".join(str(d.get("name", "?")) for d in stats.get("devices", []))
     except (ValueError, KeyError, TypeError, AttributeError):
         return PROBLEM, f"{url} answered, but not like ComfyUI does", fix
-    return OK, f"ComfyUI {version} at {url}, device {devices or 'unknown'}", ""
+    models = _model_counts(url)
+    return OK, f"ComfyUI {version} at {url}, device {devices or 'unknown'}" + (
+        f"; {models}" if models else ""), ""
+
+
+MODEL_LISTS = (("CheckpointLoaderSimple", "ckpt_name", "checkpoint(s)"),
+               ("LoraLoader", "lora_name", "LoRA(s)"))
+
+
+def _model_counts(url: str) -> str:
+    """How many checkpoints and LoRAs ComfyUI lists (one node class each, not the whole
+    catalogue); empty when it does not say."""
+    found = []
+    for class_type, input_name, word in MODEL_LISTS:
+        try:
+            info = httpx.get(f"{url}/object_info/{class_type}", timeout=COMFYUI_TIMEOUT_S,
+                             verify=tls_context()).json()
+        except (httpx.HTTPError, ValueError):
+            continue
+        options = choices(info, class_type, input_name) if isinstance(info, dict) else None
+        if options is not None:
+            found.append(f"{len(options)} {word}")
+    return ", ".join(found)
 
 
 def _sdscripts(studio: Studio) -> Outcome:

@@ -231,3 +231,13 @@ def test_worker_missing_then_present(studio: Studio, worker_factory) -> None:  #
                what="the worker to write its pid")
     worker.kill()  # the lock goes with the process, however it ends
     assert check(studio, "worker").status == "missing"
+
+
+def test_comfyui_ok_names_the_models_it_lists(studio: Studio) -> None:
+    from tests.fakes.comfyui_server import FakeComfyUI
+    with FakeComfyUI(checkpoints=["sd15.safetensors", "sdxl.safetensors"],
+                     loras=["mia_v1.safetensors"]) as fake:
+        studio.settings.comfyui.url = fake.base_url
+        found = check(studio, "comfyui")
+    assert found.status == "ok"
+    assert found.detail.endswith("; 2 checkpoint(s), 1 LoRA(s)")

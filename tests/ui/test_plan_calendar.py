@@ -15,6 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, PlanItem
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.plans import service
+from studio.engine.plans.calendar import CalendarRow
 from studio.ui.context import StudioContext
 from studio.ui.models.plan_calendar import CalendarRange
 from studio.ui.pages.plans import PlansPage
@@ -93,6 +94,25 @@ def test_week_and_month_views_navigation_and_today(qtbot) -> None:  # type: igno
     assert calendar.range.view == "week" and calendar.range.first == MONDAY
     calendar.previous_button.click()
     assert calendar.range.first == MONDAY - timedelta(days=7)
+
+
+def test_a_full_month_cell_says_how_many_more_posts_it_holds(qtbot) -> None:  # type: ignore[no-untyped-def]
+    calendar = PlanCalendar()
+    qtbot.addWidget(calendar)
+    calendar.resize(700, 420)
+    calendar.show()
+    calendar.set_view("month")
+    person = uuid.uuid4()
+    rows = [CalendarRow(PlanItem(id=uuid.uuid4(), status="draft", topic=f"post {i}", platform="tiktok",
+                                 scheduled_at=datetime.combine(TODAY, time(8 + i)).astimezone()),
+                        person, "Mia") for i in range(6)]
+    calendar.set_rows(rows)
+    grid = calendar.grid
+    shown = [r for r in rows if grid.chip_rect(r.item.id) is not None]
+    assert shown and grid.hidden_on(TODAY) == len(rows) - len(shown) > 0
+    assert [r.item.topic for r in shown] == [f"post {i}" for i in range(len(shown))]  # by time
+    calendar.set_view("week")  # taller cells: every post fits
+    assert grid.hidden_on(TODAY) == 0 and all(grid.chip_rect(r.item.id) for r in rows)
 
 
 def test_posts_on_their_days_coloured_by_status_and_click_selects(qtbot, page: PlansPage) -> None:  # type: ignore[no-untyped-def]

@@ -119,7 +119,7 @@ class CalendarGrid(QWidget):
                 continue
             height = self._chip_height()
             room = int((cell.height() - DAY_LABEL_HEIGHT - PAD) // (height + CHIP_GAP))
-            shown = rows if len(rows) <= room else rows[:max(room - 1, 0)]
+            shown = rows[:max(room, 0)]  # "+N more" goes in the day's label line
             for index, row in enumerate(shown):
                 top = cell.top() + DAY_LABEL_HEIGHT + index * (height + CHIP_GAP)
                 rect = QRectF(cell.left() + PAD, top, cell.width() - 2 * PAD, height)

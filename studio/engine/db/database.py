@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +76,8 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             after = MigrationContext.configure(connection).get_current_revision()
+            if before != after and connection.dialect.name == "postgresql":
+                _secure_workspace_tables(connection)
             if before != after:
                 log.info("database upgraded from %s to %s", before or "empty", after,
                          extra={"fields": {"database": engine.url.render_as_string(hide_password=True)}})
@@ -83,6 +85,12 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
         raise ServiceUnavailable(f"The database cannot be reached: {_first_line(exc)}") from exc
     except SQLAlchemyError as exc:
         raise StudioError(f"The database could not be upgraded: {_first_line(exc)}") from exc
+
+
+def _secure_workspace_tables(connection: Connection) -> None:
+    """Row-level security (migration 0005) covers tables that later migrations added too."""
+    if connection.execute(text("SELECT to_regproc('studio_secure_workspace_tables')")).scalar():
+        connection.execute(text("SELECT studio_secure_workspace_tables()"))
 
 
 @dataclass(slots=True)

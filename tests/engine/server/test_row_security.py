@@ -103,3 +103,19 @@ def test_the_studio_runs_under_a_workspace_role_and_the_repositories_answer_not_
 def test_a_short_password_is_refused(postgres_url: str) -> None:
     with pytest.raises(InvalidInput):
         grant_workspace_role(postgres_url, uuid.uuid4(), "short")
+
+
+def test_a_workspace_table_added_by_a_later_migration_is_covered_too(postgres_url: str) -> None:
+    from studio.engine.db.database import make_engine, migrate
+    engine = make_engine(postgres_url)
+    try:
+        migrate(engine, revision="0005")
+        with psycopg.connect(postgres_url, autocommit=True) as conn:  # as a later migration would
+            conn.execute("CREATE TABLE later_notes (id uuid PRIMARY KEY, workspace_id uuid NOT NULL)")
+        migrate(engine)  # the next upgrade
+        with psycopg.connect(postgres_url) as conn:
+            secured = conn.execute("SELECT relrowsecurity FROM pg_class WHERE relname = 'later_notes'")
+            assert secured.fetchone()[0] is True
+            assert conn.execute("SELECT count(*) FROM pg_policies WHERE tablename = 'later_notes'").fetchone()[0] == 1
+    finally:
+        engine.dispose()

@@ -18,7 +18,8 @@ HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.a
                    "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
                    "studio.engine.comfyui.local", "studio.engine.pipelines.run",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
-                   "studio.engine.training.grid", "studio.engine.plans.jobs")
+                   "studio.engine.training.grid", "studio.engine.plans.jobs",
+                   "studio.engine.storage.sync_jobs")
 
 
 @dataclass(frozen=True, slots=True)

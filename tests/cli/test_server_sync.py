@@ -68,3 +68,14 @@ def test_publish_open_sync_and_resolve_from_the_command_line(
 def test_sync_needs_a_server_and_names_the_problem(tmp_path: Path) -> None:
     unlinked = run_cli(tmp_path / "p", "server", "sync")
     assert unlinked.returncode == 2 and "does not know a server" in unlinked.stderr
+
+
+def test_a_worker_process_knows_the_sync_job() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    listed = subprocess.run([sys.executable, "-c", "from studio.engine.jobs.registry import known_types;"
+                             "print(known_types())"], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
+    assert "'sync-workspace'" in listed.stdout

@@ -5,6 +5,7 @@ import socket
 from pathlib import Path
 
 from studio.engine.core import Studio
+from studio.engine.server.workers import machine_gpu
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import WORKER
 from studio.ui.pages.queue import QueuePage
@@ -21,8 +22,9 @@ def test_the_queue_page_lists_live_workers_and_who_ran_each_job(
     qtbot.waitUntil(lambda: page.workers.table.rowCount() == 1, timeout=10_000)
     cells = [page.workers.table.item(0, c).text() for c in range(page.workers.table.columnCount())]
     assert cells[0] == host and cells[1] == str(worker.proc.pid)
-    assert {"generation", "training", "general"} <= set(cells[2].split(", "))  # all queues it serves
-    assert cells[4] == "idle"
+    assert cells[2] == (machine_gpu() or "none found")
+    assert {"generation", "training", "general"} <= set(cells[3].split(", "))  # all queues it serves
+    assert cells[5] == "idle"
     assert "1 live" in page.workers.title.text()
 
     files = make_images(tmp_path / "pics", 3, size=300)

@@ -270,6 +270,7 @@ class WorkerRecord(Base):
     pid: Mapped[int] = mapped_column(Integer)
     queues: Mapped[list[Any]] = mapped_column(default=list)
     app_version: Mapped[str] = mapped_column(String(40), default="")
+    gpu: Mapped[str] = mapped_column(String(200), default="")  # e.g. "NVIDIA RTX 4090, 24564 MiB"
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)

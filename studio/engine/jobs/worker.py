@@ -37,6 +37,7 @@ from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.notify import notify
+from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
 
 log = logging.getLogger("studio.worker")
@@ -121,7 +122,8 @@ class Worker:
         load_handlers()
         with studio.db.session() as session:
             session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-                                     queues=list(self.queues), app_version=__version__))
+                                     queues=list(self.queues), app_version=__version__,
+                                     gpu=machine_gpu()))
         tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
         studio.queues.set_daily(self._daily_pipelines)

@@ -1,6 +1,7 @@
 """Live workers, as the Workers view shows them: where they run, what they serve, what they do."""
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.tools import run_tool
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class WorkerStatus:
     pid: int
     queues: tuple[str, ...]
     app_version: str
+    gpu: str  # empty: none found on that machine
     heartbeat_age_s: float
     current: tuple[str, ...]  # titles of this workspace's jobs it runs now
     busy_elsewhere: int  # jobs it runs for other workspaces: counted, never named
@@ -40,6 +43,19 @@ def live_workers(db: Database, workspace_id: uuid.UUID, *, timeout_s: float) -> 
         other = sum(1 for wid, ws, _ in running if wid == worker.id and ws != workspace_id)
         statuses.append(WorkerStatus(
             id=worker.id, host=worker.host, pid=worker.pid, queues=tuple(worker.queues or ()),
-            app_version=worker.app_version, current=mine, busy_elsewhere=other,
+            app_version=worker.app_version, gpu=worker.gpu, current=mine, busy_elsewhere=other,
             heartbeat_age_s=max((now - worker.heartbeat_at).total_seconds(), 0.0)))
     return statuses
+
+
+def machine_gpu() -> str:
+    """This machine's NVIDIA GPUs as nvidia-smi names them, with memory; empty without one."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return ""
+    done = run_tool([exe, "--query-gpu=name,memory.total", "--format=csv,noheader"])
+    if done.returncode != 0:
+        return ""
+    gpus = [", ".join(part.strip() for part in line.split(",")) for line in done.stdout.splitlines()
+            if line.strip()]
+    return "; ".join(gpus)[:200]

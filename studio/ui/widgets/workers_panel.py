@@ -10,7 +10,7 @@ from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 
 POLL_MS = 2000
-COLUMNS = ("Host", "PID", "Queues", "Heartbeat", "Running now")
+COLUMNS = ("Host", "PID", "GPU", "Queues", "Heartbeat", "Running now")
 
 
 class WorkersPanel(QWidget):
@@ -26,7 +26,7 @@ class WorkersPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((160, 70, 300, 90)):
+        for column, width in enumerate((140, 60, 200, 260, 80)):
             self.table.setColumnWidth(column, width)
         self.table.setMaximumHeight(150)
         layout = QVBoxLayout(self)
@@ -57,7 +57,7 @@ class WorkersPanel(QWidget):
             running = list(worker.current)
             if worker.busy_elsewhere:
                 running.append(f"{worker.busy_elsewhere} job(s) of another workspace")
-            cells = (worker.host, str(worker.pid), ", ".join(worker.queues),
+            cells = (worker.host, str(worker.pid), worker.gpu or "none found", ", ".join(worker.queues),
                      f"{worker.heartbeat_age_s:.0f} s ago", "; ".join(running) or "idle")
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

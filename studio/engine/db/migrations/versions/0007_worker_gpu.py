@@ -1,0 +1,25 @@
+"""worker gpu: which GPU a worker's machine has, for the Workers view
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('workers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('gpu', sa.String(length=200), nullable=False, server_default=''))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('workers', schema=None) as batch_op:
+        batch_op.drop_column('gpu')

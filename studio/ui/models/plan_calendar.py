@@ -39,7 +39,7 @@ class CalendarRange:
             return f"{self.anchor:%B %Y}"
         first, last = self.first, self.first + timedelta(days=6)
         if first.month == last.month:
-            return f"{first.day} – {last.day} {last:%B %Y}"
+            return f"{first.day} – {last.day} {last:%b %Y}"
         return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
 
     def in_focus(self, day: date) -> bool:

@@ -105,7 +105,7 @@ class PlansPage(QWidget):
         self.bar.hide()
         self.plans = QListWidget(self)
         self.plans.setObjectName("plans-list")
-        self.plans.setMinimumWidth(150)
+        self.plans.setMinimumWidth(120)
         self.plans.currentItemChanged.connect(self._on_plan_selected)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("plan-items")
@@ -145,8 +145,9 @@ class PlansPage(QWidget):
         splitter = QSplitter(self)
         for widget in (self.plans, self.views, scroll):
             splitter.addWidget(widget)
-        splitter.setSizes([170, 760, 400])
-        splitter.setStretchFactor(1, 1)  # a wider window widens the calendar
+        for index, stretch in enumerate((0, 1, 0)):  # a wider window widens the calendar
+            splitter.setStretchFactor(index, stretch)
+        splitter.setSizes([150, 700, 340])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)

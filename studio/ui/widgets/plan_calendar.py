@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
                            QResizeEvent)
 from PySide6.QtWidgets import (QApplication, QButtonGroup, QCheckBox, QHBoxLayout, QLabel,
-                               QPushButton, QToolButton, QToolTip, QVBoxLayout, QWidget)
+                               QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget)
 
 from studio.engine.plans.calendar import CalendarRow
 from studio.ui.models.plan_calendar import CalendarRange, View
@@ -67,7 +67,7 @@ class CalendarGrid(QWidget):
         self._press: tuple[Chip, QPoint] | None = None
         self._drop_day: date | None = None
         self._drag_pos: QPointF | None = None
-        self.setMinimumSize(420, 260)
+        self.setMinimumSize(280, 240)
         self.setMouseTracking(False)
 
     # Data -------------------------------------------------------------------------------------
@@ -279,13 +279,16 @@ class PlanCalendar(QWidget):
         self.next_button.setText("▶")
         self.next_button.setToolTip("Next week or month")
         self.next_button.clicked.connect(lambda: self._step(1))
-        self.today_button = QPushButton("Today", self)
+        self.today_button = QToolButton(self)
+        self.today_button.setText("Today")
         self.today_button.clicked.connect(self.go_today)
         self.title = QLabel(self)
         self.title.setObjectName("plan-calendar-title")
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        # Long titles and the hint may be cut in a narrow window rather than widen it.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.all_influencers = QCheckBox("All influencers", self)
         self.all_influencers.setToolTip("Show every influencer's posts, with their names")
         self.all_influencers.toggled.connect(self._on_scope_toggled)
@@ -301,9 +304,9 @@ class PlanCalendar(QWidget):
         self.week_button.toggled.connect(lambda on: on and self.set_view("week"))
         self.month_button.toggled.connect(lambda on: on and self.set_view("month"))
         bar = QHBoxLayout()
-        for widget in (self.previous_button, self.today_button, self.next_button, self.title):
+        for widget in (self.previous_button, self.today_button, self.next_button):
             bar.addWidget(widget)
-        bar.addStretch(1)
+        bar.addWidget(self.title, 1)
         bar.addWidget(self.all_influencers)
         bar.addWidget(self.week_button)
         bar.addWidget(self.month_button)
@@ -314,8 +317,8 @@ class PlanCalendar(QWidget):
             legend.addWidget(swatch)
         hint = QLabel("Drag a post to another day to move it.", self)
         hint.setEnabled(False)
-        legend.addWidget(hint)
-        legend.addStretch(1)
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        legend.addWidget(hint, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)

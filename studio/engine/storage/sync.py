@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from studio.engine.config import Paths, Settings
 from studio.engine.db.database import Database
@@ -139,7 +140,13 @@ def _write(conn: Connection, table: Table, row: dict[str, Any], *, exists: bool,
            expected_version: int | None) -> int:
     """Inserts the row, or updates it if it still has ``expected_version``; the new version."""
     if not exists:
-        conn.execute(insert(table).values(**row))
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table).values(**row))
+        except IntegrityError as exc:
+            name = row.get("name") or row.get("original_name") or row["id"]
+            raise Conflict(f"'{name}' ({table.name}) was made on both sides separately; rename "
+                           "or delete one of them and sync again.") from exc
         return _version(row)
     values = {k: v for k, v in row.items() if k != "id"}
     where = [table.c.id == row["id"]]

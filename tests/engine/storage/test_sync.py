@@ -158,3 +158,25 @@ def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
     finally:
         a.close()
         b.close()
+
+
+def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
+        tmp_path: Path, target: ServerTarget) -> None:
+    from studio.engine.errors import Conflict
+    a = studio_on(tmp_path / "a", target)
+    b = studio_on(tmp_path / "b", target)
+    try:
+        ws = a.workspace("Agency", create=True)
+        syncer(a, ws.id).publish()
+        WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
+        for studio in (a, b):  # two people add "Mia" before either syncs
+            with studio.db.session() as session:
+                Repository(session, ws.id).add(Influencer(name="Mia"))
+        assert syncer(a, ws.id).run().pushed == 1
+        with pytest.raises(Conflict, match="'Mia' \\(influencers\\) was made on both sides"):
+            syncer(b, ws.id).run()
+        with b.db.session() as session:  # B's own Mia is still there, nothing half-synced
+            assert [i.name for i in Repository(session, ws.id).list(Influencer)] == ["Mia"]
+    finally:
+        a.close()
+        b.close()

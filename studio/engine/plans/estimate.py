@@ -81,7 +81,7 @@ class PlanEstimate:
             return (f"Free: this exact plan was asked of {self.model} before; the answer comes "
                     "from the cache on this machine.")
         if self.price is None or self.cost_usd is None:
-            note = f" ({self.price_note})" if self.price_note else ""
+            note = f": {self.price_note}" if self.price_note else ""
             return f"About {tokens} with {self.model}; price unknown{note}."
         rates = (f"${self.price.prompt * 1e6:.2f} / ${self.price.completion * 1e6:.2f} per "
                  "million tokens")

@@ -74,7 +74,7 @@ def test_unknown_price_is_said_not_invented(studio: Studio, mia: Influencer,
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
     studio.settings.llm.base_url = closed
     offline = estimate_plan(studio, mia.workspace_id, mia.id, START, 3)
-    assert offline.cost_usd is None and "price unknown (the price list at" in offline.line
+    assert offline.cost_usd is None and "price unknown: the price list at" in offline.line
 
 
 def test_the_estimate_measures_the_request_the_job_sends_and_a_repeat_is_free(

@@ -2,8 +2,10 @@
 
 Posts are shown in a week or month calendar (coloured by status, dragged to move them to
 another day) and as a list of the chosen plan; either selects the post in the item editor.
+"Generate plan…" opens a dialog that shows the estimated cost first. Under the editor, an
+approved post's pipeline is started and followed (polled every second while the page shows).
 
-The page is thin: every engine call (plans.service, the budget) runs through
+The page is thin: every engine call (plans.service, the budget, the pipeline) runs through
 run_in_background, and generation jobs are followed with the Datasets page's JobWatcher.
 The budget line at the top turns amber at 80 % and red when paid calls are refused.
 """

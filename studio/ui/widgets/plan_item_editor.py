@@ -91,7 +91,7 @@ class PlanItemEditor(QWidget):
         for button in (self.save_button, self.approve_button, self.regenerate_button):
             button.setEnabled(item is not None)
         if item is None:
-            self.status.setText("Choose a post in the list.")
+            self.status.setText("Choose a post in the calendar or the list.")
             return
         self.when.setDateTime(QDateTime(item.scheduled_at.astimezone().replace(tzinfo=None)))
         self.platform.setCurrentText(item.platform)

@@ -112,9 +112,13 @@ def _rows(conn: Connection, table: Table, workspace_id: uuid.UUID) -> dict[str, 
             select(parent.c.id).where(parent.c.workspace_id == workspace_id)))
     else:
         query = select(table).where(table.c.workspace_id == workspace_id)
-        if table.name == "jobs":
-            query = query.where(table.c.status.not_in(ACTIVE_JOBS))
     return {str(row["id"]): dict(row) for row in conn.execute(query).mappings()}
+
+
+def _settled(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> bool:
+    """False for a job still waiting or running on either side: it is left alone until done."""
+    return not any(row is not None and row.get("status") in ACTIVE_JOBS and "queue" in row
+                   for row in (mine, theirs))
 
 
 def _content(row: dict[str, Any]) -> dict[str, Any]:
@@ -298,6 +302,8 @@ class WorkspaceSync:
         for row_id in sorted(set(mine_rows) | set(their_rows), key=parents_first):
             key = f"{table.name}:{row_id}"
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
+            if table.name == "jobs" and not _settled(mine, theirs):
+                continue
             base = self.state.rows.get(key)
             if mine is not None and theirs is None:
                 if base is None or _version(mine) != base[0]:  # new here, or changed since
@@ -347,6 +353,8 @@ class WorkspaceSync:
                 continue  # another table's, or new or changed in this very sync
             row_id = key[len(prefix):]
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
+            if table.name == "jobs" and not _settled(mine, theirs):
+                continue
             if mine is None and theirs is None:
                 del self.state.rows[key]
             elif theirs is None and mine is not None and _version(mine) == base[0]:

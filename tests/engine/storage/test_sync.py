@@ -180,3 +180,34 @@ def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
     finally:
         a.close()
         b.close()
+
+
+def test_a_job_retried_here_is_left_alone_until_it_is_done_again(tmp_path: Path, target: ServerTarget) -> None:
+    from studio.engine.db.models import Job
+    a = studio_on(tmp_path / "a", target)
+    try:
+        ws = a.workspace("Agency", create=True)
+        with a.db.session() as session:
+            job = Repository(session, ws.id).add(Job(type="make-thumbnails", queue="general",
+                                                     status="failed", title="thumbs", payload={}))
+            running = Repository(session, ws.id).add(Job(type="make-thumbnails", queue="general",
+                                                         status="processing", title="busy", payload={}))
+        assert syncer(a, ws.id).publish().pushed == 2  # the workspace and the finished job
+        with a.db.session() as session:
+            repo = Repository(session, ws.id)
+            repo.update(repo.get(Job, job.id), status="pending")  # retried here
+        result = syncer(a, ws.id).run()
+        assert (result.pushed, result.pulled, result.removed) == (0, 0, 0)
+        server = open_sides(a.db, a.paths, a.settings, a.secrets).server
+        with server.session() as session:
+            assert session.get(Job, job.id).status == "failed"  # not deleted, not half-synced
+            assert session.get(Job, running.id) is None
+        with a.db.session() as session:
+            repo = Repository(session, ws.id)
+            repo.update(repo.get(Job, job.id), status="completed")
+        assert syncer(a, ws.id).run().pushed == 1
+        with server.session() as session:
+            assert session.get(Job, job.id).status == "completed"
+        server.dispose()
+    finally:
+        a.close()

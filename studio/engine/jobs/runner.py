@@ -32,6 +32,11 @@ class JobRunner:
         if ctx is None:
             return
         try:
+            self._share(ctx.job_id, ctx.payload, inputs=True)
+        except StudioError as exc:
+            self._finish(ctx.job_id, "failed", error=f"The inputs could not be fetched: {exc}")
+            return
+        try:
             kind = get_type(self._job_type(ctx.job_id))
             if kind.uses_gpu:
                 with gpu_lock():
@@ -54,21 +59,27 @@ class JobRunner:
             self._finish(ctx.job_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             try:
-                self._share_outputs(ctx.job_id)
+                self._share(ctx.job_id, ctx.payload, inputs=False)
             except StudioError as exc:
                 self._finish(ctx.job_id, "failed", error=f"The outputs could not be uploaded: {exc}")
                 return
             self._finish(ctx.job_id, "completed", result=result or {})
 
-    def _share_outputs(self, job_id: uuid.UUID) -> None:
-        """Team mode: the job's files go to the shared bucket before it counts as done."""
+    def _share(self, job_id: uuid.UUID, payload: dict[str, object], *, inputs: bool) -> None:
+        """Team mode: the job's inputs come from the shared bucket when this machine lacks
+        them, and its files go there before it counts as done."""
         if not (self.settings.database.url and self.settings.server.s3_endpoint):
             return  # solo mode, or a studio that only syncs: files stay local
         from studio.engine.llm.meter import secret_store_for
-        from studio.engine.server.assets import team_store, upload_job_outputs
+        from studio.engine.server.assets import fetch_job_inputs, team_store, upload_job_outputs
         store = team_store(self.settings, self.paths, secret_store_for(self.paths))
-        if store is not None:
-            upload_job_outputs(self.db, LocalStore(self.paths.assets_dir), store, job_id)
+        if store is None:
+            return
+        local = LocalStore(self.paths.assets_dir)
+        if inputs:
+            fetch_job_inputs(self.db, local, store, payload)
+        else:
+            upload_job_outputs(self.db, local, store, job_id, payload)
 
     def _start(self, job_id: str) -> JobContext | None:
         with self.db.session() as session:

@@ -1,4 +1,8 @@
-"""``server connect|check|disconnect``: point this studio at a team server (PostgreSQL, Redis, S3).
+"""``server``: a team server (PostgreSQL, Redis, S3) for this studio.
+
+connect|check|disconnect switch to it or back; grant|revoke make a workspace's own database
+role; workspaces|publish|open|sync|conflicts|resolve move a workspace between a studio that
+works offline (``connect --keep-local``) and the server.
 
 Passwords never go on the command line's stored form: URLs may carry them for convenience, but
 they are split off into the keyring at once; the S3 secret key is read from standard input

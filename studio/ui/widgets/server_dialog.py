@@ -49,9 +49,12 @@ class ServerDialog(QDialog):
         self.status.setWordWrap(True)
         self.check_button = QPushButton("Check", self)
         self.connect_button = QPushButton("Connect", self)
+        self.conflicts_button = QPushButton("Sync conflicts…", self)
+        self.conflicts_button.clicked.connect(self.show_conflicts)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.connect_button, QDialogButtonBox.ButtonRole.ApplyRole)
+        buttons.addButton(self.conflicts_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.check_button.clicked.connect(self.check)
         self.connect_button.clicked.connect(self.connect_server)
@@ -90,6 +93,10 @@ class ServerDialog(QDialog):
                 else "Connected. Restart the studio to work on the server's records and queues.")
         run_in_background(work, receiver=self, on_done=lambda r: self._shown(r, done),
                           on_error=self._failed, lane="io")
+
+    def show_conflicts(self) -> None:
+        from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
+        SyncConflictsDialog(self.context, self).exec()
 
     def _busy(self, text: str) -> None:
         self.status.setText(text)

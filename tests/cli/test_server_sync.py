@@ -8,6 +8,7 @@ from pathlib import Path
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.db.repositories import Repository
+from studio.engine.storage.sync import SyncState
 from tests.cli.test_server import make_bucket
 from tests.conftest import run_cli
 
@@ -37,8 +38,12 @@ def test_publish_open_sync_and_resolve_from_the_command_line(
     bucket = make_bucket(s3_server)
     keep_local(a, postgres_url, redis_url, s3_server, bucket)
     keep_local(b, postgres_url, redis_url, s3_server, bucket)
-    assert run_cli(a, "workspace", "create", "Agency").returncode == 0
-    assert run_cli(a, "influencer", "create", "Mia", "--workspace", "Agency").returncode == 0
+    studio = Studio.open(a)
+    try:
+        with studio.db.session() as session:
+            Repository(session, studio.workspace("Agency", create=True).id).add(Influencer(name="Mia"))
+    finally:
+        studio.close()
 
     published = run_cli(a, "server", "publish", "--workspace", "Agency")
     assert published.returncode == 0, published.stderr
@@ -60,9 +65,15 @@ def test_publish_open_sync_and_resolve_from_the_command_line(
     uuid.UUID(row_id)
     assert run_cli(b, "server", "resolve", row_id, "--keep", "theirs",
                    "--workspace", "Agency").returncode == 0
-    assert "no sync conflicts" in run_cli(b, "server", "conflicts", "--workspace", "Agency").stdout
-    shown_b = run_cli(b, "influencer", "show", "Mia", "--workspace", "Agency", "--json")
-    assert json.loads(shown_b.stdout)["notes"] == "notes from A"
+    studio = Studio.open(b)
+    try:
+        ws_id = studio.workspace("Agency").id
+        with studio.db.session() as session:
+            mia = Repository(session, ws_id).find(Influencer, name="Mia")
+            assert mia is not None and mia.notes == "notes from A"
+        assert SyncState(studio.paths.data_dir / "sync", ws_id).conflicts == {}  # settled
+    finally:
+        studio.close()
 
 
 def test_sync_needs_a_server_and_names_the_problem(tmp_path: Path) -> None:

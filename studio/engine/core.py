@@ -59,7 +59,11 @@ class Studio:
 
     @cached_property
     def jobs(self) -> JobService:
-        return JobService(self.db, self.queues)
+        prepare = None
+        if self.settings.database.url and self.settings.server.s3_endpoint:  # team mode only
+            from studio.engine.server.assets import submit_hook
+            prepare = submit_hook(self.settings, self.paths, self.secrets)
+        return JobService(self.db, self.queues, prepare)
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.settings_file)

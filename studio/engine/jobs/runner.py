@@ -71,13 +71,15 @@ class JobRunner:
         if not (self.settings.database.url and self.settings.server.s3_endpoint):
             return  # solo mode, or a studio that only syncs: files stay local
         from studio.engine.llm.meter import secret_store_for
-        from studio.engine.server.assets import fetch_job_inputs, team_store, upload_job_outputs
+        from studio.engine.server.assets import (fetch_job_inputs, localize_payload, team_store,
+                                                 upload_job_outputs)
         store = team_store(self.settings, self.paths, secret_store_for(self.paths))
         if store is None:
             return
         local = LocalStore(self.paths.assets_dir)
         if inputs:
             fetch_job_inputs(self.db, local, store, payload)
+            payload.update(localize_payload(payload, local.root))  # the handler's own dict
         else:
             upload_job_outputs(self.db, local, store, job_id, payload)
 

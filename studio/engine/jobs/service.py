@@ -6,7 +6,7 @@ the row holds everything else.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +27,11 @@ FINISHED = ("completed", "failed", "canceled")
 
 
 class JobService:
-    def __init__(self, db: Database, queues: QueueSet) -> None:
+    def __init__(self, db: Database, queues: QueueSet,
+                 prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         self.db = db
         self.queues = queues
+        self.prepare = prepare  # team mode: records and uploads the asset files a payload names
 
     def submit(self, workspace_id: uuid.UUID, job_type: str, payload: dict[str, Any], *,
                title: str = "", priority: int = 0) -> Job:
@@ -40,6 +42,8 @@ class JobService:
         """Jobs of one type, written in one transaction and then queued in order: a batch of
         images is one commit, not one per image, and the first starts while the rest queue."""
         kind = get_type(job_type)
+        if self.prepare is not None:  # before the transaction: it may upload files
+            items = [(self.prepare(payload), title) for payload, title in items]
         tasks = []
         with self.db.session() as session:
             repository = Repository(session, workspace_id)

@@ -2,7 +2,9 @@
 
 A job works on the local asset store as in solo mode. Before it runs, the dataset images it
 names (``dataset_id`` or ``image_ids`` in its payload) that this machine lacks are fetched
-from S3; before it is marked completed, the files of the Asset and LoRA rows it made, and of
+from S3, and so are the files its payload names by path inside the submitting studio's asset
+folder (``input_keys``, recorded at submit time with that folder as ``assets_root``; the
+paths are then read against this machine's folder); before it is marked completed, the files of the Asset and LoRA rows it made, and of
 the dataset it worked on, are uploaded (skipped when the same bytes are there), so a studio or
 worker on another machine finds them.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePath
 from typing import Any
 
 from sqlalchemy import select
@@ -17,12 +21,16 @@ from sqlalchemy import select
 from studio.engine.config import Paths, Settings
 from studio.engine.db.database import Database
 from studio.engine.db.models import Asset, DatasetImage, LoraModel
+from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.secrets import SecretStore
 from studio.engine.server.connect import SECRET_S3
-from studio.engine.storage.local import LocalStore
+from studio.engine.storage.local import LocalStore, check_key
 from studio.engine.storage.s3 import S3Config, S3Store
 
 log = logging.getLogger("studio.team")
+
+INPUT_KEYS = "input_keys"
+ASSETS_ROOT = "assets_root"
 
 
 def team_store(settings: Settings, paths: Paths, secrets: SecretStore) -> S3Store | None:
@@ -54,14 +62,103 @@ def dataset_keys(db: Database, payload: dict[str, Any]) -> list[str]:
         return list(session.scalars(query))
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _key_under(text: str, root: Path) -> str | None:
+    """The storage key of an absolute path inside ``root``; None for anything else."""
+    if not text.startswith(str(root)) or len(text) > 4096:
+        return None  # cheap test first: most strings are prompts and names
+    try:
+        relative = PurePath(text).relative_to(root)
+        return check_key(relative.as_posix()) if relative.parts else None
+    except (ValueError, InvalidInput):
+        return None
+
+
+def input_keys(payload: dict[str, Any], assets_dir: Path) -> list[str]:
+    """The keys of the asset files a payload names by absolute path."""
+    return sorted({key for text in _strings(payload) if (key := _key_under(text, assets_dir))
+                   and (assets_dir / key).is_file()})
+
+
+def share_inputs(payload: dict[str, Any], local: LocalStore,
+                 store: S3Store) -> dict[str, Any]:
+    """At submit time: the payload with the asset files it names recorded by key, each put in
+    the bucket (skipped when the same bytes are there) so a worker elsewhere can fetch it."""
+    keys = input_keys(payload, local.root)
+    if not keys:
+        return payload
+    for key in keys:
+        store.put_file(local.path(key), key)
+    return {**payload, INPUT_KEYS: keys, ASSETS_ROOT: str(local.root)}
+
+
+def submit_hook(settings: Settings, paths: Paths,
+                secrets: SecretStore) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """What the job service applies to each payload it queues: None in solo mode."""
+    if team_store(settings, paths, secrets) is None:
+        return None
+    local = LocalStore(paths.assets_dir)
+
+    def hook(payload: dict[str, Any]) -> dict[str, Any]:
+        if not input_keys(payload, local.root):
+            return payload  # no bucket call for the common payload that names no asset
+        store = team_store(settings, paths, secrets)
+        return payload if store is None else share_inputs(payload, local, store)
+    return hook
+
+
+def _relocated(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return new + value[len(old):] if value.startswith(old) else value
+    if isinstance(value, dict):
+        return {k: _relocated(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relocated(v, old, new) for v in value]
+    return value
+
+
+def localize_payload(payload: dict[str, Any], assets_dir: Path) -> dict[str, Any]:
+    """The payload with the submitting studio's asset paths read against this machine's folder."""
+    root = payload.get(ASSETS_ROOT)
+    if not isinstance(root, str) or not root or PurePath(root) == PurePath(assets_dir):
+        return payload
+    old = root.rstrip("/\\") + "/"
+    return _relocated(payload, old, str(assets_dir).rstrip("/") + "/")
+
+
+def _named_keys(payload: dict[str, Any]) -> list[str]:
+    raw = payload.get(INPUT_KEYS) or []
+    if not isinstance(raw, list):
+        raise InvalidInput("The job's input_keys is not a list of storage keys.")
+    return [check_key(str(key)) for key in raw]
+
+
 def fetch_job_inputs(db: Database, local: LocalStore, store: S3Store,
                      payload: dict[str, Any]) -> list[str]:
-    """Downloads the job's dataset images this machine lacks; returns the keys fetched."""
+    """Downloads the job's dataset images and named asset files this machine lacks; returns
+    the keys fetched. A named file the bucket lacks stops the job with its name."""
     fetched = []
     for key in dataset_keys(db, payload):
         if not local.path(key).is_file() and store.exists(key):
             store.get_file(key, local.path(key))
             fetched.append(key)
+    for key in _named_keys(payload):
+        if local.path(key).is_file():
+            continue
+        if not store.exists(key):
+            raise NotFound(f"{key} is neither on this machine nor on the server.")
+        store.get_file(key, local.path(key))
+        fetched.append(key)
     return fetched
 
 

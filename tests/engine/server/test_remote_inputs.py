@@ -1,0 +1,132 @@
+"""Team mode: a job whose payload names files in the submitting studio's asset folder runs on
+a worker on another machine, which fetches those files from S3 first."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from studio.engine.core import Studio
+from studio.engine.db.models import Asset
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
+from studio.engine.media.finishing import Finish
+from studio.engine.media.jobs import ExportRequest, submit_export
+from studio.engine.server.assets import input_keys, localize_payload
+from tests.conftest import run_next_task
+from tests.engine.media.conftest import make_clip
+from tests.engine.server.test_team_outputs import team_studio
+
+
+def test_input_keys_are_the_asset_files_a_payload_names_anywhere(tmp_path: Path) -> None:
+    root = tmp_path / "assets"
+    for key in ("ws/a.png", "ws/b.mp4"):
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_bytes(b"x")
+    outside = tmp_path / "elsewhere.png"
+    outside.write_bytes(b"x")
+    payload = {"inputs": [str(root / "ws/b.mp4"), str(outside)],
+               "values": {"input_image": str(root / "ws/a.png"), "prompt": "a/b"},
+               "missing": str(root / "ws/gone.png"), "sibling": str(tmp_path / "assets2/ws/a.png")}
+    assert input_keys(payload, root) == ["ws/a.png", "ws/b.mp4"]
+
+
+def test_a_payload_is_read_against_this_machines_asset_folder(tmp_path: Path) -> None:
+    payload = {"assets_root": "/home/desk/studio/assets", "input_keys": ["ws/a.png"],
+               "values": {"input_image": "/home/desk/studio/assets/ws/a.png"},
+               "inputs": ["/home/desk/studio/assets/ws/b.mp4", "/tmp/other.mp4"],
+               "name": "/home/desk/studio/assets2/x"}
+    moved = localize_payload(payload, tmp_path / "assets")
+    assert moved["values"]["input_image"] == str(tmp_path / "assets" / "ws/a.png")
+    assert moved["inputs"] == [str(tmp_path / "assets" / "ws/b.mp4"), "/tmp/other.mp4"]
+    assert moved["name"] == "/home/desk/studio/assets2/x"
+    assert localize_payload({"inputs": ["/x"]}, tmp_path) == {"inputs": ["/x"]}
+
+
+def test_solo_mode_queues_the_payload_as_given(studio: Studio, tmp_path: Path) -> None:
+    from studio.engine.media.ffmpeg import find_ffmpeg
+    ws = studio.workspace("Solo", create=True)
+    clip = make_clip(find_ffmpeg(studio.settings).exe, studio.asset_path("ws/clips/a.mp4"), seconds=0.5)
+    job = submit_export(studio, ws.id, ExportRequest(inputs=[clip], preset="instagram-reel"))
+    stored = studio.jobs.get(ws.id, job.id).payload
+    assert "input_keys" not in stored and "assets_root" not in stored
+    assert stored["inputs"] == [str(clip)]
+
+
+def _bucket(s3_server: str) -> str:
+    bucket = f"team{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    return bucket
+
+
+def _machines(studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str,
+              s3_server: str) -> tuple[Studio, Studio]:
+    bucket = _bucket(s3_server)
+    studio.settings.set("queue.backend", "redis")
+    studio.settings.set("queue.redis_url", redis_url)
+    desk = team_studio(studio, postgres_url, s3_server, bucket)
+    box = Studio.open(tmp_path / "gpu-box")  # another machine: its own, empty asset folder
+    box.settings.set("queue.backend", "redis")
+    box.settings.set("queue.redis_url", redis_url)
+    box = team_studio(box, postgres_url, s3_server, bucket)
+    for huey in desk.queues.hueys.values():
+        huey.flush()
+    return desk, box
+
+
+def test_a_worker_on_another_machine_exports_a_clip_from_the_desks_gallery(
+        studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str) -> None:
+    from studio.engine.media.ffmpeg import find_ffmpeg
+    desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
+    try:
+        ws = desk.workspace("Agency", create=True)
+        # A clip in the desk's asset folder that no job made (so nothing uploaded it yet).
+        clip = make_clip(find_ffmpeg(desk.settings).exe, desk.asset_path("agency/clips/walk.mp4"),
+                         seconds=1.0)
+        job = submit_export(desk, ws.id, ExportRequest(
+            inputs=[clip], preset="instagram-reel", finish=Finish(speed="ultrafast")))
+        assert desk.jobs.get(ws.id, job.id).payload["input_keys"] == ["agency/clips/walk.mp4"]
+        assert not (box.paths.assets_dir / "agency/clips/walk.mp4").exists()
+
+        run_next_task(box, "video")
+        done = box.jobs.get(ws.id, job.id)
+        assert done.status == "completed", done.error
+        assert (box.paths.assets_dir / "agency/clips/walk.mp4").read_bytes() == clip.read_bytes()
+        with box.db.session() as session:
+            video = Repository(session, ws.id).list(Asset, job_id=job.id, kind="video")[0]
+        assert (box.paths.assets_dir / video.storage_key).stat().st_size > 0
+    finally:
+        desk.close()
+        box.close()
+
+
+def test_an_input_the_server_lacks_fails_the_job_with_its_name(
+        studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str) -> None:
+    from studio.engine.media.ffmpeg import find_ffmpeg
+    desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
+    try:
+        ws = desk.workspace("Agency", create=True)
+        clip = make_clip(find_ffmpeg(desk.settings).exe, desk.asset_path("agency/clips/gone.mp4"),
+                         seconds=0.5)
+        job = submit_export(desk, ws.id, ExportRequest(inputs=[clip], preset="instagram-reel"))
+        from studio.engine.server.assets import team_store
+        store = team_store(desk.settings, desk.paths, desk.secrets)
+        assert store is not None
+        store.delete("agency/clips/gone.mp4")  # lost from the bucket after it was queued
+        run_next_task(box, "video")
+        failed = box.jobs.get(ws.id, job.id)
+        assert failed.status == "failed"
+        assert failed.error == ("The inputs could not be fetched: agency/clips/gone.mp4 is neither "
+                                "on this machine nor on the server.")
+    finally:
+        desk.close()
+        box.close()
+
+
+def test_input_keys_that_leave_the_store_are_refused(tmp_path: Path) -> None:
+    from studio.engine.server.assets import _named_keys
+    with pytest.raises(InvalidInput):
+        _named_keys({"input_keys": ["../../etc/passwd"]})

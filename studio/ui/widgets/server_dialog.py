@@ -10,6 +10,7 @@ from studio.engine.config import save_settings
 from studio.engine.server.connect import Report, ServerTarget, check_server, connect
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.sync_panel import SyncPanel
 
 
 class ServerDialog(QDialog):
@@ -62,8 +63,10 @@ class ServerDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.report, 1)
         layout.addWidget(self.status)
+        self.sync_panel = SyncPanel(context, self)
+        layout.addWidget(self.sync_panel)
         layout.addWidget(buttons)
-        self.resize(720, 520)
+        self.resize(720, 620)
 
     def target(self) -> ServerTarget:
         return ServerTarget(
@@ -85,9 +88,12 @@ class ServerDialog(QDialog):
         self._busy("Checking, then connecting…")
 
         def work() -> Report:
-            return connect(studio.settings, studio.secrets, target, workspace_id=workspace_id,
-                           keep_local=keep_local,
-                           save=lambda new: save_settings(new, studio.paths.settings_file))
+            report = connect(studio.settings, studio.secrets, target, workspace_id=workspace_id,
+                             keep_local=keep_local,
+                             save=lambda new: save_settings(new, studio.paths.settings_file))
+            if report.ok and keep_local:
+                studio.reload_settings()  # publish and sync work at once, no restart
+            return report
 
         done = ("Remembered for publish and sync; this studio keeps its own database." if keep_local
                 else "Connected. Restart the studio to work on the server's records and queues.")
@@ -109,6 +115,7 @@ class ServerDialog(QDialog):
                             "Not connected: fix what failed above. Nothing here was changed.")
         self.check_button.setEnabled(True)
         self.connect_button.setEnabled(True)
+        self.sync_panel.update_enabled()
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Not connected: {exc}")

@@ -24,6 +24,7 @@ from studio.ui.pages.video import VideoPage
 from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
+from studio.ui.thumbnails import use_team_assets
 from studio.ui.widgets.about_dialog import AboutDialog
 from studio.ui.widgets.budget_indicator import BudgetIndicator
 from studio.ui.widgets.first_run import FirstRunGuide
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("InfluencerAI Studio")
         self.setWindowIcon(icon("app", size=64))
         self.pages: dict[str, QWidget] = {}
+        use_team_assets(context.studio)  # team mode: missing asset files come from the server
         self._build_pages()
         self._build_toolbar()
         self._build_menus()

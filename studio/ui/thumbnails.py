@@ -14,7 +14,9 @@ import os
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PIL import Image, ImageOps
@@ -22,6 +24,9 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal,
 from PySide6.QtGui import QImage
 
 from studio.engine.storage import thumbnails as engine_thumbnails
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 DISK_SIZES = (128, 256)
 CAPACITY = 2_000
@@ -31,6 +36,28 @@ LOADER_NICE = 10
 Key = tuple[str, int]
 
 _pool: QThreadPool | None = None
+_fetchers: dict[Path, Callable[[Path], bool]] = {}  # by asset folder; team mode only
+
+
+def use_team_assets(studio: Studio) -> None:
+    """Team mode: thumbnails and previews of asset files this machine lacks fetch them from
+    the server's bucket first (on the loader threads). Solo mode: nothing changes."""
+    fetcher = None
+    if studio.settings.server.s3_endpoint:  # boto3 is loaded only for a studio with a server
+        from studio.engine.server.assets import on_demand_assets
+        fetcher = on_demand_assets(studio.settings, studio.paths, studio.secrets)
+    if fetcher is None:
+        _fetchers.pop(studio.paths.assets_dir, None)
+    else:
+        _fetchers[studio.paths.assets_dir] = fetcher.ensure
+
+
+def _ensure_source(source: Path) -> None:
+    """Blocking: a missing asset file fetched from the server where a studio registered one."""
+    if _fetchers and not source.is_file():
+        for fetch in list(_fetchers.values()):
+            if fetch(source):
+                return
 
 
 def pool() -> QThreadPool:
@@ -55,6 +82,7 @@ def load_thumbnail(cache_dir: Path, sha256: str, size: int, source: Path) -> QIm
     """Blocking: the cached PNG, made first when missing. Raises ValueError with a reason."""
     path = engine_thumbnails.thumbnail_path(cache_dir, sha256, size)
     if not path.is_file():
+        _ensure_source(source)
         make = getattr(engine_thumbnails, "thumbnail_for", None)
         if make is not None:
             path = make(cache_dir, sha256, source, size)
@@ -80,6 +108,7 @@ def to_qimage(image: Image.Image) -> QImage:
 
 def load_preview(source: Path, max_side: int) -> QImage:
     """Blocking: the original, oriented like the engine sees it, at most ``max_side`` pixels."""
+    _ensure_source(source)
     with Image.open(source) as opened:
         opened.draft("RGB", (max_side, max_side))  # JPEG decodes at reduced size
         image = ImageOps.exif_transpose(opened)

@@ -11,6 +11,7 @@ worker on another machine finds them.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from studio.engine.config import Paths, Settings
 from studio.engine.db.database import Database
 from studio.engine.db.models import Asset, DatasetImage, LoraModel
-from studio.engine.errors import InvalidInput, NotFound
+from studio.engine.errors import InvalidInput, NotFound, StudioError
 from studio.engine.secrets import SecretStore
 from studio.engine.server.connect import SECRET_S3
 from studio.engine.storage.local import LocalStore, check_key
@@ -179,3 +180,57 @@ def upload_job_outputs(db: Database, local: LocalStore, store: S3Store, job_id: 
         else:
             log.warning("job %s: %s has no local file to upload", job_id, key)
     return uploaded
+
+
+class OnDemandAssets:
+    """An asset file this machine lacks (a record synced or shared from another studio) is
+    fetched from the server's bucket the first time something wants to show it. Blocking: call
+    it from a loader thread, never the UI thread. One download per key at a time."""
+
+    def __init__(self, settings: Settings, paths: Paths, secrets: SecretStore) -> None:
+        self.settings, self.paths, self.secrets = settings, paths, secrets
+        self.local = LocalStore(paths.assets_dir)
+        self._store: S3Store | None = None
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+
+    def _bucket(self) -> S3Store:
+        with self._lock:
+            if self._store is None:
+                server = self.settings.server
+                self._store = S3Store(
+                    S3Config(endpoint=server.s3_endpoint, bucket=server.s3_bucket,
+                             access_key=server.s3_access_key,
+                             secret_key=self.secrets.get(SECRET_S3) or "",
+                             verify=server.s3_ca_bundle or True),
+                    state_dir=self.paths.cache_dir / "uploads")
+            return self._store
+
+    def ensure(self, path: Path) -> bool:
+        """True when ``path`` is a local file now; False when it lies outside the asset folder
+        or the bucket cannot give it (logged, so a missing thumbnail has a reason on record)."""
+        if path.is_file():
+            return True
+        key = _key_under(str(path), self.local.root)
+        if key is None:
+            return False
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if path.is_file():
+                return True  # another thread fetched it meanwhile
+            from studio.engine.storage.sync import fetch_asset
+            try:
+                fetch_asset(self.local, self._bucket(), key)
+            except StudioError as exc:
+                log.warning("could not fetch %s from the server: %s", key, exc)
+                return False
+        return True
+
+
+def on_demand_assets(settings: Settings, paths: Paths, secrets: SecretStore) -> OnDemandAssets | None:
+    """The fetcher for a studio that knows a server's bucket; None in solo mode."""
+    server = settings.server
+    if not (server.s3_endpoint and server.s3_bucket):
+        return None
+    return OnDemandAssets(settings, paths, secrets)

@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
         self.load_workspaces()
 
     def _on_workspace_changed(self) -> None:
+        self.load_workspaces()  # one opened from a server is new to the list
         self.workspace_box.setCurrentText(self.context.workspace.name)
         self.statusBar().showMessage(f"Workspace: {self.context.workspace.name}", 4000)
 

@@ -88,18 +88,19 @@ def test_publish_open_and_sync_from_the_dialog(qtbot, tmp_path: Path, postgres_u
         on_b.open_button.click()
         assert wait_idle(qtbot, on_b).startswith("Open done: pushed 0, pulled ")
         assert notes(b, ws.id) == "first"
+        qtbot.waitUntil(lambda: on_b.context.workspace_id == ws.id, timeout=TIMEOUT_MS)
+        assert b.settings.general.current_workspace == "Agency"
 
         set_notes(a, ws.id, "from A")
         set_notes(b, ws.id, "from B")
         on_a.sync_button.click()
         done = wait_idle(qtbot, on_a)
         assert done.startswith("Sync done: pushed ") and "conflict" not in done
-        on_b2 = panel_for(qtbot, b, "Agency")
-        on_b2.sync_button.click()
-        assert wait_idle(qtbot, on_b2).endswith("1 conflict to resolve.")
-        qtbot.waitUntil(lambda: isinstance(on_b2.conflicts_dialog, SyncConflictsDialog)
-                        and on_b2.conflicts_dialog.isVisible()
-                        and on_b2.conflicts_dialog.list.count() == 1, timeout=TIMEOUT_MS)
+        on_b.sync_button.click()  # syncs the workspace it opened and now shows
+        assert wait_idle(qtbot, on_b).endswith("1 conflict to resolve.")
+        qtbot.waitUntil(lambda: isinstance(on_b.conflicts_dialog, SyncConflictsDialog)
+                        and on_b.conflicts_dialog.isVisible()
+                        and on_b.conflicts_dialog.list.count() == 1, timeout=TIMEOUT_MS)
         assert notes(b, ws.id) == "from B"  # nothing overwritten until the user picks
     finally:
         for worker in workers:

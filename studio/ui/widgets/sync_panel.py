@@ -1,8 +1,9 @@
 """Publish, open and sync workspaces from the Team server dialog.
 
 Each action queues the same ``sync-workspace`` job as ``server publish|open|sync``; the panel
-follows the job row (progress, then a one-line result) and opens the conflicts dialog when the
-sync stopped at fields changed on both sides. Nothing here waits on the UI thread.
+follows the job row (progress, then a one-line result), switches to a workspace it opened, and
+opens the conflicts dialog when the sync stopped at fields changed on both sides. Nothing here
+waits on the UI thread.
 """
 from __future__ import annotations
 
@@ -199,8 +200,18 @@ class SyncPanel(QGroupBox):
         self.progress.setVisible(False)
         self.status.setText(result_line(self.mode, job))
         self.update_enabled()
-        if job.status == "completed" and (job.result or {}).get("conflicts"):
+        if job.status != "completed":
+            return
+        if self.mode == "open":  # the opened workspace becomes the one this studio shows
+            self.switch_to(job.workspace_id)
+        if (job.result or {}).get("conflicts"):
             self.show_conflicts(job.workspace_id)
+
+    def switch_to(self, workspace_id: uuid.UUID) -> None:
+        studio = self.context.studio
+        run_in_background(lambda: WorkspaceRef.of(studio.use_workspace(
+                              _workspace(studio, workspace_id).name)),
+                          receiver=self, on_done=self.context.set_workspace, on_error=self._failed)
 
     def show_conflicts(self, workspace_id: uuid.UUID) -> None:
         if workspace_id == self.context.workspace_id:

@@ -114,3 +114,28 @@ def test_a_solo_studio_is_told_to_connect_first(qtbot, context: StudioContext) -
     qtbot.addWidget(panel)
     assert not panel.publish_button.isEnabled() and not panel.open_button.isEnabled()
     assert panel.status.text().startswith("Connect to a server first")
+
+
+def test_connecting_in_the_dialog_enables_sync_and_on_demand_pictures_at_once(
+        qtbot, studio: Studio, context: StudioContext, postgres_url: str, redis_url: str,
+        s3_server: str) -> None:
+    from studio.ui import thumbnails
+    bucket = f"ui{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    dialog = ServerDialog(context)
+    qtbot.addWidget(dialog)
+    assert not dialog.sync_panel.publish_button.isEnabled()
+    for field, value in ((dialog.database, postgres_url), (dialog.redis, redis_url),
+                         (dialog.s3_endpoint, s3_server), (dialog.bucket, bucket),
+                         (dialog.access_key, "team"), (dialog.secret_key, "team-secret")):
+        field.setText(value)
+    dialog.keep_local.setChecked(True)
+    try:
+        dialog.connect_button.click()
+        qtbot.waitUntil(lambda: "Remembered" in dialog.status.text(), timeout=TIMEOUT_MS)
+        assert dialog.sync_panel.publish_button.isEnabled()
+        assert dialog.sync_panel.sync_button.isEnabled()
+        assert studio.paths.assets_dir in thumbnails._fetchers
+    finally:
+        thumbnails._fetchers.pop(studio.paths.assets_dir, None)

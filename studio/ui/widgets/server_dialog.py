@@ -10,6 +10,7 @@ from studio.engine.config import save_settings
 from studio.engine.server.connect import Report, ServerTarget, check_server, connect
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
+from studio.ui.thumbnails import use_team_assets
 from studio.ui.widgets.sync_panel import SyncPanel
 
 
@@ -93,6 +94,7 @@ class ServerDialog(QDialog):
                              save=lambda new: save_settings(new, studio.paths.settings_file))
             if report.ok and keep_local:
                 studio.reload_settings()  # publish and sync work at once, no restart
+                use_team_assets(studio)  # and pictures synced from others show up when wanted
             return report
 
         done = ("Remembered for publish and sync; this studio keeps its own database." if keep_local

@@ -90,11 +90,13 @@ def test_a_worker_on_another_machine_exports_a_clip_from_the_desks_gallery(
             inputs=[clip], preset="instagram-reel", finish=Finish(speed="ultrafast")))
         assert desk.jobs.get(ws.id, job.id).payload["input_keys"] == ["agency/clips/walk.mp4"]
         assert not (box.paths.assets_dir / "agency/clips/walk.mp4").exists()
+        data = clip.read_bytes()
+        clip.unlink()  # the box shares this test's disk: it must not read the desk's file
 
         run_next_task(box, "video")
         done = box.jobs.get(ws.id, job.id)
         assert done.status == "completed", done.error
-        assert (box.paths.assets_dir / "agency/clips/walk.mp4").read_bytes() == clip.read_bytes()
+        assert (box.paths.assets_dir / "agency/clips/walk.mp4").read_bytes() == data
         with box.db.session() as session:
             video = Repository(session, ws.id).list(Asset, job_id=job.id, kind="video")[0]
         assert (box.paths.assets_dir / video.storage_key).stat().st_size > 0
@@ -130,3 +132,45 @@ def test_input_keys_that_leave_the_store_are_refused(tmp_path: Path) -> None:
     from studio.engine.server.assets import _named_keys
     with pytest.raises(InvalidInput):
         _named_keys({"input_keys": ["../../etc/passwd"]})
+
+
+def test_a_worker_on_another_machine_animates_a_picture_from_the_desks_gallery(
+        studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from PIL import Image
+
+    from studio.engine.media.ffmpeg import find_ffmpeg
+    from studio.engine.media.i2v import VideoRequest, submit_video
+    from tests.fakes.comfyui_server import FakeComfyUI
+    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
+    specs = json.loads((Path(__file__).parents[1] / "media/object_info_video.json").read_text("utf-8"))
+    desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
+    clip = make_clip(find_ffmpeg(desk.settings).exe, tmp_path / "comfy/out.mp4", size="64x112",
+                     seconds=1.0, audio=False)
+    try:
+        with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"], node_specs=specs,
+                         output_bytes={"mp4": clip.read_bytes()}) as comfy:
+            desk.settings.comfyui.url = box.settings.comfyui.url = comfy.base_url
+            ws = desk.workspace("Agency", create=True)
+            portrait = desk.asset_path("images/agency/portrait.png")
+            portrait.parent.mkdir(parents=True)
+            Image.new("RGB", (96, 160), (200, 120, 150)).save(portrait)
+            job = submit_video(desk, ws.id, VideoRequest(image=portrait, values={
+                "frames": 14, "fps": 12, "motion": 180, "seed": 7}))
+            data = portrait.read_bytes()
+            portrait.unlink()  # the box shares this test's disk: it must not read the desk's file
+            run_next_task(box, "video")
+            done = box.jobs.get(ws.id, job.id)
+            assert done.status == "completed", done.error
+            here = box.paths.assets_dir / "images/agency/portrait.png"
+            assert here.read_bytes() == data
+            uploads = comfy.requests("POST", "/upload/image")
+            assert len(uploads) == 1  # the picture reached ComfyUI from the worker's copy
+            with box.db.session() as session:
+                video = Repository(session, ws.id).list(Asset, job_id=job.id)[0]
+            assert video.kind == "video" and (box.paths.assets_dir / video.storage_key).is_file()
+    finally:
+        desk.close()
+        box.close()

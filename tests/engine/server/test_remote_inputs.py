@@ -174,3 +174,37 @@ def test_a_worker_on_another_machine_animates_a_picture_from_the_desks_gallery(
     finally:
         desk.close()
         box.close()
+
+
+def test_a_worker_on_another_machine_runs_img2img_on_a_gallery_picture(
+        studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+    from tests.fakes.comfyui_server import FakeComfyUI
+    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
+    desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
+    try:
+        with FakeComfyUI() as comfy:
+            desk.settings.comfyui.url = box.settings.comfyui.url = comfy.base_url
+            ws = desk.workspace("Agency", create=True)
+            picture = desk.asset_path("images/agency/beach.png")
+            picture.parent.mkdir(parents=True)
+            Image.new("RGB", (16, 16), (10, 200, 30)).save(picture)
+            [job] = submit_generation(desk, ws.id, GenerationRequest(
+                influencer_id=None, template="img2img-sd15-lora", count=1, values={
+                    "checkpoint": "sd15.safetensors", "lora_name": "mia_v1.safetensors",
+                    "positive": "mia on a beach", "steps": 4, "input_image": str(picture),
+                    "denoise": 0.5}))
+            assert job.payload["input_keys"] == ["images/agency/beach.png"]
+            data = picture.read_bytes()
+            picture.unlink()  # the box shares this test's disk: it must not read the desk's file
+            run_next_task(box, "generation")
+            done = box.jobs.get(ws.id, job.id)
+            assert done.status == "completed", done.error
+            assert (box.paths.assets_dir / "images/agency/beach.png").read_bytes() == data
+            assert len(comfy.requests("POST", "/upload/image")) == 1
+    finally:
+        desk.close()
+        box.close()

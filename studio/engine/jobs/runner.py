@@ -59,29 +59,34 @@ class JobRunner:
             self._finish(ctx.job_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             try:
-                self._share(ctx.job_id, ctx.payload, inputs=False)
+                result = self._share(ctx.job_id, ctx.payload, inputs=False, result=result or {})
             except StudioError as exc:
                 self._finish(ctx.job_id, "failed", error=f"The outputs could not be uploaded: {exc}")
                 return
             self._finish(ctx.job_id, "completed", result=result or {})
 
-    def _share(self, job_id: uuid.UUID, payload: dict[str, object], *, inputs: bool) -> None:
+    def _share(self, job_id: uuid.UUID, payload: dict[str, object], *, inputs: bool,
+               result: dict[str, object] | None = None) -> dict[str, object] | None:
         """Team mode: the job's inputs come from the shared bucket when this machine lacks
-        them, and its files go there before it counts as done."""
+        them, and its files go there before it counts as done. Returns the result, naming the
+        submitting studio's files again where the inputs were read from this machine's copies."""
         if not (self.settings.database.url and self.settings.server.s3_endpoint):
-            return  # solo mode, or a studio that only syncs: files stay local
+            return result  # solo mode, or a studio that only syncs: files stay local
         from studio.engine.llm.meter import secret_store_for
-        from studio.engine.server.assets import (fetch_job_inputs, localize_payload, team_store,
-                                                 upload_job_outputs)
+        from studio.engine.server.assets import (fetch_job_inputs, localize_payload,
+                                                 restore_submitted_paths, submitted_paths,
+                                                 team_store, upload_job_outputs)
         store = team_store(self.settings, self.paths, secret_store_for(self.paths))
         if store is None:
-            return
+            return result
         local = LocalStore(self.paths.assets_dir)
         if inputs:
             fetch_job_inputs(self.db, local, store, payload)
             payload.update(localize_payload(payload, local.root))  # the handler's own dict
-        else:
-            upload_job_outputs(self.db, local, store, job_id, payload)
+            return result
+        upload_job_outputs(self.db, local, store, job_id, payload)
+        restore_submitted_paths(self.db, job_id, payload, local.root)
+        return submitted_paths(result, payload, local.root)
 
     def _start(self, job_id: str) -> JobContext | None:
         with self.db.session() as session:

@@ -137,6 +137,27 @@ def localize_payload(payload: dict[str, Any], assets_dir: Path) -> dict[str, Any
     return _relocated(payload, old, str(assets_dir).rstrip("/") + "/")
 
 
+def submitted_paths(value: Any, payload: dict[str, Any], assets_dir: Path) -> Any:
+    """The reverse of ``localize_payload``: what a job records (its result, its assets' recipes)
+    names the submitting studio's files again, as it would have had the job run there."""
+    root = payload.get(ASSETS_ROOT)
+    if not isinstance(root, str) or not root or PurePath(root) == PurePath(assets_dir):
+        return value
+    return _relocated(value, str(assets_dir).rstrip("/") + "/", root.rstrip("/\\") + "/")
+
+
+def restore_submitted_paths(db: Database, job_id: uuid.UUID, payload: dict[str, Any],
+                            assets_dir: Path) -> None:
+    """Rewrites the meta of the assets this job made with ``submitted_paths``."""
+    if not payload.get(ASSETS_ROOT):
+        return
+    with db.session() as session:
+        for asset in session.scalars(select(Asset).where(Asset.job_id == job_id)):
+            meta = submitted_paths(asset.meta, payload, assets_dir)
+            if meta != asset.meta:
+                asset.meta = meta
+
+
 def _named_keys(payload: dict[str, Any]) -> list[str]:
     raw = payload.get(INPUT_KEYS) or []
     if not isinstance(raw, list):

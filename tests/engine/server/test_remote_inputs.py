@@ -14,7 +14,7 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.media.finishing import Finish
 from studio.engine.media.jobs import ExportRequest, submit_export
-from studio.engine.server.assets import input_keys, localize_payload
+from studio.engine.server.assets import input_keys, localize_payload, submitted_paths
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import make_clip
 from tests.engine.server.test_team_outputs import team_studio
@@ -43,6 +43,8 @@ def test_a_payload_is_read_against_this_machines_asset_folder(tmp_path: Path) ->
     assert moved["inputs"] == [str(tmp_path / "assets" / "ws/b.mp4"), "/tmp/other.mp4"]
     assert moved["name"] == "/home/desk/studio/assets2/x"
     assert localize_payload({"inputs": ["/x"]}, tmp_path) == {"inputs": ["/x"]}
+    back = submitted_paths({"made": [moved["values"]["input_image"]]}, payload, tmp_path / "assets")
+    assert back == {"made": ["/home/desk/studio/assets/ws/a.png"]}
 
 
 def test_solo_mode_queues_the_payload_as_given(studio: Studio, tmp_path: Path) -> None:
@@ -205,6 +207,10 @@ def test_a_worker_on_another_machine_runs_img2img_on_a_gallery_picture(
             assert done.status == "completed", done.error
             assert (box.paths.assets_dir / "images/agency/beach.png").read_bytes() == data
             assert len(comfy.requests("POST", "/upload/image")) == 1
+            with box.db.session() as session:
+                [made] = Repository(session, ws.id).list(Asset, job_id=job.id)
+            # The recipe names the desk's picture, as if the job had run there (Regenerate works).
+            assert made.meta["recipe"]["values"]["input_image"] == str(picture)
     finally:
         desk.close()
         box.close()

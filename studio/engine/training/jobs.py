@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.service import ACTIVE
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.command import (DatasetSource, Launch, TrainingFiles, build_argv,
-                                            dataset_config_text)
+                                            dataset_config_text, resolve_launch, sample_prompts_text)
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.plan import StudioLike, TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
@@ -111,10 +112,8 @@ def queued_trainings(studio: Any, workspace_id: uuid.UUID) -> list[Job]:
 @job_type(JOB_TYPE, queue=QUEUE, uses_gpu=True)
 def run_training(ctx: JobContext) -> dict[str, Any]:
     payload = ctx.payload
-    files = TrainingFiles(Path(payload["root"]))
     config = TrainingConfig.from_dict(payload["config"])
-    launch = Launch(folder=Path(payload["sd_scripts"]), python=payload["python"],
-                    accelerate=payload.get("accelerate"))
+    files, launch = _on_this_machine(ctx, config)
     output_name = str(payload["output_name"])
     state = latest_state(files.output_dir, output_name)
     version = _prepare_dataset(ctx, files, config, resumed=state is not None)
@@ -142,6 +141,39 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
             "samples": [s.name for s in outcome.samples], "steps": outcome.last_step,
             "seconds_per_step": outcome.seconds_per_step, "resumed_from": state.step if state else None,
             "dataset_version": version, "comfyui_lora": str(placed) if placed else None}
+
+
+def _on_this_machine(ctx: JobContext, config: TrainingConfig) -> tuple[TrainingFiles, Launch]:
+    """The training's folder and sd-scripts as queued, or, for a training queued on another
+    machine (team mode: a training box), this worker's own data folder and sd-scripts setting.
+    The dataset is exported here again either way; the base model must be at the same path."""
+    payload = ctx.payload
+    root = Path(payload["root"])
+    if root.is_relative_to(ctx.paths.data_dir):
+        files = TrainingFiles(root)
+        launch = Launch(folder=Path(payload["sd_scripts"]), python=payload["python"],
+                        accelerate=payload.get("accelerate"))
+    else:
+        files = TrainingFiles(ctx.paths.data_dir / "training" / root.parent.name / root.name)
+        folder = ctx.settings.sdscripts.folder.strip()
+        if not folder:
+            raise JobFailed("This training was queued on another machine: set sdscripts.folder on "
+                            f"this worker ({socket.gethostname()}) to its kohya sd-scripts folder.")
+        launch = resolve_launch(Path(folder), ctx.settings.sdscripts.python)
+        files.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(files.sample_prompts,
+                          sample_prompts_text(config, _trigger(ctx, payload["influencer_id"])))
+    if not Path(config.base_model).expanduser().is_file():
+        raise JobFailed(f"The base model {config.base_model} is not on this machine "
+                        f"({socket.gethostname()}); put it at that path here, or train elsewhere.")
+    return files, launch
+
+
+def _trigger(ctx: JobContext, influencer_id: object) -> str:
+    from studio.engine.db.models import Influencer
+    with ctx.db.session() as session:
+        influencer = session.get(Influencer, uuid.UUID(str(influencer_id)))
+        return influencer.trigger_word if influencer is not None else ""
 
 
 def _prepare_dataset(ctx: JobContext, files: TrainingFiles, config: TrainingConfig, *,

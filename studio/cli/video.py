@@ -112,7 +112,11 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job) -> int:
             print(job.id)
         return EXIT_OK
     done = wait_for_job(studio, job.workspace_id, job.id)
-    result = done.result or {}
+    result = dict(done.result or {})
+    if done.status == "completed" and result.get("deliver_to"):  # made on another machine
+        from studio.engine.media.jobs import deliver_export
+        delivered = deliver_export(studio, done)
+        result["exported_to"] = str(delivered) if delivered else None
     if args.json:
         print_json({**job_summary(done), "file": result.get("exported_to") or result.get("output")})
     elif done.status == "completed":

@@ -12,7 +12,7 @@ import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from studio.engine.core import Studio
@@ -149,11 +149,40 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         cancel=lambda: _canceled(ctx))
     ctx.progress(_RENDER_SHARE, stage="Saving", message=name)
     cover = _cover(ctx, store, folder, Path(name).stem, target, payload.get("cover_at_s"))
-    exported = _copy_out(target, payload.get("export_to"))
+    # Queued at a desk and run on another machine (team mode): the desk's folder is not here;
+    # the desk copies the file there itself when it sees the job done (deliver_export).
+    elsewhere = _queued_elsewhere(payload, ctx.paths.assets_dir)
+    exported = None if elsewhere else _copy_out(target, payload.get("export_to"))
     ids = _record(ctx, store, f"{folder}/{name}", result, preset, finish, exported, cover)
     return {"assets": [str(i) for i in ids], "output": str(target),
-            "exported_to": str(exported) if exported else None, "notes": result.plan.notes,
+            "exported_to": str(exported) if exported else None,
+            "deliver_to": payload.get("export_to") if elsewhere else None, "notes": result.plan.notes,
             "duration_s": result.info.duration_s}
+
+
+def deliver_export(studio: Studio, job: Job) -> Path | None:
+    """Where the finished export is for the user: the folder they chose, copied there now when
+    the job ran on another machine (from the bucket when this machine lacks the file)."""
+    result = job.result or {}
+    if result.get("exported_to") or not result.get("deliver_to"):
+        return Path(str(result["exported_to"])) if result.get("exported_to") else None
+    output = Path(str(result["output"]))
+    if not output.is_file():
+        from studio.engine.server.assets import team_store
+        store = team_store(studio.settings, studio.paths, studio.secrets)
+        key = output.relative_to(studio.paths.assets_dir).as_posix() \
+            if output.is_relative_to(studio.paths.assets_dir) else ""
+        if store is None or not key or not store.exists(key):
+            raise InvalidInput(f"The export was made on another machine and {output.name} cannot "
+                               "be fetched here; it is kept in the studio.")
+        store.get_file(key, output)
+    return _copy_out(output, result["deliver_to"])
+
+
+def _queued_elsewhere(payload: dict[str, Any], assets_dir: Path) -> bool:
+    from studio.engine.server.assets import ASSETS_ROOT
+    root = payload.get(ASSETS_ROOT)
+    return isinstance(root, str) and bool(root) and PurePath(root) != PurePath(assets_dir)
 
 
 def _cover(ctx: JobContext, store: LocalStore, folder: str, stem: str, video: Path,

@@ -322,7 +322,8 @@ class VideoPage(QWidget):
 
         dialog = ExportDialog(self.presets, Path.home() / "Videos" if folder.is_relative_to(
             context.studio.paths.data_dir) else folder, submit,
-            lambda ids: generate_ops.progress(context, ids), self)
+            lambda ids: generate_ops.progress(context, ids), self,
+            deliver=lambda job_id: _deliver(context, job_id))
         dialog.fit.setCurrentIndex(max(0, dialog.fit.findData(self.fit)))
         dialog.setModal(False)
         dialog.show()
@@ -391,6 +392,11 @@ def _video_templates() -> list[tuple[str, str, dict[str, tuple[float, float, flo
                   if name in ("frames", "fps", "motion") and p.maximum is not None}
         found.append((template.name, template.title, ranges))
     return found
+
+
+def _deliver(context: StudioContext, job_id: uuid.UUID) -> Path | None:
+    from studio.engine.media.jobs import deliver_export
+    return deliver_export(context.studio, context.studio.jobs.get(context.workspace_id, job_id))
 
 
 def _probe(path: Path) -> MediaInfo:

@@ -29,10 +29,12 @@ class ExportDialog(QDialog):
     def __init__(self, presets: list[ExportPreset], folder: Path,
                  submit: Callable[[dict[str, object]], uuid.UUID],
                  progress: Callable[[list[uuid.UUID]], list[generate_ops.JobProgress]],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 deliver: Callable[[uuid.UUID], Path | None] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self._submit = submit
+        self._deliver = deliver  # copies a file made on another machine into the chosen folder
         self.exported: Path | None = None
         self.preset = QComboBox(self)
         for preset in presets:
@@ -128,14 +130,24 @@ class ExportDialog(QDialog):
             self.export_button.setEnabled(True)
             if state.status == "completed":
                 result = state.result or {}
-                self.exported = Path(str(result.get("exported_to") or result.get("output")))
-                notes = "; ".join(result.get("notes") or [])
-                self.status.setText(f"Saved {self.exported.name}" + (f" ({notes})" if notes else ""))
-                self.show_button.setEnabled(True)
-                self.export_finished.emit(str(self.exported))
+                if result.get("deliver_to") and not result.get("exported_to") and self._deliver:
+                    deliver, job_id = self._deliver, state.id
+                    self.status.setText("Copying the file made on another machine…")
+                    run_in_background(lambda: deliver(job_id), receiver=self, lane="io",
+                                      on_done=lambda path: self._saved(Path(str(path)), result),
+                                      on_error=self._on_failed)
+                    continue
+                self._saved(Path(str(result.get("exported_to") or result.get("output"))), result)
             else:
                 self.status.setText(state.error or state.status.capitalize())
                 self.export_finished.emit("")
+
+    def _saved(self, path: Path, result: dict[str, object]) -> None:
+        self.exported = path
+        notes = "; ".join(str(n) for n in (result.get("notes") or []))  # type: ignore[union-attr]
+        self.status.setText(f"Saved {path.name}" + (f" ({notes})" if notes else ""))
+        self.show_button.setEnabled(True)
+        self.export_finished.emit(str(path))
 
     def _on_show_clicked(self) -> None:
         if self.exported is not None:

@@ -107,6 +107,32 @@ def test_a_worker_on_another_machine_exports_a_clip_from_the_desks_gallery(
         box.close()
 
 
+def test_an_export_made_on_another_machine_reaches_the_folder_chosen_at_the_desk(
+        studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str) -> None:
+    from studio.engine.media.ffmpeg import find_ffmpeg
+    from studio.engine.media.jobs import deliver_export
+    desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
+    try:
+        ws = desk.workspace("Agency", create=True)
+        clip = make_clip(find_ffmpeg(desk.settings).exe, desk.asset_path("agency/clips/run.mp4"),
+                         seconds=1.0)
+        folder = tmp_path / "desk" / "Videos"
+        job = submit_export(desk, ws.id, ExportRequest(
+            inputs=[clip], preset="tiktok", finish=Finish(speed="ultrafast"), export_to=folder))
+        run_next_task(box, "video")
+        done = desk.jobs.get(ws.id, job.id)
+        assert done.status == "completed", done.error
+        result = done.result or {}
+        assert result["exported_to"] is None and result["deliver_to"] == str(folder / "run-tiktok.mp4")
+        assert not folder.exists()  # the box did not write into the desk's folder
+        Path(str(result["output"])).unlink(missing_ok=True)  # the desk has only the bucket's copy
+        delivered = deliver_export(desk, done)
+        assert delivered == folder / "run-tiktok.mp4" and delivered.stat().st_size > 0
+    finally:
+        desk.close()
+        box.close()
+
+
 def test_an_input_the_server_lacks_fails_the_job_with_its_name(
         studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str) -> None:
     from studio.engine.media.ffmpeg import find_ffmpeg

@@ -40,6 +40,7 @@ class PlanItemEditor(QWidget):
         self.when = QDateTimeEdit(self)
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when.setCalendarPopup(True)
+        self.when.setSpecialValueText("—")  # shown at the minimum: no post chosen
         self.platform = QComboBox(self)
         self.platform.addItems(PLATFORMS)
         self.status = QLabel(self)
@@ -92,6 +93,7 @@ class PlanItemEditor(QWidget):
             button.setEnabled(item is not None)
         if item is None:
             self.status.setText("Choose a post in the calendar or the list.")
+            self.when.setDateTime(self.when.minimumDateTime())
             return
         self.when.setDateTime(QDateTime(item.scheduled_at.astimezone().replace(tzinfo=None)))
         self.platform.setCurrentText(item.platform)

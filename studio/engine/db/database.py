@@ -4,9 +4,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -16,6 +18,7 @@ from filelock import FileLock
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from studio.engine.errors import ServiceUnavailable, StudioError
 
@@ -129,3 +132,20 @@ def _bare_config() -> Config:
 def _first_line(exc: BaseException) -> str:
     text_ = str(getattr(exc, "orig", None) or exc)
     return text_.strip().splitlines()[0] if text_.strip() else type(exc).__name__
+
+
+STALE_TRIES = 5
+T = TypeVar("T")
+
+
+def retry_if_stale(write: Callable[[], T]) -> T:
+    """Runs a read-then-write unit again when another writer changed the row in between (the
+    version check refused it): for the job row, which a worker and the user both write."""
+    for attempt in range(STALE_TRIES):
+        try:
+            return write()
+        except StaleDataError:
+            if attempt == STALE_TRIES - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")

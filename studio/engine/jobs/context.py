@@ -6,9 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select, update
+
 from studio.engine.config import Paths, Settings
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job
+from studio.engine.db.types import utcnow
 from studio.engine.jobs.errors import JobCanceled
 
 PROGRESS_INTERVAL_S = 0.25
@@ -38,14 +41,13 @@ class JobContext:
         self._last_write = now
         if stage is not None:
             self._stage = stage
+        # One UPDATE, not read-then-write: a cancel or another writer in between must not make
+        # this write stale (it would end the job with a version conflict).
         with self.db.session() as session:
-            job = session.get(Job, self.job_id)
-            if job is None:
-                return
-            job.progress = fraction
-            job.stage = self._stage
-            job.message = message
-            self._canceled = job.cancel_requested
+            session.execute(update(Job).where(Job.id == self.job_id).values(
+                progress=fraction, stage=self._stage, message=message, version=Job.version + 1,
+                updated_at=utcnow()))
+            self._canceled = bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
 
     def check_canceled(self) -> None:
         """Raises JobCanceled when the user asked to cancel; cheap to call often."""

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from studio.engine.config import Paths, Settings
-from studio.engine.db.database import Database
+from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound, StudioError
@@ -133,16 +133,19 @@ class JobRunner:
                 result: dict[str, object] | None = None) -> None:
         if status not in ("completed", "failed", "canceled"):
             raise InvalidInput(status)
-        with self.db.session() as session:
-            job = session.get(Job, job_id)
-            if job is None:
-                return
-            job.status = status
-            job.error = error
-            job.message = message or {"completed": "Done.", "failed": "Failed."}.get(status, "")
-            job.finished_at = utcnow()
-            job.cancel_requested = False
-            if result is not None:
-                job.result = result
-                job.progress = 1.0
+
+        def write() -> None:  # again if a cancel clicked just now changed the row first
+            with self.db.session() as session:
+                job = session.get(Job, job_id)
+                if job is None:
+                    return
+                job.status = status
+                job.error = error
+                job.message = message or {"completed": "Done.", "failed": "Failed."}.get(status, "")
+                job.finished_at = utcnow()
+                job.cancel_requested = False
+                if result is not None:
+                    job.result = result
+                    job.progress = 1.0
+        retry_if_stale(write)
         log.info("job %s %s", job_id, status, extra={"fields": {"error": error}})

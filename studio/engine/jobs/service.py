@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job
@@ -89,22 +89,26 @@ class JobService:
             return len(session.scalars(query).all())
 
     def cancel(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
-        """A waiting job is canceled at once; a running one is asked to stop and stops soon."""
+        """A waiting job is canceled at once; a running one is asked to stop and stops soon.
+
+        Each is one conditional UPDATE, so a worker writing the row at the same moment (its
+        progress) can neither make the cancel fail nor be overwritten by it."""
+        job = self.get(workspace_id, job_id)  # not found and other workspaces: one message
+        mine = (Job.id == job.id) & (Job.workspace_id == workspace_id)
         with self.db.session() as session:
-            job = Repository(session, workspace_id).get(Job, job_id)
-            if job.status in FINISHED:
-                raise InvalidInput(f"Job {job.id} is already {job.status}.")
-            if job.status == "pending":
-                job.status = "canceled"
-                job.finished_at = utcnow()
-                job.message = "Canceled before it started."
-                job.next_attempt_at = None
-                if job.task_id:
-                    self.queues.revoke(job.queue, job.task_id)
-            else:
-                job.cancel_requested = True
-                job.message = "Canceling…"
-            return job
+            waiting = session.execute(update(Job).where(mine, Job.status == "pending").values(
+                status="canceled", finished_at=utcnow(), message="Canceled before it started.",
+                next_attempt_at=None, version=Job.version + 1, updated_at=utcnow())).rowcount
+            running = 0 if waiting else session.execute(
+                update(Job).where(mine, Job.status == "processing").values(
+                    cancel_requested=True, message="Canceling…", version=Job.version + 1,
+                    updated_at=utcnow())).rowcount
+        if waiting and job.task_id:
+            self.queues.revoke(job.queue, job.task_id)
+        done = self.get(workspace_id, job.id)
+        if not (waiting or running):
+            raise InvalidInput(f"Job {done.id} is already {done.status}.")
+        return done
 
     def retry(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:

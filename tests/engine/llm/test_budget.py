@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,18 +19,6 @@ from studio.engine.llm.meter import CallScope, MeteredLLM
 from tests.fakes.openai_server import FakeOpenAI
 
 ASK = [{"role": "user", "content": "a week of posts"}]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def client(server: FakeOpenAI) -> Iterator[LLMClient]:
-    with LLMClient(server.base_url, "sk-or-test", timeout=5, sleep=lambda s: None) as c:
-        yield c
 
 
 @pytest.fixture

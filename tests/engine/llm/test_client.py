@@ -20,12 +20,6 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 
 @pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
 def slept() -> list[float]:
     return []
 

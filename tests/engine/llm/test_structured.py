@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,18 +19,6 @@ SCHEMA: dict[str, Any] = {
 }
 ASK = [{"role": "user", "content": "two posts"}]
 GOOD = {"posts": [{"topic": "coffee", "day": 1}, {"topic": "gym", "day": 2}]}
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def client(server: FakeOpenAI) -> Iterator[LLMClient]:
-    with LLMClient(server.base_url, "sk-or-test", timeout=5, sleep=lambda s: None) as c:
-        yield c
 
 
 def test_valid_answer_in_one_call_with_strict_schema_format(server: FakeOpenAI,

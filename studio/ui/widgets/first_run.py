@@ -72,18 +72,9 @@ class FirstRunGuide(QDialog):
 
     def _welcome_step(self, workspace_name: str) -> QWidget:
         step = QWidget(self)
-        intro = QLabel("A workspace holds your influencers, their pictures, LoRAs and posts. "
-                       "Name it, and the first influencer you will work on (you can add more "
-                       "later, or none now).", step)
-        intro.setWordWrap(True)
-        self.workspace = QLineEdit(workspace_name, step)
-        self.workspace.setObjectName("first-run-workspace")
-        self.influencer = QLineEdit(step)
-        self.influencer.setObjectName("first-run-influencer")
-        self.influencer.setPlaceholderText("e.g. Mira Sol")
-        self.trigger = QLineEdit(step)
-        self.trigger.setObjectName("first-run-trigger")
-        self.trigger.setPlaceholderText("one word the LoRA learns, e.g. mira_v1")
+        self.workspace = _field(step, "workspace", workspace_name)
+        self.influencer = _field(step, "influencer", placeholder="e.g. Mira Sol")
+        self.trigger = _field(step, "trigger", placeholder="one word the LoRA learns, e.g. mira_v1")
         self.sample = QCheckBox("Add a sample dataset to try curation right away", step)
         self.sample.setObjectName("first-run-sample")
         self.sample.setToolTip("Fifteen pictures the studio draws itself, with a near-duplicate, "
@@ -95,36 +86,26 @@ class FirstRunGuide(QDialog):
         form.addRow("First influencer", self.influencer)
         form.addRow("Trigger word", self.trigger)
         form.addRow("", self.sample)
-        layout = QVBoxLayout(step)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        return step
+        return _page(step, "A workspace holds your influencers, their pictures, LoRAs and posts. "
+                           "Name it, and the first influencer you will work on (you can add more "
+                           "later, or none now).", form)
 
     def _tools_step(self) -> QWidget:
         step = QWidget(self)
         settings = self.studio.settings
-        intro = QLabel("The studio generates pictures with ComfyUI and trains LoRAs with kohya "
-                       "sd-scripts. Say where they are, or leave a field empty: everything that "
-                       "does not need them still works, and Settings can change this later.", step)
-        intro.setWordWrap(True)
-        self.comfy_url = QLineEdit(settings.comfyui.url, step)
-        self.comfy_url.setObjectName("first-run-comfy-url")
-        self.comfy_folder = QLineEdit(settings.comfyui.folder, step)
-        self.comfy_folder.setObjectName("first-run-comfy-folder")
-        self.comfy_folder.setPlaceholderText("optional: the studio then starts and stops it")
-        self.sd_folder = QLineEdit(settings.sdscripts.folder, step)
-        self.sd_folder.setObjectName("first-run-sdscripts")
-        self.sd_folder.setPlaceholderText("the folder that holds train_network.py")
+        self.comfy_url = _field(step, "comfy-url", settings.comfyui.url)
+        self.comfy_folder = _field(step, "comfy-folder", settings.comfyui.folder,
+                                   "optional: the studio then starts and stops it")
+        self.sd_folder = _field(step, "sdscripts", settings.sdscripts.folder,
+                                "the folder that holds train_network.py")
         form = QFormLayout()
         form.addRow("ComfyUI address", self.comfy_url)
         form.addRow("ComfyUI folder", self._with_browse(self.comfy_folder, "ComfyUI folder"))
         form.addRow("sd-scripts folder", self._with_browse(self.sd_folder, "kohya sd-scripts folder"))
-        layout = QVBoxLayout(step)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        return step
+        return _page(step, "The studio generates pictures with ComfyUI and trains LoRAs with kohya "
+                           "sd-scripts. Say where they are, or leave a field empty: everything that "
+                           "does not need them still works, and Settings can change this later.",
+                     form)
 
     def _check_step(self) -> QWidget:
         step = QWidget(self)
@@ -248,3 +229,21 @@ class FirstRunGuide(QDialog):
         run_in_background(lambda: skip_first_run(studio), receiver=self,
                           on_done=lambda _: (self.skipped.emit(), self.reject()),
                           on_error=self._on_failed)
+
+
+def _field(parent: QWidget, name: str, text: str = "", placeholder: str = "") -> QLineEdit:
+    line = QLineEdit(text, parent)
+    line.setObjectName(f"first-run-{name}")
+    line.setPlaceholderText(placeholder)
+    return line
+
+
+def _page(step: QWidget, intro: str, form: QFormLayout) -> QWidget:
+    """A step: a short explanation above its fields."""
+    label = QLabel(intro, step)
+    label.setWordWrap(True)
+    layout = QVBoxLayout(step)
+    layout.addWidget(label)
+    layout.addLayout(form)
+    layout.addStretch(1)
+    return step

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -22,7 +21,6 @@ from studio.ui.pages.plans import PlansPage
 from studio.ui.widgets.plan_calendar import STATUS_COLOURS, CalendarGrid, PlanCalendar
 from tests.engine.plans.helpers import make_mia
 
-SHOTS = Path("/tmp/shots")
 TODAY = date.today()
 MONDAY = TODAY - timedelta(days=TODAY.weekday())
 
@@ -142,12 +140,9 @@ def test_posts_on_their_days_coloured_by_status_and_click_selects(qtbot, page: P
                     timeout=10_000)
     assert page.editor.topic.text() == "run" and page.editor.status.text() == "approved"
     assert grid.selected == target.id
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / "plans-calendar-week.png"))
     with qtbot.waitSignal(page.calendar_loaded, timeout=10_000):
         page.calendar.month_button.click()
     assert grid.chip_rect(target.id) is not None
-    page.grab().save(str(SHOTS / "plans-calendar-month.png"))
 
 
 def test_drag_to_another_day_moves_the_post_keeping_its_time(qtbot, page: PlansPage) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate
@@ -26,7 +25,6 @@ from tests.engine.plans.helpers import item, make_mia, plan_answer
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.fakes.openai_server import FakeOpenAI
 
-SHOTS = Path("/tmp/shots")
 START = date.today() + timedelta(days=1)
 
 
@@ -110,8 +108,6 @@ def test_generate_edit_approve_regenerate(qtbot, page: PlansPage, server: FakeOp
                     and page.editor.image_prompt.toPlainText() == "mia_v, snow, street lights",
                     timeout=10_000)
     assert page.editor.status.text() == "draft"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.grab().save(str(SHOTS / "plans.png"))
 
 
 def test_stale_edit_and_budget_line(qtbot, page: PlansPage, server: FakeOpenAI,  # type: ignore[no-untyped-def]
@@ -162,7 +158,6 @@ def test_spending_dialog_chart_tables_and_budget(qtbot, page: PlansPage,  # type
         pass
     assert again.args[0].status.level == "warning" and "85%" in dialog.summary.text()
     dialog.resize(900, 600)
-    dialog.grab().save(str(SHOTS / "spending.png"))
 
 
 def test_plans_made_elsewhere_appear_when_the_page_is_shown(qtbot, page: PlansPage,  # type: ignore[no-untyped-def]
@@ -208,7 +203,6 @@ def test_generate_dialog_shows_the_cost_first_and_free_for_a_repeat(  # type: ig
     assert again.current is not None and again.current.cached
     assert again.cost.text().startswith("Free")
     again.resize(620, 260)
-    again.grab().save(str(SHOTS / "plans-generate-dialog.png"))
 
 
 def _posts(server: FakeOpenAI) -> list:  # type: ignore[type-arg]
@@ -253,4 +247,3 @@ def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore
     panel.folder_button.click()
     assert opened == [str(panel.status.folder)] and (panel.status.folder / "post.jpg").is_file()
     assert post.id == page.editor.item.id
-    page.grab().save(str(SHOTS / "plans-pipeline.png"))

@@ -2,52 +2,44 @@
 the one the user picks."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtWidgets import QPlainTextEdit
 
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.server.connect import ServerTarget
+from studio.engine.core import Studio
 from studio.engine.storage.sync import WorkspaceSync, open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
-from tests.engine.storage.test_sync import (add_image, caption, edit_caption, studio_on, syncer,
-                                            target)  # noqa: F401 - target is a fixture
+from tests.engine.storage.test_sync import add_image, caption, edit_caption, syncer
+from tests.engine.storage.test_sync import studios, target  # noqa: F401 - fixtures
 
 
-def test_both_versions_are_shown_and_the_chosen_one_is_kept(qtbot, tmp_path: Path,
-                                                             target: ServerTarget) -> None:  # noqa: F811
-    a = studio_on(tmp_path / "a", target)
-    b = studio_on(tmp_path / "b", target)
-    try:
-        ws = a.workspace("Agency", create=True)
-        with a.db.session() as session:
-            repo = Repository(session, ws.id)
-            mia = repo.add(Influencer(name="Mia"))
-            ds = repo.add(Dataset(influencer_id=mia.id, name="faces"))
-        image = add_image(a, ws.id, ds.id, "mia smiling")
-        syncer(a, ws.id).publish()
-        WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
-        edit_caption(a, ws.id, image.id, "A: golden hour")
-        edit_caption(b, ws.id, image.id, "B: soft light")
-        syncer(a, ws.id).run()
-        assert len(syncer(b, ws.id).run().conflicts) == 1
+def test_both_versions_are_shown_and_the_chosen_one_is_kept(
+        qtbot, studios: tuple[Studio, Studio]) -> None:  # noqa: F811
+    a, b = studios
+    ws = a.workspace("Agency", create=True)
+    with a.db.session() as session:
+        repo = Repository(session, ws.id)
+        mia = repo.add(Influencer(name="Mia"))
+        ds = repo.add(Dataset(influencer_id=mia.id, name="faces"))
+    image = add_image(a, ws.id, ds.id, "mia smiling")
+    syncer(a, ws.id).publish()
+    WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
+    edit_caption(a, ws.id, image.id, "A: golden hour")
+    edit_caption(b, ws.id, image.id, "B: soft light")
+    syncer(a, ws.id).run()
+    assert len(syncer(b, ws.id).run().conflicts) == 1
 
-        dialog = SyncConflictsDialog(StudioContext(b, WorkspaceRef.of(b.workspace("Agency"))))
-        qtbot.addWidget(dialog)
-        dialog.show()
-        qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)
-        assert dialog.list.item(0).text() == "Dataset image · caption"
-        mine = dialog.detail.findChild(QPlainTextEdit, "mine:caption")
-        theirs = dialog.detail.findChild(QPlainTextEdit, "theirs:caption")
-        assert mine.toPlainText() == "B: soft light" and theirs.toPlainText() == "A: golden hour"
-        Path("/tmp/shots").mkdir(exist_ok=True)
-        dialog.grab().save("/tmp/shots/sync-conflicts.png")
-        dialog.keep_theirs.click()
-        qtbot.waitUntil(lambda: dialog.list.count() == 0 and "No sync" in dialog.status.text(),
-                        timeout=10_000)
-        assert caption(b, ws.id, image.id) == "A: golden hour"
-    finally:
-        a.close()
-        b.close()
+    dialog = SyncConflictsDialog(StudioContext(b, WorkspaceRef.of(b.workspace("Agency"))))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)
+    assert dialog.list.item(0).text() == "Dataset image · caption"
+    mine = dialog.detail.findChild(QPlainTextEdit, "mine:caption")
+    theirs = dialog.detail.findChild(QPlainTextEdit, "theirs:caption")
+    assert mine.toPlainText() == "B: soft light" and theirs.toPlainText() == "A: golden hour"
+    dialog.keep_theirs.click()
+    qtbot.waitUntil(lambda: dialog.list.count() == 0 and "No sync" in dialog.status.text(),
+                    timeout=10_000)
+    assert caption(b, ws.id, image.id) == "A: golden hour"

@@ -2,7 +2,6 @@
 platform, subtitles show live, the export dialog runs a real export job."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from tests.conftest import run_next_task
 from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
 from tests.ui.test_generate_page import fake, mira  # noqa: F401 - fixtures
 
-SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +72,6 @@ def test_previews_subtitles_and_export(qtbot, page: VideoPage, clip: Path, tmp_p
     page.fit_choice.setCurrentIndex(1)
     page.focus_x.setValue(20)
     assert (reel.fit, reel.focus) == ("blur", (0.2, 0.5))
-
-    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.grab().save(str(SHOTS / "video.png"))
 
     dialog = page.open_export_dialog()
     qtbot.addWidget(dialog)

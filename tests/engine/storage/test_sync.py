@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -60,126 +61,121 @@ def edit_caption(studio: Studio, ws_id: uuid.UUID, image_id: uuid.UUID, text: st
         repo.update(repo.get(DatasetImage, image_id), caption=text)
 
 
+@pytest.fixture
+def studios(tmp_path: Path, target: ServerTarget) -> Iterator[tuple[Studio, Studio]]:
+    """Two studios (two data folders, two machines) on one server."""
+    a = studio_on(tmp_path / "a", target)
+    b = studio_on(tmp_path / "b", target)
+    yield a, b
+    a.close()
+    b.close()
+
+
 def syncer(studio: Studio, ws_id: uuid.UUID) -> WorkspaceSync:
     return WorkspaceSync(open_sides(studio.db, studio.paths, studio.settings, studio.secrets), ws_id)
 
 
 def test_two_studios_publish_open_edit_conflict_offline_and_nothing_is_lost(
-        tmp_path: Path, target: ServerTarget) -> None:
-    a = studio_on(tmp_path / "a", target)
-    b = studio_on(tmp_path / "b", target)
-    try:
-        ws = a.workspace("Agency", create=True)
-        with a.db.session() as session:
-            repo = Repository(session, ws.id)
-            mia = repo.add(Influencer(name="Mia", trigger_word="m1a"))
-            ds = repo.add(Dataset(influencer_id=mia.id, name="faces"))
-        one = add_image(a, ws.id, ds.id, "mia smiling")
-        two = add_image(a, ws.id, ds.id, "mia at the beach")
+        studios: tuple[Studio, Studio]) -> None:
+    a, b = studios
+    ws = a.workspace("Agency", create=True)
+    with a.db.session() as session:
+        repo = Repository(session, ws.id)
+        mia = repo.add(Influencer(name="Mia", trigger_word="m1a"))
+        ds = repo.add(Dataset(influencer_id=mia.id, name="faces"))
+    one = add_image(a, ws.id, ds.id, "mia smiling")
+    two = add_image(a, ws.id, ds.id, "mia at the beach")
 
-        steps: list[str] = []
-        published = syncer(a, ws.id).publish(lambda fraction, stage: steps.append(stage))
-        assert published.pushed >= 5 and published.uploaded == 2 and not published.conflicts
-        assert steps[-1] == "done" and "asset files" in steps
+    steps: list[str] = []
+    published = syncer(a, ws.id).publish(lambda fraction, stage: steps.append(stage))
+    assert published.pushed >= 5 and published.uploaded == 2 and not published.conflicts
+    assert steps[-1] == "done" and "asset files" in steps
 
-        server = open_sides(b.db, b.paths, b.settings, b.secrets)
-        assert (ws.id, "Agency") in server_workspaces(server.server)
-        opened = WorkspaceSync(server, ws.id).open()
-        assert opened.pulled == published.pushed - 1  # the workspace row itself came first
-        assert caption(b, ws.id, one.id) == "mia smiling"
-        local_file = fetch_asset(server.local_store, server.remote_store, one.storage_key)  # on demand
-        assert local_file.read_bytes() == a.asset_path(one.storage_key).read_bytes()
+    server = open_sides(b.db, b.paths, b.settings, b.secrets)
+    assert (ws.id, "Agency") in server_workspaces(server.server)
+    opened = WorkspaceSync(server, ws.id).open()
+    assert opened.pulled == published.pushed - 1  # the workspace row itself came first
+    assert caption(b, ws.id, one.id) == "mia smiling"
+    local_file = fetch_asset(server.local_store, server.remote_store, one.storage_key)  # on demand
+    assert local_file.read_bytes() == a.asset_path(one.storage_key).read_bytes()
 
-        # The same caption edited on both studios: the second to sync is shown both versions.
-        edit_caption(a, ws.id, one.id, "A: mia smiling, golden hour")
-        edit_caption(b, ws.id, one.id, "B: mia smiling softly")
-        assert syncer(a, ws.id).run().pushed == 1
-        clash = syncer(b, ws.id).run()
-        assert [(c.table, c.row_id) for c in clash.conflicts] == [("dataset_images", str(one.id))]
-        assert clash.conflicts[0].mine == {"caption": "B: mia smiling softly"}
-        assert clash.conflicts[0].theirs == {"caption": "A: mia smiling, golden hour"}
-        assert caption(b, ws.id, one.id) == "B: mia smiling softly"  # nothing overwritten
-        assert syncer(b, ws.id).conflicts()[0].row_id == str(one.id)  # still open on a re-sync
-        syncer(b, ws.id).resolve(str(one.id), "mine")
-        assert syncer(b, ws.id).conflicts() == []
-        assert syncer(a, ws.id).run().pulled == 1
-        assert caption(a, ws.id, one.id) == "B: mia smiling softly"
+    # The same caption edited on both studios: the second to sync is shown both versions.
+    edit_caption(a, ws.id, one.id, "A: mia smiling, golden hour")
+    edit_caption(b, ws.id, one.id, "B: mia smiling softly")
+    assert syncer(a, ws.id).run().pushed == 1
+    clash = syncer(b, ws.id).run()
+    assert [(c.table, c.row_id) for c in clash.conflicts] == [("dataset_images", str(one.id))]
+    assert clash.conflicts[0].mine == {"caption": "B: mia smiling softly"}
+    assert clash.conflicts[0].theirs == {"caption": "A: mia smiling, golden hour"}
+    assert caption(b, ws.id, one.id) == "B: mia smiling softly"  # nothing overwritten
+    assert syncer(b, ws.id).conflicts()[0].row_id == str(one.id)  # still open on a re-sync
+    syncer(b, ws.id).resolve(str(one.id), "mine")
+    assert syncer(b, ws.id).conflicts() == []
+    assert syncer(a, ws.id).run().pulled == 1
+    assert caption(a, ws.id, one.id) == "B: mia smiling softly"
 
-        # Offline: B edits with the server out of reach; the sync fails plainly, the edit stays.
-        edit_caption(b, ws.id, two.id, "B offline: mia at the beach, sunset")
-        three = add_image(b, ws.id, ds.id, "added offline")
-        dead = b.settings.server.database_url
-        b.settings.server.database_url = "postgresql://postgres@127.0.0.1:1/none"
-        with pytest.raises(ServiceUnavailable):
-            syncer(b, ws.id)
-        b.settings.server.database_url = dead
-        assert caption(b, ws.id, two.id) == "B offline: mia at the beach, sunset"
-        later = syncer(b, ws.id).run()  # back online
-        assert later.pushed == 2 and later.uploaded == 1
-        assert syncer(a, ws.id).run().pulled == 2
-        assert caption(a, ws.id, two.id) == "B offline: mia at the beach, sunset"
-        assert caption(a, ws.id, three.id) == "added offline"
-        with a.db.session() as session:
-            assert len(Repository(session, ws.id).list(DatasetImage)) == 3
-        again = syncer(a, ws.id).run()  # in step: nothing to do
-        assert (again.pushed, again.pulled, again.uploaded, again.conflicts) == (0, 0, 0, [])
-    finally:
-        a.close()
-        b.close()
+    # Offline: B edits with the server out of reach; the sync fails plainly, the edit stays.
+    edit_caption(b, ws.id, two.id, "B offline: mia at the beach, sunset")
+    three = add_image(b, ws.id, ds.id, "added offline")
+    dead = b.settings.server.database_url
+    b.settings.server.database_url = "postgresql://postgres@127.0.0.1:1/none"
+    with pytest.raises(ServiceUnavailable):
+        syncer(b, ws.id)
+    b.settings.server.database_url = dead
+    assert caption(b, ws.id, two.id) == "B offline: mia at the beach, sunset"
+    later = syncer(b, ws.id).run()  # back online
+    assert later.pushed == 2 and later.uploaded == 1
+    assert syncer(a, ws.id).run().pulled == 2
+    assert caption(a, ws.id, two.id) == "B offline: mia at the beach, sunset"
+    assert caption(a, ws.id, three.id) == "added offline"
+    with a.db.session() as session:
+        assert len(Repository(session, ws.id).list(DatasetImage)) == 3
+    again = syncer(a, ws.id).run()  # in step: nothing to do
+    assert (again.pushed, again.pulled, again.uploaded, again.conflicts) == (0, 0, 0, [])
 
 
 def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
-        tmp_path: Path, target: ServerTarget) -> None:
-    a = studio_on(tmp_path / "a", target)
-    b = studio_on(tmp_path / "b", target)
-    try:
-        ws = a.workspace("Agency", create=True)
-        with a.db.session() as session:
-            repo = Repository(session, ws.id)
-            mia = repo.add(Influencer(name="Mia"))
-            zed = repo.add(Influencer(name="Zed"))
-        syncer(a, ws.id).publish()
-        WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
-        with a.db.session() as session:
-            repo = Repository(session, ws.id)
-            repo.trash(repo.get(Influencer, zed.id))
-            repo.purge(repo.get(Influencer, zed.id, include_deleted=True))
-            repo.update(repo.get(Influencer, mia.id), notes="from A")
-        with b.db.session() as session:
-            repo = Repository(session, ws.id)
-            repo.update(repo.get(Influencer, mia.id), notes="from B")
-        assert syncer(a, ws.id).run().removed == 1
-        result = syncer(b, ws.id).run()
-        assert result.removed == 1 and len(result.conflicts) == 1
-        syncer(b, ws.id).resolve(str(mia.id), "theirs")
-        with b.db.session() as session:
-            names = [(i.name, i.notes) for i in Repository(session, ws.id).list(Influencer)]
-        assert names == [("Mia", "from A")]
-    finally:
-        a.close()
-        b.close()
+        studios: tuple[Studio, Studio]) -> None:
+    a, b = studios
+    ws = a.workspace("Agency", create=True)
+    with a.db.session() as session:
+        repo = Repository(session, ws.id)
+        mia = repo.add(Influencer(name="Mia"))
+        zed = repo.add(Influencer(name="Zed"))
+    syncer(a, ws.id).publish()
+    WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
+    with a.db.session() as session:
+        repo = Repository(session, ws.id)
+        repo.trash(repo.get(Influencer, zed.id))
+        repo.purge(repo.get(Influencer, zed.id, include_deleted=True))
+        repo.update(repo.get(Influencer, mia.id), notes="from A")
+    with b.db.session() as session:
+        repo = Repository(session, ws.id)
+        repo.update(repo.get(Influencer, mia.id), notes="from B")
+    assert syncer(a, ws.id).run().removed == 1
+    result = syncer(b, ws.id).run()
+    assert result.removed == 1 and len(result.conflicts) == 1
+    syncer(b, ws.id).resolve(str(mia.id), "theirs")
+    with b.db.session() as session:
+        names = [(i.name, i.notes) for i in Repository(session, ws.id).list(Influencer)]
+    assert names == [("Mia", "from A")]
 
 
 def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
-        tmp_path: Path, target: ServerTarget) -> None:
+        studios: tuple[Studio, Studio]) -> None:
     from studio.engine.errors import Conflict
-    a = studio_on(tmp_path / "a", target)
-    b = studio_on(tmp_path / "b", target)
-    try:
-        ws = a.workspace("Agency", create=True)
-        syncer(a, ws.id).publish()
-        WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
-        for studio in (a, b):  # two people add "Mia" before either syncs
-            with studio.db.session() as session:
-                Repository(session, ws.id).add(Influencer(name="Mia"))
-        assert syncer(a, ws.id).run().pushed == 1
-        with pytest.raises(Conflict, match="'Mia' \\(influencers\\) was made on both sides"):
-            syncer(b, ws.id).run()
-        with b.db.session() as session:  # B's own Mia is still there, nothing half-synced
-            assert [i.name for i in Repository(session, ws.id).list(Influencer)] == ["Mia"]
-    finally:
-        a.close()
-        b.close()
+    a, b = studios
+    ws = a.workspace("Agency", create=True)
+    syncer(a, ws.id).publish()
+    WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
+    for studio in (a, b):  # two people add "Mia" before either syncs
+        with studio.db.session() as session:
+            Repository(session, ws.id).add(Influencer(name="Mia"))
+    assert syncer(a, ws.id).run().pushed == 1
+    with pytest.raises(Conflict, match="'Mia' \\(influencers\\) was made on both sides"):
+        syncer(b, ws.id).run()
+    with b.db.session() as session:  # B's own Mia is still there, nothing half-synced
+        assert [i.name for i in Repository(session, ws.id).list(Influencer)] == ["Mia"]
 
 
 def test_a_job_retried_here_is_left_alone_until_it_is_done_again(tmp_path: Path, target: ServerTarget) -> None:

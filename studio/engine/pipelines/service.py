@@ -113,12 +113,16 @@ def _step_status(name: str, step: dict[str, Any], job: Job | None) -> StepStatus
     return StepStatus(name, status, job.id, job.progress, detail)
 
 
+def _of_item(item_id: uuid.UUID) -> Any:
+    """The item's run-pipeline jobs, found by their payload in the database (JSON path), not by
+    reading every pipeline job there ever was."""
+    return select(Job).where(Job.type == JOB_TYPE, Job.payload["item_id"].as_string() == str(item_id))
+
+
 def _latest_job(session: Any, item_id: uuid.UUID) -> Job | None:
-    jobs = session.scalars(select(Job).where(Job.type == JOB_TYPE).order_by(Job.created_at.desc())).all()
-    return next((j for j in jobs if j.payload.get("item_id") == str(item_id)), None)
+    return session.scalars(_of_item(item_id).order_by(Job.created_at.desc()).limit(1)).first()
 
 
 def _active_job(session: Any, item_id: uuid.UUID) -> Job | None:
-    jobs = session.scalars(select(Job).where(Job.type == JOB_TYPE,
-                                             Job.status.in_(("pending", "processing")))).all()
-    return next((j for j in jobs if j.payload.get("item_id") == str(item_id)), None)
+    return session.scalars(_of_item(item_id).where(Job.status.in_(("pending", "processing")))
+                           .limit(1)).first()

@@ -12,7 +12,7 @@ from studio.cli.waiting import finish, job_summary
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import NotFound
-from studio.engine.jobs.service import STATUSES
+from studio.engine.jobs.status import STATUSES
 
 MIN_PREFIX = 4
 

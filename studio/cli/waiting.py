@@ -19,7 +19,7 @@ from studio.engine.db.models import Job
 from studio.engine.doctor import fresh_workers
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.inline import InlineConsumer
-from studio.engine.jobs.service import ACTIVE, FINISHED
+from studio.engine.jobs.status import ACTIVE, FINISHED
 from studio.engine.jobs.worker import local_worker
 
 POLL_S = 0.2

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
 from studio.engine.first_run import is_first_run
-from studio.engine.jobs.service import ACTIVE
+from studio.engine.jobs.status import ACTIVE
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import MainWindow

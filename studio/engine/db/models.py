@@ -173,7 +173,7 @@ class Job(Scoped):
 
     type: Mapped[str] = mapped_column(String(60), index=True)
     queue: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
+    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")  # JobStatus.PENDING; db sits below jobs
     priority: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -20,7 +20,7 @@ from studio.engine.jobs.errors import TransientError
 from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
-from studio.engine.jobs.service import FINISHED
+from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
 STOP_GRACE_S = 10.0
@@ -60,7 +60,7 @@ class InlineConsumer:
         with self.studio.db.session() as session:
             job = session.get(Job, self.job.id)
             if job is not None and job.status not in FINISHED:
-                job.status = "canceled"
+                job.status = JobStatus.CANCELED
                 job.message = "Canceled by the user."
                 job.finished_at = utcnow()
                 job.cancel_requested = False

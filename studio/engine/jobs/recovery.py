@@ -14,6 +14,7 @@ from studio.engine.db.database import Database
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.queueset import QueueSet
+from studio.engine.jobs.status import JobStatus
 
 log = logging.getLogger("studio.jobs")
 
@@ -41,7 +42,7 @@ def recover_orphans(db: Database, queues: QueueSet, *, timeout_s: float,
                     me: str | None = None) -> list[Recovered]:
     recovered: list[Recovered] = []
     with db.session() as session:
-        jobs = session.scalars(select(Job).where(Job.status == "processing")).all()
+        jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING)).all()
         for job in jobs:
             worker = session.get(WorkerRecord, job.worker_id) if job.worker_id else None
             if not worker_is_gone(worker, timeout_s=timeout_s, me=me):
@@ -49,13 +50,13 @@ def recover_orphans(db: Database, queues: QueueSet, *, timeout_s: float,
             where = f"pid {worker.pid} on {worker.host}" if worker else "an unknown worker"
             job.worker_id = None
             if job.cancel_requested or job.attempts >= job.max_attempts:
-                job.status = "failed"
+                job.status = JobStatus.FAILED
                 job.finished_at = utcnow()
                 job.error = (f"The worker running this job ({where}) stopped unexpectedly, "
                              f"after {job.attempts} attempt(s).")
-                recovered.append(Recovered(str(job.id), "failed"))
+                recovered.append(Recovered(str(job.id), JobStatus.FAILED))
             else:
-                job.status = "pending"
+                job.status = JobStatus.PENDING
                 job.cancel_requested = False
                 job.progress = 0.0
                 job.message = f"Restarted: the worker running it ({where}) stopped unexpectedly."
@@ -70,7 +71,7 @@ def recover_orphans(db: Database, queues: QueueSet, *, timeout_s: float,
 def _requeue(db: Database, queues: QueueSet, job_id: str) -> None:
     with db.session() as session:
         job = session.get(Job, uuid.UUID(job_id))
-        if job is not None and job.status == "pending":
+        if job is not None and job.status == JobStatus.PENDING:
             job.task_id = queues.enqueue(job.queue, job_id, priority=job.priority)
 
 

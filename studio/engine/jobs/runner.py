@@ -16,6 +16,7 @@ from studio.engine.jobs.errors import JobCanceled, TransientError
 from studio.engine.jobs.gpu import gpu_lock
 from studio.engine.jobs.registry import get_type
 from studio.engine.storage.local import LocalStore
+from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
 
@@ -34,7 +35,7 @@ class JobRunner:
         try:
             self._share(ctx.job_id, ctx.payload, inputs=True)
         except StudioError as exc:
-            self._finish(ctx.job_id, "failed", error=f"The inputs could not be fetched: {exc}")
+            self._finish(ctx.job_id, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
             return
         try:
             kind = get_type(self._job_type(ctx.job_id))
@@ -44,26 +45,26 @@ class JobRunner:
             else:
                 result = kind.handler(ctx)
         except JobCanceled as exc:
-            self._finish(ctx.job_id, "canceled", message=str(exc))
+            self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
             remaining = int(getattr(task, "retries", 0) or 0)
             if remaining > 0:
                 delay = float(getattr(task, "retry_delay", 0) or 0)
                 self._schedule_retry(ctx.job_id, str(exc), delay)
                 raise  # Huey schedules the next attempt with its back-off
-            self._finish(ctx.job_id, "failed", error=f"{exc} (gave up after {self._attempts(ctx.job_id)} attempts)")
+            self._finish(ctx.job_id, JobStatus.FAILED, error=f"{exc} (gave up after {self._attempts(ctx.job_id)} attempts)")
         except StudioError as exc:
-            self._finish(ctx.job_id, "failed", error=str(exc))
+            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
             log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
-            self._finish(ctx.job_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+            self._finish(ctx.job_id, JobStatus.FAILED, error=f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             try:
                 result = self._share(ctx.job_id, ctx.payload, inputs=False, result=result or {})
             except StudioError as exc:
-                self._finish(ctx.job_id, "failed", error=f"The outputs could not be uploaded: {exc}")
+                self._finish(ctx.job_id, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
                 return
-            self._finish(ctx.job_id, "completed", result=result or {})
+            self._finish(ctx.job_id, JobStatus.COMPLETED, result=result or {})
 
     def _share(self, job_id: uuid.UUID, payload: dict[str, object], *, inputs: bool,
                result: dict[str, object] | None = None) -> dict[str, object] | None:
@@ -94,9 +95,9 @@ class JobRunner:
             if job is None:
                 log.warning("job %s vanished before it ran", job_id)
                 return None
-            if job.status != "pending":
+            if job.status != JobStatus.PENDING:
                 return None  # canceled while waiting, or already handled by recovery
-            job.status = "processing"
+            job.status = JobStatus.PROCESSING
             job.worker_id = self.worker_id
             job.attempts += 1
             job.started_at = job.started_at or utcnow()
@@ -123,7 +124,7 @@ class JobRunner:
             job = session.get(Job, job_id)
             if job is None:
                 return
-            job.status = "pending"
+            job.status = JobStatus.PENDING
             job.worker_id = None
             job.error = reason
             job.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
@@ -131,7 +132,7 @@ class JobRunner:
 
     def _finish(self, job_id: uuid.UUID, status: str, *, error: str = "", message: str = "",
                 result: dict[str, object] | None = None) -> None:
-        if status not in ("completed", "failed", "canceled"):
+        if status not in FINISHED:
             raise InvalidInput(status)
 
         def write() -> None:  # again if a cancel clicked just now changed the row first
@@ -141,7 +142,7 @@ class JobRunner:
                     return
                 job.status = status
                 job.error = error
-                job.message = message or {"completed": "Done.", "failed": "Failed."}.get(status, "")
+                job.message = message or {JobStatus.COMPLETED: "Done.", JobStatus.FAILED: "Failed."}.get(status, "")
                 job.finished_at = utcnow()
                 job.cancel_requested = False
                 if result is not None:

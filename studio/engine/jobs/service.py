@@ -20,10 +20,8 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.queues import RETRIES
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.registry import get_type
+from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
 
-STATUSES = ("pending", "processing", "completed", "failed", "canceled")
-ACTIVE = ("pending", "processing")
-FINISHED = ("completed", "failed", "canceled")
 
 
 class JobService:
@@ -96,11 +94,11 @@ class JobService:
         job = self.get(workspace_id, job_id)  # not found and other workspaces: one message
         mine = (Job.id == job.id) & (Job.workspace_id == workspace_id)
         with self.db.session() as session:
-            waiting = session.execute(update(Job).where(mine, Job.status == "pending").values(
-                status="canceled", finished_at=utcnow(), message="Canceled before it started.",
+            waiting = session.execute(update(Job).where(mine, Job.status == JobStatus.PENDING).values(
+                status=JobStatus.CANCELED, finished_at=utcnow(), message="Canceled before it started.",
                 next_attempt_at=None, version=Job.version + 1, updated_at=utcnow())).rowcount
             running = 0 if waiting else session.execute(
-                update(Job).where(mine, Job.status == "processing").values(
+                update(Job).where(mine, Job.status == JobStatus.PROCESSING).values(
                     cancel_requested=True, message="Canceling…", version=Job.version + 1,
                     updated_at=utcnow())).rowcount
         if waiting and job.task_id:
@@ -113,10 +111,10 @@ class JobService:
     def retry(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:
             job = Repository(session, workspace_id).get(Job, job_id)
-            if job.status not in ("failed", "canceled"):
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
                 raise InvalidInput(f"Only failed or canceled jobs can be retried; job {job.id} is "
                                    f"{job.status}.")
-            job.status = "pending"
+            job.status = JobStatus.PENDING
             job.error = ""
             job.message = "Queued again."
             job.progress = 0.0

@@ -39,6 +39,7 @@ from studio.engine.jobs.runner import JobRunner
 from studio.engine.notify import notify
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
+from studio.engine.jobs.status import ACTIVE, JobStatus
 
 log = logging.getLogger("studio.worker")
 
@@ -192,7 +193,7 @@ class Worker:
         with self.studio.db.session() as session:
             rows = session.scalars(select(Job.status).where(Job.worker_id == self.worker_id)).all()
         if rows:
-            failed = sum(1 for status in rows if status == "failed")
+            failed = sum(1 for status in rows if status == JobStatus.FAILED)
             summary = f"{len(rows)} job(s) finished" + (f", {failed} failed" if failed else "")
             notify("InfluencerAI Studio", summary + ". The background worker has stopped.")
 
@@ -211,7 +212,7 @@ class Worker:
 
     def _idle(self) -> bool:
         with self.studio.db.session() as session:
-            active = session.scalar(select(Job.id).where(Job.status.in_(("pending", "processing"))).limit(1))
+            active = session.scalar(select(Job.id).where(Job.status.in_(ACTIVE)).limit(1))
         return active is None and self.studio.queues.pending_count() == 0
 
     def _stop(self) -> None:
@@ -232,10 +233,10 @@ class Worker:
     def _requeue_interrupted(self) -> None:
         """Jobs still running after the grace period go back to the queue, their attempt uncounted."""
         with self.studio.db.session() as session:
-            jobs = session.scalars(select(Job).where(Job.status == "processing",
+            jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING,
                                                      Job.worker_id == self.worker_id)).all()
             for job in jobs:
-                job.status = "pending"
+                job.status = JobStatus.PENDING
                 job.worker_id = None
                 job.attempts = max(job.attempts - 1, 0)
                 job.progress = 0.0

@@ -24,7 +24,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
-from studio.engine.jobs.service import FINISHED
+from studio.engine.jobs.status import FINISHED
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.results import checkpoints_of

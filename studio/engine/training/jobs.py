@@ -25,7 +25,7 @@ from studio.engine.fsutil import atomic_write_text
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
-from studio.engine.jobs.service import ACTIVE
+from studio.engine.jobs.status import ACTIVE
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.command import (DatasetSource, Launch, TrainingFiles, build_argv,
                                             dataset_config_text, resolve_launch, sample_prompts_text)

@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.jobs.service import FINISHED
+from studio.engine.jobs.status import FINISHED
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import JOB_TYPE, queued_trainings
 from studio.engine.training.plan import TrainingPlan, TrainingRequest

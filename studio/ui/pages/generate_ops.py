@@ -14,7 +14,7 @@ from studio.engine.comfyui.local import ComfyState
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.influencers import list_influencers
-from studio.engine.jobs.service import FINISHED
+from studio.engine.jobs.status import FINISHED
 from studio.ui.context import StudioContext
 from studio.ui.models.gallery import GalleryFilter, GalleryRow, load_rows
 from studio.ui.widgets.parameter_form import COMBO_INPUTS

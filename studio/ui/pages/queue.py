@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBox
                                QVBoxLayout, QWidget)
 
 from studio.engine.db.types import utcnow
-from studio.engine.jobs.service import STATUSES
+from studio.engine.jobs.status import STATUSES
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobRow, JobTableModel
 from studio.ui.tasks import run_in_background

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgr
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput, NotFound
-from studio.engine.jobs.service import FINISHED
+from studio.engine.jobs.status import FINISHED
 from studio.engine.storage.sync import Sides, WorkspaceSync, open_sides, server_workspaces
 from studio.engine.storage.sync_jobs import SYNC_JOB
 from studio.ui.context import StudioContext, WorkspaceRef

@@ -2,7 +2,7 @@
 
     studio = Studio.open(data_dir="~/my-profile")
     ws = studio.workspace("Main")
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": [...]})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=(...,)))
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from studio.engine.config import (DATA_DIR_ENV, Paths, Settings, load_settings, resolve_paths,
                                   save_settings)
+from studio.engine.db.changes import Change, Entity
 from studio.engine.db.database import Database, sqlite_url
 from studio.engine.db.models import Workspace
 from studio.engine.db.repositories import Workspaces
@@ -67,6 +68,8 @@ class Studio:
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.settings_file)
+        if "db" in self.__dict__:  # this process's views hear of it now, others by the file
+            self.db.changes.publish([Change(Entity.SETTINGS, None)])
 
     def reload_settings(self) -> None:
         self.settings = load_settings(self.paths.settings_file)

@@ -1,4 +1,9 @@
-"""What every page shares: the studio and the workspace it currently shows."""
+"""What every page shares: the studio, the workspace it shows, and the live state of both.
+
+``live`` (a ``LiveState``) reports every change to the studio's data, from this process or any
+other; ``jobs`` (the ``JobHub``) keeps the current workspace's jobs. Pages listen to these two
+and own no polling timer of their own.
+"""
 from __future__ import annotations
 
 import uuid
@@ -8,6 +13,8 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Workspace
+from studio.ui.job_hub import JobHub
+from studio.ui.live import LiveState
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +30,30 @@ class WorkspaceRef:
 class StudioContext(QObject):
     workspace_changed = Signal()
 
-    def __init__(self, studio: Studio, workspace: WorkspaceRef, parent: QObject | None = None) -> None:
+    def __init__(self, studio: Studio, workspace: WorkspaceRef, parent: QObject | None = None,
+                 *, start: bool = True) -> None:
         super().__init__(parent)
         self.studio = studio
         self.workspace = workspace
+        self.live = LiveState(studio, self)
+        self.jobs = JobHub(studio, lambda: self.workspace.id, self)
+        self.live.changed.connect(self.jobs.on_changes)
+        self.workspace_changed.connect(self.jobs.on_workspace_changed)
+        if start:
+            self.start()
 
     @property
     def workspace_id(self) -> uuid.UUID:
         return self.workspace.id
+
+    def start(self) -> None:
+        self.live.start()
+        self.jobs.start()
+
+    def stop(self) -> None:
+        """The app is closing (or a test ends): nothing is read any more."""
+        self.live.stop()
+        self.jobs.stop()
 
     def set_workspace(self, workspace: WorkspaceRef) -> None:
         if workspace != self.workspace:

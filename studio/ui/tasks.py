@@ -17,8 +17,9 @@ from typing import Any, Literal
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
 
-Lane = Literal["db", "worker", "io"]
-_LANE_THREADS: dict[str, int] = {"db": 1, "worker": 1, "io": 2}
+Lane = Literal["db", "worker", "io", "live"]
+# "live": the change watcher and the job hub, so a long database task never delays what views show.
+_LANE_THREADS: dict[str, int] = {"db": 1, "worker": 1, "io": 2, "live": 1}
 
 log = logging.getLogger("studio.ui.tasks")
 _pools: dict[str, QThreadPool] = {}

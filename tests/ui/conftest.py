@@ -20,5 +20,7 @@ def shown_errors(monkeypatch: pytest.MonkeyPatch, qtbot: object) -> Iterator[lis
 
 
 @pytest.fixture
-def context(studio: Studio) -> StudioContext:
-    return StudioContext(studio, WorkspaceRef.of(studio.workspace()))
+def context(studio: Studio) -> Iterator[StudioContext]:
+    made = StudioContext(studio, WorkspaceRef.of(studio.workspace()))
+    yield made
+    made.stop()

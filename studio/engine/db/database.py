@@ -5,8 +5,8 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from studio.engine.db.changes import Change, ChangeBus, announce, new_origin, track_changes
 from studio.engine.errors import ServiceUnavailable, StudioError
 
 log = logging.getLogger("studio.db")
@@ -100,6 +101,11 @@ def _secure_workspace_tables(connection: Connection) -> None:
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    changes: ChangeBus = field(default_factory=ChangeBus)  # what this process's writes changed
+    origin: str = field(default_factory=new_origin)  # names them in the change log
+
+    def __post_init__(self) -> None:
+        track_changes(self.sessions, self.changes, self.origin)
 
     @classmethod
     def open(cls, url: str, *, lock_dir: Path | None = None, upgrade: bool = True) -> Database:
@@ -107,6 +113,10 @@ class Database:
         if upgrade:
             migrate(engine, lock_dir=lock_dir)
         return cls(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+    def announce(self, session: Session, changes: Iterable[Change]) -> None:
+        """Writes that bypass the ORM (bulk copies) announce what they changed this way."""
+        announce(session, changes, self.origin)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

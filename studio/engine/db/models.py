@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Integer, MetaData, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text,
                         UniqueConstraint, Uuid)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -170,6 +170,7 @@ class LoraModel(Scoped, Trashable):
 
 class Job(Scoped):
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_updated_at", "updated_at"),)  # the job hub reads changed jobs
 
     type: Mapped[str] = mapped_column(String(60), index=True)
     queue: Mapped[str] = mapped_column(String(30))
@@ -274,6 +275,23 @@ class WorkerRecord(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ChangeRecord(Base):
+    """One row written by one process: how the others learn what changed (engine/db/changes.py).
+
+    Append-only and short-lived (pruned after a day), so it carries no version; it has
+    ``workspace_id`` so row-level security on the server keeps workspaces apart here too."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_ids: Mapped[list[Any]] = mapped_column(default=list)  # empty: "some rows of this kind"
+    op: Mapped[str] = mapped_column(String(10))
+    origin: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True, default=utcnow)
 
 
 TRASHABLE: dict[str, type[Trashable]] = {

@@ -38,7 +38,7 @@ from studio.engine.storage.s3 import S3Store
 
 log = logging.getLogger("studio.sync")
 
-MACHINE_TABLES = {"workers"}  # this machine's processes, not workspace data
+MACHINE_TABLES = {"workers", "change_log"}  # this machine's processes and what they wrote lately, not workspace data
 CHILD_TABLES = {"caption_changes": ("batch_id", "caption_batches")}  # scoped through a parent
 META = {"version", "updated_at", "created_at"}
 ACTIVE_JOBS = ("pending", "processing")  # a job still running is this machine's business

@@ -62,7 +62,7 @@ def _dialog(qtbot, page: PlansPage, *, brief: str = "cozy winter") -> GeneratePl
 
 def _generate(qtbot, page: PlansPage, studio: Studio) -> None:  # type: ignore[no-untyped-def]
     _dialog(qtbot, page).generate_button.click()
-    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: page.follower.job_id is not None, timeout=10_000)
     run_next_task(studio, "general")
     with qtbot.waitSignal(page.job_finished, timeout=15_000) as finished:
         pass
@@ -100,7 +100,7 @@ def test_generate_edit_approve_regenerate(qtbot, page: PlansPage, server: FakeOp
     server.success_json(fresh)
     page.editor.instruction.setText("at night")
     page.editor.regenerate_button.click()
-    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: page.follower.job_id is not None, timeout=10_000)
     run_next_task(studio, "general")
     with qtbot.waitSignal(page.job_finished, timeout=15_000):
         pass
@@ -195,7 +195,7 @@ def test_generate_dialog_shows_the_cost_first_and_free_for_a_repeat(  # type: ig
         dialog.form.per_day.setValue(1)
     server.success_json(plan_answer(START, 3))
     dialog.generate_button.click()
-    qtbot.waitUntil(lambda: page.watcher.job_id is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: page.follower.job_id is not None, timeout=10_000)
     run_next_task(studio, "general")
     with qtbot.waitSignal(page.job_finished, timeout=15_000):
         pass
@@ -237,7 +237,7 @@ def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore
     run_step(studio, job.id, "generate-image", "generation")
     runner.join()
 
-    # The page polls every second while shown: the steps finish and the folder appears.
+    # The job hub reports the steps as they finish; the folder appears when the run ends.
     qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "ready", timeout=10_000)
     assert [panel.steps.item(r, 1).text() for r in range(3)] == ["done"] * 3
     assert panel.folder_button.isVisibleTo(page) and panel.status.folder is not None

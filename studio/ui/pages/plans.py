@@ -3,58 +3,59 @@
 Posts are shown in a week or month calendar (coloured by status, dragged to move them to
 another day) and as a list of the chosen plan; either selects the post in the item editor.
 "Generate plan…" opens a dialog that shows the estimated cost first. Under the editor, an
-approved post's pipeline is started and followed (polled every second while the page shows).
+approved post's pipeline is started and followed (plan_production.Production, on the job hub).
 
 The page is thin: every engine call (plans.service, the budget, the pipeline) runs through
-run_in_background, and generation jobs are followed with the Datasets page's JobWatcher.
+run_in_background, and plan jobs are followed through the app's job hub. Plans, posts and the
+budget are read again whenever the live state reports a change to them, from this window or
+any other process; an open editor keeps what the user typed and says so when its post changed.
 The budget line at the top turns amber at 80 % and red when paid calls are refused.
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.engine.db.models import Influencer, PlanItem
+from studio.engine.db.changes import ChangeSet, Entity
+from studio.engine.db.models import PlanItem
 from studio.engine.errors import StudioError
-from studio.engine.influencers import list_influencers
-from studio.engine.llm.budget import BudgetStatus, budget_status
-from studio.engine.pipelines.service import PipelineStatus, pipeline_status, submit_pipeline
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.engine.llm.budget import BudgetStatus
+from studio.engine.pipelines.service import submit_pipeline
 from studio.engine.plans import service
 from studio.engine.plans.calendar import CalendarRow, items_between, moved_to
-from studio.engine.plans.estimate import PlanEstimate, estimate_plan
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line, show_error
+from studio.ui.job_follow import JobFollower
+from studio.ui.pages import plans_ops as ops
+from studio.ui.pages.plan_production import Production
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.import_panel import JobState, JobWatcher
 from studio.ui.widgets.plan_calendar import PlanCalendar
 from studio.ui.widgets.plan_form import PlanOrder
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
+from studio.ui.widgets.plan_items import PlanItemsTable, PlanList
 from studio.ui.widgets.plan_pipeline import PipelinePanel
 from studio.ui.widgets.spend_dialog import SpendDialog
 
-BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
-COLUMNS = ("When", "Platform", "Status", "Topic", "Hook")
-ID_ROLE = Qt.ItemDataRole.UserRole
-PIPELINE_POLL_MS = 1000
 NO_INFLUENCER = "Create an influencer first; plans are written in their persona."
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    influencers: Sequence[Influencer]
-    plans: list[service.PlanSummary]
-    budget: BudgetStatus
 
 
 class PlansPage(QWidget):
@@ -62,21 +63,23 @@ class PlansPage(QWidget):
     items_loaded = Signal()
     calendar_loaded = Signal()
     pipeline_loaded = Signal(object)  # PipelineStatus
-    job_finished = Signal(object)  # JobState
+    job_finished = Signal(object)  # JobSnapshot of a plan job this page started
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.items: list[PlanItem] = []
         self._summaries: list[service.PlanSummary] = []
         self._select_plan: str | None = None
         self._select_item: uuid.UUID | None = None
-        self._polling = False
-        self.watcher = JobWatcher(self._fetch_job, self)
-        self.watcher.job_changed.connect(self._on_job_changed)
-        self.watcher.job_finished.connect(self._on_job_finished)
+        self.follower = JobFollower(context.jobs, self)
+        self.follower.job_changed.connect(self._on_job_changed)
+        self.follower.job_finished.connect(self._on_job_finished)
         self._build()
+        self.production = Production(context, self.pipeline, self)
+        self.production.loaded.connect(self.pipeline_loaded)
+        self.production.run_ended.connect(self.message.setText)
         self.context.workspace_changed.connect(self.refresh)
+        self.context.live.changed.connect(self._on_changed)
         self.refresh()
 
     def _build(self) -> None:
@@ -105,19 +108,9 @@ class PlansPage(QWidget):
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 100)
         self.bar.hide()
-        self.plans = QListWidget(self)
-        self.plans.setObjectName("plans-list")
-        self.plans.setMinimumWidth(120)
+        self.plans = PlanList(self)
         self.plans.currentItemChanged.connect(self._on_plan_selected)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setObjectName("plan-items")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1,
-                                                           QHeaderView.ResizeMode.Stretch)
+        self.table = PlanItemsTable(self)
         self.table.itemSelectionChanged.connect(self._on_item_selected)
         self.calendar = PlanCalendar(self)
         self.calendar.range_changed.connect(self._load_calendar)
@@ -132,9 +125,6 @@ class PlansPage(QWidget):
         self.editor.regenerate_requested.connect(self._on_regenerate_requested)
         self.pipeline = PipelinePanel(self)
         self.pipeline.run_requested.connect(self._on_run_requested)
-        self.pipeline_timer = QTimer(self)
-        self.pipeline_timer.setInterval(PIPELINE_POLL_MS)
-        self.pipeline_timer.timeout.connect(self._poll_pipeline)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -158,28 +148,19 @@ class PlansPage(QWidget):
 
     # Loading ---------------------------------------------------------------------------------
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        # Plans made from the command line or another window appear when the page is opened.
-        super().showEvent(event)
-        self.refresh()
-        self.pipeline_timer.start()
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
-        super().hideEvent(event)
-        self.pipeline_timer.stop()  # nobody looks: no polling
+    def _on_changed(self, changes: ChangeSet) -> None:
+        """Plans, posts, people or spending changed here or anywhere else: read them again."""
+        if changes.touches(Entity.PLAN, Entity.PLAN_ITEM, Entity.INFLUENCER, Entity.SPEND,
+                           Entity.WORKSPACE, workspace_id=self.context.workspace_id):
+            self.refresh()
 
     def refresh(self) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
-
-        def load() -> Overview:
-            return Overview(list_influencers(studio, workspace_id),
-                            service.list_plans(studio, workspace_id),
-                            budget_status(studio.db, workspace_id))
-
-        run_in_background(load, receiver=self, on_done=self._on_loaded,
+        run_in_background(lambda: ops.overview(studio, workspace_id), receiver=self,
+                          on_done=self._on_loaded,
                           on_error=lambda exc: show_error(self, exc))
 
-    def _on_loaded(self, overview: Overview) -> None:
+    def _on_loaded(self, overview: ops.Overview) -> None:
         chosen = self.influencer.currentData()
         self.influencer.blockSignals(True)
         self.influencer.clear()
@@ -201,34 +182,14 @@ class PlansPage(QWidget):
     def _show_budget(self, status: BudgetStatus) -> None:
         self.budget.setText(status.line)
         self.budget.setToolTip(status.line)
-        colour = BUDGET_COLOURS.get(status.level)
-        self.budget.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        self.budget.setStyleSheet(ops.budget_style(status))
 
     def _fill_plans(self) -> None:
-        wanted = self._select_plan or self._current_plan_id()
+        wanted = self._select_plan or self.plans.current_plan_id()
         self._select_plan = None
         person = self.influencer.currentData()
-        self.plans.blockSignals(True)
-        self.plans.clear()
-        for summary in self._summaries:
-            if summary.plan.influencer_id != person:
-                continue
-            entry = QListWidgetItem(f"{_span(summary.plan.start_date, summary.plan.end_date)}"
-                                    f"\n{summary.items} post{'' if summary.items == 1 else 's'}, "
-                                    f"{summary.approved} approved")
-            entry.setData(ID_ROLE, str(summary.plan.id))
-            self.plans.addItem(entry)
-            if str(summary.plan.id) == wanted:
-                self.plans.setCurrentItem(entry)
-        self.plans.blockSignals(False)
-        if self.plans.currentItem() is None and self.plans.count():
-            self.plans.setCurrentRow(self.plans.count() - 1)  # the newest
-        else:
-            self._on_plan_selected()
-
-    def _current_plan_id(self) -> str | None:
-        current = self.plans.currentItem()
-        return str(current.data(ID_ROLE)) if current is not None else None
+        self.plans.set_plans([s for s in self._summaries if s.plan.influencer_id == person], wanted)
+        self._on_plan_selected()
 
     def _influencer_index(self, person_id: uuid.UUID | None) -> int:
         # findData compares wrapped Python objects by identity, not by value: look ourselves.
@@ -257,7 +218,7 @@ class PlansPage(QWidget):
                           receiver=self, on_done=on_done, on_error=lambda exc: show_error(self, exc))
 
     def _on_plan_selected(self, *_: Any) -> None:
-        plan_id = self._current_plan_id()
+        plan_id = self.plans.current_plan_id()
         if plan_id is None:
             self._show_items([])
             return
@@ -266,33 +227,21 @@ class PlansPage(QWidget):
                           receiver=self, on_done=self._show_items,
                           on_error=lambda exc: show_error(self, exc))
 
+    @property
+    def items(self) -> list[PlanItem]:
+        return self.table.items
+
     def _show_items(self, items: Sequence[PlanItem]) -> None:
         wanted = self._select_item or (self.editor.item.id if self.editor.item else None)
         self._select_item = None
-        self.items = list(items)
-        self.table.blockSignals(True)
-        self.table.setRowCount(len(self.items))
-        selected = -1
-        for row, item in enumerate(self.items):
-            values = (f"{item.scheduled_at.astimezone():%a %d %b %H:%M}", item.platform,
-                      item.status, item.topic, item.hook)
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-            if item.id == wanted:
-                selected = row
-        self.table.resizeColumnsToContents()
-        self.table.blockSignals(False)
-        if selected >= 0:
-            self.table.selectRow(selected)
+        self.table.set_items(items, wanted)
         self._on_item_selected()
         self.items_loaded.emit()
 
     def _on_item_selected(self) -> None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        item = self.items[rows.pop()] if len(rows) == 1 else None
+        item = self.table.selected_item()
         self.editor.show_item(item)
-        self.pipeline.show_item(item)
-        self._poll_pipeline()
+        self.production.show_item(item)
         self.calendar.grid.select(item.id if item else None)
         if item is not None and self.views.currentWidget() is self.table:
             # Picked from the list: the calendar turns to it (not on reloads, which would undo
@@ -304,9 +253,7 @@ class PlansPage(QWidget):
         row = next((r for r in self.calendar.grid.rows if r.item.id == item_id), None)
         if row is None:
             return
-        index = next((i for i, item in enumerate(self.items) if item.id == item_id), None)
-        if index is not None:
-            self.table.selectRow(index)
+        if self.table.select_item(item_id):
             return
         self._select_item = item_id
         self._select_plan = str(row.item.plan_id)
@@ -324,7 +271,6 @@ class PlansPage(QWidget):
 
         def on_done(_: object) -> None:
             self.message.setText(f"Moved to {when.astimezone():%a %d %b %H:%M}.")
-            self.refresh()
 
         run_in_background(lambda: service.edit_item(studio, workspace_id, item_id,
                                                     {"scheduled_at": when},
@@ -352,12 +298,9 @@ class PlansPage(QWidget):
         if person_id is None:
             return None
 
-        def estimate(order: PlanOrder) -> PlanEstimate:
-            return estimate_plan(studio, workspace_id, person_id, order.start, order.days,
-                                 platforms=order.platforms, per_day=order.per_day,
-                                 brief=order.brief)
-
-        dialog = GeneratePlanDialog(self.influencer.currentText(), estimate, self)
+        dialog = GeneratePlanDialog(self.influencer.currentText(),
+                                    lambda order: ops.estimate(studio, workspace_id, person_id, order),
+                                    self)
         dialog.accepted.connect(lambda: self._on_generate_requested(person_id, dialog.order()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.generate_dialog = dialog
@@ -367,31 +310,20 @@ class PlansPage(QWidget):
     def _on_generate_requested(self, person_id: uuid.UUID, order: PlanOrder) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
         self.calendar.show_day(order.start)
-
-        def submit() -> uuid.UUID:
-            person = next(i for i in list_influencers(studio, workspace_id) if i.id == person_id)
-            return service.submit_generate_plan(
-                studio, workspace_id, person, order.start, order.days, platforms=order.platforms,
-                per_day=order.per_day, brief=order.brief).id
-
-        self._start(submit, f"Planning {order.days * order.per_day} posts…")
+        self._start(lambda: ops.submit_plan(studio, workspace_id, person_id, order),
+                    f"Planning {order.days * order.per_day} posts…")
 
     def _on_regenerate_requested(self, item_id: uuid.UUID, instruction: str) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
-
-        def submit() -> uuid.UUID:
-            item = service.find_item(studio, workspace_id, str(item_id))
-            return service.submit_regenerate_item(studio, workspace_id, item,
-                                                  instruction=instruction).id
-
         self._select_item = item_id
-        self._start(submit, "Writing a new version of this post…")
+        self._start(lambda: ops.submit_regenerate(studio, workspace_id, item_id, instruction),
+                    "Writing a new version of this post…")
 
     def _start(self, submit: Any, text: str) -> None:
         self.message.setText(text)
         self.bar.setValue(0)
         self.bar.show()
-        run_in_background(submit, receiver=self, on_done=self.watcher.watch,
+        run_in_background(submit, receiver=self, on_done=self.follower.follow,
                           on_error=self._on_start_failed)
 
     def _on_start_failed(self, exc: BaseException) -> None:
@@ -401,8 +333,18 @@ class PlansPage(QWidget):
 
     def _on_save_requested(self, edit: ItemEdit) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
-        self._change(lambda: service.edit_item(studio, workspace_id, edit.item_id, edit.changes,
-                                               expected_version=edit.version), "Saved.")
+
+        def on_done(saved: PlanItem) -> None:
+            self.editor.saved(saved)
+            self.message.setText("Saved.")
+
+        def on_error(exc: BaseException) -> None:
+            self.editor.save_failed()
+            show_error(self, exc)
+
+        run_in_background(lambda: service.edit_item(studio, workspace_id, edit.item_id, edit.changes,
+                                                    expected_version=edit.version),
+                          receiver=self, on_done=on_done, on_error=on_error)
 
     def _on_approve_requested(self, item_id: uuid.UUID, approved: bool) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
@@ -411,11 +353,7 @@ class PlansPage(QWidget):
                      "Approved." if approved else "Back to draft.")
 
     def _change(self, fn: Any, done: str) -> None:
-        def on_done(_: object) -> None:
-            self.message.setText(done)
-            self.refresh()
-
-        run_in_background(fn, receiver=self, on_done=on_done,
+        run_in_background(fn, receiver=self, on_done=lambda _: self.message.setText(done),
                           on_error=lambda exc: show_error(self, exc))
 
     # Pipeline --------------------------------------------------------------------------------
@@ -426,70 +364,22 @@ class PlansPage(QWidget):
         def on_done(_: object) -> None:
             self.message.setText("Production queued: picture, clip, export and publish folder "
                                  "are made by the worker.")
-            self.refresh()
 
         run_in_background(lambda: submit_pipeline(studio, workspace_id, item_id), receiver=self,
                           on_done=on_done, on_error=lambda exc: show_error(self, exc))
 
-    def _poll_pipeline(self) -> None:
-        """One status read at a time; a slow database skips ticks rather than piling them up."""
-        item = self.editor.item
-        if item is None or self._polling:
-            return
-        self._polling = True
-        studio, workspace_id, item_id = self.context.studio, self.context.workspace_id, item.id
-        before = self.pipeline.status.state if self.pipeline.status else None
-
-        def on_done(status: PipelineStatus) -> None:
-            self._polling = False
-            if self.editor.item is None or self.editor.item.id != item_id:
-                self._poll_pipeline()  # another post was chosen meanwhile: read its status
-                return
-            self.pipeline.show_status(status)
-            self.pipeline_loaded.emit(status)
-            if before == "running" and status.state != "running":
-                self.message.setText(self.pipeline.state.text())
-                self.refresh()  # the post's status (and its colour) changed with the run
-
-        def on_error(exc: BaseException) -> None:
-            self._polling = False
-            if not isinstance(exc, StudioError):
-                show_error(self, exc)
-            self.pipeline.state.setText(one_line(exc))
-
-        run_in_background(lambda: pipeline_status(studio, workspace_id, item_id), receiver=self,
-                          on_done=on_done, on_error=on_error)
-
     # Jobs ------------------------------------------------------------------------------------
 
-    def _fetch_job(self, job_id: uuid.UUID) -> JobState:
-        job = self.context.studio.jobs.get(self.context.workspace_id, job_id)
-        return JobState(job.id, job.type, job.status, job.progress, job.message, job.error,
-                        dict(job.result) if job.result else None)
-
-    def _on_job_changed(self, state: JobState) -> None:
+    def _on_job_changed(self, state: JobSnapshot) -> None:
         if not state.finished:
             self.bar.setValue(int(state.progress * 100))
-            if state.status == "pending":
+            if state.status is JobStatus.PENDING:
                 self.message.setText("Waiting for the worker…")
 
-    def _on_job_finished(self, state: JobState) -> None:
+    def _on_job_finished(self, state: JobSnapshot) -> None:
         self.bar.hide()
-        result = state.result or {}
-        if state.status == "completed":
-            hits = f", {result.get('cache_hits')} answer(s) from the cache" if result.get("cache_hits") else ""
-            text = f"Done with {result.get('model', 'the model')}: ${float(result.get('cost_usd', 0)):.4f}{hits}."
-            warnings = result.get("warnings") or []
-            self.message.setText(" ".join([text, *warnings]))
-            self._select_plan = str(result.get("plan_id") or "") or None
-        else:
-            self.message.setText(f"The job {state.status}: {state.error or state.message}")
+        self.message.setText(ops.finished_line(state))
+        self._select_plan = ops.made_plan(state) or self._select_plan
         self.refresh()
         self.job_finished.emit(state)
 
-
-def _span(first: date, last: date) -> str:
-    """'23 – 29 Nov 2026', short enough for the narrow list of plans."""
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day} – {last.day} {last:%b %Y}"
-    return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"

@@ -2,17 +2,30 @@
 
 The editor only collects input and says what the user asked for; the Plans page makes the
 engine calls in the background. Saving sends the version the edit started from, so a change
-made elsewhere meanwhile is reported instead of overwritten.
+made elsewhere meanwhile is refused instead of overwritten. When the page hands over a newer
+copy of the post while the user has unsaved changes, the fields keep what they typed and a bar
+says "Changed elsewhere" with Reload (take the other version) or Keep mine (save over it).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Signal
-from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.db.models import PlanItem
 from studio.engine.plans.schema import PLATFORMS
@@ -32,11 +45,62 @@ class PlanItemEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.item: PlanItem | None = None
+        self.item: PlanItem | None = None  # the version the fields were loaded from
+        self.newer: PlanItem | None = None  # a newer version held back while the user edits
+        self._loaded: dict[str, Any] = {}
+        self._saving = False
         self._build()
         self.show_item(None)
 
     def _build(self) -> None:
+        self.conflict = self._build_conflict_bar()
+        form = self._build_form()
+        self.save_button = QPushButton("Save", self)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.approve_button = QPushButton("Approve", self)
+        self.approve_button.clicked.connect(self._on_approve_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.approve_button)
+        buttons.addStretch(1)
+        self.instruction = QLineEdit(self)
+        self.instruction.setPlaceholderText("what to change (optional), e.g. an evening post")
+        self.regenerate_button = QPushButton("Regenerate", self)
+        self.regenerate_button.setToolTip("Ask the model for a new version of this post (paid)")
+        self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
+        regen = QHBoxLayout()
+        regen.addWidget(self.instruction, 1)
+        regen.addWidget(self.regenerate_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.conflict)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addLayout(regen)
+        layout.addStretch(1)
+
+    def _build_conflict_bar(self) -> QFrame:
+        bar = QFrame(self)
+        bar.setObjectName("plan-item-conflict")
+        bar.setStyleSheet("#plan-item-conflict { background: #fff3cd; border: 1px solid #b7791f;"
+                          " border-radius: 3px; } QLabel { color: #5c3d00; }")
+        self.conflict_text = QLabel("Changed elsewhere: this post was edited in another window "
+                                    "or process while you were editing it.", bar)
+        self.conflict_text.setWordWrap(True)
+        self.reload_button = QPushButton("Reload", bar)
+        self.reload_button.setToolTip("Show the other version; your unsaved changes are dropped")
+        self.reload_button.clicked.connect(self._on_reload_clicked)
+        self.keep_button = QPushButton("Keep mine", bar)
+        self.keep_button.setToolTip("Keep your changes; Save then replaces the other version")
+        self.keep_button.clicked.connect(self._on_keep_clicked)
+        row = QHBoxLayout(bar)
+        row.addWidget(self.conflict_text, 1)
+        row.addWidget(self.reload_button)
+        row.addWidget(self.keep_button)
+        bar.hide()
+        return bar
+
+    def _build_form(self) -> QFormLayout:
         self.when = QDateTimeEdit(self)
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when.setCalendarPopup(True)
@@ -62,31 +126,37 @@ class PlanItemEditor(QWidget):
                               ("Image prompt", self.image_prompt),
                               ("Motion prompt", self.video_prompt), ("Subtitle", self.subtitle)):
             form.addRow(label, widget)
-        self.save_button = QPushButton("Save", self)
-        self.save_button.clicked.connect(self._on_save_clicked)
-        self.approve_button = QPushButton("Approve", self)
-        self.approve_button.clicked.connect(self._on_approve_clicked)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.approve_button)
-        buttons.addStretch(1)
-        self.instruction = QLineEdit(self)
-        self.instruction.setPlaceholderText("what to change (optional), e.g. an evening post")
-        self.regenerate_button = QPushButton("Regenerate", self)
-        self.regenerate_button.setToolTip("Ask the model for a new version of this post (paid)")
-        self.regenerate_button.clicked.connect(self._on_regenerate_clicked)
-        regen = QHBoxLayout()
-        regen.addWidget(self.instruction, 1)
-        regen.addWidget(self.regenerate_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addLayout(regen)
-        layout.addStretch(1)
+        return form
 
     def show_item(self, item: PlanItem | None) -> None:
+        """Shows ``item``; a newer copy of the post being edited with unsaved changes is held
+        back and reported instead (or, while a save is on its way, held back quietly)."""
+        if item is not None and self.item is not None and item.id == self.item.id \
+                and (self._saving or self.is_dirty()):
+            if item.version != self.item.version:
+                self.newer = item
+                self.conflict.setVisible(not self._saving)
+            return  # the user's typing stays
+        self._load(item)
+
+    def is_dirty(self) -> bool:
+        """The fields differ from the version they were loaded from."""
+        return self.item is not None and self.changes() != self._loaded
+
+    def saved(self, item: PlanItem) -> None:
+        """The page's save went through: ``item`` is what is stored now."""
+        self._saving = False
+        self._load(item)
+
+    def save_failed(self) -> None:
+        self._saving = False
+        if self.newer is not None:
+            self.conflict.show()
+
+    def _load(self, item: PlanItem | None) -> None:
         self.item = item
+        self.newer = None
+        self.conflict.hide()
         for widget in self._inputs():
             widget.setEnabled(item is not None)
         for button in (self.save_button, self.approve_button, self.regenerate_button):
@@ -106,11 +176,12 @@ class PlanItemEditor(QWidget):
         self.video_prompt.setText(item.video_prompt)
         self.subtitle.setText(item.subtitle_text)
         self.approve_button.setText("Back to draft" if item.status == "approved" else "Approve")
+        self._loaded = self.changes()
 
     def changes(self) -> dict[str, Any]:
         local = self.when.dateTime().toPython()
         assert isinstance(local, datetime)
-        return {"scheduled_at": local.astimezone().astimezone(timezone.utc),
+        return {"scheduled_at": local.astimezone().astimezone(UTC),
                 "platform": self.platform.currentText(), "topic": self.topic.text(),
                 "hook": self.hook.text(), "caption": self.caption.toPlainText(),
                 "hashtags": self.hashtags.text(), "image_prompt": self.image_prompt.toPlainText(),
@@ -122,7 +193,18 @@ class PlanItemEditor(QWidget):
 
     def _on_save_clicked(self) -> None:
         if self.item is not None:
+            self._saving = True
             self.save_requested.emit(ItemEdit(self.item.id, self.item.version, self.changes()))
+
+    def _on_reload_clicked(self) -> None:
+        if self.newer is not None:
+            self._load(self.newer)
+
+    def _on_keep_clicked(self) -> None:
+        """The user's fields stay; the save that follows is based on the other version."""
+        if self.newer is not None:
+            self.item, self.newer = self.newer, None
+        self.conflict.hide()
 
     def _on_approve_clicked(self) -> None:
         if self.item is not None:

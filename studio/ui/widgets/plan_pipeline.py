@@ -1,18 +1,34 @@
 """A post's production: "Run pipeline" for an approved post, then its steps as they go.
 
-Shows what the Plans page hands it (the item, then a PipelineStatus polled in the background
-every second); says when the user asks to run. "Show folder" opens the published folder once
-the post is ready.
+Shows what the Plans page hands it: the item, its PipelineStatus (read when the post or its run
+changes) and the snapshots of the step jobs from the job hub as they arrive; a failed step turns
+red with its job's error. Says when the user asks to run. "Show folder" opens the published
+folder once the post is ready.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.db.models import PlanItem
-from studio.engine.pipelines.service import PipelineStatus
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.engine.pipelines.service import PipelineStatus, StepStatus
 
 RUNNABLE = ("approved", "failed")
 STEP_NAMES = {"image": "Picture", "video": "Clip", "export": "Export", "publish": "Publish folder"}
@@ -20,6 +36,8 @@ STATE_TEXT = {"idle": "Not produced yet.", "running": "Producing…",
               "failed": "The last run failed; run it again to go on from the failed step.",
               "ready": "Ready: the post's folder is published."}
 STEP_COLOURS = {"done": "#2e8b57", "running": "#2f6fb0", "failed": "#c0392b"}
+STEP_STATES = {JobStatus.PENDING: "waiting", JobStatus.PROCESSING: "running",
+               JobStatus.COMPLETED: "done", JobStatus.FAILED: "failed", JobStatus.CANCELED: "failed"}
 COLUMNS = ("Step", "Status", "Progress", "Detail")
 
 
@@ -76,10 +94,26 @@ class PipelinePanel(QWidget):
 
     def show_status(self, status: PipelineStatus) -> None:
         if status == self.status:
-            return  # polled every second: most reads change nothing, and redrawing costs
+            return  # most reads change nothing, and redrawing costs
         self.status = status
-        self.steps.setRowCount(len(status.steps))
-        for row, step in enumerate(status.steps):
+        self._render(status.steps)
+        self._update()
+
+    def show_jobs(self, snapshots: Iterable[JobSnapshot]) -> None:
+        """The step jobs' latest state from the hub, on rows not already done."""
+        if self.status is None:
+            return
+        jobs = {s.id: s for s in snapshots}
+        steps = [_from_job(step, jobs[step.job_id])
+                 if step.status != "done" and step.job_id in jobs else step
+                 for step in self.status.steps]
+        if steps != self.status.steps:
+            self.status = replace(self.status, steps=steps)
+            self._render(steps)
+
+    def _render(self, steps: list[StepStatus]) -> None:
+        self.steps.setRowCount(len(steps))
+        for row, step in enumerate(steps):
             name = QTableWidgetItem(STEP_NAMES.get(step.name, step.name))
             state = QTableWidgetItem(step.status)
             if step.status in STEP_COLOURS:
@@ -94,7 +128,6 @@ class PipelinePanel(QWidget):
                 bar.setRange(0, 100)
                 self.steps.setCellWidget(row, 2, bar)
             bar.setValue(int(round(step.progress * 100)))
-        self._update()
 
     def open_folder(self) -> None:
         if self.status is not None and self.status.folder is not None:
@@ -120,3 +153,9 @@ class PipelinePanel(QWidget):
     def _on_run_clicked(self) -> None:
         if self.item is not None:
             self.run_requested.emit(self.item.id)
+
+
+def _from_job(step: StepStatus, job: JobSnapshot) -> StepStatus:
+    state = STEP_STATES[job.status]
+    detail = (job.error or job.message) if state == "failed" else (job.stage or job.message)
+    return StepStatus(step.name, state, job.id, 1.0 if state == "done" else job.progress, detail)

@@ -1,0 +1,69 @@
+"""Following a few jobs a view submitted, through the app's one job hub.
+
+A page that starts jobs (a plan, a picture, an export) says which ones it follows and hears
+about those only; the hub does the reading:
+
+    self.follower = JobFollower(context.jobs, self)
+    self.follower.job_changed.connect(self._on_job_changed)    # JobSnapshot, while it runs
+    self.follower.job_finished.connect(self._on_job_finished)  # JobSnapshot, once; then forgotten
+    self.follower.follow(job.id)
+"""
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.ui.job_hub import JobHub
+
+
+class JobFollower(QObject):
+    job_changed = Signal(object)  # JobSnapshot of a followed job
+    job_finished = Signal(object)  # JobSnapshot: a followed job finished; it is no longer followed
+
+    def __init__(self, hub: JobHub, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self._ids: list[uuid.UUID] = []
+        hub.jobs_changed.connect(self._on_jobs_changed)
+        hub.reset.connect(self.clear)  # another workspace: its jobs are not ours
+
+    @property
+    def ids(self) -> list[uuid.UUID]:
+        """The followed jobs, oldest first."""
+        return list(self._ids)
+
+    @property
+    def job_id(self) -> uuid.UUID | None:
+        """The job followed last, for views that follow one at a time."""
+        return self._ids[-1] if self._ids else None
+
+    def follow(self, job_id: uuid.UUID) -> None:
+        if job_id not in self._ids:
+            self._ids.append(job_id)
+        known = self.hub.snapshot(job_id)
+        if known is not None:
+            self._report(known)  # the hub read it before the view asked
+        else:
+            self.hub.refresh()
+
+    def forget(self, job_id: uuid.UUID) -> None:
+        if job_id in self._ids:
+            self._ids.remove(job_id)
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+    def _on_jobs_changed(self, snapshots: list[JobSnapshot]) -> None:
+        for snapshot in reversed(snapshots):  # oldest first, as they were submitted
+            if snapshot.id in self._ids:
+                self._report(snapshot)
+
+    def _report(self, snapshot: JobSnapshot) -> None:
+        if snapshot.finished:
+            self.forget(snapshot.id)
+            self.job_changed.emit(snapshot)
+            self.job_finished.emit(snapshot)
+        else:
+            self.job_changed.emit(snapshot)

@@ -24,6 +24,15 @@ from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_serv
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def gpu_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Users get one GPU lock per machine; each test its own (inherited by the workers and CLI
+    processes it starts), so test runs on one machine never wait for each other."""
+    path = tmp_path / "gpu.lock"
+    monkeypatch.setenv("INFLUENCERAI_GPU_LOCK", str(path))
+    return path
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

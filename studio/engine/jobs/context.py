@@ -49,14 +49,18 @@ class JobContext:
                 updated_at=utcnow()))
             self._canceled = bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
 
-    def check_canceled(self) -> None:
-        """Raises JobCanceled when the user asked to cancel; cheap to call often."""
+    def is_canceled(self) -> bool:
+        """Whether the user asked to cancel; cheap to call often (the row is read twice a second
+        at most). For callbacks that want a yes or no, such as a client's ``cancel=``."""
         now = time.monotonic()
         if not self._canceled and now - self._last_check >= CANCEL_CHECK_INTERVAL_S:
             self._last_check = now
             with self.db.session() as session:
                 self._canceled = bool(session.scalar(
-                    Job.__table__.select().with_only_columns(Job.cancel_requested)
-                    .where(Job.id == self.job_id)))
-        if self._canceled:
+                    select(Job.cancel_requested).where(Job.id == self.job_id)))
+        return self._canceled
+
+    def check_canceled(self) -> None:
+        """Raises JobCanceled when the user asked to cancel; cheap to call often."""
+        if self.is_canceled():
             raise JobCanceled("Canceled by the user.")

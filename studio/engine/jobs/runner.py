@@ -13,7 +13,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound, StudioError
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, TransientError
-from studio.engine.jobs.gpu import gpu_lock
+from studio.engine.jobs.gpu import hold_gpu
 from studio.engine.jobs.registry import get_type
 from studio.engine.storage.local import LocalStore
 from studio.engine.jobs.status import FINISHED, JobStatus
@@ -40,7 +40,7 @@ class JobRunner:
         try:
             kind = get_type(self._job_type(ctx.job_id))
             if kind.uses_gpu:
-                with gpu_lock():
+                with hold_gpu(ctx):  # training: waits, visibly and cancelably, for the GPU
                     result = kind.handler(ctx)
             else:
                 result = kind.handler(ctx)

@@ -3,39 +3,35 @@
 The templates (Stable Video Diffusion, AnimateDiff) live in ``resources/workflows/video``, in the
 same two-file format as the image templates. Submitting fills the template and checks it against
 ComfyUI's /object_info (Decision 10: a missing AnimateDiff or VideoHelperSuite pack is one
-sentence now). The job uploads the input image, follows the prompt, and keeps what comes back:
+sentence now). The job (``VideoJob``, on the ComfyUI job base in ``comfyui/job.py``) uploads
+the input image, follows the prompt, and keeps what comes back:
 a video file (SaveVideo/SaveWEBM list it under ``images`` with ``animated``, VideoHelperSuite
 under ``gifs``) as it is, or an image sequence (SaveImage frames) joined into an H.264 clip.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from filelock import FileLock, Timeout
 from PIL import Image, UnidentifiedImageError
 
-from studio.engine.comfyui.client import ComfyClient, OutputFile, ProgressEvent
-from studio.engine.comfyui.generation import fetch_object_info, is_local, safe_file_name
+from studio.engine.comfyui.client import PromptResult
+from studio.engine.comfyui.generation import fetch_object_info
+from studio.engine.comfyui.job import ComfyJob, ComfyRun, Downloads, safe_file_name
+from studio.engine.comfyui.messages import OutputFile
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.validation import check
 from studio.engine.comfyui.workflows import (BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, fill,
                                              load_templates)
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Job
-from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
-from studio.engine.jobs.errors import JobCanceled, JobFailed
-from studio.engine.jobs import gpu
+from studio.engine.jobs.errors import JobFailed
 from studio.engine.media.frames import assemble_frames
 from studio.engine.media.probe import probe
 from studio.engine.storage.local import LocalStore, sha256_file
@@ -44,7 +40,6 @@ GENERATE_JOB = "generate-video"
 VIDEO_TEMPLATES_DIR = BUILTIN_DIR / "video"
 DEFAULT_FPS = 8.0
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp")
-_RUN_SHARE = 0.85  # of the progress bar; downloading, joining frames and storing take the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,128 +114,73 @@ def _checked_image(path: Path) -> Path:
 
 # Running ----------------------------------------------------------------------------------------
 
-def run_video_generation(ctx: JobContext) -> dict[str, Any]:
-    template = find_video_template(str(ctx.payload.get("template")))
-    values = dict(ctx.payload.get("values") or {})
-    supervisor = supervisor_for(ctx.settings, ctx.paths.logs_dir)
-    if supervisor is not None:
-        supervisor.ensure_running()
-    url = str(ctx.payload.get("comfyui_url") or comfy_url(ctx.settings))
-    started = time.monotonic()
-    with ComfyClient(url) as client, _gpu_for(url, ctx):
-        image = Path(str(values["input_image"]))
-        sent = {**values, "input_image": _upload(ctx, client, image)}
-        workflow = fill(template, sent)
-        result = client.run(workflow.graph, on_event=lambda e: _on_event(ctx, e),
-                            cancel=lambda: _canceled(ctx))
-        ctx.progress(_RUN_SHARE, stage="Saving", message=f"{len(result.files())} file(s)")
+class VideoJob(ComfyJob):
+    """One clip under videos/<workspace>/<job>/: the video file ComfyUI saved, or its frames
+    joined at the payload's fps."""
+
+    run_share = 0.85  # joining frames takes longer than storing images
+
+    def find_template(self, name: str) -> WorkflowTemplate:
+        return find_video_template(name)
+
+    def wanted(self, result: PromptResult) -> list[OutputFile]:
         videos = [f for f in result.files() if _is_video(f)]
         frames = [f for f in result.files() if not _is_video(f) and f.kind == "images"
                   and f.type == "output"]
         if not videos and not frames:
             raise JobFailed("ComfyUI finished but saved no video and no frames; does the "
                             "workflow end in a save node?")
-        downloads = [(f, client.download(f)) for f in (videos[:1] or frames)]
-    recipe = {"template": template.name, "graph": workflow.graph, "values": values,
-              "seed": workflow.seed, "prompt_id": result.prompt_id,
-              "comfyui_version": result.comfyui_version,
-              "timings": {**result.timings, "job": round(time.monotonic() - started, 3)}}
-    fps = float(ctx.payload.get("fps") or DEFAULT_FPS)
-    asset_id, stored = _store(ctx, downloads, fps, recipe, assembled=not videos)
-    return {"assets": [str(asset_id)], "output": str(stored), "prompt_id": result.prompt_id,
-            "seed": workflow.seed}
+        return videos[:1] or frames
 
+    def store(self, run: ComfyRun) -> dict[str, Any]:
+        """The clip in the store, its probe on the Asset."""
+        assembled = not _is_video(run.downloads[0][0])
+        key, path = self._join(run.downloads) if assembled else self._keep(run.downloads[0])
+        info = probe(path)
+        recipe = run.recipe(run.values)
+        asset = Asset(kind="video", storage_key=key, job_id=self.ctx.job_id,
+                      influencer_id=self.influencer_id(),
+                      sha256=sha256_file(path), size_bytes=info.size_bytes,
+                      meta={"recipe": recipe, "probe": info.as_dict(), "duration_s": info.duration_s,
+                            "width": info.video.width if info.video else 0,
+                            "height": info.video.height if info.video else 0,
+                            "frames_joined": len(run.downloads) if assembled else 0,
+                            "source_image": run.values.get("input_image"),
+                            "path": str(path)})
+        [asset_id] = self.add_assets([asset])
+        return {"assets": [str(asset_id)], "output": str(path),
+                "prompt_id": run.result.prompt_id, "seed": run.workflow.seed}
 
-def _is_video(output: OutputFile) -> bool:
-    suffix = PurePosixPath(output.filename).suffix.lower()
-    return output.kind == "gifs" or (output.animated and suffix in VIDEO_SUFFIXES) or suffix in (
-        ".mp4", ".webm", ".mov", ".mkv")
+    def _folder(self) -> str:
+        return f"videos/{self.ctx.workspace_id}/{self.ctx.job_id}"
 
+    def _keep(self, download: tuple[OutputFile, bytes]) -> tuple[str, Path]:
+        output, data = download
+        key = f"{self._folder()}/{safe_file_name(output.filename)}"
+        return key, LocalStore(self.ctx.paths.assets_dir).put_bytes(data, key).path
 
-def _upload(ctx: JobContext, client: ComfyClient, image: Path) -> str:
-    ctx.progress(0.0, stage="Uploading", message=image.name)
-    try:
-        data = image.read_bytes()
-    except OSError as exc:
-        raise JobFailed(f"The input image {image} cannot be read: {exc.strerror or exc}.") from None
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    return client.upload_image(data, f"studio-{digest}{image.suffix.lower()}", overwrite=True).reference
-
-
-def _on_event(ctx: JobContext, event: ProgressEvent) -> None:
-    if event.kind == "queued":
-        ctx.progress(0.0, stage="Queued in ComfyUI")
-    elif event.kind in ("executing", "progress"):
-        step = f"step {event.value}/{event.max}" if event.max else ""
-        ctx.progress(event.fraction * _RUN_SHARE, stage=event.label, message=step)
-    elif event.kind == "reconnecting":
-        ctx.progress(event.fraction * _RUN_SHARE, stage="Reconnecting to ComfyUI")
-
-
-def _store(ctx: JobContext, downloads: list[tuple[OutputFile, bytes]], fps: float,
-           recipe: dict[str, Any], *, assembled: bool) -> tuple[uuid.UUID, Path]:
-    """The clip in the store under videos/<workspace>/<job>/, its probe on the Asset."""
-    store = LocalStore(ctx.paths.assets_dir)
-    folder = f"videos/{ctx.workspace_id}/{ctx.job_id}"
-    if assembled:
+    def _join(self, downloads: Downloads) -> tuple[str, Path]:
+        """An image sequence joined into an H.264 clip at the payload's frame rate."""
         stem = Path(safe_file_name(downloads[0][0].filename)).stem.rstrip("_0123456789")
-        key = f"{folder}/{stem or 'clip'}.mp4"
+        key = f"{self._folder()}/{stem or 'clip'}.mp4"
+        target = LocalStore(self.ctx.paths.assets_dir).path(key)
+        fps = float(self.ctx.payload.get("fps") or DEFAULT_FPS)
         with tempfile.TemporaryDirectory(prefix="studio-frames-") as tmp:
             paths = []
             for index, (output, data) in enumerate(downloads):
                 path = Path(tmp) / f"{index:05d}{PurePosixPath(output.filename).suffix.lower()}"
                 path.write_bytes(data)
                 paths.append(path)
-            ctx.progress(_RUN_SHARE, stage="Joining frames", message=f"{len(paths)} frames")
-            assemble_frames(ctx.settings, paths, fps, store.path(key),
-                            cancel=lambda: _canceled(ctx))
-        stored_path = store.path(key)
-    else:
-        output, data = downloads[0]
-        key = f"{folder}/{safe_file_name(output.filename)}"
-        stored_path = store.put_bytes(data, key).path
-    info = probe(stored_path)
-    influencer = ctx.payload.get("influencer_id")
-    asset = Asset(kind="video", storage_key=key, job_id=ctx.job_id,
-                  influencer_id=uuid.UUID(influencer) if influencer else None,
-                  sha256=sha256_file(stored_path), size_bytes=info.size_bytes,
-                  meta={"recipe": recipe, "probe": info.as_dict(), "duration_s": info.duration_s,
-                        "width": info.video.width if info.video else 0,
-                        "height": info.video.height if info.video else 0,
-                        "frames_joined": len(downloads) if assembled else 0,
-                        "source_image": recipe["values"].get("input_image"),
-                        "path": str(stored_path)})
-    with ctx.db.session() as session:
-        return Repository(session, ctx.workspace_id).add(asset).id, stored_path
+            self.ctx.progress(self.run_share, stage="Joining frames", message=f"{len(paths)} frames")
+            assemble_frames(self.ctx.settings, paths, fps, target, cancel=self.ctx.is_canceled)
+        return key, target
 
 
-def _canceled(ctx: JobContext) -> bool:
-    try:
-        ctx.check_canceled()
-    except JobCanceled:
-        return True
-    return False
+def run_video_generation(ctx: JobContext) -> dict[str, Any]:
+    return VideoJob(ctx).run()
 
 
-@contextmanager
-def _gpu_for(url: str, ctx: JobContext) -> Iterator[None]:
-    """The machine's GPU lock for a ComfyUI on this machine (Decision 4); a cancel while
-    waiting for it (a training may hold it for hours) ends the wait."""
-    if not is_local(url):
-        yield
-        return
-    lock = FileLock(str(gpu.gpu_lock_path()))
-    told = False
-    while True:
-        try:
-            lock.acquire(timeout=0.5)
-            break
-        except Timeout:
-            if not told:
-                ctx.progress(0.0, stage="Waiting for the GPU", message="another job is using it")
-                told = True
-            ctx.check_canceled()
-    try:
-        yield
-    finally:
-        lock.release()
+def _is_video(output: OutputFile) -> bool:
+    suffix = PurePosixPath(output.filename).suffix.lower()
+    return output.kind == "gifs" or (output.animated and suffix in VIDEO_SUFFIXES) or suffix in (
+        ".mp4", ".webm", ".mov", ".mkv")

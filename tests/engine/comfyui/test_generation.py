@@ -16,8 +16,9 @@ from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.context import JobContext
-from studio.engine.jobs.gpu import gpu_lock
+from studio.engine.jobs.gpu import current_holders, hold_gpu
 from tests.conftest import run_next_task, wait_until
+from tests.engine.jobs.helpers import job_context
 from tests.fakes.comfyui_server import FakeComfyUI
 
 # What the fake has; 4 steps keep every prompt quick.
@@ -26,12 +27,10 @@ BASE: dict[str, object] = {"checkpoint": "sd15.safetensors", "lora_name": "mia_v
 Progress = list[tuple[float, str | None, str]]
 
 
-@pytest.fixture(autouse=True)
-def own_gpu_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The GPU lock is machine-wide; other test runs on this machine must not make these wait."""
-    path = tmp_path / "gpu.lock"
-    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: path)
-    return path
+@pytest.fixture
+def own_gpu_lock(gpu_lock_file: Path) -> Path:
+    """This test's GPU lock (tests/conftest.py gives each test its own)."""
+    return gpu_lock_file
 
 
 @pytest.fixture
@@ -231,14 +230,68 @@ def test_only_a_comfyui_on_this_machine_takes_the_gpu_lock(url: str, local: bool
     assert is_local(url) is local
 
 
-
-def test_a_local_comfyui_waits_for_the_gpu_lock(studio: Studio, fake: FakeComfyUI) -> None:
+def test_a_local_comfyui_waits_for_a_training_and_says_so(studio: Studio, fake: FakeComfyUI) -> None:
     [job] = submit(studio)
-    with gpu_lock():  # as a training on this machine would hold it
+    with hold_gpu(job_context(studio, "train-lora", "mia-v3")):  # a training on this machine
+        runner = threading.Thread(target=run_next, args=(studio,))
+        runner.start()
+        wait_until(lambda: reload(studio, job).message
+                   == "Waiting for the GPU: training 'mia-v3' holds it", timeout=10,
+                   what="the job to say the training holds the GPU")
+        assert reload(studio, job).stage == "Waiting for the GPU"
+        assert fake.requests("POST", "/prompt") == []
+    runner.join(timeout=10)
+    assert reload(studio, job).status == "completed"
+
+
+def test_cancel_while_waiting_for_the_gpu_ends_the_job(studio: Studio, fake: FakeComfyUI) -> None:
+    [job] = submit(studio)
+    with hold_gpu(job_context(studio, "train-lora", "mia-v3")):
         runner = threading.Thread(target=run_next, args=(studio,))
         runner.start()
         wait_until(lambda: reload(studio, job).stage == "Waiting for the GPU", timeout=10,
                    what="the job to wait for the GPU")
-        assert fake.requests("POST", "/prompt") == []
-    runner.join(timeout=10)
-    assert reload(studio, job).status == "completed"
+        studio.jobs.cancel(job.workspace_id, job.id)
+        runner.join(timeout=10)
+        done = reload(studio, job)
+        assert (done.status, done.message) == ("canceled", "Canceled while waiting for the GPU.")
+        assert [h.title for h in current_holders()] == ["mia-v3"]  # it never held the GPU
+    assert fake.requests("POST", "/prompt") == [] and fake.requests("POST", "/upload/image") == []
+
+
+def test_two_local_jobs_share_one_hold_and_training_waits(studio: Studio, fake: FakeComfyUI) -> None:
+    fake.script(hold_at="3")  # the first prompt runs until released
+    jobs = submit(studio, count=2, seed=5)
+    runners = [threading.Thread(target=run_next, args=(studio,)) for _ in jobs]
+    runners[0].start()
+    wait_until(lambda: len(fake.requests("POST", "/prompt")) == 1, timeout=10, what="one prompt")
+    runners[1].start()  # joins the hold at once: its prompt waits in ComfyUI's queue, not here
+    wait_until(lambda: len(fake.requests("POST", "/prompt")) == 2, timeout=10, what="two prompts")
+    assert sorted(h.title for h in current_holders()) == sorted(j.title for j in jobs)
+    training = job_context(studio, "train-lora", "mia-v3")
+    done_when_trained: list[int] = []
+
+    def train() -> None:
+        with hold_gpu(training):
+            done_when_trained.append(sum(e["status"]["completed"] for e in fake.history.values()))
+    trainer = threading.Thread(target=train)
+    trainer.start()
+    wait_until(lambda: studio.jobs.get(training.workspace_id, training.job_id).stage
+               == "Waiting for the GPU", timeout=10, what="the training to wait")
+    assert studio.jobs.get(training.workspace_id, training.job_id).message.startswith(
+        "Waiting for the GPU: image generation '")
+    fake.release()
+    for thread in [*runners, trainer]:
+        thread.join(timeout=10)
+    assert [reload(studio, j).status for j in jobs] == ["completed", "completed"]
+    assert done_when_trained == [2] and current_holders() == []  # never both at once
+
+
+def test_a_comfyui_on_another_host_takes_no_gpu(studio: Studio, fake: FakeComfyUI,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("studio.engine.comfyui.job.LOCAL_HOSTS", ())  # the fake counts as remote
+    [job] = submit(studio)
+    with hold_gpu(job_context(studio, "train-lora", "mia-v3")):  # this machine's GPU is busy
+        run_next(studio)
+        assert reload(studio, job).status == "completed"
+        assert [h.title for h in current_holders()] == ["mia-v3"]

@@ -7,6 +7,9 @@ from pathlib import Path
 from PIL import Image
 
 from studio.engine.core import Studio
+from studio.engine.db.models import Job
+from studio.engine.db.repositories import Repository
+from studio.engine.jobs.context import JobContext
 
 
 def make_images(folder: Path, count: int, size: int = 640) -> list[str]:
@@ -21,3 +24,14 @@ def make_images(folder: Path, count: int, size: int = 640) -> list[str]:
 
 def job_status(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> str:
     return studio.jobs.get(workspace_id, job_id).status
+
+
+def job_context(studio: Studio, job_type: str, title: str) -> JobContext:
+    """A job row (not queued) and the context its handler would get: a stand-in holder of the GPU."""
+    workspace = studio.workspace()
+    with studio.db.session() as session:
+        job = Repository(session, workspace.id).add(
+            Job(type=job_type, queue="training", payload={}, title=title))
+        job_id = job.id
+    return JobContext(job_id=job_id, workspace_id=workspace.id, payload={}, db=studio.db,
+                      paths=studio.paths, settings=studio.settings)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,22 +13,16 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.gpu import current_holders, hold_gpu
 from studio.engine.media.i2v import VideoRequest, submit_video, video_templates
 from studio.engine.media.probe import probe
-from tests.conftest import run_next_task
+from tests.conftest import run_next_task, wait_until
+from tests.engine.jobs.helpers import job_context
 from tests.engine.media.conftest import make_clip
 from tests.fakes.comfyui_server import FakeComfyUI
 
 SPECS = json.loads((Path(__file__).parent / "object_info_video.json").read_text("utf-8"))
 AD_MODELS = {"checkpoint": "sd15.safetensors", "lora_name": "mia_v1.safetensors"}
-
-
-@pytest.fixture(autouse=True)
-def own_gpu_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The GPU lock is machine-wide; other runs on this machine must not make these wait."""
-    path = tmp_path / "gpu.lock"
-    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: path)
-    return path
 
 
 @pytest.fixture
@@ -129,3 +124,21 @@ def test_missing_packs_and_bad_images_are_named_before_queueing(studio: Studio, 
         with pytest.raises(InvalidInput, match="no video template 'sora'"):
             submit_video(studio, ws.id, VideoRequest(image=portrait, template="sora"))
     assert studio.jobs.list(ws.id) == []
+
+
+def test_a_video_job_waits_for_a_training_then_shares_the_gpu_with_images(
+        studio: Studio, fake: FakeComfyUI, portrait: Path) -> None:
+    ws = studio.workspace()
+    job = submit_video(studio, ws.id, VideoRequest(image=portrait, values={"frames": 14, "seed": 7}))
+    with hold_gpu(job_context(studio, "train-lora", "mia-v3")):
+        runner = threading.Thread(target=run_next_task, args=(studio, "video"))
+        runner.start()
+        wait_until(lambda: studio.jobs.get(ws.id, job.id).message
+                   == "Waiting for the GPU: training 'mia-v3' holds it", timeout=10,
+                   what="the video job to name the training")
+        assert fake.requests("POST", "/prompt") == []
+    # An image job of this process holding the GPU does not hold the video back.
+    with hold_gpu(job_context(studio, "generate-image", "Mia on a beach"), shared=True):
+        runner.join(timeout=30)
+        assert studio.jobs.get(ws.id, job.id).status == "completed"
+        assert [h.title for h in current_holders()] == ["Mia on a beach"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate
@@ -17,7 +18,7 @@ from studio.engine.plans.estimate import clear_price_cache
 from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
-from tests.conftest import run_next_task
+from tests.conftest import run_cli, run_next_task
 from tests.engine.media.conftest import ffmpeg  # noqa: F401 - session fixture
 from tests.engine.pipelines.test_pipelines import (PipelineThread, fake, jobs_of_type,  # noqa: F401
                                                    make_item, own_gpu_lock, run_step)
@@ -247,3 +248,87 @@ def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore
     panel.folder_button.click()
     assert opened == [str(panel.status.folder)] and (panel.status.folder / "post.jpg").is_file()
     assert post.id == page.editor.item.id
+
+
+def _open_post(qtbot, context: StudioContext, status: str):  # type: ignore[no-untyped-def]
+    """The Plans page shown with its one post chosen in the editor."""
+    post = make_item(context.studio, status=status)
+    page = PlansPage(context)
+    qtbot.addWidget(page)
+    page.resize(1400, 860)
+    page.show()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10_000)
+    page.table.selectRow(0)
+    assert page.editor.item is not None and page.editor.item.id == post.id
+    return page, post
+
+
+def test_a_post_edited_elsewhere_while_open_is_reported_not_overwritten(  # type: ignore[no-untyped-def]
+        qtbot, context: StudioContext, data_dir: Path, shown_errors: list[str]) -> None:
+    page, post = _open_post(qtbot, context, "draft")
+    editor = page.editor
+    editor.hook.setText("mine, typed here")
+    done = run_cli(data_dir, "plan", "edit", str(post.id), "--set", "hook=written in the terminal")
+    assert done.returncode == 0, done.stderr
+
+    qtbot.waitUntil(lambda: editor.conflict.isVisible(), timeout=5_000)
+    assert "Changed elsewhere" in editor.conflict.text.text()
+    assert editor.hook.text() == "mine, typed here"  # the typing stays
+    assert editor.newer is not None and editor.newer.hook == "written in the terminal"
+    editor.save_button.click()  # still based on the version the editor loaded: refused
+    qtbot.waitUntil(lambda: bool(shown_errors), timeout=10_000)
+    assert "changed elsewhere" in shown_errors[0]
+    stored = service.find_item(context.studio, context.workspace_id, str(post.id))
+    assert stored.hook == "written in the terminal"
+
+    editor.conflict.keep_button.click()  # knowingly: the next save replaces the other version
+    assert not editor.conflict.isVisible() and editor.hook.text() == "mine, typed here"
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: page.message.text() == "Saved.", timeout=10_000)
+    stored = service.find_item(context.studio, context.workspace_id, str(post.id))
+    assert stored.hook == "mine, typed here" and len(shown_errors) == 1
+
+    editor.caption.setPlainText("half-written caption")
+    done = run_cli(data_dir, "plan", "edit", str(post.id), "--set", "topic=Sunrise instead")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: editor.conflict.isVisible(), timeout=5_000)
+    editor.conflict.reload_button.click()  # the other version is shown, the typing dropped
+    assert editor.topic.text() == "Sunrise instead" and editor.hook.text() == "mine, typed here"
+    assert editor.caption.toPlainText() == stored.caption and not editor.is_dirty()
+
+
+def test_a_post_changed_elsewhere_without_edits_here_is_simply_shown(  # type: ignore[no-untyped-def]
+        qtbot, context: StudioContext, data_dir: Path) -> None:
+    page, post = _open_post(qtbot, context, "draft")
+    done = run_cli(data_dir, "plan", "edit", str(post.id), "--set", "hook=written in the terminal")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: page.editor.hook.text() == "written in the terminal", timeout=5_000)
+    assert not page.editor.conflict.isVisible()
+    qtbot.waitUntil(lambda: page.table.item(0, 4).text() == "written in the terminal", timeout=5_000)
+
+
+def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[no-untyped-def]
+        qtbot, context: StudioContext, fake: FakeComfyUI) -> None:
+    studio = context.studio
+    page, _post = _open_post(qtbot, context, "approved")
+    panel = page.pipeline
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
+    fake.script(fail_at="3", exception_message="CUDA out of memory")
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "running", timeout=10_000)
+    [job] = jobs_of_type(studio, "run-pipeline")
+    runner = PipelineThread(studio)
+    step = run_step(studio, job.id, "generate-image", "generation")
+    runner.join()
+    assert step.status == "failed" and "CUDA out of memory" in step.error
+
+    # The hub's snapshot of the step job is what the panel shows: state, colour and error.
+    qtbot.waitUntil(lambda: panel.steps.item(0, 1).text() == "failed", timeout=10_000)
+    snapshot = context.jobs.snapshot(step.id)
+    assert snapshot is not None and snapshot.parent_id == job.id
+    assert panel.steps.item(0, 3).text() == snapshot.error
+    assert "CUDA out of memory" in panel.steps.item(0, 3).text()
+    assert panel.steps.item(0, 1).foreground().color().name() == "#c0392b"
+    qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "failed", timeout=10_000)
+    assert panel.run_button.text() == "Run again"
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)  # the post failed too

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.db.models import PlanItem
 from studio.engine.plans.schema import PLATFORMS
+from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,9 @@ class PlanItemEditor(QWidget):
         self.show_item(None)
 
     def _build(self) -> None:
-        self.conflict = self._build_conflict_bar()
+        self.conflict = ChangedElsewhereBar(self)
+        self.conflict.reload_requested.connect(self._on_reload_clicked)
+        self.conflict.keep_requested.connect(self._on_keep_clicked)
         form = self._build_form()
         self.save_button = QPushButton("Save", self)
         self.save_button.clicked.connect(self._on_save_clicked)
@@ -78,27 +80,6 @@ class PlanItemEditor(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(regen)
         layout.addStretch(1)
-
-    def _build_conflict_bar(self) -> QFrame:
-        bar = QFrame(self)
-        bar.setObjectName("plan-item-conflict")
-        bar.setStyleSheet("#plan-item-conflict { background: #fff3cd; border: 1px solid #b7791f;"
-                          " border-radius: 3px; } QLabel { color: #5c3d00; }")
-        self.conflict_text = QLabel("Changed elsewhere: this post was edited in another window "
-                                    "or process while you were editing it.", bar)
-        self.conflict_text.setWordWrap(True)
-        self.reload_button = QPushButton("Reload", bar)
-        self.reload_button.setToolTip("Show the other version; your unsaved changes are dropped")
-        self.reload_button.clicked.connect(self._on_reload_clicked)
-        self.keep_button = QPushButton("Keep mine", bar)
-        self.keep_button.setToolTip("Keep your changes; Save then replaces the other version")
-        self.keep_button.clicked.connect(self._on_keep_clicked)
-        row = QHBoxLayout(bar)
-        row.addWidget(self.conflict_text, 1)
-        row.addWidget(self.reload_button)
-        row.addWidget(self.keep_button)
-        bar.hide()
-        return bar
 
     def _build_form(self) -> QFormLayout:
         self.when = QDateTimeEdit(self)
@@ -135,7 +116,8 @@ class PlanItemEditor(QWidget):
                 and (self._saving or self.is_dirty()):
             if item.version != self.item.version:
                 self.newer = item
-                self.conflict.setVisible(not self._saving)
+                if not self._saving:
+                    self.conflict.warn("this post")
             return  # the user's typing stays
         self._load(item)
 
@@ -151,7 +133,7 @@ class PlanItemEditor(QWidget):
     def save_failed(self) -> None:
         self._saving = False
         if self.newer is not None:
-            self.conflict.show()
+            self.conflict.warn("this post")
 
     def _load(self, item: PlanItem | None) -> None:
         self.item = item

@@ -68,12 +68,3 @@ def add_action(actions: argparse._SubParsersAction, name: str, help_: str,  # ty
 def workspace_of(studio: Studio, args: argparse.Namespace) -> Workspace:
     """--workspace when given, else the current workspace."""
     return studio.workspace(getattr(args, "workspace", None) or None)
-
-
-def current_workspace_name(studio: Studio) -> str | None:
-    """The workspace that ``workspace()`` would pick, without creating one."""
-    names = [w.name for w in studio.workspaces()]
-    chosen = studio.settings.general.current_workspace
-    if chosen in names:
-        return chosen
-    return names[0] if names else None

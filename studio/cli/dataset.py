@@ -10,15 +10,20 @@ from typing import Any
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import note, print_json, print_table
+from studio.cli.output import fields_of, note, print_json, print_table
 from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.datasets import captions, checks, service
+from studio.engine.datasets.filters import SORTS, ImageFilter, filtered, image_rows, tag_splitter
 from studio.engine.db.models import Dataset, DatasetImage, Influencer, Workspace
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import StudioError
+from studio.engine.jobs.status import JobStatus
+from studio.engine.lookup import find_dataset
 
 CAPTION_ACTIONS = ("check", "tags", "undo", "redo")
+IMAGE_FIELDS = ("id", "name", "width", "height", "caption", "excluded", "near_dup_group",
+                "sharpness", "blurry", "dark", "bright", "crop", "crop_manual", "created_at")
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +44,10 @@ def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     edit.add_argument("--separator", metavar="SEP")
     listing = add_action(actions, "list", "list datasets", list_datasets, scoped=True)
     listing.add_argument("--influencer", metavar="NAME")
+    images = add_action(actions, "images", "list a dataset's images, filtered and sorted",
+                        list_images, scoped=True)
+    _target(images)
+    _filter_options(images)
     imp = add_action(actions, "import", "import files, folders and .zip archives (a job)",
                      import_files, scoped=True)
     _target(imp)
@@ -75,6 +84,21 @@ def _target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, metavar="NAME")
 
 
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The Datasets page's filters, with the same meanings (``ImageFilter``)."""
+    parser.add_argument("--text", default="", help="in the file name or caption")
+    parser.add_argument("--tag", default="", help="a whole tag of the caption")
+    parser.add_argument("--caption", choices=("any", "with", "without"), default="any")
+    parser.add_argument("--faces", choices=("any", "none", "one", "many"), default="any")
+    parser.add_argument("--excluded", choices=("any", "only", "hide"), default="any")
+    parser.add_argument("--exposure", choices=("any", "dark", "bright"), default="any")
+    parser.add_argument("--blurry", action="store_true", help="only images found blurry")
+    parser.add_argument("--duplicates", action="store_true", help="only near-duplicates")
+    parser.add_argument("--below", type=int, default=0, metavar="PX",
+                        help="only images whose shorter side is under PX pixels")
+    parser.add_argument("--sort", choices=SORTS, default="date")
+
+
 def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
     workspace, influencer = find_influencer(studio, args, args.influencer)
     dataset = service.create_dataset(studio, workspace.id, influencer.id, args.name,
@@ -90,8 +114,7 @@ def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
 def edit_dataset(studio: Studio, args: argparse.Namespace) -> int:
     if args.class_token is None and args.repeats is None and args.separator is None:
         raise UsageError("Give at least one of --class, --repeats, --separator.")
-    workspace, influencer = find_influencer(studio, args, args.influencer)
-    dataset = service.get_dataset(studio, workspace.id, args.dataset, influencer.id)
+    workspace, influencer, dataset = _find(studio, args)
     dataset = service.update_dataset(studio, workspace.id, dataset.id, class_token=args.class_token,
                                      repeats=args.repeats, tag_separator=args.separator)
     if args.json:
@@ -121,6 +144,23 @@ def list_datasets(studio: Studio, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def list_images(studio: Studio, args: argparse.Namespace) -> int:
+    _, _, dataset = _find(studio, args)
+    spec = ImageFilter(text=args.text, tag=args.tag, caption=args.caption,
+                       near_duplicates=args.duplicates, blurry=args.blurry, exposure=args.exposure,
+                       faces=args.faces, excluded=args.excluded, below_target=args.below,
+                       sort=args.sort, tag_split=tag_splitter(dataset.tag_separator))
+    rows = filtered(image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id), spec)
+    if args.json:
+        print_json([{**fields_of(r, IMAGE_FIELDS), "faces": r.face_count} for r in rows])
+    else:
+        print_table(["name", "size", "faces", "excluded", "caption", "id"],
+                    [[r.name, f"{r.width}x{r.height}", r.face_count if r.analyzed else "",
+                      "*" if r.excluded else "", r.caption[:48], r.id] for r in rows],
+                    empty="no images match")
+    return EXIT_OK
+
+
 def import_files(studio: Studio, args: argparse.Namespace) -> int:
     submit_import = _dataset_jobs().submit_import
     _, _, dataset = _find(studio, args)
@@ -132,7 +172,7 @@ def import_files(studio: Studio, args: argparse.Namespace) -> int:
     if args.no_wait:
         return finish(studio, args, job, wait=False)
     done = wait_for_job(studio, job.workspace_id, job.id)
-    if done.status == "completed":
+    if done.status == JobStatus.COMPLETED:
         _print_report(args, done.result or {})
     return exit_code(done)
 
@@ -167,8 +207,9 @@ def caption_command(studio: Studio, args: argparse.Namespace) -> int:
 def autocaption(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.datasets.autocaption import DEFAULT_PROMPT, submit_autocaption
     _, _, dataset = _find(studio, args)
-    images = service.list_images(studio, dataset)
-    chosen = [i.id for i in images if args.all or not i.caption.strip()]
+    spec = ImageFilter(caption="any" if args.all else "without")
+    rows = image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)
+    chosen = [r.id for r in filtered(rows, spec)]
     if not chosen:
         raise UsageError("Every image already has a caption; use --all to caption them again.")
     job = submit_autocaption(studio, dataset, chosen, model=args.model,
@@ -200,8 +241,9 @@ def _dataset_jobs() -> ModuleType:
 
 
 def _find(studio: Studio, args: argparse.Namespace) -> tuple[Workspace, Influencer, Dataset]:
-    workspace, influencer = find_influencer(studio, args, args.influencer)
-    return workspace, influencer, service.get_dataset(studio, workspace.id, args.dataset, influencer.id)
+    found = find_dataset(studio, influencer=args.influencer, dataset=args.dataset,
+                         workspace=args.workspace)
+    return found.workspace, found.influencer, found.dataset
 
 
 def _influencers(studio: Studio, workspace: Workspace) -> list[Influencer]:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import print_json, print_table
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
 from studio.engine.core import Studio
-from studio.engine.db.models import Asset, Influencer
+from studio.engine.db.models import Influencer
+
+if TYPE_CHECKING:
+    from studio.engine.comfyui.gallery import GalleryRow
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -112,16 +115,16 @@ def list_templates(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_images(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.comfyui.gallery import list_generated, recipe
+    from studio.engine.comfyui.gallery import GalleryFilter, gallery_rows
     workspace, influencer = _who(studio, args)
-    assets = list_generated(studio, workspace.id, influencer_id=influencer.id if influencer else None)
-    rows = [_row(studio, a, recipe(a)) for a in assets]
+    spec = GalleryFilter(influencer_id=influencer.id if influencer else None)
+    rows = [_row(studio, r) for r in gallery_rows(studio, workspace_id=workspace.id, spec=spec)]
     if args.json:
         print_json(rows)
     else:
         print_table(["created", "rating", "fav", "seed", "lora", "template", "path"],
                     [[r["created_at"], r["rating"], "*" if r["favourite"] else "", r["seed"],
-                      r["lora"] or "", r["template"], r["path"]] for r in rows],
+                      r["lora"], r["template"], r["path"]] for r in rows],
                     empty="no generated images")
     return EXIT_OK
 
@@ -145,12 +148,8 @@ def _paths(studio: Studio, workspace_id: Any, asset_ids: list[str]) -> list[str]
     return [str(asset_path(studio, get_image(studio, workspace_id, a))) for a in asset_ids]
 
 
-def _row(studio: Studio, asset: Asset, made: dict[str, Any]) -> dict[str, Any]:
-    meta = asset.meta or {}
-    return {"id": asset.id, "created_at": asset.created_at, "job_id": asset.job_id,
-            "influencer_id": asset.influencer_id, "rating": meta.get("rating", 0),
-            "favourite": bool(meta.get("favourite")), "seed": made.get("seed"),
-            "lora": made.get("lora"), "template": made.get("template"),
-            "width": meta.get("width"), "height": meta.get("height"),
-            "prompt": (made.get("values") or {}).get("positive"),
-            "path": studio.asset_path(asset.storage_key)}
+def _row(studio: Studio, row: GalleryRow) -> dict[str, Any]:
+    return {"id": row.id, "created_at": row.created_at, "job_id": row.job_id,
+            "influencer_id": row.influencer_id, "rating": row.rating, "favourite": row.favourite,
+            "seed": row.seed, "lora": row.lora, "template": row.template, "width": row.width,
+            "height": row.height, "prompt": row.prompt, "path": studio.asset_path(row.storage_key)}

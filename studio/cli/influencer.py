@@ -4,14 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.common import EXIT_OK, add_action, add_group, workspace_of
 from studio.cli.output import fields_of, print_fields, print_json, print_table
 from studio.cli.waiting import finish
-from studio.engine import influencers
+from studio.engine import influencers, lookup
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer, Workspace
-from studio.engine.db.repositories import Repository
-from studio.engine.errors import NotFound
 
 FIELDS = ("id", "name", "trigger_word", "tone", "style", "voice", "topics", "language", "notes",
           "avatar_asset_id", "created_at", "updated_at", "version")
@@ -110,31 +108,9 @@ def set_avatar(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def find_influencer(studio: Studio, args: argparse.Namespace, name: str) -> tuple[Workspace, Influencer]:
-    """In --workspace; else the current workspace; else the one workspace that has that name."""
-    if args.workspace:
-        workspace = workspace_of(studio, args)
-        found = _by_name(studio, workspace, name)
-        if found is None:
-            raise NotFound(f"No influencer named '{name}' in workspace '{workspace.name}'.")
-        return workspace, found
-    current = workspace_of(studio, args)
-    found = _by_name(studio, current, name)
-    if found is not None:
-        return current, found
-    elsewhere = [(w, i) for w in studio.workspaces() if w.id != current.id
-                 if (i := _by_name(studio, w, name)) is not None]
-    if len(elsewhere) == 1:
-        return elsewhere[0]
-    if elsewhere:
-        names = ", ".join(f"'{w.name}'" for w, _ in elsewhere)
-        raise UsageError(f"An influencer named '{name}' exists in workspaces {names}; choose one "
-                         "with --workspace.")
-    raise NotFound(f"No influencer named '{name}' (see `influencer list`).")
-
-
-def _by_name(studio: Studio, workspace: Workspace, name: str) -> Influencer | None:
-    with studio.db.session() as session:
-        return Repository(session, workspace.id).find(Influencer, name=" ".join(name.split()))
+    """The engine's lookup by name (Decision 5) with this verb's --workspace."""
+    found = lookup.find_influencer(studio, name=name, workspace=getattr(args, "workspace", None))
+    return found.workspace, found.influencer
 
 
 def _apply(persona: influencers.Persona, args: argparse.Namespace) -> influencers.Persona:

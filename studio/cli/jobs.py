@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import uuid
-
-from sqlalchemy import select
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_fields, print_json, print_table
 from studio.cli.waiting import finish, job_summary
 from studio.engine.core import Studio
-from studio.engine.db.models import Job
-from studio.engine.errors import NotFound
-from studio.engine.jobs.status import STATUSES
-
-MIN_PREFIX = 4
-
+from studio.engine.jobs.status import STATUSES, JobStatus
+from studio.engine.lookup import find_job_id
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions = add_group(verbs, "jobs", "list, inspect, retry and cancel jobs")
@@ -47,7 +40,7 @@ def list_jobs(studio: Studio, args: argparse.Namespace) -> int:
 
 def show_job(studio: Studio, args: argparse.Namespace) -> int:
     workspace = workspace_of(studio, args)
-    job = studio.jobs.get(workspace.id, resolve_job_id(studio, workspace.id, args.id))
+    job = studio.jobs.get(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     if args.json:
         print_json(job_summary(job))
     else:
@@ -57,36 +50,18 @@ def show_job(studio: Studio, args: argparse.Namespace) -> int:
 
 def retry_job(studio: Studio, args: argparse.Namespace) -> int:
     workspace = workspace_of(studio, args)
-    job = studio.jobs.retry(workspace.id, resolve_job_id(studio, workspace.id, args.id))
+    job = studio.jobs.retry(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     return finish(studio, args, job, wait=args.wait)
 
 
 def cancel_job(studio: Studio, args: argparse.Namespace) -> int:
     workspace = workspace_of(studio, args)
-    job = studio.jobs.cancel(workspace.id, resolve_job_id(studio, workspace.id, args.id))
+    job = studio.jobs.cancel(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     if args.json:
         print_json(job_summary(job))
-    elif job.status == "canceled":
+    elif job.status == JobStatus.CANCELED:
         print(f"job {job.id} canceled")
     else:
         print(f"job {job.id} asked to stop; its worker stops it soon")
     return EXIT_OK
 
-
-def resolve_job_id(studio: Studio, workspace_id: uuid.UUID, text: str) -> uuid.UUID:
-    """A full id, or a prefix of one that matches a single job of the workspace."""
-    text = text.strip().lower()
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        pass
-    if len(text) < MIN_PREFIX:
-        raise UsageError(f"'{text}' is too short for a job id (at least {MIN_PREFIX} characters).")
-    with studio.db.session() as session:
-        ids = session.scalars(select(Job.id).where(Job.workspace_id == workspace_id)).all()
-    matches = [i for i in ids if str(i).startswith(text)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise UsageError(f"'{text}' matches {len(matches)} jobs; give more of the id.")
-    raise NotFound(f"No job with id '{text}' in this workspace.")

@@ -11,6 +11,7 @@ from studio.cli.output import note, print_fields, print_json, print_table
 from studio.cli.waiting import exit_code, finish, job_summary, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem
+from studio.engine.jobs.status import JobStatus
 from studio.engine.plans import service
 from studio.engine.plans.schema import PLATFORMS
 
@@ -175,7 +176,7 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job, show: Callable[[
     done = wait_for_job(studio, job.workspace_id, job.id)
     if args.json:
         print_json(job_summary(done))
-    elif done.status == "completed":
+    elif done.status == JobStatus.COMPLETED:
         result = done.result or {}
         cached = f", {result.get('cache_hits')} from the cache" if result.get("cache_hits") else ""
         note(f"job {done.id} completed: {result.get('model', '')}, ${done.cost_usd:.4f}{cached}")

@@ -17,7 +17,8 @@ from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_json, print_table
 from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.core import Studio
-from studio.engine.datasets import service
+from studio.engine.jobs.status import JobStatus
+from studio.engine.lookup import find_dataset, find_lora
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -75,9 +76,10 @@ def start_training(studio: Studio, args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"train needs {', '.join(missing)} (or an action: presets, list, "
                          "checkpoints, resume, reorder, grid, activate).")
-    workspace, influencer = find_influencer(studio, args, args.influencer)
-    dataset = service.get_dataset(studio, workspace.id, args.dataset, influencer.id)
-    request = _request(args, influencer.id, dataset.id)
+    found = find_dataset(studio, influencer=args.influencer, dataset=args.dataset,
+                         workspace=args.workspace)
+    workspace = found.workspace
+    request = _request(args, found.influencer.id, found.dataset.id)
     if args.dry_run:
         plan = plan_training(studio, workspace.id, request)
         _print_plan(args, plan)
@@ -91,7 +93,7 @@ def start_training(studio: Studio, args: argparse.Namespace) -> int:
     done = wait_for_job(studio, workspace.id, job.id)
     if args.json:
         print_json({"job": done.id, "status": done.status, "result": done.result})
-    elif done.status == "completed":
+    elif done.status == JobStatus.COMPLETED:
         for row in _checkpoint_rows(studio, workspace.id, job_id=done.id):
             print(f"{row['kind']:<6} {row['path']}")
     return exit_code(done)
@@ -254,17 +256,12 @@ def test_grid(studio: Studio, args: argparse.Namespace) -> int:
     for job_id in grid.generation_jobs:
         wait_for_job(studio, workspace.id, job_id)
     done = wait_for_job(studio, workspace.id, grid.sheet_job.id)
-    if done.status == "completed" and not args.json:
-        print((done.result or {}).get("path", ""))
+    if done.status == JobStatus.COMPLETED and not args.json:
+        print(studio.asset_path(str((done.result or {}).get("key", ""))))
     elif args.json:
         print_json({"job": done.id, "status": done.status, "result": done.result})
     return exit_code(done)
 
 
 def _lora_id(studio: Studio, workspace_id: uuid.UUID, ref: str) -> uuid.UUID:
-    from studio.engine.training.results import checkpoints_of
-    rows = checkpoints_of(studio.db, workspace_id)
-    for row in rows:
-        if str(row.id) == ref or row.storage_key.rsplit("/", 1)[-1] in (ref, f"{ref}.safetensors"):
-            return row.id
-    raise UsageError(f"No saved LoRA '{ref}' (an id or file name from `train checkpoints`).")
+    return find_lora(studio, workspace_id=workspace_id, ref=ref).id

@@ -6,7 +6,7 @@ import argparse
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json, print_table
 from studio.engine.core import Studio
-from studio.engine.errors import NotFound
+from studio.engine.lookup import id_from_prefix
 from studio.engine.trash import TrashItem, purge, restore, trash_items
 
 
@@ -52,13 +52,9 @@ def purge_items(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _resolve(items: list[TrashItem], text: str) -> TrashItem:
-    text = text.strip().lower()
-    matches = [i for i in items if str(i.id) == text] or [i for i in items if str(i.id).startswith(text)]
-    if len(matches) == 1 and len(text) >= 4:
-        return matches[0]
-    if len(matches) > 1:
-        raise UsageError(f"'{text}' matches {len(matches)} items in the trash; give more of the id.")
-    raise NotFound(f"Nothing in the trash has the id '{text}' (see `trash list`).")
+    chosen = id_from_prefix(ids=[i.id for i in items], text=text, what="item",
+                            where="in the trash (see `trash list`)")
+    return next(i for i in items if i.id == chosen)
 
 
 def _done(args: argparse.Namespace, items: list[TrashItem], verb: str) -> None:

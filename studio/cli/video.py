@@ -17,6 +17,7 @@ from studio.cli.output import print_json, print_table
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
+from studio.engine.jobs.status import JobStatus
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -113,13 +114,13 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job) -> int:
         return EXIT_OK
     done = wait_for_job(studio, job.workspace_id, job.id)
     result = dict(done.result or {})
-    if done.status == "completed" and result.get("deliver_to"):  # made on another machine
+    if done.status == JobStatus.COMPLETED and result.get("deliver_to"):  # made on another machine
         from studio.engine.media.jobs import deliver_export
         delivered = deliver_export(studio, done)
         result["exported_to"] = str(delivered) if delivered else None
     if args.json:
         print_json({**job_summary(done), "file": result.get("exported_to") or result.get("output")})
-    elif done.status == "completed":
+    elif done.status == JobStatus.COMPLETED:
         for note in result.get("notes") or []:
             note_line(f"note: {note}")
         print(result.get("exported_to") or result.get("output"))

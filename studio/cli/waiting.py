@@ -1,8 +1,8 @@
 """Waiting for a job the command line created (Decision 5).
 
-Progress goes to stderr. When no worker is up, the job runs in this process (a temporary
-consumer that registers itself and beats like a worker, so recovery elsewhere leaves it alone).
-Ctrl-C cancels the job waited for.
+Progress goes to stderr. When no worker is up, the job runs in this process (the engine's
+``InProcess``: a temporary consumer that registers itself and beats like a worker, so recovery
+elsewhere leaves it alone). Ctrl-C cancels the job waited for.
 """
 from __future__ import annotations
 
@@ -10,28 +10,16 @@ import argparse
 import time
 import uuid
 
-from sqlalchemy import select
-
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
 from studio.cli.output import fields_of, note, print_json
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
-from studio.engine.doctor import fresh_workers
 from studio.engine.errors import InvalidInput
-from studio.engine.jobs.inline import InlineConsumer
-from studio.engine.jobs.status import ACTIVE, FINISHED
-from studio.engine.jobs.worker import local_worker
+from studio.engine.jobs.in_process import InProcess
+from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
 
 POLL_S = 0.2
 CANCEL_GRACE_S = 10.0
-
-
-def worker_up(studio: Studio) -> bool:
-    """A worker that will take this studio's queued jobs: the local one, or in team mode any
-    worker with a fresh heartbeat."""
-    if local_worker(studio.paths) is not None:
-        return True
-    return studio.settings.queue.backend == "redis" and bool(fresh_workers(studio))
 
 
 def finish(studio: Studio, args: argparse.Namespace, job: Job, *, wait: bool) -> int:
@@ -45,7 +33,7 @@ def finish(studio: Studio, args: argparse.Namespace, job: Job, *, wait: bool) ->
     done = wait_for_job(studio, job.workspace_id, job.id)
     if args.json:
         print_json(job_summary(done))
-    elif done.status == "completed":
+    elif done.status == JobStatus.COMPLETED:
         print(f"job {done.id} completed: {done.title}")
     return exit_code(done)
 
@@ -60,9 +48,9 @@ def job_summary(job: Job) -> dict[str, object]:
 
 
 def exit_code(job: Job) -> int:
-    if job.status == "completed":
+    if job.status == JobStatus.COMPLETED:
         return EXIT_OK
-    if job.status == "canceled":
+    if job.status == JobStatus.CANCELED:
         note(f"canceled: {job.message or job.title}")
         return EXIT_CANCELED
     if job.status in ACTIVE:  # only after Ctrl-C: the worker has been asked to stop it
@@ -73,8 +61,7 @@ def exit_code(job: Job) -> int:
 
 
 def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    consumer: InlineConsumer | None = None
-    steps: dict[uuid.UUID, InlineConsumer] = {}  # a pipeline's step jobs, run here with it
+    here = InProcess(studio, job_id=job_id)
     shown = ""
     try:
         while True:
@@ -82,35 +69,16 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
             shown = _show_progress(job, shown)
             if job.status in FINISHED:
                 return job
-            if consumer is None and job.status == "pending" and not worker_up(studio):
+            if here.follow(job):
                 note("no worker is running; running the job in this process")
-                consumer = InlineConsumer(studio, job)
-                consumer.start()
-            if consumer is not None:
-                _run_steps(studio, job_id, steps)
             _sleep(POLL_S)
     except KeyboardInterrupt:
-        return _cancel(studio, workspace_id, job_id, consumer)
+        return _cancel(studio, workspace_id, job_id, here)
     finally:
-        for step in steps.values():
-            step.close()
-        if consumer is not None:
-            consumer.close()
+        here.close()
 
 
-def _run_steps(studio: Studio, parent_id: uuid.UUID, running: dict[uuid.UUID, InlineConsumer]) -> None:
-    """Without a worker, the jobs a job starts as its steps run in this process too."""
-    with studio.db.session() as session:
-        waiting = session.scalars(select(Job).where(Job.parent_id == parent_id,
-                                                    Job.status == "pending")).all()
-    for step in waiting:
-        if step.id not in running:
-            running[step.id] = InlineConsumer(studio, step)
-            running[step.id].start()
-
-
-def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID,
-            consumer: InlineConsumer | None) -> Job:
+def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, here: InProcess) -> Job:
     note("canceling the job (Ctrl-C again to stop waiting)…")
     try:
         studio.jobs.cancel(workspace_id, job_id)
@@ -121,9 +89,8 @@ def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID,
     while job.status not in FINISHED and time.monotonic() < deadline:
         _sleep(POLL_S)
         job = studio.jobs.get(workspace_id, job_id)
-    if job.status not in FINISHED and consumer is not None:
-        # A handler that never checks for cancel: this process is leaving, so the job ends here.
-        consumer.force_cancel()
+    if job.status not in FINISHED and here.running:
+        here.force_cancel()
         job = studio.jobs.get(workspace_id, job_id)
     return job
 

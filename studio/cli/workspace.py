@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from studio.cli.common import EXIT_OK, add_action, add_group, current_workspace_name
+from studio.cli.common import EXIT_OK, add_action, add_group
 from studio.cli.output import fields_of, print_json, print_table
 from studio.engine.core import Studio
 from studio.engine.db.repositories import Workspaces
+from studio.engine.lookup import current_workspace_name
 
 
 def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -12,19 +12,16 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.database import current_revision, head_revision, make_engine
-from studio.engine.db.models import WorkerRecord
-from studio.engine.db.types import utcnow
+from studio.engine.jobs.in_process import fresh_workers
 from studio.engine.jobs.worker import local_worker
 from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
@@ -62,15 +59,6 @@ def run_checks(studio: Studio, *, quick: bool = False) -> list[Check]:
             fix = "See the log folder for details and report this if it persists."
         results.append(Check(key=key, label=label, status=status, detail=detail, fix=fix))
     return results
-
-
-def fresh_workers(studio: Studio) -> list[WorkerRecord]:
-    """Workers of any host whose heartbeat is recent and that have not stopped."""
-    since = utcnow() - timedelta(seconds=studio.settings.worker.heartbeat_timeout_s)
-    with studio.db.session() as session:
-        query = select(WorkerRecord).where(WorkerRecord.stopped_at.is_(None),
-                                           WorkerRecord.heartbeat_at > since)
-        return list(session.scalars(query).all())
 
 
 # The checks --------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from studio.engine.first_run import FirstRunResult
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
 from studio.ui.icons import icon
-from studio.ui.pages.coming_later import ComingLaterPage
 from studio.ui.pages.datasets import DatasetsPage
 from studio.ui.pages.generate import GeneratePage
 from studio.ui.pages.influencers import InfluencersPage
@@ -115,7 +114,7 @@ class MainWindow(QMainWindow):
         if key == "plans":
             from studio.ui.pages.plans import PlansPage
             return PlansPage(self.context, self)
-        return ComingLaterPage(key, self)
+        raise ValueError(f"No page is made for the sidebar key {key!r}.")
 
     def show_page(self, key: str) -> None:
         self.sidebar.setCurrentRow([k for k, _ in PAGES].index(key))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,3 +52,12 @@ def one_error_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: "), err
     return lines[0]
+
+
+def make_bucket(endpoint: str) -> str:
+    """A fresh bucket on the test S3 server (MinIO and moto create none on first write)."""
+    import boto3
+    name = f"team{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s",
+                 region_name="us-east-1").create_bucket(Bucket=name)
+    return name

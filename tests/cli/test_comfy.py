@@ -9,7 +9,7 @@ import pytest
 
 from studio.cli.comfy import safe_file_name
 from tests.cli.conftest import Cli
-from tests.engine.comfyui.test_client import TXT2IMG
+from tests.engine.comfyui.helpers import TXT2IMG
 from tests.fakes.comfyui_server import FakeComfyUI
 
 

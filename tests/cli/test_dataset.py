@@ -126,3 +126,19 @@ def test_edit_changes_folder_options_and_the_tag_separator(mia: Cli, studio: Stu
     bad = mia("dataset", "edit", *TARGET, "--separator", "x")
     assert bad.code == 2 and "cannot separate tags" in one_error_line(bad.err)
     assert mia("dataset", "edit", *TARGET).code == 2  # nothing to change
+
+
+def test_images_lists_what_the_page_filters_would_show(mia: Cli, studio: Studio) -> None:
+    ds = _dataset(studio)
+    add_image(studio, ds, 1, caption="mia_v, beach")
+    add_image(studio, ds, 2, caption="", excluded=True)
+    add_image(studio, ds, 3, caption="mia_v, red dress")
+    listed = mia("dataset", "images", *TARGET, "--json").json()
+    assert [r["name"] for r in listed] == ["img_001.png", "img_002.png", "img_003.png"]
+    assert [r["name"] for r in mia("dataset", "images", *TARGET, "--tag", "BEACH", "--json").json()] == [
+        "img_001.png"]
+    hidden = mia("dataset", "images", *TARGET, "--excluded", "hide", "--caption", "with",
+                 "--sort", "name", "--json").json()
+    assert [r["name"] for r in hidden] == ["img_001.png", "img_003.png"]
+    assert "no images match" in mia("dataset", "images", *TARGET, "--text", "nothing-like-it").out
+    assert mia("dataset", "images", *TARGET, "--faces", "lots").code == 2

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from tests.cli.conftest import Cli, one_error_line
-from tests.engine.comfyui.test_generation import own_gpu_lock  # noqa: F401
 from tests.fakes.comfyui_server import FakeComfyUI
 
 MODELS = ("--set", "checkpoint=sd15.safetensors", "--set", "lora_name=mia_v1.safetensors",

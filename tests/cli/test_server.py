@@ -5,18 +5,11 @@ import json
 import uuid
 from pathlib import Path
 
-import boto3
 import psycopg
 
 from studio.engine.core import Studio
+from tests.cli.conftest import make_bucket
 from tests.conftest import run_cli
-
-
-def make_bucket(endpoint: str) -> str:
-    name = f"team{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s",
-                 region_name="us-east-1").create_bucket(Bucket=name)
-    return name
 
 
 def with_role(postgres_url: str, password: str) -> str:

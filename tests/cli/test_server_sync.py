@@ -9,7 +9,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.storage.sync import SyncState
-from tests.cli.test_server import make_bucket
+from tests.cli.conftest import make_bucket
 from tests.conftest import run_cli
 
 

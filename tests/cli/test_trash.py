@@ -49,4 +49,4 @@ def test_errors(cli: Cli) -> None:
     item_id = cli("trash", "list", "--json").json()[0]["id"]
     assert cli("trash", "purge", item_id, "--all").code == 2
     unknown = cli("trash", "restore", "ffffffff")
-    assert unknown.code == 1 and "Nothing in the trash" in one_error_line(unknown.err)
+    assert unknown.code == 1 and "No item with the id" in one_error_line(unknown.err)

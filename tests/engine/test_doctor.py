@@ -5,8 +5,6 @@ import json
 import os
 import shutil
 import socket
-import stat
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +17,7 @@ from studio.engine.core import Studio
 from studio.engine.db.database import head_revision, make_engine, migrate, sqlite_url
 from studio.engine.doctor import Check, run_checks
 from tests.conftest import wait_until
+from tests.engine.helpers import fake_tool
 
 KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "ffmpeg", "keyring", "database", "disk", "worker"]
 
@@ -36,15 +35,6 @@ SYSTEM_STATS = {
 
 def check(studio: Studio, key: str) -> Check:
     return next(c for c in run_checks(studio) if c.key == key)
-
-
-def fake_tool(folder: Path, name: str, body: str) -> Path:
-    """An executable Python script standing in for a real program."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"#!{sys.executable}\nimport sys\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 @pytest.fixture

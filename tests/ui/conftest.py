@@ -1,4 +1,4 @@
-"""UI fixtures: a context on a fresh profile; no message box ever blocks a test."""
+"""UI fixtures: a context on a fresh profile; no message box ever blocks a test; a fake ComfyUI."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,8 +6,12 @@ from collections.abc import Iterator
 import pytest
 
 from studio.engine.core import Studio
-from studio.ui import errors, tasks
+from studio.engine.db.models import Influencer
+from studio.engine.influencers import Persona, create_influencer
+from studio.ui import errors, tasks, thumbnails
 from studio.ui.context import StudioContext, WorkspaceRef
+from tests.fakes.comfyui_server import FakeComfyUI
+from tests.ui.helpers import CHECKPOINTS, LORAS
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,22 @@ def context(studio: Studio) -> Iterator[StudioContext]:
     made = StudioContext(studio, WorkspaceRef.of(studio.workspace()))
     yield made
     made.stop()
+
+
+@pytest.fixture(autouse=True)
+def drain_loaders() -> Iterator[None]:
+    """Thumbnail loads a test started end before the next test begins."""
+    yield
+    thumbnails.wait_until_idle()
+
+
+@pytest.fixture
+def fake(studio: Studio) -> Iterator[FakeComfyUI]:
+    with FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS) as server:
+        studio.settings.comfyui.url = server.base_url
+        yield server
+
+
+@pytest.fixture
+def mira(studio: Studio, context: StudioContext) -> Influencer:
+    return create_influencer(studio, context.workspace_id, Persona(name="Mira", trigger_word="mira_v1"))

@@ -1,9 +1,24 @@
-"""Pictures for tests, made with Pillow."""
+"""What several UI tests share: pictures made with Pillow, the Generate page, generated images."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
+
+from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+from studio.engine.core import Studio
+from studio.engine.db.models import Influencer, Job
+from studio.engine.jobs.status import JobStatus
+from studio.ui.context import StudioContext
+from studio.ui.pages.generate import GeneratePage
+from tests.conftest import run_next_task
+
+# What the fake ComfyUI of the UI tests offers (the ``fake`` fixture in conftest.py).
+CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
+LORAS = ["mira_v1.safetensors", "film_grain.safetensors"]
+GENERATED: dict[str, object] = {"positive": "mira_v1, portrait on a rooftop", "steps": 4,
+                                "lora_name": "mira_v1.safetensors"}
 
 
 def make_images(folder: Path, count: int, *, size: int = 64, prefix: str = "img") -> list[Path]:
@@ -30,3 +45,29 @@ def make_portrait(path: Path, color: tuple[int, int, int] = (200, 120, 150)) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path
+
+
+def open_page(qtbot: Any, context: StudioContext) -> GeneratePage:
+    page = GeneratePage(context)
+    qtbot.addWidget(page)
+    page.resize(1100, 720)
+    page.show()
+    qtbot.waitUntil(lambda: page.current_template() is not None)
+    return page
+
+
+def run_next(studio: Studio) -> None:
+    run_next_task(studio, "generation")
+
+
+def make_generated(studio: Studio, influencer: Influencer, seeds: list[int]) -> list[Job]:
+    """One finished generate-image job per seed, run through the real runner."""
+    jobs = []
+    for seed in seeds:
+        request = GenerationRequest(influencer_id=influencer.id, template="txt2img-sd15-lora",
+                                    values={**GENERATED, "seed": seed})
+        [job] = submit_generation(studio, studio.workspace().id, request)
+        run_next(studio)
+        assert studio.jobs.get(job.workspace_id, job.id).status == JobStatus.COMPLETED
+        jobs.append(job)
+    return jobs

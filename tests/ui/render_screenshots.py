@@ -203,7 +203,7 @@ class _PortraitFake:
     def __init__(self) -> None:
         import tests.fakes.comfyui_server as server
         from tests.fakes.comfyui_server import FakeComfyUI
-        from tests.ui.test_generate_page import CHECKPOINTS, LORAS
+        from tests.ui.helpers import CHECKPOINTS, LORAS
         self._server, self._plain = server, server.png_bytes
         server.png_bytes = self._portrait
         self.fake = FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS)

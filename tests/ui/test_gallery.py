@@ -7,36 +7,18 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from studio.engine.comfyui.gallery import list_generated
-from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+from studio.engine.comfyui.gallery import GalleryFilter, gallery_rows, list_generated
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.ui.context import StudioContext
-from studio.ui.models.gallery import GalleryFilter, load_rows
 from studio.ui.pages.generate import GeneratePage
 from studio.ui.widgets.generate_gallery import GalleryTab, index_of
-from tests.ui.test_generate_page import drain_loaders, fake, mira, open_page, run_next  # noqa: F401
-
-VALUES: dict[str, object] = {"positive": "mira_v1, portrait on a rooftop", "steps": 4,
-                             "lora_name": "mira_v1.safetensors"}
-
-
-def make_images(studio: Studio, influencer: Influencer, seeds: list[int]) -> list:
-    """One finished generate-image job per seed, run through the real runner."""
-    jobs = []
-    for seed in seeds:
-        request = GenerationRequest(influencer_id=influencer.id, template="txt2img-sd15-lora",
-                                    values={**VALUES, "seed": seed})
-        [job] = submit_generation(studio, studio.workspace().id, request)
-        run_next(studio)
-        assert studio.jobs.get(job.workspace_id, job.id).status == "completed"
-        jobs.append(job)
-    return jobs
+from tests.ui.helpers import GENERATED, make_generated, open_page, run_next
 
 
 @pytest.fixture
 def made(studio: Studio, fake, mira: Influencer) -> list:
-    return make_images(studio, mira, [111, 222])
+    return make_generated(studio, mira, [111, 222])
 
 
 @pytest.fixture
@@ -111,9 +93,11 @@ def test_filters_by_influencer_lora_date_and_job(qtbot, page: GeneratePage, made
 
 def test_other_loras_and_influencers_are_filtered_out(studio: Studio, made: list) -> None:
     workspace_id = studio.workspace().id
-    assert len(load_rows(studio, workspace_id, GalleryFilter(lora="mira_v1.safetensors"))) == 2
-    assert load_rows(studio, workspace_id, GalleryFilter(lora="film_grain.safetensors")) == []
-    assert load_rows(studio, workspace_id, GalleryFilter(influencer_id=made[0].id)) == []
+    def rows(**narrow: object) -> list:
+        return gallery_rows(studio, workspace_id=workspace_id, spec=GalleryFilter(**narrow))  # type: ignore[arg-type]
+    assert len(rows(lora="mira_v1.safetensors")) == 2
+    assert rows(lora="film_grain.safetensors") == []
+    assert rows(influencer_id=made[0].id) == []
 
 
 def test_rerun_queues_a_job_with_a_new_seed(qtbot, studio: Studio, page: GeneratePage) -> None:
@@ -124,7 +108,7 @@ def test_rerun_queues_a_job_with_a_new_seed(qtbot, studio: Studio, page: Generat
     [job_id] = submitted.args[0]
     job = studio.jobs.get(studio.workspace().id, job_id)
     assert job.payload["values"]["seed"] != 111
-    assert job.payload["values"]["positive"] == VALUES["positive"]
+    assert job.payload["values"]["positive"] == GENERATED["positive"]
     assert page.watcher.active_ids() == [job_id]
     run_next(studio)
     qtbot.waitUntil(lambda: page.results.rowCount() == 1, timeout=10_000)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,54 +12,17 @@ from PySide6.QtWidgets import QFileDialog
 from studio.engine.comfyui.workflows import BUILTIN_DIR
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
-from studio.engine.influencers import Persona, create_influencer
-from studio.ui import thumbnails
 from studio.ui.context import StudioContext
 from studio.ui.pages.generate import GeneratePage
 from studio.ui.widgets.generate_form import with_trigger
-from tests.conftest import run_next_task
 from tests.fakes.comfyui_server import FakeComfyUI
-
-CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
-LORAS = ["mira_v1.safetensors", "film_grain.safetensors"]
-
-
-@pytest.fixture(autouse=True)
-def drain_loaders() -> Iterator[None]:
-    yield
-    thumbnails.wait_until_idle()
-
-
-@pytest.fixture
-def fake(studio: Studio) -> Iterator[FakeComfyUI]:
-    with FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS) as server:
-        studio.settings.comfyui.url = server.base_url
-        yield server
-
-
-@pytest.fixture
-def mira(studio: Studio, context: StudioContext) -> Influencer:
-    return create_influencer(studio, context.workspace_id, Persona(name="Mira", trigger_word="mira_v1"))
-
-
-def open_page(qtbot, context: StudioContext) -> GeneratePage:
-    page = GeneratePage(context)
-    qtbot.addWidget(page)
-    page.resize(1100, 720)
-    page.show()
-    qtbot.waitUntil(lambda: page.current_template() is not None)
-    return page
-
+from tests.ui.helpers import CHECKPOINTS, LORAS, open_page, run_next
 
 @pytest.fixture
 def page(qtbot, context: StudioContext, fake: FakeComfyUI, mira: Influencer) -> GeneratePage:
     page = open_page(qtbot, context)
     qtbot.waitUntil(lambda: len(page.form.options("sampler")) > 10 and page.influencer_box.count() == 2)
     return page
-
-
-def run_next(studio: Studio) -> None:
-    run_next_task(studio, "generation")
 
 
 def generate(qtbot, page: GeneratePage) -> list:

@@ -5,14 +5,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QListView, QTableView
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from studio.engine.core import Studio
 from studio.engine.config import load_settings
 from studio.ui.context import StudioContext
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import PAGES, MainWindow
-from studio.ui.pages.coming_later import ComingLaterPage
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
@@ -45,15 +44,6 @@ def test_has_eight_pages_and_the_sidebar_switches_them(qtbot, window: MainWindow
 def test_plans_is_a_real_page(window: MainWindow) -> None:
     from studio.ui.pages.plans import PlansPage
     assert isinstance(window.pages["plans"], PlansPage)
-
-
-@pytest.mark.parametrize("key", ["plans"])
-def test_later_pages_say_what_they_will_hold_and_show_no_data(qtbot, key: str) -> None:  # type: ignore[no-untyped-def]
-    page = ComingLaterPage(key)  # every sidebar page is real now; the placeholder stays usable
-    qtbot.addWidget(page)
-    text = page.findChild(QLabel, "coming-later").text()
-    assert "Coming in a later version" in text and text.count("<li>") >= 3
-    assert not page.findChildren(QTableView) and not page.findChildren(QListView)
 
 
 def test_page_and_geometry_are_restored(qtbot, context: StudioContext, window: MainWindow) -> None:

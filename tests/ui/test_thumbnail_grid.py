@@ -16,7 +16,8 @@ from studio.engine.influencers import Persona, create_influencer
 from studio.engine.storage.thumbnails import thumbnail_path
 from studio.ui import thumbnails
 from studio.ui.context import StudioContext
-from studio.ui.models.dataset_images import DatasetImageModel, ImageFilter, load_rows
+from studio.engine.datasets.filters import ImageFilter, image_rows
+from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid
 from tests.ui.helpers import make_images
@@ -49,7 +50,7 @@ def test_grid_of_300_shows_placeholders_then_only_visible_thumbnails_off_the_ui_
     monkeypatch.setattr(thumbnails, "load_thumbnail", recording)
     cache = ThumbnailCache(studio.paths.cache_dir)
     model = DatasetImageModel(cache, studio)
-    rows = load_rows(studio, context.workspace_id, imported.id)
+    rows = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)
     model.set_rows(rows)
     assert model.rowCount() == 300
     first = model.index(0)
@@ -78,7 +79,7 @@ def test_grid_of_300_shows_placeholders_then_only_visible_thumbnails_off_the_ui_
 
 def test_memory_cache_stays_bounded_and_keeps_the_latest(qtbot, studio: Studio, context: StudioContext,
                                                          imported) -> None:
-    rows = load_rows(studio, context.workspace_id, imported.id)[:40]
+    rows = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)[:40]
     cache = ThumbnailCache(studio.paths.cache_dir, capacity=15)
     ready: list[str] = []
     cache.thumbnail_ready.connect(lambda sha, size: ready.append(sha))
@@ -91,7 +92,7 @@ def test_memory_cache_stays_bounded_and_keeps_the_latest(qtbot, studio: Studio, 
 
 def test_a_damaged_original_is_reported_once_not_retried(qtbot, studio: Studio, imported,
                                                           context: StudioContext) -> None:
-    row = load_rows(studio, context.workspace_id, imported.id)[0]
+    row = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)[0]
     thumbnail_path(studio.paths.cache_dir, row.sha256, 256).unlink(missing_ok=True)
     broken = studio.asset_path(row.storage_key)
     broken.write_bytes(b"not a picture any more")
@@ -103,7 +104,7 @@ def test_a_damaged_original_is_reported_once_not_retried(qtbot, studio: Studio, 
 
 
 def test_filters_and_sorts_work_on_the_id_list(studio: Studio, context: StudioContext, imported) -> None:
-    rows = load_rows(studio, context.workspace_id, imported.id)
+    rows = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)
     model = DatasetImageModel(ThumbnailCache(studio.paths.cache_dir))
     model.set_rows(rows)
     model.set_filter(ImageFilter(text="img-01"))

@@ -15,7 +15,7 @@ from studio.ui.pages.video import VideoPage
 from studio.ui.widgets.video_player import VideoPlayer
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
-from tests.ui.test_generate_page import fake, mira  # noqa: F401 - fixtures
+from tests.ui.helpers import make_generated
 
 
 
@@ -99,8 +99,7 @@ def test_making_a_video_needs_an_image(page: VideoPage) -> None:
 
 def test_the_image_to_animate_comes_from_the_gallery(qtbot, studio, context: StudioContext,  # type: ignore[no-untyped-def]
                                                      fake, mira) -> None:  # noqa: F811
-    from tests.ui.test_gallery import make_images
-    make_images(studio, mira, [5, 6])
+    make_generated(studio, mira, [5, 6])
     page = VideoPage(context)
     qtbot.addWidget(page)
     qtbot.mouseClick(page.gallery_button, Qt.MouseButton.LeftButton)

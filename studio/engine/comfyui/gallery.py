@@ -6,7 +6,9 @@ and a workspace's images number in the thousands, not millions.
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,85 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
 
 KINDS = ("image",)
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryFilter:
+    """What a gallery listing shows; every field narrows, the defaults show everything."""
+
+    influencer_id: uuid.UUID | None = None
+    lora: str | None = None
+    job_id: uuid.UUID | None = None
+    min_rating: int = 0
+    favourites_only: bool = False
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryRow:
+    """A detached, light copy of a generated image's Asset: what a listing shows of it."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID | None
+    influencer_id: uuid.UUID | None
+    storage_key: str
+    sha256: str
+    width: int
+    height: int
+    created_at: datetime
+    rating: int
+    favourite: bool
+    seed: int | None
+    lora: str
+    prompt: str
+    template: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.storage_key).name
+
+
+def gallery_rows(studio: Studio, *, workspace_id: uuid.UUID, spec: GalleryFilter) -> list[GalleryRow]:
+    """Blocking: the generated images ``spec`` lets through, newest first, as rows."""
+    assets = list_generated(studio, workspace_id, influencer_id=spec.influencer_id, lora=spec.lora,
+                            job_id=spec.job_id, min_rating=spec.min_rating,
+                            favourites_only=spec.favourites_only, since=spec.since)
+    return [gallery_row(a) for a in assets]
+
+
+def gallery_row(asset: Asset) -> GalleryRow:
+    meta = asset.meta or {}
+    made = recipe(asset)
+    values = _values(made)
+    seed = made.get("seed", values.get("seed"))
+    template = made.get("template") or made.get("workflow") or ""
+    if isinstance(template, dict):
+        template = template.get("name", "")
+    sha = asset.sha256 or hashlib.sha256(asset.storage_key.encode()).hexdigest()
+    return GalleryRow(id=asset.id, job_id=asset.job_id, influencer_id=asset.influencer_id,
+                      storage_key=asset.storage_key, sha256=sha, width=int(meta.get("width") or 0),
+                      height=int(meta.get("height") or 0), created_at=asset.created_at,
+                      rating=_rating(asset), favourite=_favourite(asset),
+                      seed=seed if isinstance(seed, int) else None, lora=lora_of(made),
+                      prompt=str(values.get("positive") or made.get("positive") or ""),
+                      template=str(template))
+
+
+def lora_of(made: dict[str, Any]) -> str:
+    """The LoRA a recipe used: its own field, else the template's ``lora_name`` value."""
+    lora = made.get("lora") or _values(made).get("lora_name") or ""
+    if isinstance(lora, dict):
+        lora = lora.get("name", "")
+    return str(lora)
+
+
+def _values(made: dict[str, Any]) -> dict[str, Any]:
+    """The template values of a recipe (older recipes named them differently)."""
+    for key in ("values", "parameters", "params"):
+        found = made.get(key)
+        if isinstance(found, dict):
+            return found
+    return {}
 
 
 def list_generated(studio: Studio, workspace_id: uuid.UUID, *, influencer_id: uuid.UUID | None = None,
@@ -37,7 +118,7 @@ def list_generated(studio: Studio, workspace_id: uuid.UUID, *, influencer_id: uu
     with studio.db.session() as session:
         assets = session.scalars(query.order_by(Asset.created_at.desc(), Asset.storage_key)).all()
     return [a for a in assets
-            if (lora is None or recipe(a).get("lora") == lora)
+            if (lora is None or lora_of(recipe(a)) == lora)
             and _rating(a) >= min_rating and (not favourites_only or _favourite(a))]
 
 

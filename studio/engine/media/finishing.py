@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.engine.errors import InvalidInput
+from studio.engine.media.framing import fill_filter
 from studio.engine.media.loudness import Measured, apply_filter, measure_filter
 from studio.engine.media.presets import X264_SPEEDS, ExportPreset
 from studio.engine.media.probe import MediaInfo
@@ -163,10 +164,8 @@ def _video_graph(sources: list[MediaInfo], preset: ExportPreset, finish: Finish,
 def _reframe(preset: ExportPreset, finish: Finish, index: int) -> str:
     """Fills the preset's frame: crop around the focus point, or fit over a blurred copy."""
     w, h = preset.width, preset.height
-    fill = f"scale={w}:{h}:force_original_aspect_ratio=increase"
     if finish.fit == "crop":
-        fx, fy = finish.focus
-        return f"{fill},crop={w}:{h}:(iw-ow)*{fx:g}:(ih-oh)*{fy:g},setsar=1"
+        return f"{fill_filter(width=w, height=h, focus=finish.focus)},setsar=1"
     bw, bh = _even(w / BLUR_SCALE), _even(h / BLUR_SCALE)
     radius = max(1, min(8, min(bw, bh) // 4 - 1))  # boxblur refuses a radius past half the chroma
     return (f"split=2[bg{index}][fg{index}];"

@@ -14,6 +14,7 @@ from PIL import Image, ImageCms, ImageFilter, ImageOps, UnidentifiedImageError
 
 from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_write_bytes
+from studio.engine.media.framing import fill_box
 from studio.engine.media.presets import ExportPreset
 
 FITS = ("crop", "blur")
@@ -93,14 +94,9 @@ def _srgb(picture: Image.Image) -> Image.Image:
 
 
 def _crop(picture: Image.Image, size: tuple[int, int], focus: tuple[float, float]) -> Image.Image:
-    """Scaled to cover the frame, then cut around the focus point (kept inside the picture)."""
-    width, height = size
-    scale = max(width / picture.width, height / picture.height)
-    scaled = picture.resize((max(width, round(picture.width * scale)),
-                             max(height, round(picture.height * scale))), Image.Resampling.LANCZOS)
-    left = min(max(round(focus[0] * scaled.width - width / 2), 0), scaled.width - width)
-    top = min(max(round(focus[1] * scaled.height - height / 2), 0), scaled.height - height)
-    return scaled.crop((left, top, left + width, top + height))
+    """The part the crop rule keeps (as a video export would), scaled to the frame."""
+    box = fill_box(source=(picture.width, picture.height), frame=size, focus=focus)
+    return picture.resize(size, Image.Resampling.LANCZOS, box=box.corners())
 
 
 def _fit_on_blur(picture: Image.Image, size: tuple[int, int]) -> Image.Image:

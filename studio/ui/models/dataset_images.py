@@ -1,143 +1,26 @@
-"""The images of one dataset for the grid: light rows loaded in one query, filtered on the id list.
+"""The images of one dataset for the grid: the engine's light rows, filtered on the id list.
 
 The model keeps every row of the dataset (a few hundred bytes each) and the ids the current
-filter and sort let through. Thumbnails come from a ``ThumbnailCache``: asking for the
+filter and sort (``studio.engine.datasets.filters``) let through. Thumbnails come from a ``ThumbnailCache``: asking for the
 decoration of a row only queues a load, and the row repaints when the picture is ready.
 """
 from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from sqlalchemy import select
 
 from studio.engine.core import Studio
-from studio.engine.db.models import DatasetImage
+from studio.engine.datasets.filters import ImageFilter, ImageRow, filtered
 from studio.ui.thumbnails import ThumbnailCache, disk_size
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
-SORTS = ("name", "date", "sharpness", "group")
-@dataclass(frozen=True, slots=True)
-class ImageRow:
-    """A detached, light copy of a DatasetImage, made on the background thread."""
-
-    id: uuid.UUID
-    version: int
-    name: str
-    storage_key: str
-    sha256: str
-    width: int
-    height: int
-    created_at: datetime
-    caption: str
-    excluded: bool
-    near_dup_group: int | None
-    analyzed: bool
-    sharpness: float | None
-    blurry: bool
-    dark: bool
-    bright: bool
-    faces: tuple[tuple[int, int, int, int], ...]
-    crop: dict[str, Any] | None
-    crop_manual: bool
-
-    @property
-    def face_count(self) -> int:
-        return len(self.faces)
-
-
-_COLUMNS = (DatasetImage.id, DatasetImage.version, DatasetImage.original_name,
-            DatasetImage.source_name, DatasetImage.storage_key, DatasetImage.sha256,
-            DatasetImage.width, DatasetImage.height, DatasetImage.created_at, DatasetImage.caption,
-            DatasetImage.excluded, DatasetImage.near_dup_group, DatasetImage.analyzed_at,
-            DatasetImage.quality, DatasetImage.faces, DatasetImage.crop, DatasetImage.crop_manual)
-
-
-def _row(values: Sequence[Any]) -> ImageRow:
-    (id_, version, original, source, key, sha, width, height, created, caption, excluded, group,
-     analyzed_at, quality, faces, crop, manual) = values
-    quality = quality or {}
-    sharpness = quality.get("sharpness")
-    name = original or PurePosixPath(source or key).name
-    return ImageRow(id=id_, version=version, name=name, storage_key=key, sha256=sha,
-                    width=width or 0, height=height or 0, created_at=created, caption=caption or "",
-                    excluded=bool(excluded), near_dup_group=group, analyzed=analyzed_at is not None,
-                    sharpness=float(sharpness) if sharpness is not None else None,
-                    blurry=bool(quality.get("blurry")), dark=bool(quality.get("dark")),
-                    bright=bool(quality.get("bright")),
-                    faces=tuple(tuple(int(v) for v in box[:4]) for box in (faces or [])),  # type: ignore[misc]
-                    crop=dict(crop) if crop else None, crop_manual=bool(manual))
-
-
-def load_rows(studio: Studio, workspace_id: uuid.UUID, dataset_id: uuid.UUID,
-              image_ids: Iterable[uuid.UUID] | None = None) -> list[ImageRow]:
-    """Blocking: the dataset's images (or just ``image_ids``) in import order, one query."""
-    query = (select(*_COLUMNS)
-             .where(DatasetImage.workspace_id == workspace_id, DatasetImage.dataset_id == dataset_id,
-                    DatasetImage.deleted_at.is_(None))
-             .order_by(DatasetImage.created_at, DatasetImage.source_name))
-    if image_ids is not None:
-        query = query.where(DatasetImage.id.in_(list(image_ids)))
-    with studio.db.session() as session:
-        return [_row(values) for values in session.execute(query)]
-
-
-@dataclass(frozen=True, slots=True)
-class ImageFilter:
-    """What the grid shows; every field narrows, the defaults show everything."""
-
-    text: str = ""
-    tag: str = ""
-    caption: str = "any"  # any | with | without
-    near_duplicates: bool = False
-    blurry: bool = False
-    exposure: str = "any"  # any | dark | bright
-    faces: str = "any"  # any | none | one | many
-    excluded: str = "any"  # any | only | hide
-    below_target: int = 0  # shorter side under this many pixels; 0: off
-    sort: str = "date"
-    tag_split: Callable[[str], list[str]] | None = field(default=None, compare=False)
-
-    def matches(self, row: ImageRow) -> bool:
-        checks = (
-            not self.text or self.text.casefold() in f"{row.name}\n{row.caption}".casefold(),
-            not self.tag or self._has_tag(row),
-            self.caption == "any" or (self.caption == "with") == bool(row.caption.strip()),
-            not self.near_duplicates or row.near_dup_group is not None,
-            not self.blurry or row.blurry,
-            self.exposure == "any" or (row.dark if self.exposure == "dark" else row.bright),
-            self.faces == "any" or (row.analyzed and _face_class(row.face_count) == self.faces),
-            self.excluded == "any" or row.excluded == (self.excluded == "only"),
-            not self.below_target or 0 < min(row.width, row.height) < self.below_target,
-        )
-        return all(checks)
-
-    def _has_tag(self, row: ImageRow) -> bool:
-        tags = self.tag_split(row.caption) if self.tag_split else row.caption.split(",")
-        wanted = self.tag.strip().casefold()
-        return any(t.strip().casefold() == wanted for t in tags)
-
-
-def _face_class(count: int) -> str:
-    return "none" if count == 0 else "one" if count == 1 else "many"
-
-
-def sort_key(sort: str) -> Callable[[ImageRow], Any]:
-    if sort == "name":
-        return lambda r: r.name.casefold()
-    if sort == "sharpness":  # sharpest first; unanalysed last
-        return lambda r: (r.sharpness is None, -(r.sharpness or 0.0))
-    if sort == "group":  # near-duplicates side by side, then the rest
-        return lambda r: (r.near_dup_group is None, r.near_dup_group or 0, r.created_at)
-    return lambda r: r.created_at
 
 
 class DatasetImageModel(QAbstractListModel):
@@ -224,9 +107,7 @@ class DatasetImageModel(QAbstractListModel):
 
     def _refilter(self) -> None:
         self.beginResetModel()
-        shown = [i for i in self._order if self.filter.matches(self._rows[i])]
-        key = sort_key(self.filter.sort)
-        shown.sort(key=lambda i: key(self._rows[i]))
+        shown = [r.id for r in filtered((self._rows[i] for i in self._order), self.filter)]
         self._shown = shown
         self._position = {image_id: p for p, image_id in enumerate(shown)}
         self._by_sha = {}

@@ -6,19 +6,20 @@ show.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from studio.engine.datasets import autocaption, captions, checks, jobs
+from studio.engine.datasets.crops import DEFAULT_TARGET, set_manual_crop
 from studio.engine.datasets.export import export_kohya
+from studio.engine.datasets.filters import ImageRow, image_rows
+from studio.engine.datasets.filters import tag_splitter as tag_splitter  # the page asks ops
 from studio.engine.datasets.service import create_dataset, list_datasets, update_image
-from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset
 from studio.engine.influencers import list_influencers
 from studio.ui.context import StudioContext
-from studio.ui.models.dataset_images import ImageRow, load_rows
 from studio.ui.widgets.import_panel import JobState
 
 
@@ -29,10 +30,6 @@ class Extras:
     tags: list[tuple[str, int]]
     history: captions.HistoryState
     problems: list[checks.CaptionIssue]
-
-
-def tag_splitter(separator: str) -> Callable[[str], list[str]]:
-    return lambda caption: split_tags(caption, separator)
 
 
 def influencer_choices(context: StudioContext) -> list[tuple[uuid.UUID, str, str]]:
@@ -48,7 +45,7 @@ def create(context: StudioContext, influencer_id: uuid.UUID, name: str) -> Datas
 
 
 def rows_of(context: StudioContext, dataset: Dataset) -> list[ImageRow]:
-    return load_rows(context.studio, dataset.workspace_id, dataset.id)
+    return image_rows(context.studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)
 
 
 def extras(context: StudioContext, dataset: Dataset) -> Extras:
@@ -63,7 +60,10 @@ def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, 
 
 
 def save_crop(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, crop: dict) -> None:
-    update_image(context.studio, dataset.workspace_id, image_id, crop=crop, crop_manual=True)
+    """The dragged rectangle, through the engine's crop rule (inside the image, a bucket's aspect)."""
+    box = (crop["x"], crop["y"], crop["w"], crop["h"])
+    set_manual_crop(context.studio, dataset.workspace_id, image_id, box,
+                    int(crop.get("target") or DEFAULT_TARGET))
 
 
 def exclude(context: StudioContext, dataset: Dataset, image_ids: Sequence[uuid.UUID]) -> int:

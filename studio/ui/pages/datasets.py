@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QInputDi
 
 from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
-from studio.ui.models.dataset_images import DatasetImageModel, ImageRow
+from studio.engine.datasets.filters import ImageRow
+from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.pages.dataset_jobs import DatasetJobsMixin
 from studio.ui.tasks import run_in_background

@@ -18,7 +18,8 @@ from studio.engine.comfyui.user_workflows import is_user_workflow
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.ui.models.gallery import GalleryModel, GalleryRow
+from studio.engine.comfyui.gallery import GalleryRow
+from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache, load_preview

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow, gallery_rows
 from studio.engine.comfyui.local import ComfyState
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.influencers import list_influencers
 from studio.engine.jobs.status import FINISHED
 from studio.ui.context import StudioContext
-from studio.ui.models.gallery import GalleryFilter, GalleryRow, load_rows
 from studio.ui.widgets.parameter_form import COMBO_INPUTS
 
 
@@ -170,19 +170,19 @@ def cancel(context: StudioContext, job_ids: list[uuid.UUID]) -> int:
 
 
 def rows(context: StudioContext, spec: GalleryFilter) -> list[GalleryRow]:
-    return load_rows(context.studio, context.workspace_id, spec)
+    return gallery_rows(context.studio, workspace_id=context.workspace_id, spec=spec)
 
 
 def rows_of_jobs(context: StudioContext, job_ids: list[uuid.UUID]) -> list[GalleryRow]:
     found: list[GalleryRow] = []
     for job_id in job_ids:
-        found.extend(load_rows(context.studio, context.workspace_id, GalleryFilter(job_id=job_id)))
+        found.extend(rows(context, GalleryFilter(job_id=job_id)))
     return found
 
 
 def loras(context: StudioContext) -> list[str]:
     """LoRA names that generated images in this workspace used, for the gallery's filter."""
-    names = {row.lora for row in load_rows(context.studio, context.workspace_id, GalleryFilter())}
+    names = {row.lora for row in rows(context, GalleryFilter())}
     return sorted(n for n in names if n)
 
 

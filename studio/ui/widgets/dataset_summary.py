@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from studio.ui.models.dataset_images import ImageRow
+from studio.engine.datasets.filters import ImageRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from studio.ui.models.dataset_images import ImageFilter
+from studio.engine.datasets.filters import ImageFilter
 
 CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "caption": (("any", "Any caption"), ("with", "Captioned"), ("without", "No caption")),

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.ui.models.gallery import GalleryFilter, GalleryModel, GalleryRow, load_rows
+from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow, gallery_rows
+from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
@@ -43,8 +44,9 @@ class GalleryPicker(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
         studio, workspace_id = context.studio, context.workspace_id
-        run_in_background(lambda: load_rows(studio, workspace_id, GalleryFilter()), receiver=self,
-                          on_done=self._on_rows, on_error=lambda exc: self.note.setText(one_line(exc)))
+        run_in_background(lambda: gallery_rows(studio, workspace_id=workspace_id, spec=GalleryFilter()),
+                          receiver=self, on_done=self._on_rows,
+                          on_error=lambda exc: self.note.setText(one_line(exc)))
 
     def _on_rows(self, rows: list[GalleryRow]) -> None:
         self.model.set_rows(rows)

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QSizeP
                                QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
                                QWidget, QLabel)
 
-from studio.ui.models.gallery import ROW_ROLE, GalleryRow
+from studio.engine.comfyui.gallery import GalleryRow
+from studio.ui.models.gallery import ROW_ROLE
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
 

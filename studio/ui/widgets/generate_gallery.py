@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from studio.engine.db.types import utcnow
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.ui.models.gallery import GalleryFilter, GalleryModel, GalleryRow
+from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow
+from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache

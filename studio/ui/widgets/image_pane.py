@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from studio.ui.models.dataset_images import ImageRow
+from studio.engine.datasets.filters import ImageRow
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
 

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen,
-                           QResizeEvent)
-from PySide6.QtWidgets import (QApplication, QButtonGroup, QCheckBox, QHBoxLayout, QLabel,
-                               QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.plans.calendar import CalendarRow
 from studio.ui.models.plan_calendar import CalendarRange, View
@@ -145,45 +154,10 @@ class CalendarGrid(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.base())
-        grid_pen = QPen(palette.mid().color())
-        width = self.width() / 7
-        painter.setPen(palette.text().color())
-        for column, name in enumerate(WEEKDAYS):
-            painter.drawText(QRectF(column * width, 0, width, HEADER_HEIGHT),
-                             Qt.AlignmentFlag.AlignCenter, name)
-        today = date.today()
-        bold = QFont(self.font())
-        bold.setBold(True)
+        painter.fillRect(self.rect(), self.palette().base())
+        self._paint_weekdays(painter)
         for day in self.range.days:
-            cell = self.day_rect(day)
-            assert cell is not None
-            if day == self._drop_day:
-                painter.fillRect(cell, mixed(palette.base().color(), palette.highlight().color(),
-                                             DROP_TINT))
-            elif day == today:
-                painter.fillRect(cell, self.today_fill())
-            painter.setPen(grid_pen)
-            painter.drawRect(cell)
-            label = QRectF(cell.left() + PAD, cell.top(), cell.width() - 2 * PAD, DAY_LABEL_HEIGHT)
-            text = f"{day.day}" if day.day != 1 else f"{day.day} {day:%b}"
-            if day == today:
-                painter.setFont(bold)
-                painter.setPen(QColor(TODAY_ACCENT))
-                text += "  today"
-            else:
-                painter.setFont(self.font())
-                colour = palette.text().color()
-                if not self.range.in_focus(day):
-                    colour = palette.placeholderText().color()
-                painter.setPen(colour)
-            painter.drawText(label, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-            if self._more.get(day):
-                painter.setFont(self.font())
-                painter.setPen(palette.text().color())
-                painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                                 f"+{self._more[day]} more")
+            self._paint_day(painter, day)
         painter.setFont(self.font())
         dragged = self._press[0] if self._press and self._drag_pos is not None else None
         for chip in self._chips:
@@ -193,6 +167,42 @@ class CalendarGrid(QWidget):
             ghost.moveCenter(self._drag_pos)
             self._paint_chip(painter, ghost, dragged.row, faded=False)
         painter.end()
+
+    def _paint_weekdays(self, painter: QPainter) -> None:
+        width = self.width() / 7
+        painter.setPen(self.palette().text().color())
+        for column, name in enumerate(WEEKDAYS):
+            painter.drawText(QRectF(column * width, 0, width, HEADER_HEIGHT),
+                             Qt.AlignmentFlag.AlignCenter, name)
+
+    def _paint_day(self, painter: QPainter, day: date) -> None:
+        """The day's cell: drop or today tint, border, its number and "+N more"."""
+        palette, today = self.palette(), date.today()
+        cell = self.day_rect(day)
+        assert cell is not None
+        if day == self._drop_day:
+            painter.fillRect(cell, mixed(palette.base().color(), palette.highlight().color(), DROP_TINT))
+        elif day == today:
+            painter.fillRect(cell, self.today_fill())
+        painter.setPen(QPen(palette.mid().color()))
+        painter.drawRect(cell)
+        label = QRectF(cell.left() + PAD, cell.top(), cell.width() - 2 * PAD, DAY_LABEL_HEIGHT)
+        text = f"{day.day}" if day.day != 1 else f"{day.day} {day:%b}"
+        font = QFont(self.font())
+        if day == today:
+            font.setBold(True)
+            painter.setPen(QColor(TODAY_ACCENT))
+            text += "  today"
+        else:
+            painter.setPen(palette.text().color() if self.range.in_focus(day)
+                           else palette.placeholderText().color())
+        painter.setFont(font)
+        painter.drawText(label, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        if self._more.get(day):
+            painter.setFont(self.font())
+            painter.setPen(palette.text().color())
+            painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"+{self._more[day]} more")
 
     def _paint_chip(self, painter: QPainter, rect: QRectF, row: CalendarRow, *, faded: bool) -> None:
         colour = status_colour(row.item.status)
@@ -271,6 +281,15 @@ class PlanCalendar(QWidget):
         self.grid = CalendarGrid(self)
         self.item_selected = self.grid.item_selected
         self.item_moved = self.grid.item_moved
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_bar())
+        layout.addWidget(self.grid, 1)
+        layout.addLayout(self._build_legend())
+        self._show_range(CalendarRange("week", date.today()))
+
+    def _build_bar(self) -> QHBoxLayout:
+        """Previous, Today, Next, the range's title, All influencers, Week and Month."""
         self.previous_button = QToolButton(self)
         self.previous_button.setText("◀")
         self.previous_button.setToolTip("Previous week or month")
@@ -310,6 +329,9 @@ class PlanCalendar(QWidget):
         bar.addWidget(self.all_influencers)
         bar.addWidget(self.week_button)
         bar.addWidget(self.month_button)
+        return bar
+
+    def _build_legend(self) -> QHBoxLayout:
         legend = QHBoxLayout()
         for status, colour in STATUS_COLOURS.items():
             swatch = QLabel(status, self)
@@ -319,12 +341,7 @@ class PlanCalendar(QWidget):
         hint.setEnabled(False)
         hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         legend.addWidget(hint, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.grid, 1)
-        layout.addLayout(legend)
-        self._show_range(CalendarRange("week", date.today()))
+        return legend
 
     @property
     def range(self) -> CalendarRange:

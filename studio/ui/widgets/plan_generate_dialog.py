@@ -47,9 +47,7 @@ class GeneratePlanDialog(QDialog):
         layout.addWidget(self.cost)
         layout.addStretch(1)
         layout.addWidget(buttons)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SETTLE_MS)
+        self._timer = QTimer(self, singleShot=True, interval=SETTLE_MS)  # debounce, not polling
         self._timer.timeout.connect(self._estimate)
         self._estimate()
 

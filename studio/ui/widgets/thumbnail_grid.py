@@ -13,7 +13,8 @@ from PySide6.QtGui import (QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, 
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QWidget)
 
-from studio.ui.models.dataset_images import ROW_ROLE, ImageRow
+from studio.engine.datasets.filters import ImageRow
+from studio.ui.models.dataset_images import ROW_ROLE
 
 TEXT_HEIGHT = 18
 MIN_SIZE, MAX_SIZE = 64, 256

@@ -11,6 +11,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from studio.engine.media.framing import fill_box
 from studio.engine.media.presets import ExportPreset
 
 PREVIEW_HEIGHT = 180
@@ -117,14 +118,10 @@ class PresetPreviews(QWidget):
 
 
 def _fill_source(frame: QImage, box: QRectF, focus: tuple[float, float]) -> QRectF:
-    """The part of the frame a crop-to-fill keeps, placed like FFmpeg's crop around the focus."""
-    target = box.width() / box.height()
-    fw, fh = frame.width(), frame.height()
-    if fw / fh > target:
-        w, h = fh * target, float(fh)
-    else:
-        w, h = float(fw), fw / target
-    return QRectF((fw - w) * focus[0], (fh - h) * focus[1], w, h)
+    """The part of the frame a crop-to-fill keeps: the engine's rule, as exports apply it."""
+    kept = fill_box(source=(frame.width(), frame.height()), frame=(box.width(), box.height()),
+                    focus=focus)
+    return QRectF(kept.x, kept.y, kept.w, kept.h)
 
 
 def _fit_target(frame: QImage, box: QRectF) -> QRectF:

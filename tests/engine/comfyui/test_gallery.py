@@ -83,3 +83,29 @@ def test_use_as_input_feeds_image_to_image(studio: Studio, fake: FakeComfyUI) ->
     with pytest.raises(NotFound, match="missing from the asset store"):
         gallery.use_as_input(image)
     assert len(gallery.list_generated(studio, ws)) == 2
+
+
+def test_rows_read_the_recipe_the_same_way_the_lora_filter_does(studio: Studio, fake: FakeComfyUI,
+                                                                 mia: Influencer) -> None:
+    ws = studio.workspace().id
+    job, pair = generate(studio, influencer=mia, batch_size=2, seed=4242)
+    gallery.set_rating(studio, ws, pair[0].id, 3)
+    rows = gallery.gallery_rows(studio, workspace_id=ws, spec=gallery.GalleryFilter(job_id=job.id))
+    assert {r.id for r in rows} == {a.id for a in pair}
+    row = next(r for r in rows if r.id == pair[0].id)
+    assert (row.rating, row.favourite, row.influencer_id, row.job_id) == (3, False, mia.id, job.id)
+    assert row.lora == "mia_v1.safetensors" and row.seed == gallery.recipe(pair[0])["seed"]
+    assert row.template and row.prompt and row.width > 0 and row.name.endswith(".png")
+    for lora in {r.lora for r in rows}:  # every LoRA a row shows finds that row again
+        spec = gallery.GalleryFilter(lora=lora, min_rating=3)
+        assert [r.id for r in gallery.gallery_rows(studio, workspace_id=ws, spec=spec)] == [pair[0].id]
+
+
+def test_an_older_recipe_names_its_lora_among_the_values() -> None:
+    made = {"template": {"name": "txt2img"}, "params": {"lora_name": "old.safetensors", "seed": 5,
+                                                         "positive": "a cat"}}
+    asset = Asset(kind="image", storage_key="images/w/j/a.png", meta={"recipe": made, "rating": 2})
+    row = gallery.gallery_row(asset)
+    assert (row.lora, row.seed, row.prompt, row.template, row.rating) == (
+        "old.safetensors", 5, "a cat", "txt2img", 2)
+    assert row.sha256  # a stand-in from the key when the file's hash is unknown

@@ -40,7 +40,7 @@ def test_live_workers_show_their_queues_and_current_jobs_without_leaking_other_w
 
 def test_machine_gpu_names_each_gpu_nvidia_smi_lists(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from studio.engine.server.workers import machine_gpu
-    from tests.engine.test_doctor import fake_tool
+    from tests.engine.helpers import fake_tool
     fake_tool(tmp_path / "bin", "nvidia-smi",
               'assert sys.argv[1:] == ["--query-gpu=name,memory.total", "--format=csv,noheader"]\n'
               'print("NVIDIA H100 80GB HBM3, 81559 MiB")\nprint("NVIDIA GeForce RTX 4090, 24564 MiB")')

@@ -1,0 +1,81 @@
+"""Running a waited-for job in this process when no worker will take it (Decision 5).
+
+A caller that waits on a job (a CLI verb, a script) asks ``InProcess.follow`` on each look at the
+job: while the job is pending and no worker is up, it starts an ``InlineConsumer`` for it, and
+for the step jobs it queues (a pipeline's), so nothing waits on a worker that does not exist.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from studio.engine.core import Studio
+from studio.engine.db.models import Job, WorkerRecord
+from studio.engine.db.types import utcnow
+from studio.engine.jobs.inline import InlineConsumer
+from studio.engine.jobs.status import JobStatus
+from studio.engine.jobs.worker import local_worker
+
+
+def fresh_workers(studio: Studio) -> list[WorkerRecord]:
+    """Workers of any host whose heartbeat is recent and that have not stopped."""
+    since = utcnow() - timedelta(seconds=studio.settings.worker.heartbeat_timeout_s)
+    with studio.db.session() as session:
+        query = select(WorkerRecord).where(WorkerRecord.stopped_at.is_(None),
+                                           WorkerRecord.heartbeat_at > since)
+        return list(session.scalars(query).all())
+
+
+def worker_up(studio: Studio) -> bool:
+    """A worker that will take this studio's queued jobs: the local one, or in team mode any
+    worker with a fresh heartbeat."""
+    if local_worker(studio.paths) is not None:
+        return True
+    return studio.settings.queue.backend == "redis" and bool(fresh_workers(studio))
+
+
+class InProcess:
+    """One waited-for job and its step jobs, run on threads here while no worker is up."""
+
+    def __init__(self, studio: Studio, *, job_id: uuid.UUID) -> None:
+        self.studio = studio
+        self.job_id = job_id
+        self.consumer: InlineConsumer | None = None
+        self._steps: dict[uuid.UUID, InlineConsumer] = {}
+
+    @property
+    def running(self) -> bool:
+        return self.consumer is not None
+
+    def follow(self, job: Job) -> bool:
+        """Called with each fresh look at the job; True when it has just started here."""
+        started = False
+        if self.consumer is None and job.status == JobStatus.PENDING and not worker_up(self.studio):
+            self.consumer = InlineConsumer(self.studio, job)
+            self.consumer.start()
+            started = True
+        if self.consumer is not None:
+            self._run_steps()
+        return started
+
+    def force_cancel(self) -> None:
+        """For a handler that never checks for cancel: this process is leaving, the job ends."""
+        if self.consumer is not None:
+            self.consumer.force_cancel()
+
+    def close(self) -> None:
+        for step in self._steps.values():
+            step.close()
+        if self.consumer is not None:
+            self.consumer.close()
+
+    def _run_steps(self) -> None:
+        with self.studio.db.session() as session:
+            waiting = session.scalars(select(Job).where(Job.parent_id == self.job_id,
+                                                        Job.status == JobStatus.PENDING)).all()
+        for step in waiting:
+            if step.id not in self._steps:
+                self._steps[step.id] = InlineConsumer(self.studio, step)
+                self._steps[step.id].start()

@@ -18,16 +18,22 @@ from typing import Any
 
 from studio.cli.common import EXIT_CANCELED, EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import note, print_fields, print_json
-from studio.engine.comfyui.supervisor import comfy_url
-from studio.engine.comfyui.client import (ComfyClient, ComfyInterrupted, OutputFile, ProgressEvent,
-                                          PromptResult, check_api_format)
+from studio.engine.comfyui.client import (
+    ComfyClient,
+    ComfyInterrupted,
+    OutputFile,
+    ProgressEvent,
+    PromptResult,
+    check_api_format,
+)
 from studio.engine.comfyui.messages import node_name
+from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.core import Studio
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._() -]")
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "comfy", "run workflows on ComfyUI and show its status")
     run = add_action(actions, "run", "submit an API-format workflow, show progress, save the outputs",
                      run_workflow)

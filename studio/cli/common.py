@@ -49,14 +49,14 @@ def workspace_options() -> argparse.ArgumentParser:
 SCOPED = workspace_options()
 
 
-def add_group(verbs: argparse._SubParsersAction, name: str, help_: str,  # type: ignore[type-arg]
-              ) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def add_group(verbs: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str,
+              ) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """A verb group such as ``workspace``; its actions are added to what this returns."""
     group = verbs.add_parser(name, help=help_, description=help_, parents=[COMMON])
     return group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
 
-def add_action(actions: argparse._SubParsersAction, name: str, help_: str,  # type: ignore[type-arg]
+def add_action(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str,
                func: Handler, *, scoped: bool = False) -> argparse.ArgumentParser:
     parents = [COMMON, SCOPED] if scoped else [COMMON]
     parser: argparse.ArgumentParser = actions.add_parser(name, help=help_, description=help_,

@@ -26,7 +26,7 @@ IMAGE_FIELDS = ("id", "name", "width", "height", "caption", "excluded", "near_du
                 "sharpness", "blurry", "dark", "bright", "crop", "crop_manual", "created_at")
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "dataset", "training sets: import, analyze, captions, export")
     create = add_action(actions, "create", "create a dataset for an influencer", create_dataset,
                         scoped=True)

@@ -9,7 +9,7 @@ from studio.engine.core import Studio
 from studio.engine.doctor import run_checks
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = verbs.add_parser("doctor", parents=[COMMON], help="check this machine's setup",
                               description="Check Python, Qt, GPU, ComfyUI, sd-scripts, FFmpeg, "
                                           "secrets, database, disk space and the worker.")

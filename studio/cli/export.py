@@ -15,7 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "export", "export: pictures framed for each platform")
     image = add_action(actions, "image", "frame pictures for a platform as sRGB JPEG", export_images)
     image.add_argument("inputs", nargs="+", type=Path, metavar="PICTURE")

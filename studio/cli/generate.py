@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from studio.engine.comfyui.gallery import GalleryRow
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "generate", "images through ComfyUI: generate, templates, gallery")
     image = add_action(actions, "image", "generate images from a workflow template (jobs)",
                        generate_image, scoped=True)

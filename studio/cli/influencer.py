@@ -15,7 +15,7 @@ FIELDS = ("id", "name", "trigger_word", "tone", "style", "voice", "topics", "lan
           "avatar_asset_id", "created_at", "updated_at", "version")
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "influencer", "manage influencers (persona, trigger word, portrait)")
     add_action(actions, "list", "list the influencers of a workspace", list_influencers, scoped=True)
     show = add_action(actions, "show", "show one influencer", show_influencer, scoped=True)

@@ -10,7 +10,8 @@ from studio.engine.core import Studio
 from studio.engine.jobs.status import STATUSES, JobStatus
 from studio.engine.lookup import find_job_id
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "jobs", "list, inspect, retry and cancel jobs")
     listing = add_action(actions, "list", "list recent jobs, newest first", list_jobs, scoped=True)
     listing.add_argument("--status", choices=STATUSES)

@@ -7,10 +7,26 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.cli import (comfy, dataset, doctor, export, generate, influencer, jobs, plan, secret,
-                        server, settings, spend, train, trash, video, worker, workspace)
-from studio.cli.common import (EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError,
-                               global_options)
+from studio.cli import (
+    comfy,
+    dataset,
+    doctor,
+    export,
+    generate,
+    influencer,
+    jobs,
+    plan,
+    secret,
+    server,
+    settings,
+    spend,
+    train,
+    trash,
+    video,
+    worker,
+    workspace,
+)
+from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, global_options
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.logs import setup_logging

@@ -19,7 +19,7 @@ ITEM_FIELDS = ("id", "plan_id", "scheduled_at", "platform", "status", "topic", "
                "hashtags", "image_prompt", "video_prompt", "subtitle_text", "version")
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "plan", "content plans: posts over a date range written by an LLM")
     gen = add_action(actions, "generate", "plan posts for an influencer (a job)", generate,
                      scoped=True)

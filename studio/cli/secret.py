@@ -12,7 +12,7 @@ from studio.engine.core import Studio
 from studio.engine.secrets import KNOWN_SECRETS, env_name
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     names = ", ".join(KNOWN_SECRETS)
     actions = add_group(verbs, "secret", f"store API keys and passwords ({names})")
     put = add_action(actions, "set", "store a secret; the value is read from standard input",

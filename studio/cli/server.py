@@ -15,18 +15,24 @@ import getpass
 import os
 import sys
 
-from studio.cli.common import (EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group,
-                               workspace_of)
+from studio.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json
 from studio.engine.config import Settings, save_settings
 from studio.engine.core import Studio
 from studio.engine.secrets import env_name
-from studio.engine.server.connect import (SECRET_S3, Report, ServerTarget, check_server, connect,
-                                          disconnect, target_from_settings)
+from studio.engine.server.connect import (
+    SECRET_S3,
+    Report,
+    ServerTarget,
+    check_server,
+    connect,
+    disconnect,
+    target_from_settings,
+)
 from studio.engine.server.urls import with_user
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "server", "connect this studio to a team server (PostgreSQL, Redis, S3)")
     conn = add_action(actions, "connect", "check a server and switch this studio to it; the S3 "
                       "secret key is read from standard input", connect_server)
@@ -172,9 +178,9 @@ def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id, mode: str) -> int:  # type: ignore[no-untyped-def]
     from studio.cli.waiting import finish
-    from studio.engine.storage.sync_jobs import SYNC_JOB
+    from studio.engine.storage.sync_jobs import queue_sync
     _sides(studio).server.dispose()  # a plain error now beats a failed job later
-    job = studio.jobs.submit(workspace_id, SYNC_JOB, {"mode": mode}, title=f"{mode} workspace")
+    job = queue_sync(studio, workspace_id, mode)
     code = finish(studio, args, job, wait=not args.no_wait)
     if not args.no_wait and not args.json:
         result = studio.jobs.get(workspace_id, job.id).result or {}

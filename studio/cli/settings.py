@@ -9,7 +9,7 @@ from studio.engine.core import Studio
 from studio.engine.errors import SettingsError
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "settings", "read and change settings (secrets: see `secret`)")
     get = add_action(actions, "get", "print one setting", get_setting)
     get.add_argument("key", help="dotted key, e.g. comfyui.url")

@@ -10,7 +10,7 @@ from studio.engine.core import Studio
 from studio.engine.llm.budget import BudgetStatus, SpendRow, budget_status, set_budget, spend_by
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     help_ = "LLM cost this month per model and influencer, against the workspace's budget"
     parser = verbs.add_parser("spend", help=help_, description=help_, parents=[COMMON, SCOPED])
     parser.set_defaults(func=show_spend)

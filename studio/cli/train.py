@@ -12,7 +12,7 @@ import shlex
 import uuid
 from typing import Any
 
-from studio.cli.common import (COMMON, EXIT_OK, SCOPED, UsageError, add_action, workspace_of)
+from studio.cli.common import COMMON, EXIT_OK, SCOPED, UsageError, add_action, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_json, print_table
 from studio.cli.waiting import exit_code, finish, wait_for_job
@@ -21,7 +21,7 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.lookup import find_dataset, find_lora
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     help_ = "LoRA training with kohya sd-scripts: train, presets, checkpoints, test grid"
     train = verbs.add_parser("train", help=help_, description=help_, parents=[COMMON, SCOPED])
     train.set_defaults(func=start_training)

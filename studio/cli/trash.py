@@ -10,7 +10,7 @@ from studio.engine.lookup import id_from_prefix
 from studio.engine.trash import TrashItem, purge, restore, trash_items
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "trash", "restore or purge deleted content")
     add_action(actions, "list", "list what is in the trash", list_trash, scoped=True)
     restore_cmd = add_action(actions, "restore", "bring an item back", restore_item, scoped=True)

@@ -20,7 +20,7 @@ from studio.engine.db.models import Job
 from studio.engine.jobs.status import JobStatus
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "video", "video: finish clips for each platform, image to video")
     export = add_action(actions, "export", "finish a clip (or image) for a platform (a job)",
                         export_video, scoped=True)
@@ -114,6 +114,8 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job) -> int:
         return EXIT_OK
     done = wait_for_job(studio, job.workspace_id, job.id)
     result = dict(done.result or {})
+    if result.get("output"):  # an asset key: the file in this studio's asset folder
+        result["output"] = str(studio.asset_path(str(result["output"])))
     if done.status == JobStatus.COMPLETED and result.get("deliver_to"):  # made on another machine
         from studio.engine.media.jobs import deliver_export
         delivered = deliver_export(studio, done)

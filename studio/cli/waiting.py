@@ -16,6 +16,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.in_process import InProcess
+from studio.engine.jobs.snapshot import activity
 from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
 
 POLL_S = 0.2
@@ -96,9 +97,8 @@ def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, here: In
 
 
 def _show_progress(job: Job, shown: str) -> str:
-    line = f"{job.status:<10} {job.progress * 100:5.1f}%  {job.stage or job.title}"
-    if job.message:
-        line += f": {job.message}"
+    line = f"{job.status:<10} {job.progress * 100:5.1f}%  " + (
+        activity(job.stage or job.title, job.message, separator=": "))
     if line != shown:
         note(line)
     return line

@@ -10,7 +10,7 @@ from studio.engine.jobs.queues import QUEUE_NAMES
 from studio.engine.server.urls import redact
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = verbs.add_parser("worker", parents=[COMMON], help="run the job queues headless")
     worker.add_argument("--exit-when-idle", action="store_true",
                         help="exit once no job is waiting or running")

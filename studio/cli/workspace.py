@@ -10,7 +10,7 @@ from studio.engine.db.repositories import Workspaces
 from studio.engine.lookup import current_workspace_name
 
 
-def register(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "workspace", "list, create, choose and rename workspaces")
     add_action(actions, "list", "list the workspaces (* marks the current one)", list_workspaces)
     create = add_action(actions, "create", "create a workspace", create_workspace)

@@ -24,6 +24,14 @@ OVERLAP = timedelta(seconds=3)
 FIRST_READ_LIMIT = 500
 
 
+def activity(stage: str, message: str, *, separator: str = " · ") -> str:
+    """What a job is doing, in one line: its stage and message, without saying a thing twice
+    ("Waiting for the GPU" as stage and "Waiting for the GPU: training 'mia' holds it")."""
+    if stage and message.startswith(stage):
+        return message
+    return separator.join(part for part in (stage, message) if part)
+
+
 @dataclass(frozen=True, slots=True)
 class JobSnapshot:
     id: uuid.UUID
@@ -62,6 +70,10 @@ class JobSnapshot:
     @property
     def finished(self) -> bool:
         return self.status.finished
+
+    @property
+    def activity(self) -> str:
+        return activity(self.stage, self.message)
 
     @property
     def active(self) -> bool:

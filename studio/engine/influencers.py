@@ -11,7 +11,9 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput
+from studio.engine.jobs.payloads import AssetKey
 from studio.engine.storage.local import LocalStore
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 TRIGGER = re.compile(r"^[\w-]{0,80}$", re.UNICODE)
 AVATAR_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -97,7 +99,8 @@ def set_avatar(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID
                                sha256=stored.sha256, size_bytes=stored.size_bytes,
                                meta={"original_name": image.name}))
         influencer.avatar_asset_id = asset.id
-    return studio.jobs.submit(workspace_id, "make-thumbnails", {"keys": [stored.key]},
+    return studio.jobs.submit(workspace_id, "make-thumbnails",
+                              ThumbnailPayload(keys=(AssetKey(stored.key),)),
                               title=f"Portrait thumbnails: {influencer.name}")
 
 

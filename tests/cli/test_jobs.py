@@ -5,12 +5,13 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from tests.cli.conftest import Cli, make_image, one_error_line
 
 
 def _submit(studio: Studio, tmp_path: Path) -> Job:
     image = make_image(tmp_path / "in" / "a.png")
-    return studio.jobs.submit(studio.workspace().id, "make-thumbnails", {"files": [str(image)]},
+    return studio.jobs.submit(studio.workspace().id, "make-thumbnails", ThumbnailPayload(files=(image,)),
                               title="Thumbs")
 
 
@@ -56,7 +57,7 @@ def test_retry_without_wait_only_queues(cli: Cli, studio: Studio, tmp_path: Path
 def test_a_failed_job_exits_1(cli: Cli, studio: Studio, tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
-    job = studio.jobs.submit(studio.workspace().id, "make-thumbnails", {"files": [str(broken)]})
+    job = studio.jobs.submit(studio.workspace().id, "make-thumbnails", ThumbnailPayload(files=(broken,)))
     cli("jobs", "cancel", str(job.id))
     result = cli("jobs", "retry", str(job.id), "--wait")
     assert result.code == 1

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.influencers import Persona, create_influencer, set_avatar  # noqa: E402
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui import tasks  # noqa: E402
 from studio.ui.app import application  # noqa: E402
 from studio.ui.context import StudioContext, WorkspaceRef  # noqa: E402
@@ -66,9 +67,9 @@ def seed(studio: Studio, scratch: Path) -> list:
         jobs.append(set_avatar(studio, workspace.id, created.id, portrait))
     pictures = make_images(scratch / "shoot", 12, size=900)
     jobs.append(studio.jobs.submit(workspace.id, "make-thumbnails",
-                                   {"files": [str(p) for p in pictures]}, title="Beach shoot thumbnails"))
+                                   ThumbnailPayload(files=tuple(map(Path, pictures))), title="Beach shoot thumbnails"))
     jobs.append(studio.jobs.submit(workspace.id, "make-thumbnails",
-                                   {"files": [str(scratch / "moved-away.jpg")]},
+                                   ThumbnailPayload(files=(scratch / "moved-away.jpg",)),
                                    title="Old import thumbnails"))
     return jobs
 

@@ -11,6 +11,7 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.jobs.worker import EXIT_WHEN_IDLE_FILE, local_worker
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.app import QUIT_AFTER_ENV
 from studio.ui.main_window import PAGES
 from studio.ui.session import QuitChoice, StudioSession
@@ -43,7 +44,7 @@ def busy_job(studio: Studio, tmp_path: Path):
     """Enough large pictures to keep the worker busy for a few seconds."""
     files = make_images(tmp_path / "big", 24, size=1400)
     return studio.jobs.submit(studio.workspace().id, "make-thumbnails",
-                              {"files": [str(f) for f in files]}, title="Big batch")
+                              ThumbnailPayload(files=tuple(map(Path, files))), title="Big batch")
 
 
 def test_the_worker_comes_up_with_the_window_and_goes_on_close(qtbot, studio: Studio,
@@ -90,7 +91,7 @@ def test_quit_with_jobs_can_cancel_them(qtbot, monkeypatch, tmp_path: Path, stud
 
 def test_quit_with_jobs_can_wait(qtbot, monkeypatch, studio: Studio, session: StudioSession) -> None:
     # No worker started: the job stays pending, so the question is certain to come.
-    studio.jobs.submit(studio.workspace().id, "make-thumbnails", {"files": ["/x.png"]})
+    studio.jobs.submit(studio.workspace().id, "make-thumbnails", ThumbnailPayload(files=(Path("/x.png"),)))
     session.window.show()
     asked: list[int] = []
     monkeypatch.setattr(session, "ask_quit_choice",

@@ -10,6 +10,7 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from tests.conftest import run_cli
 
@@ -48,7 +49,7 @@ def test_the_hub_reports_new_changed_and_finished_jobs(qtbot: QtBot, context: St
     qtbot.waitUntil(lambda: context.jobs.loaded, timeout=3000)
     seen: list[JobSnapshot] = []
     context.jobs.jobs_changed.connect(seen.extend)
-    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", {"files": []})
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", ThumbnailPayload(files=()))
     qtbot.waitUntil(lambda: context.jobs.snapshot(job.id) is not None, timeout=3000)
     assert context.jobs.snapshot(job.id).status is JobStatus.PENDING
     with qtbot.waitSignal(context.jobs.job_finished, timeout=3000) as finished:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.server.workers import machine_gpu
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import WORKER
 from studio.ui.pages.queue import QueuePage
@@ -29,7 +30,7 @@ def test_the_queue_page_lists_live_workers_and_who_ran_each_job(
 
     files = make_images(tmp_path / "pics", 3, size=300)
     job = studio.jobs.submit(context.workspace_id, "make-thumbnails",
-                             {"files": [str(f) for f in files]}, title="Three pictures")
+                             ThumbnailPayload(files=tuple(map(Path, files))), title="Three pictures")
     qtbot.waitUntil(lambda: (page.model.job(job.id) is not None
                              and page.model.job(job.id).status == "completed"), timeout=30_000)
     qtbot.waitUntil(lambda: page.select_job(job.id))

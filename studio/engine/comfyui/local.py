@@ -10,16 +10,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from studio.engine.comfyui.supervisor import (LOG_FILE, ComfySupervisor, comfy_url, read_log_tail,
-                                              supervisor_for)
+from studio.engine.comfyui.supervisor import LOG_FILE, ComfySupervisor, comfy_url, read_log_tail, supervisor_for
 from studio.engine.config import Paths, Settings
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import StudioError
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.payloads import Empty
 from studio.engine.jobs.registry import job_type
 
 START_JOB = "start-comfyui"
@@ -50,7 +49,7 @@ def read_state(settings: Settings, paths: Paths, *, lines: int = 200) -> ComfySt
 def ask_worker(studio: Studio, workspace_id: uuid.UUID, job: str,
                timeout_s: float = START_TIMEOUT_S) -> Job:
     """Has the worker start or stop its ComfyUI and waits for it; the job's error otherwise."""
-    submitted = studio.jobs.submit(workspace_id, job, {}, title=_TITLES[job])
+    submitted = studio.jobs.submit(workspace_id, job, Empty(), title=_TITLES[job])
     deadline = time.monotonic() + timeout_s
     while True:
         row = studio.jobs.get(workspace_id, submitted.id)
@@ -73,17 +72,28 @@ def _supervisor(ctx: JobContext) -> ComfySupervisor:
     return supervisor
 
 
-@job_type(START_JOB, queue="general")
-def start_comfyui(ctx: JobContext) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Started:
+    url: str
+    pid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    stopped: bool  # False: it was not running
+
+
+@job_type(START_JOB, queue="general", payload=Empty, result=Started)
+def start_comfyui(ctx: JobContext, payload: Empty) -> Started:
     supervisor = _supervisor(ctx)
     ctx.progress(0.1, stage="Starting ComfyUI", message=str(supervisor.folder))
     supervisor.ensure_running()
-    return {"url": supervisor.url, "pid": supervisor.pid}
+    return Started(url=supervisor.url, pid=supervisor.pid)
 
 
-@job_type(STOP_JOB, queue="general")
-def stop_comfyui(ctx: JobContext) -> dict[str, Any]:
+@job_type(STOP_JOB, queue="general", payload=Empty, result=Stopped)
+def stop_comfyui(ctx: JobContext, payload: Empty) -> Stopped:
     supervisor = _supervisor(ctx)
     was_running = supervisor.running()
     supervisor.stop()
-    return {"stopped": was_running}
+    return Stopped(stopped=was_running)

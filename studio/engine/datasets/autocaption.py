@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -36,6 +36,42 @@ MAX_TOKENS = 300
 _PREFIX = re.compile(r"^\s*(caption|tags)\s*:\s*", re.IGNORECASE)
 
 
+@dataclass(frozen=True, slots=True)
+class AutocaptionPayload:
+    dataset_id: uuid.UUID
+    image_ids: tuple[uuid.UUID, ...]
+    model: str = ""  # empty: the worker's llm.model
+    prompt_template: str = DEFAULT_PROMPT
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionedImage:
+    image_id: uuid.UUID
+    caption: str
+    model: str
+    generation_id: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedImage:
+    image_id: uuid.UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutocaptionResult:
+    captioned: int
+    changed: int
+    failed: tuple[RefusedImage, ...]
+    model: str
+    cost_usd: float
+    images: tuple[CaptionedImage, ...]
+    warnings: tuple[str, ...] = ()
+
+
 def submit_autocaption(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID], *,
                        model: str | None = None, prompt_template: str = DEFAULT_PROMPT) -> Job:
     model = model or studio.settings.llm.model
@@ -44,8 +80,9 @@ def submit_autocaption(studio: Studio, dataset: Dataset, image_ids: Sequence[uui
                            "`settings set llm.model MODEL` (a vision model).")
     if not image_ids:
         raise InvalidInput("Choose at least one image to caption.")
-    payload = {"dataset_id": str(dataset.id), "image_ids": [str(i) for i in image_ids],
-               "model": model, "prompt_template": prompt_template}
+    payload = AutocaptionPayload(dataset_id=dataset.id,
+                                 image_ids=tuple(uuid.UUID(str(i)) for i in image_ids),
+                                 model=model, prompt_template=prompt_template)
     return studio.jobs.submit(dataset.workspace_id, JOB_TYPE, payload,
                               title=f"Auto-caption {len(image_ids)} images of {dataset.name}")
 
@@ -65,14 +102,14 @@ def clean_caption(answer: str, *, trigger: str, separator: str = ",") -> str:
     return text
 
 
-@job_type(JOB_TYPE, queue="generation")
-def run_autocaption(ctx: JobContext) -> dict[str, Any]:
-    dataset, influencer, images = _load(ctx)
-    model = str(ctx.payload.get("model") or ctx.settings.llm.model)
-    template = str(ctx.payload.get("prompt_template") or DEFAULT_PROMPT)
+@job_type(JOB_TYPE, queue="generation", payload=AutocaptionPayload, result=AutocaptionResult)
+def run_autocaption(ctx: JobContext, payload: AutocaptionPayload) -> AutocaptionResult:
+    dataset, influencer, images = _load(ctx, payload)
+    model = payload.model or ctx.settings.llm.model
+    template = payload.prompt_template or DEFAULT_PROMPT
     done: dict[uuid.UUID, str] = {}
-    rows: list[dict[str, Any]] = []
-    failed: list[dict[str, str]] = []
+    rows: list[CaptionedImage] = []
+    failed: list[RefusedImage] = []
     changed = 0
     try:
         with metered_for_job(ctx, purpose="caption", influencer_id=influencer.id) as llm:
@@ -82,24 +119,24 @@ def run_autocaption(ctx: JobContext) -> dict[str, Any]:
                              message=f"{index}/{len(images)} images")
                 try:
                     rows.append(_caption_one(ctx, llm, image, dataset, influencer, model, template))
-                    done[image.id] = rows[-1]["caption"]
+                    done[image.id] = rows[-1].caption
                 except (LLMRefused, InvalidInput) as exc:
                     if isinstance(exc, LLMRefused) and exc.status not in PER_IMAGE_REFUSALS:
                         raise
-                    failed.append({"image_id": str(image.id), "reason": str(exc)})
+                    failed.append(RefusedImage(image_id=image.id, reason=str(exc)))
     finally:
         if done:
             noun = "image" if len(done) == 1 else "images"
             changed = write_captions(ctx.db, dataset, done, label=f"Auto-caption {len(done)} {noun}")
     if not done and failed:
-        raise JobFailed(f"No image was captioned; the first refusal: {failed[0]['reason']}")
-    return {"captioned": len(done), "changed": changed, "failed": failed, "model": model,
-            "cost_usd": round(sum(r["cost_usd"] for r in rows), 8), "images": rows,
-            "warnings": list(llm.warnings)}
+        raise JobFailed(f"No image was captioned; the first refusal: {failed[0].reason}")
+    return AutocaptionResult(captioned=len(done), changed=changed, failed=tuple(failed),
+                             model=model, cost_usd=round(sum(r.cost_usd for r in rows), 8),
+                             images=tuple(rows), warnings=tuple(llm.warnings))
 
 
 def _caption_one(ctx: JobContext, llm: MeteredLLM, image: DatasetImage, dataset: Dataset,
-                 influencer: Influencer, model: str, template: str) -> dict[str, Any]:
+                 influencer: Influencer, model: str, template: str) -> CaptionedImage:
     prompt = fill_prompt(template, trigger=influencer.trigger_word, name=influencer.name,
                          tags=join_tags(split_tags(image.caption, dataset.tag_separator)))
     source = ctx.paths.assets_dir / image.storage_key
@@ -107,17 +144,14 @@ def _caption_one(ctx: JobContext, llm: MeteredLLM, image: DatasetImage, dataset:
     result = llm.chat([user_message(prompt, [source])], model=model, max_tokens=MAX_TOKENS)
     caption = clean_caption(result.content, trigger=influencer.trigger_word,
                             separator=dataset.tag_separator)
-    return {"image_id": str(image.id), "caption": caption, "model": result.model,
-            "generation_id": result.generation_id, "prompt_tokens": result.prompt_tokens,
-            "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd}
+    return CaptionedImage(image_id=image.id, caption=caption, model=result.model,
+                          generation_id=result.generation_id, prompt_tokens=result.prompt_tokens,
+                          completion_tokens=result.completion_tokens, cost_usd=result.cost_usd)
 
 
-def _load(ctx: JobContext) -> tuple[Dataset, Influencer, list[DatasetImage]]:
-    try:
-        dataset_id = uuid.UUID(str(ctx.payload["dataset_id"]))
-        wanted = [uuid.UUID(str(i)) for i in ctx.payload.get("image_ids") or []]
-    except (KeyError, ValueError) as exc:
-        raise JobFailed(f"The auto-caption job's payload is malformed ({exc}).") from exc
+def _load(ctx: JobContext,
+          payload: AutocaptionPayload) -> tuple[Dataset, Influencer, list[DatasetImage]]:
+    dataset_id, wanted = payload.dataset_id, payload.image_ids
     with ctx.db.session() as session:
         dataset = session.get(Dataset, dataset_id)
         if dataset is None or dataset.workspace_id != ctx.workspace_id or dataset.deleted_at:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from studio.engine.core import Studio
-from studio.engine.datasets.analysis import NEAR_DUP_THRESHOLD, analyze_dataset
+from studio.engine.datasets.analysis import NEAR_DUP_THRESHOLD, AnalysisSummary, analyze_dataset
 from studio.engine.datasets.crops import DEFAULT_TARGET, TARGETS
-from studio.engine.datasets.importer import ImportReport, import_paths
+from studio.engine.datasets.importer import ImportReport, ImportRow, import_paths
 from studio.engine.db.models import Dataset, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
@@ -23,6 +23,36 @@ from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
 
 MAX_PATHS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPayload:
+    dataset_id: uuid.UUID
+    # Files, folders and .zip archives as the user picked them. Not asset keys: the general
+    # queue reads them where they are, and a whole folder is not copied twice to be read once.
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    imported: int
+    duplicates: int
+    refused: int
+    rows: tuple[ImportRow, ...]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportResult:
+        return cls(imported=report.imported, duplicates=report.duplicates,
+                   refused=report.refused, rows=report.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisPayload:
+    dataset_id: uuid.UUID
+    force: bool = False
+    image_ids: tuple[uuid.UUID, ...] | None = None  # None: the whole dataset
+    target: int = DEFAULT_TARGET
+    threshold: int = NEAR_DUP_THRESHOLD
 
 
 def submit_import(studio: Studio, dataset: Dataset, paths: Sequence[Path | str]) -> Job:
@@ -37,7 +67,7 @@ def submit_import(studio: Studio, dataset: Dataset, paths: Sequence[Path | str])
     if missing:
         raise InvalidInput(f"Not found: {', '.join(missing[:3])}"
                            + (f" and {len(missing) - 3} more" if len(missing) > 3 else "") + ".")
-    payload = {"dataset_id": str(dataset.id), "paths": [str(p) for p in absolute]}
+    payload = ImportPayload(dataset_id=dataset.id, paths=tuple(absolute))
     return studio.jobs.submit(dataset.workspace_id, "import-dataset", payload,
                               title=f"Import into {dataset.name}")
 
@@ -46,21 +76,19 @@ def submit_analysis(studio: Studio, dataset: Dataset, *, force: bool = False,
                     image_ids: Iterable[uuid.UUID | str] | None = None,
                     target: int | None = None, threshold: int | None = None) -> Job:
     """Queues analysis of the dataset (or of ``image_ids``): hashes, quality, faces, crops."""
-    payload: dict[str, Any] = {"dataset_id": str(dataset.id), "force": bool(force)}
-    if image_ids is not None:
-        payload["image_ids"] = [str(i) for i in image_ids]
-    if target is not None:
-        payload["target"] = _target(target)
-    if threshold is not None:
-        payload["threshold"] = _threshold(threshold)
+    payload = AnalysisPayload(
+        dataset_id=dataset.id, force=bool(force),
+        image_ids=None if image_ids is None else tuple(_uuid(i) for i in image_ids),
+        target=DEFAULT_TARGET if target is None else _target(target),
+        threshold=NEAR_DUP_THRESHOLD if threshold is None else _threshold(threshold))
     return studio.jobs.submit(dataset.workspace_id, "analyze-dataset", payload,
                               title=f"Analyse {dataset.name}")
 
 
-@job_type("import-dataset", queue="general")
-def run_import(ctx: JobContext) -> dict[str, Any]:
-    dataset = _dataset(ctx)
-    given = [str(p) for p in ctx.payload.get("paths") or []]
+@job_type("import-dataset", queue="general", payload=ImportPayload, result=ImportResult)
+def run_import(ctx: JobContext, payload: ImportPayload) -> ImportResult:
+    dataset = _dataset(ctx, payload.dataset_id)
+    given = [str(p) for p in payload.paths]
     if not given:
         raise JobFailed("No files or folders were given to import.")
     ctx.progress(0.0, stage="import", message=f"Looking through {len(given)} path(s)")
@@ -68,22 +96,19 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
                           progress=lambda fraction, message: ctx.progress(fraction, message=message),
                           check_canceled=ctx.check_canceled)
     _fail_when_nothing_was_read(report, given)
-    return report.to_dict()
+    return ImportResult.of(report)
 
 
-@job_type("analyze-dataset", queue="general")
-def run_analysis(ctx: JobContext) -> dict[str, Any]:
-    dataset = _dataset(ctx)
-    ids = ctx.payload.get("image_ids")
+@job_type("analyze-dataset", queue="general", payload=AnalysisPayload, result=AnalysisSummary)
+def run_analysis(ctx: JobContext, payload: AnalysisPayload) -> AnalysisSummary:
+    dataset = _dataset(ctx, payload.dataset_id)
     ctx.progress(0.0, stage="analysis", message="Starting")
-    summary = analyze_dataset(
-        ctx, dataset, force=bool(ctx.payload.get("force", False)),
-        image_ids=None if ids is None else [_uuid(i) for i in ids],
-        target=_target(ctx.payload.get("target", DEFAULT_TARGET)),
-        threshold=_threshold(ctx.payload.get("threshold", NEAR_DUP_THRESHOLD)),
+    return analyze_dataset(
+        ctx, dataset, force=payload.force,
+        image_ids=None if payload.image_ids is None else list(payload.image_ids),
+        target=_target(payload.target), threshold=_threshold(payload.threshold),
         progress=lambda fraction, message: ctx.progress(fraction, message=message),
         check_canceled=ctx.check_canceled)
-    return summary.to_dict()
 
 
 def _fail_when_nothing_was_read(report: ImportReport, given: list[str]) -> None:
@@ -98,16 +123,16 @@ def _fail_when_nothing_was_read(report: ImportReport, given: list[str]) -> None:
         raise JobFailed(f"Nothing could be imported: {first.source}: {first.reason}.")
 
 
-def _dataset(ctx: JobContext) -> Dataset:
+def _dataset(ctx: JobContext, dataset_id: uuid.UUID) -> Dataset:
     with ctx.db.session() as session:
-        return Repository(session, ctx.workspace_id).get(Dataset, str(ctx.payload.get("dataset_id", "")))
+        return Repository(session, ctx.workspace_id).get(Dataset, dataset_id)
 
 
 def _uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise JobFailed(f"'{value}' is not an image id.") from None
+        raise InvalidInput(f"'{value}' is not an image id.") from None
 
 
 def _target(value: object) -> int:

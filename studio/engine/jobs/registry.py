@@ -1,17 +1,19 @@
-"""Job types: which queue carries each and which function runs it."""
+"""Job types: which queue carries each, which function runs it, and its payload and result classes."""
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from studio.engine.errors import InvalidInput
 
 if TYPE_CHECKING:
     from studio.engine.jobs.context import JobContext
 
-Handler = Callable[["JobContext"], dict[str, Any] | None]
+P = TypeVar("P")
+R = TypeVar("R")
+Handler = Callable[["JobContext", Any], Any]
 
 # Modules that register job types; the worker imports them all before it consumes.
 HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
@@ -27,15 +29,21 @@ class JobType:
     name: str
     queue: str
     handler: Handler
+    payload: type | None  # the frozen dataclass the handler takes (studio.engine.jobs.payloads)
+    result: type | None  # the frozen dataclass it returns, stored on the job row as JSON
     uses_gpu: bool = False
 
 
 _types: dict[str, JobType] = {}
 
 
-def job_type(name: str, *, queue: str, uses_gpu: bool = False) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        _types[name] = JobType(name=name, queue=queue, handler=handler, uses_gpu=uses_gpu)
+def job_type(name: str, *, queue: str, payload: type[P] | None = None,
+             result: type[R] | None = None, uses_gpu: bool = False) -> Callable[[Callable[[JobContext, P], R]],
+                                                 Callable[[JobContext, P], R]]:
+    """Registers ``handler(ctx, payload) -> result`` as the job type ``name``."""
+    def register(handler: Callable[[JobContext, P], R]) -> Callable[[JobContext, P], R]:
+        _types[name] = JobType(name=name, queue=queue, handler=handler, payload=payload,
+                               result=result, uses_gpu=uses_gpu)
         return handler
     return register
 
@@ -56,3 +64,8 @@ def get_type(name: str) -> JobType:
 def known_types() -> list[str]:
     load_handlers()
     return sorted(_types)
+
+
+def all_types() -> list[JobType]:
+    load_handlers()
+    return [_types[name] for name in sorted(_types)]

@@ -12,11 +12,12 @@ from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound, StudioError
 from studio.engine.jobs.context import JobContext
-from studio.engine.jobs.errors import JobCanceled, TransientError
+from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.gpu import hold_gpu
-from studio.engine.jobs.registry import get_type
-from studio.engine.storage.local import LocalStore
+from studio.engine.jobs.payloads import decode, encode
+from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.status import FINISHED, JobStatus
+from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.jobs")
 
@@ -33,17 +34,23 @@ class JobRunner:
         if ctx is None:
             return
         try:
-            self._share(ctx.job_id, ctx.payload, inputs=True)
+            kind = get_type(self._job_type(ctx.job_id))
+            payload = decode(kind.payload, ctx.payload) if kind.payload else ctx.payload
+        except StudioError as exc:  # a row this studio cannot read: one line, no retry
+            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
+            return
+        try:
+            self._share(ctx.job_id, payload, inputs=True)
         except StudioError as exc:
             self._finish(ctx.job_id, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
             return
         try:
-            kind = get_type(self._job_type(ctx.job_id))
             if kind.uses_gpu:
                 with hold_gpu(ctx):  # training: waits, visibly and cancelably, for the GPU
-                    result = kind.handler(ctx)
+                    result = self._handle(kind, ctx, payload)
             else:
-                result = kind.handler(ctx)
+                result = self._handle(kind, ctx, payload)
+            stored = self._encoded(kind, result)
         except JobCanceled as exc:
             self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
@@ -60,34 +67,44 @@ class JobRunner:
             self._finish(ctx.job_id, JobStatus.FAILED, error=f"Unexpected error: {type(exc).__name__}: {exc}")
         else:
             try:
-                result = self._share(ctx.job_id, ctx.payload, inputs=False, result=result or {})
+                self._share(ctx.job_id, payload, inputs=False, result=result)
             except StudioError as exc:
                 self._finish(ctx.job_id, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
                 return
-            self._finish(ctx.job_id, JobStatus.COMPLETED, result=result or {})
+            self._finish(ctx.job_id, JobStatus.COMPLETED, result=stored)
 
-    def _share(self, job_id: uuid.UUID, payload: dict[str, object], *, inputs: bool,
-               result: dict[str, object] | None = None) -> dict[str, object] | None:
-        """Team mode: the job's inputs come from the shared bucket when this machine lacks
-        them, and its files go there before it counts as done. Returns the result, naming the
-        submitting studio's files again where the inputs were read from this machine's copies."""
+    @staticmethod
+    def _handle(kind: JobType, ctx: JobContext, payload: object) -> object:
+        if kind.payload is None:  # TRANSITION: a type not converted to typed payloads yet
+            return kind.handler(ctx)  # type: ignore[call-arg]
+        return kind.handler(ctx, payload)
+
+    @staticmethod
+    def _encoded(kind: JobType, result: object) -> dict[str, object]:
+        if kind.result is None:  # TRANSITION, as in _handle
+            return dict(result or {})  # type: ignore[call-overload]
+        if type(result) is not kind.result:
+            raise JobFailed(f"The {kind.name} handler returned a {type(result).__name__}, not a "
+                            f"{kind.result.__name__}.")
+        return encode(result)
+
+    def _share(self, job_id: uuid.UUID, payload: object, *, inputs: bool,
+               result: object = None) -> None:
+        """Team mode: the asset files the payload names come from the shared bucket when this
+        machine lacks them, and the job's files go there before it counts as done. Files are
+        named by asset key, so each machine reads them in its own asset folder."""
         if not (self.settings.database.url and self.settings.server.s3_endpoint):
-            return result  # solo mode, or a studio that only syncs: files stay local
+            return  # solo mode, or a studio that only syncs: files stay local
         from studio.engine.llm.meter import secret_store_for
-        from studio.engine.server.assets import (fetch_job_inputs, localize_payload,
-                                                 restore_submitted_paths, submitted_paths,
-                                                 team_store, upload_job_outputs)
+        from studio.engine.server.assets import fetch_job_inputs, team_store, upload_job_outputs
         store = team_store(self.settings, self.paths, secret_store_for(self.paths))
         if store is None:
-            return result
+            return
         local = LocalStore(self.paths.assets_dir)
         if inputs:
             fetch_job_inputs(self.db, local, store, payload)
-            payload.update(localize_payload(payload, local.root))  # the handler's own dict
-            return result
-        upload_job_outputs(self.db, local, store, job_id, payload)
-        restore_submitted_paths(self.db, job_id, payload, local.root)
-        return submitted_paths(result, payload, local.root)
+        else:
+            upload_job_outputs(self.db, local, store, job_id, payload, result)
 
     def _start(self, job_id: str) -> JobContext | None:
         with self.db.session() as session:

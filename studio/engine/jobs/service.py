@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -17,31 +16,36 @@ from studio.engine.db.models import Job
 from studio.engine.db.repositories import Repository
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.payloads import encode
 from studio.engine.jobs.queues import RETRIES
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
 
 
-
 class JobService:
     def __init__(self, db: Database, queues: QueueSet,
-                 prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 prepare: Callable[[object], None] | None = None) -> None:
         self.db = db
         self.queues = queues
-        self.prepare = prepare  # team mode: records and uploads the asset files a payload names
+        self.prepare = prepare  # team mode: puts the asset files a payload names in the bucket
 
-    def submit(self, workspace_id: uuid.UUID, job_type: str, payload: dict[str, Any], *,
+    def submit(self, workspace_id: uuid.UUID, job_type: str, payload: object, *,
                title: str = "", priority: int = 0) -> Job:
+        """Queues one job; ``payload`` is an instance of the payload class the type registered."""
         return self.submit_many(workspace_id, job_type, [(payload, title)], priority=priority)[0]
 
     def submit_many(self, workspace_id: uuid.UUID, job_type: str,
-                    items: Sequence[tuple[dict[str, Any], str]], *, priority: int = 0) -> list[Job]:
+                    items: Sequence[tuple[object, str]], *, priority: int = 0) -> list[Job]:
         """Jobs of one type, written in one transaction and then queued in order: a batch of
         images is one commit, not one per image, and the first starts while the rest queue."""
         kind = get_type(job_type)
-        if self.prepare is not None:  # before the transaction: it may upload files
-            items = [(self.prepare(payload), title) for payload, title in items]
+        for payload, _ in items:
+            if kind.payload is not None and type(payload) is not kind.payload:
+                raise InvalidInput(f"A {kind.name} job takes a {kind.payload.__name__}, not a "
+                                   f"{type(payload).__name__}.")
+            if self.prepare is not None:  # before the transaction: it may upload files
+                self.prepare(payload)
         tasks = []
         with self.db.session() as session:
             repository = Repository(session, workspace_id)
@@ -51,7 +55,8 @@ class JobService:
                 task = self.queues.task(kind.queue, str(job_id), priority=priority)
                 tasks.append(task)
                 jobs.append(repository.add(Job(
-                    id=job_id, type=kind.name, queue=kind.queue, payload=payload,
+                    id=job_id, type=kind.name, queue=kind.queue,
+                    payload=encode(payload) if kind.payload is not None else payload,
                     title=title or kind.name, priority=priority, max_attempts=RETRIES + 1,
                     task_id=str(task.id))))
         for task in tasks:

@@ -1,7 +1,8 @@
 """Video jobs on the "video" queue (one at a time): "export-video" and "generate-video".
 
 ``submit_export`` checks everything a user can get wrong (files, preset, subtitles, where the
-copy goes) before a job exists. The job renders straight into the asset store
+copy goes) before a job exists, and brings clips, pictures, subtitles and soundtracks from
+outside the studio into its asset store, so the payload names them by key. The job renders straight into the asset store
 (``videos/<workspace>/<job>/<name>.mp4``), records the probe of the result on the Asset, and
 copies the file to the folder the user picked. Generating (image to video through ComfyUI)
 lives in ``studio.engine.media.i2v``; its handler is registered here with the export's.
@@ -12,7 +13,7 @@ import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from studio.engine.core import Studio
@@ -21,7 +22,8 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_writer
 from studio.engine.jobs.context import JobContext
-from studio.engine.jobs.errors import JobCanceled
+from studio.engine.jobs.inputs import import_input, studio_origin
+from studio.engine.jobs.payloads import AssetKey, result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_video
 from studio.engine.media.finishing import Finish
@@ -29,7 +31,7 @@ from studio.engine.media.frames import cover_frame
 from studio.engine.media.i2v import GENERATE_JOB, run_video_generation
 from studio.engine.media.presets import ExportPreset, find_preset, user_presets_dir
 from studio.engine.media.probe import probe
-from studio.engine.media.subtitles import Cue, SubtitleStyle, read_srt, write_srt
+from studio.engine.media.subtitles import Cue, read_srt, write_srt
 from studio.engine.storage.local import LocalStore, sha256_file
 
 EXPORT_JOB = "export-video"
@@ -50,6 +52,32 @@ class ExportRequest:
     extra: dict[str, Any] = field(default_factory=dict)  # recorded on the Asset as it is
 
 
+@dataclass(frozen=True, slots=True)
+class ExportPayload:
+    inputs: tuple[AssetKey, ...]
+    preset: str
+    name: str
+    finish: Finish = field(default_factory=Finish)  # its subtitles and soundtrack: the keys below
+    subtitles: AssetKey | None = None
+    soundtrack: AssetKey | None = None
+    cues: tuple[Cue, ...] | None = None
+    cover_at_s: float | None = None
+    export_to: Path | None = None  # the user's copy, a path on the submitting machine
+    origin: str = ""  # the submitting studio (studio_origin): export_to is its path
+    influencer_id: uuid.UUID | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    assets: tuple[uuid.UUID, ...]
+    output: AssetKey  # the video in the studio
+    exported_to: Path | None  # the user's copy, when this machine wrote it
+    deliver_to: Path | None  # the user's copy, for the submitting studio to write (team mode)
+    notes: tuple[str, ...]
+    duration_s: float
+
+
 def submit_export(studio: Studio, workspace_id: uuid.UUID, request: ExportRequest) -> Job:
     preset = find_preset(request.preset, user_presets_dir(studio.paths.data_dir))
     inputs = [Path(p).expanduser().absolute() for p in request.inputs]
@@ -63,13 +91,17 @@ def submit_export(studio: Studio, workspace_id: uuid.UUID, request: ExportReques
     finish = _checked_finish(request.finish)
     name = output_name(request.name or f"{inputs[0].stem}-{preset.slug}.mp4")
     export_to = _export_target(request.export_to, name, inputs)
-    payload = {"inputs": [str(p) for p in inputs], "preset": preset.slug,
-               "finish": finish_to_payload(finish), "name": name,
-               "export_to": str(export_to) if export_to else None,
-               "cues": [asdict(c) for c in request.cues] if request.cues is not None else None,
-               "cover_at_s": request.cover_at_s,
-               "influencer_id": str(request.influencer_id) if request.influencer_id else None,
-               "extra": request.extra}
+
+    def key(path: Path | None) -> AssetKey | None:
+        return None if path is None else import_input(studio.paths.assets_dir, workspace_id, path)
+
+    payload = ExportPayload(
+        inputs=tuple(import_input(studio.paths.assets_dir, workspace_id, p) for p in inputs),
+        preset=preset.slug, name=name, finish=replace(finish, subtitles=None, soundtrack=None),
+        subtitles=key(finish.subtitles), soundtrack=key(finish.soundtrack),
+        cues=tuple(request.cues) if request.cues is not None else None,
+        cover_at_s=request.cover_at_s, export_to=export_to, origin=studio_origin(studio.paths),
+        influencer_id=request.influencer_id, extra=request.extra)
     return studio.jobs.submit(workspace_id, EXPORT_JOB, payload,
                               title=f"Export {name} for {preset.title}")
 
@@ -86,15 +118,6 @@ def finish_to_payload(finish: Finish) -> dict[str, Any]:
         data[key] = str(data[key]) if data[key] is not None else None
     data["focus"] = list(finish.focus)
     return data
-
-
-def finish_from_payload(data: dict[str, Any]) -> Finish:
-    values = dict(data)
-    for key in ("subtitles", "soundtrack"):
-        values[key] = Path(values[key]) if values.get(key) else None
-    values["focus"] = tuple(values.get("focus") or (0.5, 0.5))
-    values["style"] = SubtitleStyle(**values["style"]) if values.get("style") else None
-    return Finish(**values)
 
 
 def _checked_finish(finish: Finish) -> Finish:
@@ -130,73 +153,70 @@ def _export_target(export_to: Path | None, name: str, inputs: list[Path]) -> Pat
 
 # Running ----------------------------------------------------------------------------------------
 
-@job_type(EXPORT_JOB, queue="video")
-def run_export(ctx: JobContext) -> dict[str, Any]:
-    payload = ctx.payload
-    preset = find_preset(str(payload["preset"]), user_presets_dir(ctx.paths.data_dir))
-    finish = finish_from_payload(payload.get("finish") or {})
+@job_type(EXPORT_JOB, queue="video", payload=ExportPayload, result=ExportOutcome)
+def run_export(ctx: JobContext, payload: ExportPayload) -> ExportOutcome:
+    preset = find_preset(payload.preset, user_presets_dir(ctx.paths.data_dir))
     store = LocalStore(ctx.paths.assets_dir)
+    finish = _finish_here(store, payload)
     folder = f"videos/{ctx.workspace_id}/{ctx.job_id}"
-    if payload.get("cues") is not None:  # edited in the app: kept beside the video
+    if payload.cues is not None:  # edited in the app: kept beside the video
         srt = _ensure(store.path(f"{folder}/subtitles.srt"))
-        finish = replace(finish, subtitles=write_srt([Cue(**c) for c in payload["cues"]], srt))
-    name = output_name(str(payload.get("name") or "video.mp4"))
+        finish = replace(finish, subtitles=write_srt(list(payload.cues), srt))
+    name = output_name(payload.name or "video.mp4")
     target = store.path(f"{folder}/{name}")
     result = export_video(
-        ctx.settings, [Path(p) for p in payload["inputs"]], preset, finish, target,
+        ctx.settings, [store.path(key) for key in payload.inputs], preset, finish, target,
         on_progress=lambda f, stage, message: ctx.progress(f * _RENDER_SHARE, stage=stage,
                                                            message=message),
-        cancel=lambda: _canceled(ctx))
+        cancel=ctx.is_canceled)
     ctx.progress(_RENDER_SHARE, stage="Saving", message=name)
-    cover = _cover(ctx, store, folder, Path(name).stem, target, payload.get("cover_at_s"))
+    cover = _cover(ctx, store, folder, Path(name).stem, target, payload.cover_at_s)
     # Queued at a desk and run on another machine (team mode): the desk's folder is not here;
     # the desk copies the file there itself when it sees the job done (deliver_export).
-    elsewhere = _queued_elsewhere(payload, ctx.paths.assets_dir)
-    exported = None if elsewhere else _copy_out(target, payload.get("export_to"))
-    ids = _record(ctx, store, f"{folder}/{name}", result, preset, finish, exported, cover)
-    return {"assets": [str(i) for i in ids], "output": str(target),
-            "exported_to": str(exported) if exported else None,
-            "deliver_to": payload.get("export_to") if elsewhere else None, "notes": result.plan.notes,
-            "duration_s": result.info.duration_s}
+    elsewhere = bool(payload.origin) and payload.origin != studio_origin(ctx.paths)
+    exported = None if elsewhere else _copy_out(target, payload.export_to)
+    ids = _record(ctx, payload, store, f"{folder}/{name}", result, preset, finish, exported, cover)
+    return ExportOutcome(assets=tuple(ids), output=AssetKey(f"{folder}/{name}"),
+                         exported_to=exported, deliver_to=payload.export_to if elsewhere else None,
+                         notes=tuple(result.plan.notes), duration_s=result.info.duration_s)
+
+
+def _finish_here(store: LocalStore, payload: ExportPayload) -> Finish:
+    """The finish with its subtitles and soundtrack read from this machine's asset store."""
+    changes = {name: store.path(key) for name, key in
+               (("subtitles", payload.subtitles), ("soundtrack", payload.soundtrack)) if key}
+    return replace(payload.finish, **changes) if changes else payload.finish
 
 
 def deliver_export(studio: Studio, job: Job) -> Path | None:
     """Where the finished export is for the user: the folder they chose, copied there now when
     the job ran on another machine (from the bucket when this machine lacks the file)."""
-    result = job.result or {}
-    if result.get("exported_to") or not result.get("deliver_to"):
-        return Path(str(result["exported_to"])) if result.get("exported_to") else None
-    output = Path(str(result["output"]))
+    result = result_of(job, ExportOutcome)
+    if result is None or result.exported_to or not result.deliver_to:
+        return result.exported_to if result is not None else None
+    output = studio.asset_path(result.output)
     if not output.is_file():
         from studio.engine.server.assets import team_store
         store = team_store(studio.settings, studio.paths, studio.secrets)
-        key = output.relative_to(studio.paths.assets_dir).as_posix() \
-            if output.is_relative_to(studio.paths.assets_dir) else ""
-        if store is None or not key or not store.exists(key):
+        if store is None or not store.exists(result.output):
             raise InvalidInput(f"The export was made on another machine and {output.name} cannot "
                                "be fetched here; it is kept in the studio.")
-        store.get_file(key, output)
-    return _copy_out(output, result["deliver_to"])
-
-
-def _queued_elsewhere(payload: dict[str, Any], assets_dir: Path) -> bool:
-    from studio.engine.server.assets import ASSETS_ROOT
-    root = payload.get(ASSETS_ROOT)
-    return isinstance(root, str) and bool(root) and PurePath(root) != PurePath(assets_dir)
+        store.get_file(result.output, output)
+    return _copy_out(output, result.deliver_to)
 
 
 def _cover(ctx: JobContext, store: LocalStore, folder: str, stem: str, video: Path,
-           at_s: object) -> Path | None:
+           at_s: float | None) -> Path | None:
     if at_s is None:
         return None
-    return cover_frame(ctx.settings, video, float(str(at_s)), store.path(f"{folder}/{stem}-cover.jpg"))
+    return cover_frame(ctx.settings, video, at_s, store.path(f"{folder}/{stem}-cover.jpg"))
 
 
-def _copy_out(source: Path, export_to: object) -> Path | None:
+def _copy_out(source: Path, export_to: Path | None) -> Path | None:
     """The user's copy: written beside its final name and renamed, so it is whole or absent."""
-    if not export_to:
+    if export_to is None:
         return None
-    target = Path(str(export_to))
+    target = export_to
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_writer(target) as out, source.open("rb") as src:
@@ -207,38 +227,29 @@ def _copy_out(source: Path, export_to: object) -> Path | None:
     return target
 
 
-def _record(ctx: JobContext, store: LocalStore, key: str, result: ExportResult,
-            preset: ExportPreset, finish: Finish, exported: Path | None,
+def _record(ctx: JobContext, payload: ExportPayload, store: LocalStore, key: str,
+            result: ExportResult, preset: ExportPreset, finish: Finish, exported: Path | None,
             cover: Path | None) -> list[uuid.UUID]:
-    influencer = ctx.payload.get("influencer_id")
     video = result.info.video
     meta = {**result.meta(), "preset": preset.slug, "finish": finish_to_payload(finish),
-            "sources": ctx.payload["inputs"], "exported_to": str(exported) if exported else None,
+            "sources": list(payload.inputs), "exported_to": str(exported) if exported else None,
             "width": video.width if video else 0, "height": video.height if video else 0,
-            "path": str(result.output), **(ctx.payload.get("extra") or {})}
+            "path": str(result.output), **payload.extra}
     assets = [Asset(kind="video", storage_key=key, job_id=ctx.job_id,
-                    influencer_id=uuid.UUID(influencer) if influencer else None,
+                    influencer_id=payload.influencer_id,
                     sha256=sha256_file(result.output), size_bytes=result.info.size_bytes, meta=meta)]
     if cover is not None:
         cover_key = f"{key.rsplit('/', 1)[0]}/{cover.name}"
         assets.append(Asset(kind="cover", storage_key=cover_key, job_id=ctx.job_id,
                             influencer_id=assets[0].influencer_id, sha256=sha256_file(cover),
                             size_bytes=cover.stat().st_size,
-                            meta={"video": key, "at_s": ctx.payload.get("cover_at_s"),
+                            meta={"video": key, "at_s": payload.cover_at_s,
                                   "path": str(store.path(cover_key))}))
     with ctx.db.session() as session:
         repo = Repository(session, ctx.workspace_id)
         for asset in assets:
             repo.add(asset)
         return [a.id for a in assets]
-
-
-def _canceled(ctx: JobContext) -> bool:
-    try:
-        ctx.check_canceled()
-    except JobCanceled:
-        return True
-    return False
 
 
 def _ensure(path: Path) -> Path:

@@ -19,20 +19,21 @@ from studio.engine.db.models import Asset, Influencer, Job, PlanItem
 from studio.engine.db.repositories import Repository
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed
+from studio.engine.jobs.payloads import result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.pipelines.publish import publish_item
-from studio.engine.pipelines.service import JOB_TYPE, QUEUE, preset_for, steps_of
+from studio.engine.pipelines.service import JOB_TYPE, QUEUE, PipelinePayload, PipelineResult, preset_for, steps_of
 from studio.engine.storage.local import LocalStore
 
 POLL_S = 0.5
 
 
-@job_type(JOB_TYPE, queue=QUEUE)
-def run_pipeline(ctx: JobContext) -> dict[str, Any]:
-    item_id = uuid.UUID(str(ctx.payload["item_id"]))
+@job_type(JOB_TYPE, queue=QUEUE, payload=PipelinePayload, result=PipelineResult)
+def run_pipeline(ctx: JobContext, payload: PipelinePayload) -> PipelineResult:
+    item_id = payload.item_id
     studio = Studio(ctx.paths, ctx.settings, explicit_profile=ctx.paths.config_dir == ctx.paths.data_dir)
     try:
-        _wait_until(ctx, ctx.payload.get("not_before"))
+        _wait_until(ctx, payload.not_before)
         try:
             folder = _run(ctx, studio, item_id)
         except JobCanceled:
@@ -42,7 +43,7 @@ def run_pipeline(ctx: JobContext) -> dict[str, Any]:
             _set_item(ctx, item_id, status="failed")
             raise
         _set_item(ctx, item_id, status="ready")
-        return {"item_id": str(item_id), "folder": str(folder)}
+        return PipelineResult(item_id=item_id, folder=folder)
     finally:
         studio.close()
 
@@ -123,7 +124,7 @@ def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, An
         progress(1.0)
         return {"files": [str(result.path)], "detail": f"{preset} {result.width}×{result.height}"}
 
-    from studio.engine.media.jobs import ExportRequest, submit_export
+    from studio.engine.media.jobs import ExportOutcome, ExportRequest, submit_export
     from studio.engine.media.probe import probe
     from studio.engine.media.subtitles import cues_from_caption
 
@@ -139,8 +140,10 @@ def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, An
             extra={"plan_item_id": str(item.id)})).id
 
     job = _step_job(ctx, item.id, state, "export", submit, progress)
-    result = job.result or {}
-    output = Path(str(result.get("output", "")))
+    result = result_of(job, ExportOutcome)
+    if result is None:
+        raise JobFailed("The export step finished without a video.")
+    output = LocalStore(ctx.paths.assets_dir).path(result.output)
     cover = output.with_name(f"{output.stem}-cover.jpg")
     files = [str(output)] + ([str(cover)] if cover.is_file() else [])
     return {"job_id": str(job.id), "files": files, "detail": preset}
@@ -245,11 +248,11 @@ def _influencer(ctx: JobContext, item: PlanItem) -> Influencer | None:
         return session.get(Influencer, plan.influencer_id) if plan is not None else None
 
 
-def _wait_until(ctx: JobContext, not_before: object) -> None:
+def _wait_until(ctx: JobContext, not_before: datetime | None) -> None:
     """The daily run staggers its pipelines; a cancel still ends the wait at once."""
-    if not not_before:
+    if not_before is None:
         return
-    start = datetime.fromisoformat(str(not_before))
+    start = not_before
     if start.tzinfo is None:
         start = start.replace(tzinfo=timezone.utc)
     while datetime.now(timezone.utc) < start:

@@ -29,6 +29,18 @@ VIDEO_PRESETS = {"instagram": "instagram-reel", "tiktok": "tiktok", "youtube-sho
 
 
 @dataclass(frozen=True, slots=True)
+class PipelinePayload:
+    item_id: uuid.UUID
+    not_before: datetime | None = None  # the daily run staggers its pipelines
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    item_id: uuid.UUID
+    folder: Path  # the post's publish folder, on the machine that ran the pipeline
+
+
+@dataclass(frozen=True, slots=True)
 class StepStatus:
     name: str  # image, video, export, publish
     status: str  # waiting, running, done, failed
@@ -70,8 +82,7 @@ def submit_pipeline(studio: Studio, workspace_id: uuid.UUID, item_id: uuid.UUID,
         preset_for(item.platform, video=bool(item.video_prompt.strip()))  # a platform we can serve
         repo.update(item, status="producing")
         title = f"Produce {item.platform} post of {item.scheduled_at:%Y-%m-%d %H:%M}: {item.topic[:60]}"
-    payload = {"item_id": str(item_id),
-               "not_before": not_before.isoformat() if not_before is not None else None}
+    payload = PipelinePayload(item_id=item_id, not_before=not_before)
     try:
         return studio.jobs.submit(workspace_id, JOB_TYPE, payload, title=title)
     except Exception:

@@ -17,11 +17,11 @@ from studio.engine.errors import NotFound
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
-from studio.engine.llm.meter import MeteredLLM, metered_for_job
 from studio.engine.llm.client import request_body
+from studio.engine.llm.meter import MeteredLLM, metered_for_job
 from studio.engine.llm.structured import StructuredResult, response_format
-from studio.engine.plans.prompts import (PlanRequest, clean_hashtags, plan_messages,
-                                         regenerate_messages, with_trigger)
+from studio.engine.plans.payloads import PlanPayload, PlanResult, RegeneratePayload, RegenerateResult
+from studio.engine.plans.prompts import PlanRequest, clean_hashtags, plan_messages, regenerate_messages, with_trigger
 from studio.engine.plans.schema import check_plan, plan_schema, regenerate_schema
 from studio.engine.plans.service import GENERATE_JOB, REGENERATE_JOB, fallback_models
 
@@ -30,15 +30,15 @@ TOKENS_PER_ITEM = 450  # a full item is 250 to 350 tokens; the rest is headroom
 MAX_TOKENS = 16000
 
 
-@job_type(GENERATE_JOB, queue="general")
-def run_generate_plan(ctx: JobContext) -> dict[str, Any]:
-    request, offset = _plan_request(ctx.payload)
-    influencer = _influencer(ctx, ctx.payload.get("influencer_id"))
-    model = str(ctx.payload.get("model") or "")
+@job_type(GENERATE_JOB, queue="general", payload=PlanPayload, result=PlanResult)
+def run_generate_plan(ctx: JobContext, payload: PlanPayload) -> PlanResult:
+    request, offset = _plan_request(payload)
+    influencer = _influencer(ctx, payload.influencer_id)
+    model = payload.model
     count = request.days * request.per_day
     ctx.check_canceled()
     ctx.progress(0.05, stage="asking the model", message=f"{count} posts from {model}")
-    with _metered(ctx, influencer) as llm:
+    with _metered(ctx, influencer, payload.use_cache) as llm:
         answer = llm.complete_json(
             plan_messages(influencer, request), plan_schema(request.platforms),
             name="content_plan", check=lambda v: check_plan(v, request.start, request.days,
@@ -58,13 +58,12 @@ def run_generate_plan(ctx: JobContext) -> dict[str, Any]:
                  for raw in sorted(answer.value["items"], key=lambda i: (i["date"], i["time"]))]
         session.add_all(items)
         plan_id, item_ids = plan.id, [i.id for i in items]
-    return {"plan_id": str(plan_id), "items": [str(i) for i in item_ids],
-            **_accounting(answer, llm)}
+    return PlanResult(plan_id=plan_id, items=tuple(item_ids), **_accounting(answer, llm))
 
 
-@job_type(REGENERATE_JOB, queue="general")
-def run_regenerate_item(ctx: JobContext) -> dict[str, Any]:
-    item_id = _uuid(ctx.payload.get("item_id"), "item_id")
+@job_type(REGENERATE_JOB, queue="general", payload=RegeneratePayload, result=RegenerateResult)
+def run_regenerate_item(ctx: JobContext, payload: RegeneratePayload) -> RegenerateResult:
+    item_id = payload.item_id
     with ctx.db.session() as session:
         item = session.get(PlanItem, item_id)
         if item is None or item.workspace_id != ctx.workspace_id or item.deleted_at:
@@ -75,13 +74,13 @@ def run_regenerate_item(ctx: JobContext) -> dict[str, Any]:
         others = list(session.scalars(select(PlanItem).where(
             PlanItem.plan_id == plan.id, PlanItem.id != item.id, PlanItem.deleted_at.is_(None))
             .order_by(PlanItem.scheduled_at)))
-    influencer = _influencer(ctx, str(plan.influencer_id))
-    model = str(ctx.payload.get("model") or "")
+    influencer = _influencer(ctx, plan.influencer_id)
+    model = payload.model
     ctx.check_canceled()
     ctx.progress(0.1, stage="asking the model", message=model)
-    with _metered(ctx, influencer) as llm:
+    with _metered(ctx, influencer, payload.use_cache) as llm:
         answer = llm.complete_json(
-            regenerate_messages(influencer, item, others, str(ctx.payload.get("instruction") or "")),
+            regenerate_messages(influencer, item, others, payload.instruction),
             regenerate_schema(), name="plan_item", model=model,
             models=fallback_models(ctx.settings), temperature=TEMPERATURE,
             max_tokens=500 + TOKENS_PER_ITEM)
@@ -93,7 +92,7 @@ def run_regenerate_item(ctx: JobContext) -> dict[str, Any]:
         for name, value in _content(answer.value, influencer.trigger_word).items():
             setattr(fresh, name, value)
         fresh.status = "draft"  # new words need a new look before they are posted
-    return {"item_id": str(item_id), "plan_id": str(plan.id), **_accounting(answer, llm)}
+    return RegenerateResult(item_id=item_id, plan_id=plan.id, **_accounting(answer, llm))
 
 
 def plan_max_tokens(request: PlanRequest) -> int:
@@ -110,9 +109,8 @@ def plan_body(influencer: Influencer, request: PlanRequest, model: str,
                                                         plan_schema(request.platforms)))
 
 
-def _metered(ctx: JobContext, influencer: Influencer) -> MeteredLLM:
-    return metered_for_job(ctx, purpose="plan", influencer_id=influencer.id,
-                           use_cache=bool(ctx.payload.get("use_cache", True)))
+def _metered(ctx: JobContext, influencer: Influencer, use_cache: bool) -> MeteredLLM:
+    return metered_for_job(ctx, purpose="plan", influencer_id=influencer.id, use_cache=use_cache)
 
 
 def _new_item(ctx: JobContext, plan_id: uuid.UUID, raw: dict[str, Any], trigger: str,
@@ -135,33 +133,23 @@ def _content(raw: dict[str, Any], trigger: str) -> dict[str, Any]:
 def _accounting(answer: StructuredResult, llm: MeteredLLM) -> dict[str, Any]:
     return {"model": answer.calls[-1].model, "retried": answer.retried,
             "cost_usd": round(llm.cost_usd, 8), "cache_hits": llm.cache_hits,
-            "calls": len(llm.calls), "warnings": list(llm.warnings)}
+            "calls": len(llm.calls), "warnings": tuple(llm.warnings)}
 
 
-def _plan_request(payload: dict[str, Any]) -> tuple[PlanRequest, timezone]:
+def _plan_request(payload: PlanPayload) -> tuple[PlanRequest, timezone]:
+    request = PlanRequest(start=payload.start, days=payload.days, platforms=payload.platforms,
+                          per_day=payload.per_day, brief=payload.brief)
     try:
-        request = PlanRequest(start=date.fromisoformat(str(payload["start"])),
-                              days=int(payload["days"]),
-                              platforms=tuple(str(p) for p in payload["platforms"]),
-                              per_day=int(payload.get("per_day") or 1),
-                              brief=str(payload.get("brief") or ""))
-        offset = timezone(timedelta(minutes=int(payload.get("utc_offset_minutes") or 0)))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JobFailed(f"The plan job's payload is malformed ({exc}).") from exc
+        offset = timezone(timedelta(minutes=payload.utc_offset_minutes))
+    except ValueError as exc:
+        raise JobFailed(f"The plan job's UTC offset is out of range ({exc}).") from exc
     return request, offset
 
 
-def _influencer(ctx: JobContext, ref: Any) -> Influencer:
-    influencer_id = _uuid(ref, "influencer_id")
+def _influencer(ctx: JobContext, influencer_id: uuid.UUID) -> Influencer:
     with ctx.db.session() as session:
         influencer = session.get(Influencer, influencer_id)
     if influencer is None or influencer.workspace_id != ctx.workspace_id or influencer.deleted_at:
         raise NotFound("The influencer of this plan no longer exists.")
     return influencer
 
-
-def _uuid(value: Any, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise JobFailed(f"The plan job's payload has no valid {what}.") from exc

@@ -19,6 +19,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, Job, PlanItem
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
+from studio.engine.plans.payloads import PlanPayload, RegeneratePayload
 from studio.engine.plans.prompts import clean_hashtags
 from studio.engine.plans.schema import PLATFORMS
 
@@ -67,12 +68,11 @@ def submit_generate_plan(studio: Studio, workspace_id: uuid.UUID, influencer: In
     if not 1 <= per_day <= MAX_PER_DAY:
         raise InvalidInput(f"Plan 1 to {MAX_PER_DAY} posts per day, not {per_day}.")
     chosen = check_platforms(platforms)
-    payload = {"influencer_id": str(influencer.id), "start": start.isoformat(), "days": days,
-               "platforms": list(chosen), "per_day": per_day,
-               "model": plan_model(studio.settings, model), "brief": brief.strip(),
-               "use_cache": use_cache,
-               "utc_offset_minutes": local_utc_offset_minutes() if utc_offset_minutes is None
-               else utc_offset_minutes}
+    payload = PlanPayload(
+        influencer_id=influencer.id, start=start, days=days, platforms=chosen, per_day=per_day,
+        model=plan_model(studio.settings, model), brief=brief.strip(), use_cache=use_cache,
+        utc_offset_minutes=local_utc_offset_minutes() if utc_offset_minutes is None
+        else utc_offset_minutes)
     return studio.jobs.submit(workspace_id, GENERATE_JOB, payload,
                               title=f"Plan {days} days for {influencer.name} from {start.isoformat()}")
 
@@ -80,8 +80,8 @@ def submit_generate_plan(studio: Studio, workspace_id: uuid.UUID, influencer: In
 def submit_regenerate_item(studio: Studio, workspace_id: uuid.UUID, item: PlanItem, *,
                            instruction: str = "", model: str | None = None,
                            use_cache: bool = True) -> Job:
-    payload = {"item_id": str(item.id), "instruction": instruction.strip(),
-               "model": plan_model(studio.settings, model), "use_cache": use_cache}
+    payload = RegeneratePayload(item_id=item.id, instruction=instruction.strip(),
+                                model=plan_model(studio.settings, model), use_cache=use_cache)
     return studio.jobs.submit(workspace_id, REGENERATE_JOB, payload,
                               title=f"Regenerate the {item.platform} post of "
                                     f"{item.scheduled_at.date().isoformat()}")

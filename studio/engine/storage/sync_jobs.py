@@ -1,6 +1,9 @@
 """Publish and sync run as jobs on the general queue, with progress on the job row."""
 from __future__ import annotations
 
+import enum
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.errors import InvalidInput, ServiceUnavailable
@@ -10,14 +13,50 @@ from studio.engine.llm.meter import secret_store_for
 from studio.engine.storage.sync import SyncResult, WorkspaceSync, open_sides
 
 SYNC_JOB = "sync-workspace"
-MODES = ("publish", "sync")
 
 
-@job_type(SYNC_JOB, queue="general")
-def sync_workspace(ctx: JobContext) -> dict[str, Any]:
-    mode = str(ctx.payload.get("mode", "sync"))
-    if mode not in MODES:
-        raise InvalidInput(f"Unknown sync mode '{mode}'; one of {', '.join(MODES)}.")
+class SyncMode(enum.Enum):
+    PUBLISH = "publish"
+    SYNC = "sync"
+
+
+MODES = tuple(m.value for m in SyncMode)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPayload:
+    mode: SyncMode = SyncMode.SYNC
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRow:
+    table: str
+    row_id: str
+    mine: dict[str, Any]
+    theirs: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    pushed: int = 0
+    pulled: int = 0
+    removed: int = 0
+    uploaded: int = 0
+    conflicts: tuple[ConflictRow, ...] = ()
+
+
+def queue_sync(studio: Any, workspace_id: uuid.UUID, mode: str) -> Any:
+    """Queues a publish or a sync of the workspace; an unknown mode is refused now."""
+    try:
+        chosen = SyncMode(mode)
+    except ValueError:
+        raise InvalidInput(f"Unknown sync mode '{mode}'; one of {', '.join(MODES)}.") from None
+    return studio.jobs.submit(workspace_id, SYNC_JOB, SyncPayload(mode=chosen),
+                              title=f"{chosen.value} workspace")
+
+
+@job_type(SYNC_JOB, queue="general", payload=SyncPayload, result=SyncSummary)
+def sync_workspace(ctx: JobContext, payload: SyncPayload) -> SyncSummary:
     ctx.progress(0.0, stage="connecting")
     try:
         sides = open_sides(ctx.db, ctx.paths, ctx.settings, secret_store_for(ctx.paths))
@@ -30,14 +69,14 @@ def sync_workspace(ctx: JobContext) -> dict[str, Any]:
             ctx.check_canceled()
             ctx.progress(fraction, stage=stage)
 
-        result = sync.publish(progress) if mode == "publish" else sync.run(progress)
+        result = sync.publish(progress) if payload.mode is SyncMode.PUBLISH else sync.run(progress)
     finally:
         sides.server.dispose()
     return summary(result)
 
 
-def summary(result: SyncResult) -> dict[str, Any]:
-    return {"pushed": result.pushed, "pulled": result.pulled, "removed": result.removed,
-            "uploaded": result.uploaded,
-            "conflicts": [{"table": c.table, "row_id": c.row_id, "mine": c.mine, "theirs": c.theirs}
-                          for c in result.conflicts]}
+def summary(result: SyncResult) -> SyncSummary:
+    return SyncSummary(pushed=result.pushed, pulled=result.pulled, removed=result.removed,
+                       uploaded=result.uploaded,
+                       conflicts=tuple(ConflictRow(table=c.table, row_id=c.row_id, mine=c.mine,
+                                                   theirs=c.theirs) for c in result.conflicts))

@@ -17,13 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
-from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.payloads import AssetKey
 from studio.engine.jobs.registry import job_type
 from studio.engine.storage.local import LocalStore
 
@@ -143,7 +142,7 @@ def decode_image(data: bytes, *, reduce_to: int | None = None,
         raise ValueError("not an image, or a format that is not supported") from None
     except MemoryError:
         raise ValueError("too large to decode in memory") from None
-    except Exception as exc:  # noqa: BLE001 - hostile files raise anything from deep in a plugin
+    except Exception as exc:
         raise ValueError(f"damaged image ({exc})") from None
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -163,7 +162,7 @@ class _Refusal(ValueError):
 def orientation_of(image: Image.Image) -> int:
     try:
         value = image.getexif().get(ORIENTATION, 1)
-    except Exception:  # noqa: BLE001 - broken EXIF must not refuse an otherwise good picture
+    except Exception:
         return 1
     return value if isinstance(value, int) else 1
 
@@ -208,16 +207,23 @@ def _write_cache_file(target: Path, data: bytes) -> None:
         raise
 
 
-def _sources(ctx: JobContext) -> dict[str, Path]:
-    """``files`` are paths on the worker's machine; ``keys`` name files in its asset store, so a
-    job queued on one machine can run on another."""
+@dataclass(frozen=True, slots=True)
+class ThumbnailPayload:
+    files: tuple[Path, ...] = ()  # paths on the worker's machine (its cache warms for them)
+    keys: tuple[AssetKey, ...] = ()  # files in the asset store: any machine can run the job
+    sizes: tuple[int, ...] = SIZES
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailResult:
+    thumbnails: dict[str, tuple[str, ...]]  # source → the cached thumbnails' paths, by size
+    refused: dict[str, str]  # source → why
+
+
+def _sources(ctx: JobContext, payload: ThumbnailPayload) -> dict[str, Path]:
     store = LocalStore(ctx.paths.assets_dir)
-    sources = {str(f): Path(f) for f in ctx.payload.get("files", [])}
-    for key in ctx.payload.get("keys", []):
-        try:
-            sources[str(key)] = store.path(str(key))
-        except InvalidInput as exc:
-            raise JobFailed(str(exc)) from exc
+    sources = {str(f): Path(f) for f in payload.files}
+    sources.update({str(key): store.path(key) for key in payload.keys})
     if not sources:
         raise JobFailed("No files were given to make thumbnails of.")
     if len(sources) > MAX_FILES:
@@ -225,17 +231,17 @@ def _sources(ctx: JobContext) -> dict[str, Path]:
     return sources
 
 
-@job_type("make-thumbnails", queue="general")
-def run_make_thumbnails(ctx: JobContext) -> dict[str, Any]:
-    sources = _sources(ctx)
-    sizes = tuple(int(s) for s in ctx.payload.get("sizes", SIZES))
-    made: dict[str, list[str]] = {}
+@job_type("make-thumbnails", queue="general", payload=ThumbnailPayload, result=ThumbnailResult)
+def run_make_thumbnails(ctx: JobContext, payload: ThumbnailPayload) -> ThumbnailResult:
+    sources = _sources(ctx, payload)
+    sizes = payload.sizes
+    made: dict[str, tuple[str, ...]] = {}
     refused: dict[str, str] = {}
     ctx.progress(0.0, stage="thumbnails", message=f"0 of {len(sources)}")
     for index, (name, source) in enumerate(sources.items(), start=1):
         ctx.check_canceled()
         try:
-            made[name] = [str(t.path) for t in make_thumbnails(source, ctx.paths.cache_dir, sizes)]
+            made[name] = tuple(str(t.path) for t in make_thumbnails(source, ctx.paths.cache_dir, sizes))
         except ValueError as exc:
             refused[name] = str(exc)
         ctx.progress(index / len(sources), message=f"{index} of {len(sources)}")
@@ -243,4 +249,4 @@ def run_make_thumbnails(ctx: JobContext) -> dict[str, Any]:
         first, reason = next(iter(refused.items()))
         raise JobFailed(f"No thumbnail could be made: {len(refused)} file(s) refused, first: "
                         f"{first}: {reason}.")
-    return {"thumbnails": made, "refused": refused}
+    return ThumbnailResult(thumbnails=made, refused=refused)

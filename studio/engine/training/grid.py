@@ -23,10 +23,13 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.payloads import AssetKey, encode, payload_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import FINISHED
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import TrainingConfig
+from studio.engine.training.jobs import JOB_TYPE as TRAINING_JOB
+from studio.engine.training.jobs import TrainingPayload
 from studio.engine.training.results import checkpoints_of
 
 SHEET_JOB = "test-grid-sheet"
@@ -51,6 +54,34 @@ class GridRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class GridCell:
+    job_id: uuid.UUID  # the generate-image job that makes this cell's picture
+    prompt: int
+    row: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class SheetPayload:
+    training_job_id: uuid.UUID
+    cells: tuple[GridCell, ...]
+    prompts: tuple[str, ...]
+    rows: tuple[str, ...]  # a label per checkpoint
+    columns: tuple[str, ...]  # a label per strength
+    lora_ids: tuple[uuid.UUID, ...]
+    seed: int
+    influencer_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetResult:
+    asset: uuid.UUID
+    key: AssetKey  # the contact sheet's file
+    missing: int
+    cells: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubmittedGrid:
     sheet_job: Job
     generation_jobs: list[uuid.UUID]
@@ -58,7 +89,10 @@ class SubmittedGrid:
 
 def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> SubmittedGrid:
     training = studio.jobs.get(workspace_id, request.training_job_id)
-    config = TrainingConfig.from_dict(training.payload.get("config") or {})
+    if training.type != TRAINING_JOB:
+        raise InvalidInput(f"Job {training.id} is not a training.")
+    trained = payload_of(training, TrainingPayload)
+    config = TrainingConfig.from_dict(trained.config)
     loras = _chosen(studio, workspace_id, request)
     prompts = [p for p in (request.prompts or config.sample_prompts or (DEFAULT_PROMPT,)) if p.strip()]
     strengths = request.strengths or (1.0,)
@@ -66,11 +100,11 @@ def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest)
     if cells > MAX_CELLS:
         raise InvalidInput(f"A grid of {cells} images is too large (at most {MAX_CELLS}); choose fewer "
                            "prompts, checkpoints or strengths.")
-    influencer = _influencer(studio, workspace_id, training.payload.get("influencer_id"))
+    influencer = _influencer(studio, workspace_id, trained.influencer_id)
     trigger = influencer.trigger_word if influencer else ""
     template = f"txt2img-{config.family}-lora"
     jobs: list[uuid.UUID] = []
-    layout: list[dict[str, Any]] = []
+    layout: list[GridCell] = []
     for p_index, prompt in enumerate(prompts):
         text = prompt.replace("{trigger}", trigger)
         for row, lora in enumerate(loras):
@@ -80,19 +114,20 @@ def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest)
                     "lora_name": PurePosixPath(lora.storage_key).name, "lora_strength": strength,
                     "seed": request.seed + p_index, "steps": request.steps,
                     "width": config.resolution, "height": config.resolution,
-                    "filename_prefix": f"grid_{training.payload.get('output_name', 'lora')}"}
+                    "filename_prefix": f"grid_{trained.output_name}"}
                 [job] = submit_generation(studio, workspace_id, GenerationRequest(
                     influencer_id=influencer.id if influencer else None, template=template,
                     values=values, count=1))
                 jobs.append(job.id)
-                layout.append({"job_id": str(job.id), "prompt": p_index, "row": row, "column": column})
-    payload = {"training_job_id": str(training.id), "cells": layout, "prompts": [p.replace("{trigger}", trigger) for p in prompts],
-               "rows": [_row_label(l) for l in loras], "lora_ids": [str(l.id) for l in loras],
-               "columns": [f"strength {s:g}" for s in strengths], "seed": request.seed,
-               "influencer_id": str(influencer.id) if influencer else None}
+                layout.append(GridCell(job_id=job.id, prompt=p_index, row=row, column=column))
+    payload = SheetPayload(
+        training_job_id=training.id, cells=tuple(layout),
+        prompts=tuple(p.replace("{trigger}", trigger) for p in prompts),
+        rows=tuple(_row_label(lora) for lora in loras), lora_ids=tuple(lora.id for lora in loras),
+        columns=tuple(f"strength {s:g}" for s in strengths), seed=request.seed,
+        influencer_id=influencer.id if influencer else None)
     sheet = studio.jobs.submit(workspace_id, SHEET_JOB, payload,
-                               title=f"Test grid: {training.payload.get('output_name', 'LoRA')} "
-                                     f"({cells} images)")
+                               title=f"Test grid: {trained.output_name} ({cells} images)")
     return SubmittedGrid(sheet_job=sheet, generation_jobs=jobs)
 
 
@@ -113,11 +148,9 @@ def _chosen(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> list[
     return [rows[i] for i in sorted(picks)]
 
 
-def _influencer(studio: Any, workspace_id: uuid.UUID, influencer_id: object) -> Influencer | None:
-    if not influencer_id:
-        return None
+def _influencer(studio: Any, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> Influencer | None:
     with studio.db.session() as session:
-        return Repository(session, workspace_id).find(Influencer, id=uuid.UUID(str(influencer_id)))
+        return Repository(session, workspace_id).find(Influencer, id=influencer_id)
 
 
 def _row_label(lora: LoraModel) -> str:
@@ -131,29 +164,28 @@ def _row_label(lora: LoraModel) -> str:
 
 # The sheet -------------------------------------------------------------------------------------
 
-@job_type(SHEET_JOB, queue="general")
-def run_sheet(ctx: JobContext) -> dict[str, Any]:
-    cells = list(ctx.payload.get("cells") or [])
-    jobs = _wait_for_cells(ctx, [uuid.UUID(c["job_id"]) for c in cells])
-    pictures = {str(job.id): _first_image(ctx, job) for job in jobs}
-    sheet = draw_sheet(ctx.payload, pictures)
+@job_type(SHEET_JOB, queue="general", payload=SheetPayload, result=SheetResult)
+def run_sheet(ctx: JobContext, payload: SheetPayload) -> SheetResult:
+    jobs = _wait_for_cells(ctx, [cell.job_id for cell in payload.cells])
+    pictures = {job.id: _first_image(ctx, job) for job in jobs}
+    sheet = draw_sheet(payload, pictures)
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", optimize=False)
     key = f"images/{ctx.workspace_id}/{ctx.job_id}/contact-sheet.png"
     stored = LocalStore(ctx.paths.assets_dir).put_bytes(buffer.getvalue(), key)
     missing = sum(1 for picture in pictures.values() if picture is None)
-    influencer_id = ctx.payload.get("influencer_id")
     with ctx.db.session() as session:
         asset = Repository(session, ctx.workspace_id).add(Asset(
             kind="contact-sheet", storage_key=stored.key, job_id=ctx.job_id,
-            influencer_id=uuid.UUID(influencer_id) if influencer_id else None, sha256=stored.sha256,
+            influencer_id=payload.influencer_id, sha256=stored.sha256,
             size_bytes=stored.size_bytes,
-            meta={"width": sheet.width, "height": sheet.height, "grid": ctx.payload,
-                  "training_job_id": ctx.payload.get("training_job_id"), "path": str(stored.path)}))
+            meta={"width": sheet.width, "height": sheet.height, "grid": encode(payload),
+                  "training_job_id": str(payload.training_job_id), "path": str(stored.path)}))
         asset_id = asset.id
     if missing == len(pictures):
         raise JobFailed("None of the grid's images could be made; see the generate-image jobs.")
-    return {"asset": str(asset_id), "path": str(stored.path), "missing": missing, "cells": len(cells)}
+    return SheetResult(asset=asset_id, key=AssetKey(stored.key), missing=missing,
+                       cells=len(payload.cells))
 
 
 def _wait_for_cells(ctx: JobContext, ids: list[uuid.UUID]) -> list[Job]:
@@ -186,8 +218,8 @@ def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
     return None
 
 
-def draw_sheet(layout: dict[str, Any], pictures: dict[str, Image.Image | None]) -> Image.Image:
-    prompts, rows, columns = layout["prompts"], layout["rows"], layout["columns"]
+def draw_sheet(layout: SheetPayload, pictures: dict[uuid.UUID, Image.Image | None]) -> Image.Image:
+    prompts, rows, columns = layout.prompts, layout.rows, layout.columns
     block_h = TITLE_H + HEADER_H + CELL * len(rows)
     sheet = Image.new("RGB", (LABEL_W + CELL * len(columns), block_h * len(prompts)), (250, 250, 248))
     draw = ImageDraw.Draw(sheet)
@@ -196,17 +228,17 @@ def draw_sheet(layout: dict[str, Any], pictures: dict[str, Image.Image | None]) 
     for p_index, prompt in enumerate(prompts):
         top = p_index * block_h
         draw.rectangle((0, top, sheet.width, top + TITLE_H - 1), fill=(40, 44, 52))
-        draw.text((10, top + 10), _fit(draw, f"{prompt}  ·  seed {layout['seed'] + p_index}", font,
+        draw.text((10, top + 10), _fit(draw, f"{prompt}  ·  seed {layout.seed + p_index}", font,
                                        sheet.width - 20), fill=(255, 255, 255), font=font)
         for column, label in enumerate(columns):
             draw.text((LABEL_W + column * CELL + 10, top + TITLE_H + 8), label, fill=(30, 30, 30), font=small)
         for row, label in enumerate(rows):
             draw.text((10, top + TITLE_H + HEADER_H + row * CELL + CELL // 2 - 8), label,
                       fill=(30, 30, 30), font=small)
-    for cell in layout["cells"]:
-        left = LABEL_W + cell["column"] * CELL
-        upper = cell["prompt"] * block_h + TITLE_H + HEADER_H + cell["row"] * CELL
-        picture = pictures.get(cell["job_id"])
+    for cell in layout.cells:
+        left = LABEL_W + cell.column * CELL
+        upper = cell.prompt * block_h + TITLE_H + HEADER_H + cell.row * CELL
+        picture = pictures.get(cell.job_id)
         if picture is None:
             draw.rectangle((left + 4, upper + 4, left + CELL - 4, upper + CELL - 4), outline=(200, 60, 60), width=2)
             draw.text((left + 20, upper + CELL // 2 - 8), "not made", fill=(200, 60, 60), font=small)

@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,19 @@ from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.payloads import payload_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import ACTIVE
 from studio.engine.storage.local import LocalStore
-from studio.engine.training.command import (DatasetSource, Launch, TrainingFiles, build_argv,
-                                            dataset_config_text, resolve_launch, sample_prompts_text)
+from studio.engine.training.command import (
+    DatasetSource,
+    Launch,
+    TrainingFiles,
+    build_argv,
+    dataset_config_text,
+    resolve_launch,
+    sample_prompts_text,
+)
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.plan import StudioLike, TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
@@ -40,6 +49,39 @@ QUEUE = "training"
 log = logging.getLogger("studio.training")
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingPayload:
+    config: dict[str, Any]  # TrainingConfig.to_dict(): sd-scripts' own option names
+    influencer_id: uuid.UUID
+    dataset_id: uuid.UUID
+    output_name: str
+    # The training's folder under the submitting studio's data folder and the sd-scripts it
+    # found; a worker on another machine uses its own (see _on_this_machine).
+    root: Path
+    sd_scripts: Path
+    python: str
+    accelerate: str | None = None
+    preset: str = ""
+    hand_off: bool = False
+    total_steps: int = 0
+    epochs: int = 0
+    images: int = 0
+    estimate_s: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    output_name: str
+    checkpoints: tuple[str, ...]  # file names of the saved LoRAs (rows in the LoRA library)
+    samples: tuple[str, ...]
+    steps: int
+    seconds_per_step: float | None
+    resumed_from: int | None
+    dataset_version: str
+    comfyui_lora: str | None  # where the final LoRA was placed for ComfyUI, if it was
+
+
 # Submitting ------------------------------------------------------------------------------------
 
 def submit_training(studio: Any, workspace_id: uuid.UUID, request: TrainingRequest) -> Job:
@@ -47,14 +89,13 @@ def submit_training(studio: Any, workspace_id: uuid.UUID, request: TrainingReque
     plan = plan_training(studio, workspace_id, request)
     plan.findings.raise_if_any()
     write_plan_files(plan)
-    payload = {"config": plan.config.to_dict(), "preset": request.preset,
-               "influencer_id": str(request.influencer_id), "dataset_id": str(request.dataset_id),
-               "output_name": plan.output_name, "root": str(plan.files.root),
-               "sd_scripts": str(plan.launch.folder), "python": plan.launch.python,
-               "accelerate": plan.launch.accelerate, "hand_off": request.hand_off,
-               "total_steps": plan.steps.total_steps, "epochs": plan.steps.epochs,
-               "images": plan.source.images, "estimate_s": round(plan.estimate_s),
-               "warnings": plan.findings.warnings}
+    payload = TrainingPayload(
+        config=plan.config.to_dict(), preset=request.preset, influencer_id=request.influencer_id,
+        dataset_id=request.dataset_id, output_name=plan.output_name, root=plan.files.root,
+        sd_scripts=plan.launch.folder, python=plan.launch.python,
+        accelerate=plan.launch.accelerate, hand_off=request.hand_off,
+        total_steps=plan.steps.total_steps, epochs=plan.steps.epochs, images=plan.source.images,
+        estimate_s=round(plan.estimate_s), warnings=tuple(plan.findings.warnings))
     title = f"Train {plan.influencer_name} · {plan.dataset_name} ({request.preset}) → {plan.output_name}"
     return studio.jobs.submit(workspace_id, JOB_TYPE, payload, title=title)
 
@@ -75,7 +116,8 @@ def resume_training(studio: Any, workspace_id: uuid.UUID, job_id: uuid.UUID | st
         raise InvalidInput(f"Job {job.id} is not a training.")
     if job.status not in ("failed", "canceled"):
         raise InvalidInput(f"Only a failed or canceled training can be resumed; this one is {job.status}.")
-    state = latest_state(TrainingFiles(Path(job.payload["root"])).output_dir, job.payload["output_name"])
+    payload = payload_of(job, TrainingPayload)
+    state = latest_state(TrainingFiles(payload.root).output_dir, payload.output_name)
     job = studio.jobs.retry(workspace_id, job.id)
     message = (f"Will resume from step {state.step}." if state else
                "No saved state yet (--save_state saves one with each checkpoint); starts over.")
@@ -109,50 +151,50 @@ def queued_trainings(studio: Any, workspace_id: uuid.UUID) -> list[Job]:
 
 # Running ---------------------------------------------------------------------------------------
 
-@job_type(JOB_TYPE, queue=QUEUE, uses_gpu=True)
-def run_training(ctx: JobContext) -> dict[str, Any]:
-    payload = ctx.payload
-    config = TrainingConfig.from_dict(payload["config"])
-    files, launch = _on_this_machine(ctx, config)
-    output_name = str(payload["output_name"])
+@job_type(JOB_TYPE, queue=QUEUE, uses_gpu=True, payload=TrainingPayload, result=TrainingResult)
+def run_training(ctx: JobContext, payload: TrainingPayload) -> TrainingResult:
+    config = TrainingConfig.from_dict(payload.config)
+    files, launch = _on_this_machine(ctx, payload, config)
+    output_name = payload.output_name
     state = latest_state(files.output_dir, output_name)
-    version = _prepare_dataset(ctx, files, config, resumed=state is not None)
+    version = _prepare_dataset(ctx, payload, files, config, resumed=state is not None)
     _free_comfyui_memory(ctx)
     ref = TrainingRef(workspace_id=ctx.workspace_id, job_id=ctx.job_id,
-                      influencer_id=uuid.UUID(payload["influencer_id"]), output_name=output_name,
+                      influencer_id=payload.influencer_id, output_name=output_name,
                       base_model=Path(config.base_model).name, config=config.to_dict(),
-                      dataset_id=str(payload["dataset_id"]), dataset_version=version,
-                      preset=str(payload.get("preset", "")))
+                      dataset_id=str(payload.dataset_id), dataset_version=version,
+                      preset=payload.preset)
     store = LocalStore(ctx.paths.assets_dir)
     argv = build_argv(config, launch, files, output_name, resume=state.path if state else None)
     if state:
-        ctx.progress(state.step / max(1, payload.get("total_steps") or 1),
+        ctx.progress(state.step / max(1, payload.total_steps),
                      stage=f"Resuming from step {state.step}", message=state.path.name)
     else:
         ctx.progress(0.0, stage="Starting sd-scripts", message="loading the model")
     outcome = watch_training(
-        argv, files, cwd=launch.folder, output_name=output_name, total_steps=int(payload.get("total_steps") or 0),
+        argv, files, cwd=launch.folder, output_name=output_name, total_steps=payload.total_steps,
         resume_step=state.step if state else 0, report=_reporter(ctx),
         on_checkpoint=lambda path: register_checkpoint(ctx.db, store, ref, path) is not None,
         check_canceled=ctx.check_canceled)
     final = [c for c in outcome.checkpoints if c.name == f"{output_name}.safetensors"]
-    placed = _hand_off(ctx, final[0].name) if final and payload.get("hand_off") else None
-    return {"output_name": output_name, "checkpoints": [c.name for c in outcome.checkpoints],
-            "samples": [s.name for s in outcome.samples], "steps": outcome.last_step,
-            "seconds_per_step": outcome.seconds_per_step, "resumed_from": state.step if state else None,
-            "dataset_version": version, "comfyui_lora": str(placed) if placed else None}
+    placed = _hand_off(ctx, final[0].name) if final and payload.hand_off else None
+    return TrainingResult(
+        output_name=output_name, checkpoints=tuple(c.name for c in outcome.checkpoints),
+        samples=tuple(s.name for s in outcome.samples), steps=outcome.last_step,
+        seconds_per_step=outcome.seconds_per_step, resumed_from=state.step if state else None,
+        dataset_version=version, comfyui_lora=str(placed) if placed else None)
 
 
-def _on_this_machine(ctx: JobContext, config: TrainingConfig) -> tuple[TrainingFiles, Launch]:
+def _on_this_machine(ctx: JobContext, payload: TrainingPayload,
+                     config: TrainingConfig) -> tuple[TrainingFiles, Launch]:
     """The training's folder and sd-scripts as queued, or, for a training queued on another
     machine (team mode: a training box), this worker's own data folder and sd-scripts setting.
     The dataset is exported here again either way; the base model must be at the same path."""
-    payload = ctx.payload
-    root = Path(payload["root"])
+    root = payload.root
     if root.is_relative_to(ctx.paths.data_dir):
         files = TrainingFiles(root)
-        launch = Launch(folder=Path(payload["sd_scripts"]), python=payload["python"],
-                        accelerate=payload.get("accelerate"))
+        launch = Launch(folder=payload.sd_scripts, python=payload.python,
+                        accelerate=payload.accelerate)
     else:
         files = TrainingFiles(ctx.paths.data_dir / "training" / root.parent.name / root.name)
         folder = ctx.settings.sdscripts.folder.strip()
@@ -162,22 +204,22 @@ def _on_this_machine(ctx: JobContext, config: TrainingConfig) -> tuple[TrainingF
         launch = resolve_launch(Path(folder), ctx.settings.sdscripts.python)
         files.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(files.sample_prompts,
-                          sample_prompts_text(config, _trigger(ctx, payload["influencer_id"])))
+                          sample_prompts_text(config, _trigger(ctx, payload.influencer_id)))
     if not Path(config.base_model).expanduser().is_file():
         raise JobFailed(f"The base model {config.base_model} is not on this machine "
                         f"({socket.gethostname()}); put it at that path here, or train elsewhere.")
     return files, launch
 
 
-def _trigger(ctx: JobContext, influencer_id: object) -> str:
+def _trigger(ctx: JobContext, influencer_id: uuid.UUID) -> str:
     from studio.engine.db.models import Influencer
     with ctx.db.session() as session:
-        influencer = session.get(Influencer, uuid.UUID(str(influencer_id)))
+        influencer = session.get(Influencer, influencer_id)
         return influencer.trigger_word if influencer is not None else ""
 
 
-def _prepare_dataset(ctx: JobContext, files: TrainingFiles, config: TrainingConfig, *,
-                     resumed: bool) -> str:
+def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingFiles,
+                     config: TrainingConfig, *, resumed: bool) -> str:
     """Exports the dataset into the training's folder (kept as it is when resuming, so the state
     matches its data) and writes dataset_config.toml for the exported folder."""
     from studio.engine.datasets.export import MANIFEST, export_kohya
@@ -185,7 +227,7 @@ def _prepare_dataset(ctx: JobContext, files: TrainingFiles, config: TrainingConf
     if not (resumed and manifest.is_file()):
         ctx.progress(0.0, stage="Exporting the dataset")
         with ctx.db.session() as session:
-            dataset = Repository(session, ctx.workspace_id).get(Dataset, str(ctx.payload["dataset_id"]))
+            dataset = Repository(session, ctx.workspace_id).get(Dataset, payload.dataset_id)
         try:
             export_kohya(_StudioView(ctx), dataset, files.dataset_dir, resolution=config.resolution)
         except StudioError as exc:
@@ -242,5 +284,16 @@ def _hand_off(ctx: JobContext, file_name: str) -> Path | None:
         return None
 
 
-__all__ = ["JOB_TYPE", "SavedState", "StudioLike", "TrainingRequest", "queued_trainings",
-           "reorder_trainings", "resume_training", "run_training", "submit_training"]
+__all__ = [
+    "JOB_TYPE",
+    "SavedState",
+    "StudioLike",
+    "TrainingPayload",
+    "TrainingRequest",
+    "TrainingResult",
+    "queued_trainings",
+    "reorder_trainings",
+    "resume_training",
+    "run_training",
+    "submit_training",
+]

@@ -19,7 +19,7 @@ from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.jobs.status import FINISHED
 from studio.engine.storage.sync import Sides, WorkspaceSync, open_sides, server_workspaces
-from studio.engine.storage.sync_jobs import SYNC_JOB
+from studio.engine.storage.sync_jobs import queue_sync
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.tasks import run_in_background
 
@@ -51,7 +51,7 @@ def submit_sync(studio: Studio, workspace_id: uuid.UUID, mode: str) -> Job:
     """Queues the sync job after checking the server answers (a plain error now beats a
     failed job later)."""
     _sides(studio).server.dispose()
-    return studio.jobs.submit(workspace_id, SYNC_JOB, {"mode": mode}, title=f"{mode} workspace")
+    return queue_sync(studio, workspace_id, mode)
 
 
 def open_server_workspace(studio: Studio, workspace_id: uuid.UUID) -> Job:
@@ -63,7 +63,7 @@ def open_server_workspace(studio: Studio, workspace_id: uuid.UUID) -> Job:
         WorkspaceSync(sides, workspace_id).open_row()
     finally:
         sides.server.dispose()
-    return studio.jobs.submit(workspace_id, SYNC_JOB, {"mode": "sync"}, title="sync workspace")
+    return queue_sync(studio, workspace_id, "sync")
 
 
 def _workspace(studio: Studio, workspace_id: uuid.UUID) -> Any:

@@ -11,6 +11,7 @@ from studio.engine.db.database import Database
 from studio.engine.db.watcher import ChangeWatcher
 from studio.engine.influencers import Persona, create_influencer, trash_influencer, update_influencer
 from studio.engine.jobs.status import JobStatus
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 
 def _collect(studio: Studio) -> list[Change]:
@@ -74,7 +75,7 @@ def test_job_progress_is_not_logged_but_announced_in_process(studio: Studio) -> 
     workspace = studio.workspace()
     watcher = ChangeWatcher(Database.open(studio.database_url))
     got = _collect(studio)
-    job = studio.jobs.submit(workspace.id, "make-thumbnails", {"files": []})
+    job = studio.jobs.submit(workspace.id, "make-thumbnails", ThumbnailPayload(files=()))
     studio.jobs.cancel(workspace.id, job.id)
     assert studio.jobs.get(workspace.id, job.id).status == JobStatus.CANCELED
     assert {c.entity for c in got} == {Entity.JOB}

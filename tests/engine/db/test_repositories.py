@@ -1,12 +1,15 @@
 """Workspace scoping, optimistic versions and the trash."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer, Job
 from studio.engine.db.repositories import Repository, Workspaces
 from studio.engine.errors import Conflict, InvalidInput, NotFound
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def test_another_workspaces_row_is_not_found(studio: Studio, two_workspaces) -> 
 
 def test_jobs_are_scoped_too(studio: Studio, two_workspaces) -> None:  # type: ignore[no-untyped-def]
     a, b, _ = two_workspaces
-    job = studio.jobs.submit(a.id, "make-thumbnails", {"files": ["x.png"]})
+    job = studio.jobs.submit(a.id, "make-thumbnails", ThumbnailPayload(files=(Path("x.png"),)))
     assert studio.jobs.get(a.id, job.id).id == job.id
     with pytest.raises(NotFound):
         studio.jobs.get(b.id, job.id)

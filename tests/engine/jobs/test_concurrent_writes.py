@@ -11,12 +11,13 @@ from studio.engine.core import Studio
 from studio.engine.db.database import retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.jobs.context import JobContext
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 
 def test_progress_and_cancel_at_once_both_land(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("studio.engine.jobs.context.PROGRESS_INTERVAL_S", 0.0)
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": []})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=()))
     with studio.db.session() as session:
         session.get(Job, job.id).status = "processing"
     ctx = JobContext(job_id=job.id, workspace_id=ws.id, payload={}, db=studio.db, paths=studio.paths,

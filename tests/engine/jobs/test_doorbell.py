@@ -8,6 +8,7 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.jobs.doorbell import Doorbell, DoorbellListener, ring
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 
 def test_a_ring_wakes_every_sleeper_and_a_quiet_bell_times_out() -> None:
@@ -35,7 +36,7 @@ def test_enqueue_rings_the_worker_named_in_the_info_file(studio: Studio) -> None
         studio.paths.run_dir.mkdir(parents=True, exist_ok=True)
         (studio.paths.run_dir / "worker.json").write_text(json.dumps({"doorbell_port": listener.port}))
         time.sleep(0.05)
-        studio.jobs.submit(studio.workspace().id, "make-thumbnails", {"files": ["a.png"]})
+        studio.jobs.submit(studio.workspace().id, "make-thumbnails", ThumbnailPayload(files=(Path("a.png"),)))
         assert rung.wait(2), "the general queue's bell did not ring"
     finally:
         listener.close()

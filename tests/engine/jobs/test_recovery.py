@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.recovery import recover_orphans
+from studio.engine.storage.thumbnails import ThumbnailPayload
 
 
 def _processing_job(studio: Studio, worker: WorkerRecord, attempts: int = 1) -> Job:
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": ["a.png"]})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=(Path("a.png"),)))
     studio.queues.hueys["general"].flush()
     with studio.db.session() as session:
         session.merge(worker)

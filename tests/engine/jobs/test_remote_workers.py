@@ -11,6 +11,7 @@ from sqlalchemy import select
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.jobs.worker import local_worker
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from tests.conftest import ROOT, studio_command, wait_until
 from tests.engine.jobs.helpers import make_images
 
@@ -54,7 +55,8 @@ def test_two_workers_share_a_batch_and_one_finishes_the_job_of_the_other_killed(
     try:
         ws = team.workspace("Agency", create=True)
         files = make_images(tmp_path / "in", 40, size=1200)
-        jobs = team.jobs.submit_many(ws.id, "make-thumbnails", [({"files": files}, f"batch {i}")
+        payload = ThumbnailPayload(files=tuple(map(Path, files)))
+        jobs = team.jobs.submit_many(ws.id, "make-thumbnails", [(payload, f"batch {i}")
                                                                 for i in range(4)])
         both = wait_until(lambda: (lambda now: now if len(set(now.values())) == 2 else None)(running(team)),
                           timeout=60, what="both workers to run a job at once")

@@ -1,6 +1,7 @@
 """The runner's outcomes: done, failed at once, retried with 5/25/125 s back-off, canceled, crashed."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -10,37 +11,43 @@ from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
+from studio.engine.jobs.payloads import Empty
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.runner import JobRunner
 
 calls: dict[str, int] = {}
 
 
-@job_type("test-transient", queue="general")
-def _transient(ctx: JobContext) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    answer: int
+
+
+@job_type("test-transient", queue="general", payload=Empty, result=Empty)
+def _transient(ctx: JobContext, payload: Empty) -> Empty:
     calls["transient"] = calls.get("transient", 0) + 1
     raise TransientError("Connection refused by ComfyUI at 127.0.0.1:8188")
 
 
-@job_type("test-invalid", queue="general")
-def _invalid(ctx: JobContext) -> None:
+@job_type("test-invalid", queue="general", payload=Empty, result=Empty)
+def _invalid(ctx: JobContext, payload: Empty) -> Empty:
     raise JobFailed("The checkpoint 'x.safetensors' is not installed in ComfyUI.")
 
 
-@job_type("test-bug", queue="general")
-def _bug(ctx: JobContext) -> None:
+@job_type("test-bug", queue="general", payload=Empty, result=Empty)
+def _bug(ctx: JobContext, payload: Empty) -> Empty:
     return {"a": 1}["b"]  # type: ignore[return-value]
 
 
-@job_type("test-cancel", queue="general")
-def _cancel(ctx: JobContext) -> None:
+@job_type("test-cancel", queue="general", payload=Empty, result=Empty)
+def _cancel(ctx: JobContext, payload: Empty) -> Empty:
     raise JobCanceled("Canceled by the user.")
 
 
-@job_type("test-ok", queue="general")
-def _ok(ctx: JobContext) -> dict[str, Any]:
+@job_type("test-ok", queue="general", payload=Empty, result=Answer)
+def _ok(ctx: JobContext, payload: Empty) -> Answer:
     ctx.progress(0.5, stage="half", message="halfway")
-    return {"answer": 42}
+    return Answer(answer=42)
 
 
 @pytest.fixture
@@ -61,7 +68,7 @@ def _execute_next(studio: Studio) -> Any:
 
 def test_transient_errors_retry_with_5_25_125_second_backoff(studio: Studio, runner: JobRunner) -> None:
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "test-transient", {})
+    job = studio.jobs.submit(ws.id, "test-transient", Empty())
     huey = studio.queues.hueys["general"]
     task = huey.dequeue()
     delays = []
@@ -84,7 +91,7 @@ def test_transient_errors_retry_with_5_25_125_second_backoff(studio: Studio, run
 
 def test_permanent_errors_fail_at_once(studio: Studio, runner: JobRunner) -> None:
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "test-invalid", {})
+    job = studio.jobs.submit(ws.id, "test-invalid", Empty())
     _execute_next(studio)
     row = studio.jobs.get(ws.id, job.id)
     assert row.status == "failed" and row.attempts == 1
@@ -94,7 +101,7 @@ def test_permanent_errors_fail_at_once(studio: Studio, runner: JobRunner) -> Non
 
 def test_a_handler_bug_is_one_readable_line(studio: Studio, runner: JobRunner) -> None:
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "test-bug", {})
+    job = studio.jobs.submit(ws.id, "test-bug", Empty())
     _execute_next(studio)
     row = studio.jobs.get(ws.id, job.id)
     assert row.status == "failed" and row.error == "Unexpected error: KeyError: 'b'"
@@ -102,19 +109,19 @@ def test_a_handler_bug_is_one_readable_line(studio: Studio, runner: JobRunner) -
 
 def test_cancel_and_success_are_recorded(studio: Studio, runner: JobRunner) -> None:
     ws = studio.workspace()
-    canceled = studio.jobs.submit(ws.id, "test-cancel", {})
-    ok = studio.jobs.submit(ws.id, "test-ok", {})
+    canceled = studio.jobs.submit(ws.id, "test-cancel", Empty())
+    ok = studio.jobs.submit(ws.id, "test-ok", Empty())
     _execute_next(studio)
     _execute_next(studio)
     assert studio.jobs.get(ws.id, canceled.id).status == "canceled"
     done = studio.jobs.get(ws.id, ok.id)
-    assert done.status == "completed" and done.result == {"answer": 42} and done.progress == 1.0
+    assert done.status == "completed" and done.result == {"answer": 42, "version": 1} and done.progress == 1.0
     assert done.stage == "half" and done.worker_id == "test-worker"
 
 
 def test_a_job_canceled_while_waiting_never_runs(studio: Studio, runner: JobRunner) -> None:
     ws = studio.workspace()
-    job = studio.jobs.submit(ws.id, "test-ok", {})
+    job = studio.jobs.submit(ws.id, "test-ok", Empty())
     studio.jobs.cancel(ws.id, job.id)
     huey = studio.queues.hueys["general"]
     task = huey.dequeue()

@@ -6,6 +6,7 @@ from pathlib import Path
 from huey import PriorityRedisHuey
 
 from studio.engine.core import Studio
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import job_status, make_images
 
@@ -22,7 +23,7 @@ def test_worker_runs_jobs_from_redis_with_records_in_postgresql(
         assert team.db.engine.dialect.name == "postgresql"
         ws = team.workspace("Agency", create=True)
         files = make_images(tmp_path / "in", 2)
-        job = team.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+        job = team.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
         assert team.queues.hueys["general"].pending_count() == 1  # the task sits in Redis
         worker_factory()
         wait_until(lambda: job_status(team, ws.id, job.id) == "completed", what="job via Redis")

@@ -8,6 +8,7 @@ from PIL import Image
 
 from studio.engine.core import Studio
 from studio.engine.jobs.worker import WorkerAlreadyRunning, Worker, local_worker
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from tests.conftest import run_cli, wait_until
 from tests.engine.jobs.helpers import job_status, make_images
 
@@ -15,7 +16,7 @@ from tests.engine.jobs.helpers import job_status, make_images
 def test_worker_runs_thumbnail_job_to_completion(studio: Studio, worker, tmp_path: Path) -> None:
     ws = studio.workspace()
     files = make_images(tmp_path / "in", 3)
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: job_status(studio, ws.id, job.id) == "completed", what="job completion")
     done = studio.jobs.get(ws.id, job.id)
     assert done.progress == 1.0 and done.attempts == 1 and done.finished_at is not None
@@ -43,7 +44,7 @@ def test_kill_9_during_a_job_then_next_start_finishes_it(studio: Studio, worker_
     ws = studio.workspace()
     files = make_images(tmp_path / "many", 80, size=1200)
     first = worker_factory()
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.05, what="the job to be under way")
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(timeout=10)
@@ -61,7 +62,7 @@ def test_kill_9_during_a_job_then_next_start_finishes_it(studio: Studio, worker_
 def test_cancel_stops_a_running_job(studio: Studio, worker, tmp_path: Path) -> None:
     ws = studio.workspace()
     files = make_images(tmp_path / "many", 60, size=1200)
-    job = studio.jobs.submit(ws.id, "make-thumbnails", {"files": files})
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.0, what="the job to start")
     studio.jobs.cancel(ws.id, job.id)
     wait_until(lambda: job_status(studio, ws.id, job.id) == "canceled", what="cancel")

@@ -11,7 +11,8 @@ from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.media.finishing import Finish
-from studio.engine.media.jobs import ExportRequest, output_name, submit_export
+from studio.engine.jobs.payloads import result_of
+from studio.engine.media.jobs import ExportOutcome, ExportRequest, output_name, submit_export
 from studio.engine.media.subtitles import Cue
 from tests.conftest import run_next_task, wait_until
 from tests.engine.media.conftest import ODD, make_clip
@@ -47,6 +48,29 @@ def test_an_export_job_stores_the_video_and_copies_it_out(studio: Studio, clips:
     srt = stored.parent / "subtitles.srt"
     assert "00:00:01,500 --> 00:00:02,000\nagain" in srt.read_text()
     assert studio.asset_path(cover.storage_key).is_file()
+
+
+def test_outside_files_are_copied_into_the_store_so_the_job_works_after_they_are_gone(
+        studio: Studio, ffmpeg: str, tmp_path: Path) -> None:
+    ws = studio.workspace()
+    desk = tmp_path / "Desktop"
+    clip = make_clip(ffmpeg, desk / "walk.mp4", seconds=1.0)
+    subtitles = desk / "walk.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:00,800\nHi\n", encoding="utf-8")
+    job = submit_export(studio, ws.id, ExportRequest(
+        inputs=[clip], preset="tiktok", finish=Finish(speed="ultrafast", subtitles=subtitles)))
+    [key] = job.payload["inputs"]
+    assert key.startswith(f"inputs/{ws.id}/") and key.endswith("/walk.mp4")
+    assert job.payload["subtitles"].endswith("/walk.srt") and job.payload["finish"]["subtitles"] is None
+    assert studio.asset_path(key).read_bytes() == clip.read_bytes()
+    clip.unlink()
+    subtitles.unlink()
+    run_next_task(studio, "video")
+    done = studio.jobs.get(ws.id, job.id)
+    assert done.status == "completed", done.error
+    result = result_of(done, ExportOutcome)
+    assert result is not None and result.output == f"videos/{ws.id}/{job.id}/walk-tiktok.mp4"
+    assert studio.asset_path(result.output).stat().st_size > 0 and result.exported_to is None
 
 
 def test_submit_refuses_what_cannot_work(studio: Studio, clips: dict[str, Path], tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""Team mode: a job whose payload names files in the submitting studio's asset folder runs on
-a worker on another machine, which fetches those files from S3 first."""
+"""Team mode: a job whose payload names files by asset key runs on a worker on another machine,
+which fetches those files from S3 first and reads them in its own asset folder."""
 from __future__ import annotations
 
 import uuid
@@ -11,50 +11,20 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
-from studio.engine.errors import InvalidInput
 from studio.engine.media.finishing import Finish
 from studio.engine.media.jobs import ExportRequest, submit_export
-from studio.engine.server.assets import input_keys, localize_payload, submitted_paths
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import make_clip
 from tests.engine.server.test_team_outputs import team_studio
 
 
-def test_input_keys_are_the_asset_files_a_payload_names_anywhere(tmp_path: Path) -> None:
-    root = tmp_path / "assets"
-    for key in ("ws/a.png", "ws/b.mp4"):
-        (root / key).parent.mkdir(parents=True, exist_ok=True)
-        (root / key).write_bytes(b"x")
-    outside = tmp_path / "elsewhere.png"
-    outside.write_bytes(b"x")
-    payload = {"inputs": [str(root / "ws/b.mp4"), str(outside)],
-               "values": {"input_image": str(root / "ws/a.png"), "prompt": "a/b"},
-               "missing": str(root / "ws/gone.png"), "sibling": str(tmp_path / "assets2/ws/a.png")}
-    assert input_keys(payload, root) == ["ws/a.png", "ws/b.mp4"]
-
-
-def test_a_payload_is_read_against_this_machines_asset_folder(tmp_path: Path) -> None:
-    payload = {"assets_root": "/home/desk/studio/assets", "input_keys": ["ws/a.png"],
-               "values": {"input_image": "/home/desk/studio/assets/ws/a.png"},
-               "inputs": ["/home/desk/studio/assets/ws/b.mp4", "/tmp/other.mp4"],
-               "name": "/home/desk/studio/assets2/x"}
-    moved = localize_payload(payload, tmp_path / "assets")
-    assert moved["values"]["input_image"] == str(tmp_path / "assets" / "ws/a.png")
-    assert moved["inputs"] == [str(tmp_path / "assets" / "ws/b.mp4"), "/tmp/other.mp4"]
-    assert moved["name"] == "/home/desk/studio/assets2/x"
-    assert localize_payload({"inputs": ["/x"]}, tmp_path) == {"inputs": ["/x"]}
-    back = submitted_paths({"made": [moved["values"]["input_image"]]}, payload, tmp_path / "assets")
-    assert back == {"made": ["/home/desk/studio/assets/ws/a.png"]}
-
-
-def test_solo_mode_queues_the_payload_as_given(studio: Studio, tmp_path: Path) -> None:
+def test_a_file_in_the_asset_folder_is_named_by_its_key(studio: Studio, tmp_path: Path) -> None:
     from studio.engine.media.ffmpeg import find_ffmpeg
     ws = studio.workspace("Solo", create=True)
     clip = make_clip(find_ffmpeg(studio.settings).exe, studio.asset_path("ws/clips/a.mp4"), seconds=0.5)
     job = submit_export(studio, ws.id, ExportRequest(inputs=[clip], preset="instagram-reel"))
     stored = studio.jobs.get(ws.id, job.id).payload
-    assert "input_keys" not in stored and "assets_root" not in stored
-    assert stored["inputs"] == [str(clip)]
+    assert stored["inputs"] == ["ws/clips/a.mp4"]  # no copy, no absolute path
 
 
 def _bucket(s3_server: str) -> str:
@@ -90,7 +60,7 @@ def test_a_worker_on_another_machine_exports_a_clip_from_the_desks_gallery(
                          seconds=1.0)
         job = submit_export(desk, ws.id, ExportRequest(
             inputs=[clip], preset="instagram-reel", finish=Finish(speed="ultrafast")))
-        assert desk.jobs.get(ws.id, job.id).payload["input_keys"] == ["agency/clips/walk.mp4"]
+        assert desk.jobs.get(ws.id, job.id).payload["inputs"] == ["agency/clips/walk.mp4"]
         assert not (box.paths.assets_dir / "agency/clips/walk.mp4").exists()
         data = clip.read_bytes()
         clip.unlink()  # the box shares this test's disk: it must not read the desk's file
@@ -125,7 +95,7 @@ def test_an_export_made_on_another_machine_reaches_the_folder_chosen_at_the_desk
         result = done.result or {}
         assert result["exported_to"] is None and result["deliver_to"] == str(folder / "run-tiktok.mp4")
         assert not folder.exists()  # the box did not write into the desk's folder
-        Path(str(result["output"])).unlink(missing_ok=True)  # the desk has only the bucket's copy
+        desk.asset_path(result["output"]).unlink(missing_ok=True)  # the desk has only the bucket's copy
         delivered = deliver_export(desk, done)
         assert delivered == folder / "run-tiktok.mp4" and delivered.stat().st_size > 0
     finally:
@@ -154,12 +124,6 @@ def test_an_input_the_server_lacks_fails_the_job_with_its_name(
     finally:
         desk.close()
         box.close()
-
-
-def test_input_keys_that_leave_the_store_are_refused(tmp_path: Path) -> None:
-    from studio.engine.server.assets import _named_keys
-    with pytest.raises(InvalidInput):
-        _named_keys({"input_keys": ["../../etc/passwd"]})
 
 
 def test_a_worker_on_another_machine_animates_a_picture_from_the_desks_gallery(

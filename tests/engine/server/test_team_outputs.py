@@ -62,12 +62,16 @@ def test_an_export_in_team_mode_uploads_its_video_and_cover(
 def test_a_job_whose_outputs_cannot_be_uploaded_fails_and_says_why(
         studio: Studio, tmp_path: Path, postgres_url: str, s3_server: str) -> None:
     from studio.engine.media.ffmpeg import find_ffmpeg
-    team = team_studio(studio, postgres_url, s3_server, "bucket-nobody-made")
+    bucket = f"team{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    team = team_studio(studio, postgres_url, s3_server, bucket)
     try:
         ws = team.workspace("Agency", create=True)
         clip = make_clip(find_ffmpeg(team.settings).exe, tmp_path / "clip.mp4", seconds=1.0)
         job = submit_export(team, ws.id, ExportRequest(inputs=[clip], preset="instagram-reel",
                                                        finish=Finish(speed="ultrafast")))
+        team.settings.server.s3_bucket = "bucket-nobody-made"  # lost after the input went up
         run_next_task(team, "video")
         failed = team.jobs.get(ws.id, job.id)
         assert failed.status == "failed"

@@ -48,7 +48,7 @@ def test_a_grid_compares_checkpoints_and_strengths_with_fixed_seeds(setup: Setup
         asset = session.get(Asset, uuid.UUID(sheet.result["asset"]))
         assert asset is not None and asset.kind == "contact-sheet"
         assert asset.meta["grid"]["rows"] == ["step 4", "step 8", "final (step 12)"]
-    with Image.open(sheet.result["path"]) as image:
+    with Image.open(setup.studio.asset_path(sheet.result["key"])) as image:
         assert image.size == (LABEL_W + 2 * CELL, TITLE_H + HEADER_H + 3 * CELL)
 
 

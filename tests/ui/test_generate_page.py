@@ -244,3 +244,50 @@ def test_a_ui_format_file_is_refused_in_one_line(qtbot, monkeypatch, tmp_path: P
     assert shown.args[0] == ("saved from the menu.json is a ComfyUI UI workflow; save it from ComfyUI "
                              "with Workflow > Export (API) and use that file.")
     assert not (page.context.studio.paths.data_dir / "workflows").exists()
+
+
+def _register_lora(studio: Studio, influencer: Influencer, folder: Path, name: str, base: str) -> None:
+    """What a finishing training does with its final checkpoint (training.results)."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from studio.engine.storage.local import LocalStore
+    from studio.engine.training.results import TrainingRef, register_checkpoint
+
+    path = folder / f"{name}.safetensors"
+    save_file({"lora_unet_x.alpha": np.array(2.0, np.float16)}, str(path),
+              metadata={"ss_output_name": name, "ss_base_model_version": base})
+    ref = TrainingRef(workspace_id=influencer.workspace_id, job_id=None,  # type: ignore[arg-type]
+                      influencer_id=influencer.id, output_name=name, base_model="base.safetensors",
+                      config={}, dataset_id="", dataset_version="", preset="sd15-fast-test")
+    assert register_checkpoint(studio.db, LocalStore(studio.paths.assets_dir), ref, path) is not None
+
+
+def test_a_lora_a_training_just_registered_is_offered_at_once(qtbot, studio: Studio, page: GeneratePage,
+                                                              mira: Influencer, tmp_path: Path) -> None:
+    assert page.form.options("lora_name") == ["", *LORAS]
+    _register_lora(studio, mira, tmp_path, "mira_v3", "sd_v1")
+    _register_lora(studio, mira, tmp_path, "mira_xl", "sdxl_base_v1-0")
+    # No click, no reload: the live state reports the new LoRAs and the picker offers them.
+    qtbot.waitUntil(lambda: "mira_v3.safetensors" in page.form.options("lora_name"), timeout=5_000)
+    assert page.form.options("lora_name") == ["", *LORAS, "mira_v3.safetensors"]  # SD 1.5 only
+    assert page.form.value("lora_name") == "mira_v1.safetensors"  # the user's choice stays
+    page.select_template("txt2img-sdxl-lora")
+    qtbot.waitUntil(lambda: "mira_xl.safetensors" in page.form.options("lora_name"), timeout=5_000)
+    assert "mira_v3.safetensors" not in page.form.options("lora_name")
+
+
+def test_a_job_finishing_in_a_worker_process_shows_in_progress_results_and_gallery(
+        qtbot, studio: Studio, page: GeneratePage, worker_factory) -> None:
+    studio.save_settings()  # the worker reads ComfyUI's address from the settings file
+    [job_id] = generate(qtbot, page)
+    worker_factory()
+    qtbot.waitUntil(lambda: page.results.rowCount() == 1, timeout=30_000)
+    assert page.panel.stage.text() == "Done: 1 image job finished."
+    assert page.panel.bar.value() == 100 and not page.panel.cancel_button.isEnabled()
+    assert page.results.row_at(0).job_id == job_id
+    snapshot = page.context.jobs.snapshot(job_id)
+    assert snapshot is not None and snapshot.finished and not page.watcher.running()
+    page.tabs.setCurrentWidget(page.gallery)  # read again when shown: the worker made a picture
+    qtbot.waitUntil(lambda: page.gallery.model.rowCount() == 1, timeout=10_000)
+    assert page.gallery.model.row_at(0).job_id == job_id

@@ -37,6 +37,17 @@ def studio_lora(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> Lora
     return next((r for r in rows if PurePosixPath(r.storage_key).name == lora_name), None)
 
 
+def library_names(studio: Studio, workspace_id: uuid.UUID, family: str | None = None) -> list[str]:
+    """The file names of the workspace's LoRAs, as ComfyUI lists them once handed off; of
+    ``family`` (sd15, sdxl, …) when given, counting a LoRA of unknown family as a match."""
+    with studio.db.session() as session:
+        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
+                                                       LoraModel.deleted_at.is_(None))).all()
+        names = {PurePosixPath(r.storage_key).name for r in rows
+                 if family is None or (r.meta or {}).get("family") in (None, family)}
+    return sorted(names)
+
+
 def hand_off(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> Path | None:
     """Places the studio's LoRA called ``lora_name`` in ComfyUI's loras folder; None when the
     studio has no such LoRA. A same-content file already there is left as it is."""

@@ -1,9 +1,11 @@
 """Generate: pictures of an influencer through ComfyUI, and the gallery of everything made.
 
 The Generate tab builds a request from an influencer, a workflow template and its parameters
-(pickers filled from ComfyUI's /object_info in the background), submits it, and follows the jobs
-with a live preview; their pictures land in the results strip and the Gallery tab. Every engine
-call goes through ``run_in_background``.
+(pickers filled from ComfyUI's /object_info and the studio's LoRA library in the background),
+submits it, and follows the jobs through the app's job hub with a live preview; their pictures
+land in the results strip and the Gallery tab. Influencers, LoRAs, workflows and the gallery
+are read again when the live state reports a change to them. Every engine call goes through
+``run_in_background``.
 """
 from __future__ import annotations
 
@@ -11,22 +13,26 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QScrollArea, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from studio.engine.comfyui.gallery import GalleryRow
 from studio.engine.comfyui.user_workflows import is_user_workflow
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
+from studio.engine.db.changes import ChangeSet, Entity
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.engine.comfyui.gallery import GalleryRow
 from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
+from studio.ui.pages.generate_choices import PickerChoices
+from studio.ui.pages.generate_workflows import UserWorkflows
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache, load_preview
-from studio.ui.widgets.generate_gallery import GalleryTab
-from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationWatcher, ProgressPanel
-from studio.ui.widgets.generate_form import GenerateControls, with_trigger
 from studio.ui.widgets.comfy_dialog import ComfyDialog
+from studio.ui.widgets.generate_form import GenerateControls, with_trigger
+from studio.ui.widgets.generate_gallery import GalleryTab
+from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationJobs, ProgressPanel
 from studio.ui.widgets.workflow_dialog import WorkflowDialog
 
 BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
@@ -47,10 +53,12 @@ class GeneratePage(QWidget):
         self.templates: dict[str, WorkflowTemplate] = {}
         self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
         self.results = GalleryModel(self.thumbnails, context.studio.paths.assets_dir, self, thumb_size=96)
-        self.watcher = GenerationWatcher(lambda ids: ops.progress(context, ids), self)
+        self.watcher = GenerationJobs(context.jobs, lambda job_id: ops.preview_frame(context, job_id), self)
         self._default_prompts: tuple[str, str] = ("", "")
         self._shown_trigger = ""  # the trigger word this page put in the prompt
         self._build()
+        self.choices = PickerChoices(context, self.form, self)
+        self.workflows = UserWorkflows(context, self)
         self._connect()
         self.reload()
 
@@ -58,11 +66,14 @@ class GeneratePage(QWidget):
 
     def _build(self) -> None:
         self.controls = GenerateControls(self)
-        for name in ("influencer_box", "template_box", "template_note", "comfy_line", "prompt",
-                     "negative", "form", "seed_lock", "seed", "count", "generate_button", "error_line",
-                     "add_workflow_button", "edit_workflow_button", "comfy_button"):
-            setattr(self, name, getattr(self.controls, name))
-        controls = self.controls
+        controls = self.controls  # its widgets by their names on the page, as tests and users see them
+        self.influencer_box, self.template_box = controls.influencer_box, controls.template_box
+        self.template_note, self.comfy_line = controls.template_note, controls.comfy_line
+        self.prompt, self.negative, self.form = controls.prompt, controls.negative, controls.form
+        self.seed_lock, self.seed, self.count = controls.seed_lock, controls.seed, controls.count
+        self.generate_button, self.error_line = controls.generate_button, controls.error_line
+        self.add_workflow_button, self.comfy_button = controls.add_workflow_button, controls.comfy_button
+        self.edit_workflow_button = controls.edit_workflow_button
         self.panel = ProgressPanel(self)
         self.panel.results.setModel(self.results)
         splitter = QSplitter(self)
@@ -94,18 +105,24 @@ class GeneratePage(QWidget):
 
     def _connect(self) -> None:
         self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.context.live.changed.connect(self._on_changed)
+        self.choices.comfy_loaded.connect(self._on_choices_loaded)
+        self.choices.comfy_failed.connect(self._on_choices_failed)
+        self.choices.library_loaded.connect(lambda _: self._pick_lora())
         self.influencer_box.activated.connect(self._on_influencer_activated)
         self.template_box.activated.connect(self._on_template_activated)
         self.generate_button.clicked.connect(self.generate)
-        self.add_workflow_button.clicked.connect(self.choose_workflow_file)
+        self.add_workflow_button.clicked.connect(self.workflows.choose_file)
+        self.workflows.dialog_shown.connect(self.workflow_dialog_shown)
+        self.workflows.saved.connect(self._on_workflow_saved)
+        self.workflows.message_shown.connect(self.show_message)
         self.edit_workflow_button.clicked.connect(self.edit_current_workflow)
         self.comfy_button.clicked.connect(self.show_comfyui)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.results.doubleClicked.connect(self._on_result_double_clicked)
         self.watcher.progress_changed.connect(self.panel.show_progress)
+        self.watcher.frame_ready.connect(self.panel.show_image)
         self.watcher.jobs_finished.connect(self._on_jobs_finished)
-        self.watcher.all_finished.connect(self._on_all_finished)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.gallery.message_shown.connect(self.show_message)
         self.gallery.input_chosen.connect(self.use_as_input)
         self.gallery.job_submitted.connect(self._on_rerun_submitted)
@@ -117,13 +134,30 @@ class GeneratePage(QWidget):
     # Loading ---------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        self._load_influencers()
+        self._load_templates()
+        self.gallery.refresh()
+
+    def _load_influencers(self) -> None:
         context = self.context
         run_in_background(lambda: ops.influencers(context), receiver=self,
                           on_done=self._on_influencers_loaded)
+
+    def _load_templates(self) -> None:
+        context = self.context
         run_in_background(lambda: ops.templates(context), receiver=self, lane="io",
                           on_done=self._on_templates_loaded,
                           on_error=lambda exc: self.show_message(one_line(exc)))
-        self.gallery.refresh()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        """Influencers and workflows changed here or elsewhere; LoRAs and pictures are the
+        pickers' and the gallery's own business."""
+        if changes.touches(Entity.INFLUENCER, workspace_id=self.context.workspace_id):
+            self._load_influencers()
+        if changes.touches(Entity.TEMPLATE):
+            context = self.context
+            run_in_background(lambda: ops.templates(context), receiver=self, lane="io",
+                              on_done=self._on_templates_changed, on_error=lambda exc: None)
 
     def _on_workspace_changed(self) -> None:
         self.results.set_rows([])
@@ -142,8 +176,22 @@ class GeneratePage(QWidget):
         self._on_influencer_activated()
 
     def _on_templates_loaded(self, loaded: LoadedTemplates, wanted: str | None = None) -> None:
+        self._fill_templates(loaded, wanted or self.template_box.currentData())
+        self.select_template(self.template_box.currentData())
+        self.templates_loaded.emit()
+
+    def _on_templates_changed(self, loaded: LoadedTemplates) -> None:
+        """The workflows folder changed: the list is refilled; the form is rebuilt only when
+        the chosen workflow itself changed or is gone, so values being set here stay."""
+        current = self.current_template()
+        if current is None or loaded.templates.get(current.name) != current:
+            self._on_templates_loaded(loaded)
+            return
+        self._fill_templates(loaded, current.name)
+        self.templates_loaded.emit()
+
+    def _fill_templates(self, loaded: LoadedTemplates, wanted: str | None) -> None:
         self.templates = dict(loaded.templates)
-        wanted = wanted or self.template_box.currentData()
         self.template_box.clear()
         for name, template in self.templates.items():
             self.template_box.addItem(f"{template.title}  [{BASES.get(template.base, template.base)}]", name)
@@ -153,8 +201,6 @@ class GeneratePage(QWidget):
         if position < 0:
             position = max(self.template_box.findData("txt2img-sd15-lora"), 0)
         self.template_box.setCurrentIndex(position)
-        self.select_template(self.template_box.currentData())
-        self.templates_loaded.emit()
 
     def current_template(self) -> WorkflowTemplate | None:
         return self.templates.get(self.template_box.currentData() or "")
@@ -195,21 +241,15 @@ class GeneratePage(QWidget):
         self.load_choices(template)
 
     def load_choices(self, template: WorkflowTemplate) -> None:
-        context = self.context
-        run_in_background(lambda: ops.comfy_choices(context, template), receiver=self, lane="io",
-                          on_done=lambda found: self._on_choices_loaded(template, found),
-                          on_error=self._on_choices_failed)
+        self.choices.load(template)
 
-    def _on_choices_loaded(self, template: WorkflowTemplate, found: dict[str, list[str]]) -> None:
-        if self.current_template() is not template:
-            return
+    def _on_choices_loaded(self) -> None:
         self.comfy_line.hide()
-        self.form.set_choices(found)
         self._pick_lora()
         self.choices_loaded.emit()
 
-    def _on_choices_failed(self, exc: BaseException) -> None:
-        self.comfy_line.setText(one_line(exc) + " The pickers hold the template's defaults.")
+    def _on_choices_failed(self, line: str) -> None:
+        self.comfy_line.setText(line + " The pickers hold the template's defaults.")
         self.comfy_line.show()
         self.choices_loaded.emit()
 
@@ -226,40 +266,16 @@ class GeneratePage(QWidget):
 
     # The user's own workflows ----------------------------------------------------------------
 
-    def choose_workflow_file(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Add a ComfyUI workflow (API format)", "",
-                                                "ComfyUI workflows (*.json);;All files (*)")
-        if chosen:
-            self.add_workflow_file(Path(chosen))
-
-    def add_workflow_file(self, path: Path) -> None:
-        """Reads the file in the background, then asks which values become parameters."""
-        run_in_background(lambda: ops.read_workflow(path), receiver=self, lane="io",
-                          on_done=self._open_workflow_dialog,
-                          on_error=lambda exc: self.show_message(one_line(exc)))
+    @property
+    def workflow_dialog(self) -> WorkflowDialog | None:
+        return self.workflows.dialog
 
     def edit_current_workflow(self) -> None:
         template = self.current_template()
         if template is not None and is_user_workflow(template, self.context.studio.paths):
-            self._open_workflow_dialog(ops.edit_workflow(template))
-
-    def _open_workflow_dialog(self, draft: ops.WorkflowDraft) -> None:
-        self.workflow_dialog = WorkflowDialog(draft.graph, name=draft.name, mapping=draft.mapping,
-                                              editing=draft.editing, parent=self)
-        self.workflow_dialog.accepted.connect(lambda: self._save_workflow(draft))
-        self.workflow_dialog.open()
-        self.workflow_dialog_shown.emit()
-
-    def _save_workflow(self, draft: ops.WorkflowDraft) -> None:
-        dialog = self.workflow_dialog
-        name, mapping, context = dialog.name.text().strip(), dialog.mapping(), self.context
-        run_in_background(lambda: ops.save_workflow(context, draft, name, mapping), receiver=self,
-                          lane="io", on_done=self._on_workflow_saved,
-                          on_error=lambda exc: self.show_message(one_line(exc)))
+            self.workflows.edit(template)
 
     def _on_workflow_saved(self, template: WorkflowTemplate) -> None:
-        self.show_message(f"Workflow '{template.name}' saved with "
-                          f"{len(template.parameters)} parameter(s).")
         context = self.context
 
         def reloaded(loaded: LoadedTemplates) -> None:
@@ -287,33 +303,14 @@ class GeneratePage(QWidget):
         self._pick_lora()
 
     def _pick_lora(self) -> None:
-        """The influencer's LoRA when ComfyUI has one named after its trigger word, unless a
-        LoRA ComfyUI has is chosen already (a user's workflow brings the one it was saved with)."""
-        trigger = self._trigger().casefold()
-        if not trigger or "lora_name" not in self.form.editors:
-            return
-        current = self.form.value("lora_name")
-        if current and current in self.form.options("lora_name"):
-            return
-        match = next((o for o in self.form.options("lora_name") if o and trigger in o.casefold()), None)
-        if match:
-            self.form.set_value("lora_name", match)
+        self.choices.pick_lora(self._trigger())
 
     # Generating ------------------------------------------------------------------------------
 
     def request_values(self) -> dict[str, object]:
         template = self.current_template()
         assert template is not None
-        values = {k: v for k, v in self.form.values().items()
-                  if not (template.parameters[k].type == "image" and v == "")}
-        if "positive" in template.parameters:
-            values["positive"] = with_trigger(self.prompt.toPlainText(), self._trigger())
-        if "negative" in template.parameters:
-            values["negative"] = self.negative.toPlainText()
-        if "seed" in template.parameters:
-            locked = self.seed_lock.isChecked() and self.seed.text().strip()
-            values["seed"] = int(self.seed.text()) if locked else -1
-        return values
+        return self.controls.values(template, self._trigger())
 
     def generate(self) -> None:
         template = self.current_template()
@@ -346,8 +343,8 @@ class GeneratePage(QWidget):
             run_in_background(lambda: ops.cancel(context, job_ids), receiver=self,
                               on_done=lambda n: self.show_message(f"Canceling {n} job(s)…"))
 
-    def _on_jobs_finished(self, states: list[ops.JobProgress]) -> None:
-        done = [s.id for s in states if s.status == "completed"]
+    def _on_jobs_finished(self, states: list[JobSnapshot]) -> None:
+        done = [s.id for s in states if s.status is JobStatus.COMPLETED]
         if done:
             context = self.context
             run_in_background(lambda: ops.rows_of_jobs(context, done), receiver=self,
@@ -363,9 +360,6 @@ class GeneratePage(QWidget):
                               on_done=self.panel.show_image, on_error=lambda exc: None)
         self.results_changed.emit()
 
-    def _on_all_finished(self, states: list[ops.JobProgress]) -> None:
-        self.gallery.refresh()
-
     def _on_rerun_submitted(self, job_id: uuid.UUID) -> None:
         self.panel.start(1)
         self.watcher.watch([job_id])
@@ -378,10 +372,6 @@ class GeneratePage(QWidget):
             self.tabs.setCurrentWidget(self.gallery)
             if row.job_id is not None:
                 self.gallery.show_job(row.job_id)
-
-    def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.gallery:
-            self.gallery.refresh()
 
     # Use as input ----------------------------------------------------------------------------
 

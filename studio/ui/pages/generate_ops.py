@@ -15,7 +15,6 @@ from studio.engine.comfyui.local import ComfyState
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.influencers import list_influencers
-from studio.engine.jobs.status import FINISHED
 from studio.ui.context import StudioContext
 from studio.ui.widgets.parameter_form import COMBO_INPUTS
 
@@ -29,22 +28,11 @@ class Influencer:
 
 
 @dataclass(frozen=True, slots=True)
-class JobProgress:
-    """One generation job as the progress panel shows it."""
+class PreviewFrame:
+    """A running job's latest preview frame; a new frame has a new stamp (its mtime)."""
 
-    id: uuid.UUID
-    status: str
-    progress: float
-    stage: str
-    message: str
-    error: str
-    result: dict[str, Any] | None
-    preview: Path | None  # the running job's latest preview frame, when there is one
-    preview_stamp: float = 0.0  # its modification time: a new frame has a new stamp
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
+    path: Path
+    stamp: float
 
 
 def influencers(context: StudioContext) -> list[Influencer]:
@@ -137,23 +125,23 @@ def comfy_state(context: StudioContext) -> ComfyState:
     return read_state(context.studio.settings, context.studio.paths)
 
 
-def progress(context: StudioContext, job_ids: list[uuid.UUID]) -> list[JobProgress]:
-    from studio.engine.comfyui.generation import preview_file
+def preview_frame(context: StudioContext, job_id: uuid.UUID) -> PreviewFrame | None:
+    """The running job's preview frame file, when it has written one (read when the job hub
+    reports the job changed, never on a timer)."""
+    from studio.engine.comfyui.job import preview_file
 
-    found = []
-    for job_id in job_ids:
-        job = context.studio.jobs.get(context.workspace_id, job_id)
-        path: Path | None = preview_file(context.studio.paths.cache_dir, job_id)
-        stamp = 0.0
-        try:
-            stamp = path.stat().st_mtime if path is not None and job.status == "processing" else 0.0
-        except OSError:
-            path = None
-        found.append(JobProgress(id=job.id, status=job.status, progress=job.progress,
-                                 stage=job.stage, message=job.message, error=job.error,
-                                 result=job.result, preview=path if stamp else None,
-                                 preview_stamp=stamp))
-    return found
+    path = preview_file(context.studio.paths.cache_dir, job_id)
+    try:
+        return PreviewFrame(path, path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def library_loras(context: StudioContext, family: str) -> list[str]:
+    """The workspace's own LoRAs (a training's checkpoints) for a template of ``family``; the
+    job hands one ComfyUI lacks to it at submit."""
+    from studio.engine.comfyui.loras import library_names
+    return library_names(context.studio, context.workspace_id, None if family == "other" else family)
 
 
 def cancel(context: StudioContext, job_ids: list[uuid.UUID]) -> int:

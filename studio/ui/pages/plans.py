@@ -229,7 +229,7 @@ class PlansPage(QWidget):
 
     @property
     def items(self) -> list[PlanItem]:
-        return self.table.items
+        return self.table.posts
 
     def _show_items(self, items: Sequence[PlanItem]) -> None:
         wanted = self._select_item or (self.editor.item.id if self.editor.item else None)

@@ -7,11 +7,23 @@ from __future__ import annotations
 import secrets
 
 from PySide6.QtGui import QIntValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT
+from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, WorkflowTemplate
 from studio.ui.widgets.parameter_form import ParameterForm
 
 MAX_IMAGES = 100
@@ -121,6 +133,20 @@ class GenerateControls(QWidget):
         controls_column.addLayout(run_row)
         controls_column.addWidget(self.error_line)
         self.seed_lock.toggled.connect(self._on_seed_lock_toggled)
+
+    def values(self, template: WorkflowTemplate, trigger: str) -> dict[str, object]:
+        """The request's values: the form's (an empty image left out), the prompts with the
+        trigger word in front, and the seed (-1: a new random one per image)."""
+        values = {k: v for k, v in self.form.values().items()
+                  if not (template.parameters[k].type == "image" and v == "")}
+        if "positive" in template.parameters:
+            values["positive"] = with_trigger(self.prompt.toPlainText(), trigger)
+        if "negative" in template.parameters:
+            values["negative"] = self.negative.toPlainText()
+        if "seed" in template.parameters:
+            locked = self.seed_lock.isChecked() and self.seed.text().strip()
+            values["seed"] = int(self.seed.text()) if locked else -1
+        return values
 
     def _on_seed_lock_toggled(self, on: bool) -> None:
         self.seed.setEnabled(on)

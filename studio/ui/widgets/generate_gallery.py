@@ -1,8 +1,10 @@
 """The Gallery tab: every generated picture, filtered, large, rated, and sent back to work.
 
 Filters (influencer, LoRA, since, minimum rating, favourites, job) make a ``GalleryFilter``; the
-rows come from the engine on the database lane. Rating and favourite are saved as soon as they
-change. "Use as input" and "Re-run" are reported to the page, which owns the Generate tab.
+rows come from the engine on the database lane, again whenever the live state reports pictures
+added, changed or trashed (by the worker, the command line or another window): at once while
+the tab shows, else when it is next shown. Rating and favourite are saved as soon as they change.
+"Use as input" and "Re-run" are reported to the page, which owns the Generate tab.
 """
 from __future__ import annotations
 
@@ -11,14 +13,27 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout,
-                               QLabel, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtCore import QModelIndex, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
+from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.types import utcnow
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow
 from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
@@ -26,6 +41,7 @@ from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
 from studio.ui.widgets.still_export_dialog import StillExportDialog
 
+SETTLE_MS = 150  # pictures of a batch finishing together are read once
 SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
          ("Last 30 days", timedelta(days=30)))
 
@@ -66,8 +82,13 @@ class GalleryTab(QWidget):
         self.context = context
         self.model = GalleryModel(thumbnails, context.studio.paths.assets_dir, self)
         self.recipe_dialog: RecipeDialog | None = None
+        self._stale = False
+        self._saved_here: set[uuid.UUID] = set()  # ratings this tab just saved: no reload for them
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self.refresh)
         self._build()
         self._connect()
+        context.live.changed.connect(self._on_changed)
 
     def _build(self) -> None:
         self.influencer_box = QComboBox(self)
@@ -163,6 +184,7 @@ class GalleryTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         context, spec = self.context, self.current_filter()
         run_in_background(lambda: ops.rows(context, spec), receiver=self,
                           on_done=lambda rows: self._on_rows_fetched(spec, rows),
@@ -191,6 +213,24 @@ class GalleryTab(QWidget):
 
     def _on_filter_changed(self, *_: object) -> None:
         self.refresh()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        if not changes.touches(Entity.ASSET, workspace_id=self.context.workspace_id):
+            return
+        changed = changes.ids(Entity.ASSET)
+        if changed and changed <= self._saved_here:
+            self._saved_here -= changed  # this tab's own rating: the row is updated already
+            return
+        if self.isVisible():
+            self._settle.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     def show_message(self, text: str) -> None:
         self.message_shown.emit(text)
@@ -222,6 +262,7 @@ class GalleryTab(QWidget):
 
     def _save(self, fn: Any, asset_id: uuid.UUID, value: object, **change: Any) -> None:
         context = self.context
+        self._saved_here.add(asset_id)
         run_in_background(lambda: fn(context, asset_id, value), receiver=self,
                           on_done=lambda _: self._on_saved(asset_id, change),
                           on_error=lambda exc: self.show_message(f"Not saved: {exc}"))
@@ -280,8 +321,7 @@ class GalleryTab(QWidget):
                               on_error=lambda exc: self.show_message(f"Not moved: {exc}"))
 
     def _on_trashed(self, row: GalleryRow) -> None:
-        self.show_message(f"{row.name} moved to the trash.")
-        self.refresh()
+        self.show_message(f"{row.name} moved to the trash.")  # the live change reloads the rows
 
 
 

@@ -1,92 +1,123 @@
 """The Generate tab's right side: the live preview, progress of the running jobs, Cancel, results.
 
-``GenerationWatcher`` polls the rows of the jobs it was given (and the running one's preview
-frame) a few times a second off the UI thread and reports what changed. ``ProgressPanel`` draws
-it; the results strip is a one-row ``GalleryGrid`` over the page's results model.
+``GenerationJobs`` follows the jobs of the current batch through the app's job hub (no timer of
+its own) and reads the running job's preview frame file when the hub reports that job changed.
+``ProgressPanel`` draws it; the results strip is a one-row ``GalleryGrid`` over the page's
+results model.
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from studio.ui.pages.generate_ops import JobProgress
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.ui.job_hub import JobHub
+from studio.ui.pages.generate_ops import PreviewFrame
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageCanvas
 
-POLL_MS = 250
 PREVIEW_SIDE = 768
+FrameReader = Callable[[uuid.UUID], PreviewFrame | None]
 
 
-class GenerationWatcher(QObject):
-    progress_changed = Signal(list)  # list[JobProgress] of every watched job
-    jobs_finished = Signal(list)  # list[JobProgress] that finished since the last report
-    all_finished = Signal(list)  # list[JobProgress]: the last of the watched jobs is done
+class GenerationJobs(QObject):
+    progress_changed = Signal(list)  # list[JobSnapshot] of every job of the batch, in order
+    jobs_finished = Signal(list)  # list[JobSnapshot] that finished since the last report
+    all_finished = Signal(list)  # list[JobSnapshot]: the last job of the batch is done
+    frame_ready = Signal(object)  # QImage: the running job's newest preview frame
 
-    def __init__(self, fetch: Callable[[list[uuid.UUID]], list[JobProgress]],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, hub: JobHub, read_frame: FrameReader, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._fetch = fetch
+        self.hub = hub
+        self._read_frame = read_frame
         self.job_ids: list[uuid.UUID] = []
         self._done: set[uuid.UUID] = set()
-        self._busy = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._on_timeout)
+        self._stamp = 0.0
+        self._reading = False
+        hub.jobs_changed.connect(self._on_jobs_changed)
+        hub.reset.connect(self._on_reset)
 
     def watch(self, job_ids: list[uuid.UUID]) -> None:
-        """Adds jobs; a watch whose jobs all finished starts over."""
+        """Adds jobs; a batch whose jobs all finished starts over."""
         if not self.running():
             self.job_ids, self._done = [], set()
         self.job_ids.extend(j for j in job_ids if j not in self.job_ids)
-        self._timer.start()
-        self._on_timeout()
+        self._report()
+        self.hub.refresh()
 
     def running(self) -> bool:
-        return self._timer.isActive()
+        return any(j not in self._done for j in self.job_ids)
 
     def active_ids(self) -> list[uuid.UUID]:
         return [j for j in self.job_ids if j not in self._done]
 
-    def _on_timeout(self) -> None:
-        if self._busy or not self.job_ids:
-            return
-        self._busy = True
-        fetch, ids = self._fetch, list(self.job_ids)
-        run_in_background(lambda: fetch(ids), receiver=self, on_done=self._on_fetched,
-                          on_error=self._on_fetch_failed)
+    def snapshots(self) -> list[JobSnapshot]:
+        """The batch's jobs the hub has read, in the order they were submitted."""
+        return [s for s in map(self.hub.snapshot, self.job_ids) if s is not None]
 
-    def _on_fetched(self, states: list[JobProgress]) -> None:
-        self._busy = False
+    def _on_jobs_changed(self, changed: list[JobSnapshot]) -> None:
+        if any(s.id in self.job_ids for s in changed):
+            self._report()
+
+    def _on_reset(self) -> None:
+        self.job_ids, self._done = [], set()
+
+    def _report(self) -> None:
+        states = self.snapshots()
+        if not states:
+            return
         self.progress_changed.emit(states)
         newly = [s for s in states if s.finished and s.id not in self._done]
         self._done.update(s.id for s in newly)
         if newly:
             self.jobs_finished.emit(newly)
-        if states and all(s.finished for s in states) and len(states) == len(self.job_ids):
-            self._timer.stop()
-            self.all_finished.emit(states)
+            if not self.running():
+                self.all_finished.emit(states)
+        running = next((s for s in states if s.status is JobStatus.PROCESSING), None)
+        if running is not None:
+            self._read_preview(running.id)
 
-    def _on_fetch_failed(self, exc: BaseException) -> None:
-        self._busy = False  # try again at the next tick
+    def _read_preview(self, job_id: uuid.UUID) -> None:
+        """The frame file is read (and decoded) off the UI thread, once per new frame."""
+        if self._reading:
+            return
+        self._reading = True
+        read, last = self._read_frame, self._stamp
+
+        def load() -> tuple[float, QImage | None] | None:
+            frame = read(job_id)
+            if frame is None or frame.stamp == last:
+                return None
+            return frame.stamp, load_preview(frame.path, PREVIEW_SIDE)
+
+        run_in_background(load, receiver=self, lane="io", on_done=self._on_frame,
+                          on_error=lambda exc: self._on_frame(None))
+
+    def _on_frame(self, found: tuple[float, QImage | None] | None) -> None:
+        self._reading = False
+        if found is not None and found[1] is not None and self.running():
+            self._stamp = found[0]
+            self.frame_ready.emit(found[1])
 
 
-def describe(states: list[JobProgress]) -> tuple[str, str, float]:
+def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:
     """(stage line, step line, overall fraction) for the jobs shown."""
     if not states:
         return "", "", 0.0
     overall = sum(1.0 if s.finished else s.progress for s in states) / len(states)
     done = sum(1 for s in states if s.finished)
-    running = next((s for s in states if s.status == "processing"), None)
+    running = next((s for s in states if s.status is JobStatus.PROCESSING), None)
     head = f"Image {min(done + 1, len(states))} of {len(states)}" if len(states) > 1 else "Image"
     if running is not None:
         return f"{head}: {running.stage or 'starting'}", running.message, overall
     if done == len(states):
-        failed = [s for s in states if s.status != "completed"]
+        failed = [s for s in states if s.status is not JobStatus.COMPLETED]
         if failed:
             first = failed[0]
             reason = first.error or first.message or first.status
@@ -118,7 +149,6 @@ class ProgressPanel(QWidget):
         self.results_title = QLabel("<b>Results</b>", self)
         self.results = GalleryGrid(self, thumb_size=96, strip=True)
         self.results.setObjectName("results-strip")
-        self._stamp = 0.0
         row = QHBoxLayout()
         row.addWidget(self.bar, 1)
         row.addWidget(self.cancel_button)
@@ -137,18 +167,12 @@ class ProgressPanel(QWidget):
         self.bar.setValue(0)
         self.cancel_button.setEnabled(True)
 
-    def show_progress(self, states: list[JobProgress]) -> None:
+    def show_progress(self, states: list[JobSnapshot]) -> None:
         stage, step, overall = describe(states)
         self.stage.setText(stage)
         self.step.setText(step)
-        self.bar.setValue(int(round(overall * 100)))
+        self.bar.setValue(round(overall * 100))
         self.cancel_button.setEnabled(any(not s.finished for s in states))
-        running = next((s for s in states if s.preview is not None), None)
-        if running is not None and running.preview_stamp != self._stamp:
-            self._stamp = running.preview_stamp
-            path = running.preview
-            run_in_background(lambda: load_preview(path, PREVIEW_SIDE), receiver=self, lane="io",
-                              on_done=self.show_image, on_error=lambda exc: None)
 
     def show_image(self, image: QImage | None) -> None:
         self.preview.image = image

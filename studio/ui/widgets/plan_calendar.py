@@ -320,8 +320,8 @@ class PlanCalendar(QWidget):
             button.setCheckable(True)
             views.addButton(button)
         self.week_button.setChecked(True)
-        self.week_button.toggled.connect(lambda on: on and self.set_view("week"))
-        self.month_button.toggled.connect(lambda on: on and self.set_view("month"))
+        self.week_button.toggled.connect(self._on_view_toggled)
+        self.month_button.toggled.connect(self._on_view_toggled)
         bar = QHBoxLayout()
         for widget in (self.previous_button, self.today_button, self.next_button):
             bar.addWidget(widget)
@@ -355,6 +355,9 @@ class PlanCalendar(QWidget):
     def show_day(self, day: date) -> None:
         if day not in self.range.days or not self.range.in_focus(day):
             self._show_range(CalendarRange(self.range.view, day))
+
+    def _on_view_toggled(self) -> None:
+        self.set_view("month" if self.month_button.isChecked() else "week")
 
     def go_today(self) -> None:
         self._show_range(CalendarRange(self.range.view, date.today()))

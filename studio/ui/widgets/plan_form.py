@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (QCheckBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from studio.engine.plans.schema import PLATFORMS
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY
@@ -29,7 +28,8 @@ class PlanForm(QWidget):
         self.start = QDateEdit(self)
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("yyyy-MM-dd")
-        self.start.setDate(QDate(date.today() + timedelta(days=1)))
+        tomorrow = date.today() + timedelta(days=1)
+        self.start.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
         self.days = QSpinBox(self)
         self.days.setRange(1, MAX_DAYS)
         self.days.setValue(7)

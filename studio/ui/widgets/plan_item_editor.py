@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -147,7 +147,9 @@ class PlanItemEditor(QWidget):
             self.status.setText("Choose a post in the calendar or the list.")
             self.when.setDateTime(self.when.minimumDateTime())
             return
-        self.when.setDateTime(QDateTime(item.scheduled_at.astimezone().replace(tzinfo=None)))
+        local = item.scheduled_at.astimezone()
+        self.when.setDateTime(QDateTime(QDate(local.year, local.month, local.day),
+                                        QTime(local.hour, local.minute)))
         self.platform.setCurrentText(item.platform)
         self.status.setText(item.status)
         self.topic.setText(item.topic)

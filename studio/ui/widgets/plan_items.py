@@ -40,19 +40,19 @@ class PlanList(QListWidget):
             self.addItem(entry)
             if str(summary.plan.id) == wanted:
                 self.setCurrentItem(entry)
-        if self.currentItem() is None and self.count():
+        if self.currentRow() < 0 and self.count():
             self.setCurrentRow(self.count() - 1)
         self.blockSignals(False)
 
     def current_plan_id(self) -> str | None:
-        current = self.currentItem()
-        return str(current.data(ID_ROLE)) if current is not None else None
+        row = self.currentRow()
+        return str(self.item(row).data(ID_ROLE)) if row >= 0 else None
 
 
 class PlanItemsTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
-        self.items: list[PlanItem] = []
+        self.posts: list[PlanItem] = []
         self.setObjectName("plan-items")
         self.setHorizontalHeaderLabels(COLUMNS)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -64,11 +64,11 @@ class PlanItemsTable(QTableWidget):
     def set_items(self, items: Sequence[PlanItem], selected: uuid.UUID | None) -> None:
         """Shows ``items`` with ``selected`` chosen (when it is among them), quietly: the caller
         reads the selection afterwards."""
-        self.items = list(items)
+        self.posts = list(items)
         self.blockSignals(True)
         self.clearSelection()
-        self.setRowCount(len(self.items))
-        for row, item in enumerate(self.items):
+        self.setRowCount(len(self.posts))
+        for row, item in enumerate(self.posts):
             values = (f"{item.scheduled_at.astimezone():%a %d %b %H:%M}", item.platform,
                       item.status, item.topic, item.hook)
             for column, value in enumerate(values):
@@ -79,10 +79,10 @@ class PlanItemsTable(QTableWidget):
 
     def selected_item(self) -> PlanItem | None:
         rows = {i.row() for i in self.selectedIndexes()}
-        return self.items[rows.pop()] if len(rows) == 1 else None
+        return self.posts[rows.pop()] if len(rows) == 1 else None
 
     def select_item(self, item_id: uuid.UUID | None) -> bool:
-        index = next((i for i, item in enumerate(self.items) if item.id == item_id), None)
+        index = next((i for i, item in enumerate(self.posts) if item.id == item_id), None)
         if index is not None:
             self.selectRow(index)
         return index is not None

@@ -138,7 +138,7 @@ def _uuid(value: object) -> uuid.UUID:
 def _target(value: object) -> int:
     if value not in TARGETS:
         raise InvalidInput(f"Target resolution must be one of {', '.join(map(str, TARGETS))}.")
-    return int(value)  # type: ignore[call-overload]
+    return int(value)
 
 
 def _threshold(value: object) -> int:

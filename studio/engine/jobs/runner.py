@@ -76,13 +76,13 @@ class JobRunner:
     @staticmethod
     def _handle(kind: JobType, ctx: JobContext, payload: object) -> object:
         if kind.payload is None:  # TRANSITION: a type not converted to typed payloads yet
-            return kind.handler(ctx)  # type: ignore[call-arg]
+            return kind.handler(ctx)  # type: ignore[call-arg, misc]
         return kind.handler(ctx, payload)
 
     @staticmethod
     def _encoded(kind: JobType, result: object) -> dict[str, object]:
         if kind.result is None:  # TRANSITION, as in _handle
-            return dict(result or {})  # type: ignore[call-overload]
+            return dict(result or {})  # type: ignore[call-overload, no-any-return]
         if type(result) is not kind.result:
             raise JobFailed(f"The {kind.name} handler returned a {type(result).__name__}, not a "
                             f"{kind.result.__name__}.")
@@ -147,7 +147,7 @@ class JobRunner:
             job.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
             job.message = f"Will retry in {delay_s:g} s: {reason}"
 
-    def _finish(self, job_id: uuid.UUID, status: str, *, error: str = "", message: str = "",
+    def _finish(self, job_id: uuid.UUID, status: JobStatus, *, error: str = "", message: str = "",
                 result: dict[str, object] | None = None) -> None:
         if status not in FINISHED:
             raise InvalidInput(status)

@@ -183,9 +183,12 @@ def run_export(ctx: JobContext, payload: ExportPayload) -> ExportOutcome:
 
 def _finish_here(store: LocalStore, payload: ExportPayload) -> Finish:
     """The finish with its subtitles and soundtrack read from this machine's asset store."""
-    changes = {name: store.path(key) for name, key in
-               (("subtitles", payload.subtitles), ("soundtrack", payload.soundtrack)) if key}
-    return replace(payload.finish, **changes) if changes else payload.finish
+    finish = payload.finish
+    if payload.subtitles is not None:
+        finish = replace(finish, subtitles=store.path(payload.subtitles))
+    if payload.soundtrack is not None:
+        finish = replace(finish, soundtrack=store.path(payload.soundtrack))
+    return finish
 
 
 def deliver_export(studio: Studio, job: Job) -> Path | None:

@@ -140,10 +140,10 @@ def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, An
             extra={"plan_item_id": str(item.id)})).id
 
     job = _step_job(ctx, item.id, state, "export", submit, progress)
-    result = result_of(job, ExportOutcome)
-    if result is None:
+    exported = result_of(job, ExportOutcome)
+    if exported is None:
         raise JobFailed("The export step finished without a video.")
-    output = LocalStore(ctx.paths.assets_dir).path(result.output)
+    output = LocalStore(ctx.paths.assets_dir).path(exported.output)
     cover = output.with_name(f"{output.stem}-cover.jpg")
     files = [str(output)] + ([str(cover)] if cover.is_file() else [])
     return {"job_id": str(job.id), "files": files, "detail": preset}

@@ -72,7 +72,9 @@ def submit_hook(settings: Settings, paths: Paths,
         if not keys:
             return  # no bucket call for the common payload that names no file
         store = team_store(settings, paths, secrets)
-        for key in keys if store is not None else ():
+        if store is None:
+            return
+        for key in keys:
             store.put_file(local.path(key), key)
     return hook
 

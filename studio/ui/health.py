@@ -1,4 +1,8 @@
-"""Worker and service health for the status bar, checked in the background every few seconds."""
+"""Worker and service health for the status bar, checked in the background every few seconds.
+
+These are outside services, not jobs or data: nothing announces that ComfyUI went away, so this
+is the one place that asks on a timer (named "health").
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from studio.engine.jobs.worker import local_worker
 from studio.ui.tasks import run_in_background
 
 REFRESH_MS = 10_000
+TIMER_NAME = "health"
 SHOWN = ("worker", "database", "queue", "comfyui", "ffmpeg", "sdscripts")
 LABELS = {"worker": "Worker", "database": "Database", "queue": "Queue", "comfyui": "ComfyUI",
           "ffmpeg": "FFmpeg", "sdscripts": "sd-scripts"}
@@ -94,8 +99,8 @@ class HealthMonitor(QObject):
         self.studio = studio
         self.latest: dict[str, Health] = {key: checking(key) for key in SHOWN}
         self._busy = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
+        # Outside services (ComfyUI up, a worker alive) announce nothing, so they are asked.
+        self._timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)
         self._timer.timeout.connect(self.refresh)
 
     def start(self) -> None:

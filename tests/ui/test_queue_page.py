@@ -1,4 +1,6 @@
-"""The queue page against a real worker process: progress, failure and retry, cancel, filter."""
+"""The queue page against a real worker process: progress, failure and retry, cancel, filter.
+
+The page reads nothing itself: every row comes from the context's job hub."""
 from __future__ import annotations
 
 import uuid
@@ -11,8 +13,11 @@ from PySide6.QtCore import Qt
 
 from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
+from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
-from studio.ui.models.jobs import STATUS, JobRow, JobTableModel, format_duration
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.ui.models.jobs import STATUS, JobTableModel, format_duration
 from studio.ui.pages.queue import QueuePage
 from tests.ui.helpers import make_images
 
@@ -26,7 +31,7 @@ def page(qtbot, context: StudioContext) -> Iterator[QueuePage]:
     yield widget
 
 
-def status_of(page: QueuePage, job_id: uuid.UUID) -> str | None:
+def status_of(page: QueuePage, job_id: uuid.UUID) -> JobStatus | None:
     row = page.model.job(job_id)
     return row.status if row else None
 
@@ -40,8 +45,8 @@ def test_a_thumbnail_job_is_watched_to_completion(qtbot, tmp_path: Path, studio:
                                                   worker) -> None:
     files = make_images(tmp_path / "pics", 6, size=400)
     job = studio.jobs.submit(context.workspace_id, "make-thumbnails",
-                             {"files": [str(f) for f in files]}, title="Six pictures")
-    qtbot.waitUntil(lambda: status_of(page, job.id) == "completed", timeout=30_000)
+                             ThumbnailPayload(files=tuple(map(Path, files))), title="Six pictures")
+    qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.COMPLETED, timeout=30_000)
     row = page.model.job(job.id)
     assert row is not None and row.progress == 1.0 and row.attempts == 1
     assert row.message.startswith("Done") or row.stage == "thumbnails"
@@ -58,8 +63,8 @@ def test_a_failed_job_is_retried_after_its_file_appears(qtbot, tmp_path: Path, s
                                                         context: StudioContext, page: QueuePage,
                                                         worker) -> None:
     missing = tmp_path / "later" / "portrait.jpg"
-    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", {"files": [str(missing)]})
-    qtbot.waitUntil(lambda: status_of(page, job.id) == "failed", timeout=30_000)
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", ThumbnailPayload(files=(missing,)))
+    qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.FAILED, timeout=30_000)
     assert "file not found" in page.model.job(job.id).error
     select(qtbot, page, job.id)
     assert page.retry_button.isEnabled() and not page.cancel_button.isEnabled()
@@ -67,9 +72,9 @@ def test_a_failed_job_is_retried_after_its_file_appears(qtbot, tmp_path: Path, s
     make_images(missing.parent, 1, size=200, prefix="portrait")
     (missing.parent / "portrait-000.jpg").rename(missing)
     qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: status_of(page, job.id) == "completed", timeout=30_000)
+    qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.COMPLETED, timeout=30_000)
     assert page.model.job(job.id).error == ""
-    assert studio.jobs.get(context.workspace_id, job.id).status == "completed"
+    assert studio.jobs.get(context.workspace_id, job.id).status == JobStatus.COMPLETED
     assert not page.retry_button.isEnabled()
 
 
@@ -77,18 +82,18 @@ def test_a_waiting_job_is_canceled_and_the_filter_shows_it(qtbot, studio: Studio
                                                            context: StudioContext,
                                                            page: QueuePage) -> None:
     # No worker runs here, so the job stays pending until the Cancel button is clicked.
-    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", {"files": ["/x.png"]})
-    qtbot.waitUntil(lambda: status_of(page, job.id) == "pending")
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails", ThumbnailPayload(files=(Path("/x.png"),)))
+    qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.PENDING)
     select(qtbot, page, job.id)
     assert page.cancel_button.isEnabled() and not page.retry_button.isEnabled()
     qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: status_of(page, job.id) == "canceled")
-    assert studio.jobs.get(context.workspace_id, job.id).status == "canceled"
+    qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.CANCELED)
+    assert studio.jobs.get(context.workspace_id, job.id).status == JobStatus.CANCELED
     qtbot.waitUntil(lambda: page.retry_button.isEnabled())
 
-    page.filter.setCurrentIndex(page.filter.findData("completed"))
+    page.filter.setCurrentIndex(page.filter.findData(JobStatus.COMPLETED.value))
     assert page.proxy.rowCount() == 0
-    page.filter.setCurrentIndex(page.filter.findData("canceled"))
+    page.filter.setCurrentIndex(page.filter.findData(JobStatus.CANCELED.value))
     assert page.proxy.rowCount() == 1 and page.proxy.index(0, STATUS).data() == "canceled"
     page.filter.setCurrentIndex(page.filter.findData(""))
     assert page.proxy.rowCount() == 1
@@ -97,20 +102,21 @@ def test_a_waiting_job_is_canceled_and_the_filter_shows_it(qtbot, studio: Studio
 def test_the_model_updates_changed_rows_in_place(qtbot) -> None:
     now = utcnow()
 
-    def row(job_id: uuid.UUID, status: str, progress: float, age_s: int) -> JobRow:
+    def row(job_id: uuid.UUID, status: JobStatus, progress: float, age_s: int) -> JobSnapshot:
         created = now - timedelta(seconds=age_s)
-        return JobRow(id=job_id, title="t", type="make-thumbnails", queue="general", status=status,
-                      progress=progress, stage="", message="", attempts=0, max_attempts=4,
-                      error="", created_at=created, started_at=None, finished_at=None,
-                      updated_at=created)
+        return JobSnapshot(id=job_id, workspace_id=uuid.uuid4(), type="make-thumbnails", title="t",
+                           queue="general", status=status, progress=progress, stage="",
+                           message="", error="", attempts=0, max_attempts=4, result=None,
+                           created_at=created, started_at=None, finished_at=None,
+                           updated_at=created, version=1)
 
     a, b = uuid.uuid4(), uuid.uuid4()
     model = JobTableModel()
-    model.reset([row(a, "pending", 0.0, 10)])
+    model.reset([row(a, JobStatus.PENDING, 0.0, 10)])
     with qtbot.waitSignal(model.dataChanged):
-        model.upsert([row(a, "processing", 0.5, 10)])
+        model.upsert([row(a, JobStatus.PROCESSING, 0.5, 10)])
     assert model.rowCount() == 1 and model.job(a).progress == 0.5
     with qtbot.waitSignal(model.rowsInserted):
-        model.upsert([row(b, "pending", 0.0, 1), row(a, "processing", 0.5, 10)])
+        model.upsert([row(b, JobStatus.PENDING, 0.0, 1), row(a, JobStatus.PROCESSING, 0.5, 10)])
     assert [r.id for r in model.rows()] == [b, a]  # newest on top
     assert format_duration(75) == "1 min 15 s" and format_duration(None) == ""

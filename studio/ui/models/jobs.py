@@ -1,16 +1,14 @@
-"""The job table: rows keyed by job id, changed rows updated in place."""
+"""The job table: the hub's job snapshots keyed by job id, changed rows updated in place."""
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from studio.engine.db.models import Job
-from studio.engine.db.types import utcnow
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 
 COLUMNS = ("Job", "Queue", "Status", "Progress", "Stage / message", "Attempts", "Duration", "Error",
            "Worker")
@@ -18,43 +16,6 @@ TITLE, QUEUE, STATUS, PROGRESS, MESSAGE, ATTEMPTS, DURATION, ERROR, WORKER = ran
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    """A detached copy of a job row, made on the background thread."""
-
-    id: uuid.UUID
-    title: str
-    type: str
-    queue: str
-    status: str
-    progress: float
-    stage: str
-    message: str
-    attempts: int
-    max_attempts: int
-    error: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    updated_at: datetime
-    worker_id: str = ""  # host:pid:tag of the worker that ran it last (team mode: any machine)
-
-    @classmethod
-    def of(cls, job: Job) -> JobRow:
-        return cls(id=job.id, title=job.title or job.type, type=job.type, queue=job.queue,
-                   status=job.status, progress=job.progress, stage=job.stage, message=job.message,
-                   attempts=job.attempts, max_attempts=job.max_attempts, error=job.error,
-                   created_at=job.created_at, started_at=job.started_at,
-                   finished_at=job.finished_at, updated_at=job.updated_at,
-                   worker_id=job.worker_id or "")
-
-    def duration_s(self, now: datetime | None = None) -> float | None:
-        if self.started_at is None:
-            return None
-        end = self.finished_at or now or utcnow()
-        return max((end - self.started_at).total_seconds(), 0.0)
 
 
 def worker_label(worker_id: str) -> str:
@@ -76,7 +37,7 @@ def format_duration(seconds: float | None) -> str:
 class JobTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[JobRow] = []
+        self._rows: list[JobSnapshot] = []
         self._index: dict[uuid.UUID, int] = {}
 
     # Qt's side -------------------------------------------------------------------------------
@@ -100,7 +61,7 @@ class JobTableModel(QAbstractTableModel):
         if role == JOB_ID_ROLE:
             return row.id
         if role == STATUS_ROLE:
-            return row.status
+            return row.status.value
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -114,14 +75,14 @@ class JobTableModel(QAbstractTableModel):
                 return row.worker_id
         return None
 
-    def _display(self, row: JobRow, column: int) -> Any:
+    def _display(self, row: JobSnapshot, column: int) -> Any:
         match column:
             case 0:
                 return row.title
             case 1:
                 return row.queue
             case 2:
-                return row.status
+                return row.status.value
             case 3:
                 return row.progress
             case 4:
@@ -138,22 +99,22 @@ class JobTableModel(QAbstractTableModel):
 
     # The page's side ------------------------------------------------------------------------
 
-    def job(self, job_id: uuid.UUID) -> JobRow | None:
+    def job(self, job_id: uuid.UUID) -> JobSnapshot | None:
         position = self._index.get(job_id)
         return None if position is None else self._rows[position]
 
-    def rows(self) -> list[JobRow]:
+    def rows(self) -> list[JobSnapshot]:
         return list(self._rows)
 
-    def reset(self, rows: Iterable[JobRow]) -> None:
+    def reset(self, rows: Iterable[JobSnapshot]) -> None:
         self.beginResetModel()
         self._rows = sorted(rows, key=lambda r: r.created_at, reverse=True)
         self._index = {row.id: i for i, row in enumerate(self._rows)}
         self.endResetModel()
 
-    def upsert(self, rows: Iterable[JobRow]) -> None:
+    def upsert(self, rows: Iterable[JobSnapshot]) -> None:
         """Changed rows are replaced where they are; new ones go on top, newest first."""
-        new: list[JobRow] = []
+        new: list[JobSnapshot] = []
         for row in rows:
             position = self._index.get(row.id)
             if position is None:
@@ -171,6 +132,6 @@ class JobTableModel(QAbstractTableModel):
     def tick(self) -> None:
         """Running jobs' durations grow without a new row; repaint just that column."""
         for position, row in enumerate(self._rows):
-            if row.status == "processing":
+            if row.status is JobStatus.PROCESSING:
                 cell = self.index(position, DURATION)
                 self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])

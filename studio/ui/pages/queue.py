@@ -1,9 +1,12 @@
-"""The job queue: a live table of this workspace's jobs, with Retry and Cancel."""
+"""The job queue: a live table of this workspace's jobs, with Retry and Cancel.
+
+Rows come from the job hub (``context.jobs``); the page reads nothing itself. One timer stays:
+"duration-tick" repaints the running jobs' duration column once a second, reading nothing.
+"""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -12,21 +15,22 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBox
                                QStyleOptionProgressBar, QStyleOptionViewItem, QTableView,
                                QVBoxLayout, QWidget)
 
-from studio.engine.db.types import utcnow
-from studio.engine.jobs.status import STATUSES
+from studio.engine.jobs.service import JobService
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import STATUSES, JobStatus
 from studio.ui.context import StudioContext
-from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobRow, JobTableModel
+from studio.ui.errors import show_error
+from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobTableModel
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.workers_panel import WorkersPanel
 
-POLL_MS = 300
-# Rows written by another process just before our last poll may carry a slightly earlier
-# timestamp than the moment we asked; asking again with some overlap never misses them.
-OVERLAP = timedelta(seconds=3)
-
+TICK_MS = 1000
+TICK_NAME = "duration-tick"
 
 # A finished job's bar says how it ended at a glance; running ones keep the theme's colour.
-BAR_COLOURS = {"completed": "#2e8b57", "failed": "#c0392b", "canceled": "#7f8c8d"}
+BAR_COLOURS = {JobStatus.COMPLETED: "#2e8b57", JobStatus.FAILED: "#c0392b",
+               JobStatus.CANCELED: "#7f8c8d"}
+ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -37,12 +41,12 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.rect = option.rect.adjusted(4, 5, -4, -5)
         bar.minimum, bar.maximum = 0, 100
         bar.progress = int(round(float(index.data() or 0.0) * 100))
-        bar.text = f"{bar.progress}%" if status not in ("failed", "canceled") else status
+        bar.text = status if status in ENDED_BADLY else f"{bar.progress}%"
         bar.textVisible = True
         bar.state = option.state
         bar.palette = QPalette(option.palette)
         if status in BAR_COLOURS:
-            bar.palette.setColor(QPalette.ColorRole.Highlight, QColor(BAR_COLOURS[status]))
+            bar.palette.setColor(QPalette.ColorRole.Highlight, QColor(BAR_COLOURS[JobStatus(status)]))
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
@@ -54,22 +58,34 @@ class QueuePage(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(STATUS)
-        self._since: datetime | None = None
-        self._polling = False
-        self._generation = 0  # results of a poll for an earlier workspace are dropped
         self._build()
-        self.context.workspace_changed.connect(self._on_workspace_changed)
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self.poll)
-        self._timer.start()
-        self.poll()
+        context.jobs.jobs_changed.connect(self._on_jobs_changed)
+        context.jobs.reset.connect(self._on_jobs_reset)
+        self._tick = QTimer(self, interval=TICK_MS, objectName=TICK_NAME)
+        self._tick.timeout.connect(self.model.tick)
+        self._tick.start()
+        self.model.reset(context.jobs.snapshots())
+        self._update_summary()
 
     def _build(self) -> None:
+        bar = self._build_bar()
+        self._build_table()
+        title = QLabel("<h2>Queue</h2>Every job of this workspace, live. Retry a failed or canceled "
+                       "job, or cancel one that waits or runs.", self)
+        title.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.workers = WorkersPanel(self.context, self)
+        layout.addWidget(self.workers)
+        self._on_selection_changed()
+
+    def _build_bar(self) -> QHBoxLayout:
         self.filter = QComboBox(self)
         self.filter.addItem("All jobs", "")
         for status in STATUSES:
-            self.filter.addItem(status.capitalize(), status)
+            self.filter.addItem(status.capitalize(), status.value)
         self.filter.currentIndexChanged.connect(self._on_filter_changed)
         self.retry_button = QPushButton("Retry", self)
         self.cancel_button = QPushButton("Cancel job", self)
@@ -82,7 +98,9 @@ class QueuePage(QWidget):
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.retry_button)
         bar.addWidget(self.cancel_button)
+        return bar
 
+    def _build_table(self) -> None:
         self.table = QTableView(self)
         self.table.setModel(self.proxy)
         self.table.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self.table))
@@ -99,67 +117,26 @@ class QueuePage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.dataChanged.connect(self._on_selection_changed)
 
-        title = QLabel("<h2>Queue</h2>Every job of this workspace, live. Retry a failed or canceled "
-                       "job, or cancel one that waits or runs.", self)
-        title.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-        self.workers = WorkersPanel(self.context, self)
-        layout.addWidget(self.workers)
-        self._on_selection_changed()
+    # Following the hub ------------------------------------------------------------------------
 
-    # Polling --------------------------------------------------------------------------------
-
-    def poll(self) -> None:
-        if self._polling:
-            return
-        self._polling = True
-        jobs, workspace_id, since = self.context.studio.jobs, self.context.workspace_id, self._since
-        generation = self._generation
-
-        def fetch() -> tuple[datetime, list[JobRow]]:
-            asked_at = utcnow()
-            found = jobs.changed_since(workspace_id, since) if since else jobs.list(workspace_id)
-            return asked_at, [JobRow.of(job) for job in found]
-
-        run_in_background(fetch, receiver=self, on_done=lambda r: self._on_polled(generation, r),
-                          on_error=self._on_poll_failed)
-
-    def _on_polled(self, generation: int, result: tuple[datetime, Sequence[JobRow]]) -> None:
-        self._polling = False
-        if generation != self._generation:
-            self.poll()
-            return
-        asked_at, rows = result
-        if self._since is None:
-            self.model.reset(rows)
-        else:
-            self.model.upsert(rows)
-        self._since = asked_at - OVERLAP
-        self.model.tick()
+    def _on_jobs_changed(self, snapshots: list[JobSnapshot]) -> None:
+        self.model.upsert(snapshots)
         self._update_summary()
 
-    def _on_poll_failed(self, exc: BaseException) -> None:
-        self._polling = False
-        self.summary.setText(f"Cannot read the jobs right now: {exc}")
-
-    def _on_workspace_changed(self) -> None:
-        self._generation += 1
-        self._since = None
+    def _on_jobs_reset(self) -> None:
+        """Another workspace is shown; the hub sends its jobs as soon as it has read them."""
         self.model.reset([])
-        self.poll()
+        self._update_summary()
 
     def _update_summary(self) -> None:
         rows = self.model.rows()
-        waiting = sum(r.status == "pending" for r in rows)
-        running = sum(r.status == "processing" for r in rows)
+        waiting = sum(r.status is JobStatus.PENDING for r in rows)
+        running = sum(r.status is JobStatus.PROCESSING for r in rows)
         self.summary.setText(f"{running} running, {waiting} waiting, {len(rows)} in all")
 
     # Selection and actions --------------------------------------------------------------------
 
-    def selected_job(self) -> JobRow | None:
+    def selected_job(self) -> JobSnapshot | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
@@ -175,8 +152,8 @@ class QueuePage(QWidget):
 
     def _on_selection_changed(self, *_: object) -> None:
         job = self.selected_job()
-        self.retry_button.setEnabled(job is not None and job.status in ("failed", "canceled"))
-        self.cancel_button.setEnabled(job is not None and job.status in ("pending", "processing"))
+        self.retry_button.setEnabled(job is not None and job.status in ENDED_BADLY)
+        self.cancel_button.setEnabled(job is not None and job.active)
 
     def _on_filter_changed(self) -> None:
         status = self.filter.currentData()
@@ -189,12 +166,17 @@ class QueuePage(QWidget):
     def _on_cancel_clicked(self) -> None:
         self._act(lambda jobs, ws, job_id: jobs.cancel(ws, job_id))
 
-    def _act(self, action: object) -> None:
+    def _act(self, action: Callable[[JobService, uuid.UUID, uuid.UUID], object]) -> None:
+        """The hub hears the write and brings the changed row; nothing is read here."""
         job = self.selected_job()
         if job is None:
             return
         self.retry_button.setEnabled(False)
         self.cancel_button.setEnabled(False)
         jobs, workspace_id, job_id = self.context.studio.jobs, self.context.workspace_id, job.id
-        run_in_background(lambda: action(jobs, workspace_id, job_id),  # type: ignore[operator]
-                          receiver=self, on_done=lambda _: self.poll())
+        run_in_background(lambda: action(jobs, workspace_id, job_id), receiver=self,
+                          on_error=self._on_act_failed)
+
+    def _on_act_failed(self, exc: BaseException) -> None:
+        self._on_selection_changed()
+        show_error(self, exc)  # it finished meanwhile, or the database is away

@@ -1,15 +1,25 @@
-"""The Workers view: live workers (this machine's and remote ones), their queues and current job."""
+"""The Workers view: live workers (this machine's and remote ones), their queues and current job.
+
+Worker rows are heartbeats, not jobs or data, so no change event names them. The panel reads
+them again when what it shows can have changed: a job started or ended (the hub's snapshots;
+"Running now" changes), on each round of the health checks, which already ask whether a
+worker is alive (the main window connects ``on_health_changed``), and when it is shown. It owns
+no timer.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+import uuid
+
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 from studio.engine.server.workers import WorkerStatus, live_workers
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 
-POLL_MS = 2000
 COLUMNS = ("Host", "PID", "GPU", "Queues", "Heartbeat", "Running now")
 
 
@@ -17,7 +27,15 @@ class WorkersPanel(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self._polling = False
+        self._busy = False
+        self._again = False
+        self._statuses: dict[uuid.UUID, JobStatus] = {}
+        self._build()
+        context.jobs.jobs_changed.connect(self._on_jobs_changed)
+        context.workspace_changed.connect(self.refresh)
+        self.refresh()
+
+    def _build(self) -> None:
         self.title = QLabel("<b>Workers</b>", self)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -33,23 +51,38 @@ class WorkersPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.table)
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self.poll)
-        self._timer.start()
-        self.poll()
 
-    def poll(self) -> None:
-        if self._polling:
+    def on_health_changed(self, _found: object) -> None:
+        self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.refresh()  # heartbeat ages as of now
+
+    def _on_jobs_changed(self, snapshots: list[JobSnapshot]) -> None:
+        """Progress alone changes nothing shown here; a job starting or ending does."""
+        moved = [s for s in snapshots if self._statuses.get(s.id) is not s.status]
+        self._statuses.update((s.id, s.status) for s in moved)
+        if moved:
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self._busy:
+            self._again = True
             return
-        self._polling = True
+        self._busy = True
         studio, workspace_id = self.context.studio, self.context.workspace_id
         timeout = studio.settings.worker.heartbeat_timeout_s
         run_in_background(lambda: live_workers(studio.db, workspace_id, timeout_s=timeout),
                           receiver=self, on_done=self.show_workers, on_error=self._failed)
 
+    def _read_done(self) -> None:
+        self._busy = False
+        if self._again:
+            self._again = False
+            self.refresh()
+
     def show_workers(self, workers: list[WorkerStatus]) -> None:
-        self._polling = False
         self.title.setText(f"<b>Workers</b> — {len(workers)} live" if workers else
                            "<b>Workers</b> — none live: jobs wait until one starts")
         self.table.setRowCount(len(workers))
@@ -63,7 +96,8 @@ class WorkersPanel(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{worker.id} · version {worker.app_version}")
                 self.table.setItem(row, column, item)
+        self._read_done()
 
     def _failed(self, exc: BaseException) -> None:
-        self._polling = False
         self.title.setText(f"<b>Workers</b> — cannot read them right now: {exc}")
+        self._read_done()

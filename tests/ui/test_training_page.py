@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.engine.jobs.status import JobStatus
 from studio.engine.training.results import checkpoints_of
 from studio.ui.context import StudioContext
 from studio.ui.pages.training import TrainingPage
@@ -19,10 +20,10 @@ from tests.engine.training.conftest import FAKE_SD_SCRIPTS
 
 @pytest.fixture
 def page(qtbot: QtBot, context: StudioContext, setup: Setup) -> Iterator[TrainingPage]:
-    widget = TrainingPage(context, poll_ms=100)
+    widget = TrainingPage(context)
     qtbot.addWidget(widget)
     widget.resize(1280, 860)
-    widget.show()  # a hidden page does not poll
+    widget.show()  # a hidden page reads when it is shown
     widget.form.sd_scripts.setText(str(FAKE_SD_SCRIPTS))
     qtbot.waitUntil(lambda: widget.form.dataset_box.count() == 1, timeout=10_000)
     widget.form.preset_box.setCurrentIndex(widget.form.preset_box.findData("sd15-fast-test"))
@@ -58,7 +59,7 @@ def test_the_form_shows_the_plan_and_start_queues_a_training(qtbot: QtBot, page:
     qtbot.waitUntil(page.form.start_button.isEnabled, timeout=10_000)
     job_id = start(qtbot, page)
     job = setup.job(job_id)
-    assert job.status == "pending" and job.payload["config"]["max_train_steps"] == 30
+    assert job.status == JobStatus.PENDING and job.payload["config"]["max_train_steps"] == 30
     qtbot.waitUntil(lambda: page.monitor.queue.count() == 1 and page.monitor.selected is not None,
                     timeout=10_000)
     assert "pending" in page.monitor.queue.item(0).text()
@@ -69,10 +70,10 @@ def test_the_chart_samples_and_checkpoints_update_live(qtbot: QtBot, page: Train
     monkeypatch.setenv("FAKE_SD_SCRIPTS_STEP_S", "0.08")
     job_id = start(qtbot, page)
     runner = run_in_thread(setup)
-    qtbot.waitUntil(lambda: setup.job(job_id).status == "processing"
+    qtbot.waitUntil(lambda: setup.job(job_id).status == JobStatus.PROCESSING
                     and page.monitor.chart.point_count() >= 3, timeout=20_000)
     seen_while_running = page.monitor.chart.point_count()
-    assert setup.job(job_id).status == "processing" and seen_while_running < 30
+    assert setup.job(job_id).status == JobStatus.PROCESSING and seen_while_running < 30
     runner.join(timeout=30)
     qtbot.waitUntil(lambda: page.monitor.chart.point_count() >= 29
                     and page.monitor.checkpoints.topLevelItemCount() == 3
@@ -90,12 +91,12 @@ def test_cancel_stops_the_hanging_trainer(qtbot: QtBot, page: TrainingPage, setu
     monkeypatch.setenv("FAKE_SD_SCRIPTS_HANG_AT", "5")
     job_id = start(qtbot, page)
     runner = run_in_thread(setup)
-    qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.status == "processing"
+    qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.status is JobStatus.PROCESSING
                     and page.monitor.cancel_button.isEnabled(), timeout=40_000)
     page.monitor.cancel_button.click()
     runner.join(timeout=30)
-    assert setup.job(job_id).status == "canceled"
-    qtbot.waitUntil(lambda: page.monitor.selected.status == "canceled"  # type: ignore[union-attr]
+    assert setup.job(job_id).status == JobStatus.CANCELED
+    qtbot.waitUntil(lambda: page.monitor.selected.status is JobStatus.CANCELED  # type: ignore[union-attr]
                     and page.monitor.resume_button.isEnabled(), timeout=10_000)
 
 
@@ -105,7 +106,7 @@ def test_resume_queues_a_failed_training_from_its_state(qtbot: QtBot, page: Trai
     monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL_AT", "15")
     job_id = start(qtbot, page)
     setup.run_next()
-    qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.status == "failed",
+    qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.status is JobStatus.FAILED,
                     timeout=10_000)
     assert "CUDA ran out of GPU memory" in page.monitor.headline.text()
     assert "torch.OutOfMemoryError" in page.monitor.log.toPlainText()
@@ -114,7 +115,7 @@ def test_resume_queues_a_failed_training_from_its_state(qtbot: QtBot, page: Trai
     assert shown.args[0] == "Will resume from step 10."
     monkeypatch.delenv("FAKE_SD_SCRIPTS_FAIL")
     setup.run_next()
-    qtbot.waitUntil(lambda: page.monitor.selected.status == "completed", timeout=10_000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: page.monitor.selected.status is JobStatus.COMPLETED, timeout=10_000)  # type: ignore[union-attr]
     assert setup.job(job_id).result["resumed_from"] == 10
 
 

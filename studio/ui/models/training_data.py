@@ -1,9 +1,9 @@
 """What the Training page asks of the engine: blocking calls, run on background lanes only.
 
-Each returns plain frozen values the UI thread can draw. ``snapshot`` is the page's poll: the
-queue, the selected training's row, the loss points added to its metrics.jsonl since the last
-read (from a byte offset, so a long run is never read twice), its samples, log tail and saved
-checkpoints.
+Each returns plain frozen values the UI thread can draw. ``snapshot`` is what the page reads
+when the job hub reports a training changed: the queue, the selected training's row, the loss
+points added to its metrics.jsonl since the last read (from a byte offset, so a long run is
+never read twice), its samples, log tail and saved checkpoints.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.jobs.status import FINISHED
+from studio.engine.jobs.status import JobStatus
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import JOB_TYPE, queued_trainings
 from studio.engine.training.plan import TrainingPlan, TrainingRequest
@@ -38,7 +38,7 @@ class DatasetChoice:
 class TrainingRow:
     id: uuid.UUID
     title: str
-    status: str
+    status: JobStatus
     progress: float
     stage: str
     message: str
@@ -49,7 +49,7 @@ class TrainingRow:
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED
+        return self.status.finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +223,7 @@ def _checkpoints(context: StudioContext, job_id: uuid.UUID) -> list[CheckpointRo
 
 def _row(job: Any) -> TrainingRow:
     payload = job.payload or {}
-    return TrainingRow(id=job.id, title=job.title, status=job.status, progress=job.progress,
+    return TrainingRow(id=job.id, title=job.title, status=JobStatus(job.status), progress=job.progress,
                        stage=job.stage, message=job.message, error=job.error,
                        output_name=str(payload.get("output_name", "")), root=Path(payload.get("root", ".")),
                        total_steps=int(payload.get("total_steps") or 0))

@@ -3,9 +3,11 @@
 The left side (``TrainingForm``) picks a dataset and a preset, shows every setting grouped basic /
 advanced, and, after each change, the plan's steps, time estimate and the checks' findings (a
 background ``plan_training``). Start queues a train-lora job. The right side
-(``TrainingMonitor``) follows the queue and the selected training: a poll every second reads
-the job rows, the loss points appended to the training's metrics.jsonl since the last poll, new
-samples, the log tail and saved checkpoints, all on a background lane.
+(``TrainingMonitor``) follows the trainings through the job hub: whenever the hub reports a
+training changed (and when a checkpoint is registered), one background read brings the queue,
+the selected training's row, the loss points appended to its metrics.jsonl since the last read,
+new samples, the log tail and saved checkpoints. The page owns no polling timer; the dataset
+picker follows dataset and influencer changes made anywhere.
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from studio.engine.db.changes import ChangeSet, Entity
+from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.training.config import load_presets
+from studio.engine.training.jobs import JOB_TYPE
 from studio.engine.training.plan import TrainingPlan
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
@@ -24,7 +29,6 @@ from studio.ui.tasks import run_in_background
 from studio.ui.widgets.training_form import TrainingForm
 from studio.ui.widgets.training_monitor import TrainingMonitor
 
-POLL_MS = 1000
 PLAN_DELAY_MS = 300
 
 
@@ -33,14 +37,24 @@ class TrainingPage(QWidget):
     training_started = Signal(object)  # uuid.UUID
     message_shown = Signal(str)
 
-    def __init__(self, context: StudioContext, parent: QWidget | None = None, *,
-                 poll_ms: int = POLL_MS) -> None:
+    def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.selected_id: uuid.UUID | None = None
         self._offset = 0
-        self._polling = False
+        self._reading = False
+        self._again = False
+        self._stale = True  # something changed while the page was hidden
         self._shown_id: uuid.UUID | None = None
+        self._build()
+        self._plan_timer = QTimer(self, singleShot=True, interval=PLAN_DELAY_MS)
+        self._plan_timer.timeout.connect(self.refresh_plan)
+        self._connect()
+        self.form.set_presets(load_presets())
+        self.form.sd_scripts.setText(context.studio.settings.sdscripts.folder)
+        self.reload()
+
+    def _build(self) -> None:
         self.form = TrainingForm(self)
         self.monitor = TrainingMonitor(self)
         self.status = QLabel(self)
@@ -63,18 +77,11 @@ class TrainingPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer, 1)
         layout.addWidget(self.status)
-        self._plan_timer = QTimer(self, singleShot=True, interval=PLAN_DELAY_MS)
-        self._plan_timer.timeout.connect(self.refresh_plan)
-        self._poll_timer = QTimer(self, interval=poll_ms)
-        self._poll_timer.timeout.connect(self.poll)
-        self._connect()
-        self.form.set_presets(load_presets())
-        self.form.sd_scripts.setText(context.studio.settings.sdscripts.folder)
-        self.reload()
-        self._poll_timer.start()
 
     def _connect(self) -> None:
         self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.context.live.changed.connect(self._on_live_changed)
+        self.context.jobs.jobs_changed.connect(self._on_jobs_changed)
         self.form.changed.connect(self._plan_timer.start)
         self.form.start_requested.connect(self.start)
         self.monitor.selection_changed.connect(self.select)
@@ -88,16 +95,33 @@ class TrainingPage(QWidget):
         self.status.setText(text)
         self.message_shown.emit(text)
 
+    # Following changes -----------------------------------------------------------------------
+
+    def _on_live_changed(self, changes: ChangeSet) -> None:
+        workspace_id = self.context.workspace_id
+        if changes.touches(Entity.DATASET, Entity.INFLUENCER, workspace_id=workspace_id):
+            self.reload_datasets()
+        if changes.touches(Entity.LORA, workspace_id=workspace_id):
+            self.refresh_monitor()  # a checkpoint registered, or the active one changed
+
+    def _on_jobs_changed(self, snapshots: list[JobSnapshot]) -> None:
+        if any(s.type == JOB_TYPE for s in snapshots):
+            self.refresh_monitor()
+
     # Setting up ------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        self.reload_datasets()
+        self.refresh_monitor()
+
+    def reload_datasets(self) -> None:
         context = self.context
         run_in_background(lambda: data.datasets(context), receiver=self, on_done=self._on_datasets_loaded)
-        self.poll()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
-        self.poll(force=True)  # up to date the moment it is shown
+        if self._stale:
+            self.refresh_monitor()  # what changed while it was hidden
 
     def _on_workspace_changed(self) -> None:
         self.selected_id = None
@@ -147,33 +171,45 @@ class TrainingPage(QWidget):
             self.selected_id = job_id
             self._shown_id = None  # the chart and strip start over for it
             self._offset = 0
-            self.poll(force=True)
+            self.refresh_monitor()
 
-    def poll(self, force: bool = False) -> None:
-        if not force and (self._polling or not self.isVisible()):
-            return  # never pile polls up; a hidden page need not read anything
-        self._polling = True
+    def refresh_monitor(self) -> None:
+        """One background read of the trainings and the selected one's files; never two at once."""
+        if not self.isVisible():
+            self._stale = True  # a hidden page reads when it is shown
+            return
+        if self._reading:
+            self._again = True
+            return
+        self._reading, self._stale = True, False
         context, wanted, offset = self.context, self.selected_id, self._offset
         known = self.monitor.samples_known() if wanted == self._shown_id else 0
         run_in_background(lambda: data.snapshot(context, wanted, offset, known), receiver=self,
                           on_done=lambda snap: self._on_snapshot(snap, wanted, offset),
-                          on_error=self._on_poll_failed)
+                          on_error=self._on_read_failed)
 
     def _on_snapshot(self, snap: data.Snapshot, asked: uuid.UUID | None, offset: int) -> None:
-        self._polling = False
-        if asked != self.selected_id or offset != self._offset:
-            return  # the user picked another training meanwhile; a fresh poll follows
-        chosen = snap.selected.id if snap.selected else None
-        new_selection = chosen != self._shown_id
-        self.selected_id = chosen
-        self._shown_id = chosen
-        self._offset = snap.offset
-        self.monitor.show_snapshot(snap, new_selection=new_selection)
-        self.snapshot_shown.emit()
+        if asked == self.selected_id and offset == self._offset:  # else the user picked another
+            chosen = snap.selected.id if snap.selected else None
+            new_selection = chosen != self._shown_id
+            self.selected_id = chosen
+            self._shown_id = chosen
+            self._offset = snap.offset
+            self.monitor.show_snapshot(snap, new_selection=new_selection)
+            self.snapshot_shown.emit()
+        else:
+            self._again = True
+        self._read_done()
 
-    def _on_poll_failed(self, exc: BaseException) -> None:
-        self._polling = False
+    def _on_read_failed(self, exc: BaseException) -> None:
         self.show_message(one_line(exc))
+        self._read_done()
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._again:
+            self._again = False
+            self.refresh_monitor()
 
     # Acting ----------------------------------------------------------------------------------
 
@@ -209,4 +245,4 @@ class TrainingPage(QWidget):
 
     def _after(self, message: str) -> None:
         self.show_message(message)
-        self.poll(force=True)
+        self.refresh_monitor()

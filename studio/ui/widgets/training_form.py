@@ -124,6 +124,9 @@ class TrainingForm(QWidget):
     # Filling ---------------------------------------------------------------------------------
 
     def set_datasets(self, choices: list[DatasetChoice]) -> None:
+        shown = [self.dataset_box.itemData(i) for i in range(self.dataset_box.count())]
+        if choices == shown:
+            return  # a change elsewhere that left the list as it was: keep the choice, no re-plan
         wanted = self.dataset_box.currentData()
         self.dataset_box.clear()
         for choice in choices:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidg
                                QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
+from studio.engine.jobs.status import JobStatus
 from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
 from studio.ui.widgets.training_chart import LossChart
 
@@ -21,7 +22,10 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SAMPLE_SIDE = 96
 METADATA_SHOWN = ("ss_base_model_version", "ss_network_dim", "ss_network_alpha", "ss_learning_rate",
                   "ss_steps", "ss_epoch", "ss_num_train_images", "ss_seed", "sshs_model_hash")
-STATUS_MARK = {"processing": "▶", "pending": "…", "completed": "✔", "failed": "✖", "canceled": "■"}
+STATUS_MARK = {JobStatus.PROCESSING: "▶", JobStatus.PENDING: "…", JobStatus.COMPLETED: "✔",
+               JobStatus.FAILED: "✖", JobStatus.CANCELED: "■"}
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 
 
 class TrainingMonitor(QWidget):
@@ -38,10 +42,26 @@ class TrainingMonitor(QWidget):
         self._samples_shown: list[str] = []
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Trainings</b> (run one after another)", self))
+        layout.addWidget(self._build_queue())
+        layout.addLayout(self._build_queue_buttons())
+        self.headline = QLabel(self)
+        self.headline.setObjectName("training-headline")
+        self.headline.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.progress)
+        layout.addWidget(self._build_details(), 1)
+        self._update_buttons()
+
+    def _build_queue(self) -> QListWidget:
         self.queue = QListWidget(self)
         self.queue.setObjectName("training-queue")
         self.queue.setMaximumHeight(130)
         self.queue.currentItemChanged.connect(self._on_queue_item_changed)
+        return self.queue
+
+    def _build_queue_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.up_button = QPushButton("Move up", self)
         self.down_button = QPushButton("Move down", self)
@@ -54,15 +74,10 @@ class TrainingMonitor(QWidget):
         self.down_button.clicked.connect(lambda: self._move(1))
         self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancel_requested))
         self.resume_button.clicked.connect(lambda: self._emit_for_selected(self.resume_requested))
-        layout.addWidget(self.queue)
-        layout.addLayout(buttons)
-        self.headline = QLabel(self)
-        self.headline.setObjectName("training-headline")
-        self.headline.setWordWrap(True)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 1000)
-        layout.addWidget(self.headline)
-        layout.addWidget(self.progress)
+        return buttons
+
+    def _build_details(self) -> QSplitter:
+        """The chart, the samples strip, and the log and checkpoints tabs, one above the other."""
         self.chart = LossChart(self)
         self.samples = QListWidget(self)
         self.samples.setObjectName("training-samples")
@@ -76,6 +91,17 @@ class TrainingMonitor(QWidget):
         self.log.setObjectName("training-log")
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(400)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.log, "Log")
+        self.tabs.addTab(self._build_checkpoints(), "Checkpoints")
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.chart)
+        split.addWidget(self.samples)
+        split.addWidget(self.tabs)
+        split.setSizes([260, SAMPLE_SIDE + 40, 260])
+        return split
+
+    def _build_checkpoints(self) -> QWidget:
         self.checkpoints = QTreeWidget(self)
         self.checkpoints.setObjectName("training-checkpoints")
         self.checkpoints.setHeaderLabels(["Checkpoint", "Step", "Epoch", "Size", "Active"])
@@ -98,16 +124,7 @@ class TrainingMonitor(QWidget):
         row.addWidget(self.active_button)
         row.addStretch(1)
         saved_layout.addLayout(row)
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.log, "Log")
-        self.tabs.addTab(saved, "Checkpoints")
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.chart)
-        split.addWidget(self.samples)
-        split.addWidget(self.tabs)
-        split.setSizes([260, SAMPLE_SIDE + 40, 260])
-        layout.addWidget(split, 1)
-        self._update_buttons()
+        return saved
 
     # Drawing ---------------------------------------------------------------------------------
 
@@ -124,7 +141,7 @@ class TrainingMonitor(QWidget):
             self.headline.setText("No trainings yet: choose a dataset and a preset, then Start.")
             self.progress.setValue(0)
         else:
-            text = f"<b>{row.output_name}</b> — {row.status}"
+            text = f"<b>{row.output_name}</b> — {row.status.value}"
             if row.stage or row.message:
                 text += f": {' · '.join(p for p in (row.stage, row.message) if p)}"
             if row.error:
@@ -141,10 +158,10 @@ class TrainingMonitor(QWidget):
         self.queue.blockSignals(True)
         self.queue.clear()
         for row in [*snap.queue, *snap.history]:
-            percent = f" {row.progress * 100:.0f}%" if row.status == "processing" else ""
-            item = QListWidgetItem(f"{STATUS_MARK.get(row.status, '')} {row.title} — {row.status}{percent}")
+            percent = f" {row.progress * 100:.0f}%" if row.status is JobStatus.PROCESSING else ""
+            item = QListWidgetItem(f"{STATUS_MARK[row.status]} {row.title} — {row.status.value}{percent}")
             item.setData(ID_ROLE, row.id)
-            item.setData(Qt.ItemDataRole.UserRole + 2, row.status)
+            item.setData(STATUS_ROLE, row.status.value)
             self.queue.addItem(item)
             if row.id == wanted:
                 self.queue.setCurrentItem(item)
@@ -171,7 +188,7 @@ class TrainingMonitor(QWidget):
 
     def _fill_log(self, lines: list[str], row: TrainingRow | None) -> None:
         text = "\n".join(lines)
-        if row is not None and row.error and row.status == "failed":
+        if row is not None and row.error and row.status is JobStatus.FAILED:
             text += "\n\n" + row.error
         if text != self.log.toPlainText():
             self.log.setPlainText(text)
@@ -204,7 +221,7 @@ class TrainingMonitor(QWidget):
 
     def _move(self, delta: int) -> None:
         waiting = [self.queue.item(i).data(ID_ROLE) for i in range(self.queue.count())
-                   if self.queue.item(i).data(Qt.ItemDataRole.UserRole + 2) == "pending"]
+                   if self.queue.item(i).data(STATUS_ROLE) == JobStatus.PENDING]
         if self.selected is None or self.selected.id not in waiting:
             return
         index = waiting.index(self.selected.id)
@@ -237,11 +254,11 @@ class TrainingMonitor(QWidget):
 
     def _update_buttons(self) -> None:
         row = self.selected
-        status = row.status if row else ""
-        self.cancel_button.setEnabled(status in ("pending", "processing"))
-        self.resume_button.setEnabled(status in ("failed", "canceled"))
-        self.up_button.setEnabled(status == "pending")
-        self.down_button.setEnabled(status == "pending")
+        status = row.status if row else None
+        self.cancel_button.setEnabled(status is not None and status.active)
+        self.resume_button.setEnabled(status in ENDED_BADLY)
+        self.up_button.setEnabled(status is JobStatus.PENDING)
+        self.down_button.setEnabled(status is JobStatus.PENDING)
         has_checkpoints = self.checkpoints.topLevelItemCount() > 0
         self.grid_button.setEnabled(has_checkpoints)
         self.active_button.setEnabled(len(self.checkpoints.selectedItems()) == 1)

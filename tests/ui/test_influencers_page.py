@@ -1,4 +1,5 @@
-"""The influencer editor, driven like a user would, checked against the database."""
+"""The influencer editor, driven like a user would, checked against the database; edits made
+elsewhere (another process) while it is open are reported, never overwritten silently."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from studio.engine.influencers import (Persona, create_influencer, get_influence
                                        update_influencer)
 from studio.ui.context import StudioContext
 from studio.ui.pages.influencers import InfluencersPage, parse_topics
+from tests.conftest import run_cli
 from tests.ui.helpers import make_portrait
 
 
@@ -135,3 +137,56 @@ def test_portrait_gets_a_thumbnail_from_the_worker(qtbot, monkeypatch, tmp_path:
     assert page.model.at(0).thumbnail.width() <= 128
     assert page.model.data(page.model.index(0), Qt.ItemDataRole.DecorationRole) is not None
     assert get_influencer(studio, context.workspace_id, created.id).avatar_asset_id is not None
+
+
+def show(qtbot, page: InfluencersPage, influencer_id) -> None:  # type: ignore[no-untyped-def]
+    page.reload(select=influencer_id)
+    qtbot.waitUntil(lambda: page.current is not None and page.current.id == influencer_id)
+
+
+def test_an_edit_from_another_process_is_reported_and_not_overwritten(
+        qtbot, studio: Studio, context: StudioContext, data_dir: Path, page: InfluencersPage) -> None:
+    created = create_influencer(studio, context.workspace_id, Persona(name="Kai", tone="calm"))
+    show(qtbot, page, created.id)
+    fill(qtbot, page, tone="gentle")  # typed here, not saved yet
+    done = run_cli(data_dir, "influencer", "edit", "Kai", "--tone", "loud")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(page.changed_bar.isVisible, timeout=5000)
+    assert page.changed_bar.text.text().startswith("Changed elsewhere — “Kai”")
+    assert page.form.tone.text() == "gentle"  # the typing is kept
+
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)  # no choice made: refused
+    qtbot.waitUntil(lambda: "changed elsewhere" in page.message.text())
+    assert get_influencer(studio, context.workspace_id, created.id).tone == "loud"
+
+    qtbot.mouseClick(page.changed_bar.keep_button, Qt.MouseButton.LeftButton)
+    assert not page.changed_bar.isVisible()
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)  # now knowingly replaces it
+    qtbot.waitUntil(lambda: get_influencer(studio, context.workspace_id, created.id).tone == "gentle")
+
+
+def test_reload_shows_the_version_saved_elsewhere(qtbot, studio: Studio, context: StudioContext,
+                                                  page: InfluencersPage) -> None:
+    created = create_influencer(studio, context.workspace_id, Persona(name="Noa", tone="calm"))
+    show(qtbot, page, created.id)
+    fill(qtbot, page, tone="gentle")
+    update_influencer(studio, context.workspace_id, created.id, Persona(name="Noa", tone="loud"))
+    qtbot.waitUntil(page.changed_bar.isVisible, timeout=5000)
+    qtbot.mouseClick(page.changed_bar.reload_button, Qt.MouseButton.LeftButton)
+    assert page.form.tone.text() == "loud" and not page.changed_bar.isVisible()
+    assert page.current is not None and page.current.version == get_influencer(
+        studio, context.workspace_id, created.id).version
+
+
+def test_without_edits_the_editor_shows_the_newer_version_and_the_list_follows(
+        qtbot, studio: Studio, context: StudioContext, data_dir: Path, page: InfluencersPage) -> None:
+    created = create_influencer(studio, context.workspace_id, Persona(name="Ada", tone="calm"))
+    show(qtbot, page, created.id)
+    done = run_cli(data_dir, "influencer", "edit", "Ada", "--tone", "bright")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: page.form.tone.text() == "bright", timeout=5000)
+    assert not page.changed_bar.isVisible()
+    done = run_cli(data_dir, "influencer", "create", "Bo")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)  # no reload asked for
+    assert page.current is not None and page.current.id == created.id

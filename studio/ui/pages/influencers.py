@@ -1,25 +1,34 @@
-"""Influencers: the list on the left, the persona editor on the right."""
+"""Influencers: the list on the left, the persona editor on the right.
+
+The list follows every change to influencers (this process's or another's) and reloads when a
+portrait's thumbnails are made. An influencer changed elsewhere while its editor is open is
+never overwritten silently: with no edits the editor shows the newer version; with edits a
+warning bar asks whether to reload or keep them, and a save always names the version it was
+based on, so the engine refuses a stale one.
+"""
 from __future__ import annotations
 
 import re
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                                QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
                                QWidget)
 
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.errors import StudioError
 from studio.engine.influencers import (AVATAR_TYPES, Persona, create_influencer, set_avatar,
                                        trash_influencer, update_influencer)
+from studio.engine.jobs.snapshot import JobSnapshot
 from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
 from studio.ui.models.influencers import InfluencerListModel, InfluencerRow, load_rows
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 
-THUMB_POLL_MS = 1000
-THUMB_POLL_LIMIT = 180  # give up watching after about three minutes; a reload shows it anyway
+THUMBNAILS_JOB = "make-thumbnails"  # the worker writes a portrait's thumbnail files
 
 
 def parse_topics(text: str) -> list[str]:
@@ -80,17 +89,28 @@ class InfluencersPage(QWidget):
         self.context = context
         self.model = InfluencerListModel(self)
         self.current: InfluencerRow | None = None  # None: a new, unsaved influencer
+        self._newer: InfluencerRow | None = None  # saved elsewhere while the form has edits
         self._select_after_load: uuid.UUID | None = None
-        self._thumb_polls = 0
-        self._thumb_timer = QTimer(self)
-        self._thumb_timer.setInterval(THUMB_POLL_MS)
-        self._thumb_timer.timeout.connect(self._on_thumb_timer)
         self._build()
-        self.context.workspace_changed.connect(self._on_workspace_changed)
+        context.workspace_changed.connect(self._on_workspace_changed)
+        context.live.changed.connect(self._on_live_changed)
+        context.jobs.job_finished.connect(self._on_job_finished)
         self.new_influencer()
         self.reload()
 
     def _build(self) -> None:
+        splitter = QSplitter(self)
+        splitter.addWidget(self._build_list())
+        splitter.addWidget(self._build_editor())
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 600])
+        title = QLabel("<h2>Influencers</h2>The characters this workspace runs: persona, trigger "
+                       "word and portrait.", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(splitter, 1)
+
+    def _build_list(self) -> QWidget:
         self.list = QListView(self)
         self.list.setModel(self.model)
         self.list.setIconSize(QSize(48, 48))
@@ -103,11 +123,28 @@ class InfluencersPage(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.list, 1)
         left_layout.addWidget(self.new_button)
+        return left
 
+    def _build_editor(self) -> QWidget:
         self.form = PersonaForm(self)
         self.heading = QLabel(self)
+        self.changed_bar = ChangedElsewhereBar(self)
+        self.changed_bar.reload_requested.connect(self._on_reload_requested)
+        self.changed_bar.keep_requested.connect(self._on_keep_requested)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(8, 0, 0, 0)
+        right_layout.addWidget(self.heading)
+        right_layout.addWidget(self.changed_bar)
+        right_layout.addWidget(self.form)
+        right_layout.addWidget(self.message)
+        right_layout.addStretch(1)
+        right_layout.addLayout(self._build_buttons())
+        return right
+
+    def _build_buttons(self) -> QHBoxLayout:
         self.save_button = QPushButton("Save", self)
         self.delete_button = QPushButton("Move to trash", self)
         self.portrait_button = QPushButton("Choose portrait…", self)
@@ -120,63 +157,76 @@ class InfluencersPage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(8, 0, 0, 0)
-        right_layout.addWidget(self.heading)
-        right_layout.addWidget(self.form)
-        right_layout.addWidget(self.message)
-        right_layout.addStretch(1)
-        right_layout.addLayout(buttons)
-
-        splitter = QSplitter(self)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 600])
-        title = QLabel("<h2>Influencers</h2>The characters this workspace runs: persona, trigger "
-                       "word and portrait.", self)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(splitter, 1)
+        return buttons
 
     # Loading ---------------------------------------------------------------------------------
 
     def reload(self, select: uuid.UUID | None = None) -> None:
-        self._select_after_load = select or (self.current.id if self.current else None)
+        """Reads the list; ``select`` is shown once a read has it (a reload meanwhile keeps it)."""
+        self._select_after_load = select or self._select_after_load
         studio, workspace_id = self.context.studio, self.context.workspace_id
         run_in_background(lambda: load_rows(studio, workspace_id), receiver=self,
                           on_done=self._on_rows_loaded)
 
     def _on_rows_loaded(self, rows: list[InfluencerRow]) -> None:
-        wanted = self._select_after_load
+        wanted = self._select_after_load or (self.current.id if self.current else None)
         self.model.set_rows(rows)
         position = self.model.row_of(wanted) if wanted else -1
         if position >= 0:
+            self._select_after_load = None
             self.list.setCurrentIndex(self.model.index(position))
             row = self.model.at(position)
             if row is not None and self.current is not None and row.version != self.current.version:
-                self._show(row)
-        if self.model.waiting_for_thumbnails() and not self._thumb_timer.isActive():
-            self._thumb_polls = 0
-            self._thumb_timer.start()
+                self._on_changed_elsewhere(row)
+        elif self.current is not None and self.model.row_of(self.current.id) < 0:
+            self.show_message(f"“{self.current.name}” was moved to the trash elsewhere.", error=True)
         self.influencers_changed.emit()
 
-    def _on_thumb_timer(self) -> None:
-        self._thumb_polls += 1
-        if not self.model.waiting_for_thumbnails() or self._thumb_polls > THUMB_POLL_LIMIT:
-            self._thumb_timer.stop()
-            return
-        self.reload()
+    def _on_live_changed(self, changes: ChangeSet) -> None:
+        if changes.touches(Entity.INFLUENCER, Entity.ASSET, workspace_id=self.context.workspace_id):
+            self.reload()
+
+    def _on_job_finished(self, job: JobSnapshot) -> None:
+        """A portrait's thumbnails are files, not rows: their job ending is the news."""
+        if job.type == THUMBNAILS_JOB and self.model.waiting_for_thumbnails():
+            self.reload()
 
     def _on_workspace_changed(self) -> None:
         self.new_influencer()
         self.reload()
 
+    # Changed elsewhere -----------------------------------------------------------------------
+
+    def has_edits(self) -> bool:
+        return self.current is not None and self.form.persona() != self.current.persona
+
+    def _on_changed_elsewhere(self, row: InfluencerRow) -> None:
+        if not self.has_edits():
+            self._show(row)  # nothing typed here is lost
+            self.show_message("Updated with the version saved elsewhere.")
+            return
+        self._newer = row
+        self.changed_bar.warn(f"“{row.name}”")
+
+    def _on_reload_requested(self) -> None:
+        newer, self._newer = self._newer, None
+        if newer is not None:
+            self._show(newer)
+
+    def _on_keep_requested(self) -> None:
+        """The next save replaces the newer version, knowingly: it is based on that one now."""
+        newer, self._newer = self._newer, None
+        if newer is not None:
+            self.current = newer
+            self.show_message("Your edits are kept; Save replaces the version saved elsewhere.")
+
     # Editing ---------------------------------------------------------------------------------
 
     def new_influencer(self) -> None:
         self.current = None
+        self._newer = None
+        self._select_after_load = None
+        self.changed_bar.hide()
         self.list.clearSelection()
         self.form.show_persona(Persona(name=""))
         self.heading.setText("<b>New influencer</b>")
@@ -192,6 +242,8 @@ class InfluencersPage(QWidget):
 
     def _show(self, row: InfluencerRow) -> None:
         self.current = row
+        self._newer = None
+        self.changed_bar.hide()
         self.form.show_persona(row.persona)
         self.heading.setText(f"<b>{row.name}</b>")
         self.delete_button.setEnabled(True)

@@ -26,18 +26,25 @@ import httpx
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from studio.engine.comfyui.errors import (ComfyExecutionError, ComfyInterrupted, ComfyRejected,
-                                          ComfyUnavailable)
+from studio.engine.comfyui.errors import ComfyExecutionError, ComfyInterrupted, ComfyRejected, ComfyUnavailable
 from studio.engine.comfyui.follower import Follower
-from studio.engine.comfyui.messages import (NodeError, OutputFile, ProgressEvent, PromptTracker,
-                                            execution_error_text, history_message, node_errors_of,
-                                            one_line, outputs_of, rejection_text)
+from studio.engine.comfyui.messages import (
+    NodeError,
+    OutputFile,
+    ProgressEvent,
+    PromptTracker,
+    execution_error_text,
+    history_message,
+    node_errors_of,
+    one_line,
+    outputs_of,
+    rejection_text,
+)
 from studio.engine.errors import InvalidInput
 from studio.engine.tls import tls_context
 
-__all__ = ["ComfyClient", "ComfyExecutionError", "ComfyInterrupted", "ComfyRejected",
-           "ComfyUnavailable", "PromptResult", "SubmitResult", "UploadedImage", "QueueState",
-           "combo_options", "check_api_format"]
+__all__ = ["ComfyClient", "ComfyExecutionError", "ComfyInterrupted", "ComfyRejected", "ComfyUnavailable",
+           "PromptResult", "QueueState", "SubmitResult", "UploadedImage", "check_api_format", "combo_options"]
 
 RECONNECT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -138,7 +145,7 @@ class ComfyClient:
     # Reading ------------------------------------------------------------------------------------
 
     def system_stats(self) -> dict[str, Any]:
-        return self._json("GET", "/system_stats")
+        return self._object("GET", "/system_stats")
 
     def version(self) -> str | None:
         if self._version is None:
@@ -146,13 +153,13 @@ class ComfyClient:
         return self._version or None
 
     def object_info(self, node_class: str | None = None) -> dict[str, Any]:
-        return self._json("GET", f"/object_info/{node_class}" if node_class else "/object_info")
+        return self._object("GET", f"/object_info/{node_class}" if node_class else "/object_info")
 
     def models(self, folder: str) -> list[str]:
         return [str(name) for name in self._json("GET", f"/models/{folder}")]
 
     def queue(self) -> QueueState:
-        data = self._json("GET", "/queue")
+        data = self._object("GET", "/queue")
         running = [item for item in data.get("queue_running") or [] if len(item) > 1]
         pending = sorted((item for item in data.get("queue_pending") or [] if len(item) > 1),
                          key=lambda item: item[0])  # lower number runs first
@@ -160,10 +167,10 @@ class ComfyClient:
 
     def history(self, prompt_id: str) -> dict[str, Any] | None:
         """The history entry of a finished prompt; None while it is queued, running or unknown."""
-        entry = self._json("GET", f"/history/{prompt_id}").get(prompt_id)
+        entry = self._object("GET", f"/history/{prompt_id}").get(prompt_id)
         return entry if isinstance(entry, dict) else None
 
-    def view(self, filename: str, subfolder: str = "", type: str = "output") -> bytes:  # noqa: A002
+    def view(self, filename: str, subfolder: str = "", type: str = "output") -> bytes:
         params = {"filename": filename, "subfolder": subfolder, "type": type}
         try:
             return self._call("GET", "/view", params=params).content
@@ -202,13 +209,13 @@ class ComfyClient:
         return SubmitResult(str(data["prompt_id"]), data.get("number") or 0, errors)
 
     def upload_image(self, image: str | Path | bytes, name: str | None = None, *, subfolder: str = "",
-                     overwrite: bool = False, type: str = "input") -> UploadedImage:  # noqa: A002
+                     overwrite: bool = False, type: str = "input") -> UploadedImage:
         """Puts a file into ComfyUI's input folder; ``reference`` is what LoadImage takes."""
         data = image if isinstance(image, bytes) else Path(image).read_bytes()
         name = name or (Path(image).name if not isinstance(image, bytes) else "image.png")
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         form = {"subfolder": subfolder, "type": type, "overwrite": "true" if overwrite else "false"}
-        reply = self._json("POST", "/upload/image", files={"image": (name, data, mime)}, data=form)
+        reply = self._object("POST", "/upload/image", files={"image": (name, data, mime)}, data=form)
         return UploadedImage(str(reply.get("name") or name), str(reply.get("subfolder") or ""),
                              str(reply.get("type") or type))
 
@@ -298,6 +305,13 @@ class ComfyClient:
 
     def _json(self, method: str, path: str, **options: Any) -> Any:
         return self._decode(self._call(method, path, **options), f"{method} {path}")
+
+    def _object(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        data = self._json(method, path, **options)
+        if not isinstance(data, dict):
+            raise ComfyUnavailable(f"ComfyUI at {self.base_url} answered {method} {path} with "
+                                   f"{type(data).__name__}, not a JSON object.")
+        return data
 
     def _call(self, method: str, path: str, *, refusal: bool = True, **options: Any) -> httpx.Response:
         what = f"{method} {path}"

@@ -132,7 +132,7 @@ def get_image(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str
 
 def set_rating(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str,
                rating: int) -> Asset:
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 5:
+    if type(rating) is not int or not 0 <= rating <= 5:  # refuses True too, which isinstance calls an int
         raise InvalidInput(f"A rating is a whole number from 0 to 5, not {rating!r}.")
     return _set_meta(studio, workspace_id, asset_id, rating=rating)
 

@@ -78,7 +78,9 @@ def node_info(graph: dict[str, Any], node_id: str | None) -> tuple[str, str]:
     node = graph.get(node_id or "") if node_id is not None else None
     if not isinstance(node, dict):
         return "", ""
-    meta = node.get("_meta") if isinstance(node.get("_meta"), dict) else {}
+    meta = node.get("_meta")
+    if not isinstance(meta, dict):
+        meta = {}
     return str(node.get("class_type") or ""), str(meta.get("title") or "")
 
 
@@ -249,7 +251,9 @@ def rejection_text(body: dict[str, Any], errors: tuple[NodeError, ...]) -> str:
     """One line for a 400 from POST /prompt: every node error, else the general error."""
     if errors:
         return one_line("; ".join(e.text() for e in errors))
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     message = str(error.get("message") or body.get("error") or "the workflow is not valid").rstrip(".")
     details = str(error.get("details") or "")
     return one_line(f"{message} ({details})" if details and details != message else message)

@@ -26,6 +26,7 @@ from studio.engine.comfyui.client import ComfyClient
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.process_group import own_group
 from studio.resources import tool_python
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class ComfySupervisor:
                     self._proc = subprocess.Popen(
                         command, cwd=folder, stdin=subprocess.DEVNULL, stdout=out,
                         stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                        **_own_group())
+                        **own_group())
                 except OSError as exc:
                     raise ComfyStartFailed(f"ComfyUI could not be started ({command[0]}): "
                                            f"{exc.strerror or exc}.") from exc
@@ -223,12 +224,6 @@ def read_log_tail(log_file: Path, n: int) -> list[str]:
     except FileNotFoundError:
         return []
     return list(deque(lines, maxlen=n)) if n > 0 else []
-
-
-def _own_group() -> dict[str, object]:
-    if _IS_WINDOWS:
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals | None) -> None:

@@ -10,9 +10,15 @@ import json
 import re
 from pathlib import Path
 
-from studio.engine.comfyui.workflows import (SIDECAR_SUFFIX, LoadedTemplates, WorkflowTemplate,
-                                             guess_parameters, load_template, load_templates,
-                                             read_graph)
+from studio.engine.comfyui.workflows import (
+    SIDECAR_SUFFIX,
+    LoadedTemplates,
+    WorkflowTemplate,
+    guess_parameters,
+    load_template,
+    load_templates,
+    read_graph,
+)
 from studio.engine.config import Paths
 from studio.engine.errors import Conflict, InvalidInput
 from studio.engine.fsutil import atomic_write_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from studio.engine.errors import InvalidInput
 
@@ -181,7 +181,7 @@ def shorten(names: list[Any], near: object = None) -> str:
     return f"{shown} (and {rest} more)" if rest > 0 else shown
 
 
-def is_link(value: object) -> bool:
+def is_link(value: object) -> TypeGuard[list[Any]]:
     """A link is ``[source_node_id, output_index]`` with a string id, as ComfyUI reads it."""
     return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
             and isinstance(value[1], int) and not isinstance(value[1], bool))
@@ -235,11 +235,9 @@ def _node_problems(graph: dict[str, Any], object_info: dict[str, Any], node_id: 
     required = declared.get("required", {}) or {}
     optional = declared.get("optional", {}) or {}
     inputs = node.get("inputs", {})
-    problems = []
-    for name in required:
-        if name not in inputs:
-            problems.append(Problem("missing_input", f"{node_label(graph, node_id)} is missing "
-                                    f"its required input '{name}'.", node_id, name))
+    where = node_label(graph, node_id)
+    problems = [Problem("missing_input", f"{where} is missing its required input '{name}'.", node_id, name)
+                for name in required if name not in inputs]
     for name, spec in {**required, **optional}.items():
         if name in inputs and isinstance(spec, list):
             problem = _input_problem(graph, object_info, node_id, name, spec, inputs[name])
@@ -290,15 +288,24 @@ def _combo_problem(where: str, node_id: str, name: str, spec: list[Any], options
     return Problem("not_in_list", text, node_id, name)
 
 
+def _as_number(kind: str, value: object) -> float | None:
+    """The literal as ComfyUI coerces it before checking the range; None when it is not a number."""
+    if not isinstance(value, str | int | float):
+        return None
+    try:
+        return int(value) if kind == "INT" else float(value)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _number_problem(where: str, node_id: str, name: str, kind: str, extra: dict[str, Any],
                     value: object) -> Problem | None:
-    try:  # ComfyUI coerces literals the same way before checking the range
-        number: float = int(value) if kind == "INT" else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
+    number = _as_number(kind, value)
+    if number is None:
         what = "a whole number" if kind == "INT" else "a number"
         return Problem("bad_value", f"{where} has {name} {value!r}, which is not {what}.",
                        node_id, name)
-    if isinstance(number, float) and not math.isfinite(number):
+    if not math.isfinite(number):
         return Problem("bad_value", f"{where} has {name} {value!r}, which is not a finite number.",
                        node_id, name)
     low, high = extra.get("min"), extra.get("max")

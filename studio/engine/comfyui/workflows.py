@@ -471,9 +471,9 @@ def _feeds_controlnet(graph: dict[str, Any], node_id: str) -> bool:
 def _find_text(graph: dict[str, Any], link: object, role: str) -> str | None:
     """The CLIPTextEncode text behind a conditioning link, following pass-through nodes."""
     for _ in range(len(graph)):  # bounded: a malformed graph could hold a cycle
-        if not is_link(link) or link[0] not in graph:  # type: ignore[index]
+        if not is_link(link) or link[0] not in graph:
             return None
-        node_id = link[0]  # type: ignore[index]
+        node_id = link[0]
         node = graph[node_id]
         if node["class_type"] == "CLIPTextEncode":
             return f"{node_id}.text" if _is_literal(node, "text") else None

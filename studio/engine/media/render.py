@@ -21,6 +21,7 @@ from pathlib import Path
 
 from studio.engine.errors import StudioError
 from studio.engine.jobs.errors import JobCanceled
+from studio.engine.process_group import own_group
 
 POLL_S = 0.1
 TERM_GRACE_S = 3.0
@@ -125,7 +126,7 @@ def _run(argv: list[str], total_s: float, on_progress: ProgressCallback | None,
          cancel: CancelCheck | None) -> RenderResult:
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace",
-                            **_own_group())
+                            **own_group())
     lines: queue.Queue[str | None] = queue.Queue()
     tail: deque[str] = deque(maxlen=STDERR_LINES)
     readers = [threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(None)),
@@ -203,12 +204,6 @@ def _signal_group(proc: subprocess.Popen[str], sig: int) -> None:
             os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _own_group() -> dict[str, object]:
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
 
 
 def _temp_name(output: Path) -> Path:

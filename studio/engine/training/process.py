@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.process_group import own_group
 
 READ_SIZE = 64 * 1024
 _IS_WINDOWS = sys.platform == "win32"
@@ -45,7 +46,7 @@ class TrainerProcess:
         try:
             self.proc = subprocess.Popen(self.argv, cwd=self.cwd, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         env=self.env, **_own_group())
+                                         env=self.env, **own_group())
         except OSError as exc:
             raise LaunchFailed(f"sd-scripts could not be started ({self.argv[0]} in {self.cwd}): "
                                f"{exc.strerror or exc}.") from exc
@@ -94,12 +95,6 @@ class TrainerProcess:
             pass
         finally:
             self._chunks.put(EOF)
-
-
-def _own_group() -> dict[str, object]:
-    if _IS_WINDOWS:
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

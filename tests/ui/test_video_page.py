@@ -90,6 +90,10 @@ def test_previews_subtitles_and_export(qtbot, page: VideoPage, clip: Path, tmp_p
     info = probe(exported)
     assert info.video is not None and (info.video.width, info.video.height) == (1080, 1920)
     assert dialog.progress_bar.value() == 1000
+    # The dialog heard it from the job hub, which now holds the finished job; it follows no more.
+    snapshot = context.jobs.snapshot(started.args[0])
+    assert snapshot is not None and snapshot.finished and dialog.follower.ids == []
+    assert dialog.status.text().startswith(f"Saved {exported.name}")
 
 
 def test_making_a_video_needs_an_image(page: VideoPage) -> None:

@@ -2,8 +2,9 @@
 subtitles, and export it.
 
 The page holds the current clip, the framing (crop or blur, focus point) and the subtitle lines;
-the widgets show them. Every engine call (probe, frame decoding, submitting jobs, job progress)
-goes through ``run_in_background``.
+the widgets show them. Every engine call (probe, frame decoding, submitting jobs; video_ops)
+goes through ``run_in_background``; the video job and exports are followed through the app's
+job hub.
 """
 from __future__ import annotations
 
@@ -11,30 +12,38 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.media.presets import ExportPreset, load_presets, user_presets_dir
 from studio.engine.media.probe import MediaInfo
 from studio.engine.media.subtitles import read_srt, write_srt
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.ui.pages import generate_ops
+from studio.ui.pages import video_ops as ops
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.generate_progress import GenerationWatcher
 from studio.ui.widgets.gallery_picker import GalleryPicker
 from studio.ui.widgets.video_export_dialog import ExportDialog
+from studio.ui.widgets.video_make import MakeVideoBox
 from studio.ui.widgets.video_player import VideoPlayer
 from studio.ui.widgets.video_presets import PresetPreviews
 from studio.ui.widgets.video_subtitles import SubtitleEditor
 
 FRAME_DELAY_MS = 120  # scrubbing asks for many frames; only the last one is decoded
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp)"
 CLIP_FILTER = "Clips and images (*.mp4 *.mov *.m4v *.webm *.mkv *.png *.jpg *.jpeg *.webp)"
 
 
@@ -57,60 +66,21 @@ class VideoPage(QWidget):
         self.player = VideoPlayer(self)
         self.previews = PresetPreviews(self.presets, self)
         self.subtitles = SubtitleEditor(self)
-        self.make_box = self._make_form()
+        self.make_box = MakeVideoBox(context, self)
+        self.make_box.clip_made.connect(self.open_clip)
+        self.make_box.video_queued.connect(self.video_queued)
+        # The form's parts by their names on the page, as tests and users see them.
+        self.image_path, self.template = self.make_box.image_path, self.make_box.template
+        self.make_button, self.make_status = self.make_box.make_button, self.make_box.make_status
+        self.gallery_button = self.make_box.gallery_button
         self.clip_box = self._clip_box()
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.setInterval(FRAME_DELAY_MS)
+        # Debounces the preview frame while scrubbing: a single shot, not polling.
+        self._frame_timer = QTimer(self, singleShot=True, interval=FRAME_DELAY_MS, objectName="video-frame")
         self._frame_timer.timeout.connect(self._request_frame)
-        self.watcher = GenerationWatcher(lambda ids: generate_ops.progress(context, ids), self)
-        self.watcher.progress_changed.connect(self._on_make_progress)
         self._layout()
         self._connect()
-        run_in_background(_video_templates, receiver=self, lane="io",
-                          on_done=self._on_templates_loaded)
 
     # Building ----------------------------------------------------------------------------------
-
-    def _make_form(self) -> QGroupBox:
-        box = QGroupBox("Image to video", self)
-        self.image_path = QLineEdit(box)
-        self.image_path.setPlaceholderText("a picture from the gallery or a file")
-        pick = QPushButton("File…", box)
-        pick.clicked.connect(self._on_pick_image_clicked)
-        self.gallery_button = QPushButton("Gallery…", box)
-        self.gallery_button.setToolTip("One of the pictures generated in this workspace")
-        self.gallery_button.clicked.connect(self.pick_from_gallery)
-        row = QHBoxLayout()
-        row.addWidget(self.image_path, 1)
-        row.addWidget(self.gallery_button)
-        row.addWidget(pick)
-        self.template = QComboBox(box)
-        self.frames = _spin(QSpinBox(box), 1, 128, 25)
-        self.fps = _spin(QSpinBox(box), 1, 60, 8)
-        self.motion = _spin(QDoubleSpinBox(box), 0, 1023, 127)
-        self.seed = _spin(QSpinBox(box), -1, 2**31 - 1, -1)
-        self.seed.setSpecialValueText("random")
-        self.prompt = QLineEdit(box)
-        self.prompt.setPlaceholderText("AnimateDiff: what moves and how")
-        self.make_button = QPushButton("Make video", box)
-        self.make_button.clicked.connect(self._on_make_clicked)
-        self.make_progress = QProgressBar(box)
-        self.make_progress.setRange(0, 1000)
-        self.make_status = QLabel("", box)
-        self.make_status.setWordWrap(True)
-        form = QFormLayout(box)
-        form.addRow("Image", row)
-        form.addRow("Workflow", self.template)
-        form.addRow("Frames", self.frames)
-        form.addRow("Frame rate", self.fps)
-        form.addRow("Motion", self.motion)
-        form.addRow("Seed", self.seed)
-        form.addRow("Prompt", self.prompt)
-        form.addRow(self.make_button)
-        form.addRow(self.make_progress)
-        form.addRow(self.make_status)
-        return box
 
     def _clip_box(self) -> QGroupBox:
         box = QGroupBox("Clip", self)
@@ -197,7 +167,7 @@ class VideoPage(QWidget):
 
     def open_clip(self, path: Path) -> None:
         """Probes ``path`` in the background, then plays it and frames it for each platform."""
-        run_in_background(lambda: _probe(path), receiver=self, lane="io",
+        run_in_background(lambda: ops.probe_clip(path), receiver=self, lane="io",
                           on_done=self._on_probed, on_error=self._on_error)
 
     def _on_probed(self, info: MediaInfo) -> None:
@@ -228,7 +198,7 @@ class VideoPage(QWidget):
             return
         self._frame_pending = True
         clip, at = self.clip, 0.0 if self.info and self.info.is_still else self._seconds()
-        run_in_background(lambda: _frame(clip, at), receiver=self, lane="io",
+        run_in_background(lambda: ops.frame(clip, at), receiver=self, lane="io",
                           on_done=self._on_frame, on_error=self._on_frame_failed)
 
     def _on_frame(self, image: QImage) -> None:
@@ -254,63 +224,6 @@ class VideoPage(QWidget):
     def _seconds(self) -> float:
         return self.player.player.position() / 1000
 
-    # Image to video ----------------------------------------------------------------------------
-
-    def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any]]]) -> None:
-        for name, title, ranges in templates:
-            self.template.addItem(title, (name, ranges))
-        self.template.currentIndexChanged.connect(self._on_template_changed)
-        self._on_template_changed()
-
-    def _on_template_changed(self, *_args: object) -> None:
-        """Frames, frame rate and motion take the chosen workflow's ranges and defaults."""
-        _name, ranges = self.template.currentData() or ("", {})
-        for key, box in (("frames", self.frames), ("fps", self.fps), ("motion", self.motion)):
-            if key in ranges:
-                low, high, default = ranges[key]
-                _spin(box, low, high, default)
-        self.motion.setDecimals(0 if ranges.get("motion", (0, 1024, 0))[1] > 10 else 2)
-
-    def _on_make_clicked(self) -> None:
-        image = self.image_path.text().strip()
-        if not image:
-            self.message_shown.emit("Choose the image to animate first.")
-            return
-        values: dict[str, object] = {"frames": self.frames.value(), "fps": self.fps.value(),
-                                     "motion": self.motion.value()}
-        template = str((self.template.currentData() or ("i2v-svd", {}))[0])
-        if template == "i2v-svd":
-            values["motion"] = int(self.motion.value())
-        elif self.prompt.text().strip():
-            values["positive"] = self.prompt.text().strip()
-        if self.seed.value() >= 0:
-            values["seed"] = self.seed.value()
-        self.make_button.setEnabled(False)
-        self.make_status.setText("Checking the workflow with ComfyUI…")
-        context = self.context
-        run_in_background(lambda: _submit_video(context, Path(image), template, values),
-                          receiver=self, lane="io", on_done=self._on_video_queued,
-                          on_error=self._on_make_failed)
-
-    def _on_video_queued(self, job_id: uuid.UUID) -> None:
-        self.video_queued.emit(job_id)
-        self.watcher.watch([job_id])
-
-    def _on_make_failed(self, exc: BaseException) -> None:
-        self.make_button.setEnabled(True)
-        self.make_status.setText(one_line(exc))
-
-    def _on_make_progress(self, states: list[generate_ops.JobProgress]) -> None:
-        for state in states:
-            self.make_progress.setValue(round(state.progress * 1000))
-            self.make_status.setText(f"{state.stage or state.status} {state.message}".strip())
-            if state.finished:
-                self.make_button.setEnabled(True)
-                if state.status == "completed" and (state.result or {}).get("output"):
-                    self.open_clip(Path(str(state.result["output"])))
-                elif state.status != "completed":
-                    self.make_status.setText(state.error or state.status.capitalize())
-
     # Export ------------------------------------------------------------------------------------
 
     def open_export_dialog(self) -> ExportDialog:
@@ -318,12 +231,11 @@ class VideoPage(QWidget):
         context, page = self.context, self
 
         def submit(choices: dict[str, Any]) -> uuid.UUID:
-            return _submit_export(context, page.export_request(choices))
+            return ops.submit_export(context, page.export_request(choices))
 
         dialog = ExportDialog(self.presets, Path.home() / "Videos" if folder.is_relative_to(
-            context.studio.paths.data_dir) else folder, submit,
-            lambda ids: generate_ops.progress(context, ids), self,
-            deliver=lambda job_id: _deliver(context, job_id))
+            context.studio.paths.data_dir) else folder, submit, context.jobs, self,
+            deliver=lambda job_id: ops.deliver(context, job_id))
         dialog.fit.setCurrentIndex(max(0, dialog.fit.findData(self.fit)))
         dialog.setModal(False)
         dialog.show()
@@ -343,15 +255,12 @@ class VideoPage(QWidget):
 
     # Files -------------------------------------------------------------------------------------
 
-    def _on_pick_image_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image to animate", "", IMAGE_FILTER)
-        if path:
-            self.image_path.setText(path)
+    @property
+    def gallery_picker(self) -> GalleryPicker | None:
+        return self.make_box.gallery_picker
 
     def pick_from_gallery(self) -> None:
-        self.gallery_picker = GalleryPicker(self.context, self)
-        self.gallery_picker.picked.connect(lambda path: self.image_path.setText(str(path)))
-        self.gallery_picker.open()
+        self.make_box.pick_from_gallery()
 
     def _on_open_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a clip", "", CLIP_FILTER)
@@ -377,56 +286,6 @@ class VideoPage(QWidget):
     def _show_message(self, text: str) -> None:
         self.clip_label.setToolTip(text)
         self.make_status.setText(text)
-
-
-# Background work (no widgets touched here) ------------------------------------------------------
-
-def _video_templates() -> list[tuple[str, str, dict[str, tuple[float, float, float]]]]:
-    """(name, title, {frames/fps/motion: (min, max, default)}) of each video template."""
-    from studio.engine.media.i2v import video_templates
-    found = []
-    # SVD first: it needs no custom nodes and no prompt.
-    for template in sorted(video_templates().values(), key=lambda t: (t.base != "svd", t.name)):
-        ranges = {name: (float(p.minimum or 0), float(p.maximum or 0), float(str(p.default)))
-                  for name, p in template.parameters.items()
-                  if name in ("frames", "fps", "motion") and p.maximum is not None}
-        found.append((template.name, template.title, ranges))
-    return found
-
-
-def _deliver(context: StudioContext, job_id: uuid.UUID) -> Path | None:
-    from studio.engine.media.jobs import deliver_export
-    return deliver_export(context.studio, context.studio.jobs.get(context.workspace_id, job_id))
-
-
-def _probe(path: Path) -> MediaInfo:
-    from studio.engine.media.probe import probe
-    return probe(path)
-
-
-def _frame(path: Path, at_s: float) -> QImage:
-    from studio.engine.media.frames import frame_at
-    pixels: np.ndarray = frame_at(path, at_s)
-    height, width, _ = pixels.shape
-    return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-
-
-def _submit_video(context: StudioContext, image: Path, template: str,
-                  values: dict[str, object]) -> uuid.UUID:
-    from studio.engine.media.i2v import VideoRequest, submit_video
-    return submit_video(context.studio, context.workspace_id,
-                        VideoRequest(image=image, template=template, values=values)).id
-
-
-def _submit_export(context: StudioContext, request: Any) -> uuid.UUID:
-    from studio.engine.media.jobs import submit_export
-    return submit_export(context.studio, context.workspace_id, request).id
-
-
-def _spin(box: Any, low: float, high: float, value: float) -> Any:
-    box.setRange(low, high)
-    box.setValue(value)
-    return box
 
 
 def _slider(parent: QWidget) -> QSlider:

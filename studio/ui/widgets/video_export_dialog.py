@@ -1,7 +1,7 @@
 """Export dialog: preset, target folder, fit, loudness, cover; progress; "Show in folder".
 
 The dialog collects choices and hands them to the page's ``submit`` callable (which queues an
-export-video job in the background); a GenerationWatcher follows the job.
+export-video job in the background), then follows the job through the app's job hub.
 """
 from __future__ import annotations
 
@@ -11,15 +11,29 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 from studio.engine.media.presets import ExportPreset
 from studio.ui.errors import one_line
-from studio.ui.pages import generate_ops
+from studio.ui.job_follow import JobFollower
+from studio.ui.job_hub import JobHub
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.generate_progress import GenerationWatcher
 
 
 class ExportDialog(QDialog):
@@ -27,8 +41,7 @@ class ExportDialog(QDialog):
     export_finished = Signal(str)  # the exported file, "" when it failed or was canceled
 
     def __init__(self, presets: list[ExportPreset], folder: Path,
-                 submit: Callable[[dict[str, object]], uuid.UUID],
-                 progress: Callable[[list[uuid.UUID]], list[generate_ops.JobProgress]],
+                 submit: Callable[[dict[str, object]], uuid.UUID], jobs: JobHub,
                  parent: QWidget | None = None, *,
                  deliver: Callable[[uuid.UUID], Path | None] | None = None) -> None:
         super().__init__(parent)
@@ -36,12 +49,20 @@ class ExportDialog(QDialog):
         self._submit = submit
         self._deliver = deliver  # copies a file made on another machine into the chosen folder
         self.exported: Path | None = None
+        self._build_choices(presets, folder)
+        self._build_progress()
+        self.follower = JobFollower(jobs, self)
+        self.follower.job_changed.connect(self._on_job_changed)
+        self.follower.job_finished.connect(self._on_job_finished)
+        self._layout()
+
+    def _build_choices(self, presets: list[ExportPreset], folder: Path) -> None:
         self.preset = QComboBox(self)
         for preset in presets:
             self.preset.addItem(f"{preset.title} — {preset.width}×{preset.height}", preset.slug)
         self.folder = QLineEdit(str(folder), self)
-        browse = QPushButton("Choose…", self)
-        browse.clicked.connect(self._on_browse_clicked)
+        self.browse_button = QPushButton("Choose…", self)
+        self.browse_button.clicked.connect(self._on_browse_clicked)
         self.fit = QComboBox(self)
         self.fit.addItem("Crop to fill", "crop")
         self.fit.addItem("Fit over a blurred copy", "blur")
@@ -53,6 +74,8 @@ class ExportDialog(QDialog):
         self.cover_at = QDoubleSpinBox(self)
         self.cover_at.setRange(0, 3600)
         self.cover_at.setSuffix(" s")
+
+    def _build_progress(self) -> None:
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1000)
         self.status = QLabel("", self)
@@ -63,18 +86,15 @@ class ExportDialog(QDialog):
         self.show_button = QPushButton("Show in folder", self)
         self.show_button.setEnabled(False)
         self.show_button.clicked.connect(self._on_show_clicked)
-        close = QPushButton("Close", self)
-        close.clicked.connect(self.reject)
-        self.watcher = GenerationWatcher(progress, self)
-        self.watcher.progress_changed.connect(self._on_progress_changed)
-        self._layout(browse, close)
+        self.close_button = QPushButton("Close", self)
+        self.close_button.clicked.connect(self.reject)
 
-    def _layout(self, browse: QPushButton, close: QPushButton) -> None:
+    def _layout(self) -> None:
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(browse)
+        folder_row.addWidget(self.browse_button)
         form.addRow("Folder", folder_row)
         form.addRow("Framing", self.fit)
         cover_row = QHBoxLayout()
@@ -85,7 +105,7 @@ class ExportDialog(QDialog):
         form.addRow("", _wrap(cover_row, self))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.show_button, self.export_button, close):
+        for button in (self.show_button, self.export_button, self.close_button):
             buttons.addWidget(button)
         column = QVBoxLayout(self)
         column.addLayout(form)
@@ -114,33 +134,32 @@ class ExportDialog(QDialog):
 
     def _on_submitted(self, job_id: uuid.UUID) -> None:
         self.export_started.emit(job_id)
-        self.watcher.watch([job_id])
+        self.follower.follow(job_id)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.export_button.setEnabled(True)
         self.status.setText(one_line(exc))
         self.export_finished.emit("")
 
-    def _on_progress_changed(self, states: list[generate_ops.JobProgress]) -> None:
-        for state in states:
-            self.progress_bar.setValue(round(state.progress * 1000))
-            self.status.setText(f"{state.stage or state.status}: {state.message}".rstrip(": "))
-            if not state.finished:
-                continue
-            self.export_button.setEnabled(True)
-            if state.status == "completed":
-                result = state.result or {}
-                if result.get("deliver_to") and not result.get("exported_to") and self._deliver:
-                    deliver, job_id = self._deliver, state.id
-                    self.status.setText("Copying the file made on another machine…")
-                    run_in_background(lambda: deliver(job_id), receiver=self, lane="io",
-                                      on_done=lambda path: self._saved(Path(str(path)), result),
-                                      on_error=self._on_failed)
-                    continue
-                self._saved(Path(str(result.get("exported_to") or result.get("output"))), result)
-            else:
-                self.status.setText(state.error or state.status.capitalize())
-                self.export_finished.emit("")
+    def _on_job_changed(self, state: JobSnapshot) -> None:
+        self.progress_bar.setValue(round(state.progress * 1000))
+        self.status.setText(f"{state.stage or state.status}: {state.message}".rstrip(": "))
+
+    def _on_job_finished(self, state: JobSnapshot) -> None:
+        self.export_button.setEnabled(True)
+        if state.status is not JobStatus.COMPLETED:
+            self.status.setText(state.error or state.status.capitalize())
+            self.export_finished.emit("")
+            return
+        result = state.result or {}
+        if result.get("deliver_to") and not result.get("exported_to") and self._deliver:
+            deliver, job_id = self._deliver, state.id
+            self.status.setText("Copying the file made on another machine…")
+            run_in_background(lambda: deliver(job_id), receiver=self, lane="io",
+                              on_done=lambda path: self._saved(Path(str(path)), result),
+                              on_error=self._on_failed)
+            return
+        self._saved(Path(str(result.get("exported_to") or result.get("output"))), result)
 
     def _saved(self, path: Path, result: dict[str, object]) -> None:
         self.exported = path

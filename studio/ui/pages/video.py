@@ -75,7 +75,8 @@ class VideoPage(QWidget):
         self.gallery_button = self.make_box.gallery_button
         self.clip_box = self._clip_box()
         # Debounces the preview frame while scrubbing: a single shot, not polling.
-        self._frame_timer = QTimer(self, singleShot=True, interval=FRAME_DELAY_MS, objectName="video-frame")
+        self._frame_timer = QTimer(self, singleShot=True, interval=FRAME_DELAY_MS)
+        self._frame_timer.setObjectName("video-frame")
         self._frame_timer.timeout.connect(self._request_frame)
         self._layout()
         self._connect()
@@ -251,7 +252,7 @@ class VideoPage(QWidget):
         cues = self.subtitles.cues() if choices["subtitles"] else []
         return ExportRequest(inputs=[self.clip], preset=str(choices["preset"]), finish=finish,
                              export_to=Path(choices["folder"]), cues=cues or None,
-                             cover_at_s=choices["cover_at_s"])  # type: ignore[arg-type]
+                             cover_at_s=choices["cover_at_s"])
 
     # Files -------------------------------------------------------------------------------------
 

@@ -163,7 +163,8 @@ class ExportDialog(QDialog):
 
     def _saved(self, path: Path, result: dict[str, object]) -> None:
         self.exported = path
-        notes = "; ".join(str(n) for n in (result.get("notes") or []))  # type: ignore[union-attr]
+        found = result.get("notes")
+        notes = "; ".join(map(str, found)) if isinstance(found, list) else ""
         self.status.setText(f"Saved {path.name}" + (f" ({notes})" if notes else ""))
         self.show_button.setEnabled(True)
         self.export_finished.emit(str(path))

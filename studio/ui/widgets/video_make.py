@@ -100,7 +100,7 @@ class MakeVideoBox(QGroupBox):
 
     def _on_template_changed(self, *_args: object) -> None:
         """Frames, frame rate and motion take the chosen workflow's ranges and defaults."""
-        _name, ranges = self.template.currentData() or ("", {})
+        ranges: ops.Ranges = (self.template.currentData() or ("", {}))[1]
         for key, box in (("frames", self.frames), ("fps", self.fps), ("motion", self.motion)):
             if key in ranges:
                 low, high, default = ranges[key]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studio.engine.core import Studio
-from studio.engine.db.models import TRASHABLE, Asset, Influencer
+from studio.engine.db.models import TRASHABLE, Asset, DatasetImage, Influencer, LoraModel
 from studio.engine.db.repositories import Repository, label_of
 from studio.engine.errors import NotFound
 from studio.engine.storage.local import LocalStore
@@ -25,14 +25,14 @@ class TrashItem:
 
 def trash_items(studio: Studio, workspace_id: uuid.UUID) -> list[TrashItem]:
     with studio.db.session() as session:
-        return [TrashItem(label_of(type(r)), r.id, _name(r), r.deleted_at)  # type: ignore[attr-defined]
+        return [TrashItem(label_of(type(r)), r.id, _name(r), r.deleted_at)
                 for r in Repository(session, workspace_id).trashed()]
 
 
 def restore(studio: Studio, workspace_id: uuid.UUID, item: TrashItem) -> None:
     with studio.db.session() as session:
         repo = Repository(session, workspace_id)
-        repo.restore(repo.get(TRASHABLE[item.kind], item.id, include_deleted=True))  # type: ignore[type-var]
+        repo.restore(repo.get(TRASHABLE[item.kind], item.id, include_deleted=True))
 
 
 def purge(studio: Studio, workspace_id: uuid.UUID, item: TrashItem) -> bool:
@@ -41,11 +41,11 @@ def purge(studio: Studio, workspace_id: uuid.UUID, item: TrashItem) -> bool:
     with studio.db.session() as session:
         repo = Repository(session, workspace_id)
         try:
-            record = repo.get(TRASHABLE[item.kind], item.id, include_deleted=True)  # type: ignore[type-var]
+            record = repo.get(TRASHABLE[item.kind], item.id, include_deleted=True)
         except NotFound:
             return False
-        if getattr(record, "storage_key", None):
-            keys.append(record.storage_key)  # type: ignore[attr-defined]
+        if isinstance(record, Asset | DatasetImage | LoraModel):
+            keys.append(record.storage_key)
         if isinstance(record, Influencer):
             keys.extend(_drop_avatars(session, record))
         repo.purge(record)

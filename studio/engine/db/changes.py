@@ -182,7 +182,7 @@ def _log(session: Session, changes: Sequence[Change], origin: str) -> None:
             for change in merge(changes)
             if change.entity not in UNLOGGED and change.workspace_id is not None]
     if rows:
-        session.connection().execute(insert(ChangeRecord.__table__), rows)
+        session.connection().execute(insert(ChangeRecord), rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text,
-                        UniqueConstraint, Uuid)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from studio.engine.db.types import UTCDateTime, utcnow
@@ -26,7 +38,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
 class Record(Base):
@@ -60,6 +72,12 @@ class Trashable:
     deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
+class Content(Scoped, Trashable):
+    """A workspace's row that goes to the trash before it is purged."""
+
+    __abstract__ = True
+
+
 class Workspace(Record):
     __tablename__ = "workspaces"
 
@@ -74,7 +92,7 @@ class Workspace(Record):
         return self.id
 
 
-class Influencer(Scoped, Trashable):
+class Influencer(Content):
     __tablename__ = "influencers"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
@@ -90,7 +108,7 @@ class Influencer(Scoped, Trashable):
     avatar_asset_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
 
 
-class Dataset(Scoped, Trashable):
+class Dataset(Content):
     __tablename__ = "datasets"
     __table_args__ = (UniqueConstraint("workspace_id", "influencer_id", "name"),)
 
@@ -103,7 +121,7 @@ class Dataset(Scoped, Trashable):
     tag_separator: Mapped[str] = mapped_column(String(8), default=",")
 
 
-class DatasetImage(Scoped, Trashable):
+class DatasetImage(Content):
     __tablename__ = "dataset_images"
     __table_args__ = (UniqueConstraint("dataset_id", "sha256"),)
 
@@ -155,7 +173,7 @@ class CaptionChange(Base):
     after: Mapped[str] = mapped_column(Text)
 
 
-class LoraModel(Scoped, Trashable):
+class LoraModel(Content):
     __tablename__ = "lora_models"
 
     influencer_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -174,7 +192,8 @@ class Job(Scoped):
 
     type: Mapped[str] = mapped_column(String(60), index=True)
     queue: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")  # JobStatus.PENDING; db sits below jobs
+    # "pending" is JobStatus.PENDING, spelled out: the db package sits below the jobs package
+    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -197,7 +216,7 @@ class Job(Scoped):
                                                         index=True, default=None)
 
 
-class Asset(Scoped, Trashable):
+class Asset(Content):
     __tablename__ = "assets"
 
     kind: Mapped[str] = mapped_column(String(30), index=True)  # image, video, avatar, lora, …
@@ -211,7 +230,7 @@ class Asset(Scoped, Trashable):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class ContentPlan(Scoped, Trashable):
+class ContentPlan(Content):
     __tablename__ = "content_plans"
 
     influencer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"),
@@ -222,7 +241,7 @@ class ContentPlan(Scoped, Trashable):
     status: Mapped[str] = mapped_column(String(20), default="draft")
 
 
-class PlanItem(Scoped, Trashable):
+class PlanItem(Content):
     __tablename__ = "plan_items"
 
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_plans.id", ondelete="CASCADE"),
@@ -294,7 +313,7 @@ class ChangeRecord(Base):
     at: Mapped[datetime] = mapped_column(index=True, default=utcnow)
 
 
-TRASHABLE: dict[str, type[Trashable]] = {
+TRASHABLE: dict[str, type[Content]] = {
     "influencer": Influencer, "dataset": Dataset, "image": DatasetImage, "lora": LoraModel,
     "asset": Asset, "plan": ContentPlan, "plan-item": PlanItem,
 }

@@ -1,6 +1,7 @@
 """Workspace-scoped data access. A row of another workspace answers "not found", never the row."""
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from studio.engine.db.models import TRASHABLE, Scoped, Trashable, Workspace
+from studio.engine.db.models import TRASHABLE, Content, Scoped, Trashable, Workspace
 from studio.engine.db.types import utcnow
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 
@@ -136,10 +137,10 @@ class Repository:
         _flush(self.session, what=label_of(type(record)))
         return record
 
-    def trashed(self) -> list[Trashable]:
-        rows: list[Trashable] = []
+    def trashed(self) -> builtins.list[Content]:  # the method list() hides the builtin here
+        rows: list[Content] = []
         for model in TRASHABLE.values():
-            query = select(model).where(model.workspace_id == self.workspace_id,  # type: ignore[attr-defined]
+            query = select(model).where(model.workspace_id == self.workspace_id,
                                         model.deleted_at.is_not(None))
             rows.extend(self.session.scalars(query).all())
         return sorted(rows, key=lambda r: r.deleted_at or utcnow(), reverse=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from studio.engine.db.changes import Change, Entity, Op, merge
-from studio.engine.db.database import Database
+from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import ChangeRecord
 from studio.engine.db.types import utcnow
 
@@ -58,8 +58,7 @@ class ChangeWatcher:
     def prune(self, *, keep: timedelta = KEEP) -> int:
         """Removes log rows nobody needs any more; any process may do it, now and then."""
         with self.db.session() as session:
-            return int(session.execute(delete(ChangeRecord).where(
-                ChangeRecord.at < utcnow() - keep)).rowcount or 0)
+            return rows_changed(session.execute(delete(ChangeRecord).where(ChangeRecord.at < utcnow() - keep)))
 
     def _read_log(self) -> list[Change]:
         since = self._cursor - OVERLAP

@@ -1,29 +1,28 @@
 """Publish, open and sync workspaces from the Team server dialog.
 
 Each action queues the same ``sync-workspace`` job as ``server publish|open|sync``; the panel
-follows the job row (progress, then a one-line result), switches to a workspace it opened, and
-opens the conflicts dialog when the sync stopped at fields changed on both sides. Nothing here
-waits on the UI thread.
+follows the job through the app's job hub (progress, then a one-line result), switches to a
+workspace it opens as soon as its sync is queued (the hub watches the workspace shown, and the
+records then arrive as the sync writes them), and opens the conflicts dialog when the sync
+stopped at fields changed on both sides. Nothing here waits on the UI thread.
 """
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput, NotFound
-from studio.engine.jobs.status import FINISHED
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 from studio.engine.storage.sync import Sides, WorkspaceSync, open_sides, server_workspaces
 from studio.engine.storage.sync_jobs import queue_sync
 from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.job_follow import JobFollower
 from studio.ui.tasks import run_in_background
-
-POLL_MS = 300
 
 
 def sync_unavailable(studio: Studio) -> str:
@@ -73,10 +72,10 @@ def _workspace(studio: Studio, workspace_id: uuid.UUID) -> Any:
     return found[0]
 
 
-def result_line(mode: str, job: Job) -> str:
-    if job.status == "failed":
+def result_line(mode: str, job: JobSnapshot) -> str:
+    if job.status is JobStatus.FAILED:
         return f"{mode.capitalize()} failed: {job.error}"
-    if job.status == "canceled":
+    if job.status is JobStatus.CANCELED:
         return f"{mode.capitalize()} was canceled."
     result: dict[str, Any] = job.result or {}
     line = (f"{mode.capitalize()} done: pushed {result.get('pushed', 0)}, pulled "
@@ -96,6 +95,14 @@ class SyncPanel(QGroupBox):
         self.job_workspace: uuid.UUID | None = None
         self.mode = ""
         self.conflicts_dialog: QWidget | None = None
+        self._build()
+        self.follower = JobFollower(context.jobs, self)
+        self.follower.job_changed.connect(self._on_job_changed)
+        self.follower.job_finished.connect(self._on_job_finished)
+        context.workspace_changed.connect(self._on_workspace_changed)
+        self.update_enabled()
+
+    def _build(self) -> None:
         self.publish_button = QPushButton("Publish this workspace", self)
         self.sync_button = QPushButton("Sync now", self)
         self.server_list = QComboBox(self)
@@ -124,10 +131,6 @@ class SyncPanel(QGroupBox):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self._poll)
-        self.update_enabled()
 
     def update_enabled(self) -> None:
         reason = sync_unavailable(self.context.studio)
@@ -179,32 +182,34 @@ class SyncPanel(QGroupBox):
 
     def _queued(self, job: Job) -> None:
         self.job_id, self.job_workspace = job.id, job.workspace_id
-        self.timer.start()
+        if job.workspace_id == self.context.workspace_id:
+            self.follower.follow(job.id)
+        else:  # an opened workspace: shown now, so the hub (and the user) see its sync
+            self.switch_to(job.workspace_id)
 
-    def _poll(self) -> None:
+    def _on_workspace_changed(self) -> None:
         if self.job_id is None or self.job_workspace is None:
             return
-        studio, workspace_id, job_id = self.context.studio, self.job_workspace, self.job_id
-        self.timer.stop()  # one read at a time; restarted when it comes back
-        run_in_background(lambda: studio.jobs.get(workspace_id, job_id), receiver=self,
-                          on_done=self._polled, on_error=self._failed)
-
-    def _polled(self, job: Job) -> None:
-        if job.status not in FINISHED:
-            self.progress.setValue(round(job.progress * 100))
-            waiting = "waiting for the worker" if job.status == "pending" else job.stage or "working"
-            self.status.setText(f"{self.mode.capitalize()}: {waiting}…")
-            self.timer.start()
+        if self.job_workspace == self.context.workspace_id:
+            self.follower.follow(self.job_id)
             return
+        self.job_id = None  # the user went elsewhere: the job goes on, shown on its Queue page
+        self.progress.setVisible(False)
+        self.status.setText(f"{self.mode.capitalize()} goes on in the background.")
+        self.update_enabled()
+
+    def _on_job_changed(self, job: JobSnapshot) -> None:
+        if not job.finished:
+            self.progress.setValue(round(job.progress * 100))
+            waiting = "waiting for the worker" if job.status is JobStatus.PENDING else job.stage or "working"
+            self.status.setText(f"{self.mode.capitalize()}: {waiting}…")
+
+    def _on_job_finished(self, job: JobSnapshot) -> None:
         self.job_id = None
         self.progress.setVisible(False)
         self.status.setText(result_line(self.mode, job))
         self.update_enabled()
-        if job.status != "completed":
-            return
-        if self.mode == "open":  # the opened workspace becomes the one this studio shows
-            self.switch_to(job.workspace_id)
-        if (job.result or {}).get("conflicts"):
+        if job.status is JobStatus.COMPLETED and (job.result or {}).get("conflicts"):
             self.show_conflicts(job.workspace_id)
 
     def switch_to(self, workspace_id: uuid.UUID) -> None:
@@ -220,7 +225,7 @@ class SyncPanel(QGroupBox):
         studio = self.context.studio  # an opened workspace: its own conflicts, looked up off the UI thread
         run_in_background(lambda: _workspace(studio, workspace_id), receiver=self,
                           on_done=lambda ws: self._open_conflicts(
-                              StudioContext(studio, WorkspaceRef.of(ws))),
+                              StudioContext(studio, WorkspaceRef.of(ws), start=False)),
                           on_error=self._failed)
 
     def _open_conflicts(self, context: StudioContext) -> None:
@@ -230,7 +235,6 @@ class SyncPanel(QGroupBox):
 
     def _failed(self, exc: BaseException) -> None:
         self.job_id = None
-        self.timer.stop()
         self.progress.setVisible(False)
         self.status.setText(f"{self.mode.capitalize()} failed: {exc}")
         self.update_enabled()

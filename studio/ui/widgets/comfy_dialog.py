@@ -1,8 +1,9 @@
 """ComfyUI at a glance: where it is, whether it answers, start/stop the local one, and its log.
 
 The worker runs the local ComfyUI (it starts it for jobs and stops it when it stops); Start and
-Stop ask it to. The state and the log are read in the background every second while the
-dialog is open.
+Stop ask it to. While the dialog is open it follows ComfyUI's log file and whether ComfyUI
+answers, once a second in the background (the "log-follow" timer): neither is studio data or a
+job, so the live state and the job hub cannot report them.
 """
 from __future__ import annotations
 
@@ -10,14 +11,23 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.comfyui.local import ComfyState
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
 
 REFRESH_MS = 1000
+TIMER_NAME = "log-follow"
 
 
 class ComfyDialog(QDialog):
@@ -34,7 +44,15 @@ class ComfyDialog(QDialog):
         self._busy = False
         self._reading = False
         self.state: ComfyState | None = None
+        self._build()
+        self.start_button.clicked.connect(lambda: self._act(self._start, "ComfyUI answers."))
+        self.stop_button.clicked.connect(lambda: self._act(self._stop, "ComfyUI stopped."))
+        self.timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.refresh()
 
+    def _build(self) -> None:
         self.where = QLabel("Checking…", self)
         self.where.setObjectName("comfy-where")
         self.where.setWordWrap(True)
@@ -65,14 +83,6 @@ class ComfyDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(self.log_view, 1)
         layout.addWidget(close)
-
-        self.start_button.clicked.connect(lambda: self._act(self._start, "ComfyUI answers."))
-        self.stop_button.clicked.connect(lambda: self._act(self._stop, "ComfyUI stopped."))
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
-        self.refresh()
 
     def refresh(self) -> None:
         if self._reading:

@@ -222,12 +222,13 @@ def load_settings(path: Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"The settings file {path} cannot be read: {exc}") from exc
+    known = settings.keys()
     for section_name, values in raw.items():
         if not isinstance(values, dict) or not hasattr(settings, section_name):
             continue  # sections from newer versions are kept out, not fatal
         for name, value in values.items():
             key = f"{section_name}.{name}"
-            if key in settings.keys():
+            if key in known:
                 settings.set(key, value)
     return settings
 
@@ -239,8 +240,9 @@ def save_settings(settings: Settings, path: Path) -> None:
 
 def _split_key(settings: Settings, key: str) -> tuple[object, str]:
     parts = key.split(".")
-    if len(parts) != 2 or key not in settings.keys():
-        raise SettingsError(f"Unknown setting '{key}'. Known settings: {', '.join(settings.keys())}")
+    known = settings.keys()
+    if len(parts) != 2 or key not in known:
+        raise SettingsError(f"Unknown setting '{key}'. Known settings: {', '.join(known)}")
     return getattr(settings, parts[0]), parts[1]
 
 
@@ -260,10 +262,10 @@ def _coerce(key: str, raw: object, kind: type) -> object:
                     return False
                 raise ValueError(raw)
             return bool(raw)
-        if kind in (int, float):
-            if isinstance(raw, bool):
+        if kind is int or kind is float:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
                 raise ValueError(raw)
-            return kind(raw)
+            return int(raw) if kind is int else float(raw)
         if kind is str:
             return str(raw)
     except (TypeError, ValueError) as exc:
@@ -279,9 +281,11 @@ def _validate(settings: Settings) -> None:
     daily = str(settings.get("pipeline.daily_at")).strip()
     if daily and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", daily):
         raise SettingsError(f"pipeline.daily_at is a time like 09:30, not '{daily}'.")
-    if int(settings.get("pipeline.stagger_minutes")) < 0:  # type: ignore[call-overload]
+    if settings.pipeline.stagger_minutes < 0:
         raise SettingsError("pipeline.stagger_minutes cannot be negative.")
-    for key in ("queue.generation_workers", "queue.video_workers", "queue.training_workers",
-                "queue.general_workers", "queue.pipeline_workers"):
-        if int(settings.get(key)) < 1:  # type: ignore[call-overload]
-            raise SettingsError(f"{key} must be at least 1.")
+    queue = settings.queue
+    for name, count in (("generation_workers", queue.generation_workers), ("video_workers", queue.video_workers),
+                        ("training_workers", queue.training_workers), ("general_workers", queue.general_workers),
+                        ("pipeline_workers", queue.pipeline_workers)):
+        if count < 1:
+            raise SettingsError(f"queue.{name} must be at least 1.")

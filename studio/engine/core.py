@@ -10,8 +10,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from studio.engine.config import (DATA_DIR_ENV, Paths, Settings, load_settings, resolve_paths,
-                                  save_settings)
+from studio.engine.config import DATA_DIR_ENV, Paths, Settings, load_settings, resolve_paths, save_settings
 from studio.engine.db.changes import Change, Entity
 from studio.engine.db.database import Database, sqlite_url
 from studio.engine.db.models import Workspace

@@ -11,13 +11,12 @@ import threading
 import httpx
 
 _lock = threading.Lock()
-_context: ssl.SSLContext | None = None
+_built: list[ssl.SSLContext] = []  # the one context, once built
 
 
 def tls_context() -> ssl.SSLContext:
     """Built once per process; threads asking at the same time wait for the one build."""
-    global _context
     with _lock:
-        if _context is None:
-            _context = httpx.create_ssl_context()
-        return _context
+        if not _built:
+            _built.append(httpx.create_ssl_context())
+        return _built[0]

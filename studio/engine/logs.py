@@ -45,19 +45,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StudioLogFile(logging.handlers.RotatingFileHandler):
+    """The studio's own handler, told apart so that setting logging up again replaces it."""
+
+
 def setup_logging(logs_dir: Path, *, process: str, level: int = logging.INFO) -> Path:
     """Sends the root logger to ``logs_dir/<process>.jsonl`` (rotated at 5 MB, 5 files kept)."""
     logs_dir.mkdir(parents=True, exist_ok=True)
     path = logs_dir / f"{process}.jsonl"  # one file per process kind: rotation is not multi-process safe
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_studio", False):
+        if isinstance(handler, _StudioLogFile):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _StudioLogFile(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True)
     handler.setFormatter(JsonFormatter())
-    handler._studio = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     # Alembic announces its context on every revision check; the studio logs real upgrades itself.

@@ -57,7 +57,8 @@ class SecretStore:
         _check_name(name)
         value = os.environ.get(env_name(name))
         if value is None:
-            value = self._keyring_get(name) if self._backend is not None else self._read_file().get(name)
+            backend = self._backend
+            value = self._keyring_get(backend, name) if backend is not None else self._read_file().get(name)
         if value:
             register_secret(value)
         return value or None
@@ -93,9 +94,9 @@ class SecretStore:
         """Known secret names that have a value (from any source)."""
         return [n for n in KNOWN_SECRETS if self.get(n)]
 
-    def _keyring_get(self, name: str) -> str | None:
+    def _keyring_get(self, backend: KeyringBackend, name: str) -> str | None:
         try:
-            return self._backend.get_password(self._service, name)  # type: ignore[union-attr]
+            return backend.get_password(self._service, name)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreError(f"The system keyring could not be read: {exc}") from exc
 

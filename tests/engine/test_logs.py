@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 from pathlib import Path
 
 from studio.engine.logs import redact, register_secret, setup_logging
@@ -26,8 +27,8 @@ def test_log_lines_are_json_with_fields_and_exceptions(tmp_path: Path) -> None:
 
 def test_rotation_keeps_files_bounded(tmp_path: Path) -> None:
     path = setup_logging(tmp_path, process="rot")
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_studio", False))
-    handler.maxBytes = 2000  # type: ignore[attr-defined]
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler))
+    handler.maxBytes = 2000
     for i in range(200):
         logging.getLogger("studio.rot").info("line %d %s", i, "x" * 50)
     rotated = sorted(p.name for p in tmp_path.iterdir())

@@ -1,5 +1,8 @@
 """This month's LLM spending: a chart of cost per day (stacked by model), tables per model and
-per influencer, and the workspace's monthly budget, which can be changed here."""
+per influencer, and the workspace's monthly budget, which can be changed here.
+
+Read again whenever the live state reports new spending or a changed budget (from this window,
+the worker or the command line); a budget being typed here is left as it is."""
 from __future__ import annotations
 
 import calendar
@@ -10,11 +13,30 @@ from datetime import date
 from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QStackedBarSeries, QValueAxis
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.engine.llm.budget import (BudgetStatus, SpendRow, budget_status, daily_by_model,
-                                      month_bounds, set_budget, spend_by, today_utc)
+from studio.engine.db.changes import ChangeSet, Entity
+from studio.engine.llm.budget import (
+    BudgetStatus,
+    SpendRow,
+    budget_status,
+    daily_by_model,
+    month_bounds,
+    set_budget,
+    spend_by,
+    today_utc,
+)
 from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
 from studio.ui.tasks import run_in_background
@@ -45,6 +67,12 @@ class SpendDialog(QDialog):
         self.context = context
         self.setWindowTitle("LLM spending")
         self.resize(820, 620)
+        self._build()
+        self._shown_budget = self._budget_in_fields()  # what the fields were last set to
+        context.live.changed.connect(self._on_changed)
+        self.refresh()
+
+    def _build(self) -> None:
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.chart = QChart()
@@ -73,7 +101,10 @@ class SpendDialog(QDialog):
         layout.addLayout(budget_row)
         layout.addWidget(self.view, 1)
         layout.addLayout(tables)
-        self.refresh()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        if changes.touches(Entity.SPEND, Entity.WORKSPACE, workspace_id=self.context.workspace_id):
+            self.refresh()
 
     def refresh(self) -> None:
         context = self.context
@@ -83,8 +114,10 @@ class SpendDialog(QDialog):
     def show_spending(self, spending: Spending) -> None:
         status = spending.status
         self.summary.setText(status.line)
-        self.no_limit.setChecked(status.budget_usd is None)
-        self.budget.setValue(status.budget_usd or 0.0)
+        if self._budget_in_fields() == self._shown_budget:  # not being edited here
+            self.no_limit.setChecked(status.budget_usd is None)
+            self.budget.setValue(status.budget_usd or 0.0)
+            self._shown_budget = self._budget_in_fields()
         self._draw(spending.daily)
         _fill(self.models, spending.by_model)
         _fill(self.influencers, spending.by_influencer)
@@ -116,11 +149,13 @@ class SpendDialog(QDialog):
         series.attachAxis(y_axis)
         self.view.setChart(self.chart)
 
+    def _budget_in_fields(self) -> float | None:
+        return None if self.no_limit.isChecked() else self.budget.value()
+
     def _on_set_clicked(self) -> None:
         db, workspace_id = self.context.studio.db, self.context.workspace_id
-        usd = None if self.no_limit.isChecked() else self.budget.value()
+        usd = self._shown_budget = self._budget_in_fields()  # the live change shows it
         run_in_background(lambda: set_budget(db, workspace_id, usd), receiver=self,
-                          on_done=lambda _: self.refresh(),
                           on_error=lambda exc: show_error(self, exc))
 
 

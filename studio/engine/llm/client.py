@@ -111,7 +111,8 @@ class LLMClient:
         except httpx.TimeoutException as exc:
             raise LLMUnavailable(f"{self._who} did not answer in time ({type(exc).__name__}).") from exc
         except httpx.TransportError as exc:
-            raise LLMUnavailable(f"{self._who} cannot be reached: {_one_line(str(exc)) or type(exc).__name__}.") from exc
+            reason = _one_line(str(exc)) or type(exc).__name__
+            raise LLMUnavailable(f"{self._who} cannot be reached: {reason}.") from exc
         data = self._json(response)
         error = data.get("error")
         if response.status_code >= 400 or error:
@@ -183,13 +184,17 @@ def _result(data: dict[str, Any], who: str) -> ChatResult:
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise LLMUnavailable(f"{who} sent a completion without choices.", status=502)
     choice = choices[0]
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    message = _object(choice.get("message"))
+    usage = _object(data.get("usage"))
     return ChatResult(content=_text(message.get("content")), model=str(data.get("model") or ""),
                       prompt_tokens=_int(usage.get("prompt_tokens")),
                       completion_tokens=_int(usage.get("completion_tokens")),
                       cost_usd=_float(usage.get("cost")), generation_id=str(data.get("id") or ""),
                       finish_reason=str(choice.get("finish_reason") or ""))
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text(content: Any) -> str:

@@ -8,6 +8,7 @@ the caller's ``send`` records each one.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -72,16 +73,16 @@ def complete_json(send: Send, messages: Sequence[dict[str, Any]], schema: dict[s
     a re-run asks again); after a good second answer both stay, so a re-run replays for free."""
     Draft202012Validator.check_schema(schema)  # a broken schema is a bug here, not the model's
     validator = Draft202012Validator(schema)
-    options = {"model": model, "models": models, "temperature": temperature,
-               "max_tokens": max_tokens, "response_format": response_format(name, schema)}
-    body = request_body(messages, **options)
+    body_of = functools.partial(request_body, model=model, models=models, temperature=temperature,
+                                max_tokens=max_tokens, response_format=response_format(name, schema))
+    body = body_of(messages)
     first = send(body)
     value, found = problems(first.content, validator, check, first.finish_reason)
     if not found:
         return StructuredResult(value, (first,))
     retry = [*messages, {"role": "assistant", "content": first.content},
              {"role": "user", "content": _correction(found)}]
-    retry_body = request_body(retry, **options)
+    retry_body = body_of(retry)
     second = send(retry_body)
     value, again = problems(second.content, validator, check, second.finish_reason)
     if not again:

@@ -3,9 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QRadioButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.datasets import tags as ops
 from studio.engine.datasets.tags import split_tags
@@ -56,6 +67,26 @@ class BatchDialog(QDialog):
         self.setWindowTitle("Batch caption operation")
         self.separator = separator
         self.op: Any = None
+        self._form = self._build_form(trigger)
+        scopes = self._build_scopes(counts)
+        self.message = QLabel(self)
+        self.message.setStyleSheet("color: #d64545;")
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
+        buttons.accepted.connect(self._on_accepted)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._form)
+        layout.addWidget(QLabel("Apply to:", self))
+        layout.addLayout(scopes)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.operation.currentIndexChanged.connect(self._on_operation_changed)
+        self._on_operation_changed()
+
+    def _build_form(self, trigger: str) -> QFormLayout:
+        """The operation and every field an operation may need (shown when it does)."""
         self.operation = QComboBox(self)
         for key, title, _ in OPERATIONS:
             self.operation.addItem(title, key)
@@ -73,7 +104,10 @@ class BatchDialog(QDialog):
         for name, widget in self.fields.items():
             widget.setObjectName(f"batch-{name}")
             form.addRow(labels[name], widget)
-        self._form = form
+        return form
+
+    def _build_scopes(self, counts: dict[str, int]) -> QHBoxLayout:
+        """All, filtered or selected images, each with its count; the likely one chosen."""
         self.scope_group = QButtonGroup(self)
         scopes = QHBoxLayout()
         self.scope_buttons: dict[str, QRadioButton] = {}
@@ -83,23 +117,10 @@ class BatchDialog(QDialog):
             self.scope_buttons[scope] = button
             self.scope_group.addButton(button)
             scopes.addWidget(button)
-        default = "selected" if counts.get("selected", 0) > 1 else "filtered" if counts.get("filtered") != counts.get("all") else "all"
+        narrowed = counts.get("filtered") != counts.get("all")
+        default = "selected" if counts.get("selected", 0) > 1 else "filtered" if narrowed else "all"
         self.scope_buttons[default].setChecked(True)
-        self.message = QLabel(self)
-        self.message.setStyleSheet("color: #d64545;")
-        self.message.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Apply")
-        buttons.accepted.connect(self._on_accepted)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Apply to:", self))
-        layout.addLayout(scopes)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        self.operation.currentIndexChanged.connect(self._on_operation_changed)
-        self._on_operation_changed()
+        return scopes
 
     def choose(self, key: str) -> None:
         self.operation.setCurrentIndex(next(i for i, (k, _, _) in enumerate(OPERATIONS) if k == key))

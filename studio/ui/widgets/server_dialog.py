@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.config import save_settings
 from studio.engine.server.connect import Report, ServerTarget, check_server, connect
@@ -19,7 +29,27 @@ class ServerDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.setWindowTitle("Connect to a team server")
-        server = context.studio.settings.server
+        form = self._build_form()
+        self.report = QPlainTextEdit(self)
+        self.report.setReadOnly(True)
+        self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.report.setPlaceholderText("Check shows each service's version and permissions here.")
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        buttons = self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.report, 1)
+        layout.addWidget(self.status)
+        self.sync_panel = SyncPanel(context, self)
+        layout.addWidget(self.sync_panel)
+        layout.addWidget(buttons)
+        self.resize(720, 620)
+
+    def _build_form(self) -> QFormLayout:
+        """The server's addresses and keys, as saved; the secret key is never shown."""
+        server = self.context.studio.settings.server
         self.database = QLineEdit(server.database_url, self)
         self.database.setPlaceholderText("postgresql://studio:PASSWORD@server:5432/studio")
         self.redis = QLineEdit(server.redis_url, self)
@@ -42,13 +72,9 @@ class ServerDialog(QDialog):
                              ("S3 CA bundle", self.ca_bundle)):
             form.addRow(label, field)
         form.addRow("", self.keep_local)
-        self.report = QPlainTextEdit(self)
-        self.report.setReadOnly(True)
-        self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.report.setPlaceholderText("Check shows each service's version and permissions here.")
-        self.status = QLabel(self)
-        self.status.setWordWrap(True)
+        return form
+
+    def _build_buttons(self) -> QDialogButtonBox:
         self.check_button = QPushButton("Check", self)
         self.connect_button = QPushButton("Connect", self)
         self.conflicts_button = QPushButton("Sync conflicts…", self)
@@ -60,14 +86,7 @@ class ServerDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.check_button.clicked.connect(self.check)
         self.connect_button.clicked.connect(self.connect_server)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.report, 1)
-        layout.addWidget(self.status)
-        self.sync_panel = SyncPanel(context, self)
-        layout.addWidget(self.sync_panel)
-        layout.addWidget(buttons)
-        self.resize(720, 620)
+        return buttons
 
     def target(self) -> ServerTarget:
         return ServerTarget(

@@ -6,9 +6,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.media.presets import ExportPreset
 from studio.engine.media.still import StillResult, export_still
@@ -27,6 +38,16 @@ class StillExportDialog(QDialog):
         self.result: StillResult | None = None
         self.setWindowTitle(f"Export {source.name}")
         self.setObjectName("still-export")
+        form = self._build_form(presets, folder)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+    def _build_form(self, presets: Sequence[ExportPreset], folder: Path) -> QFormLayout:
         self.preset_box = QComboBox(self)
         for preset in presets:
             self.preset_box.addItem(f"{preset.title} · {preset.width}×{preset.height}", preset)
@@ -43,8 +64,14 @@ class StillExportDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
-        self.status = QLabel(self)
-        self.status.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Platform", self.preset_box)
+        form.addRow("Framing", self.fit_box)
+        form.addRow("", self.keep)
+        form.addRow("Folder", folder_row)
+        return form
+
+    def _build_buttons(self) -> None:
         self.show_button = QPushButton("Show in folder", self)
         self.show_button.setEnabled(False)
         self.show_button.clicked.connect(self._show_in_folder)
@@ -53,15 +80,6 @@ class StillExportDialog(QDialog):
         self.buttons.addButton(self.show_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.rejected.connect(self.reject)
         self.export_button.clicked.connect(self.export)
-        form = QFormLayout()
-        form.addRow("Platform", self.preset_box)
-        form.addRow("Framing", self.fit_box)
-        form.addRow("", self.keep)
-        form.addRow("Folder", folder_row)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
 
     def target(self) -> Path:
         preset: ExportPreset = self.preset_box.currentData()

@@ -29,7 +29,7 @@ from studio.engine.server.connect import (
     disconnect,
     target_from_settings,
 )
-from studio.engine.server.urls import with_user
+from studio.engine.urls import with_user
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,7 +7,7 @@ import sys
 from studio.cli.common import COMMON, UsageError
 from studio.engine.core import Studio
 from studio.engine.jobs.queues import QUEUE_NAMES
-from studio.engine.server.urls import redact
+from studio.engine.urls import redact
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,7 +19,7 @@ from studio.engine.errors import NotFound
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.service import JobService
 from studio.engine.secrets import SecretStore
-from studio.engine.server.urls import with_password
+from studio.engine.urls import with_password
 
 DEFAULT_WORKSPACE = "My studio"
 

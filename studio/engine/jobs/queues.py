@@ -8,7 +8,7 @@ from huey import Huey, PriorityRedisHuey, SqliteHuey
 
 from studio.engine.config import Paths, Settings
 from studio.engine.errors import SettingsError
-from studio.engine.server.urls import with_password
+from studio.engine.urls import with_password
 
 RETRIES = 3
 RETRY_DELAY_S = 5

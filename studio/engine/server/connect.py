@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.secrets import SecretStore
-from studio.engine.server.urls import redact, split_password, with_password
+from studio.engine.urls import redact, split_password, with_password
 
 MIN_POSTGRES = 13
 MIN_REDIS = 5  # PriorityRedisHuey pops with ZPOPMIN

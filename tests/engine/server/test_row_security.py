@@ -12,7 +12,7 @@ from studio.engine.db.models import Influencer, Job
 from studio.engine.db.repositories import Repository, Workspaces
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.server.roles import drop_workspace_role, grant_workspace_role, workspace_role
-from studio.engine.server.urls import with_password
+from studio.engine.urls import with_password
 
 PASSWORD = "a-long-enough-password"
 

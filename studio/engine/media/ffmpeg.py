@@ -57,7 +57,7 @@ def locate(settings: Settings) -> tuple[str | None, str]:
 def bundled_ffmpeg() -> str | None:
     if importlib.util.find_spec("imageio_ffmpeg") is None:
         return None
-    import imageio_ffmpeg  # type: ignore[import-untyped]
+    import imageio_ffmpeg
     try:
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except RuntimeError:  # the package is there but its binary is not (an odd platform)

@@ -136,7 +136,7 @@ def _length(source: MediaInfo, finish: Finish, soundtrack: MediaInfo | None, cou
 def _inputs(sources: list[MediaInfo], lengths: list[float], preset: ExportPreset,
             soundtrack: MediaInfo | None) -> list[str]:
     args: list[str] = []
-    for source, length in zip(sources, lengths):
+    for source, length in zip(sources, lengths, strict=True):
         if source.is_still:
             args += ["-loop", "1", "-framerate", f"{preset.fps:g}", "-t", f"{length:.3f}"]
         args += ["-i", source.path]
@@ -183,7 +183,7 @@ def _audio_graph(sources: list[MediaInfo], lengths: list[float], preset: ExportP
     if soundtrack is not None:
         return [f"[{len(sources)}:a:0]{fmt},atrim=duration={timing.source_s:.3f}[aout]"]
     chains = []
-    for i, (source, length) in enumerate(zip(sources, lengths)):
+    for i, (source, length) in enumerate(zip(sources, lengths, strict=True)):
         if source.audio is not None:
             chains.append(f"[{i}:a:0]{fmt},apad,atrim=duration={length:.3f}[a{i}]")
         else:
@@ -233,4 +233,4 @@ def _notes(preset: ExportPreset, timing: Timing, *, silent_added: bool) -> list[
 
 
 def _even(value: float) -> int:
-    return max(2, int(math.floor(value / 2)) * 2)
+    return max(2, math.floor(value / 2) * 2)

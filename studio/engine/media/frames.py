@@ -92,7 +92,7 @@ def frame_at(video: Path, at_s: float, *, max_side: int = 720) -> np.ndarray:
             chosen = None
             for frame in container.decode(stream):
                 chosen = frame
-                if frame.time is None or frame.time >= at_s - 1e-3:
+                if frame.pts is None or frame.time >= at_s - 1e-3:  # a frame without pts has no time
                     break
     except (av.FFmpegError, IndexError):
         raise InvalidInput(f"{Path(video).name} has no picture to show.") from None

@@ -6,7 +6,6 @@ read from the top-level boxes directly.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -126,7 +125,7 @@ def _rotation(stream: Any) -> int:
     for side_data in getattr(stream, "side_data", None) or ():
         rotation = getattr(side_data, "rotation", None)
         if rotation is not None:
-            return int(round(-float(rotation))) % 360
+            return round(-float(rotation)) % 360
     tagged = (stream.metadata or {}).get("rotate")
     return int(tagged) % 360 if tagged and str(tagged).lstrip("-").isdigit() else 0
 
@@ -145,9 +144,9 @@ def moov_before_mdat(path: Path) -> bool | None:
         while offset + 8 <= size:
             handle.seek(offset)
             header = handle.read(16)
-            box_size, kind = struct.unpack(">I4s", header[:8])
+            box_size, kind = int.from_bytes(header[:4], "big"), header[4:8]
             if box_size == 1 and len(header) == 16:  # a 64-bit size follows the type
-                box_size = struct.unpack(">Q", header[8:16])[0]
+                box_size = int.from_bytes(header[8:16], "big")
             elif box_size == 0:  # the box runs to the end of the file
                 box_size = size - offset
             if kind in (b"moov", b"mdat"):

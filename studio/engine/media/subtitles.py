@@ -9,7 +9,7 @@ name works: spaces, quotes, colons, commas, brackets, non-ASCII.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,9 +48,6 @@ class SubtitleStyle:
         d = preset.subtitles
         return cls(font=d.font, size_px=d.size_px, outline_px=d.outline_px, position=d.position)
 
-    def with_changes(self, **changes: object) -> SubtitleStyle:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
 
 def read_srt(path: Path) -> list[Cue]:
     """The cues of an .srt file; a file that is not SubRip is InvalidInput naming it."""
@@ -71,9 +68,9 @@ def parse_srt(text: str, name: str = "The subtitles") -> list[Cue]:
 
 def compose_srt(cues: list[Cue]) -> str:
     check_cues(cues)
-    return srt.compose([srt.Subtitle(index=i, start=timedelta(seconds=c.start_s),
+    return str(srt.compose([srt.Subtitle(index=i, start=timedelta(seconds=c.start_s),
                                      end=timedelta(seconds=c.end_s), content=c.text)
-                        for i, c in enumerate(cues, start=1)])
+                            for i, c in enumerate(cues, start=1)]))
 
 
 def write_srt(cues: list[Cue], path: Path) -> Path:
@@ -110,7 +107,7 @@ def cues_from_caption(caption: str, duration_s: float, *, max_chars: int = 42,
     weights = [len(c) + 8 for c in chunks]  # a short line still needs time to be read
     total = sum(weights)
     cues, at = [], start_s
-    for chunk, weight in zip(chunks, weights):
+    for chunk, weight in zip(chunks, weights, strict=True):
         end = at + span * weight / total
         cues.append(Cue(round(at, 3), round(end, 3), chunk))
         at = end

@@ -5,10 +5,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QInputDialog, QLabel, QListWidget,
-                               QHBoxLayout, QListWidgetItem, QMainWindow, QStackedWidget, QToolBar,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import Workspace
 from studio.engine.first_run import FirstRunResult
 from studio.ui.context import StudioContext, WorkspaceRef
@@ -60,8 +71,9 @@ class MainWindow(QMainWindow):
         self.budget = BudgetIndicator(self.context, self)  # shown from 80 % of the LLM budget
         self.statusBar().addPermanentWidget(self.budget)
         if monitor is not None:
-            monitor.health_changed.connect(self.health.show_all)
+            self._follow_health(monitor)
         self.context.workspace_changed.connect(self._on_workspace_changed)
+        self.context.live.changed.connect(self._on_live_changed)
         self.restore_state()
         self.load_workspaces()
 
@@ -121,6 +133,12 @@ class MainWindow(QMainWindow):
 
     def current_page_key(self) -> str:
         return PAGES[max(self.stack.currentIndex(), 0)][0]
+
+    def _follow_health(self, monitor: HealthMonitor) -> None:
+        monitor.health_changed.connect(self.health.show_all)
+        queue = self.pages["queue"]
+        assert isinstance(queue, QueuePage)
+        monitor.health_changed.connect(queue.workers.on_health_changed)  # who is alive
 
     def _on_sidebar_row_changed(self, row: int) -> None:
         if row < 0:
@@ -201,6 +219,10 @@ class MainWindow(QMainWindow):
         self.context.set_workspace(WorkspaceRef(result.workspace_id, result.workspace_name))
         self.load_workspaces()
         self.show_page("datasets" if result.sample_job_id else "influencers")
+        if result.sample_job_id is not None:
+            page = self.pages["datasets"]
+            assert isinstance(page, DatasetsPage)
+            page.follow_import(result.sample_job_id)  # its progress and report, as for a drop
 
     def show_system_check(self) -> None:
         self.system_check_dialog = SystemCheckDialog(self.context.studio, self)
@@ -230,7 +252,13 @@ class MainWindow(QMainWindow):
         self.workspace_box.clear()
         for workspace in workspaces:
             self.workspace_box.addItem(workspace.name, WorkspaceRef.of(workspace))
-        self.workspace_box.setCurrentText(self.context.workspace.name)
+        shown = next((i for i, w in enumerate(workspaces) if w.id == self.context.workspace_id), -1)
+        self.workspace_box.setCurrentIndex(shown)
+
+    def _on_live_changed(self, changes: ChangeSet) -> None:
+        """A workspace made, renamed or removed here or elsewhere (CLI, another desk)."""
+        if changes.touches(Entity.WORKSPACE):
+            self.load_workspaces()
 
     def switch_workspace(self, name: str) -> None:
         studio = self.context.studio

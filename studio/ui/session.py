@@ -66,10 +66,13 @@ class StudioSession(QObject):
         self.window.show()
         self.monitor.start()
         studio = self.studio
-        run_in_background(lambda: is_first_run(studio), receiver=self,
-                          on_done=lambda first: first and self.window.show_first_run_guide())
+        run_in_background(lambda: is_first_run(studio), receiver=self, on_done=self._on_first_run_checked)
         run_in_background(self.supervisor.ensure_running, receiver=self, lane="worker",
                           on_done=self._on_worker_started, on_error=self._on_worker_failed)
+
+    def _on_first_run_checked(self, first: bool) -> None:
+        if first:
+            self.window.show_first_run_guide()
 
     def _on_worker_started(self, _: object) -> None:
         self.worker_running = True
@@ -121,6 +124,7 @@ class StudioSession(QObject):
         self.window.save_state()
         self.window.hide()
         self.monitor.stop()
+        self.context.stop()  # the window is gone: nothing reads changes or jobs any more
         run_in_background(lambda: self._wind_down(choice), receiver=self, lane="worker",
                           on_done=lambda _: self.finished.emit(),
                           on_error=self._on_wind_down_failed)

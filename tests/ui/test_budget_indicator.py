@@ -1,4 +1,5 @@
-"""The status bar's budget entry: hidden below 80 %, amber from 80 %, red at 100 %."""
+"""The status bar's budget entry: hidden below 80 %, amber from 80 %, red at 100 %, following
+every recorded call without being asked."""
 from __future__ import annotations
 
 from studio.engine.db.models import LLMCall
@@ -21,16 +22,13 @@ def test_levels(qtbot, context: StudioContext) -> None:  # type: ignore[no-untyp
     assert indicator.isHidden() and indicator.status.level == "none"
     set_budget(context.studio.db, context.workspace_id, 10.0)
     _spend(context, 7.0)
-    indicator.refresh()
     qtbot.waitUntil(lambda: indicator.status.spent_usd == 7.0, timeout=10_000)
     assert indicator.isHidden()  # 70 %: nothing to say
     _spend(context, 1.5)
-    indicator.refresh()
     qtbot.waitUntil(lambda: not indicator.isHidden(), timeout=10_000)
     assert indicator.text() == "LLM budget 85% used" and "#b7791f" in indicator.styleSheet()
     assert "Warning" in indicator.toolTip()
     _spend(context, 2.0)
-    indicator.refresh()
     qtbot.waitUntil(lambda: "used up" in indicator.text(), timeout=10_000)
     assert indicator.text() == "LLM budget used up (105%)" and "#c0392b" in indicator.styleSheet()
     assert "Paid calls are refused" in indicator.toolTip()

@@ -1,4 +1,5 @@
-"""The Datasets page driven like a user would, against the real engine and real files."""
+"""The Datasets page driven like a user would, against the real engine and real files; what a
+worker or the command line changes reaches it without a click."""
 from __future__ import annotations
 
 import zipfile
@@ -15,11 +16,13 @@ from studio.engine.core import Studio
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import create_dataset, list_images, update_image
 from studio.engine.db.models import DatasetImage
+from studio.engine.first_run import FirstRunChoices, apply_first_run
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.runner import JobRunner
 from studio.ui import thumbnails
-from studio.ui.context import StudioContext
+from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.pages.datasets import DatasetsPage
+from tests.conftest import run_cli
 from tests.ui.helpers import make_images
 
 
@@ -105,7 +108,7 @@ def test_drop_of_files_a_folder_and_a_zip_imports_and_reports_refusals(
 
 def test_filters_narrow_the_grid(qtbot, tmp_path: Path, studio: Studio, dataset,
                                  page: DatasetsPage) -> None:
-    paths = make_images(tmp_path / "in", 3, size=256) + [blurred(tmp_path / "in" / "soft.jpg")]
+    paths = [*make_images(tmp_path / "in", 3, size=256), blurred(tmp_path / "in" / "soft.jpg")]
     (tmp_path / "in" / "img-000.txt").write_text("mira_v1, red dress", encoding="utf-8")
     import_paths(studio, dataset, paths)
     page.analyze()
@@ -133,17 +136,17 @@ def test_caption_edits_are_saved_and_undo_redo_restore_them(qtbot, tmp_path: Pat
     import_paths(studio, dataset, make_images(tmp_path / "in", 3, size=64))
     open_with(qtbot, page, 3)
     page.select_position(0)
-    qtbot.waitUntil(lambda: page.editor.isEnabled())
+    qtbot.waitUntil(page.editor.isEnabled)
     qtbot.keyClicks(page.editor.text, "mira_v1, smiling")
     qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "mira_v1, smiling")
-    qtbot.waitUntil(lambda: page.undo_button.isEnabled())
+    qtbot.waitUntil(page.undo_button.isEnabled)
     assert page.undo_button.text().startswith("Undo Edit caption")
 
     qtbot.keyClick(page.editor.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert page.grid.currentIndex().row() == 1  # Ctrl+Enter: the next image
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "")
-    qtbot.waitUntil(lambda: page.redo_button.isEnabled())
+    qtbot.waitUntil(page.redo_button.isEnabled)
     qtbot.mouseClick(page.redo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "mira_v1, smiling")
     qtbot.waitUntil(lambda: page.model.row_at(0).caption == "mira_v1, smiling")  # the grid shows it
@@ -228,7 +231,7 @@ def test_summary_excludes_near_duplicates_and_blurry_in_one_click(
     qtbot.waitUntil(lambda: sum(i.excluded for i in images(studio, dataset).values()) == 1)
     found = images(studio, dataset)
     assert found["a.jpg"].excluded != found["b.jpg"].excluded and not found["soft.jpg"].excluded
-    qtbot.waitUntil(lambda: page.summary.exclude_blurry_button.isEnabled())
+    qtbot.waitUntil(page.summary.exclude_blurry_button.isEnabled)
     qtbot.mouseClick(page.summary.exclude_blurry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: images(studio, dataset)["soft.jpg"].excluded)
     qtbot.waitUntil(lambda: page.summary.values["excluded"].text() == "2")
@@ -285,6 +288,45 @@ def test_auto_caption_the_uncaptioned_pictures_through_the_llm(
     assert captions == ["mira_v1, reading a book", "mira_v1, smiling, red scarf"]
     job = studio.jobs.list(dataset.workspace_id)[0]
     assert job.type == "autocaption-dataset" and job.cost_usd == pytest.approx(0.003)
-    qtbot.waitUntil(lambda: page.undo_button.isEnabled())
+    qtbot.waitUntil(page.undo_button.isEnabled)
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # one step takes both back
     qtbot.waitUntil(lambda: all(i.caption == "" for i in list_images(studio, dataset)))
+
+
+def test_a_dataset_made_by_the_command_line_appears_in_the_picker(qtbot, data_dir: Path, dataset,
+                                                                  page: DatasetsPage) -> None:
+    done = run_cli(data_dir, "dataset", "create", "--influencer", "Mira", "Beach day")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: page.dataset_box.findText("Beach day") >= 0, timeout=2000)
+    assert page.dataset is not None and page.dataset.id == dataset.id  # the open one stays open
+    assert page.dataset_box.currentText() == "Portraits"
+
+
+def test_an_import_run_by_a_worker_reaches_the_panel_and_the_grid(qtbot, tmp_path: Path, dataset,
+                                                                  page: DatasetsPage, worker) -> None:
+    page.import_paths(make_images(tmp_path / "in", 3, size=96))
+    qtbot.waitUntil(lambda: "3 imported" in page.import_panel.counts.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3 and page.summary.values["images"].text() == "3",
+                    timeout=5000)
+    assert page.filters.count.text().startswith("3 of 3")
+    qtbot.waitUntil(lambda: "Analysis finished" in page.import_panel.title.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "3", timeout=5000)
+
+
+def test_the_sample_dataset_import_ends_with_its_real_counts(qtbot, studio: Studio,
+                                                             context: StudioContext, worker) -> None:
+    """It showed "0 of 0" after its import finished: nothing read the pictures the worker added."""
+    page = DatasetsPage(context)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    result = apply_first_run(studio, FirstRunChoices(workspace="Lisbon", influencer="Mira",
+                                                     trigger_word="mira_v1", sample_dataset=True))
+    assert result.sample_job_id is not None
+    context.set_workspace(WorkspaceRef(result.workspace_id, result.workspace_name))
+    page.follow_import(result.sample_job_id)  # as the main window does when the guide completes
+    qtbot.waitUntil(lambda: page.dataset is not None and page.dataset.name == "Sample", timeout=5000)
+    qtbot.waitUntil(lambda: "15 imported" in page.import_panel.counts.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: page.model.total() == 15, timeout=5000)
+    assert page.filters.count.text().startswith("15 of 15")
+    assert page.summary.values["images"].text() == "15"

@@ -1,8 +1,9 @@
 """The images of one dataset for the grid: the engine's light rows, filtered on the id list.
 
 The model keeps every row of the dataset (a few hundred bytes each) and the ids the current
-filter and sort (``studio.engine.datasets.filters``) let through. Thumbnails come from a ``ThumbnailCache``: asking for the
-decoration of a row only queues a load, and the row repaints when the picture is ready.
+filter and sort (``studio.engine.datasets.filters``) let through. Thumbnails come from a
+``ThumbnailCache``: asking for the decoration of a row only queues a load, and the row repaints
+when the picture is ready.
 """
 from __future__ import annotations
 

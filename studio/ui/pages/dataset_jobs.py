@@ -1,117 +1,142 @@
-"""The Datasets page's import, analysis and export: jobs started, watched and reported.
+"""The Datasets page's jobs: import, analysis and auto-caption started, followed and reported,
+and the kohya export.
 
-A mixin of ``DatasetsPage`` (it uses the page's dataset, context, import panel, watcher and
-status line), kept apart so each module stays small.
+``DatasetJobs`` is a collaborator the page owns: it is handed the context, the import panel, a
+way to ask which dataset is open and a parent for its dialogs, and says what happened through
+signals. It follows its job through the job hub (a ``JobFollower``), so it reads nothing on a
+timer; a job queued elsewhere (the getting-started guide's sample import) is followed the same
+way with ``follow``.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from studio.engine.db.models import Dataset
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.ui.context import StudioContext
+from studio.ui.job_follow import JobFollower
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.import_panel import JobState
-from studio.ui.widgets.thumbnail_grid import dropped_paths
+from studio.ui.widgets.import_panel import ImportPanel
+
+IMPORT, ANALYSIS, AUTOCAPTION = "import", "analysis", "autocaption"
+VERBS = {IMPORT: "Importing", ANALYSIS: "Analysing", AUTOCAPTION: "Captioning"}
+NOUNS = {ANALYSIS: "Analysis", AUTOCAPTION: "Auto-caption"}
+PICTURE_FILTER = ("Pictures and zip files (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.heic "
+                  "*.avif *.zip);;All files (*)")
 
 
-JOB_VERBS = {"import": "Importing", "analysis": "Analysing", "autocaption": "Captioning"}
+@dataclass(frozen=True, slots=True)
+class Followed:
+    kind: str  # IMPORT, ANALYSIS or AUTOCAPTION
+    job_id: uuid.UUID
+    dataset: Dataset | None  # an import that ends well is analysed next
 
 
-class DatasetJobsMixin:
-    """Needs ``dataset``, ``context``, ``import_panel``, ``watcher``, ``refresh`` and
-    ``show_message`` from the page it is mixed into."""
+class DatasetJobs(QObject):
+    message_shown = Signal(str)
+    job_finished = Signal(object)  # JobSnapshot of the job followed
 
-    _watching = ""  # "import" or "analysis"
+    def __init__(self, context: StudioContext, panel: ImportPanel,
+                 dataset: Callable[[], Dataset | None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.panel = panel
+        self._dataset = dataset
+        self.parent_widget = parent
+        self.followed: Followed | None = None
+        self.follower = JobFollower(context.jobs, self)
+        self.follower.job_changed.connect(self._on_job_changed)
+        self.follower.job_finished.connect(self._on_job_finished)
 
-    # Import, analysis, export ----------------------------------------------------------------
+    # Starting --------------------------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if self.dataset is not None and dropped_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        paths = dropped_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.import_paths(paths)
-
-    def _on_import_clicked(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add pictures", "",
-                                                "Pictures and zip files (*.jpg *.jpeg *.png *.webp "
-                                                "*.bmp *.tif *.tiff *.heic *.avif *.zip);;All files (*)")
+    def ask_import(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self.parent_widget, "Add pictures", "", PICTURE_FILTER)
         if files:
             self.import_paths([Path(f) for f in files])
 
     def import_paths(self, paths: list[Path]) -> None:
-        if self.dataset is None:
-            self.show_message("Choose or create a dataset first, then drop the pictures on it.")
-            return
-        self.import_panel.start(f"Importing {len(paths)} item(s)…", new_report=True)
-        self._start_job("import", ops.submit_import, paths)
+        if (dataset := self._dataset()) is not None:
+            self.panel.start(f"Importing {len(paths)} item(s)…", new_report=True)
+            self._start(IMPORT, dataset, lambda: ops.submit_import(self.context, dataset, paths))
 
-    def analyze(self) -> None:
-        if self.dataset is not None:
-            self.import_panel.start("Analysing…")
-            self._start_job("analysis", ops.submit_analysis)
+    def analyze(self, dataset: Dataset | None = None) -> None:
+        """The open dataset, or the one an import just filled."""
+        if (dataset := dataset or self._dataset()) is not None:
+            self.panel.start("Analysing…")
+            self._start(ANALYSIS, dataset, lambda: ops.submit_analysis(self.context, dataset))
 
-    def _on_autocaption_clicked(self) -> None:
-        self.editor.flush()
-        ids = self.selected_ids() or [r.id for r in self.model.shown_rows() if not r.caption.strip()]
-        if not ids:
-            self.show_message("Select the pictures to caption (or filter to those without a caption).")
+    def ask_autocaption(self, image_ids: list[uuid.UUID]) -> None:
+        dataset = self._dataset()
+        if dataset is None:
             return
         settings = self.context.studio.settings.llm
         model = settings.model or "(no model set: choose one in Settings, llm.model)"
         answer = QMessageBox.question(
-            self, "Auto-caption",
-            f"Send {len(ids)} picture(s) to {model} at {settings.base_url}?\n\nEach call is paid; "
-            "its cost is recorded on the job. The captions can be undone in one step.")
+            self.parent_widget, "Auto-caption",
+            f"Send {len(image_ids)} picture(s) to {model} at {settings.base_url}?\n\nEach call is "
+            "paid; its cost is recorded on the job. The captions can be undone in one step.")
         if answer == QMessageBox.StandardButton.Yes:
-            self.import_panel.start(f"Auto-captioning {len(ids)} picture(s)…")
-            self._start_job("autocaption", ops.submit_autocaption, ids)
+            self.panel.start(f"Auto-captioning {len(image_ids)} picture(s)…")
+            self._start(AUTOCAPTION, dataset,
+                        lambda: ops.submit_autocaption(self.context, dataset, image_ids))
 
-    def _start_job(self, kind: str, fn: Any, *args: Any) -> None:
-        dataset, context = self.dataset, self.context
-        run_in_background(lambda: fn(context, dataset, *args), receiver=self,
-                          on_done=lambda job_id: self._on_job_submitted(kind, job_id),
-                          on_error=lambda exc: self.show_message(f"Cannot start the {kind}: {exc}"))
+    def _start(self, kind: str, dataset: Dataset, submit: Callable[[], uuid.UUID]) -> None:
+        run_in_background(submit, receiver=self,
+                          on_done=lambda job_id: self.follow(kind, job_id, dataset),
+                          on_error=lambda exc: self.message_shown.emit(f"Cannot start the {kind}: {exc}"))
 
-    def _on_job_submitted(self, kind: str, job_id: uuid.UUID) -> None:
-        self._watching = kind
-        self.watcher.watch(job_id)
+    # Following -------------------------------------------------------------------------------
 
-    def _on_job_changed(self, state: JobState) -> None:
-        if not state.finished:
-            self.import_panel.show_progress(state, JOB_VERBS.get(self._watching, "Working"))
+    def follow(self, kind: str, job_id: uuid.UUID, dataset: Dataset | None) -> None:
+        """Shows the job's progress in the panel until it ends; one job at a time."""
+        if kind == IMPORT and self.followed is None:
+            self.panel.start("Importing…", new_report=True)
+        self.followed = Followed(kind, job_id, dataset)
+        self.follower.clear()
+        self.follower.follow(job_id)
 
-    def _on_job_finished(self, state: JobState) -> None:
-        kind, self._watching = self._watching, ""
-        self.refresh()
-        if kind == "import":
-            self.import_panel.show_import_report(state)
-            imported = int((state.result or {}).get("imported", 0))
-            if state.status == "completed" and imported:
-                self.analyze()
+    def _on_job_changed(self, job: JobSnapshot) -> None:
+        if self.followed is not None and not job.finished:
+            self.panel.show_progress(job, VERBS.get(self.followed.kind, "Working"))
+
+    def _on_job_finished(self, job: JobSnapshot) -> None:
+        followed, self.followed = self.followed, None
+        if followed is None:
+            return
+        if followed.kind == IMPORT:
+            self._on_import_finished(job, followed.dataset)
         else:
-            noun = "Auto-caption" if kind == "autocaption" else "Analysis"
-            text = f"{noun} finished." if state.status == "completed" else f"{noun} {state.status}: {state.error}"
-            self.import_panel.title.setText(text)
-            self.import_panel.bar.setValue(100)
+            self.panel.show_ended(NOUNS.get(followed.kind, "Job"), job)
+        self.job_finished.emit(job)
 
-    def _on_export_requested(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export for kohya sd-scripts")
+    def _on_import_finished(self, snapshot: JobSnapshot, dataset: Dataset | None) -> None:
+        self.panel.show_import_report(snapshot)
+        imported = int((snapshot.result or {}).get("imported", 0))
+        if snapshot.status is JobStatus.COMPLETED and imported and dataset is not None:
+            self.analyze(dataset)
+
+    # Export ----------------------------------------------------------------------------------
+
+    def ask_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Export for kohya sd-scripts")
         if folder:
             self.export_to(Path(folder))
 
     def export_to(self, folder: Path) -> None:
-        dataset, context = self.dataset, self.context
+        dataset = self._dataset()
         if dataset is None:
             return
-        self.show_message(f"Exporting to {folder}…")
+        self.message_shown.emit(f"Exporting to {folder}…")
+        context = self.context
         run_in_background(lambda: ops.export(context, dataset, folder), receiver=self, lane="io",
-                          on_done=self.show_message,
-                          on_error=lambda exc: self.show_message(f"Export failed: {exc}"))
+                          on_done=self.message_shown.emit,
+                          on_error=lambda exc: self.message_shown.emit(f"Export failed: {exc}"))

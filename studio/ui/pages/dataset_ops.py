@@ -20,7 +20,6 @@ from studio.engine.datasets.service import create_dataset, list_datasets, update
 from studio.engine.db.models import Dataset
 from studio.engine.influencers import list_influencers
 from studio.ui.context import StudioContext
-from studio.ui.widgets.import_panel import JobState
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +93,6 @@ def submit_analysis(context: StudioContext, dataset: Dataset) -> uuid.UUID:
 
 def submit_autocaption(context: StudioContext, dataset: Dataset, image_ids: list[uuid.UUID]) -> uuid.UUID:
     return autocaption.submit_autocaption(context.studio, dataset, image_ids).id
-
-
-def job_state(context: StudioContext, job_id: uuid.UUID) -> JobState:
-    job = context.studio.jobs.get(context.workspace_id, job_id)
-    return JobState(id=job.id, type=job.type, status=job.status, progress=job.progress,
-                    message=job.message, error=job.error, result=job.result)
 
 
 def export(context: StudioContext, dataset: Dataset, folder: Path) -> str:

@@ -2,36 +2,43 @@
 
 The page wires widgets to the engine; every database or file call goes through
 ``run_in_background``. The grid's model holds light rows; the image pane, caption editor and
-summary show the current row and the whole dataset.
+summary show the current row and the whole dataset. What the page shows follows the live state:
+influencers, datasets, images and captions changed anywhere (a worker's import, the command
+line, another desk) are read again, and ``DatasetJobs`` follows the page's jobs through the hub.
 """
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QPushButton, QScrollArea, QSlider, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
+from studio.engine.datasets.filters import ImageRow
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
-from studio.engine.datasets.filters import ImageRow
 from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.pages import dataset_ops as ops
-from studio.ui.pages.dataset_jobs import DatasetJobsMixin
+from studio.ui.pages.dataset_edits import DatasetEdits
+from studio.ui.pages.dataset_jobs import IMPORT, DatasetJobs
+from studio.ui.pages.dataset_picker import DatasetPicker
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.batch_dialog import BatchDialog
 from studio.ui.widgets.caption_editor import CaptionEditor
+from studio.ui.widgets.caption_history import CaptionHistory
 from studio.ui.widgets.dataset_summary import DatasetSummary, summarize
 from studio.ui.widgets.filter_bar import FilterBar
 from studio.ui.widgets.image_pane import ImagePane
-from studio.ui.widgets.import_panel import ImportPanel, JobWatcher
-from studio.ui.widgets.thumbnail_grid import ThumbnailGrid
+from studio.ui.widgets.import_panel import ImportPanel
+from studio.ui.widgets.scrolling import scroll_page
+from studio.ui.widgets.thumbnail_grid import ThumbnailGrid, dropped_paths
 
 
-class DatasetsPage(DatasetJobsMixin, QWidget):
+class DatasetsPage(QWidget):
     dataset_loaded = Signal()
     rows_refreshed = Signal()
     message_shown = Signal(str)
@@ -41,92 +48,34 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         self.context = context
         self.dataset: Dataset | None = None
         self.trigger = ""
+        self._reading = False  # one read of the rows at a time; asks meanwhile make one more
+        self._again = False
+        self._reset_wanted = False
+        self._stale = False  # images changed while the page was hidden
         self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
         self.model = DatasetImageModel(self.thumbnails, context.studio, self)
-        self.watcher = JobWatcher(lambda job_id: ops.job_state(context, job_id), self)
-        self._watching = ""  # "import" or "analysis"
         self._build()
+        self.jobs = DatasetJobs(context, self.import_panel, lambda: self.dataset, self)
+        self.edits = DatasetEdits(context, lambda: self.dataset, self)
         self._connect()
         self.setAcceptDrops(True)
-        self.reload_influencers()
+        self.picker.reload_influencers()
 
     # Building --------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.influencer_box = QComboBox(self)
-        self.influencer_box.setMinimumWidth(160)
-        self.dataset_box = QComboBox(self)
-        self.dataset_box.setMinimumWidth(160)
-        self.new_button = QPushButton("New dataset…", self)
-        self.import_button = QPushButton("Add pictures…", self)
-        self.batch_button = QPushButton("Batch edit…", self)
-        self.autocaption_button = QPushButton("Auto-caption…", self)
-        self.autocaption_button.setToolTip("Caption the selected pictures (or those without a caption) "
-                                           "with the vision model set in Settings (llm.model)")
-        self.undo_action = QAction("Undo", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = QAction("Redo", self)
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setEnabled(False)
-            self.addAction(action)
-        self.undo_button = QPushButton("Undo", self)
-        self.redo_button = QPushButton("Redo", self)
-        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.size_slider.setRange(64, 256)
-        self.size_slider.setValue(128)
-        self.size_slider.setFixedWidth(110)
-        self.size_slider.setToolTip("Thumbnail size")
-        for button in (self.undo_button, self.redo_button):
-            button.setMaximumWidth(170)
-        top = QHBoxLayout()
-        for widget in (QLabel("Influencer", self), self.influencer_box, QLabel("Dataset", self),
-                       self.dataset_box, self.new_button, self.import_button):
-            top.addWidget(widget)
-        top.addStretch(1)
-        for widget in (self.batch_button, self.autocaption_button):
-            top.addWidget(widget)
-
+        top = self._build_toolbar()
+        self.history = CaptionHistory(self)
+        self.undo_action, self.redo_action = self.history.undo_action, self.history.redo_action
+        self.undo_button, self.redo_button = self.history.undo_button, self.history.redo_button
         self.filters = FilterBar(self)
         self.filters.extra.addWidget(QLabel("Size", self))
         self.filters.extra.addWidget(self.size_slider)
         self.filters.tag_split = ops.tag_splitter(",")
         self.import_panel = ImportPanel(self)
-        self.grid = ThumbnailGrid(self)
-        self.grid.setModel(self.model)
-        self.grid.setIconSize(QSize(128, 128))
-        self.pane = ImagePane(self)
-        self.editor = CaptionEditor(self)
-        self.summary = DatasetSummary(self)
-        self.summary.setMinimumWidth(210)
         self.status = QLabel(self)
         self.status.setObjectName("datasets-status")
         self.status.setWordWrap(True)
-
-        # Undo and redo sit under the caption editor: captions are what they take back.
-        history = QHBoxLayout()
-        history.setContentsMargins(0, 0, 0, 0)
-        history.addWidget(self.undo_button)
-        history.addWidget(self.redo_button)
-        history.addStretch(1)
-        editor_box = QWidget(self)
-        editor_column = QVBoxLayout(editor_box)
-        editor_column.setContentsMargins(0, 0, 0, 0)
-        editor_column.addWidget(self.editor, 1)
-        editor_column.addLayout(history)
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.pane)
-        right.addWidget(editor_box)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 1)
-        splitter = QSplitter(self)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(right)
-        splitter.addWidget(self.summary)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([430, 330, 220])
         self.title = QLabel("<h2>Datasets</h2>Drop pictures, folders or zip files on the grid to "
                             "import them; curate, crop and caption; export for training.", self)
         self.title.setWordWrap(True)
@@ -135,108 +84,122 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         layout.addLayout(top)
         layout.addWidget(self.filters)
         layout.addWidget(self.import_panel)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self._build_panes(), 1)
         layout.addWidget(self.status)
-        # In a small window the page scrolls instead of forcing the window to grow.
-        inner = QWidget(self)
-        inner.setLayout(layout)
-        scroller = QScrollArea(self)
-        scroller.setWidgetResizable(True)
-        scroller.setFrameShape(QFrame.Shape.NoFrame)
-        scroller.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroller)
+        scroll_page(self, layout)
         self._dataset_controls(False)
 
+    def _build_toolbar(self) -> QHBoxLayout:
+        self.picker = DatasetPicker(self.context, self)
+        self.influencer_box = self.picker.influencer_box
+        self.dataset_box = self.picker.dataset_box
+        self.new_button = self.picker.new_button
+        self.import_button = QPushButton("Add pictures…", self)
+        self.batch_button = QPushButton("Batch edit…", self)
+        self.autocaption_button = QPushButton("Auto-caption…", self)
+        self.autocaption_button.setToolTip("Caption the selected pictures (or those without a caption) "
+                                           "with the vision model set in Settings (llm.model)")
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.size_slider.setRange(64, 256)
+        self.size_slider.setValue(128)
+        self.size_slider.setFixedWidth(110)
+        self.size_slider.setToolTip("Thumbnail size")
+        top = QHBoxLayout()
+        top.addWidget(self.picker)
+        top.addWidget(self.import_button)
+        top.addStretch(1)
+        for widget in (self.batch_button, self.autocaption_button):
+            top.addWidget(widget)
+        return top
+
+    def _build_panes(self) -> QSplitter:
+        self.grid = ThumbnailGrid(self)
+        self.grid.setModel(self.model)
+        self.grid.setIconSize(QSize(128, 128))
+        self.pane = ImagePane(self)
+        self.editor = CaptionEditor(self)
+        self.summary = DatasetSummary(self)
+        self.summary.setMinimumWidth(210)
+        editor_box = QWidget(self)
+        editor_column = QVBoxLayout(editor_box)
+        editor_column.setContentsMargins(0, 0, 0, 0)
+        editor_column.addWidget(self.editor, 1)
+        editor_column.addLayout(self.history.buttons())  # under the editor: captions are what they take back
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.pane)
+        right.addWidget(editor_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        splitter = QSplitter(self)
+        for widget in (self.grid, right, self.summary):
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([430, 330, 220])
+        return splitter
+
     def _connect(self) -> None:
-        self.context.workspace_changed.connect(self.reload_influencers)
-        self.influencer_box.activated.connect(self._on_influencer_activated)
-        self.dataset_box.activated.connect(self._on_dataset_activated)
-        self.new_button.clicked.connect(self._on_new_clicked)
-        self.import_button.clicked.connect(self._on_import_clicked)
+        self.context.live.changed.connect(self._on_live_changed)
+        self.picker.dataset_opened.connect(self.open_dataset)
+        self.picker.dataset_updated.connect(self._adopt)
+        self.picker.message_shown.connect(self.show_message)
+        self.import_button.clicked.connect(self.jobs.ask_import)
         self.batch_button.clicked.connect(self._on_batch_clicked)
         self.autocaption_button.clicked.connect(self._on_autocaption_clicked)
-        self.undo_action.triggered.connect(self.undo)
-        self.redo_action.triggered.connect(self.redo)
-        self.undo_button.clicked.connect(self.undo)
-        self.redo_button.clicked.connect(self.redo)
+        self.history.undo_requested.connect(self.undo)
+        self.history.redo_requested.connect(self.redo)
         self.size_slider.valueChanged.connect(self.grid.set_thumb_size)
         self.filters.filter_changed.connect(self._on_filter_changed)
         self.grid.paths_dropped.connect(self.import_paths)
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.pane.crop_edited.connect(self._on_crop_edited)
-        self.editor.caption_edited.connect(self._on_caption_edited)
+        self.pane.crop_edited.connect(self.edits.save_crop)
+        self.editor.caption_edited.connect(self.edits.save_caption)
         self.editor.text.next_requested.connect(lambda: self.step(1))
         self.editor.text.previous_requested.connect(lambda: self.step(-1))
         self.editor.text.next_uncaptioned_requested.connect(self.next_uncaptioned)
-        self.summary.exclude_requested.connect(self.exclude)
-        self.summary.export_requested.connect(self._on_export_requested)
-        self.summary.analyze_requested.connect(self.analyze)
-        self.watcher.job_changed.connect(self._on_job_changed)
-        self.watcher.job_finished.connect(self._on_job_finished)
+        self.summary.exclude_requested.connect(self.edits.exclude)
+        self.summary.export_requested.connect(self.jobs.ask_export)
+        self.summary.analyze_requested.connect(self.jobs.analyze)
+        for collaborator in (self.jobs, self.edits):
+            collaborator.message_shown.connect(self.show_message)
+        self.jobs.job_finished.connect(lambda _job: self.refresh())
+        self.edits.edited.connect(self.refresh)
         self.model.modelReset.connect(self._on_model_reset)
 
     def _dataset_controls(self, on: bool) -> None:
         for widget in (self.import_button, self.batch_button, self.autocaption_button, self.summary,
                        self.filters):
             widget.setEnabled(on)
-        self.new_button.setEnabled(self.influencer_box.count() > 0)
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
         self.message_shown.emit(text)
 
-    # Influencers and datasets ----------------------------------------------------------------
+    # Following changes -----------------------------------------------------------------------
 
-    def reload_influencers(self) -> None:
-        context = self.context
-        run_in_background(lambda: ops.influencer_choices(context), receiver=self,
-                          on_done=self._on_influencers_loaded)
+    def _on_live_changed(self, changes: ChangeSet) -> None:
+        """Pictures and captions changed anywhere (the picker follows influencers and datasets)."""
+        if self.dataset is not None and changes.touches(Entity.IMAGE, Entity.CAPTION,
+                                                        workspace_id=self.context.workspace_id):
+            self.refresh()
 
-    def _on_influencers_loaded(self, choices: list[tuple[uuid.UUID, str, str]]) -> None:
-        wanted = self.influencer_box.currentData()
-        self.influencer_box.clear()
-        for influencer_id, name, trigger in choices:
-            self.influencer_box.addItem(name, (influencer_id, trigger))
-        if not choices:
-            self.show_message("Create an influencer first: datasets belong to one.")
-        index = next((i for i in range(self.influencer_box.count())
-                      if wanted and self.influencer_box.itemData(i)[0] == wanted[0]), 0)
-        self.influencer_box.setCurrentIndex(index)
-        self._on_influencer_activated()
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
-    def _on_influencer_activated(self, *_: object) -> None:
-        data = self.influencer_box.currentData()
-        self.new_button.setEnabled(data is not None)
-        if data is None:
-            self.dataset_box.clear()
-            self.open_dataset(None)
-            return
-        self.trigger = data[1]
-        self.reload_datasets(data[0])
+    # The open dataset ------------------------------------------------------------------------
 
-    def reload_datasets(self, influencer_id: uuid.UUID, select: uuid.UUID | None = None) -> None:
-        context = self.context
-        run_in_background(lambda: ops.datasets_of(context, influencer_id), receiver=self,
-                          on_done=lambda found: self._on_datasets_loaded(found, select))
-
-    def _on_datasets_loaded(self, datasets: list[Dataset], select: uuid.UUID | None) -> None:
-        self.dataset_box.clear()
-        for dataset in datasets:
-            self.dataset_box.addItem(dataset.name, dataset)
-        position = next((i for i, d in enumerate(datasets) if d.id == select), 0)
-        self.dataset_box.setCurrentIndex(position if datasets else -1)
-        self.open_dataset(datasets[position] if datasets else None)
-
-    def _on_dataset_activated(self, index: int) -> None:
-        dataset = self.dataset_box.itemData(index)
-        if dataset is not None and (self.dataset is None or dataset.id != self.dataset.id):
-            self.open_dataset(dataset)
+    def _adopt(self, dataset: Dataset) -> None:
+        """A fresher copy of the open dataset (renamed, its separator changed elsewhere)."""
+        self.dataset = dataset
+        self.filters.tag_split = ops.tag_splitter(dataset.tag_separator)
+        self.editor.text.separator = dataset.tag_separator
 
     def open_dataset(self, dataset: Dataset | None) -> None:
         self.editor.flush()
         self.dataset = dataset
+        self.trigger = self.picker.trigger
         self.editor.show_caption(None, "")
         self.pane.show_row(None, None)
         self._dataset_controls(dataset is not None)
@@ -244,71 +207,103 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
             self.model.set_rows([])
             self.summary.show_summary(summarize([]))
             return
-        self.filters.tag_split = ops.tag_splitter(dataset.tag_separator)
-        self.editor.text.separator = dataset.tag_separator
+        self._adopt(dataset)
         self.refresh(reset=True)
 
-    def _on_new_clicked(self) -> None:
-        data = self.influencer_box.currentData()
-        if data is None:
-            return
-        name, ok = QInputDialog.getText(self, "New dataset", "Name of the new dataset:")
-        if ok and name.strip():
-            self.create_dataset(name)
+    # Jobs ------------------------------------------------------------------------------------
 
-    def create_dataset(self, name: str) -> None:
-        influencer_id = self.influencer_box.currentData()[0]
-        context = self.context
-        run_in_background(lambda: ops.create(context, influencer_id, name), receiver=self,
-                          on_done=lambda created: self.reload_datasets(influencer_id, created.id),
-                          on_error=lambda exc: self.show_message(str(exc)))
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self.dataset is not None and dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    def import_paths(self, paths: list[Path]) -> None:
+        if self.dataset is None:
+            self.show_message("Choose or create a dataset first, then drop the pictures on it.")
+        else:
+            self.jobs.import_paths(paths)
+
+    def follow_import(self, job_id: uuid.UUID) -> None:
+        """An import queued elsewhere (the getting-started guide's sample) shown as if dropped."""
+        self.jobs.follow(IMPORT, job_id, None)
+
+    def analyze(self) -> None:
+        self.jobs.analyze()
+
+    def export_to(self, folder: Path) -> None:
+        self.jobs.export_to(folder)
+
+    def _on_autocaption_clicked(self) -> None:
+        self.editor.flush()
+        ids = self.selected_ids() or [r.id for r in self.model.shown_rows() if not r.caption.strip()]
+        if ids:
+            self.jobs.ask_autocaption(ids)
+        else:
+            self.show_message("Select the pictures to caption (or filter to those without a caption).")
 
     # Rows ------------------------------------------------------------------------------------
 
     def refresh(self, *, reset: bool = False) -> None:
-        """Reads the rows, then tags, undo state and checks; ``reset`` re-applies the filter."""
+        """Reads the rows, then tags, undo state and checks; ``reset`` re-applies the filter.
+
+        Asks while a read is out are joined into one more read after it; a hidden page reads
+        when it is shown again."""
+        self._reset_wanted = self._reset_wanted or reset
         dataset, context = self.dataset, self.context
         if dataset is None:
             return
+        if not self.isVisible() and not self._reset_wanted:
+            self._stale = True
+            return
+        if self._reading:
+            self._again = True
+            return
+        self._reading, self._stale = True, False
+        reset, self._reset_wanted = self._reset_wanted, False
         run_in_background(lambda: ops.rows_of(context, dataset), receiver=self,
-                          on_done=lambda rows: self._on_rows_loaded(dataset, rows, reset))
-        run_in_background(lambda: ops.extras(context, dataset), receiver=self,
-                          on_done=lambda found: self._on_extras_loaded(dataset, found))
+                          on_done=lambda rows: self._on_rows_loaded(dataset, rows, reset),
+                          on_error=self._on_rows_failed)
 
     def _is_open(self, dataset: Dataset) -> bool:
         return self.dataset is not None and dataset.id == self.dataset.id
 
     def _on_rows_loaded(self, dataset: Dataset, rows: list[ImageRow], reset: bool) -> None:
-        if not self._is_open(dataset):
-            return
-        if reset or {r.id for r in rows} != {r.id for r in self.model.all_rows()}:
-            self.model.set_rows(rows)
-            self.dataset_loaded.emit()
-        else:
-            self.model.update_rows(r for r in rows if r != self.model.row(r.id))
-        self.summary.show_summary(summarize(self.model.all_rows()))
-        self._show_current()
-        self.rows_refreshed.emit()
+        if self._is_open(dataset):
+            if reset or {r.id for r in rows} != {r.id for r in self.model.all_rows()}:
+                self.model.set_rows(rows)
+                self.dataset_loaded.emit()
+            else:
+                self.model.update_rows(r for r in rows if r != self.model.row(r.id))
+            self.summary.show_summary(summarize(self.model.all_rows()))
+            self._show_current()
+            self.rows_refreshed.emit()
+            context = self.context
+            run_in_background(lambda: ops.extras(context, dataset), receiver=self,
+                              on_done=lambda found: self._on_extras_loaded(dataset, found))
+        self._read_done()
+
+    def _on_rows_failed(self, exc: BaseException) -> None:
+        self.show_message(f"Cannot read the pictures right now: {exc}")
+        self._read_done()
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def _on_extras_loaded(self, dataset: Dataset, found: ops.Extras) -> None:
         if not self._is_open(dataset):
             return
         self.editor.text.set_tags([tag for tag, _ in found.tags])
         self.filters.set_tags([tag for tag, _ in found.tags])
-        self._show_history(found.history)
+        self.history.show_state(found.history)
         self.summary.show_problems(found.problems)
-
-    def _show_history(self, state: Any) -> None:
-        for action, button, can, label, verb in (
-                (self.undo_action, self.undo_button, "can_undo", "undo_label", "Undo"),
-                (self.redo_action, self.redo_button, "can_redo", "redo_label", "Redo")):
-            enabled = bool(getattr(state, can, False))
-            text = f"{verb} {getattr(state, label, '')}".strip() if enabled else verb
-            action.setEnabled(enabled)
-            action.setText(text)
-            button.setEnabled(enabled)
-            button.setText(text if len(text) <= 22 else text[:21] + "…")
-            button.setToolTip(text)
 
     def _on_filter_changed(self, spec: Any) -> None:
         self.editor.flush()
@@ -362,37 +357,13 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
 
     # Edits -----------------------------------------------------------------------------------
 
-    def _on_caption_edited(self, image_id: uuid.UUID, text: str) -> None:
-        self._run(ops.save_caption, image_id, text, done="")
-
-    def _on_crop_edited(self, image_id: uuid.UUID, crop: dict) -> None:
-        self._run(ops.save_crop, image_id, crop, done="Crop saved.")
-
-    def exclude(self, image_ids: list[uuid.UUID]) -> None:
-        if image_ids:
-            self._run(ops.exclude, image_ids, done=f"{len(image_ids)} images excluded.")
-
     def undo(self) -> None:
-        self.editor.flush()
-        self._run(ops.undo, done="Undone: {}")
+        self.editor.flush()  # the caption being typed is saved first, then taken back
+        self.edits.undo()
 
     def redo(self) -> None:
         self.editor.flush()
-        self._run(ops.redo, done="Redone: {}")
-
-    def _run(self, fn: Any, *args: Any, done: str) -> None:
-        """An edit of the open dataset on the database lane, then a refresh of the rows."""
-        dataset, context = self.dataset, self.context
-        if dataset is None:
-            return
-        run_in_background(lambda: fn(context, dataset, *args), receiver=self,
-                          on_done=lambda result: self._on_edited(done, result),
-                          on_error=lambda exc: self.show_message(f"Not saved: {exc}"))
-
-    def _on_edited(self, done: str, result: object) -> None:
-        if done:
-            self.show_message(done.format(result) if result is not None else done.split(":")[0])
-        self.refresh()
+        self.edits.redo()
 
     def _on_batch_clicked(self) -> None:
         self.editor.flush()
@@ -410,7 +381,7 @@ class DatasetsPage(DatasetJobsMixin, QWidget):
         return dialog.exec()
 
     def apply(self, op: Any, image_ids: list[uuid.UUID] | None) -> None:
-        self._run(ops.apply, op, image_ids, done="{} captions changed.")
+        self.edits.apply(op, image_ids)
 
     def selected_ids(self) -> list[uuid.UUID]:
         rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())

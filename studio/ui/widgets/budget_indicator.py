@@ -1,15 +1,18 @@
 """The status bar's LLM budget entry: hidden while spend is under 80 % of the workspace's monthly
-budget (or no budget is set), amber from 80 %, red once paid calls are refused."""
+budget (or no budget is set), amber from 80 %, red once paid calls are refused.
+
+It reads the spend again when a paid call was recorded (SPEND), the budget set (it lives on the
+workspace row) or the settings saved, in this process or any other; it owns no timer.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.llm.budget import BudgetStatus, budget_status
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 
-REFRESH_MS = 30_000
 COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
 SHORT = {"warning": "LLM budget {share} used", "exceeded": "LLM budget used up ({share})"}
 
@@ -21,17 +24,19 @@ class BudgetIndicator(QLabel):
         self.context = context
         self.status: BudgetStatus | None = None
         self.hide()
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
         context.workspace_changed.connect(self.refresh)
+        context.live.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        if changes.touches(Entity.SPEND, Entity.WORKSPACE, Entity.SETTINGS,
+                           workspace_id=self.context.workspace_id):
+            self.refresh()
 
     def refresh(self) -> None:
         db, workspace_id = self.context.studio.db, self.context.workspace_id
         run_in_background(lambda: budget_status(db, workspace_id), receiver=self,
-                          on_done=self.show_status, on_error=lambda exc: None)  # next tick retries
+                          on_done=self.show_status, on_error=lambda exc: None)  # the next change retries
 
     def show_status(self, status: BudgetStatus) -> None:
         self.status = status

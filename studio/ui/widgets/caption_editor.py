@@ -135,9 +135,7 @@ class CaptionEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)  # saves after typing stops
         self._timer.timeout.connect(self._on_timer_timeout)
         self._loading = False
         self.text.textChanged.connect(self._on_text_changed)

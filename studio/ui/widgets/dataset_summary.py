@@ -78,7 +78,8 @@ class BucketBars(QWidget):
         for i, (name, count) in enumerate(self.buckets):
             top = 2 + i * 18
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-            painter.drawText(QRectF(0, top, label_w - 6, 16), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), name)
+            painter.drawText(QRectF(0, top, label_w - 6, 16),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), name)
             painter.fillRect(QRectF(label_w, top + 3, bar_w * count / most, 11),
                              palette.color(QPalette.ColorRole.Highlight))
             painter.drawText(QRectF(label_w + bar_w + 4, top, count_w, 16),

@@ -1,78 +1,25 @@
-"""Progress of the dataset's import and analysis jobs, and the import report at the end.
+"""Progress of the dataset's import, analysis and auto-caption jobs, and the import report.
 
-A ``JobWatcher`` polls one job row off the UI thread (like the Queue page) and reports its
-changes; the panel shows them as a bar and, when an import is done, lists what was refused.
+The panel draws the job hub's snapshots of the job it is shown (``DatasetJobs`` picks them);
+when an import is done, it lists what was refused.
 """
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.ui.tasks import run_in_background
-
-POLL_MS = 300
-FINISHED = ("completed", "failed", "canceled")
-
-
-@dataclass(frozen=True, slots=True)
-class JobState:
-    id: uuid.UUID
-    type: str
-    status: str
-    progress: float
-    message: str
-    error: str
-    result: dict[str, Any] | None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-
-class JobWatcher(QObject):
-    job_changed = Signal(object)  # JobState
-    job_finished = Signal(object)  # JobState
-
-    def __init__(self, fetch: Callable[[uuid.UUID], JobState], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._fetch = fetch
-        self.job_id: uuid.UUID | None = None
-        self._busy = False
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._on_timeout)
-
-    def watch(self, job_id: uuid.UUID) -> None:
-        self.job_id = job_id
-        self._timer.start()
-        self._on_timeout()
-
-    def _on_timeout(self) -> None:
-        if self._busy or self.job_id is None:
-            return
-        self._busy = True
-        fetch, job_id = self._fetch, self.job_id
-        run_in_background(lambda: fetch(job_id), receiver=self, on_done=self._on_fetched,
-                          on_error=self._on_fetch_failed)
-
-    def _on_fetched(self, state: JobState) -> None:
-        self._busy = False
-        if state.id != self.job_id:
-            return
-        self.job_changed.emit(state)
-        if state.finished:
-            self._timer.stop()
-            self.job_id = None
-            self.job_finished.emit(state)
-
-    def _on_fetch_failed(self, exc: BaseException) -> None:
-        self._busy = False  # try again at the next tick
+from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
 
 
 def describe_counts(result: dict[str, Any]) -> str:
@@ -126,16 +73,22 @@ class ImportPanel(QWidget):
         self.bar.show()
         self.show()
 
-    def show_progress(self, state: JobState, title: str) -> None:
-        self.title.setText(f"{title}: {state.message}" if state.message else title)
-        self.bar.setValue(int(round(state.progress * 100)))
+    def show_progress(self, job: JobSnapshot, title: str) -> None:
+        self.title.setText(f"{title}: {job.message}" if job.message else title)
+        self.bar.setValue(round(job.progress * 100))
 
-    def show_import_report(self, state: JobState) -> None:
+    def show_ended(self, noun: str, job: JobSnapshot) -> None:
+        """How an analysis or auto-caption ended, in one line."""
+        self.title.setText(f"{noun} finished." if job.status is JobStatus.COMPLETED
+                           else f"{noun} {job.status.value}: {job.error}")
         self.bar.setValue(100)
-        if state.status != "completed" or state.result is None:
-            self.title.setText(f"The import {state.status}: {state.error or state.message}")
+
+    def show_import_report(self, job: JobSnapshot) -> None:
+        self.bar.setValue(100)
+        if job.status is not JobStatus.COMPLETED or job.result is None:
+            self.title.setText(f"The import {job.status.value}: {job.error or job.message}")
             return
-        result = state.result
+        result = job.result
         refused = [r for r in result.get("rows", []) if r.get("status") == "refused"]
         self.title.setText("Import finished.")
         self.counts.setText(f"Import: {describe_counts(result)}.")
@@ -148,5 +101,5 @@ class ImportPanel(QWidget):
         self.report.setVisible(bool(refused))
 
     def refused(self) -> list[tuple[str, str]]:
-        return [(self.report.topLevelItem(i).text(0), self.report.topLevelItem(i).text(1))
-                for i in range(self.report.topLevelItemCount())]
+        items = (self.report.topLevelItem(i) for i in range(self.report.topLevelItemCount()))
+        return [(item.text(0), item.text(1)) for item in items if item is not None]

@@ -1,0 +1,63 @@
+"""The Datasets page's edits of the open dataset: captions, crops, exclusions, batch edits, undo
+and redo, each one engine call on the database lane.
+
+``DatasetEdits`` is a collaborator the page owns: it is handed the context and a way to ask
+which dataset is open, and says what happened through signals. The rows shown are read again
+when the live state reports the write, and once more when the edit is done.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.engine.db.models import Dataset
+from studio.ui.context import StudioContext
+from studio.ui.pages import dataset_ops as ops
+from studio.ui.tasks import run_in_background
+
+
+class DatasetEdits(QObject):
+    message_shown = Signal(str)
+    edited = Signal()
+
+    def __init__(self, context: StudioContext, dataset: Callable[[], Dataset | None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._dataset = dataset
+
+    def save_caption(self, image_id: uuid.UUID, text: str) -> None:
+        self._run(ops.save_caption, image_id, text, done="")
+
+    def save_crop(self, image_id: uuid.UUID, crop: dict[str, Any]) -> None:
+        self._run(ops.save_crop, image_id, crop, done="Crop saved.")
+
+    def exclude(self, image_ids: list[uuid.UUID]) -> None:
+        if image_ids:
+            self._run(ops.exclude, image_ids, done=f"{len(image_ids)} images excluded.")
+
+    def apply(self, op: Any, image_ids: list[uuid.UUID] | None) -> None:
+        """A batch caption edit (``captions`` op) over these images, or all of them."""
+        self._run(ops.apply, op, image_ids, done="{} captions changed.")
+
+    def undo(self) -> None:
+        self._run(ops.undo, done="Undone: {}")
+
+    def redo(self) -> None:
+        self._run(ops.redo, done="Redone: {}")
+
+    def _run(self, fn: Callable[..., object], *args: Any, done: str) -> None:
+        dataset, context = self._dataset(), self.context
+        if dataset is None:
+            return
+        run_in_background(lambda: fn(context, dataset, *args), receiver=self,
+                          on_done=lambda result: self._on_done(done, result),
+                          on_error=lambda exc: self.message_shown.emit(f"Not saved: {exc}"))
+
+    def _on_done(self, done: str, result: object) -> None:
+        if done:
+            self.message_shown.emit(done.format(result) if result is not None else done.split(":")[0])
+        self.edited.emit()

@@ -100,7 +100,7 @@ class HealthMonitor(QObject):
         self.latest: dict[str, Health] = {key: checking(key) for key in SHOWN}
         self._busy = False
         # Outside services (ComfyUI up, a worker alive) announce nothing, so they are asked.
-        self._timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)
+        self._timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
         self._timer.timeout.connect(self.refresh)
 
     def start(self) -> None:

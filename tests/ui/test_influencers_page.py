@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
-from studio.engine.influencers import (Persona, create_influencer, get_influencer, list_influencers,
-                                       update_influencer)
+from studio.engine.influencers import Persona, create_influencer, get_influencer, list_influencers, update_influencer
 from studio.ui.context import StudioContext
 from studio.ui.pages.influencers import InfluencersPage, parse_topics
 from tests.conftest import run_cli

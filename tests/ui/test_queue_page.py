@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 
 from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
-from studio.engine.storage.thumbnails import ThumbnailPayload
-from studio.ui.context import StudioContext
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.ui.context import StudioContext
 from studio.ui.models.jobs import STATUS, JobTableModel, format_duration
 from studio.ui.pages.queue import QueuePage
 from tests.ui.helpers import make_images
@@ -56,7 +56,7 @@ def test_a_thumbnail_job_is_watched_to_completion(qtbot, tmp_path: Path, studio:
     result = studio.jobs.get(context.workspace_id, job.id).result
     assert result is not None and len(result["thumbnails"]) == 6
     assert all(Path(p).is_file() for paths in result["thumbnails"].values() for p in paths)
-    assert "0 running, 0 waiting, 1 in all" == page.summary.text()
+    assert page.summary.text() == "0 running, 0 waiting, 1 in all"
 
 
 def test_a_failed_job_is_retried_after_its_file_appears(qtbot, tmp_path: Path, studio: Studio,
@@ -89,7 +89,7 @@ def test_a_waiting_job_is_canceled_and_the_filter_shows_it(qtbot, studio: Studio
     qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: status_of(page, job.id) is JobStatus.CANCELED)
     assert studio.jobs.get(context.workspace_id, job.id).status == JobStatus.CANCELED
-    qtbot.waitUntil(lambda: page.retry_button.isEnabled())
+    qtbot.waitUntil(page.retry_button.isEnabled)
 
     page.filter.setCurrentIndex(page.filter.findData(JobStatus.COMPLETED.value))
     assert page.proxy.rowCount() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -12,10 +13,8 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.training.results import checkpoints_of
 from studio.ui.context import StudioContext
 from studio.ui.pages.training import TrainingPage
-from tests.conftest import wait_until
-from tests.engine.training.conftest import Setup, no_gpu_here, own_gpu_lock, setup  # noqa: F401
-from tests.engine.training.conftest import FAKE_SD_SCRIPTS
-
+from tests.conftest import run_cli
+from tests.engine.training.conftest import FAKE_SD_SCRIPTS, Setup, no_gpu_here, own_gpu_lock, setup  # noqa: F401
 
 
 @pytest.fixture
@@ -130,3 +129,23 @@ def test_set_active_marks_the_chosen_checkpoint(qtbot: QtBot, page: TrainingPage
     rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job_id)
     assert [bool(r.meta.get("active")) for r in rows] == [False, True, False]
     qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItem(1).text(4) == "★", timeout=10_000)
+
+
+def test_a_dataset_made_by_the_command_line_appears_in_the_picker(qtbot: QtBot, page: TrainingPage,
+                                                                  data_dir: Path) -> None:
+    chosen = page.form.dataset_box.currentData()
+    done = run_cli(data_dir, "dataset", "create", "--influencer", "Mia", "Beach day")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: page.form.dataset_box.findText("Mia · Beach day") >= 0, timeout=2000)
+    assert page.form.dataset_box.currentData() == chosen  # the choice made stays
+
+
+def test_a_training_run_by_a_worker_process_reaches_the_monitor(qtbot: QtBot, page: TrainingPage,
+                                                                setup: Setup, worker) -> None:
+    job_id = start(qtbot, page)
+    qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.id == job_id
+                    and page.monitor.selected.status is JobStatus.COMPLETED, timeout=60_000)
+    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 3
+                    and page.monitor.chart.point_count() >= 29, timeout=10_000)
+    assert page.monitor.progress.value() == 1000
+    assert "✔" in page.monitor.queue.item(0).text() and "completed" in page.monitor.queue.item(0).text()

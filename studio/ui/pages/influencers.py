@@ -13,14 +13,31 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
-                               QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.errors import StudioError
-from studio.engine.influencers import (AVATAR_TYPES, Persona, create_influencer, set_avatar,
-                                       trash_influencer, update_influencer)
+from studio.engine.influencers import (
+    AVATAR_TYPES,
+    Persona,
+    create_influencer,
+    set_avatar,
+    trash_influencer,
+    update_influencer,
+)
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
@@ -45,7 +62,7 @@ class PersonaForm(QWidget):
         self.trigger_word = QLineEdit(self)
         self.trigger_word.setPlaceholderText("one token, e.g. mira_v1")
         self.tone = QLineEdit(self)
-        self.style = QLineEdit(self)
+        self.style_edit = QLineEdit(self)  # not `style`: QWidget.style() is Qt's
         self.voice = QLineEdit(self)
         self.topics = QPlainTextEdit(self)
         self.topics.setPlaceholderText("travel, street food, film photography (or one per line)")
@@ -58,7 +75,7 @@ class PersonaForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Name", self.name), ("Trigger word", self.trigger_word),
-                              ("Tone", self.tone), ("Style", self.style), ("Voice", self.voice),
+                              ("Tone", self.tone), ("Style", self.style_edit), ("Voice", self.voice),
                               ("Topics", self.topics), ("Language", self.language),
                               ("Notes", self.notes)):
             widget.setObjectName(label.lower().replace(" ", "_"))
@@ -66,7 +83,7 @@ class PersonaForm(QWidget):
 
     def persona(self) -> Persona:
         return Persona(name=self.name.text(), trigger_word=self.trigger_word.text(),
-                       tone=self.tone.text(), style=self.style.text(), voice=self.voice.text(),
+                       tone=self.tone.text(), style=self.style_edit.text(), voice=self.voice.text(),
                        topics=parse_topics(self.topics.toPlainText()),
                        language=self.language.text(), notes=self.notes.toPlainText())
 
@@ -74,7 +91,7 @@ class PersonaForm(QWidget):
         self.name.setText(persona.name)
         self.trigger_word.setText(persona.trigger_word)
         self.tone.setText(persona.tone)
-        self.style.setText(persona.style)
+        self.style_edit.setText(persona.style)
         self.voice.setText(persona.voice)
         self.topics.setPlainText("\n".join(persona.topics))
         self.language.setText(persona.language)

@@ -10,10 +10,22 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QStyle, QStyledItemDelegate,
-                               QStyleOptionProgressBar, QStyleOptionViewItem, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.jobs.service import JobService
 from studio.engine.jobs.snapshot import JobSnapshot
@@ -25,7 +37,7 @@ from studio.ui.tasks import run_in_background
 from studio.ui.widgets.workers_panel import WorkersPanel
 
 TICK_MS = 1000
-TICK_NAME = "duration-tick"
+TIMER_NAME = "duration-tick"  # repaints running jobs' durations; reads nothing
 
 # A finished job's bar says how it ended at a glance; running ones keep the theme's colour.
 BAR_COLOURS = {JobStatus.COMPLETED: "#2e8b57", JobStatus.FAILED: "#c0392b",
@@ -36,11 +48,11 @@ ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 class ProgressDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        status = str(index.siblingAtColumn(STATUS).data() or "")
+        status = str(index.sibling(index.row(), STATUS).data() or "")
         bar = QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(4, 5, -4, -5)
         bar.minimum, bar.maximum = 0, 100
-        bar.progress = int(round(float(index.data() or 0.0) * 100))
+        bar.progress = round(float(index.data() or 0.0) * 100)
         bar.text = status if status in ENDED_BADLY else f"{bar.progress}%"
         bar.textVisible = True
         bar.state = option.state
@@ -61,7 +73,7 @@ class QueuePage(QWidget):
         self._build()
         context.jobs.jobs_changed.connect(self._on_jobs_changed)
         context.jobs.reset.connect(self._on_jobs_reset)
-        self._tick = QTimer(self, interval=TICK_MS, objectName=TICK_NAME)
+        self._tick = QTimer(self, interval=TICK_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
         self._tick.timeout.connect(self.model.tick)
         self._tick.start()
         self.model.reset(context.jobs.snapshots())

@@ -9,9 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.training.checks import OPTIMIZERS, PRECISIONS, SAVE_PRECISIONS, SCHEDULERS
 from studio.engine.training.config import Preset, TrainingConfig, field_type
@@ -152,7 +163,7 @@ class TrainingForm(QWidget):
         self.preset_note.setText(preset.description)
         base_model = self.value("base_model")  # the model chosen stays when the preset changes
         self._filling = True
-        for name, editor in self.editors.items():
+        for name in self.editors:
             self.set_value(name, getattr(preset.config, name))
         if base_model:
             self.set_value("base_model", base_model)
@@ -189,7 +200,8 @@ class TrainingForm(QWidget):
         for editor in self.editors.values():
             if editor.parent() is self.advanced:
                 editor.setVisible(shown)
-                label = self.advanced.layout().labelForField(editor)  # type: ignore[attr-defined]
+                form = self.advanced.layout()
+                label = form.labelForField(editor) if isinstance(form, QFormLayout) else None
                 if label is not None:
                     label.setVisible(shown)
 

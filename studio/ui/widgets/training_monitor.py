@@ -7,12 +7,24 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton,
-                               QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.jobs.status import JobStatus
 from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
@@ -215,9 +227,9 @@ class TrainingMonitor(QWidget):
         if item is not None:
             self.selection_changed.emit(item.data(ID_ROLE))
 
-    def _emit_for_selected(self, signal: Signal) -> None:  # type: ignore[type-arg]
+    def _emit_for_selected(self, signal: SignalInstance) -> None:
         if self.selected is not None:
-            signal.emit(self.selected.id)  # type: ignore[attr-defined]
+            signal.emit(self.selected.id)
 
     def _move(self, delta: int) -> None:
         waiting = [self.queue.item(i).data(ID_ROLE) for i in range(self.queue.count())

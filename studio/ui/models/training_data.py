@@ -203,7 +203,7 @@ def _thumbnails(paths: list[Path]) -> dict[str, Any]:
     for path in paths:
         try:
             images[path.name] = load_preview(path, SAMPLE_SIDE)
-        except Exception:  # noqa: BLE001 - a sample still being written shows next time
+        except Exception:  # a sample still being written shows next time
             break
     return images
 

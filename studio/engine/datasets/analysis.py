@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import cv2.data
 import imagehash
 import numpy as np
 from PIL import Image
@@ -97,7 +98,7 @@ def exposure(grey: np.ndarray) -> dict[str, float]:
 def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     found = _cascade().detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.15, minNeighbors=5,
                                         minSize=(24, 24))
-    return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
 
 
 def face_class(count: int) -> str:
@@ -109,7 +110,7 @@ def group_near_duplicates(hashes: Sequence[str | None],
     """Group numbers (1, 2, …, in order of first member) for hashes within ``threshold`` bits of
     another member, chained; None for an image with no near-duplicate."""
     known = [i for i, h in enumerate(hashes) if h]
-    values = np.array([int(hashes[i], 16) for i in known], dtype=np.uint64)  # type: ignore[arg-type]
+    values = np.array([int(h, 16) for h in hashes if h], dtype=np.uint64)
     parent = list(range(len(known)))
 
     def root(i: int) -> int:

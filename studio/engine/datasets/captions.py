@@ -18,8 +18,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from studio.engine.core import Studio
-from studio.engine.datasets.tags import (AddTags, DedupeTags, InsertTrigger, MoveToFront, RemoveTags,
-                                         RenameTag, ReplaceText, SortTags, TagOp, split_tags, transform)
+from studio.engine.datasets.tags import (
+    AddTags,
+    DedupeTags,
+    InsertTrigger,
+    MoveToFront,
+    RemoveTags,
+    RenameTag,
+    ReplaceText,
+    SortTags,
+    TagOp,
+    split_tags,
+    transform,
+)
 from studio.engine.db.database import Database
 from studio.engine.db.models import CaptionBatch, CaptionChange, Dataset, DatasetImage, Influencer
 from studio.engine.errors import Conflict, NotFound
@@ -222,7 +233,7 @@ def _write_back(session: Session, dataset: Dataset, step: CaptionBatch, *, use_b
     _flush(session)
 
 
-def _steps(dataset: Dataset) -> Select[tuple[CaptionBatch]]:
+def _steps(dataset: Dataset) -> Select[CaptionBatch]:
     return select(CaptionBatch).where(CaptionBatch.workspace_id == dataset.workspace_id,
                                       CaptionBatch.dataset_id == dataset.id)
 

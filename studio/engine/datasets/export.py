@@ -243,7 +243,7 @@ def _crop_renderer() -> CropRenderer | None:
         from studio.engine.datasets.crops import render_crop
     except ImportError:  # crops not available: the original goes out unchanged
         return None
-    return render_crop  # type: ignore[no-any-return]
+    return render_crop
 
 
 def _encode(img: Image.Image, stem: Path, *, jpeg: bool) -> str:

@@ -70,8 +70,13 @@ def _row(values: Sequence[Any]) -> ImageRow:
                     sharpness=float(sharpness) if sharpness is not None else None,
                     blurry=bool(quality.get("blurry")), dark=bool(quality.get("dark")),
                     bright=bool(quality.get("bright")),
-                    faces=tuple(tuple(int(v) for v in box[:4]) for box in (faces or [])),  # type: ignore[misc]
+                    faces=tuple(_box(box) for box in (faces or [])),
                     crop=dict(crop) if crop else None, crop_manual=bool(manual))
+
+
+def _box(box: Sequence[Any]) -> tuple[int, int, int, int]:
+    x, y, width, height = (int(v) for v in box[:4])
+    return x, y, width, height
 
 
 def image_rows(studio: Studio, *, workspace_id: uuid.UUID, dataset_id: uuid.UUID,

@@ -7,8 +7,8 @@ previewed and recorded for undo without touching the database.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
 
 from studio.engine.errors import InvalidInput
 
@@ -41,10 +41,10 @@ def _norm(tag: str) -> str:
     return " ".join(tag.split())
 
 
-def _tuple(values: object) -> tuple[str, ...]:
+def _tuple(values: str | Iterable[object]) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
-    return tuple(t for t in (_norm(str(v)) for v in values) if t)  # type: ignore[attr-defined]
+    return tuple(t for t in (_norm(str(v)) for v in values) if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +146,7 @@ class InsertTrigger:
         return f"Insert trigger {self.trigger}"
 
 
-TagOp = Union[AddTags, RemoveTags, RenameTag, ReplaceText, MoveToFront, SortTags, DedupeTags,
-              InsertTrigger]
+TagOp = AddTags | RemoveTags | RenameTag | ReplaceText | MoveToFront | SortTags | DedupeTags | InsertTrigger
 
 
 def transform(op: TagOp, caption: str, separator: str = ",", trigger: str = "") -> str:

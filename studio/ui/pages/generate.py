@@ -53,7 +53,8 @@ class GeneratePage(QWidget):
         self.templates: dict[str, WorkflowTemplate] = {}
         self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
         self.results = GalleryModel(self.thumbnails, context.studio.paths.assets_dir, self, thumb_size=96)
-        self.watcher = GenerationJobs(context.jobs, lambda job_id: ops.preview_frame(context, job_id), self)
+        self.watcher = GenerationJobs(context.jobs, lambda job_id: ops.preview_frame(context, job_id), self,
+                                      previews_dir=ops.previews_dir(context))
         self._default_prompts: tuple[str, str] = ("", "")
         self._shown_trigger = ""  # the trigger word this page put in the prompt
         self._build()

@@ -137,6 +137,12 @@ def preview_frame(context: StudioContext, job_id: uuid.UUID) -> PreviewFrame | N
         return None
 
 
+def previews_dir(context: StudioContext) -> Path:
+    """Where running jobs write their preview frames (one file per job)."""
+    from studio.engine.comfyui.job import preview_file
+    return preview_file(context.studio.paths.cache_dir, "frame").parent
+
+
 def library_loras(context: StudioContext, family: str) -> list[str]:
     """The workspace's own LoRAs (a training's checkpoints) for a template of ``family``; the
     job hands one ComfyUI lacks to it at submit."""

@@ -83,6 +83,37 @@ class PlansPage(QWidget):
         self.refresh()
 
     def _build(self) -> None:
+        top = self._build_top()
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 100)
+        self.bar.hide()
+        self.plans = PlanList(self)
+        self.plans.currentItemChanged.connect(self._on_plan_selected)
+        self.table = PlanItemsTable(self)
+        self.table.itemSelectionChanged.connect(self._on_item_selected)
+        self.calendar = PlanCalendar(self)
+        self.calendar.range_changed.connect(self._load_calendar)
+        self.calendar.item_selected.connect(self._on_calendar_selected)
+        self.calendar.item_moved.connect(self._on_item_moved)
+        self.views = QTabWidget(self)
+        self.views.addTab(self.calendar, "Calendar")
+        self.views.addTab(self.table, "Posts of the plan")
+        splitter = QSplitter(self)
+        for widget in (self.plans, self.views, self._build_side()):
+            splitter.addWidget(widget)
+        for index, stretch in enumerate((0, 1, 0)):  # a wider window widens the calendar
+            splitter.setStretchFactor(index, stretch)
+        splitter.setSizes([150, 700, 340])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.bar)
+        layout.addWidget(splitter, 1)
+
+    def _build_top(self) -> QHBoxLayout:
+        """Influencer, Generate plan…, the budget line and Spending…"""
         self.influencer = QComboBox(self)
         self.influencer.setMinimumWidth(180)
         self.influencer.currentIndexChanged.connect(self._on_influencer_changed)
@@ -103,22 +134,10 @@ class PlansPage(QWidget):
         self.spend_button.clicked.connect(self.open_spending)
         top.addWidget(self.spend_button)
         self.generate_dialog: GeneratePlanDialog | None = None
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.bar = QProgressBar(self)
-        self.bar.setRange(0, 100)
-        self.bar.hide()
-        self.plans = PlanList(self)
-        self.plans.currentItemChanged.connect(self._on_plan_selected)
-        self.table = PlanItemsTable(self)
-        self.table.itemSelectionChanged.connect(self._on_item_selected)
-        self.calendar = PlanCalendar(self)
-        self.calendar.range_changed.connect(self._load_calendar)
-        self.calendar.item_selected.connect(self._on_calendar_selected)
-        self.calendar.item_moved.connect(self._on_item_moved)
-        self.views = QTabWidget(self)
-        self.views.addTab(self.calendar, "Calendar")
-        self.views.addTab(self.table, "Posts of the plan")
+        return top
+
+    def _build_side(self) -> QScrollArea:
+        """The post's editor and, under it, its production."""
         self.editor = PlanItemEditor(self)
         self.editor.save_requested.connect(self._on_save_requested)
         self.editor.approve_requested.connect(self._on_approve_requested)
@@ -134,17 +153,7 @@ class PlansPage(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(side)
-        splitter = QSplitter(self)
-        for widget in (self.plans, self.views, scroll):
-            splitter.addWidget(widget)
-        for index, stretch in enumerate((0, 1, 0)):  # a wider window widens the calendar
-            splitter.setStretchFactor(index, stretch)
-        splitter.setSizes([150, 700, 340])
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addWidget(self.bar)
-        layout.addWidget(splitter, 1)
+        return scroll
 
     # Loading ---------------------------------------------------------------------------------
 

@@ -41,6 +41,13 @@ def with_trigger(prompt: str, trigger: str) -> str:
 class GenerateControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._build_choosers()
+        self._build_inputs()
+        self._lay_out()
+        self.seed_lock.toggled.connect(self._on_seed_lock_toggled)
+
+    def _build_choosers(self) -> None:
+        """Influencer, workflow (with Add and Parameters), what ComfyUI says, and its button."""
         self.influencer_box = QComboBox(self)
         self.influencer_box.setObjectName("generate-influencer")
         self.template_box = QComboBox(self)
@@ -63,6 +70,9 @@ class GenerateControls(QWidget):
         self.comfy_button = QPushButton("ComfyUI…", self)
         self.comfy_button.setObjectName("generate-comfyui")
         self.comfy_button.setToolTip("Where ComfyUI is, start or stop the local one, and its log")
+
+    def _build_inputs(self) -> None:
+        """Prompts, the template's parameters, seed, count, Generate and the error line."""
         self.prompt = QPlainTextEdit(self)
         self.prompt.setObjectName("generate-prompt")
         self.prompt.setPlaceholderText("What the picture shows")
@@ -92,6 +102,7 @@ class GenerateControls(QWidget):
         self.error_line.setWordWrap(True)
         self.error_line.setStyleSheet(ERROR_STYLE)
 
+    def _lay_out(self) -> None:
         head = QFormLayout()
         head.addRow("Influencer", self.influencer_box)
         workflow_row = QHBoxLayout()
@@ -132,7 +143,6 @@ class GenerateControls(QWidget):
         controls_column.addLayout(seed_row)
         controls_column.addLayout(run_row)
         controls_column.addWidget(self.error_line)
-        self.seed_lock.toggled.connect(self._on_seed_lock_toggled)
 
     def values(self, template: WorkflowTemplate, trigger: str) -> dict[str, object]:
         """The request's values: the form's (an empty image left out), the prompts with the

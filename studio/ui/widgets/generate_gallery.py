@@ -91,6 +91,20 @@ class GalleryTab(QWidget):
         context.live.changed.connect(self._on_changed)
 
     def _build(self) -> None:
+        filters = self._build_filters()
+        self.grid = GalleryGrid(self, thumb_size=150)
+        self.grid.setModel(self.model)
+        self.grid.setObjectName("gallery-grid")
+        splitter = QSplitter(self)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(self._build_viewer())
+        splitter.setSizes([520, 420])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        self._enable_actions(False)
+
+    def _build_filters(self) -> QHBoxLayout:
         self.influencer_box = QComboBox(self)
         self.influencer_box.addItem("All influencers", None)
         self.lora_box = QComboBox(self)
@@ -112,9 +126,10 @@ class GalleryTab(QWidget):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.count)
-        self.grid = GalleryGrid(self, thumb_size=150)
-        self.grid.setModel(self.model)
-        self.grid.setObjectName("gallery-grid")
+        return filters
+
+    def _build_viewer(self) -> QWidget:
+        """The chosen picture, large, with what can be done with it."""
         self.viewer = ImageViewer(self)
         self.use_button = QPushButton("Use as input", self)
         self.rerun_button = QPushButton("Re-run with new seed", self)
@@ -132,14 +147,7 @@ class GalleryTab(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.viewer, 1)
         column.addLayout(actions)
-        splitter = QSplitter(self)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(right)
-        splitter.setSizes([520, 420])
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(splitter, 1)
-        self._enable_actions(False)
+        return right
 
     def _connect(self) -> None:
         for box in (self.influencer_box, self.lora_box, self.since_box, self.rating_box, self.job_box):

@@ -1,7 +1,9 @@
 """The Generate tab's right side: the live preview, progress of the running jobs, Cancel, results.
 
 ``GenerationJobs`` follows the jobs of the current batch through the app's job hub (no timer of
-its own) and reads the running job's preview frame file when the hub reports that job changed.
+its own) and reads the running job's preview frame file when the hub reports that job changed,
+or when the previews folder changes (a file-system notice: a frame may land after the job's
+last progress write, and a held job writes no more).
 ``ProgressPanel`` draws it; the results strip is a one-row ``GalleryGrid`` over the page's
 results model.
 """
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
@@ -32,7 +35,8 @@ class GenerationJobs(QObject):
     all_finished = Signal(list)  # list[JobSnapshot]: the last job of the batch is done
     frame_ready = Signal(object)  # QImage: the running job's newest preview frame
 
-    def __init__(self, hub: JobHub, read_frame: FrameReader, parent: QObject | None = None) -> None:
+    def __init__(self, hub: JobHub, read_frame: FrameReader, parent: QObject | None = None, *,
+                 previews_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.hub = hub
         self._read_frame = read_frame
@@ -40,6 +44,12 @@ class GenerationJobs(QObject):
         self._done: set[uuid.UUID] = set()
         self._stamp = 0.0
         self._reading = False
+        self._again = False
+        self._folder = QFileSystemWatcher(self)
+        if previews_dir is not None:
+            previews_dir.mkdir(parents=True, exist_ok=True)
+            self._folder.addPath(str(previews_dir))
+            self._folder.directoryChanged.connect(self._on_previews_changed)
         hub.jobs_changed.connect(self._on_jobs_changed)
         hub.reset.connect(self._on_reset)
 
@@ -79,13 +89,23 @@ class GenerationJobs(QObject):
             self.jobs_finished.emit(newly)
             if not self.running():
                 self.all_finished.emit(states)
-        running = next((s for s in states if s.status is JobStatus.PROCESSING), None)
-        if running is not None:
-            self._read_preview(running.id)
+        self._read_preview()
 
-    def _read_preview(self, job_id: uuid.UUID) -> None:
-        """The frame file is read (and decoded) off the UI thread, once per new frame."""
+    def _on_previews_changed(self, _folder: str) -> None:
+        if self.running():
+            self._read_preview()
+
+    def _running_job(self) -> uuid.UUID | None:
+        return next((s.id for s in self.snapshots() if s.status is JobStatus.PROCESSING), None)
+
+    def _read_preview(self) -> None:
+        """The running job's frame file is read (and decoded) off the UI thread, once per new
+        frame; a request while a read is out is served when it is back."""
+        job_id = self._running_job()
+        if job_id is None:
+            return
         if self._reading:
+            self._again = True
             return
         self._reading = True
         read, last = self._read_frame, self._stamp
@@ -104,6 +124,9 @@ class GenerationJobs(QObject):
         if found is not None and found[1] is not None and self.running():
             self._stamp = found[0]
             self.frame_ready.emit(found[1])
+        if self._again:
+            self._again = False
+            self._read_preview()
 
 
 def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:

@@ -10,9 +10,19 @@ import re
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView,
-                               QLabel, QLineEdit, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.comfyui.workflows import KNOWN_PARAMETERS, literal_inputs
 from studio.ui.widgets.generate_form import ERROR_STYLE
@@ -42,6 +52,27 @@ class WorkflowDialog(QDialog):
                        "page. Values left empty keep what the file was exported with. The same "
                        "name on two rows sets both.", self)
         intro.setWordWrap(True)
+        self._build_table(chosen)
+        self.error_line = QLabel(self)
+        self.error_line.setObjectName("workflow-error")
+        self.error_line.setStyleSheet(ERROR_STYLE)
+        self.error_line.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.error_line)
+        layout.addWidget(buttons)
+
+    def _build_table(self, chosen: dict[str, str]) -> None:
+        """One row per value typed into the graph, with a parameter-name box."""
         self.table = QTableWidget(len(self.inputs), len(COLUMNS), self)
         self.table.setObjectName("workflow-inputs")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -69,24 +100,6 @@ class WorkflowDialog(QDialog):
             box.setMinimumWidth(150)
             self.table.setCellWidget(row, 3, box)
             self.boxes.append(box)
-        self.error_line = QLabel(self)
-        self.error_line.setObjectName("workflow-error")
-        self.error_line.setStyleSheet(ERROR_STYLE)
-        self.error_line.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-
-        form = QFormLayout()
-        form.addRow("Name", self.name)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(intro)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.error_line)
-        layout.addWidget(buttons)
-
     def set_parameter(self, key: str, name: str) -> None:
         """Chooses ``name`` for the value at NODE.INPUT ``key`` (as a user picking it would)."""
         row = next(i for i, item in enumerate(self.inputs) if item.key == key)
@@ -94,7 +107,7 @@ class WorkflowDialog(QDialog):
 
     def mapping(self) -> dict[str, str | list[str]]:
         keys: dict[str, list[str]] = {}
-        for item, box in zip(self.inputs, self.boxes):
+        for item, box in zip(self.inputs, self.boxes, strict=True):
             name = box.currentText().strip()
             if name:
                 keys.setdefault(name, []).append(item.key)

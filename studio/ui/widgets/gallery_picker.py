@@ -6,9 +6,10 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow, gallery_rows
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow, gallery_rows
 from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
@@ -43,13 +44,25 @@ class GalleryPicker(QDialog):
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
-        studio, workspace_id = context.studio, context.workspace_id
+        context.live.changed.connect(self._on_changed)
+        self.load()
+
+    def load(self) -> None:
+        studio, workspace_id = self.context.studio, self.context.workspace_id
         run_in_background(lambda: gallery_rows(studio, workspace_id=workspace_id, spec=GalleryFilter()),
                           receiver=self, on_done=self._on_rows,
                           on_error=lambda exc: self.note.setText(one_line(exc)))
 
+    def _on_changed(self, changes: ChangeSet) -> None:
+        """Pictures made or trashed while the picker is open (a job finishing) show at once."""
+        if changes.touches(Entity.ASSET, workspace_id=self.context.workspace_id):
+            self.load()
+
     def _on_rows(self, rows: list[GalleryRow]) -> None:
+        chosen = self.model.row_at(self.grid.currentIndex().row())
         self.model.set_rows(rows)
+        if chosen is not None and (position := self.model.position(chosen.id)) >= 0:
+            self.select_position(position)
         self.note.setText(f"{len(rows)} picture(s)." if rows else
                           "No generated pictures yet: make some on the Generate page, or choose a file.")
         self.rows_loaded.emit()

@@ -20,20 +20,28 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import ComfyClient, ComfyRejected, ComfyUnavailable
-from studio.engine.comfyui.job import (ComfyJob, ComfyRun, image_values, is_local, preview_file,
-                                       safe_file_name)
+from studio.engine.comfyui.job import (
+    ComfyJob,
+    ComfyPayload,
+    ComfyRun,
+    image_values,
+    is_local,
+    preview_file,
+    safe_file_name,
+)
 from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.comfyui.validation import check, choices
-from studio.engine.comfyui.workflows import (RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate,
-                                             fill, load_templates)
+from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate, fill, load_templates
 from studio.engine.config import Paths
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.inputs import import_input
+from studio.engine.jobs.payloads import AssetKey
 from studio.engine.jobs.registry import job_type
 from studio.engine.storage.local import LocalStore
 
@@ -41,9 +49,9 @@ JOB_TYPE = "generate-image"
 MAX_COUNT = 100
 
 # is_local, preview_file and safe_file_name live in job.py; callers have long found them here.
-__all__ = ["JOB_TYPE", "MAX_COUNT", "ComfyNotAnswering", "GenerationRequest", "ImageJob",
-           "fetch_object_info", "find_template", "is_local", "preview_file", "run_generation",
-           "safe_file_name", "submit_generation"]
+__all__ = ["JOB_TYPE", "MAX_COUNT", "ComfyNotAnswering", "ComfyPayload", "GenerationRequest",
+           "ImageJob", "ImageResult", "fetch_object_info", "find_template", "is_local",
+           "picture_key", "preview_file", "run_generation", "safe_file_name", "submit_generation"]
 
 
 class ComfyNotAnswering(InvalidInput):
@@ -54,8 +62,15 @@ class ComfyNotAnswering(InvalidInput):
 class GenerationRequest:
     influencer_id: uuid.UUID | None
     template: str
-    values: dict[str, object]  # by the template's parameter names; image values are local paths
-    count: int = 1
+    values: dict[str, object]  # by the template's parameter names; an image is a file's path,
+    count: int = 1              # an asset key, or a name in ComfyUI's input folder
+
+
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    assets: tuple[uuid.UUID, ...]
+    prompt_id: str
+    seed: int | None
 
 
 # Submitting ------------------------------------------------------------------------------------
@@ -73,17 +88,20 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
     object_info = fetch_object_info(url)
     if _handed_off_lora(studio, workspace_id, request.values, object_info):
         object_info = fetch_object_info(url)  # ComfyUI lists the folder afresh
-    values = _local_images(template, dict(request.values), object_info)
+    images = _pictures(studio, workspace_id, template, request.values, object_info)
+    values = {**request.values, **images}
     filled = [fill(template, {**values, **_seed_of(template, values, index)})
               for index in range(request.count)]
     for workflow in filled:
         check(workflow.graph, object_info)
-    items = []
+    items: list[tuple[object, str]] = []
     for workflow in filled:
         recorded = _recorded(template, workflow, values)
-        items.append(({"template": template.name, "values": recorded, "comfyui_url": url,
-                       "influencer_id": str(influencer.id) if influencer else None},
-                      _title(template, recorded, influencer)))
+        items.append((ComfyPayload(
+            template=template.name, images=images, comfyui_url=url,
+            values={k: v for k, v in recorded.items() if k not in images},
+            influencer_id=influencer.id if influencer else None),
+            _title(template, recorded, influencer)))
     return studio.jobs.submit_many(workspace_id, JOB_TYPE, items)
 
 
@@ -130,30 +148,44 @@ def _seed_of(template: WorkflowTemplate, values: dict[str, object], index: int) 
         raise InvalidInput(f"seed must be a whole number, not {seed!r}.") from None
 
 
-def _local_images(template: WorkflowTemplate, values: dict[str, object],
-                  object_info: dict[str, Any]) -> dict[str, object]:
-    """Image parameters as absolute paths of local files (the job uploads them); a name ComfyUI
-    already has in its input folder is kept as it is."""
+def _pictures(studio: Studio, workspace_id: uuid.UUID, template: WorkflowTemplate,
+              values: dict[str, object], object_info: dict[str, Any]) -> dict[str, AssetKey]:
+    """Image parameters that name a file, as asset keys (the job uploads them): a file in the
+    asset store by its key, one from outside copied in first. A name ComfyUI already has in its
+    input folder stays a value."""
+    images = {}
     for name, param in template.parameters.items():
         value = values.get(name)
         if param.type != "image" or value in (None, ""):
             continue
-        path = Path(str(value)).expanduser()
-        if path.is_file():
-            values[name] = str(path.absolute())
+        key = picture_key(studio, workspace_id, str(value))
+        if key is not None:
+            images[name] = key
             continue
         node = template.graph.get(param.node, {})
         offered = choices(object_info, node.get("class_type", ""), param.input) or []
         if str(value) not in offered:
             raise InvalidInput(f"The {param.title or name} '{value}' is not a file here nor an "
                                "image in ComfyUI's input folder.")
-    return values
+    return images
+
+
+def picture_key(studio: Studio, workspace_id: uuid.UUID, value: str) -> AssetKey | None:
+    """The asset key of a picture given as a path or as a key (a recipe names its input by key,
+    so Regenerate submits the key again); None when it is neither."""
+    path = Path(value).expanduser()
+    if path.is_absolute() and path.is_file():
+        return import_input(studio.paths.assets_dir, workspace_id, path)
+    try:
+        return AssetKey(value) if studio.asset_path(AssetKey(value)).is_file() else None
+    except InvalidInput:
+        return None
 
 
 def _recorded(template: WorkflowTemplate, workflow: FilledWorkflow,
               given: dict[str, object]) -> dict[str, object]:
     """The values to fill the template with again: every value used, and what was asked where
-    the graph shows none (lora_name "" removes the loader); images as local paths."""
+    the graph shows none (lora_name "" removes the loader); pictures by asset key."""
     used = {k: v for k, v in workflow.values.items() if v is not None}
     asked = {k: v for k, v in given.items() if k in template.parameters and k not in used}
     return {**used, **asked, **image_values(template, given)}
@@ -183,7 +215,7 @@ class ImageJob(ComfyJob):
     def find_template(self, name: str) -> WorkflowTemplate:
         return find_template(name, self.ctx.paths)
 
-    def store(self, run: ComfyRun) -> dict[str, Any]:
+    def store(self, run: ComfyRun) -> ImageResult:
         recipe = _recipe(run)
         store = LocalStore(self.ctx.paths.assets_dir)
         folder = f"images/{self.ctx.workspace_id}/{self.ctx.job_id}"
@@ -200,13 +232,14 @@ class ImageJob(ComfyJob):
                       "favourite": False,
                       "path": str(stored.path)}))  # so use_as_input works from the row alone
         asset_ids = self.add_assets(assets)
-        return {"assets": [str(a) for a in asset_ids], "prompt_id": run.result.prompt_id,
-                "seed": run.workflow.seed}
+        return ImageResult(assets=tuple(asset_ids), prompt_id=run.result.prompt_id,
+                           seed=run.workflow.seed)
 
 
-@job_type(JOB_TYPE, queue="generation")
-def run_generation(ctx: JobContext) -> dict[str, Any]:
-    return ImageJob(ctx).run()
+@job_type(JOB_TYPE, queue="generation", payload=ComfyPayload, result=ImageResult)
+def run_generation(ctx: JobContext, payload: ComfyPayload) -> ImageResult:
+    result: ImageResult = ImageJob(ctx, payload).run()
+    return result
 
 
 def _recipe(run: ComfyRun) -> dict[str, Any]:

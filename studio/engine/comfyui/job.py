@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlparse
@@ -30,6 +30,8 @@ from studio.engine.fsutil import atomic_write_bytes
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.gpu import hold_gpu
+from studio.engine.jobs.payloads import AssetKey
+from studio.engine.storage.local import LocalStore
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._() -]")
@@ -38,12 +40,28 @@ Downloads = list[tuple[OutputFile, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
+class ComfyPayload:
+    """What a ComfyUI job takes: the template, its values, and its input pictures by asset key
+    (read from the asset store of the machine that runs the job)."""
+
+    template: str
+    values: dict[str, Any]  # by parameter name; an image here is a name in ComfyUI's input folder
+    images: dict[str, AssetKey] = field(default_factory=dict)  # image parameter → picture
+    comfyui_url: str = ""  # as checked at submit; empty: this machine's setting
+    influencer_id: uuid.UUID | None = None
+
+    def recorded(self) -> dict[str, Any]:
+        """The values as a recipe records them, pictures by key: Regenerate submits them again."""
+        return {**self.values, **self.images}
+
+
+@dataclass(frozen=True, slots=True)
 class ComfyRun:
     """One finished prompt: what was sent, what came back, how long the job took."""
 
     template: WorkflowTemplate
     workflow: FilledWorkflow
-    values: dict[str, Any]  # as the payload gave them: images as local paths
+    values: dict[str, Any]  # as the payload gave them: pictures by asset key
     result: PromptResult
     downloads: Downloads
     seconds: float
@@ -61,8 +79,9 @@ class ComfyJob:
 
     run_share: ClassVar[float] = 0.95  # of the progress bar; collecting and storing take the rest
 
-    def __init__(self, ctx: JobContext) -> None:
+    def __init__(self, ctx: JobContext, payload: ComfyPayload) -> None:
         self.ctx = ctx
+        self.payload = payload
 
     def find_template(self, name: str) -> WorkflowTemplate:
         raise NotImplementedError
@@ -71,23 +90,25 @@ class ComfyJob:
         """The outputs to download and keep."""
         return result.files()
 
-    def store(self, run: ComfyRun) -> dict[str, Any]:
+    def store(self, run: ComfyRun) -> Any:
         """Keeps the downloads as Assets; returns the job's result."""
         raise NotImplementedError
 
-    def run(self) -> dict[str, Any]:
-        ctx = self.ctx
-        template = self.find_template(str(ctx.payload.get("template")))
-        values = dict(ctx.payload.get("values") or {})
+    def run(self) -> Any:
+        ctx, payload = self.ctx, self.payload
+        template = self.find_template(payload.template)
+        store = LocalStore(ctx.paths.assets_dir)
+        pictures = {name: store.path(key) for name, key in payload.images.items()}
         url = self._comfyui_url()
         started = time.monotonic()
         with ComfyClient(url) as client, gpu_for(url, ctx):
-            workflow = fill(template, {**values, **upload_images(ctx, client, template, values)})
+            uploaded = upload_images(ctx, client, pictures)
+            workflow = fill(template, {**payload.values, **uploaded})
             result = client.run(workflow.graph, on_event=Progress(ctx, self.run_share).on_event,
                                 cancel=ctx.is_canceled)
             ctx.progress(self.run_share, stage="Saving", message=f"{len(result.files())} file(s)")
             downloads = [(f, client.download(f)) for f in self.wanted(result)]
-        run = ComfyRun(template=template, workflow=workflow, values=values, result=result,
+        run = ComfyRun(template=template, workflow=workflow, values=payload.recorded(), result=result,
                        downloads=downloads, seconds=time.monotonic() - started)
         outcome = self.store(run)
         preview_file(ctx.paths.cache_dir, ctx.job_id).unlink(missing_ok=True)  # outputs are here
@@ -97,11 +118,10 @@ class ComfyJob:
         supervisor = supervisor_for(self.ctx.settings, self.ctx.paths.logs_dir)
         if supervisor is not None:  # restarted here if it died since the job was queued
             supervisor.ensure_running()
-        return str(self.ctx.payload.get("comfyui_url") or comfy_url(self.ctx.settings))
+        return self.payload.comfyui_url or comfy_url(self.ctx.settings)
 
     def influencer_id(self) -> uuid.UUID | None:
-        value = self.ctx.payload.get("influencer_id")
-        return uuid.UUID(str(value)) if value else None
+        return self.payload.influencer_id
 
     def add_assets(self, assets: list[Asset]) -> list[uuid.UUID]:
         """Rows after files: a retry overwrites the same keys instead of leaving orphans."""
@@ -142,15 +162,11 @@ def image_values(template: WorkflowTemplate, values: dict[str, object]) -> dict[
     return {n: values[n] for n, p in template.parameters.items() if p.type == "image" and n in values}
 
 
-def upload_images(ctx: JobContext, client: ComfyClient, template: WorkflowTemplate,
-                  values: dict[str, Any]) -> dict[str, str]:
-    """Local image files go into ComfyUI's input folder under a name made of their content, so
-    a retry or another job with the same picture reuses the upload."""
+def upload_images(ctx: JobContext, client: ComfyClient, pictures: dict[str, Path]) -> dict[str, str]:
+    """Pictures go into ComfyUI's input folder under a name made of their content, so a retry
+    or another job with the same picture reuses the upload."""
     sent = {}
-    for name, value in image_values(template, values).items():
-        path = Path(str(value))
-        if not path.is_absolute():
-            continue  # already a name in ComfyUI's input folder
+    for name, path in pictures.items():
         ctx.progress(0.0, stage="Uploading", message=path.name)
         try:
             data = path.read_bytes()

@@ -29,16 +29,16 @@ class JobType:
     name: str
     queue: str
     handler: Handler
-    payload: type | None  # the frozen dataclass the handler takes (studio.engine.jobs.payloads)
-    result: type | None  # the frozen dataclass it returns, stored on the job row as JSON
+    payload: type  # the frozen dataclass the handler takes (studio.engine.jobs.payloads)
+    result: type  # the frozen dataclass it returns, stored on the job row as JSON
     uses_gpu: bool = False
 
 
 _types: dict[str, JobType] = {}
 
 
-def job_type(name: str, *, queue: str, payload: type[P] | None = None,
-             result: type[R] | None = None, uses_gpu: bool = False) -> Callable[[Callable[[JobContext, P], R]],
+def job_type(name: str, *, queue: str, payload: type[P], result: type[R],
+             uses_gpu: bool = False) -> Callable[[Callable[[JobContext, P], R]],
                                                  Callable[[JobContext, P], R]]:
     """Registers ``handler(ctx, payload) -> result`` as the job type ``name``."""
     def register(handler: Callable[[JobContext, P], R]) -> Callable[[JobContext, P], R]:

@@ -35,7 +35,7 @@ class JobRunner:
             return
         try:
             kind = get_type(self._job_type(ctx.job_id))
-            payload = decode(kind.payload, ctx.payload) if kind.payload else ctx.payload
+            payload: object = decode(kind.payload, ctx.payload)
         except StudioError as exc:  # a row this studio cannot read: one line, no retry
             self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
             return
@@ -47,9 +47,9 @@ class JobRunner:
         try:
             if kind.uses_gpu:
                 with hold_gpu(ctx):  # training: waits, visibly and cancelably, for the GPU
-                    result = self._handle(kind, ctx, payload)
+                    result = kind.handler(ctx, payload)
             else:
-                result = self._handle(kind, ctx, payload)
+                result = kind.handler(ctx, payload)
             stored = self._encoded(kind, result)
         except JobCanceled as exc:
             self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
@@ -59,7 +59,8 @@ class JobRunner:
                 delay = float(getattr(task, "retry_delay", 0) or 0)
                 self._schedule_retry(ctx.job_id, str(exc), delay)
                 raise  # Huey schedules the next attempt with its back-off
-            self._finish(ctx.job_id, JobStatus.FAILED, error=f"{exc} (gave up after {self._attempts(ctx.job_id)} attempts)")
+            attempts = self._attempts(ctx.job_id)
+            self._finish(ctx.job_id, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
         except StudioError as exc:
             self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
@@ -74,15 +75,7 @@ class JobRunner:
             self._finish(ctx.job_id, JobStatus.COMPLETED, result=stored)
 
     @staticmethod
-    def _handle(kind: JobType, ctx: JobContext, payload: object) -> object:
-        if kind.payload is None:  # TRANSITION: a type not converted to typed payloads yet
-            return kind.handler(ctx)  # type: ignore[call-arg, misc]
-        return kind.handler(ctx, payload)
-
-    @staticmethod
     def _encoded(kind: JobType, result: object) -> dict[str, object]:
-        if kind.result is None:  # TRANSITION, as in _handle
-            return dict(result or {})  # type: ignore[call-overload, no-any-return]
         if type(result) is not kind.result:
             raise JobFailed(f"The {kind.name} handler returned a {type(result).__name__}, not a "
                             f"{kind.result.__name__}.")

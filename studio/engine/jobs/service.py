@@ -41,7 +41,7 @@ class JobService:
         images is one commit, not one per image, and the first starts while the rest queue."""
         kind = get_type(job_type)
         for payload, _ in items:
-            if kind.payload is not None and type(payload) is not kind.payload:
+            if type(payload) is not kind.payload:
                 raise InvalidInput(f"A {kind.name} job takes a {kind.payload.__name__}, not a "
                                    f"{type(payload).__name__}.")
             if self.prepare is not None:  # before the transaction: it may upload files
@@ -55,8 +55,7 @@ class JobService:
                 task = self.queues.task(kind.queue, str(job_id), priority=priority)
                 tasks.append(task)
                 jobs.append(repository.add(Job(
-                    id=job_id, type=kind.name, queue=kind.queue,
-                    payload=encode(payload) if kind.payload is not None else payload,
+                    id=job_id, type=kind.name, queue=kind.queue, payload=encode(payload),
                     title=title or kind.name, priority=priority, max_attempts=RETRIES + 1,
                     task_id=str(task.id))))
         for task in tasks:

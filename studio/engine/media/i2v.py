@@ -15,23 +15,22 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import PromptResult
-from studio.engine.comfyui.generation import fetch_object_info
-from studio.engine.comfyui.job import ComfyJob, ComfyRun, Downloads, safe_file_name
+from studio.engine.comfyui.generation import fetch_object_info, picture_key
+from studio.engine.comfyui.job import ComfyJob, ComfyPayload, ComfyRun, Downloads, safe_file_name
 from studio.engine.comfyui.messages import OutputFile
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.validation import check
-from studio.engine.comfyui.workflows import (BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, fill,
-                                             load_templates)
+from studio.engine.comfyui.workflows import BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, fill, load_templates
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.payloads import AssetKey
 from studio.engine.media.frames import assemble_frames
 from studio.engine.media.probe import probe
 from studio.engine.storage.local import LocalStore, sha256_file
@@ -43,8 +42,21 @@ VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp")
 
 
 @dataclass(frozen=True, slots=True)
+class VideoPayload(ComfyPayload):
+    fps: float = DEFAULT_FPS  # what frames ComfyUI saves are joined at
+
+
+@dataclass(frozen=True, slots=True)
+class VideoResult:
+    assets: tuple[uuid.UUID, ...]
+    output: AssetKey  # the clip
+    prompt_id: str
+    seed: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class VideoRequest:
-    image: Path  # a local picture: a gallery image's file or any file
+    image: Path  # a picture: a gallery image's file, any file, or an asset key
     template: str = "i2v-svd"
     values: dict[str, object] = field(default_factory=dict)  # frames, fps, motion, seed, …
     influencer_id: uuid.UUID | None = None
@@ -68,24 +80,26 @@ def find_video_template(name: str) -> WorkflowTemplate:
 def submit_video(studio: Studio, workspace_id: uuid.UUID, request: VideoRequest) -> Job:
     """Checks the image and the filled workflow against ComfyUI, then queues one job."""
     template = find_video_template(request.template)
-    image = _checked_image(Path(request.image))
+    image = _checked_image(studio, Path(request.image))
+    key = picture_key(studio, workspace_id, str(image))
+    if key is None:
+        raise InvalidInput(f"{image} does not exist or is not a file.")
     supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
     if supervisor is not None:
         supervisor.ensure_running()
     url = comfy_url(studio.settings)
     object_info = fetch_object_info(url)
-    values = {**request.values, "input_image": str(image)}
+    values = {**request.values, "input_image": key}
     # A template that saves frames has no frame rate of its own: the studio joins them at this.
     fps = values.get("fps") if "fps" in template.parameters else values.pop("fps", None)
     if values.get("seed") in (None, "", -1, "-1") and "seed" in template.parameters:
         values["seed"] = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
     workflow = fill(template, values)
     check(workflow.graph, object_info)
-    recorded = {**{k: v for k, v in workflow.values.items() if v is not None},
-                "input_image": str(image)}
-    payload = {"template": template.name, "values": recorded, "comfyui_url": url,
-               "fps": _fps(fps),
-               "influencer_id": str(request.influencer_id) if request.influencer_id else None}
+    recorded = {k: v for k, v in workflow.values.items() if v is not None and k != "input_image"}
+    payload = VideoPayload(template=template.name, values=recorded,
+                           images={"input_image": key}, comfyui_url=url, fps=_fps(fps),
+                           influencer_id=request.influencer_id)
     title = f"Video from {image.name} ({template.title})"
     return studio.jobs.submit(workspace_id, GENERATE_JOB, payload, title=title)
 
@@ -100,8 +114,11 @@ def _fps(value: object) -> float:
     return fps
 
 
-def _checked_image(path: Path) -> Path:
-    path = path.expanduser().absolute()
+def _checked_image(studio: Studio, path: Path) -> Path:
+    path = path.expanduser()
+    if not path.is_absolute() and studio.asset_path(str(path)).is_file():
+        path = studio.asset_path(str(path))  # an asset key: a recipe's input submitted again
+    path = path.absolute()
     if not path.is_file():
         raise InvalidInput(f"{path} does not exist or is not a file.")
     try:
@@ -132,7 +149,7 @@ class VideoJob(ComfyJob):
                             "workflow end in a save node?")
         return videos[:1] or frames
 
-    def store(self, run: ComfyRun) -> dict[str, Any]:
+    def store(self, run: ComfyRun) -> VideoResult:
         """The clip in the store, its probe on the Asset."""
         assembled = not _is_video(run.downloads[0][0])
         key, path = self._join(run.downloads) if assembled else self._keep(run.downloads[0])
@@ -148,8 +165,8 @@ class VideoJob(ComfyJob):
                             "source_image": run.values.get("input_image"),
                             "path": str(path)})
         [asset_id] = self.add_assets([asset])
-        return {"assets": [str(asset_id)], "output": str(path),
-                "prompt_id": run.result.prompt_id, "seed": run.workflow.seed}
+        return VideoResult(assets=(asset_id,), output=AssetKey(key),
+                           prompt_id=run.result.prompt_id, seed=run.workflow.seed)
 
     def _folder(self) -> str:
         return f"videos/{self.ctx.workspace_id}/{self.ctx.job_id}"
@@ -164,7 +181,7 @@ class VideoJob(ComfyJob):
         stem = Path(safe_file_name(downloads[0][0].filename)).stem.rstrip("_0123456789")
         key = f"{self._folder()}/{stem or 'clip'}.mp4"
         target = LocalStore(self.ctx.paths.assets_dir).path(key)
-        fps = float(self.ctx.payload.get("fps") or DEFAULT_FPS)
+        fps = self.payload.fps if isinstance(self.payload, VideoPayload) else DEFAULT_FPS
         with tempfile.TemporaryDirectory(prefix="studio-frames-") as tmp:
             paths = []
             for index, (output, data) in enumerate(downloads):
@@ -176,8 +193,9 @@ class VideoJob(ComfyJob):
         return key, target
 
 
-def run_video_generation(ctx: JobContext) -> dict[str, Any]:
-    return VideoJob(ctx).run()
+def run_video_generation(ctx: JobContext, payload: VideoPayload) -> VideoResult:
+    result: VideoResult = VideoJob(ctx, payload).run()
+    return result
 
 
 def _is_video(output: OutputFile) -> bool:

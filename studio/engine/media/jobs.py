@@ -28,7 +28,7 @@ from studio.engine.jobs.registry import job_type
 from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_video
 from studio.engine.media.finishing import Finish
 from studio.engine.media.frames import cover_frame
-from studio.engine.media.i2v import GENERATE_JOB, run_video_generation
+from studio.engine.media.i2v import GENERATE_JOB, VideoPayload, VideoResult, run_video_generation
 from studio.engine.media.presets import ExportPreset, find_preset, user_presets_dir
 from studio.engine.media.probe import probe
 from studio.engine.media.subtitles import Cue, read_srt, write_srt
@@ -260,6 +260,6 @@ def _ensure(path: Path) -> Path:
     return path
 
 
-@job_type(GENERATE_JOB, queue="video")
-def run_generate_video(ctx: JobContext) -> dict[str, Any]:
-    return run_video_generation(ctx)
+@job_type(GENERATE_JOB, queue="video", payload=VideoPayload, result=VideoResult)
+def run_generate_video(ctx: JobContext, payload: VideoPayload) -> VideoResult:
+    return run_video_generation(ctx, payload)

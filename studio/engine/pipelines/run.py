@@ -91,7 +91,7 @@ def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any
 
 
 def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any], progress: Any) -> dict[str, Any]:
-    from studio.engine.media.i2v import VideoRequest, find_video_template, submit_video
+    from studio.engine.media.i2v import VideoRequest, VideoResult, find_video_template, submit_video
 
     def submit() -> uuid.UUID:
         template = find_video_template(ctx.settings.pipeline.video_template)
@@ -105,7 +105,8 @@ def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any
             influencer_id=influencer.id if influencer else None)).id
 
     job = _step_job(ctx, item.id, state, "video", submit, progress)
-    output = Path(str((job.result or {}).get("output", "")))
+    made = result_of(job, VideoResult)
+    output = LocalStore(ctx.paths.assets_dir).path(made.output) if made else Path()
     if not output.is_file():
         raise JobFailed("The clip step finished without a clip.")
     return {"job_id": str(job.id), "files": [str(output)], "detail": output.name}
@@ -221,7 +222,9 @@ def _job(ctx: JobContext, job_id: uuid.UUID) -> Job | None:
 
 
 def _asset_files(ctx: JobContext, job: Job) -> list[Path]:
-    ids = [uuid.UUID(a) for a in (job.result or {}).get("assets", [])]
+    from studio.engine.comfyui.generation import ImageResult
+    made = result_of(job, ImageResult)
+    ids = made.assets if made is not None else ()
     store = LocalStore(ctx.paths.assets_dir)
     with ctx.db.session() as session:
         assets = [session.get(Asset, i) for i in ids]

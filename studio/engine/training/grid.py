@@ -17,13 +17,13 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+from studio.engine.comfyui.generation import GenerationRequest, ImageResult, submit_generation
 from studio.engine.db.models import Asset, Influencer, Job, LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
-from studio.engine.jobs.payloads import AssetKey, encode, payload_of
+from studio.engine.jobs.payloads import AssetKey, encode, payload_of, result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import FINISHED
 from studio.engine.storage.local import LocalStore
@@ -205,9 +205,10 @@ def _wait_for_cells(ctx: JobContext, ids: list[uuid.UUID]) -> list[Job]:
 def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
     if job.status != "completed":
         return None
-    for asset_id in (job.result or {}).get("assets") or []:
+    result = result_of(job, ImageResult)
+    for asset_id in result.assets if result is not None else ():
         with ctx.db.session() as session:
-            asset = Repository(session, ctx.workspace_id).find(Asset, id=uuid.UUID(asset_id))
+            asset = Repository(session, ctx.workspace_id).find(Asset, id=asset_id)
         if asset is None:
             continue
         try:

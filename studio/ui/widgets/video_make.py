@@ -144,7 +144,7 @@ class MakeVideoBox(QGroupBox):
         self.make_button.setEnabled(True)
         output = (state.result or {}).get("output")
         if state.status is JobStatus.COMPLETED and output:
-            self.clip_made.emit(Path(str(output)))
+            self.clip_made.emit(self.context.studio.asset_path(str(output)))  # an asset key
         elif state.status is not JobStatus.COMPLETED:
             self.make_status.setText(state.error or state.status.capitalize())
 

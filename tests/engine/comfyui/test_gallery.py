@@ -75,7 +75,7 @@ def test_use_as_input_feeds_image_to_image(studio: Studio, fake: FakeComfyUI) ->
     assert path == gallery.asset_path(studio, image) == gallery.use_as_input(image, studio)
     assert path.read_bytes().startswith(b"\x89PNG")
     job, [redrawn] = generate(studio, template="img2img-sd15-lora", input_image=str(path))
-    assert gallery.recipe(redrawn)["values"]["input_image"] == str(path)
+    assert gallery.recipe(redrawn)["values"]["input_image"] == image.storage_key  # its own key
     sent = gallery.recipe(redrawn)["graph"]["11"]["inputs"]["image"]
     assert fake.files[("input", "", sent)] == path.read_bytes()
     assert gallery.preview_path(studio, job.id) == studio.paths.cache_dir / "previews" / f"{job.id}.jpg"

@@ -187,12 +187,15 @@ def test_cancel_interrupts_the_running_prompt(studio: Studio, fake: FakeComfyUI)
     assert assets_of(studio, job) == []
 
 
-def test_img2img_uploads_the_input_image_and_keeps_its_path(studio: Studio, fake: FakeComfyUI,
-                                                           tmp_path: Path) -> None:
+def test_img2img_uploads_the_input_image_and_keeps_its_key(studio: Studio, fake: FakeComfyUI,
+                                                          tmp_path: Path) -> None:
     source = tmp_path / "me.png"
     Image.new("RGB", (16, 16), (10, 200, 30)).save(source)
     [job] = submit(studio, "img2img-sd15-lora", input_image=str(source), denoise=0.5)
-    assert job.payload["values"]["input_image"] == str(source)
+    key = job.payload["images"]["input_image"]  # a picture from outside, copied into the store
+    assert key.startswith(f"inputs/{job.workspace_id}/") and key.endswith("/me.png")
+    assert "input_image" not in job.payload["values"]
+    source.unlink()  # the job reads the studio's copy
     run_next(studio)
     assert reload(studio, job).status == "completed", reload(studio, job).error
     upload = fake.requests("POST", "/upload/image")[0].body
@@ -200,7 +203,9 @@ def test_img2img_uploads_the_input_image_and_keeps_its_path(studio: Studio, fake
     assert sent["11"]["inputs"]["image"].startswith("studio-") and upload["overwrite"] == "true"
     assert sent["3"]["inputs"]["denoise"] == 0.5
     [asset] = assets_of(studio, job)
-    assert asset.meta["recipe"]["values"]["input_image"] == str(source)
+    assert asset.meta["recipe"]["values"]["input_image"] == key  # Regenerate submits the key
+    [again] = submit(studio, "img2img-sd15-lora", input_image=key, denoise=0.5)
+    assert again.payload["images"] == {"input_image": key}
     assert asset.meta["recipe"]["graph"]["11"]["inputs"]["image"] == sent["11"]["inputs"]["image"]
 
 

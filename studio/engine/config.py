@@ -4,6 +4,7 @@ Secrets never live here; see ``studio.engine.secrets``.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -145,6 +146,16 @@ class Settings:
 
     def as_dict(self) -> dict[str, dict[str, object]]:
         return dataclasses.asdict(self)
+
+    def copy(self) -> Settings:
+        return copy.deepcopy(self)
+
+    def take(self, other: Settings) -> None:
+        """Every value of ``other``, set in place: this object stays the one the app holds."""
+        for section in dataclasses.fields(self):
+            mine, theirs = getattr(self, section.name), getattr(other, section.name)
+            for name in dataclasses.fields(mine):
+                setattr(mine, name.name, getattr(theirs, name.name))
 
 
 ALLOWED = {

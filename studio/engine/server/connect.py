@@ -73,15 +73,15 @@ def check_postgres(url: str) -> Check:
     import psycopg
 
     from studio.engine.db.database import head_revision
+    from studio.engine.server.roles import first_value
     try:
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
                              connect_timeout=5, autocommit=True) as conn:
-            version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
-            user = str(conn.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
-            can_create = bool(conn.execute(
-                "SELECT has_schema_privilege('public', 'CREATE')").fetchone()[0])  # type: ignore[index]
+            version = str(first_value(conn, "SHOW server_version")).split()[0]
+            user = str(first_value(conn, "SELECT current_user"))
+            can_create = bool(first_value(conn, "SELECT has_schema_privilege('public', 'CREATE')"))
             tls = conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
-            has_table = conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0]  # type: ignore[index]
+            has_table = first_value(conn, "SELECT to_regclass('public.alembic_version')")
             revision = None
             if has_table is not None:
                 row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -187,12 +187,10 @@ def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
     try:
         Database.open(target.database_url).dispose()  # migrations run on the server's database
     except StudioError as exc:
-        return Report(report.checks + (Check("Migrations", False, "", str(exc)),))
+        return Report((*report.checks, Check("Migrations", False, "", str(exc))))
     db_url, db_password = split_password(target.database_url)
     redis_url, redis_password = split_password(target.redis_url)
-    new = Settings()
-    for key in settings.keys():
-        new.set(key, settings.get(key))
+    new = settings.copy()
     new.server.database_url = db_url
     new.server.redis_url = redis_url
     new.server.s3_endpoint = target.s3_endpoint
@@ -215,16 +213,13 @@ def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
         for name in stored:
             secrets.delete(name)
         raise
-    for key in settings.keys():
-        settings.set(key, new.get(key))
-    return Report(report.checks + (Check("Migrations", True, "", "server database at the latest schema"),))
+    settings.take(new)
+    return Report((*report.checks, Check("Migrations", True, "", "server database at the latest schema")))
 
 
 def disconnect(settings: Settings, secrets: SecretStore, *, save: Callable[[Settings], None]) -> None:
     """Back to solo mode: the local SQLite database and queue; the server's passwords forgotten."""
-    new = Settings()
-    for key in settings.keys():
-        new.set(key, settings.get(key))
+    new = settings.copy()
     new.server.database_url = new.server.redis_url = ""
     new.server.s3_endpoint = new.server.s3_bucket = new.server.s3_access_key = ""
     new.server.s3_ca_bundle = ""
@@ -234,8 +229,7 @@ def disconnect(settings: Settings, secrets: SecretStore, *, save: Callable[[Sett
     save(new)
     for name in (SECRET_POSTGRES, SECRET_REDIS, SECRET_S3):
         secrets.delete(name)
-    for key in settings.keys():
-        settings.set(key, new.get(key))
+    settings.take(new)
 
 
 def _one_line(exc: BaseException) -> str:

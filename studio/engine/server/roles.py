@@ -7,6 +7,7 @@ Made by the team's own role (the one that ran the migrations and owns the tables
 from __future__ import annotations
 
 import uuid
+from typing import LiteralString
 
 import psycopg
 from psycopg import sql
@@ -35,7 +36,7 @@ def grant_workspace_role(admin_url: str, workspace_id: uuid.UUID | str, password
             verb = sql.SQL("ALTER ROLE" if exists else "CREATE ROLE")
             conn.execute(sql.SQL("{} {} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE PASSWORD {}").format(
                 verb, ident, sql.Literal(password)))
-            database = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            database = str(first_value(conn, "SELECT current_database()"))
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
                 sql.Identifier(database), ident))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
@@ -62,7 +63,15 @@ def drop_workspace_role(admin_url: str, workspace_id: uuid.UUID | str) -> None:
         raise StudioError(f"The workspace role could not be removed: {_one_line(exc)}") from exc
 
 
-def _workspace_tables(conn: psycopg.Connection) -> list[str]:  # type: ignore[type-arg]
+def first_value(conn: psycopg.Connection, query: LiteralString) -> object:
+    """The first column of the one row a query like ``SELECT current_user`` answers."""
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise psycopg.DataError(f"PostgreSQL answered no row to {query}.")
+    return row[0]
+
+
+def _workspace_tables(conn: psycopg.Connection) -> list[str]:
     rows = conn.execute("SELECT tablename FROM pg_policies WHERE schemaname = 'public' "
                         "AND policyname = 'workspace_isolation' ORDER BY tablename").fetchall()
     return [str(row[0]) for row in rows]

@@ -14,6 +14,7 @@ offline needs nothing special: edits wait in the local database until the next s
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -140,6 +141,10 @@ def _version(row: dict[str, Any]) -> int:
     return int(row.get("version") or 1)
 
 
+def _delete_row(conn: Connection, *, table: Table, row_id: object) -> None:
+    conn.execute(delete(table).where(table.c.id == row_id))
+
+
 def _write(conn: Connection, table: Table, row: dict[str, Any], *, exists: bool,
            expected_version: int | None) -> int:
     """Inserts the row, or updates it if it still has ``expected_version``; the new version."""
@@ -171,7 +176,7 @@ class WorkspaceSync:
         self._pending: list[str] = []  # storage keys of pushed rows, uploaded before commit
         # Local writes wait until the end of a sync: SQLite holds its write lock from the first
         # write to the commit, and the job's progress goes to that same database meanwhile.
-        self._local_ops: list[Callable[[Connection], None]] = []
+        self._local_ops: list[Callable[[Connection], object]] = []  # run for their effect
         self._before: dict[str, list[int]] = {}
 
     # Entry points -------------------------------------------------------------------------------
@@ -358,8 +363,7 @@ class WorkspaceSync:
             if mine is None and theirs is None:
                 del self.state.rows[key]
             elif theirs is None and mine is not None and _version(mine) == base[0]:
-                self._local_ops.append(lambda conn, t=table, i=mine["id"]: conn.execute(
-                    delete(t).where(t.c.id == i)))
+                self._local_ops.append(functools.partial(_delete_row, table=table, row_id=mine["id"]))
                 del self.state.rows[key]
                 result.removed += 1
             elif mine is None and theirs is not None and _version(theirs) == base[1]:

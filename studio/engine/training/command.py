@@ -158,14 +158,16 @@ def sample_prompts_text(config: TrainingConfig, trigger: str) -> str:
 
 def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, output_name: str, *,
                resume: Path | None = None) -> list[str]:
-    argv = launch.prefix(config.family) + [
+    argv = [
+        *launch.prefix(config.family),
         "--pretrained_model_name_or_path", config.base_model,
         "--dataset_config", str(files.dataset_config),
         "--output_dir", str(files.output_dir), "--output_name", output_name,
         "--save_model_as", "safetensors",
         "--network_module", NETWORK_MODULE,
         "--network_dim", str(config.network_dim), "--network_alpha", _num(config.network_alpha),
-        "--learning_rate", _num(config.learning_rate)]
+        "--learning_rate", _num(config.learning_rate),
+    ]
     argv += _valued(("--unet_lr", config.unet_lr), ("--text_encoder_lr", config.text_encoder_lr))
     argv += ["--optimizer_type", config.optimizer_type, "--lr_scheduler", config.lr_scheduler]
     argv += _valued(("--lr_warmup_steps", config.lr_warmup_steps or None))

@@ -87,7 +87,7 @@ class TrainingConfig:
 
         Steps and epochs exclude each other the way users mean it: setting one alone clears the
         other (sd-scripts would otherwise let epochs win silently)."""
-        converted = {key: convert(key, raw) for key, raw in values.items()}
+        converted: dict[str, Any] = {key: convert(key, raw) for key, raw in values.items()}  # typed per field
         if "max_train_steps" in converted and "max_train_epochs" not in converted:
             converted["max_train_epochs"] = None
         if "max_train_epochs" in converted and "max_train_steps" not in converted:
@@ -132,6 +132,16 @@ def convert(key: str, raw: object) -> object:
         raise InvalidInput(f"{key} takes a {_plain(name)}, not {raw!r}.") from None
 
 
+def _number(kind: type[int] | type[float], raw: object) -> int | float:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ValueError(raw)
+    if kind is float:
+        return float(raw)
+    if isinstance(raw, float) and not raw.is_integer():
+        raise ValueError(raw)
+    return int(raw.strip()) if isinstance(raw, str) else int(raw)
+
+
 def _as(kind: Any, raw: object) -> object:
     if kind is bool:
         if isinstance(raw, bool):
@@ -142,16 +152,8 @@ def _as(kind: Any, raw: object) -> object:
         if text in ("0", "false", "no", "off"):
             return False
         raise ValueError(raw)
-    if kind is int:
-        if isinstance(raw, bool):
-            raise ValueError(raw)
-        if isinstance(raw, float) and not raw.is_integer():
-            raise ValueError(raw)
-        return int(str(raw).strip()) if isinstance(raw, str) else int(raw)  # type: ignore[call-overload]
-    if kind is float:
-        if isinstance(raw, bool):
-            raise ValueError(raw)
-        return float(raw)  # type: ignore[arg-type]
+    if kind is int or kind is float:
+        return _number(kind, raw)
     if kind is str:
         return str(raw).strip()
     if typing.get_origin(kind) is tuple:  # sample prompts: a list, or one text split at '|'

@@ -21,9 +21,17 @@ from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.training.checks import Findings, check_training, detect_vram_gb
-from studio.engine.training.command import (DatasetSource, Launch, StepPlan, TrainingFiles,
-                                            build_argv, dataset_config_text, plan_steps,
-                                            resolve_launch, sample_prompts_text)
+from studio.engine.training.command import (
+    DatasetSource,
+    Launch,
+    StepPlan,
+    TrainingFiles,
+    build_argv,
+    dataset_config_text,
+    plan_steps,
+    resolve_launch,
+    sample_prompts_text,
+)
 from studio.engine.training.config import TrainingConfig, get_preset
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")

@@ -90,6 +90,7 @@ class PlanItemEditor(QWidget):
         self.platform.addItems(PLATFORMS)
         self.status = QLabel(self)
         self.status.setObjectName("plan-item-status")
+        self.status.setWordWrap(True)  # a long line must not widen the side panel
         self.topic, self.hook = QLineEdit(self), QLineEdit(self)
         self.caption = QPlainTextEdit(self)
         self.hashtags = QLineEdit(self)

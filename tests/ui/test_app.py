@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
@@ -27,6 +28,7 @@ def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
     made = StudioSession(studio)
     yield made
     made.monitor.stop()
+    made.context.stop()
     made.supervisor.stop()
     made.window.intercept_close = False
     made.window.close()
@@ -58,6 +60,8 @@ def test_the_worker_comes_up_with_the_window_and_goes_on_close(qtbot, studio: St
     with qtbot.waitSignal(session.finished, timeout=20_000):
         session.window.close()
     assert local_worker(studio.paths) is None
+    readers = [t for t in session.context.findChildren(QTimer) if not t.isSingleShot()]
+    assert readers and not any(t.isActive() for t in readers)  # the window is gone: nothing reads
     assert not session.window.isVisible() and session.quit_choice is None
 
 

@@ -1,4 +1,5 @@
-"""The main window: eight pages and the sidebar, workspaces, saved state, health, theme."""
+"""The main window: eight pages and the sidebar, workspaces, saved state, health, theme; what
+another process changes (a workspace, a sample import) reaches it without a click."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,14 +11,17 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from studio.engine.core import Studio
 from studio.engine.config import load_settings
+from studio.engine.first_run import FirstRunChoices, apply_first_run
 from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import PAGES, MainWindow
+from studio.ui.pages.datasets import DatasetsPage
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
 from studio.ui.theme import apply_theme
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -151,3 +155,27 @@ def test_pictures_dropped_on_the_window_go_to_the_datasets_page(qtbot, monkeypat
     window.dropEvent(event)
     assert window.current_page_key() == "datasets"
     assert received == [[picture]]
+
+
+def test_a_workspace_made_by_the_command_line_joins_the_switcher(qtbot, data_dir: Path,
+                                                                 context: StudioContext,
+                                                                 window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.workspace_box.count() == 1)
+    done = run_cli(data_dir, "workspace", "create", "Night shift")
+    assert done.returncode == 0, done.stderr
+    qtbot.waitUntil(lambda: window.workspace_box.findText("Night shift") >= 0, timeout=3000)
+    assert window.workspace_box.currentText() == context.workspace.name  # still the one shown
+
+
+def test_the_guide_s_sample_import_is_followed_on_the_datasets_page(qtbot, studio: Studio,
+                                                                    window: MainWindow) -> None:
+    result = apply_first_run(studio, FirstRunChoices(workspace="Lisbon", influencer="Mira",
+                                                     trigger_word="mira_v1", sample_dataset=True))
+    window.show_first_run_guide()
+    window.first_run_guide.completed.emit(result)  # what the guide says once it has applied them
+    page = window.pages["datasets"]
+    assert isinstance(page, DatasetsPage)
+    assert window.current_page_key() == "datasets"
+    assert page.import_panel.isVisible() and page.import_panel.title.text().startswith("Importing")
+    assert page.jobs.followed is not None and page.jobs.followed.job_id == result.sample_job_id
+    qtbot.waitUntil(lambda: page.dataset is not None and page.dataset.name == "Sample", timeout=5000)

@@ -36,8 +36,8 @@ class ChangedElsewhereBar(QFrame):
         self.hide()
 
     def warn(self, what: str) -> None:
-        self.text.setText(f"Changed elsewhere — {what} was saved by someone else while you "
-                          "edited it. Reload, or keep your edits?")
+        self.text.setText(f"Changed elsewhere — {what} was saved elsewhere (another window, the "
+                          "command line or a worker) while you edited it. Reload, or keep your edits?")
         self.show()
 
     def _on_reload_clicked(self) -> None:

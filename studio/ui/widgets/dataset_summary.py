@@ -94,6 +94,24 @@ class DatasetSummary(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.summary = Summary()
+        self.problems = QLabel(self)
+        self.problems.setWordWrap(True)
+        self.problems.setObjectName("summary-problem-list")
+        self.bars = BucketBars(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Summary</b>", self))
+        layout.addLayout(self._build_counts())
+        layout.addWidget(self.problems)
+        layout.addWidget(QLabel("<b>Buckets</b>", self))
+        layout.addWidget(self.bars)
+        layout.addSpacing(6)
+        for button in self._build_buttons():
+            layout.addWidget(button)
+        layout.addStretch(1)
+        self.show_summary(Summary())
+
+    def _build_counts(self) -> QGridLayout:
         self.values: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
@@ -107,10 +125,9 @@ class DatasetSummary(QWidget):
             self.values[key].setObjectName(f"summary-{key}")
             self.values[key].setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(self.values[key], row, 1)
-        self.problems = QLabel(self)
-        self.problems.setWordWrap(True)
-        self.problems.setObjectName("summary-problem-list")
-        self.bars = BucketBars(self)
+        return grid
+
+    def _build_buttons(self) -> tuple[QPushButton, ...]:
         self.exclude_dups_button = QPushButton("Exclude near-duplicates", self)
         self.exclude_dups_button.setToolTip("Excludes all but the sharpest image of each group")
         self.exclude_blurry_button = QPushButton("Exclude blurry", self)
@@ -122,19 +139,8 @@ class DatasetSummary(QWidget):
         self.exclude_blurry_button.clicked.connect(self._on_exclude_blurry_clicked)
         self.export_button.clicked.connect(self.export_requested)
         self.analyze_button.clicked.connect(self.analyze_requested)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Summary</b>", self))
-        layout.addLayout(grid)
-        layout.addWidget(self.problems)
-        layout.addWidget(QLabel("<b>Buckets</b>", self))
-        layout.addWidget(self.bars)
-        layout.addSpacing(6)
-        for button in (self.exclude_dups_button, self.exclude_blurry_button, self.analyze_button,
-                       self.export_button):
-            layout.addWidget(button)
-        layout.addStretch(1)
-        self.show_summary(Summary())
+        return (self.exclude_dups_button, self.exclude_blurry_button, self.analyze_button,
+                self.export_button)
 
     def show_summary(self, summary: Summary) -> None:
         self.summary = summary

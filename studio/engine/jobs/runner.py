@@ -6,10 +6,11 @@ import traceback
 import uuid
 from datetime import timedelta
 
-from studio.engine.config import Paths, Settings
+from studio.engine.config import Paths, Settings, load_settings
 from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
+from studio.engine.db.watcher import FileStamp
 from studio.engine.errors import InvalidInput, NotFound, StudioError
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
@@ -28,8 +29,17 @@ class JobRunner:
         self.paths = paths
         self.settings = settings
         self.worker_id = worker_id
+        self._settings_stamp = FileStamp.of(paths.settings_file)
+
+    def _reload_settings_if_changed(self) -> None:
+        """A URL or option changed in the app or the CLI counts from the next job on."""
+        stamp = FileStamp.of(self.paths.settings_file)
+        if stamp != self._settings_stamp:
+            self._settings_stamp = stamp
+            self.settings = load_settings(self.paths.settings_file)
 
     def __call__(self, job_id: str, task: object = None) -> None:
+        self._reload_settings_if_changed()
         ctx = self._start(job_id)
         if ctx is None:
             return

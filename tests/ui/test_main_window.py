@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from studio.engine.core import Studio
 from studio.engine.config import load_settings
+from studio.engine.core import Studio
 from studio.engine.first_run import FirstRunChoices, apply_first_run
 from studio.engine.storage.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
@@ -66,7 +66,8 @@ def test_page_and_geometry_are_restored(qtbot, context: StudioContext, window: M
 def test_new_workspace_and_switching(qtbot, monkeypatch, studio: Studio, context: StudioContext,
                                      window: MainWindow) -> None:
     first = context.workspace
-    job = studio.jobs.submit(first.id, "make-thumbnails", ThumbnailPayload(files=(Path("/nowhere.png"),)), title="in first")
+    job = studio.jobs.submit(first.id, "make-thumbnails", ThumbnailPayload(files=(Path("/nowhere.png"),)),
+                             title="in first")
     queue = window.pages["queue"]
     assert isinstance(queue, QueuePage)
     qtbot.waitUntil(lambda: queue.model.job(job.id) is not None)

@@ -14,18 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.status import ACTIVE, JobStatus
 
 JOB_TYPE = "run-pipeline"
 QUEUE = "pipeline"
 RUNNABLE = ("approved", "failed", "ready")  # ready: run again from where it stands (nothing)
 STILL_PRESETS = {"instagram": "instagram-feed-4x5", "tiktok": "tiktok", "youtube-shorts": "youtube-shorts"}
 VIDEO_PRESETS = {"instagram": "instagram-reel", "tiktok": "tiktok", "youtube-shorts": "youtube-shorts"}
+FAILED_OR_CANCELED = frozenset({JobStatus.FAILED, JobStatus.CANCELED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +106,11 @@ def pipeline_status(studio: Studio, workspace_id: uuid.UUID, item_id: uuid.UUID)
             job = session.get(Job, uuid.UUID(step["job_id"])) if step.get("job_id") else None
             steps.append(_step_status(name, step, job))
         folder = Path(state["publish"]["folder"]) if (state.get("publish") or {}).get("done") else None
-        if parent is not None and parent.status in ("pending", "processing"):
+        if parent is not None and parent.status in ACTIVE:
             overall = "running"
         elif item.status == "ready":
             overall = "ready"
-        elif item.status == "failed" or (parent is not None and parent.status in ("failed", "canceled")):
+        elif item.status == "failed" or (parent is not None and parent.status in FAILED_OR_CANCELED):
             overall = "failed"
         else:
             overall = "idle"
@@ -119,21 +122,22 @@ def _step_status(name: str, step: dict[str, Any], job: Job | None) -> StepStatus
         return StepStatus(name, "done", job.id if job else None, 1.0, str(step.get("detail", "")))
     if job is None:
         return StepStatus(name, "waiting", None, 0.0, "")
-    status = {"pending": "waiting", "processing": "running", "completed": "done"}.get(job.status, "failed")
+    status = {JobStatus.PENDING: "waiting", JobStatus.PROCESSING: "running",
+              JobStatus.COMPLETED: "done"}.get(JobStatus(job.status), "failed")
     detail = job.error if status == "failed" else (job.stage or job.message)
     return StepStatus(name, status, job.id, job.progress, detail)
 
 
-def _of_item(item_id: uuid.UUID) -> Any:
+def _of_item(item_id: uuid.UUID) -> Select[Job]:
     """The item's run-pipeline jobs, found by their payload in the database (JSON path), not by
     reading every pipeline job there ever was."""
     return select(Job).where(Job.type == JOB_TYPE, Job.payload["item_id"].as_string() == str(item_id))
 
 
-def _latest_job(session: Any, item_id: uuid.UUID) -> Job | None:
+def _latest_job(session: Session, item_id: uuid.UUID) -> Job | None:
     return session.scalars(_of_item(item_id).order_by(Job.created_at.desc()).limit(1)).first()
 
 
-def _active_job(session: Any, item_id: uuid.UUID) -> Job | None:
-    return session.scalars(_of_item(item_id).where(Job.status.in_(("pending", "processing")))
+def _active_job(session: Session, item_id: uuid.UUID) -> Job | None:
+    return session.scalars(_of_item(item_id).where(Job.status.in_(ACTIVE))
                            .limit(1)).first()

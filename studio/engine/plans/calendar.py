@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ class CalendarRow:
 
 def local_start(day: date) -> datetime:
     """Midnight of ``day`` on this machine, in UTC."""
-    return datetime.combine(day, time()).astimezone().astimezone(timezone.utc)
+    return datetime.combine(day, time()).astimezone().astimezone(UTC)
 
 
 def items_between(studio: Studio, workspace_id: uuid.UUID, first: date, last: date,
@@ -48,4 +48,4 @@ def items_between(studio: Studio, workspace_id: uuid.UUID, first: date, last: da
 def moved_to(scheduled_at: datetime, day: date) -> datetime:
     """The same local time of day on ``day``, in UTC (the offset of the new day, across DST)."""
     local = scheduled_at.astimezone()
-    return datetime.combine(day, local.time().replace(tzinfo=None)).astimezone().astimezone(timezone.utc)
+    return datetime.combine(day, local.time().replace(tzinfo=None)).astimezone().astimezone(UTC)

@@ -25,8 +25,7 @@ from studio.engine.errors import NotFound, ServiceUnavailable
 from studio.engine.llm.cache import ResponseCache, cache_key
 from studio.engine.plans.jobs import plan_body, plan_max_tokens
 from studio.engine.plans.prompts import PlanRequest
-from studio.engine.plans.service import (MAX_DAYS, MAX_PER_DAY, check_platforms, fallback_models,
-                                         plan_model)
+from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY, check_platforms, fallback_models, plan_model
 from studio.engine.tls import tls_context
 
 CHARS_PER_TOKEN = 4.0  # BPE tokenizers average about this on English and German JSON

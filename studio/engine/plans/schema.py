@@ -72,7 +72,6 @@ def check_plan(value: dict[str, Any], start: date, days: int, per_day: int) -> l
             continue
         counts[day] += 1
     if not found:
-        for day in wanted:
-            if counts[day] != per_day:
-                found.append(f"{day} has {counts[day]} posts; it needs exactly {per_day}")
+        found = [f"{day} has {counts[day]} posts; it needs exactly {per_day}"
+                 for day in wanted if counts[day] != per_day]
     return found

@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, select
 
 from studio.engine.config import Settings
 from studio.engine.core import Studio
-from studio.engine.db.models import ContentPlan, Influencer, Job, PlanItem
+from studio.engine.db.models import Content, ContentPlan, Influencer, Job, PlanItem
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.plans.payloads import PlanPayload, RegeneratePayload
@@ -28,6 +28,7 @@ REGENERATE_JOB = "regenerate-plan-item"
 MAX_DAYS = 31
 MAX_PER_DAY = 4
 MIN_PREFIX = 4
+ContentT = TypeVar("ContentT", bound=Content)
 ITEM_STATUSES = ("draft", "approved")
 TEXT_FIELDS = ("topic", "hook", "caption", "image_prompt", "video_prompt", "subtitle_text")
 EDITABLE = (*TEXT_FIELDS, "scheduled_at", "platform", "hashtags")
@@ -170,10 +171,10 @@ def _when(value: Any) -> datetime:
             raise InvalidInput(f"'{value}' is not a date and time; write YYYY-MM-DD HH:MM.") from None
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive: local time
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
-def _by_ref(studio: Studio, workspace_id: uuid.UUID, model: type[Any], ref: str, what: str) -> Any:
+def _by_ref(studio: Studio, workspace_id: uuid.UUID, model: type[ContentT], ref: str, what: str) -> ContentT:
     """A full id, or a prefix of one that matches a single row of the workspace."""
     text = ref.strip().lower()
     with studio.db.session() as session:

@@ -37,8 +37,9 @@ class Doorbell:
             return self._condition.wait_for(lambda: self._rings != seen, timeout)
 
 
-class _Worker(Worker):
+class _Worker(Worker):  # type: ignore[misc]  # huey ships no type information
     doorbell: Doorbell
+    delay: float  # huey's backoff state, set in its __init__
 
     def sleep(self) -> None:
         self.delay = min(self.delay, self.max_delay)
@@ -48,7 +49,7 @@ class _Worker(Worker):
             self.delay *= self.backoff
 
 
-class DoorbellConsumer(Consumer):
+class DoorbellConsumer(Consumer):  # type: ignore[misc]  # huey ships no type information
     """Huey's consumer whose idle worker threads wake on their queue's doorbell."""
 
     def __init__(self, huey: object, doorbell: Doorbell, **options: object) -> None:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
+from huey.api import TaskWrapper
 
 from studio.engine.config import Paths, Settings
 from studio.engine.errors import SettingsError
@@ -48,7 +49,7 @@ def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str 
     return SqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30)
 
 
-def register_runner(huey: Huey, runner: Callable[[str, object], None]) -> Callable[..., object]:
+def register_runner(huey: Huey, runner: Callable[[str, object], None]) -> TaskWrapper:
     """Registers the one task every queue carries: run the job whose id it was given."""
 
     def run_job(job_id: str, task: object = None) -> None:

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from huey.consumer import Consumer
 from sqlalchemy import select
 
 from studio import __version__
-from studio.engine.config import Paths
 from studio.engine.comfyui.supervisor import stop_all as stop_supervised_comfyui
 from studio.engine.comfyui.supervisor import supervisor_for
+from studio.engine.config import Paths
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
@@ -36,10 +37,10 @@ from studio.engine.jobs.queueset import WORKER_INFO_FILE
 from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
+from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.notify import notify
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
-from studio.engine.jobs.status import ACTIVE, JobStatus
 
 log = logging.getLogger("studio.worker")
 
@@ -97,7 +98,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop_event = threading.Event()
         self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
-        self._consumers: list = []  # type: ignore[type-arg]
+        self._consumers: list[Consumer] = []
         self._doorbell: DoorbellListener | None = None
 
     def run(self) -> int:
@@ -107,8 +108,8 @@ class Worker:
             self._lock.acquire()
         except Timeout:
             other = local_worker(self.studio.paths)
-            raise WorkerAlreadyRunning(
-                f"A worker already runs for {self.studio.paths.data_dir} (pid {other.pid if other else '?'}).") from None
+            pid = other.pid if other else "?"
+            raise WorkerAlreadyRunning(f"A worker already runs for {self.studio.paths.data_dir} (pid {pid}).") from None
         try:
             self._clear_requests()
             self._start()

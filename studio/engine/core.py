@@ -15,6 +15,7 @@ from studio.engine.db.changes import Change, Entity
 from studio.engine.db.database import Database, sqlite_url
 from studio.engine.db.models import Workspace
 from studio.engine.db.repositories import Workspaces
+from studio.engine.db.watcher import FileStamp
 from studio.engine.errors import NotFound
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.service import JobService
@@ -28,6 +29,7 @@ class Studio:
     def __init__(self, paths: Paths, settings: Settings, *, explicit_profile: bool) -> None:
         self.paths = paths
         self.settings = settings
+        self._settings_stamp = FileStamp.of(paths.settings_file)  # as last saved or read here
         self.secrets = SecretStore(paths.config_dir, default_profile=not explicit_profile)
 
     @classmethod
@@ -67,11 +69,29 @@ class Studio:
 
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.settings_file)
+        self._settings_stamp = FileStamp.of(self.paths.settings_file)
         if "db" in self.__dict__:  # this process's views hear of it now, others by the file
             self.db.changes.publish([Change(Entity.SETTINGS, None)])
 
     def reload_settings(self) -> None:
+        self._settings_stamp = FileStamp.of(self.paths.settings_file)
         self.settings = load_settings(self.paths.settings_file)
+
+    def settings_saved_elsewhere(self) -> tuple[Settings, FileStamp | None] | None:
+        """Settings another process saved since this one last saved or read them, read but not
+        applied (a reader thread calls this; ``adopt_settings`` applies them where they are used)."""
+        stamp = FileStamp.of(self.paths.settings_file)
+        if stamp == self._settings_stamp:
+            return None
+        return load_settings(self.paths.settings_file), stamp
+
+    def adopt_settings(self, settings: Settings, stamp: FileStamp | None) -> bool:
+        """Applies settings read by ``settings_saved_elsewhere`` unless this process saved its own
+        since (they would be older than what this process holds)."""
+        if FileStamp.of(self.paths.settings_file) != stamp:
+            return False
+        self.settings, self._settings_stamp = settings, stamp
+        return True
 
     # Workspaces -----------------------------------------------------------------------------
 

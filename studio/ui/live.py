@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from studio.engine.comfyui.user_workflows import workflows_dir
+from studio.engine.config import Settings
 from studio.engine.core import Studio
 from studio.engine.db.changes import Change, ChangeSet, Entity, merge
-from studio.engine.db.watcher import ChangeWatcher
+from studio.engine.db.watcher import ChangeWatcher, FileStamp
 from studio.ui.tasks import run_in_background
 
 log = logging.getLogger("studio.ui.live")
@@ -63,19 +64,23 @@ class LiveState(QObject):
         run_in_background(self._read, receiver=self, lane="live", on_done=self._on_read,
                           on_error=self._on_read_failed)
 
-    def _read(self) -> list[Change]:
+    def _read(self) -> tuple[list[Change], tuple[Settings, FileStamp | None] | None]:
         if self._watcher is None:  # made on the lane: it reads the files' first stamps
             paths = self.studio.paths
             self._watcher = ChangeWatcher(self.studio.db, files={
                 Entity.SETTINGS: paths.settings_file, Entity.TEMPLATE: workflows_dir(paths)})
             self._watcher.prune()
         changes = self._watcher.poll()
+        saved = None
         if any(change.entity is Entity.SETTINGS for change in changes):
-            self.studio.reload_settings()  # another process saved them: this one reads them anew
-        return changes
+            saved = self.studio.settings_saved_elsewhere()  # read here, applied on the UI thread
+        return changes, saved
 
-    def _on_read(self, changes: list[Change]) -> None:
+    def _on_read(self, found: tuple[list[Change], tuple[Settings, FileStamp | None] | None]) -> None:
         self._busy = False
+        changes, saved = found
+        if saved is not None:
+            self.studio.adopt_settings(*saved)
         self._on_heard(changes)
 
     def _on_read_failed(self, exc: BaseException) -> None:

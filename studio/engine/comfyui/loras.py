@@ -16,6 +16,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import LoraModel
 from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_writer
+from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore, sha256_file
 
 CHUNK = 1024 * 1024
@@ -29,7 +30,7 @@ def loras_folder(settings: Settings) -> Path | None:
     return None
 
 
-def studio_lora(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> LoraModel | None:
+def studio_lora(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> LoraModel | None:
     """The workspace's LoRA whose file is called ``lora_name`` (as ComfyUI would list it)."""
     with studio.db.session() as session:
         rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
@@ -48,7 +49,7 @@ def library_names(studio: Studio, workspace_id: uuid.UUID, family: str | None = 
     return sorted(names)
 
 
-def hand_off(studio: Studio, workspace_id: uuid.UUID, lora_name: str) -> Path | None:
+def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Path | None:
     """Places the studio's LoRA called ``lora_name`` in ComfyUI's loras folder; None when the
     studio has no such LoRA. A same-content file already there is left as it is."""
     lora = studio_lora(studio, workspace_id, lora_name)

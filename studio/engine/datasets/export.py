@@ -24,10 +24,10 @@ from typing import Any
 import tomli_w
 from PIL import Image, ImageOps
 
-from studio.engine.core import Studio
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.errors import InvalidInput, NotFound
+from studio.engine.parts import StudioParts
 
 GENERATOR = "influencerai-studio"
 MANIFEST = "manifest.json"
@@ -55,7 +55,7 @@ class ExportResult:
     files: tuple[str, ...]  # relative to out_dir, manifest.json excluded
 
 
-def export_kohya(studio: Studio, dataset: Dataset, out_dir: Path, *,
+def export_kohya(studio: StudioParts, dataset: Dataset, out_dir: Path, *,
                  include_near_duplicates: bool = False, include_excluded: bool = False,
                  resolution: int | None = None) -> ExportResult:
     out = out_dir.expanduser().resolve()
@@ -193,7 +193,7 @@ def _ordered(images: Sequence[DatasetImage]) -> list[DatasetImage]:
     return sorted(images, key=lambda i: (i.created_at, i.source_name, i.sha256))
 
 
-def _trigger(studio: Studio, dataset: Dataset) -> str:
+def _trigger(studio: StudioParts, dataset: Dataset) -> str:
     with studio.db.session() as session:
         influencer = session.get(Influencer, dataset.influencer_id)
         return influencer.trigger_word if influencer is not None else ""
@@ -203,8 +203,8 @@ def _safe(text: str) -> str:
     return " ".join(_UNSAFE.sub("_", text).split()).strip(". ")
 
 
-def _write_one(studio: Studio, image: DatasetImage, root: Path, stem: str) -> dict[str, Any]:
-    source = studio.asset_path(image.storage_key)
+def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str) -> dict[str, Any]:
+    source = studio.paths.assets_dir / image.storage_key
     if not source.is_file():
         raise NotFound(f"The original of '{image.original_name or image.sha256[:12]}' is missing "
                        f"from the asset store ({source}).")

@@ -12,6 +12,7 @@ from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.influencers import get_influencer
+from studio.engine.parts import StudioParts
 
 EDITABLE = {"crop", "crop_manual", "excluded"}
 
@@ -91,7 +92,7 @@ def dataset_influencer(studio: Studio, dataset: Dataset) -> Influencer:
         return Repository(session, dataset.workspace_id).get(Influencer, dataset.influencer_id)
 
 
-def list_images(studio: Studio, dataset: Dataset) -> Sequence[DatasetImage]:
+def list_images(studio: StudioParts, dataset: Dataset) -> Sequence[DatasetImage]:
     """Every image of the dataset (not in the trash), in import order."""
     with studio.db.session() as session:
         query = (select(DatasetImage)

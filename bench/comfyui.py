@@ -36,7 +36,7 @@ from studio.engine.comfyui.workflows import fill, load_templates  # noqa: E402
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.db.models import Job  # noqa: E402
 from studio.engine.jobs.registry import load_handlers  # noqa: E402
-from studio.engine.jobs.worker import local_worker  # noqa: E402
+from studio.engine.worker.process import local_worker  # noqa: E402
 from tests.fakes.comfyui_server import FakeComfyUI, Script  # noqa: E402
 
 GOAL = 1.02

@@ -103,7 +103,7 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
 # (2) the thumbnail stage against plain Pillow ---------------------------------------------------
 
 def bench_thumbnails(studio_paths: list[Path], plain_paths: list[Path], cache_dir: Path) -> dict[str, float]:
-    from studio.engine.storage.thumbnails import make_thumbnails
+    from studio.engine.media.thumbnails import make_thumbnails
     studio_s = plain_s = 0.0
     for mine, theirs in zip(studio_paths, plain_paths, strict=True):
         start = time.perf_counter()
@@ -125,7 +125,7 @@ def insert_rows(studio, dataset, shas: list[str], n: int) -> None:
 
     from studio.engine.db.models import DatasetImage
     from studio.engine.db.types import utcnow
-    from studio.engine.storage.thumbnails import thumbnail_path
+    from studio.engine.media.thumbnails import thumbnail_path
     now = utcnow()
     cache = studio.paths.cache_dir
     fake = [f"{i:08x}" + shas[i % len(shas)][8:] for i in range(n)]

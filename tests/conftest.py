@@ -17,9 +17,9 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("INFLUENCERAI_DATA_DIR", None)
 os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
 
-from studio.engine.core import Studio  # noqa: E402
-from studio.engine.jobs.worker import local_worker  # noqa: E402
-from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: E402,F401,E501
+from studio.engine.core import Studio
+from studio.engine.worker.process import local_worker
+from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def studio_command(data_dir: Path, *args: str) -> list[str]:
 
 def run_cli(data_dir: Path, *args: str, input: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(studio_command(data_dir, *args), input=input, capture_output=True,
+    return subprocess.run(studio_command(data_dir, *args), check=False, input=input, capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT)
 
 
@@ -72,8 +72,8 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, interv
 
 def run_next_task(studio: Studio, queue: str) -> None:
     """Runs the next task waiting on ``queue`` here, through the real runner, as a worker would."""
-    from studio.engine.jobs.runner import JobRunner
-    studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "test"))
+    from studio.engine.worker.process import make_runner
+    studio.queues.set_runner(make_runner(studio, "test"))
     huey = studio.queues.hueys[queue]
     huey.execute(huey.dequeue())
 

@@ -49,7 +49,7 @@ NOT_YET = {
     "tests/engine/server/test_remote_inputs.py imports tests.engine.server.test_team_outputs",
     "tests/ui/test_comfy_dialog.py imports tests.engine.comfyui.test_supervisor",
     "tests/ui/test_plans_page.py imports tests.engine.pipelines.test_pipelines",
-    "tests/ui/test_sync_conflicts.py imports tests.engine.storage.test_sync",
+    "tests/ui/test_sync_conflicts.py imports tests.engine.sync.test_records",
 }
 
 

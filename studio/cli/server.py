@@ -130,7 +130,7 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _sides(studio: Studio):  # type: ignore[no-untyped-def]
-    from studio.engine.storage.sync import open_sides
+    from studio.engine.sync.records import open_sides
     if not studio.settings.server.database_url:
         raise UsageError("This studio does not know a server; use `server connect` first.")
     if studio.settings.database.url:
@@ -140,7 +140,7 @@ def _sides(studio: Studio):  # type: ignore[no-untyped-def]
 
 
 def list_server_workspaces(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.storage.sync import server_workspaces
+    from studio.engine.sync.records import server_workspaces
     sides = _sides(studio)
     try:
         rows = server_workspaces(sides.server)
@@ -164,7 +164,7 @@ def sync_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.errors import NotFound
-    from studio.engine.storage.sync import WorkspaceSync, server_workspaces
+    from studio.engine.sync.records import WorkspaceSync, server_workspaces
     sides = _sides(studio)
     try:
         found = [i for i, n in server_workspaces(sides.server) if n == args.name]
@@ -178,7 +178,7 @@ def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id, mode: str) -> int:  # type: ignore[no-untyped-def]
     from studio.cli.waiting import finish
-    from studio.engine.storage.sync_jobs import queue_sync
+    from studio.engine.sync.jobs import queue_sync
     _sides(studio).server.dispose()  # a plain error now beats a failed job later
     job = queue_sync(studio, workspace_id, mode)
     code = finish(studio, args, job, wait=not args.no_wait)
@@ -195,7 +195,7 @@ def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id, mode: s
 
 
 def list_conflicts(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.storage.sync import SyncState
+    from studio.engine.sync.records import SyncState
     state = SyncState(studio.paths.data_dir / "sync", workspace_of(studio, args).id)
     conflicts = list(state.conflicts.values())
     if args.json:
@@ -211,7 +211,7 @@ def list_conflicts(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def resolve_conflict(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.storage.sync import WorkspaceSync
+    from studio.engine.sync.records import WorkspaceSync
     sides = _sides(studio)
     try:
         WorkspaceSync(sides, workspace_of(studio, args).id).resolve(args.row_id, args.keep)

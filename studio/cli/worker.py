@@ -26,7 +26,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run_worker(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.jobs.worker import Worker  # the consumers load only where they run
+    from studio.engine.worker.process import Worker  # the consumers load only where they run
     queues = parse_queues(args.queues)
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")

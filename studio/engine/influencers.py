@@ -13,7 +13,7 @@ from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput
 from studio.engine.jobs.payloads import AssetKey
 from studio.engine.storage.local import LocalStore
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 TRIGGER = re.compile(r"^[\w-]{0,80}$", re.UNICODE)
 AVATAR_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}

@@ -8,15 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from sqlalchemy import select, text
 
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.doctor import run_checks
-from studio.engine.jobs.worker import local_worker
+from studio.engine.worker.process import local_worker
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import repeating_timer
 
 REFRESH_MS = 10_000
 TIMER_NAME = "health"
@@ -100,7 +101,7 @@ class HealthMonitor(QObject):
         self.latest: dict[str, Health] = {key: checking(key) for key in SHOWN}
         self._busy = False
         # Outside services (ComfyUI up, a worker alive) announce nothing, so they are asked.
-        self._timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
+        self._timer = repeating_timer(self, name=TIMER_NAME, interval_ms=REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
 
     def start(self) -> None:

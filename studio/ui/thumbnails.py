@@ -23,7 +23,7 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
-from studio.engine.storage import thumbnails as engine_thumbnails
+from studio.engine.media import thumbnails as engine_thumbnails
 
 if TYPE_CHECKING:
     from studio.engine.core import Studio

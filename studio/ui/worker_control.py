@@ -13,7 +13,7 @@ from typing import IO
 
 from studio.engine.config import Paths
 from studio.engine.errors import StudioError
-from studio.engine.jobs.worker import EXIT_WHEN_IDLE_FILE, STOP_FILE, WorkerInfo, local_worker, request
+from studio.engine.worker.process import EXIT_WHEN_IDLE_FILE, STOP_FILE, WorkerInfo, local_worker, request
 from studio.resources import studio_command
 
 log = logging.getLogger("studio.ui.worker")

@@ -10,7 +10,7 @@ from filelock import FileLock
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.jobs.worker import lock_path
+from studio.engine.worker.process import lock_path
 from tests.cli.conftest import Cli, make_image, one_error_line
 from tests.conftest import ROOT, WorkerProcess, studio_command
 

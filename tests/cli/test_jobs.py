@@ -5,7 +5,7 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.cli.conftest import Cli, make_image, one_error_line
 
 

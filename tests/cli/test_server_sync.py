@@ -8,7 +8,7 @@ from pathlib import Path
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.storage.sync import SyncState
+from studio.engine.sync.records import SyncState
 from tests.cli.conftest import make_bucket
 from tests.conftest import run_cli
 

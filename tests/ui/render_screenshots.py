@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.influencers import Persona, create_influencer, set_avatar  # noqa: E402
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui import tasks  # noqa: E402
 from studio.ui.app import application  # noqa: E402
 from studio.ui.context import StudioContext, WorkspaceRef  # noqa: E402

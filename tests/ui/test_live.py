@@ -10,7 +10,7 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from tests.conftest import run_cli
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from studio.engine.config import load_settings
 from studio.engine.core import Studio
 from studio.engine.first_run import FirstRunChoices, apply_first_run
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import PAGES, MainWindow

@@ -15,7 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import STATUS, JobTableModel, format_duration
 from studio.ui.pages.queue import QueuePage

@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QPlainTextEdit
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.core import Studio
-from studio.engine.storage.sync import WorkspaceSync, open_sides
+from studio.engine.sync.records import WorkspaceSync, open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
-from tests.engine.storage.test_sync import add_image, caption, edit_caption, syncer
-from tests.engine.storage.test_sync import studios, target  # noqa: F401 - fixtures
+from tests.engine.sync.test_records import add_image, caption, edit_caption, syncer
+from tests.engine.sync.test_records import studios, target  # noqa: F401 - fixtures
 
 
 def test_both_versions_are_shown_and_the_chosen_one_is_kept(

@@ -13,7 +13,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import create_dataset
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.storage.thumbnails import thumbnail_path
+from studio.engine.media.thumbnails import thumbnail_path
 from studio.ui import thumbnails
 from studio.ui.context import StudioContext
 from studio.engine.datasets.filters import ImageFilter, image_rows

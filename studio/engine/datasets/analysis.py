@@ -34,7 +34,7 @@ from studio.engine.datasets.importer import StudioLike
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
 from studio.engine.storage.local import LocalStore
-from studio.engine.storage.thumbnails import decode_image, read_source
+from studio.engine.media.thumbnails import decode_image, read_source
 
 ANALYSIS_SIDE = 512
 BLUR_THRESHOLD = 100.0

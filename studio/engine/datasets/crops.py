@@ -22,7 +22,7 @@ from studio.engine.datasets.service import update_image
 from studio.engine.db.models import DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
-from studio.engine.storage.thumbnails import displayable, orientation_of, upright
+from studio.engine.media.thumbnails import displayable, orientation_of, upright
 
 TARGETS = (512, 768, 1024)
 DEFAULT_TARGET = 512  # sd-scripts' default resolution; SDXL datasets choose 1024

@@ -26,7 +26,7 @@ from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import Conflict
 from studio.engine.storage.local import LocalStore
-from studio.engine.storage.thumbnails import SIZES, decode_image, write_thumbnails
+from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 
 log = logging.getLogger("studio.datasets")
 

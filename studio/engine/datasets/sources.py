@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path, PurePosixPath
 
-from studio.engine.storage.thumbnails import read_source
+from studio.engine.media.thumbnails import read_source
 
 log = logging.getLogger("studio.datasets")
 

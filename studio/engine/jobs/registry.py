@@ -16,12 +16,12 @@ R = TypeVar("R")
 Handler = Callable[["JobContext", Any], Any]
 
 # Modules that register job types; the worker imports them all before it consumes.
-HANDLER_MODULES = ("studio.engine.storage.thumbnails", "studio.engine.datasets.autocaption",
+HANDLER_MODULES = ("studio.engine.media.thumbnails", "studio.engine.datasets.autocaption",
                    "studio.engine.datasets.jobs", "studio.engine.comfyui.generation",
                    "studio.engine.comfyui.local", "studio.engine.pipelines.run",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
                    "studio.engine.training.grid", "studio.engine.plans.jobs",
-                   "studio.engine.storage.sync_jobs")
+                   "studio.engine.sync.jobs")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from studio.engine.config import Paths, Settings, load_settings
 from studio.engine.db.database import Database, retry_if_stale
@@ -18,14 +20,26 @@ from studio.engine.jobs.gpu import hold_gpu
 from studio.engine.jobs.payloads import decode, encode
 from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.status import FINISHED, JobStatus
-from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.jobs")
 
 
+class TeamFiles(Protocol):
+    """Where a job's files travel between machines in team mode (server/assets.py has it)."""
+
+    def fetch_inputs(self, payload: object) -> None: ...
+
+    def upload_outputs(self, job_id: uuid.UUID, payload: object, result: object) -> None: ...
+
+
+TeamFilesFactory = Callable[[Settings, Paths, Database], "TeamFiles | None"]
+
+
 class JobRunner:
-    def __init__(self, db: Database, paths: Paths, settings: Settings, worker_id: str) -> None:
+    def __init__(self, db: Database, paths: Paths, settings: Settings, worker_id: str, *,
+                 team_files: TeamFilesFactory | None = None) -> None:
         self.db = db
+        self.team_files = team_files  # given by the worker: the server's bucket sits above jobs
         self.paths = paths
         self.settings = settings
         self.worker_id = worker_id
@@ -96,18 +110,13 @@ class JobRunner:
         """Team mode: the asset files the payload names come from the shared bucket when this
         machine lacks them, and the job's files go there before it counts as done. Files are
         named by asset key, so each machine reads them in its own asset folder."""
-        if not (self.settings.database.url and self.settings.server.s3_endpoint):
+        team = self.team_files(self.settings, self.paths, self.db) if self.team_files else None
+        if team is None:
             return  # solo mode, or a studio that only syncs: files stay local
-        from studio.engine.llm.meter import secret_store_for
-        from studio.engine.server.assets import fetch_job_inputs, team_store, upload_job_outputs
-        store = team_store(self.settings, self.paths, secret_store_for(self.paths))
-        if store is None:
-            return
-        local = LocalStore(self.paths.assets_dir)
         if inputs:
-            fetch_job_inputs(self.db, local, store, payload)
+            team.fetch_inputs(payload)
         else:
-            upload_job_outputs(self.db, local, store, job_id, payload, result)
+            team.upload_outputs(job_id, payload, result)
 
     def _start(self, job_id: str) -> JobContext | None:
         with self.db.session() as session:

@@ -118,6 +118,28 @@ def upload_job_outputs(db: Database, local: LocalStore, store: S3Store, job_id: 
     return uploaded
 
 
+class BucketFiles:
+    """A job's files through the team's bucket: what the runner calls before and after a job."""
+
+    def __init__(self, db: Database, local: LocalStore, store: S3Store) -> None:
+        self.db, self.local, self.store = db, local, store
+
+    def fetch_inputs(self, payload: object) -> None:
+        fetch_job_inputs(self.db, self.local, self.store, payload)
+
+    def upload_outputs(self, job_id: uuid.UUID, payload: object, result: object) -> None:
+        upload_job_outputs(self.db, self.local, self.store, job_id, payload, result)
+
+
+def team_files(settings: Settings, paths: Paths, db: Database) -> BucketFiles | None:
+    """The bucket when this studio works on the server's database and files; else None."""
+    if not (settings.database.url and settings.server.s3_endpoint):
+        return None
+    from studio.engine.llm.meter import secret_store_for
+    store = team_store(settings, paths, secret_store_for(paths))
+    return None if store is None else BucketFiles(db, LocalStore(paths.assets_dir), store)
+
+
 def _key_under(text: str, root: Path) -> str | None:
     """The storage key of an absolute path inside ``root``; None for anything else."""
     if not text.startswith(str(root)) or len(text) > 4096:
@@ -166,7 +188,7 @@ class OnDemandAssets:
         with key_lock:
             if path.is_file():
                 return True  # another thread fetched it meanwhile
-            from studio.engine.storage.sync import fetch_asset
+            from studio.engine.sync.records import fetch_asset
             try:
                 fetch_asset(self.local, self._bucket(), key)
             except StudioError as exc:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from studio.engine.core import Studio
 from studio.engine.influencers import Persona, avatar_path, list_influencers
-from studio.engine.storage.thumbnails import thumbnail_path
+from studio.engine.media.thumbnails import thumbnail_path
 
 THUMB_SIZE = 128
 ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayo
                                QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
-from studio.engine.storage.sync import SyncState, WorkspaceSync, open_sides
+from studio.engine.sync.records import SyncState, WorkspaceSync, open_sides
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 

@@ -16,7 +16,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets.importer import ImportReport, accepted_formats, import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset
-from studio.engine.storage.thumbnails import thumbnail_path
+from studio.engine.media.thumbnails import thumbnail_path
 from tests.engine.datasets.corpus import bad_input_corpus, jpeg_bytes, noise, save
 
 

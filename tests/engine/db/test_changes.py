@@ -11,7 +11,7 @@ from studio.engine.db.database import Database
 from studio.engine.db.watcher import ChangeWatcher
 from studio.engine.influencers import Persona, create_influencer, trash_influencer, update_influencer
 from studio.engine.jobs.status import JobStatus
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 def _collect(studio: Studio) -> list[Change]:

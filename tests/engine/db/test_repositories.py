@@ -9,7 +9,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Influencer, Job
 from studio.engine.db.repositories import Repository, Workspaces
 from studio.engine.errors import Conflict, InvalidInput, NotFound
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from studio.engine.core import Studio
 from studio.engine.db.database import retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.jobs.context import JobContext
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 def test_progress_and_cancel_at_once_both_land(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:

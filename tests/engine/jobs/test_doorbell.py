@@ -8,7 +8,7 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.jobs.doorbell import Doorbell, DoorbellListener, ring
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 def test_a_ring_wakes_every_sleeper_and_a_quiet_bell_times_out() -> None:

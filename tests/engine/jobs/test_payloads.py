@@ -21,7 +21,7 @@ from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.inputs import import_input
 from studio.engine.jobs.payloads import AssetKey, asset_keys, decode, encode, result_of
 from studio.engine.jobs.registry import all_types
-from studio.engine.storage.thumbnails import ThumbnailPayload, ThumbnailResult
+from studio.engine.media.thumbnails import ThumbnailPayload, ThumbnailResult
 from tests.conftest import run_next_task
 
 CLASSES = sorted({(t.name, role, cls) for t in all_types()
@@ -95,7 +95,7 @@ def test_a_payload_that_does_not_fit_is_one_line(stored: object, error: str) -> 
 
 
 def test_a_missing_field_is_named() -> None:
-    from studio.engine.storage.sync_jobs import ConflictRow
+    from studio.engine.sync.jobs import ConflictRow
     with pytest.raises(JobFailed, match=r"^The job's payload does not match ConflictRow: required "
                                         r"field missing at row_id; required field missing at mine"):
         decode(ConflictRow, {"table": "influencers", "theirs": {}})

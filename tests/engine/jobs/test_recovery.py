@@ -8,7 +8,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.recovery import recover_orphans
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 def _processing_job(studio: Studio, worker: WorkerRecord, attempts: int = 1) -> Job:

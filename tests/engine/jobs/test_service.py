@@ -7,7 +7,7 @@ import pytest
 
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 
 
 def test_submit_writes_a_pending_row_and_a_queue_entry(studio: Studio) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from huey import PriorityRedisHuey
 
 from studio.engine.core import Studio
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import job_status, make_images
 

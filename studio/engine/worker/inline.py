@@ -19,8 +19,8 @@ from studio.engine.db.types import utcnow
 from studio.engine.jobs.errors import TransientError
 from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import load_handlers
-from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import FINISHED, JobStatus
+from studio.engine.worker.process import make_runner
 
 log = logging.getLogger("studio.jobs")
 STOP_GRACE_S = 10.0
@@ -41,7 +41,7 @@ class InlineConsumer:
         self.studio = studio
         self.job = job
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:cli-{uuid.uuid4().hex[:8]}"
-        self.runner = JobRunner(studio.db, studio.paths, studio.settings, self.worker_id)
+        self.runner = make_runner(studio, self.worker_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cli-consumer", daemon=True)
         self._beat = threading.Thread(target=self._heartbeat, name="cli-heartbeat", daemon=True)

@@ -39,6 +39,7 @@ from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.notify import notify
+from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
 
@@ -47,6 +48,11 @@ log = logging.getLogger("studio.worker")
 EXIT_WHEN_IDLE_FILE = "worker-exit-when-idle"
 STOP_FILE = "worker-stop"
 
+
+
+def make_runner(studio: Studio, worker_id: str) -> JobRunner:
+    """The runner a worker uses: in team mode its jobs' files travel through the bucket."""
+    return JobRunner(studio.db, studio.paths, studio.settings, worker_id, team_files=team_files)
 
 class WorkerAlreadyRunning(StudioError):
     pass
@@ -127,7 +133,7 @@ class Worker:
                                      queues=list(self.queues), app_version=__version__,
                                      gpu=machine_gpu()))
         tls_context()  # built now, not by the first jobs while the user waits for them
-        studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, self.worker_id))
+        studio.queues.set_runner(make_runner(studio, self.worker_id))
         studio.queues.set_daily(self._daily_pipelines)
         self._recover()
         self._consumers = studio.queues.consumers(queues=self.queues, concurrency=self.concurrency)

@@ -11,7 +11,7 @@ from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.payloads import AssetKey
 from studio.engine.storage.local import LocalStore
-from studio.engine.storage.thumbnails import ThumbnailPayload
+from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.conftest import run_next_task
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
-from studio.engine.jobs.inline import InlineConsumer
 from studio.engine.jobs.status import JobStatus
-from studio.engine.jobs.worker import local_worker
+from studio.engine.worker.inline import InlineConsumer
+from studio.engine.worker.process import local_worker
 
 
 def fresh_workers(studio: Studio) -> list[WorkerRecord]:

@@ -1,0 +1,1 @@
+"""Syncing a solo studio's records and files with a team server."""

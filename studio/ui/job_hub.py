@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from studio.engine.core import Studio
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.jobs.snapshot import JobCursor, JobSnapshot, changed_jobs
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import repeating_timer
 
 POLL_MS = 300
 TIMER_NAME = "job-hub"
@@ -39,7 +40,7 @@ class JobHub(QObject):
         self._generation = 0  # reads for an earlier workspace are dropped
         self._busy = False
         self._again = False
-        self._timer = QTimer(self, interval=POLL_MS, objectName=TIMER_NAME)
+        self._timer = repeating_timer(self, name=TIMER_NAME, interval_ms=POLL_MS)
         self._timer.timeout.connect(self.refresh)
 
     # Reading --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from studio.engine.comfyui.user_workflows import workflows_dir
 from studio.engine.config import Settings
@@ -25,6 +25,7 @@ from studio.engine.core import Studio
 from studio.engine.db.changes import Change, ChangeSet, Entity, merge
 from studio.engine.db.watcher import ChangeWatcher, FileStamp
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import repeating_timer, single_shot_timer
 
 log = logging.getLogger("studio.ui.live")
 WATCH_MS = 400
@@ -43,9 +44,9 @@ class LiveState(QObject):
         self._busy = False
         self._heard.connect(self._on_heard, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = studio.db.changes.subscribe(self._heard.emit)
-        self._flush = QTimer(self, singleShot=True, interval=0)
+        self._flush = single_shot_timer(self, interval_ms=0)
         self._flush.timeout.connect(self._on_flush)
-        self._timer = QTimer(self, interval=WATCH_MS, objectName=TIMER_NAME)
+        self._timer = repeating_timer(self, name=TIMER_NAME, interval_ms=WATCH_MS)
         self._timer.timeout.connect(self.poll)
 
     def start(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +34,7 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
 from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobTableModel
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import repeating_timer
 from studio.ui.widgets.workers_panel import WorkersPanel
 
 TICK_MS = 1000
@@ -73,7 +74,7 @@ class QueuePage(QWidget):
         self._build()
         context.jobs.jobs_changed.connect(self._on_jobs_changed)
         context.jobs.reset.connect(self._on_jobs_reset)
-        self._tick = QTimer(self, interval=TICK_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
+        self._tick = repeating_timer(self, name=TIMER_NAME, interval_ms=TICK_MS)
         self._tick.timeout.connect(self.model.tick)
         self._tick.start()
         self.model.reset(context.jobs.snapshots())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
@@ -26,6 +26,7 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models import training_data as data
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.training_form import TrainingForm
 from studio.ui.widgets.training_monitor import TrainingMonitor
 
@@ -47,7 +48,7 @@ class TrainingPage(QWidget):
         self._stale = True  # something changed while the page was hidden
         self._shown_id: uuid.UUID | None = None
         self._build()
-        self._plan_timer = QTimer(self, singleShot=True, interval=PLAN_DELAY_MS)
+        self._plan_timer = single_shot_timer(self, interval_ms=PLAN_DELAY_MS)
         self._plan_timer.timeout.connect(self.refresh_plan)
         self._connect()
         self.form.set_presets(load_presets())

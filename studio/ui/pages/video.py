@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +36,7 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.pages import video_ops as ops
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.gallery_picker import GalleryPicker
 from studio.ui.widgets.video_export_dialog import ExportDialog
 from studio.ui.widgets.video_make import MakeVideoBox
@@ -75,7 +76,7 @@ class VideoPage(QWidget):
         self.gallery_button = self.make_box.gallery_button
         self.clip_box = self._clip_box()
         # Debounces the preview frame while scrubbing: a single shot, not polling.
-        self._frame_timer = QTimer(self, singleShot=True, interval=FRAME_DELAY_MS)
+        self._frame_timer = single_shot_timer(self, interval_ms=FRAME_DELAY_MS)
         self._frame_timer.setObjectName("video-frame")
         self._frame_timer.timeout.connect(self._request_frame)
         self._layout()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from studio.engine.datasets.checks import token_count
+from studio.ui.timers import single_shot_timer
 
 SAVE_DELAY_MS = 600
 TOKEN_LIMIT = 75
@@ -135,7 +136,7 @@ class CaptionEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
-        self._timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)  # saves after typing stops
+        self._timer = single_shot_timer(self, interval_ms=SAVE_DELAY_MS)  # saves after typing stops
         self._timer.timeout.connect(self._on_timer_timeout)
         self._loading = False
         self.text.textChanged.connect(self._on_text_changed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from studio.engine.comfyui.local import ComfyState
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import repeating_timer
 
 REFRESH_MS = 1000
 TIMER_NAME = "log-follow"
@@ -47,7 +48,7 @@ class ComfyDialog(QDialog):
         self._build()
         self.start_button.clicked.connect(lambda: self._act(self._start, "ComfyUI answers."))
         self.stop_button.clicked.connect(lambda: self._act(self._stop, "ComfyUI stopped."))
-        self.timer = QTimer(self, interval=REFRESH_MS, objectName=TIMER_NAME)  # type: ignore[call-arg]
+        self.timer = repeating_timer(self, name=TIMER_NAME, interval_ms=REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         self.refresh()

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from studio.engine.datasets.filters import ImageFilter
+from studio.ui.timers import single_shot_timer
 
 CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "caption": (("any", "Any caption"), ("with", "Captioned"), ("without", "No caption")),
@@ -41,7 +42,7 @@ class FilterBar(QWidget):
         self.near_duplicates = QCheckBox("Near-duplicates", self)
         self.blurry = QCheckBox("Blurry", self)
         self.count = QLabel(self)
-        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
         self.search.textChanged.connect(self._debounce.start)
         self.tag.currentTextChanged.connect(self._debounce.start)

@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,6 +38,7 @@ from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
+from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
 from studio.ui.widgets.still_export_dialog import StillExportDialog
 
@@ -84,7 +85,7 @@ class GalleryTab(QWidget):
         self.recipe_dialog: RecipeDialog | None = None
         self._stale = False
         self._saved_here: set[uuid.UUID] = set()  # ratings this tab just saved: no reload for them
-        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle = single_shot_timer(self, interval_ms=SETTLE_MS)
         self._settle.timeout.connect(self.refresh)
         self._build()
         self._connect()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from studio.engine.plans.estimate import PlanEstimate
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
+from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.plan_form import PlanForm, PlanOrder
 
 Estimator = Callable[[PlanOrder], PlanEstimate]
@@ -47,7 +48,7 @@ class GeneratePlanDialog(QDialog):
         layout.addWidget(self.cost)
         layout.addStretch(1)
         layout.addWidget(buttons)
-        self._timer = QTimer(self, singleShot=True, interval=SETTLE_MS)  # debounce, not polling
+        self._timer = single_shot_timer(self, interval_ms=SETTLE_MS)  # debounce, not polling
         self._timer.timeout.connect(self._estimate)
         self._estimate()
 

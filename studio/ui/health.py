@@ -15,7 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.doctor import run_checks
-from studio.engine.jobs.worker import local_worker
+from studio.engine.worker.process import local_worker
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import repeating_timer
 

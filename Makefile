@@ -6,13 +6,19 @@ STAMP := $(VENV)/.installed
 # Qt's runtime libraries, Qt Multimedia's PulseAudio client, a font, and the servers the tests start.
 SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
 
-.PHONY: run test bench bundle test-bundle system-deps venv clean
+.PHONY: run test check bench bundle test-bundle system-deps venv clean
 
 run: venv
 	$(VENV)/bin/influencerai-studio
 
-test: venv
+test: venv check
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+
+# The linter, the type checker and the import contracts (configured in pyproject.toml).
+check: venv
+	$(VENV)/bin/ruff check studio tests bench
+	$(VENV)/bin/mypy studio bench
+	$(VENV)/bin/lint-imports
 
 bench: venv
 	@for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done

@@ -21,12 +21,12 @@ from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.database import current_revision, head_revision, make_engine
-from studio.engine.worker.in_process import fresh_workers
-from studio.engine.worker.process import local_worker
 from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
 from studio.engine.tools import first_line, run_tool
+from studio.engine.worker.in_process import fresh_workers
+from studio.engine.worker.process import local_worker
 
 OK, MISSING, PROBLEM = "ok", "missing", "problem"
 MIN_PYTHON = (3, 11)

@@ -12,8 +12,8 @@ from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput
 from studio.engine.jobs.payloads import AssetKey
-from studio.engine.storage.local import LocalStore
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.storage.local import LocalStore
 
 TRIGGER = re.compile(r"^[\w-]{0,80}$", re.UNICODE)
 AVATAR_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}

@@ -33,8 +33,8 @@ from studio.engine.datasets.crops import DEFAULT_TARGET, suggest_crop
 from studio.engine.datasets.importer import StudioLike
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
-from studio.engine.storage.local import LocalStore
 from studio.engine.media.thumbnails import decode_image, read_source
+from studio.engine.storage.local import LocalStore
 
 ANALYSIS_SIDE = 512
 BLUR_THRESHOLD = 100.0

@@ -25,8 +25,8 @@ from studio.engine.db.database import Database
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import Conflict
-from studio.engine.storage.local import LocalStore
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
+from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.datasets")
 

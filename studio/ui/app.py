@@ -55,8 +55,12 @@ def _run(studio: Studio) -> int:
     session = StudioSession(studio)
     instance.activation_requested.connect(session.window.bring_to_front)
     session.finished.connect(app.quit)
-    app.styleHints().colorSchemeChanged.connect(
-        lambda _: (apply_theme(app, studio.settings.ui.theme), session.window.refresh_icons()))
+
+    def _on_color_scheme_changed(_: object) -> None:
+        apply_theme(app, studio.settings.ui.theme)
+        session.window.refresh_icons()
+
+    app.styleHints().colorSchemeChanged.connect(_on_color_scheme_changed)
     _quit_after_env(session)
     session.start()
     try:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 Lane = Literal["db", "worker", "io", "live"]
 # "live": the change watcher and the job hub, so a long database task never delays what views show.

@@ -10,6 +10,7 @@ bounded, so a fast scroll does not leave a backlog of rows nobody looks at any m
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PIL import Image, ImageOps
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
 from studio.engine.media import thumbnails as engine_thumbnails
@@ -35,7 +36,6 @@ THREADS = 2
 LOADER_NICE = 10
 Key = tuple[str, int]
 
-_pool: QThreadPool | None = None
 _fetchers: dict[Path, Callable[[Path], bool]] = {}  # by asset folder; team mode only
 
 
@@ -60,17 +60,17 @@ def _ensure_source(source: Path) -> None:
                 return
 
 
+@functools.cache
 def pool() -> QThreadPool:
-    global _pool
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(THREADS)
-    return _pool
+    """One pool for decoding, made on first use (after the QApplication exists)."""
+    threads = QThreadPool()
+    threads.setMaxThreadCount(THREADS)
+    return threads
 
 
 def wait_until_idle(timeout_ms: int = 30_000) -> bool:
     """For the end of the app, tests and benchmarks only."""
-    return _pool is None or _pool.waitForDone(timeout_ms)
+    return pool.cache_info().currsize == 0 or pool().waitForDone(timeout_ms)
 
 
 def disk_size(shown: int) -> int:

@@ -19,7 +19,6 @@ from studio.ui.context import StudioContext
 from studio.ui.widgets.parameter_form import COMBO_INPUTS
 
 
-
 @dataclass(frozen=True, slots=True)
 class Influencer:
     id: uuid.UUID
@@ -109,8 +108,9 @@ def start_local_comfyui(context: StudioContext) -> None:
     """The worker starts the local ComfyUI when one is configured and does not answer yet, so it
     belongs to the worker (which stops it on exit), never to the window."""
     from studio.engine.comfyui import local
+    from studio.engine.comfyui.supervisor import ComfySupervisor
     studio = context.studio
-    if local.ComfySupervisor.configured(studio.settings) and not local.read_state(
+    if ComfySupervisor.configured(studio.settings) and not local.read_state(
             studio.settings, studio.paths, lines=0).answers:
         local.ask_worker(studio, context.workspace_id, local.START_JOB)
 

@@ -5,8 +5,19 @@ import copy
 import os
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.config import ALLOWED, Settings
 from studio.engine.errors import SettingsError
@@ -69,7 +80,8 @@ class SettingsPage(QWidget):
         column = QVBoxLayout(body)
         column.addWidget(self._secrets_box(body))
         sections: dict[str, QFormLayout] = {}
-        for key in self.context.studio.settings.keys():
+        keys = self.context.studio.settings.keys()  # Settings is not a mapping; keys() lists 'section.name'
+        for key in keys:
             section, name = key.split(".")
             if section not in sections:
                 box = QGroupBox(section.capitalize() if section != "sdscripts" else "sd-scripts", body)
@@ -107,8 +119,9 @@ class SettingsPage(QWidget):
 
     def _field_for(self, key: str, parent: QWidget) -> QWidget:
         if key in ALLOWED:
-            field: QLineEdit | QComboBox = QComboBox(parent)
-            field.addItems(list(ALLOWED[key]))
+            combo = QComboBox(parent)
+            combo.addItems(list(ALLOWED[key]))
+            field: QLineEdit | QComboBox = combo
         else:
             field = QLineEdit(parent)
             field.setReadOnly(key in READ_ONLY)

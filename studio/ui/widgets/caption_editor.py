@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from studio.engine.datasets.checks import token_count
 from studio.ui.timers import single_shot_timer
@@ -58,14 +58,14 @@ class CaptionText(QPlainTextEdit):
 
     def event(self, event: QEvent) -> bool:
         # Leave undo/redo shortcuts to the page's actions instead of eating them.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if any(event.matches(key) for key in _PAGE_KEYS) or _is_redo_alias(event):
-                event.ignore()
-                return False
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and (any(event.matches(key) for key in _PAGE_KEYS) or _is_redo_alias(event))):
+            event.ignore()
+            return False
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        popup = self.completer.popup()
+        popup = self._popup()
         if popup.isVisible() and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             current = popup.currentIndex()
             tag = current.data() if current.isValid() else self.completer.currentCompletion()
@@ -83,6 +83,11 @@ class CaptionText(QPlainTextEdit):
         if event.text() and event.text().isprintable():
             self._complete()
 
+    def _popup(self) -> QAbstractItemView:
+        popup = self.completer.popup()
+        assert popup is not None  # QCompleter makes its popup on first ask
+        return popup
+
     def _navigate(self, event: QKeyEvent) -> bool:
         ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
         key = event.key()
@@ -99,14 +104,14 @@ class CaptionText(QPlainTextEdit):
     def _complete(self) -> None:
         prefix = self.fragment()
         if len(prefix) < 2:
-            self.completer.popup().hide()
+            self._popup().hide()
             return
         self.completer.setCompletionPrefix(prefix)
         if self.completer.completionCount() == 0:
-            self.completer.popup().hide()
+            self._popup().hide()
             return
         rect = self.cursorRect()
-        rect.setWidth(max(220, self.completer.popup().sizeHintForColumn(0) + 24))
+        rect.setWidth(max(220, self._popup().sizeHintForColumn(0) + 24))
         self.completer.complete(rect)
 
 

@@ -32,7 +32,9 @@ class FilterBar(QWidget):
         self.tag = QComboBox(self)
         self.tag.setEditable(True)
         self.tag.setMinimumWidth(110)
-        self.tag.lineEdit().setPlaceholderText("Tag")
+        line = self.tag.lineEdit()
+        assert line is not None  # an editable combo has a line edit
+        line.setPlaceholderText("Tag")
         self.combos = {name: QComboBox(self) for name in CHOICES}
         for name, combo in self.combos.items():
             combo.setObjectName(f"filter-{name}")

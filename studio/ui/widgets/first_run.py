@@ -10,9 +10,21 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.core import Studio
 from studio.engine.doctor import Check, run_checks
@@ -227,8 +239,11 @@ class FirstRunGuide(QDialog):
     def skip(self) -> None:
         studio = self.studio
         run_in_background(lambda: skip_first_run(studio), receiver=self,
-                          on_done=lambda _: (self.skipped.emit(), self.reject()),
-                          on_error=self._on_failed)
+                          on_done=self._on_skipped, on_error=self._on_failed)
+
+    def _on_skipped(self, _: object) -> None:
+        self.skipped.emit()
+        self.reject()
 
 
 def _field(parent: QWidget, name: str, text: str = "", placeholder: str = "") -> QLineEdit:

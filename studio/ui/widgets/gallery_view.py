@@ -10,9 +10,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QListView, QSizePolicy, QStyle,
-                               QStyledItemDelegate, QStyleOptionViewItem, QToolButton, QVBoxLayout,
-                               QWidget, QLabel)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.comfyui.gallery import GalleryRow
 from studio.ui.models.gallery import ROW_ROLE

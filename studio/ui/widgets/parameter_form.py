@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from studio.engine.comfyui.workflows import Parameter, WorkflowTemplate
 
@@ -68,7 +78,9 @@ class ParameterForm(QWidget):
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             combo.addItem(str(default or ""))
             if param.input == "lora_name":
-                combo.lineEdit().setPlaceholderText("none: runs without a LoRA")
+                line = combo.lineEdit()
+                assert line is not None  # an editable combo has a line edit
+                line.setPlaceholderText("none: runs without a LoRA")
             return combo, combo
         if param.type == "int":
             spin = QSpinBox(self)
@@ -78,14 +90,14 @@ class ParameterForm(QWidget):
             spin.setValue(int(default) if isinstance(default, (int, float)) else spin.minimum())
             return spin, spin
         if param.type == "float":
-            spin = QDoubleSpinBox(self)
+            decimal = QDoubleSpinBox(self)
             low = param.minimum if param.minimum is not None else -1e6
             high = param.maximum if param.maximum is not None else 1e6
-            spin.setRange(float(low), float(high))
-            spin.setDecimals(2)
-            spin.setSingleStep(0.05 if high - low <= 10 else 0.5)
-            spin.setValue(float(default) if isinstance(default, (int, float)) else 0.0)
-            return spin, spin
+            decimal.setRange(float(low), float(high))
+            decimal.setDecimals(2)
+            decimal.setSingleStep(0.05 if high - low <= 10 else 0.5)
+            decimal.setValue(float(default) if isinstance(default, (int, float)) else 0.0)
+            return decimal, decimal
         if param.type == "bool":
             box = QCheckBox(self)
             box.setChecked(bool(default))

@@ -127,7 +127,7 @@ class PipelinePanel(QWidget):
                 bar = QProgressBar(self.steps)
                 bar.setRange(0, 100)
                 self.steps.setCellWidget(row, 2, bar)
-            bar.setValue(int(round(step.progress * 100)))
+            bar.setValue(round(step.progress * 100))
 
     def open_folder(self) -> None:
         if self.status is not None and self.status.folder is not None:

@@ -35,7 +35,7 @@ class StillExportDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.source = source
-        self.result: StillResult | None = None
+        self.saved: StillResult | None = None
         self.setWindowTitle(f"Export {source.name}")
         self.setObjectName("still-export")
         form = self._build_form(presets, folder)
@@ -96,7 +96,7 @@ class StillExportDialog(QDialog):
                           receiver=self, lane="io", on_done=self._on_done, on_error=self._on_failed)
 
     def _on_done(self, result: StillResult) -> None:
-        self.result = result
+        self.saved = result
         self.export_button.setEnabled(True)
         self.show_button.setEnabled(True)
         self.status.setText(f"Saved {result.path} ({result.width}×{result.height}).")
@@ -113,5 +113,5 @@ class StillExportDialog(QDialog):
             self.folder.setText(chosen)
 
     def _show_in_folder(self) -> None:
-        if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.path.parent)))
+        if self.saved is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.saved.path.parent)))

@@ -5,9 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel,
-                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.sync.records import SyncState, WorkspaceSync, open_sides
 from studio.ui.context import StudioContext
@@ -77,8 +87,9 @@ class SyncConflictsDialog(QDialog):
     def _show(self, row: int) -> None:
         while self.fields.count():
             item = self.fields.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         if not 0 <= row < len(self.conflicts):
             return
         conflict = self.conflicts[row]

@@ -8,10 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QPainter,
-                           QPalette, QPen)
-from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QWidget)
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from studio.engine.datasets.filters import ImageRow
 from studio.ui.models.dataset_images import ROW_ROLE
@@ -121,7 +119,7 @@ class ThumbnailGrid(QListView):
             return
         self.thumb_size = size
         model = self.model()
-        if model is not None and hasattr(model, "set_thumb_size"):
+        if hasattr(model, "set_thumb_size"):
             model.set_thumb_size(size)
         self.scheduleDelayedItemsLayout()
         self.thumb_size_changed.emit(size)

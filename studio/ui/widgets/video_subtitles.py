@@ -6,8 +6,16 @@ emits ``cues_changed``; ``cue_at`` gives the line to show at a player position.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QGridLayout, QHeaderView, QInputDialog, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHeaderView,
+    QInputDialog,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.errors import InvalidInput
 from studio.engine.media.subtitles import Cue, cues_from_caption

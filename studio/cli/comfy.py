@@ -21,12 +21,10 @@ from studio.cli.output import note, print_fields, print_json
 from studio.engine.comfyui.client import (
     ComfyClient,
     ComfyInterrupted,
-    OutputFile,
-    ProgressEvent,
     PromptResult,
     check_api_format,
 )
-from studio.engine.comfyui.messages import node_name
+from studio.engine.comfyui.messages import OutputFile, ProgressEvent, node_name
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.core import Studio
 

@@ -14,6 +14,8 @@ import argparse
 import getpass
 import os
 import sys
+import uuid
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json
@@ -30,6 +32,9 @@ from studio.engine.server.connect import (
     target_from_settings,
 )
 from studio.engine.urls import with_user
+
+if TYPE_CHECKING:
+    from studio.engine.sync.records import Sides
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -129,7 +134,7 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _sides(studio: Studio):  # type: ignore[no-untyped-def]
+def _sides(studio: Studio) -> Sides:
     from studio.engine.sync.records import open_sides
     if not studio.settings.server.database_url:
         raise UsageError("This studio does not know a server; use `server connect` first.")
@@ -176,7 +181,7 @@ def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
     return _submit_sync(studio, args, found[0], "sync")
 
 
-def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id, mode: str) -> int:  # type: ignore[no-untyped-def]
+def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id: uuid.UUID, mode: str) -> int:
     from studio.cli.waiting import finish
     from studio.engine.sync.jobs import queue_sync
     _sides(studio).server.dispose()  # a plain error now beats a failed job later

@@ -43,7 +43,8 @@ def set_setting(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_settings(studio: Studio, args: argparse.Namespace) -> int:
-    values = {key: studio.settings.get(key) for key in studio.settings.keys()}
+    keys = studio.settings.keys()  # Settings is not a mapping; keys() lists 'section.name'
+    values = {key: studio.settings.get(key) for key in keys}
     if args.json:
         print_json(values)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.generate import parse_set
@@ -16,8 +17,11 @@ from studio.cli.output import note as note_line
 from studio.cli.output import print_json, print_table
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
 from studio.engine.core import Studio
-from studio.engine.db.models import Job
+from studio.engine.db.models import Influencer, Job, Workspace
 from studio.engine.jobs.status import JobStatus
+
+if TYPE_CHECKING:
+    from studio.engine.media.presets import ExportPreset
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,10 +102,7 @@ def list_presets(studio: Studio, args: argparse.Namespace) -> int:
         print_json(rows)
     else:
         print_table(["name", "title", "size", "aspect", "fps", "length", "crf", "max rate"],
-                    [[r["name"], r["title"], f"{r['width']}x{r['height']}", r["aspect"],
-                      f"{r['fps']:g}", _length(r["min_s"], r["max_s"]), r["crf"],
-                      f"{r['maxrate_kbps'] / 1000:g} Mb/s"] for r in rows],
-                    empty="no presets")
+                    [_preset_row(p) for p in presets], empty="no presets")
     return EXIT_OK
 
 
@@ -129,11 +130,18 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job) -> int:
     return exit_code(done)
 
 
+def _preset_row(preset: ExportPreset) -> list[object]:
+    high = None if math.isinf(preset.max_duration_s) else preset.max_duration_s
+    return [preset.slug, preset.title, f"{preset.width}x{preset.height}", preset.aspect_label,
+            f"{preset.fps:g}", _length(preset.min_duration_s, high), preset.crf,
+            f"{preset.maxrate_kbps / 1000:g} Mb/s"]
+
+
 def _length(low: float, high: float | None) -> str:
     return f"{low:g}-{high:g} s" if high is not None else f"from {low:g} s"
 
 
-def _who(studio: Studio, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _who(studio: Studio, args: argparse.Namespace) -> tuple[Workspace, Influencer | None]:
     if getattr(args, "influencer", None):
         return find_influencer(studio, args, args.influencer)
     return workspace_of(studio, args), None

@@ -15,9 +15,9 @@ from studio.cli.output import fields_of, note, print_json
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
-from studio.engine.worker.in_process import InProcess
 from studio.engine.jobs.snapshot import activity
 from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
+from studio.engine.worker.in_process import InProcess
 
 POLL_S = 0.2
 CANCEL_GRACE_S = 10.0

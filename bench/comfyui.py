@@ -13,6 +13,7 @@ Goal: wall / (K × seconds) ≤ 1.02.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import subprocess
@@ -115,7 +116,7 @@ def _wait(studio: Studio, job_ids: list[uuid.UUID]) -> float:
 def timeline(runs: list[tuple[float, float]], started: float, ended: float) -> str:
     """Where the wall time went: before the first prompt, gaps between prompts, after the last."""
     runs = sorted(runs)
-    gaps = sum(max(0.0, b[0] - a[1]) for a, b in zip(runs, runs[1:]))
+    gaps = sum(max(0.0, b[0] - a[1]) for a, b in itertools.pairwise(runs))
     busy = sum(end - start for start, end in runs)
     return (f"ComfyUI busy {busy:.3f} s; idle before the first prompt {(runs[0][0] - started) * 1000:.0f} ms, "
             f"between prompts {gaps * 1000:.0f} ms in all, after the last prompt "

@@ -26,8 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
 WIDTH, HEIGHT = 3000, 4000
 GRID_N = 10_000
@@ -96,8 +96,7 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
         start = time.perf_counter()
         analyse(studio, dataset)
         analysed_s = time.perf_counter() - start
-    return {"imported": report.imported, "import_s": imported_s, "analysis_s": analysed_s,
-            "dataset": dataset}
+    return {"imported": report.imported, "import_s": imported_s, "analysis_s": analysed_s}
 
 
 # (2) the thumbnail stage against plain Pillow ---------------------------------------------------
@@ -157,7 +156,7 @@ def bench_grid(studio, dataset, cache_dir: Path) -> dict[str, float]:
     painted: set[int] = set()
     real_paint = ThumbnailDelegate.paint
 
-    def paint(self, painter, option, index):  # noqa: ANN001
+    def paint(self, painter, option, index):
         real_paint(self, painter, option, index)
         if isinstance(index.data(1), QImage):  # DecorationRole
             painted.add(index.row())
@@ -183,7 +182,7 @@ def bench_grid(studio, dataset, cache_dir: Path) -> dict[str, float]:
 
     def visible_rows() -> set[int]:
         """Rows whose cells are on screen: from the top-left cell on, until past the bottom."""
-        grid, rows = page.grid, set()
+        grid, rows = page.grid, set[int]()
         viewport = grid.viewport().rect()
         first = grid.indexAt(QPoint(6, 6))
         if not first.isValid():

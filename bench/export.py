@@ -25,14 +25,14 @@ from pathlib import Path
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.engine.core import Studio  # noqa: E402
-from studio.engine.jobs.runner import JobRunner  # noqa: E402
-from studio.engine.media.ffmpeg import find_ffmpeg  # noqa: E402
-from studio.engine.media.finishing import Finish, plan_export  # noqa: E402
-from studio.engine.media.jobs import ExportRequest, submit_export  # noqa: E402
-from studio.engine.media.loudness import loudnorm_report, measured_from  # noqa: E402
-from studio.engine.media.presets import find_preset  # noqa: E402
-from studio.engine.media.probe import probe  # noqa: E402
+from studio.engine.core import Studio
+from studio.engine.jobs.runner import JobRunner
+from studio.engine.media.ffmpeg import find_ffmpeg
+from studio.engine.media.finishing import Finish, plan_export
+from studio.engine.media.jobs import ExportRequest, submit_export
+from studio.engine.media.loudness import loudnorm_report, measured_from
+from studio.engine.media.presets import find_preset
+from studio.engine.media.probe import probe
 
 GOAL = 1.05
 

@@ -20,7 +20,18 @@ studio latency / bare latency.
 """
 from __future__ import annotations
 
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 # This file is named like the standard library's ``queue``, which redis and keyring import:
@@ -29,31 +40,20 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-import argparse
-import shutil
-import socket
-import statistics
-import subprocess
-import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-
 from huey import Huey, PriorityRedisHuey, SqliteHuey  # noqa: E402
 
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.jobs.context import JobContext  # noqa: E402
+from studio.engine.jobs.payloads import Empty  # noqa: E402
 from studio.engine.jobs.registry import job_type, load_handlers  # noqa: E402
 from studio.engine.jobs.runner import JobRunner  # noqa: E402
 
 NOOP = "bench-noop"
 
 
-@job_type(NOOP, queue="general")
-def _noop(ctx: JobContext) -> dict[str, object]:
-    return {}
+@job_type(NOOP, queue="general", payload=Empty, result=Empty)
+def _noop(ctx: JobContext, payload: Empty) -> Empty:
+    return Empty()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Measure:
 
 def latency_stats(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
@@ -95,10 +95,8 @@ def through_studio(studio: Studio, jobs: int, samples: int) -> Measure:
     studio.queues.set_runner(JobRunner(studio.db, studio.paths, studio.settings, "bench"))
     huey = studio.queues.hueys["general"]
     huey.flush()
-    submitted: list[uuid.UUID] = []
     start = time.perf_counter()
-    for _ in range(jobs):
-        submitted.append(studio.jobs.submit(ws.id, NOOP, {}).id)
+    submitted = [studio.jobs.submit(ws.id, NOOP, Empty()).id for _ in range(jobs)]
     for _ in range(jobs):
         huey.execute(huey.dequeue())
     per_s = jobs / (time.perf_counter() - start)
@@ -106,7 +104,7 @@ def through_studio(studio: Studio, jobs: int, samples: int) -> Measure:
     times = []
     for _ in range(samples):
         t0 = time.perf_counter()
-        job = studio.jobs.submit(ws.id, NOOP, {})
+        job = studio.jobs.submit(ws.id, NOOP, Empty())
         huey.execute(huey.dequeue())
         times.append(time.perf_counter() - t0)
         submitted = [job.id]

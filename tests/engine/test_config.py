@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.engine.config import (DATA_DIR_ENV, Settings, load_settings, resolve_paths,
-                                  save_settings)
+from studio.engine.config import DATA_DIR_ENV, Settings, load_settings, resolve_paths, save_settings
 from studio.engine.errors import SettingsError
 
 

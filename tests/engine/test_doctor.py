@@ -43,7 +43,7 @@ def comfyui() -> Iterator[tuple[str, list[int]]]:
     status = [200]
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps(SYSTEM_STATS).encode() if self.path == "/system_stats" else b"{}"
             self.send_response(status[0] if self.path == "/system_stats" else 404)
             self.send_header("Content-Type", "application/json")

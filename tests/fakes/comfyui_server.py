@@ -28,13 +28,13 @@ import threading
 import time
 import uuid
 import zlib
-from pathlib import Path
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -396,9 +396,9 @@ class FakeComfyUI:
     def _execute(self, prompt: _Prompt) -> None:
         pid, graph, script = prompt.prompt_id, prompt.graph, prompt.script
         client = prompt.extra_data.get("client_id")
-        send = lambda kind, data: self._send(client, kind, data)  # noqa: E731
+        send = lambda kind, data: self._send(client, kind, data)
         messages: list[list[Any]] = []
-        note = lambda kind, data: (messages.append([kind, data]), send(kind, data))  # noqa: E731
+        note = lambda kind, data: (messages.append([kind, data]), send(kind, data))
         prompt.deadline = time.monotonic()
         note("execution_start", {"prompt_id": pid, "timestamp": _ms()})
         signatures = {n: _signature(graph, n) for n in graph}
@@ -713,10 +713,10 @@ class FakeComfyUI:
             # segments and the client's delayed ACK adds 40 ms to every small response.
             disable_nagle_algorithm = True
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path, query = self._route()
                 fake.received.append(Received("GET", path, query, None))
                 if path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
@@ -731,7 +731,7 @@ class FakeComfyUI:
                 status, payload = fake._get(path, query)
                 return self._reply(status, payload)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 path, query = self._route()
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if path == "/upload/image":

@@ -193,16 +193,16 @@ class FakeOpenAI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake.received.append(Received("GET", self.path, dict(self.headers.items()), None))
                 if self.path.split("?")[0].endswith("/models"):
                     return self._send(200, {"data": list(fake.models)}, {})
                 self._send(404, error_body(404, "Not Found"), {})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
                 try:
                     body: Any = json.loads(raw)

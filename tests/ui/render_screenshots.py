@@ -16,20 +16,20 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from studio.engine.core import Studio  # noqa: E402
-from studio.engine.influencers import Persona, create_influencer, set_avatar  # noqa: E402
+from studio.engine.core import Studio
+from studio.engine.influencers import Persona, create_influencer, set_avatar
 from studio.engine.media.thumbnails import ThumbnailPayload
-from studio.ui import tasks  # noqa: E402
-from studio.ui.app import application  # noqa: E402
-from studio.ui.context import StudioContext, WorkspaceRef  # noqa: E402
-from studio.ui.health import gather  # noqa: E402
-from studio.ui.main_window import PAGES, MainWindow  # noqa: E402
-from studio.ui.pages.influencers import InfluencersPage  # noqa: E402
-from studio.ui.theme import apply_theme  # noqa: E402
-from studio.ui.worker_control import WorkerSupervisor  # noqa: E402
-from tests.ui.helpers import make_images, make_portrait  # noqa: E402
+from studio.ui import tasks
+from studio.ui.app import application
+from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.health import gather
+from studio.ui.main_window import PAGES, MainWindow
+from studio.ui.pages.influencers import InfluencersPage
+from studio.ui.theme import apply_theme
+from studio.ui.worker_control import WorkerSupervisor
+from tests.ui.helpers import make_images, make_portrait
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (1180, 720)

@@ -11,8 +11,8 @@ from PySide6.QtCore import QTimer
 
 from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
-from studio.engine.worker.process import EXIT_WHEN_IDLE_FILE, local_worker
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.worker.process import EXIT_WHEN_IDLE_FILE, local_worker
 from studio.ui.app import QUIT_AFTER_ENV
 from studio.ui.main_window import PAGES
 from studio.ui.session import QuitChoice, StudioSession

@@ -18,6 +18,7 @@ from studio.ui.widgets.generate_form import with_trigger
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.ui.helpers import CHECKPOINTS, LORAS, open_page, run_next
 
+
 @pytest.fixture
 def page(qtbot, context: StudioContext, fake: FakeComfyUI, mira: Influencer) -> GeneratePage:
     page = open_page(qtbot, context)

@@ -4,7 +4,7 @@ day through the engine (kept time of day, version checked)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -35,7 +35,7 @@ def seed_plan(studio: Studio, person: Influencer, posts: list[tuple[date, time, 
         session.add(plan)
         session.flush()
         items = [PlanItem(workspace_id=workspace_id, plan_id=plan.id, platform="instagram",
-                          scheduled_at=datetime.combine(day, at).astimezone().astimezone(timezone.utc),
+                          scheduled_at=datetime.combine(day, at).astimezone().astimezone(UTC),
                           status=status, topic=topic, hook=f"Hook {topic}", caption="c",
                           hashtags=["#a"], image_prompt="mia_v, x")
                  for day, at, status, topic in posts]

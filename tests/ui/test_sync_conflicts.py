@@ -2,21 +2,19 @@
 the one the user picks."""
 from __future__ import annotations
 
-
 from PySide6.QtWidgets import QPlainTextEdit
 
+from studio.engine.core import Studio
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.core import Studio
 from studio.engine.sync.records import WorkspaceSync, open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
-from tests.engine.sync.test_records import add_image, caption, edit_caption, syncer
-from tests.engine.sync.test_records import studios, target  # noqa: F401 - fixtures
+from tests.engine.sync.test_records import add_image, caption, edit_caption, studios, syncer, target
 
 
 def test_both_versions_are_shown_and_the_chosen_one_is_kept(
-        qtbot, studios: tuple[Studio, Studio]) -> None:  # noqa: F811
+        qtbot, studios: tuple[Studio, Studio]) -> None:
     a, b = studios
     ws = a.workspace("Agency", create=True)
     with a.db.session() as session:

@@ -10,13 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from studio.engine.core import Studio
+from studio.engine.datasets.filters import ImageFilter, image_rows
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import create_dataset
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.media.thumbnails import thumbnail_path
 from studio.ui import thumbnails
 from studio.ui.context import StudioContext
-from studio.engine.datasets.filters import ImageFilter, image_rows
 from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid

@@ -14,13 +14,12 @@ from studio.ui.context import StudioContext
 from studio.ui.pages.video import VideoPage
 from studio.ui.widgets.video_player import VideoPlayer
 from tests.conftest import run_next_task
-from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
+from tests.engine.media.conftest import ODD, ffmpeg, make_clip
 from tests.ui.helpers import make_generated
 
 
-
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:  # noqa: F811
+def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
     return make_clip(ffmpeg, tmp_path_factory.mktemp("ui") / ODD / "clip 'one'.mp4",
                      size="640x360", seconds=2.0)
 
@@ -36,7 +35,7 @@ def test_the_player_loads_a_real_file_and_seeks(qtbot, clip: Path) -> None:  # t
                           check_params_cb=lambda ms: abs(ms - 1000) <= 40):
         player.seek(1000)
     assert player.scrub.value() == pytest.approx(1000, abs=40)
-    assert "0:01.0 / 0:02.0" == player.time_label.text()
+    assert player.time_label.text() == "0:01.0 / 0:02.0"
     with qtbot.waitSignal(player.position_changed, timeout=10_000,
                           check_params_cb=lambda ms: abs(ms - 1040) <= 20):
         player.step(1)  # one frame at 25 fps
@@ -102,7 +101,7 @@ def test_making_a_video_needs_an_image(page: VideoPage) -> None:
 
 
 def test_the_image_to_animate_comes_from_the_gallery(qtbot, studio, context: StudioContext,  # type: ignore[no-untyped-def]
-                                                     fake, mira) -> None:  # noqa: F811
+                                                     fake, mira) -> None:
     make_generated(studio, mira, [5, 6])
     page = VideoPage(context)
     qtbot.addWidget(page)

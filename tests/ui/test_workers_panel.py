@@ -6,8 +6,8 @@ from pathlib import Path
 
 from studio.engine.core import Studio
 from studio.engine.jobs.status import JobStatus
-from studio.engine.server.workers import live_workers, machine_gpu
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.server.workers import live_workers, machine_gpu
 from studio.ui.context import StudioContext
 from studio.ui.models.jobs import WORKER
 from studio.ui.pages.queue import QueuePage

@@ -12,12 +12,20 @@ import httpx
 import pytest
 from PIL import Image
 
-from studio.engine.comfyui.client import (ComfyClient, ComfyExecutionError, ComfyInterrupted,
-                                          ComfyRejected, ComfyUnavailable, ProgressEvent, combo_options)
+from studio.engine.comfyui.client import (
+    ComfyClient,
+    ComfyExecutionError,
+    ComfyInterrupted,
+    ComfyRejected,
+    ComfyUnavailable,
+    ProgressEvent,
+    combo_options,
+)
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from tests.engine.comfyui.helpers import TXT2IMG
 from tests.fakes.comfyui_server import FakeComfyUI
+
 
 def graph(**seed: int) -> dict[str, Any]:
     g = copy.deepcopy(TXT2IMG)

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.engine.comfyui.generation import (ComfyNotAnswering, GenerationRequest, is_local,
-                                              submit_generation)
+from studio.engine.comfyui.generation import ComfyNotAnswering, GenerationRequest, is_local, submit_generation
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.errors import InvalidInput

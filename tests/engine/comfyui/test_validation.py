@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from studio.engine.comfyui.validation import (
-    WorkflowInvalid, check, choices, combo_options, custom_pack, validate)
+from studio.engine.comfyui.validation import WorkflowInvalid, check, choices, combo_options, custom_pack, validate
 from studio.engine.errors import InvalidInput
 
 HERE = Path(__file__).parent

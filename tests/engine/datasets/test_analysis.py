@@ -9,8 +9,7 @@ import numpy as np
 from PIL import Image
 
 from studio.engine.core import Studio
-from studio.engine.datasets.analysis import (BLUR_THRESHOLD, analyze_dataset, analyze_file,
-                                             group_near_duplicates)
+from studio.engine.datasets.analysis import BLUR_THRESHOLD, analyze_dataset, analyze_file, group_near_duplicates
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset

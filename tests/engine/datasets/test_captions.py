@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 
 from studio.engine.core import Studio
 from studio.engine.datasets import captions
-from studio.engine.datasets.captions import (AddTags, InsertTrigger, RemoveTags, RenameTag,
-                                             ReplaceText, SortTags)
+from studio.engine.datasets.captions import AddTags, InsertTrigger, RemoveTags, RenameTag, ReplaceText, SortTags
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import CaptionBatch, CaptionChange
 from studio.engine.errors import NotFound

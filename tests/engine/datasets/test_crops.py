@@ -8,8 +8,15 @@ from PIL import Image
 
 from studio.engine.core import Studio
 from studio.engine.datasets.analysis import analyze_dataset
-from studio.engine.datasets.crops import (Crop, buckets, closest_bucket, manual_crop, render_crop,
-                                          set_manual_crop, suggest_crop)
+from studio.engine.datasets.crops import (
+    Crop,
+    buckets,
+    closest_bucket,
+    manual_crop,
+    render_crop,
+    set_manual_crop,
+    suggest_crop,
+)
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset

@@ -1,14 +1,14 @@
 """Which images of a dataset a listing shows: the filters and sorts the page and the CLI share."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from studio.engine.core import Studio
 from studio.engine.datasets.filters import ImageFilter, ImageRow, filtered, image_rows, tag_splitter
 from studio.engine.datasets.service import update_image
 from tests.engine.datasets.caption_helpers import add_image, make_dataset
 
-T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def row(name: str, **fields: object) -> ImageRow:

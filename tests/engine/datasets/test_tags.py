@@ -3,9 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from studio.engine.datasets.tags import (AddTags, DedupeTags, InsertTrigger, MoveToFront, RemoveTags,
-                                         RenameTag, ReplaceText, SortTags, join_tags, split_tags,
-                                         transform, trigger_present)
+from studio.engine.datasets.tags import (
+    AddTags,
+    DedupeTags,
+    InsertTrigger,
+    MoveToFront,
+    RemoveTags,
+    RenameTag,
+    ReplaceText,
+    SortTags,
+    join_tags,
+    split_tags,
+    transform,
+    trigger_present,
+)
 from studio.engine.errors import InvalidInput
 
 

@@ -28,7 +28,7 @@ def test_progress_and_cancel_at_once_both_land(studio: Studio, monkeypatch: pyte
         try:
             for step in range(300):
                 ctx.progress(step / 300, message=f"step {step}")
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
+        except BaseException as exc:
             errors.append(exc)
 
     worker = threading.Thread(target=report)

@@ -12,8 +12,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled
-from studio.engine.jobs.gpu import (GpuHolder, current_holders, gpu_lock_path, hold_gpu,
-                                    waiting_message)
+from studio.engine.jobs.gpu import GpuHolder, current_holders, gpu_lock_path, hold_gpu, waiting_message
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import job_context
 

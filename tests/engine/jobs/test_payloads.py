@@ -8,7 +8,7 @@ import json
 import types
 import typing
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def _sample(hint: Any) -> Any:
         return list(hint)[-1]
     simple = {bool: True, int: 7, float: 1.5, str: "text", uuid.UUID: uuid.uuid4(),
               Path: Path("/desk/folder/file.mp4"), date: date(2025, 3, 1),
-              datetime: datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc), Any: {"any": [1]},
+              datetime: datetime(2025, 3, 1, 9, 30, tzinfo=UTC), Any: {"any": [1]},
               object: "value"}
     return simple[hint]
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
-from studio.engine.worker.process import local_worker
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.worker.process import local_worker
 from tests.conftest import ROOT, studio_command, wait_until
 from tests.engine.jobs.helpers import make_images
 

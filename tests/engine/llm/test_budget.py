@@ -12,8 +12,15 @@ from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.llm import LLMClient
-from studio.engine.llm.budget import (BudgetExceeded, budget_status, daily_by_model, month_bounds,
-                                      set_budget, spend_by, today_utc)
+from studio.engine.llm.budget import (
+    BudgetExceeded,
+    budget_status,
+    daily_by_model,
+    month_bounds,
+    set_budget,
+    spend_by,
+    today_utc,
+)
 from studio.engine.llm.cache import ResponseCache
 from studio.engine.llm.meter import CallScope, MeteredLLM
 from tests.fakes.openai_server import FakeOpenAI

@@ -9,8 +9,7 @@ import pytest
 
 from studio.engine.config import Settings
 from studio.engine.doctor import find_ffmpeg as doctor_find
-from studio.engine.media.ffmpeg import (FFmpegUnavailable, bundled_ffmpeg, find_ffmpeg,
-                                        inspect_build, locate)
+from studio.engine.media.ffmpeg import FFmpegUnavailable, bundled_ffmpeg, find_ffmpeg, inspect_build, locate
 
 LISTING = '''
 arg = sys.argv[-1]

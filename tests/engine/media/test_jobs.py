@@ -10,8 +10,8 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
-from studio.engine.media.finishing import Finish
 from studio.engine.jobs.payloads import result_of
+from studio.engine.media.finishing import Finish
 from studio.engine.media.jobs import ExportOutcome, ExportRequest, output_name, submit_export
 from studio.engine.media.subtitles import Cue
 from tests.conftest import run_next_task, wait_until

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.engine.jobs.errors import JobCanceled
-from studio.engine.media.render import (RenderFailed, RenderProgress, progress_blocks, run_ffmpeg,
-                                        to_progress)
+from studio.engine.media.render import RenderFailed, RenderProgress, progress_blocks, run_ffmpeg, to_progress
 
 # What `-progress pipe:1` printed for a short encode (PROTOCOLS.md, FFmpeg).
 RECORDED = """frame=0
@@ -96,7 +95,7 @@ def test_cancel_kills_ffmpeg_and_leaves_nothing(ffmpeg: str, tmp_path: Path) -> 
         try:
             run_ffmpeg(_render(ffmpeg, 60, out, realtime=True), total_s=60, output=out,
                        on_progress=on_progress, cancel=cancel)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=work)

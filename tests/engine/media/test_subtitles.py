@@ -7,9 +7,19 @@ import pytest
 
 from studio.engine.errors import InvalidInput
 from studio.engine.media.presets import load_presets
-from studio.engine.media.subtitles import (Cue, SubtitleStyle, compose_srt, cues_from_caption,
-                                           escape_graph, escape_option, force_style, parse_srt,
-                                           read_srt, subtitles_filter, write_srt)
+from studio.engine.media.subtitles import (
+    Cue,
+    SubtitleStyle,
+    compose_srt,
+    cues_from_caption,
+    escape_graph,
+    escape_option,
+    force_style,
+    parse_srt,
+    read_srt,
+    subtitles_filter,
+    write_srt,
+)
 
 SRT = "1\n00:00:00,500 --> 00:00:02,000\nHello, wörld\n\n2\n00:00:02,000 --> 00:00:03,250\nSecond\nline\n"
 

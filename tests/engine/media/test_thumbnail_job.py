@@ -10,8 +10,8 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.payloads import AssetKey
-from studio.engine.storage.local import LocalStore
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.storage.local import LocalStore
 from tests.conftest import run_next_task
 
 

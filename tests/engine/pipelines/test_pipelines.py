@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from studio.engine.influencers import Persona, create_influencer
 from studio.engine.media.probe import probe
 from studio.engine.pipelines.service import pipeline_status, submit_pipeline
 from tests.conftest import run_next_task, wait_until
-from tests.engine.media.conftest import ffmpeg, make_clip  # noqa: F401 - session fixture
+from tests.engine.media.conftest import ffmpeg, make_clip
 from tests.fakes.comfyui_server import FakeComfyUI, Script
 
 SPECS = json.loads((Path(__file__).parents[1] / "media" / "object_info_video.json").read_text("utf-8"))
@@ -37,7 +37,7 @@ def own_gpu_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+def fake(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[FakeComfyUI]:
     clip = make_clip(ffmpeg, tmp_path_factory.mktemp("comfy") / "out.mp4", size="160x288",
                      seconds=2.0, audio=False)
@@ -58,7 +58,7 @@ def make_item(studio: Studio, *, platform: str = "instagram", video_prompt: str 
         plan = repo.add(ContentPlan(influencer_id=mira.id, name="December", start_date=date(2026, 12, 1),
                                     end_date=date(2026, 12, 7)))
         return repo.add(PlanItem(
-            plan_id=plan.id, scheduled_at=when or datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc),
+            plan_id=plan.id, scheduled_at=when or datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
             platform=platform, topic="Sunset at the Miradouro", hook="Golden hour, no filter",
             caption="Lisbon keeps its best light for last.", hashtags=["lisbon", "#goldenhour"],
             image_prompt="mira_v1, portrait on a rooftop at sunset", video_prompt=video_prompt,

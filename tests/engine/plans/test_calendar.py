@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Iterator
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time, timezone
 
 import pytest
 
@@ -24,9 +24,9 @@ def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_moving_keeps_the_local_time_across_the_clock_change(berlin: None) -> None:
-    summer = datetime(2026, 10, 23, 18, 30, tzinfo=timezone.utc)  # 20:30 in Berlin (UTC+2)
+    summer = datetime(2026, 10, 23, 18, 30, tzinfo=UTC)  # 20:30 in Berlin (UTC+2)
     winter = moved_to(summer, date(2026, 10, 27))  # after the change: UTC+1
-    assert winter == datetime(2026, 10, 27, 19, 30, tzinfo=timezone.utc)
+    assert winter == datetime(2026, 10, 27, 19, 30, tzinfo=UTC)
     assert winter.astimezone().time() == time(20, 30)
 
 
@@ -35,10 +35,10 @@ def test_items_of_local_days_per_influencer_or_all(studio: Studio, berlin: None)
     mia = make_mia(studio)
     ben = create_influencer(studio, workspace_id, Persona(name="Ben", trigger_word="ben_v"))
     with studio.db.session() as session:
-        for person, moments in ((mia, [datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc),  # 2 Dec 00:30 local
-                                       datetime(2026, 12, 2, 22, 59, tzinfo=timezone.utc)]),  # 2 Dec 23:59
-                                (ben, [datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc),
-                                       datetime(2026, 12, 2, 23, 0, tzinfo=timezone.utc)])):  # 3 Dec 00:00
+        for person, moments in ((mia, [datetime(2026, 12, 1, 23, 30, tzinfo=UTC),  # 2 Dec 00:30 local
+                                       datetime(2026, 12, 2, 22, 59, tzinfo=UTC)]),  # 2 Dec 23:59
+                                (ben, [datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+                                       datetime(2026, 12, 2, 23, 0, tzinfo=UTC)])):  # 3 Dec 00:00
             plan = ContentPlan(workspace_id=workspace_id, influencer_id=person.id, name="p",
                                start_date=date(2026, 12, 1), end_date=date(2026, 12, 3))
             session.add(plan)

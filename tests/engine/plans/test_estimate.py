@@ -11,8 +11,7 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.plans import service
-from studio.engine.plans.estimate import (COMPLETION_PER_POST, estimate_plan, fetch_prices,
-                                          prompt_tokens)
+from studio.engine.plans.estimate import COMPLETION_PER_POST, estimate_plan, fetch_prices, prompt_tokens
 from studio.engine.plans.jobs import plan_body
 from studio.engine.plans.prompts import PlanRequest
 from tests.engine.plans.helpers import make_mia, plan_answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import pytest
 
@@ -73,9 +73,9 @@ def test_plan_with_validation_retry_end_to_end(studio: Studio, mia: Influencer,
     assert (plan.start_date, plan.end_date, plan.status) == (START, date(2026, 12, 3), "draft")
     rows = items_of(studio, plan.id)
     assert [r.scheduled_at for r in rows] == [
-        datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc),  # 18:30 at UTC+1
-        datetime(2026, 12, 2, 6, 45, tzinfo=timezone.utc),
-        datetime(2026, 12, 3, 17, 30, tzinfo=timezone.utc)]
+        datetime(2026, 12, 1, 17, 30, tzinfo=UTC),  # 18:30 at UTC+1
+        datetime(2026, 12, 2, 6, 45, tzinfo=UTC),
+        datetime(2026, 12, 3, 17, 30, tzinfo=UTC)]
     second = rows[1]
     assert second.image_prompt == "mia_v, a woman in a cafe, soft light"  # trigger put in front
     assert second.hashtags == ["#Kaffee", "#berlin"]

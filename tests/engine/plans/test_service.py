@@ -1,7 +1,7 @@
 """Plans by hand: list, find by id prefix, edit any field, approve; stale edits conflict."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.plans import service
 from tests.engine.plans.helpers import make_mia
 
-WHEN = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_edit_fields_and_keep_approval(studio: Studio, item: PlanItem) -> None:
         "scheduled_at": "2026-12-05T09:15:00+01:00", "video_prompt": "slow pan"})
     assert (edited.caption, edited.hashtags, edited.platform, edited.video_prompt, edited.status) == (
         "Neuer Text", ["#berlin", "#Kaffee"], "tiktok", "slow pan", "approved")
-    assert edited.scheduled_at == datetime(2026, 12, 5, 8, 15, tzinfo=timezone.utc)
+    assert edited.scheduled_at == datetime(2026, 12, 5, 8, 15, tzinfo=UTC)
     with pytest.raises(Conflict, match="changed elsewhere"):
         service.edit_item(studio, workspace, item.id, {"hook": "x"}, expected_version=item.version)
     for changes, message in [({"status": "posted"}, "cannot be edited"),

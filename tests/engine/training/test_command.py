@@ -5,9 +5,16 @@ import sys
 import tomllib
 from pathlib import Path
 
-from studio.engine.training.command import (DatasetSource, Launch, TrainingFiles, build_argv,
-                                            dataset_config_text, plan_steps, resolve_launch,
-                                            sample_prompts_text)
+from studio.engine.training.command import (
+    DatasetSource,
+    Launch,
+    TrainingFiles,
+    build_argv,
+    dataset_config_text,
+    plan_steps,
+    resolve_launch,
+    sample_prompts_text,
+)
 from studio.engine.training.config import get_preset
 
 SOURCE = DatasetSource(image_dir=Path("/t/dataset/img/10_mia woman"), images=20, repeats=10,

@@ -13,9 +13,15 @@ from studio.engine.db.models import Influencer, LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.storage.local import LocalStore
-from studio.engine.training.results import (TrainingRef, active_lora, checkpoint_kind,
-                                            checkpoints_of, read_lora_file, register_checkpoint,
-                                            set_active)
+from studio.engine.training.results import (
+    TrainingRef,
+    active_lora,
+    checkpoint_kind,
+    checkpoints_of,
+    read_lora_file,
+    register_checkpoint,
+    set_active,
+)
 from tests.engine.training.conftest import Setup
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from PIL import Image
 
 from studio.engine.core import Studio
-from studio.engine.worker.process import WorkerAlreadyRunning, Worker, local_worker
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.worker.process import Worker, WorkerAlreadyRunning, local_worker
 from tests.conftest import run_cli, wait_until
 from tests.engine.jobs.helpers import job_status, make_images
 

@@ -25,12 +25,12 @@ import math
 import os
 import random
 import signal
+import struct
 import subprocess
 import sys
 import time
 import tomllib
 import zlib
-import struct
 from pathlib import Path
 
 import numpy as np

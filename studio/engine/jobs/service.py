@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from studio.engine.db.database import Database
+from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import Job
 from studio.engine.db.repositories import Repository
 from studio.engine.db.types import utcnow
@@ -98,13 +98,13 @@ class JobService:
         job = self.get(workspace_id, job_id)  # not found and other workspaces: one message
         mine = (Job.id == job.id) & (Job.workspace_id == workspace_id)
         with self.db.session() as session:
-            waiting = session.execute(update(Job).where(mine, Job.status == JobStatus.PENDING).values(
+            waiting = rows_changed(session.execute(update(Job).where(mine, Job.status == JobStatus.PENDING).values(
                 status=JobStatus.CANCELED, finished_at=utcnow(), message="Canceled before it started.",
-                next_attempt_at=None, version=Job.version + 1, updated_at=utcnow())).rowcount
-            running = 0 if waiting else session.execute(
+                next_attempt_at=None, version=Job.version + 1, updated_at=utcnow())))
+            running = 0 if waiting else rows_changed(session.execute(
                 update(Job).where(mine, Job.status == JobStatus.PROCESSING).values(
                     cancel_requested=True, message="Canceling…", version=Job.version + 1,
-                    updated_at=utcnow())).rowcount
+                    updated_at=utcnow())))
         if waiting and job.task_id:
             self.queues.revoke(job.queue, job.task_id)
         done = self.get(workspace_id, job.id)

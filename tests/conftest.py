@@ -19,7 +19,7 @@ os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
 
 from studio.engine.core import Studio
 from studio.engine.worker.process import local_worker
-from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server
+from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

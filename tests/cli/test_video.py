@@ -21,7 +21,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
                      seconds=1.0)
 
 
-from tests.engine.media.conftest import ffmpeg
+from tests.engine.media.conftest import ffmpeg  # noqa: E402,F401 - the session fixture
 
 
 def test_presets_are_listed(cli: Cli) -> None:

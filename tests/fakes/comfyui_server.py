@@ -396,9 +396,9 @@ class FakeComfyUI:
     def _execute(self, prompt: _Prompt) -> None:
         pid, graph, script = prompt.prompt_id, prompt.graph, prompt.script
         client = prompt.extra_data.get("client_id")
-        send = lambda kind, data: self._send(client, kind, data)
+        send = lambda kind, data: self._send(client, kind, data)  # noqa: E731
         messages: list[list[Any]] = []
-        note = lambda kind, data: (messages.append([kind, data]), send(kind, data))
+        note = lambda kind, data: (messages.append([kind, data]), send(kind, data))  # noqa: E731
         prompt.deadline = time.monotonic()
         note("execution_start", {"prompt_id": pid, "timestamp": _ms()})
         signatures = {n: _signature(graph, n) for n in graph}

@@ -19,8 +19,8 @@ from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from tests.conftest import run_cli, run_next_task
-from tests.engine.media.conftest import ffmpeg
-from tests.engine.pipelines.test_pipelines import PipelineThread, fake, jobs_of_type, make_item, own_gpu_lock, run_step
+from tests.engine.media.conftest import ffmpeg  # noqa: F401 - session fixture
+from tests.engine.pipelines.test_pipelines import PipelineThread, fake, jobs_of_type, make_item, own_gpu_lock, run_step  # noqa: F401
 from tests.engine.plans.helpers import item, make_mia, plan_answer
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.fakes.openai_server import FakeOpenAI

@@ -10,11 +10,11 @@ from studio.engine.db.repositories import Repository
 from studio.engine.sync.records import WorkspaceSync, open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
-from tests.engine.sync.test_records import add_image, caption, edit_caption, studios, syncer, target
+from tests.engine.sync.test_records import add_image, caption, edit_caption, studios, syncer, target  # noqa: F401 - fixtures
 
 
 def test_both_versions_are_shown_and_the_chosen_one_is_kept(
-        qtbot, studios: tuple[Studio, Studio]) -> None:
+        qtbot, studios: tuple[Studio, Studio]) -> None:  # noqa: F811
     a, b = studios
     ws = a.workspace("Agency", create=True)
     with a.db.session() as session:

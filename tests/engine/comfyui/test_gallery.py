@@ -10,7 +10,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound
-from tests.engine.comfyui.test_generation import fake, mia, own_gpu_lock, reload, run_next, submit
+from tests.engine.comfyui.test_generation import fake, mia, own_gpu_lock, reload, run_next, submit  # noqa: F401 (fixtures)
 from tests.fakes.comfyui_server import FakeComfyUI
 
 

@@ -1,7 +1,7 @@
 """Which images of a dataset a listing shows: the filters and sorts the page and the CLI share."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from studio.engine.core import Studio
 from studio.engine.datasets.filters import ImageFilter, ImageRow, filtered, image_rows, tag_splitter

@@ -8,7 +8,7 @@ import json
 import types
 import typing
 import uuid
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,8 @@ from studio.engine.influencers import Persona, create_influencer
 from studio.engine.media.probe import probe
 from studio.engine.pipelines.service import pipeline_status, submit_pipeline
 from tests.conftest import run_next_task, wait_until
-from tests.engine.media.conftest import ffmpeg, make_clip
-from tests.fakes.comfyui_server import FakeComfyUI, Script
+from tests.engine.media.conftest import ffmpeg, make_clip  # noqa: F401 - session fixture
+from tests.fakes.comfyui_server import FakeComfyUI
 
 SPECS = json.loads((Path(__file__).parents[1] / "media" / "object_info_video.json").read_text("utf-8"))
 
@@ -37,7 +37,7 @@ def own_gpu_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPathFactory
+def fake(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
          ) -> Iterator[FakeComfyUI]:
     clip = make_clip(ffmpeg, tmp_path_factory.mktemp("comfy") / "out.mp4", size="160x288",
                      seconds=2.0, audio=False)

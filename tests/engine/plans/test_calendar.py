@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 

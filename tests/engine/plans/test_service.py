@@ -1,7 +1,7 @@
 """Plans by hand: list, find by id prefix, edit any field, approve; stale edits conflict."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from studio.engine.comfyui.client import ComfyClient
 from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.core import Studio
 from studio.engine.db.models import Dataset, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, StudioError
@@ -27,7 +28,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import payload_of
 from studio.engine.jobs.registry import job_type
-from studio.engine.jobs.status import ACTIVE
+from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.command import (
     DatasetSource,
@@ -42,7 +43,7 @@ from studio.engine.training.config import TrainingConfig
 from studio.engine.training.plan import StudioLike, TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
 from studio.engine.training.state import SavedState, latest_state
-from studio.engine.training.watch import watch_training
+from studio.engine.training.watch import Report, watch_training
 
 JOB_TYPE = "train-lora"
 QUEUE = "training"
@@ -84,7 +85,7 @@ class TrainingResult:
 
 # Submitting ------------------------------------------------------------------------------------
 
-def submit_training(studio: Any, workspace_id: uuid.UUID, request: TrainingRequest) -> Job:
+def submit_training(studio: Studio, workspace_id: uuid.UUID, request: TrainingRequest) -> Job:
     """Checks everything that can be checked before launch, writes the folder, queues the job."""
     plan = plan_training(studio, workspace_id, request)
     plan.findings.raise_if_any()
@@ -109,12 +110,12 @@ def write_plan_files(plan: TrainingPlan) -> None:
                                                      indent=2) + "\n")
 
 
-def resume_training(studio: Any, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
+def resume_training(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
     """Queues a failed or canceled training again; it goes on from its last saved state."""
     job = studio.jobs.get(workspace_id, job_id)
     if job.type != JOB_TYPE:
         raise InvalidInput(f"Job {job.id} is not a training.")
-    if job.status not in ("failed", "canceled"):
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
         raise InvalidInput(f"Only a failed or canceled training can be resumed; this one is {job.status}.")
     payload = payload_of(job, TrainingPayload)
     state = latest_state(TrainingFiles(payload.root).output_dir, payload.output_name)
@@ -128,14 +129,14 @@ def resume_training(studio: Any, workspace_id: uuid.UUID, job_id: uuid.UUID | st
     return studio.jobs.get(workspace_id, job.id)
 
 
-def reorder_trainings(studio: Any, workspace_id: uuid.UUID, job_ids: list[uuid.UUID]) -> None:
+def reorder_trainings(studio: Studio, workspace_id: uuid.UUID, job_ids: list[uuid.UUID]) -> None:
     """Waiting trainings run in this order: each gets a priority and is queued again (the old
     queue entry is revoked; a job row only ever runs once, so a stale entry does nothing)."""
     count = len(job_ids)
     for position, job_id in enumerate(job_ids):
         with studio.db.session() as session:
             job = Repository(session, workspace_id).get(Job, job_id)
-            if job.type != JOB_TYPE or job.status != "pending":
+            if job.type != JOB_TYPE or job.status != JobStatus.PENDING:
                 continue
             if job.task_id:
                 studio.queues.revoke(job.queue, job.task_id)
@@ -143,10 +144,10 @@ def reorder_trainings(studio: Any, workspace_id: uuid.UUID, job_ids: list[uuid.U
             job.task_id = studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
 
 
-def queued_trainings(studio: Any, workspace_id: uuid.UUID) -> list[Job]:
+def queued_trainings(studio: Studio, workspace_id: uuid.UUID) -> list[Job]:
     """Active trainings in the order they will run: the running one, then by priority and age."""
     jobs = [j for j in studio.jobs.list(workspace_id, limit=500) if j.type == JOB_TYPE and j.status in ACTIVE]
-    return sorted(jobs, key=lambda j: (j.status != "processing", -j.priority, j.created_at))
+    return sorted(jobs, key=lambda j: (j.status != JobStatus.PROCESSING, -j.priority, j.created_at))
 
 
 # Running ---------------------------------------------------------------------------------------
@@ -229,7 +230,7 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
         with ctx.db.session() as session:
             dataset = Repository(session, ctx.workspace_id).get(Dataset, payload.dataset_id)
         try:
-            export_kohya(_StudioView(ctx), dataset, files.dataset_dir, resolution=config.resolution)
+            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution)
         except StudioError as exc:
             raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
     data = json.loads(manifest.read_text(encoding="utf-8"))
@@ -242,16 +243,6 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
                            trigger=str(data.get("trigger") or ""))
     atomic_write_text(files.dataset_config, dataset_config_text(config, source))
     return str(data.get("dataset_version") or "")
-
-
-class _StudioView:
-    """What the export needs of a studio, made from a job's context."""
-
-    def __init__(self, ctx: JobContext) -> None:
-        self.db, self.paths, self.settings = ctx.db, ctx.paths, ctx.settings
-
-    def asset_path(self, key: str) -> Path:
-        return self.paths.assets_dir / key
 
 
 def _free_comfyui_memory(ctx: JobContext) -> None:
@@ -269,7 +260,7 @@ def _free_comfyui_memory(ctx: JobContext) -> None:
         pass  # not running: nothing holds the memory
 
 
-def _reporter(ctx: JobContext) -> Any:
+def _reporter(ctx: JobContext) -> Report:
     def report(fraction: float, stage: str, message: str) -> None:
         ctx.progress(fraction, stage=stage, message=message)
     return report
@@ -278,7 +269,7 @@ def _reporter(ctx: JobContext) -> Any:
 def _hand_off(ctx: JobContext, file_name: str) -> Path | None:
     from studio.engine.comfyui.loras import hand_off
     try:
-        return hand_off(_StudioView(ctx), ctx.workspace_id, file_name)  # type: ignore[arg-type]
+        return hand_off(ctx, ctx.workspace_id, file_name)
     except InvalidInput as exc:
         log.warning("LoRA hand-off to ComfyUI skipped: %s", exc)
         return None

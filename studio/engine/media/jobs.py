@@ -43,7 +43,7 @@ _RENDER_SHARE = 0.95  # the cover frame, the copy and the records take the rest
 class ExportRequest:
     inputs: list[Path]  # clips or images, joined in this order
     preset: str  # slug, see `video presets`
-    finish: Finish = Finish()
+    finish: Finish = field(default_factory=Finish)
     export_to: Path | None = None  # a folder, or a file ending in .mp4; None keeps it in the studio
     cues: list[Cue] | None = None  # subtitles edited in the app (instead of finish.subtitles)
     cover_at_s: float | None = None  # a JPEG cover frame taken at this time

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed
 from studio.engine.jobs.payloads import result_of
 from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.status import JobStatus
 from studio.engine.pipelines.publish import publish_item
 from studio.engine.pipelines.service import JOB_TYPE, QUEUE, PipelinePayload, PipelineResult, preset_for, steps_of
 from studio.engine.storage.local import LocalStore
 
 POLL_S = 0.5
+Progress = Callable[[float], None]  # a step's own progress, 0 to 1
 
 
 @job_type(JOB_TYPE, queue=QUEUE, payload=PipelinePayload, result=PipelineResult)
@@ -58,15 +61,22 @@ def _run(ctx: JobContext, studio: Studio, item_id: uuid.UUID) -> Path:
             continue
         base, share = index / len(names), 1 / len(names)
         ctx.progress(base, stage=f"Step {index + 1} of {len(names)}: {name}")
-        done = STEPS[name](ctx, studio, item, state, lambda f, s=base, w=share: ctx.progress(s + f * w))
+        done = STEPS[name](ctx, studio, item, state, _part_of_whole(ctx, base, share))
         state[name] = {**(state.get(name) or {}), **done, "done": True}
         _set_item(ctx, item_id, pipeline=state)
     return Path(state["publish"]["folder"])
 
 
+
+def _part_of_whole(ctx: JobContext, base: float, share: float) -> Progress:
+    """Reports a step's own progress as its part of the whole pipeline's."""
+    return lambda fraction: ctx.progress(base + fraction * share)
+
+
 # Steps -------------------------------------------------------------------------------------------
 
-def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
+           progress: Progress) -> dict[str, Any]:
     from studio.engine.comfyui.generation import GenerationRequest, submit_generation
     from studio.engine.training.results import active_lora
 
@@ -90,7 +100,8 @@ def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any
     return {"job_id": str(job.id), "files": [str(f) for f in files], "detail": files[0].name}
 
 
-def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
+           progress: Progress) -> dict[str, Any]:
     from studio.engine.media.i2v import VideoRequest, VideoResult, find_video_template, submit_video
 
     def submit() -> uuid.UUID:
@@ -112,7 +123,8 @@ def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any
     return {"job_id": str(job.id), "files": [str(output)], "detail": output.name}
 
 
-def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
+            progress: Progress) -> dict[str, Any]:
     video = "video" in state
     preset = preset_for(item.platform, video=video)
     stem = f"{item.scheduled_at:%Y-%m-%d}-{item.platform}"
@@ -150,7 +162,8 @@ def _export(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, An
     return {"job_id": str(job.id), "files": files, "detail": preset}
 
 
-def _publish(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any], progress: Any) -> dict[str, Any]:
+def _publish(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
+             progress: Progress) -> dict[str, Any]:
     influencer = _influencer(ctx, item)
     root = Path(ctx.settings.pipeline.publish_dir).expanduser() if ctx.settings.pipeline.publish_dir \
         else ctx.paths.data_dir / "publish"
@@ -167,12 +180,12 @@ STEPS = {"image": _image, "video": _video, "export": _export, "publish": _publis
 # Step jobs -----------------------------------------------------------------------------------------
 
 def _step_job(ctx: JobContext, item_id: uuid.UUID, state: dict[str, Any], name: str,
-              submit: Any, progress: Any) -> Job:
+              submit: Callable[[], uuid.UUID], progress: Progress) -> Job:
     """The step's job, finished: a still running one (from a run that died) is waited for, a
     failed or canceled one is submitted again, a missing one submitted now."""
     known = (state.get(name) or {}).get("job_id")
     job = _job(ctx, uuid.UUID(known)) if known else None
-    if job is None or job.status in ("failed", "canceled"):
+    if job is None or job.status in (JobStatus.FAILED, JobStatus.CANCELED):
         job_id = submit()
         _adopt(ctx, job_id)
         state[name] = {"job_id": str(job_id)}
@@ -182,15 +195,15 @@ def _step_job(ctx: JobContext, item_id: uuid.UUID, state: dict[str, Any], name: 
     return _wait_for(ctx, job.id, name, progress)
 
 
-def _wait_for(ctx: JobContext, job_id: uuid.UUID, name: str, progress: Any) -> Job:
+def _wait_for(ctx: JobContext, job_id: uuid.UUID, name: str, progress: Progress) -> Job:
     while True:
         job = _job(ctx, job_id)
         if job is None:
             raise JobFailed(f"The {name} step's job was deleted.")
-        if job.status == "completed":
+        if job.status == JobStatus.COMPLETED:
             progress(1.0)
             return job
-        if job.status in ("failed", "canceled"):
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELED):
             raise JobFailed(f"The {name} step {job.status}: {job.error or job.message}")
         progress(job.progress)
         try:
@@ -205,9 +218,9 @@ def _cancel(ctx: JobContext, job_id: uuid.UUID) -> None:
     """The step's job too: one conditional UPDATE each, as JobService.cancel does, so the step's
     own progress writes cannot make it fail."""
     with ctx.db.session() as session:
-        session.execute(update(Job).where(Job.id == job_id, Job.status == "pending").values(
-            status="canceled", message="Canceled with its pipeline.", version=Job.version + 1))
-        session.execute(update(Job).where(Job.id == job_id, Job.status == "processing").values(
+        session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.PENDING).values(
+            status=JobStatus.CANCELED, message="Canceled with its pipeline.", version=Job.version + 1))
+        session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.PROCESSING).values(
             cancel_requested=True, message="Canceling…", version=Job.version + 1))
 
 
@@ -257,8 +270,8 @@ def _wait_until(ctx: JobContext, not_before: datetime | None) -> None:
         return
     start = not_before
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
-    while datetime.now(timezone.utc) < start:
+        start = start.replace(tzinfo=UTC)
+    while datetime.now(UTC) < start:
         ctx.progress(0.0, stage="Waiting for its turn", message=f"starts at {start.astimezone():%H:%M}")
         ctx.check_canceled()
-        time.sleep(min(POLL_S * 2, max(0.0, (start - datetime.now(timezone.utc)).total_seconds())))
+        time.sleep(min(POLL_S * 2, max(0.0, (start - datetime.now(UTC)).total_seconds())))

@@ -7,7 +7,7 @@ is put in front of an image prompt that lacks it rather than failing the plan fo
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -118,7 +118,7 @@ def _new_item(ctx: JobContext, plan_id: uuid.UUID, raw: dict[str, Any], trigger:
     hour, minute = (int(p) for p in raw["time"].split(":"))
     local = datetime.combine(date.fromisoformat(raw["date"]), time(hour, minute), tzinfo=offset)
     return PlanItem(workspace_id=ctx.workspace_id, plan_id=plan_id,
-                    scheduled_at=local.astimezone(timezone.utc), platform=raw["platform"],
+                    scheduled_at=local.astimezone(UTC), platform=raw["platform"],
                     status="draft", **_content(raw, trigger))
 
 

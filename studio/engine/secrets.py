@@ -18,7 +18,8 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 
-from studio.engine.errors import SecretStoreError
+from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
+from studio.engine.errors import SecretStoreError, StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.logs import register_secret
 
@@ -114,6 +115,16 @@ class SecretStore:
     def _write_file(self, data: dict[str, str]) -> None:
         self._file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self._file, json.dumps(data, indent=1), mode=0o600)
+
+
+def secret_store_for(paths: Paths) -> SecretStore:
+    """The store the app uses for this data folder: the default profile's keyring entries have
+    their own service name, so a worker started with an explicit --data-dir still finds them."""
+    try:
+        default = not os.environ.get(DATA_DIR_ENV) and resolve_paths(None) == paths
+    except StudioError:  # an unreadable default settings file: this is not that profile anyway
+        default = False
+    return SecretStore(paths.config_dir, default_profile=default)
 
 
 def _check_name(name: str) -> None:

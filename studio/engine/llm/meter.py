@@ -7,22 +7,19 @@ job row's message and kept in ``warnings`` for the job's result.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job
-from studio.engine.errors import StudioError
 from studio.engine.jobs.context import JobContext
 from studio.engine.llm.budget import CallRecord, budget_status, ensure_within_budget, record_call
 from studio.engine.llm.cache import ResponseCache, cache_key
 from studio.engine.llm.client import ChatResult, LLMClient, client_for, request_body
 from studio.engine.llm.structured import Check, StructuredResult, complete_json
-from studio.engine.secrets import SecretStore
+from studio.engine.secrets import secret_store_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +116,3 @@ def metered_for_job(ctx: JobContext, *, purpose: str, influencer_id: uuid.UUID |
     scope = CallScope(ctx.workspace_id, purpose, ctx.job_id, influencer_id)
     return MeteredLLM(client, ctx.db, scope, cache=ResponseCache.in_folder(ctx.paths.cache_dir),
                       use_cache=use_cache)
-
-
-def secret_store_for(paths: Paths) -> SecretStore:
-    """The store the app uses for this data folder: the default profile's keyring entries have
-    their own service name, so a worker started with an explicit --data-dir still finds them."""
-    try:
-        default = not os.environ.get(DATA_DIR_ENV) and resolve_paths(None) == paths
-    except StudioError:  # an unreadable default settings file: this is not that profile anyway
-        default = False
-    return SecretStore(paths.config_dir, default_profile=default)

@@ -135,7 +135,7 @@ def team_files(settings: Settings, paths: Paths, db: Database) -> BucketFiles | 
     """The bucket when this studio works on the server's database and files; else None."""
     if not (settings.database.url and settings.server.s3_endpoint):
         return None
-    from studio.engine.llm.meter import secret_store_for
+    from studio.engine.secrets import secret_store_for
     store = team_store(settings, paths, secret_store_for(paths))
     return None if store is None else BucketFiles(db, LocalStore(paths.assets_dir), store)
 

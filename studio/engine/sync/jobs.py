@@ -9,7 +9,7 @@ from typing import Any
 from studio.engine.errors import InvalidInput, ServiceUnavailable
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.registry import job_type
-from studio.engine.llm.meter import secret_store_for
+from studio.engine.secrets import secret_store_for
 from studio.engine.sync.records import SyncResult, WorkspaceSync, open_sides
 
 SYNC_JOB = "sync-workspace"

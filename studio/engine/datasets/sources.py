@@ -315,7 +315,7 @@ def _optional_reasons() -> dict[str, str]:
 
 def _heif_available() -> bool:
     try:
-        import pillow_heif  # type: ignore[import-not-found]
+        import pillow_heif  # type: ignore[import-not-found]  # an optional plugin, usually not installed
     except ImportError:
         return False
     pillow_heif.register_heif_opener()
@@ -327,7 +327,7 @@ def _avif_available() -> bool:
     if features.check("avif"):  # built into Pillow since 11.3 where libavif was available
         return True
     try:
-        import pillow_avif  # type: ignore[import-not-found]  # noqa: F401 - registers on import
+        import pillow_avif  # type: ignore[import-not-found]  # noqa: F401  # optional; registers itself on import
     except ImportError:
         return False
     return True

@@ -52,7 +52,7 @@ class Record(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805  # declared_attr methods take the class
         return {"version_id_col": cls.version}
 
 
@@ -62,7 +62,7 @@ class Scoped(Record):
     __abstract__ = True
 
     @declared_attr
-    def workspace_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+    def workspace_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805  # declared_attr methods take the class
         return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
 
 

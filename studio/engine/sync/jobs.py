@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from studio.engine.core import Studio
+from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput, ServiceUnavailable
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.registry import job_type
@@ -45,7 +47,7 @@ class SyncSummary:
     conflicts: tuple[ConflictRow, ...] = ()
 
 
-def queue_sync(studio: Any, workspace_id: uuid.UUID, mode: str) -> Any:
+def queue_sync(studio: Studio, workspace_id: uuid.UUID, mode: str) -> Job:
     """Queues a publish or a sync of the workspace; an unknown mode is refused now."""
     try:
         chosen = SyncMode(mode)

@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from studio.engine.comfyui.generation import GenerationRequest, ImageResult, submit_generation
+from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job, LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
@@ -87,7 +88,7 @@ class SubmittedGrid:
     generation_jobs: list[uuid.UUID]
 
 
-def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> SubmittedGrid:
+def submit_test_grid(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> SubmittedGrid:
     training = studio.jobs.get(workspace_id, request.training_job_id)
     if training.type != TRAINING_JOB:
         raise InvalidInput(f"Job {training.id} is not a training.")
@@ -131,7 +132,7 @@ def submit_test_grid(studio: Any, workspace_id: uuid.UUID, request: GridRequest)
     return SubmittedGrid(sheet_job=sheet, generation_jobs=jobs)
 
 
-def _chosen(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> list[LoraModel]:
+def _chosen(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> list[LoraModel]:
     rows = list(checkpoints_of(studio.db, workspace_id, job_id=request.training_job_id))
     if request.lora_ids:
         by_id = {r.id: r for r in checkpoints_of(studio.db, workspace_id)}
@@ -148,7 +149,7 @@ def _chosen(studio: Any, workspace_id: uuid.UUID, request: GridRequest) -> list[
     return [rows[i] for i in sorted(picks)]
 
 
-def _influencer(studio: Any, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> Influencer | None:
+def _influencer(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> Influencer | None:
     with studio.db.session() as session:
         return Repository(session, workspace_id).find(Influencer, id=influencer_id)
 

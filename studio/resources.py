@@ -18,7 +18,7 @@ def is_frozen() -> bool:
 def resources_dir() -> Path:
     """The ``resources`` folder: workflows, presets and icons."""
     if is_frozen():
-        return Path(getattr(sys, "_MEIPASS")) / "resources"
+        return Path(getattr(sys, "_MEIPASS", "")) / "resources"  # set by PyInstaller's bootloader
     return Path(__file__).resolve().parents[1] / "resources"
 
 

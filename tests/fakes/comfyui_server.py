@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from websockets.exceptions import WebSocketException
+from websockets.http11 import Request
 from websockets.server import ServerProtocol
 from websockets.sync.connection import Connection
 
@@ -367,8 +368,10 @@ class FakeComfyUI:
         if node.get("class_type") == "LoadImage" and isinstance(image, str):
             subfolder, _, name = image.rpartition("/")
             if ("input", subfolder, name) not in self.files:
-                errors.append({"type": "custom_validation_failed", "message": "Custom validation failed for node",
-                               "details": f"image - Invalid image file: {image}", "extra_info": {"input_name": "image"}})
+                errors.append({"type": "custom_validation_failed",
+                               "message": "Custom validation failed for node",
+                               "details": f"image - Invalid image file: {image}",
+                               "extra_info": {"input_name": "image"}})
         return errors
 
     # Running ----------------------------------------------------------------------------------------
@@ -398,7 +401,10 @@ class FakeComfyUI:
         client = prompt.extra_data.get("client_id")
         send = lambda kind, data: self._send(client, kind, data)  # noqa: E731
         messages: list[list[Any]] = []
-        note = lambda kind, data: (messages.append([kind, data]), send(kind, data))  # noqa: E731
+
+        def note(kind: str, data: Any) -> None:  # kept for the history, and sent
+            messages.append([kind, data])
+            send(kind, data)
         prompt.deadline = time.monotonic()
         note("execution_start", {"prompt_id": pid, "timestamp": _ms()})
         signatures = {n: _signature(graph, n) for n in graph}
@@ -554,9 +560,11 @@ class FakeComfyUI:
 
     def _serve_socket(self, handler: BaseHTTPRequestHandler, client_id: str) -> None:
         protocol = ServerProtocol()
-        raw = handler.raw_requestline + b"".join(f"{k}: {v}\r\n".encode() for k, v in handler.headers.items())
+        headers = b"".join(f"{k}: {v}\r\n".encode() for k, v in handler.headers.items())
+        raw = getattr(handler, "raw_requestline", b"") + headers  # set by the server; not in the stubs
         protocol.receive_data(raw + b"\r\n")
         request = protocol.events_received()[0]
+        assert isinstance(request, Request)
         with self._lock:
             refused = client_id in self._outage
         response = protocol.reject(503, "ComfyUI is busy\n") if refused else protocol.accept(request)
@@ -788,9 +796,10 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
     form: dict[str, Any] = {}
     for part in message.iter_parts() if message.is_multipart() else []:
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
-        form[str(name)] = (filename, payload) if filename else payload.decode()
+        form[str(name)] = (filename, data) if filename else data.decode()
     return form
 
 

@@ -1,7 +1,7 @@
 """Queue benchmark: no-op jobs through the studio's job path against Huey's own bare path.
 
-    .venv/bin/python bench/queue.py                 # N=500 jobs, 200 latency samples
-    .venv/bin/python bench/queue.py --jobs 2000 --samples 500 --redis-url redis://host:6379/0
+    .venv/bin/python bench/job_queue.py                 # N=500 jobs, 200 latency samples
+    .venv/bin/python bench/job_queue.py --jobs 2000 --samples 500 --redis-url redis://host:6379/0
 
 For each backend (SqliteHuey in a temporary file, PriorityRedisHuey on a redis-server this
 script starts unless --redis-url names one), in the same run:
@@ -34,19 +34,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-# This file is named like the standard library's ``queue``, which redis and keyring import:
-# drop its own folder from the path before anything else loads, and put the project there.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from huey import Huey, PriorityRedisHuey, SqliteHuey  # noqa: E402
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 
-from studio.engine.core import Studio  # noqa: E402
-from studio.engine.jobs.context import JobContext  # noqa: E402
-from studio.engine.jobs.payloads import Empty  # noqa: E402
-from studio.engine.jobs.registry import job_type, load_handlers  # noqa: E402
-from studio.engine.jobs.runner import JobRunner  # noqa: E402
+from studio.engine.core import Studio
+from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.payloads import Empty
+from studio.engine.jobs.registry import job_type, load_handlers
+from studio.engine.jobs.runner import JobRunner
 
 NOOP = "bench-noop"
 

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from studio.engine.comfyui.client import ComfyClient  # noqa: E402
 from studio.engine.comfyui.generation import GenerationRequest, submit_generation  # noqa: E402
-from studio.engine.comfyui.workflows import fill, load_templates  # noqa: E402
+from studio.engine.comfyui.workflow_fill import fill  # noqa: E402
+from studio.engine.comfyui.workflows import load_templates  # noqa: E402
 from studio.engine.core import Studio  # noqa: E402
 from studio.engine.db.models import Job  # noqa: E402
 from studio.engine.jobs.registry import load_handlers  # noqa: E402

@@ -33,7 +33,8 @@ from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.comfyui.validation import check, choices
-from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate, fill, load_templates
+from studio.engine.comfyui.workflow_fill import fill
+from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate, load_templates
 from studio.engine.config import Paths
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job

@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 from studio.engine.comfyui.client import ComfyClient, PromptResult
 from studio.engine.comfyui.messages import OutputFile, ProgressEvent
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
-from studio.engine.comfyui.workflows import FilledWorkflow, WorkflowTemplate, fill
+from studio.engine.comfyui.workflow_fill import fill
+from studio.engine.comfyui.workflows import FilledWorkflow, WorkflowTemplate
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.fsutil import atomic_write_bytes

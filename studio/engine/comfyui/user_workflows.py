@@ -10,11 +10,11 @@ import json
 import re
 from pathlib import Path
 
+from studio.engine.comfyui.workflow_mapping import guess_parameters
 from studio.engine.comfyui.workflows import (
     SIDECAR_SUFFIX,
     LoadedTemplates,
     WorkflowTemplate,
-    guess_parameters,
     load_template,
     load_templates,
     read_graph,

@@ -4,17 +4,18 @@ A template is a graph saved with ComfyUI's "Export (API)" plus a sidecar ``<name
 that names its parameters (``seed`` -> node "3" input "seed"), the models it loads and the node
 types it needs. Built-ins live in ``resources/workflows``; users add their own files, with or
 without a sidecar: a graph nobody mapped still runs exactly as it was exported.
+
+This module loads templates; ``workflow_fill`` sets their values and ``workflow_mapping``
+proposes parameters for a graph nobody mapped.
 """
 from __future__ import annotations
 
-import copy
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from studio.engine.comfyui.validation import MODEL_INPUTS, choices, coerce, is_link, shorten
+from studio.engine.comfyui.validation import MODEL_INPUTS, choices, is_link
 from studio.engine.errors import InvalidInput
 from studio.resources import resource_path
 
@@ -165,63 +166,6 @@ def load_user_workflow(path: Path, mapping: dict[str, str | list[str]] | None = 
         required_nodes=_class_types(graph), path=path)
 
 
-def fill(template: WorkflowTemplate, values: dict[str, object]) -> FilledWorkflow:
-    """A copy of the graph with ``values`` set by parameter name, each checked before use.
-
-    ``seed`` None or -1 draws a random seed. ``lora_strength`` sets the model and CLIP strength
-    unless ``lora_strength_model``/``lora_strength_clip`` are given too. ``lora_name`` "" runs
-    without the LoRA: its loader is bypassed the way ComfyUI's Bypass does it.
-    """
-    params = template.parameters
-    unknown = sorted(set(values) - set(params))
-    if unknown:
-        known = ", ".join(params) or "none"
-        raise InvalidInput(f"The workflow '{template.name}' has no parameter '{unknown[0]}'; "
-                           f"its parameters are: {known}.")
-    graph = copy.deepcopy(template.graph)
-    bypass: list[str] = []
-    for param in _apply_order(params, values):
-        value = values.get(param.name, param.default)
-        if value is not None:
-            value = coerce(param.name, param.type, value)
-        if param.name == "seed" and value in (None, -1):
-            value = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
-        if value is None:
-            continue
-        _check_range(param, value)
-        for node_id, input_name in param.targets:
-            graph[node_id]["inputs"][input_name] = value
-            if value == "" and input_name == "lora_name" and (
-                    graph[node_id]["class_type"] in LORA_LOADERS):
-                bypass.append(node_id)
-    for node_id in bypass:
-        _bypass_lora(graph, node_id)
-    # A bypassed LoRA's settings are recorded as None: they were not used.
-    used = {p.name: (graph[p.node]["inputs"].get(p.input) if p.node in graph else None)
-            for p in params.values()}
-    seed = used.get("seed")
-    return FilledWorkflow(graph, seed if isinstance(seed, int) else None, used)
-
-
-def set_input(graph: dict[str, Any], key: str, value: object) -> None:
-    """Sets one input in place, ``key`` "NODE.INPUT" (``comfy run --set 3.steps=30``).
-
-    A string is converted to the type of the value already there, so "30" sets the int 30.
-    """
-    node_id, input_name = _split_target(key)
-    if node_id not in graph:
-        raise InvalidInput(f"The workflow has no node '{node_id}'; its nodes are: "
-                           f"{shorten(list(graph))}.")
-    inputs = graph[node_id].setdefault("inputs", {})
-    current = inputs.get(input_name)
-    if is_link(current):
-        raise InvalidInput(f"Input {key} is linked to node {current[0]}; only a value can be set.")
-    if isinstance(value, str) and current is not None and not isinstance(current, str):
-        kind = {bool: "bool", int: "int", float: "float"}.get(type(current), "str")
-        value = coerce(key, kind, value)
-    inputs[input_name] = value
-
-
 def parameter_choices(template: WorkflowTemplate, name: str,
                       object_info: dict[str, Any]) -> list[Any] | None:
     """What ComfyUI offers for a parameter that is a combo (sampler, checkpoint, LoRA…)."""
@@ -229,95 +173,6 @@ def parameter_choices(template: WorkflowTemplate, name: str,
     node = template.graph.get(param.node, {})
     return choices(object_info, node.get("class_type", ""), param.input)
 
-
-# Literal inputs of well-known nodes and the parameter names they get (see guess_parameters).
-_GUESSES: dict[str, dict[str, str | list[str]]] = {
-    "KSampler": {"seed": "seed", "steps": "steps", "cfg": "cfg", "sampler": "sampler_name",
-                 "scheduler": "scheduler", "denoise": "denoise"},
-    "KSamplerAdvanced": {"seed": "noise_seed", "steps": "steps", "cfg": "cfg",
-                         "sampler": "sampler_name", "scheduler": "scheduler"},
-    "CheckpointLoaderSimple": {"checkpoint": "ckpt_name"},
-    "LoraLoader": {"lora_name": "lora_name", "lora_strength": ["strength_model", "strength_clip"]},
-    "LoraLoaderModelOnly": {"lora_name": "lora_name", "lora_strength": "strength_model"},
-    "EmptyLatentImage": {"width": "width", "height": "height", "batch_size": "batch_size"},
-    "EmptySD3LatentImage": {"width": "width", "height": "height", "batch_size": "batch_size"},
-    "SaveImage": {"filename_prefix": "filename_prefix"},
-    "ControlNetLoader": {"controlnet": "control_net_name"},
-    "ControlNetApplyAdvanced": {"controlnet_strength": "strength"},
-    "ControlNetApply": {"controlnet_strength": "strength"},
-}
-_SAMPLERS = ("KSampler", "KSamplerAdvanced")
-
-
-def guess_parameters(graph: dict[str, Any]) -> dict[str, str | list[str]]:
-    """A proposed mapping for an unknown graph, by node class, for the UI to offer.
-
-    The first node of each kind wins; prompts are found by following the sampler's
-    positive/negative links back to a CLIPTextEncode (through ControlNet nodes on the way).
-    """
-    mapping: dict[str, str | list[str]] = {}
-    for node_id in _ordered_ids(graph):
-        node = graph[node_id]
-        for name, inputs in _GUESSES.get(node["class_type"], {}).items():
-            targets = [inputs] if isinstance(inputs, str) else inputs
-            if name in mapping or not all(_is_literal(node, i) for i in targets):
-                continue
-            found = [f"{node_id}.{i}" for i in targets]
-            mapping[name] = found[0] if isinstance(inputs, str) else found
-        if node["class_type"] == "LoadImage" and _is_literal(node, "image"):
-            role = "pose_image" if _feeds_controlnet(graph, node_id) else "input_image"
-            mapping.setdefault(role, f"{node_id}.image")
-    sampler = next((graph[i] for i in _ordered_ids(graph) if graph[i]["class_type"] in _SAMPLERS),
-                   None)
-    for role in ("positive", "negative"):
-        link = sampler["inputs"].get(role) if sampler else None
-        text = _find_text(graph, link, role)
-        if text:
-            mapping[role] = text
-    return mapping
-
-
-# Names the Generate page knows how to show; a mapping may use any other name too.
-KNOWN_PARAMETERS = ("positive", "negative", "seed", "steps", "cfg", "sampler", "scheduler",
-                    "denoise", "width", "height", "batch_size", "checkpoint", "lora_name",
-                    "lora_strength", "input_image", "pose_image", "controlnet",
-                    "controlnet_strength", "filename_prefix")
-
-
-@dataclass(frozen=True, slots=True)
-class NodeInput:
-    """A value typed into a graph (not a link): what a parameter can point at."""
-
-    node: str
-    class_type: str
-    title: str  # the node's title in ComfyUI, when the export kept it
-    input: str
-    value: object
-
-    @property
-    def key(self) -> str:
-        return f"{self.node}.{self.input}"
-
-
-def literal_inputs(graph: dict[str, Any]) -> list[NodeInput]:
-    """Every value in the graph, node by node in id order, for a mapping editor to list."""
-    found = []
-    for node_id in _ordered_ids(graph):
-        node = graph[node_id]
-        title = str((node.get("_meta") or {}).get("title") or "")
-        for name, value in (node.get("inputs") or {}).items():
-            if not is_link(value):
-                found.append(NodeInput(node_id, node["class_type"], title, name, value))
-    return found
-
-
-def mapping_of(template: WorkflowTemplate) -> dict[str, str | list[str]]:
-    """A template's parameters in the shorthand a sidecar and ``add_workflow`` take."""
-    mapping: dict[str, str | list[str]] = {}
-    for name, param in template.parameters.items():
-        keys = [f"{node}.{name_}" for node, name_ in param.targets]
-        mapping[name] = keys[0] if len(keys) == 1 else keys
-    return mapping
 
 
 def _from_sidecar(path: Path, graph: dict[str, Any], meta: dict[str, Any],
@@ -370,7 +225,7 @@ def _target(spec: object, graph: dict[str, Any], where: str, name: str) -> tuple
     if isinstance(spec, dict):
         node_id, input_name = str(spec.get("node", "")), str(spec.get("input", ""))
     elif isinstance(spec, str):
-        node_id, input_name = _split_target(spec)
+        node_id, input_name = split_target(spec)
     else:
         raise InvalidInput(f"{where}: '{name}' must name a node input as NODE.INPUT.")
     if node_id not in graph or input_name not in graph[node_id]["inputs"]:
@@ -382,7 +237,8 @@ def _target(spec: object, graph: dict[str, Any], where: str, name: str) -> tuple
     return node_id, input_name
 
 
-def _split_target(key: str) -> tuple[str, str]:
+def split_target(key: str) -> tuple[str, str]:
+    """("3", "seed") from "3.seed", the NODE.INPUT shorthand of sidecars and ``--set``."""
     node_id, dot, input_name = key.rpartition(".")  # ids may hold dots rarely, inputs never
     if not dot or not node_id or not input_name:
         raise InvalidInput(f"'{key}' does not name a node input; write NODE.INPUT, "
@@ -400,45 +256,9 @@ def _infer_type(class_type: str, input_name: str, value: object) -> str:
     return "float" if isinstance(value, float) else "str"
 
 
-def _apply_order(params: dict[str, Parameter], values: dict[str, object]) -> list[Parameter]:
-    """Broad parameters first; one whose inputs another also sets applies only when given.
-
-    So lora_strength sets both strengths and a given lora_strength_clip then overrides one.
-    """
-    def narrower(p: Parameter) -> bool:
-        return any(set(p.targets) < set(q.targets) for q in params.values())
-
-    chosen = [p for p in params.values() if not narrower(p) or p.name in values]
-    return sorted(chosen, key=lambda p: -len(p.targets))
-
-
-def _check_range(param: Parameter, value: object) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return
-    low, high = param.minimum, param.maximum
-    if (low is not None and value < low) or (high is not None and value > high):
-        if low is not None and high is not None:
-            bounds = f"between {low} and {high}"
-        else:
-            bounds = f"at least {low}" if low is not None else f"at most {high}"
-        raise InvalidInput(f"{param.name} must be {bounds}, not {value}.")
-    if param.step and isinstance(value, int) and value % param.step:
-        raise InvalidInput(f"{param.name} must be a multiple of {param.step}, not {value}.")
-
-
-def _bypass_lora(graph: dict[str, Any], node_id: str) -> None:
-    """Removes a LoRA loader, wiring its MODEL/CLIP consumers to the loader's own inputs."""
-    node = graph.pop(node_id)
-    sources = [node["inputs"].get("model"), node["inputs"].get("clip")]
-    for other in graph.values():
-        for name, value in other["inputs"].items():
-            if is_link(value) and value[0] == node_id and value[1] < len(sources):
-                other["inputs"][name] = sources[value[1]]
-
-
 def _detect_models(graph: dict[str, Any]) -> dict[str, ModelSlot]:
     models: dict[str, ModelSlot] = {}
-    for node_id in _ordered_ids(graph):
+    for node_id in ordered_ids(graph):
         for input_name, value in graph[node_id]["inputs"].items():
             if input_name in MODEL_INPUTS and isinstance(value, str):
                 key, _, folder = MODEL_INPUTS[input_name]
@@ -450,32 +270,6 @@ def _class_types(graph: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({node["class_type"] for node in graph.values()}))
 
 
-def _ordered_ids(graph: dict[str, Any]) -> list[str]:
+def ordered_ids(graph: dict[str, Any]) -> list[str]:
     """Numeric ids in number order ("3" before "10"), others after, so guesses are stable."""
     return sorted(graph, key=lambda i: (0, int(i), "") if i.isdigit() else (1, 0, i))
-
-
-def _is_literal(node: dict[str, Any], input_name: str) -> bool:
-    return input_name in node["inputs"] and not is_link(node["inputs"][input_name])
-
-
-def _feeds_controlnet(graph: dict[str, Any], node_id: str) -> bool:
-    for node in graph.values():
-        image = node["inputs"].get("image")
-        if node["class_type"].startswith("ControlNetApply") and is_link(image) and (
-                image[0] == node_id):
-            return True
-    return False
-
-
-def _find_text(graph: dict[str, Any], link: object, role: str) -> str | None:
-    """The CLIPTextEncode text behind a conditioning link, following pass-through nodes."""
-    for _ in range(len(graph)):  # bounded: a malformed graph could hold a cycle
-        if not is_link(link) or link[0] not in graph:
-            return None
-        node_id = link[0]
-        node = graph[node_id]
-        if node["class_type"] == "CLIPTextEncode":
-            return f"{node_id}.text" if _is_literal(node, "text") else None
-        link = node["inputs"].get(role, node["inputs"].get("conditioning"))
-    return None

@@ -24,7 +24,8 @@ from studio.engine.comfyui.job import ComfyJob, ComfyPayload, ComfyRun, Download
 from studio.engine.comfyui.messages import OutputFile
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.validation import check
-from studio.engine.comfyui.workflows import BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, fill, load_templates
+from studio.engine.comfyui.workflow_fill import fill
+from studio.engine.comfyui.workflows import BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, load_templates
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Job
 from studio.engine.errors import InvalidInput

@@ -57,13 +57,14 @@ class WorkflowDraft:
 
 def read_workflow(path: Path) -> WorkflowDraft:
     """A new file: parameters guessed from its node types (refuses a UI-format export)."""
-    from studio.engine.comfyui.workflows import guess_parameters, read_graph
+    from studio.engine.comfyui.workflow_mapping import guess_parameters
+    from studio.engine.comfyui.workflows import read_graph
     graph = read_graph(path)
     return WorkflowDraft(path, graph, path.stem, guess_parameters(graph), editing=False)
 
 
 def edit_workflow(template: WorkflowTemplate) -> WorkflowDraft:
-    from studio.engine.comfyui.workflows import mapping_of
+    from studio.engine.comfyui.workflow_mapping import mapping_of
     assert template.path is not None
     return WorkflowDraft(template.path, template.graph, template.name, mapping_of(template), editing=True)
 

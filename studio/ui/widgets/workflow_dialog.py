@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.comfyui.workflows import KNOWN_PARAMETERS, literal_inputs
+from studio.engine.comfyui.workflow_mapping import KNOWN_PARAMETERS, literal_inputs
 from studio.ui.widgets.generate_form import ERROR_STYLE
 
 _VALID = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -8,7 +8,8 @@ import pytest
 
 from studio.engine.comfyui.generation import find_template
 from studio.engine.comfyui.user_workflows import add_workflow, all_templates, workflows_dir
-from studio.engine.comfyui.workflows import fill, load_templates
+from studio.engine.comfyui.workflow_fill import fill
+from studio.engine.comfyui.workflows import load_templates
 from studio.engine.core import Studio
 from studio.engine.errors import Conflict, InvalidInput
 

@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 
 from studio.engine.comfyui.validation import validate
+from studio.engine.comfyui.workflow_fill import fill, set_input
+from studio.engine.comfyui.workflow_mapping import guess_parameters
 from studio.engine.comfyui.workflows import (
     BUILTIN_DIR,
     RANDOM_SEED_LIMIT,
-    fill,
-    guess_parameters,
     load_templates,
     load_user_workflow,
     parameter_choices,
-    set_input,
 )
 from studio.engine.errors import InvalidInput
 from tests.engine.comfyui.test_validation import object_info, txt2img

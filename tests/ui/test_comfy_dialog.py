@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from studio.engine.core import Studio
 from studio.ui.context import StudioContext
 from studio.ui.pages.generate import GeneratePage
-from tests.engine.comfyui.test_supervisor import comfy_folder, free_port
+from tests.engine.comfyui.helpers import comfy_folder
+from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX here")
 
@@ -24,7 +25,7 @@ def test_start_and_stop_the_local_comfyui_through_the_worker_and_see_its_log(
     page = GeneratePage(context)
     qtbot.addWidget(page)
     page.show()
-    qtbot.waitUntil(lambda: page.comfy_line.isVisible(), timeout=15_000)  # not started yet
+    qtbot.waitUntil(page.comfy_line.isVisible, timeout=15_000)  # not started yet
 
     qtbot.mouseClick(page.comfy_button, Qt.MouseButton.LeftButton)
     dialog = page.comfy_dialog
@@ -36,7 +37,7 @@ def test_start_and_stop_the_local_comfyui_through_the_worker_and_see_its_log(
     with qtbot.waitSignal(dialog.action_finished, timeout=60_000) as started:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert started.args == ["ComfyUI answers."]
-    qtbot.waitUntil(lambda: dialog.stop_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(dialog.stop_button.isEnabled, timeout=10_000)
     assert f"Local ComfyUI at http://127.0.0.1:{studio.settings.comfyui.port} answers" in dialog.where.text()
     qtbot.waitUntil(lambda: "starting ComfyUI" in dialog.log_view.toPlainText(), timeout=10_000)
     qtbot.waitUntil(lambda: not page.comfy_line.isVisible(), timeout=15_000)  # pickers filled now
@@ -44,7 +45,7 @@ def test_start_and_stop_the_local_comfyui_through_the_worker_and_see_its_log(
     with qtbot.waitSignal(dialog.action_finished, timeout=60_000) as stopped:
         qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
     assert stopped.args == ["ComfyUI stopped."]
-    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=10_000)
     assert "ComfyUI stopped (code" in dialog.log_view.toPlainText()
     dialog.close()
     assert worker.stop() == 0

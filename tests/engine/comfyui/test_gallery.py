@@ -10,7 +10,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound
-from tests.engine.comfyui.test_generation import fake, mia, own_gpu_lock, reload, run_next, submit  # noqa: F401 (fixtures)
+from tests.engine.comfyui.helpers import reload, run_next, submit
 from tests.fakes.comfyui_server import FakeComfyUI
 
 
@@ -24,7 +24,7 @@ def generate(studio: Studio, **values: object) -> tuple[Job, list[Asset]]:
 def test_filters_and_newest_first(studio: Studio, fake: FakeComfyUI, mia: Influencer) -> None:
     ws = studio.workspace().id
     first, [plain] = generate(studio, lora_name="")
-    second, pair = generate(studio, influencer=mia, batch_size=2)
+    _, pair = generate(studio, influencer=mia, batch_size=2)
     everything = gallery.list_generated(studio, ws)
     assert [a.id for a in everything][-1] == plain.id and len(everything) == 3
     assert {a.id for a in gallery.list_generated(studio, ws, influencer_id=mia.id)} == {a.id for a in pair}

@@ -3,45 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from studio.engine.comfyui.generation import ComfyNotAnswering, GenerationRequest, is_local, submit_generation
+from studio.engine.comfyui.generation import ComfyNotAnswering, is_local
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.errors import InvalidInput
-from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.gpu import current_holders, hold_gpu
-from tests.conftest import run_next_task, wait_until
+from tests.conftest import wait_until
+from tests.engine.comfyui.helpers import reload, run_next, submit
 from tests.engine.jobs.helpers import job_context
 from tests.fakes.comfyui_server import FakeComfyUI
 
-# What the fake has; 4 steps keep every prompt quick.
-BASE: dict[str, object] = {"checkpoint": "sd15.safetensors", "lora_name": "mia_v1.safetensors",
-                           "positive": "photo of mia on a beach", "steps": 4}
 Progress = list[tuple[float, str | None, str]]
-
-
-@pytest.fixture
-def own_gpu_lock(gpu_lock_file: Path) -> Path:
-    """This test's GPU lock (tests/conftest.py gives each test its own)."""
-    return gpu_lock_file
-
-
-@pytest.fixture
-def fake(studio: Studio) -> Iterator[FakeComfyUI]:
-    with FakeComfyUI() as server:
-        studio.settings.comfyui.url = server.base_url
-        yield server
-
-
-@pytest.fixture
-def mia(studio: Studio) -> Influencer:
-    return create_influencer(studio, studio.workspace().id, Persona(name="Mia", trigger_word="mia"))
 
 
 @pytest.fixture
@@ -54,21 +32,6 @@ def progress_seen(monkeypatch: pytest.MonkeyPatch) -> Progress:
         original(self, fraction, stage=stage, message=message)
     monkeypatch.setattr(JobContext, "progress", spy)
     return seen
-
-
-def submit(studio: Studio, template: str = "txt2img-sd15-lora", count: int = 1,
-           influencer: Influencer | None = None, **values: object) -> list[Job]:
-    request = GenerationRequest(influencer_id=influencer.id if influencer else None,
-                                template=template, values={**BASE, **values}, count=count)
-    return submit_generation(studio, studio.workspace().id, request)
-
-
-def run_next(studio: Studio) -> None:
-    run_next_task(studio, "generation")
-
-
-def reload(studio: Studio, job: Job) -> Job:
-    return studio.jobs.get(job.workspace_id, job.id)
 
 
 def assets_of(studio: Studio, job: Job) -> list[Asset]:

@@ -12,7 +12,7 @@ from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.storage.local import LocalStore
-from tests.engine.comfyui.test_generation import own_gpu_lock, run_next, submit  # noqa: F401
+from tests.engine.comfyui.helpers import run_next, submit
 from tests.fakes.comfyui_server import FakeComfyUI
 
 

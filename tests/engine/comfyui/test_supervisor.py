@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -15,27 +14,10 @@ from studio.engine.comfyui.client import ComfyClient
 from studio.engine.comfyui.supervisor import ComfyStartFailed, ComfySupervisor
 from studio.engine.config import Settings, load_settings, save_settings
 from studio.engine.errors import InvalidInput, StudioError
+from tests.engine.comfyui.helpers import comfy_folder, run_next, submit
+from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX here")
-
-FAKE_MAIN = Path(__file__).resolve().parents[2] / "fakes" / "fake_comfyui_main.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def comfy_folder(root: Path, script: Path | str = FAKE_MAIN) -> Path:
-    folder = root / "ComfyUI"
-    folder.mkdir()
-    if isinstance(script, Path):
-        (folder / "main.py").symlink_to(script)  # resolves back into the repository for imports
-    else:
-        (folder / "main.py").write_text(script, encoding="utf-8")
-    return folder
-
 
 def make_settings(folder: Path, extra_args: str = "") -> Settings:
     settings = Settings()
@@ -221,8 +203,6 @@ def test_a_generation_job_starts_the_local_comfyui_and_the_worker_stops_it(
         studio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """With comfyui.folder set, submitting starts ComfyUI, the job talks to it, and stop_all ends it."""
     from studio.engine.comfyui import supervisor as supervision
-    from tests.engine.comfyui.test_generation import run_next, submit
-    monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
     folder = comfy_folder(tmp_path)
     studio.settings.comfyui.folder = str(folder)
     studio.settings.comfyui.port = free_port()

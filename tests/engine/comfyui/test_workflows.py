@@ -18,7 +18,7 @@ from studio.engine.comfyui.workflows import (
     parameter_choices,
 )
 from studio.engine.errors import InvalidInput
-from tests.engine.comfyui.test_validation import object_info, txt2img
+from tests.engine.comfyui.captured import object_info, txt2img
 
 BUILTINS = {"txt2img-sd15-lora": ("sd15", "txt2img"), "txt2img-sdxl-lora": ("sdxl", "txt2img"),
             "img2img-sd15-lora": ("sd15", "img2img"),

@@ -17,7 +17,9 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("INFLUENCERAI_DATA_DIR", None)
 os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
 
+from studio.engine.config import Settings
 from studio.engine.core import Studio
+from studio.engine.media.ffmpeg import find_ffmpeg
 from studio.engine.worker.process import local_worker
 from tests.servers import postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: F401
 
@@ -31,6 +33,13 @@ def gpu_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "gpu.lock"
     monkeypatch.setenv("INFLUENCERAI_GPU_LOCK", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """Never skipped: the bundled imageio-ffmpeg binary is a dependency of the studio. Here, not in
+    tests/engine/media, because the CLI, pipeline and UI tests make clips with it too."""
+    return find_ffmpeg(Settings()).exe
 
 
 @pytest.fixture

@@ -21,9 +21,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
                      seconds=1.0)
 
 
-from tests.engine.media.conftest import ffmpeg  # noqa: E402,F401 - the session fixture
-
-
 def test_presets_are_listed(cli: Cli) -> None:
     table = cli("video", "presets")
     assert table.code == 0 and "instagram-reel" in table.out and "1080x1920" in table.out

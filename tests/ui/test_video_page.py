@@ -14,12 +14,12 @@ from studio.ui.context import StudioContext
 from studio.ui.pages.video import VideoPage
 from studio.ui.widgets.video_player import VideoPlayer
 from tests.conftest import run_next_task
-from tests.engine.media.conftest import ODD, ffmpeg, make_clip  # noqa: F401 - session fixture
+from tests.engine.media.conftest import ODD, make_clip
 from tests.ui.helpers import make_generated
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:  # noqa: F811
+def clip(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
     return make_clip(ffmpeg, tmp_path_factory.mktemp("ui") / ODD / "clip 'one'.mp4",
                      size="640x360", seconds=2.0)
 

@@ -1,4 +1,4 @@
-"""Real FFmpeg (whatever the studio's finder picks) on clips the tests make: testsrc2 + sine."""
+"""Clips the tests make with real FFmpeg (the ``ffmpeg`` fixture in tests/conftest.py): testsrc2 + sine."""
 from __future__ import annotations
 
 import subprocess
@@ -8,16 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from studio.engine.config import Settings
-from studio.engine.media.ffmpeg import find_ffmpeg
-
 ODD = "dir with 'quote:colon, comma [x] é"  # what users' folders really look like
-
-
-@pytest.fixture(scope="session")
-def ffmpeg() -> str:
-    """Never skipped: the bundled imageio-ffmpeg binary is a dependency of the studio."""
-    return find_ffmpeg(Settings()).exe
 
 
 def make_clip(ffmpeg: str, path: Path, *, size: str = "320x240", seconds: float = 2.0,

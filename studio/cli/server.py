@@ -34,7 +34,7 @@ from studio.engine.server.connect import (
 from studio.engine.urls import with_user
 
 if TYPE_CHECKING:
-    from studio.engine.sync.records import Sides
+    from studio.engine.sync.sides import Sides
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -135,7 +135,7 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _sides(studio: Studio) -> Sides:
-    from studio.engine.sync.records import open_sides
+    from studio.engine.sync.sides import open_sides
     if not studio.settings.server.database_url:
         raise UsageError("This studio does not know a server; use `server connect` first.")
     if studio.settings.database.url:
@@ -145,7 +145,7 @@ def _sides(studio: Studio) -> Sides:
 
 
 def list_server_workspaces(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.sync.records import server_workspaces
+    from studio.engine.sync.sides import server_workspaces
     sides = _sides(studio)
     try:
         rows = server_workspaces(sides.server)
@@ -169,7 +169,8 @@ def sync_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 def open_workspace(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.errors import NotFound
-    from studio.engine.sync.records import WorkspaceSync, server_workspaces
+    from studio.engine.sync.records import WorkspaceSync
+    from studio.engine.sync.sides import server_workspaces
     sides = _sides(studio)
     try:
         found = [i for i, n in server_workspaces(sides.server) if n == args.name]

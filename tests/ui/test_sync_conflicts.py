@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QPlainTextEdit
 from studio.engine.core import Studio
 from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
-from studio.engine.sync.records import WorkspaceSync, open_sides
+from studio.engine.sync.records import WorkspaceSync
+from studio.engine.sync.sides import open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
 from tests.engine.sync.test_records import add_image, caption, edit_caption, studios, syncer, target  # noqa: F401 - fixtures

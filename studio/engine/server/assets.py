@@ -188,7 +188,7 @@ class OnDemandAssets:
         with key_lock:
             if path.is_file():
                 return True  # another thread fetched it meanwhile
-            from studio.engine.sync.records import fetch_asset
+            from studio.engine.sync.sides import fetch_asset
             try:
                 fetch_asset(self.local, self._bucket(), key)
             except StudioError as exc:

@@ -12,7 +12,8 @@ from studio.engine.errors import InvalidInput, ServiceUnavailable
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.registry import job_type
 from studio.engine.secrets import secret_store_for
-from studio.engine.sync.records import SyncResult, WorkspaceSync, open_sides
+from studio.engine.sync.records import SyncResult, WorkspaceSync
+from studio.engine.sync.sides import open_sides
 
 SYNC_JOB = "sync-workspace"
 

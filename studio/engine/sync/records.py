@@ -11,6 +11,8 @@ versions (local, server) seen at the last sync, so a later sync knows who change
 Asset files of pushed rows go to S3 under the same keys (skipped when the same bytes are there,
 multipart and resumable); pulled rows' files are fetched on demand (``fetch_asset``). Working
 offline needs nothing special: edits wait in the local database until the next sync.
+
+How rows are read and written is in ``rows``; the two databases and stores in ``sides``.
 """
 from __future__ import annotations
 
@@ -21,28 +23,27 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Table, delete, insert, select
 
-from studio.engine.config import Paths, Settings
-from studio.engine.db.database import Database
 from studio.engine.db.models import Base
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.fsutil import atomic_write_text
-from studio.engine.secrets import SecretStore
-from studio.engine.storage.local import LocalStore
-from studio.engine.storage.s3 import S3Store
+from studio.engine.sync.rows import (
+    content,
+    delete_row,
+    differences,
+    read_rows,
+    settled,
+    synced_tables,
+    version_of,
+    write_row,
+)
+from studio.engine.sync.sides import Sides
 
 log = logging.getLogger("studio.sync")
-
-MACHINE_TABLES = {"workers", "change_log"}  # this machine's processes and what they wrote lately, not workspace data
-CHILD_TABLES = {"caption_changes": ("batch_id", "caption_batches")}  # scoped through a parent
-META = {"version", "updated_at", "created_at"}
-ACTIVE_JOBS = ("pending", "processing")  # a job still running is this machine's business
 
 Progress = Callable[[float, str], None]
 
@@ -83,91 +84,6 @@ class SyncState:
                                                  "conflicts": self.conflicts}, indent=1))
 
 
-@dataclass(frozen=True, slots=True)
-class Sides:
-    local: Database
-    server: Database
-    local_store: LocalStore
-    remote_store: S3Store
-    state_dir: Path
-
-
-def synced_tables() -> list[Table]:
-    """Every workspace table, parents before children (inserts), in dependency order."""
-    tables = []
-    for table in Base.metadata.sorted_tables:
-        if table.name in MACHINE_TABLES:
-            continue
-        if table.name == "workspaces" or "workspace_id" in table.c or table.name in CHILD_TABLES:
-            tables.append(table)
-    return tables
-
-
-def _rows(conn: Connection, table: Table, workspace_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    if table.name == "workspaces":
-        query = select(table).where(table.c.id == workspace_id)
-    elif table.name in CHILD_TABLES:
-        column, parent_name = CHILD_TABLES[table.name]
-        parent = Base.metadata.tables[parent_name]
-        query = select(table).where(table.c[column].in_(
-            select(parent.c.id).where(parent.c.workspace_id == workspace_id)))
-    else:
-        query = select(table).where(table.c.workspace_id == workspace_id)
-    return {str(row["id"]): dict(row) for row in conn.execute(query).mappings()}
-
-
-def _settled(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> bool:
-    """False for a job still waiting or running on either side: it is left alone until done."""
-    return not any(row is not None and row.get("status") in ACTIVE_JOBS and "queue" in row
-                   for row in (mine, theirs))
-
-
-def _content(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in META}
-
-
-def _differences(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    keys = [k for k in _content(mine) if mine.get(k) != theirs.get(k)]
-    return ({k: _plain(mine[k]) for k in keys}, {k: _plain(theirs.get(k)) for k in keys})
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (uuid.UUID, datetime, date)):
-        return str(value)
-    return value
-
-
-def _version(row: dict[str, Any]) -> int:
-    return int(row.get("version") or 1)
-
-
-def _delete_row(conn: Connection, *, table: Table, row_id: object) -> None:
-    conn.execute(delete(table).where(table.c.id == row_id))
-
-
-def _write(conn: Connection, table: Table, row: dict[str, Any], *, exists: bool,
-           expected_version: int | None) -> int:
-    """Inserts the row, or updates it if it still has ``expected_version``; the new version."""
-    if not exists:
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(table).values(**row))
-        except IntegrityError as exc:
-            name = row.get("name") or row.get("original_name") or row["id"]
-            raise Conflict(f"'{name}' ({table.name}) was made on both sides separately; rename "
-                           "or delete one of them and sync again.") from exc
-        return _version(row)
-    values = {k: v for k, v in row.items() if k != "id"}
-    where = [table.c.id == row["id"]]
-    if "version" in table.c and expected_version is not None:
-        values["version"] = expected_version + 1
-        where.append(table.c.version == expected_version)
-    done = conn.execute(update(table).where(and_(*where)).values(**values))
-    if done.rowcount != 1:
-        raise Conflict(f"A {table.name} row changed while it was being synced; sync again.")
-    return int(values.get("version", 1))
-
-
 class WorkspaceSync:
     def __init__(self, sides: Sides, workspace_id: uuid.UUID) -> None:
         self.sides = sides
@@ -184,7 +100,7 @@ class WorkspaceSync:
     def publish(self, progress: Progress | None = None) -> SyncResult:
         """A local workspace goes to the server (records and asset files)."""
         with self.sides.local.engine.connect() as conn:
-            local = _rows(conn, Base.metadata.tables["workspaces"], self.workspace_id)
+            local = read_rows(conn, Base.metadata.tables["workspaces"], self.workspace_id)
         if not local:
             raise NotFound(f"No local workspace with id '{self.workspace_id}'.")
         name = next(iter(local.values()))["name"]
@@ -206,7 +122,7 @@ class WorkspaceSync:
         """Only the workspace's own row, so jobs can be filed under it before the rest comes."""
         table = Base.metadata.tables["workspaces"]
         with self._both() as (here, there):
-            remote = _rows(there, table, self.workspace_id)
+            remote = read_rows(there, table, self.workspace_id)
             if not remote:
                 raise NotFound(f"The server has no workspace with id '{self.workspace_id}'.")
             row = next(iter(remote.values()))
@@ -215,7 +131,7 @@ class WorkspaceSync:
                 raise Conflict(f"This studio already has another workspace named '{row['name']}'.")
             if clash is None:
                 here.execute(insert(table).values(**row))
-                self.state.rows[f"workspaces:{row['id']}"] = [_version(row), _version(row)]
+                self.state.rows[f"workspaces:{row['id']}"] = [version_of(row), version_of(row)]
         self.state.linked = True
         self.state.save()
         return str(row["name"])
@@ -263,18 +179,18 @@ class WorkspaceSync:
         key = found[0]
         table = Base.metadata.tables[self.state.conflicts[key]["table"]]
         with self._both() as (here, there):
-            mine = _rows(here, table, self.workspace_id).get(row_id)
-            theirs = _rows(there, table, self.workspace_id).get(row_id)
+            mine = read_rows(here, table, self.workspace_id).get(row_id)
+            theirs = read_rows(there, table, self.workspace_id).get(row_id)
             if mine is None or theirs is None:
                 raise NotFound("The row was removed on one side; sync again.")
             if keep == "mine":
-                new_server = _write(there, table, mine, exists=True, expected_version=_version(theirs))
-                self.state.rows[key] = [_version(mine), new_server]
+                new_server = write_row(there, table, mine, exists=True, expected_version=version_of(theirs))
+                self.state.rows[key] = [version_of(mine), new_server]
                 self._pushed(table, mine)
                 self._upload_files()
             else:
-                new_local = _write(here, table, theirs, exists=True, expected_version=_version(mine))
-                self.state.rows[key] = [new_local, _version(theirs)]
+                new_local = write_row(here, table, theirs, exists=True, expected_version=version_of(mine))
+                self.state.rows[key] = [new_local, version_of(theirs)]
             del self.state.conflicts[key]
         self.state.save()
 
@@ -298,75 +214,105 @@ class WorkspaceSync:
 
     def _sync_table(self, here: Connection, there: Connection, table: Table,
                     result: SyncResult) -> None:
-        mine_rows = _rows(here, table, self.workspace_id)
-        their_rows = _rows(there, table, self.workspace_id)
+        mine_rows = read_rows(here, table, self.workspace_id)
+        their_rows = read_rows(there, table, self.workspace_id)
         def parents_first(row_id: str) -> tuple[bool, str]:  # jobs.parent_id points at jobs
             row = mine_rows.get(row_id) or their_rows.get(row_id) or {}
             return (row.get("parent_id") is not None, row_id)
 
         for row_id in sorted(set(mine_rows) | set(their_rows), key=parents_first):
-            key = f"{table.name}:{row_id}"
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
-            if table.name == "jobs" and not _settled(mine, theirs):
+            if table.name == "jobs" and not settled(mine, theirs):
                 continue
-            base = self.state.rows.get(key)
-            if mine is not None and theirs is None:
-                if base is None or _version(mine) != base[0]:  # new here, or changed since
-                    server_v = _write(there, table, mine, exists=False, expected_version=None)
-                    self.state.rows[key] = [_version(mine), server_v]
-                    self._pushed(table, mine)
-                    result.pushed += 1
-                continue  # else: removed on the server; _remove_gone deletes it here
-            if theirs is not None and mine is None:
-                if base is None or _version(theirs) != base[1]:
-                    local_v = self._later(table, theirs, exists=False, expected_version=None)
-                    self.state.rows[key] = [local_v, _version(theirs)]
-                    result.pulled += 1
-                continue
-            assert mine is not None and theirs is not None
-            if base is None:  # the same row on both sides, first seen now
-                base = [_version(mine), _version(theirs)] if _content(mine) == _content(theirs) else [0, 0]
-                self.state.rows[key] = base
-            mine_changed, theirs_changed = _version(mine) != base[0], _version(theirs) != base[1]
-            if mine_changed and theirs_changed:
-                if _content(mine) == _content(theirs):
-                    self.state.rows[key] = [_version(mine), _version(theirs)]
-                    continue
-                a, b = _differences(mine, theirs)
-                self.state.conflicts[key] = {"table": table.name, "row_id": row_id, "mine": a,
-                                             "theirs": b}
-                result.conflicts.append(SyncConflict(table.name, row_id, a, b))
-            elif mine_changed:
-                server_v = _write(there, table, mine, exists=True, expected_version=_version(theirs))
-                self.state.rows[key] = [_version(mine), server_v]
-                self._pushed(table, mine)
-                result.pushed += 1
-            elif theirs_changed:
-                local_v = self._later(table, theirs, exists=True, expected_version=_version(mine))
-                self.state.rows[key] = [local_v, _version(theirs)]
-                result.pulled += 1
+            if theirs is None:
+                assert mine is not None
+                self._sync_only_here(there, table, row_id, mine, result)
+            elif mine is None:
+                self._sync_only_there(table, row_id, theirs, result)
+            else:
+                self._sync_on_both(there, table, row_id, (mine, theirs), result)
+
+    def _sync_only_here(self, there: Connection, table: Table, row_id: str,
+                        mine: dict[str, Any], result: SyncResult) -> None:
+        key = f"{table.name}:{row_id}"
+        base = self.state.rows.get(key)
+        if base is None or version_of(mine) != base[0]:  # new here, or changed since
+            self._push(there, table, key, mine, server_version=None, result=result)
+        # else: removed on the server; _remove_gone deletes it here
+
+    def _sync_only_there(self, table: Table, row_id: str, theirs: dict[str, Any],
+                         result: SyncResult) -> None:
+        key = f"{table.name}:{row_id}"
+        base = self.state.rows.get(key)
+        if base is None or version_of(theirs) != base[1]:
+            self._pull(table, key, theirs, local_version=None, result=result)
+
+    def _sync_on_both(self, there: Connection, table: Table, row_id: str,
+                      pair: tuple[dict[str, Any], dict[str, Any]], result: SyncResult) -> None:
+        mine, theirs = pair
+        key = f"{table.name}:{row_id}"
+        base = self.state.rows.get(key)
+        if base is None:  # the same row on both sides, first seen now
+            base = [version_of(mine), version_of(theirs)] if content(mine) == content(theirs) else [0, 0]
+            self.state.rows[key] = base
+        mine_changed, theirs_changed = version_of(mine) != base[0], version_of(theirs) != base[1]
+        if mine_changed and theirs_changed:
+            self._changed_on_both(table, row_id, mine, theirs, result)
+        elif mine_changed:
+            self._push(there, table, key, mine, server_version=version_of(theirs), result=result)
+        elif theirs_changed:
+            self._pull(table, key, theirs, local_version=version_of(mine), result=result)
+
+    def _changed_on_both(self, table: Table, row_id: str, mine: dict[str, Any],
+                         theirs: dict[str, Any], result: SyncResult) -> None:
+        """Equal edits on both sides are simply in step; different ones become a conflict."""
+        key = f"{table.name}:{row_id}"
+        if content(mine) == content(theirs):
+            self.state.rows[key] = [version_of(mine), version_of(theirs)]
+            return
+        a, b = differences(mine, theirs)
+        self.state.conflicts[key] = {"table": table.name, "row_id": row_id, "mine": a, "theirs": b}
+        result.conflicts.append(SyncConflict(table.name, row_id, a, b))
+
+    def _push(self, there: Connection, table: Table, key: str, mine: dict[str, Any], *,
+              server_version: int | None, result: SyncResult) -> None:
+        """This studio's row goes to the server: inserted when ``server_version`` is None."""
+        new_server = write_row(there, table, mine, exists=server_version is not None,
+                               expected_version=server_version)
+        self.state.rows[key] = [version_of(mine), new_server]
+        self._pushed(table, mine)
+        result.pushed += 1
+
+    def _pull(self, table: Table, key: str, theirs: dict[str, Any], *,
+              local_version: int | None, result: SyncResult) -> None:
+        """The server's row comes here (at the end of the sync): inserted when ``local_version``
+        is None."""
+        new_local = self._later(table, theirs, exists=local_version is not None,
+                                expected_version=local_version)
+        self.state.rows[key] = [new_local, version_of(theirs)]
+        result.pulled += 1
 
     def _remove_gone(self, here: Connection, there: Connection, table: Table,
                      result: SyncResult) -> None:
         """A row synced before and now gone from one side (purged) goes from the other side too,
         unless it was changed there since (then the next sync copies it back)."""
-        mine_rows = _rows(here, table, self.workspace_id)
-        their_rows = _rows(there, table, self.workspace_id)
+        mine_rows = read_rows(here, table, self.workspace_id)
+        their_rows = read_rows(there, table, self.workspace_id)
         prefix = f"{table.name}:"
         for key, base in list(self.state.rows.items()):
             if not key.startswith(prefix) or self._before.get(key) != base:
                 continue  # another table's, or new or changed in this very sync
             row_id = key[len(prefix):]
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
-            if table.name == "jobs" and not _settled(mine, theirs):
+            if table.name == "jobs" and not settled(mine, theirs):
                 continue
             if mine is None and theirs is None:
                 del self.state.rows[key]
-            elif theirs is None and mine is not None and _version(mine) == base[0]:
-                self._local_ops.append(functools.partial(_delete_row, table=table, row_id=mine["id"]))
+            elif theirs is None and mine is not None and version_of(mine) == base[0]:
+                self._local_ops.append(functools.partial(delete_row, table=table, row_id=mine["id"]))
                 del self.state.rows[key]
                 result.removed += 1
-            elif mine is None and theirs is not None and _version(theirs) == base[1]:
+            elif mine is None and theirs is not None and version_of(theirs) == base[1]:
                 there.execute(delete(table).where(table.c.id == theirs["id"]))
                 del self.state.rows[key]
                 result.removed += 1
@@ -374,11 +320,11 @@ class WorkspaceSync:
     def _later(self, table: Table, row: dict[str, Any], *, exists: bool,
                expected_version: int | None) -> int:
         """A local write, run at the end of the sync; returns the version it will leave."""
-        self._local_ops.append(lambda conn: _write(conn, table, row, exists=exists,
+        self._local_ops.append(lambda conn: write_row(conn, table, row, exists=exists,
                                                    expected_version=expected_version))
         if exists and "version" in table.c and expected_version is not None:
             return expected_version + 1
-        return _version(row)
+        return version_of(row)
 
     def _pushed(self, table: Table, row: dict[str, Any]) -> None:
         key = row.get("storage_key") if "storage_key" in table.c else None
@@ -397,32 +343,3 @@ class WorkspaceSync:
             self.sides.remote_store.put_file(source, key)
             uploaded += 1
         return uploaded
-
-
-def fetch_asset(local_store: LocalStore, remote_store: S3Store, key: str) -> Path:
-    """The local file for ``key``, downloaded from S3 the first time it is wanted."""
-    path = local_store.path(key)
-    if path.is_file():
-        return path
-    return remote_store.get_file(key, path)
-
-
-def open_sides(local: Database, paths: Paths, settings: Settings, secrets: SecretStore) -> Sides:
-    """Both sides for this studio: its local database and files, the server it remembers."""
-    from studio.engine.server.connect import target_from_settings
-    from studio.engine.storage.s3 import S3Config
-    target = target_from_settings(settings, secrets)
-    server = Database.open(target.database_url)
-    remote = S3Store(S3Config(endpoint=target.s3_endpoint, bucket=target.s3_bucket,
-                              access_key=target.s3_access_key, secret_key=target.s3_secret_key,
-                              verify=target.s3_ca_bundle or True),
-                     state_dir=paths.cache_dir / "uploads")
-    return Sides(local=local, server=server, local_store=LocalStore(paths.assets_dir),
-                 remote_store=remote, state_dir=paths.data_dir / "sync")
-
-
-def server_workspaces(server: Database) -> list[tuple[uuid.UUID, str]]:
-    table = Base.metadata.tables["workspaces"]
-    with server.engine.connect() as conn:
-        rows = conn.execute(select(table.c.id, table.c.name).order_by(table.c.name)).all()
-    return [(row[0], str(row[1])) for row in rows]

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.sync.records import SyncState, WorkspaceSync, open_sides
+from studio.engine.sync.records import SyncState, WorkspaceSync
+from studio.engine.sync.sides import open_sides
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 

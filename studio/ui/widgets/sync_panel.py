@@ -19,7 +19,8 @@ from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.sync.jobs import queue_sync
-from studio.engine.sync.records import Sides, WorkspaceSync, open_sides, server_workspaces
+from studio.engine.sync.records import WorkspaceSync
+from studio.engine.sync.sides import Sides, open_sides, server_workspaces
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.job_follow import JobFollower
 from studio.ui.tasks import run_in_background

@@ -13,7 +13,7 @@ from studio.engine.media.finishing import Finish
 from studio.engine.media.jobs import ExportRequest, submit_export
 from studio.engine.server.assets import team_store
 from studio.engine.storage.local import LocalStore, sha256_file
-from studio.engine.sync.records import fetch_asset
+from studio.engine.sync.sides import fetch_asset
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import make_clip
 

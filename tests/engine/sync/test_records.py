@@ -16,7 +16,8 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import ServiceUnavailable
 from studio.engine.server.connect import ServerTarget, connect
 from studio.engine.storage.local import LocalStore
-from studio.engine.sync.records import WorkspaceSync, fetch_asset, open_sides, server_workspaces
+from studio.engine.sync.records import WorkspaceSync
+from studio.engine.sync.sides import fetch_asset, open_sides, server_workspaces
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
-"""A persona and valid plan answers, as a model would write them, for the plan tests."""
+"""A persona and valid plan answers, as a model would write them, for the plan tests; a job run here."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
 from studio.engine.core import Studio
-from studio.engine.db.models import Influencer
+from studio.engine.db.models import Influencer, Job
 from studio.engine.influencers import Persona, create_influencer
+from studio.engine.jobs.runner import JobRunner
 
 TOPICS = ["morning coffee", "city run", "thrift haul", "rooftop sunset", "book corner",
           "rainy day outfit", "market finds"]
@@ -31,3 +32,9 @@ def item(day: date, index: int = 0, *, platform: str = "instagram", time: str = 
 
 def plan_answer(start: date, days: int, **options: Any) -> dict[str, Any]:
     return {"items": [item(start + timedelta(days=i), **options) for i in range(days)]}
+
+
+def run(studio: Studio, job: Job) -> Job:
+    """Runs the job here through the real runner, as a worker would, and reads it back."""
+    JobRunner(studio.db, studio.paths, studio.settings, worker_id="test")(str(job.id))
+    return studio.jobs.get(job.workspace_id, job.id)

@@ -14,8 +14,7 @@ from studio.engine.plans import service
 from studio.engine.plans.estimate import COMPLETION_PER_POST, estimate_plan, fetch_prices, prompt_tokens
 from studio.engine.plans.jobs import plan_body
 from studio.engine.plans.prompts import PlanRequest
-from tests.engine.plans.helpers import make_mia, plan_answer
-from tests.engine.plans.test_plan_jobs import run
+from tests.engine.plans.helpers import make_mia, plan_answer, run
 from tests.fakes.openai_server import FakeOpenAI
 
 START = date(2026, 12, 1)

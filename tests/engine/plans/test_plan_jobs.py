@@ -11,10 +11,9 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, Job, LLMCall, PlanItem
 from studio.engine.errors import InvalidInput
-from studio.engine.jobs.runner import JobRunner
 from studio.engine.llm.budget import set_budget
 from studio.engine.plans import service
-from tests.engine.plans.helpers import item, make_mia, plan_answer
+from tests.engine.plans.helpers import item, make_mia, plan_answer, run
 from tests.fakes.openai_server import FakeOpenAI
 
 KEY = "sk-or-plan-test-key"
@@ -41,11 +40,6 @@ def generate(studio: Studio, mia: Influencer, days: int = 3, **options: object) 
     options.setdefault("utc_offset_minutes", 60)
     job = service.submit_generate_plan(studio, mia.workspace_id, mia, START, days, **options)  # type: ignore[arg-type]
     return run(studio, job)
-
-
-def run(studio: Studio, job: Job) -> Job:
-    JobRunner(studio.db, studio.paths, studio.settings, worker_id="test")(str(job.id))
-    return studio.jobs.get(job.workspace_id, job.id)
 
 
 def plans(studio: Studio) -> list[ContentPlan]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from studio.cli.main import main
 from studio.engine.core import Studio
+from tests.engine.pipelines.helpers import pipeline_comfy  # noqa: F401 - a fixture for plan run
 
 
 @dataclass(frozen=True, slots=True)

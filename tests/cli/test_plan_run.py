@@ -8,12 +8,11 @@ import pytest
 
 from studio.engine.core import Studio
 from tests.cli.conftest import Cli, one_error_line
-from tests.engine.media.conftest import ffmpeg  # noqa: F401 - session fixture
-from tests.engine.pipelines.test_pipelines import fake, make_item, own_gpu_lock  # noqa: F401
+from tests.engine.pipelines.helpers import make_item
 
 
-@pytest.mark.usefixtures("own_gpu_lock")
-def test_plan_run_produces_the_post_here(cli: Cli, studio: Studio, fake) -> None:  # noqa: F811
+@pytest.mark.usefixtures("pipeline_comfy")
+def test_plan_run_produces_the_post_here(cli: Cli, studio: Studio) -> None:
     studio.save_settings()  # the fake's address and checkpoint, for the command's own studio
     item = make_item(studio)
     result = cli("plan", "run", str(item.id)[:8])

@@ -10,6 +10,7 @@ from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, create_influencer
 from studio.ui import errors, tasks, thumbnails
 from studio.ui.context import StudioContext, WorkspaceRef
+from tests.engine.pipelines.helpers import pipeline_comfy  # noqa: F401 - a fixture for the Plans page
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.ui.helpers import CHECKPOINTS, LORAS
 

@@ -19,8 +19,7 @@ from studio.ui.context import StudioContext
 from studio.ui.pages.plans import PlansPage
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from tests.conftest import run_cli, run_next_task
-from tests.engine.media.conftest import ffmpeg  # noqa: F401 - session fixture
-from tests.engine.pipelines.test_pipelines import PipelineThread, fake, jobs_of_type, make_item, own_gpu_lock, run_step  # noqa: F401
+from tests.engine.pipelines.helpers import PipelineThread, jobs_of_type, make_item, run_step
 from tests.engine.plans.helpers import item, make_mia, plan_answer
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.fakes.openai_server import FakeOpenAI
@@ -211,7 +210,7 @@ def _posts(server: FakeOpenAI) -> list:  # type: ignore[type-arg]
 
 
 def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore[no-untyped-def]
-        qtbot, context: StudioContext, fake: FakeComfyUI, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot, context: StudioContext, pipeline_comfy: FakeComfyUI, monkeypatch: pytest.MonkeyPatch) -> None:
     studio = context.studio
     post = make_item(studio, status="draft")
     page = PlansPage(context)
@@ -224,7 +223,7 @@ def test_run_pipeline_shows_its_steps_then_the_published_folder(  # type: ignore
     qtbot.waitUntil(lambda: panel.status is not None, timeout=10_000)
     assert not panel.run_button.isEnabled() and panel.state.text() == "Approve the post to produce it."
     page.editor.approve_button.click()
-    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(panel.run_button.isEnabled, timeout=10_000)
     assert panel.state.text() == "Not produced yet." and not panel.folder_button.isVisibleTo(page)
 
     panel.run_button.click()
@@ -270,7 +269,7 @@ def test_a_post_edited_elsewhere_while_open_is_reported_not_overwritten(  # type
     done = run_cli(data_dir, "plan", "edit", str(post.id), "--set", "hook=written in the terminal")
     assert done.returncode == 0, done.stderr
 
-    qtbot.waitUntil(lambda: editor.conflict.isVisible(), timeout=5_000)
+    qtbot.waitUntil(editor.conflict.isVisible, timeout=5_000)
     assert "Changed elsewhere" in editor.conflict.text.text()
     assert editor.hook.text() == "mine, typed here"  # the typing stays
     assert editor.newer is not None and editor.newer.hook == "written in the terminal"
@@ -290,7 +289,7 @@ def test_a_post_edited_elsewhere_while_open_is_reported_not_overwritten(  # type
     editor.caption.setPlainText("half-written caption")
     done = run_cli(data_dir, "plan", "edit", str(post.id), "--set", "topic=Sunrise instead")
     assert done.returncode == 0, done.stderr
-    qtbot.waitUntil(lambda: editor.conflict.isVisible(), timeout=5_000)
+    qtbot.waitUntil(editor.conflict.isVisible, timeout=5_000)
     editor.conflict.reload_button.click()  # the other version is shown, the typing dropped
     assert editor.topic.text() == "Sunrise instead" and editor.hook.text() == "mine, typed here"
     assert editor.caption.toPlainText() == stored.caption and not editor.is_dirty()
@@ -307,12 +306,12 @@ def test_a_post_changed_elsewhere_without_edits_here_is_simply_shown(  # type: i
 
 
 def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[no-untyped-def]
-        qtbot, context: StudioContext, fake: FakeComfyUI) -> None:
+        qtbot, context: StudioContext, pipeline_comfy: FakeComfyUI) -> None:
     studio = context.studio
     page, _post = _open_post(qtbot, context, "approved")
     panel = page.pipeline
-    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)
-    fake.script(fail_at="3", exception_message="CUDA out of memory")
+    qtbot.waitUntil(panel.run_button.isEnabled, timeout=10_000)
+    pipeline_comfy.script(fail_at="3", exception_message="CUDA out of memory")
     panel.run_button.click()
     qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "running", timeout=10_000)
     [job] = jobs_of_type(studio, "run-pipeline")
@@ -330,4 +329,4 @@ def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[
     assert panel.steps.item(0, 1).foreground().color().name() == "#c0392b"
     qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "failed", timeout=10_000)
     assert panel.run_button.text() == "Run again"
-    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10_000)  # the post failed too
+    qtbot.waitUntil(panel.run_button.isEnabled, timeout=10_000)  # the post failed too

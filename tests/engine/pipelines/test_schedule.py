@@ -7,7 +7,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import PlanItem
 from studio.engine.jobs.queueset import DAILY_QUEUE
 from studio.engine.pipelines.schedule import run_daily
-from tests.engine.pipelines.test_pipelines import make_item
+from tests.engine.pipelines.helpers import make_item
 
 NINE = datetime.now().astimezone().replace(hour=9, minute=0, second=0, microsecond=0)
 

@@ -15,7 +15,7 @@ from studio.engine.media.finishing import Finish
 from studio.engine.media.jobs import ExportRequest, submit_export
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import make_clip
-from tests.engine.server.test_team_outputs import team_studio
+from tests.engine.server.helpers import team_studio
 
 
 def test_a_file_in_the_asset_folder_is_named_by_its_key(studio: Studio, tmp_path: Path) -> None:

@@ -16,16 +16,7 @@ from studio.engine.storage.local import LocalStore, sha256_file
 from studio.engine.sync.sides import fetch_asset
 from tests.conftest import run_next_task
 from tests.engine.media.conftest import make_clip
-
-
-def team_studio(studio: Studio, postgres_url: str, s3: str, bucket: str) -> Studio:
-    studio.settings.set("database.url", postgres_url)
-    for key, value in (("server.database_url", postgres_url), ("server.s3_endpoint", s3),
-                       ("server.s3_bucket", bucket), ("server.s3_access_key", "team")):
-        studio.settings.set(key, value)
-    studio.save_settings()
-    studio.secrets.set("server.s3", "team-secret")
-    return Studio.open(studio.paths.data_dir)
+from tests.engine.server.helpers import team_studio
 
 
 def test_an_export_in_team_mode_uploads_its_video_and_cover(

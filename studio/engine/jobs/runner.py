@@ -57,34 +57,16 @@ class JobRunner:
         ctx = self._start(job_id)
         if ctx is None:
             return
-        try:
-            kind = get_type(self._job_type(ctx.job_id))
-            payload: object = decode(kind.payload, ctx.payload)
-        except StudioError as exc:  # a row this studio cannot read: one line, no retry
-            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
+        prepared = self._prepare(ctx)
+        if prepared is None:
             return
+        kind, payload = prepared
         try:
-            self._share(ctx.job_id, payload, inputs=True)
-        except StudioError as exc:
-            self._finish(ctx.job_id, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
-            return
-        try:
-            if kind.uses_gpu:
-                with hold_gpu(ctx):  # training: waits, visibly and cancelably, for the GPU
-                    result = kind.handler(ctx, payload)
-            else:
-                result = kind.handler(ctx, payload)
-            stored = self._encoded(kind, result)
+            result, stored = self._run_handler(kind, ctx, payload)
         except JobCanceled as exc:
             self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
-            remaining = int(getattr(task, "retries", 0) or 0)
-            if remaining > 0:
-                delay = float(getattr(task, "retry_delay", 0) or 0)
-                self._schedule_retry(ctx.job_id, str(exc), delay)
-                raise  # Huey schedules the next attempt with its back-off
-            attempts = self._attempts(ctx.job_id)
-            self._finish(ctx.job_id, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
+            self._after_transient_error(ctx.job_id, exc, task)
         except StudioError as exc:
             self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
@@ -97,6 +79,41 @@ class JobRunner:
                 self._finish(ctx.job_id, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
                 return
             self._finish(ctx.job_id, JobStatus.COMPLETED, result=stored)
+
+    def _prepare(self, ctx: JobContext) -> tuple[JobType, object] | None:
+        """The job's type and payload, its input files fetched; None when the job failed here."""
+        try:
+            kind = get_type(self._job_type(ctx.job_id))
+            payload: object = decode(kind.payload, ctx.payload)
+        except StudioError as exc:  # a row this studio cannot read: one line, no retry
+            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
+            return None
+        try:
+            self._share(ctx.job_id, payload, inputs=True)
+        except StudioError as exc:
+            self._finish(ctx.job_id, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
+            return None
+        return kind, payload
+
+    def _run_handler(self, kind: JobType, ctx: JobContext,
+                     payload: object) -> tuple[object, dict[str, object]]:
+        """The handler's result and its encoded form for the job row."""
+        if kind.uses_gpu:
+            with hold_gpu(ctx):  # training: waits, visibly and cancelably, for the GPU
+                result = kind.handler(ctx, payload)
+        else:
+            result = kind.handler(ctx, payload)
+        return result, self._encoded(kind, result)
+
+    def _after_transient_error(self, job_id: uuid.UUID, exc: TransientError, task: object) -> None:
+        """Re-raises for Huey to retry while attempts remain; otherwise the job fails."""
+        remaining = int(getattr(task, "retries", 0) or 0)
+        if remaining > 0:
+            delay = float(getattr(task, "retry_delay", 0) or 0)
+            self._schedule_retry(job_id, str(exc), delay)
+            raise exc  # Huey schedules the next attempt with its back-off
+        attempts = self._attempts(job_id)
+        self._finish(job_id, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
 
     @staticmethod
     def _encoded(kind: JobType, result: object) -> dict[str, object]:

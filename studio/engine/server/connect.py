@@ -188,8 +188,16 @@ def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
         Database.open(target.database_url).dispose()  # migrations run on the server's database
     except StudioError as exc:
         return Report((*report.checks, Check("Migrations", False, "", str(exc))))
-    db_url, db_password = split_password(target.database_url)
-    redis_url, redis_password = split_password(target.redis_url)
+    new = _server_settings(settings, target, keep_local=keep_local)
+    _store_and_save(secrets, target, lambda: save(new))
+    settings.take(new)
+    return Report((*report.checks, Check("Migrations", True, "", "server database at the latest schema")))
+
+
+def _server_settings(settings: Settings, target: ServerTarget, *, keep_local: bool) -> Settings:
+    """A copy of ``settings`` pointing at the server, its URLs without their passwords."""
+    db_url, _ = split_password(target.database_url)
+    redis_url, _ = split_password(target.redis_url)
     new = settings.copy()
     new.server.database_url = db_url
     new.server.redis_url = redis_url
@@ -201,20 +209,25 @@ def connect(settings: Settings, secrets: SecretStore, target: ServerTarget, *,
         new.database.url = db_url
         new.queue.backend = "redis"
         new.queue.redis_url = redis_url
+    return new
+
+
+def _store_and_save(secrets: SecretStore, target: ServerTarget, save: Callable[[], None]) -> None:
+    """Stores the server's passwords, then saves; a failed save takes the new passwords back."""
+    passwords = ((SECRET_POSTGRES, split_password(target.database_url)[1]),
+                 (SECRET_REDIS, split_password(target.redis_url)[1]),
+                 (SECRET_S3, target.s3_secret_key))
     stored: list[str] = []
     try:
-        for name, value in ((SECRET_POSTGRES, db_password), (SECRET_REDIS, redis_password),
-                            (SECRET_S3, target.s3_secret_key)):
+        for name, value in passwords:
             if value:
                 secrets.set(name, value)
                 stored.append(name)
-        save(new)
+        save()
     except StudioError:
         for name in stored:
             secrets.delete(name)
         raise
-    settings.take(new)
-    return Report((*report.checks, Check("Migrations", True, "", "server database at the latest schema")))
 
 
 def disconnect(settings: Settings, secrets: SecretStore, *, save: Callable[[Settings], None]) -> None:

@@ -104,18 +104,14 @@ def submit_test_grid(studio: Studio, workspace_id: uuid.UUID, request: GridReque
     influencer = _influencer(studio, workspace_id, trained.influencer_id)
     trigger = influencer.trigger_word if influencer else ""
     template = f"txt2img-{config.family}-lora"
+    texts = [p.replace("{trigger}", trigger) for p in prompts]
     jobs: list[uuid.UUID] = []
     layout: list[GridCell] = []
-    for p_index, prompt in enumerate(prompts):
-        text = prompt.replace("{trigger}", trigger)
+    for p_index, text in enumerate(texts):
         for row, lora in enumerate(loras):
             for column, strength in enumerate(strengths):
-                values: dict[str, object] = {
-                    "checkpoint": Path(config.base_model).name, "positive": text,
-                    "lora_name": PurePosixPath(lora.storage_key).name, "lora_strength": strength,
-                    "seed": request.seed + p_index, "steps": request.steps,
-                    "width": config.resolution, "height": config.resolution,
-                    "filename_prefix": f"grid_{trained.output_name}"}
+                values = _cell_values(config, trained, text=text, lora=lora, strength=strength,
+                                      seed=request.seed + p_index, steps=request.steps)
                 [job] = submit_generation(studio, workspace_id, GenerationRequest(
                     influencer_id=influencer.id if influencer else None, template=template,
                     values=values, count=1))
@@ -123,13 +119,22 @@ def submit_test_grid(studio: Studio, workspace_id: uuid.UUID, request: GridReque
                 layout.append(GridCell(job_id=job.id, prompt=p_index, row=row, column=column))
     payload = SheetPayload(
         training_job_id=training.id, cells=tuple(layout),
-        prompts=tuple(p.replace("{trigger}", trigger) for p in prompts),
+        prompts=tuple(texts),
         rows=tuple(_row_label(lora) for lora in loras), lora_ids=tuple(lora.id for lora in loras),
         columns=tuple(f"strength {s:g}" for s in strengths), seed=request.seed,
         influencer_id=influencer.id if influencer else None)
     sheet = studio.jobs.submit(workspace_id, SHEET_JOB, payload,
                                title=f"Test grid: {trained.output_name} ({cells} images)")
     return SubmittedGrid(sheet_job=sheet, generation_jobs=jobs)
+
+
+def _cell_values(config: TrainingConfig, trained: TrainingPayload, *, text: str, lora: LoraModel,
+                 strength: float, seed: int, steps: int) -> dict[str, object]:
+    """The txt2img values of one grid image: the training's base model and size, one LoRA."""
+    return {"checkpoint": Path(config.base_model).name, "positive": text,
+            "lora_name": PurePosixPath(lora.storage_key).name, "lora_strength": strength,
+            "seed": seed, "steps": steps, "width": config.resolution, "height": config.resolution,
+            "filename_prefix": f"grid_{trained.output_name}"}
 
 
 def _chosen(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> list[LoraModel]:

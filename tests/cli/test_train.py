@@ -8,7 +8,7 @@ import pytest
 
 from studio.engine.core import Studio
 from tests.cli.conftest import Cli, make_image, one_error_line
-from tests.engine.training.conftest import FAKE_SD_SCRIPTS
+from tests.engine.training.helpers import FAKE_SD_SCRIPTS
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ from studio.engine.influencers import Persona, create_influencer
 from studio.ui import errors, tasks, thumbnails
 from studio.ui.context import StudioContext, WorkspaceRef
 from tests.engine.pipelines.helpers import pipeline_comfy  # noqa: F401 - a fixture for the Plans page
+from tests.engine.sync.helpers import sync_target, two_studios  # noqa: F401 - fixtures for the sync dialog
+from tests.engine.training.helpers import no_gpu_here, setup  # noqa: F401 - fixtures for the Training page
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.ui.helpers import CHECKPOINTS, LORAS
 

@@ -143,7 +143,7 @@ def seed_training(studio: Studio, scratch: Path) -> list:
     from studio.engine.influencers import get_influencer
     from studio.engine.training.jobs import submit_training
     from studio.engine.training.plan import TrainingRequest
-    from tests.engine.training.conftest import FAKE_SD_SCRIPTS
+    from tests.engine.training.helpers import FAKE_SD_SCRIPTS
 
     workspace = studio.workspace()
     mira = get_influencer(studio, workspace.id, "Mira Sol")

@@ -11,12 +11,12 @@ from studio.engine.sync.records import WorkspaceSync
 from studio.engine.sync.sides import open_sides
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.widgets.sync_conflicts import SyncConflictsDialog
-from tests.engine.sync.test_records import add_image, caption, edit_caption, studios, syncer, target  # noqa: F401 - fixtures
+from tests.engine.sync.helpers import add_image, caption, edit_caption, syncer
 
 
 def test_both_versions_are_shown_and_the_chosen_one_is_kept(
-        qtbot, studios: tuple[Studio, Studio]) -> None:  # noqa: F811
-    a, b = studios
+        qtbot, two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
     ws = a.workspace("Agency", create=True)
     with a.db.session() as session:
         repo = Repository(session, ws.id)

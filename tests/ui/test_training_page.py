@@ -14,7 +14,7 @@ from studio.engine.training.results import checkpoints_of
 from studio.ui.context import StudioContext
 from studio.ui.pages.training import TrainingPage
 from tests.conftest import run_cli
-from tests.engine.training.conftest import FAKE_SD_SCRIPTS, Setup, no_gpu_here, own_gpu_lock, setup  # noqa: F401
+from tests.engine.training.helpers import FAKE_SD_SCRIPTS, Setup
 
 
 @pytest.fixture

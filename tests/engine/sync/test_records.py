@@ -2,83 +2,23 @@
 synced later, nothing lost. Real PostgreSQL, real Redis (for the connection check), moto S3."""
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import ServiceUnavailable
-from studio.engine.server.connect import ServerTarget, connect
-from studio.engine.storage.local import LocalStore
+from studio.engine.server.connect import ServerTarget
 from studio.engine.sync.records import WorkspaceSync
 from studio.engine.sync.sides import fetch_asset, open_sides, server_workspaces
-
-
-@pytest.fixture
-def target(postgres_url: str, redis_url: str, s3_server: str) -> ServerTarget:
-    bucket = f"sync{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
-                 region_name="us-east-1").create_bucket(Bucket=bucket)
-    return ServerTarget(database_url=postgres_url, redis_url=redis_url, s3_endpoint=s3_server,
-                        s3_bucket=bucket, s3_access_key="team", s3_secret_key="team-secret")
-
-
-def studio_on(folder: Path, target: ServerTarget) -> Studio:
-    """A solo studio that remembers the server for syncing (server connect --keep-local)."""
-    studio = Studio.open(folder)
-    ws = studio.workspace("Scratch", create=True)
-    report = connect(studio.settings, studio.secrets, target, workspace_id=ws.id,
-                     save=lambda new: None, keep_local=True)
-    assert report.ok, report.lines()
-    assert studio.database_url.startswith("sqlite")  # still working locally
-    return studio
-
-
-def add_image(studio: Studio, ws_id: uuid.UUID, dataset_id: uuid.UUID, caption: str) -> DatasetImage:
-    data = os.urandom(2048)
-    import hashlib
-    sha = hashlib.sha256(data).hexdigest()
-    key = f"datasets/{ws_id}/{dataset_id}/{sha}.png"
-    LocalStore(studio.paths.assets_dir).put_bytes(data, key)
-    with studio.db.session() as session:
-        return Repository(session, ws_id).add(DatasetImage(
-            dataset_id=dataset_id, storage_key=key, sha256=sha, caption=caption, size_bytes=len(data)))
-
-
-def caption(studio: Studio, ws_id: uuid.UUID, image_id: uuid.UUID) -> str:
-    with studio.db.session() as session:
-        return Repository(session, ws_id).get(DatasetImage, image_id).caption
-
-
-def edit_caption(studio: Studio, ws_id: uuid.UUID, image_id: uuid.UUID, text: str) -> None:
-    with studio.db.session() as session:
-        repo = Repository(session, ws_id)
-        repo.update(repo.get(DatasetImage, image_id), caption=text)
-
-
-@pytest.fixture
-def studios(tmp_path: Path, target: ServerTarget) -> Iterator[tuple[Studio, Studio]]:
-    """Two studios (two data folders, two machines) on one server."""
-    a = studio_on(tmp_path / "a", target)
-    b = studio_on(tmp_path / "b", target)
-    yield a, b
-    a.close()
-    b.close()
-
-
-def syncer(studio: Studio, ws_id: uuid.UUID) -> WorkspaceSync:
-    return WorkspaceSync(open_sides(studio.db, studio.paths, studio.settings, studio.secrets), ws_id)
+from tests.engine.sync.helpers import add_image, caption, edit_caption, studio_on, syncer
 
 
 def test_two_studios_publish_open_edit_conflict_offline_and_nothing_is_lost(
-        studios: tuple[Studio, Studio]) -> None:
-    a, b = studios
+        two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
     ws = a.workspace("Agency", create=True)
     with a.db.session() as session:
         repo = Repository(session, ws.id)
@@ -136,8 +76,8 @@ def test_two_studios_publish_open_edit_conflict_offline_and_nothing_is_lost(
 
 
 def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
-        studios: tuple[Studio, Studio]) -> None:
-    a, b = studios
+        two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
     ws = a.workspace("Agency", create=True)
     with a.db.session() as session:
         repo = Repository(session, ws.id)
@@ -163,9 +103,9 @@ def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
 
 
 def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
-        studios: tuple[Studio, Studio]) -> None:
+        two_studios: tuple[Studio, Studio]) -> None:
     from studio.engine.errors import Conflict
-    a, b = studios
+    a, b = two_studios
     ws = a.workspace("Agency", create=True)
     syncer(a, ws.id).publish()
     WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
@@ -179,9 +119,9 @@ def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
         assert [i.name for i in Repository(session, ws.id).list(Influencer)] == ["Mia"]
 
 
-def test_a_job_retried_here_is_left_alone_until_it_is_done_again(tmp_path: Path, target: ServerTarget) -> None:
+def test_a_job_retried_here_is_left_alone_until_it_is_done_again(tmp_path: Path, sync_target: ServerTarget) -> None:
     from studio.engine.db.models import Job
-    a = studio_on(tmp_path / "a", target)
+    a = studio_on(tmp_path / "a", sync_target)
     try:
         ws = a.workspace("Agency", create=True)
         with a.db.session() as session:

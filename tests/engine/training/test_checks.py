@@ -10,7 +10,7 @@ from studio.engine.training.checks import check_training
 from studio.engine.training.command import Launch
 from studio.engine.training.config import TrainingConfig, get_preset
 from studio.engine.training.jobs import submit_training
-from tests.engine.training.conftest import FAKE_SD_SCRIPTS, Setup
+from tests.engine.training.helpers import FAKE_SD_SCRIPTS, Setup
 
 
 @pytest.fixture

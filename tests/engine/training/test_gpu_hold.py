@@ -10,7 +10,7 @@ from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import submit_training
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import job_context
-from tests.engine.training.conftest import Setup
+from tests.engine.training.helpers import Setup
 from tests.fakes.comfyui_server import FakeComfyUI
 
 

@@ -12,7 +12,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.training.grid import CELL, HEADER_H, LABEL_W, TITLE_H, GridRequest, submit_test_grid
 from studio.engine.training.jobs import submit_training
 from tests.conftest import run_next_task
-from tests.engine.training.conftest import Setup
+from tests.engine.training.helpers import Setup
 from tests.fakes.comfyui_server import FakeComfyUI
 
 

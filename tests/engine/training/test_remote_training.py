@@ -16,7 +16,7 @@ from studio.engine.db.models import Job
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.training.jobs import submit_training
 from studio.engine.training.results import checkpoints_of
-from tests.engine.training.conftest import FAKE_SD_SCRIPTS, Setup
+from tests.engine.training.helpers import FAKE_SD_SCRIPTS, Setup
 
 
 def run_on_the_box(setup: Setup, box: Path, settings: Settings) -> None:

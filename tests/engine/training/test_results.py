@@ -22,7 +22,7 @@ from studio.engine.training.results import (
     register_checkpoint,
     set_active,
 )
-from tests.engine.training.conftest import Setup
+from tests.engine.training.helpers import Setup
 
 
 def lora(path: Path, **meta: str) -> Path:

@@ -14,7 +14,7 @@ from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import queued_trainings, reorder_trainings, resume_training, submit_training
 from studio.engine.training.results import checkpoints_of, read_lora_file
 from tests.conftest import wait_until
-from tests.engine.training.conftest import Setup
+from tests.engine.training.helpers import Setup
 
 
 def files_of(job: Job) -> TrainingFiles:

@@ -36,27 +36,8 @@ def imports_of_test_modules(root: Path) -> list[str]:
             for path in sorted(root.rglob("*.py")) for _, name in imported_test_modules(path)]
 
 
-# Still to move into conftest.py files and helper modules. This list may only shrink: a new
-# import of a test module fails, and so does an entry here that is no longer true.
-NOT_YET = {
-    "tests/cli/test_plan_run.py imports tests.engine.pipelines.test_pipelines",
-    "tests/engine/comfyui/test_gallery.py imports tests.engine.comfyui.test_generation",
-    "tests/engine/comfyui/test_loras.py imports tests.engine.comfyui.test_generation",
-    "tests/engine/comfyui/test_supervisor.py imports tests.engine.comfyui.test_generation",
-    "tests/engine/comfyui/test_workflows.py imports tests.engine.comfyui.test_validation",
-    "tests/engine/pipelines/test_schedule.py imports tests.engine.pipelines.test_pipelines",
-    "tests/engine/plans/test_estimate.py imports tests.engine.plans.test_plan_jobs",
-    "tests/engine/server/test_remote_inputs.py imports tests.engine.server.test_team_outputs",
-    "tests/ui/test_comfy_dialog.py imports tests.engine.comfyui.test_supervisor",
-    "tests/ui/test_plans_page.py imports tests.engine.pipelines.test_pipelines",
-    "tests/ui/test_sync_conflicts.py imports tests.engine.sync.test_records",
-}
-
-
 def test_no_file_under_tests_imports_a_test_module() -> None:
-    found = set(imports_of_test_modules(TESTS))
-    assert sorted(found - NOT_YET) == [], "move what is shared to a conftest.py or a helper module"
-    assert sorted(NOT_YET - found) == [], "fixed: take these off NOT_YET"
+    assert imports_of_test_modules(TESTS) == [], "move what is shared to a conftest.py or a helper module"
 
 
 def test_the_check_sees_both_import_forms(tmp_path: Path) -> None:

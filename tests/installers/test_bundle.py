@@ -192,7 +192,7 @@ def test_nothing_from_the_build_machine_is_baked_in(bundle: Path) -> None:
         if isinstance(code, types.CodeType):
             names.add(code.co_filename)
     assert "studio/engine/core.py" in names
-    assert not [n for n in names if n.startswith("/") or n.startswith(str(ROOT))]
+    assert not [n for n in names if n.startswith(("/", str(ROOT)))]
 
 
 def test_the_desktop_entry_installs_into_the_menu_and_out_again(bundle: Path, tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ def test_comfyui_down_says_why_and_keeps_the_form_usable(qtbot, studio: Studio, 
         url = gone.base_url
     studio.settings.comfyui.url = url
     page = open_page(qtbot, context)
-    qtbot.waitUntil(lambda: page.comfy_line.isVisible(), timeout=15_000)
+    qtbot.waitUntil(page.comfy_line.isVisible, timeout=15_000)
     assert page.comfy_line.text().startswith(f"ComfyUI does not answer at {url}: start it or set "
                                              "comfyui.url.")
     assert page.form.value("checkpoint") == "v1-5-pruned-emaonly.safetensors"

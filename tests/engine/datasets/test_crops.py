@@ -92,7 +92,7 @@ def test_render_crop_gives_the_bucket_size_of_the_upright_picture(tmp_path: Path
     crop = Crop(0, 0, 200, 200, 512, (512, 512))
     out = render_crop(path, crop.to_dict())
     assert out.size == (512, 512)
-    r, g, b = out.getpixel((256, 256))[:3]
+    r, _, b = out.getpixel((256, 256))[:3]
     assert r > 200 and b < 60
 
 
@@ -104,7 +104,7 @@ def test_a_manual_crop_survives_reanalysis(studio: Studio, dataset: Dataset, tmp
     analyze_dataset(studio, dataset)
     face, plain = list_images(studio, dataset)
     assert face.crop is not None and face.crop["source"] == "auto" and len(face.faces) == 1
-    fx, fy, fw, fh = face.faces[0]
+    fx, _, fw, _ = face.faces[0]
     assert face.crop["x"] <= fx and fx + fw <= face.crop["x"] + face.crop["w"]
     mine = set_manual_crop(studio, dataset.workspace_id, face.id, (0, 0, 300, 400))
     assert mine.crop_manual and mine.crop["source"] == "manual"

@@ -59,6 +59,5 @@ def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     from sqlalchemy.exc import IntegrityError
     db = Database.open(sqlite_url(tmp_path / "s.sqlite3"))
     import uuid
-    with pytest.raises(IntegrityError):
-        with db.session() as session:
-            session.add(Influencer(name="orphan", workspace_id=uuid.uuid4()))
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(Influencer(name="orphan", workspace_id=uuid.uuid4()))

@@ -89,9 +89,8 @@ def test_trash_restore_and_purge(studio: Studio, two_workspaces) -> None:  # typ
         repo.purge(repo.trash(repo.get(Influencer, inf.id)))
         with pytest.raises(NotFound):
             repo.get(Influencer, inf.id, include_deleted=True)
-    with pytest.raises(InvalidInput):
-        with studio.db.session() as session:
-            Repository(session, a.id).trash(Repository(session, a.id).add(Job(type="t", queue="general")))
+    with pytest.raises(InvalidInput), studio.db.session() as session:
+        Repository(session, a.id).trash(Repository(session, a.id).add(Job(type="t", queue="general")))
 
 
 def test_workspace_names_are_unique_and_clean(studio: Studio) -> None:

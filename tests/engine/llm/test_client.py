@@ -134,15 +134,15 @@ def test_malformed_json(server: FakeOpenAI, client: LLMClient) -> None:
 
 def test_timeout_and_refused_connection_are_transient(server: FakeOpenAI) -> None:
     server.slow(1.0)
-    with LLMClient(server.base_url, KEY, timeout=0.2, retries=0) as impatient:
-        with pytest.raises(TransientError, match="did not answer in time"):
-            impatient.chat(HELLO, model="m")
+    with (LLMClient(server.base_url, KEY, timeout=0.2, retries=0) as impatient,
+          pytest.raises(TransientError, match="did not answer in time")):
+        impatient.chat(HELLO, model="m")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again when the block ends: nothing listens
-    with LLMClient(f"http://127.0.0.1:{port}/v1", KEY, retries=0) as nowhere:
-        with pytest.raises(TransientError, match="cannot be reached"):
-            nowhere.chat(HELLO, model="m")
+    with (LLMClient(f"http://127.0.0.1:{port}/v1", KEY, retries=0) as nowhere,
+          pytest.raises(TransientError, match="cannot be reached")):
+        nowhere.chat(HELLO, model="m")
 
 
 def test_image_parts_are_small_upright_jpeg(tmp_path: Path, server: FakeOpenAI,

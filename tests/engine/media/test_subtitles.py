@@ -1,6 +1,7 @@
 """SubRip in and out, cues from a caption, the style and the escaping of the filter."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_cues_from_a_caption_fill_the_clip_in_order() -> None:
                "#travel #lisbon")
     cues = cues_from_caption(caption, 6.0, max_chars=24)
     assert cues[0].start_s == 0 and cues[-1].end_s == pytest.approx(6.0, abs=0.01)
-    assert all(a.end_s == pytest.approx(b.start_s, abs=0.01) for a, b in zip(cues, cues[1:]))
+    assert all(a.end_s == pytest.approx(b.start_s, abs=0.01) for a, b in itertools.pairwise(cues))
     assert all(len(c.text) <= 24 for c in cues) and "#travel" not in " ".join(c.text for c in cues)
     assert " ".join(c.text for c in cues).startswith("Golden hour in Lisbon")
     short = cues_from_caption(caption, 1.6)  # too short for every line: neighbours merge

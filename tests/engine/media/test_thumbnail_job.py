@@ -56,4 +56,5 @@ def test_all_files_refused_fails_with_the_first_reason(studio: Studio, tmp_path:
     _run_next(studio)
     failed = studio.jobs.get(ws.id, job.id)
     assert failed.status == "failed"
-    assert failed.error == f"No thumbnail could be made: 1 file(s) refused, first: {tmp_path / 'gone.png'}: file not found."
+    assert failed.error == ("No thumbnail could be made: 1 file(s) refused, "
+                            f"first: {tmp_path / 'gone.png'}: file not found.")

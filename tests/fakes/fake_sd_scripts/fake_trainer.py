@@ -323,7 +323,8 @@ def main(sdxl: bool) -> None:
     __import__(args.network_module or "networks.lora")
     model = Path(args.pretrained_model_name_or_path or "")
     if not (model.is_file() or (model / "model_index.json").is_file()):
-        traceback_exit(script, ['File "library/model_util.py", line 1005, in load_models_from_stable_diffusion_checkpoint'],
+        traceback_exit(script, ['File "library/model_util.py", line 1005, '
+                                'in load_models_from_stable_diffusion_checkpoint'],
                        f"FileNotFoundError: [Errno 2] No such file or directory: '{model}'")
     if args.dataset_config is None:
         log("no dataset config given; this fake only reads --dataset_config")
@@ -332,7 +333,8 @@ def main(sdxl: bool) -> None:
     check_buckets(config, script)
     general = config.get("general", {})
     if args.cache_latents and (general.get("color_aug") or general.get("random_crop")):
-        traceback_exit(script, [], "AssertionError: when caching latents, either color_aug or random_crop cannot be used")
+        traceback_exit(script, [], "AssertionError: when caching latents, either color_aug or random_crop "
+                                   "cannot be used")
     if sdxl and getattr(args, "cache_text_encoder_outputs", False):
         if general.get("shuffle_caption") or general.get("caption_dropout_rate"):
             traceback_exit(script, [], "AssertionError: when caching Text Encoder output, either caption_dropout_rate, "
@@ -343,7 +345,8 @@ def main(sdxl: bool) -> None:
     total_images, images, batch, tags = count_images(config)
     if total_images == 0:
         log("No data found. Please verify arguments (train_data_dir must be the parent of folders with images) "
-            "/ 画像がありません。引数指定を確認してください（train_data_dirには画像があるフォルダではなく、画像があるフォルダの親フォルダを指定する必要があります）")
+            "/ 画像がありません。引数指定を確認してください"
+            "（train_data_dirには画像があるフォルダではなく、画像があるフォルダの親フォルダを指定する必要があります）")
         return
     run(args, sdxl, script, total_images=total_images, images=images, batch=batch, tags=tags)
 
@@ -351,10 +354,7 @@ def main(sdxl: bool) -> None:
 def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int, images: int,
         batch: int, tags: dict) -> None:
     per_epoch = math.ceil(total_images / batch)
-    if args.max_train_epochs:
-        total = per_epoch * args.max_train_epochs
-    else:
-        total = args.max_train_steps
+    total = per_epoch * args.max_train_epochs if args.max_train_epochs else args.max_train_steps
     epochs = math.ceil(total / per_epoch)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -383,7 +383,8 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
     clock0 = time.monotonic()
     losses: list[float] = []
     step = initial
-    meta = dict(args=args, sdxl=sdxl, images=images, epochs=epochs, total=total, started=started, tags=tags)
+    meta = {"args": args, "sdxl": sdxl, "images": images, "epochs": epochs, "total": total,
+            "started": started, "tags": tags}
     sys.stderr.write("\r" + bar(0, total - initial, 0.0, ""))
     sys.stderr.flush()
     for epoch in range(initial // per_epoch, epochs):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TypeAlias
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Workspace
@@ -11,6 +12,8 @@ from studio.engine.errors import StudioError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
 Handler = Callable[[Studio, argparse.Namespace], int]
+# A verb group's actions; quoted because argparse's class is not subscriptable at run time.
+Actions: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class UsageError(StudioError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.common import EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import fields_of, note, print_json, print_table
 from studio.cli.waiting import exit_code, finish, wait_for_job
@@ -28,6 +28,14 @@ IMAGE_FIELDS = ("id", "name", "width", "height", "caption", "excluded", "near_du
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = add_group(verbs, "dataset", "training sets: import, analyze, captions, export")
+    _register_create_edit(actions)
+    _register_listing(actions)
+    _register_import_analyze(actions)
+    _register_captions(actions)
+    _register_export(actions)
+
+
+def _register_create_edit(actions: Actions) -> None:
     create = add_action(actions, "create", "create a dataset for an influencer", create_dataset,
                         scoped=True)
     create.add_argument("--influencer", required=True, metavar="NAME")
@@ -42,12 +50,18 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     edit.add_argument("--class", dest="class_token", metavar="TOKEN")
     edit.add_argument("--repeats", type=int, metavar="N")
     edit.add_argument("--separator", metavar="SEP")
+
+
+def _register_listing(actions: Actions) -> None:
     listing = add_action(actions, "list", "list datasets", list_datasets, scoped=True)
     listing.add_argument("--influencer", metavar="NAME")
     images = add_action(actions, "images", "list a dataset's images, filtered and sorted",
                         list_images, scoped=True)
     _target(images)
     _filter_options(images)
+
+
+def _register_import_analyze(actions: Actions) -> None:
     imp = add_action(actions, "import", "import files, folders and .zip archives (a job)",
                      import_files, scoped=True)
     _target(imp)
@@ -58,6 +72,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _target(analyze)
     analyze.add_argument("--force", action="store_true", help="analyze images already analyzed")
     analyze.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def _register_captions(actions: Actions) -> None:
     caps = add_action(actions, "captions", "check captions, count tags, undo or redo an edit",
                       caption_command, scoped=True)
     _target(caps)
@@ -69,6 +86,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     auto.add_argument("--model", help="model id (default: settings llm.model)")
     auto.add_argument("--prompt", help="prompt template; may use {trigger}, {tags}, {name}")
     auto.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def _register_export(actions: Actions) -> None:
     export = add_action(actions, "export", "write a kohya sd-scripts training folder", export_dataset,
                         scoped=True)
     _target(export)

@@ -17,7 +17,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING
 
-from studio.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_action, add_group, workspace_of
+from studio.cli.common import EXIT_FAILED, EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json
 from studio.engine.config import Settings, save_settings
 from studio.engine.core import Studio
@@ -37,8 +37,17 @@ if TYPE_CHECKING:
     from studio.engine.sync.sides import Sides
 
 
-def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(verbs: Actions) -> None:
     actions = add_group(verbs, "server", "connect this studio to a team server (PostgreSQL, Redis, S3)")
+    _register_connect(actions)
+    _register_roles(actions)
+    _register_sync(actions)
+    _register_conflicts(actions)
+    add_action(actions, "disconnect", "back to solo mode (local database and queue); forgets the "
+               "server's passwords", disconnect_server)
+
+
+def _register_connect(actions: Actions) -> None:
     conn = add_action(actions, "connect", "check a server and switch this studio to it; the S3 "
                       "secret key is read from standard input", connect_server)
     conn.add_argument("--database", required=True, metavar="URL",
@@ -59,6 +68,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                            "workspaces with the server (works offline, syncs later)")
     add_action(actions, "check", "check the connected server: each service, versions, permissions",
                check_connected, scoped=True)
+
+
+def _register_roles(actions: Actions) -> None:
     grant = add_action(actions, "grant", "make the workspace's own database role (row-level "
                        "security: it sees that workspace's rows only); its password is read from "
                        "standard input", grant_role, scoped=True)
@@ -66,6 +78,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     revoke = add_action(actions, "revoke", "remove the workspace's database role", grant_role,
                         scoped=True)
     revoke.set_defaults(revoke=True)
+
+
+def _register_sync(actions: Actions) -> None:
     add_action(actions, "workspaces", "the workspaces on the server", list_server_workspaces)
     publish = add_action(actions, "publish", "send a local workspace to the server (records, and "
                          "asset files to S3); a job with progress", publish_workspace, scoped=True)
@@ -77,14 +92,15 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sync = add_action(actions, "sync", "sync a published or opened workspace both ways; a job "
                       "with progress", sync_workspace, scoped=True)
     sync.add_argument("--no-wait", action="store_true", help="only queue the job; print its id")
+
+
+def _register_conflicts(actions: Actions) -> None:
     add_action(actions, "conflicts", "rows changed here and on the server since the last sync: "
                "both versions", list_conflicts, scoped=True)
     resolve = add_action(actions, "resolve", "settle a sync conflict by keeping one version",
                          resolve_conflict, scoped=True)
     resolve.add_argument("row_id", help="the row's id, as `server conflicts` shows it")
     resolve.add_argument("--keep", required=True, choices=("mine", "theirs"))
-    add_action(actions, "disconnect", "back to solo mode (local database and queue); forgets the "
-               "server's passwords", disconnect_server)
 
 
 def connect_server(studio: Studio, args: argparse.Namespace) -> int:

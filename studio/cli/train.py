@@ -12,7 +12,7 @@ import shlex
 import uuid
 from typing import Any
 
-from studio.cli.common import COMMON, EXIT_OK, SCOPED, UsageError, add_action, workspace_of
+from studio.cli.common import COMMON, EXIT_OK, SCOPED, Actions, UsageError, add_action, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_json, print_table
 from studio.cli.waiting import exit_code, finish, wait_for_job
@@ -21,7 +21,19 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.lookup import find_dataset, find_lora
 
 
-def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(verbs: Actions) -> None:
+    train = _register_start(verbs)
+    actions = train.add_subparsers(dest="action", metavar="ACTION")
+    _register_listings(actions)
+    _register_queue(actions)
+    _register_grid(actions)
+    active = add_action(actions, "activate", "make a LoRA its influencer's active LoRA", activate,
+                        scoped=True)
+    active.add_argument("lora", metavar="LORA")
+
+
+def _register_start(verbs: Actions) -> argparse.ArgumentParser:
+    """``train`` itself starts a training; its actions are added to the parser this returns."""
     help_ = "LoRA training with kohya sd-scripts: train, presets, checkpoints, test grid"
     train = verbs.add_parser("train", help=help_, description=help_, parents=[COMMON, SCOPED])
     train.set_defaults(func=start_training)
@@ -38,19 +50,28 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     train.add_argument("--dry-run", action="store_true",
                        help="print the command line and dataset_config.toml; run nothing")
     train.add_argument("--no-wait", action="store_true", help="only queue the training and print its id")
-    actions = train.add_subparsers(dest="action", metavar="ACTION")
+    return train
+
+
+def _register_listings(actions: Actions) -> None:
     add_action(actions, "presets", "list the training presets", list_presets)
     add_action(actions, "list", "list trainings, the queue first", list_trainings, scoped=True)
     checkpoints = add_action(actions, "checkpoints", "list saved LoRAs with their ss_* metadata",
                              list_checkpoints, scoped=True)
     checkpoints.add_argument("--influencer", metavar="NAME")
     checkpoints.add_argument("--job", metavar="ID", help="only this training's checkpoints")
+
+
+def _register_queue(actions: Actions) -> None:
     again = add_action(actions, "resume", "resume a failed or canceled training from its last state",
                        resume, scoped=True)
     again.add_argument("job", metavar="JOB")
     again.add_argument("--no-wait", action="store_true")
     order = add_action(actions, "reorder", "set the order of waiting trainings", reorder, scoped=True)
     order.add_argument("jobs", nargs="+", metavar="JOB")
+
+
+def _register_grid(actions: Actions) -> None:
     grid = add_action(actions, "grid", "queue a test grid (prompts × checkpoints × strengths) and "
                       "make a contact sheet", test_grid, scoped=True)
     grid.add_argument("--job", required=True, metavar="ID", help="the training whose checkpoints to compare")
@@ -62,9 +83,6 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     grid.add_argument("--seed", type=int, default=1234)
     grid.add_argument("--steps", type=int, default=25)
     grid.add_argument("--no-wait", action="store_true")
-    active = add_action(actions, "activate", "make a LoRA its influencer's active LoRA", activate,
-                        scoped=True)
-    active.add_argument("lora", metavar="LORA")
 
 
 # Starting ----------------------------------------------------------------------------------------

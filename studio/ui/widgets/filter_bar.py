@@ -50,6 +50,10 @@ class FilterBar(QWidget):
         self.tag.currentTextChanged.connect(self._debounce.start)
         self.near_duplicates.toggled.connect(self._on_changed)
         self.blurry.toggled.connect(self._on_changed)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Search, tag and content filters on the first row; the rest, sort and count below."""
         self.search.setMinimumWidth(180)
         first, second = QHBoxLayout(), QHBoxLayout()
         first.addWidget(self.search, 2)

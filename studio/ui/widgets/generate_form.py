@@ -103,14 +103,6 @@ class GenerateControls(QWidget):
         self.error_line.setStyleSheet(ERROR_STYLE)
 
     def _lay_out(self) -> None:
-        head = QFormLayout()
-        head.addRow("Influencer", self.influencer_box)
-        workflow_row = QHBoxLayout()
-        workflow_row.addWidget(self.template_box, 1)
-        workflow_row.addWidget(self.add_workflow_button)
-        workflow_row.addWidget(self.edit_workflow_button)
-        head.addRow("Workflow", workflow_row)
-        head.addRow("", self.template_note)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_lock)
         seed_row.addWidget(self.seed, 1)
@@ -121,6 +113,24 @@ class GenerateControls(QWidget):
         run_row.addWidget(self.count)
         run_row.addStretch(1)
         run_row.addWidget(self.generate_button)
+        # Seed, count and the Generate button stay in sight below the scrolling form.
+        controls_column = QVBoxLayout(self)
+        controls_column.setContentsMargins(0, 0, 0, 0)
+        controls_column.addWidget(self._scrolling_form(), 1)
+        controls_column.addLayout(seed_row)
+        controls_column.addLayout(run_row)
+        controls_column.addWidget(self.error_line)
+
+    def _scrolling_form(self) -> QScrollArea:
+        """Influencer, workflow, prompts and the workflow's parameters, scrolling together."""
+        head = QFormLayout()
+        head.addRow("Influencer", self.influencer_box)
+        workflow_row = QHBoxLayout()
+        workflow_row.addWidget(self.template_box, 1)
+        workflow_row.addWidget(self.add_workflow_button)
+        workflow_row.addWidget(self.edit_workflow_button)
+        head.addRow("Workflow", workflow_row)
+        head.addRow("", self.template_note)
         left = QWidget(self)
         column = QVBoxLayout(left)
         column.addLayout(head)
@@ -136,13 +146,7 @@ class GenerateControls(QWidget):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         scroller.setWidget(left)
         scroller.setMinimumWidth(360)
-        # Seed, count and the Generate button stay in sight below the scrolling form.
-        controls_column = QVBoxLayout(self)
-        controls_column.setContentsMargins(0, 0, 0, 0)
-        controls_column.addWidget(scroller, 1)
-        controls_column.addLayout(seed_row)
-        controls_column.addLayout(run_row)
-        controls_column.addWidget(self.error_line)
+        return scroller
 
     def values(self, template: WorkflowTemplate, trigger: str) -> dict[str, object]:
         """The request's values: the form's (an empty image left out), the prompts with the

@@ -71,40 +71,57 @@ class ParameterForm(QWidget):
             self._layout.addRow(param.title, field)
 
     def _make(self, param: Parameter) -> tuple[QWidget, QWidget]:
+        """The editor that holds the value and the field laid out in its row (they differ for
+        an image, whose row has a Browse button beside the editor)."""
         default = param.default
+        editor: QWidget
         if param.input in COMBO_INPUTS:
-            combo = QComboBox(self)
-            combo.setEditable(True)
-            combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            combo.addItem(str(default or ""))
-            if param.input == "lora_name":
-                line = combo.lineEdit()
-                assert line is not None  # an editable combo has a line edit
-                line.setPlaceholderText("none: runs without a LoRA")
-            return combo, combo
-        if param.type == "int":
-            spin = QSpinBox(self)
-            spin.setRange(int(max(param.minimum if param.minimum is not None else -INT_LIMIT, -INT_LIMIT)),
-                          int(min(param.maximum if param.maximum is not None else INT_LIMIT, INT_LIMIT)))
-            spin.setSingleStep(param.step or 1)
-            spin.setValue(int(default) if isinstance(default, (int, float)) else spin.minimum())
-            return spin, spin
-        if param.type == "float":
-            decimal = QDoubleSpinBox(self)
-            low = param.minimum if param.minimum is not None else -1e6
-            high = param.maximum if param.maximum is not None else 1e6
-            decimal.setRange(float(low), float(high))
-            decimal.setDecimals(2)
-            decimal.setSingleStep(0.05 if high - low <= 10 else 0.5)
-            decimal.setValue(float(default) if isinstance(default, (int, float)) else 0.0)
-            return decimal, decimal
-        if param.type == "bool":
-            box = QCheckBox(self)
-            box.setChecked(bool(default))
-            return box, box
-        if param.type != "image":
-            line = QLineEdit(str(default) if default is not None else "", self)
-            return line, line
+            editor = self._combo(param)
+        elif param.type == "int":
+            editor = self._int_spin(param)
+        elif param.type == "float":
+            editor = self._float_spin(param)
+        elif param.type == "bool":
+            editor = QCheckBox(self)
+            editor.setChecked(bool(default))
+        elif param.type != "image":
+            editor = QLineEdit(str(default) if default is not None else "", self)
+        else:
+            return self._image_field()
+        return editor, editor
+
+    def _combo(self, param: Parameter) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        combo.addItem(str(param.default or ""))
+        if param.input == "lora_name":
+            line = combo.lineEdit()
+            assert line is not None  # an editable combo has a line edit
+            line.setPlaceholderText("none: runs without a LoRA")
+        return combo
+
+    def _int_spin(self, param: Parameter) -> QSpinBox:
+        spin = QSpinBox(self)
+        spin.setRange(int(max(param.minimum if param.minimum is not None else -INT_LIMIT, -INT_LIMIT)),
+                      int(min(param.maximum if param.maximum is not None else INT_LIMIT, INT_LIMIT)))
+        spin.setSingleStep(param.step or 1)
+        default = param.default
+        spin.setValue(int(default) if isinstance(default, (int, float)) else spin.minimum())
+        return spin
+
+    def _float_spin(self, param: Parameter) -> QDoubleSpinBox:
+        decimal = QDoubleSpinBox(self)
+        low = param.minimum if param.minimum is not None else -1e6
+        high = param.maximum if param.maximum is not None else 1e6
+        decimal.setRange(float(low), float(high))
+        decimal.setDecimals(2)
+        decimal.setSingleStep(0.05 if high - low <= 10 else 0.5)
+        default = param.default
+        decimal.setValue(float(default) if isinstance(default, (int, float)) else 0.0)
+        return decimal
+
+    def _image_field(self) -> tuple[QLineEdit, QWidget]:
         line = QLineEdit(self)  # the template's default names a file in ComfyUI, not here
         line.setPlaceholderText("a picture on this computer")
         browse = QPushButton("Browse…", self)

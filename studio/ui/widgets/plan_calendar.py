@@ -301,16 +301,32 @@ class PlanCalendar(QWidget):
         self.today_button = QToolButton(self)
         self.today_button.setText("Today")
         self.today_button.clicked.connect(self.go_today)
-        self.title = QLabel(self)
-        self.title.setObjectName("plan-calendar-title")
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        # Long titles and the hint may be cut in a narrow window rather than widen it.
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title = self._build_title()
         self.all_influencers = QCheckBox("All influencers", self)
         self.all_influencers.setToolTip("Show every influencer's posts, with their names")
         self.all_influencers.toggled.connect(self._on_scope_toggled)
+        self._build_view_buttons()
+        bar = QHBoxLayout()
+        for widget in (self.previous_button, self.today_button, self.next_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.all_influencers)
+        bar.addWidget(self.week_button)
+        bar.addWidget(self.month_button)
+        return bar
+
+    def _build_title(self) -> QLabel:
+        title = QLabel(self)
+        title.setObjectName("plan-calendar-title")
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        # Long titles and the hint may be cut in a narrow window rather than widen it.
+        title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        return title
+
+    def _build_view_buttons(self) -> None:
+        """Week and Month, one of them checked at a time."""
         self.week_button = QToolButton(self)
         self.week_button.setText("Week")
         self.month_button = QToolButton(self)
@@ -322,14 +338,6 @@ class PlanCalendar(QWidget):
         self.week_button.setChecked(True)
         self.week_button.toggled.connect(self._on_view_toggled)
         self.month_button.toggled.connect(self._on_view_toggled)
-        bar = QHBoxLayout()
-        for widget in (self.previous_button, self.today_button, self.next_button):
-            bar.addWidget(widget)
-        bar.addWidget(self.title, 1)
-        bar.addWidget(self.all_influencers)
-        bar.addWidget(self.week_button)
-        bar.addWidget(self.month_button)
-        return bar
 
     def _build_legend(self) -> QHBoxLayout:
         legend = QHBoxLayout()

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(os.environ.get("FAKE_COMFYUI_REPO_ROOT") or Path(__file__).resolve().parents[2])
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.comfyui_server import FakeComfyUI  # noqa: E402
+from tests.fakes.comfyui_server import FakeComfyUI  # noqa: E402 - after the sys.path line above
 
 
 def main() -> int:

@@ -399,8 +399,10 @@ class FakeComfyUI:
     def _execute(self, prompt: _Prompt) -> None:
         pid, graph, script = prompt.prompt_id, prompt.graph, prompt.script
         client = prompt.extra_data.get("client_id")
-        send = lambda kind, data: self._send(client, kind, data)  # noqa: E731
         messages: list[list[Any]] = []
+
+        def send(kind: str, data: Any) -> None:
+            self._send(client, kind, data)
 
         def note(kind: str, data: Any) -> None:  # kept for the history, and sent
             messages.append([kind, data])

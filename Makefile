@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus
 run: venv
 	$(VENV)/bin/influencerai-studio
 
-test: venv
+test: venv check
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 # The linter, the type checker and the import contracts (configured in pyproject.toml).

@@ -20,6 +20,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import Empty
 from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.status import JobStatus
 
 START_JOB = "start-comfyui"
 STOP_JOB = "stop-comfyui"
@@ -53,9 +54,9 @@ def ask_worker(studio: Studio, workspace_id: uuid.UUID, job: str,
     deadline = time.monotonic() + timeout_s
     while True:
         row = studio.jobs.get(workspace_id, submitted.id)
-        if row.status == "completed":
+        if row.status == JobStatus.COMPLETED:
             return row
-        if row.status in ("failed", "canceled"):
+        if row.status in (JobStatus.FAILED, JobStatus.CANCELED):
             raise StudioError(row.error or row.message)
         if time.monotonic() > deadline:
             studio.jobs.cancel(workspace_id, row.id)

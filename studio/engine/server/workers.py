@@ -11,6 +11,7 @@ from sqlalchemy import select
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.jobs.status import JobStatus
 from studio.engine.tools import run_tool
 
 
@@ -35,7 +36,7 @@ def live_workers(db: Database, workspace_id: uuid.UUID, *, timeout_s: float) -> 
             WorkerRecord.stopped_at.is_(None), WorkerRecord.heartbeat_at >= fresh_since)
             .order_by(WorkerRecord.host, WorkerRecord.pid)).all()
         running = session.execute(select(Job.worker_id, Job.workspace_id, Job.title).where(
-            Job.status == "processing", Job.worker_id.in_([w.id for w in workers]))).all()
+            Job.status == JobStatus.PROCESSING, Job.worker_id.in_([w.id for w in workers]))).all()
     now = utcnow()
     statuses = []
     for worker in workers:

@@ -26,7 +26,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey, encode, payload_of, result_of
 from studio.engine.jobs.registry import job_type
-from studio.engine.jobs.status import FINISHED
+from studio.engine.jobs.status import FINISHED, JobStatus
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.jobs import JOB_TYPE as TRAINING_JOB
@@ -209,7 +209,7 @@ def _wait_for_cells(ctx: JobContext, ids: list[uuid.UUID]) -> list[Job]:
 
 
 def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
-    if job.status != "completed":
+    if job.status != JobStatus.COMPLETED:
         return None
     result = result_of(job, ImageResult)
     for asset_id in result.assets if result is not None else ():

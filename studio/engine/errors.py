@@ -14,6 +14,14 @@ class Conflict(StudioError):
     """A write was based on a stale version of a record, or a name is taken."""
 
 
+class CaptionConflict(Conflict):
+    """A caption was changed elsewhere since the editor showed it; ``current`` is the newer one."""
+
+    def __init__(self, message: str, *, current: str) -> None:
+        super().__init__(message)
+        self.current = current
+
+
 class InvalidInput(StudioError):
     """The user asked for something that cannot be done as asked."""
 

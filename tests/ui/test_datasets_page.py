@@ -330,3 +330,32 @@ def test_the_sample_dataset_import_ends_with_its_real_counts(qtbot, studio: Stud
     qtbot.waitUntil(lambda: page.model.total() == 15, timeout=5000)
     assert page.filters.count.text().startswith("15 of 15")
     assert page.summary.values["images"].text() == "15"
+
+
+def test_a_caption_changed_elsewhere_while_typing_is_reported_not_overwritten(
+        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+    from studio.engine.datasets.captions import set_caption
+    import_paths(studio, dataset, make_images(tmp_path / "in", 1, size=64))
+    open_with(qtbot, page, 1)
+    page.select_position(0)
+    qtbot.waitUntil(page.editor.isEnabled)
+    page.editor.text.setPlainText("mira_v1, typed here")  # typing: the save waits for a pause
+    elsewhere = Studio.open(studio.paths.data_dir)  # an auto-caption, the CLI, another window
+    image_id = images(studio, dataset)["img-000.jpg"].id
+    set_caption(elsewhere, dataset, image_id, "mira_v1, captioned elsewhere")
+    page.editor.flush()
+    qtbot.waitUntil(page.editor.changed_bar.isVisible)
+    assert images(studio, dataset)["img-000.jpg"].caption == "mira_v1, captioned elsewhere"
+    assert page.editor.text.toPlainText() == "mira_v1, typed here"  # the typing stays
+
+    qtbot.mouseClick(page.editor.changed_bar.keep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: images(studio, dataset)["img-000.jpg"].caption == "mira_v1, typed here")
+
+    page.editor.text.setPlainText("mira_v1, typed again")
+    set_caption(elsewhere, dataset, image_id, "mira_v1, newer elsewhere")
+    page.editor.flush()
+    qtbot.waitUntil(page.editor.changed_bar.isVisible)
+    qtbot.mouseClick(page.editor.changed_bar.reload_button, Qt.MouseButton.LeftButton)
+    assert page.editor.text.toPlainText() == "mira_v1, newer elsewhere"
+    assert images(studio, dataset)["img-000.jpg"].caption == "mira_v1, newer elsewhere"
+    elsewhere.close()

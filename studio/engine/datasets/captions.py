@@ -33,7 +33,7 @@ from studio.engine.datasets.tags import (
 )
 from studio.engine.db.database import Database
 from studio.engine.db.models import CaptionBatch, CaptionChange, Dataset, DatasetImage, Influencer
-from studio.engine.errors import Conflict, NotFound
+from studio.engine.errors import CaptionConflict, Conflict, NotFound
 
 __all__ = ["AddTags", "DedupeTags", "HistoryState", "InsertTrigger", "MoveToFront", "RemoveTags",
            "RenameTag", "ReplaceText", "SortTags", "TagOp", "apply", "history", "redo",
@@ -53,13 +53,18 @@ class HistoryState:
 
 
 def set_caption(studio: Studio, dataset: Dataset, image_id: uuid.UUID, text: str, *,
-                merge: bool = False) -> None:
+                merge: bool = False, expected: str | None = None) -> None:
     """One undoable step. ``merge=True`` (for an editor saving while the user types) folds the
-    edit into the previous step when that step was an edit of this same image."""
+    edit into the previous step when that step was an edit of this same image. ``expected``: the
+    caption the editor started from; another one there now (an auto-caption, another window)
+    refuses the write with ``CaptionConflict`` instead of replacing it unseen."""
     with studio.db.session() as session:
         image = _image(session, dataset, image_id)
         if image.caption == text:
             return
+        if expected is not None and image.caption != expected:
+            raise CaptionConflict("This caption was changed elsewhere while you edited it.",
+                                  current=image.caption)
         if merge and _merge_into_last(session, dataset, image, text):
             return
         _record(session, dataset, EDIT_LABEL, [(image, text)])

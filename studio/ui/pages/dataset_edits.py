@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from studio.engine.db.models import Dataset
+from studio.engine.errors import CaptionConflict
 from studio.ui.context import StudioContext
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
@@ -22,6 +23,7 @@ from studio.ui.tasks import run_in_background
 class DatasetEdits(QObject):
     message_shown = Signal(str)
     edited = Signal()
+    caption_conflicted = Signal(object, str)  # image id, the caption saved elsewhere
 
     def __init__(self, context: StudioContext, dataset: Callable[[], Dataset | None],
                  parent: QObject | None = None) -> None:
@@ -29,8 +31,21 @@ class DatasetEdits(QObject):
         self.context = context
         self._dataset = dataset
 
-    def save_caption(self, image_id: uuid.UUID, text: str) -> None:
-        self._run(ops.save_caption, image_id, text, done="")
+    def save_caption(self, image_id: uuid.UUID, text: str, expected: object) -> None:
+        """``expected``: the caption the editor started from, or None to replace whatever is there."""
+        dataset, context = self._dataset(), self.context
+        if dataset is None:
+            return
+        run_in_background(
+            lambda: ops.save_caption(context, dataset, image_id, text, expected if isinstance(expected, str) else None),
+            receiver=self, on_done=lambda result: self._on_done("", result),
+            on_error=lambda exc: self._on_caption_failed(image_id, exc))
+
+    def _on_caption_failed(self, image_id: uuid.UUID, exc: BaseException) -> None:
+        if isinstance(exc, CaptionConflict):
+            self.caption_conflicted.emit(image_id, exc.current)
+        else:
+            self.message_shown.emit(f"Not saved: {exc}")
 
     def save_crop(self, image_id: uuid.UUID, crop: dict[str, Any]) -> None:
         self._run(ops.save_crop, image_id, crop, done="Crop saved.")

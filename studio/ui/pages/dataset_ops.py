@@ -54,8 +54,9 @@ def extras(context: StudioContext, dataset: Dataset) -> Extras:
                   problems=checks.caption_checks(studio, dataset))
 
 
-def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str) -> None:
-    captions.set_caption(context.studio, dataset, image_id, text, merge=True)
+def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str,
+                 expected: str | None) -> None:
+    captions.set_caption(context.studio, dataset, image_id, text, merge=True, expected=expected)
 
 
 def save_crop(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, crop: dict) -> None:

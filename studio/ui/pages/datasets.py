@@ -154,6 +154,7 @@ class DatasetsPage(QWidget):
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
         self.pane.crop_edited.connect(self.edits.save_crop)
         self.editor.caption_edited.connect(self.edits.save_caption)
+        self.edits.caption_conflicted.connect(self.editor.show_conflict)
         self.editor.text.next_requested.connect(lambda: self.step(1))
         self.editor.text.previous_requested.connect(lambda: self.step(-1))
         self.editor.text.next_uncaptioned_requested.connect(self.next_uncaptioned)

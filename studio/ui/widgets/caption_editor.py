@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QCompleter, QHBoxLayout, QLabel
 
 from studio.engine.datasets.checks import token_count
 from studio.ui.timers import single_shot_timer
+from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 
 SAVE_DELAY_MS = 600
 TOKEN_LIMIT = 75
@@ -122,11 +123,13 @@ def _is_redo_alias(event: QKeyEvent) -> bool:
 class CaptionEditor(QWidget):
     """The text box and its token counter; saves are requested after a short pause in typing."""
 
-    caption_edited = Signal(object, str)  # image id, text
+    caption_edited = Signal(object, str, object)  # image id, text, the caption it replaces (None: any)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image_id: uuid.UUID | None = None
+        self._base: str | None = None  # the caption this edit started from, as stored
+        self._theirs = ""  # a newer caption saved elsewhere, while the bar asks what to do
         self.text = CaptionText(self)
         self.text.setPlaceholderText("Caption: tags separated by commas, the trigger word first")
         self.text.setObjectName("caption-text")
@@ -139,6 +142,10 @@ class CaptionEditor(QWidget):
         row.addWidget(self.tokens)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.changed_bar = ChangedElsewhereBar(self)
+        self.changed_bar.reload_requested.connect(self._on_reload_requested)
+        self.changed_bar.keep_requested.connect(self._on_keep_requested)
+        layout.addWidget(self.changed_bar)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
         self._timer = single_shot_timer(self, interval_ms=SAVE_DELAY_MS)  # saves after typing stops
@@ -152,13 +159,31 @@ class CaptionEditor(QWidget):
         if image_id == self.image_id and self.text.toPlainText() == caption:
             return
         self.flush()
+        self.changed_bar.hide()
         self.image_id = image_id
+        self._base = caption
         self._loading = True
         self.text.setPlainText(caption)
         self.text.moveCursor(QTextCursor.MoveOperation.End)
         self._loading = False
         self.setEnabled(image_id is not None)
         self._update_tokens()
+
+    def show_conflict(self, image_id: uuid.UUID, current: str) -> None:
+        """The last save was refused: the caption was changed elsewhere. The typing stays."""
+        if image_id == self.image_id:
+            self._theirs = current
+            self.changed_bar.warn("this caption")
+
+    def _on_reload_requested(self) -> None:
+        self._timer.stop()
+        image_id, self.image_id = self.image_id, None  # shown again, not saved over
+        self.show_caption(image_id, self._theirs)
+
+    def _on_keep_requested(self) -> None:
+        self._base = None  # the next save knowingly replaces the newer caption
+        self._timer.stop()
+        self._on_timer_timeout()
 
     def flush(self) -> None:
         """Reports a pending edit now (before navigation, undo or closing)."""
@@ -168,7 +193,9 @@ class CaptionEditor(QWidget):
 
     def _on_timer_timeout(self) -> None:
         if self.image_id is not None:
-            self.caption_edited.emit(self.image_id, self.text.toPlainText())
+            text = self.text.toPlainText()
+            self.caption_edited.emit(self.image_id, text, self._base)
+            self._base = text  # what the next save starts from, once this one is stored
 
     def pending(self) -> bool:
         return self._timer.isActive()

@@ -130,3 +130,14 @@ def test_image_of_another_dataset_is_not_found(studio: Studio, dataset) -> None:
     stranger = add_image(studio, other, 9, caption="x")
     with pytest.raises(NotFound):
         captions.set_caption(studio, dataset, stranger.id, "hijack")
+
+
+def test_a_caption_changed_since_the_editor_read_it_is_not_replaced(studio: Studio, dataset) -> None:  # type: ignore[no-untyped-def]
+    image = list_images(studio, dataset)[0]
+    captions.set_caption(studio, dataset, image.id, "mia_v, auto caption")  # e.g. auto-captioning
+    with pytest.raises(captions.CaptionConflict) as refused:
+        captions.set_caption(studio, dataset, image.id, "mia_v, typed", expected=image.caption)
+    assert refused.value.current == "mia_v, auto caption"
+    assert list_images(studio, dataset)[0].caption == "mia_v, auto caption"
+    captions.set_caption(studio, dataset, image.id, "mia_v, typed", expected="mia_v, auto caption")
+    assert list_images(studio, dataset)[0].caption == "mia_v, typed"

@@ -297,7 +297,8 @@ def test_a_dataset_made_by_the_command_line_appears_in_the_picker(qtbot, data_di
                                                                   page: DatasetsPage) -> None:
     done = run_cli(data_dir, "dataset", "create", "--influencer", "Mira", "Beach day")
     assert done.returncode == 0, done.stderr
-    qtbot.waitUntil(lambda: page.dataset_box.findText("Beach day") >= 0, timeout=2000)
+    # within 2 s (bench/live_state.py measures it); 5 s here for a loaded CI machine
+    qtbot.waitUntil(lambda: page.dataset_box.findText("Beach day") >= 0, timeout=5000)
     assert page.dataset is not None and page.dataset.id == dataset.id  # the open one stays open
     assert page.dataset_box.currentText() == "Portraits"
 

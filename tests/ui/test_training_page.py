@@ -136,7 +136,8 @@ def test_a_dataset_made_by_the_command_line_appears_in_the_picker(qtbot: QtBot, 
     chosen = page.form.dataset_box.currentData()
     done = run_cli(data_dir, "dataset", "create", "--influencer", "Mia", "Beach day")
     assert done.returncode == 0, done.stderr
-    qtbot.waitUntil(lambda: page.form.dataset_box.findText("Mia · Beach day") >= 0, timeout=2000)
+    # within 2 s (bench/live_state.py measures it); 5 s here for a loaded CI machine
+    qtbot.waitUntil(lambda: page.form.dataset_box.findText("Mia · Beach day") >= 0, timeout=5000)
     assert page.form.dataset_box.currentData() == chosen  # the choice made stays
 
 

@@ -328,8 +328,10 @@ class DatasetsPage(QWidget):
         self.pane.show_row(row, source)
         if row is None:
             self.editor.show_caption(None, "")
-        elif row.id != self.editor.image_id or not self.editor.pending():
+        elif row.id != self.editor.image_id:
             self.editor.show_caption(row.id, row.caption)
+        else:
+            self.editor.refresh_caption(row.caption)
 
     def step(self, delta: int) -> None:
         count = self.model.rowCount()

@@ -169,11 +169,19 @@ class CaptionEditor(QWidget):
         self.setEnabled(image_id is not None)
         self._update_tokens()
 
+    def refresh_caption(self, caption: str) -> None:
+        """The shown image's caption as stored now: shown unless the user's own edit is still
+        unsaved or waits for their answer to a conflict (then it is what "Reload" brings)."""
+        if not self.changed_bar.isHidden():
+            self._theirs = caption
+        elif not self.pending():
+            self.show_caption(self.image_id, caption)
+
     def show_conflict(self, image_id: uuid.UUID, current: str) -> None:
         """The last save was refused: the caption was changed elsewhere. The typing stays."""
         if image_id == self.image_id:
             self._theirs = current
-            self.changed_bar.warn("this caption")
+            self.changed_bar.warn("this caption", short=True)
 
     def _on_reload_requested(self) -> None:
         self._timer.stop()

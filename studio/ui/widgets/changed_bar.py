@@ -35,9 +35,15 @@ class ChangedElsewhereBar(QFrame):
         row.addWidget(self.keep_button)
         self.hide()
 
-    def warn(self, what: str) -> None:
-        self.text.setText(f"Changed elsewhere — {what} was saved elsewhere (another window, the "
-                          "command line or a worker) while you edited it. Reload, or keep your edits?")
+    def warn(self, what: str, *, short: bool = False) -> None:
+        """``short`` for a narrow place (the caption box): one line that still says it all."""
+        if short:
+            self.text.setText(f"Changed elsewhere — {what} was saved elsewhere while you typed.")
+            self.text.setToolTip("By another window, the command line or a worker (an auto-caption). "
+                                 "Reload shows it; Keep mine saves your text over it.")
+        else:
+            self.text.setText(f"Changed elsewhere — {what} was saved elsewhere (another window, the "
+                              "command line or a worker) while you edited it. Reload, or keep your edits?")
         self.show()
 
     def _on_reload_clicked(self) -> None:

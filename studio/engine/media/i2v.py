@@ -155,7 +155,8 @@ class VideoJob(ComfyJob):
         assembled = not _is_video(run.downloads[0][0])
         key, path = self._join(run.downloads) if assembled else self._keep(run.downloads[0])
         info = probe(path)
-        recipe = run.recipe(run.values)
+        # Joined frames have no rate in the graph: the recipe keeps the one they were joined at.
+        recipe = run.recipe({**run.values, "fps": self._fps()} if assembled else run.values)
         asset = Asset(kind="video", storage_key=key, job_id=self.ctx.job_id,
                       influencer_id=self.influencer_id(),
                       sha256=sha256_file(path), size_bytes=info.size_bytes,
@@ -168,6 +169,9 @@ class VideoJob(ComfyJob):
         [asset_id] = self.add_assets([asset])
         return VideoResult(assets=(asset_id,), output=AssetKey(key),
                            prompt_id=run.result.prompt_id, seed=run.workflow.seed)
+
+    def _fps(self) -> float:
+        return self.payload.fps if isinstance(self.payload, VideoPayload) else DEFAULT_FPS
 
     def _folder(self) -> str:
         return f"videos/{self.ctx.workspace_id}/{self.ctx.job_id}"
@@ -182,7 +186,7 @@ class VideoJob(ComfyJob):
         stem = Path(safe_file_name(downloads[0][0].filename)).stem.rstrip("_0123456789")
         key = f"{self._folder()}/{stem or 'clip'}.mp4"
         target = LocalStore(self.ctx.paths.assets_dir).path(key)
-        fps = self.payload.fps if isinstance(self.payload, VideoPayload) else DEFAULT_FPS
+        fps = self._fps()
         with tempfile.TemporaryDirectory(prefix="studio-frames-") as tmp:
             paths = []
             for index, (output, data) in enumerate(downloads):

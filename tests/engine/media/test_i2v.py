@@ -105,6 +105,12 @@ def test_an_image_sequence_is_joined_into_a_clip(studio: Studio, fake: FakeComfy
     info = probe(studio.asset_path(asset.storage_key))
     assert info.video is not None and info.video.frames == 6 and info.video.fps == 12
     assert info.duration_s == pytest.approx(0.5, abs=0.05)
+    # The rate is in no node of the graph, so the recipe keeps it: made again, it joins at 12.
+    recipe = asset.meta["recipe"]
+    assert recipe["values"]["fps"] == 12
+    again = submit_video(studio, ws.id, VideoRequest(image=Path(asset.meta["source_image"]),
+                                                     template=recipe["template"], values=recipe["values"]))
+    assert again.payload["fps"] == 12 and "fps" not in again.payload["values"]
 
 
 def test_missing_packs_and_bad_images_are_named_before_queueing(studio: Studio, portrait: Path,

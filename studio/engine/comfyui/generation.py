@@ -166,7 +166,8 @@ def _pictures(studio: Studio, workspace_id: uuid.UUID, template: WorkflowTemplat
         node = template.graph.get(param.node, {})
         offered = choices(object_info, node.get("class_type", ""), param.input) or []
         if str(value) not in offered:
-            raise InvalidInput(f"The {param.title or name} '{value}' is not a file here nor an "
+            # The title is a label ("Input image"), so it starts the sentence.
+            raise InvalidInput(f"{param.title or name} '{value}' is not a file here nor an "
                                "image in ComfyUI's input folder.")
     return images
 

@@ -173,7 +173,7 @@ def test_img2img_uploads_the_input_image_and_keeps_its_key(studio: Studio, fake:
 
 def test_a_missing_input_image_is_refused_at_submit(studio: Studio, fake: FakeComfyUI,
                                                     tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="'.*nope.png' is not a file here nor an image"):
+    with pytest.raises(InvalidInput, match="^Input image '.*nope.png' is not a file here nor an image"):
         submit(studio, "img2img-sd15-lora", input_image=str(tmp_path / "nope.png"))
     # A name ComfyUI already has in its input folder is used as it is.
     [job] = submit(studio, "img2img-sd15-lora", input_image="example.png")

@@ -13,6 +13,7 @@ from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, worksp
 from studio.cli.influencer import find_influencer
 from studio.cli.output import print_json, print_table
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
+from studio.engine.comfyui.workflows import WorkflowTemplate
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 
@@ -103,10 +104,15 @@ def generate_image(studio: Studio, args: argparse.Namespace) -> int:
 def list_templates(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.comfyui.user_workflows import all_templates
     loaded = all_templates(studio.paths)
+    return print_templates(list(loaded.templates.values()), loaded.errors, as_json=args.json)
+
+
+def print_templates(templates: list[WorkflowTemplate], errors: list[str], *, as_json: bool) -> int:
+    """Image and video templates, listed the same way."""
     rows = [{"name": t.name, "title": t.title, "base": t.base, "kind": t.kind,
-             "parameters": list(t.parameters)} for t in loaded.templates.values()]
-    if args.json:
-        print_json({"templates": rows, "errors": loaded.errors})
+             "parameters": list(t.parameters)} for t in templates]
+    if as_json:
+        print_json({"templates": rows, "errors": errors})
     else:
         print_table(["name", "base", "kind", "parameters"],
                     [[r["name"], r["base"], r["kind"], r["parameters"]] for r in rows],

@@ -52,16 +52,24 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("--influencer", metavar="NAME", help="whose video this is")
     export.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
     add_action(actions, "presets", "list the export presets", list_presets)
+    add_action(actions, "templates", "list the image-to-video templates and their parameters",
+               list_video_templates)
     generate = add_action(actions, "generate", "turn an image into a clip through ComfyUI (a job)",
                           generate_video, scoped=True)
     generate.add_argument("image", type=Path, metavar="IMAGE")
     generate.add_argument("--template", default="i2v-svd", metavar="NAME",
-                          help="i2v-svd or i2v-animatediff-sd15 (see `generate templates`)")
+                          help="i2v-svd or i2v-animatediff-sd15 (see `video templates`)")
     generate.add_argument("--prompt", metavar="TEXT", help="for AnimateDiff: what moves and how")
     generate.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                           help="frames, fps, motion, seed, steps… (repeatable)")
     generate.add_argument("--influencer", metavar="NAME")
     generate.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+
+
+def list_video_templates(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.cli.generate import print_templates
+    from studio.engine.media.i2v import video_templates
+    return print_templates(list(video_templates().values()), [], as_json=args.json)
 
 
 def export_video(studio: Studio, args: argparse.Namespace) -> int:

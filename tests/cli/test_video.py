@@ -1,4 +1,4 @@
-"""``video export|presets`` in process: the job runs inline (no worker), real FFmpeg."""
+"""``video export|presets|templates`` in process: the job runs inline (no worker), real FFmpeg."""
 from __future__ import annotations
 
 import signal
@@ -26,6 +26,13 @@ def test_presets_are_listed(cli: Cli) -> None:
     assert table.code == 0 and "instagram-reel" in table.out and "1080x1920" in table.out
     rows = cli("video", "presets", "--json").json()
     assert {r["name"] for r in rows} >= {"tiktok", "youtube-shorts", "youtube-16x9"}
+
+
+def test_video_templates_are_listed(cli: Cli) -> None:
+    rows = cli("video", "templates", "--json").json()["templates"]
+    assert {"i2v-svd", "i2v-animatediff-sd15"} <= {r["name"] for r in rows}
+    assert all(r["kind"] == "img2video" for r in rows)
+    assert "i2v-svd" in cli("video", "templates").out
 
 
 def test_export_waits_and_prints_the_file(cli: Cli, clip: Path, tmp_path: Path, data_dir: Path) -> None:

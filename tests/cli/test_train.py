@@ -68,13 +68,14 @@ def test_a_training_runs_prints_progress_and_its_checkpoints(cli: Cli, trained: 
     assert result.code == 0, result.err
     assert "Training: step" in result.err and "loss" in result.err
     paths = [line.split(None, 1)[1] for line in result.out.splitlines()]
-    assert [Path(p).name for p in paths] == ["mia-main-v1-step00000004.safetensors", "mia-main-v1.safetensors"]
+    assert [Path(p).name for p in paths] == ["mia-main-v1-step00000004.safetensors",
+                                             "mia-main-v1-step00000008.safetensors", "mia-main-v1.safetensors"]
     assert all(Path(p).is_file() for p in paths)
     rows = cli("train", "checkpoints", "--influencer", "Mia", "--json").json()
-    assert [r["kind"] for r in rows] == ["step", "final"]
-    assert rows[1]["ss_metadata"]["ss_base_model_version"] == "sd_v1"
+    assert [r["kind"] for r in rows] == ["step", "step", "final"]
+    assert rows[2]["ss_metadata"]["ss_base_model_version"] == "sd_v1"
     assert cli("train", "activate", "mia-main-v1").code == 0
-    assert [r["active"] for r in cli("train", "checkpoints", "--json").json()] == [False, True]
+    assert [r["active"] for r in cli("train", "checkpoints", "--json").json()] == [False, False, True]
 
 
 def test_a_failed_training_exits_1_with_the_reason(cli: Cli, trained: list[str],

@@ -75,7 +75,7 @@ def test_the_chart_samples_and_checkpoints_update_live(qtbot: QtBot, page: Train
     assert setup.job(job_id).status == JobStatus.PROCESSING and seen_while_running < 30
     runner.join(timeout=30)
     qtbot.waitUntil(lambda: page.monitor.chart.point_count() >= 29
-                    and page.monitor.checkpoints.topLevelItemCount() == 3
+                    and page.monitor.checkpoints.topLevelItemCount() == 4  # steps 10, 20, 30 and final
                     and page.monitor.samples.count() == 3, timeout=10_000)
     assert page.monitor.chart.point_count() > seen_while_running
     assert page.monitor.chart.smooth.count() == page.monitor.chart.raw.count()
@@ -121,13 +121,13 @@ def test_resume_queues_a_failed_training_from_its_state(qtbot: QtBot, page: Trai
 def test_set_active_marks_the_chosen_checkpoint(qtbot: QtBot, page: TrainingPage, setup: Setup) -> None:
     job_id = start(qtbot, page)
     setup.run_next()
-    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 4, timeout=10_000)
     page.monitor.checkpoints.topLevelItem(1).setSelected(True)
     assert "ss_network_dim=8" in page.monitor.metadata.text()
     with qtbot.waitSignal(page.message_shown, timeout=10_000):
         page.monitor.active_button.click()
     rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job_id)
-    assert [bool(r.meta.get("active")) for r in rows] == [False, True, False]
+    assert [bool(r.meta.get("active")) for r in rows] == [False, True, False, False]
     qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItem(1).text(4) == "★", timeout=10_000)
 
 
@@ -146,7 +146,7 @@ def test_a_training_run_by_a_worker_process_reaches_the_monitor(qtbot: QtBot, pa
     job_id = start(qtbot, page)
     qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.id == job_id
                     and page.monitor.selected.status is JobStatus.COMPLETED, timeout=60_000)
-    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 3
+    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 4
                     and page.monitor.chart.point_count() >= 29, timeout=10_000)
     assert page.monitor.progress.value() == 1000
     assert "✔" in page.monitor.queue.item(0).text() and "completed" in page.monitor.queue.item(0).text()

@@ -147,11 +147,21 @@ def _chosen(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> li
         return [by_id[i] for i in request.lora_ids]
     if not rows:
         raise InvalidInput("This training has saved no checkpoints yet.")
+    rows = _distinct_weights(rows)
     if len(rows) <= DEFAULT_CHECKPOINTS:
         return rows
     # Evenly spread over the run, always ending with the last (the final) one.
     picks = {round(i * (len(rows) - 1) / (DEFAULT_CHECKPOINTS - 1)) for i in range(DEFAULT_CHECKPOINTS)}
     return [rows[i] for i in sorted(picks)]
+
+
+def _distinct_weights(rows: list[LoraModel]) -> list[LoraModel]:
+    """One row per set of weights, the later one kept: sd-scripts also saves the last step as a
+    step checkpoint when save_every_n_steps divides the run, the same weights as the final."""
+    def weights(row: LoraModel) -> object:
+        return (row.meta or {}).get("ss_metadata", {}).get("sshs_model_hash") or row.id
+    last = {weights(r): r for r in rows}
+    return [r for r in rows if last[weights(r)] is r]
 
 
 def _influencer(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> Influencer | None:

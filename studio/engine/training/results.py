@@ -106,7 +106,7 @@ def register_checkpoint(db: Database, store: LocalStore, ref: TrainingRef, path:
     stored = store.put_file(path, key)
     meta = {"kind": kind, "final": kind == "final",
             "step": _int(info.metadata.get("ss_steps")) or (number if kind == "step" else None),
-            "epoch": _int(info.metadata.get("ss_epoch")) or (number if kind == "epoch" else None),
+            "epoch": _epoch(kind, number, info.metadata.get("ss_epoch")),
             "size_bytes": stored.size_bytes, "sha256": stored.sha256, "file_name": path.name,
             "output_name": ref.output_name, "preset": ref.preset, "config": ref.config,
             "dataset_id": ref.dataset_id, "dataset_version": ref.dataset_version,
@@ -167,6 +167,15 @@ def _label(output_name: str, meta: dict[str, Any]) -> str:
     if meta["kind"] == "epoch":
         return f"{output_name} epoch {meta['epoch']}"
     return f"{output_name} step {meta['step']}"
+
+
+def _epoch(kind: str, number: int | None, ss_epoch: str | None) -> int | None:
+    """The epoch counted from 1. sd-scripts writes the running epoch's 0-based index into a step
+    checkpoint's ss_epoch (0 in the first epoch), and the 1-based epoch into epoch and final ones."""
+    recorded = _int(ss_epoch)
+    if kind == "step":
+        return recorded + 1 if recorded is not None else None
+    return recorded or (number if kind == "epoch" else None)
 
 
 def _int(value: str | None) -> int | None:

@@ -11,6 +11,7 @@ from studio.engine.db.models import Asset
 from studio.engine.errors import InvalidInput
 from studio.engine.training.grid import CELL, HEADER_H, LABEL_W, TITLE_H, GridRequest, submit_test_grid
 from studio.engine.training.jobs import submit_training
+from studio.engine.training.results import checkpoints_of
 from tests.conftest import run_next_task
 from tests.engine.training.helpers import Setup
 from tests.fakes.comfyui_server import FakeComfyUI
@@ -27,6 +28,8 @@ def test_a_grid_compares_checkpoints_and_strengths_with_fixed_seeds(setup: Setup
         grid = submit_test_grid(studio, ws, GridRequest(training_job_id=training.id,
                                                         prompts=("{trigger} on a beach",),
                                                         strengths=(0.5, 1.0), seed=77, steps=4))
+        # Four saved, but step 12 holds the final's weights (sd-scripts saves both): three rows.
+        assert len(checkpoints_of(studio.db, ws, job_id=training.id)) == 4
         assert len(grid.generation_jobs) == 3 * 2  # three checkpoints × two strengths
         assert sorted(p.name for p in loras.iterdir()) == [  # handed to ComfyUI's folder
             "mia-main-v1-step00000004.safetensors", "mia-main-v1-step00000008.safetensors",

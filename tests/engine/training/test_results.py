@@ -88,3 +88,20 @@ def test_checkpoints_become_rows_once_and_one_is_active(setup: Setup, tmp_path: 
     with studio.db.session() as session:
         assert not Repository(session, ws).get(LoraModel, first.id).meta.get("active")
         assert Repository(session, ws).get(Influencer, setup.influencer.id).name == "Mia"
+
+
+def test_a_step_checkpoints_epoch_counts_from_one_as_the_others_do(setup: Setup, tmp_path: Path) -> None:
+    # Real sd-scripts writes the running epoch's 0-based index into a step checkpoint's ss_epoch
+    # and the 1-based epoch into epoch and final ones (seen in a CPU run of sd-scripts).
+    store = LocalStore(setup.studio.paths.assets_dir)
+    ref = TrainingRef(workspace_id=setup.workspace_id, job_id=None,  # type: ignore[arg-type]
+                      influencer_id=setup.influencer.id, output_name="mia-v1",
+                      base_model="sd15.safetensors", config={}, dataset_id=str(setup.dataset.id),
+                      dataset_version="abc", preset="sd15-fast-test")
+    files = [lora(tmp_path / "mia-v1-step00000003.safetensors", ss_steps="3", ss_epoch="0"),
+             lora(tmp_path / "mia-v1-step00000015.safetensors", ss_steps="15", ss_epoch="1"),
+             lora(tmp_path / "mia-v1-000002.safetensors", ss_steps="24", ss_epoch="2"),
+             lora(tmp_path / "mia-v1.safetensors", ss_steps="30", ss_epoch="3")]
+    rows = [register_checkpoint(setup.studio.db, store, ref, path) for path in files]
+    assert [(r.meta["kind"], r.meta["epoch"]) for r in rows if r is not None] == [
+        ("step", 1), ("step", 2), ("epoch", 2), ("final", 3)]

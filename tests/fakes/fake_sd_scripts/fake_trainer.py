@@ -409,8 +409,10 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
             sys.stderr.flush()
             if args.sample_every_n_steps and not args.sample_every_n_epochs and step % args.sample_every_n_steps == 0:
                 write_samples(args, name, f"{step:06d}")
-            if args.save_every_n_steps and step % args.save_every_n_steps == 0 and step < total:
-                save(out, f"{name}-step{step:08d}", args, meta, epoch + 1, step)
+            # Also at the last step (the final file then holds the same weights), and with the
+            # running epoch's 0-based index as ss_epoch, as sd-scripts does.
+            if args.save_every_n_steps and step % args.save_every_n_steps == 0:
+                save(out, f"{name}-step{step:08d}", args, meta, epoch + 1, step, ss_epoch=epoch)
         if args.save_every_n_epochs and (epoch + 1) % args.save_every_n_epochs == 0 and epoch + 1 < epochs:
             save(out, f"{name}-{epoch + 1:06d}", args, meta, epoch + 1, step)
         if args.sample_every_n_epochs and (epoch + 1) % args.sample_every_n_epochs == 0:
@@ -422,11 +424,12 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
 
 
 def save(out: Path, stem: str, args: argparse.Namespace, meta: dict, epoch: int, step: int, *,
-         state_on_end: bool | None = None) -> None:
+         ss_epoch: int | None = None, state_on_end: bool | None = None) -> None:
     path = out / f"{stem}.safetensors"
     log(f"\nsaving checkpoint: {path}")
     fields = metadata(meta["args"], meta["sdxl"], images=meta["images"], epochs=meta["epochs"],
-                      total=meta["total"], epoch=epoch, step=step, started=meta["started"],
+                      total=meta["total"], epoch=epoch if ss_epoch is None else ss_epoch, step=step,
+                      started=meta["started"],
                       tags=meta["tags"], name=stem)
     write_lora(path, args, meta["sdxl"], fields, step)
     if (args.save_state if state_on_end is None else state_on_end):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -82,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("canceled", file=sys.stderr)
         return EXIT_CANCELED
+    except BrokenPipeError:  # the reader went away (`… | head`): nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet
+        return EXIT_OK
     except Exception as exc:  # last resort: a bug still prints one line, details go to the log
         logging.getLogger("studio.cli").exception("unexpected error")
         print(f"error: unexpected {type(exc).__name__}: {exc} (details in the log folder)", file=sys.stderr)

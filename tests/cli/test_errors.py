@@ -1,6 +1,8 @@
 """Every error a user can cause is one line on stderr with the right exit code, never a traceback."""
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from studio.cli.main import main
 from studio.engine.core import Studio
 from tests.cli.conftest import Cli, one_error_line
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli, studio_command
 
 
 @pytest.mark.parametrize(("args", "code"), [
@@ -52,3 +54,14 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--data-dir" in capsys.readouterr().out
     assert main(["workspace", "--help"]) == 0
     assert main(["--version"]) == 0
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(data_dir: Path) -> None:
+    """`influencerai-studio settings list | head -1`: the closed pipe is no error."""
+    run_cli(data_dir, "workspace", "create", "Main")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    done = subprocess.run(studio_command(data_dir, "settings", "list"), stdout=write,
+                          stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60, check=False)
+    os.close(write)
+    assert done.returncode == 0 and done.stderr == ""

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from studio.engine.config import Paths, Settings
 from studio.engine.datasets.export import dataset_version, folder_name, select_images
+from studio.engine.datasets.tags import trigger_present
 from studio.engine.db.database import Database
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.db.repositories import Repository
@@ -106,6 +107,7 @@ def plan_training(studio: StudioLike, workspace_id: uuid.UUID, request: Training
         class_tokens=" ".join(t for t in (trigger, dataset.class_token) if t), trigger=trigger)
     steps = plan_steps(config, source.images, config.num_repeats or source.repeats)
     findings = check_training(config, images=source.images, launch=launch, gpu_gb=(gpu_gb or detect_vram_gb)())
+    _check_trigger_in_captions([image.caption for image in chosen], trigger, findings)
     return TrainingPlan(
         request=request, config=config, launch=launch, files=files, output_name=name, source=source,
         steps=steps, argv=build_argv(config, launch, files, name),
@@ -113,6 +115,18 @@ def plan_training(studio: StudioLike, workspace_id: uuid.UUID, request: Training
         sample_prompts=sample_prompts_text(config, trigger), findings=findings,
         estimate_s=estimate_seconds(config, steps), dataset_version=dataset_version(images),
         influencer_name=influencer.name, dataset_name=dataset.name)
+
+
+def _check_trigger_in_captions(captions: list[str], trigger: str, found: Findings) -> None:
+    """sd-scripts reads a picture's caption file instead of the folder's class tokens, so a
+    trigger word missing from the captions is never learnt."""
+    written = [caption for caption in captions if caption.strip()]
+    missing = sum(1 for caption in written if not trigger_present(caption, trigger))
+    if trigger and missing:
+        found.warnings.append(
+            f"{missing} of {len(written)} captions lack the trigger word '{trigger}': sd-scripts trains "
+            "on the captions, so the LoRA would not learn it. Add it on the Datasets page (Batch "
+            "edit… → Insert the trigger word).")
 
 
 def estimate_seconds(config: TrainingConfig, steps: StepPlan) -> float:

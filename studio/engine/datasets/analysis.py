@@ -30,10 +30,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from studio.engine.datasets.crops import DEFAULT_TARGET, suggest_crop
-from studio.engine.datasets.importer import StudioLike
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
 from studio.engine.media.thumbnails import decode_image, read_source
+from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
 ANALYSIS_SIDE = 512
@@ -132,7 +132,7 @@ def group_near_duplicates(hashes: Sequence[str | None],
     return groups
 
 
-def analyze_dataset(studio: StudioLike, dataset: Dataset, *, force: bool = False,
+def analyze_dataset(studio: StudioParts, dataset: Dataset, *, force: bool = False,
                     image_ids: Iterable[uuid.UUID | str] | None = None,
                     target: int = DEFAULT_TARGET, threshold: int = NEAR_DUP_THRESHOLD,
                     progress: Progress | None = None,
@@ -182,12 +182,12 @@ def _query(dataset: Dataset, ids: list[uuid.UUID] | None) -> Any:
     return query if ids is None else query.where(DatasetImage.id.in_(ids))
 
 
-def _images(studio: StudioLike, dataset: Dataset, ids: list[uuid.UUID] | None) -> list[DatasetImage]:
+def _images(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] | None) -> list[DatasetImage]:
     with studio.db.session() as session:
         return list(session.scalars(_query(dataset, ids)).all())
 
 
-def _save(studio: StudioLike, pending: dict[uuid.UUID, ImageAnalysis], target: int) -> None:
+def _save(studio: StudioParts, pending: dict[uuid.UUID, ImageAnalysis], target: int) -> None:
     """Writes and forgets ``pending``; a crop the user set by hand is left as it is."""
     if not pending:
         return
@@ -203,7 +203,7 @@ def _save(studio: StudioLike, pending: dict[uuid.UUID, ImageAnalysis], target: i
     pending.clear()
 
 
-def _refresh_crops(studio: StudioLike, dataset: Dataset, ids: list[uuid.UUID] | None,
+def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] | None,
                    target: int) -> None:
     """Automatic crops made for another target (or none yet) follow the one asked for now."""
     with studio.db.session() as session:
@@ -213,7 +213,7 @@ def _refresh_crops(studio: StudioLike, dataset: Dataset, ids: list[uuid.UUID] | 
                 image.crop = suggest_crop(image.width, image.height, image.faces or [], target).to_dict()
 
 
-def _regroup(studio: StudioLike, dataset: Dataset, threshold: int) -> int:
+def _regroup(studio: StudioParts, dataset: Dataset, threshold: int) -> int:
     """Regroups the whole dataset; writes only rows whose group changed. Returns the count."""
     everything = _images(studio, dataset, None)
     groups = group_near_duplicates([i.phash for i in everything], threshold)

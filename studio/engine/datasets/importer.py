@@ -14,34 +14,23 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy import select
 
-from studio.engine.config import Paths
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
-from studio.engine.db.database import Database
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import Conflict
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
+from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.datasets")
 
 Status = Literal["imported", "duplicate", "refused"]
 Progress = Callable[[float, str], None]
-
-
-class StudioLike(Protocol):
-    """What the import needs of a studio; a job's context has the same two attributes."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def paths(self) -> Paths: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +69,7 @@ class ImportReport:
         return cls(rows=tuple(ImportRow(**row) for row in data.get("rows", [])))
 
 
-def import_paths(studio: StudioLike, dataset: Dataset, paths: list[Path], *,
+def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
                  progress: Progress | None = None,
                  check_canceled: Callable[[], None] | None = None) -> ImportReport:
     """Imports what ``paths`` name (files, folders, .zip archives) into ``dataset``."""
@@ -100,7 +89,7 @@ def import_paths(studio: StudioLike, dataset: Dataset, paths: list[Path], *,
 # Importing one file -----------------------------------------------------------------------------
 
 
-def _import_one(studio: StudioLike, dataset: Dataset, store: LocalStore, entry: Entry) -> ImportRow:
+def _import_one(studio: StudioParts, dataset: Dataset, store: LocalStore, entry: Entry) -> ImportRow:
     if entry.refusal or entry.read is None:
         return ImportRow(entry.source, "refused", entry.refusal)
     try:
@@ -131,7 +120,7 @@ def _import_one(studio: StudioLike, dataset: Dataset, store: LocalStore, entry: 
         caption=caption, tags=split_tags(caption, dataset.tag_separator)))
 
 
-def _record(studio: StudioLike, dataset: Dataset, entry: Entry, image: DatasetImage) -> ImportRow:
+def _record(studio: StudioParts, dataset: Dataset, entry: Entry, image: DatasetImage) -> ImportRow:
     """Commits the row: the last step, so a kill before it leaves no half-written record."""
     try:
         with studio.db.session() as session:
@@ -143,7 +132,7 @@ def _record(studio: StudioLike, dataset: Dataset, entry: Entry, image: DatasetIm
     return ImportRow(entry.source, "imported", "", str(image_id))
 
 
-def _existing(studio: StudioLike, dataset: Dataset, sha: str) -> DatasetImage | None:
+def _existing(studio: StudioParts, dataset: Dataset, sha: str) -> DatasetImage | None:
     """The image with this content, in the trash too (the unique constraint counts it)."""
     with studio.db.session() as session:
         return session.scalars(select(DatasetImage).where(

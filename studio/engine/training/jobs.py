@@ -40,7 +40,7 @@ from studio.engine.training.command import (
     sample_prompts_text,
 )
 from studio.engine.training.config import TrainingConfig
-from studio.engine.training.plan import StudioLike, TrainingPlan, TrainingRequest, plan_training
+from studio.engine.training.plan import TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
 from studio.engine.training.state import SavedState, latest_state
 from studio.engine.training.watch import Report, watch_training
@@ -278,7 +278,6 @@ def _hand_off(ctx: JobContext, file_name: str) -> Path | None:
 __all__ = [
     "JOB_TYPE",
     "SavedState",
-    "StudioLike",
     "TrainingPayload",
     "TrainingRequest",
     "TrainingResult",

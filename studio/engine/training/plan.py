@@ -12,15 +12,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from studio.engine.config import Paths, Settings
+from studio.engine.config import Paths
 from studio.engine.datasets.export import dataset_version, folder_name, select_images
 from studio.engine.datasets.tags import trigger_present
-from studio.engine.db.database import Database
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.parts import StudioParts
 from studio.engine.training.checks import Findings, check_training, detect_vram_gb
 from studio.engine.training.command import (
     DatasetSource,
@@ -41,17 +40,6 @@ STARTUP_S = 90.0  # loading the model and caching latents, before the first step
 # Seconds per step at batch 1 on a typical card of the preset's class, at the family's size.
 BASE_STEP_S = {"sd15": (0.45, 512), "sdxl": (1.3, 1024)}
 SAMPLE_S = {"sd15": 4.0, "sdxl": 12.0}
-
-
-class StudioLike(Protocol):
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def paths(self) -> Paths: ...
-
-    @property
-    def settings(self) -> Settings: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +76,7 @@ def training_root(paths: Paths, workspace_id: uuid.UUID) -> Path:
     return paths.data_dir / "training" / str(workspace_id)
 
 
-def plan_training(studio: StudioLike, workspace_id: uuid.UUID, request: TrainingRequest, *,
+def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: TrainingRequest, *,
                   gpu_gb: Callable[[], float | None] | None = None) -> TrainingPlan:
     influencer, dataset, images = _load(studio, workspace_id, request)
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
@@ -142,7 +130,7 @@ def estimate_seconds(config: TrainingConfig, steps: StepPlan) -> float:
     return STARTUP_S + steps.total_steps * per_step * scale + samples * SAMPLE_S.get(config.family, 4.0)
 
 
-def _load(studio: StudioLike, workspace_id: uuid.UUID,
+def _load(studio: StudioParts, workspace_id: uuid.UUID,
           request: TrainingRequest) -> tuple[Influencer, Dataset, list[DatasetImage]]:
     with studio.db.session() as session:
         repo = Repository(session, workspace_id)

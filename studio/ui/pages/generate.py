@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from studio.engine.comfyui.gallery import GalleryRow
 from studio.engine.comfyui.user_workflows import is_user_workflow
@@ -33,6 +33,7 @@ from studio.ui.widgets.comfy_dialog import ComfyDialog
 from studio.ui.widgets.generate_form import GenerateControls, with_trigger
 from studio.ui.widgets.generate_gallery import GalleryTab
 from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationJobs, ProgressPanel
+from studio.ui.widgets.scrolling import scroll_page
 from studio.ui.widgets.workflow_dialog import WorkflowDialog
 
 BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
@@ -91,18 +92,10 @@ class GeneratePage(QWidget):
         self.status = QLabel(self)
         self.status.setObjectName("generate-status")
         self.status.setWordWrap(True)
-        inner = QWidget(self)
-        layout = QVBoxLayout(inner)
+        layout = QVBoxLayout()
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status)
-        # In a small window the page scrolls instead of forcing the window to grow.
-        outer_scroller = QScrollArea(self)
-        outer_scroller.setWidgetResizable(True)
-        outer_scroller.setFrameShape(QFrame.Shape.NoFrame)
-        outer_scroller.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(outer_scroller)
+        scroll_page(self, layout)
 
     def _connect(self) -> None:
         self.context.workspace_changed.connect(self._on_workspace_changed)

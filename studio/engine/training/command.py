@@ -194,7 +194,8 @@ def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, out
                  "--sample_sampler", config.sample_sampler]
     argv += ["--console_log_simple"]  # plain log lines instead of rich's columns
     if resume is not None:
-        argv += ["--resume", str(resume)]
+        # Without --skip_until_initial_step sd-scripts loads the state but counts (and trains) from step 0.
+        argv += ["--resume", str(resume), "--skip_until_initial_step"]
     return argv
 
 

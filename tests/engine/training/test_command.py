@@ -62,6 +62,7 @@ def test_the_command_line_uses_sd_scripts_option_names(tmp_path: Path) -> None:
             "--save_state", "--console_log_simple"} <= set(argv)
     assert "--text_encoder_lr" not in argv  # U-Net only
     assert _values(argv, "--resume") == str(tmp_path / "mia-v1-000004-state")
+    assert "--skip_until_initial_step" in argv  # else sd-scripts trains the saved steps again
 
 
 def test_accelerate_beside_the_venv_python_launches_it(tmp_path: Path) -> None:

@@ -103,6 +103,7 @@ def parser(sdxl: bool) -> argparse.ArgumentParser:
     a("--save_state", action="store_true")
     a("--save_state_on_train_end", action="store_true")
     a("--resume", type=str, default=None)
+    a("--skip_until_initial_step", action="store_true")
     a("--console_log_simple", action="store_true")
     a("--cache_latents", action="store_true")
     a("--gradient_checkpointing", action="store_true")
@@ -359,13 +360,20 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = args.output_name or "last"
-    initial = 0
+    initial = first_epoch = 0  # initial: the step the count and the bar start from
     if args.resume:
         state = Path(args.resume) / "train_state.json"
         if not state.is_file():
             traceback_exit(script, [], f"FileNotFoundError: [Errno 2] No such file or directory: '{state}'")
-        initial = int(json.loads(state.read_text())["current_step"])
+        saved = int(json.loads(state.read_text())["current_step"])
         log(f"resume training from local state: {args.resume}")
+        # As sd-scripts: the epoch number moves on, but only --skip_until_initial_step skips the saved
+        # steps; without it the count and the training start again at step 0. (Past the first epoch
+        # real sd-scripts counts on from the step within the epoch, kohya-ss/sd-scripts#1406; this counts on.)
+        first_epoch = saved // per_epoch
+        if args.skip_until_initial_step:
+            log(f"skipping {saved} steps / {saved}ステップをスキップします")
+            initial = saved
     log("running training / 学習開始")
     log(f"  num train images * repeats / 学習画像の数×繰り返し回数: {total_images}")
     log("  num reg images / 正則化画像の数: 0")
@@ -387,9 +395,10 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
             "started": started, "tags": tags}
     sys.stderr.write("\r" + bar(0, total - initial, 0.0, ""))
     sys.stderr.flush()
-    for epoch in range(initial // per_epoch, epochs):
+    skip = initial - first_epoch * per_epoch if initial else 0  # batches left out of the first epoch
+    for epoch in range(first_epoch, epochs):
         log(f"\nepoch {epoch + 1}/{epochs}")
-        for _ in range(per_epoch - (step - epoch * per_epoch)):
+        for _ in range(per_epoch - (skip if epoch == first_epoch else 0)):
             if step >= total:
                 break
             step += 1

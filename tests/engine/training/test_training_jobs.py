@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from studio.engine.db.models import Job
+from studio.engine.training import jobs as jobs_module
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import queued_trainings, reorder_trainings, resume_training, submit_training
 from studio.engine.training.results import checkpoints_of, read_lora_file
@@ -129,13 +130,22 @@ def test_cancel_of_a_hanging_trainer_leaves_no_process(setup: Setup, monkeypatch
     assert [r.meta["step"] for r in checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)] == [4]
 
 
-def test_resume_goes_on_from_the_last_state(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+def fail_then_resume(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> tuple[Job, dict[str, int]]:
+    """A training that fails at step 10 and is resumed from its step-8 state; the step
+    checkpoints' modification times from before the resume."""
     monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL", "oom")
     monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL_AT", "10")
     job = submit_training(setup.studio, setup.workspace_id, setup.request())
     setup.run_next()
     assert setup.job(job.id).status == "failed"
     monkeypatch.delenv("FAKE_SD_SCRIPTS_FAIL")
+    saved = {p.name: p.stat().st_mtime_ns for p in files_of(job).output_dir.glob("*-step*.safetensors")}
+    assert sorted(saved) == ["mia-main-v1-step00000004.safetensors", "mia-main-v1-step00000008.safetensors"]
+    return job, saved
+
+
+def test_resume_goes_on_from_the_last_state(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    job, saved = fail_then_resume(setup, monkeypatch)
     argv_file = files_of(job).root / "argv.json"
     monkeypatch.setenv("FAKE_SD_SCRIPTS_ARGV_FILE", str(argv_file))
     again = resume_training(setup.studio, setup.workspace_id, job.id)
@@ -146,11 +156,36 @@ def test_resume_goes_on_from_the_last_state(setup: Setup, monkeypatch: pytest.Mo
     assert done.result["resumed_from"] == 8
     argv = json.loads(argv_file.read_text())
     assert argv[argv.index("--resume") + 1].endswith("mia-main-v1-step00000008-state")
+    assert "--skip_until_initial_step" in argv
     steps = [(r.meta["kind"], r.meta["step"])
              for r in checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)]
     assert steps == [("step", 4), ("step", 8), ("step", 12), ("final", 12)]
+    output = files_of(job).output_dir
+    assert {name: (output / name).stat().st_mtime_ns for name in saved} == saved  # not trained again
+    assert read_lora_file(output / "mia-main-v1.safetensors").metadata["ss_steps"] == "12"
     points = [json.loads(line)["step"] for line in files_of(job).metrics_file.read_text().splitlines()]
-    assert points[-1] == 12 and points == sorted(points)  # the resumed bar is mapped to global steps
+    # The resumed bar is mapped to global steps: no step twice, none after the last.
+    assert points[-1] == 12 and points == sorted(set(points))
+
+
+def test_without_skip_until_initial_step_sd_scripts_trains_from_step_0(
+        setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in does as real sd-scripts: the state is loaded but the count starts again, so the
+    saved step checkpoints are written again and the final LoRA says fewer steps."""
+    job, saved = fail_then_resume(setup, monkeypatch)
+    real_build = jobs_module.build_argv
+
+    def without_skip(*args: object, **kwargs: object) -> list[str]:
+        return [a for a in real_build(*args, **kwargs) if a != "--skip_until_initial_step"]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs_module, "build_argv", without_skip)
+    resume_training(setup.studio, setup.workspace_id, job.id)
+    setup.run_next()
+    assert setup.job(job.id).status == "completed"
+    output = files_of(job).output_dir
+    assert (output / "mia-main-v1-step00000004.safetensors").stat().st_mtime_ns != saved[
+        "mia-main-v1-step00000004.safetensors"]
+    assert read_lora_file(output / "mia-main-v1.safetensors").metadata["ss_steps"] != "12"
 
 
 def test_waiting_trainings_can_be_reordered(setup: Setup) -> None:

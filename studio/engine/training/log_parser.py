@@ -6,6 +6,11 @@ avr_loss=0.0812]``), with a few lines between them: the start block, ``epoch 3/1
 ``startswith`` that keeps the latest redraw as it is; it is parsed only when progress is asked
 for (after each read from the pipe), and the rare other lines go through plain ``in`` tests.
 
+sd-scripts redraws the bar twice a step: ``update(1)`` shows the new step with the previous
+step's loss, then it samples and saves, then ``set_postfix`` shows the step's own loss. So a
+step's numbers are those of its last redraw, known once the next step's bar (or the end of the
+output) arrives: ``drain_steps()`` hands out each finished step once, ``finish()`` ends the last.
+
 ``LineSplitter`` turns the bytes read from the pipe into lines, splitting on both ``\\r`` and
 ``\\n``; the unfinished last piece waits for the next read.
 """
@@ -14,12 +19,14 @@ from __future__ import annotations
 import codecs
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 PROGRESS_PREFIX = "steps:"
+DONE_KEPT = 10_000  # finished steps kept for drain_steps(); one read from the pipe holds far fewer
 _METER = re.compile(r"\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:?]+)(?:,\s*([\d.?]+)\s*(it/s|s/it))?")
 _NUMBER_AFTER_COLON = re.compile(r"[:=]\s*(\d+)\s*$")
 _EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s*$")
+_NO_HEAD = "\n"  # no line holds a newline, so no bar starts with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +37,7 @@ class StepProgress:
     rate: float | None  # steps per second
     elapsed_s: float
     eta_s: float | None
+    epoch: int | None = None  # the epoch line last seen before the bar (set for finished steps)
 
 
 class LineSplitter:
@@ -69,6 +77,11 @@ class LogParser:
         self.saved: list[str] = []  # checkpoints announced since the last drain
         self.removed: list[str] = []
         self._bar = ""
+        self._bar_epoch: int | None = None
+        self._head = _NO_HEAD  # the bar up to its " [": the same while the step is the same
+        # Finished steps' last redraws and epochs, until drained (the runner drains after each
+        # read; a reader that never drains keeps only the latest, not the whole run).
+        self._done: deque[tuple[str, int | None]] = deque(maxlen=DONE_KEPT)
         self._parsed_bar = ""
         self._progress: StepProgress | None = None
 
@@ -78,20 +91,27 @@ class LogParser:
     def feed_lines(self, lines: list[str]) -> None:
         prefix = PROGRESS_PREFIX
         other = self._other
-        bar = self._bar
+        done = self._done.append
+        bar, head, bar_epoch = self._bar, self._head, self._bar_epoch
         for line in lines:
             if line.startswith(prefix):
-                if line.endswith("]"):
-                    bar = line
-                else:  # something printed right after the bar, on its line (a traceback)
+                if not line.endswith("]"):  # something printed right after the bar, on its line
                     end = line.find("]") + 1
-                    if end:
-                        bar = line[:end]
                     if line[end:]:
                         other(line[end:])
+                    if not end:
+                        continue
+                    line = line[:end]
+                if not line.startswith(head):  # a new step: the bar before was its step's last
+                    if bar:
+                        done((bar, bar_epoch))
+                    cut = line.find(" [", 20)
+                    head = line[:cut + 2] if cut >= 0 else line
+                    bar_epoch = self.epoch  # "epoch N/M" comes before its step's first bar
+                bar = line
             elif line:
                 other(line)
-        self._bar = bar
+        self._bar, self._head, self._bar_epoch = bar, head, bar_epoch
 
     def progress(self, pending: str = "") -> StepProgress | None:
         """The latest complete bar; ``pending`` is the splitter's unfinished piece, which is the
@@ -103,6 +123,22 @@ class LogParser:
             if parsed is not None:
                 self._progress = parsed
         return self._progress
+
+    def drain_steps(self) -> list[StepProgress]:
+        """Steps finished since the last drain, each with the numbers of its last redraw."""
+        done = list(self._done)
+        self._done.clear()
+        steps = []
+        for bar, epoch in done:
+            parsed = parse_bar(bar)
+            if parsed is not None:
+                steps.append(replace(parsed, epoch=epoch))
+        return steps
+
+    def finish(self) -> None:
+        """The output ended (call it once): the step on the bar is finished too."""
+        if self._bar:
+            self._done.append((self._bar, self._bar_epoch))
 
     def drain_saved(self) -> list[str]:
         saved, self.saved = self.saved, []

@@ -1,10 +1,12 @@
 """Runs sd-scripts and follows it: progress, loss points, checkpoints and samples as they appear.
 
 Every line goes to the training's ``train.log`` (tqdm's ``\\r`` redraws become lines of their
-own); each new step's numbers go to ``metrics.jsonl`` (one JSON object per line, appended), which
-the UI reads in the background for the loss chart. Checkpoints are handed to ``on_checkpoint``
-once complete; samples are listed as they are written. Cancel (``check_canceled`` raising) or any
-other error ends the process group before it propagates.
+own); each finished step's numbers go to ``metrics.jsonl`` (one JSON object per line, appended),
+which the UI reads in the background for the loss chart. A step is finished when the next one's
+bar appears or the output ends: its last redraw carries its own loss (see log_parser). A resumed
+run first drops the points past its saved step. Checkpoints are handed to ``on_checkpoint`` once
+complete; samples are listed as they are written. Cancel (``check_canceled`` raising) or any other
+error ends the process group before it propagates.
 """
 from __future__ import annotations
 
@@ -47,6 +49,8 @@ def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, outp
     files.output_dir.mkdir(parents=True, exist_ok=True)
     process = TrainerProcess(argv, cwd=cwd, env=env)
     follower = _Follower(files, output_name, total_steps, resume_step, report, on_checkpoint)
+    if resume_step:
+        _keep_points_up_to(files.metrics_file, resume_step)  # the steps after it are trained again
     with open(files.log_file, "a", encoding="utf-8") as log, \
             open(files.metrics_file, "a" if resume_step else "w", encoding="utf-8") as metrics:
         log.write(f"--- {datetime.now().isoformat(timespec='seconds')} {shlex.join(argv)}\n")
@@ -83,6 +87,7 @@ def _follow(process: TrainerProcess, follower: _Follower, log: IO[str], metrics:
             if lines:
                 log.write("\n".join(lines) + "\n")
                 follower.parser.feed_lines(lines)
+            follower.parser.finish()  # the last step has no next bar to end it
             follower.update(metrics, "")
             return
         if chunk:
@@ -113,6 +118,7 @@ class _Follower:
         self._last_scan = 0.0
         self._announced: set[str] = set()  # checkpoint names printed, maybe not yet written
         self._last_metric_step = resume_step
+        self._last_shown_step = resume_step
 
     @property
     def final_seen(self) -> bool:
@@ -123,22 +129,39 @@ class _Follower:
         if self.parser.saved:
             self._announced.update(Path(p).name for p in self.parser.drain_saved())
             self.report(self._fraction(), "Saving checkpoint", "")
+        finished = self.parser.drain_steps()
+        for done in finished:
+            self._record(metrics, done)
+        if finished:
+            metrics.flush()
         progress = self.parser.progress(pending)
-        if progress is None:
-            return
+        if progress is not None:
+            self._show(progress)
+
+    def _record(self, metrics: IO[str], progress: StepProgress) -> None:
+        """One point per finished step, from its last redraw (the one with its own loss)."""
         step, total = self._global(progress)
         if step <= self._last_metric_step:
             return
         self._last_metric_step = step
-        self.outcome.last_step = step
         if progress.rate:
             self.outcome.seconds_per_step = round(1 / progress.rate, 4)
-        point = {"step": step, "total": total, "epoch": self.parser.epoch, "epochs": self.parser.epochs,
-                 "loss": progress.loss, "rate": progress.rate, "eta_s": progress.eta_s,
-                 "elapsed_s": progress.elapsed_s, "t": round(time.time(), 3)}
-        metrics.write(json.dumps(point) + "\n")
-        metrics.flush()
-        self.report(step / max(total, 1), "Training", describe(point))
+        metrics.write(json.dumps(self._point(progress, step, total, progress.epoch)) + "\n")
+
+    def _show(self, progress: StepProgress) -> None:
+        """The job's progress follows the bar on screen, as soon as a step begins."""
+        step, total = self._global(progress)
+        if step <= self._last_shown_step:
+            return
+        self._last_shown_step = step
+        self.outcome.last_step = step
+        self.report(step / max(total, 1), "Training", describe(self._point(progress, step, total,
+                                                                           self.parser.epoch)))
+
+    def _point(self, progress: StepProgress, step: int, total: int, epoch: int | None) -> dict[str, object]:
+        return {"step": step, "total": total, "epoch": epoch, "epochs": self.parser.epochs,
+                "loss": progress.loss, "rate": progress.rate, "eta_s": progress.eta_s,
+                "elapsed_s": progress.elapsed_s, "t": round(time.time(), 3)}
 
     def scan(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -167,6 +190,23 @@ class _Follower:
 
     def _fraction(self) -> float:
         return self.outcome.last_step / max(self.total_steps or 1, 1)
+
+
+def _keep_points_up_to(path: Path, step: int) -> None:
+    """Drops the points past ``step`` that a failed run wrote; replaced whole, so a reader
+    following the file by offset sees it shrink and reads it again from the start."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        try:
+            if int(json.loads(line)["step"]) <= step and line.endswith("\n"):
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue  # a half-written line from a run that was killed
+    partial = path.with_suffix(".jsonl.partial")
+    partial.write_text("".join(kept), encoding="utf-8")
+    partial.replace(path)
 
 
 def describe(point: Mapping[str, object]) -> str:

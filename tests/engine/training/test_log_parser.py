@@ -63,3 +63,29 @@ def test_events_of_a_run() -> None:
     assert parser.removed == ["/out/mia-000001.safetensors"] and parser.model_saved
     assert not any("validation" in line for line in parser.tail)
     assert parser.progress() is not None and parser.progress().step == 120  # type: ignore[union-attr]
+
+
+def _bar(step: int, loss: float | None) -> str:
+    postfix = f", avr_loss={loss}" if loss is not None else ""
+    return f"steps:  {step * 10:2d}%|{'█' * step:<10}| {step}/10 [00:0{step}<00:09,  1.00it/s{postfix}]"
+
+
+def test_each_step_gets_the_loss_of_its_last_redraw() -> None:
+    """sd-scripts redraws on update(1) with the previous step's loss, saves, then redraws with the
+    step's own loss; a step is finished when the next one's bar appears or the output ends."""
+    splitter, parser = LineSplitter(), LogParser()
+    output = ("\r" + _bar(0, None) + "\nepoch 1/2\n"
+              + "\r" + _bar(1, None) + "\nsaving checkpoint: /out/mia-step1.safetensors\n\r" + _bar(1, 0.5)
+              + "\r" + _bar(2, 0.5) + "\r" + _bar(2, 0.4) + "\nepoch 2/2\n"
+              + "\r" + _bar(3, 0.4) + "\r" + _bar(3, 0.3))
+    steps = []
+    for i in range(0, len(output), 9):  # reads cut anywhere, bars waiting in the carry
+        parser.feed_lines(splitter.feed(output[i:i + 9].encode()))
+        steps += parser.drain_steps()
+    assert [(s.step, s.loss) for s in steps] == [(0, None), (1, 0.5), (2, 0.4)]  # 3 may redraw
+    parser.feed_lines(splitter.flush())
+    parser.finish()
+    steps += parser.drain_steps()
+    assert [(s.step, s.loss, s.epoch) for s in steps] == [
+        (0, None, None), (1, 0.5, 1), (2, 0.4, 1), (3, 0.3, 2)]
+    assert parser.drain_steps() == [] and parser.drain_saved() == ["/out/mia-step1.safetensors"]

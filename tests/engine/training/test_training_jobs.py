@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,20 @@ from tests.engine.training.helpers import Setup
 
 def files_of(job: Job) -> TrainingFiles:
     return TrainingFiles(Path(job.payload["root"]))
+
+
+def _last_redraw_losses(log: str) -> list[str]:
+    """The postfix of each step's last bar in train.log; checks the fake redraws as sd-scripts:
+    each step twice, first with the previous step's loss."""
+    redraws: dict[int, list[str]] = {}
+    for line in log.splitlines():
+        found = re.match(r"steps:.*\| (\d+)/\d+ \[.*?(avr_loss=[\d.e-]+)?\]$", line)
+        if found and int(found.group(1)):
+            redraws.setdefault(int(found.group(1)), []).append(found.group(2) or "")
+    steps = sorted(redraws)
+    assert all(len(redraws[n]) == 2 for n in steps) and redraws[steps[0]][0] == ""
+    assert all(redraws[n][0] == redraws[n - 1][1] for n in steps[1:])
+    return [redraws[n][1] for n in steps]
 
 
 def alive(pid: int) -> bool:
@@ -54,8 +69,10 @@ def test_a_training_saves_checkpoints_samples_metrics_and_log(setup: Setup) -> N
         assert (row.base_model, row.influencer_id, row.training_job_id) == ("sd15.safetensors",
                                                                           setup.influencer.id, job.id)
     points = [json.loads(line) for line in files.metrics_file.read_text().splitlines()]
-    assert [p["step"] for p in points] == sorted({p["step"] for p in points}) and points[-1]["step"] == 12
-    assert all(isinstance(p["loss"], float) for p in points[1:])
+    # Every step once, each with its own loss (the last redraw of its step), the final one included.
+    assert [p["step"] for p in points] == list(range(1, 13))
+    assert all(isinstance(p["loss"], float) for p in points)
+    assert [f"avr_loss={p['loss']:2.3g}" for p in points] == _last_redraw_losses(files.log_file.read_text())
     log = files.log_file.read_text()
     assert "running training" in log and "model saved." in log and "\r" not in log
     assert (files.samples_dir / done.result["samples"][0]).is_file()

@@ -153,6 +153,13 @@ def bar(n: int, total: int, elapsed: float, postfix: str) -> str:
     return f"steps: {frac * 100:3.0f}%|{drawn}| {n}/{total} [{clock(elapsed)}<{remaining}, {rate_text}{tail}]"
 
 
+def redraw(n: int, total: int, clock0: float, window: list[float]) -> None:
+    """One tqdm redraw on stderr; the postfix is the moving average of the losses so far."""
+    postfix = f"avr_loss={sum(window) / len(window):2.3g}" if window else ""
+    sys.stderr.write("\r" + bar(n, total, time.monotonic() - clock0, postfix))
+    sys.stderr.flush()
+
+
 # Checks sd-scripts makes ---------------------------------------------------------------------------
 
 def load_dataset_config(path: Path, script: str) -> dict:
@@ -410,18 +417,17 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
                                "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 512.00 MiB. GPU 0 "
                                "has a total capacity of 11.76 GiB of which 301.56 MiB is free.")
             time.sleep(step_s)
+            # As sd-scripts: update(1) redraws the new step with the previous step's loss, then it
+            # samples and saves, then set_postfix redraws the step with its own loss.
+            redraw(step - initial, total - initial, clock0, losses[-per_epoch:])
             losses.append(0.12 * math.exp(-step / max(total, 1)) + 0.02 + rng.uniform(-0.01, 0.01))
-            window = losses[-per_epoch:]
-            avr = sum(window) / len(window)
-            sys.stderr.write("\r" + bar(step - initial, total - initial, time.monotonic() - clock0,
-                                        f"avr_loss={avr:2.3g}"))
-            sys.stderr.flush()
             if args.sample_every_n_steps and not args.sample_every_n_epochs and step % args.sample_every_n_steps == 0:
                 write_samples(args, name, f"{step:06d}")
             # Also at the last step (the final file then holds the same weights), and with the
             # running epoch's 0-based index as ss_epoch, as sd-scripts does.
             if args.save_every_n_steps and step % args.save_every_n_steps == 0:
                 save(out, f"{name}-step{step:08d}", args, meta, epoch + 1, step, ss_epoch=epoch)
+            redraw(step - initial, total - initial, clock0, losses[-per_epoch:])
         if args.save_every_n_epochs and (epoch + 1) % args.save_every_n_epochs == 0 and epoch + 1 < epochs:
             save(out, f"{name}-{epoch + 1:06d}", args, meta, epoch + 1, step)
         if args.sample_every_n_epochs and (epoch + 1) % args.sample_every_n_epochs == 0:

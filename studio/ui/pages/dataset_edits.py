@@ -24,6 +24,7 @@ class DatasetEdits(QObject):
     message_shown = Signal(str)
     edited = Signal()
     caption_conflicted = Signal(object, str)  # image id, the caption saved elsewhere
+    caption_settled = Signal(object)  # image id: its save is stored, or failed
 
     def __init__(self, context: StudioContext, dataset: Callable[[], Dataset | None],
                  parent: QObject | None = None) -> None:
@@ -38,10 +39,15 @@ class DatasetEdits(QObject):
             return
         run_in_background(
             lambda: ops.save_caption(context, dataset, image_id, text, expected if isinstance(expected, str) else None),
-            receiver=self, on_done=lambda result: self._on_done("", result),
+            receiver=self, on_done=lambda result: self._on_caption_saved(image_id, result),
             on_error=lambda exc: self._on_caption_failed(image_id, exc))
 
+    def _on_caption_saved(self, image_id: uuid.UUID, result: object) -> None:
+        self.caption_settled.emit(image_id)
+        self._on_done("", result)
+
     def _on_caption_failed(self, image_id: uuid.UUID, exc: BaseException) -> None:
+        self.caption_settled.emit(image_id)
         if isinstance(exc, CaptionConflict):
             self.caption_conflicted.emit(image_id, exc.current)
         else:

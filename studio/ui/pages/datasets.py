@@ -1,10 +1,9 @@
 """Datasets: pick an influencer's dataset, drop pictures on it, curate, caption and export.
 
-The page wires widgets to the engine; every database or file call goes through
-``run_in_background``. The grid's model holds light rows; the image pane, caption editor and
-summary show the current row and the whole dataset. What the page shows follows the live state:
-influencers, datasets, images and captions changed anywhere (a worker's import, the command
-line, another desk) are read again, and ``DatasetJobs`` follows the page's jobs through the hub.
+Every database or file call goes through ``run_in_background``; the grid's model holds light
+rows. The page follows the live state: influencers, datasets, images and captions changed
+anywhere (a worker's import, the command line, another desk) are read again, and
+``DatasetJobs`` follows the page's jobs through the hub.
 """
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
@@ -50,7 +49,7 @@ class DatasetsPage(QWidget):
         self.trigger = ""
         self._reading = False  # one read of the rows at a time; asks meanwhile make one more
         self._again = False
-        self._reset_wanted = False
+        self._reset_wanted = self._resetting = False  # resetting: rows being replaced
         self._stale = False  # images changed while the page was hidden
         self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
         self.model = DatasetImageModel(self.thumbnails, context.studio, self)
@@ -151,10 +150,11 @@ class DatasetsPage(QWidget):
         self.size_slider.valueChanged.connect(self.grid.set_thumb_size)
         self.filters.filter_changed.connect(self._on_filter_changed)
         self.grid.paths_dropped.connect(self.import_paths)
-        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_current())
         self.pane.crop_edited.connect(self.edits.save_crop)
         self.editor.caption_edited.connect(self.edits.save_caption)
         self.edits.caption_conflicted.connect(self.editor.show_conflict)
+        self.edits.caption_settled.connect(self.editor.save_settled)
         self.editor.text.next_requested.connect(lambda: self.step(1))
         self.editor.text.previous_requested.connect(lambda: self.step(-1))
         self.editor.text.next_uncaptioned_requested.connect(self.next_uncaptioned)
@@ -168,8 +168,7 @@ class DatasetsPage(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
 
     def _dataset_controls(self, on: bool) -> None:
-        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.summary,
-                       self.filters):
+        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.summary, self.filters):
             widget.setEnabled(on)
 
     def show_message(self, text: str) -> None:
@@ -250,10 +249,8 @@ class DatasetsPage(QWidget):
     # Rows ------------------------------------------------------------------------------------
 
     def refresh(self, *, reset: bool = False) -> None:
-        """Reads the rows, then tags, undo state and checks; ``reset`` re-applies the filter.
-
-        Asks while a read is out are joined into one more read after it; a hidden page reads
-        when it is shown again."""
+        """Reads the rows, then tags, undo state and checks; ``reset`` re-applies the filter. Asks
+        while a read is out make one more read after it; a hidden page reads when shown again."""
         self._reset_wanted = self._reset_wanted or reset
         dataset, context = self.dataset, self.context
         if dataset is None:
@@ -276,7 +273,7 @@ class DatasetsPage(QWidget):
     def _on_rows_loaded(self, dataset: Dataset, rows: list[ImageRow], reset: bool) -> None:
         if self._is_open(dataset):
             if reset or {r.id for r in rows} != {r.id for r in self.model.all_rows()}:
-                self.model.set_rows(rows)
+                self._set_rows_keeping_current(rows)
                 self.dataset_loaded.emit()
             else:
                 self.model.update_rows(r for r in rows if r != self.model.row(r.id))
@@ -287,6 +284,17 @@ class DatasetsPage(QWidget):
             run_in_background(lambda: ops.extras(context, dataset), receiver=self,
                               on_done=lambda found: self._on_extras_loaded(dataset, found))
         self._read_done()
+
+    def _set_rows_keeping_current(self, rows: list[ImageRow]) -> None:
+        """A re-read keeps the picture being captioned open, and its unsaved typing with it."""
+        keep, self._resetting = self.editor.image_id, True
+        self.model.set_rows(rows)
+        self._resetting = False
+        position = self.model.position(keep) if keep else -1
+        if position >= 0:
+            self.select_position(position)
+        else:
+            self._show_current()
 
     def _on_rows_failed(self, exc: BaseException) -> None:
         self.show_message(f"Cannot read the pictures right now: {exc}")
@@ -319,10 +327,9 @@ class DatasetsPage(QWidget):
     def current_row(self) -> ImageRow | None:
         return self.model.row_at(self.grid.currentIndex().row())
 
-    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self._show_current()
-
     def _show_current(self) -> None:
+        if self._resetting:  # the current picture is chosen again once the rows are in
+            return
         row = self.current_row()
         source = self.context.studio.asset_path(row.storage_key) if row else None
         self.pane.show_row(row, source)

@@ -130,6 +130,7 @@ class CaptionEditor(QWidget):
         self.image_id: uuid.UUID | None = None
         self._base: str | None = None  # the caption this edit started from, as stored
         self._theirs = ""  # a newer caption saved elsewhere, while the bar asks what to do
+        self._saving = 0  # saves asked for and not yet stored or refused
         self.text = CaptionText(self)
         self.text.setPlaceholderText("Caption: tags separated by commas, the trigger word first")
         self.text.setObjectName("caption-text")
@@ -160,6 +161,8 @@ class CaptionEditor(QWidget):
             return
         self.flush()
         self.changed_bar.hide()
+        if image_id != self.image_id:
+            self._saving = 0  # another picture's saves settle without this editor
         self.image_id = image_id
         self._base = caption
         self._loading = True
@@ -174,8 +177,13 @@ class CaptionEditor(QWidget):
         unsaved or waits for their answer to a conflict (then it is what "Reload" brings)."""
         if not self.changed_bar.isHidden():
             self._theirs = caption
-        elif not self.pending():
+        elif not self.pending() and not self._saving:  # a read from before a save is not news
             self.show_caption(self.image_id, caption)
+
+    def save_settled(self, image_id: uuid.UUID) -> None:
+        """A save of this editor's was stored or refused (the page's edits say so)."""
+        if image_id == self.image_id:
+            self._saving = max(self._saving - 1, 0)
 
     def show_conflict(self, image_id: uuid.UUID, current: str) -> None:
         """The last save was refused: the caption was changed elsewhere. The typing stays."""
@@ -202,6 +210,7 @@ class CaptionEditor(QWidget):
     def _on_timer_timeout(self) -> None:
         if self.image_id is not None:
             text = self.text.toPlainText()
+            self._saving += 1
             self.caption_edited.emit(self.image_id, text, self._base)
             self._base = text  # what the next save starts from, once this one is stored
 

@@ -156,6 +156,15 @@ def sample_prompts_text(config: TrainingConfig, trigger: str) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _state_and_samples(config: TrainingConfig, files: TrainingFiles) -> list[str]:
+    argv = ["--save_state", "--save_state_on_train_end"] if config.save_state else []
+    if config.sample_prompts and config.sample_every_n_steps:
+        argv += ["--sample_prompts", str(files.sample_prompts),
+                 "--sample_every_n_steps", str(config.sample_every_n_steps),
+                 "--sample_sampler", config.sample_sampler]
+    return argv
+
+
 def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, output_name: str, *,
                resume: Path | None = None) -> list[str]:
     argv = [
@@ -186,12 +195,7 @@ def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, out
                    ("--sdpa", config.sdpa))
     argv += _valued(("--save_every_n_steps", config.save_every_n_steps),
                     ("--save_every_n_epochs", config.save_every_n_epochs))
-    if config.save_state:
-        argv += ["--save_state", "--save_state_on_train_end"]
-    if config.sample_prompts and config.sample_every_n_steps:
-        argv += ["--sample_prompts", str(files.sample_prompts),
-                 "--sample_every_n_steps", str(config.sample_every_n_steps),
-                 "--sample_sampler", config.sample_sampler]
+    argv += _state_and_samples(config, files)
     argv += ["--console_log_simple"]  # plain log lines instead of rich's columns
     if resume is not None:
         # Without --skip_until_initial_step sd-scripts loads the state but counts (and trains) from step 0.

@@ -63,20 +63,29 @@ def _check_data(config: TrainingConfig, images: int, found: Findings) -> None:
 
 
 def _check_model(config: TrainingConfig, found: Findings) -> None:
-    raw = config.base_model.strip()
+    problem = base_model_problem(config.base_model)
+    if problem is not None:
+        found.problems.append(problem)
+
+
+def base_model_problem(raw: str, *, missing_here: str = "") -> str | None:
+    """Why sd-scripts cannot load this base model, or None: it takes a .safetensors or .ckpt
+    file, or a Diffusers folder (one with model_index.json). The pre-check and the training job
+    both ask this, so the dry run cannot pass what the job refuses; ``missing_here`` ends the
+    sentence for a model that is not there (the job names the machine)."""
+    raw = raw.strip()
     if not raw:
-        found.problems.append("No base model is set: give the checkpoint file to train on "
-                              "(base_model, e.g. --set base_model=/models/sd15.safetensors).")
-        return
+        return ("No base model is set: give the checkpoint file to train on "
+                "(base_model, e.g. --set base_model=/models/sd15.safetensors).")
     path = Path(raw).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():
-            found.problems.append(f"The base model folder {path} is not a Diffusers model "
-                                  "(no model_index.json).")
+            return f"The base model folder {path} is not a Diffusers model (no model_index.json)."
     elif not path.is_file():
-        found.problems.append(f"The base model {path} does not exist.")
+        return f"The base model {path} does not exist{missing_here}."
     elif path.suffix.lower() not in MODEL_SUFFIXES:
-        found.problems.append(f"The base model {path.name} is not a .safetensors or .ckpt file.")
+        return f"The base model {path.name} is not a .safetensors or .ckpt file."
+    return None
 
 
 def _check_resolution(config: TrainingConfig, found: Findings) -> None:

@@ -30,6 +30,7 @@ from studio.engine.jobs.payloads import payload_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.storage.local import LocalStore
+from studio.engine.training.checks import base_model_problem
 from studio.engine.training.command import (
     DatasetSource,
     Launch,
@@ -206,9 +207,10 @@ def _on_this_machine(ctx: JobContext, payload: TrainingPayload,
         files.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(files.sample_prompts,
                           sample_prompts_text(config, _trigger(ctx, payload.influencer_id)))
-    if not Path(config.base_model).expanduser().is_file():
-        raise JobFailed(f"The base model {config.base_model} is not on this machine "
-                        f"({socket.gethostname()}); put it at that path here, or train elsewhere.")
+    problem = base_model_problem(config.base_model, missing_here=(
+        f" on this machine ({socket.gethostname()}); put it at that path here, or train elsewhere"))
+    if problem is not None:
+        raise JobFailed(problem)
     return files, launch
 
 

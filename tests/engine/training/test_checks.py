@@ -83,3 +83,13 @@ def test_submit_refuses_before_anything_is_queued_or_written(setup: Setup) -> No
         submit_training(setup.studio, setup.workspace_id, setup.request(base_model="/nope.safetensors"))
     assert setup.studio.jobs.list(setup.workspace_id) == []
     assert not (setup.studio.paths.data_dir / "training").exists()
+
+
+def test_a_diffusers_folder_passes_and_a_plain_folder_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "sd15-diffusers"
+    folder.mkdir()
+    config = get_preset("sd15-fast-test").config.with_values({"base_model": str(folder)})
+    assert problems(config) == [f"The base model folder {folder} is not a Diffusers model "
+                                "(no model_index.json)."]
+    (folder / "model_index.json").write_text("{}")
+    assert problems(config) == []

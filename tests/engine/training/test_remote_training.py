@@ -61,4 +61,4 @@ def test_a_box_without_sd_scripts_or_the_base_model_says_so(setup: Setup, tmp_pa
     settings = Settings()
     settings.sdscripts.folder = str(FAKE_SD_SCRIPTS)
     run_on_the_box(setup, tmp_path / "box-b", settings)
-    assert setup.job(second.id).error.startswith(f"The base model {setup.base_model} is not on this machine (")
+    assert setup.job(second.id).error.startswith(f"The base model {setup.base_model} does not exist on this machine (")

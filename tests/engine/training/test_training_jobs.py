@@ -6,11 +6,14 @@ import os
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from studio.engine.db.models import Job
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.status import JobStatus
 from studio.engine.training import jobs as jobs_module
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import queued_trainings, reorder_trainings, resume_training, submit_training
@@ -216,3 +219,30 @@ def test_waiting_trainings_can_be_reordered(setup: Setup) -> None:
         setup.run_next()
     assert setup.job(second.id).status == "completed" and setup.job(first.id).status == "pending"
     assert second.payload["output_name"] == "mia-main-v2" and os.path.isdir(second.payload["root"])
+
+
+def test_a_diffusers_folder_trains_and_one_without_model_index_is_refused(
+        setup: Setup, tmp_path: Path) -> None:
+    # The pre-check and the job ask the same question, so a dry run that passes also trains.
+    folder = tmp_path / "models" / "sd15-diffusers"
+    folder.mkdir()
+    (folder / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(base_model=str(folder)))
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert done.result["checkpoints"][-1] == "mia-main-v1.safetensors"
+
+    (folder / "model_index.json").unlink()
+    refusal = f"The base model folder {folder} is not a Diffusers model (no model_index.json)."
+    with pytest.raises(InvalidInput) as refused:
+        submit_training(setup.studio, setup.workspace_id, setup.request(base_model=str(folder)))
+    assert str(refused.value) == refusal
+
+    (folder / "model_index.json").write_text("{}")
+    second = submit_training(setup.studio, setup.workspace_id,
+                             replace(setup.request(base_model=str(folder)), name="second"))
+    (folder / "model_index.json").unlink()  # gone between the dry run and the job
+    setup.run_next()
+    failed = setup.job(second.id)
+    assert (failed.status, failed.error) == (JobStatus.FAILED, refusal)

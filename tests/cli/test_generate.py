@@ -50,6 +50,15 @@ def test_generate_image_refuses_early_and_fails_plainly(cli: Cli, fake: FakeComf
     assert one_error_line(missing.err) == (
         "error: The checkpoint 'sd3.safetensors' is not in ComfyUI's checkpoints folder; "
         "it has: sd15.safetensors, sdxl_base.safetensors.")
+    several = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x",
+                  "--set", "checkpoint=sd3.safetensors", "--set", "lora_name=mia_v9.safetensors",
+                  "--set", "sampler=eulr")
+    assert several.code == 2
+    line = one_error_line(several.err)  # every problem named at once, still one line
+    assert line.startswith("error: 3 problems: (1) The checkpoint 'sd3.safetensors' ")
+    assert "(2) The LoRA 'mia_v9.safetensors' is not in ComfyUI's loras folder" in line
+    assert "(3) KSampler (node 3) has sampler_name 'eulr', which ComfyUI does not offer" in line
+    assert fake.requests("POST", "/prompt") == []
     bad_set = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x",
                   "--set", "steps")
     assert bad_set.code == 2 and "expected KEY=VALUE" in bad_set.err

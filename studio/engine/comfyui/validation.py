@@ -52,7 +52,7 @@ class Problem:
 
 
 class WorkflowInvalid(InvalidInput):
-    """Raised by ``check``: str() is the most important problem; ``problems`` has them all."""
+    """Raised by ``check``: str() names every problem in one line; ``problems`` has them apart."""
 
     def __init__(self, message: str, problems: tuple[Problem, ...]) -> None:
         super().__init__(message)
@@ -112,15 +112,22 @@ def validate(graph: object, object_info: dict[str, Any]) -> list[Problem]:
 
 
 def check(graph: object, object_info: dict[str, Any]) -> None:
-    """Raises WorkflowInvalid (an InvalidInput) with one sentence when the graph would fail."""
+    """Raises WorkflowInvalid (an InvalidInput) naming every problem when the graph would fail."""
     problems = validate(graph, object_info)
-    if not problems:
-        return
-    message = problems[0].message
-    more = len(problems) - 1
-    if more:
-        message = f"{message[:-1]}; {more} more problem{'s' if more > 1 else ''} after this one."
-    raise WorkflowInvalid(message, tuple(problems))
+    if problems:
+        raise WorkflowInvalid(refusal(problems), tuple(problems))
+
+
+def refusal(problems: list[Problem]) -> str:
+    """Every problem in one line, so a creator fixes them all in one go.
+
+    One line because the CLI and the app show an error as one line. The sentences are numbered
+    rather than joined with "; " because several already use "; it has: …" inside them.
+    """
+    if len(problems) == 1:
+        return problems[0].message
+    numbered = " ".join(f"({n}) {p.message}" for n, p in enumerate(problems, start=1))
+    return f"{len(problems)} problems: {numbered}"
 
 
 def coerce(name: str, kind: str, value: object) -> object:

@@ -53,14 +53,37 @@ def test_missing_checkpoint_in_an_empty_folder_is_said_plainly() -> None:
         "The LoRA 'my_style.safetensors' is not in ComfyUI's loras folder, which is empty."]
 
 
-def test_check_raises_one_sentence_and_keeps_every_problem() -> None:
+def test_check_names_every_problem_in_one_line_and_keeps_them_apart() -> None:
     with pytest.raises(InvalidInput) as caught:
         check(txt2img(), object_info(checkpoints=["other.safetensors"], loras=[]))
     assert str(caught.value) == (
-        "The checkpoint 'v1-5-pruned-emaonly.safetensors' is not in ComfyUI's checkpoints folder;"
-        " it has: other.safetensors; 1 more problem after this one.")
+        "2 problems: (1) The checkpoint 'v1-5-pruned-emaonly.safetensors' is not in ComfyUI's "
+        "checkpoints folder; it has: other.safetensors. (2) The LoRA 'my_style.safetensors' is "
+        "not in ComfyUI's loras folder, which is empty.")
     assert isinstance(caught.value, WorkflowInvalid)
     assert [p.input for p in caught.value.problems] == ["ckpt_name", "lora_name"]
+
+
+def test_check_names_all_three_problems_at_once() -> None:
+    graph = txt2img()
+    graph["3"]["inputs"]["sampler_name"] = "eulr"
+    with pytest.raises(WorkflowInvalid) as caught:
+        check(graph, object_info(checkpoints=["other.safetensors"], loras=["mia.safetensors"]))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("3 problems: (1) The checkpoint ")
+    assert "(2) The LoRA 'my_style.safetensors' is not in ComfyUI's loras folder; it has: " \
+        "mia.safetensors." in message
+    assert "(3) KSampler (node 3) has sampler_name 'eulr', which ComfyUI does not offer" in message
+    assert [p.kind for p in caught.value.problems] == [
+        "missing_model", "missing_model", "not_in_list"]
+
+
+def test_one_problem_is_its_own_sentence_without_a_count() -> None:
+    graph = txt2img()
+    graph["3"]["inputs"]["sampler_name"] = "eulr"
+    with pytest.raises(WorkflowInvalid) as caught:
+        check(graph, object_info())
+    assert str(caught.value).startswith("KSampler (node 3) has sampler_name 'eulr'")
 
 
 def test_missing_custom_node_pack_is_named() -> None:
@@ -82,8 +105,8 @@ def test_missing_custom_node_pack_is_named() -> None:
         "ComfyUI has no node type MysteryNode; install the custom node pack that provides it "
         "(ComfyUI-Manager can find it)."]
     assert found[4].startswith("The checkpoint 'missing.safetensors'")  # after the packs
-    with pytest.raises(InvalidInput, match="^This workflow needs the custom node pack "
-                       "ComfyUI-VideoHelperSuite"):
+    with pytest.raises(InvalidInput, match="^5 problems: \\(1\\) This workflow needs the custom "
+                       "node pack ComfyUI-VideoHelperSuite .* \\(5\\) The checkpoint 'missing"):
         check(graph, object_info())
 
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ class ComfyRun:
                 "timings": {**self.result.timings, "job": round(self.seconds, 3)}}
 
 
-class ComfyJob:
+class ComfyJob(ABC):
     """Submit, follow, cancel, collect, store and preview one prompt; see the module's note."""
 
     run_share: ClassVar[float] = 0.95  # of the progress bar; collecting and storing take the rest
@@ -84,16 +85,17 @@ class ComfyJob:
         self.ctx = ctx
         self.payload = payload
 
+    @abstractmethod
     def find_template(self, name: str) -> WorkflowTemplate:
-        raise NotImplementedError
+        """The template a payload names, among this kind's templates."""
 
     def wanted(self, result: PromptResult) -> list[OutputFile]:
         """The outputs to download and keep."""
         return result.files()
 
+    @abstractmethod
     def store(self, run: ComfyRun) -> Any:
         """Keeps the downloads as Assets; returns the job's result."""
-        raise NotImplementedError
 
     def run(self) -> Any:
         ctx, payload = self.ctx, self.payload

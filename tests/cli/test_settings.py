@@ -4,6 +4,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from studio.engine.config import ComfyUISettings
 from studio.engine.core import Studio
 from tests.cli.conftest import Cli, one_error_line
 
@@ -21,7 +22,7 @@ def test_set_get_and_saved(cli: Cli, data_dir: Path) -> None:
 
 def test_list(cli: Cli) -> None:
     values = cli("settings", "list", "--json").json()
-    assert values["comfyui.url"] == "http://127.0.0.1:8188" and "llm.base_url" in values
+    assert values["comfyui.url"] == ComfyUISettings().url and "llm.base_url" in values  # the default, unread
     assert "ui.theme" in cli("settings", "list").out
 
 

@@ -189,10 +189,11 @@ def test_unknown_template_and_count_are_refused(studio: Studio, fake: FakeComfyU
         submit(studio, count=0)
 
 
-@pytest.mark.parametrize(("url", "local"), [("http://127.0.0.1:8188", True),
-                                            ("http://localhost:8188/", True),
-                                            ("http://[::1]:8188", True),
-                                            ("http://gpu-box.lan:8188", False)])
+# Addresses only, read by is_local; nothing is connected to.
+@pytest.mark.parametrize(("url", "local"), [("http://127.0.0.1", True),
+                                            ("http://localhost/", True),
+                                            ("http://[::1]", True),
+                                            ("http://gpu-box.lan", False)])
 def test_only_a_comfyui_on_this_machine_takes_the_gpu_lock(url: str, local: bool) -> None:
     assert is_local(url) is local
 

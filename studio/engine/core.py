@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -15,14 +16,21 @@ from studio.engine.db.changes import Change, Entity
 from studio.engine.db.database import Database, sqlite_url
 from studio.engine.db.models import Workspace
 from studio.engine.db.repositories import Workspaces
-from studio.engine.db.watcher import FileStamp
 from studio.engine.errors import NotFound
+from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.service import JobService
 from studio.engine.secrets import SecretStore
 from studio.engine.urls import with_password
 
 DEFAULT_WORKSPACE = "My studio"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSettings:
+    settings: Settings
+    stamp: FileStamp | None  # the file as read
+    own: FileStamp | None  # this process's last save or read when it was read
 
 
 class Studio:
@@ -77,20 +85,21 @@ class Studio:
         self._settings_stamp = FileStamp.of(self.paths.settings_file)
         self.settings = load_settings(self.paths.settings_file)
 
-    def settings_saved_elsewhere(self) -> tuple[Settings, FileStamp | None] | None:
+    def settings_saved_elsewhere(self) -> SavedSettings | None:
         """Settings another process saved since this one last saved or read them, read but not
         applied (a reader thread calls this; ``adopt_settings`` applies them where they are used)."""
+        own = self._settings_stamp
         stamp = FileStamp.of(self.paths.settings_file)
-        if stamp == self._settings_stamp:
+        if stamp == own:
             return None
-        return load_settings(self.paths.settings_file), stamp
+        return SavedSettings(load_settings(self.paths.settings_file), stamp, own)
 
-    def adopt_settings(self, settings: Settings, stamp: FileStamp | None) -> bool:
+    def adopt_settings(self, saved: SavedSettings) -> bool:
         """Applies settings read by ``settings_saved_elsewhere`` unless this process saved its own
-        since (they would be older than what this process holds)."""
-        if FileStamp.of(self.paths.settings_file) != stamp:
+        since (they would be older than what it holds). No file is read here: the UI thread calls it."""
+        if self._settings_stamp != saved.own:
             return False
-        self.settings, self._settings_stamp = settings, stamp
+        self.settings, self._settings_stamp = saved.settings, saved.stamp
         return True
 
     # Workspaces -----------------------------------------------------------------------------

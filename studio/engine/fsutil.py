@@ -5,6 +5,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,3 +34,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return cls(stat.st_mtime_ns, stat.st_size)

@@ -20,10 +20,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Qt, Signal
 
 from studio.engine.comfyui.user_workflows import workflows_dir
-from studio.engine.config import Settings
-from studio.engine.core import Studio
+from studio.engine.core import SavedSettings, Studio
 from studio.engine.db.changes import Change, ChangeSet, Entity, merge
-from studio.engine.db.watcher import ChangeWatcher, FileStamp
+from studio.engine.db.watcher import ChangeWatcher
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import repeating_timer, single_shot_timer
 
@@ -65,7 +64,7 @@ class LiveState(QObject):
         run_in_background(self._read, receiver=self, lane="live", on_done=self._on_read,
                           on_error=self._on_read_failed)
 
-    def _read(self) -> tuple[list[Change], tuple[Settings, FileStamp | None] | None]:
+    def _read(self) -> tuple[list[Change], SavedSettings | None]:
         if self._watcher is None:  # made on the lane: it reads the files' first stamps
             paths = self.studio.paths
             self._watcher = ChangeWatcher(self.studio.db, files={
@@ -77,11 +76,11 @@ class LiveState(QObject):
             saved = self.studio.settings_saved_elsewhere()  # read here, applied on the UI thread
         return changes, saved
 
-    def _on_read(self, found: tuple[list[Change], tuple[Settings, FileStamp | None] | None]) -> None:
+    def _on_read(self, found: tuple[list[Change], SavedSettings | None]) -> None:
         self._busy = False
         changes, saved = found
         if saved is not None:
-            self.studio.adopt_settings(*saved)
+            self.studio.adopt_settings(saved)
         self._on_heard(changes)
 
     def _on_read_failed(self, exc: BaseException) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,24 +20,11 @@ from studio.engine.db.changes import Change, Entity, Op, merge
 from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import ChangeRecord
 from studio.engine.db.types import utcnow
+from studio.engine.fsutil import FileStamp
 
 OVERLAP = timedelta(seconds=5)
 KEEP = timedelta(days=1)
 BATCH = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class FileStamp:
-    mtime_ns: int
-    size: int
-
-    @classmethod
-    def of(cls, path: Path) -> FileStamp | None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return cls(stat.st_mtime_ns, stat.st_size)
 
 
 class ChangeWatcher:

@@ -12,8 +12,8 @@ from studio.engine.config import Paths, Settings, load_settings
 from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
-from studio.engine.db.watcher import FileStamp
 from studio.engine.errors import InvalidInput, NotFound, StudioError
+from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.gpu import hold_gpu

@@ -52,7 +52,8 @@ MAX_COUNT = 100
 # is_local, preview_file and safe_file_name live in job.py; callers have long found them here.
 __all__ = ["JOB_TYPE", "MAX_COUNT", "ComfyNotAnswering", "ComfyPayload", "GenerationRequest",
            "ImageJob", "ImageResult", "fetch_object_info", "find_template", "is_local",
-           "picture_key", "preview_file", "run_generation", "safe_file_name", "submit_generation"]
+           "picture_key", "prepare_generation", "preview_file", "reach_comfyui", "run_generation",
+           "safe_file_name", "submit_generation"]
 
 
 class ComfyNotAnswering(InvalidInput):
@@ -78,15 +79,28 @@ class ImageResult:
 
 def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: GenerationRequest) -> list[Job]:
     """One job per image wanted, each with its own seed; checked against ComfyUI before queueing."""
+    return studio.jobs.submit_many(workspace_id, JOB_TYPE, prepare_generation(studio, workspace_id, request))
+
+
+def reach_comfyui(studio: Studio) -> dict[str, Any]:
+    """ComfyUI's node catalogue, a supervised local ComfyUI started first if it is not up."""
+    supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
+    if supervisor is not None:
+        supervisor.ensure_running()
+    return fetch_object_info(comfy_url(studio.settings))
+
+
+def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: GenerationRequest,
+                       object_info: dict[str, Any] | None = None) -> list[tuple[object, str]]:
+    """The checked payloads and titles ``submit_generation`` queues, not yet queued, so a caller
+    with many requests (the test grid) checks them all before it queues any; ``object_info`` is
+    ComfyUI's catalogue as ``reach_comfyui`` found it, asked for here when not given."""
     if not 1 <= request.count <= MAX_COUNT:
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
     template = find_template(request.template, studio.paths)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
-    supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
-    if supervisor is not None:  # a local ComfyUI the studio runs: start it if it is not up
-        supervisor.ensure_running()
+    object_info = reach_comfyui(studio) if object_info is None else object_info
     url = comfy_url(studio.settings)
-    object_info = fetch_object_info(url)
     if _handed_off_lora(studio, workspace_id, request.values, object_info):
         object_info = fetch_object_info(url)  # ComfyUI lists the folder afresh
     images = _pictures(studio, workspace_id, template, request.values, object_info)
@@ -103,7 +117,7 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
             values={k: v for k, v in recorded.items() if k not in images},
             influencer_id=influencer.id if influencer else None),
             _title(template, recorded, influencer)))
-    return studio.jobs.submit_many(workspace_id, JOB_TYPE, items)
+    return items
 
 
 def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, object],

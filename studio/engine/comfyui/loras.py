@@ -1,7 +1,8 @@
 """LoRA hand-off: a LoRA the studio holds is placed in ComfyUI's loras folder when a job needs it.
 
-Only possible when that folder is on this machine (a supervised ComfyUI, or comfyui.loras_dir);
-ComfyUI has no API to upload models, so for a remote server the user is told what to copy where.
+Only possible when that folder is known (a supervised ComfyUI, or comfyui.loras_dir); ComfyUI has
+no API to upload models, so otherwise the user is told what to copy where, or, for a ComfyUI on
+this machine, which setting names its folder.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
+from studio.engine.comfyui.job import is_local
+from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.config import Settings
 from studio.engine.core import Studio
 from studio.engine.db.models import LoraModel
@@ -56,10 +59,11 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
     if lora is None:
         return None
     source = LocalStore(studio.paths.assets_dir).path(lora.storage_key)
+    if not source.is_file():
+        raise InvalidInput(f"The LoRA '{lora_name}' is in the library but its file is missing: {source}.")
     folder = loras_folder(studio.settings)
     if folder is None:
-        raise InvalidInput(f"ComfyUI does not have the LoRA '{lora_name}' and runs elsewhere: copy "
-                           f"{source} into its models/loras folder, or set comfyui.loras_dir.")
+        raise InvalidInput(_no_folder(studio.settings, lora_name, source))
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / lora_name
     if target.is_file() and target.stat().st_size == source.stat().st_size \
@@ -72,3 +76,14 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
             while chunk := src.read(CHUNK):
                 out.write(chunk)
     return target
+
+
+def _no_folder(settings: Settings, lora_name: str, source: Path) -> str:
+    """What to do when ComfyUI lacks the LoRA and the studio knows no loras folder to put it in."""
+    url = comfy_url(settings)
+    if is_local(url):  # on this machine: its folder is simply not set
+        return (f"ComfyUI at {url} does not have the LoRA '{lora_name}' and the studio does not know "
+                f"its folder: set comfyui.folder (the ComfyUI checkout) or comfyui.loras_dir (its "
+                f"models/loras), or copy {source} there.")
+    return (f"ComfyUI does not have the LoRA '{lora_name}' and runs elsewhere ({url}): copy "
+            f"{source} into its models/loras folder, or set comfyui.loras_dir.")

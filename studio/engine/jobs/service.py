@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -21,6 +22,15 @@ from studio.engine.jobs.queues import RETRIES
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """One job to submit with others; its id is chosen first so another job can name it."""
+    job_type: str
+    payload: object
+    title: str = ""
+    job_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 class JobService:
@@ -39,27 +49,32 @@ class JobService:
                     items: Sequence[tuple[object, str]], *, priority: int = 0) -> list[Job]:
         """Jobs of one type, written in one transaction and then queued in order: a batch of
         images is one commit, not one per image, and the first starts while the rest queue."""
-        kind = get_type(job_type)
-        for payload, _ in items:
-            if type(payload) is not kind.payload:
+        return self.submit_all(workspace_id, [NewJob(job_type, payload, title) for payload, title in items],
+                               priority=priority)
+
+    def submit_all(self, workspace_id: uuid.UUID, orders: Sequence[NewJob], *,
+                   priority: int = 0) -> list[Job]:
+        """Jobs of any types, all in one transaction or none (a test grid's cells and its sheet)."""
+        kinds = [get_type(order.job_type) for order in orders]
+        for kind, order in zip(kinds, orders, strict=True):
+            if type(order.payload) is not kind.payload:
                 raise InvalidInput(f"A {kind.name} job takes a {kind.payload.__name__}, not a "
-                                   f"{type(payload).__name__}.")
+                                   f"{type(order.payload).__name__}.")
             if self.prepare is not None:  # before the transaction: it may upload files
-                self.prepare(payload)
+                self.prepare(order.payload)
         tasks = []
         with self.db.session() as session:
             repository = Repository(session, workspace_id)
             jobs = []
-            for payload, title in items:
-                job_id = uuid.uuid4()
-                task = self.queues.task(kind.queue, str(job_id), priority=priority)
-                tasks.append(task)
+            for kind, order in zip(kinds, orders, strict=True):
+                task = self.queues.task(kind.queue, str(order.job_id), priority=priority)
+                tasks.append((kind.queue, task))
                 jobs.append(repository.add(Job(
-                    id=job_id, type=kind.name, queue=kind.queue, payload=encode(payload),
-                    title=title or kind.name, priority=priority, max_attempts=RETRIES + 1,
+                    id=order.job_id, type=kind.name, queue=kind.queue, payload=encode(order.payload),
+                    title=order.title or kind.name, priority=priority, max_attempts=RETRIES + 1,
                     task_id=str(task.id))))
-        for task in tasks:
-            self.queues.put(kind.queue, task)
+        for queue, task in tasks:
+            self.queues.put(queue, task)
         return jobs
 
     def get(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:

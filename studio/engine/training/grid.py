@@ -1,10 +1,13 @@
 """The test grid: prompts × checkpoints × LoRA strengths through ComfyUI, as one contact sheet.
 
-Each cell is an ordinary generate-image job (``submit_generation``: checked against ComfyUI, the
+Each cell is an ordinary generate-image job (``prepare_generation``: checked against ComfyUI, the
 LoRA handed to its folder when needed) with the prompt's fixed seed, so cells differ only by
-checkpoint and strength. A "test-grid-sheet" job waits for the cells and lays the pictures out
-with Pillow: a block per prompt, a row per checkpoint, a column per strength, labelled; the
-sheet is stored as an Asset (kind "contact-sheet").
+checkpoint and strength. Every cell is checked before any is queued, and all are queued in one
+transaction with the sheet, so a refused grid leaves nothing half-queued.
+
+A "test-grid-sheet" job waits for the cells and lays the pictures out with Pillow: a block per
+prompt, a row per checkpoint, a column per strength, labelled; the sheet is stored as an Asset
+(kind "contact-sheet").
 """
 from __future__ import annotations
 
@@ -17,7 +20,18 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from studio.engine.comfyui.generation import GenerationRequest, ImageResult, submit_generation
+from studio.engine.comfyui.generation import JOB_TYPE as IMAGE_JOB
+from studio.engine.comfyui.generation import (
+    GenerationRequest,
+    ImageResult,
+    fetch_object_info,
+    find_template,
+    prepare_generation,
+    reach_comfyui,
+)
+from studio.engine.comfyui.loras import hand_off
+from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job, LoraModel
 from studio.engine.db.repositories import Repository
@@ -26,6 +40,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey, encode, payload_of, result_of
 from studio.engine.jobs.registry import job_type
+from studio.engine.jobs.service import NewJob
 from studio.engine.jobs.status import FINISHED, JobStatus
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import TrainingConfig
@@ -89,6 +104,46 @@ class SubmittedGrid:
 
 
 def submit_test_grid(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> SubmittedGrid:
+    """Every cell is checked first (its LoRA handed to ComfyUI, its workflow against ComfyUI's
+    /object_info); then the cells and the sheet are written in one transaction. A grid refused
+    for any cell, the last included, leaves no job behind."""
+    plan = _plan(studio, workspace_id, request)
+    object_info = _handed_to_comfyui(studio, workspace_id, plan.loras)
+    orders = [NewJob(IMAGE_JOB, payload, title)
+              for values in _all_cell_values(plan, request)
+              for payload, title in prepare_generation(studio, workspace_id, GenerationRequest(
+                  influencer_id=plan.influencer_id, template=plan.template, values=values, count=1),
+                  object_info)]
+    layout = [GridCell(job_id=order.job_id, prompt=p, row=r, column=c)
+              for order, (p, r, c) in zip(orders, plan.positions(), strict=True)]
+    payload = SheetPayload(
+        training_job_id=request.training_job_id, cells=tuple(layout), prompts=plan.texts,
+        rows=tuple(_row_label(lora) for lora in plan.loras), lora_ids=tuple(lora.id for lora in plan.loras),
+        columns=tuple(f"strength {s:g}" for s in plan.strengths), seed=request.seed,
+        influencer_id=plan.influencer_id)
+    title = f"Test grid: {plan.trained.output_name} ({len(layout)} images)"
+    jobs = studio.jobs.submit_all(workspace_id, [*orders, NewJob(SHEET_JOB, payload, title)])
+    return SubmittedGrid(sheet_job=jobs[-1], generation_jobs=[order.job_id for order in orders])
+
+
+@dataclass(frozen=True, slots=True)
+class _GridPlan:
+    """What a grid request comes to once checked, before ComfyUI is asked anything."""
+    trained: TrainingPayload
+    config: TrainingConfig
+    loras: list[LoraModel]
+    texts: tuple[str, ...]  # the prompts, the trigger word filled in
+    strengths: tuple[float, ...]
+    template: str
+    influencer_id: uuid.UUID | None
+
+    def positions(self) -> list[tuple[int, int, int]]:
+        """(prompt, row, column) of each cell, in the order the cells are made."""
+        return [(p, r, c) for p in range(len(self.texts)) for r in range(len(self.loras))
+                for c in range(len(self.strengths))]
+
+
+def _plan(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> _GridPlan:
     training = studio.jobs.get(workspace_id, request.training_job_id)
     if training.type != TRAINING_JOB:
         raise InvalidInput(f"Job {training.id} is not a training.")
@@ -96,36 +151,38 @@ def submit_test_grid(studio: Studio, workspace_id: uuid.UUID, request: GridReque
     config = TrainingConfig.from_dict(trained.config)
     loras = _chosen(studio, workspace_id, request)
     prompts = [p for p in (request.prompts or config.sample_prompts or (DEFAULT_PROMPT,)) if p.strip()]
+    if not prompts:
+        raise InvalidInput("A test grid needs at least one prompt that is not blank.")
     strengths = request.strengths or (1.0,)
     cells = len(prompts) * len(loras) * len(strengths)
     if cells > MAX_CELLS:
         raise InvalidInput(f"A grid of {cells} images is too large (at most {MAX_CELLS}); choose fewer "
                            "prompts, checkpoints or strengths.")
+    template = find_template(f"txt2img-{config.family}-lora", studio.paths).name
     influencer = _influencer(studio, workspace_id, trained.influencer_id)
     trigger = influencer.trigger_word if influencer else ""
-    template = f"txt2img-{config.family}-lora"
-    texts = [p.replace("{trigger}", trigger) for p in prompts]
-    jobs: list[uuid.UUID] = []
-    layout: list[GridCell] = []
-    for p_index, text in enumerate(texts):
-        for row, lora in enumerate(loras):
-            for column, strength in enumerate(strengths):
-                values = _cell_values(config, trained, text=text, lora=lora, strength=strength,
-                                      seed=request.seed + p_index, steps=request.steps)
-                [job] = submit_generation(studio, workspace_id, GenerationRequest(
-                    influencer_id=influencer.id if influencer else None, template=template,
-                    values=values, count=1))
-                jobs.append(job.id)
-                layout.append(GridCell(job_id=job.id, prompt=p_index, row=row, column=column))
-    payload = SheetPayload(
-        training_job_id=training.id, cells=tuple(layout),
-        prompts=tuple(texts),
-        rows=tuple(_row_label(lora) for lora in loras), lora_ids=tuple(lora.id for lora in loras),
-        columns=tuple(f"strength {s:g}" for s in strengths), seed=request.seed,
-        influencer_id=influencer.id if influencer else None)
-    sheet = studio.jobs.submit(workspace_id, SHEET_JOB, payload,
-                               title=f"Test grid: {trained.output_name} ({cells} images)")
-    return SubmittedGrid(sheet_job=sheet, generation_jobs=jobs)
+    return _GridPlan(trained=trained, config=config, loras=loras,
+                     texts=tuple(p.replace("{trigger}", trigger) for p in prompts),
+                     strengths=tuple(strengths), template=template,
+                     influencer_id=influencer.id if influencer else None)
+
+
+def _handed_to_comfyui(studio: Studio, workspace_id: uuid.UUID, loras: list[LoraModel]) -> dict[str, Any]:
+    """ComfyUI's catalogue once every checkpoint it lacks is in its loras folder: each LoRA is
+    handed off once, not once per cell, and the catalogue asked for again only if one was."""
+    object_info = reach_comfyui(studio)
+    listed = set(choices(object_info, "LoraLoader", "lora_name") or [])
+    names = [n for n in dict.fromkeys(PurePosixPath(lora.storage_key).name for lora in loras)
+             if n not in listed]
+    for name in names:
+        hand_off(studio, workspace_id, name)
+    return fetch_object_info(comfy_url(studio.settings)) if names else object_info
+
+
+def _all_cell_values(plan: _GridPlan, request: GridRequest) -> list[dict[str, object]]:
+    return [_cell_values(plan.config, plan.trained, text=plan.texts[p], lora=plan.loras[r],
+                         strength=plan.strengths[c], seed=request.seed + p, steps=request.steps)
+            for p, r, c in plan.positions()]
 
 
 def _cell_values(config: TrainingConfig, trained: TrainingPayload, *, text: str, lora: LoraModel,

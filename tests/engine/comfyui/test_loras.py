@@ -54,6 +54,29 @@ def test_an_unknown_lora_is_still_refused_in_one_sentence(studio: Studio, loras_
 def test_a_remote_comfyui_gets_a_plain_instruction(studio: Studio) -> None:
     source = _studio_lora(studio)
     studio.settings.comfyui.loras_dir = ""
+    studio.settings.comfyui.url = "http://gpu-box.example:8188"
     with pytest.raises(InvalidInput) as caught:
         hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
-    assert str(source) in str(caught.value) and "models/loras" in str(caught.value)
+    message = str(caught.value)
+    assert "runs elsewhere (http://gpu-box.example:8188)" in message
+    assert str(source) in message and "models/loras" in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_comfyui_on_this_machine_is_not_said_to_run_elsewhere(studio: Studio, host: str) -> None:
+    source = _studio_lora(studio)
+    studio.settings.comfyui.loras_dir = ""
+    studio.settings.comfyui.url = f"http://{host}:1"  # never connected to
+    with pytest.raises(InvalidInput) as caught:
+        hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    message = str(caught.value)
+    assert "elsewhere" not in message
+    assert "does not know its folder" in message
+    assert "comfyui.folder" in message and "comfyui.loras_dir" in message and str(source) in message
+
+
+def test_a_library_lora_whose_file_is_gone_is_named_in_one_sentence(studio: Studio, loras_dir: Path) -> None:
+    _studio_lora(studio).unlink()
+    with pytest.raises(InvalidInput, match="'mia_v2.safetensors' is in the library but its file is missing"):
+        hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    assert not (loras_dir / "mia_v2.safetensors").exists()

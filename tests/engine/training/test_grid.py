@@ -64,3 +64,55 @@ def test_a_grid_too_large_or_without_checkpoints_is_refused(setup: Setup) -> Non
     with pytest.raises(InvalidInput, match="too large"):
         submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("a",) * 20,
                                                  strengths=(0.2, 0.4, 0.6, 0.8, 1.0, 1.2)))
+
+
+def _only_the_training_is_queued(setup: Setup, training_id: uuid.UUID) -> None:
+    studio = setup.studio
+    assert [job.id for job in studio.jobs.list(setup.workspace_id)] == [training_id]
+    assert studio.queues.hueys["generation"].pending_count() == 0
+    assert studio.queues.hueys["general"].pending_count() == 0
+
+
+def test_a_grid_refused_at_its_last_cell_queues_no_job(setup: Setup, tmp_path: Path) -> None:
+    studio, ws = setup.studio, setup.workspace_id
+    training = submit_training(studio, ws, setup.request())
+    setup.run_next()
+    final = next(lora for lora in checkpoints_of(studio.db, ws, job_id=training.id) if lora.meta.get("final"))
+    loras = tmp_path / "ComfyUI" / "models" / "loras"
+    with FakeComfyUI(loras_dir=loras) as comfy:
+        studio.settings.comfyui.url = comfy.base_url
+        studio.settings.comfyui.loras_dir = str(loras)
+        with pytest.raises(InvalidInput, match="150"):  # ComfyUI's LoraLoader takes -100 to 100
+            submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, lora_ids=(final.id,),
+                                                     prompts=("a",), strengths=(0.5, 150.0)))
+        assert comfy.requests("POST", "/prompt") == []
+    _only_the_training_is_queued(setup, training.id)
+
+
+def test_a_grid_whose_last_checkpoint_cannot_reach_comfyui_queues_no_job(setup: Setup, tmp_path: Path) -> None:
+    studio, ws = setup.studio, setup.workspace_id
+    training = submit_training(studio, ws, setup.request())
+    setup.run_next()
+    final = next(lora for lora in checkpoints_of(studio.db, ws, job_id=training.id) if lora.meta.get("final"))
+    studio.asset_path(final.storage_key).unlink()  # the last row's file is gone
+    loras = tmp_path / "ComfyUI" / "models" / "loras"
+    with FakeComfyUI(loras_dir=loras) as comfy:
+        studio.settings.comfyui.url = comfy.base_url
+        studio.settings.comfyui.loras_dir = str(loras)
+        with pytest.raises(InvalidInput, match="mia-main-v1.safetensors' is in the library but its file is missing"):
+            submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("a",)))
+    _only_the_training_is_queued(setup, training.id)
+
+
+def test_a_grid_with_only_blank_prompts_or_no_comfyui_is_refused_before_anything(setup: Setup) -> None:
+    studio, ws = setup.studio, setup.workspace_id
+    training = submit_training(studio, ws, setup.request())
+    setup.run_next()
+    with pytest.raises(InvalidInput, match="at least one prompt"):
+        submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("  ",)))
+    with FakeComfyUI() as comfy:
+        url = comfy.base_url
+    studio.settings.comfyui.url = url  # a port nothing answers on any more
+    with pytest.raises(InvalidInput, match="ComfyUI does not answer"):
+        submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("a",)))
+    _only_the_training_is_queued(setup, training.id)

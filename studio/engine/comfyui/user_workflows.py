@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from studio.engine.comfyui.workflow_mapping import guess_parameters
 from studio.engine.comfyui.workflows import (
     SIDECAR_SUFFIX,
     LoadedTemplates,
     WorkflowTemplate,
+    detect_models,
     load_template,
     load_templates,
+    parse_parameters,
     read_graph,
 )
 from studio.engine.config import Paths
@@ -55,11 +58,21 @@ def add_workflow(paths: Paths, source: Path, *, name: str | None = None,
     target = folder / f"{slug}.json"
     sidecar = folder / f"{slug}{SIDECAR_SUFFIX}"
     chosen = mapping if mapping is not None else (guess_parameters(graph) if guess else {})
+    models = _models_block(graph, chosen, target.name)
     atomic_write_text(target, json.dumps(graph, indent=2, ensure_ascii=False) + "\n")
     if chosen:
         meta = {"name": slug, "title": name or Path(source).stem, "base": "other", "kind": "custom",
-                "parameters": chosen}
+                "parameters": chosen, "models": models}
         atomic_write_text(sidecar, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     else:
         sidecar.unlink(missing_ok=True)
     return load_template(target)
+
+
+def _models_block(graph: dict[str, Any], mapping: dict[str, str | list[str]],
+                  where: str) -> dict[str, dict[str, str]]:
+    """The sidecar's "models": each loader's node, input and ComfyUI folder, as the built-in
+    templates declare theirs, so a result's recipe names the checkpoint and LoRA it used."""
+    parameters = parse_parameters(mapping, graph, where)
+    return {key: {"node": slot.node, "input": slot.input, "folder": slot.folder}
+            for key, slot in detect_models(graph, parameters).items()}

@@ -160,9 +160,10 @@ def load_user_workflow(path: Path, mapping: dict[str, str | list[str]] | None = 
     graph = read_graph(path)
     raw = {name: {"targets": [target] if isinstance(target, str) else target}
            for name, target in (mapping or {}).items()}
+    parameters = parse_parameters(raw, graph, path.name)
     return WorkflowTemplate(
         name=path.stem, title=path.stem, base="other", kind="custom", graph=graph,
-        parameters=_parameters(raw, graph, path.name), models=_detect_models(graph),
+        parameters=parameters, models=detect_models(graph, parameters),
         required_nodes=_class_types(graph), path=path)
 
 
@@ -174,15 +175,11 @@ def parameter_choices(template: WorkflowTemplate, name: str,
     return choices(object_info, node.get("class_type", ""), param.input)
 
 
-
 def _from_sidecar(path: Path, graph: dict[str, Any], meta: dict[str, Any],
                   where: str) -> WorkflowTemplate:
-    models = {}
-    for key, slot in (meta.get("models") or {}).items():
-        if not isinstance(slot, dict):
-            raise InvalidInput(f"{where}: model '{key}' must be an object with node and input.")
-        node_id, input_name = _target(slot, graph, where, key)
-        models[key] = ModelSlot(node_id, input_name, str(slot.get("folder", "")))
+    parameters = parse_parameters(meta.get("parameters") or {}, graph, where)
+    models = _models(meta["models"], graph, where) if meta.get("models") is not None \
+        else detect_models(graph, parameters)  # a sidecar written before models were recorded
     found = _class_types(graph)
     required = tuple(sorted(meta.get("required_nodes") or found))
     if required != found:
@@ -191,12 +188,23 @@ def _from_sidecar(path: Path, graph: dict[str, Any], meta: dict[str, Any],
     return WorkflowTemplate(
         name=str(meta.get("name") or path.stem), title=str(meta.get("title") or path.stem),
         base=str(meta.get("base") or "other"), kind=str(meta.get("kind") or "custom"),
-        graph=graph, parameters=_parameters(meta.get("parameters") or {}, graph, where),
-        models=models, required_nodes=required, description=str(meta.get("description", "")),
-        path=path)
+        graph=graph, parameters=parameters, models=models, required_nodes=required,
+        description=str(meta.get("description", "")), path=path)
 
 
-def _parameters(raw: dict[str, Any], graph: dict[str, Any], where: str) -> dict[str, Parameter]:
+def _models(raw: object, graph: dict[str, Any], where: str) -> dict[str, ModelSlot]:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where}: models must be an object naming each model's node and input.")
+    models = {}
+    for key, slot in raw.items():
+        if not isinstance(slot, dict):
+            raise InvalidInput(f"{where}: model '{key}' must be an object with node and input.")
+        node_id, input_name = _target(slot, graph, where, key)
+        models[key] = ModelSlot(node_id, input_name, str(slot.get("folder", "")))
+    return models
+
+
+def parse_parameters(raw: dict[str, Any], graph: dict[str, Any], where: str) -> dict[str, Parameter]:
     params = {}
     for name, spec in raw.items():
         if isinstance(spec, (str, list)):  # shorthand: "3.seed" or ["10.a", "10.b"]
@@ -256,13 +264,18 @@ def _infer_type(class_type: str, input_name: str, value: object) -> str:
     return "float" if isinstance(value, float) else "str"
 
 
-def _detect_models(graph: dict[str, Any]) -> dict[str, ModelSlot]:
+def detect_models(graph: dict[str, Any], parameters: dict[str, Parameter] | None = None
+                  ) -> dict[str, ModelSlot]:
+    """The models a graph loads by kind (checkpoint, lora, …), as a built-in's sidecar declares
+    them: the loader a parameter points at, else the first loader node of that kind."""
+    mapped = [target for param in (parameters or {}).values() for target in param.targets]
+    every = [(node_id, name) for node_id in ordered_ids(graph) for name in graph[node_id]["inputs"]]
     models: dict[str, ModelSlot] = {}
-    for node_id in ordered_ids(graph):
-        for input_name, value in graph[node_id]["inputs"].items():
-            if input_name in MODEL_INPUTS and isinstance(value, str):
-                key, _, folder = MODEL_INPUTS[input_name]
-                models.setdefault(key, ModelSlot(node_id, input_name, folder))
+    for node_id, input_name in [*mapped, *every]:
+        value = graph.get(node_id, {}).get("inputs", {}).get(input_name)
+        if input_name in MODEL_INPUTS and isinstance(value, str):
+            key, _, folder = MODEL_INPUTS[input_name]
+            models.setdefault(key, ModelSlot(node_id, input_name, folder))
     return models
 
 

@@ -9,9 +9,12 @@ import pytest
 from studio.engine.comfyui.generation import find_template
 from studio.engine.comfyui.user_workflows import add_workflow, all_templates, workflows_dir
 from studio.engine.comfyui.workflow_fill import fill
-from studio.engine.comfyui.workflows import load_templates
+from studio.engine.comfyui.workflows import BUILTIN_DIR, ModelSlot, load_template, load_templates
 from studio.engine.core import Studio
+from studio.engine.db.models import Asset
 from studio.engine.errors import Conflict, InvalidInput
+from tests.engine.comfyui.helpers import TXT2IMG, reload, run_next, submit
+from tests.fakes.comfyui_server import FakeComfyUI
 
 
 def _exported(tmp_path: Path) -> Path:
@@ -50,3 +53,55 @@ def test_bad_files_and_names_are_refused(studio: Studio, tmp_path: Path) -> None
     with pytest.raises(Conflict, match="built-in"):
         add_workflow(studio.paths, _exported(tmp_path), name="txt2img-sd15-lora")
     assert not workflows_dir(studio.paths).exists() or not any(workflows_dir(studio.paths).iterdir())
+
+
+def _sidecar(studio: Studio, name: str) -> dict[str, object]:
+    return dict(json.loads((workflows_dir(studio.paths) / f"{name}.params.json").read_text(encoding="utf-8")))
+
+
+def test_the_parameters_file_declares_its_models_as_a_built_in_template_does(studio: Studio,
+                                                                             tmp_path: Path) -> None:
+    add_workflow(studio.paths, _exported(tmp_path))
+    builtin = json.loads((BUILTIN_DIR / "txt2img-sd15-lora.params.json").read_text(encoding="utf-8"))
+    assert _sidecar(studio, "my-portrait-flow")["models"] == builtin["models"]
+    assert load_template(workflows_dir(studio.paths) / "my-portrait-flow.json").models == {
+        "checkpoint": ModelSlot("4", "ckpt_name", "checkpoints"), "lora": ModelSlot("10", "lora_name", "loras")}
+
+
+def test_the_models_follow_the_loader_a_mapping_names(studio: Studio, tmp_path: Path) -> None:
+    graph = {**TXT2IMG, "11": {"class_type": "LoraLoader", "inputs": {
+        "model": ["10", 0], "clip": ["10", 1], "lora_name": "style.safetensors", "strength_model": 0.5,
+        "strength_clip": 0.5}}}
+    source = tmp_path / "two-loras.json"
+    source.write_text(json.dumps(graph), encoding="utf-8")
+    template = add_workflow(studio.paths, source, mapping={"lora_name": "11.lora_name", "seed": "3.seed"})
+    assert _sidecar(studio, "two-loras")["models"] == {
+        "checkpoint": {"node": "4", "input": "ckpt_name", "folder": "checkpoints"},
+        "lora": {"node": "11", "input": "lora_name", "folder": "loras"}}
+    assert template.models["lora"] == ModelSlot("11", "lora_name", "loras")
+
+
+def test_a_parameters_file_written_without_models_still_finds_them(studio: Studio, tmp_path: Path) -> None:
+    add_workflow(studio.paths, _exported(tmp_path))
+    sidecar = workflows_dir(studio.paths) / "my-portrait-flow.params.json"
+    older = {k: v for k, v in _sidecar(studio, "my-portrait-flow").items() if k != "models"}
+    sidecar.write_text(json.dumps(older), encoding="utf-8")  # as add-workflow wrote it before
+    assert set(find_template("my-portrait-flow", studio.paths).models) == {"checkpoint", "lora"}
+
+
+def test_a_generation_with_a_user_workflow_records_its_checkpoint_and_lora(studio: Studio,
+                                                                          tmp_path: Path) -> None:
+    source = tmp_path / "Mine.json"
+    source.write_text(json.dumps(TXT2IMG), encoding="utf-8")
+    add_workflow(studio.paths, source)
+    with FakeComfyUI() as comfy:
+        studio.settings.comfyui.url = comfy.base_url
+        [job] = submit(studio, template="mine", seed=5, lora_strength=0.6)
+        run_next(studio)
+    done = reload(studio, job)
+    assert done.status == "completed", done.error
+    with studio.db.session() as session:
+        [asset] = session.query(Asset).filter_by(job_id=job.id).limit(1)
+        recipe = asset.meta["recipe"]
+    assert (recipe["template"], recipe["checkpoint"], recipe["lora"], recipe["lora_strength"]) == (
+        "mine", "sd15.safetensors", "mia_v1.safetensors", 0.6)

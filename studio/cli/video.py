@@ -56,12 +56,14 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                list_video_templates)
     generate = add_action(actions, "generate", "turn an image into a clip through ComfyUI (a job)",
                           generate_video, scoped=True)
-    generate.add_argument("image", type=Path, metavar="IMAGE")
+    generate.add_argument("image", type=Path, metavar="IMAGE", help="the picture to animate")
     generate.add_argument("--template", default="i2v-svd", metavar="NAME",
-                          help="i2v-svd or i2v-animatediff-sd15 (see `video templates`)")
+                          help="an image-to-video template (default i2v-svd; `video templates` "
+                               "lists them with their parameters)")
     generate.add_argument("--prompt", metavar="TEXT", help="for AnimateDiff: what moves and how")
     generate.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                          help="frames, fps, motion, seed, steps… (repeatable)")
+                          help="a template parameter: frames, fps, motion, seed, steps… (repeatable; "
+                               "see `video templates`)")
     generate.add_argument("--influencer", metavar="NAME")
     generate.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
 

@@ -35,6 +35,17 @@ def test_video_templates_are_listed(cli: Cli) -> None:
     assert "i2v-svd" in cli("video", "templates").out
 
 
+def test_video_generate_help_points_at_the_listing_of_video_templates(cli: Cli) -> None:
+    shown = cli("video", "generate", "--help")
+    assert shown.code == 0
+    text = " ".join(shown.out.split())  # argparse wraps the help to the terminal's width
+    assert "`video templates`" in text and "`generate templates`" not in text
+    assert "default i2v-svd" in text
+    listed = {r["name"] for r in cli("video", "templates", "--json").json()["templates"]}
+    assert "i2v-svd" in listed  # the default is one the listing shows
+    assert "`generate templates`" in " ".join(cli("generate", "image", "--help").out.split())
+
+
 def test_export_waits_and_prints_the_file(cli: Cli, clip: Path, tmp_path: Path, data_dir: Path) -> None:
     srt = write_srt([Cue(0, 1, "Hi: it's me")], tmp_path / ODD / "sub's.srt")
     out = tmp_path / "exports" / "ready, 'for' tiktok.mp4"
@@ -88,17 +99,14 @@ def test_ctrl_c_cancels_the_export(studio, clip: Path, tmp_path: Path, ffmpeg: s
 
 def test_generate_turns_an_image_into_a_clip(cli: Cli, ffmpeg: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
     from PIL import Image
 
     from tests.fakes.comfyui_server import FakeComfyUI
     monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
-    specs = json.loads((ROOT / "tests" / "engine" / "media" / "object_info_video.json").read_text())
     clip = make_clip(ffmpeg, tmp_path / "c.mp4", size="64x112", seconds=1.0, audio=False)
     image = tmp_path / "me.png"
     Image.new("RGB", (64, 112), (10, 200, 30)).save(image)
-    with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"], node_specs=specs,
+    with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"],
                      output_bytes={"mp4": clip.read_bytes()}) as fake:
         assert cli("settings", "set", "comfyui.url", fake.base_url).code == 0
         done = cli("video", "generate", str(image), "--set", "frames=14", "--set", "fps=10")

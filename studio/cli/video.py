@@ -54,6 +54,10 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_action(actions, "presets", "list the export presets", list_presets)
     add_action(actions, "templates", "list the image-to-video templates and their parameters",
                list_video_templates)
+    _register_generate(actions)
+
+
+def _register_generate(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     generate = add_action(actions, "generate", "turn an image into a clip through ComfyUI (a job)",
                           generate_video, scoped=True)
     generate.add_argument("image", type=Path, metavar="IMAGE", help="the picture to animate")

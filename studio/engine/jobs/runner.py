@@ -1,4 +1,10 @@
-"""Runs one job inside a worker: marks it processing, calls its handler, records the outcome."""
+"""Runs one job inside a worker: marks it processing, calls its handler, records the outcome.
+
+A transient fault (a refused connection, a timeout, HTTP 429/5xx) is tried again after 5 s, 25 s
+and 125 s, counted by the job's own attempts. The next attempt is asked of Huey with its
+documented ``RetryTask`` (delay given), so an expected fault is one warning line in the log, not
+an error with a traceback; while the job waits, its stage says so.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,6 +13,8 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
+
+from huey.exceptions import RetryTask
 
 from studio.engine.config import Paths, Settings, load_settings
 from studio.engine.db.database import Database, retry_if_stale
@@ -18,10 +26,17 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.gpu import hold_gpu
 from studio.engine.jobs.payloads import decode, encode
+from studio.engine.jobs.queues import RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
+RETRY_STAGE = "Waiting to retry"
+
+
+def retry_delay_s(attempts: int) -> float:
+    """The wait after the ``attempts``-th attempt failed on a transient fault: 5 s, 25 s, 125 s."""
+    return float(RETRY_DELAY_S * RETRY_BACKOFF ** max(attempts - 1, 0))
 
 
 class TeamFiles(Protocol):
@@ -66,7 +81,7 @@ class JobRunner:
         except JobCanceled as exc:
             self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
-            self._after_transient_error(ctx.job_id, exc, task)
+            self._after_transient_error(ctx.job_id, exc)
         except StudioError as exc:
             self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
@@ -105,14 +120,18 @@ class JobRunner:
             result = kind.handler(ctx, payload)
         return result, self._encoded(kind, result)
 
-    def _after_transient_error(self, job_id: uuid.UUID, exc: TransientError, task: object) -> None:
-        """Re-raises for Huey to retry while attempts remain; otherwise the job fails."""
-        remaining = int(getattr(task, "retries", 0) or 0)
-        if remaining > 0:
-            delay = float(getattr(task, "retry_delay", 0) or 0)
-            self._schedule_retry(job_id, str(exc), delay)
-            raise exc  # Huey schedules the next attempt with its back-off
-        attempts = self._attempts(job_id)
+    def _after_transient_error(self, job_id: uuid.UUID, exc: TransientError) -> None:
+        """Raises Huey's RetryTask (the inline consumer reads it too) while the job has attempts
+        left; otherwise the job fails."""
+        attempts, allowed = self._attempts(job_id)
+        if attempts < allowed:
+            delay = retry_delay_s(attempts)
+            if self._schedule_retry(job_id, str(exc), delay, attempts=attempts, allowed=allowed):
+                log.warning("job %s attempt %d of %d failed, will retry in %g s: %s", job_id, attempts,
+                            allowed, delay, exc)
+                raise RetryTask(str(exc), delay=delay) from None
+            self._finish(job_id, JobStatus.CANCELED, message="Canceled by the user.")
+            return
         self._finish(job_id, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
 
     @staticmethod
@@ -148,6 +167,9 @@ class JobRunner:
             job.attempts += 1
             job.started_at = job.started_at or utcnow()
             job.next_attempt_at = None
+            if job.stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
+                job.stage = f"Retrying (attempt {job.attempts} of {job.max_attempts})"
+                job.progress = 0.0
             job.message = "Running."
             job.error = ""
             return JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
@@ -160,21 +182,27 @@ class JobRunner:
                 raise NotFound("The job was deleted while it ran.")
             return job.type
 
-    def _attempts(self, job_id: uuid.UUID) -> int:
+    def _attempts(self, job_id: uuid.UUID) -> tuple[int, int]:
+        """The attempts made so far and how many the job may make."""
         with self.db.session() as session:
             job = session.get(Job, job_id)
-            return job.attempts if job else 0
+            return (job.attempts, job.max_attempts) if job else (0, 0)
 
-    def _schedule_retry(self, job_id: uuid.UUID, reason: str, delay_s: float) -> None:
+    def _schedule_retry(self, job_id: uuid.UUID, reason: str, delay_s: float, *, attempts: int,
+                        allowed: int) -> bool:
+        """The job waits for its next attempt, and its stage says so (until ``_start``); False
+        when it is gone or the user asked to cancel it meanwhile."""
         with self.db.session() as session:
             job = session.get(Job, job_id)
-            if job is None:
-                return
+            if job is None or job.cancel_requested:
+                return False
             job.status = JobStatus.PENDING
             job.worker_id = None
             job.error = reason
             job.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
-            job.message = f"Will retry in {delay_s:g} s: {reason}"
+            job.stage = RETRY_STAGE
+            job.message = f"Will retry in {delay_s:g} s (attempt {attempts + 1} of {allowed}): {reason}"
+            return True
 
     def _finish(self, job_id: uuid.UUID, status: JobStatus, *, error: str = "", message: str = "",
                 result: dict[str, object] | None = None) -> None:

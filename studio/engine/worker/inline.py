@@ -1,7 +1,7 @@
 """Runs one job inside the current process, for a command that waits on a job when no worker is up.
 
 It registers itself and beats like a worker, so recovery elsewhere leaves its job alone, and
-follows the queues' retry schedule (5 s, 25 s, 125 s) for transient faults.
+waits as long as the runner asks (its RetryTask: 5 s, 25 s, 125 s) before another attempt.
 """
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass
+
+from huey.exceptions import RetryTask
 
 from studio import __version__
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
-from studio.engine.jobs.errors import TransientError
-from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.status import FINISHED, JobStatus
 from studio.engine.worker.process import make_runner
@@ -26,16 +25,8 @@ log = logging.getLogger("studio.jobs")
 STOP_GRACE_S = 10.0
 
 
-@dataclass(slots=True)
-class _Attempt:
-    """What the runner reads from a Huey task: retries left and the delay before the next."""
-
-    retries: int
-    retry_delay: float
-
-
 class InlineConsumer:
-    """Runs one job on a thread of this process, with Huey's retry schedule for transient faults."""
+    """Runs one job on a thread of this process, trying again when the runner asks to."""
 
     def __init__(self, studio: Studio, job: Job) -> None:
         self.studio = studio
@@ -51,8 +42,6 @@ class InlineConsumer:
         with self.studio.db.session() as session:
             session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
                                      queues=[self.job.queue], app_version=__version__))
-        if self.job.task_id:  # a worker that starts later must not run it a second time
-            self.studio.queues.revoke(self.job.queue, self.job.task_id)
         self._beat.start()
         self._thread.start()
 
@@ -75,15 +64,13 @@ class InlineConsumer:
                 record.stopped_at = utcnow()
 
     def _run(self) -> None:
-        delay = float(RETRY_DELAY_S)
-        for remaining in range(RETRIES, -1, -1):
+        while True:  # the runner counts the attempts and stops asking for more
             try:
-                self.runner(str(self.job.id), _Attempt(remaining, delay))
+                self.runner(str(self.job.id))
                 return
-            except TransientError:
-                if self._stop.wait(delay):
+            except RetryTask as retry:
+                if self._stop.wait(retry.delay or 0):
                     return
-                delay *= RETRY_BACKOFF
             except Exception:  # the runner records handler errors; this is a last resort
                 log.exception("inline job %s could not run", self.job.id)
                 return

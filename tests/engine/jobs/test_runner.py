@@ -1,6 +1,7 @@
 """The runner's outcomes: done, failed at once, retried with 5/25/125 s back-off, canceled, crashed."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -8,12 +9,14 @@ from typing import Any
 import pytest
 
 from studio.engine.core import Studio
+from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.payloads import Empty
 from studio.engine.jobs.registry import job_type
-from studio.engine.jobs.runner import JobRunner
+from studio.engine.jobs.runner import RETRY_STAGE, JobRunner
+from studio.engine.jobs.status import JobStatus
 
 calls: dict[str, int] = {}
 
@@ -27,6 +30,27 @@ class Answer:
 def _transient(ctx: JobContext, payload: Empty) -> Empty:
     calls["transient"] = calls.get("transient", 0) + 1
     raise TransientError("Connection refused by ComfyUI at 127.0.0.1:8188")
+
+
+@job_type("test-flaky", queue="general", payload=Empty, result=Empty)
+def _flaky(ctx: JobContext, payload: Empty) -> Empty:
+    """Fails its first attempt on a transient fault; the second records the stage it started with."""
+    with ctx.db.session() as session:
+        job = session.get(Job, ctx.job_id)
+        assert job is not None
+        if job.attempts == 1:
+            raise TransientError("ComfyUI cannot be reached at 127.0.0.1:1")
+        calls["stage at the retry"] = job.stage  # type: ignore[assignment]
+    return Empty()
+
+
+@job_type("test-canceled-then-transient", queue="general", payload=Empty, result=Empty)
+def _canceled_then_transient(ctx: JobContext, payload: Empty) -> Empty:
+    with ctx.db.session() as session:
+        job = session.get(Job, ctx.job_id)
+        assert job is not None
+        job.cancel_requested = True  # the user clicked Cancel while the fault happened
+    raise TransientError("Connection refused by ComfyUI at 127.0.0.1:1")
 
 
 @job_type("test-invalid", queue="general", payload=Empty, result=Empty)
@@ -129,3 +153,37 @@ def test_a_job_canceled_while_waiting_never_runs(studio: Studio, runner: JobRunn
         huey.execute(task)
     row = studio.jobs.get(ws.id, job.id)
     assert row.status == "canceled" and row.attempts == 0
+
+
+def test_a_retried_attempt_is_one_warning_line_and_its_stage_says_it_waits(
+        studio: Studio, runner: JobRunner, caplog: pytest.LogCaptureFixture) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-flaky", Empty())
+    huey = studio.queues.hueys["general"]
+    with caplog.at_level(logging.INFO):
+        huey.execute(huey.dequeue())
+    waiting = studio.jobs.get(ws.id, job.id)
+    assert (waiting.status, waiting.stage) == (JobStatus.PENDING, RETRY_STAGE)
+    assert waiting.message == "Will retry in 5 s (attempt 2 of 4): ComfyUI cannot be reached at 127.0.0.1:1"
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in warnings] == [
+        ("WARNING", f"job {job.id} attempt 1 of 4 failed, will retry in 5 s: "
+                    "ComfyUI cannot be reached at 127.0.0.1:1", None)]
+    assert "Traceback" not in caplog.text
+    [scheduled] = huey.storage.read_schedule(waiting.next_attempt_at.replace(tzinfo=None) + timedelta(seconds=1))
+    task = huey.deserialize_task(scheduled)
+    assert task.retries == 3  # Huey's own count is kept for a runner that crashes
+    huey.execute(task, timestamp=task.eta)
+    done = studio.jobs.get(ws.id, job.id)
+    assert calls["stage at the retry"] == "Retrying (attempt 2 of 4)"  # no longer the wait
+    assert done.status == JobStatus.COMPLETED and done.attempts == 2 and done.stage != RETRY_STAGE
+
+
+def test_a_transient_fault_after_a_cancel_request_cancels_instead_of_retrying(
+        studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    job = studio.jobs.submit(ws.id, "test-canceled-then-transient", Empty())
+    _execute_next(studio)
+    row = studio.jobs.get(ws.id, job.id)
+    assert row.status == JobStatus.CANCELED and row.next_attempt_at is None
+    assert studio.queues.pending_count() == 0

@@ -9,7 +9,9 @@ import sys
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import print_json, print_table
 from studio.engine.core import Studio
-from studio.engine.secrets import KNOWN_SECRETS, env_name
+from studio.engine.secrets import KNOWN_SECRETS, env_is_empty, env_name, one_line, value_problem
+
+_MAX_VALUE = 64 * 1024  # far beyond any key or password; a larger pipe is not a secret
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,10 +30,16 @@ def set_secret(studio: Studio, args: argparse.Namespace) -> int:
     value = _read_value(name)
     if not value:
         raise UsageError("No value given; nothing stored.")
+    if len(value) > _MAX_VALUE:
+        raise UsageError(f"'{name}' was not stored: more than {_MAX_VALUE // 1024} KB came in, "
+                         "which is no key or password.")
+    problem = value_problem(value)
+    if problem:
+        raise UsageError(f"'{name}' was not stored: a secret {problem}.")
     studio.secrets.set(name, value)
     info = studio.secrets.info()
     print(f"stored '{name}' in the {info.description}")
-    if os.environ.get(env_name(name)):
+    if os.environ.get(env_name(name), "").strip():
         print(f"note: {env_name(name)} is set and overrides the stored value", file=sys.stderr)
     return EXIT_OK
 
@@ -46,7 +54,8 @@ def delete_secret(studio: Studio, args: argparse.Namespace) -> int:
 def list_secrets(studio: Studio, args: argparse.Namespace) -> int:
     info = studio.secrets.info()
     rows = [{"name": n, "set": studio.secrets.get(n) is not None,
-             "from_environment": bool(os.environ.get(env_name(n)))} for n in KNOWN_SECRETS]
+             "from_environment": bool(os.environ.get(env_name(n), "").strip()),
+             "environment_empty": env_is_empty(n)} for n in KNOWN_SECRETS]
     if args.json:
         print_json({"backend": info.kind, "description": info.description, "secrets": rows})
         return EXIT_OK
@@ -57,9 +66,11 @@ def list_secrets(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _state(row: dict[str, object]) -> str:
+    variable = env_name(str(row["name"]))
     if row["from_environment"]:
-        return f"set (from {env_name(str(row['name']))})"
-    return "set" if row["set"] else "not set"
+        return f"set (from {variable})"
+    state = "set" if row["set"] else "not set"
+    return f"{state} ({variable} is empty, so it is ignored)" if row["environment_empty"] else state
 
 
 def _known(name: str) -> str:
@@ -69,8 +80,8 @@ def _known(name: str) -> str:
 
 
 def _read_value(name: str) -> str:
-    """A terminal gets a prompt without echo; a pipe gives its first line."""
+    """A terminal gets a prompt without echo; a pipe gives all it holds, so that a value of
+    several lines is refused rather than cut to its first (one final line break is dropped)."""
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass(f"Value for {name} (not shown): ")
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    return line.rstrip("\r\n")
+    return one_line(sys.stdin.read(_MAX_VALUE + 1)) if sys.stdin is not None else ""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from studio import __version__
 from studio.engine.core import Studio
 from studio.engine.doctor import Check, find_ffmpeg
-from studio.engine.logs import redact
+from studio.engine.redact import redact
 from studio.engine.tools import first_line, run_tool
 
 MARKS = {"ok": "ok", "missing": "MISSING", "problem": "PROBLEM"}

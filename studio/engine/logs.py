@@ -1,31 +1,15 @@
-"""Structured JSON-lines logs in the data folder, rotated, with every known secret redacted."""
+"""Structured JSON-lines logs in the data folder, rotated, with every secret redacted (engine/redact.py)."""
 from __future__ import annotations
 
 import json
 import logging
 import logging.handlers
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-_REDACTED = "***"
-_secrets: set[str] = set()
-_lock = threading.Lock()
+from studio.engine.redact import redact, redact_value, register_secret
 
-
-def register_secret(value: str) -> None:
-    """Every value read from or written to the secret store is scrubbed from log records."""
-    if value and len(value) >= 4:
-        with _lock:
-            _secrets.add(value)
-
-
-def redact(text: str) -> str:
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        text = text.replace(secret, _REDACTED)
-    return text
+__all__ = ["JsonFormatter", "redact", "register_secret", "setup_logging"]
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +23,7 @@ class JsonFormatter(logging.Formatter):
             "thread": record.threadName,
         }
         for key, value in getattr(record, "fields", {}).items():
-            entry[key] = redact(value) if isinstance(value, str) else value
+            entry[key] = redact_value(value)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

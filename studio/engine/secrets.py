@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from keyring.backend import KeyringBackend
 from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
 from studio.engine.errors import SecretStoreError, StudioError
 from studio.engine.fsutil import atomic_write_text
-from studio.engine.logs import register_secret
+from studio.engine.redact import ENV_PREFIX, register_secret, register_source
 
 KNOWN_SECRETS = ("openrouter", "server.postgres", "server.redis", "server.s3")
 SECRETS_FILE = "secrets.json"
-ENV_PREFIX = "INFLUENCERAI_SECRET_"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may be part of a password
+log = logging.getLogger("studio.secrets")
+_said_empty: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class SecretStore:
         # Each profile (data folder) keeps its own keyring entries.
         self._service = "influencerai-studio" if default_profile else f"influencerai-studio@{digest}"
         self._backend = _usable_keyring()
+        register_source(self._stored_values)  # so text naming them is redacted in any process
 
     def info(self) -> SecretBackendInfo:
         if self._backend is not None:
@@ -56,7 +60,7 @@ class SecretStore:
 
     def get(self, name: str) -> str | None:
         _check_name(name)
-        value = os.environ.get(env_name(name))
+        value = from_environment(name)
         if value is None:
             backend = self._backend
             value = self._keyring_get(backend, name) if backend is not None else self._read_file().get(name)
@@ -66,8 +70,9 @@ class SecretStore:
 
     def set(self, name: str, value: str) -> None:
         _check_name(name)
-        if not value:
-            raise SecretStoreError("A secret cannot be empty; use 'delete' to remove it.")
+        problem = value_problem(value)
+        if problem:
+            raise SecretStoreError(f"'{name}' was not stored: a secret {problem}.")
         register_secret(value)
         if self._backend is not None:
             try:
@@ -94,6 +99,14 @@ class SecretStore:
     def names(self) -> list[str]:
         """Known secret names that have a value (from any source)."""
         return [n for n in KNOWN_SECRETS if self.get(n)]
+
+    def _stored_values(self) -> list[str | None]:
+        """The stored values of the known secrets, environment aside (the redactor reads that)."""
+        if self._backend is not None:
+            backend = self._backend
+            return [self._keyring_get(backend, n) for n in KNOWN_SECRETS]
+        data = self._read_file()
+        return [data.get(n) for n in KNOWN_SECRETS]
 
     def _keyring_get(self, backend: KeyringBackend, name: str) -> str | None:
         try:
@@ -125,6 +138,51 @@ def secret_store_for(paths: Paths) -> SecretStore:
     except StudioError:  # an unreadable default settings file: this is not that profile anyway
         default = False
     return SecretStore(paths.config_dir, default_profile=default)
+
+
+def from_environment(name: str) -> str | None:
+    """``INFLUENCERAI_SECRET_<NAME>``; empty means "not set", so the stored value still counts."""
+    variable = env_name(name)
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    if not value.strip():
+        if variable not in _said_empty:
+            _said_empty.add(variable)
+            log.warning("%s is set but empty; using the stored '%s' instead", variable, name)
+        return None
+    value = one_line(value)
+    problem = value_problem(value)
+    if problem:
+        raise SecretStoreError(f"{variable} cannot be used: a secret {problem}.")
+    return value
+
+
+def env_is_empty(name: str) -> bool:
+    """The variable is there but empty: ignored, which `secret list` says."""
+    value = os.environ.get(env_name(name))
+    return value is not None and not value.strip()
+
+
+def value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a secret ("must be one line…"), or None. A second line would be
+    cut somewhere or sent as part of an HTTP header, so it is refused whole."""
+    if not value:
+        return "cannot be empty (use 'delete' to remove one)"
+    lines = len(value.splitlines())
+    if lines > 1 or "\n" in value or "\r" in value:
+        return f"must be one line, and this value has {max(lines, 2)} (nothing was cut)"
+    if _CONTROL.search(value):
+        return "cannot contain control characters"
+    return None
+
+
+def one_line(value: str) -> str:
+    """One trailing line break is how files and `echo` end a line, not part of the secret."""
+    for ending in ("\r\n", "\n"):
+        if value.endswith(ending):
+            return value[: -len(ending)]
+    return value
 
 
 def _check_name(name: str) -> None:

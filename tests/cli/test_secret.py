@@ -63,3 +63,24 @@ def test_errors(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert empty.code == 2 and "No value" in one_error_line(empty.err)
     unknown = cli("secret", "set", "openruter")
     assert unknown.code == 2 and "Unknown secret" in one_error_line(unknown.err)
+
+
+def test_a_value_of_several_lines_is_refused_whole(cli: Cli, studio: Studio, data_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-or-first-half\nsecond-half\n"))
+    refused = cli("secret", "set", "openrouter")
+    assert refused.code == 2 and "must be one line" in one_error_line(refused.err)
+    assert "first-half" not in refused.err and studio.secrets.get("openrouter") is None
+    done = run_cli(data_dir, "secret", "set", "server.redis", input="line-a\r\nline-b")
+    assert done.returncode == 2 and "must be one line" in one_error_line(done.stderr)
+    assert studio.secrets.get("server.redis") is None
+
+
+def test_an_empty_environment_variable_is_ignored_and_said(cli: Cli, studio: Studio,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    studio.secrets.set("openrouter", VALUE)
+    monkeypatch.setenv("INFLUENCERAI_SECRET_OPENROUTER", "")
+    listed = cli("secret", "list")
+    assert "openrouter       set (INFLUENCERAI_SECRET_OPENROUTER is empty, so it is ignored)" in listed.out
+    assert cli("secret", "list", "--json").json()["secrets"][0] == {
+        "name": "openrouter", "set": True, "from_environment": False, "environment_empty": True}

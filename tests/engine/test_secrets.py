@@ -12,7 +12,7 @@ from keyring.backend import KeyringBackend
 from studio.engine.core import Studio
 from studio.engine.errors import SecretStoreError
 from studio.engine.logs import setup_logging
-from studio.engine.secrets import SecretStore, env_name
+from studio.engine.secrets import SecretStore, env_is_empty, env_name
 
 SECRET = "sk-test-0123456789abcdef"
 
@@ -96,3 +96,36 @@ def test_secrets_never_reach_settings_database_or_logs(studio: Studio) -> None:
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert any(line["message"] == "calling with key ***" for line in lines)
     assert SECRET not in log_file.read_text()
+
+
+def test_an_empty_environment_variable_does_not_hide_the_stored_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    store = SecretStore(tmp_path)
+    store.set("openrouter", SECRET)
+    monkeypatch.setenv(env_name("openrouter"), "")
+    monkeypatch.setattr("studio.engine.secrets._said_empty", set())  # as in a fresh process
+    with caplog.at_level(logging.WARNING, logger="studio.secrets"):
+        assert store.get("openrouter") == SECRET
+        assert store.get("openrouter") == SECRET
+    said = [r.getMessage() for r in caplog.records if "INFLUENCERAI_SECRET_OPENROUTER" in r.getMessage()]
+    assert len(said) == 1 and "empty" in said[0]  # said once per process, not on every read
+    monkeypatch.setenv(env_name("openrouter"), "  ")
+    assert store.get("openrouter") == SECRET
+    assert env_is_empty("openrouter")
+
+
+def test_a_secret_of_several_lines_is_refused_not_cut(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SecretStore(tmp_path)
+    with pytest.raises(SecretStoreError, match="must be one line") as refused:
+        store.set("openrouter", "sk-or-first-line\nsecond-line")
+    assert "\n" not in str(refused.value)
+    assert store.get("openrouter") is None and not (tmp_path / "secrets.json").exists()
+    with pytest.raises(SecretStoreError, match="control characters"):
+        store.set("openrouter", "key\x00with-nul")
+
+    monkeypatch.setenv(env_name("server.redis"), "pw-line-one\r\npw-line-two")
+    with pytest.raises(SecretStoreError, match="INFLUENCERAI_SECRET_SERVER_REDIS cannot be used"):
+        store.get("server.redis")
+    monkeypatch.setenv(env_name("server.redis"), "redis-pw-from-a-file\n")  # `$(cat file)`-style
+    assert store.get("server.redis") == "redis-pw-from-a-file"

@@ -91,3 +91,13 @@ def test_a_secret_from_the_environment_is_named(qtbot, monkeypatch, context: Stu
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: "environment" in page.secret_states["server.redis"].text())
     assert "INFLUENCERAI_SECRET_SERVER_REDIS" in page.secret_states["server.redis"].text()
+
+
+def test_a_pasted_secret_of_several_lines_is_refused_not_cut(monkeypatch, studio: Studio,
+                                                             page: SettingsPage) -> None:
+    monkeypatch.setattr(QInputDialog, "getText",
+                        lambda *args, **kwargs: ("sk-or-first-line\nsecond-line", True))
+    page.secret_buttons["openrouter"][0].click()
+    assert "'openrouter' was not stored: a secret must be one line" in page.status.text()
+    assert "first-line" not in page.status.text()
+    assert studio.secrets.get("openrouter") is None

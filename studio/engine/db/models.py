@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from studio.engine.db.redacted import RedactedJSON, RedactedText
 from studio.engine.db.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -196,12 +197,13 @@ class Job(Scoped):
     status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300), default="")
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A server's answer can reach these four: secrets are taken out as they are written.
+    payload: Mapped[dict[str, Any]] = mapped_column(RedactedJSON(url_passwords=False), default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(RedactedJSON(), default=None)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str] = mapped_column(String(120), default="")
-    message: Mapped[str] = mapped_column(Text, default="")
-    error: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(RedactedText, default="")
+    error: Mapped[str] = mapped_column(RedactedText, default="")
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=4)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.config import ALLOWED, Settings
 from studio.engine.errors import SettingsError
-from studio.engine.secrets import KNOWN_SECRETS, env_name
+from studio.engine.secrets import KNOWN_SECRETS, env_name, one_line, value_problem
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 
@@ -239,6 +239,11 @@ class SettingsPage(QWidget):
         value, ok = QInputDialog.getText(self, "Set secret", f"New value for {name}:",
                                          QLineEdit.EchoMode.Password)
         if not ok or not value:
+            return
+        value = one_line(value)
+        problem = value_problem(value)
+        if problem:  # e.g. a pasted block of several lines: refused whole, never cut
+            self.status.setText(f"'{name}' was not stored: a secret {problem}.")
             return
         secrets = self.context.studio.secrets
         run_in_background(lambda: secrets.set(name, value), receiver=self,

@@ -1,8 +1,12 @@
 """``comfy run|status``: run any API-format workflow on a ComfyUI server; show the server's state.
 
-``comfy run`` talks to ComfyUI directly (no job, no worker), so it works against any real server:
-it submits, prints progress on stderr, saves every output into --out and prints the saved paths.
-Ctrl-C interrupts the prompt (or deletes it while queued) before exiting with 130.
+``comfy run`` talks to ComfyUI directly (no job, no worker), so it works against any real server.
+Like ``generate`` it first starts the supervised local ComfyUI when ``comfyui.folder`` is set and
+it is not up (the command stops it at exit, or hands it to a running worker), and checks the
+workflow against the server's ``/object_info``: missing node packs, models and bad values are
+refused in one line before anything is queued. Then it submits, prints progress on stderr, saves
+every output into --out and prints the saved paths. Ctrl-C interrupts the prompt (or deletes it
+while queued) before exiting with 130.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from studio.engine.comfyui.client import (
     check_api_format,
 )
 from studio.engine.comfyui.messages import OutputFile, ProgressEvent, node_name
-from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
+from studio.engine.comfyui.validation import check
 from studio.engine.core import Studio
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._() -]")
@@ -40,22 +45,27 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="NODE.INPUT=VALUE",
                      help="change an input; NODE is a node id or title, VALUE is JSON or text "
                           "(repeatable)")
-    run.add_argument("--url", help="ComfyUI address (default: settings comfyui.url)")
+    run.add_argument("--url", help="ComfyUI address (default: the local ComfyUI when comfyui.folder "
+                                   "is set, else comfyui.url)")
     run.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                      help="where the outputs are saved (default: the current folder)")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long")
     status = add_action(actions, "status", "version, device, VRAM and queue of the ComfyUI server",
                         show_status)
-    status.add_argument("--url", help="ComfyUI address (default: settings comfyui.url)")
+    status.add_argument("--url", help="ComfyUI address (default: the local ComfyUI when "
+                                      "comfyui.folder is set, else comfyui.url)")
 
 
 def run_workflow(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.generation import fetch_object_info
     graph = load_workflow(args.workflow)
     for assignment in args.sets:
         apply_set(graph, assignment)
+    url = args.url or local_comfyui(studio)
+    check(graph, fetch_object_info(url))  # the pre-check generate does: every problem, one line
     args.out.mkdir(parents=True, exist_ok=True)
     printer = _ProgressPrinter()
-    with ComfyClient(args.url or comfy_url(studio.settings)) as client, _ctrl_c() as canceled:
+    with ComfyClient(url) as client, _ctrl_c() as canceled:
         try:
             result = client.run(graph, on_event=printer, cancel=canceled.is_set, timeout_s=args.timeout)
         except ComfyInterrupted as exc:
@@ -69,6 +79,19 @@ def run_workflow(studio: Studio, args: argparse.Namespace) -> int:
                  for f in result.files()]
     _report(result, saved, as_json=args.json)
     return EXIT_OK
+
+
+def local_comfyui(studio: Studio) -> str:
+    """Where ComfyUI answers, after starting the supervised one when it is set and not up.
+
+    The CLI's exit stops a ComfyUI started here, or hands it to the worker when one runs.
+    """
+    supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
+    if supervisor is not None:
+        if not supervisor.running() and not supervisor.answers():
+            note(f"starting ComfyUI in {supervisor.folder} (log: {supervisor.log_file})")
+        supervisor.ensure_running()
+    return comfy_url(studio.settings)
 
 
 def show_status(studio: Studio, args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
 """``generate image|templates|list``: images through ComfyUI with the influencer's LoRA.
 
-``generate image`` checks the workflow against ComfyUI, queues one job per image (--count),
-waits for each (Decision 5) and prints the stored file paths.
+``generate image`` starts the supervised local ComfyUI when one is set and not up, checks the
+workflow against ComfyUI, queues one job per image (--count), waits for each (Decision 5) and
+prints the stored file paths. A ComfyUI it started is stopped when it ends, or handed to the
+worker when one runs (which goes on using it and stops it when it stops).
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from studio.cli.comfy import local_comfyui
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import print_json, print_table
@@ -78,6 +81,7 @@ def generate_image(studio: Studio, args: argparse.Namespace) -> int:
         values["negative"] = args.negative
     request = GenerationRequest(influencer_id=influencer.id if influencer else None,
                                 template=args.template, values=values, count=args.count)
+    local_comfyui(studio)  # says so when it starts one; this command stops it at exit (or hands it on)
     jobs = submit_generation(studio, workspace.id, request)
     if args.no_wait:
         if args.json:

@@ -31,6 +31,7 @@ from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, P
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.logs import setup_logging
+from studio.engine.worker.comfyui_owner import release_local_comfyui
 
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
@@ -62,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         setup_logging(studio.paths.logs_dir, process=getattr(args, "log_process", "cli"))
         return int(args.func(studio, args) or EXIT_OK)
     finally:
+        release_local_comfyui(studio.paths)  # a ComfyUI this command started is not left behind
         studio.close()
 
 

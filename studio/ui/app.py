@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.engine.core import Studio
 from studio.engine.logs import setup_logging
+from studio.engine.worker.comfyui_owner import release_local_comfyui
 from studio.ui import tasks
 from studio.ui.errors import install_excepthook
 from studio.ui.icons import icon
@@ -68,6 +69,7 @@ def _run(studio: Studio) -> int:
     finally:
         instance.close()
         tasks.wait_until_idle(15_000)
+        release_local_comfyui(studio.paths)  # normally the worker's; one the app took over is handed on
         session.window.deleteLater()
 
 

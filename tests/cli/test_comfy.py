@@ -98,7 +98,7 @@ def test_status(cli: Cli, fake: FakeComfyUI) -> None:
     assert report.json()["comfyui_version"] == "0.3.64"
     assert report.json()["queue"] == {"running": 0, "pending": 0}
     text = cli("comfy", "status", "--url", fake.base_url).out
-    assert "cpu: 22.6 GiB free of 23.5 GiB VRAM" in text
+    assert "cpu: 17.9 GiB free of 23.5 GiB VRAM" in text  # tests/fakes/data: the real server's
     down = cli("comfy", "status", "--url", "http://127.0.0.1:9")
     assert down.code == 1 and "cannot be reached" in down.err
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from studio.engine.comfyui.handover import read_record
 from tests.cli.conftest import Cli, one_error_line
+from tests.cli.local_comfyui import port_open, use_local_comfyui
 from tests.fakes.comfyui_server import FakeComfyUI
 
 MODELS = ("--set", "checkpoint=sd15.safetensors", "--set", "lora_name=mia_v1.safetensors",
@@ -68,6 +70,20 @@ def test_generate_image_refuses_early_and_fails_plainly(cli: Cli, fake: FakeComf
     assert failed.err.strip().splitlines()[-1].endswith(
         "failed: VAEDecode (node 8, 'VAE Decode') failed: RuntimeError: VAE exploded")
     assert failed.out == ""
+
+
+def test_generate_starts_the_local_comfyui_and_stops_it_when_done(cli: Cli, tmp_path: Path,
+                                                                  data_dir: Path) -> None:
+    port = use_local_comfyui(cli, tmp_path)
+    result = cli("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "x", *MODELS)
+    assert result.code == 0, result.err
+    assert "starting ComfyUI in" in result.err
+    [path] = result.out.split()
+    assert Path(path).is_file()
+    assert not port_open(port)  # a waited-for generate leaves no server behind
+    assert read_record(data_dir / "run") is None
+    log = (data_dir / "logs" / "comfyui.log").read_text(encoding="utf-8")
+    assert log.count("starting ComfyUI") == 1 and log.rstrip().endswith("ComfyUI stopped (code 0).")
 
 
 def test_no_wait_only_queues_and_templates_are_listed(cli: Cli, fake: FakeComfyUI) -> None:

@@ -3,7 +3,9 @@ startup lines and serves ``FakeComfyUI`` on that port until SIGTERM.
 
 Tests copy it into a temporary "ComfyUI folder" as ``main.py``. Extra switches for tests:
 ``--spawn-child`` starts a sleeping child process (printing ``child pid N``) to check that the
-whole process group is stopped; ``--ignore-sigterm`` makes it ignore SIGTERM (only SIGKILL ends it).
+whole process group is stopped; ``--ignore-sigterm`` makes it ignore SIGTERM (only SIGKILL ends it);
+``--progress-bar`` ends its output, once ready and again when it stops, with a progress bar drawn
+the way tqdm draws it in ComfyUI's console: after a carriage return, with no newline.
 Other unknown arguments are accepted and echoed, as ComfyUI would reject none of the test ones.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8188)
     parser.add_argument("--spawn-child", action="store_true")
     parser.add_argument("--ignore-sigterm", action="store_true")
+    parser.add_argument("--progress-bar", action="store_true")
     args, extra = parser.parse_known_args()
 
     stop = threading.Event()
@@ -49,13 +52,19 @@ def main() -> int:
     fake = FakeComfyUI(port=args.port)
     print("Starting server\n")
     print(f"To see the GUI go to: http://{args.listen}:{args.port}", flush=True)
+    if args.progress_bar:
+        print(_BAR_HALF, end="", flush=True)
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     fake.close()
-    print("Stopped server", flush=True)
+    print(_BAR_FULL if args.progress_bar else "Stopped server\n", end="", flush=True)
     return 0
+
+
+_BAR_HALF = "\r 50%|#####     | 1/2 [00:01<00:01,  1.00it/s]"
+_BAR_FULL = "\r100%|##########| 2/2 [00:02<00:00,  1.00it/s]"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.engine.comfyui.supervisor import LOG_FILE, ComfySupervisor, comfy_url, read_log_tail, supervisor_for
+from studio.engine.comfyui.comfy_log import LOG_FILE, read_log_tail
+from studio.engine.comfyui.supervisor import ComfySupervisor, comfy_url, supervisor_for
 from studio.engine.config import Paths, Settings
 from studio.engine.core import Studio
 from studio.engine.db.models import Job

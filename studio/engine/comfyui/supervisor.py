@@ -7,6 +7,9 @@ group of its own, with stdout and stderr appended to ``logs/comfyui.log``; it wa
 process that died is started again (and the restart is logged). ``stop()`` sends SIGTERM to the
 whole group and SIGKILL after a grace period. Without a folder the studio only connects to
 ``comfyui.url`` and no supervisor is needed (``ComfySupervisor.configured(settings)``).
+
+Whoever starts ComfyUI owns it (see ``handover``): the worker stops its own when it stops; a
+command-line process hands its own to the worker at exit (``release_all``) or stops it.
 """
 from __future__ import annotations
 
@@ -18,11 +21,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
-from datetime import datetime
 from pathlib import Path
 
 from studio.engine.comfyui.client import ComfyClient
+from studio.engine.comfyui.comfy_log import LOG_FILE, line_break, now_stamp, read_log_tail, write_note
+from studio.engine.comfyui.handover import ComfyRecord, clear_record, read_record, write_record
+from studio.engine.comfyui.processes import ProcessStamp, group_alive, kill_child_group, stop_group
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.jobs.errors import JobFailed
@@ -31,7 +35,6 @@ from studio.resources import tool_python
 
 log = logging.getLogger(__name__)
 
-LOG_FILE = "comfyui.log"
 _POLL_S = 0.2
 _IS_WINDOWS = sys.platform == "win32"
 
@@ -41,11 +44,14 @@ class ComfyStartFailed(JobFailed):
 
 
 class ComfySupervisor:
-    def __init__(self, settings: Settings, logs_dir: Path) -> None:
+    def __init__(self, settings: Settings, logs_dir: Path, *, run_dir: Path | None = None) -> None:
         self.settings = settings
         self.logs_dir = Path(logs_dir)
+        # Paths keeps logs/ and run/ side by side in the data folder; the record lives in run/.
+        self.run_dir = Path(run_dir) if run_dir is not None else self.logs_dir.parent / "run"
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        self._adopted: ProcessStamp | None = None  # a studio-started ComfyUI handed over to us
         self._lock = threading.RLock()
 
     @staticmethod
@@ -98,13 +104,18 @@ class ComfySupervisor:
     # Life cycle -----------------------------------------------------------------------------------
 
     def running(self) -> bool:
+        """True while a ComfyUI this supervisor owns runs (one it started or was handed)."""
         with self._lock:
-            return self._proc is not None and self._proc.poll() is None
+            if self._proc is not None:
+                return self._proc.poll() is None
+            return self._adopted is not None and self._adopted.alive()
 
     @property
     def pid(self) -> int | None:
         with self._lock:
-            return self._proc.pid if self.running() and self._proc else None
+            if not self.running():
+                return None
+            return self._proc.pid if self._proc is not None else self._adopted.pid if self._adopted else None
 
     def answers(self, timeout_s: float = 2.0) -> bool:
         """True when something answers GET /system_stats at ``url``."""
@@ -124,8 +135,9 @@ class ComfySupervisor:
             folder = self.folder
             self.logs_dir.mkdir(parents=True, exist_ok=True)
             with open(self.log_file, "ab") as out:
-                stamp = datetime.now().isoformat(timespec="seconds")
-                out.write(f"\n--- {stamp} starting ComfyUI: {shlex.join(command)}\n".encode())
+                stamp = now_stamp()
+                out.write(f"{line_break(self.log_file)}\n--- {stamp} starting ComfyUI: "
+                          f"{shlex.join(command)}\n".encode())
                 out.flush()
                 try:
                     self._proc = subprocess.Popen(
@@ -135,6 +147,8 @@ class ComfySupervisor:
                 except OSError as exc:
                     raise ComfyStartFailed(f"ComfyUI could not be started ({command[0]}): "
                                            f"{exc.strerror or exc}.") from exc
+            self._adopted = None
+            self._record(ProcessStamp.of(self._proc.pid), ProcessStamp.current(), started_at=stamp)
             log.info("Started ComfyUI (pid %s) in %s: %s", self._proc.pid, folder, shlex.join(command))
             self._wait_until_ready(self._proc, timeout_s)
 
@@ -161,103 +175,124 @@ class ComfySupervisor:
     def ensure_running(self, timeout_s: float = 120) -> None:
         """Starts ComfyUI unless it runs; a process that died is restarted and the restart logged.
 
-        When no process of ours runs but something already answers at ``url`` (a ComfyUI the
-        user started by hand), that one is used as it is.
+        When no process of ours runs but something already answers at ``url``, that one is used
+        as it is: a ComfyUI the user started by hand, or one another studio process owns. One
+        whose studio owner has gone is taken over, so this process stops it later.
         """
         with self._lock:
             if self.running():
                 return
-            if self._proc is not None:
-                code = self._proc.returncode
-                self._proc = None
+            if self._proc is not None or self._adopted is not None:
+                code = self._proc.returncode if self._proc is not None else None
+                self._forget()
                 self.restarts += 1
-                message = f"ComfyUI exited unexpectedly (code {code}); restarting it."
+                message = (f"ComfyUI exited unexpectedly ({'code ' + str(code) if code is not None else 'gone'});"
+                           " restarting it.")
                 log.warning(message)
                 self._note(message)
             elif self.answers():
-                log.info("A ComfyUI not started by the studio answers at %s; using it.", self.url)
+                if not self.adopt():
+                    log.info("A ComfyUI this process did not start answers at %s; using it.", self.url)
                 return
             self.start(timeout_s=timeout_s)
 
-    def stop(self, grace_s: float = 10) -> None:
-        """SIGTERM to ComfyUI's process group, SIGKILL after ``grace_s``; a no-op when not running."""
+    def adopt(self) -> bool:
+        """Takes over the studio-started ComfyUI at ``url`` whose owner is this process or gone."""
         with self._lock:
-            proc, self._proc = self._proc, None
-            if proc is None:
+            if self.running() or _IS_WINDOWS:
+                return False
+            record = read_record(self.run_dir)
+            if record is None or record.url != self.url:
+                return False
+            me = ProcessStamp.current()
+            if not record.claimable_by(me):
+                if not record.comfyui.alive():
+                    clear_record(self.run_dir, record.comfyui.pid)
+                return False
+            self._adopted = record.comfyui
+            if record.owner != me:
+                self._record(record.comfyui, me, started_at=record.started_at)
+                self._note(f"ComfyUI (pid {record.comfyui.pid}) taken over by pid {me.pid}, "
+                           f"its owner (pid {record.owner.pid}) having gone.")
+            log.info("Took over ComfyUI (pid %s) at %s", record.comfyui.pid, self.url)
+            return True
+
+    def stop(self, grace_s: float = 10) -> None:
+        """SIGTERM to ComfyUI's process group, SIGKILL after ``grace_s``; a no-op when not running.
+
+        A ComfyUI handed over to this process (or left by an owner that has gone) is stopped too.
+        """
+        with self._lock:
+            if self._proc is None and self._adopted is None:
+                self.adopt()
+            proc, adopted = self._proc, self._adopted
+            self._proc = self._adopted = None
+            if proc is not None:
+                self._stop_child(proc, grace_s)
+                clear_record(self.run_dir, proc.pid)
+            elif adopted is not None:
+                log.info("Stopping ComfyUI (pid %s)", adopted.pid)
+                killed = adopted.alive() and stop_group(adopted.pid, grace_s)
+                clear_record(self.run_dir, adopted.pid)
+                self._note("ComfyUI stopped" + (" (killed)." if killed else "."))
+
+    def release(self, heir: ProcessStamp | None) -> None:
+        """At the end of this process: hands its ComfyUI to ``heir`` (the worker) or stops it."""
+        with self._lock:
+            pid = self.pid
+            if pid is None:
+                self._forget()
                 return
-            if proc.poll() is not None:
-                _kill_group(proc, signal.SIGKILL if not _IS_WINDOWS else None)  # stray children
+            if heir is None or _IS_WINDOWS:
+                self.stop()
                 return
-            log.info("Stopping ComfyUI (pid %s)", proc.pid)
-            _kill_group(proc, signal.SIGTERM)
-            deadline = time.monotonic() + grace_s
-            try:
-                proc.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
-            while not _IS_WINDOWS and _group_alive(proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)  # children of ComfyUI get the same grace period
-            if proc.poll() is None or (not _IS_WINDOWS and _group_alive(proc.pid)):
-                log.warning("ComfyUI did not stop within %g s; killing it.", grace_s)
-                _kill_group(proc, signal.SIGKILL if not _IS_WINDOWS else None)
-            proc.wait()
-            self._note(f"ComfyUI stopped (code {proc.returncode}).")
+            started = read_record(self.run_dir)
+            self._record(ProcessStamp.of(pid), heir,
+                         started_at=started.started_at if started else now_stamp())
+            self._proc = self._adopted = None  # left running: the heir stops it
+            self._note(f"ComfyUI (pid {pid}) handed over to the worker (pid {heir.pid}), "
+                       "which stops it when it stops.")
+            log.info("Handed ComfyUI (pid %s) over to the worker (pid %s)", pid, heir.pid)
+
+    def _stop_child(self, proc: subprocess.Popen[bytes], grace_s: float) -> None:
+        if proc.poll() is not None:
+            kill_child_group(proc, signal.SIGKILL if not _IS_WINDOWS else None)  # stray children
+            return
+        log.info("Stopping ComfyUI (pid %s)", proc.pid)
+        kill_child_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+        while not _IS_WINDOWS and group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # children of ComfyUI get the same grace period
+        if proc.poll() is None or (not _IS_WINDOWS and group_alive(proc.pid)):
+            log.warning("ComfyUI did not stop within %g s; killing it.", grace_s)
+            kill_child_group(proc, signal.SIGKILL if not _IS_WINDOWS else None)
+        proc.wait()
+        self._note(f"ComfyUI stopped (code {proc.returncode}).")
+
+    def _forget(self) -> None:
+        """Drops a ComfyUI that is gone, with its record."""
+        gone = self._proc.pid if self._proc is not None else self._adopted.pid if self._adopted else None
+        self._proc = self._adopted = None
+        if gone is not None:
+            clear_record(self.run_dir, gone)
+
+    def _record(self, comfyui: ProcessStamp | None, owner: ProcessStamp, *, started_at: str) -> None:
+        if comfyui is None or _IS_WINDOWS:
+            return  # it has already exited, or Windows: no hand-over there (see processes)
+        write_record(self.run_dir, ComfyRecord(comfyui=comfyui, owner=owner, url=self.url,
+                                               folder=self.settings.comfyui.folder,
+                                               started_at=started_at))
 
     def log_tail(self, n: int = 50) -> list[str]:
         """The last ``n`` lines of ``logs/comfyui.log`` (empty when there is none yet)."""
         return read_log_tail(self.log_file, n)
 
     def _note(self, message: str) -> None:
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().isoformat(timespec="seconds")
-        with open(self.log_file, "a", encoding="utf-8") as out:
-            out.write(f"--- {stamp} {message}\n")
-
-
-def read_log_tail(log_file: Path, n: int) -> list[str]:
-    """The last ``n`` lines of a log that may be large and still growing."""
-    try:
-        with open(log_file, "rb") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - max(n, 1) * 400 - 4096))
-            lines = handle.read().decode("utf-8", "replace").splitlines()
-    except FileNotFoundError:
-        return []
-    return list(deque(lines, maxlen=n)) if n > 0 else []
-
-
-def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals | None) -> None:
-    """Signals the whole group (the leader's pid is its id); on Windows terminate/kill the process."""
-    if _IS_WINDOWS:
-        if proc.poll() is None:
-            proc.terminate() if sig == signal.SIGTERM else proc.kill()
-        return
-    try:
-        os.killpg(proc.pid, sig or signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while a live (not zombie) process of the group remains."""
-    proc_dir = Path("/proc")
-    if proc_dir.is_dir():
-        for entry in proc_dir.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-                return True
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+        write_note(self.log_file, message)
 
 
 _supervisors: dict[tuple[str, int], ComfySupervisor] = {}
@@ -291,10 +326,28 @@ def supervisor_for(settings: Settings, logs_dir: Path) -> ComfySupervisor | None
         return _supervisors[key]
 
 
-def stop_all(grace_s: float = 10) -> None:
-    """Stops every ComfyUI this process started (the worker calls it when it stops)."""
+def _take_all() -> list[ComfySupervisor]:
     with _supervisors_lock:
         supervisors = list(_supervisors.values())
         _supervisors.clear()
-    for supervisor in supervisors:
+    return supervisors
+
+
+def owns_any() -> bool:
+    """True when this process runs a ComfyUI of its own (started here or handed over)."""
+    with _supervisors_lock:
+        supervisors = list(_supervisors.values())
+    return any(supervisor.running() for supervisor in supervisors)
+
+
+def stop_all(grace_s: float = 10) -> None:
+    """Stops every ComfyUI this process owns (the worker calls it when it stops)."""
+    for supervisor in _take_all():
         supervisor.stop(grace_s=grace_s)
+
+
+def release_all(heir: ProcessStamp | None) -> None:
+    """At the end of a process other than the worker: each ComfyUI it owns goes to ``heir``
+    (the data folder's worker), or is stopped when there is none."""
+    for supervisor in _take_all():
+        supervisor.release(heir)

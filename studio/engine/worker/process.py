@@ -162,7 +162,10 @@ class Worker:
         need it wait for it (ensure_running) instead of the whole worker."""
         settings = self.studio.settings
         supervisor = supervisor_for(settings, self.studio.paths.logs_dir)
-        if supervisor is None or not settings.comfyui.autostart:
+        if supervisor is None:
+            return
+        supervisor.adopt()  # one a killed worker or command left behind is stopped with this worker
+        if not settings.comfyui.autostart:
             return
 
         def start() -> None:

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from studio.engine.comfyui.client import ComfyClient
+from studio.engine.comfyui.handover import ComfyRecord, read_record, write_record
+from studio.engine.comfyui.processes import ProcessStamp
 from studio.engine.comfyui.supervisor import ComfyStartFailed, ComfySupervisor
 from studio.engine.config import Settings, load_settings, save_settings
 from studio.engine.errors import InvalidInput, StudioError
@@ -220,3 +223,117 @@ def test_a_generation_job_starts_the_local_comfyui_and_the_worker_stops_it(
     finally:
         supervision.stop_all(grace_s=2)
     assert not supervisor.running()
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process that is neither this test nor ComfyUI, to stand for another owner."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def raw_log(sup: ComfySupervisor) -> str:
+    return sup.log_file.read_bytes().decode()
+
+
+def test_the_record_names_comfyui_and_its_owner_and_goes_when_it_stops(
+        tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    sup = supervisor_for(supervisors, make_settings(comfy_folder(tmp_path)), tmp_path / "logs")
+    assert sup.run_dir == tmp_path / "run"
+    sup.start(timeout_s=30)
+    record = read_record(tmp_path / "run")
+    assert record is not None and sup.pid is not None
+    assert record.comfyui == ProcessStamp.of(sup.pid) and record.owner == ProcessStamp.current()
+    assert (record.url, record.folder) == (sup.url, str(tmp_path / "ComfyUI"))
+    sup.stop(grace_s=5)
+    assert read_record(tmp_path / "run") is None
+
+
+def test_released_to_an_heir_it_runs_on_and_only_the_heir_or_a_successor_stops_it(
+        tmp_path: Path, supervisors: list[ComfySupervisor], bystander: subprocess.Popen[bytes]) -> None:
+    settings = make_settings(comfy_folder(tmp_path))
+    first = supervisor_for(supervisors, settings, tmp_path / "logs")
+    first.start(timeout_s=30)
+    pid = first.pid
+    assert pid is not None
+    heir = ProcessStamp.of(bystander.pid)
+    first.release(heir)
+    assert not first.running() and first.answers()  # left running for the heir
+    record = read_record(tmp_path / "run")
+    assert record is not None and record.owner == heir and record.comfyui.pid == pid
+    assert f"ComfyUI (pid {pid}) handed over to the worker (pid {bystander.pid})" in raw_log(first)
+
+    other = supervisor_for(supervisors, settings, tmp_path / "logs")
+    other.ensure_running()  # the heir lives: used as it is, neither restarted nor taken
+    other.stop(grace_s=2)
+    assert other.pid is None and first.answers()
+
+    bystander.kill()
+    bystander.wait()
+    successor = supervisor_for(supervisors, settings, tmp_path / "logs")
+    successor.ensure_running()  # its owner has gone: taken over, not started again
+    assert successor.pid == pid and successor.restarts == 0
+    assert f"taken over by pid {os.getpid()}" in raw_log(successor)
+    successor.stop(grace_s=5)
+    assert not alive(pid) and not successor.answers(timeout_s=0.5)
+    assert read_record(tmp_path / "run") is None
+
+
+def test_release_without_an_heir_stops_it(tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    sup = supervisor_for(supervisors, make_settings(comfy_folder(tmp_path)), tmp_path / "logs")
+    sup.start(timeout_s=30)
+    pid = sup.pid
+    assert pid is not None
+    sup.release(None)
+    assert not alive(pid) and read_record(tmp_path / "run") is None
+    assert "ComfyUI stopped (code 0)." in raw_log(sup)
+
+
+def test_a_reused_pid_is_not_taken_for_the_recorded_comfyui(
+        tmp_path: Path, bystander: subprocess.Popen[bytes]) -> None:
+    settings = make_settings(comfy_folder(tmp_path))
+    sup = ComfySupervisor(settings, tmp_path / "logs")
+    live = ProcessStamp.of(bystander.pid)
+    assert live is not None and live.alive()
+    reused = ProcessStamp(bystander.pid, "1")  # same number, another start time: not ComfyUI
+    write_record(tmp_path / "run", ComfyRecord(comfyui=reused, owner=reused, url=sup.url,
+                                               folder=str(settings.comfyui.folder), started_at="x"))
+    assert not reused.alive()
+    assert not sup.adopt()
+    sup.stop(grace_s=1)
+    assert bystander.poll() is None  # never signalled
+    assert read_record(tmp_path / "run") is None  # the stale record is dropped
+
+
+def test_the_supervisors_notes_start_on_a_line_of_their_own_after_a_progress_bar(
+        tmp_path: Path, supervisors: list[ComfySupervisor]) -> None:
+    settings = make_settings(comfy_folder(tmp_path), extra_args="--progress-bar")
+    sup = supervisor_for(supervisors, settings, tmp_path / "logs")
+    sup.start(timeout_s=30)
+    first = sup.pid
+    assert first is not None
+    wait_for_log(sup, "1/2 [00:01")
+    os.kill(first, signal.SIGKILL)  # dies with half a line written: the bar, no newline
+    wait_for(lambda: not sup.running())
+    sup.ensure_running(timeout_s=30)
+    sup.stop(grace_s=5)  # its last words are a bar again
+    text = raw_log(sup)
+    assert "\r 50%|#####     | 1/2 [00:01<00:01,  1.00it/s]\n--- " in text
+    assert "\r100%|##########| 2/2 [00:02<00:00,  1.00it/s]\n--- " in text
+    notes = [line for line in text.split("\n") if "--- " in line]
+    assert len(notes) == 4 and all(line.startswith("--- ") for line in notes), notes
+    assert ["starting ComfyUI" in notes[0], "exited unexpectedly" in notes[1],
+            "starting ComfyUI" in notes[2], "ComfyUI stopped" in notes[3]] == [True] * 4
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def wait_for_log(sup: ComfySupervisor, text: str) -> None:
+    wait_for(lambda: sup.log_file.exists() and text in raw_log(sup))

@@ -6,8 +6,10 @@ runs ``progress_state``, ``executing``, ``progress`` steps, ``executed`` for out
 ``execution_success`` (history written just after), ``status``, and ``executing`` with ``node:
 null`` last. Cached nodes (same inputs as a node run before, or scripted) send no ``executing``,
 but cached output nodes still send ``executed`` with their old file names. Prompts run one at a
-time, lowest ``number`` first (``front`` jumps the queue). A 400 with ``node_errors`` comes for an
-unknown checkpoint, LoRA or input image; a body that is not JSON gets a plain-text 500.
+time, lowest ``number`` first (``front`` jumps the queue). Node definitions are a real
+ComfyUI's (comfyui_nodes.py). A 400 with ``node_errors`` comes for a combo value the server does
+not offer (a checkpoint or LoRA not in its folder, an unknown sampler) or a missing input image,
+checked only for the nodes an output needs; a body that is not JSON gets a plain-text 500.
 
 Tests script the next prompts with ``script(...)`` (time per prompt or node, cached nodes, order,
 an error at a node, a hold until ``release()`` or an interrupt, a websocket outage) and read back
@@ -43,96 +45,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 from websockets.sync.connection import Connection
 
-# GET /object_info/<class> for these classes, verbatim [GET_object_info_*.json]; combos come in
-# both shapes: [[options], {...}] (KSampler.sampler_name) and ["COMBO", {"options"}] (SaveWEBM.codec).
-BUILTIN_SPECS = Path(__file__).resolve().parents[1] / "engine" / "comfyui" / "object_info_extra.json"
-_CAPTURED_OBJECT_INFO = (
-    '{"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[[],{"tooltip":"The name of the '
-    'checkpoint (model) to load."}]}},"input_order":{"required":["ckpt_name"]},"output":["MODEL","CLI'
-    'P","VAE"],"output_is_list":[false,false,false],"output_name":["MODEL","CLIP","VAE"],"name":"Chec'
-    'kpointLoaderSimple","display_name":"Load Checkpoint","description":"Loads a diffusion model '
-    'checkpoint, diffusion models are used to denoise latents.","python_module":"nodes","category":"l'
-    'oaders","output_node":false,"output_tooltips":["The model used for denoising latents.","The CLIP'
-    ' model used for encoding text prompts.","The VAE model used for encoding and decoding images to '
-    'and from latent space."]},"LoraLoader":{"input":{"required":{"model":["MODEL",{"tooltip":"The '
-    'diffusion model the LoRA will be applied to."}],"clip":["CLIP",{"tooltip":"The CLIP model the '
-    'LoRA will be applied to."}],"lora_name":[[],{"tooltip":"The name of the LoRA."}],"strength_model'
-    '":["FLOAT",{"default":1.0,"min":-100.0,"max":100.0,"step":0.01,"tooltip":"How strongly to modify'
-    ' the diffusion model. This value can be negative."}],"strength_clip":["FLOAT",{"default":1.0,"mi'
-    'n":-100.0,"max":100.0,"step":0.01,"tooltip":"How strongly to modify the CLIP model. This value '
-    'can be negative."}]}},"input_order":{"required":["model","clip","lora_name","strength_model","st'
-    'rength_clip"]},"output":["MODEL","CLIP"],"output_is_list":[false,false],"output_name":["MODEL","'
-    'CLIP"],"name":"LoraLoader","display_name":"Load LoRA","description":"LoRAs are used to modify '
-    'diffusion and CLIP models, altering the way in which latents are denoised such as applying '
-    'styles. Multiple LoRA nodes can be linked together.","python_module":"nodes","category":"loaders'
-    '","output_node":false,"output_tooltips":["The modified diffusion model.","The modified CLIP '
-    'model."]},"KSampler":{"input":{"required":{"model":["MODEL",{"tooltip":"The model used for '
-    'denoising the input latent."}],"seed":["INT",{"default":0,"min":0,"max":18446744073709551615,"co'
-    'ntrol_after_generate":true,"tooltip":"The random seed used for creating the '
-    'noise."}],"steps":["INT",{"default":20,"min":1,"max":10000,"tooltip":"The number of steps used '
-    'in the denoising process."}],"cfg":["FLOAT",{"default":8.0,"min":0.0,"max":100.0,"step":0.1,"rou'
-    'nd":0.01,"tooltip":"The Classifier-Free Guidance scale balances creativity and adherence to the '
-    'prompt. Higher values result in images more closely matching the prompt however too high values '
-    'will negatively impact quality."}],"sampler_name":[["euler","euler_cfg_pp","euler_ancestral","eu'
-    'ler_ancestral_cfg_pp","heun","heunpp2","dpm_2","dpm_2_ancestral","lms","dpm_fast","dpm_adaptive"'
-    ',"dpmpp_2s_ancestral","dpmpp_2s_ancestral_cfg_pp","dpmpp_sde","dpmpp_sde_gpu","dpmpp_2m","dpmpp_'
-    '2m_cfg_pp","dpmpp_2m_sde","dpmpp_2m_sde_gpu","dpmpp_2m_sde_heun","dpmpp_2m_sde_heun_gpu","dpmpp_'
-    '3m_sde","dpmpp_3m_sde_gpu","ddpm","lcm","ipndm","ipndm_v","deis","res_multistep","res_multistep_'
-    'cfg_pp","res_multistep_ancestral","res_multistep_ancestral_cfg_pp","gradient_estimation","gradie'
-    'nt_estimation_cfg_pp","er_sde","seeds_2","seeds_3","sa_solver","sa_solver_pece","ddim","uni_pc",'
-    '"uni_pc_bh2"],{"tooltip":"The algorithm used when sampling, this can affect the quality, speed, '
-    'and style of the generated output."}],"scheduler":[["simple","sgm_uniform","karras","exponential'
-    '","ddim_uniform","beta","normal","linear_quadratic","kl_optimal"],{"tooltip":"The scheduler '
-    'controls how noise is gradually removed to form the '
-    'image."}],"positive":["CONDITIONING",{"tooltip":"The conditioning describing the attributes you '
-    'want to include in the image."}],"negative":["CONDITIONING",{"tooltip":"The conditioning '
-    'describing the attributes you want to exclude from the '
-    'image."}],"latent_image":["LATENT",{"tooltip":"The latent image to '
-    'denoise."}],"denoise":["FLOAT",{"default":1.0,"min":0.0,"max":1.0,"step":0.01,"tooltip":"The '
-    'amount of denoising applied, lower values will maintain the structure of the initial image '
-    'allowing for image to image sampling."}]}},"input_order":{"required":["model","seed","steps","cf'
-    'g","sampler_name","scheduler","positive","negative","latent_image","denoise"]},"output":["LATENT'
-    '"],"output_is_list":[false],"output_name":["LATENT"],"name":"KSampler","display_name":"KSampler"'
-    ',"description":"Uses the provided model, positive and negative conditioning to denoise the '
-    'latent image.","python_module":"nodes","category":"sampling","output_node":false,"output_tooltip'
-    's":["The denoised latent."]},"LoadImage":{"input":{"required":{"image":[["example.png"],{"image_'
-    'upload":true}]}},"input_order":{"required":["image"]},"output":["IMAGE","MASK"],"output_is_list"'
-    ':[false,false],"output_name":["IMAGE","MASK"],"name":"LoadImage","display_name":"Load Image","de'
-    'scription":"","python_module":"nodes","category":"image","output_node":false},"SaveImage":{"inpu'
-    't":{"required":{"images":["IMAGE",{"tooltip":"The images to '
-    'save."}],"filename_prefix":["STRING",{"default":"ComfyUI","tooltip":"The prefix for the file to '
-    'save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent '
-    'Image.width% to include values from nodes."}]},"hidden":{"prompt":"PROMPT","extra_pnginfo":"EXTR'
-    'A_PNGINFO"}},"input_order":{"required":["images","filename_prefix"],"hidden":["prompt","extra_pn'
-    'ginfo"]},"output":[],"output_is_list":[],"output_name":[],"name":"SaveImage","display_name":"Sav'
-    'e Image","description":"Saves the input images to your ComfyUI output directory.","python_module'
-    '":"nodes","category":"image","output_node":true},"EmptyImage":{"input":{"required":{"width":["IN'
-    'T",{"default":512,"min":1,"max":16384,"step":1}],"height":["INT",{"default":512,"min":1,"max":16'
-    '384,"step":1}],"batch_size":["INT",{"default":1,"min":1,"max":4096}],"color":["INT",{"default":0'
-    ',"min":0,"max":16777215,"step":1,"display":"color"}]}},"input_order":{"required":["width","heigh'
-    't","batch_size","color"]},"output":["IMAGE"],"output_is_list":[false],"output_name":["IMAGE"],"n'
-    'ame":"EmptyImage","display_name":"EmptyImage","description":"","python_module":"nodes","category'
-    '":"image","output_node":false},"SaveWEBM":{"input":{"required":{"images":["IMAGE",{}],"filename_'
-    'prefix":["STRING",{"default":"ComfyUI","multiline":false}],"codec":["COMBO",{"multiselect":false'
-    ',"options":["vp9","av1"]}],"fps":["FLOAT",{"default":24.0,"min":0.01,"max":1000.0,"step":0.01}],'
-    '"crf":["FLOAT",{"tooltip":"Higher crf means lower quality with a smaller file size, lower crf '
-    'means higher quality higher filesize.","default":32.0,"min":0,"max":63.0,"step":1}]},"hidden":{"'
-    'prompt":["PROMPT"],"extra_pnginfo":["EXTRA_PNGINFO"]}},"input_order":{"required":["images","file'
-    'name_prefix","codec","fps","crf"],"hidden":["prompt","extra_pnginfo"]},"output":[],"output_is_li'
-    'st":[],"output_name":[],"output_tooltips":[],"name":"SaveWEBM","display_name":null,"description"'
-    ':"","python_module":"comfy_extras.nodes_video","category":"image/video","output_node":true,"depr'
-    'ecated":false,"experimental":true,"api_node":false}}'
-)
-# GET /system_stats, verbatim [GET_system_stats.json].
-_CAPTURED_SYSTEM_STATS = (
-    '{"system":{"os":"posix","ram_total":25276510208,"ram_free":24244002816,"comfyui_version":"0.3.64'
-    '","required_frontend_version":"1.27.10","installed_templates_version":"0.1.95","required_templat'
-    'es_version":"0.1.95","python_version":"3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0]","pytor'
-    'ch_version":"2.14.1+cu130","embedded_python":false,"argv":["main.py","--cpu","--listen","127.0.0'
-    '.1","--port","8188","--disable-auto-launch"]},"devices":[{"name":"cpu","type":"cpu","index":null'
-    ',"vram_total":25276510208,"vram_free":24244002816,"torch_vram_total":25276510208,"torch_vram_fre'
-    'e":24244002816}]}'
-)
+from tests.fakes.comfyui_nodes import REAL_OBJECT_INFO, REAL_SYSTEM_STATS, combo_errors, definitions, pack_nodes
 
 # Output nodes the fake can run: class -> (ui key, file extension, animated, /view type).
 OUTPUT_NODES = {
@@ -142,15 +55,9 @@ OUTPUT_NODES = {
     "SaveAnimatedPNG": ("images", "png", True, "output"),
     "SaveWEBM": ("images", "webm", True, "output"),
     "SaveVideo": ("images", "mp4", True, "output"),
-    "SaveAudio": ("audio", "flac", None, "output"),
     "VHS_VideoCombine": ("gifs", "mp4", None, "output"),
 }
-# Core classes used by the studio's workflows, beyond the captured ones.
-KNOWN_NODES = {"CLIPTextEncode", "EmptyLatentImage", "VAEDecode", "VAEEncode", "ImageInvert",
-               "ImageBlur", "ImageScale", "LoraLoaderModelOnly", "ControlNetLoader",
-               "ControlNetApplyAdvanced", "CreateVideo", "SaveImageWebsocket", *OUTPUT_NODES}
-_MAGIC = {"webp": b"RIFF\x00\x00\x00\x00WEBP", "webm": b"\x1aE\xdf\xa3", "mp4": b"\x00\x00\x00\x20ftypisom",
-          "flac": b"fLaC"}
+_MAGIC = {"webp": b"RIFF\x00\x00\x00\x00WEBP", "webm": b"\x1aE\xdf\xa3", "mp4": b"\x00\x00\x00\x20ftypisom"}
 _MIME = {"png": "image/png", "webp": "image/webp", "webm": "video/webm", "mp4": "video/mp4",
          "flac": "audio/flac", "jpg": "image/jpeg"}
 
@@ -222,15 +129,15 @@ class FakeComfyUI:
     def __init__(self, *, checkpoints: Sequence[str] = ("sd15.safetensors", "sdxl_base.safetensors"),
                  loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = (),
                  port: int = 0, loras_dir: Path | None = None,
-                 node_specs: dict[str, Any] | None = None,
+                 node_specs: dict[str, Any] | None = None, custom_packs: Sequence[str] = (),
                  output_bytes: dict[str, bytes] | None = None) -> None:
         self.loras_dir = loras_dir  # like ComfyUI's models/loras: files there are listed afresh
-        self.node_specs = dict(node_specs or {})  # /object_info entries of custom or video nodes
+        # Core nodes are the real server's; custom packs (e.g. VIDEO_PACKS) and node_specs add to them.
+        self.node_specs = {**pack_nodes(custom_packs), **(node_specs or {})}
         self.output_bytes = dict(output_bytes or {})  # file extension -> what output files hold
         self.models = {"checkpoints": list(checkpoints), "loras": list(loras), "vae": [],
                        "controlnet": [], "embeddings": []}
-        self.known_nodes = {*KNOWN_NODES, *json.loads("".join(_CAPTURED_OBJECT_INFO)), *extra_nodes,
-                            *self.node_specs}
+        self.known_nodes = {*REAL_OBJECT_INFO, *extra_nodes, *self.node_specs}
         self.received: list[Received] = []
         self.files: dict[tuple[str, str, str], bytes] = {("input", "", "example.png"): png_bytes()}
         self.history: dict[str, dict[str, Any]] = {}
@@ -341,10 +248,13 @@ class FakeComfyUI:
             if node["class_type"] not in self.known_nodes:
                 return 400, _error("invalid_prompt", f"Cannot execute because node "
                                    f"{node['class_type']} does not exist.", f"Node ID '#{node_id}'"), []
-        outputs = [n for n, node in graph.items() if node["class_type"] in OUTPUT_NODES]
+        info = self._object_info()
+        outputs = [n for n, node in graph.items() if info[node["class_type"]].get("output_node")]
         if not outputs:
             return 400, _error("prompt_no_outputs", "Prompt has no outputs", ""), []
-        errors = {n: e for n in graph if (e := self._node_errors(graph[n]))}
+        # Like ComfyUI, only what an output needs is validated; a stray node is never looked at.
+        needed = set().union(*(_upstream(graph, o) for o in outputs))
+        errors = {n: e for n in graph if n in needed and (e := self._node_errors(graph[n], info))}
         good = [o for o in outputs if not errors.keys() & _upstream(graph, o)]
         node_errors = {n: {"errors": e, "dependent_outputs": [o for o in outputs if n in _upstream(graph, o)],
                            "class_type": graph[n]["class_type"]} for n, e in errors.items()}
@@ -353,17 +263,9 @@ class FakeComfyUI:
             return 400, {**body, "node_errors": node_errors}, []
         return 200, node_errors, good
 
-    def _node_errors(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+    def _node_errors(self, node: dict[str, Any], info: dict[str, Any]) -> list[dict[str, Any]]:
         inputs = node.get("inputs") or {}
-        errors = []
-        for name, folder in (("ckpt_name", "checkpoints"), ("lora_name", "loras")):
-            value = inputs.get(name)
-            options = self._loras() if folder == "loras" else self.models[folder]
-            if isinstance(value, str) and value not in options:
-                errors.append({"type": "value_not_in_list", "message": "Value not in list",
-                               "details": f"{name}: '{value}' not in {options!r}",
-                               "extra_info": {"input_name": name, "received_value": value,
-                                              "input_config": [options, {}] if len(options) <= 20 else None}})
+        errors = combo_errors(inputs, info[node["class_type"]])
         image = inputs.get("image")
         if node.get("class_type") == "LoadImage" and isinstance(image, str):
             subfolder, _, name = image.rpartition("/")
@@ -608,7 +510,7 @@ class FakeComfyUI:
 
     def _get(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         if path == "/system_stats":
-            return 200, json.loads("".join(_CAPTURED_SYSTEM_STATS))
+            return 200, REAL_SYSTEM_STATS
         if path == "/object_info":
             return 200, self._object_info()
         if path.startswith("/object_info/"):
@@ -700,14 +602,11 @@ class FakeComfyUI:
         return [*self.models["loras"], *(n for n in found if n not in self.models["loras"])]
 
     def _object_info(self) -> dict[str, Any]:
-        # Captured nodes first, then faithful specs of the other built-in nodes the templates use;
-        # anything else known is stubbed without inputs or outputs.
-        info = {**json.loads(BUILTIN_SPECS.read_text("utf-8")), **json.loads("".join(_CAPTURED_OBJECT_INFO)),
-                **json.loads(json.dumps(self.node_specs))}
-        info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = list(self.models["checkpoints"])
-        info["LoraLoader"]["input"]["required"]["lora_name"][0] = self._loras()
-        uploaded = sorted(f"{s}/{n}" if s else n for k, s, n in self.files if k == "input")
-        info["LoadImage"]["input"]["required"]["image"][0] = uploaded
+        # The real definitions with this fake's folders listed; a known node without a definition
+        # (extra_nodes) is stubbed without inputs or outputs.
+        folders = {**self.models, "loras": self._loras()}
+        top_level = [name for kind, subfolder, name in self.files if kind == "input" and not subfolder]
+        info = definitions(folders=folders, input_files=top_level, extra=self.node_specs)
         for name in sorted(self.known_nodes - info.keys()):
             info[name] = {"input": {"required": {}}, "input_order": {"required": []}, "output": [],
                           "name": name, "display_name": name, "category": "fake",

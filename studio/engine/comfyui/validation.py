@@ -25,6 +25,10 @@ MODEL_INPUTS: dict[str, tuple[str, str, str]] = {
     "clip_name": ("clip", "text encoder", "text_encoders"),
     "model_name": ("upscale", "upscale model", "upscale_models"),
 }
+# Custom packs that reuse an input name for another folder: (class prefix, input name) -> as above.
+PACK_MODEL_INPUTS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("ADE_", "model_name"): ("motion_model", "AnimateDiff motion model", "animatediff_models"),
+}
 
 # Node-name patterns of the custom node packs creators meet most; ComfyUI-Manager finds the rest.
 CUSTOM_PACKS: tuple[tuple[str, str, str], ...] = (
@@ -83,6 +87,14 @@ def choices(object_info: dict[str, Any], class_type: str, input_name: str) -> li
         if spec is not None:
             return combo_options(spec)
     return None
+
+
+def model_input(class_type: str, input_name: str) -> tuple[str, str, str] | None:
+    """(models key, what a user calls it, folder) when this node's input names a model file."""
+    for (prefix, name), model in PACK_MODEL_INPUTS.items():
+        if input_name == name and class_type.startswith(prefix):
+            return model
+    return MODEL_INPUTS.get(input_name)
 
 
 def custom_pack(class_type: str) -> str | None:
@@ -265,7 +277,8 @@ def _input_problem(graph: dict[str, Any], object_info: dict[str, Any], node_id: 
         return None
     options = combo_options(spec)
     if options is not None:
-        return _combo_problem(where, node_id, name, spec, options, value)
+        model = model_input(str(graph[node_id]["class_type"]), name)
+        return _combo_problem(where, node_id, name, spec, options, value, model)
     kind = spec[0] if spec else None
     if kind in ("INT", "FLOAT"):
         return _number_problem(where, node_id, name, kind, _spec_options(spec), value)
@@ -276,7 +289,7 @@ def _input_problem(graph: dict[str, Any], object_info: dict[str, Any], node_id: 
 
 
 def _combo_problem(where: str, node_id: str, name: str, spec: list[Any], options: list[Any],
-                   value: object) -> Problem | None:
+                   value: object, model: tuple[str, str, str] | None) -> Problem | None:
     extra = _spec_options(spec)
     # LoadImage & co check the file themselves (VALIDATE_INPUTS), so ComfyUI skips the list
     # check; an image uploaded after /object_info was read would be refused wrongly here.
@@ -284,8 +297,8 @@ def _combo_problem(where: str, node_id: str, name: str, spec: list[Any], options
         return None
     if value in options:
         return None
-    if name in MODEL_INPUTS:
-        _, label, folder = MODEL_INPUTS[name]
+    if model is not None:
+        _, label, folder = model
         listed = f"it has: {shorten(options, value)}." if options else "which is empty."
         joiner = "; " if options else ", "
         text = f"The {label} '{value}' is not in ComfyUI's {folder} folder{joiner}{listed}"

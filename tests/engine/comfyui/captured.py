@@ -1,21 +1,15 @@
 """The /object_info replies captured from ComfyUI and the graph it refused, for the validation and
 workflow tests.
 
-object_info_captured.json holds the GET /object_info/<Class> replies captured from ComfyUI 0.3.64
-(shared/protocols/comfyui-samples); object_info_extra.json adds the built-in nodes the captures
-lack, written from ComfyUI's nodes.py with their real input names, types and limits.
+The node definitions are the fake ComfyUI's: a real ComfyUI 0.3.64's /object_info
+(tests/fakes/data/comfyui_object_info.json), with model lists as a server with these files gives.
 """
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
-_BASE: dict[str, Any] = {}
-for _name in ("object_info_captured.json", "object_info_extra.json"):
-    _BASE.update(json.loads((HERE / _name).read_text(encoding="utf-8")))
+from tests.fakes.comfyui_nodes import definitions
 
 CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
 LORAS = ["mia_v1.safetensors", "my_style.safetensors"]
@@ -46,11 +40,8 @@ TXT2IMG = {
 def object_info(checkpoints: list[str] = CHECKPOINTS, loras: list[str] = LORAS,
                 controlnets: list[str] = CONTROLNETS) -> dict[str, Any]:
     """The captured definitions with model lists as a server with those files would report."""
-    info = copy.deepcopy(_BASE)
-    info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = list(checkpoints)
-    info["LoraLoader"]["input"]["required"]["lora_name"][0] = list(loras)
-    info["ControlNetLoader"]["input"]["required"]["control_net_name"][0] = list(controlnets)
-    return info
+    folders = {"checkpoints": checkpoints, "loras": loras, "controlnet": controlnets}
+    return definitions(folders=folders, input_files=["example.png"], extra={})
 
 
 def txt2img() -> dict[str, Any]:

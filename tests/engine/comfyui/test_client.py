@@ -162,14 +162,26 @@ def test_rejection_names_node_and_input(fake: FakeComfyUI, client: ComfyClient) 
 
 
 def test_long_model_lists_are_shortened() -> None:
+    # ComfyUI lists up to 20 options in full (past that it says only "(list of length N)").
+    names = [f"model_{i:03}.safetensors" for i in range(20)]
+    with FakeComfyUI(checkpoints=names) as fake, ComfyClient(fake.base_url) as client:
+        bad = graph()
+        bad["4"]["inputs"]["ckpt_name"] = "x.safetensors"
+        with pytest.raises(ComfyRejected) as caught:
+            client.submit(bad)
+    assert str(caught.value).endswith("'model_004.safetensors', … 15 more]")
+    assert len(str(caught.value)) < 300
+
+
+def test_past_twenty_models_comfyui_gives_only_the_count() -> None:
     names = [f"model_{i:03}.safetensors" for i in range(200)]
     with FakeComfyUI(checkpoints=names) as fake, ComfyClient(fake.base_url) as client:
         bad = graph()
         bad["4"]["inputs"]["ckpt_name"] = "x.safetensors"
         with pytest.raises(ComfyRejected) as caught:
             client.submit(bad)
-    assert str(caught.value).endswith("'model_004.safetensors', … 195 more]")
-    assert len(str(caught.value)) < 300
+    assert str(caught.value).endswith("ckpt_name: Value not in list: 'x.safetensors' not in "
+                                      "(list of length 200)")
 
 
 def test_200_with_node_errors_is_reported(fake: FakeComfyUI, client: ComfyClient) -> None:
@@ -220,8 +232,10 @@ def test_upload_then_load_and_view(fake: FakeComfyUI, client: ComfyClient) -> No
     other = client.upload_image(b"other bytes", "pose.png", subfolder="job1")
     assert other.name == "pose (1).png"  # same name, other bytes: ComfyUI keeps both
     assert client.upload_image(b"other bytes", "pose.png", subfolder="job1", overwrite=True).name == "pose.png"
-    assert combo_options(client.object_info("LoadImage"), "LoadImage", "image")[-2:] == [
-        "job1/pose (1).png", "job1/pose.png"]
+    # Like ComfyUI's LoadImage, the list holds the input folder's own images, not subfolders'.
+    assert client.upload_image(buffer.getvalue(), "top.png").reference == "top.png"
+    assert combo_options(client.object_info("LoadImage"), "LoadImage", "image") == [
+        "example.png", "top.png"]
     flow = {"1": {"class_type": "LoadImage", "inputs": {"image": uploaded.reference}},
             "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
             "3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}}

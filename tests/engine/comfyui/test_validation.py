@@ -6,9 +6,18 @@ from typing import Any
 
 import pytest
 
-from studio.engine.comfyui.validation import WorkflowInvalid, check, choices, combo_options, custom_pack, validate
+from studio.engine.comfyui.validation import (
+    WorkflowInvalid,
+    check,
+    choices,
+    combo_options,
+    custom_pack,
+    model_input,
+    validate,
+)
 from studio.engine.errors import InvalidInput
 from tests.engine.comfyui.captured import CONTROLNETS, object_info, txt2img
+from tests.fakes.comfyui_nodes import pack_nodes
 
 
 def messages(graph: dict[str, Any], info: dict[str, Any] | None = None) -> list[str]:
@@ -202,3 +211,22 @@ def test_malformed_graphs_are_refused_plainly() -> None:
     assert messages({}) == ["The workflow is empty or not in ComfyUI's API format."]
     assert messages({"1": {"inputs": {}}}) == [
         "Node 1 has no class_type or inputs; the file is not in ComfyUI's API format."]
+
+
+def test_a_missing_animatediff_motion_model_is_named_as_one() -> None:
+    # AnimateDiff's loader calls its motion model "model_name", which core nodes use for
+    # upscale models; the creator must hear which folder to fill.
+    info = object_info()
+    info.update(pack_nodes(["ComfyUI-AnimateDiff-Evolved"]))
+    info["ADE_AnimateDiffLoaderWithContext"]["input"]["required"]["model_name"][0] = ["v3_sd15_mm.ckpt"]
+    graph = txt2img()
+    graph["20"] = {"class_type": "ADE_AnimateDiffLoaderWithContext",
+                   "inputs": {"model": ["10", 0], "model_name": "mm_sd_v15_v2.ckpt",
+                              "beta_schedule": "sqrt_linear (AnimateDiff)"}}
+    graph["3"]["inputs"]["model"] = ["20", 0]
+    assert messages(graph, info) == [
+        "The AnimateDiff motion model 'mm_sd_v15_v2.ckpt' is not in ComfyUI's animatediff_models "
+        "folder; it has: v3_sd15_mm.ckpt."]
+    assert model_input("ADE_AnimateDiffLoaderWithContext", "model_name") == (
+        "motion_model", "AnimateDiff motion model", "animatediff_models")
+    assert model_input("UpscaleModelLoader", "model_name") == ("upscale", "upscale model", "upscale_models")

@@ -1,7 +1,6 @@
 """generate-video jobs against the fake ComfyUI, with real files coming back and real FFmpeg."""
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,9 @@ from studio.engine.media.probe import probe
 from tests.conftest import run_next_task, wait_until
 from tests.engine.jobs.helpers import job_context
 from tests.engine.media.conftest import make_clip
+from tests.fakes.comfyui_nodes import VIDEO_PACKS
 from tests.fakes.comfyui_server import FakeComfyUI
 
-SPECS = json.loads((Path(__file__).parent / "object_info_video.json").read_text("utf-8"))
 AD_MODELS = {"checkpoint": "sd15.safetensors", "lora_name": "mia_v1.safetensors"}
 
 
@@ -29,7 +28,7 @@ AD_MODELS = {"checkpoint": "sd15.safetensors", "lora_name": "mia_v1.safetensors"
 def fake(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeComfyUI]:
     clip = make_clip(ffmpeg, tmp_path_factory.mktemp("comfy") / "out.mp4", size="64x112",
                      seconds=1.0, audio=False)
-    with FakeComfyUI(checkpoints=["sd15.safetensors", "svd_xt_1_1.safetensors"], node_specs=SPECS,
+    with FakeComfyUI(checkpoints=["sd15.safetensors", "svd_xt_1_1.safetensors"], custom_packs=VIDEO_PACKS,
                      output_bytes={"mp4": clip.read_bytes()}) as server:
         studio.settings.comfyui.url = server.base_url
         yield server
@@ -116,12 +115,12 @@ def test_an_image_sequence_is_joined_into_a_clip(studio: Studio, fake: FakeComfy
 def test_missing_packs_and_bad_images_are_named_before_queueing(studio: Studio, portrait: Path,
                                                                 tmp_path: Path) -> None:
     ws = studio.workspace()
-    core = {k: v for k, v in SPECS.items() if not k.startswith(("ADE_", "VHS_"))}
-    with FakeComfyUI(node_specs=core) as bare:  # no AnimateDiff, no VideoHelperSuite
+    with FakeComfyUI() as bare:  # no AnimateDiff, no VideoHelperSuite
         studio.settings.comfyui.url = bare.base_url
         with pytest.raises(InvalidInput, match="needs the custom node pack ComfyUI-AnimateDiff-Evolved "
                                                r"\(node ADE_AnimateDiffLoaderWithContext is not "
-                                               r"installed\)\.$"):
+                                               r"installed\)\. \(2\) .* ComfyUI-VideoHelperSuite "
+                                               r"\(node VHS_VideoCombine is not installed\)\.$"):
             submit_video(studio, ws.id, VideoRequest(image=portrait, template="i2v-animatediff-sd15",
                                                      values=AD_MODELS))
         text = tmp_path / "notes.png"

@@ -2,12 +2,10 @@
 and clips, an approved post, and running a pipeline's steps from their own queues."""
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +16,8 @@ from studio.engine.db.repositories import Repository
 from studio.engine.influencers import Persona, create_influencer
 from tests.conftest import run_next_task, wait_until
 from tests.engine.media.conftest import make_clip
+from tests.fakes.comfyui_nodes import VIDEO_PACKS
 from tests.fakes.comfyui_server import FakeComfyUI
-
-SPECS = json.loads((Path(__file__).parents[1] / "media" / "object_info_video.json").read_text("utf-8"))
 
 
 @pytest.fixture
@@ -33,7 +30,7 @@ def pipeline_comfy(studio: Studio, ffmpeg: str, tmp_path_factory: pytest.TempPat
     monkeypatch.setattr("studio.engine.pipelines.run.POLL_S", 0.05)
     clip = make_clip(ffmpeg, tmp_path_factory.mktemp("comfy") / "out.mp4", size="160x288",
                      seconds=2.0, audio=False)
-    with FakeComfyUI(checkpoints=["sd15.safetensors", "svd_xt_1_1.safetensors"], node_specs=SPECS,
+    with FakeComfyUI(checkpoints=["sd15.safetensors", "svd_xt_1_1.safetensors"], custom_packs=VIDEO_PACKS,
                      output_bytes={"mp4": clip.read_bytes()}) as server:
         studio.settings.comfyui.url = server.base_url
         studio.settings.pipeline.checkpoint = "sd15.safetensors"

@@ -129,20 +129,17 @@ def test_an_input_the_server_lacks_fails_the_job_with_its_name(
 def test_a_worker_on_another_machine_animates_a_picture_from_the_desks_gallery(
         studio: Studio, tmp_path: Path, postgres_url: str, redis_url: str, s3_server: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
     from PIL import Image
 
     from studio.engine.media.ffmpeg import find_ffmpeg
     from studio.engine.media.i2v import VideoRequest, submit_video
     from tests.fakes.comfyui_server import FakeComfyUI
     monkeypatch.setattr("studio.engine.jobs.gpu.gpu_lock_path", lambda: tmp_path / "gpu.lock")
-    specs = json.loads((Path(__file__).parents[1] / "media/object_info_video.json").read_text("utf-8"))
     desk, box = _machines(studio, tmp_path, postgres_url, redis_url, s3_server)
     clip = make_clip(find_ffmpeg(desk.settings).exe, tmp_path / "comfy/out.mp4", size="64x112",
                      seconds=1.0, audio=False)
     try:
-        with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"], node_specs=specs,
+        with FakeComfyUI(checkpoints=["svd_xt_1_1.safetensors"],
                          output_bytes={"mp4": clip.read_bytes()}) as comfy:
             desk.settings.comfyui.url = box.settings.comfyui.url = comfy.base_url
             ws = desk.workspace("Agency", create=True)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from studio.cli.comfy import safe_file_name
-from tests.cli.conftest import Cli
+from studio.engine.comfyui.handover import read_record
+from tests.cli.conftest import Cli, one_error_line
+from tests.cli.local_comfyui import port_open, use_local_comfyui
+from tests.conftest import WorkerProcess
 from tests.engine.comfyui.helpers import TXT2IMG
 from tests.fakes.comfyui_server import FakeComfyUI
 
@@ -47,19 +50,63 @@ def test_run_saves_outputs_and_applies_sets(cli: Cli, fake: FakeComfyUI, workflo
     assert [Path(p).name for p in again.out.split()] == ["shot_00003_.png", "shot_00004_.png"]
 
 
-def test_run_reports_server_errors_with_exit_1(cli: Cli, fake: FakeComfyUI, workflow: Path,
-                                               tmp_path: Path) -> None:
-    rejected = cli("comfy", "run", str(workflow), "--url", fake.base_url, "--out", str(tmp_path),
-                   "--set", "4.ckpt_name=nope.safetensors")
-    assert rejected.code == 1
-    assert rejected.err.strip().splitlines()[-1] == (
-        "error: ComfyUI refused the workflow: CheckpointLoaderSimple (node 4) input ckpt_name: "
-        "Value not in list: 'nope.safetensors' not in ['sd15.safetensors', 'sdxl_base.safetensors']")
+def test_run_checks_the_workflow_first_like_generate(cli: Cli, fake: FakeComfyUI, tmp_path: Path) -> None:
+    graph = {**TXT2IMG, "20": {"class_type": "IPAdapterAdvanced", "inputs": {"model": ["10", 0]}}}
+    graph["4"] = {**graph["4"], "inputs": {"ckpt_name": "nope.safetensors"}}
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps(graph), encoding="utf-8")
+    refused = cli("comfy", "run", str(path), "--url", fake.base_url, "--out", str(tmp_path),
+                  "--set", "10.lora_name=mia_v9.safetensors")
+    assert refused.code == 2
+    line = one_error_line(refused.err)  # every problem at once, in the one line generate gives
+    assert line.startswith("error: 3 problems: (1) This workflow needs the custom node pack "
+                           "ComfyUI_IPAdapter_plus (node IPAdapterAdvanced is not installed). ")
+    assert "(2) The checkpoint 'nope.safetensors' is not in ComfyUI's checkpoints folder" in line
+    assert "(3) The LoRA 'mia_v9.safetensors' is not in ComfyUI's loras folder" in line
+    assert fake.requests("POST", "/prompt") == []
+
+
+def test_run_reports_execution_errors_with_exit_1(cli: Cli, fake: FakeComfyUI, workflow: Path,
+                                                  tmp_path: Path) -> None:
     fake.script(fail_at="8", exception_message="boom")
     failed = cli("comfy", "run", str(workflow), "--url", fake.base_url, "--out", str(tmp_path))
     assert failed.code == 1
     assert failed.err.strip().splitlines()[-1] == "error: VAEDecode (node 8) failed: RuntimeError: boom"
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_run_starts_the_local_comfyui_and_stops_it_when_it_ends(cli: Cli, workflow: Path, tmp_path: Path,
+                                                                data_dir: Path) -> None:
+    port = use_local_comfyui(cli, tmp_path)
+    result = cli("comfy", "run", str(workflow), "--out", str(tmp_path / "out"), "--json")
+    assert result.code == 0, result.err
+    assert f"starting ComfyUI in {(tmp_path / 'ComfyUI').resolve()}" in result.err
+    assert len(result.json()["files"]) == 2
+    log = (data_dir / "logs" / "comfyui.log").read_text(encoding="utf-8")
+    assert "starting ComfyUI" in log and log.rstrip().endswith("ComfyUI stopped (code 0).")
+    assert not port_open(port)  # nothing left behind
+    assert read_record(data_dir / "run") is None
+
+
+def test_with_a_worker_running_the_comfyui_a_command_started_goes_to_the_worker(
+        cli: Cli, workflow: Path, tmp_path: Path, data_dir: Path,
+        worker_factory: Callable[[], WorkerProcess]) -> None:
+    port = use_local_comfyui(cli, tmp_path)
+    worker = worker_factory()
+    assert cli("comfy", "run", str(workflow), "--out", str(tmp_path / "a")).code == 0
+    record = read_record(data_dir / "run")
+    assert record is not None and record.owner.pid == worker.proc.pid and record.comfyui.alive()
+    assert port_open(port)  # still up, for the worker's jobs
+
+    again = cli("comfy", "run", str(workflow), "--out", str(tmp_path / "b"))
+    assert again.code == 0 and "starting ComfyUI" not in again.err  # the one that is up
+    assert read_record(data_dir / "run") == record
+
+    assert worker.stop() == 0  # the worker stops what it was handed
+    assert not record.comfyui.alive() and not port_open(port)
+    assert read_record(data_dir / "run") is None
+    log = (data_dir / "logs" / "comfyui.log").read_text(encoding="utf-8")
+    assert f"handed over to the worker (pid {worker.proc.pid})" in log and "ComfyUI stopped" in log
 
 
 def test_usage_errors_exit_2(cli: Cli, fake: FakeComfyUI, workflow: Path, tmp_path: Path) -> None:

@@ -90,9 +90,9 @@ def run_next_task(studio: Studio, queue: str) -> None:
 class WorkerProcess:
     """A real ``influencerai-studio worker`` in a child process."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *args: str) -> None:
         self.data_dir = data_dir
-        self.proc = subprocess.Popen(studio_command(data_dir, "worker"), cwd=ROOT,
+        self.proc = subprocess.Popen(studio_command(data_dir, "worker", *args), cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wait_until(lambda: local_worker(Studio.open(data_dir).paths) is not None
                    or self.proc.poll() is not None, what="the worker to start")
@@ -110,11 +110,13 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_factory(studio: Studio) -> Iterator[Callable[[], WorkerProcess]]:
+def worker_factory(studio: Studio) -> Iterator[Callable[..., WorkerProcess]]:
+    """``worker_factory()`` starts a worker; ``worker_factory("--queues", "training")`` one with
+    the options given."""
     started: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
-        worker = WorkerProcess(studio.paths.data_dir)
+    def start(*args: str) -> WorkerProcess:
+        worker = WorkerProcess(studio.paths.data_dir, *args)
         started.append(worker)
         return worker
 
@@ -125,5 +127,5 @@ def worker_factory(studio: Studio) -> Iterator[Callable[[], WorkerProcess]]:
 
 
 @pytest.fixture
-def worker(worker_factory: Callable[[], WorkerProcess]) -> WorkerProcess:
+def worker(worker_factory: Callable[..., WorkerProcess]) -> WorkerProcess:
     return worker_factory()

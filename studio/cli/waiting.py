@@ -1,13 +1,14 @@
 """Waiting for a job the command line created (Decision 5).
 
-Progress goes to stderr. When no worker is up, the job runs in this process (the engine's
-``InProcess``: a temporary consumer that registers itself and beats like a worker, so recovery
-elsewhere leaves it alone). Ctrl-C cancels the job waited for.
+Progress goes to stderr. What the wait is for is said within seconds (worker/watch.py): when no
+live worker serves the job's queue, the job runs in this process (the engine's ``InProcess``: a
+temporary consumer that registers itself and beats like a worker, so recovery elsewhere leaves
+it alone while this process lives); a worker that stops answering mid-job has the job taken
+back. Ctrl-C cancels the job waited for.
 """
 from __future__ import annotations
 
 import argparse
-import time
 import uuid
 
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
@@ -18,6 +19,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.snapshot import activity
 from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
 from studio.engine.worker.in_process import InProcess
+from studio.engine.worker.watch import Clock, SystemClock, new_watch
 
 POLL_S = 0.2
 CANCEL_GRACE_S = 10.0
@@ -61,8 +63,10 @@ def exit_code(job: Job) -> int:
     return EXIT_FAILED
 
 
-def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    here = InProcess(studio, job_id=job_id)
+def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, *,
+                 clock: Clock | None = None) -> Job:
+    clock = clock or SystemClock()
+    watch = new_watch(studio, job_id, clock)
     shown = ""
     try:
         while True:
@@ -70,25 +74,26 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID) -> 
             shown = _show_progress(job, shown)
             if job.status in FINISHED:
                 return job
-            if here.follow(job):
-                note("no worker is running; running the job in this process")
-            _sleep(POLL_S)
+            for line in watch.look(job):
+                note(line)
+            clock.sleep(POLL_S)
     except KeyboardInterrupt:
-        return _cancel(studio, workspace_id, job_id, here)
+        return _cancel(studio, workspace_id, job_id, watch.here, clock)
     finally:
-        here.close()
+        watch.here.close()
 
 
-def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, here: InProcess) -> Job:
+def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, here: InProcess,
+            clock: Clock) -> Job:
     note("canceling the job (Ctrl-C again to stop waiting)…")
     try:
         studio.jobs.cancel(workspace_id, job_id)
     except InvalidInput:
         pass  # it finished in the meantime
-    deadline = time.monotonic() + CANCEL_GRACE_S
+    deadline = clock.monotonic() + CANCEL_GRACE_S
     job = studio.jobs.get(workspace_id, job_id)
-    while job.status not in FINISHED and time.monotonic() < deadline:
-        _sleep(POLL_S)
+    while job.status not in FINISHED and clock.monotonic() < deadline:
+        clock.sleep(POLL_S)
         job = studio.jobs.get(workspace_id, job_id)
     if job.status not in FINISHED and here.running:
         here.force_cancel()
@@ -102,7 +107,3 @@ def _show_progress(job: Job, shown: str) -> str:
     if line != shown:
         note(line)
     return line
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)

@@ -102,7 +102,8 @@ def clean_caption(answer: str, *, trigger: str, separator: str = ",") -> str:
     return text
 
 
-@job_type(JOB_TYPE, queue="generation", payload=AutocaptionPayload, result=AutocaptionResult)
+@job_type(JOB_TYPE, queue="generation", payload=AutocaptionPayload, result=AutocaptionResult,
+          paid_calls=True)
 def run_autocaption(ctx: JobContext, payload: AutocaptionPayload) -> AutocaptionResult:
     dataset, influencer, images = _load(ctx, payload)
     model = payload.model or ctx.settings.llm.model

@@ -1,6 +1,16 @@
-"""Finds jobs left ``processing`` by a worker that died, and retries or fails them."""
+"""Finds jobs left ``processing`` by a process that died, and re-runs or abandons them.
+
+The owner of a processing job is the worker (or command line running it in-process) whose id
+is on the row; its heartbeat row holds host, pid and when it was alive. A job is orphaned only
+when that owner is gone: stopped, a heartbeat older than the timeout, or, on this host, no
+process at that pid any more (or a later process that reused the pid). An orphan is queued again
+only when running it again is safe; a job type that makes paid calls is not re-run silently (it
+may have paid for calls whose answers died with its process): it fails as abandoned, and
+``jobs retry`` runs it again when the user chooses to.
+"""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -9,24 +19,29 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
-from studio.engine.db.database import Database
+from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.errors import StudioError
 from studio.engine.jobs.queueset import QueueSet
+from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import JobStatus
+from studio.engine.processes import still_running
 
 log = logging.getLogger("studio.jobs")
+REQUEUED, FAILED, ABANDONED = "requeued", "failed", "abandoned"
 
 
 @dataclass(frozen=True, slots=True)
 class Recovered:
     job_id: str
-    action: str  # "requeued" or "failed"
+    action: str  # REQUEUED, FAILED (out of attempts or cancel asked) or ABANDONED (not safe)
 
 
 def worker_is_gone(worker: WorkerRecord | None, *, timeout_s: float, me: str | None = None) -> bool:
-    """Gone: no record, stopped, a stale heartbeat, or a process on this host that no longer exists."""
+    """Gone: no record, stopped, a stale heartbeat, or on this host no longer that process."""
     if worker is None or worker.stopped_at is not None:
         return True
     if worker.id == me:
@@ -34,38 +49,94 @@ def worker_is_gone(worker: WorkerRecord | None, *, timeout_s: float, me: str | N
     if utcnow() - worker.heartbeat_at > timedelta(seconds=timeout_s):
         return True
     if worker.host == socket.gethostname():
-        return not _pid_alive(worker.pid) or worker.pid == os.getpid()
+        return worker.pid == os.getpid() or not still_running(worker.pid, alive_at=worker.started_at)
     return False
 
 
 def recover_orphans(db: Database, queues: QueueSet, *, timeout_s: float,
                     me: str | None = None) -> list[Recovered]:
-    recovered: list[Recovered] = []
+    """Every orphaned job of every workspace (a worker does this when it starts and each beat)."""
     with db.session() as session:
-        jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING)).all()
-        for job in jobs:
-            worker = session.get(WorkerRecord, job.worker_id) if job.worker_id else None
-            if not worker_is_gone(worker, timeout_s=timeout_s, me=me):
-                continue
-            where = f"pid {worker.pid} on {worker.host}" if worker else "an unknown worker"
-            job.worker_id = None
-            if job.cancel_requested or job.attempts >= job.max_attempts:
-                job.status = JobStatus.FAILED
-                job.finished_at = utcnow()
-                job.error = (f"The worker running this job ({where}) stopped unexpectedly, "
-                             f"after {job.attempts} attempt(s).")
-                recovered.append(Recovered(str(job.id), JobStatus.FAILED))
-            else:
-                job.status = JobStatus.PENDING
-                job.cancel_requested = False
-                job.progress = 0.0
-                job.message = f"Restarted: the worker running it ({where}) stopped unexpectedly."
-                recovered.append(Recovered(str(job.id), "requeued"))
-    for item in recovered:
-        if item.action == "requeued":
+        candidates = session.scalars(select(Job.id).where(Job.status == JobStatus.PROCESSING)).all()
+    return _recover(db, queues, list(candidates), timeout_s=timeout_s, me=me)
+
+
+def recover_job(db: Database, queues: QueueSet, job_id: uuid.UUID, *,
+                timeout_s: float) -> Recovered | None:
+    """The one job a command line waits on, when its owner is gone and no worker recovers it."""
+    found = _recover(db, queues, [job_id], timeout_s=timeout_s, me=None)
+    return found[0] if found else None
+
+
+def _recover(db: Database, queues: QueueSet, job_ids: list[uuid.UUID], *, timeout_s: float,
+             me: str | None) -> list[Recovered]:
+    recovered = []
+    for job_id in job_ids:
+        try:
+            item = retry_if_stale(functools.partial(_settle, db, job_id, timeout_s, me))
+        except (StudioError, StaleDataError) as exc:  # recovered elsewhere at the same moment
+            log.warning("orphaned job %s left to the other recovery: %s", job_id, exc)
+            continue
+        if item is None:
+            continue
+        if item.action == REQUEUED:
             _requeue(db, queues, item.job_id)
         log.warning("orphaned job %s %s", item.job_id, item.action)
+        recovered.append(item)
     return recovered
+
+
+def _settle(db: Database, job_id: uuid.UUID, timeout_s: float, me: str | None) -> Recovered | None:
+    """One orphan decided in one transaction; None when the job is not (or no longer) orphaned."""
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != JobStatus.PROCESSING:
+            return None
+        worker = session.get(WorkerRecord, job.worker_id) if job.worker_id else None
+        if not worker_is_gone(worker, timeout_s=timeout_s, me=me):
+            return None
+        where = _owner_words(worker)
+        job.worker_id = None
+        if job.cancel_requested or job.attempts >= job.max_attempts:
+            _fail(job, f"The {where} stopped unexpectedly, after {job.attempts} attempt(s).")
+            return Recovered(str(job.id), FAILED)
+        if _makes_paid_calls(job.type):
+            _fail(job, f"Abandoned: the {where} stopped in the middle of it, and it may already "
+                       f"have paid for calls; it is not run again by itself. "
+                       f"`jobs retry {job.id}` runs it again.")
+            return Recovered(str(job.id), ABANDONED)
+        job.status = JobStatus.PENDING
+        job.cancel_requested = False
+        job.progress = 0.0
+        job.message = f"Restarted: the {where} stopped unexpectedly."
+        return Recovered(str(job.id), REQUEUED)
+
+
+def _owner_words(worker: WorkerRecord | None) -> str:
+    if worker is None:
+        return "worker running this job"
+    kind = "command line running this job" if is_in_process(worker.id) else "worker running this job"
+    return f"{kind} (pid {worker.pid} on {worker.host})"
+
+
+def is_in_process(worker_id: str) -> bool:
+    """A command line running its own job (worker/inline.py names it ``host:pid:cli-…``)."""
+    return ":cli-" in worker_id
+
+
+def _fail(job: Job, error: str) -> None:
+    job.status = JobStatus.FAILED
+    job.finished_at = utcnow()
+    job.cancel_requested = False
+    job.error = error
+    job.message = "Failed."
+
+
+def _makes_paid_calls(job_type: str) -> bool:
+    try:
+        return get_type(job_type).paid_calls
+    except StudioError:  # a type this studio does not know: it could not run it either way
+        return False
 
 
 def _requeue(db: Database, queues: QueueSet, job_id: str) -> None:
@@ -73,15 +144,3 @@ def _requeue(db: Database, queues: QueueSet, job_id: str) -> None:
         job = session.get(Job, uuid.UUID(job_id))
         if job is not None and job.status == JobStatus.PENDING:
             job.task_id = queues.enqueue(job.queue, job_id, priority=job.priority)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True

@@ -32,18 +32,21 @@ class JobType:
     payload: type  # the frozen dataclass the handler takes (studio.engine.jobs.payloads)
     result: type  # the frozen dataclass it returns, stored on the job row as JSON
     uses_gpu: bool = False
+    # Its handler pays for calls (an LLM): after its process died mid-run it is not re-run
+    # silently (jobs/recovery.py), as it may have paid for answers that died with the process.
+    paid_calls: bool = False
 
 
 _types: dict[str, JobType] = {}
 
 
-def job_type(name: str, *, queue: str, payload: type[P], result: type[R],
-             uses_gpu: bool = False) -> Callable[[Callable[[JobContext, P], R]],
-                                                 Callable[[JobContext, P], R]]:
+def job_type(name: str, *, queue: str, payload: type[P], result: type[R], uses_gpu: bool = False,
+             paid_calls: bool = False) -> Callable[[Callable[[JobContext, P], R]],
+                                                   Callable[[JobContext, P], R]]:
     """Registers ``handler(ctx, payload) -> result`` as the job type ``name``."""
     def register(handler: Callable[[JobContext, P], R]) -> Callable[[JobContext, P], R]:
         _types[name] = JobType(name=name, queue=queue, handler=handler, payload=payload,
-                               result=result, uses_gpu=uses_gpu)
+                               result=result, uses_gpu=uses_gpu, paid_calls=paid_calls)
         return handler
     return register
 

@@ -29,6 +29,7 @@ from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_vide
 from studio.engine.media.finishing import Finish
 from studio.engine.media.frames import cover_frame
 from studio.engine.media.i2v import GENERATE_JOB, VideoPayload, VideoResult, run_video_generation
+from studio.engine.media.partials import sweep_tree
 from studio.engine.media.presets import ExportPreset, find_preset, user_presets_dir
 from studio.engine.media.probe import probe
 from studio.engine.media.subtitles import Cue, read_srt, write_srt
@@ -159,6 +160,7 @@ def run_export(ctx: JobContext, payload: ExportPayload) -> ExportOutcome:
     store = LocalStore(ctx.paths.assets_dir)
     finish = _finish_here(store, payload)
     folder = f"videos/{ctx.workspace_id}/{ctx.job_id}"
+    sweep_tree(store.path(f"videos/{ctx.workspace_id}"), 1)  # left by killed exports
     if payload.cues is not None:  # edited in the app: kept beside the video
         srt = _ensure(store.path(f"{folder}/subtitles.srt"))
         finish = replace(finish, subtitles=write_srt(list(payload.cues), srt))

@@ -1,9 +1,12 @@
 """Runs one FFmpeg command: live progress from ``-progress pipe:1``, cancel, no partial output.
 
 The command is an argument list, never a shell line. FFmpeg runs in its own process group: a
-cancel ends it (SIGTERM, then SIGKILL) and nothing else. Output goes to a hidden file beside
-the target and is renamed over it only when FFmpeg succeeded, so a cancel or failure leaves no
-half-written video where the user looks.
+cancel ends it (SIGTERM, then SIGKILL) and nothing else; on Linux it also dies with this process
+(engine/process_group.py), so a kill -9 of a worker or command line leaves no encoder running.
+Output goes to a hidden file beside the target, named after this process, and is renamed over
+it only when FFmpeg succeeded, so a cancel or failure leaves no half-written video where the
+user looks; one left by a killed process is swept by the next render into that folder
+(media/partials.py).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from pathlib import Path
 
 from studio.engine.errors import StudioError
 from studio.engine.jobs.errors import JobCanceled
-from studio.engine.process_group import own_group
+from studio.engine.media.partials import partial_name, sweep
+from studio.engine.process_group import tied_group
 
 POLL_S = 0.1
 TERM_GRACE_S = 3.0
@@ -88,12 +92,13 @@ def run_ffmpeg(argv: list[str], *, total_s: float = 0.0, output: Path | None = N
                cancel: CancelCheck | None = None) -> RenderResult:
     """Runs ``argv``; when ``output`` is given, argv's last element must be that path and the
     file appears there whole or not at all. Raises RenderFailed or JobCanceled."""
-    temp = _temp_name(output) if output is not None else None
+    temp = partial_name(output) if output is not None else None
     if output is not None:
         if argv[-1] != str(output):
             raise ValueError("the output path must be the last argument")
         argv = [*argv[:-1], str(temp)]
         output.parent.mkdir(parents=True, exist_ok=True)
+        sweep(output.parent)
     try:
         result = _run(argv, total_s, on_progress, cancel)
         if result.returncode != 0:
@@ -126,7 +131,7 @@ def _run(argv: list[str], total_s: float, on_progress: ProgressCallback | None,
          cancel: CancelCheck | None) -> RenderResult:
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace",
-                            **own_group())
+                            **tied_group())
     lines: queue.Queue[str | None] = queue.Queue()
     tail: deque[str] = deque(maxlen=STDERR_LINES)
     readers = [threading.Thread(target=_pump, args=(proc.stdout, lines.put, lambda: lines.put(None)),
@@ -204,12 +209,6 @@ def _signal_group(proc: subprocess.Popen[str], sig: int) -> None:
             os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _temp_name(output: Path) -> Path:
-    """Hidden, beside the target (same disk, so the rename is atomic), same extension (so
-    FFmpeg picks the same muxer)."""
-    return output.with_name(f".{output.stem}.partial{output.suffix}")
 
 
 def _number(text: str | None) -> float:

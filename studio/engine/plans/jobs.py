@@ -30,7 +30,7 @@ TOKENS_PER_ITEM = 450  # a full item is 250 to 350 tokens; the rest is headroom
 MAX_TOKENS = 16000
 
 
-@job_type(GENERATE_JOB, queue="general", payload=PlanPayload, result=PlanResult)
+@job_type(GENERATE_JOB, queue="general", payload=PlanPayload, result=PlanResult, paid_calls=True)
 def run_generate_plan(ctx: JobContext, payload: PlanPayload) -> PlanResult:
     request, offset = _plan_request(payload)
     influencer = _influencer(ctx, payload.influencer_id)
@@ -61,7 +61,8 @@ def run_generate_plan(ctx: JobContext, payload: PlanPayload) -> PlanResult:
     return PlanResult(plan_id=plan_id, items=tuple(item_ids), **_accounting(answer, llm))
 
 
-@job_type(REGENERATE_JOB, queue="general", payload=RegeneratePayload, result=RegenerateResult)
+@job_type(REGENERATE_JOB, queue="general", payload=RegeneratePayload, result=RegenerateResult,
+          paid_calls=True)
 def run_regenerate_item(ctx: JobContext, payload: RegeneratePayload) -> RegenerateResult:
     item_id = payload.item_id
     with ctx.db.session() as session:

@@ -1,8 +1,8 @@
 """Running a waited-for job in this process when no worker will take it (Decision 5).
 
-A caller that waits on a job (a CLI verb, a script) asks ``InProcess.follow`` on each look at the
-job: while the job is pending and no worker is up, it starts an ``InlineConsumer`` for it, and
-for the step jobs it queues (a pipeline's), so nothing waits on a worker that does not exist.
+A caller that waits on a job (a CLI verb, a script) starts an ``InlineConsumer`` for it when no
+worker serves its queue (worker/watch.py decides), and for the step jobs it queues (a
+pipeline's), so nothing waits on a worker that does not exist.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.status import JobStatus
 from studio.engine.worker.inline import InlineConsumer
-from studio.engine.worker.process import local_worker
 
 
 def fresh_workers(studio: Studio) -> list[WorkerRecord]:
@@ -26,14 +25,6 @@ def fresh_workers(studio: Studio) -> list[WorkerRecord]:
         query = select(WorkerRecord).where(WorkerRecord.stopped_at.is_(None),
                                            WorkerRecord.heartbeat_at > since)
         return list(session.scalars(query).all())
-
-
-def worker_up(studio: Studio) -> bool:
-    """A worker that will take this studio's queued jobs: the local one, or in team mode any
-    worker with a fresh heartbeat."""
-    if local_worker(studio.paths) is not None:
-        return True
-    return studio.settings.queue.backend == "redis" and bool(fresh_workers(studio))
 
 
 class InProcess:
@@ -49,16 +40,21 @@ class InProcess:
     def running(self) -> bool:
         return self.consumer is not None
 
-    def follow(self, job: Job) -> bool:
-        """Called with each fresh look at the job; True when it has just started here."""
-        started = False
-        if self.consumer is None and job.status == JobStatus.PENDING and not worker_up(self.studio):
+    @property
+    def worker_id(self) -> str | None:
+        return self.consumer.worker_id if self.consumer is not None else None
+
+    def start(self, job: Job) -> None:
+        """Runs the job here from now on (once; a pending job only)."""
+        if self.consumer is None and job.status == JobStatus.PENDING:
             self.consumer = InlineConsumer(self.studio, job)
             self.consumer.start()
-            started = True
+            self._run_steps()
+
+    def tend(self) -> None:
+        """Called on each look while the job runs here: starts the step jobs it queued."""
         if self.consumer is not None:
             self._run_steps()
-        return started
 
     def force_cancel(self) -> None:
         """For a handler that never checks for cancel: this process is leaving, the job ends."""

@@ -2,6 +2,10 @@
 
 It registers itself and beats like a worker, so recovery elsewhere leaves its job alone, and
 waits as long as the runner asks (its RetryTask: 5 s, 25 s, 125 s) before another attempt.
+The job's queue entry is not revoked: a worker that dequeues it later runs it only if it is still
+pending (the claim is one versioned row update), which is what is wanted when this process was
+killed before it claimed the job or while it waited to retry; a job this process was running
+when it was killed is settled by the recovery (jobs/recovery.py), not run twice.
 """
 from __future__ import annotations
 

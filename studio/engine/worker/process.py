@@ -38,6 +38,7 @@ from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import ACTIVE, JobStatus
+from studio.engine.media.partials import sweep_tree
 from studio.engine.notify import notify
 from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
@@ -136,6 +137,7 @@ class Worker:
         studio.queues.set_runner(make_runner(studio, self.worker_id))
         studio.queues.set_daily(self._daily_pipelines)
         self._recover()
+        sweep_tree(studio.paths.assets_dir / "videos", 2)  # partial exports of killed processes
         self._consumers = studio.queues.consumers(queues=self.queues, concurrency=self.concurrency)
         for consumer in self._consumers:
             consumer.start()

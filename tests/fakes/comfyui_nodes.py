@@ -31,12 +31,12 @@ _LONG_LIST = 20  # ComfyUI shortens a refused combo's options past this many
 
 
 def pack_nodes(packs: Iterable[str]) -> dict[str, Any]:
-    """The hand-written definitions of these custom node packs' node types."""
+    """The hand-written definitions of these custom node packs' node types (a copy to change)."""
     found: dict[str, Any] = {}
     for pack in packs:
         if pack not in CUSTOM_PACKS:
             raise ValueError(f"no definitions for custom node pack {pack}; have {sorted(CUSTOM_PACKS)}")
-        found.update(CUSTOM_PACKS[pack])
+        found.update(copy.deepcopy(CUSTOM_PACKS[pack]))
     return found
 
 

@@ -43,8 +43,9 @@ def _register_start(verbs: Actions) -> argparse.ArgumentParser:
     train.add_argument("--sd-scripts", metavar="DIR", default="",
                        help="the sd-scripts checkout (default: setting sdscripts.folder)")
     train.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                       help="an sd-scripts option (learning_rate, network_dim, max_train_steps, "
-                            "save_every_n_steps…) or base_model (repeatable)")
+                       help="any option of the chosen sd-scripts script, checked against its own "
+                            "parser (learning_rate, network_dim, max_train_steps, lowram…; a flag takes "
+                            "true or false) or base_model (repeatable)")
     train.add_argument("--name", default="", help="the LoRA's file name (default <trigger>-<dataset>-vN)")
     train.add_argument("--hand-off", action="store_true", help="place the final LoRA in ComfyUI's loras folder")
     train.add_argument("--dry-run", action="store_true",

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
-from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.supervisor import ComfySupervisor, comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.database import current_revision, head_revision, make_engine
@@ -25,6 +25,10 @@ from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
 from studio.engine.tools import first_line, run_tool
+from studio.engine.training.command import SCRIPTS, Launch, resolve_launch
+from studio.engine.training.probe import Probe, probe_sdscripts
+from studio.engine.training.python_env import SETTING, sdscripts_python
+from studio.engine.training.script_options import missing_module_fix
 from studio.engine.worker.in_process import fresh_workers
 from studio.engine.worker.process import local_worker
 
@@ -52,6 +56,7 @@ def run_checks(studio: Studio, *, quick: bool = False) -> list[Check]:
     for key, label, check in CHECKS:
         if quick and key in SLOW:
             continue
+        check = QUICK.get(key, check) if quick else check
         try:
             status, detail, fix = check(studio)
         except Exception as exc:  # a broken check is a finding, not a crash
@@ -106,9 +111,9 @@ def _comfyui(studio: Studio) -> Outcome:
     try:
         response = httpx.get(f"{url}/system_stats", timeout=COMFYUI_TIMEOUT_S, verify=tls_context())
     except httpx.ConnectError:
-        return MISSING, f"nothing answers at {url}", fix
+        return MISSING, f"nothing answers at {url}", _start_comfyui_fix(studio) or fix
     except httpx.TimeoutException:
-        return PROBLEM, f"{url} did not answer within {COMFYUI_TIMEOUT_S:g} s", fix
+        return PROBLEM, f"{url} did not answer within {COMFYUI_TIMEOUT_S:g} s", _start_comfyui_fix(studio) or fix
     except httpx.HTTPError as exc:
         return PROBLEM, f"{url} cannot be reached: {exc}", fix
     if response.status_code != 200:
@@ -122,6 +127,19 @@ def _comfyui(studio: Studio) -> Outcome:
     models = _model_counts(url)
     return OK, f"ComfyUI {version} at {url}, device {devices or 'unknown'}" + (
         f"; {models}" if models else ""), ""
+
+
+def _start_comfyui_fix(studio: Studio) -> str:
+    """With comfyui.folder set the studio starts ComfyUI itself (the worker owns it): say how,
+    not "start ComfyUI", which would make a copy the studio neither watches nor stops."""
+    if not ComfySupervisor.configured(studio.settings):
+        return ""
+    folder = Path(studio.settings.comfyui.folder.strip()).expanduser()
+    how = "" if studio.settings.comfyui.autostart else (
+        ", or turn on comfyui.autostart to have the worker start it with itself")
+    return (f"The studio starts ComfyUI from {folder} itself: press Start in Generate → ComfyUI…, or "
+            f"queue a generation and the worker starts it{how}; if it does not come up, read "
+            f"{ComfySupervisor(studio.settings, studio.paths.logs_dir).log_file}.")
 
 
 MODEL_LISTS = (("CheckpointLoaderSimple", "ckpt_name", "checkpoint(s)"),
@@ -144,7 +162,9 @@ def _model_counts(url: str) -> str:
     return ", ".join(found)
 
 
-def _sdscripts(studio: Studio) -> Outcome:
+def _sdscripts(studio: Studio, *, cached_only: bool = False) -> Outcome:
+    """The checkout, the Python that runs it (the one the training uses) and, asked in that
+    Python by the probe, torch, accelerate and both training scripts' options."""
     setting = studio.settings.sdscripts.folder
     where = "Set sdscripts.folder in Settings to your kohya sd-scripts folder."
     if not setting:
@@ -152,32 +172,46 @@ def _sdscripts(studio: Studio) -> Outcome:
     folder = Path(setting).expanduser()
     if not folder.is_dir():
         return MISSING, f"{folder} is not a folder", where
-    absent = [n for n in ("train_network.py", "sdxl_train_network.py") if not (folder / n).is_file()]
+    absent = [n for n in SCRIPTS.values() if not (folder / n).is_file()]
     if absent:
         return (PROBLEM, f"{folder} has no {', '.join(absent)}",
                 "Point sdscripts.folder at a recent kohya sd-scripts checkout.")
-    python = sdscripts_python(studio)
-    if python is None:
-        return (PROBLEM, f"no Python found for {folder}",
-                "Create a venv in the sd-scripts folder or set sdscripts.python in Settings.")
-    if _executable(python.parent, "accelerate") is None:
-        return (PROBLEM, f"{folder} with {python}; accelerate is not installed there",
-                "Install sd-scripts' requirements (including accelerate) into that Python.")
-    return OK, f"{folder} with {python} (accelerate found)", ""
+    choice = sdscripts_python(folder, studio.settings.sdscripts.python)
+    if not choice.exists:
+        if choice.source == SETTING:
+            return (PROBLEM, f"sdscripts.python points at {choice.path}, which does not exist",
+                    "Fix sdscripts.python, or clear it to use the folder's venv or python3 on PATH.")
+        return (PROBLEM, f"no Python found for {folder} (no venv inside it, no python3 on PATH)",
+                "Create a venv in the sd-scripts folder (see its README) or set sdscripts.python.")
+    launch = resolve_launch(folder, studio.settings.sdscripts.python)
+    probe = probe_sdscripts(launch, studio.paths.cache_dir, cached_only=cached_only)
+    return _probed(folder, choice.describe(), launch, probe)
 
 
-def sdscripts_python(studio: Studio) -> Path | None:
-    """The Python that runs sd-scripts: the setting, else the folder's venv, else the system's."""
-    if studio.settings.sdscripts.python:
-        path = Path(studio.settings.sdscripts.python).expanduser()
-        return path if path.is_file() else None
-    folder = Path(studio.settings.sdscripts.folder).expanduser()
-    for venv in ("venv", ".venv"):
-        found = _executable(folder / venv / ("Scripts" if os.name == "nt" else "bin"), "python")
-        if found is not None:
-            return found
-    system = shutil.which("python3") or shutil.which("python")
-    return Path(system) if system else None
+def _sdscripts_quick(studio: Studio) -> Outcome:
+    """For the status bar: the probe's answer only when it is cached (importing torch takes
+    seconds; the full doctor, the dry run and the Training page ask and cache it)."""
+    return _sdscripts(studio, cached_only=True)
+
+
+def _probed(folder: Path, python: str, launch: Launch, probe: Probe | None) -> Outcome:
+    if probe is None:
+        return (OK, f"{folder} with {python}; torch and accelerate not checked yet",
+                "Run `influencerai-studio doctor` to check them in that Python.")
+    script = SCRIPTS["sd15"]
+    module = probe.missing(script) or probe.missing(SCRIPTS["sdxl"])
+    if module:
+        return (PROBLEM, f"{python} has no module '{module}' (sd-scripts in {folder} needs it)",
+                missing_module_fix(module).capitalize() + ", or set sdscripts.python to the Python that has it.")
+    reason = probe.problem(script) or probe.problem(SCRIPTS["sdxl"])
+    if reason:
+        return (PROBLEM, f"{folder} with {python}: {reason}",
+                "Run the training script with that Python yourself to see why, and fix its install.")
+    versions = ", ".join(f"{name} {version}" for name, version in sorted(probe.versions.items()))
+    counts = ", ".join(f"{len(probe.scripts[s].options)} options in {s}" for s in SCRIPTS.values()
+                       if s in probe.scripts)
+    runner = "accelerate launch" if launch.accelerate else "python (no accelerate launcher beside it)"
+    return OK, f"{folder} with {python}: {versions}; {counts}; runs with {runner}", ""
 
 
 def _ffmpeg(studio: Studio) -> Outcome:
@@ -285,16 +319,10 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
 )
 
 
+QUICK: dict[str, Callable[[Studio], Outcome]] = {"sdscripts": _sdscripts_quick}
+
+
 # Helpers -----------------------------------------------------------------------------------
-
-
-
-def _executable(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / f"{name}.exe"):
-        if candidate.is_file():
-            return candidate
-    return None
-
 
 
 

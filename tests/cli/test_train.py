@@ -8,7 +8,7 @@ import pytest
 
 from studio.engine.core import Studio
 from tests.cli.conftest import Cli, make_image, one_error_line
-from tests.engine.training.helpers import FAKE_SD_SCRIPTS
+from tests.engine.training.helpers import FAKE_SD_SCRIPTS, use_this_python
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +18,9 @@ def own_gpu_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def trained(cli: Cli, tmp_path: Path) -> list[str]:
+def trained(cli: Cli, tmp_path: Path, studio: Studio) -> list[str]:
     """An influencer with a dataset of three photos; the arguments of a quick training."""
+    use_this_python(studio)
     assert cli("influencer", "create", "Mia", "--trigger", "mia").code == 0
     assert cli("dataset", "create", "--influencer", "Mia", "main", "--class", "woman", "--repeats", "2").code == 0
     photos = [make_image(tmp_path / "in" / f"{i}.png", (96 + i, 128)) for i in range(3)]
@@ -52,6 +53,19 @@ def test_dry_run_prints_the_command_and_dataset_config_and_queues_nothing(
     assert [j for j in studio.jobs.list(studio.workspace().id) if j.type == "train-lora"] == []
     again = cli(*trained, "--dry-run", "--json").json()
     assert again["argv"] == argv and again["total_steps"] == 8
+
+
+def test_set_takes_any_option_of_the_script_and_names_the_closest_for_an_unknown_one(
+        cli: Cli, trained: list[str]) -> None:
+    result = cli(*trained, "--set", "lowram=true", "--set", "tokenizer_cache_dir=/x", "--set", "full_fp16=yes",
+                 "--dry-run")
+    assert result.code == 0, result.err
+    argv = shlex.split(result.out.splitlines()[1])
+    assert "--lowram" in argv and "--full_fp16" in argv and argv[argv.index("--tokenizer_cache_dir") + 1] == "/x"
+    refused = cli(*trained, "--set", "full_fp61=true", "--dry-run")
+    assert refused.code == 2
+    assert one_error_line(refused.err) == ("error: 'full_fp61' is not an option of sd-scripts' train_network.py; "
+                                           "did you mean full_fp16, full_bf16?")
 
 
 def test_a_refused_setting_is_one_error_line(cli: Cli, trained: list[str]) -> None:

@@ -6,7 +6,6 @@ what a run uses. The trainer sees only the exported dataset folder, never the st
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import tomli_w
 
 from studio.engine.training.config import TrainingConfig
-from studio.resources import tool_python
+from studio.engine.training.python_env import accelerate_beside, sdscripts_python
 
 SCRIPTS = {"sd15": "train_network.py", "sdxl": "sdxl_train_network.py"}
 NETWORK_MODULE = "networks.lora"
@@ -99,20 +98,11 @@ class StepPlan:
 
 
 def resolve_launch(folder: Path, python_setting: str = "") -> Launch:
-    """The sd-scripts checkout, its Python (setting, then its venv, then this one) and, beside
-    that Python, ``accelerate`` when it is installed there."""
-    folder = folder.expanduser().absolute()
-    python = python_setting.strip() and str(Path(python_setting.strip()).expanduser())
-    if not python:
-        python = next((str(p) for venv in ("venv", ".venv")
-                       for p in (folder / venv / "bin" / "python", folder / venv / "Scripts" / "python.exe")
-                       if p.is_file()), tool_python())
-    bin_dir = Path(python).parent
-    accelerate = next((str(p) for p in (bin_dir / "accelerate", bin_dir / "accelerate.exe")
-                       if p.is_file()), None)
-    if accelerate is None and python != tool_python():
-        accelerate = shutil.which("accelerate", path=str(bin_dir))
-    return Launch(folder=folder, python=python, accelerate=accelerate)
+    """The sd-scripts checkout, its Python (``python_env.sdscripts_python``: setting, its venv,
+    python3 on PATH) and, beside that Python, ``accelerate`` when it is installed there."""
+    python = sdscripts_python(folder, python_setting).path
+    return Launch(folder=folder.expanduser().absolute(), python=python,
+                  accelerate=accelerate_beside(python))
 
 
 def plan_steps(config: TrainingConfig, images: int, repeats: int) -> StepPlan:
@@ -196,6 +186,8 @@ def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, out
     argv += _valued(("--save_every_n_steps", config.save_every_n_steps),
                     ("--save_every_n_epochs", config.save_every_n_epochs))
     argv += _state_and_samples(config, files)
+    for name, tokens in config.extra_options:  # checked against the script's parser (script_options.py)
+        argv += [f"--{name}", *tokens]
     argv += ["--console_log_simple"]  # plain log lines instead of rich's columns
     if resume is not None:
         # Without --skip_until_initial_step sd-scripts loads the state but counts (and trains) from step 0.

@@ -67,10 +67,14 @@ class TrainingConfig:
     flip_aug: bool = False
     caption_dropout_rate: float = 0.0
     max_data_loader_n_workers: int = 2
+    # Any other option of the chosen script (``--set lowram=true``), checked against its own
+    # parser (script_options.py): (name, the tokens after --name); no tokens for a flag.
+    extra_options: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["sample_prompts"] = list(self.sample_prompts)
+        data["extra_options"] = {name: list(tokens) for name, tokens in self.extra_options}
         return data
 
     @classmethod
@@ -80,6 +84,8 @@ class TrainingConfig:
         values = {k: v for k, v in data.items() if k in known}
         if "sample_prompts" in values:
             values["sample_prompts"] = tuple(str(p) for p in values["sample_prompts"] or ())
+        if "extra_options" in values:
+            values["extra_options"] = extra_options_from(values["extra_options"])
         return cls(**values)
 
     def with_values(self, values: dict[str, object]) -> TrainingConfig:
@@ -105,7 +111,14 @@ class Preset:
 
 
 def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainingConfig)]
+    """The typed settings ``--set`` and presets name (extra_options is filled another way)."""
+    return [f.name for f in dataclasses.fields(TrainingConfig) if f.name != "extra_options"]
+
+
+def extra_options_from(raw: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Stored extra options (a mapping, or pairs from an older payload) as the field's tuple."""
+    pairs = raw.items() if isinstance(raw, dict) else raw if isinstance(raw, list | tuple) else ()
+    return tuple((str(name), tuple(str(t) for t in tokens or ())) for name, tokens in pairs)
 
 
 def field_type(name: str) -> Any:

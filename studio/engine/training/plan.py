@@ -33,6 +33,12 @@ from studio.engine.training.command import (
     sample_prompts_text,
 )
 from studio.engine.training.config import TrainingConfig, get_preset
+from studio.engine.training.script_options import (
+    probe_findings,
+    probe_for_plan,
+    split_overrides,
+    with_extra_options,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -80,13 +86,16 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
                   gpu_gb: Callable[[], float | None] | None = None) -> TrainingPlan:
     influencer, dataset, images = _load(studio, workspace_id, request)
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
-    config = get_preset(request.preset).config.with_values(request.overrides)
+    typed, extra = split_overrides(request.overrides)
+    config = get_preset(request.preset).config.with_values(typed)
     name = _output_name(studio.paths, workspace_id, request.name, influencer, dataset)
     files = TrainingFiles(training_root(studio.paths, workspace_id) / name)
     folder = request.sd_scripts.strip() or studio.settings.sdscripts.folder.strip()
     if not folder:
         raise InvalidInput("Where is sd-scripts? Set sdscripts.folder or pass --sd-scripts DIR.")
     launch = resolve_launch(Path(folder), studio.settings.sdscripts.python)
+    probe = probe_for_plan(launch, config.family, studio.paths.cache_dir)  # cached: instant the 2nd time
+    config = with_extra_options(config, extra, probe)
     trigger = influencer.trigger_word
     source = DatasetSource(
         image_dir=files.dataset_dir / "img" / folder_name(dataset.repeats, trigger, dataset.class_token,
@@ -96,6 +105,7 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
     steps = plan_steps(config, source.images, config.num_repeats or source.repeats)
     findings = check_training(config, images=source.images, launch=launch, gpu_gb=(gpu_gb or detect_vram_gb)())
     _check_trigger_in_captions([image.caption for image in chosen], trigger, findings)
+    probe_findings(probe, config, list(extra), findings)
     return TrainingPlan(
         request=request, config=config, launch=launch, files=files, output_name=name, source=source,
         steps=steps, argv=build_argv(config, launch, files, name),

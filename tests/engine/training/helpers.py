@@ -2,6 +2,7 @@
 file, the fake sd-scripts; the fixtures are given to tests by the conftest files that import them."""
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,8 +50,16 @@ def no_gpu_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("studio.engine.training.plan.detect_vram_gb", lambda: 24.0)
 
 
+def use_this_python(studio: Studio) -> None:
+    """The fake sd-scripts needs numpy and safetensors, which this Python has; without the
+    setting sd-scripts' Python would be python3 on PATH, as for a creator's own checkout."""
+    studio.settings.sdscripts.python = sys.executable
+    studio.save_settings()
+
+
 @pytest.fixture
 def setup(studio: Studio, tmp_path: Path) -> Iterator[Setup]:
+    use_this_python(studio)
     workspace = studio.workspace()
     mia = create_influencer(studio, workspace.id, Persona(name="Mia", trigger_word="mia"))
     dataset = create_dataset(studio, workspace.id, mia.id, "Main", class_token="woman", repeats=2)

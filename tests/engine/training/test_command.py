@@ -75,8 +75,8 @@ def test_accelerate_beside_the_venv_python_launches_it(tmp_path: Path) -> None:
     assert launch.python == str(bin_dir / "python") and launch.accelerate == str(bin_dir / "accelerate")
     assert launch.prefix("sd15") == [str(bin_dir / "accelerate"), "launch", "--num_cpu_threads_per_process",
                                      "1", str(folder / "train_network.py")]
-    bare = resolve_launch(tmp_path / "elsewhere")
-    assert bare.python == sys.executable and bare.prefix("sd15")[0] == sys.executable
+    named = resolve_launch(folder, sys.executable)  # sdscripts.python wins over the venv
+    assert named.python == sys.executable and named.prefix("sd15")[0] == sys.executable
 
 
 def test_steps_follow_sd_scripts_arithmetic() -> None:

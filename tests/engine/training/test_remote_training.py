@@ -7,6 +7,7 @@ fetch is tested in tests/engine/server.
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def test_a_training_box_runs_a_training_queued_elsewhere(setup: Setup, tmp_path:
     box = tmp_path / "training-box"
     settings = Settings()
     settings.sdscripts.folder = str(FAKE_SD_SCRIPTS)
+    settings.sdscripts.python = sys.executable  # the fake needs this Python's numpy and safetensors
     run_on_the_box(setup, box, settings)
 
     done = setup.job(job.id)

@@ -110,6 +110,11 @@ def parser(sdxl: bool) -> argparse.ArgumentParser:
     a("--sdpa", action="store_true")
     a("--xformers", action="store_true")
     a("--max_data_loader_n_workers", type=int, default=8)
+    a("--lowram", action="store_true")  # a few of the real parser's ~190 options that the studio
+    a("--highvram", action="store_true")  # has no typed setting for (the --set tests use them)
+    a("--full_fp16", action="store_true")
+    a("--full_bf16", action="store_true")
+    a("--tokenizer_cache_dir", type=str, default=None)
     if sdxl:
         a("--cache_text_encoder_outputs", action="store_true")
     return p

@@ -63,3 +63,10 @@ def test_bad_input_is_one_line(cli: Cli) -> None:
         result = cli(*args)
         assert result.code == 2, args
         one_error_line(result.err)
+
+
+def test_a_budget_shows_with_its_precision(cli: Cli) -> None:
+    made = cli("spend", "budget", "0.025")
+    assert made.code == 0 and "$0.025 monthly budget" in made.out and "$0.03" not in made.out
+    assert cli("spend", "--json").json()["budget_usd"] == 0.025
+    assert "of the $0.025 monthly budget" in cli("spend").out.splitlines()[0]

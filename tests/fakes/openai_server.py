@@ -4,8 +4,11 @@ Shapes follow ../shared/PROTOCOLS.md: a completion has ``id`` "gen-…", the ser
 ``choices[{finish_reason, native_finish_reason, message{role, content}}]`` and ``usage`` with
 ``cost``; errors are ``{"error": {"code", "message", "metadata"}}`` with the HTTP status, and an
 error can also come inside an HTTP 200. Tests script the replies in order and read back the
-requests the server got. ``GET …/models`` lists the models given to ``priced`` with their
-``pricing`` (USD per token, as strings), the way OpenRouter's model list does.
+chat requests the server got (``received``; GET requests are in ``listings``); when the script
+is used up, every request gets ``default`` (``answer_always`` sets it, with a delay for a
+server that answers slowly, or ``silent`` for one that accepts and never answers).
+``GET …/models`` lists the models given to ``priced`` with their ``pricing`` (USD per token,
+as strings), the way OpenRouter's model list does.
 
     with FakeOpenAI() as server:
         server.rate_limited(retry_after="0")
@@ -60,7 +63,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content: str = "a caption"
     model: str | None = None  # None: the model that was asked for
-    cost: float = 0.0004
+    cost: Any = 0.0004  # a number, or what a broken server sends (NaN, "abc", -20, None)
     prompt_tokens: int = 1210
     completion_tokens: int = 18
     delay_s: float = 0.0
@@ -69,8 +72,10 @@ class Reply:
     finish_reason: str = "stop"  # "length" when the answer hit max_tokens
 
 
-def completion(model: str, content: str, *, cost: float, prompt_tokens: int,
+def completion(model: str, content: str, *, cost: Any, prompt_tokens: int,
                completion_tokens: int, finish_reason: str = "stop") -> dict[str, Any]:
+    """``cost`` is sent as given: a number, or NaN, a string or None, as a broken server might."""
+    share = cost if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
     return {
         "id": f"gen-{int(time.time())}-{next(_ids):08d}fake", "provider": "FakeProvider",
         "model": model, "object": "chat.completion", "created": int(time.time()),
@@ -81,8 +86,8 @@ def completion(model: str, content: str, *, cost: float, prompt_tokens: int,
                   "total_tokens": prompt_tokens + completion_tokens, "cost": cost, "is_byok": False,
                   "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
                   "cost_details": {"upstream_inference_cost": None,
-                                   "upstream_inference_prompt_cost": cost * 0.8,
-                                   "upstream_inference_completions_cost": cost * 0.2},
+                                   "upstream_inference_prompt_cost": share * 0.8,
+                                   "upstream_inference_completions_cost": share * 0.2},
                   "completion_tokens_details": {"reasoning_tokens": 0, "image_tokens": 0}},
     }
 
@@ -96,8 +101,11 @@ def error_body(code: int, message: str, metadata: dict[str, Any] | None = None) 
 
 class FakeOpenAI:
     def __init__(self) -> None:
-        self.received: list[Received] = []
+        self.received: list[Received] = []  # chat requests (POST)
+        self.listings: list[Received] = []  # GET requests (the model list)
         self.models: list[dict[str, Any]] = []  # what GET /models lists
+        self.default = Reply()  # the answer once the scripted replies are used up
+        self._silence = threading.Event()  # set: hold every request until close()
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -116,6 +124,7 @@ class FakeOpenAI:
         self.close()
 
     def close(self) -> None:
+        self._silence.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -181,11 +190,22 @@ class FakeOpenAI:
     def slow(self, seconds: float) -> FakeOpenAI:
         return self.reply(Reply(delay_s=seconds))
 
+    def answer_always(self, content: str = "a caption", *, delay_s: float = 0.0,
+                      **options: Any) -> FakeOpenAI:
+        """Every request after the scripted ones gets this answer, ``delay_s`` late."""
+        self.default = Reply(content=content, delay_s=delay_s, **options)
+        return self
+
+    def silent(self) -> FakeOpenAI:
+        """Accepts every request and never answers (until the server is closed)."""
+        self.default = Reply(delay_s=-1.0)
+        return self
+
     # Serving ----------------------------------------------------------------------------------
 
     def _next(self) -> Reply:
         with self._lock:
-            return self._replies.popleft() if self._replies else Reply()
+            return self._replies.popleft() if self._replies else self.default
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -197,7 +217,7 @@ class FakeOpenAI:
                 pass
 
             def do_GET(self) -> None:
-                fake.received.append(Received("GET", self.path, dict(self.headers.items()), None))
+                fake.listings.append(Received("GET", self.path, dict(self.headers.items()), None))
                 if self.path.split("?")[0].endswith("/models"):
                     return self._send(200, {"data": list(fake.models)}, {})
                 self._send(404, error_body(404, "Not Found"), {})
@@ -212,6 +232,9 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, error_body(404, "Not Found"), {})
                 reply = fake._next()
+                if reply.delay_s < 0:
+                    fake._silence.wait()
+                    return
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 payload = reply.body

@@ -280,6 +280,11 @@ class LLMCall(Scoped):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     cached: Mapped[bool] = mapped_column(Boolean, default=False)
     generation_id: Mapped[str] = mapped_column(String(100), default="")
+    # reserved (before the request; cost_usd holds the reservation), settled (the real cost),
+    # released (nothing was paid) or unsettled (no answer came: counted at the reservation).
+    state: Mapped[str] = mapped_column(String(12), default="settled", server_default="settled",
+                                       index=True)
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class WorkerRecord(Base):

@@ -2,23 +2,34 @@
 
 Months are calendar months in UTC. At 80 % of the budget a warning is raised (the status bar
 reads ``budget_status``; jobs record it); at 100 % new paid calls are refused with one line,
-while answers from the cache, which cost nothing, still go through. Two jobs that check at the
-same moment may both make one last call, so spend can end slightly above the budget.
+while answers from the cache, which cost nothing, still go through. Spend is what settled calls
+cost plus what calls under way have reserved (``reservations``), so however many processes
+ask at once, spend ends at most one call's reservation above the budget.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from studio.engine.db.database import Database
 from studio.engine.db.models import Influencer, Job, LLMCall, Workspace
+from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.llm.client import CALL_DEADLINE_S, READ_S
 
 WARN_AT = 0.8
+# Ledger states of a call: see LLMCall.state.
+RESERVED, SETTLED, RELEASED, UNSETTLED = "reserved", "settled", "released", "unsettled"
+# No call lasts longer than the client's bound (client.py); a reservation older than this
+# belongs to a process that stopped mid-request.
+STALE_AFTER_S = CALL_DEADLINE_S + READ_S + 60
+log = logging.getLogger("studio.llm")
 SET_BUDGET_HINT = "`influencerai-studio spend budget USD`"
 
 
@@ -26,12 +37,22 @@ class BudgetExceeded(JobFailed):
     """The workspace's monthly budget is used up: no new paid calls this month."""
 
 
+def usd(amount: float) -> str:
+    """Dollars with the precision the amount has: $0.025, $0.0042, $0.75, $1,250.00. Cents
+    would hide a plan's cost (a few tenths of a cent) and round a $0.025 budget up."""
+    places = 4 if abs(amount) >= 0.01 or amount == 0 else 6
+    text = f"{amount:,.{places}f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetStatus:
     workspace: str
     month: str  # YYYY-MM
-    spent_usd: float
+    spent_usd: float  # settled calls plus reservations of calls under way
     budget_usd: float | None  # None: no budget set
+    reserved_usd: float = 0.0  # the part of spent_usd held by calls under way
 
     @property
     def fraction(self) -> float | None:
@@ -50,11 +71,13 @@ class BudgetStatus:
     @property
     def line(self) -> str:
         """One line for the status bar, a job's record or the command line."""
-        # Cents hide a plan's cost (a few tenths of a cent), so small sums get four decimals.
-        spent = f"${self.spent_usd:.4f}" if 0 < self.spent_usd < 0.1 else f"${self.spent_usd:.2f}"
+        spent = usd(self.spent_usd)
+        if self.reserved_usd > 0:
+            spent += f" ({usd(self.reserved_usd)} of it reserved by calls under way)"
         if self.budget_usd is None:
             return f"LLM spend in {self.month}: {spent} (no monthly budget set)"
-        share = f"{spent} of ${self.budget_usd:.2f} ({self.fraction:.0%})"
+        budget = usd(self.budget_usd)
+        share = f"{spent} of {budget} ({self.fraction:.0%})"
         if self.level == "exceeded":
             return (f"The monthly LLM budget of workspace '{self.workspace}' is used up: {share} "
                     f"in {self.month}. Paid calls are refused until next month or until the "
@@ -62,8 +85,7 @@ class BudgetStatus:
         if self.level == "warning":
             return (f"Warning: workspace '{self.workspace}' has used {share} of its monthly LLM "
                     f"budget in {self.month}.")
-        return (f"LLM spend in {self.month}: {spent} of the ${self.budget_usd:.2f} monthly budget "
-                f"({self.fraction:.0%})")
+        return f"LLM spend in {self.month}: {spent} of the {budget} monthly budget ({self.fraction:.0%})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +110,50 @@ def month_bounds(day: date) -> tuple[date, date]:
 
 
 def budget_status(db: Database, workspace_id: uuid.UUID, day: date | None = None) -> BudgetStatus:
-    """What the status bar shows; cheap (one sum over this month's rows)."""
-    first, following = month_bounds(day or today_utc())
+    """What the status bar shows; cheap (one sum over this month's rows). Reservations left by
+    a process that died are marked as spent here (they count the same either way)."""
     with db.session() as session:
         workspace = session.get(Workspace, workspace_id)
         if workspace is None:
             raise NotFound("This workspace no longer exists.")
-        spent = session.scalar(select(func.coalesce(func.sum(LLMCall.cost_usd), 0.0)).where(
-            LLMCall.workspace_id == workspace_id, LLMCall.day >= first, LLMCall.day < following))
-    return BudgetStatus(workspace.name, first.strftime("%Y-%m"), float(spent or 0.0),
-                        workspace.monthly_budget_usd)
+        mark_stale(session, workspace_id)
+        return status_in(session, workspace, day or today_utc())
 
 
-def ensure_within_budget(db: Database, workspace_id: uuid.UUID) -> BudgetStatus:
-    status = budget_status(db, workspace_id)
-    if status.level == "exceeded":
-        raise BudgetExceeded(status.line)
-    return status
+def status_in(session: Session, workspace: Workspace, day: date) -> BudgetStatus:
+    """The month's spend read in the caller's transaction (under its lock, if it holds one)."""
+    first, following = month_bounds(day)
+    total, reserved = session.execute(
+        select(func.coalesce(func.sum(LLMCall.cost_usd), 0.0),
+               func.coalesce(func.sum(case((LLMCall.state == RESERVED, LLMCall.cost_usd), else_=0.0)), 0.0))
+        .where(LLMCall.workspace_id == workspace.id, LLMCall.day >= first,
+               LLMCall.day < following)).one()
+    return BudgetStatus(workspace.name, first.strftime("%Y-%m"), float(total or 0.0),
+                        workspace.monthly_budget_usd, float(reserved or 0.0))
+
+
+def mark_stale(session: Session, workspace_id: uuid.UUID, stale_after_s: float = STALE_AFTER_S) -> int:
+    """Reservations older than any call can last belong to a process that died mid-request:
+    the call may have been paid, so it stays counted at its reservation, marked unsettled, and
+    its job carries the cost. Returns how many were marked."""
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    stale = list(session.scalars(select(LLMCall).where(
+        LLMCall.workspace_id == workspace_id, LLMCall.state == RESERVED, LLMCall.created_at < cutoff)))
+    for call in stale:
+        call.state = UNSETTLED
+        add_job_cost(session, call.job_id, call.cost_usd)
+    if stale:
+        log.warning("%d LLM call(s) never settled (their process stopped mid-request); counted "
+                    "at their reservation", len(stale))
+    return len(stale)
+
+
+def add_job_cost(session: Session, job_id: uuid.UUID | None, usd: float) -> None:
+    if job_id is None or usd == 0:
+        return
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.cost_usd = max(0.0, (job.cost_usd or 0.0) + usd)
 
 
 def set_budget(db: Database, workspace_id: uuid.UUID, usd: float | None) -> BudgetStatus:
@@ -134,18 +183,17 @@ class CallRecord:
 
 
 def record_call(db: Database, call: CallRecord) -> None:
-    """One ledger row, and the cost added to its job, in one transaction: money spent is on
-    record even when a later call of the same job fails."""
+    """One settled ledger row (an answer from the cache, or a call made outside the budget's
+    reservations), and the cost added to its job, in one transaction."""
+    if not 0 <= call.cost_usd < float("inf"):  # also NaN: never a negative or broken spend
+        raise InvalidInput(f"A call's cost must be a number of 0 or more, not {call.cost_usd}.")
     with db.session() as session:
         session.add(LLMCall(
             workspace_id=call.workspace_id, day=today_utc(), model=call.model,
             purpose=call.purpose, job_id=call.job_id, influencer_id=call.influencer_id,
             prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
             cost_usd=call.cost_usd, cached=call.cached, generation_id=call.generation_id))
-        if call.job_id is not None and call.cost_usd > 0:
-            job = session.get(Job, call.job_id)
-            if job is not None:
-                job.cost_usd = (job.cost_usd or 0.0) + call.cost_usd
+        add_job_cost(session, call.job_id, call.cost_usd)
 
 
 def spend_by(db: Database, workspace_id: uuid.UUID, what: str,
@@ -164,7 +212,7 @@ def spend_by(db: Database, workspace_id: uuid.UUID, what: str,
              .select_from(LLMCall)
              .outerjoin(Influencer, Influencer.id == LLMCall.influencer_id)
              .where(LLMCall.workspace_id == workspace_id, LLMCall.day >= first,
-                    LLMCall.day < following)
+                    LLMCall.day < following, LLMCall.state != RELEASED)
              .group_by(key))
     with db.session() as session:
         rows = [SpendRow(_key(k), int(n), int(c or 0), int(p or 0), int(o or 0), float(s or 0.0))

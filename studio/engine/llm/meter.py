@@ -1,25 +1,38 @@
 """Every paid chat call of a job goes through here: cache, budget, ledger, job cost.
 
 Order per request: an identical earlier answer from the cache is free and allowed even over
-budget; otherwise the budget is checked (100 % refuses), the call is made, its cost recorded
-on the ledger and the job, and the answer cached. Crossing 80 % is noted once per job on the
-job row's message and kept in ``warnings`` for the job's result.
+budget; otherwise the call's most possible cost is reserved (``reservations``: refused at 100 %,
+committed before anything is sent), the call is made, the answer cached at once (so a job that
+dies after this point finds it when it runs again, and does not pay twice), and the
+reservation settled to the real cost on the ledger and the job. A failed call releases its
+reservation, unless the request went out and no answer came (it may have been paid: it then
+counts at its reservation). A cost the server reports that is not a number of 0 or more is
+refused and the call booked at its estimate, with a warning. Crossing 80 % is noted once per
+job on the job row's message; warnings are kept in ``warnings`` for the job's result.
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job
 from studio.engine.jobs.context import JobContext
-from studio.engine.llm.budget import CallRecord, budget_status, ensure_within_budget, record_call
+from studio.engine.jobs.errors import JobFailed
+from studio.engine.llm.budget import CallRecord, budget_status, record_call, usd
 from studio.engine.llm.cache import ResponseCache, cache_key
-from studio.engine.llm.client import ChatResult, LLMClient, client_for, request_body
+from studio.engine.llm.client import ChatResult, LLMClient, LLMUnavailable, client_for, request_body
+from studio.engine.llm.prices import ModelPrice, known_prices, max_cost
+from studio.engine.llm.reservations import Intent, Reservation, leave_unsettled, release, reserve, settle
 from studio.engine.llm.structured import Check, StructuredResult, complete_json
 from studio.engine.secrets import secret_store_for
+
+log = logging.getLogger("studio.llm")
+Prices = Callable[[], Mapping[str, ModelPrice]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +47,17 @@ class CallScope:
 
 class MeteredLLM:
     def __init__(self, client: LLMClient, db: Database, scope: CallScope, *,
-                 cache: ResponseCache | None = None, use_cache: bool = True) -> None:
+                 cache: ResponseCache | None = None, use_cache: bool = True,
+                 prices: Prices | None = None) -> None:
         self.client = client
         self.db = db
         self.scope = scope
         self.cache = cache
         self.use_cache = use_cache and cache is not None
+        self.prices: Prices = prices or (lambda: known_prices(client.base_url))
         self.warnings: list[str] = []
         self.calls: list[ChatResult] = []
+        self._warned_budget = False
 
     def __enter__(self) -> MeteredLLM:
         return self
@@ -64,11 +80,15 @@ class MeteredLLM:
             if hit is not None:
                 self._record(hit)
                 return hit
-        ensure_within_budget(self.db, self.scope.workspace_id)
-        result = self.client.send(body)
-        self._record(result)
+        prices = self.prices()
+        reservation = reserve(self.db, self._intent(body), max_cost(body, prices),
+                              wait_s=self.client.max_call_s)
+        result = self._ask(body, reservation)
         if self.cache is not None:  # a bypass still refreshes the stored answer
             self.cache.put(key, result)
+        result = dataclasses.replace(result, cost_usd=self._cost(result, prices, reservation))
+        settle(self.db, reservation, result, result.cost_usd)
+        self.calls.append(result)
         self._warn_if_near_budget()
         return result
 
@@ -85,6 +105,42 @@ class MeteredLLM:
         if self.cache is not None:
             self.cache.discard(cache_key(self.client.base_url, body))
 
+    def _ask(self, body: dict[str, Any], reservation: Reservation) -> ChatResult:
+        try:
+            return self.client.send(body)
+        except LLMUnavailable as exc:
+            (leave_unsettled if exc.maybe_billed else release)(self.db, reservation)
+            raise
+        except JobFailed:  # refused by the server: nothing was paid
+            release(self.db, reservation)
+            raise
+        except BaseException:  # interrupted mid-request: it may have been paid
+            leave_unsettled(self.db, reservation)
+            raise
+
+    def _cost(self, result: ChatResult, prices: Mapping[str, ModelPrice],
+              reservation: Reservation) -> float:
+        """The server's cost; without one, what the tokens cost at the listed price; a refused
+        one (NaN, negative, text) is booked at that estimate, else at the reservation."""
+        if result.cost_reported:
+            return result.cost_usd
+        price = prices.get(result.model)
+        priced = (result.prompt_tokens * price.prompt + result.completion_tokens * price.completion
+                  + price.request) if price is not None else None
+        if not result.cost_problem:
+            return priced or 0.0  # a server that bills nothing (a local one) reports no cost
+        estimate = priced if priced is not None else reservation.amount_usd
+        warning = (f"The LLM server reported {result.cost_problem} for a call to "
+                   f"{result.model or 'the model'}; it is booked at its estimate, {usd(estimate)}.")
+        log.warning("%s", warning)
+        self.warnings.append(warning)
+        return estimate
+
+    def _intent(self, body: dict[str, Any]) -> Intent:
+        models = (str(body.get("model") or ""), *(str(m) for m in body.get("models", [])))
+        return Intent(self.scope.workspace_id, models, self.scope.purpose, self.scope.job_id,
+                      self.scope.influencer_id)
+
     def _record(self, result: ChatResult) -> None:
         self.calls.append(result)
         record_call(self.db, CallRecord(
@@ -95,11 +151,12 @@ class MeteredLLM:
             generation_id=result.generation_id))
 
     def _warn_if_near_budget(self) -> None:
-        if self.warnings:
+        if self._warned_budget:
             return
         status = budget_status(self.db, self.scope.workspace_id)
         if status.level not in ("warning", "exceeded"):
             return
+        self._warned_budget = True
         self.warnings.append(status.line)
         if self.scope.job_id is None:
             return

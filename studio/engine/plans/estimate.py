@@ -9,40 +9,27 @@ cache is certain to be free.
 """
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import httpx
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.errors import NotFound, ServiceUnavailable
 from studio.engine.llm.cache import ResponseCache, cache_key
+from studio.engine.llm.prices import (  # noqa: F401 - re-exported: the plan estimate's prices
+    ModelPrice,
+    clear_price_cache,
+    fetch_prices,
+    model_prices,
+    prompt_tokens,
+)
 from studio.engine.plans.jobs import plan_body, plan_max_tokens
 from studio.engine.plans.prompts import PlanRequest
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY, check_platforms, fallback_models, plan_model
-from studio.engine.tls import tls_context
 
-CHARS_PER_TOKEN = 4.0  # BPE tokenizers average about this on English and German JSON
 COMPLETION_PER_POST = 320  # a full post is 250 to 350 tokens of JSON
 COMPLETION_OVERHEAD = 20  # the {"items": [...]} around them
-PRICES_TTL_S = 600.0  # the list is large (hundreds of models) and prices change rarely
-PRICES_TIMEOUT_S = 15.0
-
-_prices: dict[str, tuple[float, dict[str, ModelPrice]]] = {}
-_prices_lock = threading.Lock()
-
-
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
-    prompt: float  # USD per token
-    completion: float
-    request: float = 0.0  # USD per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,72 +114,6 @@ def estimate_plan(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.U
                         completion_tokens=min(max_tokens, COMPLETION_OVERHEAD + COMPLETION_PER_POST * posts),
                         max_completion_tokens=max_tokens, cached=cached, price=price,
                         price_note=note)
-
-
-def prompt_tokens(body: Mapping[str, Any]) -> int:
-    """The messages and the schema (structured outputs put it in the prompt), by length."""
-    text = "".join(str(m.get("content", "")) for m in body.get("messages", []))
-    text += str(body.get("response_format", ""))
-    return int(len(text) / CHARS_PER_TOKEN) + 4 * len(body.get("messages", []))
-
-
-def model_prices(base_url: str) -> dict[str, ModelPrice]:
-    """The server's prices per model id, kept for a few minutes per server."""
-    key = base_url.rstrip("/")
-    with _prices_lock:
-        known = _prices.get(key)
-        if known is not None and time.monotonic() - known[0] < PRICES_TTL_S:
-            return known[1]
-    prices = fetch_prices(key)
-    with _prices_lock:
-        _prices[key] = (time.monotonic(), prices)
-    return prices
-
-
-def clear_price_cache() -> None:
-    """Forget the kept price lists (after the user changed servers, and for tests)."""
-    with _prices_lock:
-        _prices.clear()
-
-
-def fetch_prices(base_url: str) -> dict[str, ModelPrice]:
-    """``GET {base}/models``; a model priced below zero (a router that bills what it picks) is
-    left out, as is one without prices. No key is sent: the list is public."""
-    url = f"{base_url.rstrip('/')}/models"
-    try:
-        with httpx.Client(timeout=PRICES_TIMEOUT_S, verify=tls_context()) as http:
-            response = http.get(url)
-    except httpx.HTTPError as exc:
-        raise ServiceUnavailable(f"the price list at {url} cannot be read: "
-                                 f"{str(exc).strip() or type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise ServiceUnavailable(f"the server has no price list (HTTP {response.status_code} "
-                                 f"from {url})")
-    try:
-        listing = response.json().get("data")
-    except (ValueError, AttributeError):
-        listing = None
-    if not isinstance(listing, list):
-        raise ServiceUnavailable(f"{url} did not answer with a model list")
-    prices = {}
-    for entry in listing:
-        price = _price(entry.get("pricing") if isinstance(entry, dict) else None)
-        if price is not None:
-            prices[str(entry.get("id"))] = price
-    return prices
-
-
-def _price(pricing: Any) -> ModelPrice | None:
-    if not isinstance(pricing, dict):
-        return None
-    try:
-        price = ModelPrice(prompt=float(pricing["prompt"]), completion=float(pricing["completion"]),
-                           request=float(pricing.get("request") or 0))
-    except (KeyError, TypeError, ValueError):
-        return None
-    if min(price.prompt, price.completion, price.request) < 0:
-        return None
-    return price
 
 
 def _influencer(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> Influencer:

@@ -83,7 +83,7 @@ class SpendDialog(QDialog):
         self.influencers = _table(self, "influencer")
         self.budget = QDoubleSpinBox(self)
         self.budget.setRange(0.0, 100_000.0)
-        self.budget.setDecimals(2)
+        self.budget.setDecimals(4)  # a $0.025 budget stays $0.025, not $0.03
         self.budget.setPrefix("$ ")
         self.no_limit = QCheckBox("No limit", self)
         self.no_limit.toggled.connect(self.budget.setDisabled)

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 import pytest
 
 from studio.engine.llm.client import LLMClient
+from studio.engine.llm.prices import clear_price_cache
 from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture(autouse=True)
+def fresh_prices() -> Iterator[None]:
+    """Price lists are kept per server address, and a later test may get the same port."""
+    clear_price_cache()
+    yield
+    clear_price_cache()
 
 
 @pytest.fixture

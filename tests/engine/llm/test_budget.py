@@ -20,6 +20,7 @@ from studio.engine.llm.budget import (
     set_budget,
     spend_by,
     today_utc,
+    usd,
 )
 from studio.engine.llm.cache import ResponseCache
 from studio.engine.llm.meter import CallScope, MeteredLLM
@@ -160,3 +161,81 @@ def test_no_budget_and_bad_budgets(studio: Studio) -> None:
 def test_month_bounds_wrap_the_year() -> None:
     assert month_bounds(date(2026, 12, 31)) == (date(2026, 12, 1), date(2027, 1, 1))
     assert month_bounds(date(2026, 2, 14)) == (date(2026, 2, 1), date(2026, 3, 1))
+
+
+@pytest.mark.parametrize("broken", [float("nan"), -20.0, "abc", float("inf")])
+def test_a_broken_cost_is_booked_at_the_estimate_with_a_warning(
+        studio: Studio, server: FakeOpenAI, client: LLMClient, job_id: uuid.UUID,
+        broken: object) -> None:
+    server.priced("m", prompt="0.000001", completion="0.000002")
+    server.success("ok", cost=broken, prompt_tokens=1000, completion_tokens=500)
+    llm = metered(studio, client, job_id)
+    result = llm.chat(ASK, model="m", max_tokens=800)
+    assert result.cost_usd == pytest.approx(0.002)  # 1000 × $0.000001 + 500 × $0.000002
+    [warning] = llm.warnings
+    assert "reported" in warning and "booked at its estimate, $0.002" in warning
+    [row] = ledger(studio)
+    assert (row.state, row.cost_usd) == ("settled", pytest.approx(0.002))
+    assert job_cost(studio, job_id) == pytest.approx(0.002)
+    assert budget_status(studio.db, studio.workspace().id).spent_usd == pytest.approx(0.002)
+
+
+def test_a_broken_cost_of_an_unpriced_model_is_booked_at_its_reservation(
+        studio: Studio, server: FakeOpenAI, client: LLMClient) -> None:
+    workspace = studio.workspace()
+    set_budget(studio.db, workspace.id, 1.0)
+    server.success("a", cost=0.03).success("b", cost=float("nan"))
+    metered(studio, client).chat(ASK, model="m")
+    llm = metered(studio, client)
+    assert llm.chat([{"role": "user", "content": "again"}], model="m").cost_usd == pytest.approx(0.03)
+    assert "booked at its estimate, $0.03" in llm.warnings[0]  # the dearest call of that model
+    assert budget_status(studio.db, workspace.id).spent_usd == pytest.approx(0.06)
+
+
+def test_the_reservation_is_on_record_before_the_request_is_sent(
+        studio: Studio, server: FakeOpenAI, client: LLMClient) -> None:
+    seen: list[list[tuple[str, float]]] = []
+
+    def answer(body: dict[str, object]) -> str:
+        seen.append([(r.state, r.cost_usd) for r in ledger(studio)])  # read while the call waits
+        return "done"
+
+    server.priced("m", prompt="0", completion="0.00001")
+    server.answer_with(answer, cost=0.001)
+    metered(studio, client).chat(ASK, model="m", max_tokens=1000)
+    assert seen == [[("reserved", pytest.approx(0.01))]]  # max_tokens × completion price
+    assert [(r.state, r.cost_usd, r.reserved_usd) for r in ledger(studio)] == [
+        ("settled", 0.001, pytest.approx(0.01))]
+
+
+def test_a_job_that_dies_after_the_answer_does_not_pay_again(
+        studio: Studio, server: FakeOpenAI, client: LLMClient, job_id: uuid.UUID) -> None:
+    server.success("the plan", cost=0.01)
+    with pytest.raises(OSError, match="disk full"):
+        llm = metered(studio, client, job_id)
+        llm.chat(ASK, model="m")
+        raise OSError("disk full while saving the plan")  # the job's own work after the answer
+    again = metered(studio, client, job_id).chat(ASK, model="m")  # the job runs again
+    assert (again.content, again.cached, len(server.received)) == ("the plan", True, 1)
+    assert budget_status(studio.db, studio.workspace().id).spent_usd == pytest.approx(0.01)
+
+
+def test_a_refused_call_releases_its_reservation(studio: Studio, server: FakeOpenAI,
+                                                client: LLMClient) -> None:
+    server.error(401, "No auth credentials found")
+    with pytest.raises(JobFailed, match="HTTP 401"):
+        metered(studio, client).chat(ASK, model="m")
+    assert [(r.state, r.cost_usd) for r in ledger(studio)] == [("released", 0.0)]
+    assert spend_by(studio.db, studio.workspace().id, "model") == []
+
+
+@pytest.mark.parametrize(("amount", "shown"), [
+    (0.025, "$0.025"), (0.03, "$0.03"), (0.0042, "$0.0042"), (0.75, "$0.75"), (1.0, "$1.00"),
+    (1250.5, "$1,250.50"), (0.000042, "$0.000042"), (0.0, "$0.00")])
+def test_amounts_show_their_precision(amount: float, shown: str) -> None:
+    assert usd(amount) == shown
+
+
+def test_a_budget_line_keeps_its_precision(studio: Studio) -> None:
+    status = set_budget(studio.db, studio.workspace().id, 0.025)
+    assert "$0.025 monthly budget" in status.line and "$0.03" not in status.line

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PIL import Image
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.errors import JobFailed, TransientError
 from studio.engine.llm import LLMClient, LLMRefused, LLMUnavailable, image_part, user_message
+from studio.engine.llm.client import CALL_DEADLINE_S, CONNECT_S, READ_S
 from tests.fakes.openai_server import FakeOpenAI
 
 KEY = "sk-or-v1-test-secret"
@@ -157,3 +159,32 @@ def test_image_parts_are_small_upright_jpeg(tmp_path: Path, server: FakeOpenAI,
     client.chat([user_message("describe", [big])], model="vision")
     sent = server.received[0]
     assert sent.text_parts() == ["describe"] and sent.image_urls() == [url]
+
+
+def test_a_server_that_accepts_and_never_answers_fails_once_within_the_read_timeout(
+        server: FakeOpenAI) -> None:
+    server.silent()
+    started = time.monotonic()
+    with (LLMClient(server.base_url, KEY, timeout=0.5, deadline_s=30) as client,
+          pytest.raises(LLMUnavailable, match="did not answer in time") as info):
+        client.chat(HELLO, model="m")
+    assert time.monotonic() - started < 5
+    assert info.value.maybe_billed and len(server.received) == 1  # not sent again: it may be billed
+
+
+def test_default_timeouts_add_up_to_minutes() -> None:
+    with LLMClient("http://127.0.0.1:9/v1", None) as client:
+        assert client.timeout == READ_S and CONNECT_S + READ_S <= 200  # silent server: ~3 min
+        assert client.max_call_s == CALL_DEADLINE_S + READ_S <= 7 * 60  # any send, retries included
+
+
+@pytest.mark.parametrize(("sent", "problem"), [
+    (float("nan"), "a cost of nan"), (float("inf"), "a cost of inf"),
+    (-20.0, "a negative cost (-20.0)"), ("abc", "a cost of 'abc', which is not a number"),
+    (True, "a cost of True, which is not a number"), (None, "")])
+def test_a_cost_that_is_not_a_number_of_0_or_more_is_refused(
+        server: FakeOpenAI, client: LLMClient, sent: object, problem: str) -> None:
+    server.success("ok", cost=sent)
+    result = client.chat(HELLO, model="m")
+    assert (result.content, result.cost_usd, result.cost_reported, result.cost_problem) == (
+        "ok", 0.0, False, problem)

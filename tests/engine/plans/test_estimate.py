@@ -55,7 +55,7 @@ def test_priced_estimate_is_tokens_times_the_listed_price(studio: Studio, mia: I
     longer = estimate_plan(studio, mia.workspace_id, mia.id, START, 14, per_day=2,
                            platforms=("instagram", "tiktok"), brief="winter")
     assert longer.completion_tokens > estimate.completion_tokens
-    gets = [r for r in server.received if r.method == "GET"]
+    gets = server.listings
     assert gets[0].path == "/api/v1/models" and "Authorization" not in gets[0].headers
     assert len(gets) == 1  # the price list is kept for a while, not fetched per estimate
     assert "openrouter/auto" not in fetch_prices(server.base_url)  # variable price: unknown

@@ -47,6 +47,7 @@ def check_training(config: TrainingConfig, *, images: int, launch: Launch | None
     _check_resolution(config, found)
     _check_numbers(config, found)
     _check_choices(config, found)
+    _check_scheduler(config, found)
     _check_family_rules(config, found)
     _check_gpu(config, gpu_gb, found)
     if launch is not None:
@@ -157,6 +158,26 @@ def _check_choices(config: TrainingConfig, found: Findings) -> None:
         found.problems.append(f"lr_scheduler must be one of {', '.join(SCHEDULERS)}.")
     if config.sample_sampler not in SAMPLERS:
         found.problems.append(f"sample_sampler must be one of {', '.join(SAMPLERS)}.")
+
+
+def _check_scheduler(config: TrainingConfig, found: Findings) -> None:
+    """What sd-scripts' get_scheduler_fix refuses once the model is loaded. A schedule-free
+    optimizer skips it (its scheduler is a stand-in); Adafactor, by its default relative_step,
+    replaces the scheduler with its own, which takes no warmup either."""
+    optimizer, scheduler = config.optimizer_type.lower(), config.lr_scheduler
+    if optimizer.endswith("schedulefree"):
+        return
+    adafactor = optimizer == "adafactor"  # only this name; a class path keeps the scheduler given
+    if scheduler == "adafactor" and not adafactor:
+        found.problems.append(f"lr_scheduler adafactor works only with optimizer_type Adafactor, not "
+                              f"'{config.optimizer_type or 'AdamW'}': choose another lr_scheduler (e.g. "
+                              "cosine) or set optimizer_type=Adafactor.")
+    elif config.lr_warmup_steps and adafactor:
+        found.problems.append("optimizer_type Adafactor schedules the learning rate itself and takes "
+                              "no warmup: set lr_warmup_steps=0.")
+    elif config.lr_warmup_steps and scheduler == "constant":
+        found.problems.append("lr_scheduler constant takes no warmup: set lr_warmup_steps=0 or use "
+                              "lr_scheduler=constant_with_warmup.")
 
 
 def _check_family_rules(config: TrainingConfig, found: Findings) -> None:

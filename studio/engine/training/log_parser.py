@@ -11,6 +11,13 @@ step's loss, then it samples and saves, then ``set_postfix`` shows the step's ow
 step's numbers are those of its last redraw, known once the next step's bar (or the end of the
 output) arrives: ``drain_steps()`` hands out each finished step once, ``finish()`` ends the last.
 
+Sampling happens between those two redraws: ``generating sample images at step / …: N``, then
+per image its ``prompt: …`` block and a nested diffusers bar (no ``steps:`` head, ending in
+``\x1b[A``). The phase lasts until the next ``steps:`` bar, checkpoint or epoch line;
+``sample_step`` and ``sample_images`` tell where it is (the nested bars stay out of the tail).
+``interrupted`` is set by a sampling or a save and cleared by the next bar: until then the bar
+on screen is stale.
+
 ``LineSplitter`` turns the bytes read from the pipe into lines, splitting on both ``\\r`` and
 ``\\n``; the unfinished last piece waits for the next read.
 """
@@ -26,6 +33,9 @@ DONE_KEPT = 10_000  # finished steps kept for drain_steps(); one read from the p
 _METER = re.compile(r"\|\s*(\d+)/(\d+)\s*\[([\d:]+)<([\d:?]+)(?:,\s*([\d.?]+)\s*(it/s|s/it))?")
 _NUMBER_AFTER_COLON = re.compile(r"[:=]\s*(\d+)\s*$")
 _EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s*$")
+_SAMPLE_PROMPT = re.compile(r"(?:^|\s)prompt: ")  # not negative_prompt:
+_INNER_BAR = re.compile(r"^\s*\d+%\|")  # diffusers' per-image bar: no description before it
+SAMPLING_STARTS = "generating sample images at step"
 _NO_HEAD = "\n"  # no line holds a newline, so no bar starts with it
 
 
@@ -75,6 +85,9 @@ class LogParser:
         self.model_saved = False
         self.no_data = False
         self.saved: list[str] = []  # checkpoints announced since the last drain
+        self.sample_step: int | None = None  # the step being sampled after; None: not sampling
+        self.interrupted = False  # a sampling or save began after the latest bar
+        self.sample_images = 0  # images of that sampling begun so far
         self.removed: list[str] = []
         self._bar = ""
         self._bar_epoch: int | None = None
@@ -95,6 +108,8 @@ class LogParser:
         bar, head, bar_epoch = self._bar, self._head, self._bar_epoch
         for line in lines:
             if line.startswith(prefix):
+                if self.interrupted:
+                    self.bar_back()
                 if not line.endswith("]"):  # something printed right after the bar, on its line
                     end = line.find("]") + 1
                     if line[end:]:
@@ -140,6 +155,15 @@ class LogParser:
         if self._bar:
             self._done.append((self._bar, self._bar_epoch))
 
+    def bar_back(self) -> None:
+        """The main bar is drawn again: a sampling or save before it is over."""
+        self.interrupted = False
+        self.end_sampling()
+
+    def end_sampling(self) -> None:
+        self.sample_step = None
+        self.sample_images = 0
+
     def drain_saved(self) -> list[str]:
         saved, self.saved = self.saved, []
         return saved
@@ -147,16 +171,25 @@ class LogParser:
     def _other(self, line: str) -> None:
         if "validation steps:" in line:
             return  # validation bars redraw like the main one; they are not worth a tail line
+        if self.sample_step is not None and self._sampling_line(line):
+            return
         self.tail.append(line)
         if line.startswith("epoch "):
             found = _EPOCH.match(line)
             if found:
+                self.bar_back()  # a new epoch: what came before it is over
                 self.epoch, self.epochs = int(found.group(1)), int(found.group(2))
+        elif SAMPLING_STARTS in line:
+            self.sample_step, self.sample_images = _trailing_number(line) or 0, 0
+            self.interrupted = True
         elif "saving checkpoint: " in line:
+            self.end_sampling()
+            self.interrupted = True
             self.saved.append(line.split("saving checkpoint: ", 1)[1].strip())
         elif "removing old checkpoint: " in line:
             self.removed.append(line.split("removing old checkpoint: ", 1)[1].strip())
         elif "model saved." in line:
+            self.end_sampling()
             self.model_saved = True
         elif "total optimization steps" in line:
             self.total_steps = _trailing_number(line) or self.total_steps
@@ -166,6 +199,14 @@ class LogParser:
             self.train_images = _trailing_number(line) or self.train_images
         elif "No data found" in line:
             self.no_data = True
+
+    def _sampling_line(self, line: str) -> bool:
+        """Counts the images of the sampling under way; True for a line left out of the tail."""
+        if _INNER_BAR.match(line):
+            return True
+        if _SAMPLE_PROMPT.search(line):
+            self.sample_images += 1
+        return False
 
 
 def parse_bar(line: str) -> StepProgress | None:

@@ -5,8 +5,10 @@ own); each finished step's numbers go to ``metrics.jsonl`` (one JSON object per 
 which the UI reads in the background for the loss chart. A step is finished when the next one's
 bar appears or the output ends: its last redraw carries its own loss (see log_parser). A resumed
 run first drops the points past its saved step. Checkpoints are handed to ``on_checkpoint`` once
-complete; samples are listed as they are written. Cancel (``check_canceled`` raising) or any other
-error ends the process group before it propagates.
+complete; samples are listed as they are written. While sd-scripts makes sample images (with the
+bar at the step's count, "0 s left" at the end) the job's stage says so, image by image; the next
+bar brings the training stage back. Cancel (``check_canceled`` raising) or any other error ends
+the process group before it propagates.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from typing import IO
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.failures import explain
-from studio.engine.training.log_parser import LineSplitter, LogParser, StepProgress
+from studio.engine.training.log_parser import PROGRESS_PREFIX, LineSplitter, LogParser, StepProgress
 from studio.engine.training.process import EOF, TrainerProcess, group_alive
 from studio.engine.training.results import checkpoint_kind
 
@@ -30,6 +32,7 @@ Report = Callable[[float, str, str], None]
 READ_WAIT_S = 0.5
 SCAN_EVERY_S = 1.0
 STOP_GRACE_S = 10.0
+SAMPLING_STAGE = "Generating sample images"
 
 
 @dataclass(slots=True)
@@ -48,7 +51,7 @@ def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, outp
     grace_s = STOP_GRACE_S if grace_s is None else grace_s
     files.output_dir.mkdir(parents=True, exist_ok=True)
     process = TrainerProcess(argv, cwd=cwd, env=env)
-    follower = _Follower(files, output_name, total_steps, resume_step, report, on_checkpoint)
+    follower = Follower(files, output_name, total_steps, resume_step, report, on_checkpoint)
     if resume_step:
         _keep_points_up_to(files.metrics_file, resume_step)  # the steps after it are trained again
     with open(files.log_file, "a", encoding="utf-8") as log, \
@@ -77,31 +80,23 @@ def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, outp
     return follower.outcome
 
 
-def _follow(process: TrainerProcess, follower: _Follower, log: IO[str], metrics: IO[str],
+def _follow(process: TrainerProcess, follower: Follower, log: IO[str], metrics: IO[str],
             check_canceled: Callable[[], None]) -> None:
-    splitter = follower.splitter
     while True:
         chunk = process.read(READ_WAIT_S)
         if chunk == EOF:
-            lines = splitter.flush()
-            if lines:
-                log.write("\n".join(lines) + "\n")
-                follower.parser.feed_lines(lines)
-            follower.parser.finish()  # the last step has no next bar to end it
-            follower.update(metrics, "")
+            follower.take_end(log, metrics)
             return
         if chunk:
-            lines = splitter.feed(chunk)
-            if lines:
-                log.write("\n".join(lines) + "\n")
-                follower.parser.feed_lines(lines)
-            follower.update(metrics, splitter.carry)
+            follower.take(chunk, log, metrics)
             log.flush()
         check_canceled()
         follower.scan()
 
 
-class _Follower:
+class Follower:
+    """What one training's output means, read by read: progress reports, metrics, files."""
+
     def __init__(self, files: TrainingFiles, output_name: str, total_steps: int, resume_step: int,
                  report: Report, on_checkpoint: Callable[[Path], bool]) -> None:
         self.files = files
@@ -119,6 +114,24 @@ class _Follower:
         self._announced: set[str] = set()  # checkpoint names printed, maybe not yet written
         self._last_metric_step = resume_step
         self._last_shown_step = resume_step
+        self._stage = "Training"  # the stage last reported
+        self._sample_count: int | None = None  # prompts in the sample file, read when first needed
+
+    def take(self, chunk: bytes, log: IO[str], metrics: IO[str]) -> None:
+        """One read from the trainer's output: logged, parsed, shown."""
+        lines = self.splitter.feed(chunk)
+        if lines:
+            log.write("\n".join(lines) + "\n")
+            self.parser.feed_lines(lines)
+        self.update(metrics, self.splitter.carry)
+
+    def take_end(self, log: IO[str], metrics: IO[str]) -> None:
+        lines = self.splitter.flush()
+        if lines:
+            log.write("\n".join(lines) + "\n")
+            self.parser.feed_lines(lines)
+        self.parser.finish()  # the last step has no next bar to end it
+        self.update(metrics, "")
 
     @property
     def final_seen(self) -> bool:
@@ -126,17 +139,23 @@ class _Follower:
             checkpoint_kind(p, self.output_name)[0] == "final" for p in self.outcome.checkpoints)
 
     def update(self, metrics: IO[str], pending: str) -> None:
-        if self.parser.saved:
-            self._announced.update(Path(p).name for p in self.parser.drain_saved())
-            self.report(self._fraction(), "Saving checkpoint", "")
-        finished = self.parser.drain_steps()
+        parser = self.parser
+        if parser.interrupted and pending.startswith(PROGRESS_PREFIX):
+            parser.bar_back()  # the bar is back on screen (not yet ended by a newline)
+        if parser.saved:
+            self._announced.update(Path(p).name for p in parser.drain_saved())
+            self._stage = "Saving checkpoint"
+            self.report(self._fraction(), self._stage, "")
+        finished = parser.drain_steps()
         for done in finished:
             self._record(metrics, done)
         if finished:
             metrics.flush()
-        progress = self.parser.progress(pending)
+        progress = parser.progress(pending)
         if progress is not None:
             self._show(progress)
+        if parser.sample_step is not None:
+            self._show_sampling(parser.sample_step, parser.sample_images)
 
     def _record(self, metrics: IO[str], progress: StepProgress) -> None:
         """One point per finished step, from its last redraw (the one with its own loss)."""
@@ -151,12 +170,31 @@ class _Follower:
     def _show(self, progress: StepProgress) -> None:
         """The job's progress follows the bar on screen, as soon as a step begins."""
         step, total = self._global(progress)
-        if step <= self._last_shown_step:
+        if step <= self._last_shown_step and self._stage == "Training":
             return
-        self._last_shown_step = step
-        self.outcome.last_step = step
-        self.report(step / max(total, 1), "Training", describe(self._point(progress, step, total,
-                                                                           self.parser.epoch)))
+        self._last_shown_step = max(step, self._last_shown_step)
+        self.outcome.last_step = self._last_shown_step
+        if self.parser.interrupted:
+            return  # the bar stands still while samples are made or a file saved: that shows
+        self._stage = "Training"
+        self.report(step / max(total, 1), self._stage, describe(self._point(progress, step, total,
+                                                                            self.parser.epoch)))
+
+    def _show_sampling(self, sample_step: int, images: int) -> None:
+        """``Generating sample images (2 of 4)``: the count is in the stage, so that each image
+        is written at once (the job writes a changed stage without waiting)."""
+        if self._sample_count is None:
+            self._sample_count = count_sample_prompts(self.files.sample_prompts)
+        stage = SAMPLING_STAGE
+        if images:
+            stage += f" ({images} of {self._sample_count})" if self._sample_count else f" ({images})"
+        if stage == self._stage:
+            return
+        self._stage = stage
+        # sd-scripts names the run's own step count here, a resumed run's included (unlike its bar).
+        total = self.total_steps or self.parser.total_steps
+        where = f"after step {sample_step}/{total}" if total else f"after step {sample_step}"
+        self.report(self._fraction(), stage, where)
 
     def _point(self, progress: StepProgress, step: int, total: int, epoch: int | None) -> dict[str, object]:
         return {"step": step, "total": total, "epoch": epoch, "epochs": self.parser.epochs,
@@ -207,6 +245,16 @@ def _keep_points_up_to(path: Path, step: int) -> None:
     partial = path.with_suffix(".jsonl.partial")
     partial.write_text("".join(kept), encoding="utf-8")
     partial.replace(path)
+
+
+def count_sample_prompts(path: Path) -> int | None:
+    """The prompts sd-scripts reads from a .txt prompt file: its non-empty lines not starting
+    with '#'; None when the file is not there (the count then stays unsaid)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return sum(1 for line in lines if line.strip() and not line.startswith("#")) or None
 
 
 def describe(point: Mapping[str, object]) -> str:

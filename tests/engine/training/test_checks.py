@@ -93,3 +93,40 @@ def test_a_diffusers_folder_passes_and_a_plain_folder_is_named(tmp_path: Path) -
                                 "(no model_index.json)."]
     (folder / "model_index.json").write_text("{}")
     assert problems(config) == []
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"lr_scheduler": "adafactor", "optimizer_type": "AdamW8bit"},
+     "lr_scheduler adafactor works only with optimizer_type Adafactor, not 'AdamW8bit'"),
+    ({"lr_scheduler": "adafactor", "optimizer_type": "transformers.optimization.Adafactor"},
+     "lr_scheduler adafactor works only with optimizer_type Adafactor"),
+    ({"lr_scheduler": "constant", "lr_warmup_steps": 10}, "lr_scheduler constant takes no warmup"),
+    ({"optimizer_type": "Adafactor", "lr_scheduler": "cosine", "lr_warmup_steps": 10},
+     "optimizer_type Adafactor schedules the learning rate itself"),
+])
+def test_a_scheduler_sd_scripts_would_refuse_after_loading_the_model_is_refused_first(
+        model: Path, values: dict[str, object], expected: str) -> None:
+    """sd-scripts' get_scheduler_fix runs after the model is loaded (a minute or more); the real
+    one said 'AssertionError: adafactor scheduler must be used with Adafactor optimizer'."""
+    config = get_preset("sd15-likeness-12gb").config.with_values({"base_model": str(model), **values})
+    found = problems(config)
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+@pytest.mark.parametrize("values", [
+    {"lr_scheduler": "adafactor", "optimizer_type": "Adafactor"},
+    {"lr_scheduler": "adafactor", "optimizer_type": "adafactor"},
+    {"lr_scheduler": "adafactor", "optimizer_type": "schedulefree.AdamWScheduleFree"},
+    {"lr_scheduler": "constant_with_warmup", "lr_warmup_steps": 10},
+    {"lr_scheduler": "cosine", "lr_warmup_steps": 10},
+])
+def test_schedulers_sd_scripts_accepts_pass(model: Path, values: dict[str, object]) -> None:
+    config = get_preset("sd15-likeness-12gb").config.with_values({"base_model": str(model), **values})
+    assert problems(config) == []
+
+
+def test_submit_refuses_a_mismatched_scheduler_in_one_line_before_queueing(setup: Setup) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        submit_training(setup.studio, setup.workspace_id, setup.request(lr_scheduler="adafactor"))
+    assert "\n" not in str(refused.value) and "optimizer_type Adafactor" in str(refused.value)
+    assert setup.studio.jobs.list(setup.workspace_id) == []

@@ -1,10 +1,15 @@
 """sd-scripts' console output, split on \\r and \\n, turned into progress and events."""
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from studio.engine.training.log_parser import LineSplitter, LogParser, parse_bar
 
+RECORDED = Path(__file__).with_name("sd_scripts_sampling_run.json")
 BAR = "steps:  12%|█▏        | 120/1000 [01:02<07:38,  1.92it/s, avr_loss=0.0812]"
 
 
@@ -89,3 +94,40 @@ def test_each_step_gets_the_loss_of_its_last_redraw() -> None:
     assert [(s.step, s.loss, s.epoch) for s in steps] == [
         (0, None, None), (1, 0.5, 1), (2, 0.4, 1), (3, 0.3, 2)]
     assert parser.drain_steps() == [] and parser.drain_saved() == ["/out/mia-step1.safetensors"]
+
+
+def real_sampling_run() -> list[tuple[str, str]]:
+    """What real sd-scripts printed for a 4-step run sampling 2 prompts at steps 2 and 4, read by
+    read (see the file's ``source``)."""
+    data = json.loads(RECORDED.read_text(encoding="utf-8"))
+    return [(stream, text) for stream, text in data["chunks"]]
+
+
+def test_the_sample_phase_of_a_real_run_is_followed_image_by_image() -> None:
+    splitter, parser = LineSplitter(), LogParser()
+    seen: list[tuple[int | None, int]] = []
+    for _, text in real_sampling_run():
+        parser.feed_lines(splitter.feed(text.encode()))
+        if not seen or seen[-1] != (parser.sample_step, parser.sample_images):
+            seen.append((parser.sample_step, parser.sample_images))
+    assert seen == [(None, 0), (2, 0), (2, 1), (2, 2), (None, 0), (4, 0), (4, 1), (4, 2), (None, 0)]
+    assert not any(re.match(r"\s*\d+%\|", line) for line in parser.tail)  # diffusers' own bars
+    assert "prompt: mia, full body" in parser.tail and "seed: 43" in parser.tail
+    parser.feed_lines(splitter.flush())
+    parser.finish()
+    steps = parser.drain_steps()
+    assert [(s.step, s.loss) for s in steps] == [(0, None), (1, 1.29), (2, 1.32), (3, 1.33), (4, 1.28)]
+
+
+def test_a_sampling_interrupts_the_bar_until_it_is_drawn_again() -> None:
+    parser = LogParser()
+    parser.feed_lines([_bar(2, 0.5), "", "generating sample images at step / サンプル画像生成 ステップ: 2",
+                       "prompt: mia at the beach", "negative_prompt: None",
+                       "  0%|          | 0/28 [00:00<?, ?it/s]\x1b[A"])
+    assert parser.interrupted and (parser.sample_step, parser.sample_images) == (2, 1)
+    parser.feed_lines([_bar(2, 0.4)])
+    assert not parser.interrupted and parser.sample_step is None
+    parser.feed_lines(["saving checkpoint: /out/mia-step2.safetensors"])
+    assert parser.interrupted and parser.sample_step is None
+    parser.feed_lines(["epoch 2/2"])
+    assert not parser.interrupted

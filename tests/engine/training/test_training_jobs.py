@@ -20,6 +20,7 @@ from studio.engine.training.jobs import queued_trainings, reorder_trainings, res
 from studio.engine.training.results import checkpoints_of, read_lora_file
 from tests.conftest import wait_until
 from tests.engine.training.helpers import Setup
+from tests.fakes.fake_sd_scripts.fake_accelerate import write_launcher
 
 
 def files_of(job: Job) -> TrainingFiles:
@@ -28,13 +29,15 @@ def files_of(job: Job) -> TrainingFiles:
 
 def _last_redraw_losses(log: str) -> list[str]:
     """The postfix of each step's last bar in train.log; checks the fake redraws as sd-scripts:
-    each step twice, first with the previous step's loss."""
+    each step twice, first with the previous step's loss (the last step once more as tqdm closes)."""
     redraws: dict[int, list[str]] = {}
     for line in log.splitlines():
         found = re.match(r"steps:.*\| (\d+)/\d+ \[.*?(avr_loss=[\d.e-]+)?\]$", line)
         if found and int(found.group(1)):
             redraws.setdefault(int(found.group(1)), []).append(found.group(2) or "")
     steps = sorted(redraws)
+    closed = redraws[steps[-1]].pop()
+    assert closed == redraws[steps[-1]][-1]
     assert all(len(redraws[n]) == 2 for n in steps) and redraws[steps[0]][0] == ""
     assert all(redraws[n][0] == redraws[n - 1][1] for n in steps[1:])
     return [redraws[n][1] for n in steps]
@@ -246,3 +249,60 @@ def test_a_diffusers_folder_trains_and_one_without_model_index_is_refused(
     setup.run_next()
     failed = setup.job(second.id)
     assert (failed.status, failed.error) == (JobStatus.FAILED, refusal)
+
+
+def launched_by(setup: Setup, job: Job, accelerate: Path) -> None:
+    with setup.studio.db.session() as session:
+        row = session.get(Job, job.id)
+        row.payload = {**row.payload, "accelerate": str(accelerate)}
+
+
+def test_sample_images_are_a_stage_of_their_own_while_they_are_made(
+        setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = tmp_path / "release-samples"
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_SAMPLE_HOLD", str(release))
+    prompts = ["{trigger}, portrait photo", "{trigger}, full body, beach"]
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(sample_prompts=prompts))
+    runner = threading.Thread(target=setup.run_next)
+    runner.start()
+    try:
+        held = wait_until(lambda: (row := setup.job(job.id)).stage.startswith("Generating sample images (")
+                          and row, what="the sample stage")
+    finally:
+        release.touch()
+        runner.join(timeout=60)
+    assert isinstance(held, Job)
+    assert (held.stage, held.message) == ("Generating sample images (1 of 2)", "after step 6/12")
+    done = setup.job(job.id)
+    assert done.status == "completed", done.error
+    assert done.stage == "Training"  # not left on the samples
+    log = files_of(job).log_file.read_text(encoding="utf-8")
+    assert "generating sample images at step / サンプル画像生成 ステップ: 6" in log
+    assert "prompt: mia, full body, beach" in log and "sample_steps: 28" in log
+    assert len(done.result["samples"]) == 4
+
+
+def test_under_accelerate_a_broken_checkpoint_fails_with_the_trainers_error(
+        setup: Setup, tmp_path: Path) -> None:
+    broken = tmp_path / "models" / "broken.safetensors"
+    broken.write_bytes(b"\xff" * 8 + b"not a checkpoint" * 60)
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(base_model=str(broken)))
+    launched_by(setup, job, write_launcher(tmp_path))
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "failed"
+    head, _, rest = done.error.partition("\n")
+    assert head == "sd-scripts failed: SafetensorError: Error while deserializing header: HeaderTooLarge"
+    assert "safetensors_rust.SafetensorError" in rest and "CalledProcessError" not in rest
+    log = files_of(job).log_file.read_text(encoding="utf-8")
+    assert "returned non-zero exit status 1." in log and "were not passed to `accelerate launch`" in log
+
+
+def test_under_accelerate_a_training_runs_as_without_it(setup: Setup, tmp_path: Path) -> None:
+    job = submit_training(setup.studio, setup.workspace_id, setup.request())
+    launched_by(setup, job, write_launcher(tmp_path))
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "completed", done.error
+    saved = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)
+    assert [r.meta["step"] for r in saved] == [4, 8, 12, 12]

@@ -3,9 +3,13 @@
 It takes sd-scripts' real command line and ``--dataset_config`` TOML, refuses what sd-scripts
 refuses, and prints what ../shared/PROTOCOLS.md records: the start block on stdout, the tqdm bar
 on stderr redrawn with ``\\r``, ``\\nepoch N/M``, ``\\nsaving checkpoint: <path>`` (printed
-before the file is written, as sd-scripts does), ``model saved.``. It writes real LoRA
-.safetensors files with ss_* metadata, sample PNGs and ``--save_state`` folders with
-train_state.json, and resumes from one with ``--resume``. It imports nothing from ``studio``.
+before the file is written, as sd-scripts does), ``model saved.``. Sample images are announced and
+drawn as the real one does (``generating sample images at step …``, each prompt's settings, a
+nested diffusers bar per image), between the step's two redraws. A .safetensors base model is
+read as safetensors reads its header, and a broken one fails with safetensors' own error. It
+writes real LoRA .safetensors files with ss_* metadata, sample PNGs and ``--save_state`` folders
+with train_state.json, and resumes from one with ``--resume``. It imports nothing from ``studio``.
+fake_accelerate.py stands in for ``accelerate launch``.
 
 Environment knobs for tests:
   FAKE_SD_SCRIPTS_STEP_S       seconds per step (default 0.001)
@@ -15,6 +19,8 @@ Environment knobs for tests:
   FAKE_SD_SCRIPTS_HANG_AT      from this step on it hangs, with a child process, until killed
   FAKE_SD_SCRIPTS_IGNORE_TERM  "1": SIGTERM is ignored (only SIGKILL ends it)
   FAKE_SD_SCRIPTS_ARGV_FILE    the argv it got is written there as JSON
+  FAKE_SD_SCRIPTS_SAMPLE_S     seconds per sampler step of a sample image (default 0)
+  FAKE_SD_SCRIPTS_SAMPLE_HOLD  a path: each sampling waits before its first image until it exists
 """
 from __future__ import annotations
 
@@ -140,7 +146,7 @@ def clock(seconds: float) -> str:
     return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def bar(n: int, total: int, elapsed: float, postfix: str) -> str:
+def bar(n: int, total: int, elapsed: float, postfix: str, desc: str = "steps") -> str:
     """tqdm's default meter, with the bar 10 cells wide as it is when not on a terminal."""
     frac = n / total if total else 0
     cells = frac * 10
@@ -155,7 +161,8 @@ def bar(n: int, total: int, elapsed: float, postfix: str) -> str:
         rate_text = f"{rate:5.2f}it/s" if rate >= 1 else f"{1 / rate:5.2f}s/it"
         remaining = clock((total - n) / rate)
     tail = f", {postfix}" if postfix else ""
-    return f"steps: {frac * 100:3.0f}%|{drawn}| {n}/{total} [{clock(elapsed)}<{remaining}, {rate_text}{tail}]"
+    head = f"{desc}: " if desc else ""
+    return f"{head}{frac * 100:3.0f}%|{drawn}| {n}/{total} [{clock(elapsed)}<{remaining}, {rate_text}{tail}]"
 
 
 def redraw(n: int, total: int, clock0: float, window: list[float]) -> None:
@@ -294,18 +301,77 @@ def png(width: int, height: int, seed: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def write_samples(args: argparse.Namespace, name: str, label: str) -> None:
+SAMPLER_CLASSES = {"ddim": "DDIMScheduler", "euler": "EulerDiscreteScheduler",
+                   "euler_a": "EulerAncestralDiscreteScheduler", "dpmsolver++": "DPMSolverMultistepScheduler"}
+
+
+def prompt_settings(line: str, sampler: str) -> dict:
+    """A prompt line as sd-scripts reads it: the text up to the first `` --``, then options."""
+    parts = line.split(" --")
+    found: dict = {"prompt": parts[0], "negative_prompt": None, "height": 512, "width": 512,
+                   "sample_steps": 30, "scale": 7.5, "sample_sampler": sampler, "seed": None}
+    keys = {"w": ("width", int), "h": ("height", int), "d": ("seed", int), "s": ("sample_steps", int),
+            "l": ("scale", float), "n": ("negative_prompt", str), "ss": ("sample_sampler", str)}
+    for part in parts[1:]:
+        key, _, value = part.partition(" ")
+        if key.lower() in keys and value:
+            field, kind = keys[key.lower()]
+            found[field] = kind(value)
+    found["sample_steps"] = max(1, min(1000, found["sample_steps"]))
+    for side in ("height", "width"):
+        found[side] = max(64, found[side] - found[side] % 8)
+    return found
+
+
+def scheduler_warning(sampler: str) -> str:
+    """What diffusers warns (on stderr) each time sd-scripts builds its sampling pipeline."""
+    name = SAMPLER_CLASSES.get(sampler, "EulerAncestralDiscreteScheduler")
+    return ("/venv/lib/python3.11/site-packages/diffusers/pipelines/stable_diffusion/"
+            "pipeline_stable_diffusion.py:221: FutureWarning: The configuration file of this scheduler: "
+            f'{name} {{\n  "_class_name": "{name}",\n  "steps_offset": 0\n}}\n is outdated. `steps_offset`'
+            " should be set to 1 instead of 0. Please make sure to update the config accordingly as leaving"
+            " `steps_offset` might led to incorrect results in future versions.\n"
+            '  deprecate("steps_offset!=1", "1.0.0", deprecation_message, standard_warn=False)\n')
+
+
+def sample_images(args: argparse.Namespace, name: str, label: str, step: int) -> None:
+    """As sd-scripts: the announcement and each prompt's settings on stdout, diffusers' nested
+    bar per image on stderr (drawn one line down and moved back up with ``\\x1b[A``), then the
+    PNG, named <output_name>_<step or eNNNNNN>_<index>_<time>_<seed>.png."""
     if not args.sample_prompts:
         return
-    prompts = [line for line in Path(args.sample_prompts).read_text("utf-8").splitlines()
+    log(f"\ngenerating sample images at step / サンプル画像生成 ステップ: {step}")
+    prompts = [line.strip() for line in Path(args.sample_prompts).read_text("utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
+    sys.stderr.write(scheduler_warning(args.sample_sampler))
+    sys.stderr.flush()
     folder = Path(args.output_dir) / "sample"
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d%H%M%S")
-    for index, prompt in enumerate(prompts):
-        seed = prompt.split(" --d ")[1].split()[0] if " --d " in prompt else ""
-        suffix = f"_{seed}" if seed else ""
+    for index, line in enumerate(prompts):
+        found = prompt_settings(line, args.sample_sampler)
+        for key in ("prompt", "negative_prompt", "height", "width", "sample_steps", "scale", "sample_sampler",
+                    "seed"):
+            if key != "seed" or found["seed"] is not None:
+                log(f"{key}: {found[key]}")
+        hold = os.environ.get("FAKE_SD_SCRIPTS_SAMPLE_HOLD")
+        while index == 0 and hold and not Path(hold).exists():
+            time.sleep(0.05)
+        draw_sample(found["sample_steps"])
+        suffix = "" if found["seed"] is None else f"_{found['seed']}"
+        stamp = time.strftime("%Y%m%d%H%M%S")
         (folder / f"{name}_{label}_{index:02d}_{stamp}{suffix}.png").write_bytes(png(32, 32, index + len(label)))
+
+
+def draw_sample(steps: int) -> None:
+    pause = float(os.environ.get("FAKE_SD_SCRIPTS_SAMPLE_S", "0"))
+    started = time.monotonic()
+    sys.stderr.write("\n\r" + bar(0, steps, 0.0, "", desc="") + "\x1b[A")
+    for n in range(1, steps + 1):
+        time.sleep(pause)
+        sys.stderr.write("\n\r" + bar(n, steps, time.monotonic() - started, "", desc="") + "\x1b[A")
+        sys.stderr.flush()
+    sys.stderr.write("\r" + bar(steps, steps, time.monotonic() - started, "", desc="") + "\n")
+    sys.stderr.flush()
 
 
 # The run ---------------------------------------------------------------------------------------------
@@ -361,7 +427,48 @@ def main(sdxl: bool) -> None:
             "/ 画像がありません。引数指定を確認してください"
             "（train_data_dirには画像があるフォルダではなく、画像があるフォルダの親フォルダを指定する必要があります）")
         return
+    load_model(model, script)
     run(args, sdxl, script, total_images=total_images, images=images, batch=batch, tags=tags)
+
+
+def load_model(model: Path, script: str) -> None:
+    """Reads a .safetensors checkpoint's header as safetensors does; a broken one ends the run with
+    the traceback sd-scripts prints (its frames, safetensors' error)."""
+    log("loading model for process 0/1")
+    if not model.is_file():
+        return  # a Diffusers folder: nothing of it is read here
+    log(f"load StableDiffusion checkpoint: {model}")
+    problem = safetensors_problem(model) if model.suffix == ".safetensors" else None
+    if problem:
+        traceback_exit(script, [
+            'File "train_network.py", line 602, in train',
+            "  model_version, text_encoder, vae, unet = self.load_target_model(args, weight_dtype, accelerator)",
+            'File "library/model_util.py", line 978, in load_checkpoint_with_text_encoder_conversion',
+            "  state_dict = load_file(ckpt_path)  # , device) # may causes error",
+            'File "safetensors/torch.py", line 313, in load_file',
+            '  with safe_open(filename, framework="pt", device=device) as f:'],
+            f"safetensors_rust.SafetensorError: Error while deserializing header: {problem}")
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """safetensors' name for what is wrong with a file's header (8 bytes of length, then JSON)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            return "HeaderTooSmall"
+        size = int.from_bytes(head, "little")
+        if size > 100_000_000:
+            return "HeaderTooLarge"
+        if 8 + size > path.stat().st_size:
+            return "InvalidHeaderLength"
+        raw = f.read(size)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "InvalidHeader"
+    except ValueError:
+        return "InvalidHeaderDeserialization"
+    return None if isinstance(header, dict) else "InvalidHeaderDeserialization"
 
 
 def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int, images: int,
@@ -405,11 +512,14 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
     step = initial
     meta = {"args": args, "sdxl": sdxl, "images": images, "epochs": epochs, "total": total,
             "started": started, "tags": tags}
+    if args.sample_at_first:  # before the bar exists, labelled as epoch 0
+        sample_images(args, name, "e000000", 0)
     sys.stderr.write("\r" + bar(0, total - initial, 0.0, ""))
     sys.stderr.flush()
     skip = initial - first_epoch * per_epoch if initial else 0  # batches left out of the first epoch
     for epoch in range(first_epoch, epochs):
-        log(f"\nepoch {epoch + 1}/{epochs}")
+        log(f"\nepoch {epoch + 1}/{epochs}\n")
+        log(f"epoch is incremented. current_epoch: {epoch}, epoch: {epoch + 1}")
         for _ in range(per_epoch - (skip if epoch == first_epoch else 0)):
             if step >= total:
                 break
@@ -427,7 +537,7 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
             redraw(step - initial, total - initial, clock0, losses[-per_epoch:])
             losses.append(0.12 * math.exp(-step / max(total, 1)) + 0.02 + rng.uniform(-0.01, 0.01))
             if args.sample_every_n_steps and not args.sample_every_n_epochs and step % args.sample_every_n_steps == 0:
-                write_samples(args, name, f"{step:06d}")
+                sample_images(args, name, f"{step:06d}", step)
             # Also at the last step (the final file then holds the same weights), and with the
             # running epoch's 0-based index as ss_epoch, as sd-scripts does.
             if args.save_every_n_steps and step % args.save_every_n_steps == 0:
@@ -436,11 +546,13 @@ def run(args: argparse.Namespace, sdxl: bool, script: str, *, total_images: int,
         if args.save_every_n_epochs and (epoch + 1) % args.save_every_n_epochs == 0 and epoch + 1 < epochs:
             save(out, f"{name}-{epoch + 1:06d}", args, meta, epoch + 1, step)
         if args.sample_every_n_epochs and (epoch + 1) % args.sample_every_n_epochs == 0:
-            write_samples(args, name, f"e{epoch + 1:06d}")
-    sys.stderr.write("\n")
-    sys.stderr.flush()
+            sample_images(args, name, f"e{epoch + 1:06d}", step)
     save(out, name, args, meta, epochs, step, state_on_end=args.save_state_on_train_end)
     log("model saved.")
+    # tqdm closes the bar as the script ends: the last step drawn a third time, then a newline.
+    redraw(step - initial, total - initial, clock0, losses[-per_epoch:])
+    sys.stderr.write("\n")
+    sys.stderr.flush()
 
 
 def save(out: Path, stem: str, args: argparse.Namespace, meta: dict, epoch: int, step: int, *,

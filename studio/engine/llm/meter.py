@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ class CallScope:
 class MeteredLLM:
     def __init__(self, client: LLMClient, db: Database, scope: CallScope, *,
                  cache: ResponseCache | None = None, use_cache: bool = True,
-                 prices: Prices | None = None) -> None:
+                 prices: Prices | None = None,
+                 check_canceled: Callable[[], None] | None = None) -> None:
         self.client = client
         self.db = db
         self.scope = scope
@@ -58,6 +60,7 @@ class MeteredLLM:
         self.warnings: list[str] = []
         self.calls: list[ChatResult] = []
         self._warned_budget = False
+        self._check_canceled = check_canceled or (lambda: None)
 
     def __enter__(self) -> MeteredLLM:
         return self
@@ -82,7 +85,7 @@ class MeteredLLM:
                 return hit
         prices = self.prices()
         reservation = reserve(self.db, self._intent(body), max_cost(body, prices),
-                              wait_s=self.client.max_call_s)
+                              wait_s=self.client.max_call_s, sleep=self._wait)
         result = self._ask(body, reservation)
         if self.cache is not None:  # a bypass still refreshes the stored answer
             self.cache.put(key, result)
@@ -104,6 +107,11 @@ class MeteredLLM:
         """Drops a cached answer that proved unusable, so a re-run asks the model again."""
         if self.cache is not None:
             self.cache.discard(cache_key(self.client.base_url, body))
+
+    def _wait(self, seconds: float) -> None:
+        """While other calls hold the budget: a cancel still stops the job at once."""
+        self._check_canceled()
+        time.sleep(seconds)
 
     def _ask(self, body: dict[str, Any], reservation: Reservation) -> ChatResult:
         try:
@@ -172,4 +180,4 @@ def metered_for_job(ctx: JobContext, *, purpose: str, influencer_id: uuid.UUID |
     client = client_for(ctx.settings, secret_store_for(ctx.paths))
     scope = CallScope(ctx.workspace_id, purpose, ctx.job_id, influencer_id)
     return MeteredLLM(client, ctx.db, scope, cache=ResponseCache.in_folder(ctx.paths.cache_dir),
-                      use_cache=use_cache)
+                      use_cache=use_cache, check_canceled=ctx.check_canceled)

@@ -10,7 +10,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Job, LLMCall
 from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.errors import JobCanceled, JobFailed
 from studio.engine.llm import LLMClient
 from studio.engine.llm.budget import (
     BudgetExceeded,
@@ -24,6 +24,7 @@ from studio.engine.llm.budget import (
 )
 from studio.engine.llm.cache import ResponseCache
 from studio.engine.llm.meter import CallScope, MeteredLLM
+from studio.engine.llm.reservations import Intent, reserve
 from tests.fakes.openai_server import FakeOpenAI
 
 ASK = [{"role": "user", "content": "a week of posts"}]
@@ -239,3 +240,18 @@ def test_amounts_show_their_precision(amount: float, shown: str) -> None:
 def test_a_budget_line_keeps_its_precision(studio: Studio) -> None:
     status = set_budget(studio.db, studio.workspace().id, 0.025)
     assert "$0.025 monthly budget" in status.line and "$0.03" not in status.line
+
+
+def test_a_call_waiting_for_calls_under_way_can_be_canceled(studio: Studio, server: FakeOpenAI,
+                                                            client: LLMClient) -> None:
+    workspace = studio.workspace()
+    set_budget(studio.db, workspace.id, 0.025)
+    reserve(studio.db, Intent(workspace.id, ("m",)), 0.03, wait_s=0)  # another process's call
+
+    def canceled() -> None:
+        raise JobCanceled("The job was canceled.")
+
+    llm = MeteredLLM(client, studio.db, CallScope(workspace.id, "plan"), check_canceled=canceled)
+    with pytest.raises(JobCanceled):
+        llm.chat(ASK, model="m")
+    assert server.received == [] and [r.state for r in ledger(studio)] == ["reserved"]

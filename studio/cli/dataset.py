@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.cli.common import EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import fields_of, note, print_json, print_table
+from studio.cli.output import fields_of, note, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.datasets import captions, checks, service
@@ -127,7 +127,7 @@ def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(_row(studio, dataset, influencer))
     else:
-        print(f"created dataset '{dataset.name}' for {influencer.name}")
+        say(f"created dataset '{dataset.name}' for {influencer.name}")
     return EXIT_OK
 
 
@@ -140,7 +140,7 @@ def edit_dataset(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(_row(studio, dataset, influencer))
     else:
-        print(f"dataset '{dataset.name}': folder {_row(studio, dataset, influencer)['folder']}, "
+        say(f"dataset '{dataset.name}': folder {_row(studio, dataset, influencer)['folder']}, "
               f"tags separated by '{dataset.tag_separator}'")
     return EXIT_OK
 
@@ -220,7 +220,7 @@ def caption_command(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json({args.what: label})
     else:
-        print(f"{args.what}: {label}" if label else f"nothing to {args.what}")
+        say(f"{args.what}: {label}" if label else f"nothing to {args.what}")
     return EXIT_OK
 
 
@@ -245,8 +245,8 @@ def export_dataset(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        print(f"exported {result.images} images ({result.captions} captions) to {result.image_dir}")
-        print(f"config: {result.config_file}")
+        say(f"exported {result.images} images ({result.captions} captions) to {result.image_dir}")
+        say(f"config: {result.config_file}")
         if result.skipped_excluded or result.skipped_duplicates:
             print(f"left out: {result.skipped_excluded} excluded, "
                   f"{result.skipped_duplicates} near-duplicates")
@@ -288,11 +288,13 @@ def _print_report(args: argparse.Namespace, report: dict[str, Any]) -> None:
         return
     rows = report.get("rows") or []
     counts = Counter(str(r.get("status", "")) for r in rows)
-    print(f"imported {counts.get('imported', 0)}, duplicate {counts.get('duplicate', 0)}, "
+    say(f"imported {counts.get('imported', 0)}, duplicate {counts.get('duplicate', 0)}, "
           f"refused {counts.get('refused', 0)}")
     for row in rows:
         if row.get("status") == "refused":
-            print(f"refused  {row.get('source', '')}: {row.get('reason', '')}")
+            say(f"refused  {row.get('source', '')}: {row.get('reason', '')}")
+        elif row.get("note"):  # imported, with its caption cleaned or left out
+            say(f"note     {row.get('source', '')}: {row.get('note')}")
 
 
 def _print_checks(args: argparse.Namespace, issues: list[checks.CaptionIssue]) -> int:
@@ -302,6 +304,6 @@ def _print_checks(args: argparse.Namespace, issues: list[checks.CaptionIssue]) -
         print("captions look fine")
     else:
         for issue in issues:
-            print(f"{issue.severity:<7}  {issue.kind:<15}  {issue.message}")
+            say(f"{issue.severity:<7}  {issue.kind:<15}  {issue.message}")
         note(f"{len(issues)} caption problems")
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli.common import COMMON, EXIT_OK
-from studio.cli.output import print_json
+from studio.cli.output import print_json, say
 from studio.engine.core import Studio
 from studio.engine.doctor import run_checks
 
@@ -24,7 +24,7 @@ def doctor(studio: Studio, args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(c.label) for c in checks)
     for check in checks:
-        print(f"{check.status:<8}{check.label.ljust(width)}  {check.detail}")
+        say(f"{check.status:<8}{check.label.ljust(width)}  {check.detail}")
         if check.fix:
-            print(f"{'':<8}{'':<{width}}  fix: {check.fix}")
+            say(f"{'':<8}{'':<{width}}  fix: {check.fix}")
     return EXIT_OK

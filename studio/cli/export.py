@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
-from studio.cli.output import print_json
+from studio.cli.output import print_json, say
 from studio.cli.video import parse_focus
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
@@ -52,7 +52,7 @@ def export_images(studio: Studio, args: argparse.Namespace) -> int:
                               keep_metadata=args.keep_metadata)
         done.append(result)
         if not args.json:
-            print(f"{result.path} ({result.width}×{result.height}"
+            say(f"{result.path} ({result.width}×{result.height}"
                   f"{', metadata kept' if result.metadata_kept else ''})")
     if args.json:
         print_json([{"path": str(r.path), "width": r.width, "height": r.height,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from studio.cli.comfy import local_comfyui
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import print_json, print_table
+from studio.cli.output import print_json, print_table, say
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
 from studio.engine.comfyui.workflows import WorkflowTemplate
 from studio.engine.core import Studio
@@ -67,7 +67,7 @@ def add_workflow(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"name": template.name, "parameters": list(template.parameters)})
     else:
-        print(f"added workflow '{template.name}' with parameters: "
+        say(f"added workflow '{template.name}' with parameters: "
               f"{', '.join(template.parameters) or 'none (it runs as exported)'}")
     return EXIT_OK
 

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from studio.cli.common import EXIT_OK, add_action, add_group, workspace_of
-from studio.cli.output import fields_of, print_fields, print_json, print_table
+from studio.cli.output import fields_of, print_fields, print_json, print_table, say
 from studio.cli.waiting import finish
 from studio.engine import influencers, lookup
 from studio.engine.core import Studio
@@ -97,7 +97,7 @@ def delete_influencer(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"id": influencer.id, "name": influencer.name, "trashed": True})
     else:
-        print(f"moved '{influencer.name}' to the trash (undo: trash restore {influencer.id})")
+        say(f"moved '{influencer.name}' to the trash (undo: trash restore {influencer.id})")
     return EXIT_OK
 
 
@@ -129,4 +129,4 @@ def _report(args: argparse.Namespace, influencer: Influencer, message: str) -> N
     if args.json:
         print_json(fields_of(influencer, FIELDS))
     else:
-        print(message)
+        say(message)

@@ -28,6 +28,7 @@ from studio.cli import (
     workspace,
 )
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, global_options
+from studio.cli.output import note
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.logs import setup_logging
@@ -77,10 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except (UsageError, InvalidInput) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        note(f"error: {exc}")  # note() redacts and escapes: a message may quote a name or a server
         return EXIT_USAGE
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        note(f"error: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("canceled", file=sys.stderr)
@@ -90,5 +91,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # last resort: a bug still prints one line, details go to the log
         logging.getLogger("studio.cli").exception("unexpected error")
-        print(f"error: unexpected {type(exc).__name__}: {exc} (details in the log folder)", file=sys.stderr)
+        note(f"error: unexpected {type(exc).__name__}: {exc} (details in the log folder)")
         return EXIT_FAILED

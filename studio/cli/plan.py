@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import note, print_fields, print_json, print_table
+from studio.cli.output import note, print_fields, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, job_summary, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem
@@ -191,7 +191,7 @@ def _show_plan(studio: Studio, job: Job) -> None:
     if not plan_id:
         return
     plan = service.find_plan(studio, job.workspace_id, str(plan_id))
-    print(f"plan {_short(plan.id)}: {plan.name}")
+    say(f"plan {_short(plan.id)}: {plan.name}")
     _items_table(service.list_items(studio, job.workspace_id, plan.id))
 
 

@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_FAILED, EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
-from studio.cli.output import print_json
+from studio.cli.output import print_json, say
 from studio.engine.config import Settings, save_settings
 from studio.engine.core import Studio
 from studio.engine.secrets import env_name
@@ -141,11 +141,11 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
     admin_url = studio.database_url
     if args.revoke:
         drop_workspace_role(admin_url, workspace.id)
-        print(f"removed the database role of workspace '{workspace.name}'")
+        say(f"removed the database role of workspace '{workspace.name}'")
         return EXIT_OK
     password = _read_line("Password for the workspace's role (not shown): ")
     role = grant_workspace_role(admin_url, workspace.id, password)
-    print(f"role '{role}' sees workspace '{workspace.name}' only; connect that studio with "
+    say(f"role '{role}' sees workspace '{workspace.name}' only; connect that studio with "
           f"--database {with_user(studio.settings.database.url, role)}")
     return EXIT_OK
 
@@ -171,7 +171,7 @@ def list_server_workspaces(studio: Studio, args: argparse.Namespace) -> int:
         print_json([{"id": str(i), "name": n} for i, n in rows])
     else:
         for workspace_id, name in rows:
-            print(f"{workspace_id}  {name}")
+            say(f"{workspace_id}  {name}")
     return EXIT_OK
 
 

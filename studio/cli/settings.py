@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
-from studio.cli.output import print_json, text
+from studio.cli.output import print_json, say, text
 from studio.engine.core import Studio
 from studio.engine.errors import SettingsError
 
@@ -38,7 +38,7 @@ def set_setting(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"key": args.key, "value": value})
     else:
-        print(f"{args.key} = {text(value)}")
+        say(f"{args.key} = {text(value)}")
     return EXIT_OK
 
 
@@ -50,7 +50,7 @@ def list_settings(studio: Studio, args: argparse.Namespace) -> int:
     else:
         width = max(len(k) for k in values)
         for key, value in values.items():
-            print(f"{key.ljust(width)}  {text(value)}")
+            say(f"{key.ljust(width)}  {text(value)}")
         print(f"(file: {studio.paths.settings_file})")
     return EXIT_OK
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from studio.cli.common import COMMON, EXIT_OK, SCOPED, Actions, UsageError, add_action, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import note, print_json, print_table
+from studio.cli.output import note, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.core import Studio
 from studio.engine.jobs.status import JobStatus
@@ -114,7 +114,7 @@ def start_training(studio: Studio, args: argparse.Namespace) -> int:
         print_json({"job": done.id, "status": done.status, "result": done.result})
     elif done.status == JobStatus.COMPLETED:
         for row in _checkpoint_rows(studio, workspace.id, job_id=done.id):
-            print(f"{row['kind']:<6} {row['path']}")
+            say(f"{row['kind']:<6} {row['path']}")
     return exit_code(done)
 
 
@@ -253,7 +253,7 @@ def activate(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.training.results import set_active
     workspace = workspace_of(studio, args)
     lora = set_active(studio.db, workspace.id, _lora_id(studio, workspace.id, args.lora))
-    print(f"active LoRA: {lora.name}")
+    say(f"active LoRA: {lora.name}")
     return EXIT_OK
 
 

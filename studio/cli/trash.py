@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
-from studio.cli.output import print_json, print_table
+from studio.cli.output import print_json, print_table, say
 from studio.engine.core import Studio
 from studio.engine.lookup import id_from_prefix
 from studio.engine.trash import TrashItem, purge, restore, trash_items
@@ -62,6 +62,6 @@ def _done(args: argparse.Namespace, items: list[TrashItem], verb: str) -> None:
         print_json({verb: items})
         return
     for item in items:
-        print(f"{verb} {item.kind} '{item.name}' ({item.id})")
+        say(f"{verb} {item.kind} '{item.name}' ({item.id})")
     if not items:
         print(f"nothing {verb}")

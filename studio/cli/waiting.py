@@ -12,7 +12,7 @@ import argparse
 import uuid
 
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
-from studio.cli.output import fields_of, note, print_json
+from studio.cli.output import fields_of, note, print_json, say
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
@@ -37,7 +37,7 @@ def finish(studio: Studio, args: argparse.Namespace, job: Job, *, wait: bool) ->
     if args.json:
         print_json(job_summary(done))
     elif done.status == JobStatus.COMPLETED:
-        print(f"job {done.id} completed: {done.title}")
+        say(f"job {done.id} completed: {done.title}")
     return exit_code(done)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from studio.cli.common import EXIT_OK, add_action, add_group
-from studio.cli.output import fields_of, print_json, print_table
+from studio.cli.output import fields_of, print_json, print_table, say
 from studio.engine.core import Studio
 from studio.engine.db.repositories import Workspaces
 from studio.engine.lookup import current_workspace_name
@@ -63,4 +63,4 @@ def _report(args: argparse.Namespace, workspace: object, message: str) -> None:
     if args.json:
         print_json(fields_of(workspace, ("id", "name", "description", "created_at")))
     else:
-        print(message)
+        say(message)

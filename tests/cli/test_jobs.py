@@ -1,12 +1,17 @@
 """jobs list|show|retry|cancel on real job rows and the real SQLite queue."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from sqlalchemy import text
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
 from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.cli.conftest import Cli, make_image, one_error_line
+from tests.conftest import run_cli
+from tests.fakes.openai_server import FakeOpenAI
 
 
 def _submit(studio: Studio, tmp_path: Path) -> Job:
@@ -71,3 +76,54 @@ def test_unknown_or_bad_ids(cli: Cli, studio: Studio) -> None:
     assert cli("jobs", "show", "ab").code == 2
     assert cli("jobs", "list", "--status", "sleeping").code == 2
     assert cli("jobs", "list", "--limit", "0").code == 2
+
+
+def _database_bytes(data_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in data_dir.iterdir() if p.name.startswith("studio.sqlite3"))
+
+
+def test_a_key_a_server_echoes_is_neither_stored_nor_shown(cli: Cli, studio: Studio, data_dir: Path) -> None:
+    """Real processes: `plan generate` meets a 401 quoting the key; `jobs list|show` read the rows."""
+    key = "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"
+    echoes = [f"Incorrect API key provided: {key}", f"header was Authorization: Bearer {key}",
+              "proxy postgresql://team:Tr0ub4dor-77@db.example/studio refused"]
+    secrets = [key, "Tr0ub4dor-77"]
+    with FakeOpenAI() as server:
+        studio.settings.llm.base_url = server.base_url
+        studio.settings.llm.model = "openai/gpt-4o-mini"
+        studio.save_settings()
+        studio.secrets.set("openrouter", key)
+        assert run_cli(data_dir, "influencer", "create", "Mia").returncode == 0
+        for echo in echoes:
+            server.error(401, echo)
+            made = run_cli(data_dir, "plan", "generate", "--influencer", "Mia", "--from",
+                           "2026-12-01", "--days", "1")
+            assert made.returncode == 1 and "HTTP 401" in made.stderr, made.stderr
+            assert "Traceback" not in made.stderr
+            assert not any(s in made.stdout + made.stderr for s in secrets)
+    assert len(server.received) == 3
+    listed = run_cli(data_dir, "jobs", "list", "--json").stdout
+    jobs = json.loads(listed)
+    assert [j["status"] for j in jobs] == ["failed"] * 3 and all("***" in j["error"] for j in jobs)
+    assert not any(s in listed for s in secrets)
+    for job in jobs:
+        shown = cli("jobs", "show", job["id"])
+        assert shown.code == 0 and "HTTP 401" in shown.out
+        assert "***" in shown.out and not any(s in shown.out for s in secrets)
+    stored = _database_bytes(data_dir)
+    assert b"Incorrect API key provided: ***" in stored
+    assert not any(s.encode() in stored for s in secrets)
+
+
+def test_a_row_written_before_redaction_is_still_shown_redacted(cli: Cli, studio: Studio,
+                                                                 tmp_path: Path) -> None:
+    job = _submit(studio, tmp_path)
+    with studio.db.session() as session:  # as an older studio stored it, past the column type
+        session.execute(text("UPDATE jobs SET error = :e WHERE id = :i"),
+                        {"e": "bad key sk-or-v1-00aa11bb22cc33dd44ee\n\x1b[2Kforged line",
+                         "i": job.id.hex})
+    shown = cli("jobs", "show", str(job.id))
+    assert "bad key ***" in shown.out and "sk-or-v1-00aa" not in shown.out
+    assert "\x1b" not in shown.out and not any(line.startswith("forged") for line in shown.out.splitlines())
+    error_line = next(line for line in shown.out.splitlines() if line.startswith("error"))
+    assert error_line.endswith("bad key ***\\n\\x1b[2Kforged line")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from studio.engine.datasets.caption_text import CaptionText
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset, DatasetImage
@@ -39,6 +40,7 @@ class ImportRow:
     status: Status
     reason: str = ""
     image_id: str | None = None
+    note: str = ""  # imported, but something was changed or left out (a cleaned caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +114,16 @@ def _import_one(studio: StudioParts, dataset: Dataset, store: LocalStore, entry:
         write_thumbnails(decoded.image, studio.paths.cache_dir, sha)
     except OSError as exc:  # the grid makes missing thumbnails on demand
         log.warning("thumbnails of %s not written: %s", entry.source, exc)
-    caption = entry.caption() if entry.caption is not None else ""
-    return _record(studio, dataset, entry, DatasetImage(
+    caption = entry.caption() if entry.caption is not None else CaptionText("")
+    return _record(studio, dataset, entry, caption.note, DatasetImage(
         dataset_id=dataset.id, storage_key=key, sha256=sha,
         original_name=PurePosixPath(entry.source_name).name[:500], source_name=entry.source_name[:1000],
         width=decoded.width, height=decoded.height, format=decoded.format, size_bytes=len(data),
-        caption=caption, tags=split_tags(caption, dataset.tag_separator)))
+        caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator)))
 
 
-def _record(studio: StudioParts, dataset: Dataset, entry: Entry, image: DatasetImage) -> ImportRow:
+def _record(studio: StudioParts, dataset: Dataset, entry: Entry, note: str,
+            image: DatasetImage) -> ImportRow:
     """Commits the row: the last step, so a kill before it leaves no half-written record."""
     try:
         with studio.db.session() as session:
@@ -129,7 +132,7 @@ def _record(studio: StudioParts, dataset: Dataset, entry: Entry, image: DatasetI
         found = _existing(studio, dataset, image.sha256)
         return _duplicate(entry, found) if found is not None else ImportRow(
             entry.source, "refused", "could not be recorded (conflict)")
-    return ImportRow(entry.source, "imported", "", str(image_id))
+    return ImportRow(entry.source, "imported", "", str(image_id), note)
 
 
 def _existing(studio: StudioParts, dataset: Dataset, sha: str) -> DatasetImage | None:

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path, PurePosixPath
 
+from studio.engine.datasets.caption_text import MAX_CAPTION_BYTES, CaptionText, caption_from_bytes
 from studio.engine.media.thumbnails import read_source
 
 log = logging.getLogger("studio.datasets")
 
 MAX_FILE_BYTES = 256 * 2**20
 MAX_ARCHIVE_BYTES = 32 * 2**30  # all members of one archive together, as actually unpacked
-MAX_CAPTION_BYTES = 64 * 2**10
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 BASE_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp",
                 "TIFF": ".tif"}
@@ -36,7 +36,7 @@ class Entry:
     source: str        # shown in the report: a path, or "archive.zip/member"
     source_name: str   # relative to the dropped folder or archive, shown in the grid
     read: Callable[[], bytes] | None = None  # raises ValueError with a reason
-    caption: Callable[[], str] | None = None
+    caption: Callable[[], CaptionText] | None = None
     refusal: str = ""
 
 
@@ -134,13 +134,14 @@ def _read_disk(path: Path) -> bytes:
     return read_source(path)
 
 
-def _read_caption(path: Path) -> str:
+def _read_caption(path: Path) -> CaptionText:
     try:
-        with path.open("rb") as handle:
-            return _caption_text(handle.read(MAX_CAPTION_BYTES))
+        with path.open("rb") as handle:  # one byte past the limit tells a caption that is over it
+            return caption_from_bytes(handle.read(MAX_CAPTION_BYTES + 1),
+                                      size=os.fstat(handle.fileno()).st_size)
     except OSError as exc:  # the image is still worth importing without its caption
         log.warning("caption %s could not be read: %s", path, exc)
-        return ""
+        return CaptionText("", f"caption not read: {exc.strerror or exc}")
 
 
 # Zip archives -----------------------------------------------------------------------------------
@@ -228,14 +229,15 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
     return data
 
 
-def _read_member_caption(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> str:
+def _read_member_caption(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
+                         budget: _Budget) -> CaptionText:
     try:
         data = _unpack(archive, info, min(MAX_CAPTION_BYTES, budget.left))
     except ValueError as exc:
         log.warning("caption %s could not be read: %s", info.filename, exc)
-        return ""
+        return CaptionText("", f"caption not read: {exc}")
     budget.left -= len(data)
-    return _caption_text(data)
+    return caption_from_bytes(data, size=info.file_size)
 
 
 def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -266,10 +268,6 @@ def classify(name: str) -> str:
 
 def _caption_name(image_name: str) -> str:
     return PurePosixPath(image_name).stem + ".txt"
-
-
-def _caption_text(data: bytes) -> str:
-    return data.decode("utf-8-sig", errors="replace").strip()
 
 
 def _too_large(size: int) -> str:

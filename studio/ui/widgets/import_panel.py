@@ -45,7 +45,7 @@ class ImportPanel(QWidget):
         self.counts.hide()
         self.report = QTreeWidget(self)
         self.report.setObjectName("import-report")
-        self.report.setHeaderLabels(["Refused file", "Reason"])
+        self.report.setHeaderLabels(["File", "Refused because / changed on import"])
         self.report.setRootIsDecorated(False)
         self.report.setColumnWidth(0, 300)
         self.report.setMaximumHeight(140)
@@ -89,13 +89,14 @@ class ImportPanel(QWidget):
             self.title.setText(f"The import {job.status.value}: {job.error or job.message}")
             return
         result = job.result
-        refused = [r for r in result.get("rows", []) if r.get("status") == "refused"]
+        # Refused files, and imported ones whose caption was cleaned or left out.
+        refused = [r for r in result.get("rows", []) if r.get("status") == "refused" or r.get("note")]
         self.title.setText("Import finished.")
         self.counts.setText(f"Import: {describe_counts(result)}.")
         self.counts.show()
         self.report.clear()
         for row in refused:
-            item = QTreeWidgetItem([str(row.get("source", "")), str(row.get("reason", ""))])
+            item = QTreeWidgetItem([str(row.get("source", "")), str(row.get("reason") or row.get("note", ""))])
             item.setToolTip(0, str(row.get("source", "")))
             self.report.addTopLevelItem(item)
         self.report.setVisible(bool(refused))

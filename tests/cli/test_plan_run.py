@@ -17,7 +17,8 @@ def test_plan_run_produces_the_post_here(cli: Cli, studio: Studio) -> None:
     item = make_item(studio)
     result = cli("plan", "run", str(item.id)[:8])
     assert result.code == 0, result.err
-    assert "no worker is running; running the job in this process" in result.err
+    assert ("waiting for a worker on queue 'pipeline' — none is serving it; running the job in this "
+            "process") in result.err
     folder = Path(result.out.strip().splitlines()[-1])
     assert folder.is_dir() and (folder / "post.jpg").is_file()
     assert json.loads((folder / "post.json").read_text())["platform"] == "instagram"

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from huey.exceptions import RetryTask
 
 from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, Job, LLMCall, PlanItem
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.runner import RETRY_STAGE
 from studio.engine.llm.budget import set_budget
 from studio.engine.plans import service
 from tests.engine.plans.helpers import item, make_mia, plan_answer, run
@@ -161,8 +163,12 @@ def test_rate_limits_wait_for_retry_after_or_go_back_to_the_queue(studio: Studio
     server.rate_limited(retry_after="0").success_json(plan_answer(START, 3))
     assert generate(studio, mia).status == "completed"
     server.rate_limited(retry_after="3600")
-    job = generate(studio, mia, days=2)
-    assert job.status == "failed" and "rate limiting" in job.error and "HTTP 429" in job.error
+    job = service.submit_generate_plan(studio, mia.workspace_id, mia, START, 2, utc_offset_minutes=60)
+    with pytest.raises(RetryTask):  # too long to wait in the call: back to the queue
+        run(studio, job)
+    waiting = studio.jobs.get(job.workspace_id, job.id)
+    assert waiting.status == "pending" and waiting.stage == RETRY_STAGE
+    assert "rate limiting" in waiting.message and "HTTP 429" in waiting.message
 
 
 def test_budget_warning_then_hard_stop(studio: Studio, mia: Influencer, server: FakeOpenAI) -> None:

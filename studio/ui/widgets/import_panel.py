@@ -1,7 +1,8 @@
 """Progress of the dataset's import, analysis and auto-caption jobs, and the import report.
 
 The panel draws the job hub's snapshots of the job it is shown (``DatasetJobs`` picks them);
-when an import is done, it lists what was refused.
+when an import is done, it lists what was refused, and what was changed on the way in (a caption
+cleaned of control characters, or left out for its size).
 """
 from __future__ import annotations
 

@@ -101,3 +101,13 @@ def test_a_pasted_secret_of_several_lines_is_refused_not_cut(monkeypatch, studio
     assert "'openrouter' was not stored: a secret must be one line" in page.status.text()
     assert "first-line" not in page.status.text()
     assert studio.secrets.get("openrouter") is None
+
+
+def test_an_empty_environment_variable_leaves_the_stored_secret_in_charge(
+        qtbot, monkeypatch, studio: Studio, context: StudioContext) -> None:
+    studio.secrets.set("openrouter", "sk-or-stored-123456")
+    monkeypatch.setenv("INFLUENCERAI_SECRET_OPENROUTER", "")
+    page = SettingsPage(context)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.secret_states["openrouter"].text() == "set")
+    assert page.secret_buttons["openrouter"][1].isEnabled()

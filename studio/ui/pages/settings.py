@@ -222,7 +222,7 @@ class SettingsPage(QWidget):
         def states() -> dict[str, str]:
             found: dict[str, str] = {}
             for name in KNOWN_SECRETS:
-                if os.environ.get(env_name(name)):
+                if os.environ.get(env_name(name), "").strip():  # an empty one is ignored
                     found[name] = f"set by the environment ({env_name(name)})"
                 else:
                     found[name] = "set" if secrets.get(name) else "not set"

@@ -5,9 +5,11 @@ checks catch them first. ``problems`` refuse, ``warnings`` are shown and let it 
 """
 from __future__ import annotations
 
+import ast
 import functools
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,23 +163,46 @@ def _check_choices(config: TrainingConfig, found: Findings) -> None:
 
 
 def _check_scheduler(config: TrainingConfig, found: Findings) -> None:
-    """What sd-scripts' get_scheduler_fix refuses once the model is loaded. A schedule-free
-    optimizer skips it (its scheduler is a stand-in); Adafactor, by its default relative_step,
-    replaces the scheduler with its own, which takes no warmup either."""
+    """What sd-scripts' get_scheduler_fix refuses once the model is loaded (a minute or more in).
+    A schedule-free optimizer skips it (its scheduler is a stand-in); a custom lr_scheduler_type
+    takes no warmup; Adafactor with relative_step (its default) puts its own scheduler in place
+    of lr_scheduler, which takes no warmup either and is the only one 'adafactor' may name."""
     optimizer, scheduler = config.optimizer_type.lower(), config.lr_scheduler
+    extras = dict(config.extra_options)
     if optimizer.endswith("schedulefree"):
         return
+    if "lr_scheduler_type" in extras:
+        if config.lr_warmup_steps:
+            found.problems.append("A custom lr_scheduler_type takes no warmup: set lr_warmup_steps=0.")
+        return
     adafactor = optimizer == "adafactor"  # only this name; a class path keeps the scheduler given
+    relative = adafactor and _relative_step(extras.get("optimizer_args", ()))
     if scheduler == "adafactor" and not adafactor:
         found.problems.append(f"lr_scheduler adafactor works only with optimizer_type Adafactor, not "
                               f"'{config.optimizer_type or 'AdamW'}': choose another lr_scheduler (e.g. "
                               "cosine) or set optimizer_type=Adafactor.")
-    elif config.lr_warmup_steps and adafactor:
-        found.problems.append("optimizer_type Adafactor schedules the learning rate itself and takes "
-                              "no warmup: set lr_warmup_steps=0.")
+    elif scheduler == "adafactor" and not relative:
+        found.problems.append("lr_scheduler adafactor needs Adafactor's relative_step (its default): "
+                              "drop relative_step=False from optimizer_args or choose another lr_scheduler.")
+    elif config.lr_warmup_steps and relative:
+        found.problems.append("optimizer_type Adafactor (with relative_step, its default) schedules the "
+                              "learning rate itself and takes no warmup: set lr_warmup_steps=0.")
     elif config.lr_warmup_steps and scheduler == "constant":
         found.problems.append("lr_scheduler constant takes no warmup: set lr_warmup_steps=0 or use "
                               "lr_scheduler=constant_with_warmup.")
+
+
+def _relative_step(optimizer_args: Sequence[str]) -> bool:
+    """Adafactor's relative_step as sd-scripts settles it: on unless set false, and back on
+    when warmup_init is set."""
+    values: dict[str, object] = {"relative_step": True, "warmup_init": False}
+    for arg in optimizer_args:
+        key, _, raw = arg.partition("=")
+        try:
+            values[key.strip()] = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            continue  # sd-scripts itself stops on it; its own message says which
+    return bool(values["relative_step"]) or bool(values["warmup_init"])
 
 
 def _check_family_rules(config: TrainingConfig, found: Findings) -> None:

@@ -1,6 +1,7 @@
 """Refusals before launch, each a plain sentence; warnings that let it run."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_a_diffusers_folder_passes_and_a_plain_folder_is_named(tmp_path: Path) -
      "lr_scheduler adafactor works only with optimizer_type Adafactor"),
     ({"lr_scheduler": "constant", "lr_warmup_steps": 10}, "lr_scheduler constant takes no warmup"),
     ({"optimizer_type": "Adafactor", "lr_scheduler": "cosine", "lr_warmup_steps": 10},
-     "optimizer_type Adafactor schedules the learning rate itself"),
+     "optimizer_type Adafactor (with relative_step, its default) schedules the learning rate itself"),
 ])
 def test_a_scheduler_sd_scripts_would_refuse_after_loading_the_model_is_refused_first(
         model: Path, values: dict[str, object], expected: str) -> None:
@@ -130,3 +131,21 @@ def test_submit_refuses_a_mismatched_scheduler_in_one_line_before_queueing(setup
         submit_training(setup.studio, setup.workspace_id, setup.request(lr_scheduler="adafactor"))
     assert "\n" not in str(refused.value) and "optimizer_type Adafactor" in str(refused.value)
     assert setup.studio.jobs.list(setup.workspace_id) == []
+
+
+@pytest.mark.parametrize(("values", "extras", "expected"), [
+    ({"lr_scheduler": "adafactor", "optimizer_type": "Adafactor"}, {"optimizer_args": ("relative_step=False",)},
+     ["lr_scheduler adafactor needs Adafactor's relative_step"]),
+    ({"optimizer_type": "Adafactor", "lr_warmup_steps": 10}, {"optimizer_args": ("relative_step=False",)}, []),
+    ({"optimizer_type": "Adafactor", "lr_warmup_steps": 10},
+     {"optimizer_args": ("relative_step=False", "warmup_init=True")}, ["optimizer_type Adafactor (with relative_step"]),
+    ({"lr_scheduler": "constant", "lr_warmup_steps": 10}, {"lr_scheduler_type": ("CosineAnnealingLR",)},
+     ["A custom lr_scheduler_type takes no warmup"]),
+    ({"lr_scheduler": "adafactor"}, {"lr_scheduler_type": ("CosineAnnealingLR",)}, []),
+])
+def test_scheduler_rules_follow_the_extra_options_sd_scripts_reads(
+        model: Path, values: dict[str, object], extras: dict[str, tuple[str, ...]], expected: list[str]) -> None:
+    config = get_preset("sd15-likeness-12gb").config.with_values({"base_model": str(model), **values})
+    found = problems(replace(config, extra_options=tuple(extras.items())))
+    assert len(found) == len(expected), found
+    assert all(p.startswith(e) for p, e in zip(found, expected, strict=True)), found

@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from studio import __version__
 from studio.cli import (
     comfy,
@@ -30,6 +32,7 @@ from studio.cli import (
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, global_options
 from studio.cli.output import note
 from studio.engine.core import Studio
+from studio.engine.disk_errors import disk_error
 from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.logs import setup_logging
 from studio.engine.worker.comfyui_owner import release_local_comfyui
@@ -61,8 +64,15 @@ def _app(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     studio = Studio.open(args.data_dir)
     try:
+        for problem in studio.settings_read.problems:  # the verb goes on with defaults for those
+            note(f"warning: {problem}")
         setup_logging(studio.paths.logs_dir, process=getattr(args, "log_process", "cli"))
         return int(args.func(studio, args) or EXIT_OK)
+    except (OSError, SQLAlchemyError) as exc:  # a read-only or full data folder: one plain line
+        plain = disk_error(exc, studio.paths.data_dir)
+        if plain is None:
+            raise
+        raise plain from exc
     finally:
         release_local_comfyui(studio.paths)  # a ComfyUI this command started is not left behind
         studio.close()

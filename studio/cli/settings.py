@@ -1,12 +1,14 @@
-"""``settings get|set|list``: dotted keys such as comfyui.url; validated, then saved."""
+"""``settings get|set|list``: dotted keys such as comfyui.url; validated, then saved. ``set`` also
+repairs a damaged settings file, keeping a copy of it."""
 from __future__ import annotations
 
 import argparse
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
-from studio.cli.output import print_json, say, text
+from studio.cli.output import note, print_json, say, text
 from studio.engine.core import Studio
 from studio.engine.errors import SettingsError
+from studio.engine.settings_file import shown_lost
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,12 +35,16 @@ def set_setting(studio: Studio, args: argparse.Namespace) -> int:
         studio.settings.set(args.key, args.value)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    studio.save_settings()
+    lost = [key for key in studio.settings_read.lost if key != args.key]
+    kept = studio.save_settings()
     value = studio.settings.get(args.key)
     if args.json:
-        print_json({"key": args.key, "value": value})
+        print_json({"key": args.key, "value": value, "damaged_copy": str(kept) if kept else None})
     else:
         say(f"{args.key} = {text(value)}")
+    if kept is not None:  # on stderr beside the warning that named the damage
+        note(f"repaired {studio.paths.settings_file}; the damaged file is kept as {kept.name}"
+             + (f"; at their defaults now: {', '.join(map(shown_lost, lost))}" if lost else ""))
     return EXIT_OK
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-import re
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -19,6 +17,11 @@ import tomli_w
 
 from studio.engine.errors import SettingsError
 from studio.engine.fsutil import atomic_write_text
+from studio.engine.settings_checks import ALLOWED, check_value
+from studio.engine.settings_file import may_name, parse_settings_text
+
+__all__ = ["ALLOWED", "Paths", "Settings", "SettingsRead", "load_settings", "read_settings",
+           "resolve_paths", "save_settings"]
 
 APP_NAME = "influencerai-studio"
 DATA_DIR_ENV = "INFLUENCERAI_DATA_DIR"
@@ -137,8 +140,9 @@ class Settings:
         """Sets a dotted key (``comfyui.url``); strings are converted to the field's type."""
         section, name = _split_key(self, key)
         kind = _field_types(type(section))[name]
-        setattr(section, name, _coerce(key, raw, kind))
-        _validate(self)
+        value = _coerce(key, raw, kind)
+        check_value(key, value)  # before it is set: a refused value leaves the old one
+        setattr(section, name, value)
 
     def keys(self) -> list[str]:
         return [f"{s.name}.{f.name}" for s in dataclasses.fields(self)
@@ -156,12 +160,6 @@ class Settings:
             mine, theirs = getattr(self, section.name), getattr(other, section.name)
             for name in dataclasses.fields(mine):
                 setattr(mine, name.name, getattr(theirs, name.name))
-
-
-ALLOWED = {
-    "queue.backend": ("sqlite", "redis"),
-    "ui.theme": ("system", "dark", "light"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,23 +223,63 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
 
 
 def load_settings(path: Path) -> Settings:
-    """Reads the TOML file; a missing file gives the defaults, a broken one a SettingsError."""
+    """The settings in ``path``: defaults where it is missing, damaged or out of bounds."""
+    return read_settings(path).settings
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRead:
+    """The settings a file gave, and what in it could not be used (one line per problem)."""
+
+    settings: Settings
+    problems: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()  # keys left at their default because the file's value was unusable
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.problems)
+
+    def lost_among(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """The lost entries that may have been one of ``keys``."""
+        return tuple(lost for lost in self.lost if any(may_name(lost, key) for key in keys))
+
+
+# Keys that decide where the data is: guessing them could open an empty studio, or a local one
+# instead of the team's.
+UNSAFE_KEYS = ("general.data_dir", "database.url", "queue.backend", "queue.redis_url")
+
+
+def read_settings(path: Path) -> SettingsRead:
+    """Reads the TOML file leniently: a damaged file or a value out of bounds never stops the
+    studio; what could not be used is reported and left at its default."""
     settings = Settings()
-    if not path.exists():
-        return settings
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"The settings file {path} cannot be read: {exc}") from exc
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return SettingsRead(settings)
+    except OSError as exc:
+        return SettingsRead(settings, (f"The settings file {path} cannot be read ({exc.strerror}); "
+                                       "using the defaults.",), ("?.?",))
+    parsed = parse_settings_text(data.decode("utf-8", errors="replace"))
+    problems, lost = [], list(parsed.lost)
+    if parsed.damage:
+        problems.append(f"The settings file {path} is damaged ({parsed.damage}); the studio uses "
+                        "what it could read and defaults for the rest. `settings set` writes a "
+                        f"repaired file and keeps the damaged one as {path.name}.broken-<time>.")
+    for key, value in _known(settings, parsed.raw):
+        try:
+            settings.set(key, value)
+        except SettingsError as exc:
+            lost.append(key)
+            problems.append(f"{path.name}: {exc} Using the default ({settings.get(key)!r}).")
+    return SettingsRead(settings, tuple(problems), tuple(lost))
+
+
+def _known(settings: Settings, raw: dict[str, object]) -> list[tuple[str, object]]:
+    """Known keys with their values; sections and keys from newer versions are kept out."""
     known = settings.keys()
-    for section_name, values in raw.items():
-        if not isinstance(values, dict) or not hasattr(settings, section_name):
-            continue  # sections from newer versions are kept out, not fatal
-        for name, value in values.items():
-            key = f"{section_name}.{name}"
-            if key in known:
-                settings.set(key, value)
-    return settings
+    return [(f"{section}.{name}", value) for section, values in raw.items() if isinstance(values, dict)
+            for name, value in values.items() if f"{section}.{name}" in known]
 
 
 def save_settings(settings: Settings, path: Path) -> None:
@@ -282,21 +320,3 @@ def _coerce(key: str, raw: object, kind: type) -> object:
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"'{raw}' is not a valid {kind.__name__} for {key}.") from exc
     raise SettingsError(f"{key} has an unsupported type.")
-
-
-def _validate(settings: Settings) -> None:
-    for key, allowed in ALLOWED.items():
-        value = settings.get(key)
-        if value not in allowed:
-            raise SettingsError(f"{key} must be one of {', '.join(allowed)}, not '{value}'.")
-    daily = str(settings.get("pipeline.daily_at")).strip()
-    if daily and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", daily):
-        raise SettingsError(f"pipeline.daily_at is a time like 09:30, not '{daily}'.")
-    if settings.pipeline.stagger_minutes < 0:
-        raise SettingsError("pipeline.stagger_minutes cannot be negative.")
-    queue = settings.queue
-    for name, count in (("generation_workers", queue.generation_workers), ("video_workers", queue.video_workers),
-                        ("training_workers", queue.training_workers), ("general_workers", queue.general_workers),
-                        ("pipeline_workers", queue.pipeline_workers)):
-        if count < 1:
-            raise SettingsError(f"queue.{name} must be at least 1.")

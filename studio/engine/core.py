@@ -11,16 +11,29 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from studio.engine.config import DATA_DIR_ENV, Paths, Settings, load_settings, resolve_paths, save_settings
+from studio.engine.config import (
+    DATA_DIR_ENV,
+    UNSAFE_KEYS,
+    Paths,
+    Settings,
+    SettingsRead,
+    load_settings,
+    read_settings,
+    resolve_paths,
+    save_settings,
+)
 from studio.engine.db.changes import Change, Entity
 from studio.engine.db.database import Database, sqlite_url
+from studio.engine.db.health import empty_message, empty_over_assets
 from studio.engine.db.models import Workspace
 from studio.engine.db.repositories import Workspaces
-from studio.engine.errors import NotFound
+from studio.engine.disk_errors import disk_error
+from studio.engine.errors import DatabaseProblem, NotFound, SettingsError
 from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.service import JobService
 from studio.engine.secrets import SecretStore
+from studio.engine.settings_file import keep_broken_copy, shown_lost
 from studio.engine.urls import with_password
 
 DEFAULT_WORKSPACE = "My studio"
@@ -34,9 +47,12 @@ class SavedSettings:
 
 
 class Studio:
-    def __init__(self, paths: Paths, settings: Settings, *, explicit_profile: bool) -> None:
+    def __init__(self, paths: Paths, settings: Settings, *, explicit_profile: bool,
+                 settings_read: SettingsRead | None = None) -> None:
         self.paths = paths
         self.settings = settings
+        self.settings_read = settings_read or SettingsRead(settings)  # what the file could not give
+        self._explicit = explicit_profile  # the data folder was named, not read from the settings
         self._settings_stamp = FileStamp.of(paths.settings_file)  # as last saved or read here
         self.secrets = SecretStore(paths.config_dir, default_profile=not explicit_profile)
 
@@ -44,9 +60,15 @@ class Studio:
     def open(cls, data_dir: str | os.PathLike[str] | None = None) -> Studio:
         explicit = bool(data_dir or os.environ.get(DATA_DIR_ENV))
         paths = resolve_paths(data_dir)
-        paths.ensure()
-        settings = load_settings(paths.settings_file)
-        return cls(paths, settings, explicit_profile=explicit)
+        try:
+            paths.ensure()
+        except OSError as exc:  # a read-only data folder, a full disk: one plain line
+            problem = disk_error(exc, paths.data_dir)
+            if problem is None:
+                raise
+            raise problem from exc
+        read = read_settings(paths.settings_file)
+        return cls(paths, read.settings, explicit_profile=explicit, settings_read=read)
 
     @property
     def database_url(self) -> str:
@@ -57,12 +79,30 @@ class Studio:
 
     @cached_property
     def db(self) -> Database:
-        """Opened on first use; migrations run then."""
+        """Opened on first use; migrations run then. Never over a zero-byte file beside assets."""
+        self._refuse_unsafe_settings()
+        if not self.settings.database.url:
+            count = empty_over_assets(self.paths.database_file, self.paths.assets_dir)
+            if count is not None:
+                raise DatabaseProblem(empty_message(self.paths.database_file, self.paths.assets_dir, count))
         return Database.open(self.database_url, lock_dir=self.paths.run_dir)
 
     @cached_property
     def queues(self) -> QueueSet:
+        self._refuse_unsafe_settings()
         return QueueSet(self.settings, self.paths, redis_password=self._redis_password())
+
+    def _refuse_unsafe_settings(self) -> None:
+        """A damaged settings file that lost where the data is: guessing could open an empty
+        studio (or a local one instead of the team's), so data waits until it is repaired."""
+        keys = tuple(k for k in UNSAFE_KEYS if not (self._explicit and k == "general.data_dir"))
+        unsafe = self.settings_read.lost_among(keys)
+        if unsafe:
+            raise SettingsError(
+                f"The settings file {self.paths.settings_file} is damaged where it says where the "
+                f"data is ({', '.join(map(shown_lost, unsafe))}), so the studio will not guess. Repair "
+                "it with `influencerai-studio settings set KEY VALUE` (e.g. database.url \"\" for this "
+                "machine's own database; the damaged file is kept) or edit it.")
 
     def _redis_password(self) -> str | None:
         return self.secrets.get("server.redis") if self.settings.queue.backend == "redis" else None
@@ -75,15 +115,20 @@ class Studio:
             prepare = submit_hook(self.settings, self.paths, self.secrets)
         return JobService(self.db, self.queues, prepare)
 
-    def save_settings(self) -> None:
+    def save_settings(self) -> Path | None:
+        """Saves the settings; a damaged file is copied aside first (that copy is returned)."""
+        kept = keep_broken_copy(self.paths.settings_file) if self.settings_read.damaged else None
         save_settings(self.settings, self.paths.settings_file)
+        self.settings_read = SettingsRead(self.settings)
         self._settings_stamp = FileStamp.of(self.paths.settings_file)
         if "db" in self.__dict__:  # this process's views hear of it now, others by the file
             self.db.changes.publish([Change(Entity.SETTINGS, None)])
+        return kept
 
     def reload_settings(self) -> None:
         self._settings_stamp = FileStamp.of(self.paths.settings_file)
-        self.settings = load_settings(self.paths.settings_file)
+        self.settings_read = read_settings(self.paths.settings_file)
+        self.settings = self.settings_read.settings
 
     def settings_saved_elsewhere(self) -> SavedSettings | None:
         """Settings another process saved since this one last saved or read them, read but not

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 
 from studio.engine.comfyui.supervisor import ComfySupervisor, comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
-from studio.engine.db.database import current_revision, head_revision, make_engine
+from studio.engine.doctor_database import check_database
 from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
@@ -251,33 +250,6 @@ def _keyring(studio: Studio) -> Outcome:
             "the system keyring.")
 
 
-def _database(studio: Studio) -> Outcome:
-    """Reads the schema revision on a connection of its own; never creates or upgrades anything."""
-    url = make_url(studio.database_url)
-    shown = url.render_as_string(hide_password=True)
-    sqlite_file = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
-    if sqlite_file is not None and not sqlite_file.exists():
-        return (MISSING, f"SQLite {sqlite_file} does not exist yet",
-                "Start the app or run any command that uses data once; it creates the database.")
-    engine = make_engine(studio.database_url)
-    try:
-        current = current_revision(engine)
-    except Exception as exc:
-        return (PROBLEM, f"{shown} cannot be opened: {first_line(str(exc), 'no output')}",
-                "Check database.url in Settings and that the database server runs.")
-    finally:
-        engine.dispose()
-    head = head_revision()
-    where = f"SQLite {sqlite_file} ({_size(sqlite_file.stat().st_size)})" if sqlite_file else shown
-    if current is None:
-        return (MISSING, f"{where} has no schema yet",
-                "Start the app or run any command that uses data once; it creates the schema.")
-    if current != head:
-        return (PROBLEM, f"{where} is at schema {current}, this version expects {head}",
-                "Start the app once to upgrade the database, or update the studio if it is newer.")
-    return OK, f"{where}, schema {current} (up to date)", ""
-
-
 def _disk(studio: Studio) -> Outcome:
     folder = studio.paths.data_dir
     free = shutil.disk_usage(folder).free
@@ -313,7 +285,7 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
     ("sdscripts", "sd-scripts", _sdscripts),
     ("ffmpeg", "FFmpeg", _ffmpeg),
     ("keyring", "Secrets", _keyring),
-    ("database", "Database", _database),
+    ("database", "Database", check_database),  # quick_check, empty, newer: doctor_database
     ("disk", "Disk", _disk),
     ("worker", "Worker", _worker),
 )

@@ -36,3 +36,11 @@ class SettingsError(StudioError):
 
 class SecretStoreError(StudioError):
     """A secret could not be stored or read."""
+
+
+class DiskError(StudioError):
+    """A folder the studio writes to is read-only, or its disk is full."""
+
+
+class DatabaseProblem(StudioError):
+    """The database is damaged, empty where records should be, or from a newer studio."""

@@ -23,7 +23,8 @@ from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.repositories import Repository
-from studio.engine.errors import Conflict
+from studio.engine.disk_errors import disk_error
+from studio.engine.errors import Conflict, DiskError
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
@@ -82,10 +83,24 @@ def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
         for index, entry in enumerate(entries, start=1):
             if check_canceled is not None:
                 check_canceled()
-            rows.append(_import_one(studio, dataset, store, entry))
+            try:
+                rows.append(_import_one(studio, dataset, store, entry))
+            except (OSError, DiskError) as exc:  # a full or read-only disk: keep what went in
+                rows += _not_imported(studio, entries[index - 1:], exc)
+                break
             if progress is not None:
                 progress(index / len(entries), f"{index} of {len(entries)}: {entry.source_name}")
     return ImportReport(rows=tuple(rows))
+
+
+def _not_imported(studio: StudioParts, rest: list[Entry], exc: Exception) -> list[ImportRow]:
+    """The files after a full or read-only disk stopped the import, each with that reason; any
+    other error is not the disk's and goes on up."""
+    disk = disk_error(exc, studio.paths.data_dir)
+    if disk is None:
+        raise exc
+    log.warning("import stopped with %d file(s) left: %s", len(rest), disk)
+    return [ImportRow(entry.source, "refused", f"not imported: {disk}") for entry in rest]
 
 
 # Importing one file -----------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from studio.engine.db.changes import Change, ChangeBus, announce, new_origin, track_changes
-from studio.engine.errors import ServiceUnavailable, StudioError
+from studio.engine.db.health import database_problem, known_revisions, too_new_message, where
+from studio.engine.disk_errors import disk_error
+from studio.engine.errors import DatabaseProblem, ServiceUnavailable, StudioError
 
 log = logging.getLogger("studio.db")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -63,6 +65,11 @@ def head_revision() -> str:
     return str(script.get_current_head())
 
 
+def revision_known(revision: str) -> bool:
+    """Whether this build has the migration ``revision`` (a newer studio's is unknown here)."""
+    return revision in known_revisions(ScriptDirectory.from_config(_bare_config()))
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -73,22 +80,36 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
     lock = FileLock(str(lock_dir / "migrate.lock")) if lock_dir else contextlib.nullcontext()
     try:
         with lock, engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            before = MigrationContext.configure(connection).get_current_revision()
-            config = alembic_config(engine)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            after = MigrationContext.configure(connection).get_current_revision()
-            if before != after and connection.dialect.name == "postgresql":
-                _secure_workspace_tables(connection)
-            if before != after:
-                log.info("database upgraded from %s to %s", before or "empty", after,
-                         extra={"fields": {"database": engine.url.render_as_string(hide_password=True)}})
-    except OperationalError as exc:
-        raise ServiceUnavailable(f"The database cannot be reached: {_first_line(exc)}") from exc
+            _upgrade(engine, connection, revision)
+    except OSError as exc:  # the lock file in a read-only or full data folder
+        disk = disk_error(exc, lock_dir.parent if lock_dir else None)
+        if disk is None:
+            raise
+        raise disk from exc
     except SQLAlchemyError as exc:
+        problem = database_problem(exc, engine)
+        if problem is not None:
+            raise problem from exc
+        if isinstance(exc, OperationalError):
+            raise ServiceUnavailable(f"The database cannot be reached: {_first_line(exc)}") from exc
         raise StudioError(f"The database could not be upgraded: {_first_line(exc)}") from exc
+
+
+def _upgrade(engine: Engine, connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    before = MigrationContext.configure(connection).get_current_revision()
+    config = alembic_config(engine)
+    if before is not None and not revision_known(before):
+        raise DatabaseProblem(too_new_message(where(engine), before))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+    after = MigrationContext.configure(connection).get_current_revision()
+    if before != after and connection.dialect.name == "postgresql":
+        _secure_workspace_tables(connection)
+    if before != after:
+        log.info("database upgraded from %s to %s", before or "empty", after,
+                 extra={"fields": {"database": engine.url.render_as_string(hide_password=True)}})
 
 
 def _secure_workspace_tables(connection: Connection) -> None:
@@ -120,14 +141,21 @@ class Database:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error."""
-        with self.sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
+        """A unit of work: committed on success, rolled back on any error. A read-only or full
+        disk, or a damaged file, comes out as one plain StudioError."""
+        try:
+            with self.sessions() as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except SQLAlchemyError as exc:
+            problem = database_problem(exc, self.engine)
+            if problem is None:
                 raise
+            raise problem from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

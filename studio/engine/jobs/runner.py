@@ -20,6 +20,7 @@ from studio.engine.config import Paths, Settings, load_settings
 from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
+from studio.engine.disk_errors import disk_error
 from studio.engine.errors import InvalidInput, NotFound, StudioError
 from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.context import JobContext
@@ -85,8 +86,11 @@ class JobRunner:
         except StudioError as exc:
             self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
-            log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
-            self._finish(ctx.job_id, JobStatus.FAILED, error=f"Unexpected error: {type(exc).__name__}: {exc}")
+            disk = disk_error(exc, self.paths.data_dir)  # a full or read-only disk is no bug
+            if disk is None:
+                log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
+            error = str(disk) if disk is not None else f"Unexpected error: {type(exc).__name__}: {exc}"
+            self._finish(ctx.job_id, JobStatus.FAILED, error=error)
         else:
             try:
                 self._share(ctx.job_id, payload, inputs=False, result=result)

@@ -14,6 +14,7 @@ from studio.engine.db.health import (
     database_problem,
     empty_over_assets,
     empty_words,
+    error_line,
     newer_words,
     quick_check,
 )
@@ -43,7 +44,8 @@ def check_database(studio: Studio) -> Outcome:
         if isinstance(plain, DiskError):
             return PROBLEM, str(plain), "Make the data folder writable, or free some space on its disk."
         if plain is not None:
-            return PROBLEM, f"{shown} is damaged: {first_line(str(exc), 'no output')}", RESTORE
+            place = f"SQLite {sqlite_file}" if sqlite_file else shown
+            return PROBLEM, f"{place} is damaged: {error_line(exc)}", RESTORE
         return (PROBLEM, f"{shown} cannot be opened: {first_line(str(exc), 'no output')}",
                 "Check database.url in Settings and that the database server runs.")
     finally:

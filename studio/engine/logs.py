@@ -32,6 +32,10 @@ class JsonFormatter(logging.Formatter):
 class _StudioLogFile(logging.handlers.RotatingFileHandler):
     """The studio's own handler, told apart so that setting logging up again replaces it."""
 
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        """A log that cannot be written (read-only or full data folder) stays quiet: the
+        command's own error says so in one line, and logging's traceback would bury it."""
+
 
 def setup_logging(logs_dir: Path, *, process: str, level: int = logging.INFO) -> Path:
     """Sends the root logger to ``logs_dir/<process>.jsonl`` (rotated at 5 MB, 5 files kept)."""

@@ -9,14 +9,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 
-from studio.engine.disk_errors import disk_error
-from studio.engine.errors import DatabaseProblem, StudioError
+from studio.engine.disk_errors import disk_error, free_mb, full_disk_message
+from studio.engine.errors import DatabaseProblem, DiskError, StudioError
 
 RESTORE = ("Restore studio.sqlite3 from a backup with the studio and its worker closed, or move it "
            "aside to start an empty studio.")
 DAMAGED_WORDS = ("file is not a database", "database disk image is malformed", "malformed")
 QUICK_CHECK_LINES = 20
 COUNT_LIMIT = 10_000
+LOW_MB = 2  # an I/O error with less free than this is the disk being full
 
 
 def where(engine: Engine) -> str:
@@ -29,17 +30,22 @@ def where(engine: Engine) -> str:
 
 def sqlite_folder(engine: Engine) -> Path | None:
     database = engine.url.database
-    return Path(database).absolute().parent if engine.url.get_backend_name() == "sqlite" and database else None
+    if engine.url.get_backend_name() != "sqlite" or not database:
+        return None
+    return Path(database.removeprefix("file:")).absolute().parent  # a URI filename too
 
 
 def database_problem(exc: BaseException, engine: Engine) -> StudioError | None:
     """The plain error a failed database call stands for: a read-only or full disk, a damaged
     file. None for anything else (a lock, a lost server), which callers treat as before."""
-    disk = disk_error(exc, sqlite_folder(engine))
+    folder = sqlite_folder(engine)
+    disk = disk_error(exc, folder)
     if disk is not None:
         return disk
+    if folder is not None and "disk i/o error" in str(exc).lower() and free_mb(folder) < LOW_MB:
+        return DiskError(full_disk_message(folder))  # SQLite's word when the log cannot grow
     if isinstance(exc, DatabaseError) and any(w in str(exc.orig or exc) for w in DAMAGED_WORDS):
-        return DatabaseProblem(damaged_message(where(engine), _first_line(exc)))
+        return DatabaseProblem(damaged_message(where(engine), error_line(exc)))
     return None
 
 
@@ -64,7 +70,8 @@ def quick_check(engine: Engine) -> list[str]:
     """SQLite's own consistency check; the problems it lists, none when the file is sound."""
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(f"PRAGMA quick_check({QUICK_CHECK_LINES})").scalars().all()
-    return [] if [str(r) for r in rows] == ["ok"] else [str(r) for r in rows]
+    lines = [line.strip() for row in rows for line in str(row).splitlines()]
+    return [line for line in lines if line and line != "ok" and not line.startswith("***")]
 
 
 def empty_over_assets(database_file: Path, assets_dir: Path) -> int | None:
@@ -101,6 +108,6 @@ def count_files(folder: Path, limit: int = COUNT_LIMIT) -> int:
     return count
 
 
-def _first_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -15,8 +15,8 @@ def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     """Writes to a temporary file beside ``path`` and renames it over, so readers never see half."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        if mode is not None and hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):  # mkstemp makes 0600; the file gets what open() would give
+            os.fchmod(fd, mode if mode is not None else new_file_mode())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -25,6 +25,25 @@ def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def new_file_mode() -> int:
+    """0666 less the umask: the mode a plain ``open(path, "w")`` gives a new file."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """Linux shows it in /proc (read, not changed: no race with threads creating files);
+    elsewhere it can only be read by setting it and back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:

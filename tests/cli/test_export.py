@@ -41,3 +41,18 @@ def test_mistakes_are_one_line(cli: Cli, tmp_path: Path) -> None:
     result = cli("export", "image", str(picture), "--preset", "tiktok", "--focus", "left",
                  "--out", str(tmp_path))
     assert result.code == 2 and "--focus takes X,Y" in one_error_line(result.err)
+
+
+def test_a_picture_past_the_image_limits_is_one_plain_line(cli: Cli, tmp_path: Path) -> None:
+    from tests.engine.datasets.corpus import png_bomb
+    bomb = png_bomb(tmp_path / "bomb.png")  # claims 30000×30000 in a few hundred bytes
+    result = cli("export", "image", str(bomb), "--preset", "tiktok", "--out", str(tmp_path / "out"))
+    assert result.code == 2
+    assert one_error_line(result.err) == (
+        "error: bomb.png is not exported: too many pixels (900000000; more than 178 million): "
+        "refused as a possible decompression bomb.")
+    wide = png_bomb(tmp_path / "wide.png", side=13_000)  # within the pixels, not the memory
+    result = cli("export", "image", str(wide), "--preset", "tiktok", "--out", str(tmp_path / "out"))
+    assert result.code == 2 and one_error_line(result.err).endswith(
+        "too large to decode (13000×13000 pixels take 645 MB in memory; at most 256 MB).")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

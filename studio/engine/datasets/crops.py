@@ -22,6 +22,7 @@ from studio.engine.datasets.service import update_image
 from studio.engine.db.models import DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.media.image_limits import REDUCING_GAP, open_image, prepare_decode
 from studio.engine.media.thumbnails import displayable, orientation_of, upright
 
 TARGETS = (512, 768, 1024)
@@ -115,14 +116,35 @@ def manual_crop(width: int, height: int, box: Sequence[float], target: int = DEF
 
 
 def render_crop(image_path: Path, crop: dict[str, Any]) -> Image.Image:
-    """The crop of the upright original, resized to its bucket: what the trainer is given."""
+    """The crop of the upright original, resized to its bucket: what the trainer is given.
+
+    A JPEG is decoded at the smallest scale that still gives the crop twice its bucket's pixels;
+    raises InvalidInput when the picture cannot be read or passes the studio's image limits."""
     spec = Crop.from_dict(crop)
-    with Image.open(image_path) as opened:  # resized inside: closing frees the pixels
-        image = upright(displayable(opened), orientation_of(opened))
-        box = (max(0, spec.x), max(0, spec.y), min(image.width, spec.x + spec.w),
-               min(image.height, spec.y + spec.h))
+    try:
+        opened = open_image(Path(image_path))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{Path(image_path).name} cannot be read for its crop: {exc}") from None
+    with opened:  # resized inside: closing frees the pixels
+        full = opened.size
+        try:
+            prepare_decode(opened, at_least=_decode_size(full, spec))
+            scale = opened.width / full[0]  # a JPEG's draft shrinks both sides alike
+            image = upright(displayable(opened), orientation_of(opened))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"{Path(image_path).name} cannot be cropped: {exc}") from None
+        x0, y0, x1, y1 = (round(v * scale) for v in (spec.x, spec.y, spec.x + spec.w, spec.y + spec.h))
+        box = (max(0, x0), max(0, y0), min(image.width, x1), min(image.height, y1))
         return image.resize(spec.bucket, Image.Resampling.LANCZOS, box=_cover(box, spec.bucket),
                             reducing_gap=3.0)
+
+
+def _decode_size(full: tuple[int, int], spec: Crop) -> tuple[int, int]:
+    """How large the decoded picture must stay for the crop to keep twice its bucket's pixels."""
+    factor = min(spec.w / spec.bucket[0], spec.h / spec.bucket[1]) / REDUCING_GAP
+    if factor <= 1:
+        return full
+    return max(1, math.ceil(full[0] / factor)), max(1, math.ceil(full[1] / factor))
 
 
 def set_manual_crop(studio: Studio, workspace_id: uuid.UUID, image_id: uuid.UUID,

@@ -27,6 +27,7 @@ from PIL import Image, ImageOps
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.errors import InvalidInput, NotFound
+from studio.engine.media.image_limits import open_image, prepare_decode
 from studio.engine.parts import StudioParts
 
 GENERATOR = "influencerai-studio"
@@ -221,7 +222,7 @@ def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str) 
 def _write_image(source: Path, crop: dict[str, Any] | None, stem: Path) -> str:
     """Writes the image as the trainer should see it; returns the file name."""
     try:
-        with Image.open(source) as probe:
+        with open_image(source) as probe:
             fmt = probe.format or ""
             orientation = probe.getexif().get(_ORIENTATION, 1)
     except (OSError, ValueError) as exc:
@@ -234,7 +235,11 @@ def _write_image(source: Path, crop: dict[str, Any] | None, stem: Path) -> str:
         shutil.copyfile(source, target)
         return target.name
     # Rotated by EXIF (sd-scripts ignores the tag) or a format it cannot read: render it upright.
-    with Image.open(source) as img:
+    with open_image(source) as img:
+        try:
+            prepare_decode(img)  # written whole: refused past the memory limit, not reduced
+        except ValueError as exc:
+            raise InvalidInput(f"{source.name} cannot be exported: {exc}") from None
         return _encode(ImageOps.exif_transpose(img), stem, jpeg=fmt == "JPEG")
 
 

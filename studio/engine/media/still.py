@@ -15,7 +15,16 @@ from PIL import Image, ImageCms, ImageFilter, ImageOps, UnidentifiedImageError
 from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_write_bytes
 from studio.engine.media.framing import fill_box
+from studio.engine.media.image_limits import (
+    ImageTooLarge,
+    covering,
+    open_image,
+    prepare_decode,
+    reduced,
+)
 from studio.engine.media.presets import ExportPreset
+from studio.engine.media.thumbnails import orientation_of
+from studio.engine.media.thumbnails import upright as turned
 
 FITS = ("crop", "blur")
 JPEG_QUALITY = 92
@@ -39,11 +48,13 @@ def export_still(source: Path, preset: ExportPreset, target: Path, *, fit: str =
         raise InvalidInput(f"Unknown fit '{fit}'; one of {', '.join(FITS)}.")
     if not all(0.0 <= f <= 1.0 for f in focus):
         raise InvalidInput("The focus point is two fractions of the picture, from 0 to 1.")
-    picture = _open(source)
+    size = (preset.width, preset.height)
+    picture = _open(source, size)
     exif = picture.getexif()
     recipe = {k: str(v) for k, v in picture.info.items() if k in _TEXT_KEYS}
-    upright = _srgb(ImageOps.exif_transpose(picture))
-    size = (preset.width, preset.height)
+    orientation = orientation_of(picture)
+    # Shrunk before any colour work, so a large picture is copied only at the size it is needed.
+    upright = _srgb(turned(reduced(picture, covering(picture.size, size)), orientation))
     framed = _crop(upright, size, focus) if fit == "crop" else _fit_on_blur(upright, size)
     options: dict[str, object] = {"quality": quality, "optimize": True,
                                   "icc_profile": _SRGB_BYTES}
@@ -60,14 +71,20 @@ def export_still(source: Path, preset: ExportPreset, target: Path, *, fit: str =
     return StillResult(target, size[0], size[1], keep_metadata)
 
 
-def _open(source: Path) -> Image.Image:
+def _open(source: Path, frame: tuple[int, int]) -> Image.Image:
+    """The picture decoded (a JPEG at the smallest scale that still fills ``frame``), within the
+    studio's limits on pixels and memory."""
+    name = Path(source).name
     try:
-        picture = Image.open(source)
+        picture = open_image(Path(source))
+        prepare_decode(picture, at_least=covering(picture.size, frame))
         picture.load()
     except FileNotFoundError:
         raise InvalidInput(f"{source} does not exist.") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidInput(f"{Path(source).name} is not a picture that can be read ({exc}).") from None
+    except ImageTooLarge as exc:
+        raise InvalidInput(f"{name} is not exported: {exc}.") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InvalidInput(f"{name} is not a picture that can be read ({exc}).") from None
     return picture
 
 

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from PIL import Image
 
+from studio.engine.fsutil import new_file_mode
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey
 from studio.engine.jobs.registry import job_type
+from studio.engine.media.image_limits import ImageTooLarge, open_image, prepare_decode
 from studio.engine.storage.local import LocalStore
 
 SIZES = (128, 256)
-MAX_PIXELS = 200_000_000  # refuse decompression bombs before decoding them
 MAX_FILES = 100_000
 PNG_LEVEL = 1  # a thumbnail is tiny; fast compression matters more than a few hundred bytes
 ORIENTATION = 0x0112
@@ -87,8 +88,7 @@ def write_thumbnails(image: Image.Image, cache_dir: Path, sha256: str,
     paths = []
     current = image
     for size in sorted(set(sizes), reverse=True):
-        current = current.copy()
-        current.thumbnail((size, size), Image.Resampling.LANCZOS)
+        current = shrunk(current, size)
         target = thumbnail_path(cache_dir, sha256, size)
         if not _cached(target):
             buffer = BytesIO()
@@ -96,6 +96,16 @@ def write_thumbnails(image: Image.Image, cache_dir: Path, sha256: str,
             _write_cache_file(target, buffer.getvalue())
         paths.append(target)
     return paths[::-1]
+
+
+def shrunk(image: Image.Image, side: int) -> Image.Image:
+    """The picture within ``side``×``side``, aspect kept; a new image, never a full-size copy
+    (Image.thumbnail works on a copy, which for a large picture costs as much as decoding it)."""
+    scale = min(side / image.width, side / image.height)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def read_source(source: Path) -> bytes:
@@ -119,25 +129,20 @@ def decode_image(data: bytes, *, reduce_to: int | None = None,
 
     ``reduce_to`` is the smallest side length the caller needs on both axes; a JPEG is then
     decoded at the smallest 1/2^n scale that still covers it. ``formats`` limits which
-    decoders Pillow may try. Raises ValueError with a reason.
+    decoders Pillow may try. Raises ValueError with a reason (ImageTooLarge past the limits).
     """
     try:
         # No ``with``: closing a Pillow image frees its pixels, and a BytesIO holds no handle.
-        opened = Image.open(BytesIO(data), formats=_known(formats) if formats else None)
+        opened = open_image(data, formats=_known(formats) if formats else None)
         width, height = opened.size
-        if width * height > MAX_PIXELS:
-            raise _Refusal(f"too large ({width}×{height} pixels)")
         if width < 1 or height < 1:
-            raise _Refusal("an image with no pixels")
-        if reduce_to:
-            opened.draft("RGB", (reduce_to, reduce_to))
+            raise ImageTooLarge("an image with no pixels")
+        prepare_decode(opened, at_least=(reduce_to, reduce_to) if reduce_to else None, mode="RGB")
         opened.load()
         orientation = orientation_of(opened)
         image = upright(displayable(opened), orientation)
-    except _Refusal:
+    except ImageTooLarge:
         raise
-    except Image.DecompressionBombError:
-        raise ValueError("too many pixels (possible decompression bomb)") from None
     except Image.UnidentifiedImageError:
         raise ValueError("not an image, or a format that is not supported") from None
     except MemoryError:
@@ -153,10 +158,6 @@ def _known(formats: Sequence[str]) -> list[str]:
     """The formats Pillow has an opener for (MPO, for one, opens through JPEG's)."""
     Image.init()
     return [name for name in formats if name in Image.OPEN]
-
-
-class _Refusal(ValueError):
-    """A reason decided here, passed on as it is."""
 
 
 def orientation_of(image: Image.Image) -> int:
@@ -199,6 +200,8 @@ def _write_cache_file(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, new_file_mode())  # not mkstemp's 0600: the cache follows the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, target)

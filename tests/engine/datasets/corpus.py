@@ -50,11 +50,11 @@ def save(path: Path, image: Image.Image, **options: object) -> Path:
     return path
 
 
-def png_bomb(path: Path, side: int = 30_000) -> Path:
+def png_bomb(path: Path, side: int = 30_000, height: int | None = None) -> Path:
     """A few hundred bytes that claim side×side pixels: refused before anything is decoded."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", side, height or side, 8, 0, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
                      + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
     return path
@@ -153,3 +153,17 @@ def bad_input_corpus(root: Path) -> dict[str, tuple[str, str]]:
         "archive.zip/link.jpg": ("refused", "symbolic link"),
     })
     return expect
+
+
+def huge_png(path: Path, side: int = 13_000) -> Path:
+    """A real, valid side×side RGBA PNG of one colour: under a megabyte on disk, 676 MB decoded
+    at 13000. Written row by row, so making it costs the test no memory."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    row = b"\x00" + bytes((200, 80, 40, 255)) * side
+    packer = zlib.compressobj(9)
+    data = b"".join([*(packer.compress(row) for _ in range(side)), packer.flush()])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    return path

@@ -59,8 +59,8 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path, content: bytes | No
 def test_missing_file_and_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="file not found"):
         make_thumbnails(tmp_path / "nope.png", tmp_path / "cache")
-    import studio.engine.media.thumbnails as thumbnails
-    monkeypatch.setattr(thumbnails, "MAX_PIXELS", 10_000)
+    import studio.engine.media.image_limits as image_limits
+    monkeypatch.setattr(image_limits, "MAX_PIXELS", 10_000)
     big = _save(tmp_path / "big.png", Image.new("L", (1000, 1000)))
     with pytest.raises(ValueError, match="decompression bomb|too large|too many pixels"):
         make_thumbnails(big, tmp_path / "cache")

@@ -234,6 +234,8 @@ class SettingsRead:
     settings: Settings
     problems: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()  # keys left at their default because the file's value was unusable
+    damage: str = ""  # why the file is not whole TOML, "" when it is
+    refused: tuple[str, ...] = ()  # values out of bounds, one line each
 
     @property
     def damaged(self) -> bool:
@@ -261,7 +263,7 @@ def read_settings(path: Path) -> SettingsRead:
         return SettingsRead(settings, (f"The settings file {path} cannot be read ({exc.strerror}); "
                                        "using the defaults.",), ("?.?",))
     parsed = parse_settings_text(data.decode("utf-8", errors="replace"))
-    problems, lost = [], list(parsed.lost)
+    problems, lost, refused = [], list(parsed.lost), []
     if parsed.damage:
         problems.append(f"The settings file {path} is damaged ({parsed.damage}); the studio uses "
                         "what it could read and defaults for the rest. `settings set` writes a "
@@ -271,8 +273,9 @@ def read_settings(path: Path) -> SettingsRead:
             settings.set(key, value)
         except SettingsError as exc:
             lost.append(key)
-            problems.append(f"{path.name}: {exc} Using the default ({settings.get(key)!r}).")
-    return SettingsRead(settings, tuple(problems), tuple(lost))
+            refused.append(f"{exc} Using the default ({settings.get(key)!r}).")
+            problems.append(f"{path.name}: {refused[-1]}")
+    return SettingsRead(settings, tuple(problems), tuple(lost), parsed.damage, tuple(refused))
 
 
 def _known(settings: Settings, raw: dict[str, object]) -> list[tuple[str, object]]:

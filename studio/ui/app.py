@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from studio.engine.core import Studio
+from studio.engine.errors import StudioError
 from studio.engine.logs import setup_logging
 from studio.engine.worker.comfyui_owner import release_local_comfyui
 from studio.ui import tasks
@@ -15,6 +16,7 @@ from studio.ui.errors import install_excepthook
 from studio.ui.icons import icon
 from studio.ui.session import StudioSession
 from studio.ui.single_instance import SingleInstance
+from studio.ui.startup_dialogs import offer_settings_reset, show_startup_failure
 from studio.ui.theme import apply_theme
 
 APP_NAME = "InfluencerAI Studio"
@@ -34,11 +36,30 @@ def application() -> QApplication:
 
 
 def run_app(data_dir: str | None = None) -> int:
-    studio = Studio.open(data_dir)
+    application()  # the dialogs below need it
     try:
+        studio = Studio.open(data_dir)
+    except StudioError as exc:  # a read-only or full data folder: said in a dialog, not a traceback
+        show_startup_failure(exc)
+        return 1
+    try:
+        offer_settings_reset(studio)  # a damaged settings file: reset it (a copy is kept) or go on
+        if not _database_opens(studio):
+            return 1
         return _run(studio)
     finally:
         studio.close()
+
+
+def _database_opens(studio: Studio) -> bool:
+    """Opens (and upgrades) the database before the window, so that a damaged, emptied or newer
+    one, or one the settings no longer locate, is said in a dialog instead of half a window."""
+    try:
+        studio.db  # noqa: B018 - the property opens it
+    except StudioError as exc:
+        show_startup_failure(exc)
+        return False
+    return True
 
 
 def _run(studio: Studio) -> int:

@@ -9,6 +9,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from studio.engine.disk_errors import disk_error
 from studio.engine.errors import StudioError
 
 TITLE = "InfluencerAI Studio"
@@ -20,12 +21,15 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, StudioError):
         text = str(exc).strip()
         return text.splitlines()[0] if text else type(exc).__name__
+    disk = disk_error(exc)  # a read-only folder or a full disk is no bug: say which
+    if disk is not None:
+        return str(disk)
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"Something went wrong ({type(exc).__name__}: {first}). Details are in the log folder."
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
-    if not isinstance(exc, StudioError):
+    if not isinstance(exc, StudioError) and disk_error(exc) is None:
         log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
     _present(parent, one_line(exc))
 

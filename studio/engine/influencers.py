@@ -14,6 +14,7 @@ from studio.engine.errors import Conflict, InvalidInput
 from studio.engine.jobs.payloads import AssetKey
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.storage.local import LocalStore
+from studio.engine.trash import name_in_trash
 
 TRIGGER = re.compile(r"^[\w-]{0,80}$", re.UNICODE)
 AVATAR_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -125,3 +126,4 @@ def _check_unique(repo: Repository, name: str, own_id: uuid.UUID | None) -> None
     other = repo.find(Influencer, name=name)
     if other is not None and other.id != own_id:
         raise Conflict(f"An influencer named '{name}' already exists in this workspace.")
+    name_in_trash(repo.session, repo.workspace_id, Influencer, name=name)

@@ -13,6 +13,7 @@ from studio.engine.db.repositories import Repository, clean_name
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.influencers import get_influencer
 from studio.engine.parts import StudioParts
+from studio.engine.trash import name_in_trash
 
 EDITABLE = {"crop", "crop_manual", "excluded"}
 
@@ -27,6 +28,7 @@ def create_dataset(studio: Studio, workspace_id: uuid.UUID, influencer_ref: uuid
         repo = Repository(session, workspace_id)
         if repo.find(Dataset, influencer_id=influencer.id, name=name) is not None:
             raise Conflict(f"{influencer.name} already has a dataset named '{name}'.")
+        name_in_trash(session, workspace_id, Dataset, influencer_id=influencer.id, name=name)
         return repo.add(Dataset(influencer_id=influencer.id, name=name, **options))
 
 

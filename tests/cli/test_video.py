@@ -114,3 +114,17 @@ def test_generate_turns_an_image_into_a_clip(cli: Cli, ffmpeg: str, tmp_path: Pa
         assert probe(Path(done.out.strip())).video is not None
         bad = cli("video", "generate", str(image), "--set", "motion=5000")
         assert bad.code == 2 and "motion must be between 1 and 1023" in one_error_line(bad.err)
+
+
+def test_a_cover_past_the_end_is_refused_before_anything_is_rendered(
+        cli: Cli, clip: Path, tmp_path: Path, data_dir: Path) -> None:
+    out = tmp_path / "o.mp4"
+    late = cli("video", "export", str(clip), "--preset", "tiktok", "--out", str(out), "--cover", "30")
+    assert late.code == 2
+    assert one_error_line(late.err).startswith(
+        "error: The cover time 30 s is past the end of the exported clip (")
+    for value in ("nan", "-1"):
+        odd = cli("video", "export", str(clip), "--preset", "tiktok", "--out", str(out), "--cover", value)
+        assert odd.code == 2 and "0 or later" in one_error_line(odd.err)
+    assert cli("jobs", "list", "--json").json() == []  # refused before a job was queued
+    assert not out.exists() and not (data_dir / "assets" / "videos").exists()

@@ -9,6 +9,7 @@ lives in ``studio.engine.media.i2v``; its handler is registered here with the ex
 """
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import uuid
@@ -26,7 +27,7 @@ from studio.engine.jobs.inputs import import_input, studio_origin
 from studio.engine.jobs.payloads import AssetKey, result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_video
-from studio.engine.media.finishing import Finish
+from studio.engine.media.finishing import Finish, timing_for
 from studio.engine.media.frames import cover_frame
 from studio.engine.media.i2v import GENERATE_JOB, VideoPayload, VideoResult, run_video_generation
 from studio.engine.media.partials import sweep_tree
@@ -90,6 +91,7 @@ def submit_export(studio: Studio, workspace_id: uuid.UUID, request: ExportReques
     if request.cues is not None and request.finish.subtitles is not None:
         raise InvalidInput("Give subtitles as a file or as edited lines, not both.")
     finish = _checked_finish(request.finish)
+    _check_cover(request.cover_at_s, inputs, preset, finish)
     name = output_name(request.name or f"{inputs[0].stem}-{preset.slug}.mp4")
     export_to = _export_target(request.export_to, name, inputs)
 
@@ -134,6 +136,19 @@ def _checked_finish(finish: Finish) -> Finish:
             raise InvalidInput(f"{path.name} has no sound to use as the soundtrack.")
         changes["soundtrack"] = path
     return replace(finish, **changes)
+
+
+def _check_cover(at_s: float | None, inputs: list[Path], preset: ExportPreset, finish: Finish) -> None:
+    """A cover time outside the finished clip is refused now, not after the render."""
+    if at_s is None:
+        return
+    if not math.isfinite(at_s) or at_s < 0:
+        raise InvalidInput("The cover time must be a number of seconds, 0 or later.")
+    soundtrack = probe(finish.soundtrack) if finish.soundtrack is not None else None
+    length = timing_for([probe(p) for p in inputs], preset, finish, soundtrack).output_s
+    if at_s > length:
+        raise InvalidInput(f"The cover time {at_s:g} s is past the end of the exported clip "
+                           f"({length:g} s); choose a time from 0 to {length:g} s.")
 
 
 def _export_target(export_to: Path | None, name: str, inputs: list[Path]) -> Path | None:

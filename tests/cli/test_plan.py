@@ -96,3 +96,21 @@ def test_failures_and_bad_input_are_one_line(mia: Cli, server: FakeOpenAI) -> No
     assert mia("plan", "approve").code == 2
     assert mia("plan", "show", "abcdef").code == 1
     assert mia("plan", "edit", "abcdef", "--set", "nonsense").code == 2
+
+
+def test_dates_out_of_range_are_one_line_and_queue_nothing(mia: Cli, server: FakeOpenAI) -> None:
+    for start, days in (("9999-12-31", "3"), ("9999-12-25", "7"), ("0001-01-01", "3"),
+                        ("2999-12-30", "3")):
+        bad = mia("plan", "generate", "--influencer", "Mia", "--from", start, "--days", days)
+        assert bad.code == 2, bad.err
+        assert one_error_line(bad.err) == (
+            f"error: A plan's days must fall between 2000-01-01 and 2999-12-31; {days} day(s) "
+            f"from {start} do not.")
+    assert mia("jobs", "list", "--json").json() == [] and server.received == []
+    server.success_json(plan_answer(START, 1))
+    assert mia("plan", "generate", "--influencer", "Mia", "--from", "2026-12-01", "--days", "1").code == 0
+    [row] = mia("plan", "list", "--plan", mia("plan", "list", "--json").json()[0]["id"], "--json").json()
+    for moment in ("0001-01-01 00:00", "0001-01-01T00:00+05:00", "9999-12-31 23:59"):
+        moved = mia("plan", "edit", row["id"], "--set", f"scheduled_at={moment}")
+        assert moved.code == 2 and "A post's date must fall between 2000-01-01 and 2999-12-31" in (
+            one_error_line(moved.err))

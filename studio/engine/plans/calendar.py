@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, PlanItem
+from studio.engine.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,27 @@ class CalendarRow:
     item: PlanItem
     influencer_id: uuid.UUID
     influencer: str
+
+
+# Posts are planned for days a creator can publish on. The bounds also keep every sum of a day
+# and an offset (a time zone, the plan's length) clear of the calendar's end at year 9999.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_plan_days(start: date, days: int) -> None:
+    """Refuses a plan whose days would fall outside FIRST_DAY..LAST_DAY, in one line."""
+    if not FIRST_DAY <= start <= LAST_DAY - timedelta(days=max(0, days - 1)):
+        raise InvalidInput(f"A plan's days must fall between {FIRST_DAY.isoformat()} and "
+                           f"{LAST_DAY.isoformat()}; {days} day(s) from {start.isoformat()} do not.")
+
+
+def check_plan_moment(moment: datetime) -> datetime:
+    """A post's time within the plan's bounds (an aware datetime), else InvalidInput."""
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise InvalidInput(f"A post's date must fall between {FIRST_DAY.isoformat()} and "
+                           f"{LAST_DAY.isoformat()}, not {moment.date().isoformat()}.")
+    return moment
 
 
 def local_start(day: date) -> datetime:

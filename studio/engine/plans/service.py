@@ -19,6 +19,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Content, ContentPlan, Influencer, Job, PlanItem
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
+from studio.engine.plans.calendar import check_plan_days, check_plan_moment
 from studio.engine.plans.payloads import PlanPayload, RegeneratePayload
 from studio.engine.plans.prompts import clean_hashtags
 from studio.engine.plans.schema import PLATFORMS
@@ -68,6 +69,7 @@ def submit_generate_plan(studio: Studio, workspace_id: uuid.UUID, influencer: In
         raise InvalidInput(f"A plan covers 1 to {MAX_DAYS} days, not {days}.")
     if not 1 <= per_day <= MAX_PER_DAY:
         raise InvalidInput(f"Plan 1 to {MAX_PER_DAY} posts per day, not {per_day}.")
+    check_plan_days(start, days)
     chosen = check_platforms(platforms)
     payload = PlanPayload(
         influencer_id=influencer.id, start=start, days=days, platforms=chosen, per_day=per_day,
@@ -169,6 +171,7 @@ def _when(value: Any) -> datetime:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise InvalidInput(f"'{value}' is not a date and time; write YYYY-MM-DD HH:MM.") from None
+    check_plan_moment(moment)  # before the time zone arithmetic, which fails near year 1 and 9999
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive: local time
     return moment.astimezone(UTC)

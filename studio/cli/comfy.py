@@ -11,7 +11,6 @@ while queued) before exiting with 130.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import signal
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 
 from studio.cli.common import EXIT_CANCELED, EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import note, print_fields, print_json
+from studio.engine.comfyui import graph_json
 from studio.engine.comfyui.client import (
     ComfyClient,
     ComfyInterrupted,
@@ -119,7 +119,9 @@ def show_status(studio: Studio, args: argparse.Namespace) -> int:
 
 def load_workflow(path: Path) -> dict[str, Any]:
     try:
-        graph = json.loads(path.read_text(encoding="utf-8"))
+        graph = graph_json.loads(path.read_text(encoding="utf-8"))
+    except graph_json.TooDeep as exc:
+        raise UsageError(f"{path} is not a workflow: {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -135,8 +137,8 @@ def apply_set(graph: dict[str, Any], assignment: str) -> None:
         raise UsageError(f"--set {assignment!r}: expected NODE.INPUT=VALUE")
     node_id = _find_node(graph, node_ref)
     try:
-        value: Any = json.loads(raw)
-    except ValueError:
+        value: Any = graph_json.loads(raw)
+    except ValueError:  # TooDeep too: the text is then taken as it is
         value = raw
     inputs = graph[node_id].setdefault("inputs", {})
     if input_name not in inputs:

@@ -113,3 +113,16 @@ def test_add_workflow_then_list_it(cli: Cli, tmp_path: Path) -> None:
     assert "mine" in [t["name"] for t in listed["templates"]]
     bad = cli("generate", "add-workflow", str(source), "--map", "seed")
     assert bad.code == 2 and "PARAM=NODE.INPUT" in one_error_line(bad.err)
+
+
+def test_a_deeply_nested_workflow_is_one_line_in_add_workflow_and_comfy_run(
+        cli: Cli, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"1": {"class_type": "KSampler", "inputs": {"seed": '
+                    + "[" * 100_000 + "]" * 100_000 + "}}}")
+    added = cli("generate", "add-workflow", str(deep))
+    assert added.code == 2 and one_error_line(added.err) == (
+        "error: The workflow deep.json cannot be read: nested more than 64 levels deep")
+    ran = cli("comfy", "run", str(deep))
+    assert ran.code == 2 and one_error_line(ran.err) == (
+        f"error: {deep} is not a workflow: nested more than 64 levels deep")

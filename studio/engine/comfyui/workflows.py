@@ -10,11 +10,11 @@ proposes parameters for a graph nobody mapped.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from studio.engine.comfyui import graph_json
 from studio.engine.comfyui.validation import MODEL_INPUTS, choices, is_link
 from studio.engine.errors import InvalidInput
 from studio.resources import resource_path
@@ -91,9 +91,9 @@ class LoadedTemplates(NamedTuple):
 def read_graph(path: Path) -> dict[str, Any]:
     """Reads an API-format workflow file; a UI-format file or anything else is refused plainly."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"The workflow {Path(path).name} cannot be read: {exc}") from exc
+        data = graph_json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, TooDeep
+        raise InvalidInput(f"The workflow {Path(path).name} cannot be read: {exc}") from None
     return parse_graph(data, Path(path).name)
 
 
@@ -145,8 +145,8 @@ def load_template(path: Path) -> WorkflowTemplate:
         return load_user_workflow(path)
     graph = read_graph(path)
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        meta = graph_json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, TooDeep
         raise InvalidInput(f"The parameters file {sidecar.name} cannot be read: {exc}") from exc
     if not isinstance(meta, dict):
         raise InvalidInput(f"The parameters file {sidecar.name} is not a JSON object.")

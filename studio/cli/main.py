@@ -84,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.verb is None:
             return _app(args)
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # here, not at exit: a reader gone by now (`… | head -1`) is caught below
+        return code
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except (UsageError, InvalidInput) as exc:

@@ -65,3 +65,23 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(data_dir: Path) -> No
                           stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60, check=False)
     os.close(write)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_spend_into_a_reader_that_stops_early_ends_quietly(data_dir: Path) -> None:
+    """`influencerai-studio spend | head -1`, with a real head, and with the reader already gone
+    before the output is flushed (the BrokenPipeError that used to come at exit)."""
+    run_cli(data_dir, "workspace", "create", "Main")
+    spend = subprocess.Popen(studio_command(data_dir, "spend"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=ROOT)
+    assert spend.stdout is not None and spend.stderr is not None
+    head = subprocess.run(["head", "-1"], stdin=spend.stdout, capture_output=True, text=True,
+                          timeout=60, check=True)
+    spend.stdout.close()
+    assert spend.wait(timeout=60) == 0 and spend.stderr.read() == b""
+    assert head.stdout.startswith("LLM spend in ") and head.stdout.count("\n") == 1
+    read, write = os.pipe()
+    os.close(read)
+    gone = subprocess.run(studio_command(data_dir, "spend", "--json"), stdout=write,
+                          stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60, check=False)
+    os.close(write)
+    assert gone.returncode == 0 and gone.stderr == ""

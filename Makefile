@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Qt's runtime libraries, Qt Multimedia's PulseAudio client, a font, and the servers the tests start.
 SYSTEM_PACKAGES := libegl1 libxkbcommon0 libgl1 libpulse0 libfontconfig1 libdbus-1-3 fonts-dejavu-core redis-server postgresql
 
-.PHONY: run test check bench bundle test-bundle system-deps venv clean
+.PHONY: run test check bench fuzz bundle test-bundle system-deps venv clean
 
 run: venv
 	$(VENV)/bin/influencerai-studio
@@ -19,6 +19,11 @@ check: venv
 	$(VENV)/bin/ruff check studio tests bench
 	$(VENV)/bin/mypy studio bench
 	$(VENV)/bin/lint-imports
+
+# A generated hostile corpus (damaged files, bombs, forged names, links, climbing zip entries)
+# imported through the engine and the CLI; slow, so `make test` leaves it out.
+fuzz: venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m slow tests/engine/datasets/test_hostile_corpus.py
 
 bench: venv
 	@for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done

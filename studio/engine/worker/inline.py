@@ -60,8 +60,10 @@ class InlineConsumer:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=STOP_GRACE_S)
-        self._beat.join(timeout=5)
+        if self._thread.is_alive():  # Ctrl-C can come before start() got to it
+            self._thread.join(timeout=STOP_GRACE_S)
+        if self._beat.is_alive():
+            self._beat.join(timeout=5)
         with self.studio.db.session() as session:
             record = session.get(WorkerRecord, self.worker_id)
             if record is not None:

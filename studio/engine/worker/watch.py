@@ -21,13 +21,15 @@ from typing import Protocol
 from sqlalchemy import func, select
 
 from studio.engine.core import Studio
-from studio.engine.db.models import Job
+from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.jobs.recovery import ABANDONED, FAILED, recover_job
 from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.worker.in_process import InProcess
+from studio.engine.worker.process import local_worker
 from studio.engine.worker.serving import QueueServing, SeenWorker, owner, who_serves
 
 TELL_AFTER_S = 3.0  # a live worker normally takes a job within a second
+STARTING_GRACE_S = 15.0  # a worker registers within seconds of taking its lock
 
 
 class Clock(Protocol):
@@ -66,6 +68,8 @@ class JobWatch:
 
     def _pending(self, job: Job) -> list[str]:
         serving = who_serves(self.studio, job.queue)
+        if not serving.served and self._local_worker_starting():
+            return self._once("waiting for the worker starting on this machine")
         if not serving.served:
             self.here.start(job)
             return [f"{why_not_served(serving)}; running the job in this process"]
@@ -91,6 +95,19 @@ class JobWatch:
         if recovered.action in (FAILED, ABANDONED):
             lines.append("it is not run again: see the error below")
         return lines
+
+    def _local_worker_starting(self) -> bool:
+        """This machine's worker holds its lock but has not registered yet (it loads the job
+        handlers first): for a short while it is taken to be on its way."""
+        if self.clock.monotonic() - self._since >= STARTING_GRACE_S:
+            return False
+        local = local_worker(self.studio.paths)
+        if local is None:
+            return False
+        if not local.worker_id:
+            return True
+        with self.studio.db.session() as session:
+            return session.get(WorkerRecord, local.worker_id) is None
 
     def _once(self, line: str) -> list[str]:
         if line in self._told:

@@ -12,13 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.plans.service import GENERATE_JOB
-from studio.engine.worker.watch import JobWatch, new_watch
+from studio.engine.worker.process import lock_path
+from studio.engine.worker.watch import STARTING_GRACE_S, JobWatch, new_watch
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import make_images
 
@@ -148,3 +150,15 @@ def test_a_paid_job_held_by_a_stalled_worker_is_abandoned(studio: Studio, clock:
     row = studio.jobs.get(job.workspace_id, job.id)
     assert row.status == "failed" and row.error.startswith("Abandoned:")
     assert not watch.here.running
+
+
+def test_a_worker_still_starting_here_is_waited_for_then_given_up_on(studio: Studio, job: Job,
+                                                                     watch: JobWatch,
+                                                                     clock: FakeClock) -> None:
+    """The lock is taken before the worker registers: the job is not run here meanwhile."""
+    with FileLock(str(lock_path(studio.paths)), timeout=0):
+        assert watch.look(job) == ["waiting for the worker starting on this machine"]
+        assert not watch.here.running
+        clock.now = STARTING_GRACE_S
+        [line] = watch.look(job)
+    assert "none is serving it" in line and watch.here.running

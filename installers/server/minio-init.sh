@@ -4,13 +4,13 @@
 #   minio-init.sh             wait for MinIO, make the bucket, the team policy, one per workspace
 #   minio-init.sh policy ID   print the policy of workspace ID (what the init step installs)
 #
-# A workspace policy allows objects under datasets/<id>/, loras/<id>/, images/<id>/ and
+# A workspace policy allows objects under datasets/<id>/, loras/<id>/, images/<id>/, inputs/<id>/ and
 # videos/<id>/ only, and listing only below them: the same document the studio's
 # studio/engine/storage/policy.py writes.
 set -eu
 
 BUCKET="${BUCKET:-influencerai}"
-AREAS="datasets loras images videos"
+AREAS="datasets loras images videos inputs"
 
 resources() {  # $1: workspace id, $2: suffix → "arn:…:::bucket/area/id/<suffix>", … (JSON list body)
     out=""
@@ -80,7 +80,7 @@ for ws in ${WORKSPACES:-}; do
     check_id "$ws"
     policy_json "$ws" > "$tmp/ws.json"
     mc admin policy create studio "ws-$ws" "$tmp/ws.json"
-    echo "policy ws-$ws: objects under datasets|loras|images|videos/$ws/ only"
+    echo "policy ws-$ws: objects under datasets|loras|images|videos|inputs/$ws/ only"
 done
 rm -rf "$tmp"
 echo "bucket $BUCKET ready"

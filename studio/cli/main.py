@@ -30,10 +30,11 @@ from studio.cli import (
     workspace,
 )
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, global_options
-from studio.cli.output import note
+from studio.cli.output import UploadNotes, note
 from studio.engine.core import Studio
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import InvalidInput, StudioError
+from studio.engine.jobs.inputs import reporting_uploads
 from studio.engine.logs import setup_logging
 from studio.engine.worker.comfyui_owner import release_local_comfyui
 
@@ -67,7 +68,8 @@ def _run(args: argparse.Namespace) -> int:
         for problem in studio.settings_read.problems:  # the verb goes on with defaults for those
             note(f"warning: {problem}")
         setup_logging(studio.paths.logs_dir, process=getattr(args, "log_process", "cli"))
-        return int(args.func(studio, args) or EXIT_OK)
+        with reporting_uploads(UploadNotes()):  # team mode sends desk files before a job
+            return int(args.func(studio, args) or EXIT_OK)
     except (OSError, SQLAlchemyError) as exc:  # a read-only or full data folder: one plain line
         plain = disk_error(exc, studio.paths.data_dir)
         if plain is None:

@@ -100,6 +100,19 @@ def print_fields(values: Mapping[str, Any]) -> None:
         print(f"{key.ljust(width)}  {shown(value)}")
 
 
+class UploadNotes:
+    """Upload progress on stderr: a line when a file starts and at each tenth of the bytes."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, int] = ("", -1)
+
+    def __call__(self, message: str, fraction: float) -> None:
+        step = int(fraction * 10)
+        if (message, step) != self._last:
+            self._last = (message, step)
+            note(f"{message}: {step * 10}%")
+
+
 def note(message: str) -> None:
     """Progress and remarks go to stderr, so stdout stays clean for pipes and --json."""
     print(shown(message), file=sys.stderr, flush=True)

@@ -6,6 +6,7 @@ only when nothing given could be read at all.
 """
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,13 +15,16 @@ from pathlib import Path
 from studio.engine.core import Studio
 from studio.engine.datasets.analysis import NEAR_DUP_THRESHOLD, AnalysisSummary, analyze_dataset
 from studio.engine.datasets.crops import DEFAULT_TARGET, TARGETS
+from studio.engine.datasets.desk import DeskFile, desk_names, lay_out, pick
 from studio.engine.datasets.importer import ImportReport, ImportRow, import_paths
 from studio.engine.db.models import Dataset, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
+from studio.engine.jobs.inputs import desk_uploads
 from studio.engine.jobs.registry import job_type
+from studio.engine.storage.local import LocalStore
 
 MAX_PATHS = 10_000
 
@@ -28,9 +32,14 @@ MAX_PATHS = 10_000
 @dataclass(frozen=True, slots=True)
 class ImportPayload:
     dataset_id: uuid.UUID
-    # Files, folders and .zip archives as the user picked them. Not asset keys: the general
-    # queue reads them where they are, and a whole folder is not copied twice to be read once.
-    paths: tuple[Path, ...]
+    # Solo mode: files, folders and .zip archives as the user picked them. Not asset keys: the
+    # worker on this machine reads them where they are, and a folder is not copied to be read once.
+    paths: tuple[Path, ...] = ()
+    # Team mode: the picked files by asset key (sent to the bucket at submit), the picks as the
+    # desk named them, and what the desk did not send (links, files of a kind never imported).
+    files: tuple[DeskFile, ...] = ()
+    shown: tuple[str, ...] = ()
+    refused: tuple[ImportRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,12 @@ def submit_import(studio: Studio, dataset: Dataset, paths: Sequence[Path | str])
         raise InvalidInput(f"Not found: {', '.join(missing[:3])}"
                            + (f" and {len(missing) - 3} more" if len(missing) > 3 else "") + ".")
     payload = ImportPayload(dataset_id=dataset.id, paths=tuple(absolute))
+    uploads = desk_uploads(studio.jobs.prepare)
+    if uploads is not None:  # team mode: a worker elsewhere reads them from the bucket
+        sent = pick(dataset.workspace_id, absolute)
+        uploads.put_all(list(zip(sent.sources, (f.key for f in sent.files), strict=True)))
+        payload = ImportPayload(dataset_id=dataset.id, files=sent.files, shown=sent.shown,
+                                refused=sent.refused)
     return studio.jobs.submit(dataset.workspace_id, "import-dataset", payload,
                               title=f"Import into {dataset.name}")
 
@@ -88,15 +103,38 @@ def submit_analysis(studio: Studio, dataset: Dataset, *, force: bool = False,
 @job_type("import-dataset", queue="general", payload=ImportPayload, result=ImportResult)
 def run_import(ctx: JobContext, payload: ImportPayload) -> ImportResult:
     dataset = _dataset(ctx, payload.dataset_id)
+    if payload.files or payload.refused:
+        return _import_sent(ctx, dataset, payload)
     given = [str(p) for p in payload.paths]
     if not given:
         raise JobFailed("No files or folders were given to import.")
-    ctx.progress(0.0, stage="import", message=f"Looking through {len(given)} path(s)")
-    report = import_paths(ctx, dataset, [Path(p) for p in given],
-                          progress=lambda fraction, message: ctx.progress(fraction, message=message),
-                          check_canceled=ctx.check_canceled)
+    report = _import(ctx, dataset, given)
     _fail_when_nothing_was_read(report, given)
     return ImportResult.of(report)
+
+
+def _import(ctx: JobContext, dataset: Dataset, given: list[str]) -> ImportReport:
+    ctx.progress(0.0, stage="import", message=f"Looking through {len(given)} path(s)")
+    return import_paths(ctx, dataset, [Path(p) for p in given],
+                        progress=lambda fraction, message: ctx.progress(fraction, message=message),
+                        check_canceled=ctx.check_canceled)
+
+
+def _import_sent(ctx: JobContext, dataset: Dataset, payload: ImportPayload) -> ImportResult:
+    """Files a desk sent through the bucket (the runner fetched them), in their picked shape."""
+    folder = ctx.paths.cache_dir / "imports" / str(ctx.job_id)
+    try:
+        try:
+            picks = lay_out(LocalStore(ctx.paths.assets_dir), payload.files, folder)
+        except ValueError as exc:
+            raise JobFailed(f"The import's files could not be laid out: {exc}.") from None
+        report = _import(ctx, dataset, [str(p) for p in picks]) if picks else ImportReport(rows=())
+        rows = desk_names(report.rows, folder, payload.shown) + payload.refused
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    full = ImportReport(rows=rows)
+    _fail_when_nothing_was_read(full, list(payload.shown))
+    return ImportResult.of(full)
 
 
 @job_type("analyze-dataset", queue="general", payload=AnalysisPayload, result=AnalysisSummary)

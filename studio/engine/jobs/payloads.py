@@ -30,6 +30,9 @@ from studio.engine.storage.local import check_key
 
 VERSION_FIELD = "version"
 T = TypeVar("T")
+# Field metadata for a path that no worker reads as the job's input: where the submitting desk
+# wants a copy (``origin`` says which desk), or a folder each machine replaces with its own.
+LOCAL_ONLY: dict[str, bool] = {"local_only": True}
 
 
 class AssetKey(str):
@@ -181,6 +184,25 @@ def _keys(value: object) -> Iterator[AssetKey]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _keys(item)
+
+
+def input_paths(value: object, where: str = "") -> list[tuple[str, Path]]:
+    """The paths a payload names outside ``LOCAL_ONLY`` fields, with the field that names each:
+    files a worker on another machine could not read."""
+    if isinstance(value, Path):
+        return [(where, value)]
+    found: list[tuple[str, Path]] = []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            if not item.metadata.get("local_only"):
+                found += input_paths(getattr(value, item.name), f"{where}.{item.name}".lstrip("."))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found += input_paths(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            found += input_paths(item, f"{where}.{name}".lstrip("."))
+    return found
 
 
 def result_of(job: Any, cls: type[T]) -> T | None:

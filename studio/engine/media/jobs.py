@@ -24,7 +24,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_writer
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.inputs import import_input, studio_origin
-from studio.engine.jobs.payloads import AssetKey, result_of
+from studio.engine.jobs.payloads import LOCAL_ONLY, AssetKey, result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.media.export import VIDEO_SUFFIXES, ExportResult, export_video
 from studio.engine.media.finishing import Finish, timing_for
@@ -64,7 +64,7 @@ class ExportPayload:
     soundtrack: AssetKey | None = None
     cues: tuple[Cue, ...] | None = None
     cover_at_s: float | None = None
-    export_to: Path | None = None  # the user's copy, a path on the submitting machine
+    export_to: Path | None = field(default=None, metadata=LOCAL_ONLY)  # the user's copy, a path
     origin: str = ""  # the submitting studio (studio_origin): export_to is its path
     influencer_id: uuid.UUID | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from sqlalchemy import select
@@ -23,7 +23,8 @@ from studio.engine.config import Paths, Settings
 from studio.engine.db.database import Database
 from studio.engine.db.models import Asset, DatasetImage, LoraModel
 from studio.engine.errors import InvalidInput, NotFound, StudioError
-from studio.engine.jobs.payloads import asset_keys
+from studio.engine.jobs.inputs import report_upload
+from studio.engine.jobs.payloads import AssetKey, asset_keys, input_paths
 from studio.engine.secrets import SecretStore
 from studio.engine.server.connect import SECRET_S3
 from studio.engine.storage.local import LocalStore, check_key
@@ -59,24 +60,55 @@ def dataset_keys(db: Database, payload: object) -> list[str]:
         return list(session.scalars(query))
 
 
-def submit_hook(settings: Settings, paths: Paths,
-                secrets: SecretStore) -> Callable[[object], None] | None:
-    """What the job service applies to each payload it queues: None in solo mode. It puts the
-    asset files the payload names in the bucket, so a worker elsewhere can fetch them."""
+class BucketUploads:
+    """The team-mode submit hook: puts the files a payload names in the bucket before its job is
+    written (so a failed upload leaves no job), with progress for whoever submits, and refuses
+    a payload that names a file on this desk by path, which a worker elsewhere cannot read."""
+
+    def __init__(self, settings: Settings, paths: Paths, secrets: SecretStore) -> None:
+        self.settings, self.paths, self.secrets = settings, paths, secrets
+        self.local = LocalStore(paths.assets_dir)
+
+    def __call__(self, payload: object) -> None:
+        refuse_desk_paths(payload)
+        keys = [key for key in asset_keys(payload) if self.local.exists(key)]
+        if keys:  # no bucket call for the common payload that names no file
+            self.put_all([(self.local.path(key), key) for key in keys])
+
+    def put_all(self, files: Sequence[tuple[Path, AssetKey]]) -> None:
+        """Uploads each file to its key unless the bucket holds the same bytes there already;
+        large files go up in parts. Progress counts bytes over all the files."""
+        store = team_store(self.settings, self.paths, self.secrets)
+        if store is None or not files:
+            return
+        sizes = [source.stat().st_size for source, _ in files]
+        total, sent = max(sum(sizes), 1), 0
+        shown = (f"Uploading {files[0][0].name} to the server" if len(files) == 1 else
+                 f"Uploading {len(files)} files ({total / 2**20:.1f} MB) to the server")
+        for (source, key), size in zip(files, sizes, strict=True):
+
+            def part(number: int, parts: int, before: int = sent, size: int = size) -> None:
+                report_upload(shown, (before + size * number / parts) / total)
+            report_upload(shown, sent / total)
+            store.put_file(source, key, on_part=part)
+            sent += size
+            report_upload(shown, sent / total)
+
+
+def refuse_desk_paths(payload: object) -> None:
+    """One line naming a path a payload would carry to a worker that cannot read it."""
+    found = input_paths(payload)
+    if found:
+        where, path = found[0]
+        raise InvalidInput(f"{path} is a file on this machine, which a worker on another machine "
+                           f"cannot read ({where}); give it as a file in the studio instead.")
+
+
+def submit_hook(settings: Settings, paths: Paths, secrets: SecretStore) -> BucketUploads | None:
+    """What the job service applies to each payload it queues: None in solo mode."""
     if team_store(settings, paths, secrets) is None:
         return None
-    local = LocalStore(paths.assets_dir)
-
-    def hook(payload: object) -> None:
-        keys = [key for key in asset_keys(payload) if local.exists(key)]
-        if not keys:
-            return  # no bucket call for the common payload that names no file
-        store = team_store(settings, paths, secrets)
-        if store is None:
-            return
-        for key in keys:
-            store.put_file(local.path(key), key)
-    return hook
+    return BucketUploads(settings, paths, secrets)
 
 
 def fetch_job_inputs(db: Database, local: LocalStore, store: S3Store, payload: object) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-AREAS = ("datasets", "loras", "images", "videos")
+AREAS = ("datasets", "loras", "images", "videos", "inputs")  # inputs: files a desk sent a job
 
 
 def workspace_prefixes(workspace_id: uuid.UUID | str) -> list[str]:

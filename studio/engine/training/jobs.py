@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
-from studio.engine.jobs.payloads import payload_of
+from studio.engine.jobs.payloads import LOCAL_ONLY, payload_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.storage.local import LocalStore
@@ -59,8 +59,8 @@ class TrainingPayload:
     output_name: str
     # The training's folder under the submitting studio's data folder and the sd-scripts it
     # found; a worker on another machine uses its own (see _on_this_machine).
-    root: Path
-    sd_scripts: Path
+    root: Path = field(metadata=LOCAL_ONLY)
+    sd_scripts: Path = field(metadata=LOCAL_ONLY)
     python: str
     accelerate: str | None = None
     preset: str = ""

@@ -46,7 +46,8 @@ def test_import_then_analysis_jobs_report_progress_and_results(
     save(drop / "other.png", scene(seed=3))
     (drop / "broken.jpg").write_bytes(b"\xff\xd8\xff nope")
     job = submit_import(studio, dataset, [drop])
-    assert job.payload == {"dataset_id": str(dataset.id), "paths": [str(drop)], "version": 1}
+    assert job.payload == {"dataset_id": str(dataset.id), "paths": [str(drop)], "version": 1,
+                           "files": [], "shown": [], "refused": []}  # solo: read where they are
     _run_next(studio)
     done = _done(studio, job)
     assert done.status == "completed", done.error

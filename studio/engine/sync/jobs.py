@@ -37,6 +37,7 @@ class ConflictRow:
     row_id: str
     mine: dict[str, Any]
     theirs: dict[str, Any]
+    kind: str = "fields"  # or "clash": two rows made separately under one name
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +83,5 @@ def summary(result: SyncResult) -> SyncSummary:
     return SyncSummary(pushed=result.pushed, pulled=result.pulled, removed=result.removed,
                        uploaded=result.uploaded,
                        conflicts=tuple(ConflictRow(table=c.table, row_id=c.row_id, mine=c.mine,
-                                                   theirs=c.theirs) for c in result.conflicts))
+                                                   theirs=c.theirs, kind=c.kind)
+                                     for c in result.conflicts))

@@ -1,12 +1,17 @@
 """Publish and sync a workspace between this studio's local database and a team server.
 
-Rows keep their UUIDs on both sides. For each row the sync state remembers the pair of
-versions (local, server) seen at the last sync, so a later sync knows who changed what:
+Rows keep their UUIDs on both sides. For each row the sync state (``state``) remembers the pair
+of versions (local, server) and a digest of each field as they were at the last sync, so a later
+sync knows who changed what:
 
 - changed here only → pushed to the server; changed there only → pulled here;
-- changed on both sides to different values → a conflict: neither side is touched, both
-  versions are kept for the user to choose (``resolve``), never a silent overwrite;
-- new on one side → copied; gone from one side and unchanged on the other → removed there.
+- changed on both sides → merged field by field (``fields``): different fields are both kept;
+  the same field changed to different values is a conflict, left as each side has it until the
+  user chooses (``resolve``), never a silent overwrite;
+- logs of edits (the caption history) keep both sides' rows, in time order (``logs``);
+- new on one side → copied; two new rows under one unique name → a clash for the user to settle,
+  while the rest of the workspace syncs (``clashes``);
+- gone from one side and unchanged on the other → removed there.
 
 Asset files of pushed rows go to S3 under the same keys (skipped when the same bytes are there,
 multipart and resumable); pulled rows' files are fetched on demand (``fetch_asset``). Working
@@ -17,24 +22,25 @@ How rows are read and written is in ``rows``; the two databases and stores in ``
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
 from studio.engine.db.models import Base
 from studio.engine.errors import Conflict, InvalidInput, NotFound
-from studio.engine.fsutil import atomic_write_text
+from studio.engine.sync import settle
+from studio.engine.sync.clashes import find_clashes, parents_of
+from studio.engine.sync.fields import changed_fields, differing, digests, merge, next_base
+from studio.engine.sync.logs import put_in_order
 from studio.engine.sync.rows import (
     content,
     delete_row,
-    differences,
+    plain,
     read_rows,
     settled,
     synced_tables,
@@ -42,10 +48,14 @@ from studio.engine.sync.rows import (
     write_row,
 )
 from studio.engine.sync.sides import Sides
+from studio.engine.sync.state import CLASH, FIELDS, SyncState, conflict_kind
+
+__all__ = ["SyncConflict", "SyncResult", "SyncState", "WorkspaceSync"]
 
 log = logging.getLogger("studio.sync")
 
 Progress = Callable[[float, str], None]
+Rows = dict[str, dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -54,6 +64,7 @@ class SyncConflict:
     row_id: str
     mine: dict[str, Any]  # the fields that differ, as this studio has them
     theirs: dict[str, Any]  # ... and as the server has them
+    kind: str = FIELDS  # or CLASH: two rows made separately under one name
 
 
 @dataclass(slots=True)
@@ -63,25 +74,6 @@ class SyncResult:
     removed: int = 0
     uploaded: int = 0
     conflicts: list[SyncConflict] = field(default_factory=list)
-
-
-class SyncState:
-    """Per workspace, in the data folder: the versions seen at the last sync, open conflicts."""
-
-    def __init__(self, folder: Path, workspace_id: uuid.UUID) -> None:
-        self.path = folder / f"{workspace_id}.json"
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raw = {}
-        self.rows: dict[str, list[int]] = raw.get("rows", {})
-        self.conflicts: dict[str, dict[str, Any]] = raw.get("conflicts", {})
-        self.linked: bool = bool(raw.get("linked", False))
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps({"linked": self.linked, "rows": self.rows,
-                                                 "conflicts": self.conflicts}, indent=1))
 
 
 class WorkspaceSync:
@@ -94,6 +86,7 @@ class WorkspaceSync:
         # write to the commit, and the job's progress goes to that same database meanwhile.
         self._local_ops: list[Callable[[Connection], object]] = []  # run for their effect
         self._before: dict[str, list[int]] = {}
+        self._blocked: set[str] = set()  # rows of a clash, and the rows that hang on them
 
     # Entry points -------------------------------------------------------------------------------
 
@@ -131,7 +124,7 @@ class WorkspaceSync:
                 raise Conflict(f"This studio already has another workspace named '{row['name']}'.")
             if clash is None:
                 here.execute(insert(table).values(**row))
-                self.state.rows[f"workspaces:{row['id']}"] = [version_of(row), version_of(row)]
+                self._in_step(f"workspaces:{row['id']}", row, version_of(row), version_of(row))
         self.state.linked = True
         self.state.save()
         return str(row["name"])
@@ -142,7 +135,9 @@ class WorkspaceSync:
         result = SyncResult()
         tables = synced_tables()
         self._before = {k: list(v) for k, v in self.state.rows.items()}
-        self._local_ops = []
+        self._local_ops, self._blocked = [], set()
+        for key in [k for k, c in self.state.conflicts.items() if conflict_kind(c) == CLASH]:
+            del self.state.conflicts[key]  # found again below while they last
         with self._both() as (here, there):
             for index, table in enumerate(tables):
                 if progress:
@@ -166,32 +161,21 @@ class WorkspaceSync:
         return result
 
     def conflicts(self) -> list[SyncConflict]:
-        return [SyncConflict(c["table"], c["row_id"], c["mine"], c["theirs"])
+        return [SyncConflict(c["table"], c["row_id"], c["mine"], c["theirs"], conflict_kind(c))
                 for c in self.state.conflicts.values()]
 
     def resolve(self, row_id: str, keep: str) -> None:
-        """``keep`` is "mine" (this studio's version goes to the server) or "theirs"."""
+        """``keep`` is "mine" (this studio's values go to the server) or "theirs"."""
         if keep not in ("mine", "theirs"):
             raise InvalidInput("Keep 'mine' or 'theirs'.")
         found = [k for k, c in self.state.conflicts.items() if c["row_id"] == row_id]
         if not found:
             raise NotFound(f"No open sync conflict for row '{row_id}'.")
-        key = found[0]
-        table = Base.metadata.tables[self.state.conflicts[key]["table"]]
         with self._both() as (here, there):
-            mine = read_rows(here, table, self.workspace_id).get(row_id)
-            theirs = read_rows(there, table, self.workspace_id).get(row_id)
-            if mine is None or theirs is None:
-                raise NotFound("The row was removed on one side; sync again.")
-            if keep == "mine":
-                new_server = write_row(there, table, mine, exists=True, expected_version=version_of(theirs))
-                self.state.rows[key] = [version_of(mine), new_server]
-                self._pushed(table, mine)
+            pushed = settle.settle(here, there, self.state, self.workspace_id, found[0], keep)
+            if pushed is not None:
+                self._pushed(Base.metadata.tables[pushed[0]], pushed[1])
                 self._upload_files()
-            else:
-                new_local = write_row(here, table, theirs, exists=True, expected_version=version_of(mine))
-                self.state.rows[key] = [new_local, version_of(theirs)]
-            del self.state.conflicts[key]
         self.state.save()
 
     # Inner workings ------------------------------------------------------------------------------
@@ -216,12 +200,17 @@ class WorkspaceSync:
                     result: SyncResult) -> None:
         mine_rows = read_rows(here, table, self.workspace_id)
         their_rows = read_rows(there, table, self.workspace_id)
+
         def parents_first(row_id: str) -> tuple[bool, str]:  # jobs.parent_id points at jobs
             row = mine_rows.get(row_id) or their_rows.get(row_id) or {}
             return (row.get("parent_id") is not None, row_id)
 
+        put_in_order(table, mine_rows, their_rows, self._local_ops.append, there)
+        self._find_clashes(table, mine_rows, their_rows, result)
         for row_id in sorted(set(mine_rows) | set(their_rows), key=parents_first):
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
+            if self._waits(table, row_id, mine or theirs or {}):
+                continue
             if table.name == "jobs" and not settled(mine, theirs):
                 continue
             if theirs is None:
@@ -232,54 +221,102 @@ class WorkspaceSync:
             else:
                 self._sync_on_both(there, table, row_id, (mine, theirs), result)
 
+    def _find_clashes(self, table: Table, mine_rows: Rows, their_rows: Rows,
+                      result: SyncResult) -> None:
+        if table.name == "workspaces":
+            return
+        only_here = {k: v for k, v in mine_rows.items() if k not in their_rows}
+        only_there = {k: v for k, v in their_rows.items() if k not in mine_rows}
+        for mine_id, theirs_id in find_clashes(table, only_here, only_there).items():
+            mine, theirs = only_here[mine_id], only_there[theirs_id]
+            if self._waits(table, mine_id, mine) or self._waits(table, theirs_id, theirs):
+                continue  # its parent clashes: settled first, then this one shows
+            shown = sorted(differing(mine, theirs) | {"id", *_names(mine)})
+            a = {k: plain(mine.get(k)) for k in shown}
+            b = {k: plain(theirs.get(k)) for k in shown}
+            self.state.conflicts[f"{table.name}:{mine_id}"] = {
+                "kind": CLASH, "table": table.name, "row_id": mine_id, "theirs_id": theirs_id,
+                "mine": a, "theirs": b}
+            result.conflicts.append(SyncConflict(table.name, mine_id, a, b, CLASH))
+            self._blocked |= {mine_id, theirs_id}
+
+    def _waits(self, table: Table, row_id: str, row: dict[str, Any]) -> bool:
+        """A row of a clash, or one that points at such a row, waits for the clash to settle."""
+        if row_id in self._blocked or parents_of(table, row) & self._blocked:
+            self._blocked.add(row_id)
+            return True
+        return False
+
     def _sync_only_here(self, there: Connection, table: Table, row_id: str,
                         mine: dict[str, Any], result: SyncResult) -> None:
         key = f"{table.name}:{row_id}"
-        base = self.state.rows.get(key)
-        if base is None or version_of(mine) != base[0]:  # new here, or changed since
+        if key not in self.state.rows or self._changed_since(key, mine, side=0):
             self._push(there, table, key, mine, server_version=None, result=result)
         # else: removed on the server; _remove_gone deletes it here
 
     def _sync_only_there(self, table: Table, row_id: str, theirs: dict[str, Any],
                          result: SyncResult) -> None:
         key = f"{table.name}:{row_id}"
-        base = self.state.rows.get(key)
-        if base is None or version_of(theirs) != base[1]:
+        if key not in self.state.rows or self._changed_since(key, theirs, side=1):
             self._pull(table, key, theirs, local_version=None, result=result)
+
+    def _changed_since(self, key: str, row: dict[str, Any], *, side: int) -> bool:
+        base = self.state.bases.get(key)
+        if version_of(row) != self.state.rows[key][side]:
+            return True
+        return base is not None and bool(changed_fields(row, base))
 
     def _sync_on_both(self, there: Connection, table: Table, row_id: str,
                       pair: tuple[dict[str, Any], dict[str, Any]], result: SyncResult) -> None:
         mine, theirs = pair
         key = f"{table.name}:{row_id}"
-        base = self.state.rows.get(key)
-        if base is None:  # the same row on both sides, first seen now
-            base = [version_of(mine), version_of(theirs)] if content(mine) == content(theirs) else [0, 0]
-            self.state.rows[key] = base
-        mine_changed, theirs_changed = version_of(mine) != base[0], version_of(theirs) != base[1]
-        if mine_changed and theirs_changed:
-            self._changed_on_both(table, row_id, mine, theirs, result)
-        elif mine_changed:
-            self._push(there, table, key, mine, server_version=version_of(theirs), result=result)
-        elif theirs_changed:
-            self._pull(table, key, theirs, local_version=version_of(mine), result=result)
-
-    def _changed_on_both(self, table: Table, row_id: str, mine: dict[str, Any],
-                         theirs: dict[str, Any], result: SyncResult) -> None:
-        """Equal edits on both sides are simply in step; different ones become a conflict."""
-        key = f"{table.name}:{row_id}"
-        if content(mine) == content(theirs):
-            self.state.rows[key] = [version_of(mine), version_of(theirs)]
+        versions, base = self.state.rows.get(key), self.state.bases.get(key)
+        if base is None and content(mine) == content(theirs):  # in step (or first seen so)
+            self._in_step(key, mine, version_of(mine), version_of(theirs))
             return
-        a, b = differences(mine, theirs)
-        self.state.conflicts[key] = {"table": table.name, "row_id": row_id, "mine": a, "theirs": b}
-        result.conflicts.append(SyncConflict(table.name, row_id, a, b))
+        if base is not None:
+            mine_changed, theirs_changed = changed_fields(mine, base), changed_fields(theirs, base)
+        else:  # a state from before field digests, or the same row first seen now
+            apart = differing(mine, theirs)
+            mine_changed = apart if versions is None or version_of(mine) != versions[0] else set()
+            theirs_changed = apart if versions is None or version_of(theirs) != versions[1] else set()
+        plan = merge(mine, theirs, mine_changed=mine_changed, theirs_changed=theirs_changed)
+        new_local, new_server = version_of(mine), version_of(theirs)
+        if plan.to_server:
+            new_server = write_row(there, table, _newest(theirs, plan.to_server, mine), exists=True,
+                                   expected_version=version_of(theirs))
+            if "storage_key" in plan.to_server:
+                self._pushed(table, mine)
+            result.pushed += 1
+        if plan.to_local:
+            new_local = self._later(table, _newest(mine, plan.to_local, theirs), exists=True,
+                                    expected_version=version_of(mine))
+            result.pulled += 1
+        self.state.rows[key] = [new_local, new_server]
+        self.state.bases[key] = next_base(base, {**mine, **plan.to_local}, plan.conflicts)
+        self._note_conflict(table, row_id, (mine, theirs), plan.conflicts, result)
+
+    def _note_conflict(self, table: Table, row_id: str, pair: tuple[dict[str, Any], dict[str, Any]],
+                       names: tuple[str, ...], result: SyncResult) -> None:
+        key = f"{table.name}:{row_id}"
+        if not names:
+            self.state.conflicts.pop(key, None)
+            return
+        a, b = ({name: plain(row.get(name)) for name in names} for row in pair)
+        self.state.conflicts[key] = {"kind": FIELDS, "table": table.name, "row_id": row_id,
+                                     "mine": a, "theirs": b}
+        result.conflicts.append(SyncConflict(table.name, row_id, a, b, FIELDS))
+
+    def _in_step(self, key: str, row: dict[str, Any], local: int, server: int) -> None:
+        self.state.rows[key] = [local, server]
+        self.state.bases[key] = digests(row)
 
     def _push(self, there: Connection, table: Table, key: str, mine: dict[str, Any], *,
               server_version: int | None, result: SyncResult) -> None:
         """This studio's row goes to the server: inserted when ``server_version`` is None."""
         new_server = write_row(there, table, mine, exists=server_version is not None,
                                expected_version=server_version)
-        self.state.rows[key] = [version_of(mine), new_server]
+        self._in_step(key, mine, version_of(mine), new_server)
         self._pushed(table, mine)
         result.pushed += 1
 
@@ -289,7 +326,7 @@ class WorkspaceSync:
         is None."""
         new_local = self._later(table, theirs, exists=local_version is not None,
                                 expected_version=local_version)
-        self.state.rows[key] = [new_local, version_of(theirs)]
+        self._in_step(key, theirs, new_local, version_of(theirs))
         result.pulled += 1
 
     def _remove_gone(self, here: Connection, there: Connection, table: Table,
@@ -307,14 +344,14 @@ class WorkspaceSync:
             if table.name == "jobs" and not settled(mine, theirs):
                 continue
             if mine is None and theirs is None:
-                del self.state.rows[key]
-            elif theirs is None and mine is not None and version_of(mine) == base[0]:
+                self.state.forget(key)
+            elif theirs is None and mine is not None and not self._changed_since(key, mine, side=0):
                 self._local_ops.append(functools.partial(delete_row, table=table, row_id=mine["id"]))
-                del self.state.rows[key]
+                self.state.forget(key)
                 result.removed += 1
-            elif mine is None and theirs is not None and version_of(theirs) == base[1]:
+            elif mine is None and theirs is not None and not self._changed_since(key, theirs, side=1):
                 there.execute(delete(table).where(table.c.id == theirs["id"]))
-                del self.state.rows[key]
+                self.state.forget(key)
                 result.removed += 1
 
     def _later(self, table: Table, row: dict[str, Any], *, exists: bool,
@@ -343,3 +380,16 @@ class WorkspaceSync:
             self.sides.remote_store.put_file(source, key)
             uploaded += 1
         return uploaded
+
+
+def _names(row: dict[str, Any]) -> list[str]:
+    """The fields a person recognises a record by, shown with a clash."""
+    return [name for name in ("name", "original_name", "sha256") if name in row]
+
+
+def _newest(row: dict[str, Any], changes: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the other side's changed fields, stamped with the later of both edit times."""
+    merged = {**row, **changes}
+    if row.get("updated_at") is not None and other.get("updated_at") is not None:
+        merged["updated_at"] = max(row["updated_at"], other["updated_at"])
+    return merged

@@ -61,10 +61,11 @@ def content(row: dict[str, Any]) -> dict[str, Any]:
 def differences(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The fields that differ, each side's values as JSON-ready values."""
     keys = [k for k in content(mine) if mine.get(k) != theirs.get(k)]
-    return ({k: _plain(mine[k]) for k in keys}, {k: _plain(theirs.get(k)) for k in keys})
+    return ({k: plain(mine[k]) for k in keys}, {k: plain(theirs.get(k)) for k in keys})
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A JSON-ready value: ids and times as text."""
     if isinstance(value, (uuid.UUID, datetime, date)):
         return str(value)
     return value

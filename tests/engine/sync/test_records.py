@@ -2,6 +2,7 @@
 synced later, nothing lost. Real PostgreSQL, real Redis (for the connection check), moto S3."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -102,21 +103,46 @@ def test_a_deleted_row_goes_from_the_other_side_and_resolve_theirs_pulls(
     assert names == [("Mia", "from A")]
 
 
-def test_the_same_name_made_on_both_sides_stops_the_sync_with_a_plain_reason(
+def test_the_same_name_made_on_both_sides_is_a_clash_to_settle_while_the_rest_syncs(
         two_studios: tuple[Studio, Studio]) -> None:
-    from studio.engine.errors import Conflict
     a, b = two_studios
     ws = a.workspace("Agency", create=True)
     syncer(a, ws.id).publish()
     WorkspaceSync(open_sides(b.db, b.paths, b.settings, b.secrets), ws.id).open()
-    for studio in (a, b):  # two people add "Mia" before either syncs
+    made = {}
+    for studio, word in ((a, "from-a"), (b, "from-b")):  # two people add "Mia" before either syncs
         with studio.db.session() as session:
-            Repository(session, ws.id).add(Influencer(name="Mia"))
-    assert syncer(a, ws.id).run().pushed == 1
-    with pytest.raises(Conflict, match="'Mia' \\(influencers\\) was made on both sides"):
-        syncer(b, ws.id).run()
+            repo = Repository(session, ws.id)
+            made[word] = repo.add(Influencer(name="Mia", trigger_word=word))
+            repo.add(Dataset(influencer_id=made[word].id, name=f"set {word}"))
+    with b.db.session() as session:
+        Repository(session, ws.id).add(Influencer(name="Zed"))
+    assert syncer(a, ws.id).run().pushed == 2
+    result = syncer(b, ws.id).run()  # no longer stops: Zed goes up, the two Mias wait
+    assert result.pushed == 1
+    assert [(c.kind, c.table, c.row_id) for c in result.conflicts] == [
+        ("clash", "influencers", str(made["from-b"].id))]
+    assert result.conflicts[0].mine["trigger_word"] == "from-b"
+    assert result.conflicts[0].theirs["trigger_word"] == "from-a"
     with b.db.session() as session:  # B's own Mia is still there, nothing half-synced
-        assert [i.name for i in Repository(session, ws.id).list(Influencer)] == ["Mia"]
+        assert sorted(i.name for i in Repository(session, ws.id).list(Influencer)) == ["Mia", "Zed"]
+    assert syncer(a, ws.id).run().pulled == 1 and _names(a, ws.id) == [("Mia", "from-a"), ("Zed", "")]
+
+    syncer(b, ws.id).resolve(str(made["from-b"].id), "mine")  # B's values, the server's identity
+    assert syncer(b, ws.id).conflicts() == []
+    assert syncer(b, ws.id).run().pushed == 1  # B's dataset, now under the server's Mia
+    assert syncer(a, ws.id).run().pulled == 2
+    for studio in (a, b):
+        assert _names(studio, ws.id) == [("Mia", "from-b"), ("Zed", "")]
+        with studio.db.session() as session:
+            sets = Repository(session, ws.id).list(Dataset)
+            assert sorted(d.name for d in sets) == ["set from-a", "set from-b"]
+            assert {d.influencer_id for d in sets} == {made["from-a"].id}
+
+
+def _names(studio: Studio, ws_id: uuid.UUID) -> list[tuple[str, str]]:
+    with studio.db.session() as session:
+        return sorted((i.name, i.trigger_word) for i in Repository(session, ws_id).list(Influencer))
 
 
 def test_a_job_retried_here_is_left_alone_until_it_is_done_again(tmp_path: Path, sync_target: ServerTarget) -> None:

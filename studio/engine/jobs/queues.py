@@ -1,14 +1,21 @@
-"""The Huey queues, built from settings: SqliteHuey by default, PriorityRedisHuey in team mode."""
+"""The Huey queues, built from settings: SqliteHuey by default, PriorityRedisHuey in team mode.
+
+Every queue speaks the studio's JSON messages (message_codec), never pickles, and drops what it
+refuses with one warning line.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
-from huey.api import TaskWrapper
+from huey.api import Task, TaskWrapper
+from huey.constants import EmptyData
 
 from studio.engine.config import Paths, Settings
 from studio.engine.errors import SettingsError
+from studio.engine.jobs.message_codec import RefusedMessage, Revocation, StudioSerializer, log_refused
 from studio.engine.urls import with_password
 
 RETRIES = 3
@@ -45,8 +52,16 @@ def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str 
         if not settings.queue.redis_url:
             raise SettingsError("queue.backend is 'redis' but queue.redis_url is empty.")
         url = with_password(settings.queue.redis_url, redis_password)
-        return PriorityRedisHuey(huey_name, url=url, results=False)
-    return SqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30)
+        return StudioRedisHuey(huey_name, url=url, results=False, serializer=StudioSerializer())
+    return StudioSqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30,
+                            serializer=StudioSerializer())
+
+
+def allow_task(huey: Huey, wire_name: str, wrapper: TaskWrapper, *, takes_job: bool) -> None:
+    """Lets ``wrapper``'s task travel on ``huey`` under ``wire_name``."""
+    serializer = huey.serializer
+    assert isinstance(serializer, StudioSerializer), "queues are built by build_huey"
+    serializer.allow(wire_name, wrapper.task_class, takes_job=takes_job)
 
 
 def register_runner(huey: Huey, runner: Callable[[str, object], None]) -> TaskWrapper:
@@ -55,5 +70,72 @@ def register_runner(huey: Huey, runner: Callable[[str, object], None]) -> TaskWr
     def run_job(job_id: str, task: object = None) -> None:
         runner(job_id, task)
 
-    return huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, retry_backoff=RETRY_BACKOFF,
-                     context=True, name=TASK_NAME)(run_job)
+    wrapper = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, retry_backoff=RETRY_BACKOFF,
+                        context=True, name=TASK_NAME)(run_job)
+    allow_task(huey, TASK_NAME, wrapper, takes_job=True)
+    return wrapper
+
+
+class _RefusingHuey:
+    """Huey's read paths with refusals dropped: a refused message is one warning, never run.
+
+    Class-wide revokes (Huey's ``rt:`` keys) are not honoured: the studio never writes them, and
+    a desk that may revoke its own tasks could otherwise stop every task of a queue with one."""
+    name: str
+    storage: object
+    serializer: StudioSerializer
+
+    def dequeue(self) -> Task | None:
+        data = self.storage.dequeue()  # type: ignore[attr-defined]
+        if data is None:
+            return None
+        try:
+            return self.deserialize_task(data)  # type: ignore[attr-defined]
+        except RefusedMessage as exc:
+            log_refused(self.name, exc)
+            return None
+
+    def read_schedule(self, timestamp: datetime | None = None) -> list[Task]:
+        if timestamp is None:
+            timestamp = self._get_timestamp()  # type: ignore[attr-defined]
+        tasks = []
+        for data in self.storage.read_schedule(timestamp):  # type: ignore[attr-defined]
+            try:
+                tasks.append(self.deserialize_task(data))  # type: ignore[attr-defined]
+            except RefusedMessage as exc:
+                log_refused(self.name, exc)
+        return tasks
+
+    def is_revoked(self, task: object, timestamp: datetime | None = None, peek: bool = True) -> bool:
+        if not isinstance(task, Task):
+            return False  # a class or wrapper: class-wide revokes are not honoured (see above)
+        record = self._revocation(task.revoke_id)
+        if record is None:
+            return False
+        now = timestamp or self._get_timestamp()  # type: ignore[attr-defined]
+        expired = not record.once and record.until is not None and record.until <= now
+        if (record.once or expired) and not peek:
+            self.storage.delete_data(task.revoke_id)  # type: ignore[attr-defined]
+        return not expired
+
+    def _revocation(self, key: str) -> Revocation | None:
+        data = self.storage.peek_data(key)  # type: ignore[attr-defined]
+        if data is EmptyData:
+            return None
+        try:
+            record = self.serializer.deserialize(data)
+            if not isinstance(record, Revocation):
+                raise RefusedMessage("a task where a revoke record belongs")
+        except RefusedMessage as exc:
+            log_refused(self.name, exc)
+            self.storage.delete_data(key)  # type: ignore[attr-defined]
+            return None
+        return record
+
+
+class StudioSqliteHuey(_RefusingHuey, SqliteHuey):  # type: ignore[misc]  # huey is untyped
+    """Solo mode's queue (a SQLite file), reading only the studio's JSON messages."""
+
+
+class StudioRedisHuey(_RefusingHuey, PriorityRedisHuey):  # type: ignore[misc]  # huey is untyped
+    """Team mode's queue (Redis, priorities kept), reading only the studio's JSON messages."""

@@ -9,7 +9,7 @@ from huey.consumer import Consumer
 
 from studio.engine.config import Paths, Settings
 from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, ring
-from studio.engine.jobs.queues import QUEUE_NAMES, build_huey, queue_specs, register_runner
+from studio.engine.jobs.queues import QUEUE_NAMES, allow_task, build_huey, queue_specs, register_runner
 
 Runner = Callable[[str, object], None]
 DAILY_QUEUE = "pipeline"
@@ -29,7 +29,8 @@ class QueueSet:
         self._tasks = {name: register_runner(h, self._run) for name, h in self.hueys.items()}
         self._daily: Callable[[], object] | None = None
         # Checked every minute by the pipeline queue's consumer; the hook decides if it is time.
-        self.hueys[DAILY_QUEUE].periodic_task(crontab(minute="*"), name=DAILY_TASK)(self._run_daily)
+        daily = self.hueys[DAILY_QUEUE].periodic_task(crontab(minute="*"), name=DAILY_TASK)(self._run_daily)
+        allow_task(self.hueys[DAILY_QUEUE], DAILY_TASK, daily, takes_job=False)
 
     def set_runner(self, runner: Runner) -> None:
         self._runner = runner

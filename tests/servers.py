@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+POSTGRES_LOG = "server.log"  # beside the data folder; see postgres_log
+_LOGS: dict[str, Path] = {}
 
 
 def _postgres_bin() -> Path | None:
@@ -62,19 +67,35 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     data = root / "data"
+    password = secrets.token_urlsafe(18)
+    pwfile = root / "superuser-password"
+    pwfile.write_text(password + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres", "postgres")
+    # TCP connections, the only ones the tests make, must give a password (SCRAM-SHA-256) as
+    # on a team server, so every role's password is really checked.
     subprocess.run(_as_postgres_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                                      "-A", "trust", "--no-sync", "-E", "UTF8"]),
+                                      "--auth-local=trust", "--auth-host=scram-sha-256",
+                                      f"--pwfile={pwfile}", "--no-sync", "-E", "UTF8"]),
                    check=True, capture_output=True)
+    pwfile.unlink()
     port = free_port()
+    log = (root / POSTGRES_LOG).open("ab")
+    # Every statement is logged, so a test can look for a password that must never reach it.
     proc = subprocess.Popen(_as_postgres_user([
         str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
-        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
+        "-c", "log_statement=all", "-c", "log_min_error_statement=error",
+        "-c", "logging_collector=off"]),
+        stdout=subprocess.DEVNULL, stderr=log)
+    url = f"postgresql://postgres:{password}@127.0.0.1:{port}"
+    _LOGS[url] = root / POSTGRES_LOG
     try:
         _wait_for_port(port, proc, "postgres")
-        _wait_ready(f"postgresql://postgres@127.0.0.1:{port}/postgres")
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        _wait_ready(f"{url}/postgres")
+        yield url
     finally:
+        log.close()
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -94,6 +115,12 @@ def _wait_ready(url: str, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.fixture
+def postgres_log(postgres_server: str) -> Path:
+    """The test server's log: every statement, and every error with its statement."""
+    return _LOGS[postgres_server]
 
 
 @pytest.fixture

@@ -95,8 +95,12 @@ def _register_sync(actions: Actions) -> None:
 
 
 def _register_conflicts(actions: Actions) -> None:
-    add_action(actions, "conflicts", "rows changed here and on the server since the last sync: "
-               "both versions", list_conflicts, scoped=True)
+    listed = add_action(actions, "conflicts", "rows changed here and on the server since the last "
+                        "sync: both versions; --keep-mine/--keep-theirs ROW_ID settles one",
+                        list_conflicts, scoped=True)
+    keep = listed.add_mutually_exclusive_group()
+    keep.add_argument("--keep-mine", metavar="ROW_ID", help="this studio's version goes to the server")
+    keep.add_argument("--keep-theirs", metavar="ROW_ID", help="the server's version comes here")
     resolve = add_action(actions, "resolve", "settle a sync conflict by keeping one version",
                          resolve_conflict, scoped=True)
     resolve.add_argument("row_id", help="the row's id, as `server conflicts` shows it")
@@ -140,8 +144,9 @@ def grant_role(studio: Studio, args: argparse.Namespace) -> int:
     workspace = studio.workspace(args.workspace)
     admin_url = studio.database_url
     if args.revoke:
-        drop_workspace_role(admin_url, workspace.id)
-        say(f"removed the database role of workspace '{workspace.name}'")
+        ended = drop_workspace_role(admin_url, workspace.id)
+        say(f"removed the database role of workspace '{workspace.name}'; {ended} open "
+            f"session(s) ended")
         return EXIT_OK
     password = _read_line("Password for the workspace's role (not shown): ")
     role = grant_workspace_role(admin_url, workspace.id, password)
@@ -218,6 +223,9 @@ def _submit_sync(studio: Studio, args: argparse.Namespace, workspace_id: uuid.UU
 
 def list_conflicts(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.sync.records import SyncState
+    if args.keep_mine or args.keep_theirs:
+        args.row_id, args.keep = args.keep_mine or args.keep_theirs, "mine" if args.keep_mine else "theirs"
+        return resolve_conflict(studio, args)
     state = SyncState(studio.paths.data_dir / "sync", workspace_of(studio, args).id)
     conflicts = list(state.conflicts.values())
     if args.json:
@@ -226,7 +234,8 @@ def list_conflicts(studio: Studio, args: argparse.Namespace) -> int:
     if not conflicts:
         print("no sync conflicts")
     for c in conflicts:
-        print(f"{c['table']} {c['row_id']}")
+        clash = " (made on both sides separately: keep one; the other's children join it)"
+        print(f"{c['table']} {c['row_id']}{clash if c.get('kind') == 'clash' else ''}")
         for name in c["mine"]:
             print(f"  {name}:\n    mine:   {c['mine'][name]!r}\n    theirs: {c['theirs'][name]!r}")
     return EXIT_OK

@@ -81,9 +81,8 @@ def test_a_failed_connect_changes_nothing_locally(data_dir: Path, postgres_url: 
     before = (data_dir / "settings.toml").read_bytes()
     bucket = make_bucket(s3_server)
     dead_redis = "redis://127.0.0.1:1/0"
-    failed = run_cli(data_dir, *connect_args(postgres_url.replace("postgresql://postgres@",
-                                                                   "postgresql://postgres:pw@"),
-                                             dead_redis, s3_server, bucket), input="s3-secret\n")
+    failed = run_cli(data_dir, *connect_args(postgres_url, dead_redis, s3_server, bucket),
+                     input="s3-secret\n")
     assert failed.returncode == 1
     assert any(line.startswith("FAIL") and "Redis" in line for line in failed.stdout.splitlines())
     assert "unchanged" in failed.stderr and "Traceback" not in failed.stderr

@@ -7,6 +7,7 @@ import boto3
 
 from studio.engine.config import load_settings
 from studio.engine.core import Studio
+from studio.engine.urls import split_password
 from studio.ui.context import StudioContext
 from studio.ui.widgets.server_dialog import ServerDialog
 
@@ -43,6 +44,8 @@ def test_check_then_connect_keeping_the_local_database(
     qtbot.waitUntil(lambda: "Remembered" in dialog.status.text(), timeout=30_000)
     assert "Migrations" in dialog.report.toPlainText()
     saved = load_settings(studio.paths.settings_file)
-    assert saved.server.database_url == postgres_url and saved.database.url == ""
+    bare, password = split_password(postgres_url)  # the password goes to the keyring
+    assert saved.server.database_url == bare and saved.database.url == ""
+    assert password and studio.secrets.get("server.postgres") == password
     assert "team-secret" not in studio.paths.settings_file.read_text()
     assert studio.secrets.get("server.s3") == "team-secret"

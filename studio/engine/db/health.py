@@ -18,6 +18,7 @@ DAMAGED_WORDS = ("file is not a database", "database disk image is malformed", "
 QUICK_CHECK_LINES = 20
 COUNT_LIMIT = 10_000
 LOW_MB = 2  # an I/O error with less free than this is the disk being full
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a grant, a row-level security policy, a trigger
 
 
 def where(engine: Engine) -> str:
@@ -46,6 +47,9 @@ def database_problem(exc: BaseException, engine: Engine) -> StudioError | None:
         return DiskError(full_disk_message(folder))  # SQLite's word when the log cannot grow
     if isinstance(exc, DatabaseError) and any(w in str(exc.orig or exc) for w in DAMAGED_WORDS):
         return DatabaseProblem(damaged_message(where(engine), error_line(exc)))
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        return StudioError(f"The team server does not allow this to the database role this studio "
+                           f"connects with ({error_line(exc)}).")
     return None
 
 

@@ -301,6 +301,9 @@ class WorkerRecord(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The database role that wrote the row (PostgreSQL fills it in): a workspace role may change
+    # only its own records (migration 0010). Never set here, so the server's default applies.
+    owner_role: Mapped[str | None] = mapped_column(String(63))
 
 
 class ChangeRecord(Base):

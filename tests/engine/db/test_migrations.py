@@ -87,3 +87,72 @@ def test_migrations_build_exactly_the_models_schema(tmp_path: Path, postgres_url
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         engine.dispose()
+
+
+def _workspace_references() -> set[tuple[str, str]]:
+    """Every (table, column) where one workspace table names a row of another (migration 0010)."""
+    from studio.engine.db.models import Base
+    refs = set()
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if "workspace_id" in table.c and "workspace_id" in parent.c:
+                refs.add((table.name, fk.parent.name))
+    return refs
+
+
+def test_every_reference_between_workspace_tables_stays_inside_one_workspace(tmp_path: Path) -> None:
+    """Guards later migrations too: a SQLite table rebuilt by a batch operation loses its triggers."""
+    engine = make_engine(sqlite_url(tmp_path / "s.sqlite3"))
+    migrate(engine)
+    with engine.connect() as conn:
+        triggers = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+    engine.dispose()
+    refs = _workspace_references()
+    assert ("datasets", "influencer_id") in refs
+    for table, column in refs:
+        for when in ("insert", "update"):
+            assert f"same_workspace_{table}_{column}_{when}" in triggers
+
+
+def test_a_dataset_naming_another_workspace_influencer_is_refused_on_sqlite(data_dir: Path) -> None:
+    import pytest
+
+    from studio.engine.db.models import Dataset, Influencer
+    from studio.engine.db.repositories import Repository, Workspaces
+    from studio.engine.errors import InvalidInput
+    studio = Studio.open(data_dir)
+    try:
+        with studio.db.session() as session:
+            a, b = Workspaces(session).create("A"), Workspaces(session).create("B")
+            theirs = Repository(session, b.id).add(Influencer(name="Zed"))
+            mine = Repository(session, a.id).add(Influencer(name="Mia"))
+            dataset = Repository(session, a.id).add(Dataset(influencer_id=mine.id, name="Faces"))
+            a_id, dataset_id, theirs_id = a.id, dataset.id, theirs.id
+        with pytest.raises(InvalidInput, match="does not exist"), studio.db.session() as session:
+            Repository(session, a_id).add(Dataset(influencer_id=theirs_id, name="Stolen"))
+        with pytest.raises(InvalidInput, match="does not exist"), studio.db.session() as session:
+            repo = Repository(session, a_id)
+            repo.update(repo.get(Dataset, dataset_id), influencer_id=theirs_id)
+        with studio.db.session() as session:
+            assert Repository(session, a_id).get(Dataset, dataset_id).influencer_id == mine.id
+    finally:
+        studio.close()
+
+
+def test_revision_0010_goes_down_and_up_again(tmp_path: Path, postgres_url: str) -> None:
+    from alembic import command
+
+    from studio.engine.db.database import alembic_config
+    for url in (sqlite_url(tmp_path / "s.sqlite3"), postgres_url):
+        engine = make_engine(url)
+        migrate(engine)
+        with engine.begin() as conn:
+            config = alembic_config(engine)
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009")
+        with engine.connect() as conn:
+            assert "owner_role" not in {c["name"] for c in inspect(conn).get_columns("workers")}
+        migrate(engine)
+        assert current_revision(engine) == head_revision()
+        engine.dispose()

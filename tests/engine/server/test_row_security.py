@@ -12,7 +12,7 @@ from studio.engine.db.models import Influencer, Job
 from studio.engine.db.repositories import Repository, Workspaces
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.server.roles import drop_workspace_role, grant_workspace_role, workspace_role
-from studio.engine.urls import with_password
+from studio.engine.urls import with_password, with_user
 
 PASSWORD = "a-long-enough-password"
 
@@ -34,8 +34,7 @@ def two_workspaces(postgres_url: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 def role_url(postgres_url: str, workspace_id: uuid.UUID) -> str:
-    bare = postgres_url.replace("postgresql://postgres@", f"postgresql://{workspace_role(workspace_id)}@")
-    return with_password(bare, PASSWORD)
+    return with_password(with_user(postgres_url, workspace_role(workspace_id)), PASSWORD)
 
 
 def test_every_workspace_table_has_the_policy(postgres_url: str, two_workspaces) -> None:  # type: ignore[no-untyped-def]

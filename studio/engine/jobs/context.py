@@ -13,6 +13,7 @@ from studio.engine.db.database import Database
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.errors import JobCanceled
+from studio.engine.jobs.outage import note_outage
 
 PROGRESS_INTERVAL_S = 0.25
 CANCEL_CHECK_INTERVAL_S = 0.5
@@ -42,12 +43,17 @@ class JobContext:
         if stage is not None:
             self._stage = stage
         # One UPDATE, not read-then-write: a cancel or another writer in between must not make
-        # this write stale (it would end the job with a version conflict).
-        with self.db.session() as session:
-            session.execute(update(Job).where(Job.id == self.job_id).values(
-                progress=fraction, stage=self._stage, message=message, version=Job.version + 1,
-                updated_at=utcnow()))
-            self._canceled = bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
+        # this write stale (it would end the job with a version conflict). Progress is best
+        # effort: while the database is down the job runs on and the next write catches up.
+        try:
+            with self.db.session() as session:
+                session.execute(update(Job).where(Job.id == self.job_id).values(
+                    progress=fraction, stage=self._stage, message=message, version=Job.version + 1,
+                    updated_at=utcnow()))
+                self._canceled = bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
+        except Exception as exc:
+            if not note_outage(exc):
+                raise
 
     def is_canceled(self) -> bool:
         """Whether the user asked to cancel; cheap to call often (the row is read twice a second
@@ -55,9 +61,13 @@ class JobContext:
         now = time.monotonic()
         if not self._canceled and now - self._last_check >= CANCEL_CHECK_INTERVAL_S:
             self._last_check = now
-            with self.db.session() as session:
-                self._canceled = bool(session.scalar(
-                    select(Job.cancel_requested).where(Job.id == self.job_id)))
+            try:
+                with self.db.session() as session:
+                    self._canceled = bool(session.scalar(
+                        select(Job.cancel_requested).where(Job.id == self.job_id)))
+            except Exception as exc:  # the database is down: asked again at the next check
+                if not note_outage(exc):
+                    raise
         return self._canceled
 
     def check_canceled(self) -> None:

@@ -18,7 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from huey.api import Task
+from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from studio.engine.db.database import Database, retry_if_stale
@@ -32,6 +33,7 @@ from studio.engine.processes import still_running
 
 log = logging.getLogger("studio.jobs")
 REQUEUED, FAILED, ABANDONED = "requeued", "failed", "abandoned"
+LOST = "queued again"  # a waiting job whose queue message was gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +43,12 @@ class Recovered:
 
 
 def worker_is_gone(worker: WorkerRecord | None, *, timeout_s: float, me: str | None = None) -> bool:
-    """Gone: no record, stopped, a stale heartbeat, or on this host no longer that process."""
+    """Gone: no record, stopped, a stale heartbeat, or on this host no longer that process.
+    Never the asking worker itself: it is alive, whatever its record says after an outage."""
+    if worker is not None and worker.id == me:
+        return False
     if worker is None or worker.stopped_at is not None:
         return True
-    if worker.id == me:
-        return False
     if utcnow() - worker.heartbeat_at > timedelta(seconds=timeout_s):
         return True
     if worker.host == socket.gethostname():
@@ -144,3 +147,57 @@ def _requeue(db: Database, queues: QueueSet, job_id: str) -> None:
         job = session.get(Job, uuid.UUID(job_id))
         if job is not None and job.status == JobStatus.PENDING:
             job.task_id = queues.enqueue(job.queue, job_id, priority=job.priority)
+
+
+def requeue_lost(db: Database, queues: QueueSet, *, grace_s: float) -> list[Recovered]:
+    """Waiting jobs whose queue message is gone (Redis lost it, an enqueue failed, a worker
+    dropped it) are queued again. Only jobs untouched for ``grace_s``: a message being taken
+    right now is not in the queue either, and its job changes the moment it starts."""
+    cutoff = utcnow() - timedelta(seconds=grace_s)
+    with db.session() as session:
+        rows = session.execute(select(Job.id, Job.queue, Job.task_id).where(
+            Job.status == JobStatus.PENDING, Job.updated_at < cutoff,
+            or_(Job.next_attempt_at.is_(None), Job.next_attempt_at < cutoff))).all()
+    queued: dict[str, set[str]] = {}
+    found = []
+    for job_id, queue, task_id in rows:
+        if queue not in queues.hueys:
+            continue  # a queue this studio does not know: nothing here could run it
+        if queue not in queued:
+            queued[queue] = queued_task_ids(queues, queue)
+        if task_id in queued[queue]:
+            continue
+        try:
+            task = retry_if_stale(functools.partial(_reissue, db, queues, job_id, task_id))
+        except StaleDataError:  # another worker did it at the same moment
+            continue
+        if task is not None:
+            queues.put(queue, task)
+            log.warning("waiting job %s had lost its queue message; %s", job_id, LOST)
+            found.append(Recovered(str(job_id), LOST))
+    return found
+
+
+def queued_task_ids(queues: QueueSet, queue: str) -> set[str]:
+    """The task ids of the messages waiting in ``queue``, due now or later."""
+    huey = queues.hueys[queue]
+    return {str(task.id) for task in [*huey.pending(), *huey.scheduled()]}
+
+
+def message_lost(queues: QueueSet, job: Job) -> bool:
+    """A waiting job with no message left in its queue (``jobs retry`` sends it again)."""
+    return (job.status == JobStatus.PENDING and job.queue in queues.hueys
+            and job.task_id not in queued_task_ids(queues, job.queue))
+
+
+def _reissue(db: Database, queues: QueueSet, job_id: uuid.UUID, task_id: str | None) -> Task | None:
+    """Stores a new task id on the job (the version check lets one recovery win), then the
+    caller queues it: a crash in between leaves a lost message, found again next time."""
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != JobStatus.PENDING or job.task_id != task_id:
+            return None
+        task = queues.task(job.queue, str(job.id), priority=job.priority)
+        job.task_id = str(task.id)
+        job.message = "Queued again: its queue message was lost."
+        return task

@@ -26,6 +26,8 @@ from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.gpu import hold_gpu
+from studio.engine.jobs.outage import outage_of, ride_out
+from studio.engine.jobs.ownership import Claim, discard, sees_every_workspace, still_owned
 from studio.engine.jobs.payloads import decode, encode
 from studio.engine.jobs.queues import RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import JobType, get_type
@@ -33,6 +35,7 @@ from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
 RETRY_STAGE = "Waiting to retry"
+PUT_BACK_DELAY_S = 5.0  # a job another workspace's worker must run waits this long between looks
 
 
 def retry_delay_s(attempts: int) -> float:
@@ -59,6 +62,7 @@ class JobRunner:
         self.paths = paths
         self.settings = settings
         self.worker_id = worker_id
+        self._sees_all: bool | None = None  # whether row-level security hides no job from it
         self._settings_stamp = FileStamp.of(paths.settings_file)
 
     def _reload_settings_if_changed(self) -> None:
@@ -70,47 +74,62 @@ class JobRunner:
 
     def __call__(self, job_id: str, task: object = None) -> None:
         self._reload_settings_if_changed()
-        ctx = self._start(job_id)
-        if ctx is None:
+        started = ride_out(lambda: self._start(job_id))
+        if started is None:
             return
-        prepared = self._prepare(ctx)
+        ctx, claim = started
+        prepared = self._prepare(ctx, claim)
         if prepared is None:
             return
         kind, payload = prepared
         try:
             result, stored = self._run_handler(kind, ctx, payload)
         except JobCanceled as exc:
-            self._finish(ctx.job_id, JobStatus.CANCELED, message=str(exc))
+            self._finish(claim, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
-            self._after_transient_error(ctx.job_id, exc)
+            self._after_transient_error(claim, exc)
         except StudioError as exc:
-            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
+            self._finish(claim, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
-            disk = disk_error(exc, self.paths.data_dir)  # a full or read-only disk is no bug
-            if disk is None:
-                log.error("job %s crashed", job_id, extra={"fields": {"trace": traceback.format_exc()}})
-            error = str(disk) if disk is not None else f"Unexpected error: {type(exc).__name__}: {exc}"
-            self._finish(ctx.job_id, JobStatus.FAILED, error=error)
+            self._after_crash(claim, exc)
         else:
-            try:
-                self._share(ctx.job_id, payload, inputs=False, result=result)
-            except StudioError as exc:
-                self._finish(ctx.job_id, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
-                return
-            self._finish(ctx.job_id, JobStatus.COMPLETED, result=stored)
+            self._complete(claim, payload, result, stored)
 
-    def _prepare(self, ctx: JobContext) -> tuple[JobType, object] | None:
+    def _after_crash(self, claim: Claim, exc: Exception) -> None:
+        if outage_of(exc) is not None:  # the database or Redis went away under the handler
+            self._after_transient_error(claim, TransientError(f"The {outage_of(exc)} could not be "
+                                                              f"reached: {type(exc).__name__}"))
+            return
+        disk = disk_error(exc, self.paths.data_dir)  # a full or read-only disk is no bug
+        if disk is None:
+            log.error("job %s crashed", claim.job_id, extra={"fields": {"trace": traceback.format_exc()}})
+        error = str(disk) if disk is not None else f"Unexpected error: {type(exc).__name__}: {exc}"
+        self._finish(claim, JobStatus.FAILED, error=error)
+
+    def _complete(self, claim: Claim, payload: object, result: object, stored: dict[str, object]) -> None:
+        """Uploads the outputs and records them, unless another worker took the job over."""
+        if not ride_out(lambda: still_owned(self.db, claim)):
+            ride_out(lambda: discard(self.db, self.paths, claim, "result", stored))
+            return
+        try:
+            self._share(claim.job_id, payload, inputs=False, result=result)
+        except StudioError as exc:
+            self._finish(claim, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
+            return
+        self._finish(claim, JobStatus.COMPLETED, result=stored)
+
+    def _prepare(self, ctx: JobContext, claim: Claim) -> tuple[JobType, object] | None:
         """The job's type and payload, its input files fetched; None when the job failed here."""
         try:
-            kind = get_type(self._job_type(ctx.job_id))
+            kind = get_type(ride_out(lambda: self._job_type(ctx.job_id)))
             payload: object = decode(kind.payload, ctx.payload)
         except StudioError as exc:  # a row this studio cannot read: one line, no retry
-            self._finish(ctx.job_id, JobStatus.FAILED, error=str(exc))
+            self._finish(claim, JobStatus.FAILED, error=str(exc))
             return None
         try:
             self._share(ctx.job_id, payload, inputs=True)
         except StudioError as exc:
-            self._finish(ctx.job_id, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
+            self._finish(claim, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
             return None
         return kind, payload
 
@@ -124,19 +143,24 @@ class JobRunner:
             result = kind.handler(ctx, payload)
         return result, self._encoded(kind, result)
 
-    def _after_transient_error(self, job_id: uuid.UUID, exc: TransientError) -> None:
+    def _after_transient_error(self, claim: Claim, exc: TransientError) -> None:
         """Raises Huey's RetryTask (the inline consumer reads it too) while the job has attempts
         left; otherwise the job fails."""
-        attempts, allowed = self._attempts(job_id)
+        attempts, allowed = ride_out(lambda: self._attempts(claim.job_id))
         if attempts < allowed:
             delay = retry_delay_s(attempts)
-            if self._schedule_retry(job_id, str(exc), delay, attempts=attempts, allowed=allowed):
-                log.warning("job %s attempt %d of %d failed, will retry in %g s: %s", job_id, attempts,
-                            allowed, delay, exc)
+            scheduled = ride_out(lambda: retry_if_stale(
+                lambda: self._schedule_retry(claim, str(exc), delay, attempts=attempts, allowed=allowed)))
+            if scheduled is None:
+                ride_out(lambda: discard(self.db, self.paths, claim, "retry"))
+                return
+            if scheduled:
+                log.warning("job %s attempt %d of %d failed, will retry in %g s: %s", claim.job_id,
+                            attempts, allowed, delay, exc)
                 raise RetryTask(str(exc), delay=delay) from None
-            self._finish(job_id, JobStatus.CANCELED, message="Canceled by the user.")
+            self._finish(claim, JobStatus.CANCELED, message="Canceled by the user.")
             return
-        self._finish(job_id, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
+        self._finish(claim, JobStatus.FAILED, error=f"{exc} (gave up after {attempts} attempts)")
 
     @staticmethod
     def _encoded(kind: JobType, result: object) -> dict[str, object]:
@@ -158,17 +182,17 @@ class JobRunner:
         else:
             team.upload_outputs(job_id, payload, result)
 
-    def _start(self, job_id: str) -> JobContext | None:
+    def _start(self, job_id: str) -> tuple[JobContext, Claim] | None:
         with self.db.session() as session:
             job = session.get(Job, uuid.UUID(job_id))
             if job is None:
-                log.warning("job %s vanished before it ran", job_id)
+                self._not_found(job_id)
                 return None
             if job.status != JobStatus.PENDING:
                 return None  # canceled while waiting, or already handled by recovery
             job.status = JobStatus.PROCESSING
             job.worker_id = self.worker_id
-            job.attempts += 1
+            job.attempts += 1  # with worker_id, the claim's token (jobs/ownership.py)
             job.started_at = job.started_at or utcnow()
             job.next_attempt_at = None
             if job.stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
@@ -176,8 +200,21 @@ class JobRunner:
                 job.progress = 0.0
             job.message = "Running."
             job.error = ""
-            return JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
-                              db=self.db, paths=self.paths, settings=self.settings)
+            ctx = JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
+                             db=self.db, paths=self.paths, settings=self.settings)
+            return ctx, Claim(job.id, self.worker_id, job.attempts)
+
+    def _not_found(self, job_id: str) -> None:
+        """A job this worker cannot read. Under a workspace role (row-level security) it is most
+        likely another workspace's: its message goes back to the queue, after a pause so that
+        this worker does not spin on it, for a worker that can run it."""
+        if self._sees_all is None:
+            self._sees_all = sees_every_workspace(self.db)
+        if self._sees_all:
+            log.warning("job %s vanished before it ran", job_id)
+            return
+        log.debug("job %s is not this workspace's; put back for another worker", job_id)
+        raise RetryTask("not this worker's workspace", delay=PUT_BACK_DELAY_S)
 
     def _job_type(self, job_id: uuid.UUID) -> str:
         with self.db.session() as session:
@@ -192,12 +229,15 @@ class JobRunner:
             job = session.get(Job, job_id)
             return (job.attempts, job.max_attempts) if job else (0, 0)
 
-    def _schedule_retry(self, job_id: uuid.UUID, reason: str, delay_s: float, *, attempts: int,
-                        allowed: int) -> bool:
+    def _schedule_retry(self, claim: Claim, reason: str, delay_s: float, *, attempts: int,
+                        allowed: int) -> bool | None:
         """The job waits for its next attempt, and its stage says so (until ``_start``); False
-        when it is gone or the user asked to cancel it meanwhile."""
+        when it is gone or the user asked to cancel it meanwhile, None when another worker owns
+        it now."""
         with self.db.session() as session:
-            job = session.get(Job, job_id)
+            job = session.get(Job, claim.job_id)
+            if job is not None and not claim.holds(job):
+                return None
             if job is None or job.cancel_requested:
                 return False
             job.status = JobStatus.PENDING
@@ -208,16 +248,20 @@ class JobRunner:
             job.message = f"Will retry in {delay_s:g} s (attempt {attempts + 1} of {allowed}): {reason}"
             return True
 
-    def _finish(self, job_id: uuid.UUID, status: JobStatus, *, error: str = "", message: str = "",
+    def _finish(self, claim: Claim, status: JobStatus, *, error: str = "", message: str = "",
                 result: dict[str, object] | None = None) -> None:
+        """Records the outcome, waiting out a database outage; a claim another worker took over
+        meanwhile records nothing (ownership.discard says so)."""
         if status not in FINISHED:
             raise InvalidInput(status)
 
-        def write() -> None:  # again if a cancel clicked just now changed the row first
+        def write() -> bool:  # again if a cancel clicked just now changed the row first
             with self.db.session() as session:
-                job = session.get(Job, job_id)
+                job = session.get(Job, claim.job_id)
                 if job is None:
-                    return
+                    return True
+                if not claim.holds(job):
+                    return False
                 job.status = status
                 job.error = error
                 job.message = message or {JobStatus.COMPLETED: "Done.", JobStatus.FAILED: "Failed."}.get(status, "")
@@ -226,5 +270,8 @@ class JobRunner:
                 if result is not None:
                     job.result = result
                     job.progress = 1.0
-        retry_if_stale(write)
-        log.info("job %s %s", job_id, status, extra={"fields": {"error": error}})
+                return True
+        if not ride_out(lambda: retry_if_stale(write)):
+            ride_out(lambda: discard(self.db, self.paths, claim, str(status), result))
+            return
+        log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})

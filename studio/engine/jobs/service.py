@@ -20,6 +20,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.payloads import encode
 from studio.engine.jobs.queues import RETRIES
 from studio.engine.jobs.queueset import QueueSet
+from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
 
@@ -130,9 +131,9 @@ class JobService:
     def retry(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:
             job = Repository(session, workspace_id).get(Job, job_id)
-            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
-                raise InvalidInput(f"Only failed or canceled jobs can be retried; job {job.id} is "
-                                   f"{job.status}.")
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED) and not message_lost(self.queues, job):
+                raise InvalidInput(f"Only failed or canceled jobs, or waiting ones whose queue message "
+                                   f"was lost, can be retried; job {job.id} is {job.status}.")
             job.status = JobStatus.PENDING
             job.error = ""
             job.message = "Queued again."

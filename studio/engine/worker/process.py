@@ -14,9 +14,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock, Timeout
 from huey.consumer import Consumer
@@ -32,9 +33,10 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.jobs.doorbell import DoorbellListener
+from studio.engine.jobs.outage import DATABASE, MAX_WAIT_S, OUTAGES, QUEUE, outage_of, quiet_huey_outages
 from studio.engine.jobs.queues import QUEUE_NAMES
 from studio.engine.jobs.queueset import WORKER_INFO_FILE
-from studio.engine.jobs.recovery import recover_orphans
+from studio.engine.jobs.recovery import recover_orphans, requeue_lost
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import ACTIVE, JobStatus
@@ -48,6 +50,7 @@ log = logging.getLogger("studio.worker")
 
 EXIT_WHEN_IDLE_FILE = "worker-exit-when-idle"
 STOP_FILE = "worker-stop"
+T = TypeVar("T")
 
 
 
@@ -107,6 +110,7 @@ class Worker:
         self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
         self._consumers: list[Consumer] = []
         self._doorbell: DoorbellListener | None = None
+        self._backoff = 0.0
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -129,6 +133,7 @@ class Worker:
     def _start(self) -> None:
         studio = self.studio
         load_handlers()
+        quiet_huey_outages()
         with studio.db.session() as session:
             session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
                                      queues=list(self.queues), app_version=__version__,
@@ -186,17 +191,44 @@ class Worker:
     def _loop(self) -> None:
         interval = self.studio.settings.worker.heartbeat_interval_s
         idle_beats = 0
-        while not self.stop_event.wait(interval):
-            self._beat()
+        while not self.stop_event.wait(self._next_wait(interval)):
+            if (self._guarded(self._beat, DATABASE) is None
+                    or self._guarded(self.studio.queues.pending_count, QUEUE) is None):
+                continue  # no recovery while a server is down: what it sees is not the truth
             self._recover()
             if (self.studio.paths.run_dir / STOP_FILE).exists():
                 break
             if self.exit_when_idle or (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
-                idle_beats = idle_beats + 1 if self._idle() else 0
+                idle_beats = idle_beats + 1 if self._guarded(self._idle, DATABASE) is True else 0
                 if idle_beats >= 2:
                     log.info("worker idle; exiting as asked")
-                    self._announce_finished()
+                    self._guarded(self._announce_finished, DATABASE)
                     break
+
+    def _next_wait(self, interval: float) -> float:
+        """The beat's interval; while a server is down, a back-off up to a few seconds (well
+        inside the heartbeat timeout, so the heartbeat resumes soon after the outage)."""
+        if not OUTAGES.is_down():
+            self._backoff = interval
+            return interval
+        cap = max(interval, min(MAX_WAIT_S, self.studio.settings.worker.heartbeat_timeout_s / 4))
+        self._backoff = min(self._backoff * 2, cap)
+        return self._backoff
+
+    @staticmethod
+    def _guarded(step: Callable[[], T], service: str) -> T | None:
+        """``step()``, which needs ``service``; None when the database or Redis is down (said
+        once, by OUTAGES)."""
+        try:
+            value = step()
+        except Exception as exc:
+            failed = outage_of(exc)
+            if failed is None:
+                raise
+            OUTAGES.down(failed, exc)
+            return None
+        OUTAGES.up(service)
+        return value
 
     def _announce_finished(self) -> None:
         """Kept running after the app closed: tell the user their jobs are done."""
@@ -209,18 +241,28 @@ class Worker:
             summary = f"{len(rows)} job(s) finished" + (f", {failed} failed" if failed else "")
             notify("InfluencerAI Studio", summary + ". The background worker has stopped.")
 
-    def _beat(self) -> None:
+    def _beat(self) -> bool:
         with self.studio.db.session() as session:
             record = session.get(WorkerRecord, self.worker_id)
             if record is not None:
                 record.heartbeat_at = utcnow()
+                if record.stopped_at is not None:  # marked stopped by someone else: it is not
+                    log.warning("this worker's record said it had stopped; it runs, and says so again")
+                    record.stopped_at = None
+        return True
 
     def _recover(self) -> None:
+        timeout = self.studio.settings.worker.heartbeat_timeout_s
         try:
-            recover_orphans(self.studio.db, self.studio.queues,
-                            timeout_s=self.studio.settings.worker.heartbeat_timeout_s, me=self.worker_id)
+            recover_orphans(self.studio.db, self.studio.queues, timeout_s=timeout, me=self.worker_id)
+            requeue_lost(self.studio.db, self.studio.queues, grace_s=timeout)
         except StudioError as exc:
             log.error("orphan recovery failed: %s", exc)
+        except Exception as exc:
+            service = outage_of(exc)
+            if service is None:
+                raise
+            OUTAGES.down(service, exc)
 
     def _idle(self) -> bool:
         with self.studio.db.session() as session:
@@ -228,19 +270,29 @@ class Worker:
         return active is None and self.studio.queues.pending_count() == 0
 
     def _stop(self) -> None:
+        """Each step on its own: a server down while stopping must not keep the rest from
+        running (the lock is released, ComfyUI stopped); what needs the server is said in the log."""
         for consumer in self._consumers:
             consumer.stop(graceful=True)
         if self._doorbell is not None:
             self._doorbell.close()
-        self._requeue_interrupted()
-        stop_supervised_comfyui()
+        for step in (self._requeue_interrupted, stop_supervised_comfyui, self._record_stopped):
+            try:
+                step()
+            except Exception as exc:
+                if outage_of(exc) is None:
+                    raise
+                log.warning("while stopping, the %s could not be reached: %s", outage_of(exc),
+                            type(exc).__name__)
+        info_path(self.studio.paths).unlink(missing_ok=True)
+        self._clear_requests()
+        log.info("worker stopped", extra={"fields": {"worker_id": self.worker_id}})
+
+    def _record_stopped(self) -> None:
         with self.studio.db.session() as session:
             record = session.get(WorkerRecord, self.worker_id)
             if record is not None:
                 record.stopped_at = utcnow()
-        info_path(self.studio.paths).unlink(missing_ok=True)
-        self._clear_requests()
-        log.info("worker stopped", extra={"fields": {"worker_id": self.worker_id}})
 
     def _requeue_interrupted(self) -> None:
         """Jobs still running after the grace period go back to the queue, their attempt uncounted."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.cli.output import escaped, print_json, shown
+from studio.cli.output import UploadNotes, escaped, print_json, shown
 from studio.engine.datasets.caption_text import MAX_CAPTION_BYTES
 from tests.cli.conftest import Cli, Result, make_image
 
@@ -78,3 +78,14 @@ def test_import_report_escapes_file_names_and_notes_captions(cli: Cli, tmp_path:
     assert any(line.startswith("note ") and "long.png: caption left out" in line for line in lines)
     tags = cli("dataset", "captions", "--influencer", "Mia", "--dataset", "Set", "tags")
     assert "red[2J dress" in tags.out and "\x1b" not in tags.out
+
+
+def test_upload_progress_is_a_line_per_tenth_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    notes = UploadNotes()
+    for fraction in (0.0, 0.01, 0.35, 0.36, 1.0):
+        notes("Uploading walk.mp4 to the server", fraction)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == ["Uploading walk.mp4 to the server: 0%",
+                                         "Uploading walk.mp4 to the server: 30%",
+                                         "Uploading walk.mp4 to the server: 100%"]

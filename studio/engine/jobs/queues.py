@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.constants import EmptyData
+from redis import ConnectionPool
 
 from studio.engine.config import Paths, Settings
-from studio.engine.errors import SettingsError
+from studio.engine.errors import ServiceUnavailable, SettingsError
 from studio.engine.jobs.message_codec import RefusedMessage, Revocation, StudioSerializer, log_refused
 from studio.engine.urls import with_password
 
@@ -22,6 +24,11 @@ RETRIES = 3
 RETRY_DELAY_S = 5
 RETRY_BACKOFF = 5  # 5 s, 25 s, 125 s
 TASK_NAME = "studio.run_job"
+CONNECT_TIMEOUT_S = 5  # a Redis host that is down answers nothing; say so instead of hanging
+
+
+class QueueUnavailable(ServiceUnavailable):
+    """A message could not be put on its queue; the caller undoes what it wrote for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +59,19 @@ def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str 
         if not settings.queue.redis_url:
             raise SettingsError("queue.backend is 'redis' but queue.redis_url is empty.")
         url = with_password(settings.queue.redis_url, redis_password)
-        return StudioRedisHuey(huey_name, url=url, results=False, serializer=StudioSerializer())
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
+        return StudioRedisHuey(huey_name, connection_pool=pool, results=False,
+                               serializer=StudioSerializer())
     return StudioSqliteHuey(huey_name, filename=str(paths.queue_file), results=False, timeout=30,
                             serializer=StudioSerializer())
+
+
+def queue_unreachable(settings: Settings, exc: Exception) -> QueueUnavailable:
+    """One line naming the queue's server (never its password) and why, e.g. for a submit."""
+    parts = urlsplit(settings.queue.redis_url)
+    where = f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}"
+    reason = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    return QueueUnavailable(f"the job queue at {where} cannot be reached: {reason}; nothing was queued")
 
 
 def allow_task(huey: Huey, wire_name: str, wrapper: TaskWrapper, *, takes_job: bool) -> None:

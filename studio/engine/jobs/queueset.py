@@ -6,10 +6,18 @@ from collections.abc import Callable, Sequence
 from huey import Huey, crontab
 from huey.api import Task
 from huey.consumer import Consumer
+from redis import RedisError
 
 from studio.engine.config import Paths, Settings
 from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, ring
-from studio.engine.jobs.queues import QUEUE_NAMES, allow_task, build_huey, queue_specs, register_runner
+from studio.engine.jobs.queues import (
+    QUEUE_NAMES,
+    allow_task,
+    build_huey,
+    queue_specs,
+    queue_unreachable,
+    register_runner,
+)
 
 Runner = Callable[[str, object], None]
 DAILY_QUEUE = "pipeline"
@@ -49,7 +57,11 @@ class QueueSet:
         return self._tasks[queue].s(job_id, priority=priority)
 
     def put(self, queue: str, task: Task) -> None:
-        self.hueys[queue].enqueue(task)
+        """Raises QueueUnavailable (one plain line) when the queue's server cannot take it."""
+        try:
+            self.hueys[queue].enqueue(task)
+        except RedisError as exc:
+            raise queue_unreachable(self.settings, exc) from None
         ring(self._worker_info, queue)
 
     def revoke(self, queue: str, task_id: str) -> None:

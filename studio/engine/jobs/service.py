@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import Job
@@ -18,7 +18,7 @@ from studio.engine.db.repositories import Repository
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.payloads import encode
-from studio.engine.jobs.queues import RETRIES
+from studio.engine.jobs.queues import RETRIES, QueueUnavailable
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
@@ -74,9 +74,20 @@ class JobService:
                     id=order.job_id, type=kind.name, queue=kind.queue, payload=encode(order.payload),
                     title=order.title or kind.name, priority=priority, max_attempts=RETRIES + 1,
                     task_id=str(task.id))))
-        for queue, task in tasks:
-            self.queues.put(queue, task)
+        try:
+            for queue, task in tasks:
+                self.queues.put(queue, task)
+        except QueueUnavailable:
+            self._withdraw(workspace_id, [job.id for job in jobs])
+            raise
         return jobs
+
+    def _withdraw(self, workspace_id: uuid.UUID, job_ids: Sequence[uuid.UUID]) -> None:
+        """Removes the rows of a submit whose messages could not all be queued: nothing is left
+        waiting for a message that never comes. A message already put finds its row gone."""
+        with self.db.session() as session:
+            session.execute(delete(Job).where(Job.id.in_(job_ids), Job.workspace_id == workspace_id,
+                                              Job.status == JobStatus.PENDING))
 
     def get(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:

@@ -29,6 +29,7 @@ from studio.engine.server.connect import (
     check_server,
     connect,
     disconnect,
+    server_workspace,
     target_from_settings,
 )
 from studio.engine.urls import with_user
@@ -62,7 +63,8 @@ def _register_connect(actions: Actions) -> None:
     conn.add_argument("--s3-ca-bundle", default="", metavar="FILE",
                       help="CA bundle for an https endpoint with a private CA")
     conn.add_argument("--workspace", metavar="NAME",
-                      help="workspace whose S3 prefix the check writes to (default: the current one)")
+                      help="workspace whose S3 prefix the check writes to: one on the server (a "
+                           "workspace role's own by default) or in this studio (the current one)")
     conn.add_argument("--keep-local", action="store_true",
                       help="keep working on the local database and queue; only publish and sync "
                            "workspaces with the server (works offline, syncs later)")
@@ -112,8 +114,8 @@ def connect_server(studio: Studio, args: argparse.Namespace) -> int:
                           s3_endpoint=args.s3_endpoint, s3_bucket=args.bucket,
                           s3_access_key=args.access_key, s3_secret_key=_s3_secret(),
                           s3_ca_bundle=args.s3_ca_bundle)
-    workspace = studio.workspace(args.workspace)
-    report = connect(studio.settings, studio.secrets, target, workspace_id=workspace.id,
+    report = connect(studio.settings, studio.secrets, target,
+                     workspace_id=_checked_workspace(studio, target, args.workspace),
                      save=lambda new: save_settings(new, studio.paths.settings_file),
                      keep_local=args.keep_local)
     _print(report, args)
@@ -132,9 +134,23 @@ def connect_server(studio: Studio, args: argparse.Namespace) -> int:
 
 def check_connected(studio: Studio, args: argparse.Namespace) -> int:
     target = target_from_settings(studio.settings, studio.secrets)
-    report = check_server(target, studio.workspace(args.workspace).id)
+    report = check_server(target, _checked_workspace(studio, target, args.workspace))
     _print(report, args)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _checked_workspace(studio: Studio, target: ServerTarget, name: str | None) -> uuid.UUID:
+    """The workspace whose S3 prefix the check writes to: the server's of that name (or the one a
+    workspace role sees), else this studio's."""
+    from studio.engine.errors import NotFound
+    target.validate()
+    found = server_workspace(target.database_url, name)
+    if found is not None:
+        return found
+    try:
+        return studio.workspace(name).id
+    except NotFound:
+        raise NotFound(f"No workspace named '{name}' on the server or in this studio.") from None
 
 
 def grant_role(studio: Studio, args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from studio.cli.common import EXIT_OK, add_action, add_group
+from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import fields_of, print_json, print_table, say
 from studio.engine.core import Studio
 from studio.engine.db.repositories import Workspaces
@@ -36,6 +36,7 @@ def list_workspaces(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def create_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    _admin_only(studio, "creates workspaces")
     with studio.db.session() as session:
         workspace = Workspaces(session).create(args.name)
     _report(args, workspace, f"created workspace '{workspace.name}'")
@@ -49,6 +50,7 @@ def use_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def rename_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    _admin_only(studio, "renames workspaces")
     with studio.db.session() as session:
         repo = Workspaces(session)
         workspace = repo.rename(repo.by_name(args.old), args.new)
@@ -64,3 +66,13 @@ def _report(args: argparse.Namespace, workspace: object, message: str) -> None:
         print_json(fields_of(workspace, ("id", "name", "description", "created_at")))
     else:
         say(message)
+
+
+def _admin_only(studio: Studio, what: str) -> None:
+    """Refused before any SQL, whatever the name: the server refuses it too (migration 0010), and
+    an answer that differed for a name another workspace has would tell that it exists."""
+    from studio.engine.server.roles import workspace_role_in  # psycopg only where it is needed
+    role = workspace_role_in(studio.database_url)
+    if role is not None:
+        raise UsageError(f"On the team server only the team admin {what}; this studio connects "
+                         f"as '{role}', the role of a single workspace.")

@@ -104,25 +104,47 @@ def check_postgres(url: str) -> Check:
     return Check("PostgreSQL", True, version, f"role '{user}', {schema}, {tls_text}")
 
 
+def server_workspace(database_url: str, name: str | None) -> uuid.UUID | None:
+    """The server's workspace named ``name``; without a name, the single workspace a workspace
+    role sees. None where the server has none (an empty server, or an unreachable one, which
+    ``check_postgres`` reports)."""
+    import psycopg
+
+    from studio.engine.server.roles import first_value, workspace_role_in
+    if not name and workspace_role_in(database_url) is None:
+        return None  # the team role: the studio's own current workspace
+    try:
+        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"),
+                             connect_timeout=5) as conn:
+            if first_value(conn, "SELECT to_regclass('public.workspaces')") is None:
+                return None
+            if name:
+                rows = conn.execute("SELECT id FROM workspaces WHERE name = %s", (name,)).fetchall()
+            else:
+                rows = conn.execute("SELECT id FROM workspaces").fetchall()
+    except psycopg.Error:
+        return None
+    return uuid.UUID(str(rows[0][0])) if len(rows) == 1 else None
+
+
 def check_redis(url: str) -> Check:
     import redis
-    probe = f"influencerai:check:{uuid.uuid4().hex}"
+
+    from studio.engine.jobs.queues import redis_key
+    queue = redis_key("redis", "general")  # the recipe's desk and worker users may use only these
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
         try:
             version = str(client.info("server").get("redis_version", ""))
         except redis.ResponseError:
             version = ""  # INFO may be denied by an ACL; the queue needs none of it
-        client.zadd(probe, {"a": 1})
-        popped = client.zpopmin(probe)
-        client.delete(probe)
+        client.zcard(queue)  # may read the queue
+        client.zadd(queue, {f"check:{uuid.uuid4().hex}": 0}, xx=True)  # may write it: XX adds nothing
         client.close()
     except redis.RedisError as exc:
         return Check("Redis", False, "", f"cannot use {redact(url)}: {_one_line(exc)}")
     if version and int(version.split(".")[0]) < MIN_REDIS:
         return Check("Redis", False, version, f"version {MIN_REDIS} or newer is needed")
-    if not popped:
-        return Check("Redis", False, version, "the server did not return what was written")
     tls_text = "TLS" if url.startswith("rediss://") else "no TLS"
     return Check("Redis", True, version or "unknown", f"read, write and sorted sets work, {tls_text}")
 

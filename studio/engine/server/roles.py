@@ -11,9 +11,11 @@ PostgreSQL logs, carries it.
 """
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import LiteralString
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -25,10 +27,20 @@ SHARED_READ = ("alembic_version",)
 # Row-level security (0010) limits a workspace role to the worker records it made itself.
 SHARED_WRITE = ("workers",)
 SESSIONS_GONE_S = 5.0
+WORKSPACE_ROLE = re.compile(r"ws_[0-9a-f]{32}")
 
 
 def workspace_role(workspace_id: uuid.UUID | str) -> str:
     return f"ws_{uuid.UUID(str(workspace_id)).hex}"
+
+
+def workspace_role_in(database_url: str) -> str | None:
+    """The workspace role a PostgreSQL URL logs in as; None for the team role or SQLite."""
+    parts = urlsplit(database_url)
+    if not parts.scheme.startswith("postgresql"):
+        return None
+    user = unquote(parts.username or "")
+    return user if WORKSPACE_ROLE.fullmatch(user) else None
 
 
 def grant_workspace_role(admin_url: str, workspace_id: uuid.UUID | str, password: str) -> str:

@@ -21,7 +21,7 @@ from studio.engine.config import Settings
 from studio.engine.core import Studio
 from studio.engine.media.ffmpeg import find_ffmpeg
 from studio.engine.worker.process import local_worker
-from tests.servers import postgres_log, postgres_server, postgres_url, redis_url, s3_auth_server, s3_server  # noqa: F401 - fixtures for all tests
+from tests.servers import postgres_log, postgres_server, postgres_url, redis_url, redis_users, s3_auth_server, s3_server  # noqa: F401 - fixtures for all tests
 
 ROOT = Path(__file__).resolve().parent.parent
 

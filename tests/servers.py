@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -135,21 +137,51 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    root = Path(tempfile.mkdtemp(prefix="studio-redis-"))
+    with _redis_server(root) as port:
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def _redis_server(root: Path, *options: str) -> Iterator[int]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed on this machine")
-    root = Path(tempfile.mkdtemp(prefix="studio-redis-"))
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(root)],
+                             "--appendonly", "no", "--dir", str(root), *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_port(port, proc, "redis-server")
-        yield f"redis://127.0.0.1:{port}/0"
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisUsers:
+    """URLs (passwords in them) of a Redis with the server recipe's users: the admin (default
+    user, a password as with requirepass), the workers' user and the desks' user."""
+    admin: str
+    worker: str
+    desk: str
+
+
+@pytest.fixture(scope="session")
+def redis_users() -> Iterator[RedisUsers]:
+    """A Redis whose users are written by installers/server/redis-acl.sh, as the recipe's are."""
+    root = Path(tempfile.mkdtemp(prefix="studio-redis-acl-"))
+    passwords = {name: secrets.token_hex(12) for name in ("REDIS_PASSWORD", "REDIS_WORKER_PASSWORD",
+                                                         "REDIS_DESK_PASSWORD")}
+    script = Path(__file__).resolve().parents[1] / "installers" / "server" / "redis-acl.sh"
+    subprocess.run(["sh", str(script), "write", str(root / "users.acl")], check=True,
+                   env={**passwords, "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    with _redis_server(root, "--aclfile", str(root / "users.acl")) as port:
+        yield RedisUsers(*(f"redis://{user}:{passwords[name]}@127.0.0.1:{port}/0" for user, name in (
+            ("default", "REDIS_PASSWORD"), ("worker", "REDIS_WORKER_PASSWORD"),
+            ("desk", "REDIS_DESK_PASSWORD"))))
 
 
 def start_moto_server(*, enforce_auth: bool = False) -> tuple[str, subprocess.Popen[bytes]]:

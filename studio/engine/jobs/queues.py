@@ -5,6 +5,7 @@ refuses with one warning line.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,11 +51,21 @@ def queue_specs(settings: Settings) -> list[QueueSpec]:
 
 
 QUEUE_NAMES = ("generation", "video", "training", "general", "pipeline")
+HUEY_NAME_PREFIX = "influencerai-"
+# Huey's Redis keys drop what is not [A-Za-z0-9_] from the name: huey.redis.influencerai<queue>
+# (the queue), huey.schedule.… (delayed retries), huey.results.… (revoke records). The server's
+# Redis users (installers/server/redis-acl.sh) are granted these patterns only.
+REDIS_KEY_KINDS = ("redis", "schedule", "results")
+
+
+def redis_key(kind: str, queue: str) -> str:
+    """The Redis key Huey uses for ``queue``'s ``kind`` (one of REDIS_KEY_KINDS)."""
+    return f"huey.{kind}.{re.sub('[^A-Za-z0-9_]', '', HUEY_NAME_PREFIX + queue)}"
 
 def build_huey(name: str, settings: Settings, paths: Paths, redis_password: str | None = None) -> Huey:
     """One Huey instance (= one queue) named ``influencerai-<name>``; the Redis password comes
     from the keyring (server.redis), never from the settings file."""
-    huey_name = f"influencerai-{name}"
+    huey_name = HUEY_NAME_PREFIX + name
     if settings.queue.backend == "redis":
         if not settings.queue.redis_url:
             raise SettingsError("queue.backend is 'redis' but queue.redis_url is empty.")
@@ -115,8 +126,17 @@ class _RefusingHuey:
     def read_schedule(self, timestamp: datetime | None = None) -> list[Task]:
         if timestamp is None:
             timestamp = self._get_timestamp()  # type: ignore[attr-defined]
+        return self._accepted(self.storage.read_schedule(timestamp))  # type: ignore[attr-defined]
+
+    def pending(self, limit: int | None = None) -> list[Task]:
+        return self._accepted(self.storage.enqueued_items(limit))  # type: ignore[attr-defined]
+
+    def scheduled(self, limit: int | None = None) -> list[Task]:
+        return self._accepted(self.storage.scheduled_items(limit))  # type: ignore[attr-defined]
+
+    def _accepted(self, messages: list[bytes]) -> list[Task]:
         tasks = []
-        for data in self.storage.read_schedule(timestamp):  # type: ignore[attr-defined]
+        for data in messages:
             try:
                 tasks.append(self.deserialize_task(data))  # type: ignore[attr-defined]
             except RefusedMessage as exc:

@@ -206,3 +206,38 @@ def test_a_workspace_role_cannot_rename_so_a_taken_name_tells_it_nothing(
     with psycopg.connect(team_url) as conn:
         assert conn.execute("SELECT name, description FROM workspaces WHERE id = %s",
                             (alpha,)).fetchone() == ("Alpha", "our shoots")
+
+
+def test_every_table_a_workspace_role_may_write_has_row_level_security(
+        team_url: str, two_workspaces: dict[str, uuid.UUID]) -> None:
+    role = grant_workspace_role(team_url, two_workspaces["Alpha"], PASSWORD)
+    with psycopg.connect(team_url) as conn:
+        grants = conn.execute("SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                              "WHERE grantee = %s", (role,)).fetchall()
+        secured = {r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")}
+    written = {table for table, privilege in grants if privilege in ("INSERT", "UPDATE", "DELETE")}
+    assert {"jobs", "caption_changes", "workers", "change_log", "llm_calls"} <= written
+    assert written <= secured
+    assert ("workspaces", "INSERT") not in grants and ("workspaces", "DELETE") not in grants
+    assert ("workers", "DELETE") not in grants
+
+
+def test_a_role_granted_before_0010_gets_the_narrower_grants_on_upgrade(postgres_url: str) -> None:
+    from studio.engine.db.database import make_engine, migrate
+    engine = make_engine(postgres_url)
+    role = workspace_role(uuid.uuid4())
+    try:
+        migrate(engine, revision="0009")
+        with psycopg.connect(postgres_url, autocommit=True) as conn:  # as `server grant` did then
+            conn.execute(f"CREATE ROLE {role} LOGIN")
+            conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON workspaces, workers TO {role}")
+        migrate(engine)
+        with psycopg.connect(postgres_url) as conn:
+            granted = {(r[0], r[1]) for r in conn.execute(
+                "SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                "WHERE grantee = %s", (role,))}
+    finally:
+        engine.dispose()
+    assert ("caption_changes", "INSERT") in granted and ("workspaces", "UPDATE") in granted
+    assert not {("workspaces", "INSERT"), ("workspaces", "DELETE"), ("workers", "DELETE")} & granted

@@ -1,5 +1,6 @@
-"""Sync conflicts: a field changed here and on the server since the last sync is shown in both
-versions, and the user keeps one. Nothing is overwritten until they choose."""
+"""Sync conflicts: a field changed here and on the server since the last sync, or a record made on
+both desks under one name, is shown in both versions, and the user keeps one. Nothing is
+overwritten until they choose."""
 from __future__ import annotations
 
 import uuid
@@ -21,12 +22,27 @@ from PySide6.QtWidgets import (
 
 from studio.engine.sync.records import SyncState, WorkspaceSync
 from studio.engine.sync.sides import open_sides
+from studio.engine.sync.state import CLASH, conflict_kind
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
+
+CLASH_NOTE = ("Made on both desks separately under one name. Either way the two become one "
+              "record, and what hangs on this desk's one joins it; choose whose values it keeps.")
+FIELDS_NOTE = "Changed on both desks since the last sync; the rest of this record was merged."
 
 
 def load_conflicts(state_dir: Any, workspace_id: uuid.UUID) -> list[dict[str, Any]]:
     return list(SyncState(state_dir, workspace_id).conflicts.values())
+
+
+def conflict_title(conflict: dict[str, Any]) -> str:
+    """What the list shows: the kind of record, then the fields or the name at stake."""
+    what = conflict["table"].replace("_", " ").removesuffix("s").capitalize()
+    if conflict_kind(conflict) == CLASH:
+        name = next((conflict["mine"][k] for k in ("name", "original_name", "sha256")
+                     if k in conflict["mine"]), conflict["row_id"])
+        return f"{what} · '{name}' made on both desks"
+    return f"{what} · {', '.join(conflict['mine'])}"
 
 
 class SyncConflictsDialog(QDialog):
@@ -74,8 +90,9 @@ class SyncConflictsDialog(QDialog):
         self.conflicts = conflicts
         self.list.clear()
         for conflict in conflicts:
-            what = conflict["table"].replace("_", " ").removesuffix("s").capitalize()
-            self.list.addItem(QListWidgetItem(f"{what} · {', '.join(conflict['mine'])}"))
+            item = QListWidgetItem(conflict_title(conflict))
+            item.setToolTip(item.text())
+            self.list.addItem(item)
         enabled = bool(conflicts)
         self.keep_mine.setEnabled(enabled)
         self.keep_theirs.setEnabled(enabled)
@@ -94,9 +111,14 @@ class SyncConflictsDialog(QDialog):
         if not 0 <= row < len(self.conflicts):
             return
         conflict = self.conflicts[row]
-        self.fields.addWidget(QLabel("<b>Mine</b>", self.detail), 0, 1)
-        self.fields.addWidget(QLabel("<b>Theirs (server)</b>", self.detail), 0, 2)
-        for line, name in enumerate(conflict["mine"], start=1):
+        note = QLabel(CLASH_NOTE if conflict_kind(conflict) == CLASH else FIELDS_NOTE, self.detail)
+        note.setObjectName("note")
+        note.setWordWrap(True)
+        self.fields.addWidget(note, 0, 0, 1, 3)
+        self.fields.addWidget(QLabel("<b>Mine</b>", self.detail), 1, 1)
+        self.fields.addWidget(QLabel("<b>Theirs (server)</b>", self.detail), 1, 2)
+        shown = [name for name in conflict["mine"] if name != "id"]  # ids mean nothing to people
+        for line, name in enumerate(shown, start=2):
             self.fields.addWidget(QLabel(name.replace("_", " "), self.detail), line, 0)
             for column, side in ((1, "mine"), (2, "theirs")):
                 text = QPlainTextEdit(str(conflict[side].get(name, "")), self.detail)

@@ -61,8 +61,16 @@ case "${1:-}" in
         ;;
     serve)
         write_acl /tmp/users.acl
+        if [ "$(id -u)" = 0 ] && id redis >/dev/null 2>&1; then
+            chown redis /tmp/users.acl  # the server runs as "redis" (below), not root
+        fi
         # Append-only file: queued jobs survive a restart of the server.
-        exec redis-server --appendonly yes --dir /data --aclfile /tmp/users.acl
+        set -- redis-server --appendonly yes --dir /data --aclfile /tmp/users.acl
+        # The image's own entrypoint hands the server to its unprivileged "redis" user.
+        if command -v docker-entrypoint.sh >/dev/null 2>&1; then
+            exec docker-entrypoint.sh "$@"
+        fi
+        exec "$@"
         ;;
     *)
         echo "usage: redis-acl.sh write FILE | serve" >&2

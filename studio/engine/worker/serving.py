@@ -2,11 +2,14 @@
 
 A worker serves the queues it was started with (``worker --queues``). It counts as serving
 while its heartbeat is fresh and, on this machine, its process still runs; a command line
-running its own job in-process serves no queue.
+running its own job in-process serves no queue. A worker connected with a workspace role
+(row-level security shows it one workspace) serves only that workspace's jobs.
 """
 from __future__ import annotations
 
+import re
 import socket
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,6 +19,9 @@ from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.recovery import is_in_process
 from studio.engine.processes import still_running
+from studio.engine.server.roles import workspace_role
+
+_WORKSPACE_ROLE = re.compile(r"ws_[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +62,26 @@ def seen(record: WorkerRecord, *, timeout_s: float) -> SeenWorker:
     return SeenWorker(record.id, record.host, record.pid, tuple(record.queues or ()), age, fresh)
 
 
-def who_serves(studio: Studio, queue: str) -> QueueServing:
+def who_serves(studio: Studio, queue: str, workspace_id: uuid.UUID | None = None) -> QueueServing:
+    """The workers of ``queue``; with ``workspace_id``, only those that can see its jobs."""
     timeout = studio.settings.worker.heartbeat_timeout_s
     with studio.db.session() as session:
         records = session.scalars(select(WorkerRecord).where(WorkerRecord.stopped_at.is_(None))
                                   .order_by(WorkerRecord.heartbeat_at.desc())).all()
-        workers = [seen(r, timeout_s=timeout) for r in records if not is_in_process(r.id)]
+        workers = [seen(r, timeout_s=timeout) for r in records
+                   if not is_in_process(r.id) and sees_workspace(r, workspace_id)]
     mine = [w for w in workers if queue in w.queues]
     return QueueServing(queue, fresh=tuple(w for w in mine if w.fresh),
                         quiet=tuple(w for w in mine if not w.fresh),
                         elsewhere=tuple(w for w in workers if w.fresh and queue not in w.queues))
+
+
+def sees_workspace(record: WorkerRecord, workspace_id: uuid.UUID | None) -> bool:
+    """Whether the worker's database role can read ``workspace_id``'s jobs (any, when None)."""
+    role = record.owner_role or ""
+    if workspace_id is None or not _WORKSPACE_ROLE.fullmatch(role):
+        return True
+    return role == workspace_role(workspace_id)
 
 
 def owner(studio: Studio, worker_id: str | None) -> SeenWorker | None:

@@ -67,7 +67,7 @@ class JobWatch:
         return []
 
     def _pending(self, job: Job) -> list[str]:
-        serving = who_serves(self.studio, job.queue)
+        serving = who_serves(self.studio, job.queue, job.workspace_id)
         if not serving.served and self._local_worker_starting():
             return self._once("waiting for the worker starting on this machine")
         if not serving.served:

@@ -12,6 +12,7 @@ from studio.engine.jobs.recovery import queued_task_ids
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.server.roles import grant_workspace_role, workspace_role
 from studio.engine.urls import with_password, with_user
+from studio.engine.worker.serving import who_serves
 from tests.conftest import wait_until
 from tests.engine.jobs.helpers import make_images
 from tests.engine.worker.team import connected_profile, log_lines, start_worker, stop_workers
@@ -59,6 +60,9 @@ def test_a_workspace_role_worker_leaves_another_workspace_s_job_for_a_worker_tha
         assert (waiting.status, waiting.attempts, waiting.task_id) == ("pending", 0, task_id)
         assert task_id in queued_task_ids(desk.queues, "general")
         assert not [m for m in log_lines(tmp_path / "alpha-box", "warning", "studio.jobs") if "vanished" in m]
+        # A desk waiting on the Beta job learns that no worker serves it (and runs it itself).
+        assert who_serves(desk, "general", alpha.id).served
+        assert not who_serves(desk, "general", beta.id).served
 
         procs.append(start_worker(tmp_path / "team-box"))
         team_worker = worker_id(desk, procs[1])

@@ -11,8 +11,6 @@ import logging
 import pickle
 import signal
 import sqlite3
-import struct
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,22 +26,9 @@ from studio.engine.jobs.message_codec import RefusedMessage
 from studio.engine.jobs.queues import RETRIES, RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.queueset import DAILY_QUEUE, QueueSet
 from tests.conftest import wait_until
+from tests.engine.jobs.hostile import crafted_pickle, priority_member
 
 REFUSED = "refused a queue message that is not the studio's"
-
-
-class _CreatesFile:
-    """Unpickling this opens (creates) a file: what an attacker's payload could do."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (open, (str(self.path), "w"))
-
-
-def crafted_pickle(marker: Path) -> bytes:
-    return pickle.dumps(_CreatesFile(marker))
 
 
 def test_the_crafted_pickle_is_real(tmp_path: Path) -> None:
@@ -180,8 +165,7 @@ def test_a_pickle_in_the_redis_queue_schedule_and_revoke_record_is_dropped(
     storage = queues.hueys["video"].storage
     client = redis.Redis.from_url(redis_url)
     client.delete(storage.queue_key, storage.schedule_key, storage.result_key)  # other tests' leftovers
-    prefix = struct.pack(">Q", int(time.time() * 1e6))  # how PriorityRedisStorage orders members
-    client.zadd(storage.queue_key, {prefix + crafted_pickle(marker): 0})
+    client.zadd(storage.queue_key, {priority_member(crafted_pickle(marker)): 0})
     client.zadd(storage.schedule_key, {crafted_pickle(marker): 0})
     try:
         assert_refused_and_still_serving(queues, "video", marker, caplog, ran, refusals=2)
@@ -212,3 +196,23 @@ def test_a_retry_goes_through_the_schedule_as_json(tmp_path: Path, redis_url: st
         assert [t.id for t in huey.read_schedule()] == [task.id]
     finally:
         queues.close()
+
+
+def test_listing_a_queue_skips_what_it_refuses_without_loading_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``jobs retry`` lists a queue to see whether a job's message is there: same refusal."""
+    queues = make_queues(tmp_path, [])
+    huey = queues.hueys["general"]
+    marker = tmp_path / "pwned"
+    with sqlite3.connect(huey.storage.filename) as db:
+        db.execute("insert into task (queue, data, priority) values (?, ?, 0)",
+                   (huey.storage.name, crafted_pickle(marker)))
+    db.close()
+    task = queues.task("general", str(uuid.uuid4()))
+    queues.put("general", task)
+    with caplog.at_level(logging.WARNING):
+        assert [t.id for t in huey.pending()] == [task.id]
+        assert huey.scheduled() == []
+    assert not marker.exists()
+    assert [r.levelno for r in caplog.records if REFUSED in r.getMessage()] == [logging.WARNING]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback

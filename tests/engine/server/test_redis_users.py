@@ -17,10 +17,15 @@ import pytest
 import redis
 
 from studio.engine.config import Paths, Settings
+from studio.engine.core import Studio
 from studio.engine.jobs.queues import QUEUE_NAMES, REDIS_KEY_KINDS, redis_key
 from studio.engine.jobs.queueset import QueueSet
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.server.connect import check_redis
+from studio.engine.urls import split_password
 from tests.conftest import wait_until
+from tests.engine.jobs.helpers import job_status, make_images
+from tests.engine.jobs.hostile import crafted_pickle, priority_member
 from tests.servers import RedisUsers
 
 Refused = redis.exceptions.NoPermissionError
@@ -138,3 +143,35 @@ def test_a_desk_cannot_consume_but_a_worker_serves_its_jobs_and_retries(
     finally:
         desk.close()
         worker.close()
+
+
+def test_a_pickle_a_desk_pushes_never_runs_on_a_real_worker(
+        studio: Studio, worker_factory: Callable[..., object], redis_users: RedisUsers,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breach of issue 17 end to end: a desk with its Redis user pushes a crafted pickle onto
+    a queue; the worker (its own user, a real process) drops it and runs the desk's next job."""
+    worker_url, worker_password = split_password(redis_users.worker)
+    desk_url, desk_password = split_password(redis_users.desk)
+    studio.settings.set("queue.backend", "redis")
+    studio.settings.set("queue.redis_url", worker_url)
+    studio.save_settings()
+    marker = tmp_path / "pwned"
+    desk = redis.Redis.from_url(redis_users.desk)
+    desk.zadd(redis_key("redis", "general"), {priority_member(crafted_pickle(marker)): 0})
+    desk.close()
+    monkeypatch.setenv("INFLUENCERAI_SECRET_SERVER_REDIS", worker_password or "")
+    worker_factory("--queues", "general")
+    monkeypatch.setenv("INFLUENCERAI_SECRET_SERVER_REDIS", desk_password or "")
+    studio.settings.set("queue.redis_url", desk_url)
+    studio.save_settings()
+    team = Studio.open(studio.paths.data_dir)
+    try:
+        ws = team.workspace()
+        job = team.jobs.submit(ws.id, "make-thumbnails",
+                               ThumbnailPayload(files=tuple(map(Path, make_images(tmp_path / "in", 1)))))
+        wait_until(lambda: job_status(team, ws.id, job.id) == "completed", what="the desk's job")
+    finally:
+        team.close()
+    assert not marker.exists(), "the worker unpickled the desk's message"
+    log = (studio.paths.logs_dir / "worker.jsonl").read_text()
+    assert "refused a queue message that is not the studio's: not JSON" in log

@@ -55,8 +55,8 @@ def _register_connect(actions: Actions) -> None:
                       help="postgresql://user[:password]@host:5432/db (TLS: ?sslmode=verify-full"
                            "&sslrootcert=FILE)")
     conn.add_argument("--redis", required=True, metavar="URL",
-                      help="redis://[:password@]host:6379/0, or rediss:// for TLS "
-                           "(?ssl_ca_certs=FILE for a private CA)")
+                      help="redis://[user:password@]host:6379/0 (user desk on a desk, worker on a "
+                           "GPU machine), or rediss:// for TLS (?ssl_ca_certs=FILE for a private CA)")
     conn.add_argument("--s3-endpoint", required=True, metavar="URL", help="http(s)://host:9000")
     conn.add_argument("--bucket", required=True)
     conn.add_argument("--access-key", required=True)

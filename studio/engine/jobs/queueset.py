@@ -1,6 +1,7 @@
 """All queues of one studio, built once: enqueue a job id on its queue, revoke it, run consumers."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from huey import Huey, crontab
@@ -19,6 +20,7 @@ from studio.engine.jobs.queues import (
     register_runner,
 )
 
+log = logging.getLogger("studio.jobs")
 Runner = Callable[[str, object], None]
 DAILY_QUEUE = "pipeline"
 DAILY_TASK = "studio.daily_pipelines"
@@ -65,7 +67,13 @@ class QueueSet:
         ring(self._worker_info, queue)
 
     def revoke(self, queue: str, task_id: str) -> None:
-        self.hueys[queue].revoke_by_id(task_id)
+        """Best effort: a worker skips a job that is no longer waiting in the database anyway, so
+        a cancel holds while the queue's server is down; the revoke only spares it the lookup."""
+        try:
+            self.hueys[queue].revoke_by_id(task_id)
+        except RedisError as exc:
+            log.warning("the queue message %s was not revoked (%s); its job no longer waits, so "
+                        "a worker will skip it", task_id, " ".join(str(exc).split()))
 
     def pending_count(self) -> int:
         return sum(h.pending_count() + h.scheduled_count() for h in self.hueys.values())

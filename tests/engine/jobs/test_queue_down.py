@@ -1,16 +1,19 @@
 """A submit while the team's Redis is down is refused in one line and leaves no job behind."""
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
+import redis
 from PIL import Image
 from sqlalchemy import func, select
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Job
-from studio.engine.jobs.queues import QueueUnavailable
+from studio.engine.jobs.queues import QueueUnavailable, redis_key
+from studio.engine.jobs.status import JobStatus
 from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.conftest import run_cli
 from tests.servers import free_port
@@ -50,10 +53,30 @@ def test_the_command_line_says_so_in_one_line_and_leaves_no_job(studio: Studio, 
     Image.new("RGB", (64, 64), (10, 20, 30)).save(face)
     assert run_cli(studio.paths.data_dir, "influencer", "create", "Nova").returncode == 0
     where = point_queue_at_closed_port(studio)
-    for wait in ([], ["--no-wait"]):
-        result = run_cli(studio.paths.data_dir, "influencer", "avatar", "Nova", str(face), *wait)
-        assert result.returncode == 1, result.stderr
-        assert re.fullmatch(rf"error: the job queue at {re.escape(where)} cannot be reached: "
-                            r"[^\n]+; nothing was queued\n", result.stderr), result.stderr
-        assert result.stdout == ""
+    result = run_cli(studio.paths.data_dir, "influencer", "avatar", "Nova", str(face))  # it would wait
+    assert result.returncode == 1, result.stderr
+    assert re.fullmatch(rf"error: the job queue at {re.escape(where)} cannot be reached: "
+                        r"[^\n]+; nothing was queued\n", result.stderr), result.stderr
+    assert result.stdout == ""
     assert job_rows(studio) == 0
+
+
+def test_a_cancel_holds_while_the_queue_is_down(studio: Studio, redis_url: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    studio.settings.set("queue.backend", "redis")
+    studio.settings.set("queue.redis_url", redis_url)
+    studio.save_settings()
+    up = Studio.open(studio.paths.data_dir)
+    try:
+        job = up.jobs.submit(up.workspace().id, "make-thumbnails", ThumbnailPayload(files=(Path("a.png"),)))
+    finally:
+        up.close()
+    point_queue_at_closed_port(studio)
+    down = Studio.open(studio.paths.data_dir)
+    try:
+        with caplog.at_level(logging.WARNING, logger="studio.jobs"):
+            assert down.jobs.cancel(job.workspace_id, job.id).status == JobStatus.CANCELED
+        assert any(f"queue message {job.task_id} was not revoked" in r.getMessage() for r in caplog.records)
+    finally:
+        down.close()
+        redis.Redis.from_url(redis_url).delete(redis_key("redis", "general"))  # for the next tests

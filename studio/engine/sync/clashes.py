@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, UniqueConstraint, delete, insert, update
 
 from studio.engine.db.models import Base
+from studio.engine.sync.fields import differing
 from studio.engine.sync.logs import ORDERED_LOGS
+from studio.engine.sync.rows import plain
+from studio.engine.sync.state import CLASH
 
 Rows = dict[str, dict[str, Any]]
 
@@ -37,6 +40,15 @@ def find_clashes(table: Table, only_here: Rows, only_there: Rows) -> dict[str, s
             if match is not None:
                 found.setdefault(row_id, match)
     return found
+
+
+def clash_record(table: Table, mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """The clash as the sync state keeps it: both rows' names and the fields they differ in."""
+    names = [name for name in ("name", "original_name", "sha256") if name in mine]
+    shown = sorted(differing(mine, theirs) | {"id", *names})
+    return {"kind": CLASH, "table": table.name, "row_id": str(mine["id"]),
+            "theirs_id": str(theirs["id"]), "mine": {k: plain(mine.get(k)) for k in shown},
+            "theirs": {k: plain(theirs.get(k)) for k in shown}}
 
 
 def parents_of(table: Table, row: dict[str, Any]) -> set[str]:

@@ -64,3 +64,11 @@ def next_base(old: dict[str, str] | None, merged: dict[str, Any],
     for name in conflicts:
         base[name] = (old or {}).get(name, "")
     return base
+
+
+def stamped(row: dict[str, Any], changes: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the other side's changed fields, stamped with the later of both edit times."""
+    merged = {**row, **changes}
+    if row.get("updated_at") is not None and other.get("updated_at") is not None:
+        merged["updated_at"] = max(row["updated_at"], other["updated_at"])
+    return merged

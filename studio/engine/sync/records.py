@@ -34,8 +34,15 @@ from sqlalchemy import Connection, Table, delete, insert, select
 from studio.engine.db.models import Base
 from studio.engine.errors import Conflict, InvalidInput, NotFound
 from studio.engine.sync import settle
-from studio.engine.sync.clashes import find_clashes, parents_of
-from studio.engine.sync.fields import changed_fields, differing, digests, merge, next_base
+from studio.engine.sync.clashes import clash_record, find_clashes, parents_of
+from studio.engine.sync.fields import (
+    changed_fields,
+    differing,
+    digests,
+    merge,
+    next_base,
+    stamped,
+)
 from studio.engine.sync.logs import put_in_order
 from studio.engine.sync.rows import (
     content,
@@ -231,13 +238,10 @@ class WorkspaceSync:
             mine, theirs = only_here[mine_id], only_there[theirs_id]
             if self._waits(table, mine_id, mine) or self._waits(table, theirs_id, theirs):
                 continue  # its parent clashes: settled first, then this one shows
-            shown = sorted(differing(mine, theirs) | {"id", *_names(mine)})
-            a = {k: plain(mine.get(k)) for k in shown}
-            b = {k: plain(theirs.get(k)) for k in shown}
-            self.state.conflicts[f"{table.name}:{mine_id}"] = {
-                "kind": CLASH, "table": table.name, "row_id": mine_id, "theirs_id": theirs_id,
-                "mine": a, "theirs": b}
-            result.conflicts.append(SyncConflict(table.name, mine_id, a, b, CLASH))
+            record = clash_record(table, mine, theirs)
+            self.state.conflicts[f"{table.name}:{mine_id}"] = record
+            result.conflicts.append(SyncConflict(table.name, mine_id, record["mine"],
+                                                 record["theirs"], CLASH))
             self._blocked |= {mine_id, theirs_id}
 
     def _waits(self, table: Table, row_id: str, row: dict[str, Any]) -> bool:
@@ -271,6 +275,9 @@ class WorkspaceSync:
         mine, theirs = pair
         key = f"{table.name}:{row_id}"
         versions, base = self.state.rows.get(key), self.state.bases.get(key)
+        if (base is not None and "version" in table.c and key not in self.state.conflicts
+                and versions == [version_of(mine), version_of(theirs)]):
+            return  # neither side wrote it since: no need to look at its fields
         if base is None and content(mine) == content(theirs):  # in step (or first seen so)
             self._in_step(key, mine, version_of(mine), version_of(theirs))
             return
@@ -283,13 +290,13 @@ class WorkspaceSync:
         plan = merge(mine, theirs, mine_changed=mine_changed, theirs_changed=theirs_changed)
         new_local, new_server = version_of(mine), version_of(theirs)
         if plan.to_server:
-            new_server = write_row(there, table, _newest(theirs, plan.to_server, mine), exists=True,
+            new_server = write_row(there, table, stamped(theirs, plan.to_server, mine), exists=True,
                                    expected_version=version_of(theirs))
             if "storage_key" in plan.to_server:
                 self._pushed(table, mine)
             result.pushed += 1
         if plan.to_local:
-            new_local = self._later(table, _newest(mine, plan.to_local, theirs), exists=True,
+            new_local = self._later(table, stamped(mine, plan.to_local, theirs), exists=True,
                                     expected_version=version_of(mine))
             result.pulled += 1
         self.state.rows[key] = [new_local, new_server]
@@ -381,15 +388,3 @@ class WorkspaceSync:
             uploaded += 1
         return uploaded
 
-
-def _names(row: dict[str, Any]) -> list[str]:
-    """The fields a person recognises a record by, shown with a clash."""
-    return [name for name in ("name", "original_name", "sha256") if name in row]
-
-
-def _newest(row: dict[str, Any], changes: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-    """``row`` with the other side's changed fields, stamped with the later of both edit times."""
-    merged = {**row, **changes}
-    if row.get("updated_at") is not None and other.get("updated_at") is not None:
-        merged["updated_at"] = max(row["updated_at"], other["updated_at"])
-    return merged

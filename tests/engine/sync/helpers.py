@@ -40,8 +40,9 @@ def studio_on(folder: Path, target: ServerTarget) -> Studio:
     return studio
 
 
-def add_image(studio: Studio, ws_id: uuid.UUID, dataset_id: uuid.UUID, caption: str) -> DatasetImage:
-    data = os.urandom(2048)
+def add_image(studio: Studio, ws_id: uuid.UUID, dataset_id: uuid.UUID, caption: str,
+              data: bytes | None = None) -> DatasetImage:
+    data = os.urandom(2048) if data is None else data
     sha = hashlib.sha256(data).hexdigest()
     key = f"datasets/{ws_id}/{dataset_id}/{sha}.png"
     LocalStore(studio.paths.assets_dir).put_bytes(data, key)

@@ -3,6 +3,7 @@ order, different fields of one row both stay, the same field is one conflict set
 and a clash settled with the other desk's values."""
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -140,3 +141,45 @@ def test_a_clash_settled_with_theirs_folds_this_desks_row_into_the_servers(
             sets = Repository(session, ws_id).list(Dataset)
             assert sorted((d.name, d.influencer_id) for d in sets) == [
                 ("set from-a", ids["from-a"]), ("set from-b", ids["from-a"])]
+
+
+def test_one_picture_imported_on_both_desks_is_settled_and_its_caption_history_follows(
+        two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
+    ws_id, mia = _shared(a, b)
+    with a.db.session() as session:
+        ds = Repository(session, ws_id).add(Dataset(influencer_id=mia.id, name="faces"))
+    syncer(a, ws_id).run()
+    syncer(b, ws_id).run()
+    picture = b"the same picture" * 100
+    on_a = add_image(a, ws_id, ds.id, "from A", data=picture)
+    on_b = add_image(b, ws_id, ds.id, "from B", data=picture)
+    captions.set_caption(b, ds, on_b.id, "B: edited")  # a step whose change points at B's row
+    syncer(a, ws_id).run()
+    result = syncer(b, ws_id).run()
+    assert [(c.kind, c.table, c.row_id) for c in result.conflicts] == [
+        ("clash", "dataset_images", str(on_b.id))]
+    syncer(b, ws_id).resolve(str(on_b.id), "mine")
+    assert syncer(b, ws_id).run().pushed == 1  # the change, now pointing at the server's row
+    syncer(a, ws_id).run()
+    for studio in (a, b):
+        assert caption(studio, ws_id, on_a.id) == "B: edited"
+        with studio.db.session() as session:
+            assert session.scalars(select(CaptionChange.image_id)).all() == [on_a.id]
+
+
+def test_a_sync_state_from_before_field_digests_merges_fields_after_one_sync(
+        two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
+    ws_id, mia = _shared(a, b)
+    state = b.paths.data_dir / "sync" / f"{ws_id}.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    state.write_text(json.dumps({k: v for k, v in old.items() if k != "bases"}), encoding="utf-8")
+    assert syncer(b, ws_id).run().conflicts == []  # in step: the digests are taken now
+    assert json.loads(state.read_text(encoding="utf-8"))["bases"].keys() == old["bases"].keys()
+    _edit(a, ws_id, mia.id, notes="notes from A")
+    _edit(b, ws_id, mia.id, tone="dry wit")
+    syncer(a, ws_id).run()
+    assert syncer(b, ws_id).run().conflicts == []
+    row = _mia(b, ws_id, mia.id)
+    assert (row.notes, row.tone) == ("notes from A", "dry wit")

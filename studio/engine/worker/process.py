@@ -33,7 +33,15 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.jobs.doorbell import DoorbellListener
-from studio.engine.jobs.outage import DATABASE, MAX_WAIT_S, OUTAGES, QUEUE, outage_of, quiet_huey_outages
+from studio.engine.jobs.outage import (
+    DATABASE,
+    MAX_WAIT_S,
+    OUTAGES,
+    QUEUE,
+    outage_of,
+    quiet_huey_outages,
+    ride_out,
+)
 from studio.engine.jobs.queues import QUEUE_NAMES
 from studio.engine.jobs.queueset import WORKER_INFO_FILE
 from studio.engine.jobs.recovery import recover_orphans, requeue_lost
@@ -111,6 +119,7 @@ class Worker:
         self._consumers: list[Consumer] = []
         self._doorbell: DoorbellListener | None = None
         self._backoff = 0.0
+        self._next_lost_check = 0.0
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -134,10 +143,7 @@ class Worker:
         studio = self.studio
         load_handlers()
         quiet_huey_outages()
-        with studio.db.session() as session:
-            session.add(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-                                     queues=list(self.queues), app_version=__version__,
-                                     gpu=machine_gpu()))
+        ride_out(self._register, stop=self.stop_event)  # a server still starting is waited for
         tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(make_runner(studio, self.worker_id))
         studio.queues.set_daily(self._daily_pipelines)
@@ -156,6 +162,12 @@ class Worker:
         self._autostart_comfyui()
         log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
                                                      "data_dir": str(studio.paths.data_dir)}})
+
+    def _register(self) -> None:
+        with self.studio.db.session() as session:
+            session.merge(WorkerRecord(id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+                                       queues=list(self.queues), app_version=__version__,
+                                       gpu=machine_gpu()))
 
     def _daily_pipelines(self) -> None:
         from studio.engine.pipelines.schedule import run_daily
@@ -255,7 +267,9 @@ class Worker:
         timeout = self.studio.settings.worker.heartbeat_timeout_s
         try:
             recover_orphans(self.studio.db, self.studio.queues, timeout_s=timeout, me=self.worker_id)
-            requeue_lost(self.studio.db, self.studio.queues, grace_s=timeout)
+            if time.monotonic() >= self._next_lost_check:  # it reads whole queues: not every beat
+                requeue_lost(self.studio.db, self.studio.queues, grace_s=timeout)
+                self._next_lost_check = time.monotonic() + timeout / 2
         except StudioError as exc:
             log.error("orphan recovery failed: %s", exc)
         except Exception as exc:

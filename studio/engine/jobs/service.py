@@ -24,6 +24,10 @@ from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
 
+# What ``retry`` changes on a job, put back when its message cannot be queued.
+_RETRY_RESETS = ("status", "error", "message", "progress", "stage", "cancel_requested", "started_at",
+                 "finished_at", "next_attempt_at", "attempts", "task_id")
+
 
 @dataclass(frozen=True, slots=True)
 class NewJob:
@@ -145,6 +149,7 @@ class JobService:
             if job.status not in (JobStatus.FAILED, JobStatus.CANCELED) and not message_lost(self.queues, job):
                 raise InvalidInput(f"Only failed or canceled jobs, or waiting ones whose queue message "
                                    f"was lost, can be retried; job {job.id} is {job.status}.")
+            before = {name: getattr(job, name) for name in _RETRY_RESETS}
             job.status = JobStatus.PENDING
             job.error = ""
             job.message = "Queued again."
@@ -155,10 +160,13 @@ class JobService:
             job.finished_at = None
             job.next_attempt_at = None
             job.attempts = 0
-        return self._enqueue(workspace_id, job.id)
-
-    def _enqueue(self, workspace_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-        with self.db.session() as session:
-            job = Repository(session, workspace_id).get(Job, job_id)
-            job.task_id = self.queues.enqueue(job.queue, str(job.id), priority=job.priority)
-            return job
+            task = self.queues.task(job.queue, str(job.id), priority=job.priority)
+            job.task_id = str(task.id)
+        try:
+            self.queues.put(job.queue, task)
+        except QueueUnavailable:  # the job stays as it was: nothing waits for a message
+            with self.db.session() as session:
+                session.execute(update(Job).where(Job.id == job.id, Job.workspace_id == workspace_id)
+                                .values(**before, version=Job.version + 1, updated_at=utcnow()))
+            raise
+        return self.get(workspace_id, job.id)

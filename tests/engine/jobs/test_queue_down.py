@@ -61,7 +61,7 @@ def test_the_command_line_says_so_in_one_line_and_leaves_no_job(studio: Studio, 
     assert job_rows(studio) == 0
 
 
-def test_a_cancel_holds_while_the_queue_is_down(studio: Studio, redis_url: str,
+def test_a_cancel_holds_and_a_retry_changes_nothing_while_the_queue_is_down(studio: Studio, redis_url: str,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     studio.settings.set("queue.backend", "redis")
     studio.settings.set("queue.redis_url", redis_url)
@@ -77,6 +77,11 @@ def test_a_cancel_holds_while_the_queue_is_down(studio: Studio, redis_url: str,
         with caplog.at_level(logging.WARNING, logger="studio.jobs"):
             assert down.jobs.cancel(job.workspace_id, job.id).status == JobStatus.CANCELED
         assert any(f"queue message {job.task_id} was not revoked" in r.getMessage() for r in caplog.records)
+        with pytest.raises(QueueUnavailable, match="nothing was queued"):
+            down.jobs.retry(job.workspace_id, job.id)
+        after = down.jobs.get(job.workspace_id, job.id)  # not left waiting for a message
+        assert (after.status, after.task_id, after.message) == (
+            JobStatus.CANCELED, job.task_id, "Canceled before it started.")
     finally:
         down.close()
         redis.Redis.from_url(redis_url).delete(redis_key("redis", "general"))  # for the next tests

@@ -6,14 +6,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from studio.engine.config import Paths, Settings
-from studio.engine.db.database import Database
+from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.errors import JobCanceled
 from studio.engine.jobs.outage import note_outage
+from studio.engine.jobs.ownership import Claim
 
 PROGRESS_INTERVAL_S = 0.25
 CANCEL_CHECK_INTERVAL_S = 0.5
@@ -27,6 +28,9 @@ class JobContext:
     db: Database
     paths: Paths
     settings: Settings
+    # The worker's claim (jobs/ownership.py): once another worker has taken the job over, this
+    # run writes no progress and counts as canceled, so it stops instead of running on for nothing.
+    claim: Claim | None = None
     _last_write: float = 0.0
     _last_check: float = 0.0
     _stage: str = ""
@@ -47,10 +51,11 @@ class JobContext:
         # effort: while the database is down the job runs on and the next write catches up.
         try:
             with self.db.session() as session:
-                session.execute(update(Job).where(Job.id == self.job_id).values(
-                    progress=fraction, stage=self._stage, message=message, version=Job.version + 1,
-                    updated_at=utcnow()))
-                self._canceled = bool(session.scalar(select(Job.cancel_requested).where(Job.id == self.job_id)))
+                changed = rows_changed(session.execute(update(Job).where(Job.id == self.job_id, *self._owned())
+                                                       .values(progress=fraction, stage=self._stage, message=message,
+                                                               version=Job.version + 1, updated_at=utcnow())))
+                self._canceled = (self.claim is not None and not changed) or bool(session.scalar(
+                    select(Job.cancel_requested).where(Job.id == self.job_id)))
         except Exception as exc:
             if not note_outage(exc):
                 raise
@@ -63,12 +68,19 @@ class JobContext:
             self._last_check = now
             try:
                 with self.db.session() as session:
-                    self._canceled = bool(session.scalar(
-                        select(Job.cancel_requested).where(Job.id == self.job_id)))
+                    row = session.execute(select(Job.cancel_requested).where(
+                        Job.id == self.job_id, *self._owned())).first()
+                    self._canceled = bool(row[0]) if row else self.claim is not None
             except Exception as exc:  # the database is down: asked again at the next check
                 if not note_outage(exc):
                     raise
         return self._canceled
+
+    def _owned(self) -> tuple[ColumnElement[bool], ...]:
+        """The conditions under which the job row is still this run's."""
+        if self.claim is None:
+            return ()
+        return (Job.worker_id == self.claim.worker_id, Job.attempts == self.claim.attempts)
 
     def check_canceled(self) -> None:
         """Raises JobCanceled when the user asked to cancel; cheap to call often."""

@@ -200,9 +200,10 @@ class JobRunner:
                 job.progress = 0.0
             job.message = "Running."
             job.error = ""
+            claim = Claim(job.id, self.worker_id, job.attempts)
             ctx = JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
-                             db=self.db, paths=self.paths, settings=self.settings)
-            return ctx, Claim(job.id, self.worker_id, job.attempts)
+                             db=self.db, paths=self.paths, settings=self.settings, claim=claim)
+            return ctx, claim
 
     def _not_found(self, job_id: str) -> None:
         """A job this worker cannot read. Under a workspace role (row-level security) it is most
@@ -272,6 +273,6 @@ class JobRunner:
                     job.progress = 1.0
                 return True
         if not ride_out(lambda: retry_if_stale(write)):
-            ride_out(lambda: discard(self.db, self.paths, claim, str(status), result))
+            ride_out(lambda: discard(self.db, self.paths, claim, f"outcome ({status})", result))
             return
         log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})

@@ -72,6 +72,18 @@ def _run_taken_over_then_transient(ctx: JobContext, payload: Empty) -> Empty:
     raise TransientError("ComfyUI cannot be reached at 127.0.0.1:1")
 
 
+ran_on: list[str] = []
+
+
+@job_type("test-taken-over-stops", queue="general", payload=Empty, result=Empty)
+def _run_taken_over_stops(ctx: JobContext, payload: Empty) -> Empty:
+    _taken_over(ctx, other_row=False)
+    ctx.progress(0.5, stage="still going")  # not written: the row is the other worker's now
+    ctx.check_canceled()  # the lost claim counts as canceled
+    ran_on.append("after the takeover")
+    return Empty()
+
+
 @job_type("test-owned", queue="general", payload=Empty, result=Made)
 def _run_owned(ctx: JobContext, payload: Empty) -> Made:
     return _make_output(ctx)
@@ -126,3 +138,11 @@ def test_the_owner_still_completes_its_job(studio: Studio) -> None:
     job = studio.jobs.get(studio.workspace().id, job_id)
     assert job.status == JobStatus.COMPLETED
     assert job.result["assets"] == [str(a.id) for a in _assets(studio, job_id)]
+
+
+def test_a_run_that_lost_its_job_stops_at_its_next_check_and_writes_no_progress(studio: Studio) -> None:
+    job_id = _job(studio, "test-taken-over-stops")
+    JobRunner(studio.db, studio.paths, studio.settings, "stale-box:1:0000")(str(job_id))
+    job = studio.jobs.get(studio.workspace().id, job_id)
+    assert ran_on == []
+    assert (job.status, job.worker_id, job.stage) == (JobStatus.PROCESSING, OTHER, "")

@@ -92,7 +92,7 @@ class WorkspaceSync:
         # Local writes wait until the end of a sync: SQLite holds its write lock from the first
         # write to the commit, and the job's progress goes to that same database meanwhile.
         self._local_ops: list[Callable[[Connection], object]] = []  # run for their effect
-        self._before: dict[str, list[int]] = {}
+        self._removed: set[str] = set()  # rows removed in this sync, not to be copied back
         self._blocked: set[str] = set()  # rows of a clash, and the rows that hang on them
 
     # Entry points -------------------------------------------------------------------------------
@@ -141,18 +141,18 @@ class WorkspaceSync:
             raise InvalidInput("This workspace is not on the server; publish it first.")
         result = SyncResult()
         tables = synced_tables()
-        self._before = {k: list(v) for k, v in self.state.rows.items()}
-        self._local_ops, self._blocked = [], set()
+        self._local_ops, self._blocked, self._removed = [], set(), set()
         for key in [k for k, c in self.state.conflicts.items() if conflict_kind(c) == CLASH]:
             del self.state.conflicts[key]  # found again below while they last
         with self._both() as (here, there):
+            # Removals first, children first: a name purged on one side and made again there
+            # is free before the new row comes, and no foreign key points at a row already gone.
+            for table in reversed(tables):
+                self._remove_gone(here, there, table, result)
             for index, table in enumerate(tables):
                 if progress:
                     progress(index / (len(tables) + 1), f"records: {table.name}")
                 self._sync_table(here, there, table, result)
-            # Removals run children first, so foreign keys never point at a row already gone.
-            for table in reversed(tables):
-                self._remove_gone(here, there, table, result)
             if progress:
                 progress(len(tables) / (len(tables) + 1), "asset files")
             # Before the records commit: a cut upload rolls them back, and the next sync sends
@@ -205,7 +205,9 @@ class WorkspaceSync:
 
     def _sync_table(self, here: Connection, there: Connection, table: Table,
                     result: SyncResult) -> None:
-        mine_rows = read_rows(here, table, self.workspace_id)
+        mine_rows = read_rows(here, table, self.workspace_id)  # removals here wait till the end
+        for row_id in self._removed & mine_rows.keys():
+            del mine_rows[row_id]
         their_rows = read_rows(there, table, self.workspace_id)
 
         def parents_first(row_id: str) -> tuple[bool, str]:  # jobs.parent_id points at jobs
@@ -256,7 +258,7 @@ class WorkspaceSync:
         key = f"{table.name}:{row_id}"
         if key not in self.state.rows or self._changed_since(key, mine, side=0):
             self._push(there, table, key, mine, server_version=None, result=result)
-        # else: removed on the server; _remove_gone deletes it here
+        # else: removed on the server while it ran here (a job): removed here once it is done
 
     def _sync_only_there(self, table: Table, row_id: str, theirs: dict[str, Any],
                          result: SyncResult) -> None:
@@ -343,9 +345,9 @@ class WorkspaceSync:
         mine_rows = read_rows(here, table, self.workspace_id)
         their_rows = read_rows(there, table, self.workspace_id)
         prefix = f"{table.name}:"
-        for key, base in list(self.state.rows.items()):
-            if not key.startswith(prefix) or self._before.get(key) != base:
-                continue  # another table's, or new or changed in this very sync
+        for key in list(self.state.rows):
+            if not key.startswith(prefix):
+                continue
             row_id = key[len(prefix):]
             mine, theirs = mine_rows.get(row_id), their_rows.get(row_id)
             if table.name == "jobs" and not settled(mine, theirs):
@@ -355,6 +357,7 @@ class WorkspaceSync:
             elif theirs is None and mine is not None and not self._changed_since(key, mine, side=0):
                 self._local_ops.append(functools.partial(delete_row, table=table, row_id=mine["id"]))
                 self.state.forget(key)
+                self._removed.add(row_id)
                 result.removed += 1
             elif mine is None and theirs is not None and not self._changed_since(key, theirs, side=1):
                 there.execute(delete(table).where(table.c.id == theirs["id"]))

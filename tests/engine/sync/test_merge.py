@@ -183,3 +183,21 @@ def test_a_sync_state_from_before_field_digests_merges_fields_after_one_sync(
     assert syncer(b, ws_id).run().conflicts == []
     row = _mia(b, ws_id, mia.id)
     assert (row.notes, row.tone) == ("notes from A", "dry wit")
+
+
+def test_a_name_purged_and_made_again_on_one_desk_replaces_the_old_record_everywhere(
+        two_studios: tuple[Studio, Studio]) -> None:
+    a, b = two_studios
+    ws_id, mia = _shared(a, b, trigger_word="old")
+    with a.db.session() as session:
+        repo = Repository(session, ws_id)
+        repo.trash(repo.get(Influencer, mia.id))
+        repo.purge(repo.get(Influencer, mia.id, include_deleted=True))
+        new = repo.add(Influencer(name="Mia", trigger_word="new"))
+    first = syncer(a, ws_id).run()  # the old row leaves the server before the new one comes
+    assert (first.removed, first.pushed, first.conflicts) == (1, 1, [])
+    second = syncer(b, ws_id).run()
+    assert (second.removed, second.pulled, second.conflicts) == (1, 1, [])
+    with b.db.session() as session:
+        assert [(i.id, i.trigger_word) for i in Repository(session, ws_id).list(Influencer)] == [
+            (new.id, "new")]

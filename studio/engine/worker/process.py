@@ -120,6 +120,7 @@ class Worker:
         self._doorbell: DoorbellListener | None = None
         self._backoff = 0.0
         self._next_lost_check = 0.0
+        self._recover_after = 0.0  # no orphan recovery before (set after an outage)
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -207,7 +208,8 @@ class Worker:
             if (self._guarded(self._beat, DATABASE) is None
                     or self._guarded(self.studio.queues.pending_count, QUEUE) is None):
                 continue  # no recovery while a server is down: what it sees is not the truth
-            self._recover()
+            if time.monotonic() >= self._recover_after:
+                self._recover()
             if (self.studio.paths.run_dir / STOP_FILE).exists():
                 break
             if self.exit_when_idle or (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
@@ -223,6 +225,9 @@ class Worker:
         if not OUTAGES.is_down():
             self._backoff = interval
             return interval
+        # Every worker's heartbeat went stale in the outage: after it, each gets one timeout to
+        # beat again before its jobs count as orphans, so none is taken from a live worker.
+        self._recover_after = time.monotonic() + self.studio.settings.worker.heartbeat_timeout_s
         cap = max(interval, min(MAX_WAIT_S, self.studio.settings.worker.heartbeat_timeout_s / 4))
         self._backoff = min(self._backoff * 2, cap)
         return self._backoff

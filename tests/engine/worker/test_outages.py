@@ -2,6 +2,7 @@
 it stays up, says so once in its log, and the job completes once, by it."""
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import select
 
 from studio.engine.core import Studio
+from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.media.thumbnails import ThumbnailPayload
 from tests.conftest import wait_until
@@ -52,38 +55,48 @@ def submit(studio: Studio, tmp_path: Path, count: int, title: str) -> uuid.UUID:
     return job.id
 
 
+def reachable_again(box: Path) -> list[str]:
+    return [m for m in log_lines(box, "info") if "reachable again" in m]
+
+
 def status(studio: Studio, job_id: uuid.UUID) -> str:
     return str(studio.jobs.get(studio.workspace("Agency").id, job_id).status)
 
 
 def test_a_postgresql_restart_longer_than_the_heartbeat_timeout_mid_job(
         tmp_path: Path, pg: RestartablePostgres, redis_url: str) -> None:
+    """Two workers on the queue: when the server is back, every heartbeat is stale, and neither
+    the running worker's recovery nor the other's may take the running job for an orphan."""
     studio, box = team(tmp_path, pg, redis_url)
+    other = tmp_path / "other-box"
+    connected_profile(other, str(studio.settings.database.url), redis_url).close()
     for huey in studio.queues.hueys.values():
         huey.flush()  # the Redis server is shared by the session's tests
-    worker = start_worker(box)
+    workers = [start_worker(box), start_worker(other)]
     try:
         job_id = submit(studio, tmp_path, IMAGES, "during-restart")
         wait_until(lambda: status(studio, job_id) == "processing", timeout=60, what="the job to start")
         studio.db.dispose()
         outage = utcnow()
         pg.stop()
-        wait_until(lambda: log_lines(box, "warning"), timeout=30, what="the worker to notice")
-        # Down for longer than the 3 s heartbeat timeout: the worker's heartbeat is stale when
-        # the server is back, and its own recovery must not take its running job for an orphan.
+        wait_until(lambda: log_lines(box, "warning") and log_lines(other, "warning"), timeout=30,
+                   what="the workers to notice")
+        # Down for longer than the 3 s heartbeat timeout.
         wait_until(lambda: utcnow() - outage > timedelta(seconds=4), timeout=30, what="a long outage")
         pg.start()
         wait_until(lambda: status(studio, job_id) == "completed", timeout=120, what="the job")
-        assert worker.poll() is None  # the worker survived
+        assert [w.poll() for w in workers] == [None, None]  # both survived
         job = studio.jobs.get(studio.workspace("Agency").id, job_id)
         assert job.attempts == 1 and len(job.result["thumbnails"]) == IMAGES  # once, not re-run
         assert job.finished_at is not None and job.finished_at > outage  # it ran through the outage
-        warnings = log_lines(box, "warning")
-        assert len(warnings) == 1 and warnings[0].startswith("the database cannot be reached"), warnings
-        back = [m for m in log_lines(box, "info") if "reachable again" in m]
-        assert len(back) == 1 and back[0].startswith("the database is reachable again"), back
+        wait_until(lambda: all(reachable_again(p) for p in (box, other)), what="both to say so")
+        for profile in (box, other):
+            warnings = log_lines(profile, "warning")
+            assert len(warnings) == 1 and warnings[0].startswith("the database cannot be reached"), warnings
+            back = reachable_again(profile)
+            assert len(back) == 1 and back[0].startswith("the database is reachable again"), back
     finally:
-        stop_workers([worker])
+        stop_workers(workers)
         studio.close()
 
 
@@ -113,4 +126,43 @@ def test_a_redis_restart_mid_job_keeps_the_job_and_requeues_the_lost_messages(
         assert second.attempts == 1 and second.message == "Done."
     finally:
         stop_workers([worker])
+        studio.close()
+
+
+def test_after_a_long_outage_a_worker_does_not_take_a_live_worker_s_job(
+        tmp_path: Path, pg: RestartablePostgres, redis_url: str) -> None:
+    """The worker running the job is paused through the outage and resumed only once the other
+    worker has beaten again: its heartbeat is older than the timeout then, yet it is alive, and
+    the other worker gives it one timeout to beat before it counts its jobs as orphans."""
+    studio, box = team(tmp_path, pg, redis_url)
+    other = tmp_path / "other-box"
+    connected_profile(other, str(studio.settings.database.url), redis_url).close()
+    for huey in studio.queues.hueys.values():
+        huey.flush()
+    workers = [start_worker(box), start_worker(other)]
+    try:
+        job_id = submit(studio, tmp_path, IMAGES, "paused-owner")
+        wait_until(lambda: status(studio, job_id) == "processing", timeout=60, what="the job to start")
+        owner_id = studio.jobs.get(studio.workspace("Agency").id, job_id).worker_id
+        with studio.db.session() as session:
+            owner_pid = session.scalar(select(WorkerRecord.pid).where(WorkerRecord.id == owner_id))
+        running = next(w for w in workers if w.pid == owner_pid)
+        bystander = other if running is workers[0] else box
+        running.send_signal(signal.SIGSTOP)
+        studio.db.dispose()
+        outage = utcnow()
+        pg.stop()
+        wait_until(lambda: log_lines(bystander, "warning"), timeout=30, what="the other worker to notice")
+        wait_until(lambda: utcnow() - outage > timedelta(seconds=4), timeout=30, what="a long outage")
+        pg.start()
+        wait_until(lambda: reachable_again(bystander), timeout=30, what="the other worker to beat again")
+        running.send_signal(signal.SIGCONT)
+        wait_until(lambda: status(studio, job_id) == "completed", timeout=120, what="the job")
+        job = studio.jobs.get(studio.workspace("Agency").id, job_id)
+        assert (job.attempts, job.worker_id) == (1, owner_id)  # run once, by the worker it started on
+        assert [w.poll() for w in workers] == [None, None]
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGCONT)
+        stop_workers(workers)
         studio.close()

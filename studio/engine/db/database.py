@@ -27,6 +27,7 @@ from studio.engine.errors import DatabaseProblem, ServiceUnavailable, StudioErro
 
 log = logging.getLogger("studio.db")
 MIGRATIONS = Path(__file__).with_name("migrations")
+CONNECT_TIMEOUT_S = 10
 _PG_MIGRATION_LOCK = 0x5_7_0_d_1_0  # any constant; serialises migrations across studios
 
 
@@ -41,7 +42,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A pooled connection is checked before use (a restarted server's are replaced), and a
+    # server that does not answer fails a connect in seconds: workers wait out outages by
+    # trying again (jobs/outage.py), which needs each try to end.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from PIL import Image
 
 from studio.engine.core import Studio
+from studio.engine.db.models import WorkerRecord
+from studio.engine.db.types import utcnow
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.worker.process import Worker, WorkerAlreadyRunning, local_worker
 from tests.conftest import run_cli, wait_until
@@ -68,3 +70,25 @@ def test_cancel_stops_a_running_job(studio: Studio, worker, tmp_path: Path) -> N
     wait_until(lambda: job_status(studio, ws.id, job.id) == "canceled", what="cancel")
     canceled = studio.jobs.get(ws.id, job.id)
     assert canceled.progress < 1.0 and canceled.message == "Canceled by the user."
+
+
+def test_a_live_worker_marked_stopped_by_someone_else_says_it_runs_and_keeps_its_job(
+        studio: Studio, worker, tmp_path: Path) -> None:
+    ws = studio.workspace()
+    files = make_images(tmp_path / "many", 80, size=1200)
+    job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
+    wait_until(lambda: job_status(studio, ws.id, job.id) == "processing", what="the job to start")
+    worker_id = studio.jobs.get(ws.id, job.id).worker_id
+    with studio.db.session() as session:
+        session.get(WorkerRecord, worker_id).stopped_at = utcnow()  # a forged "stopped"
+    wait_until(lambda: studio_record(studio, worker_id).stopped_at is None, what="the next beat")
+    wait_until(lambda: job_status(studio, ws.id, job.id) == "completed", timeout=90, what="the job")
+    assert studio.jobs.get(ws.id, job.id).attempts == 1  # its own recovery did not restart it
+    assert worker.stop() == 0
+
+
+def studio_record(studio: Studio, worker_id: str | None) -> WorkerRecord:
+    with studio.db.session() as session:
+        record = session.get(WorkerRecord, worker_id)
+        assert record is not None
+        return record

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select, update
 
 from studio.engine.db.database import Database, rows_changed
@@ -18,7 +19,7 @@ from studio.engine.db.repositories import Repository
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.payloads import encode
-from studio.engine.jobs.queues import RETRIES, QueueUnavailable
+from studio.engine.jobs.queues import RETRIES, QueueUnavailable, queue_unreachable
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
@@ -143,10 +144,17 @@ class JobService:
             raise InvalidInput(f"Job {done.id} is already {done.status}.")
         return done
 
+    def _message_lost(self, job: Job) -> bool:
+        """Reads the queue: with its server down, one plain line rather than Redis' own error."""
+        try:
+            return message_lost(self.queues, job)
+        except RedisError as exc:
+            raise queue_unreachable(self.queues.settings, exc) from None
+
     def retry(self, workspace_id: uuid.UUID, job_id: uuid.UUID | str) -> Job:
         with self.db.session() as session:
             job = Repository(session, workspace_id).get(Job, job_id)
-            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED) and not message_lost(self.queues, job):
+            if job.status not in (JobStatus.FAILED, JobStatus.CANCELED) and not self._message_lost(job):
                 raise InvalidInput(f"Only failed or canceled jobs, or waiting ones whose queue message "
                                    f"was lost, can be retried; job {job.id} is {job.status}.")
             before = {name: getattr(job, name) for name in _RETRY_RESETS}

@@ -85,3 +85,19 @@ def test_a_cancel_holds_and_a_retry_changes_nothing_while_the_queue_is_down(stud
     finally:
         down.close()
         redis.Redis.from_url(redis_url).delete(redis_key("redis", "general"))  # for the next tests
+
+
+def test_a_retry_of_a_waiting_job_says_the_queue_is_down_in_one_line(studio: Studio) -> None:
+    """`jobs retry` of a pending job first looks for its message; with Redis down, one line."""
+    with studio.db.session() as session:
+        job = Job(workspace_id=studio.workspace().id, type="make-thumbnails", queue="general",
+                  status=JobStatus.PENDING, title="Thumbnails", payload={}, task_id="lost")
+        session.add(job)
+    where = point_queue_at_closed_port(studio)
+    down = Studio.open(studio.paths.data_dir)
+    try:
+        with pytest.raises(QueueUnavailable, match=re.escape(where)):
+            down.jobs.retry(job.workspace_id, job.id)
+        assert down.jobs.get(job.workspace_id, job.id).status == JobStatus.PENDING
+    finally:
+        down.close()

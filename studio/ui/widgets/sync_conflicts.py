@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -52,6 +53,8 @@ class SyncConflictsDialog(QDialog):
         self.setWindowTitle("Sync conflicts")
         self.conflicts: list[dict[str, Any]] = []
         self.list = QListWidget(self)
+        self.list.setWordWrap(True)  # a clash's title is long; wrapped, not cut behind a scroll bar
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._show)
         self.fields = QGridLayout()
         self.detail = QWidget(self)

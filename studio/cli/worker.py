@@ -8,6 +8,7 @@ from studio.cli.common import COMMON, UsageError
 from studio.engine.core import Studio
 from studio.engine.jobs.queues import QUEUE_NAMES
 from studio.engine.urls import redact
+from studio.engine.worker.app_watch import valid_token
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +23,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                              f"box (default: {','.join(QUEUE_NAMES)})")
     worker.add_argument("--concurrency", type=int, default=None, metavar="N",
                         help="jobs run at once per queue (default: the queue.*_workers settings)")
+    worker.add_argument("--for-app", default=None, metavar="PID-START",
+                        help="started by the app (its pid and start time): once that app has "
+                             "gone, finish the waiting and running jobs, then exit")
     worker.set_defaults(func=run_worker, log_process="worker")
 
 
@@ -30,6 +34,8 @@ def run_worker(studio: Studio, args: argparse.Namespace) -> int:
     queues = parse_queues(args.queues)
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
+    if args.for_app is not None and not valid_token(args.for_app):
+        raise UsageError(f"--for-app takes PID-START (e.g. 4242-1733450000), not '{args.for_app}'.")
     where = str(studio.paths.data_dir)
     if args.server:
         if studio.settings.queue.backend != "redis" or not studio.settings.database.url:
@@ -39,7 +45,7 @@ def run_worker(studio: Studio, args: argparse.Namespace) -> int:
     print(f"worker for {where}: queues {', '.join(queues)} (Ctrl-C stops)", file=sys.stderr,
           flush=True)
     return Worker(studio, exit_when_idle=args.exit_when_idle, queues=queues,
-                  concurrency=args.concurrency).run()
+                  concurrency=args.concurrency, for_app=args.for_app).run()
 
 
 def parse_queues(text: str) -> list[str]:

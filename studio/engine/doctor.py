@@ -28,6 +28,7 @@ from studio.engine.training.command import SCRIPTS, Launch, resolve_launch
 from studio.engine.training.probe import Probe, probe_sdscripts
 from studio.engine.training.python_env import SETTING, sdscripts_python
 from studio.engine.training.script_options import missing_module_fix
+from studio.engine.worker.app_watch import owner_text
 from studio.engine.worker.in_process import fresh_workers
 from studio.engine.worker.process import local_worker
 
@@ -267,7 +268,7 @@ def _worker(studio: Studio) -> Outcome:
               if here is None or w.id != here.worker_id]
     parts = []
     if here is not None:
-        parts.append(f"running here (pid {here.pid})" if here.pid else "running here")
+        parts.append(f"running here ({owner_text(here)})")  # who holds the lock, since when
     if others:
         hosts = sorted({w.host for w in others})
         parts.append(f"{len(others)} worker(s) with a fresh heartbeat on {', '.join(hosts)}")

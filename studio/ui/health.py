@@ -15,6 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.db.types import utcnow
 from studio.engine.doctor import run_checks
+from studio.engine.worker.app_watch import owner_text
 from studio.engine.worker.process import local_worker
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import repeating_timer
@@ -59,7 +60,7 @@ def worker_health(studio: Studio) -> Health:
                                 .order_by(WorkerRecord.heartbeat_at.desc()).limit(1))
     fresh = latest is not None and utcnow() - latest.heartbeat_at < timedelta(seconds=timeout)
     if info is not None:
-        return Health("worker", "Worker", "ok", f"Running on this computer (process {info.pid}); "
+        return Health("worker", "Worker", "ok", f"Running on this computer ({owner_text(info)}); "
                       "jobs are being worked on.")
     if fresh and latest is not None:
         return Health("worker", "Worker", "ok", f"Running on {latest.host} (process {latest.pid}).")

@@ -49,10 +49,10 @@ from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import ACTIVE, JobStatus
 from studio.engine.media.partials import sweep_tree
-from studio.engine.notify import notify
 from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
+from studio.engine.worker.app_watch import ADOPT_FILE, AppWatch, announce_finished, grace_before
 
 log = logging.getLogger("studio.worker")
 
@@ -75,6 +75,8 @@ class WorkerInfo:
     pid: int
     worker_id: str
     started_at: str
+    started_by: str = ""  # app_watch.APP_STARTED or HEADLESS ("" from a worker before them)
+    app: str = ""  # the app it watches (a start token), when started by the app
 
 
 def lock_path(paths: Paths) -> Path:
@@ -93,7 +95,8 @@ def local_worker(paths: Paths) -> WorkerInfo | None:
     except Timeout:
         try:
             raw = json.loads(info_path(paths).read_text(encoding="utf-8"))
-            return WorkerInfo(int(raw["pid"]), str(raw["worker_id"]), str(raw["started_at"]))
+            return WorkerInfo(int(raw["pid"]), str(raw["worker_id"]), str(raw["started_at"]),
+                              str(raw.get("started_by") or ""), str(raw.get("app") or ""))
         except (OSError, ValueError, KeyError):
             return WorkerInfo(0, "", "")
     lock.release()
@@ -108,8 +111,10 @@ def request(paths: Paths, name: str) -> None:
 
 class Worker:
     def __init__(self, studio: Studio, *, exit_when_idle: bool = False,
-                 queues: Sequence[str] | None = None, concurrency: int | None = None) -> None:
+                 queues: Sequence[str] | None = None, concurrency: int | None = None,
+                 for_app: str | None = None) -> None:
         self.studio = studio
+        self._app = AppWatch(studio.paths.run_dir, for_app)  # for_app: the app's start token
         self.exit_when_idle = exit_when_idle
         self.queues = list(queues or QUEUE_NAMES)  # a training-only box serves ["training"]
         self.concurrency = concurrency
@@ -121,6 +126,7 @@ class Worker:
         self._backoff = 0.0
         self._next_lost_check = 0.0
         self._recover_after = 0.0  # no orphan recovery before (set after an outage)
+        self._started_at = utcnow().isoformat()
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -155,14 +161,19 @@ class Worker:
             consumer.start()
         self._doorbell = DoorbellListener(studio.queues.doorbells)
         self._doorbell.start()
-        atomic_write_text(info_path(studio.paths), json.dumps({
-            "pid": os.getpid(), "worker_id": self.worker_id, "started_at": utcnow().isoformat(),
-            "doorbell_port": self._doorbell.port}))
+        self._write_info()
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
         self._install_signal_handlers()
         self._autostart_comfyui()
         log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
                                                      "data_dir": str(studio.paths.data_dir)}})
+
+    def _write_info(self) -> None:
+        """worker.json: who holds the lock (pid, started by the app or headless, since when)."""
+        port = self._doorbell.port if self._doorbell is not None else None
+        atomic_write_text(info_path(self.studio.paths), json.dumps({
+            "pid": os.getpid(), "worker_id": self.worker_id, "started_at": self._started_at,
+            "started_by": self._app.started_by, "app": self._app.app, "doorbell_port": port}))
 
     def _register(self) -> None:
         with self.studio.db.session() as session:
@@ -205,6 +216,8 @@ class Worker:
         interval = self.studio.settings.worker.heartbeat_interval_s
         idle_beats = 0
         while not self.stop_event.wait(self._next_wait(interval)):
+            if self._app.adopted():  # first: the app started again waits for this answer
+                self._on_adopted()
             if (self._guarded(self._beat, DATABASE) is None
                     or self._guarded(self.studio.queues.pending_count, QUEUE) is None):
                 continue  # no recovery while a server is down: what it sees is not the truth
@@ -212,12 +225,25 @@ class Worker:
                 self._recover()
             if (self.studio.paths.run_dir / STOP_FILE).exists():
                 break
-            if self.exit_when_idle or (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
-                idle_beats = idle_beats + 1 if self._guarded(self._idle, DATABASE) is True else 0
-                if idle_beats >= 2:
-                    log.info("worker idle; exiting as asked")
-                    self._guarded(self._announce_finished, DATABASE)
-                    break
+            if not self._left_alone():
+                idle_beats = 0
+                continue
+            idle_beats = idle_beats + 1 if self._guarded(self._idle, DATABASE) is True else 0
+            if idle_beats >= 2:
+                log.info("worker idle; exiting as asked")
+                self._guarded(self._announce_finished, DATABASE)
+                break
+
+    def _left_alone(self) -> bool:
+        """Asked to exit once idle: by ``--exit-when-idle``, by the app as it quit, or because
+        the app that started it has gone (quit, killed, crashed)."""
+        asked = (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists()
+        return self._app.left_alone(asked=asked) or self.exit_when_idle
+
+    def _on_adopted(self) -> None:
+        """An app started again took this worker over: what the last one asked no longer holds."""
+        (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).unlink(missing_ok=True)
+        self._write_info()
 
     def _next_wait(self, interval: float) -> float:
         """The beat's interval; while a server is down, a back-off up to a few seconds (well
@@ -248,15 +274,11 @@ class Worker:
         return value
 
     def _announce_finished(self) -> None:
-        """Kept running after the app closed: tell the user their jobs are done."""
-        if not (self.studio.paths.run_dir / EXIT_WHEN_IDLE_FILE).exists():
-            return
-        with self.studio.db.session() as session:
-            rows = session.scalars(select(Job.status).where(Job.worker_id == self.worker_id)).all()
-        if rows:
-            failed = sum(1 for status in rows if status == JobStatus.FAILED)
-            summary = f"{len(rows)} job(s) finished" + (f", {failed} failed" if failed else "")
-            notify("InfluencerAI Studio", summary + ". The background worker has stopped.")
+        """Kept running after the app closed (or died): tell the user their jobs are done."""
+        left_at = self._app.left_at
+        if left_at is not None:
+            beat = self.studio.settings.worker.heartbeat_interval_s
+            announce_finished(self.studio.db, self.worker_id, grace_before(left_at, beat))
 
     def _beat(self) -> bool:
         with self.studio.db.session() as session:
@@ -319,6 +341,11 @@ class Worker:
             jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING,
                                                      Job.worker_id == self.worker_id)).all()
             for job in jobs:
+                if job.cancel_requested:  # the user asked it to stop: canceled, never run again
+                    job.status, job.finished_at = JobStatus.CANCELED, utcnow()
+                    job.worker_id, job.cancel_requested = None, False
+                    job.message = "Canceled by the user."
+                    continue
                 job.status = JobStatus.PENDING
                 job.worker_id = None
                 job.attempts = max(job.attempts - 1, 0)
@@ -327,5 +354,5 @@ class Worker:
                 job.task_id = self.studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
 
     def _clear_requests(self) -> None:
-        for name in (STOP_FILE, EXIT_WHEN_IDLE_FILE):
+        for name in (STOP_FILE, EXIT_WHEN_IDLE_FILE, ADOPT_FILE):
             (self.studio.paths.run_dir / name).unlink(missing_ok=True)

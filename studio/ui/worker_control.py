@@ -120,18 +120,31 @@ class WorkerSupervisor:
         self._forget()
         return True
 
+    def stop_soon(self) -> None:
+        """Asks this app's worker to stop and returns at once. Quitting need not wait for it: it
+        holds the lock until it has exited, and a worker that missed the request still exits by
+        itself once it sees this app gone."""
+        if self._proc is not None and self._proc.poll() is None:
+            request(self.paths, STOP_FILE)
+            self._proc.terminate()
+        elif self._adopted is not None:
+            self._signal_adopted(self._adopted, signal.SIGTERM)
+        self._forget()
+
+    def _signal_adopted(self, info: WorkerInfo, signum: int) -> None:
+        """Signals an adopted worker (not this app's child: by pid, checked by its start time)."""
+        if signum == signal.SIGTERM:
+            request(self.paths, STOP_FILE)
+        if still_running(info.pid, alive_at=datetime.fromisoformat(info.started_at)):
+            os.kill(info.pid, signum)  # SIGTERM: it finishes its beat and puts running jobs back
+
     def _stop_adopted(self, info: WorkerInfo, timeout: float) -> bool:
-        """Stops an adopted worker (not this app's child: by pid, checked by its start time)."""
-        request(self.paths, STOP_FILE)
-        when = datetime.fromisoformat(info.started_at)
-        if still_running(info.pid, alive_at=when):
-            os.kill(info.pid, signal.SIGTERM)  # it finishes its beat and puts running jobs back
+        self._signal_adopted(info, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while local_worker(self.paths) is not None:
             if time.monotonic() >= deadline:
                 log.warning("worker did not stop in %s s; killing it", timeout)
-                if still_running(info.pid, alive_at=when):
-                    os.kill(info.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+                self._signal_adopted(info, getattr(signal, "SIGKILL", signal.SIGTERM))
                 return False
             time.sleep(0.1)
         return True

@@ -24,7 +24,6 @@ from studio.engine.worker.app_watch import APP_STARTED
 from studio.engine.worker.process import WorkerInfo, local_worker
 from studio.ui.pages.queue import QueuePage
 from studio.ui.session import StudioSession
-from studio.ui.worker_control import WorkerSupervisor
 from tests.conftest import ROOT, studio_command, wait_until
 from tests.engine.comfyui.helpers import reload, submit
 from tests.fakes.comfyui_server import FakeComfyUI
@@ -184,10 +183,3 @@ def test_an_app_started_again_adopts_its_busy_worker_and_shows_the_job(
     assert local_worker(studio.paths) is None and stopped_cleanly(studio, first)
     wait_until(lambda: not pid_alive(first.pid), timeout=30, what="the worker process to end")
 
-
-def test_a_headless_worker_is_used_as_it_is(studio: Studio, worker) -> None:
-    supervisor = WorkerSupervisor(studio.paths)
-    found = supervisor.ensure_running()  # waits for the worker to say who it is
-    assert found.pid == worker.proc.pid and found.app == ""
-    assert not supervisor.started_here
-    assert supervisor.stop() and worker.proc.poll() is None  # someone else's: left running

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.jobs.recovery import Recovered
 from studio.engine.jobs.status import JobStatus
 from studio.engine.worker.inline import InlineConsumer
 
@@ -60,6 +61,12 @@ class InProcess:
         """For a handler that never checks for cancel: this process is leaving, the job ends."""
         if self.consumer is not None:
             self.consumer.force_cancel()
+
+    def release(self) -> list[Recovered]:
+        """This process is leaving (SIGTERM): the jobs running here are settled at once, so
+        none is left "processing" for a worker to find only after the heartbeat timeout."""
+        consumers = [*self._steps.values(), *([self.consumer] if self.consumer is not None else [])]
+        return [found for c in consumers if (found := c.release()) is not None]
 
     def close(self) -> None:
         for step in self._steps.values():

@@ -21,6 +21,7 @@ from studio import __version__
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.jobs.recovery import REQUEUED, Recovered, recover_job
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.status import FINISHED, JobStatus
 from studio.engine.worker.process import make_runner
@@ -38,6 +39,7 @@ class InlineConsumer:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:cli-{uuid.uuid4().hex[:8]}"
         self.runner = make_runner(studio, self.worker_id)
         self._stop = threading.Event()
+        self._released = False
         self._thread = threading.Thread(target=self._run, name="cli-consumer", daemon=True)
         self._beat = threading.Thread(target=self._heartbeat, name="cli-heartbeat", daemon=True)
 
@@ -58,15 +60,46 @@ class InlineConsumer:
                 job.finished_at = utcnow()
                 job.cancel_requested = False
 
+    def release(self) -> Recovered | None:
+        """This process is leaving (SIGTERM) while the job may still run here: it is settled
+        now, as recovery would settle it after this process died, so that the next worker
+        takes it at once. Asked to cancel, it ends canceled; otherwise a safe job waits again
+        (its queue message is still there, or is sent again) and a paid one is abandoned."""
+        self._stop.set()
+        self._released = True  # the handler's thread is not waited for: it dies with us
+        self._mark_stopped()
+        job = self._canceled_if_asked()
+        if job is None or job.status != JobStatus.PROCESSING or job.worker_id != self.worker_id:
+            return None
+        timeout = self.studio.settings.worker.heartbeat_timeout_s
+        recovered = recover_job(self.studio.db, self.studio.queues, self.job.id, timeout_s=timeout)
+        if recovered is not None and recovered.action == REQUEUED:
+            log.info("job %s released: it waits for the next worker", self.job.id)
+        return recovered
+
+    def _canceled_if_asked(self) -> Job | None:
+        """The job's row; a job the user asked to cancel ends canceled here."""
+        with self.studio.db.session() as session:
+            job = session.get(Job, self.job.id)
+            if (job is not None and job.status == JobStatus.PROCESSING and job.cancel_requested
+                    and job.worker_id == self.worker_id):
+                job.status, job.finished_at = JobStatus.CANCELED, utcnow()
+                job.worker_id, job.cancel_requested = None, False
+                job.message = "Canceled by the user."
+            return job
+
     def close(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():  # Ctrl-C can come before start() got to it
+        if self._thread.is_alive() and not self._released:  # Ctrl-C can come before start()
             self._thread.join(timeout=STOP_GRACE_S)
         if self._beat.is_alive():
             self._beat.join(timeout=5)
+        self._mark_stopped()
+
+    def _mark_stopped(self) -> None:
         with self.studio.db.session() as session:
             record = session.get(WorkerRecord, self.worker_id)
-            if record is not None:
+            if record is not None and record.stopped_at is None:
                 record.stopped_at = utcnow()
 
     def _run(self) -> None:

@@ -306,9 +306,15 @@ class Worker:
             OUTAGES.down(service, exc)
 
     def _idle(self) -> bool:
+        """Solo: nothing runs or waits. Team: this worker runs nothing; the shared queues hold
+        other desks' jobs, which would keep a worker whose app has gone from ever exiting."""
+        team = self.studio.settings.queue.backend == "redis"
+        query = select(Job.id).where(Job.status.in_(ACTIVE))
+        if team:
+            query = query.where(Job.worker_id == self.worker_id)
         with self.studio.db.session() as session:
-            active = session.scalar(select(Job.id).where(Job.status.in_(ACTIVE)).limit(1))
-        return active is None and self.studio.queues.pending_count() == 0
+            active = session.scalar(query.limit(1))
+        return active is None and (team or self.studio.queues.pending_count() == 0)
 
     def _stop(self) -> None:
         """Each step on its own: a server down while stopping must not keep the rest from

@@ -4,11 +4,14 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import redis
 from PIL import Image
 
 from studio.engine.core import Studio
-from studio.engine.db.models import WorkerRecord
+from studio.engine.db.models import Job, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.jobs.queues import redis_key
+from studio.engine.jobs.status import JobStatus
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.worker.process import Worker, WorkerAlreadyRunning, local_worker
 from tests.conftest import run_cli, wait_until
@@ -92,3 +95,25 @@ def studio_record(studio: Studio, worker_id: str | None) -> WorkerRecord:
         record = session.get(WorkerRecord, worker_id)
         assert record is not None
         return record
+
+
+def test_in_team_mode_only_its_own_jobs_keep_a_worker_whose_app_left(studio: Studio, redis_url: str,
+                                                                       tmp_path: Path) -> None:
+    """Other desks' jobs wait in the shared queues all day; they must not keep it alive."""
+    studio.settings.set("queue.backend", "redis")
+    studio.settings.set("queue.redis_url", redis_url)
+    studio.save_settings()
+    team = Studio.open(studio.paths.data_dir)
+    try:
+        worker = Worker(team)
+        others = team.jobs.submit(team.workspace().id, "make-thumbnails",
+                                  ThumbnailPayload(files=tuple(Path(f) for f in make_images(tmp_path, 1))))
+        assert worker._idle()
+        with team.db.session() as session:
+            job = session.get(Job, others.id)
+            assert job is not None
+            job.status, job.worker_id = JobStatus.PROCESSING, worker.worker_id
+        assert not worker._idle()
+    finally:
+        team.close()
+        redis.Redis.from_url(redis_url).delete(redis_key("redis", "general"))  # for the next tests

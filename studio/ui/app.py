@@ -11,7 +11,7 @@ from studio.engine.core import Studio
 from studio.engine.errors import StudioError
 from studio.engine.logs import setup_logging
 from studio.engine.worker.comfyui_owner import release_local_comfyui
-from studio.ui import tasks
+from studio.ui import tasks, thumbnails
 from studio.ui.errors import install_excepthook
 from studio.ui.icons import icon
 from studio.ui.session import StudioSession
@@ -89,6 +89,10 @@ def _run(studio: Studio) -> int:
         return app.exec()
     finally:
         instance.close()
+        # Reads nobody will see (status checks, the live view, thumbnails) are dropped; writes
+        # already asked for (the "db" lane) still finish.
+        tasks.drop_queued("io", "live")
+        thumbnails.drop_queued()
         tasks.wait_until_idle(15_000)
         release_local_comfyui(studio.paths)  # normally the worker's; one the app took over is handed on
         session.window.deleteLater()

@@ -2,46 +2,20 @@
 from __future__ import annotations
 
 import logging
-import time
-from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox
 
 from studio.engine.core import Studio
-from studio.engine.errors import InvalidInput
 from studio.engine.first_run import is_first_run
-from studio.engine.jobs.status import ACTIVE
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import MainWindow
+from studio.ui.quitting import QuitChoice, QuitProgress, ask_quit_choice, cancel_for_good, stop_idle_worker
 from studio.ui.tasks import run_in_background
-from studio.ui.worker_control import STOP_TIMEOUT_S, WorkerSupervisor
+from studio.ui.worker_control import WorkerSupervisor
 
 log = logging.getLogger("studio.ui.session")
-
-
-class QuitChoice(StrEnum):
-    BACKGROUND = "background"
-    WAIT = "wait"
-    CANCEL = "cancel"
-
-
-def cancel_active_jobs(studio: Studio, *, settle_s: float = STOP_TIMEOUT_S) -> int:
-    """Cancels every waiting or running job, then waits (bounded) for running ones to stop."""
-    canceled = 0
-    for workspace in studio.workspaces():
-        for status in ACTIVE:
-            for job in studio.jobs.list(workspace.id, status=status):
-                try:
-                    studio.jobs.cancel(workspace.id, job.id)
-                    canceled += 1
-                except InvalidInput:
-                    pass  # it finished meanwhile
-    deadline = time.monotonic() + settle_s
-    while studio.jobs.active_count() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return canceled
+__all__ = ["QuitChoice", "StudioSession"]
 
 
 class StudioSession(QObject):
@@ -60,6 +34,7 @@ class StudioSession(QObject):
         self.supervisor = WorkerSupervisor(studio.paths)
         self.worker_running = False
         self.quit_choice: QuitChoice | None = None
+        self.progress: QuitProgress | None = None  # shown while "Cancel jobs" winds down
         self._quitting = False
 
     def start(self) -> None:
@@ -89,45 +64,33 @@ class StudioSession(QObject):
 
     def ask_quit_choice(self, active: int) -> QuitChoice:
         """Asks what to do with unfinished jobs; tests replace this method."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Jobs are still running",
-                          f"{active} job(s) are waiting or running.", parent=self.window)
-        box.setInformativeText("Keep them running in the background after the window closes, "
-                               "wait for them, or cancel them?")
-        keep = box.addButton("Keep running in the background", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Wait", QMessageBox.ButtonRole.RejectRole)
-        cancel = box.addButton("Cancel jobs", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(keep)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is keep:
-            return QuitChoice.BACKGROUND
-        if clicked is cancel:
-            return QuitChoice.CANCEL
-        return QuitChoice.WAIT
+        return ask_quit_choice(active, self.window)
 
     def _on_close_requested(self) -> None:
         if self._quitting:
             return
         self._quitting = True
-        jobs = self.studio.jobs
-        run_in_background(jobs.active_count, receiver=self, on_done=self._on_active_counted,
-                          on_error=lambda exc: self._on_active_counted(0))
+        # The "live" lane: short reads only, so the question comes at once even while a long
+        # database task (a big import's listing) holds the "db" lane.
+        run_in_background(self.studio.jobs.active_count, receiver=self, lane="live",
+                          on_done=self._on_active_counted, on_error=lambda exc: self._on_active_counted(0))
 
     def _on_active_counted(self, active: int) -> None:
-        choice = QuitChoice.BACKGROUND if active else None
-        if active:
-            choice = self.ask_quit_choice(active)
-            if choice is QuitChoice.WAIT:
-                self._quitting = False
-                return
+        choice = self.ask_quit_choice(active) if active else None
+        if choice is QuitChoice.WAIT:
+            self._quitting = False
+            return
         self.quit_choice = choice
         self.window.save_state()
-        self.window.hide()
         self.monitor.stop()
-        self.context.stop()  # the window is gone: nothing reads changes or jobs any more
+        self.context.stop()  # nothing reads changes or jobs any more
+        if choice is QuitChoice.CANCEL:
+            self.progress = QuitProgress(self.window, active)
+            self.progress.show()  # the window stays until every job has ended canceled
+        else:
+            self.window.hide()
         run_in_background(lambda: self._wind_down(choice), receiver=self, lane="worker",
-                          on_done=lambda _: self.finished.emit(),
-                          on_error=self._on_wind_down_failed)
+                          on_done=self._on_wound_down, on_error=self._on_wind_down_failed)
 
     def _wind_down(self, choice: QuitChoice | None) -> None:
         """Blocking, on the worker lane (so it runs after a start still in progress)."""
@@ -136,9 +99,17 @@ class StudioSession(QObject):
                 self.supervisor.leave_running()
             return
         if choice is QuitChoice.CANCEL:
-            cancel_active_jobs(self.studio)
-        self.supervisor.stop()
+            assert self.progress is not None
+            cancel_for_good(self.studio, self.supervisor, self.progress.step_changed.emit)
+            return
+        stop_idle_worker(self.studio, self.supervisor)
+
+    def _on_wound_down(self, _: object = None) -> None:
+        if self.progress is not None:
+            self.progress.close()
+        self.window.hide()
+        self.finished.emit()
 
     def _on_wind_down_failed(self, exc: BaseException) -> None:
         log.error("stopping the worker failed: %s", exc)
-        self.finished.emit()
+        self._on_wound_down()

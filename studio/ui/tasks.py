@@ -53,6 +53,14 @@ def wait_until_idle(timeout_ms: int = 30_000) -> bool:
     return all(p.waitForDone(timeout_ms) for p in _pools.values())
 
 
+def drop_queued(*lanes: Lane) -> None:
+    """Forgets work not yet started on ``lanes`` (reads whose answers nobody will see once the
+    app quits); what already runs finishes."""
+    for lane in lanes:
+        if lane in _pools:
+            _pools[lane].clear()
+
+
 def in_flight() -> int:
     return len(_in_flight)
 

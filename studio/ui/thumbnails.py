@@ -73,6 +73,12 @@ def wait_until_idle(timeout_ms: int = 30_000) -> bool:
     return pool.cache_info().currsize == 0 or pool().waitForDone(timeout_ms)
 
 
+def drop_queued() -> None:
+    """At quit: decodes not yet started are forgotten (a grid may have queued hundreds)."""
+    if pool.cache_info().currsize:
+        pool().clear()
+
+
 def disk_size(shown: int) -> int:
     """The smallest cached size that is at least as big as what is shown."""
     return next((s for s in DISK_SIZES if s >= shown), DISK_SIZES[-1])

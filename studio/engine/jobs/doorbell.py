@@ -30,11 +30,12 @@ class Doorbell:
             self._rings += 1
             self._condition.notify_all()
 
-    def wait(self, timeout: float) -> bool:
-        """True when rung before the timeout."""
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """True when rung (or ``stop`` set: read under the lock a stop rings with) in time."""
         with self._condition:
             seen = self._rings
-            return self._condition.wait_for(lambda: self._rings != seen, timeout)
+            return self._condition.wait_for(
+                lambda: self._rings != seen or (stop is not None and stop.is_set()), timeout)
 
 
 class _Worker(Worker):  # type: ignore[misc]  # huey ships no type information
@@ -43,7 +44,7 @@ class _Worker(Worker):  # type: ignore[misc]  # huey ships no type information
 
     def sleep(self) -> None:
         self.delay = min(self.delay, self.max_delay)
-        if self.doorbell.wait(self.delay) or self.stop_flag.is_set():
+        if self.doorbell.wait(self.delay, self.stop_flag) or self.stop_flag.is_set():
             self.delay = self.default_delay
         else:
             self.delay *= self.backoff
@@ -63,8 +64,11 @@ class DoorbellConsumer(Consumer):  # type: ignore[misc]  # huey ships no type in
         return worker
 
     def stop(self, graceful: bool = False) -> None:
+        # Before the join: sleepers notice the stop flag now, not after their delay (up to a
+        # second per consumer, one after another, which made an idle worker slow to stop).
+        self.stop_flag.set()
+        self.doorbell.ring()
         super().stop(graceful=graceful)
-        self.doorbell.ring()  # sleepers notice the stop flag now, not after their delay
 
 
 class DoorbellListener:

@@ -35,6 +35,15 @@ def gpu_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def comfyui_catalogue_forgotten() -> None:
+    """ComfyUI's node map is kept per server URL in the process; a fake ComfyUI of an earlier
+    test may have had this test's port, with other nodes."""
+    from studio.engine.comfyui import node_cache
+
+    node_cache.clear()
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
     """Never skipped: the bundled imageio-ffmpeg binary is a dependency of the studio. Here, not in

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from studio.engine.comfyui.job import (
     safe_file_name,
 )
 from studio.engine.comfyui.loras import hand_off
+from studio.engine.comfyui.node_cache import node_catalogue
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.user_workflows import all_templates
-from studio.engine.comfyui.validation import check, choices
+from studio.engine.comfyui.validation import WorkflowInvalid, check, choices
 from studio.engine.comfyui.workflow_fill import fill
 from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, FilledWorkflow, WorkflowTemplate, load_templates
 from studio.engine.config import Paths
@@ -51,7 +53,7 @@ MAX_COUNT = 100
 
 # is_local, preview_file and safe_file_name live in job.py; callers have long found them here.
 __all__ = ["JOB_TYPE", "MAX_COUNT", "ComfyNotAnswering", "ComfyPayload", "GenerationRequest",
-           "ImageJob", "ImageResult", "fetch_object_info", "find_template", "is_local",
+           "ImageJob", "ImageResult", "check_on_comfyui", "fetch_object_info", "find_template", "is_local",
            "picture_key", "prepare_generation", "preview_file", "reach_comfyui", "run_generation",
            "safe_file_name", "submit_generation"]
 
@@ -82,12 +84,15 @@ def submit_generation(studio: Studio, workspace_id: uuid.UUID, request: Generati
     return studio.jobs.submit_many(workspace_id, JOB_TYPE, prepare_generation(studio, workspace_id, request))
 
 
-def reach_comfyui(studio: Studio) -> dict[str, Any]:
-    """ComfyUI's node catalogue, a supervised local ComfyUI started first if it is not up."""
+def reach_comfyui(studio: Studio, classes: Iterable[str] | None = None, *,
+                  fresh: bool = False) -> dict[str, Any]:
+    """ComfyUI's node catalogue, a supervised local ComfyUI started first if it is not up; kept
+    per server start in the studio's cache (see node_cache), ``classes`` read afresh."""
     supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
     if supervisor is not None:
         supervisor.ensure_running()
-    return fetch_object_info(comfy_url(studio.settings))
+    return fetch_object_info(comfy_url(studio.settings), classes=classes,
+                             cache_dir=studio.paths.cache_dir, fresh=fresh)
 
 
 def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: GenerationRequest,
@@ -99,16 +104,16 @@ def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: Generat
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
     template = find_template(request.template, studio.paths)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
-    object_info = reach_comfyui(studio) if object_info is None else object_info
+    classes = {str(node.get("class_type")) for node in template.graph.values()}
+    object_info = reach_comfyui(studio, classes) if object_info is None else object_info
     url = comfy_url(studio.settings)
     if _handed_off_lora(studio, workspace_id, request.values, object_info):
-        object_info = fetch_object_info(url)  # ComfyUI lists the folder afresh
+        object_info = reach_comfyui(studio, classes)  # ComfyUI lists the folder afresh
     images = _pictures(studio, workspace_id, template, request.values, object_info)
     values = {**request.values, **images}
     filled = [fill(template, {**values, **_seed_of(template, values, index)})
               for index in range(request.count)]
-    for workflow in filled:
-        check(workflow.graph, object_info)
+    check_on_comfyui(studio, [workflow.graph for workflow in filled], object_info)
     items: list[tuple[object, str]] = []
     for workflow in filled:
         recorded = _recorded(template, workflow, values)
@@ -118,6 +123,19 @@ def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: Generat
             influencer_id=influencer.id if influencer else None),
             _title(template, recorded, influencer)))
     return items
+
+
+def check_on_comfyui(studio: Studio, graphs: list[dict[str, Any]], object_info: dict[str, Any]) -> None:
+    """Refuses only by ComfyUI's map as it is now: a kept one may predate a node pack installed
+    since (ComfyUI restarted with the same version and options), so a problem is looked at
+    again against a fresh map before it is reported."""
+    try:
+        for graph in graphs:
+            check(graph, object_info)
+    except WorkflowInvalid:
+        object_info = reach_comfyui(studio, fresh=True)
+        for graph in graphs:
+            check(graph, object_info)
 
 
 def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, object],
@@ -138,11 +156,14 @@ def find_template(name: str, paths: Paths | None = None) -> WorkflowTemplate:
     return templates[name]
 
 
-def fetch_object_info(url: str) -> dict[str, Any]:
-    """ComfyUI's node catalogue, or one sentence saying it does not answer."""
+def fetch_object_info(url: str, *, classes: Iterable[str] | None = None,
+                      cache_dir: Path | None = None, fresh: bool = False) -> dict[str, Any]:
+    """ComfyUI's node catalogue, or one sentence saying it does not answer. The map is kept per
+    server start (in ``cache_dir`` too when given); the node types that list a folder, among
+    ``classes`` or all, are read afresh, so a model added since is offered (node_cache)."""
     try:
         with ComfyClient(url, timeout=10) as client:
-            return client.object_info()
+            return node_catalogue(client, classes=classes, cache_dir=cache_dir, fresh=fresh)
     except ComfyUnavailable:
         raise ComfyNotAnswering(f"ComfyUI does not answer at {url}: start it or set "
                                 "comfyui.url.") from None

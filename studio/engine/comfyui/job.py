@@ -21,8 +21,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from studio.engine.comfyui.client import ComfyClient, PromptResult
+from studio.engine.comfyui.client import ComfyClient, ComfyRejected, PromptResult
 from studio.engine.comfyui.messages import OutputFile, ProgressEvent
+from studio.engine.comfyui.node_cache import forget
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.workflow_fill import fill
 from studio.engine.comfyui.workflows import FilledWorkflow, WorkflowTemplate
@@ -107,8 +108,12 @@ class ComfyJob(ABC):
         with ComfyClient(url) as client, gpu_for(url, ctx):
             uploaded = upload_images(ctx, client, pictures)
             workflow = fill(template, {**payload.values, **uploaded})
-            result = client.run(workflow.graph, on_event=Progress(ctx, self.run_share).on_event,
-                                cancel=ctx.is_canceled)
+            try:
+                result = client.run(workflow.graph, on_event=Progress(ctx, self.run_share).on_event,
+                                    cancel=ctx.is_canceled)
+            except ComfyRejected:
+                forget(url, ctx.paths.cache_dir)  # the kept /object_info passed what ComfyUI refused
+                raise
             ctx.progress(self.run_share, stage="Saving", message=f"{len(result.files())} file(s)")
             downloads = [(f, client.download(f)) for f in self.wanted(result)]
         run = ComfyRun(template=template, workflow=workflow, values=payload.recorded(), result=result,

@@ -19,11 +19,10 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import PromptResult
-from studio.engine.comfyui.generation import fetch_object_info, picture_key
+from studio.engine.comfyui.generation import check_on_comfyui, fetch_object_info, picture_key
 from studio.engine.comfyui.job import ComfyJob, ComfyPayload, ComfyRun, Downloads, safe_file_name
 from studio.engine.comfyui.messages import OutputFile
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
-from studio.engine.comfyui.validation import check
 from studio.engine.comfyui.workflow_fill import fill
 from studio.engine.comfyui.workflows import BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, load_templates
 from studio.engine.core import Studio
@@ -89,14 +88,15 @@ def submit_video(studio: Studio, workspace_id: uuid.UUID, request: VideoRequest)
     if supervisor is not None:
         supervisor.ensure_running()
     url = comfy_url(studio.settings)
-    object_info = fetch_object_info(url)
+    object_info = fetch_object_info(url, cache_dir=studio.paths.cache_dir,
+                                    classes={str(n.get("class_type")) for n in template.graph.values()})
     values = {**request.values, "input_image": key}
     # A template that saves frames has no frame rate of its own: the studio joins them at this.
     fps = values.get("fps") if "fps" in template.parameters else values.pop("fps", None)
     if values.get("seed") in (None, "", -1, "-1") and "seed" in template.parameters:
         values["seed"] = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
     workflow = fill(template, values)
-    check(workflow.graph, object_info)
+    check_on_comfyui(studio, [workflow.graph], object_info)  # a kept map is asked again first
     recorded = {k: v for k, v in workflow.values.items() if v is not None and k != "input_image"}
     payload = VideoPayload(template=template.name, values=recorded,
                            images={"input_image": key}, comfyui_url=url, fps=_fps(fps),

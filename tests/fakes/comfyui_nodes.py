@@ -41,9 +41,11 @@ def pack_nodes(packs: Iterable[str]) -> dict[str, Any]:
 
 
 def definitions(*, folders: Mapping[str, Sequence[str]], input_files: Iterable[str],
-                extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``/object_info`` as the real server answers it with these folders (extra entries win)."""
-    info = copy.deepcopy({**REAL_OBJECT_INFO, **extra})
+                extra: Mapping[str, Any], only: str | None = None) -> dict[str, Any]:
+    """``/object_info`` as the real server answers it with these folders (extra entries win);
+    with ``only``, that node type alone, built alone as ``/object_info/<Class>`` builds it."""
+    every = {**REAL_OBJECT_INFO, **extra}
+    info = copy.deepcopy(every if only is None else {k: v for k, v in every.items() if k == only})
     images = sorted(name for name in input_files if _is_image(name))
     for spec in info.values():
         _fill_lists(spec, folders, images)

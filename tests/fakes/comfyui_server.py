@@ -515,7 +515,7 @@ class FakeComfyUI:
             return 200, self._object_info()
         if path.startswith("/object_info/"):
             name = path.removeprefix("/object_info/")
-            info = self._object_info()
+            info = self._object_info(only=name)
             return 200, {name: info[name]} if name in info else {}
         if path == "/queue":
             with self._lock:
@@ -601,13 +601,14 @@ class FakeComfyUI:
         found = sorted(p.name for p in self.loras_dir.glob("*.safetensors")) if self.loras_dir else []
         return [*self.models["loras"], *(n for n in found if n not in self.models["loras"])]
 
-    def _object_info(self) -> dict[str, Any]:
+    def _object_info(self, only: str | None = None) -> dict[str, Any]:
         # The real definitions with this fake's folders listed; a known node without a definition
-        # (extra_nodes) is stubbed without inputs or outputs.
+        # (extra_nodes) is stubbed without inputs or outputs. ``only``: that node type alone.
         folders = {**self.models, "loras": self._loras()}
         top_level = [name for kind, subfolder, name in self.files if kind == "input" and not subfolder]
-        info = definitions(folders=folders, input_files=top_level, extra=self.node_specs)
-        for name in sorted(self.known_nodes - info.keys()):
+        info = definitions(folders=folders, input_files=top_level, extra=self.node_specs, only=only)
+        known = self.known_nodes if only is None else self.known_nodes & {only}
+        for name in sorted(known - info.keys()):
             info[name] = {"input": {"required": {}}, "input_order": {"required": []}, "output": [],
                           "name": name, "display_name": name, "category": "fake",
                           "output_node": name in OUTPUT_NODES, "python_module": "nodes"}

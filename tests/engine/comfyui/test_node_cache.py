@@ -140,6 +140,10 @@ def test_the_stamp_ignores_free_memory_and_follows_the_start_options() -> None:
 
 def test_loaders_and_uploads_are_the_live_node_types(fake: FakeComfyUI) -> None:
     with ComfyClient(fake.base_url) as client:
-        live = node_cache.live_classes(client.object_info())
+        info = client.object_info()
+        live = node_cache.live_classes(info)
+        # What a check reads afresh is the very entry of the whole map.
+        assert client.object_info("LoraLoader") == {"LoraLoader": info["LoraLoader"]}
+        assert client.object_info("NoSuchNode") == {}
     assert {"CheckpointLoaderSimple", "LoraLoader", "LoadImage", "ControlNetLoader"} <= live
     assert not {"KSampler", "CLIPTextEncode", "SaveImage", "EmptyLatentImage"} & live

@@ -67,7 +67,7 @@ def padding(kb: int) -> dict[str, Any]:
     return extra
 
 
-def median_ms(runs: int, before: Callable[[], None], check: Callable[[], None]) -> float:
+def median_ms(runs: int, before: Callable[[], object], check: Callable[[], object]) -> float:
     times = []
     for _ in range(runs):
         before()

@@ -89,13 +89,17 @@ def _run(studio: Studio) -> int:
         return app.exec()
     finally:
         instance.close()
-        # Reads nobody will see (status checks, the live view, thumbnails) are dropped; writes
-        # already asked for (the "db" lane) still finish.
-        tasks.drop_queued("io", "live")
-        thumbnails.drop_queued()
-        tasks.wait_until_idle(15_000)
-        release_local_comfyui(studio.paths)  # normally the worker's; one the app took over is handed on
+        after_quit(studio)
         session.window.deleteLater()
+
+
+def after_quit(studio: Studio) -> None:
+    """What is left once the session finished: reads nobody will see (the live view's, status
+    probes, thumbnails) are dropped; work already asked for (saves, exports, submits) finishes."""
+    tasks.drop_queued("live", "probe")  # a probe still waiting for a silent server is abandoned
+    thumbnails.drop_queued()
+    tasks.wait_until_idle(15_000, with_probes=False)
+    release_local_comfyui(studio.paths)  # normally the worker's; one the app took over is handed on
 
 
 def _quit_after_env(session: StudioSession) -> None:

@@ -118,7 +118,7 @@ class HealthMonitor(QObject):
         self._busy = True
         studio = self.studio
         run_in_background(lambda: gather(studio), receiver=self, on_done=self._on_gathered,
-                          on_error=self._on_failed, lane="io")
+                          on_error=self._on_failed, lane="probe")
 
     def _on_gathered(self, found: dict[str, Health]) -> None:
         self._busy = False

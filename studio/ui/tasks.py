@@ -17,8 +17,11 @@ from typing import Any, Literal
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
-Lane = Literal["db", "worker", "io", "live"]
+from studio.ui import probes
+
+Lane = Literal["db", "worker", "io", "live", "probe"]
 # "live": the change watcher and the job hub, so a long database task never delays what views show.
+# "probe": read-only checks of other machines; daemon threads the app's exit never waits for.
 _LANE_THREADS: dict[str, int] = {"db": 1, "worker": 1, "io": 2, "live": 1}
 
 log = logging.getLogger("studio.ui.tasks")
@@ -45,19 +48,23 @@ def run_in_background(fn: Callable[[], Any], *, receiver: QObject | None,
     """
     relay = _Relay(receiver, on_done, on_error)
     _in_flight.add(relay)
-    pool(lane).start(_Task(fn, relay))
+    (probes.lane() if lane == "probe" else pool(lane)).start(_Task(fn, relay))
 
 
-def wait_until_idle(timeout_ms: int = 30_000) -> bool:
-    """Blocks until every lane is empty; for the end of the app and of tests only."""
-    return all(p.waitForDone(timeout_ms) for p in _pools.values())
+def wait_until_idle(timeout_ms: int = 30_000, *, with_probes: bool = True) -> bool:
+    """Blocks until every lane is empty (the app's end leaves the probes out); for the end of
+    the app and of tests only."""
+    return (all(p.waitForDone(timeout_ms) for p in _pools.values())
+            and (not with_probes or probes.lane().wait_until_idle(timeout_ms / 1000)))
 
 
 def drop_queued(*lanes: Lane) -> None:
     """Forgets work not yet started on ``lanes`` (reads whose answers nobody will see once the
     app quits); what already runs finishes."""
     for lane in lanes:
-        if lane in _pools:
+        if lane == "probe":
+            probes.lane().clear()
+        elif lane in _pools:
             _pools[lane].clear()
 
 

@@ -39,7 +39,7 @@ class PickerChoices(QObject):
         """Asks ComfyUI and the library for the template's choices, both in the background."""
         self.template, self.comfy, self.library = template, {}, []
         context = self.context
-        run_in_background(lambda: ops.comfy_choices(context, template), receiver=self, lane="io",
+        run_in_background(lambda: ops.comfy_choices(context, template), receiver=self, lane="probe",
                           on_done=lambda found: self._on_comfy(template, found),
                           on_error=lambda exc: self._on_comfy_failed(template, exc))
         self.load_library()

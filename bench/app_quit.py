@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,11 +31,11 @@ GOAL_S = 1.0
 WAIT_MS = 60_000
 
 
-def wait_for(condition: object, timeout_ms: int = WAIT_MS) -> None:
+def wait_for(condition: Callable[[], object], timeout_ms: int = WAIT_MS) -> None:
     """Runs the event loop until ``condition()`` holds."""
     from PySide6.QtWidgets import QApplication
     deadline = time.monotonic() + timeout_ms / 1000
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise SystemExit("timed out waiting for the app")
         QApplication.processEvents()

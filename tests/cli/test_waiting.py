@@ -161,6 +161,7 @@ def test_a_cli_stopped_with_sigterm_puts_its_job_back_for_the_next_worker(
     worker = worker_factory()
     wait_until(lambda: _only_job(studio).status == "completed", timeout=90,
                what="the next worker to run the released job")
+    assert len(held_comfyui.requests("POST", "/prompt")) == 2  # the stopped run's, then the worker's once
     assert worker.stop() == 0
 
 

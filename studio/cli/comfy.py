@@ -17,21 +17,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import EXIT_CANCELED, EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import note, print_fields, print_json
-from studio.engine.comfyui import graph_json
-from studio.engine.comfyui.client import (
-    ComfyClient,
-    ComfyInterrupted,
-    PromptResult,
-    check_api_format,
-)
 from studio.engine.comfyui.messages import OutputFile, ProgressEvent, node_name
-from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
-from studio.engine.comfyui.validation import check
-from studio.engine.core import Studio
+
+if TYPE_CHECKING:
+    from studio.engine.comfyui.client import PromptResult
+    from studio.engine.core import Studio
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._() -]")
 
@@ -57,7 +51,9 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run_workflow(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.client import ComfyClient, ComfyInterrupted
     from studio.engine.comfyui.generation import fetch_object_info
+    from studio.engine.comfyui.validation import check
     graph = load_workflow(args.workflow)
     for assignment in args.sets:
         apply_set(graph, assignment)
@@ -86,6 +82,7 @@ def local_comfyui(studio: Studio) -> str:
 
     The CLI's exit stops a ComfyUI started here, or hands it to the worker when one runs.
     """
+    from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
     supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
     if supervisor is not None:
         if not supervisor.running() and not supervisor.answers():
@@ -95,6 +92,8 @@ def local_comfyui(studio: Studio) -> str:
 
 
 def show_status(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.comfyui.client import ComfyClient
+    from studio.engine.comfyui.supervisor import comfy_url
     url = args.url or comfy_url(studio.settings)
     with ComfyClient(url) as client:
         stats, queue = client.system_stats(), client.queue()
@@ -118,6 +117,8 @@ def show_status(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def load_workflow(path: Path) -> dict[str, Any]:
+    from studio.engine.comfyui import graph_json
+    from studio.engine.comfyui.client import check_api_format
     try:
         graph = graph_json.loads(path.read_text(encoding="utf-8"))
     except graph_json.TooDeep as exc:
@@ -131,6 +132,7 @@ def load_workflow(path: Path) -> dict[str, Any]:
 
 def apply_set(graph: dict[str, Any], assignment: str) -> None:
     """``3.seed=42`` or ``"Positive prompt.text=a cat"``; the value is JSON when it parses."""
+    from studio.engine.comfyui import graph_json
     target, equals, raw = assignment.partition("=")
     node_ref, dot, input_name = target.rpartition(".")
     if not equals or not dot or not node_ref or not input_name:

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from studio.engine.core import Studio
-from studio.engine.db.models import Workspace
 from studio.engine.errors import StudioError
+
+if TYPE_CHECKING:  # the parser is built without the engine; handlers load what they use
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
-Handler = Callable[[Studio, argparse.Namespace], int]
+Handler: TypeAlias = "Callable[[Studio, argparse.Namespace], int]"
 # A verb group's actions; quoted because argparse's class is not subscriptable at run time.
 Actions: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 

@@ -6,20 +6,20 @@ import importlib
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import fields_of, note, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, wait_for_job
-from studio.engine.core import Studio
-from studio.engine.datasets import captions, checks, service
-from studio.engine.datasets.filters import SORTS, ImageFilter, filtered, image_rows, tag_splitter
-from studio.engine.db.models import Dataset, DatasetImage, Influencer, Workspace
-from studio.engine.db.repositories import Repository
+from studio.engine.datasets.sorts import SORTS
 from studio.engine.errors import StudioError
 from studio.engine.jobs.status import JobStatus
-from studio.engine.lookup import find_dataset
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.datasets import checks
+    from studio.engine.db.models import Dataset, Influencer, Workspace
 
 CAPTION_ACTIONS = ("check", "tags", "undo", "redo")
 IMAGE_FIELDS = ("id", "name", "width", "height", "caption", "excluded", "near_dup_group",
@@ -120,6 +120,7 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
 
 
 def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets import service
     workspace, influencer = find_influencer(studio, args, args.influencer)
     dataset = service.create_dataset(studio, workspace.id, influencer.id, args.name,
                                      class_token=args.class_token, repeats=args.repeats,
@@ -132,6 +133,7 @@ def create_dataset(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def edit_dataset(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets import service
     if args.class_token is None and args.repeats is None and args.separator is None:
         raise UsageError("Give at least one of --class, --repeats, --separator.")
     workspace, influencer, dataset = _find(studio, args)
@@ -146,6 +148,7 @@ def edit_dataset(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_datasets(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets import service
     if args.influencer:
         workspace, only = find_influencer(studio, args, args.influencer)
         people = [only]
@@ -165,6 +168,7 @@ def list_datasets(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_images(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets.filters import ImageFilter, filtered, image_rows, tag_splitter
     _, _, dataset = _find(studio, args)
     spec = ImageFilter(text=args.text, tag=args.tag, caption=args.caption,
                        near_duplicates=args.duplicates, blurry=args.blurry, exposure=args.exposure,
@@ -205,6 +209,7 @@ def analyze_dataset(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def caption_command(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.datasets import captions, checks
     _, _, dataset = _find(studio, args)
     if args.what == "check":
         return _print_checks(args, checks.caption_checks(studio, dataset))
@@ -226,6 +231,7 @@ def caption_command(studio: Studio, args: argparse.Namespace) -> int:
 
 def autocaption(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.datasets.autocaption import DEFAULT_PROMPT, submit_autocaption
+    from studio.engine.datasets.filters import ImageFilter, filtered, image_rows
     _, _, dataset = _find(studio, args)
     spec = ImageFilter(caption="any" if args.all else "without")
     rows = image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)
@@ -261,18 +267,23 @@ def _dataset_jobs() -> ModuleType:
 
 
 def _find(studio: Studio, args: argparse.Namespace) -> tuple[Workspace, Influencer, Dataset]:
+    from studio.engine.lookup import find_dataset
     found = find_dataset(studio, influencer=args.influencer, dataset=args.dataset,
                          workspace=args.workspace)
     return found.workspace, found.influencer, found.dataset
 
 
 def _influencers(studio: Studio, workspace: Workspace) -> list[Influencer]:
+    from studio.engine.db.models import Influencer
+    from studio.engine.db.repositories import Repository
     with studio.db.session() as session:
         return list(Repository(session, workspace.id).list(Influencer, order_by=Influencer.name))
 
 
 def _row(studio: Studio, dataset: Dataset, influencer: Influencer) -> dict[str, Any]:
     from studio.engine.datasets.export import folder_name
+    from studio.engine.db.models import DatasetImage
+    from studio.engine.db.repositories import Repository
     with studio.db.session() as session:
         count = Repository(session, dataset.workspace_id).count(DatasetImage, dataset_id=dataset.id)
     return {"id": dataset.id, "name": dataset.name, "influencer": influencer.name, "images": count,

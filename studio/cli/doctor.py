@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from studio.cli.common import COMMON, EXIT_OK
 from studio.cli.output import print_json, say
-from studio.engine.core import Studio
-from studio.engine.doctor import run_checks
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,6 +20,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def doctor(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.doctor import run_checks
     checks = run_checks(studio, quick=args.quick)
     if args.json:
         print_json(checks)

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import print_json, say
 from studio.cli.video import parse_focus
-from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,12 +16,12 @@ from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, worksp
 from studio.cli.influencer import find_influencer
 from studio.cli.output import print_json, print_table, say
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
-from studio.engine.comfyui.workflows import WorkflowTemplate
-from studio.engine.core import Studio
-from studio.engine.db.models import Influencer
 
 if TYPE_CHECKING:
     from studio.engine.comfyui.gallery import GalleryRow
+    from studio.engine.comfyui.workflows import WorkflowTemplate
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Influencer
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

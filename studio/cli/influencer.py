@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, add_action, add_group, workspace_of
 from studio.cli.output import fields_of, print_fields, print_json, print_table, say
 from studio.cli.waiting import finish
-from studio.engine import influencers, lookup
-from studio.engine.core import Studio
-from studio.engine.db.models import Influencer, Workspace
+
+if TYPE_CHECKING:
+    from studio.engine import influencers
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Influencer, Workspace
 
 FIELDS = ("id", "name", "trigger_word", "tone", "style", "voice", "topics", "language", "notes",
           "avatar_asset_id", "created_at", "updated_at", "version")
@@ -48,6 +51,7 @@ def _persona_options(parser: argparse.ArgumentParser) -> None:
 
 
 def list_influencers(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace = workspace_of(studio, args)
     rows = influencers.list_influencers(studio, workspace.id)
     if args.json:
@@ -60,6 +64,7 @@ def list_influencers(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def show_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace, influencer = find_influencer(studio, args, args.name)
     values = {**fields_of(influencer, FIELDS), "workspace": workspace.name}
     avatar = influencers.avatar_path(studio, workspace.id, influencer)
@@ -72,6 +77,7 @@ def show_influencer(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def create_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace = workspace_of(studio, args)
     persona = _apply(influencers.Persona(name=args.name), args)
     influencer = influencers.create_influencer(studio, workspace.id, persona)
@@ -80,6 +86,7 @@ def create_influencer(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def edit_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace, influencer = find_influencer(studio, args, args.name)
     persona = influencers.Persona(
         name=args.new_name or influencer.name, trigger_word=influencer.trigger_word,
@@ -92,6 +99,7 @@ def edit_influencer(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def delete_influencer(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace, influencer = find_influencer(studio, args, args.name)
     influencers.trash_influencer(studio, workspace.id, influencer.id)
     if args.json:
@@ -102,6 +110,7 @@ def delete_influencer(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def set_avatar(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine import influencers
     workspace, influencer = find_influencer(studio, args, args.name)
     job = influencers.set_avatar(studio, workspace.id, influencer.id, args.image.expanduser())
     return finish(studio, args, job, wait=not args.no_wait)
@@ -109,6 +118,7 @@ def set_avatar(studio: Studio, args: argparse.Namespace) -> int:
 
 def find_influencer(studio: Studio, args: argparse.Namespace, name: str) -> tuple[Workspace, Influencer]:
     """The engine's lookup by name (Decision 5) with this verb's --workspace."""
+    from studio.engine import lookup
     found = lookup.find_influencer(studio, name=name, workspace=getattr(args, "workspace", None))
     return found.workspace, found.influencer
 

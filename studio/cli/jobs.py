@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_fields, print_json, print_table
 from studio.cli.waiting import finish, job_summary
-from studio.engine.core import Studio
 from studio.engine.jobs.status import STATUSES, JobStatus
-from studio.engine.lookup import find_job_id
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +42,7 @@ def list_jobs(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def show_job(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.lookup import find_job_id
     workspace = workspace_of(studio, args)
     job = studio.jobs.get(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     if args.json:
@@ -50,12 +53,14 @@ def show_job(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def retry_job(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.lookup import find_job_id
     workspace = workspace_of(studio, args)
     job = studio.jobs.retry(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     return finish(studio, args, job, wait=args.wait)
 
 
 def cancel_job(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.lookup import find_job_id
     workspace = workspace_of(studio, args)
     job = studio.jobs.cancel(workspace.id, find_job_id(studio, workspace_id=workspace.id, text=args.id))
     if args.json:

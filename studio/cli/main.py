@@ -1,4 +1,8 @@
-"""Parses the command line and runs one verb; every error a user can cause is one line."""
+"""Parses the command line and runs one verb; every error a user can cause is one line.
+
+Building the parser loads no engine: `--version` and `--help` answer at once, and each verb's
+handler loads only what it uses (tests/cli/test_cli_start.py keeps it so).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,10 +10,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from studio import __version__
 from studio.cli import (
     comfy,
     dataset,
@@ -31,17 +33,26 @@ from studio.cli import (
 )
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UsageError, global_options
 from studio.cli.output import UploadNotes, note
-from studio.engine.core import Studio
-from studio.engine.disk_errors import disk_error
 from studio.engine.errors import InvalidInput, StudioError
-from studio.engine.jobs.inputs import reporting_uploads
-from studio.engine.logs import setup_logging
-from studio.engine.worker.comfyui_owner import release_local_comfyui
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 VERB_GROUPS = (workspace, influencer, dataset, train, jobs, comfy, generate, video, export, plan,
                spend, settings, secret, trash, doctor, worker, server)
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (reading the package metadata is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from studio import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "plans. Without a verb, the app starts.",
                     epilog="--data-dir and --json work before or after the verb. Exit codes: "
                            "0 done, 1 failed, 2 usage error, 130 canceled.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, default=argparse.SUPPRESS,
+                        help="show program's version number and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     for group in VERB_GROUPS:
         group.register(verbs)
@@ -63,6 +75,13 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from studio.engine.core import Studio
+    from studio.engine.disk_errors import disk_error
+    from studio.engine.jobs.inputs import reporting_uploads
+    from studio.engine.logs import setup_logging
+
     studio = Studio.open(args.data_dir)
     try:
         for problem in studio.settings_read.problems:  # the verb goes on with defaults for those
@@ -76,8 +95,17 @@ def _run(args: argparse.Namespace) -> int:
             raise
         raise plain from exc
     finally:
-        release_local_comfyui(studio.paths)  # a ComfyUI this command started is not left behind
+        _release_comfyui(studio)  # a ComfyUI this command started is not left behind
         studio.close()
+
+
+def _release_comfyui(studio: Studio) -> None:
+    # Every ComfyUI this process owns is registered in the supervisor module; a verb that never
+    # loaded it owns none, and skips loading the worker to find that out.
+    if "studio.engine.comfyui.supervisor" in sys.modules:
+        from studio.engine.worker.comfyui_owner import release_local_comfyui
+
+        release_local_comfyui(studio.paths)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,16 +4,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_fields, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, job_summary, wait_for_job
-from studio.engine.core import Studio
-from studio.engine.db.models import Job, PlanItem
 from studio.engine.jobs.status import JobStatus
-from studio.engine.plans import service
-from studio.engine.plans.schema import PLATFORMS
+from studio.engine.plans.schema import EDITABLE, PLATFORMS
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Job, PlanItem
 
 ITEM_FIELDS = ("id", "plan_id", "scheduled_at", "platform", "status", "topic", "hook", "caption",
                "hashtags", "image_prompt", "video_prompt", "subtitle_text", "version")
@@ -42,7 +44,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     edit = add_action(actions, "edit", "change fields of an item by hand", edit_item, scoped=True)
     edit.add_argument("item", metavar="ITEM")
     edit.add_argument("--set", action="append", required=True, metavar="FIELD=VALUE",
-                      help=f"repeatable; fields: {', '.join(service.EDITABLE)}")
+                      help=f"repeatable; fields: {', '.join(EDITABLE)}")
     edit.add_argument("--version", type=int, help="fail if the item changed since this version")
     approve = add_action(actions, "approve", "approve items (or --undo: back to draft)", approve_items,
                          scoped=True)
@@ -63,6 +65,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run_item(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.pipelines.service import pipeline_status, submit_pipeline
+    from studio.engine.plans import service
     workspace = workspace_of(studio, args)
     item = service.find_item(studio, workspace.id, args.item)
     job = submit_pipeline(studio, workspace.id, item.id)
@@ -83,6 +86,7 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
 
 
 def generate(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     workspace, influencer = find_influencer(studio, args, args.influencer)
     job = service.submit_generate_plan(
         studio, workspace.id, influencer, _day(args.start), args.days,
@@ -92,6 +96,7 @@ def generate(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def regenerate(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     workspace = workspace_of(studio, args)
     item = service.find_item(studio, workspace.id, args.item)
     job = service.submit_regenerate_item(studio, workspace.id, item, instruction=args.instruction,
@@ -101,6 +106,7 @@ def regenerate(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_command(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     workspace = workspace_of(studio, args)
     if args.plan:
         plan = service.find_plan(studio, workspace.id, args.plan)
@@ -125,6 +131,7 @@ def list_command(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def show_item(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     item = service.find_item(studio, workspace_of(studio, args).id, args.item)
     if args.json:
         print_json(_item_fields(item))
@@ -134,6 +141,7 @@ def show_item(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def edit_item(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     changes = {}
     for pair in args.set:
         name, sep, value = pair.partition("=")
@@ -152,6 +160,7 @@ def edit_item(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def approve_items(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.plans import service
     workspace = workspace_of(studio, args)
     ids = [service.find_item(studio, workspace.id, ref).id for ref in args.items]
     if args.plan:
@@ -187,6 +196,7 @@ def _finish(studio: Studio, args: argparse.Namespace, job: Job, show: Callable[[
 
 
 def _show_plan(studio: Studio, job: Job) -> None:
+    from studio.engine.plans import service
     plan_id = (job.result or {}).get("plan_id")
     if not plan_id:
         return

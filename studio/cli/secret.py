@@ -5,11 +5,14 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import print_json, print_table
-from studio.engine.core import Studio
-from studio.engine.secrets import KNOWN_SECRETS, env_is_empty, env_name, one_line, value_problem
+from studio.engine.secret_names import KNOWN_SECRETS
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 _MAX_VALUE = 64 * 1024  # far beyond any key or password; a larger pipe is not a secret
 
@@ -26,6 +29,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def set_secret(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.secrets import env_name, value_problem
     name = _known(args.name)
     value = _read_value(name)
     if not value:
@@ -52,6 +56,7 @@ def delete_secret(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def list_secrets(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.secrets import env_is_empty, env_name
     info = studio.secrets.info()
     rows = [{"name": n, "set": studio.secrets.get(n) is not None,
              "from_environment": bool(os.environ.get(env_name(n), "").strip()),
@@ -66,6 +71,7 @@ def list_secrets(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _state(row: dict[str, object]) -> str:
+    from studio.engine.secrets import env_name
     variable = env_name(str(row["name"]))
     if row["from_environment"]:
         return f"set (from {variable})"
@@ -82,6 +88,7 @@ def _known(name: str) -> str:
 def _read_value(name: str) -> str:
     """A terminal gets a prompt without echo; a pipe gives all it holds, so that a value of
     several lines is refused rather than cut to its first (one final line break is dropped)."""
+    from studio.engine.secrets import one_line
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass(f"Value for {name} (not shown): ")
     return one_line(sys.stdin.read(_MAX_VALUE + 1)) if sys.stdin is not None else ""

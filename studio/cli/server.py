@@ -19,22 +19,11 @@ from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_FAILED, EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json, say
-from studio.engine.config import Settings, save_settings
-from studio.engine.core import Studio
-from studio.engine.secrets import env_name
-from studio.engine.server.connect import (
-    SECRET_S3,
-    Report,
-    ServerTarget,
-    check_server,
-    connect,
-    disconnect,
-    server_workspace,
-    target_from_settings,
-)
-from studio.engine.urls import with_user
 
 if TYPE_CHECKING:
+    from studio.engine.config import Settings
+    from studio.engine.core import Studio
+    from studio.engine.server.connect import Report, ServerTarget
     from studio.engine.sync.sides import Sides
 
 
@@ -110,6 +99,8 @@ def _register_conflicts(actions: Actions) -> None:
 
 
 def connect_server(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.config import save_settings
+    from studio.engine.server.connect import ServerTarget, connect
     target = ServerTarget(database_url=args.database, redis_url=args.redis,
                           s3_endpoint=args.s3_endpoint, s3_bucket=args.bucket,
                           s3_access_key=args.access_key, s3_secret_key=_s3_secret(),
@@ -133,6 +124,7 @@ def connect_server(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def check_connected(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.server.connect import check_server, target_from_settings
     target = target_from_settings(studio.settings, studio.secrets)
     report = check_server(target, _checked_workspace(studio, target, args.workspace))
     _print(report, args)
@@ -143,6 +135,7 @@ def _checked_workspace(studio: Studio, target: ServerTarget, name: str | None) -
     """The workspace whose S3 prefix the check writes to: the server's of that name (or the one a
     workspace role sees), else this studio's."""
     from studio.engine.errors import NotFound
+    from studio.engine.server.connect import server_workspace
     target.validate()
     found = server_workspace(target.database_url, name)
     if found is not None:
@@ -155,6 +148,7 @@ def _checked_workspace(studio: Studio, target: ServerTarget, name: str | None) -
 
 def grant_role(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.server.roles import drop_workspace_role, grant_workspace_role
+    from studio.engine.urls import with_user
     if studio.settings.queue.backend != "redis" or not studio.settings.database.url:
         raise UsageError("This studio is not connected to a server; use `server connect` first.")
     workspace = studio.workspace(args.workspace)
@@ -269,12 +263,14 @@ def resolve_conflict(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def disconnect_server(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.server.connect import disconnect
     disconnect(studio.settings, studio.secrets, save=lambda new: _save(new, studio))
     print("disconnected: this studio uses its local database and queue again")
     return EXIT_OK
 
 
 def _save(new: Settings, studio: Studio) -> None:
+    from studio.engine.config import save_settings
     save_settings(new, studio.paths.settings_file)
 
 
@@ -289,6 +285,8 @@ def _print(report: Report, args: argparse.Namespace) -> None:
 
 
 def _s3_secret() -> str:
+    from studio.engine.secrets import env_name
+    from studio.engine.server.connect import SECRET_S3
     value = os.environ.get(env_name(SECRET_S3))
     return value or _read_line("S3 secret key (not shown): ")
 

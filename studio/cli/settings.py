@@ -3,12 +3,14 @@ repairs a damaged settings file, keeping a copy of it."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import note, print_json, say, text
-from studio.engine.core import Studio
 from studio.engine.errors import SettingsError
-from studio.engine.settings_file import shown_lost
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +33,7 @@ def get_setting(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def set_setting(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.settings_file import shown_lost
     try:
         studio.settings.set(args.key, args.value)
     except SettingsError as exc:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import TYPE_CHECKING
 
 from studio.cli.common import COMMON, EXIT_OK, SCOPED, UsageError, add_action, workspace_of
 from studio.cli.output import print_json, print_table
-from studio.engine.core import Studio
-from studio.engine.llm.budget import BudgetStatus, SpendRow, budget_status, set_budget, spend_by
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.llm.budget import BudgetStatus, SpendRow
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +25,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def show_spend(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.llm.budget import budget_status, spend_by
     workspace = workspace_of(studio, args)
     day = _month(args.month)
     status = budget_status(studio.db, workspace.id, day)
@@ -42,6 +46,7 @@ def show_spend(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def set_budget_cmd(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.llm.budget import set_budget
     workspace = workspace_of(studio, args)
     text = args.usd.strip().lstrip("$")
     if text.lower() in ("none", "off"):

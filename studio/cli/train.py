@@ -10,15 +10,16 @@ from __future__ import annotations
 import argparse
 import shlex
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import COMMON, EXIT_OK, SCOPED, Actions, UsageError, add_action, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, wait_for_job
-from studio.engine.core import Studio
 from studio.engine.jobs.status import JobStatus
-from studio.engine.lookup import find_dataset, find_lora
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: Actions) -> None:
@@ -89,6 +90,7 @@ def _register_grid(actions: Actions) -> None:
 # Starting ----------------------------------------------------------------------------------------
 
 def start_training(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.lookup import find_dataset
     from studio.engine.training.jobs import submit_training
     from studio.engine.training.plan import plan_training
     missing = [f"--{n}" for n in ("influencer", "dataset", "preset") if not getattr(args, n)]
@@ -283,4 +285,5 @@ def test_grid(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _lora_id(studio: Studio, workspace_id: uuid.UUID, ref: str) -> uuid.UUID:
+    from studio.engine.lookup import find_lora
     return find_lora(studio, workspace_id=workspace_id, ref=ref).id

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.output import print_json, print_table, say
-from studio.engine.core import Studio
-from studio.engine.lookup import id_from_prefix
-from studio.engine.trash import TrashItem, purge, restore, trash_items
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.trash import TrashItem
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +23,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def list_trash(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.trash import trash_items
     workspace = workspace_of(studio, args)
     items = trash_items(studio, workspace.id)
     if args.json:
@@ -33,6 +36,7 @@ def list_trash(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def restore_item(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.trash import restore, trash_items
     workspace = workspace_of(studio, args)
     item = _resolve(trash_items(studio, workspace.id), args.id)
     restore(studio, workspace.id, item)
@@ -41,6 +45,7 @@ def restore_item(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def purge_items(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.trash import purge, trash_items
     if bool(args.id) == bool(args.all):
         raise UsageError("Give either an id or --all.")
     workspace = workspace_of(studio, args)
@@ -52,6 +57,7 @@ def purge_items(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def _resolve(items: list[TrashItem], text: str) -> TrashItem:
+    from studio.engine.lookup import id_from_prefix
     chosen = id_from_prefix(ids=[i.id for i in items], text=text, what="item",
                             where="in the trash (see `trash list`)")
     return next(i for i in items if i.id == chosen)

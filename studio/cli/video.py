@@ -16,11 +16,11 @@ from studio.cli.influencer import find_influencer
 from studio.cli.output import note as note_line
 from studio.cli.output import print_json, print_table
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
-from studio.engine.core import Studio
-from studio.engine.db.models import Influencer, Job, Workspace
 from studio.engine.jobs.status import JobStatus
 
 if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Influencer, Job, Workspace
     from studio.engine.media.presets import ExportPreset
 
 

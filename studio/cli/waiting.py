@@ -14,17 +14,18 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_CANCELED, EXIT_FAILED, EXIT_OK
 from studio.cli.output import fields_of, note, print_json, say
-from studio.engine.core import Studio
-from studio.engine.db.models import Job
 from studio.engine.errors import InvalidInput
-from studio.engine.jobs.recovery import ABANDONED, REQUEUED
-from studio.engine.jobs.snapshot import activity
 from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
-from studio.engine.worker.in_process import InProcess
-from studio.engine.worker.watch import Clock, JobWatch, SystemClock, new_watch
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
+    from studio.engine.db.models import Job
+    from studio.engine.worker.in_process import InProcess
+    from studio.engine.worker.watch import Clock, JobWatch
 
 POLL_S = 0.2
 CANCEL_GRACE_S = 10.0
@@ -101,6 +102,7 @@ def wait_for_job(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, *,
     """Follows the job to its end. Ctrl-C cancels it; SIGTERM/SIGHUP (or a second Ctrl-C) end
     the wait and release what runs in this process, so no job is left "processing" by a
     process that is gone (exit code 128 + the signal's number)."""
+    from studio.engine.worker.watch import SystemClock, new_watch
     clock = clock or SystemClock()
     watch = new_watch(studio, job_id, clock)
     try:
@@ -133,6 +135,7 @@ def _follow(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, watch: J
 
 def _release(here: InProcess, job_id: uuid.UUID) -> None:
     """Says what became of the jobs this process ran when it stopped waiting."""
+    from studio.engine.jobs.recovery import ABANDONED, REQUEUED
     if not here.running:
         note(f"stopped waiting; job {job_id} stays queued for the worker")
         return
@@ -168,6 +171,7 @@ def _cancel(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID, here: In
 
 
 def _show_progress(job: Job, shown: str) -> str:
+    from studio.engine.jobs.snapshot import activity
     line = f"{job.status:<10} {job.progress * 100:5.1f}%  " + (
         activity(job.stage or job.title, job.message, separator=": "))
     if line != shown:

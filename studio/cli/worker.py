@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from studio.cli.common import COMMON, UsageError
-from studio.engine.core import Studio
-from studio.engine.jobs.queues import QUEUE_NAMES
-from studio.engine.urls import redact
-from studio.engine.worker.app_watch import valid_token
+from studio.engine.jobs.queue_names import QUEUE_NAMES
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,8 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run_worker(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.urls import redact
+    from studio.engine.worker.app_watch import valid_token
     from studio.engine.worker.process import Worker  # the consumers load only where they run
     queues = parse_queues(args.queues)
     if args.concurrency is not None and args.concurrency < 1:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group
 from studio.cli.output import fields_of, print_json, print_table, say
-from studio.engine.core import Studio
-from studio.engine.db.repositories import Workspaces
-from studio.engine.lookup import current_workspace_name
+
+if TYPE_CHECKING:
+    from studio.engine.core import Studio
 
 
 def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +24,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def list_workspaces(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.lookup import current_workspace_name
     current = current_workspace_name(studio)
     rows = [{**fields_of(w, ("id", "name", "description", "created_at")), "current": w.name == current}
             for w in studio.workspaces()]
@@ -36,6 +38,7 @@ def list_workspaces(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def create_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.db.repositories import Workspaces
     _admin_only(studio, "creates workspaces")
     with studio.db.session() as session:
         workspace = Workspaces(session).create(args.name)
@@ -50,6 +53,7 @@ def use_workspace(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def rename_workspace(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.db.repositories import Workspaces
     _admin_only(studio, "renames workspaces")
     with studio.db.session() as session:
         repo = Workspaces(session)

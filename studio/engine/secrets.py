@@ -23,8 +23,8 @@ from studio.engine.config import DATA_DIR_ENV, Paths, resolve_paths
 from studio.engine.errors import SecretStoreError, StudioError
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.redact import ENV_PREFIX, register_secret, register_source
+from studio.engine.secret_names import KNOWN_SECRETS as KNOWN_SECRETS
 
-KNOWN_SECRETS = ("openrouter", "server.postgres", "server.redis", "server.s3")
 SECRETS_FILE = "secrets.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may be part of a password

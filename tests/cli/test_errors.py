@@ -44,7 +44,7 @@ def test_a_bug_is_still_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> N
         def open(cls, data_dir: object) -> None:
             raise RuntimeError("boom")
 
-    monkeypatch.setattr("studio.cli.main.Studio", Broken)
+    monkeypatch.setattr("studio.engine.core.Studio.open", Broken.open)  # the CLI loads it per verb
     result = cli("workspace", "list")
     assert result.code == 1 and "unexpected RuntimeError: boom" in one_error_line(result.err)
 

@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import select
 
 from studio.engine.core import Studio
+from studio.engine.datasets.sorts import SORTS as SORTS
 from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import DatasetImage
-
-SORTS = ("name", "date", "sharpness", "group")
 
 
 @dataclass(frozen=True, slots=True)

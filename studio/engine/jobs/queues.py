@@ -19,6 +19,7 @@ from redis import ConnectionPool
 from studio.engine.config import Paths, Settings
 from studio.engine.errors import ServiceUnavailable, SettingsError
 from studio.engine.jobs.message_codec import RefusedMessage, Revocation, StudioSerializer, log_refused
+from studio.engine.jobs.queue_names import QUEUE_NAMES as QUEUE_NAMES
 from studio.engine.urls import with_password
 
 RETRIES = 3
@@ -50,7 +51,6 @@ def queue_specs(settings: Settings) -> list[QueueSpec]:
     ]
 
 
-QUEUE_NAMES = ("generation", "video", "training", "general", "pipeline")
 HUEY_NAME_PREFIX = "influencerai-"
 # Huey's Redis keys drop what is not [A-Za-z0-9_] from the name: huey.redis.influencerai<queue>
 # (the queue), huey.schedule.… (delayed retries), huey.results.… (revoke records). The server's

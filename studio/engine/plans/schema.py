@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 PLATFORMS = ("instagram", "tiktok", "youtube-shorts")
+TEXT_FIELDS = ("topic", "hook", "caption", "image_prompt", "video_prompt", "subtitle_text")
+EDITABLE = (*TEXT_FIELDS, "scheduled_at", "platform", "hashtags")  # what `plan edit` may set
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 

@@ -22,7 +22,7 @@ from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.plans.calendar import check_plan_days, check_plan_moment
 from studio.engine.plans.payloads import PlanPayload, RegeneratePayload
 from studio.engine.plans.prompts import clean_hashtags
-from studio.engine.plans.schema import PLATFORMS
+from studio.engine.plans.schema import EDITABLE, PLATFORMS
 
 GENERATE_JOB = "generate-plan"
 REGENERATE_JOB = "regenerate-plan-item"
@@ -31,8 +31,6 @@ MAX_PER_DAY = 4
 MIN_PREFIX = 4
 ContentT = TypeVar("ContentT", bound=Content)
 ITEM_STATUSES = ("draft", "approved")
-TEXT_FIELDS = ("topic", "hook", "caption", "image_prompt", "video_prompt", "subtitle_text")
-EDITABLE = (*TEXT_FIELDS, "scheduled_at", "platform", "hashtags")
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,9 @@ def quit_question(active: int, parent: QWidget | None = None) -> tuple[QMessageB
     box = QMessageBox(QMessageBox.Icon.Question, "Jobs are still running",
                       f"{active} job(s) are waiting or running.", parent=parent)
     box.setInformativeText("Keep them running in the background after the window closes, "
-                           "wait for them, or cancel them?")
+                           "stay open and watch them in the Queue, or cancel them?")
     keep = box.addButton("Keep running in the background", QMessageBox.ButtonRole.AcceptRole)
-    wait = box.addButton("Wait", QMessageBox.ButtonRole.RejectRole)
+    wait = box.addButton("Stay open", QMessageBox.ButtonRole.RejectRole)
     cancel = box.addButton("Cancel jobs", QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(keep)
     return box, {keep: QuitChoice.BACKGROUND, wait: QuitChoice.WAIT, cancel: QuitChoice.CANCEL}

@@ -144,7 +144,7 @@ def test_quitting_with_nothing_running_asks_nothing_and_leaves_no_worker(
     started(qtbot, session)
     wait_until(lambda: (found := local_worker(studio.paths)) is not None and found.worker_id,
                what="the worker to finish starting")
-    answers = QuitAnswers("Wait")
+    answers = QuitAnswers("Stay open")
     with qtbot.waitSignal(session.finished, timeout=20_000):
         session.window.close()
     answers.timer.stop()
@@ -157,6 +157,6 @@ def test_the_quit_question_offers_three_answers(qtbot) -> None:
     qtbot.addWidget(box)
     assert box.text() == "2 job(s) are waiting or running."
     assert {b.text(): c for b, c in choices.items()} == {
-        "Keep running in the background": QuitChoice.BACKGROUND, "Wait": QuitChoice.WAIT,
+        "Keep running in the background": QuitChoice.BACKGROUND, "Stay open": QuitChoice.WAIT,
         "Cancel jobs": QuitChoice.CANCEL}
     assert box.defaultButton().text() == "Keep running in the background"

@@ -31,7 +31,7 @@ from PIL import Image
 
 WIDTH, HEIGHT = 3000, 4000
 GRID_N = 10_000
-TARGETS = {"thumbnail ratio": 1.3, "first screen s": 1.0, "stall ms": 50.0}
+TARGETS = {"thumbnail ratio": 0.6, "first screen s": 1.0, "stall ms": 50.0}
 
 
 # Photos ----------------------------------------------------------------------------------------
@@ -102,17 +102,24 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
 # (2) the thumbnail stage against plain Pillow ---------------------------------------------------
 
 def bench_thumbnails(studio_paths: list[Path], plain_paths: list[Path], cache_dir: Path) -> dict[str, float]:
-    from studio.engine.media.thumbnails import make_thumbnails
+    """The studio's batch (every core, a few files in flight) against a plain one-core Pillow
+    loop, in halves ordered plain, studio, studio, plain so that load drifting evens out."""
+    from studio.engine.media.thumbnails import make_thumbnails_many
+    half = len(studio_paths) // 2
     studio_s = plain_s = 0.0
-    for mine, theirs in zip(studio_paths, plain_paths, strict=True):
+    refused = 0
+    first, second = slice(0, half), slice(half, None)
+    for part, chunk in (("plain", first), ("studio", first), ("studio", second), ("plain", second)):
         start = time.perf_counter()
-        make_thumbnails(mine, cache_dir)  # read, hash, decode at reduced size, write 256 + 128 PNGs
-        studio_s += time.perf_counter() - start
-        start = time.perf_counter()
-        with Image.open(theirs) as im:
-            im.thumbnail((256, 256))
-        plain_s += time.perf_counter() - start
-    return {"studio_s": studio_s, "plain_s": plain_s, "ratio": studio_s / plain_s}
+        if part == "studio":  # read, hash, decode at reduced size, write 256 + 128 PNGs
+            refused += sum(isinstance(o, str) for _, o in make_thumbnails_many(studio_paths[chunk], cache_dir))
+            studio_s += time.perf_counter() - start
+        else:
+            for path in plain_paths[chunk]:
+                with Image.open(path) as im:
+                    im.thumbnail((256, 256))
+            plain_s += time.perf_counter() - start
+    return {"studio_s": studio_s, "plain_s": plain_s, "ratio": studio_s / plain_s, "refused": refused}
 
 
 # (3) + (4) the grid of 10,000 ------------------------------------------------------------------
@@ -286,8 +293,9 @@ def main() -> int:
     else:
         print("analysis            not measured: the engine's analysis function has not landed")
     print(f"thumbnail stage     {thumbs['studio_s'] / args.n * 1000:8.1f} ms/image  (read, hash, reduced "
-          "decode, 256 + 128 PNGs)")
-    print(f"plain Pillow loop   {thumbs['plain_s'] / args.n * 1000:8.1f} ms/image  (open + thumbnail 256)")
+          f"decode, 256 + 128 PNGs; make_thumbnails_many on {os.cpu_count()} CPUs, {thumbs['refused']} refused)")
+    print(f"plain Pillow loop   {thumbs['plain_s'] / args.n * 1000:8.1f} ms/image  (open + thumbnail 256, "
+          "one core; halves interleaved plain, studio, studio, plain)")
     print(f"ratio               {thumbs['ratio']:8.2f}×         target ≤ {TARGETS['thumbnail ratio']}×  "
           f"{'OK' if thumbs['ratio'] <= TARGETS['thumbnail ratio'] else 'MISSED'}")
     print(f"grid first screen   {grid['first_screen_s']:8.2f} s          target < {TARGETS['first screen s']} s  "

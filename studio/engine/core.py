@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.engine.config import (
     DATA_DIR_ENV,
@@ -30,11 +31,13 @@ from studio.engine.db.repositories import Workspaces
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import DatabaseProblem, NotFound, SettingsError
 from studio.engine.fsutil import FileStamp
-from studio.engine.jobs.queueset import QueueSet
-from studio.engine.jobs.service import JobService
 from studio.engine.secrets import SecretStore
 from studio.engine.settings_file import keep_broken_copy, shown_lost
 from studio.engine.urls import with_password
+
+if TYPE_CHECKING:  # loaded on first use: a read verb needs neither Huey nor the job service
+    from studio.engine.jobs.queueset import QueueSet
+    from studio.engine.jobs.service import JobService
 
 DEFAULT_WORKSPACE = "My studio"
 
@@ -89,6 +92,8 @@ class Studio:
 
     @cached_property
     def queues(self) -> QueueSet:
+        from studio.engine.jobs.queueset import QueueSet
+
         self._refuse_unsafe_settings()
         return QueueSet(self.settings, self.paths, redis_password=self._redis_password())
 
@@ -109,6 +114,8 @@ class Studio:
 
     @cached_property
     def jobs(self) -> JobService:
+        from studio.engine.jobs.service import JobService
+
         prepare = None
         if self.settings.database.url and self.settings.server.s3_endpoint:  # team mode only
             from studio.engine.server.assets import submit_hook

@@ -14,7 +14,6 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from studio.engine.core import Studio
-from studio.engine.datasets.service import get_dataset
 from studio.engine.db.models import Dataset, Influencer, Job, LoraModel, Workspace
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
@@ -62,6 +61,8 @@ def find_influencer(studio: Studio, *, name: str, workspace: str | None = None) 
 def find_dataset(studio: Studio, *, influencer: str, dataset: str,
                  workspace: str | None = None) -> FoundDataset:
     """The dataset named ``dataset`` of the influencer named ``influencer`` (found as above)."""
+    from studio.engine.datasets.service import get_dataset  # heavy: `workspace list` needs none
+
     found = find_influencer(studio, name=influencer, workspace=workspace)
     chosen = get_dataset(studio, found.workspace.id, normal_name(dataset), found.influencer.id)
     return FoundDataset(workspace=found.workspace, influencer=found.influencer, dataset=chosen)

@@ -1,14 +1,21 @@
 """The command line starts without the engine: `--version`, `--help` and every verb's `--help`
-load none of the heavy libraries, so the start-up gain (bench/cli_start.py) cannot slip back."""
+load none of the heavy libraries, and a read verb (`workspace list`) loads only the database
+part, so the start-up gain (bench/cli_start.py) cannot slip back."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT
 
+# What reading the workspaces does not need: migrations (the database is at its newest), the
+# queues, and the job service.
+NOT_FOR_READING = ("alembic", "huey", "redis", "psycopg", "httpx", "boto3", "PySide6", "numpy", "cv2",
+                   "PIL")
 HEAVY = ("sqlalchemy", "alembic", "huey", "redis", "httpx", "boto3", "cattrs", "keyring", "PySide6",
          "numpy", "cv2", "PIL")
 
@@ -52,9 +59,10 @@ print(json.dumps({"codes": codes, "heavy": heavy}))
 """
 
 
-def _probe(*argv: str, how: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv), how, json.dumps(HEAVY)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+def _probe(*argv: str, how: str, watched: tuple[str, ...] = HEAVY,
+           env: dict[str, str] | None = None) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv), how, json.dumps(watched)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=True, env=env)
     result: dict[str, object] = json.loads(done.stdout)
     return result
 
@@ -88,3 +96,15 @@ def test_every_verb_help_works_without_heavy_modules() -> None:
     assert {argv: (code, usage) for argv, (code, usage) in result["codes"].items()
             if (code, usage) != (0, True)} == {}
     assert "workspace list --help" in result["codes"]
+
+
+def test_workspace_list_loads_no_migrations_queues_or_jobs(tmp_path: Path) -> None:
+    env = {**os.environ, "INFLUENCERAI_DATA_DIR": str(tmp_path / "data"),
+           "INFLUENCERAI_CONFIG_DIR": str(tmp_path / "config")}
+    created = _probe("workspace", "create", "Main", how="module", watched=(), env=env)
+    assert created["code"] == 0  # a new data folder: this run migrated it
+
+    result = _probe("workspace", "list", "--json", how="module", watched=NOT_FOR_READING, env=env)
+    assert result["code"] == 0 and result["heavy"] == []
+    rows = json.loads(str(result["out"]))
+    assert [(r["name"], r["current"]) for r in rows] == [("Main", True)]

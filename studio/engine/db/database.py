@@ -8,14 +8,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +20,9 @@ from studio.engine.db.changes import Change, ChangeBus, announce, new_origin, tr
 from studio.engine.db.health import database_problem, known_revisions, too_new_message, where
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import DatabaseProblem, ServiceUnavailable, StudioError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("studio.db")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -59,6 +58,8 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -66,16 +67,22 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_bare_config())
     return str(script.get_current_head())
 
 
 def revision_known(revision: str) -> bool:
     """Whether this build has the migration ``revision`` (a newer studio's is unknown here)."""
+    from alembic.script import ScriptDirectory
+
     return revision in known_revisions(ScriptDirectory.from_config(_bare_config()))
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -84,8 +91,11 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
     """Brings the schema to ``revision``; safe when the app and a worker start at once."""
     lock = FileLock(str(lock_dir / "migrate.lock")) if lock_dir else contextlib.nullcontext()
     try:
-        with lock, engine.begin() as connection:
-            _upgrade(engine, connection, revision)
+        with lock:
+            if revision == "head" and _at_head(engine):  # most opens: Alembic is not even loaded
+                return
+            with engine.begin() as connection:
+                _upgrade(engine, connection, revision)
     except OSError as exc:  # the lock file in a read-only or full data folder
         disk = disk_error(exc, lock_dir.parent if lock_dir else None)
         if disk is None:
@@ -100,7 +110,26 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
         raise StudioError(f"The database could not be upgraded: {_first_line(exc)}") from exc
 
 
+def files_head() -> str:
+    """The newest migration's revision id, read from the versions folder's file names (each
+    file is named after its revision, ``0010_...``) so that opening needs no Alembic."""
+    found = [path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")]
+    return max(found, default="")  # none found (a build without the sources): Alembic decides
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the schema is already at this build's newest migration (a plain query)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return list(versions) == [files_head()]
+
+
 def _upgrade(engine: Engine, connection: Connection, revision: str) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
     before = MigrationContext.configure(connection).get_current_revision()
@@ -167,6 +196,8 @@ class Database:
 
 
 def _bare_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError
 
 from studio.engine.disk_errors import disk_error, free_mb, full_disk_message
 from studio.engine.errors import DatabaseProblem, DiskError, StudioError
+
+if TYPE_CHECKING:  # opening a database at its newest migration needs no Alembic
+    from alembic.script import ScriptDirectory
 
 RESTORE = ("Restore studio.sqlite3 from a backup with the studio and its worker closed, or move it "
            "aside to start an empty studio.")

@@ -36,15 +36,6 @@ class ProbeLane:
             thread.start()
         self._queue.put(task)
 
-    def clear(self) -> None:
-        """Drops the probes not yet started."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self._done()
-
     def wait_until_idle(self, timeout_s: float) -> bool:
         """For tests and benchmarks: the app itself never waits for probes."""
         with self._idle:

@@ -27,6 +27,9 @@ _LANE_THREADS: dict[str, int] = {"db": 1, "worker": 1, "io": 2, "live": 1}
 log = logging.getLogger("studio.ui.tasks")
 _pools: dict[str, QThreadPool] = {}
 _in_flight: set[_Relay] = set()
+# Bumped by drop_queued: a task made under an older number skips its work when it starts, and
+# its relay leaves _in_flight (a task cleared from a queue would never report back).
+_generation: dict[str, int] = {}
 
 
 def pool(lane: Lane) -> QThreadPool:
@@ -48,7 +51,8 @@ def run_in_background(fn: Callable[[], Any], *, receiver: QObject | None,
     """
     relay = _Relay(receiver, on_done, on_error)
     _in_flight.add(relay)
-    (probes.lane() if lane == "probe" else pool(lane)).start(_Task(fn, relay))
+    task = _Task(fn, relay, lane, _generation.get(lane, 0))
+    (probes.lane() if lane == "probe" else pool(lane)).start(task)
 
 
 def wait_until_idle(timeout_ms: int = 30_000, *, with_probes: bool = True) -> bool:
@@ -62,10 +66,7 @@ def drop_queued(*lanes: Lane) -> None:
     """Forgets work not yet started on ``lanes`` (reads whose answers nobody will see once the
     app quits); what already runs finishes."""
     for lane in lanes:
-        if lane == "probe":
-            probes.lane().clear()
-        elif lane in _pools:
-            _pools[lane].clear()
+        _generation[lane] = _generation.get(lane, 0) + 1
 
 
 def in_flight() -> int:
@@ -76,6 +77,7 @@ class _Relay(QObject):
     """Lives on the UI thread; the queued connection carries the outcome over to it."""
 
     finished = Signal(object, object)  # result, exception
+    dropped = Signal()
 
     def __init__(self, receiver: QObject | None, on_done: Callable[[Any], None] | None,
                  on_error: Callable[[BaseException], None] | None) -> None:
@@ -84,6 +86,11 @@ class _Relay(QObject):
         self._on_done = on_done
         self._on_error = on_error
         self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self.dropped.connect(self._on_dropped, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _on_dropped(self) -> None:
+        _in_flight.discard(self)
 
     @Slot(object, object)
     def _on_finished(self, result: Any, error: BaseException | None) -> None:
@@ -102,12 +109,17 @@ class _Relay(QObject):
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, fn: Callable[[], Any], relay: _Relay, lane: str, generation: int) -> None:
         super().__init__()
         self._fn = fn
         self._relay = relay
+        self._lane = lane
+        self._generation = generation
 
     def run(self) -> None:
+        if self._generation < _generation.get(self._lane, 0):  # dropped while it waited
+            self._relay.dropped.emit()
+            return
         try:
             result = self._fn()
         except BaseException as exc:  # everything goes back to the UI thread, nothing is lost

@@ -6,13 +6,14 @@ answered by clicking its button, a real fake-ComfyUI job waiting for a GPU this 
 a real worker started afterwards."""
 from __future__ import annotations
 
+import gc
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from studio.engine.core import Studio
@@ -42,6 +43,8 @@ def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
     made.window.intercept_close = False
     made.window.close()
     made.window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()  # Qt objects in reference cycles are freed here, on the UI thread, not later on a worker's
 
 
 def started(qtbot, session: StudioSession) -> StudioSession:
@@ -63,6 +66,13 @@ class QuitAnswers:
         self.timer.setInterval(20)
         self.timer.timeout.connect(self._look)
         self.timer.start()
+
+    def done(self) -> None:
+        """Stops and frees the timer here, on the UI thread: left to the garbage collector (it
+        sits in a reference cycle with this object), it could be freed on a worker thread."""
+        self.timer.stop()
+        self.timer.timeout.disconnect(self._look)
+        self.timer.deleteLater()
 
     def _look(self) -> None:
         for widget in QApplication.topLevelWidgets():
@@ -117,7 +127,7 @@ def test_cancel_jobs_on_quit_cancels_each_for_good_and_a_new_worker_runs_none(
         answers = QuitAnswers("Cancel jobs")
         with qtbot.waitSignal(session.finished, timeout=60_000):
             session.window.close()
-        answers.timer.stop()
+        answers.done()
     finally:
         gpu.release()
     assert answers.asked == ["5 job(s) are waiting or running."]
@@ -147,7 +157,7 @@ def test_quitting_with_nothing_running_asks_nothing_and_leaves_no_worker(
     answers = QuitAnswers("Stay open")
     with qtbot.waitSignal(session.finished, timeout=20_000):
         session.window.close()
-    answers.timer.stop()
+    answers.done()
     assert answers.asked == [] and answers.progress == []
     assert local_worker(studio.paths) is None  # it let go of its lock before the app went
 

@@ -11,6 +11,8 @@ from studio.cli.output import UploadNotes, escaped, print_json, shown
 from studio.engine.datasets.caption_text import MAX_CAPTION_BYTES
 from tests.cli.conftest import Cli, Result, make_image
 
+FAKE_KEY = "-".join(("sk", "or", "v1", "aa11bb22cc33dd44"))  # made here: no key-shaped text is committed
+
 HOSTILE = "Eve\n\x1b[2Jforged: ok\r\u202eevil\u009b31m"
 
 
@@ -32,7 +34,7 @@ def test_control_characters_are_printed_escaped(raw: str, expected: str) -> None
 
 
 def test_shown_redacts_and_print_json_stays_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert shown("HTTP 401: bad key sk-or-v1-aa11bb22cc33dd44") == "HTTP 401: bad key ***"
+    assert shown(f"HTTP 401: bad key {FAKE_KEY}") == "HTTP 401: bad key ***"
     print_json({"name": HOSTILE, "error": "Authorization: Bearer abc123def456"})
     out = capsys.readouterr().out
     assert json.loads(out) == {"name": HOSTILE, "error": "Authorization: Bearer ***"}

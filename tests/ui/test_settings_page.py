@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit
 
-from studio.engine.config import load_settings
+from studio.engine.config import ComfyUISettings, load_settings
 from studio.engine.core import Studio
 from studio.ui.context import StudioContext
 from studio.ui.pages.settings import SettingsPage, apply_changes
@@ -22,7 +22,7 @@ def page(qtbot, context: StudioContext) -> Iterator[SettingsPage]:
 
 def test_every_setting_has_a_field(studio: Studio, page: SettingsPage) -> None:
     assert set(page.fields) == set(studio.settings.keys())
-    assert page.fields["comfyui.url"].text() == "http://127.0.0.1:8188"
+    assert page.fields["comfyui.url"].text() == ComfyUISettings().url  # the default, never reached
     assert page.fields["general.current_workspace"].isReadOnly()
 
 
@@ -47,9 +47,9 @@ def test_invalid_values_are_refused_inline_and_nothing_is_applied(studio: Studio
     assert "not a valid int" in page.errors["queue.generation_workers"].text()
     assert "at least 1" in page.errors["queue.video_workers"].text()
     assert page.errors["comfyui.url"].isHidden()
-    assert studio.settings.comfyui.url == "http://127.0.0.1:8188"  # all or nothing
+    assert studio.settings.comfyui.url == ComfyUISettings().url  # all or nothing
     assert not studio.paths.settings_file.exists() or \
-        load_settings(studio.paths.settings_file).comfyui.url == "http://127.0.0.1:8188"
+        load_settings(studio.paths.settings_file).comfyui.url == ComfyUISettings().url
     assert page.fields["queue.generation_workers"].text() == "zero"  # the typing is kept
 
 

@@ -29,7 +29,7 @@ class Answer:
 @job_type("test-transient", queue="general", payload=Empty, result=Empty)
 def _transient(ctx: JobContext, payload: Empty) -> Empty:
     calls["transient"] = calls.get("transient", 0) + 1
-    raise TransientError("Connection refused by ComfyUI at 127.0.0.1:8188")
+    raise TransientError("Connection refused by ComfyUI (the test's stand-in fault)")
 
 
 @job_type("test-flaky", queue="general", payload=Empty, result=Empty)

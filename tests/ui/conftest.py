@@ -10,6 +10,7 @@ from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, create_influencer
 from studio.ui import errors, tasks, thumbnails
 from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.session import StudioSession
 from tests.engine.pipelines.helpers import pipeline_comfy  # noqa: F401 - a fixture for the Plans page
 from tests.engine.sync.helpers import sync_target, two_studios  # noqa: F401 - fixtures for the sync dialog
 from tests.engine.training.helpers import no_gpu_here, setup  # noqa: F401 - fixtures for the Training page
@@ -50,3 +51,16 @@ def fake(studio: Studio) -> Iterator[FakeComfyUI]:
 @pytest.fixture
 def mira(studio: Studio, context: StudioContext) -> Influencer:
     return create_influencer(studio, context.workspace_id, Persona(name="Mira", trigger_word="mira_v1"))
+
+
+@pytest.fixture
+def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
+    """A whole app session (window, worker supervisor, live state), closed without asking."""
+    made = StudioSession(studio)
+    yield made
+    made.monitor.stop()
+    made.context.stop()
+    made.supervisor.stop()
+    made.window.intercept_close = False
+    made.window.close()
+    made.window.deleteLater()

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QTimer
 
 from studio.engine.core import Studio
@@ -21,18 +19,6 @@ from tests.conftest import ROOT, studio_command, wait_until
 from tests.ui.helpers import make_images
 
 START_MS = 30_000
-
-
-@pytest.fixture
-def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
-    made = StudioSession(studio)
-    yield made
-    made.monitor.stop()
-    made.context.stop()
-    made.supervisor.stop()
-    made.window.intercept_close = False
-    made.window.close()
-    made.window.deleteLater()
 
 
 def started(qtbot, session: StudioSession) -> StudioSession:

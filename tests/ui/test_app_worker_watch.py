@@ -140,18 +140,6 @@ def test_an_app_killed_while_a_job_runs_leaves_the_worker_to_finish_it(
         "1 job(s) finished. The background worker has stopped."]
 
 
-@pytest.fixture
-def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
-    made = StudioSession(studio)
-    yield made
-    made.monitor.stop()
-    made.context.stop()
-    made.supervisor.stop()
-    made.window.intercept_close = False
-    made.window.close()
-    made.window.deleteLater()
-
-
 def test_an_app_started_again_adopts_its_busy_worker_and_shows_the_job(
         qtbot, studio: Studio, launch, held: FakeComfyUI, tmp_path: Path,
         session: StudioSession) -> None:

@@ -6,14 +6,13 @@ answered by clicking its button, a real fake-ComfyUI job waiting for a GPU this 
 a real worker started afterwards."""
 from __future__ import annotations
 
-import gc
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from studio.engine.core import Studio
@@ -31,20 +30,6 @@ START_MS = 30_000
 GENERATE = ("generate", "image", "--template", "txt2img-sd15-lora", "--prompt", "mia, portrait",
             "--set", "checkpoint=sd15.safetensors", "--set", "lora_name=mia_v1.safetensors",
             "--set", "steps=3", "--no-wait")
-
-
-@pytest.fixture
-def session(qtbot, studio: Studio) -> Iterator[StudioSession]:
-    made = StudioSession(studio)
-    yield made
-    made.monitor.stop()
-    made.context.stop()
-    made.supervisor.stop()
-    made.window.intercept_close = False
-    made.window.close()
-    made.window.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    gc.collect()  # Qt objects in reference cycles are freed here, on the UI thread, not later on a worker's
 
 
 def started(qtbot, session: StudioSession) -> StudioSession:

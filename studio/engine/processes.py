@@ -30,18 +30,31 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def started_at(pid: int) -> datetime | None:
-    """When process ``pid`` started (UTC); None when there is no such process or no /proc."""
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (None: no such process, no /proc).
+
+    Ticks since boot never move; a wall-clock time made from them does whenever the clock is
+    stepped (NTP, a virtual machine resumed), which is why tokens keep the ticks themselves."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        boot = _boot_time()
-    except (OSError, ValueError):
+    except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: fields follow the last ')'.
     fields = stat[stat.rfind(")") + 2:].split()
     try:
-        ticks = int(fields[19])  # field 22 of the whole line
+        return int(fields[19])  # field 22 of the whole line
     except (IndexError, ValueError):
+        return None
+
+
+def started_at(pid: int) -> datetime | None:
+    """When process ``pid`` started (UTC); None when there is no such process or no /proc."""
+    ticks = _start_ticks(pid)
+    if ticks is None:
+        return None
+    try:
+        boot = _boot_time()
+    except (OSError, ValueError):
         return None
     return boot + timedelta(seconds=ticks / os.sysconf("SC_CLK_TCK"))
 
@@ -59,23 +72,23 @@ def still_running(pid: int, *, alive_at: datetime) -> bool:
 
 
 def start_token(pid: int | None = None) -> str:
-    """A short text naming a process for good: its pid and start time (whole seconds)."""
+    """A short text naming a process for good: its pid and start time (clock ticks since boot;
+    0 where there is no /proc)."""
     pid = os.getpid() if pid is None else pid
-    start = started_at(pid)
-    stamp = int(start.timestamp()) if start is not None else 0
-    return f"{pid}-{stamp}"
+    ticks = _start_ticks(pid)
+    return f"{pid}-{ticks if ticks is not None else 0}"
 
 
 def token_running(token: str) -> bool:
     """Whether the process a ``start_token`` named still runs (unknown tokens count as running)."""
-    pid_text, _, stamp_text = token.partition("-")
-    if not (pid_text.isdigit() and stamp_text.isdigit()):
+    pid_text, _, ticks_text = token.partition("-")
+    if not (pid_text.isdigit() and ticks_text.isdigit()):
         return True
-    pid, stamp = int(pid_text), int(stamp_text)
+    pid, ticks = int(pid_text), int(ticks_text)
     if not pid_alive(pid):
         return False
-    start = started_at(pid)
-    return start is None or stamp == 0 or abs(start.timestamp() - stamp) <= START_SLACK.total_seconds()
+    now = _start_ticks(pid)
+    return now is None or ticks == 0 or now == ticks
 
 
 @functools.cache

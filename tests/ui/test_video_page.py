@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtMultimedia import QMediaPlayer
 
 from studio.engine.media.probe import probe
@@ -108,6 +108,10 @@ def test_the_image_to_animate_comes_from_the_gallery(qtbot, studio, context: Stu
     qtbot.mouseClick(page.gallery_button, Qt.MouseButton.LeftButton)
     picker = page.gallery_picker
     qtbot.waitUntil(lambda: picker.model.rowCount() == 2, timeout=10_000)
+    assert not picker.use_button.isEnabled()
+    # What a list view does on focus-in: a current row, nothing chosen. Use stays off.
+    picker.grid.selectionModel().setCurrentIndex(picker.model.index(0, 0),
+                                                 QItemSelectionModel.SelectionFlag.NoUpdate)
     assert not picker.use_button.isEnabled()
     picker.select_position(0)
     newest = picker.model.row_at(0)

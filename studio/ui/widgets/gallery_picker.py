@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow, gallery_rows
@@ -39,7 +39,8 @@ class GalleryPicker(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.use_button.clicked.connect(self.use_current)
         self.grid.doubleClicked.connect(lambda _: self.use_current())
-        self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
+        # Selection, not the current index: a list view makes its first row current on focus-in.
+        self.grid.selectionModel().selectionChanged.connect(self._on_selection_changed)
         layout = QVBoxLayout(self)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.note)
@@ -59,7 +60,7 @@ class GalleryPicker(QDialog):
             self.load()
 
     def _on_rows(self, rows: list[GalleryRow]) -> None:
-        chosen = self.model.row_at(self.grid.currentIndex().row())
+        chosen = self.chosen_row()
         self.model.set_rows(rows)
         if chosen is not None and (position := self.model.position(chosen.id)) >= 0:
             self.select_position(position)
@@ -67,14 +68,19 @@ class GalleryPicker(QDialog):
                           "No generated pictures yet: make some on the Generate page, or choose a file.")
         self.rows_loaded.emit()
 
-    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.use_button.setEnabled(current.isValid())
+    def _on_selection_changed(self, *_: object) -> None:
+        self.use_button.setEnabled(self.chosen_row() is not None)
+
+    def chosen_row(self) -> GalleryRow | None:
+        selected = self.grid.selectionModel().selectedIndexes()
+        return self.model.row_at(selected[0].row()) if selected else None
 
     def select_position(self, position: int) -> None:
-        self.grid.setCurrentIndex(self.model.index(position, 0))
+        self.grid.selectionModel().setCurrentIndex(
+            self.model.index(position, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def use_current(self) -> None:
-        row = self.model.row_at(self.grid.currentIndex().row())
+        row = self.chosen_row()
         if row is None:
             return
         context = self.context

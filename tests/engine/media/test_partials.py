@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from studio.engine import processes
 from studio.engine.media.partials import owner_token, partial_name, sweep, sweep_tree
 from studio.engine.processes import start_token, token_running
 
@@ -33,3 +35,12 @@ def test_sweep_removes_dead_writers_partials_only(tmp_path: Path) -> None:
     assert sweep(tmp_path / "job2") == []
     assert sweep_tree(tmp_path, 1) == [dead]
     assert not dead.exists() and mine.exists() and finished.exists() and unrelated.exists()
+
+
+def test_a_token_still_names_its_process_after_the_wall_clock_is_stepped(monkeypatch) -> None:
+    """NTP or a resumed virtual machine moves boot time as /proc tells it; tokens must not move."""
+    token = start_token()
+    stepped = processes._boot_time() + timedelta(minutes=7)
+    monkeypatch.setattr(processes, "_boot_time", lambda: stepped)
+    assert start_token() == token and token_running(token)
+    assert not token_running(f"{token.partition('-')[0]}-{int(token.partition('-')[2]) + 1}")

@@ -37,11 +37,12 @@ from studio.engine.errors import CaptionConflict, Conflict, NotFound
 
 __all__ = ["AddTags", "DedupeTags", "HistoryState", "InsertTrigger", "MoveToFront", "RemoveTags",
            "RenameTag", "ReplaceText", "SortTags", "TagOp", "apply", "history", "redo",
-           "set_caption", "set_captions", "tag_frequency", "undo", "write_captions"]
+           "set_caption", "set_captions", "set_excluded", "tag_frequency", "undo", "write_captions"]
 
 HISTORY_LIMIT = 200  # steps kept per dataset; older ones are dropped with their changes
 EDIT_LABEL = "Edit caption"
 _CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
+EXCLUDED, INCLUDED = "\x1f(excluded)", "\x1f(included)"  # an exclusion step's before and after
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,19 @@ def apply(studio: Studio, dataset: Dataset, op: TagOp,
         if changed:
             _record(session, dataset, op.label, changed)
         return len(changed)
+
+
+def set_excluded(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID], excluded: bool, *,
+                 label: str = "") -> int:
+    """Excludes (or brings back) these images as one undoable step; returns how many changed."""
+    with studio.db.session() as session:
+        images = [i for i in _images(session, dataset, image_ids) if i.excluded != excluded]
+        if images:
+            verb = "Exclude" if excluded else "Bring back"
+            noun = (images[0].original_name or "1 image") if len(images) == 1 else f"{len(images)} images"
+            _record(session, dataset, label or f"{verb} {noun}",
+                    [(image, EXCLUDED if excluded else INCLUDED) for image in images])
+        return len(images)
 
 
 def undo(studio: Studio, dataset: Dataset) -> str | None:
@@ -192,6 +206,9 @@ def _trigger(session: Session, dataset: Dataset) -> str:
 
 
 def _set(image: DatasetImage, text: str, separator: str) -> None:
+    if text in (EXCLUDED, INCLUDED):
+        image.excluded = text == EXCLUDED
+        return
     # ``tags`` mirrors the caption so filters can read tags without splitting every caption.
     image.caption = text
     image.tags = split_tags(text, separator)
@@ -206,12 +223,18 @@ def _record(session: Session, dataset: Dataset, label: str,
     session.add(step)
     session.flush()
     session.execute(insert(CaptionChange), [
-        {"id": uuid.uuid4(), "batch_id": step.id, "image_id": image.id, "before": image.caption,
+        {"id": uuid.uuid4(), "batch_id": step.id, "image_id": image.id, "before": _before(image, text),
          "after": text} for image, text in changed])
     for image, text in changed:
         _set(image, text, dataset.tag_separator)
     _flush(session)
     _trim(session, dataset)
+
+
+def _before(image: DatasetImage, after: str) -> str:
+    if after in (EXCLUDED, INCLUDED):
+        return EXCLUDED if image.excluded else INCLUDED
+    return image.caption
 
 
 def _merge_into_last(session: Session, dataset: Dataset, image: DatasetImage, text: str) -> bool:

@@ -141,3 +141,32 @@ def test_a_caption_changed_since_the_editor_read_it_is_not_replaced(studio: Stud
     assert list_images(studio, dataset)[0].caption == "mia_v, auto caption"
     captions.set_caption(studio, dataset, image.id, "mia_v, typed", expected="mia_v, auto caption")
     assert list_images(studio, dataset)[0].caption == "mia_v, typed"
+
+
+def test_exclusions_are_steps_of_the_caption_history(studio: Studio, dataset) -> None:  # type: ignore[no-untyped-def]
+    first, second, *_ = list_images(studio, dataset)
+    assert captions.set_excluded(studio, dataset, [first.id, second.id], True,
+                                 label="Exclude 2 blurry") == 2
+    assert captions.set_excluded(studio, dataset, [first.id], True) == 0  # already out: no step
+    assert [i.excluded for i in list_images(studio, dataset)] == [True, True, False, False]
+    captions.set_caption(studio, dataset, first.id, "mia_v, red dress")
+    assert captions.undo(studio, dataset) == "Edit caption"  # one history: the latest goes first
+    assert captions.undo(studio, dataset) == "Exclude 2 blurry"
+    after_undo = list_images(studio, dataset)
+    assert [i.excluded for i in after_undo] == [False, False, False, False]
+    assert after_undo[0].caption == "mia_v, red dress, beach"  # captions untouched by the step
+    assert captions.redo(studio, dataset) == "Exclude 2 blurry"
+    assert list_images(studio, dataset)[1].excluded
+    assert captions.set_excluded(studio, dataset, [second.id], False) == 1
+    assert captions.history(studio, dataset).undo_label == "Bring back img_002.png"
+    assert list_images(studio, dataset)[1].caption == "mia_v, blue dress, city"
+
+
+def test_rename_and_delete_of_a_tag_across_the_dataset_undo(studio: Studio, dataset) -> None:  # type: ignore[no-untyped-def]
+    assert captions.apply(studio, dataset, RenameTag("red dress", "crimson dress")) == 2
+    assert captions.tag_frequency(studio, dataset)[0] == ("crimson dress", 2)
+    assert captions.apply(studio, dataset, RemoveTags(("mia_v",))) == 2
+    assert "mia_v" not in dict(captions.tag_frequency(studio, dataset))
+    captions.undo(studio, dataset)
+    captions.undo(studio, dataset)
+    assert captions_of(studio, dataset)["img_001.png"] == "mia_v, red dress, beach"

@@ -31,6 +31,7 @@ from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.pages.queue import QueuePage
 from studio.ui.pages.settings import SettingsPage
 from studio.ui.pages.video import VideoPage
+from studio.ui.shortcuts import bind_pages
 from studio.ui.status_bar import HealthStrip
 from studio.ui.tasks import run_in_background
 from studio.ui.theme import apply_theme
@@ -38,6 +39,7 @@ from studio.ui.thumbnails import use_team_assets
 from studio.ui.widgets.about_dialog import AboutDialog
 from studio.ui.widgets.budget_indicator import BudgetIndicator
 from studio.ui.widgets.first_run import FirstRunGuide
+from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog
 from studio.ui.widgets.system_check import SystemCheckDialog
 from studio.ui.widgets.thumbnail_grid import dropped_paths
 
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self._build_toolbar()
         self._build_menus()
+        self.page_shortcuts = bind_pages(self, self.sidebar.setCurrentRow)  # Ctrl+1 … Ctrl+8
         self.setAcceptDrops(True)  # pictures dropped anywhere go to the Datasets page
         self.health = HealthStrip(self)
         self.statusBar().addPermanentWidget(self.health)
@@ -186,6 +189,8 @@ class MainWindow(QMainWindow):
         self.getting_started_action.triggered.connect(self.show_first_run_guide)
         self.system_check_action = help_menu.addAction("System check…")
         self.system_check_action.triggered.connect(self.show_system_check)
+        self.shortcuts_action = help_menu.addAction("Keyboard shortcuts…")
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
         help_menu.addSeparator()
         help_menu.addAction("About InfluencerAI Studio").triggered.connect(self._on_about_triggered)
 
@@ -223,6 +228,10 @@ class MainWindow(QMainWindow):
             page = self.pages["datasets"]
             assert isinstance(page, DatasetsPage)
             page.follow_import(result.sample_job_id)  # its progress and report, as for a drop
+
+    def show_shortcuts(self) -> None:
+        self.shortcuts_dialog = ShortcutsDialog(parent=self)
+        self.shortcuts_dialog.open()
 
     def show_system_check(self) -> None:
         self.system_check_dialog = SystemCheckDialog(self.context.studio, self)

@@ -4,7 +4,7 @@ subtitles, and export it.
 The page holds the current clip, the framing (crop or blur, focus point) and the subtitle lines;
 the widgets show them. Every engine call (probe, frame decoding, submitting jobs; video_ops)
 goes through ``run_in_background``; the video job and exports are followed through the app's
-job hub.
+job hub. Space plays or pauses the clip wherever the focus is on the page (but in a text field).
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from studio.engine.media.subtitles import read_srt, write_srt
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.pages import video_ops as ops
+from studio.ui.shortcuts import bind
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.gallery_picker import GalleryPicker
@@ -81,6 +82,8 @@ class VideoPage(QWidget):
         self._frame_timer.timeout.connect(self._request_frame)
         self._layout()
         self._connect()
+        # On the page, not the player: Space must play even when a button here has the focus.
+        self.play_shortcut = bind(self, "video.play-pause", self.player.toggle_play)
 
     # Building ----------------------------------------------------------------------------------
 
@@ -88,13 +91,15 @@ class VideoPage(QWidget):
         box = QGroupBox("Clip", self)
         self.clip_label = QLabel("Open a clip or an image, or make one above.", box)
         self.clip_label.setWordWrap(True)
-        open_button = QPushButton("Open clip…", box)
-        open_button.clicked.connect(self._on_open_clicked)
+        self.open_button = QPushButton("Open clip…", box)
+        self.open_button.clicked.connect(self._on_open_clicked)
         self.export_button = QPushButton("Export…", box)
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.open_export_dialog)
+        for button in (self.open_button, self.export_button):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click leaves Space to the player
         row = QHBoxLayout()
-        row.addWidget(open_button)
+        row.addWidget(self.open_button)
         row.addWidget(self.export_button)
         column = QVBoxLayout(box)
         column.addWidget(self.clip_label)
@@ -176,7 +181,7 @@ class VideoPage(QWidget):
         self.clip, self.info = Path(info.path), info
         video = info.video
         fps = video.fps if video and video.fps else None
-        self.subtitles.duration_s = info.duration_s
+        self.subtitles.duration_s, self.subtitles.playhead_s = info.duration_s, 0.0
         size = f"{video.width}×{video.height}" if video else "no picture"
         length = "still image" if info.is_still else f"{info.duration_s:.1f} s, {fps or 0:g} fps"
         sound = "sound" if info.audio else "no sound"
@@ -187,7 +192,8 @@ class VideoPage(QWidget):
         self._request_frame()
         self.clip_loaded.emit(str(self.clip))
 
-    def _on_position_changed(self, _ms: int) -> None:
+    def _on_position_changed(self, ms: int) -> None:
+        self.subtitles.playhead_s = ms / 1000  # where Add puts a new line
         self.player.set_caption(self.subtitles.cue_at(self._seconds()))
         self._refresh_framing()
         self._frame_timer.start()

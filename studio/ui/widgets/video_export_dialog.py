@@ -1,7 +1,9 @@
-"""Export dialog: preset, target folder, fit, loudness, cover; progress; "Show in folder".
+"""Export dialog: platform presets (several at once), folder, fit, loudness, cover; one progress
+bar for all of them; "Show in folder".
 
-The dialog collects choices and hands them to the page's ``submit`` callable (which queues an
-export-video job in the background), then follows the job through the app's job hub.
+The dialog collects choices and hands them to the page's ``submit`` callable once per chosen
+preset (each queues an export-video job), then follows the jobs through the app's job hub. The
+bar shows the mean of their progress; the status line names the files once all are done.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,20 +38,39 @@ from studio.ui.job_follow import JobFollower
 from studio.ui.job_hub import JobHub
 from studio.ui.tasks import run_in_background
 
+Submit = Callable[[dict[str, object]], uuid.UUID]
+PRESET_COLUMNS = 2
+
+
+def submit_each(submit: Submit, choices: dict[str, object],
+                slugs: list[str]) -> tuple[list[uuid.UUID], str]:
+    """One job per preset; a refusal stops the rest but keeps those already queued."""
+    queued: list[uuid.UUID] = []
+    for slug in slugs:
+        try:
+            queued.append(submit({**choices, "preset": slug}))
+        except Exception as exc:  # shown in the dialog, in one line
+            return queued, one_line(exc)
+    return queued, ""
+
 
 class ExportDialog(QDialog):
-    export_started = Signal(object)  # uuid.UUID of the job
-    export_finished = Signal(str)  # the exported file, "" when it failed or was canceled
+    export_started = Signal(object)  # uuid.UUID of each job queued
+    export_finished = Signal(str)  # each job's exported file, "" when it failed or was canceled
+    all_finished = Signal(list)  # every exported file (Paths), once all the jobs are done
 
-    def __init__(self, presets: list[ExportPreset], folder: Path,
-                 submit: Callable[[dict[str, object]], uuid.UUID], jobs: JobHub,
+    def __init__(self, presets: list[ExportPreset], folder: Path, submit: Submit, jobs: JobHub,
                  parent: QWidget | None = None, *,
                  deliver: Callable[[uuid.UUID], Path | None] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self._submit = submit
         self._deliver = deliver  # copies a file made on another machine into the chosen folder
-        self.exported: Path | None = None
+        self.exported: list[Path] = []
+        self._progress: dict[uuid.UUID, float] = {}  # each job of this export, 1.0 once done
+        self._failures: list[str] = []
+        self._notes = ""  # what the engine noted on the last file (a trimmed clip…)
+        self._waiting = 0  # jobs not yet finished (and delivered)
         self._build_choices(presets, folder)
         self._build_progress()
         self.follower = JobFollower(jobs, self)
@@ -57,9 +79,13 @@ class ExportDialog(QDialog):
         self._layout()
 
     def _build_choices(self, presets: list[ExportPreset], folder: Path) -> None:
-        self.preset = QComboBox(self)
+        self.presets: dict[str, QCheckBox] = {}
         for preset in presets:
-            self.preset.addItem(f"{preset.title} — {preset.width}×{preset.height}", preset.slug)
+            check = QCheckBox(f"{preset.title} — {preset.width}×{preset.height}", self)
+            check.setObjectName(f"export-{preset.slug}")
+            self.presets[preset.slug] = check
+        if presets:
+            self.presets[presets[0].slug].setChecked(True)
         self.folder = QLineEdit(str(folder), self)
         self.browse_button = QPushButton("Choose…", self)
         self.browse_button.clicked.connect(self._on_browse_clicked)
@@ -90,12 +116,16 @@ class ExportDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
 
     def _layout(self) -> None:
+        grid = QGridLayout()
+        for index, check in enumerate(self.presets.values()):
+            grid.addWidget(check, index // PRESET_COLUMNS, index % PRESET_COLUMNS)
+            check.toggled.connect(self._on_presets_toggled)
         form = QFormLayout()
-        form.addRow("Preset", self.preset)
+        form.addRow("Platforms", _wrap(grid, self))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.browse_button)
-        form.addRow("Folder", folder_row)
+        form.addRow("Folder", _wrap(folder_row, self))
         form.addRow("Framing", self.fit)
         cover_row = QHBoxLayout()
         cover_row.addWidget(self.cover)
@@ -113,68 +143,121 @@ class ExportDialog(QDialog):
         column.addWidget(self.status)
         column.addLayout(buttons)
 
+    def chosen_presets(self) -> list[str]:
+        return [slug for slug, check in self.presets.items() if check.isChecked()]
+
+    def choose(self, slugs: list[str]) -> None:
+        for slug, check in self.presets.items():
+            check.setChecked(slug in slugs)
+
     def choices(self) -> dict[str, object]:
-        return {"preset": self.preset.currentData(), "folder": Path(self.folder.text().strip()),
-                "fit": self.fit.currentData(), "loudness": self.loudness.isChecked(),
-                "subtitles": self.subtitles.isChecked(),
+        """What every chosen preset's export shares (the preset itself is added per job)."""
+        return {"folder": Path(self.folder.text().strip()), "fit": self.fit.currentData(),
+                "loudness": self.loudness.isChecked(), "subtitles": self.subtitles.isChecked(),
                 "cover_at_s": self.cover_at.value() if self.cover.isChecked() else None}
+
+    def _on_presets_toggled(self, _on: bool) -> None:
+        self.export_button.setEnabled(self._waiting == 0 and bool(self.chosen_presets()))
 
     def _on_browse_clicked(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
         if chosen:
             self.folder.setText(chosen)
 
+    # Running -----------------------------------------------------------------------------------
+
     def _on_export_clicked(self) -> None:
-        choices = self.choices()
+        choices, slugs, submit = self.choices(), self.chosen_presets(), self._submit
+        if not slugs:
+            self.status.setText("Choose at least one platform.")
+            return
         self.export_button.setEnabled(False)
         self.show_button.setEnabled(False)
+        self.exported, self._failures, self._progress = [], [], {}
+        self.progress_bar.setValue(0)
         self.status.setText("Queued…")
-        run_in_background(lambda: self._submit(choices), receiver=self,
+        run_in_background(lambda: submit_each(submit, choices, slugs), receiver=self,
                           on_done=self._on_submitted, on_error=self._on_failed)
 
-    def _on_submitted(self, job_id: uuid.UUID) -> None:
-        self.export_started.emit(job_id)
-        self.follower.follow(job_id)
+    def _on_submitted(self, queued: tuple[list[uuid.UUID], str]) -> None:
+        job_ids, problem = queued
+        if problem:
+            self._failures.append(problem)
+        self._waiting = len(job_ids)
+        for job_id in job_ids:
+            self._progress[job_id] = 0.0
+            self.export_started.emit(job_id)
+            self.follower.follow(job_id)
+        if not job_ids:
+            self._done()
 
     def _on_failed(self, exc: BaseException) -> None:
-        self.export_button.setEnabled(True)
-        self.status.setText(one_line(exc))
-        self.export_finished.emit("")
+        self._failures.append(one_line(exc))
+        self._done()
 
     def _on_job_changed(self, state: JobSnapshot) -> None:
-        self.progress_bar.setValue(round(state.progress * 1000))
-        self.status.setText(f"{state.stage or state.status}: {state.message}".rstrip(": "))
+        if state.id not in self._progress:
+            return
+        self._progress[state.id] = 1.0 if state.finished else state.progress
+        self.progress_bar.setValue(round(1000 * sum(self._progress.values()) / len(self._progress)))
+        if not state.finished:
+            count = f" ({len(self._progress)} exports)" if len(self._progress) > 1 else ""
+            self.status.setText(f"{state.stage or state.status}: {state.message}".rstrip(": ")
+                                + count)
 
     def _on_job_finished(self, state: JobSnapshot) -> None:
-        self.export_button.setEnabled(True)
+        if state.id not in self._progress:
+            return
         if state.status is not JobStatus.COMPLETED:
-            self.status.setText(state.error or state.status.capitalize())
-            self.export_finished.emit("")
+            self._one_done(None, state.error or state.status.capitalize())
             return
         result = state.result or {}
         if result.get("deliver_to") and not result.get("exported_to") and self._deliver:
             deliver, job_id = self._deliver, state.id
             self.status.setText("Copying the file made on another machine…")
             run_in_background(lambda: deliver(job_id), receiver=self, lane="io",
-                              on_done=lambda path: self._saved(Path(str(path)), result),
-                              on_error=self._on_failed)
+                              on_done=lambda path: self._one_done(Path(str(path)), ""),
+                              on_error=lambda exc: self._one_done(None, one_line(exc)))
             return
-        self._saved(Path(str(result.get("exported_to") or result.get("output"))), result)
+        self._one_done(Path(str(result.get("exported_to") or result.get("output"))),
+                       "; ".join(map(str, result.get("notes") or [])))
 
-    def _saved(self, path: Path, result: dict[str, object]) -> None:
-        self.exported = path
-        found = result.get("notes")
-        notes = "; ".join(map(str, found)) if isinstance(found, list) else ""
-        self.status.setText(f"Saved {path.name}" + (f" ({notes})" if notes else ""))
-        self.show_button.setEnabled(True)
-        self.export_finished.emit(str(path))
+    def _one_done(self, path: Path | None, note: str) -> None:
+        """One job finished: its file (None when it failed, ``note`` then says why)."""
+        if path is None:
+            self._failures.append(note)
+        else:
+            self.exported.append(path)
+            self._notes = note
+        self.export_finished.emit(str(path) if path else "")
+        self._waiting -= 1
+        if self._waiting <= 0:
+            self._done()
+
+    def _done(self) -> None:
+        self._waiting = 0
+        self.export_button.setEnabled(bool(self.chosen_presets()))
+        self.show_button.setEnabled(bool(self.exported))
+        self.status.setText(self._summary())
+        self.all_finished.emit(list(self.exported))
+
+    def _summary(self) -> str:
+        parts = []
+        if len(self.exported) == 1:
+            notes = f" ({self._notes})" if self._notes else ""
+            parts.append(f"Saved {self.exported[0].name}{notes}")
+        elif self.exported:
+            parts.append(f"Saved {len(self.exported)} files: "
+                         + ", ".join(path.name for path in self.exported))
+        parts.extend(self._failures)
+        return ". ".join(parts)
 
     def _on_show_clicked(self) -> None:
-        if self.exported is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.exported.parent)))
+        if self.exported:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.exported[-1].parent)))
 
 
-def _wrap(layout: QHBoxLayout, parent: QWidget) -> QWidget:
+def _wrap(layout: QGridLayout | QHBoxLayout, parent: QWidget) -> QWidget:
     holder = QWidget(parent)
     layout.setContentsMargins(0, 0, 0, 0)
     holder.setLayout(layout)

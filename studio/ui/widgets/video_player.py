@@ -2,6 +2,7 @@
 
 Play/pause, a scrub bar, one-frame steps, loop and volume; the current subtitle line is shown
 under the picture. Qt Multimedia decodes on its own threads, so nothing here blocks the UI.
+A clip that loads is paused at its start, so its first frame shows instead of a black box.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class VideoPlayer(QWidget):
         super().__init__(parent)
         self.fps = DEFAULT_FPS
         self.source: Path | None = None
+        self._cue_first_frame = False  # set by load(): pause at 0 once the media is loaded
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
@@ -56,15 +58,20 @@ class VideoPlayer(QWidget):
         self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
         self.audio.setVolume(0.8)
         self._layout()
+        self._connect()
+
+    def _connect(self) -> None:
         self.player.durationChanged.connect(self._on_duration_changed)
         self.player.positionChanged.connect(self._on_position_changed)
         self.player.playbackStateChanged.connect(self._on_state_changed)
         self.player.errorOccurred.connect(self._on_error)
+        self.player.mediaStatusChanged.connect(self._on_media_status_changed)
 
     def _button(self, pixmap: QStyle.StandardPixmap, tip: str, slot: object) -> QToolButton:
         button = QToolButton(self)
         button.setIcon(self.style().standardIcon(pixmap))
         button.setToolTip(tip)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space is play/pause, never a click
         button.clicked.connect(slot)
         return button
 
@@ -90,6 +97,7 @@ class VideoPlayer(QWidget):
     def load(self, path: Path, *, fps: float | None = None) -> None:
         self.source = Path(path)
         self.fps = fps or DEFAULT_FPS
+        self._cue_first_frame = True
         self.player.setSource(QUrl.fromLocalFile(str(path)))
 
     def toggle_play(self) -> None:
@@ -127,6 +135,11 @@ class VideoPlayer(QWidget):
         playing = state == QMediaPlayer.PlaybackState.PlayingState
         pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(pixmap))
+
+    def _on_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._cue_first_frame:
+            self._cue_first_frame = False
+            self.player.pause()  # a paused player decodes and shows the frame at 0
 
     def _on_loop_toggled(self, on: bool) -> None:
         self.player.setLoops(QMediaPlayer.Loops.Infinite if on else 1)

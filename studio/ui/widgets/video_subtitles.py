@@ -1,9 +1,12 @@
 """Subtitle editor: a timing list (start, end, text) the creator edits, with a live preview.
 
-Lines come from an .srt, from the post's caption (timed to the clip), or are typed. Every edit
-emits ``cues_changed``; ``cue_at`` gives the line to show at a player position.
+Lines come from an .srt, from the post's caption (timed to the clip), or are typed; Add puts a
+line at the playhead, kept inside the clip. Every edit emits ``cues_changed``; ``cue_at`` gives
+the line to show at a player position.
 """
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,6 +24,8 @@ from studio.engine.errors import InvalidInput
 from studio.engine.media.subtitles import Cue, cues_from_caption
 
 COLUMNS = ("Start (s)", "End (s)", "Text")
+LINE_S = 2.0  # a new line's length, where the clip leaves room
+SHORTEST_S = 0.5  # a line added at the very end still lasts this long
 
 
 class SubtitleEditor(QWidget):
@@ -31,7 +36,8 @@ class SubtitleEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.duration_s = 0.0
+        self.duration_s = 0.0  # 0: not known, nothing to clamp to
+        self.playhead_s = 0.0  # where the player stands; the page keeps it
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("subtitle-table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -42,7 +48,7 @@ class SubtitleEditor(QWidget):
         self.table.itemChanged.connect(lambda _item: self.cues_changed.emit())
         buttons = QGridLayout()  # two rows: the page must fit a small window
         for index, (text, tip, slot) in enumerate((
-                ("Add", "Add a line after the last one", self.add_line),
+                ("Add", "Add a line at the playhead", self.add_line),
                 ("Remove", "Remove the selected lines", self.remove_selected),
                 ("Caption…", "Make timed lines from the post's caption", self._ask_caption),
                 ("Open…", "Open an .srt file", self.import_requested.emit),
@@ -86,9 +92,14 @@ class SubtitleEditor(QWidget):
         return ""
 
     def add_line(self) -> None:
-        cues = self.cues()
-        start = cues[-1].end_s if cues else 0.0
-        self._append(Cue(start, start + 2.0, "New line"))
+        """A line at the playhead, in time order, never running past the clip's end."""
+        start, end = line_span(self.playhead_s, self.duration_s)
+        row = sum(1 for cue in self.cues() if cue.start_s <= start)
+        self.table.blockSignals(True)
+        self._insert(Cue(start, end, "New line"), row)
+        self.table.blockSignals(False)
+        self.table.selectRow(row)
+        self.table.scrollTo(self.table.model().index(row, 2))
         self.cues_changed.emit()
 
     def remove_selected(self) -> None:
@@ -109,7 +120,9 @@ class SubtitleEditor(QWidget):
             self.fill_from_caption(text)
 
     def _append(self, cue: Cue) -> None:
-        row = self.table.rowCount()
+        self._insert(cue, self.table.rowCount())
+
+    def _insert(self, cue: Cue, row: int) -> None:
         self.table.insertRow(row)
         for column, value in enumerate((f"{cue.start_s:.2f}", f"{cue.end_s:.2f}",
                                         cue.text.replace("\n", "\\n"))):
@@ -118,3 +131,13 @@ class SubtitleEditor(QWidget):
     def _text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
         return item.text().strip() if item is not None else ""
+
+
+def line_span(at_s: float, duration_s: float) -> tuple[float, float]:
+    """Start and end of a new line at ``at_s``, clamped into a clip of ``duration_s`` (0: unknown)."""
+    start = max(0.0, at_s)
+    if duration_s <= 0:
+        return round(start, 2), round(start + LINE_S, 2)
+    start = min(start, max(0.0, duration_s - SHORTEST_S))
+    # Shown with two decimals: the end is rounded down, so the table never reads past the end.
+    return round(start, 2), math.floor(min(start + LINE_S, duration_s) * 100) / 100

@@ -1,0 +1,62 @@
+"""Keyboard shortcuts from the one table: the main window's page keys and Help → Keyboard
+shortcuts, which lists every entry of the table."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from studio.ui.context import StudioContext
+from studio.ui.main_window import PAGES, MainWindow
+from studio.ui.shortcuts import BY_ACTION, PAGE_TITLES, SHORTCUTS
+from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog
+
+
+@pytest.fixture
+def window(qtbot, context: StudioContext) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitActive(win)
+    yield win
+
+
+def test_the_table_names_the_sidebar_pages_in_order() -> None:
+    assert PAGE_TITLES == tuple(title for _, title in PAGES)
+    assert len(BY_ACTION) == len(SHORTCUTS)  # no action named twice
+    assert all(not QKeySequence(key).isEmpty() for s in SHORTCUTS for key in s.keys)
+
+
+def test_ctrl_and_a_number_shows_that_page(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "training"
+    assert window.stack.currentWidget() is window.pages["training"]
+    qtbot.keyClick(window.sidebar, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "settings"
+    qtbot.keySequence(window.sidebar, QKeySequence("Ctrl+1"))
+    assert window.current_page_key() == "influencers"
+
+
+def test_help_lists_every_shortcut_and_searches_them(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.shortcuts_action.trigger()
+    dialog = window.shortcuts_dialog
+    qtbot.waitExposed(dialog)
+    rows = dialog.shown_rows()
+    assert len(rows) == len(SHORTCUTS)
+    for shortcut, (keys, where, what) in zip(SHORTCUTS, rows, strict=True):
+        assert (keys, where, what) == (shortcut.label(), shortcut.where, shortcut.description)
+    assert ("Space", "Video", BY_ACTION["video.play-pause"].description) in rows
+    qtbot.keyClicks(dialog.search, "gallery rat")
+    shown = dialog.shown_rows()
+    assert {where for _, where, _ in shown} == {"Gallery"} and len(shown) == 6  # 1–5 and 0
+    dialog.search.clear()
+    assert len(dialog.shown_rows()) == len(SHORTCUTS)
+
+
+def test_the_dialog_is_read_only(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = ShortcutsDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.table.editTriggers() == dialog.table.EditTrigger.NoEditTriggers

@@ -74,12 +74,18 @@ def daily_time(key: str, value: object) -> None:
         raise SettingsError(f"{key} is a time like 09:30, not '{daily}'.")
 
 
+# Numbers: (low, high, low end excluded). The preferences page sizes its number fields from these.
+BOUNDS: Mapping[str, tuple[float, float, bool]] = {
+    **{f"queue.{name}": (1, MAX_WORKERS, False) for name in WORKER_KEYS},
+    "worker.heartbeat_interval_s": (0, 600, True),
+    "worker.heartbeat_timeout_s": (0, 86_400, True),
+    "comfyui.port": (1, 65_535, False),
+    "pipeline.stagger_minutes": (0, 24 * 60, False),
+}
+
 RULES: Mapping[str, Rule] = {
     **{key: one_of(*allowed) for key, allowed in ALLOWED.items()},
-    **{f"queue.{name}": between(1, MAX_WORKERS) for name in WORKER_KEYS},
-    "worker.heartbeat_interval_s": between(0, 600, above_low=True),
-    "worker.heartbeat_timeout_s": between(0, 86_400, above_low=True),
-    "comfyui.port": between(1, 65_535),
+    **{key: between(low, high, above_low=excluded) for key, (low, high, excluded) in BOUNDS.items()},
     "comfyui.url": url("http", "https", required=True),
     "llm.base_url": url("http", "https", required=True),
     "database.url": url("postgresql"),
@@ -88,5 +94,4 @@ RULES: Mapping[str, Rule] = {
     "server.redis_url": url("redis", "rediss"),
     "server.s3_endpoint": url("http", "https"),
     "pipeline.daily_at": daily_time,
-    "pipeline.stagger_minutes": between(0, 24 * 60),
 }

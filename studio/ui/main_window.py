@@ -146,6 +146,11 @@ class MainWindow(QMainWindow):
     def _on_sidebar_row_changed(self, row: int) -> None:
         if row < 0:
             return
+        if row != self.stack.currentIndex() and not page_lets_go(self.stack.currentWidget()):
+            self.sidebar.blockSignals(True)  # back to the page that keeps its unsaved edits
+            self.sidebar.setCurrentRow(self.stack.currentIndex())
+            self.sidebar.blockSignals(False)
+            return
         self.stack.setCurrentIndex(row)
         self.page_changed.emit(PAGES[row][0])
 
@@ -334,9 +339,19 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not all(page_lets_go(page) for page in self.pages.values()):
+            event.ignore()  # a page's unsaved edits: the user chose to stay
+            return
         if self.intercept_close:
             event.ignore()
             self.close_requested.emit()
             return
         self.save_state()
         event.accept()
+
+
+def page_lets_go(page: QWidget | None) -> bool:
+    """A page with unsaved edits asks Save / Discard / Cancel through its ``confirm_leave()``;
+    False when the user stays."""
+    confirm = getattr(page, "confirm_leave", None)
+    return bool(confirm()) if callable(confirm) else True

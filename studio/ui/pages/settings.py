@@ -1,47 +1,49 @@
-"""Settings and secrets. Secrets are written, never shown back: the page only says whether one is set."""
+"""Settings as a preferences page: groups listed on the left, one group's settings on the right.
+
+Each value is checked as it is typed (the reason shows beside its field and Save waits); Save
+applies every edit at once through the engine's settings and writes the file atomically off the
+UI thread. Secrets are written to the keyring, never shown back and never put in the file.
+"""
 from __future__ import annotations
 
 import copy
-import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
+    QListWidget,
+    QMessageBox,
     QPushButton,
-    QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.engine.config import ALLOWED, Settings
+from studio.engine.config import Settings
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.errors import SettingsError
-from studio.engine.secrets import KNOWN_SECRETS, env_name, one_line, value_problem
+from studio.engine.secrets import KNOWN_SECRETS
 from studio.ui.context import StudioContext
+from studio.ui.pages.settings_fields import GROUPS, field_specs
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.preference_field import Editor, PreferenceField
+from studio.ui.widgets.preference_group import PreferenceGroup
+from studio.ui.widgets.preference_secrets import SecretRows
 
-ERROR_STYLE = "color: #d64545;"
-READ_ONLY = {"general.current_workspace": "Chosen with the workspace switcher at the top."}
-HINTS = {
-    "general.data_dir": "Takes effect after a restart.",
-    "database.url": "Empty: the SQLite file in the data folder. Takes effect after a restart.",
-    "queue.backend": "sqlite needs no server; redis is for team mode. Restart to apply.",
-    "comfyui.url": "Where ComfyUI listens, e.g. http://127.0.0.1:8188",
-    "ffmpeg.path": "Empty: FFmpeg on the PATH, else the bundled one.",
-    "sdscripts.folder": "The folder of your kohya sd-scripts checkout.",
+INTROS = {
+    "General": "Appearance, folders, and the daily posting run.",
+    "ComfyUI": "Where pictures and videos are made.",
+    "Training tools": "The trainer behind LoRA training.",
+    "LLM": "The language model behind content plans, prompts and captions.",
+    "Team server": "A shared server for several studios and GPU machines.",
+    "Advanced": "Internals: how many jobs run at once and how workers check on each other.",
 }
-SECRET_HINTS = {"openrouter": "OpenRouter API key (content plans, captions)",
-                "server.postgres": "Team server: PostgreSQL password",
-                "server.redis": "Team server: Redis password",
-                "server.s3": "Team server: S3 / MinIO secret key"}
+INVALID_COLOR = "#d64545"
 
 
-def apply_changes(settings: Settings, changes: dict[str, str]) -> dict[str, str]:
+def apply_changes(settings: Settings, changes: dict[str, object]) -> dict[str, str]:
     """Checks every change on a copy; applies them all only when none is refused. Returns errors."""
     trial = copy.deepcopy(settings)
     errors: dict[str, str] = {}
@@ -65,191 +67,250 @@ class SettingsPage(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.fields: dict[str, QLineEdit | QComboBox] = {}
-        self.errors: dict[str, QLabel] = {}
-        self.secret_states: dict[str, QLabel] = {}
-        self.secret_buttons: dict[str, tuple[QPushButton, QPushButton]] = {}
+        self.rows: dict[str, PreferenceField] = {}
+        self.fields: dict[str, Editor] = {}  # key -> its editor
+        self.errors: dict[str, QLabel] = {}  # key -> the red line beside it
+        self.browse_buttons: dict[str, QPushButton] = {}
+        self.groups: dict[str, PreferenceGroup] = {}
+        self.secret_rows: list[SecretRows] = []
         self._build()
         self.load()
         context.workspace_changed.connect(self._on_workspace_changed)
+        context.live.changed.connect(self._on_live_changed)
 
     # Layout ------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        body = QWidget(self)
-        column = QVBoxLayout(body)
-        column.addWidget(self._secrets_box(body))
-        sections: dict[str, QFormLayout] = {}
-        keys = self.context.studio.settings.keys()  # Settings is not a mapping; keys() lists 'section.name'
-        for key in keys:
-            section, name = key.split(".")
-            if section not in sections:
-                box = QGroupBox(section.capitalize() if section != "sdscripts" else "sd-scripts", body)
-                sections[section] = QFormLayout(box)
-                column.addWidget(box)
-            sections[section].addRow(name.replace("_", " "), self._field_for(key, body))
-        column.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
+        self.group_list = QListWidget(self)
+        self.group_list.setObjectName("preference-groups")
+        self.group_list.setFixedWidth(180)
+        self.group_stack = QStackedWidget(self)
+        for title in GROUPS:
+            self.groups[title] = PreferenceGroup(title, INTROS.get(title, ""), self.group_stack)
+            self.group_stack.addWidget(self.groups[title])
+            self.group_list.addItem(title)
+            self.group_list.item(self.group_list.count() - 1).setSizeHint(QSize(160, 32))
+        for spec in field_specs():
+            self._add_field(PreferenceField(spec), self.groups[spec.group])
+        self._add_extras()
+        for group in self.groups.values():
+            group.finish()
+        self.group_list.currentRowChanged.connect(self.group_stack.setCurrentIndex)
+        self.group_list.setCurrentRow(0)
+        panes = QHBoxLayout()
+        panes.addWidget(self.group_list)
+        panes.addWidget(self.group_stack, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(panes, 1)
+        layout.addLayout(self._button_bar())
 
-        self.status = QLabel(self)
-        self.save_button = QPushButton("Save settings", self)
-        self.revert_button = QPushButton("Revert", self)
-        self.save_button.clicked.connect(self._on_save_clicked)
-        self.revert_button.clicked.connect(self.load)
-        self.server_button = QPushButton("Team server…", self)
+    def _add_field(self, row: PreferenceField, group: PreferenceGroup) -> None:
+        key = row.spec.key
+        group.add_field(row)
+        self.rows[key], self.fields[key], self.errors[key] = row, row.editor, row.error
+        if row.browse_button is not None:
+            self.browse_buttons[key] = row.browse_button
+        row.edited.connect(self._on_field_edited)
+
+    def _add_extras(self) -> None:
+        """What is not a setting in the file: secrets, the server dialog, where the file is."""
+        llm = SecretRows(self.context, ("openrouter",))
+        self.groups["LLM"].add_row("API key", llm)
+        team = SecretRows(self.context, tuple(n for n in KNOWN_SECRETS if n != "openrouter"))
+        self.groups["Team server"].add_row("Passwords and keys", team)
+        self.secret_rows = [llm, team]
+        for rows in self.secret_rows:
+            rows.message_changed.connect(self._show_status)
+        self.server_button = QPushButton("Connect to a team server…")
+        self.server_button.setToolTip("Checks the server and switches this studio to it, as "
+                                      "`server connect` does.")
         self.server_button.clicked.connect(self._on_server_clicked)
+        self.groups["Team server"].add_row("Connect", _left(self.server_button))
+        where = QLabel(f"Settings are stored in {self.context.studio.paths.settings_file}")
+        where.setWordWrap(True)
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.groups["Advanced"].add_row("Settings file", where)
+
+    def _button_bar(self) -> QHBoxLayout:
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.defaults_button = QPushButton("Restore defaults", self)
+        self.defaults_button.setToolTip("Puts this group's settings back to their defaults (Save to keep).")
+        self.defaults_button.clicked.connect(self._on_defaults_clicked)
+        self.revert_button = QPushButton("Revert", self)
+        self.revert_button.setToolTip("Drops the edits not saved yet.")
+        self.revert_button.clicked.connect(self.load)
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self._on_save_clicked)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
-        bar.addWidget(self.server_button)
+        bar.addWidget(self.defaults_button)
         bar.addWidget(self.revert_button)
         bar.addWidget(self.save_button)
-        title = QLabel(f"<h2>Settings</h2>Stored in {self.context.studio.paths.settings_file}", self)
-        title.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(scroll, 1)
-        layout.addLayout(bar)
+        return bar
+
+    def show_group(self, title: str) -> None:
+        self.group_list.setCurrentRow(GROUPS.index(title))
 
     def _on_server_clicked(self) -> None:
         from studio.ui.widgets.server_dialog import ServerDialog
         ServerDialog(self.context, self).exec()
-        self.load()
+        self._reload_unmodified()  # the dialog saves the server's settings itself
 
-    def _field_for(self, key: str, parent: QWidget) -> QWidget:
-        if key in ALLOWED:
-            combo = QComboBox(parent)
-            combo.addItems(list(ALLOWED[key]))
-            field: QLineEdit | QComboBox = combo
-        else:
-            field = QLineEdit(parent)
-            field.setReadOnly(key in READ_ONLY)
-        field.setObjectName(key)
-        field.setToolTip(READ_ONLY.get(key) or HINTS.get(key, ""))
-        error = QLabel(parent)
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        self.fields[key], self.errors[key] = field, error
-        holder = QWidget(parent)
-        stack = QVBoxLayout(holder)
-        stack.setContentsMargins(0, 0, 0, 0)
-        stack.setSpacing(2)
-        stack.addWidget(field)
-        stack.addWidget(error)
-        return holder
-
-    def _secrets_box(self, parent: QWidget) -> QGroupBox:
-        box = QGroupBox("Secrets", parent)
-        form = QFormLayout(box)
-        info = self.context.studio.secrets.info()
-        where = (f"Stored in the {info.description}." if info.kind == "keyring" else
-                 f"Stored in a file, not the system keyring: {info.description}.")
-        self.backend_label = QLabel(where, box)
-        self.backend_label.setWordWrap(True)
-        form.addRow(self.backend_label)
-        for name in KNOWN_SECRETS:
-            state = QLabel("…", box)
-            set_button, remove_button = QPushButton("Set…", box), QPushButton("Remove", box)
-            set_button.clicked.connect(lambda _=False, n=name: self._on_set_secret_clicked(n))
-            remove_button.clicked.connect(lambda _=False, n=name: self._on_remove_secret_clicked(n))
-            row = QHBoxLayout()
-            row.addWidget(state, 1)
-            row.addWidget(set_button)
-            row.addWidget(remove_button)
-            label = QLabel(name, box)
-            label.setToolTip(SECRET_HINTS.get(name, ""))
-            state.setToolTip(SECRET_HINTS.get(name, ""))
-            form.addRow(label, row)
-            self.secret_states[name] = state
-            self.secret_buttons[name] = (set_button, remove_button)
-        return box
-
-    # Settings ----------------------------------------------------------------------------------
+    # Values ------------------------------------------------------------------------------------
 
     def load(self) -> None:
+        """Shows the saved settings; edits not saved are dropped."""
         settings = self.context.studio.settings
-        for key, field in self.fields.items():
-            value = str(settings.get(key))
-            if isinstance(field, QComboBox):
-                field.setCurrentText(value)
-            else:
-                field.setText(value)
-            self.errors[key].hide()
+        for key, row in self.rows.items():
+            row.set_value(settings.get(key))
+        self._on_workspace_changed()  # the one open, which a fresh profile has not saved yet
         self.status.clear()
+        self._update_state()
         self.refresh_secrets()
 
-    def _on_workspace_changed(self) -> None:
-        field = self.fields["general.current_workspace"]
-        if isinstance(field, QLineEdit):
-            field.setText(self.context.workspace.name)
-
-    def changes(self) -> dict[str, str]:
+    def _reload_unmodified(self) -> None:
+        """Settings saved elsewhere (the CLI, the server dialog) show up; edits being made stay."""
         settings = self.context.studio.settings
-        found: dict[str, str] = {}
-        for key, field in self.fields.items():
-            raw = field.currentText() if isinstance(field, QComboBox) else field.text()
-            if key not in READ_ONLY and raw != str(settings.get(key)):
-                found[key] = raw
-        return found
+        for key, row in self.rows.items():
+            if not row.is_modified():
+                row.set_value(settings.get(key))
+        self._update_state()
+
+    def changes(self) -> dict[str, object]:
+        return {key: row.value() for key, row in self.rows.items()
+                if not row.spec.read_only and row.is_modified()}
+
+    def has_unsaved_changes(self) -> bool:
+        return bool(self.changes())
+
+    def problems(self) -> dict[str, str]:
+        """Why edited values cannot be saved, by key."""
+        found = {key: self.rows[key].problem() for key in self.changes()}
+        return {key: text for key, text in found.items() if text}
+
+    def _on_field_edited(self, _key: str) -> None:
+        self._update_state()
+
+    def _update_state(self) -> None:
+        problems, changes = self.problems(), self.changes()
+        self.save_button.setEnabled(bool(changes) and not problems)
+        self.revert_button.setEnabled(bool(changes))
+        for row, title in enumerate(GROUPS):
+            keys = [field.spec.key for field in self.groups[title].fields]
+            self._mark_group(row, any(k in changes for k in keys), any(k in problems for k in keys))
+        if problems:
+            self._show_status(f"Fix the value{'s' if len(problems) > 1 else ''} marked in red to save.")
+        elif changes and self.status.text().startswith("Fix the value"):
+            self.status.clear()
+
+    def _mark_group(self, row: int, edited: bool, invalid: bool) -> None:
+        """A group with unsaved edits reads bold; one with a refused value, red."""
+        item = self.group_list.item(row)
+        font = item.font()
+        font.setBold(edited)
+        item.setFont(font)
+        item.setForeground(QBrush(QColor(INVALID_COLOR)) if invalid else QBrush())
+
+    def _on_defaults_clicked(self) -> None:
+        defaults = Settings()
+        for field in self.groups[GROUPS[self.group_stack.currentIndex()]].fields:
+            if not field.spec.read_only:
+                field.show_value(defaults.get(field.spec.key))
+        self._update_state()
+
+    # Saving ------------------------------------------------------------------------------------
 
     def _on_save_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        """Applies every edit at once and writes the file off the UI thread. False, with the
+        reasons beside their fields, when a value is refused: then nothing is applied."""
         changes = self.changes()
-        errors = apply_changes(self.context.studio.settings, changes)
-        for key, label in self.errors.items():
-            label.setText(errors.get(key, ""))
-            label.setVisible(key in errors)
-        if errors:
-            self.status.setText("Nothing was saved: fix the values marked in red.")
-            return
+        problems = self.problems() or apply_changes(self.context.studio.settings, changes)
+        for key, row in self.rows.items():
+            row.show_problem(problems.get(key, ""))
+        if problems:
+            first = self.rows[next(iter(problems))]
+            self.show_group(first.spec.group)  # where the first refused value is, to fix it
+            first.editor.setFocus()
+            self._update_state()
+            return False
         if not changes:
-            self.status.setText("No changes to save.")
-            return
-        studio = self.context.studio
-        run_in_background(studio.save_settings, receiver=self,
-                          on_done=lambda _: self._on_settings_written(list(changes)))
+            return True
+        settings = self.context.studio.settings
+        for key in changes:
+            self.rows[key].set_value(settings.get(key))  # the saved state now
+        self._update_state()
+        self._show_status("Saving…")
+        run_in_background(self.context.studio.save_settings, receiver=self,
+                          on_done=lambda _: self._on_settings_written(list(changes)),
+                          on_error=self._on_save_failed)
+        return True
 
     def _on_settings_written(self, keys: list[str]) -> None:
-        self.status.setText(f"Saved: {', '.join(keys)}.")
+        restart = [self.rows[k].spec.label for k in keys if self.rows[k].spec.restart]
+        later = f" Restart the studio to apply: {', '.join(restart)}." if restart else ""
+        self._show_status(f"Saved: {', '.join(self.rows[k].spec.label for k in keys)}.{later}")
         self.settings_saved.emit(keys)
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self._show_status(f"The settings file could not be written: {exc}")
+
+    def confirm_leave(self) -> bool:
+        """Asks Save / Discard / Cancel when edits are not saved; True when the page may be left.
+        The main window calls this before it shows another page or closes."""
+        if not self.has_unsaved_changes():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved settings", "Some settings were changed but not saved. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()  # a refused value keeps the user here, its reason in red
+        if answer == QMessageBox.StandardButton.Discard:
+            self.load()
+            return True
+        return False
+
+    def _show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    # Reacting to the rest of the studio --------------------------------------------------------
+
+    def _on_workspace_changed(self) -> None:
+        self.rows["general.current_workspace"].set_value(self.context.workspace.name)
+
+    def _on_live_changed(self, changes: ChangeSet) -> None:
+        if changes.touches(Entity.SETTINGS):
+            self._reload_unmodified()
 
     # Secrets -----------------------------------------------------------------------------------
 
+    @property
+    def secret_states(self) -> dict[str, QLabel]:
+        return {name: label for rows in self.secret_rows for name, label in rows.states.items()}
+
+    @property
+    def secret_buttons(self) -> dict[str, tuple[QPushButton, QPushButton]]:
+        return {name: pair for rows in self.secret_rows for name, pair in rows.buttons.items()}
+
+    @property
+    def backend_label(self) -> QLabel:
+        return self.secret_rows[0].backend_label
+
     def refresh_secrets(self) -> None:
-        secrets = self.context.studio.secrets
+        for rows in self.secret_rows:
+            rows.refresh()
 
-        def states() -> dict[str, str]:
-            found: dict[str, str] = {}
-            for name in KNOWN_SECRETS:
-                if os.environ.get(env_name(name), "").strip():  # an empty one is ignored
-                    found[name] = f"set by the environment ({env_name(name)})"
-                else:
-                    found[name] = "set" if secrets.get(name) else "not set"
-            return found  # only whether each is set; the values stay on that thread
 
-        run_in_background(states, receiver=self, on_done=self._on_secret_states_loaded)
-
-    def _on_secret_states_loaded(self, states: dict[str, str]) -> None:
-        for name, text in states.items():
-            self.secret_states[name].setText(text)
-            self.secret_buttons[name][1].setEnabled(text == "set")
-
-    def _on_set_secret_clicked(self, name: str) -> None:
-        value, ok = QInputDialog.getText(self, "Set secret", f"New value for {name}:",
-                                         QLineEdit.EchoMode.Password)
-        if not ok or not value:
-            return
-        value = one_line(value)
-        problem = value_problem(value)
-        if problem:  # e.g. a pasted block of several lines: refused whole, never cut
-            self.status.setText(f"'{name}' was not stored: a secret {problem}.")
-            return
-        secrets = self.context.studio.secrets
-        run_in_background(lambda: secrets.set(name, value), receiver=self,
-                          on_done=lambda _: self.refresh_secrets())
-
-    def _on_remove_secret_clicked(self, name: str) -> None:
-        secrets = self.context.studio.secrets
-        run_in_background(lambda: secrets.delete(name), receiver=self,
-                          on_done=lambda _: self.refresh_secrets())
+def _left(widget: QWidget) -> QWidget:
+    """A button at its own width, on the left, instead of stretched across the form."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return holder

@@ -1,0 +1,87 @@
+"""One page of the preferences: a plain heading, a line saying what the page is about, and its
+settings under small sub-headings. It scrolls up and down, never sideways."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.preference_field import PreferenceField
+
+FIELD_WIDTH = 680  # past this, a text field only moves its Browse button out of reach
+
+
+class PreferenceGroup(QScrollArea):
+    def __init__(self, title: str, intro: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._body = body = QWidget(self)
+        self._column = QVBoxLayout(body)
+        self._column.setContentsMargins(16, 8, 16, 16)
+        self._column.setSpacing(6)
+        self.heading = _heading(title, 1.5, body)
+        self._column.addWidget(self.heading)
+        self.intro = QLabel(intro, body)
+        self.intro.setWordWrap(True)
+        self._column.addWidget(self.intro)
+        self._form = QFormLayout()
+        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form.setHorizontalSpacing(14)
+        self._form.setVerticalSpacing(10)
+        self._column.addLayout(self._form)
+        self._sections: set[str] = set()
+        self.fields: list[PreferenceField] = []
+        self.setWidget(body)
+
+    def add_field(self, field: PreferenceField) -> None:
+        self._section(field.spec.section)
+        field.setParent(self._body)
+        field.setMaximumWidth(FIELD_WIDTH)
+        label = QLabel(field.label_text(), self._body)
+        label.setBuddy(field.editor)
+        # As tall as the editor, text centred: the label sits on the editor's line, not the description's.
+        label.setMinimumHeight(field.editor.sizeHint().height())
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._form.addRow(label, field)
+        self.fields.append(field)
+
+    def add_row(self, section: str, widget: QWidget, label: str = "") -> None:
+        """Something other than a setting (secrets, a button) under ``section``."""
+        self._section(section)
+        widget.setParent(self._body)
+        widget.setMaximumWidth(FIELD_WIDTH)
+        if label:
+            self._form.addRow(label, widget)
+        else:
+            self._form.addRow(widget)
+
+    def finish(self) -> None:
+        self._column.addStretch(1)
+
+    def _section(self, section: str) -> None:
+        """A sub-heading, once per section; one form for the whole page keeps the labels in line."""
+        if section in self._sections:
+            return
+        self._sections.add(section)
+        if section:
+            heading = _heading(section, 1.1, self._body)
+            heading.setContentsMargins(0, 10, 0, 0)
+            self._form.addRow(heading)
+
+
+def _heading(text: str, scale: float, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    return label

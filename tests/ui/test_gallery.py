@@ -164,3 +164,54 @@ def test_export_a_picture_for_a_platform(qtbot, tmp_path, page: GeneratePage) ->
     with Image.open(result.path) as exported:
         assert exported.size == (1080, 1350) and "comment" not in exported.info
     assert dialog.show_button.isEnabled() and "Saved " in dialog.status.text()
+
+
+def focus_grid(qtbot, page: GeneratePage) -> None:
+    page.activateWindow()
+    qtbot.waitActive(page)
+    page.gallery.grid.setFocus()
+    assert page.gallery.grid.hasFocus()
+
+
+def test_number_keys_rate_the_selected_pictures_and_leave_the_heart(qtbot, studio: Studio,
+                                                                    page: GeneratePage) -> None:
+    gallery = page.gallery
+    select_seed(qtbot, gallery, 111)
+    qtbot.mouseClick(gallery.viewer.heart, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: gallery.current_row().favourite, timeout=5_000)
+    gallery.viewer.layout().activate()
+    heart_at = gallery.viewer.heart.geometry()
+    focus_grid(qtbot, page)
+    qtbot.keyClick(gallery.grid, Qt.Key.Key_3)
+    qtbot.waitUntil(lambda: gallery.current_row().rating == 3, timeout=5_000)
+    assert gallery.current_row().favourite and gallery.viewer.heart.isChecked()
+    assert [b.text() for b in gallery.viewer.stars] == ["★"] * 3 + ["☆"] * 2
+    gallery.viewer.layout().activate()
+    assert gallery.viewer.heart.geometry() == heart_at  # lit stars do not push the heart along
+    stored = {a.meta["recipe"]["seed"]: a.meta for a in list_generated(studio, studio.workspace().id)}
+    assert (stored[111]["rating"], stored[111]["favourite"]) == (3, True)
+
+    gallery.grid.selectAll()  # several pictures: the keys rate them all
+    qtbot.keyClick(gallery.grid, Qt.Key.Key_5)
+    qtbot.waitUntil(lambda: [r.rating for r in gallery.model.rows()] == [5, 5], timeout=5_000)
+    qtbot.keyClick(gallery.grid, Qt.Key.Key_0)
+    qtbot.waitUntil(lambda: [r.rating for r in gallery.model.rows()] == [0, 0], timeout=5_000)
+    stored = {a.meta["recipe"]["seed"]: a.meta for a in list_generated(studio, studio.workspace().id)}
+    assert {s: (m["rating"], m.get("favourite", False)) for s, m in stored.items()} == {
+        111: (0, True), 222: (0, False)}
+
+
+def test_delete_moves_to_the_trash_and_undo_brings_it_back(qtbot, studio: Studio,
+                                                         page: GeneratePage) -> None:
+    gallery = page.gallery
+    select_seed(qtbot, gallery, 111)
+    focus_grid(qtbot, page)
+    qtbot.keyClick(gallery.grid, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: [r.seed for r in gallery.model.rows()] == [222], timeout=5_000)
+    assert len(list_generated(studio, studio.workspace().id)) == 1
+    assert gallery.undo_bar.isVisible() and "moved to the trash" in gallery.undo_bar.label.text()
+    qtbot.mouseClick(gallery.undo_bar.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sorted(r.seed for r in gallery.model.rows()) == [111, 222],
+                    timeout=5_000)
+    assert len(list_generated(studio, studio.workspace().id)) == 2
+    assert not gallery.undo_bar.isVisible() and page.status.text() == "Brought back 1 picture."

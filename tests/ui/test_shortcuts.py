@@ -1,5 +1,6 @@
-"""Keyboard shortcuts from the one table: the main window's page keys and Help → Keyboard
-shortcuts, which lists every entry of the table."""
+"""Keyboard shortcuts from the one table: the main window's page keys, Ctrl+Enter in Generate
+(against the fake ComfyUI the Generate tests use) and Help → Keyboard shortcuts, which lists
+every entry of the table. The Video and Gallery keys are tested with those views."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,10 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
+from studio.engine.core import Studio
+from studio.engine.db.models import Influencer
 from studio.ui.context import StudioContext
 from studio.ui.main_window import PAGES, MainWindow
 from studio.ui.shortcuts import BY_ACTION, PAGE_TITLES, SHORTCUTS
 from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog
+from tests.fakes.comfyui_server import FakeComfyUI
+from tests.ui.helpers import open_page
 
 
 @pytest.fixture
@@ -25,7 +30,7 @@ def window(qtbot, context: StudioContext) -> Iterator[MainWindow]:  # type: igno
 
 
 def test_the_table_names_the_sidebar_pages_in_order() -> None:
-    assert PAGE_TITLES == tuple(title for _, title in PAGES)
+    assert tuple(title for _, title in PAGES) == PAGE_TITLES
     assert len(BY_ACTION) == len(SHORTCUTS)  # no action named twice
     assert all(not QKeySequence(key).isEmpty() for s in SHORTCUTS for key in s.keys)
 
@@ -60,3 +65,29 @@ def test_the_dialog_is_read_only(qtbot) -> None:  # type: ignore[no-untyped-def]
     dialog = ShortcutsDialog()
     qtbot.addWidget(dialog)
     assert dialog.table.editTriggers() == dialog.table.EditTrigger.NoEditTriggers
+
+
+def test_ctrl_enter_queues_in_generate_as_the_button_does(qtbot, studio: Studio,  # type: ignore[no-untyped-def]
+                                                          context: StudioContext,
+                                                          fake: FakeComfyUI, mira: Influencer) -> None:
+    page = open_page(qtbot, context)
+    qtbot.waitUntil(lambda: page.influencer_box.count() == 2 and page.generate_button.isEnabled())
+    page.activateWindow()
+    qtbot.waitActive(page)
+    page.prompt.setFocus()
+    with qtbot.waitSignal(page.jobs_submitted, timeout=10_000) as submitted:
+        qtbot.keyClick(page.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    [job_id] = submitted.args[0]
+    job = studio.jobs.get(context.workspace_id, job_id)
+    assert job.payload["values"]["positive"] == page.prompt.toPlainText()
+    assert page.prompt.toPlainText().count("\n") == 0  # the key queued; it typed no new line
+    # The keypad's Enter too; and nothing while the button is off (a submit under way).
+    qtbot.waitUntil(page.generate_button.isEnabled)
+    page.generate_button.setEnabled(False)
+    with qtbot.assertNotEmitted(page.generate_button.clicked):  # clicked comes at once, or never
+        qtbot.keyClick(page.prompt, Qt.Key.Key_Enter,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.KeypadModifier)
+    page.generate_button.setEnabled(True)
+    with qtbot.waitSignal(page.jobs_submitted, timeout=10_000):
+        qtbot.keyClick(page.prompt, Qt.Key.Key_Enter,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.KeypadModifier)

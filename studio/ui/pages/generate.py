@@ -27,6 +27,7 @@ from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.pages.generate_choices import PickerChoices
 from studio.ui.pages.generate_workflows import UserWorkflows
+from studio.ui.shortcuts import bind
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache, load_preview
 from studio.ui.widgets.comfy_dialog import ComfyDialog
@@ -84,6 +85,8 @@ class GeneratePage(QWidget):
         splitter.setSizes([440, 520])
         generate_tab = QWidget(self)
         QVBoxLayout(generate_tab).addWidget(splitter)
+        # Ctrl+Enter anywhere in the form; click() does nothing while the button is disabled.
+        self.queue_shortcut = bind(generate_tab, "generate.queue", self.generate_button.click)
 
         self.gallery = GalleryTab(self.context, self.thumbnails, self)
         self.tabs = QTabWidget(self)

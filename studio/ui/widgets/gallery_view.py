@@ -32,6 +32,7 @@ from studio.ui.thumbnails import load_preview
 VIEW_SIDE = 1280
 STAR, NO_STAR, HEART = "★", "☆", "♥"
 LIT = "color: #e0a800; font-size: 15px;"
+UNLIT = "font-size: 15px;"  # marks keep one size lit or not, so the heart never moves
 
 
 def _fit(size: QSize, box: QRect) -> QRect:
@@ -164,11 +165,11 @@ class ImageViewer(QWidget):
         rating = self.row.rating if self.row else 0
         for number, button in enumerate(self.stars, start=1):
             button.setText(STAR if number <= rating else NO_STAR)
-            button.setStyleSheet(LIT if number <= rating else "")
+            button.setStyleSheet(LIT if number <= rating else UNLIT)
         self.heart.blockSignals(True)
         self.heart.setChecked(bool(self.row and self.row.favourite))
         self.heart.setText(HEART if self.row and self.row.favourite else "♡")
-        self.heart.setStyleSheet("color: #e0457b; font-size: 15px;" if self.row and self.row.favourite else "")
+        self.heart.setStyleSheet("color: #e0457b; font-size: 15px;" if self.row and self.row.favourite else UNLIT)
         self.heart.blockSignals(False)
 
     def set_row(self, row: GalleryRow) -> None:

@@ -4,6 +4,7 @@ Filters (influencer, LoRA, since, minimum rating, favourites, job) make a ``Gall
 rows come from the engine on the database lane, again whenever the live state reports pictures
 added, changed or trashed (by the worker, the command line or another window): at once while
 the tab shows, else when it is next shown. Rating and favourite are saved as soon as they change.
+Keys 1–5 rate the selected pictures and 0 clears; Delete moves them to the trash, with an Undo.
 "Use as input" and "Re-run" are reported to the page, which owns the Generate tab.
 """
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -36,11 +39,13 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
+from studio.ui.shortcuts import bind
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
 from studio.ui.widgets.still_export_dialog import StillExportDialog
+from studio.ui.widgets.undo_bar import UndoBar
 
 SETTLE_MS = 150  # pictures of a batch finishing together are read once
 SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
@@ -96,6 +101,10 @@ class GalleryTab(QWidget):
         self.grid = GalleryGrid(self, thumb_size=150)
         self.grid.setModel(self.model)
         self.grid.setObjectName("gallery-grid")
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.undo_bar = UndoBar(self)
+        self.undo_bar.undo_requested.connect(self._on_undo_requested)
+        self._trashed: list[uuid.UUID] = []  # what Undo brings back
         splitter = QSplitter(self)
         splitter.addWidget(self.grid)
         splitter.addWidget(self._build_viewer())
@@ -103,7 +112,16 @@ class GalleryTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.undo_bar)
         self._enable_actions(False)
+        self._bind_keys()
+
+    def _bind_keys(self) -> None:
+        """On the tab, so the keys work wherever its focus is (the grid, the viewer)."""
+        self.key_shortcuts = [bind(self, f"gallery.rate-{stars}", partial(self.rate_selected, stars))
+                              for stars in range(1, 6)]
+        self.key_shortcuts.append(bind(self, "gallery.rate-clear", partial(self.rate_selected, 0)))
+        self.key_shortcuts.append(bind(self, "gallery.trash", self.trash_selected))
 
     def _build_filters(self) -> QHBoxLayout:
         self.influencer_box = QComboBox(self)
@@ -160,7 +178,7 @@ class GalleryTab(QWidget):
         self.use_button.clicked.connect(self._on_use_clicked)
         self.rerun_button.clicked.connect(self._on_rerun_clicked)
         self.recipe_button.clicked.connect(self._on_recipe_clicked)
-        self.trash_button.clicked.connect(self._on_trash_clicked)
+        self.trash_button.clicked.connect(self.trash_selected)
         self.export_button.clicked.connect(self._on_export_clicked)
 
     def _enable_actions(self, on: bool) -> None:
@@ -255,6 +273,13 @@ class GalleryTab(QWidget):
         if not index.isValid():
             self._show_current()
 
+    def selected_rows(self) -> list[GalleryRow]:
+        """The selected pictures in grid order; the current one when none is selected."""
+        positions = sorted({index.row() for index in self.grid.selectionModel().selectedIndexes()})
+        rows = [row for row in map(self.model.row_at, positions) if row is not None]
+        current = self.current_row()
+        return rows or ([current] if current is not None else [])
+
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._show_current()
 
@@ -262,6 +287,10 @@ class GalleryTab(QWidget):
         row = self.current_row()
         self.viewer.show_row(row, self.context.studio.asset_path(row.storage_key) if row else None)
         self._enable_actions(row is not None)
+
+    def rate_selected(self, stars: int) -> None:
+        for row in self.selected_rows():
+            self._on_rating_changed(row.id, stars)
 
     def _on_rating_changed(self, asset_id: uuid.UUID, rating: int) -> None:
         self._save(ops.set_rating, asset_id, rating, rating=rating)
@@ -322,15 +351,35 @@ class GalleryTab(QWidget):
         self.recipe_dialog = RecipeDialog(recipe, self)
         self.recipe_dialog.show()
 
-    def _on_trash_clicked(self) -> None:
-        row, context = self.current_row(), self.context
-        if row is not None:
-            run_in_background(lambda: ops.trash(context, row.id), receiver=self,
-                              on_done=lambda _: self._on_trashed(row),
-                              on_error=lambda exc: self.show_message(f"Not moved: {exc}"))
+    def trash_selected(self) -> None:
+        rows, context = self.selected_rows(), self.context
+        if rows:
+            run_in_background(lambda: trash_images(context, [row.id for row in rows]), receiver=self,
+                              on_done=lambda _: self._on_trashed(rows),
+                              on_error=lambda exc: self.show_message(f"Not moved: {one_line(exc)}"))
 
-    def _on_trashed(self, row: GalleryRow) -> None:
-        self.show_message(f"{row.name} moved to the trash.")  # the live change reloads the rows
+    def _on_trashed(self, rows: list[GalleryRow]) -> None:
+        self._trashed = [row.id for row in rows]
+        text = f"{rows[0].name} moved" if len(rows) == 1 else f"{len(rows)} pictures moved"
+        self.show_message(f"{text} to the trash.")  # the live change reloads the rows
+        self.undo_bar.offer(f"{text} to the trash.")
+
+    def _on_undo_requested(self) -> None:
+        ids, context = self._trashed, self.context
+        self._trashed = []
+        run_in_background(lambda: restore_images(context, ids), receiver=self,
+                          on_done=lambda _: self.show_message(
+                              f"Brought back {len(ids)} picture{'s' if len(ids) > 1 else ''}."),
+                          on_error=lambda exc: self.show_message(f"Not restored: {one_line(exc)}"))
 
 
+def trash_images(context: StudioContext, asset_ids: list[uuid.UUID]) -> None:
+    for asset_id in asset_ids:
+        ops.trash(context, asset_id)
 
+
+def restore_images(context: StudioContext, asset_ids: list[uuid.UUID]) -> None:
+    """Out of the trash again (Decision 1: trashed content can be restored)."""
+    from studio.engine.trash import TrashItem, restore
+    for asset_id in asset_ids:
+        restore(context.studio, context.workspace_id, TrashItem("asset", asset_id, "", None))

@@ -51,7 +51,7 @@ def _ratings() -> tuple[Shortcut, ...]:
 SHORTCUTS: tuple[Shortcut, ...] = (
     *_pages(),
     Shortcut("video.play-pause", ("Space",), "Video",
-             "Play or pause the clip (wherever the focus is on the page, except in a text field)"),
+             "Play or pause the clip (a text field being typed in keeps its spaces)"),
     Shortcut("generate.queue", ("Ctrl+Return", "Ctrl+Enter"), "Generate",
              "Queue the pictures, as the Generate button does"),
     *_ratings(),

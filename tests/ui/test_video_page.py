@@ -156,6 +156,11 @@ def test_space_plays_and_pauses_and_never_opens_a_file_dialog(qtbot, monkeypatch
     qtbot.waitUntil(lambda: state() == QMediaPlayer.PlaybackState.PausedState, timeout=5_000)
     # A click on the button does not keep the focus there: Space stays with the player.
     assert page.open_button.focusPolicy() == Qt.FocusPolicy.TabFocus
+    # In a text field Space types a space; the clip stays paused.
+    page.make_box.prompt.setFocus()
+    qtbot.keyClicks(page.make_box.prompt, "slow pan")
+    assert page.make_box.prompt.text() == "slow pan"
+    assert state() == QMediaPlayer.PlaybackState.PausedState
 
 
 def test_a_subtitle_line_is_added_at_the_playhead_and_ends_with_the_clip(qtbot, page: VideoPage,  # type: ignore[no-untyped-def]

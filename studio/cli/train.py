@@ -4,6 +4,7 @@
           --set base_model=~/models/sd15.safetensors --set max_train_steps=1200
     train --dry-run …            the exact command line and dataset_config.toml, nothing run
     train presets | list | checkpoints | resume JOB | reorder JOB… | grid | activate LORA
+    train import-lora FILE [--influencer NAME]   a LoRA made elsewhere, into the library
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import COMMON, EXIT_OK, SCOPED, Actions, UsageError, add_action, workspace_of
 from studio.cli.influencer import find_influencer
+from studio.cli.lora_import import register_import
 from studio.cli.output import note, print_json, print_table, say
 from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.jobs.status import JobStatus
@@ -31,6 +33,7 @@ def register(verbs: Actions) -> None:
     active = add_action(actions, "activate", "make a LoRA its influencer's active LoRA", activate,
                         scoped=True)
     active.add_argument("lora", metavar="LORA")
+    register_import(actions)
 
 
 def _register_start(verbs: Actions) -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """The main window: a sidebar of pages, the workspace switcher, and service health below."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         settings_page = self.pages["settings"]
         assert isinstance(settings_page, SettingsPage)
         settings_page.settings_saved.connect(self._on_settings_saved)
+        self.pages["training"].use_in_generate.connect(self.use_in_generate)  # type: ignore[attr-defined]
 
     def _make_page(self, key: str) -> QWidget:
         if key == "influencers":
@@ -133,6 +135,14 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> None:
         self.sidebar.setCurrentRow([k for k, _ in PAGES].index(key))
+
+    def use_in_generate(self, lora_id: uuid.UUID) -> None:
+        """Generate with this LoRA: its influencer, a workflow of its family, the LoRA chosen."""
+        from studio.ui.pages.generate_lora_use import use_lora
+        page = self.pages["generate"]
+        assert isinstance(page, GeneratePage)
+        use_lora(page, lora_id)
+        self.show_page("generate")
 
     def current_page_key(self) -> str:
         return PAGES[max(self.stack.currentIndex(), 0)][0]

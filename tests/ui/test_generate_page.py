@@ -271,7 +271,8 @@ def test_a_lora_a_training_just_registered_is_offered_at_once(qtbot, studio: Stu
     _register_lora(studio, mira, tmp_path, "mira_xl", "sdxl_base_v1-0")
     # No click, no reload: the live state reports the new LoRAs and the picker offers them.
     qtbot.waitUntil(lambda: "mira_v3.safetensors" in page.form.options("lora_name"), timeout=5_000)
-    assert page.form.options("lora_name") == ["", *LORAS, "mira_v3.safetensors"]  # SD 1.5 only
+    # The library's LoRAs of the family first (SD 1.5 only), then the rest of ComfyUI's folder.
+    assert page.form.options("lora_name") == ["", "mira_v3.safetensors", *LORAS]
     assert page.form.value("lora_name") == "mira_v1.safetensors"  # the user's choice stays
     page.select_template("txt2img-sdxl-lora")
     qtbot.waitUntil(lambda: "mira_xl.safetensors" in page.form.options("lora_name"), timeout=5_000)

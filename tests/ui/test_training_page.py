@@ -131,6 +131,24 @@ def test_set_active_marks_the_chosen_checkpoint(qtbot: QtBot, page: TrainingPage
     qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItem(1).text(4) == "★", timeout=10_000)
 
 
+def test_use_in_generate_asks_for_the_finished_trainings_lora_or_the_chosen_checkpoint(
+        qtbot: QtBot, page: TrainingPage, setup: Setup) -> None:
+    job_id = start(qtbot, page)
+    assert not page.monitor.use_final_button.isEnabled()  # waiting: nothing to generate with yet
+    setup.run_next()
+    qtbot.waitUntil(lambda: page.monitor.checkpoints.topLevelItemCount() == 4
+                    and page.monitor.use_final_button.isEnabled(), timeout=10_000)
+    rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job_id)
+    with qtbot.waitSignal(page.use_in_generate, timeout=5_000) as asked:
+        page.monitor.use_final_button.click()
+    assert asked.args[0] == rows[-1].id and rows[-1].meta["final"]  # no active one: the final
+    assert not page.monitor.use_button.isEnabled()
+    page.monitor.checkpoints.topLevelItem(1).setSelected(True)
+    with qtbot.waitSignal(page.use_in_generate, timeout=5_000) as asked:
+        page.monitor.use_button.click()
+    assert asked.args[0] == rows[1].id
+
+
 def test_a_dataset_made_by_the_command_line_appears_in_the_picker(qtbot: QtBot, page: TrainingPage,
                                                                   data_dir: Path) -> None:
     chosen = page.form.dataset_box.currentData()

@@ -1,8 +1,11 @@
 """LoRA hand-off: a LoRA the studio holds is placed in ComfyUI's loras folder when a job needs it.
 
-Only possible when that folder is known (a supervised ComfyUI, or comfyui.loras_dir); ComfyUI has
-no API to upload models, so otherwise the user is told what to copy where, or, for a ComfyUI on
-this machine, which setting names its folder.
+Only possible when that folder is known (a supervised ComfyUI, or comfyui.loras_dir). ComfyUI has
+no API to upload models: its server's upload routes (/upload/image, /upload/mask) write only into
+its input, temp and output folders, /userdata only into the user's folder, and its model listing
+(/experiment/models) only reads. So otherwise the user is told what to copy where, or, for a
+ComfyUI on this machine, which setting names its folder. On the same disk the file is hard-linked
+(no second copy of hundreds of MB); across disks it is copied so that it appears whole or not at all.
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from sqlalchemy import select
 from studio.engine.comfyui.job import is_local
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.config import Settings
-from studio.engine.core import Studio
 from studio.engine.db.models import LoraModel
 from studio.engine.errors import InvalidInput
 from studio.engine.fsutil import atomic_writer
@@ -41,17 +43,6 @@ def studio_lora(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) ->
     return next((r for r in rows if PurePosixPath(r.storage_key).name == lora_name), None)
 
 
-def library_names(studio: Studio, workspace_id: uuid.UUID, family: str | None = None) -> list[str]:
-    """The file names of the workspace's LoRAs, as ComfyUI lists them once handed off; of
-    ``family`` (sd15, sdxl, …) when given, counting a LoRA of unknown family as a match."""
-    with studio.db.session() as session:
-        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
-                                                       LoraModel.deleted_at.is_(None))).all()
-        names = {PurePosixPath(r.storage_key).name for r in rows
-                 if family is None or (r.meta or {}).get("family") in (None, family)}
-    return sorted(names)
-
-
 def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Path | None:
     """Places the studio's LoRA called ``lora_name`` in ComfyUI's loras folder; None when the
     studio has no such LoRA. A same-content file already there is left as it is."""
@@ -66,8 +57,7 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
         raise InvalidInput(_no_folder(studio.settings, lora_name, source))
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / lora_name
-    if target.is_file() and target.stat().st_size == source.stat().st_size \
-            and sha256_file(target) == sha256_file(source):
+    if _same_file(source, target):
         return target
     try:
         os.link(source, target)  # same disk: no copy of a file of hundreds of MB
@@ -76,6 +66,15 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
             while chunk := src.read(CHUNK):
                 out.write(chunk)
     return target
+
+
+def _same_file(source: Path, target: Path) -> bool:
+    """Already placed: the same file (a hard link), or a copy with the same content."""
+    if not target.is_file():
+        return False
+    if os.path.samefile(source, target):
+        return True
+    return target.stat().st_size == source.stat().st_size and sha256_file(target) == sha256_file(source)
 
 
 def _no_folder(settings: Settings, lora_name: str, source: Path) -> str:

@@ -22,6 +22,7 @@ from studio.engine.db.database import Database
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.loras.family import family_of
 from studio.engine.storage.local import LocalStore
 
 MAX_HEADER = 100 * 1024 * 1024  # the format's own limit
@@ -111,7 +112,7 @@ def register_checkpoint(db: Database, store: LocalStore, ref: TrainingRef, path:
             "output_name": ref.output_name, "preset": ref.preset, "config": ref.config,
             "dataset_id": ref.dataset_id, "dataset_version": ref.dataset_version,
             "ss_metadata": {k: info.metadata[k] for k in SHOWN_KEYS if k in info.metadata},
-            "family": "sdxl" if "sdxl" in info.metadata.get("ss_base_model_version", "") else "sd15"}
+            "family": family_of(info.metadata) or "sd15"}
     with db.session() as session:
         repo = Repository(session, ref.workspace_id)
         row = repo.find(LoraModel, storage_key=key)

@@ -288,6 +288,8 @@ class GeneratePage(QWidget):
         return influencer.trigger if influencer is not None else ""
 
     def _on_influencer_activated(self, *_: object) -> None:
+        influencer = self.influencer_box.currentData()
+        self.choices.set_influencer(influencer.id if influencer is not None else None)
         trigger, text = self._trigger(), self.prompt.toPlainText()
         previous = self._shown_trigger
         if previous and previous != trigger and text.startswith(previous):

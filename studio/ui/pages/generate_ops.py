@@ -144,13 +144,6 @@ def previews_dir(context: StudioContext) -> Path:
     return preview_file(context.studio.paths.cache_dir, "frame").parent
 
 
-def library_loras(context: StudioContext, family: str) -> list[str]:
-    """The workspace's own LoRAs (a training's checkpoints) for a template of ``family``; the
-    job hands one ComfyUI lacks to it at submit."""
-    from studio.engine.comfyui.loras import library_names
-    return library_names(context.studio, context.workspace_id, None if family == "other" else family)
-
-
 def cancel(context: StudioContext, job_ids: list[uuid.UUID]) -> int:
     from studio.engine.errors import InvalidInput
 

@@ -25,6 +25,7 @@ from studio.engine.training.plan import TrainingPlan
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models import training_data as data
+from studio.ui.pages.lora_file_import import choose_and_import
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.training_form import TrainingForm
@@ -37,6 +38,7 @@ class TrainingPage(QWidget):
     snapshot_shown = Signal()
     training_started = Signal(object)  # uuid.UUID
     message_shown = Signal(str)
+    use_in_generate = Signal(object)  # a LoRA's id: the window opens Generate with it chosen
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +93,8 @@ class TrainingPage(QWidget):
         self.monitor.reorder_requested.connect(self.reorder)
         self.monitor.grid_requested.connect(self.test_grid)
         self.monitor.activate_requested.connect(self.set_active)
+        self.monitor.use_requested.connect(self.use_in_generate)
+        self.monitor.import_requested.connect(lambda: choose_and_import(self, self.context, self.show_message))
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)

@@ -37,6 +37,7 @@ METADATA_SHOWN = ("ss_base_model_version", "ss_network_dim", "ss_network_alpha",
 STATUS_MARK = {JobStatus.PROCESSING: "▶", JobStatus.PENDING: "…", JobStatus.COMPLETED: "✔",
                JobStatus.FAILED: "✖", JobStatus.CANCELED: "■"}
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
+ROW_ROLE = Qt.ItemDataRole.UserRole + 3  # a checkpoint item's CheckpointRow
 ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 
 
@@ -47,6 +48,8 @@ class TrainingMonitor(QWidget):
     reorder_requested = Signal(list)  # the waiting trainings' ids in their new order
     grid_requested = Signal(object, list)  # training id, checkpoint ids
     activate_requested = Signal(object)  # checkpoint id
+    use_requested = Signal(object)  # checkpoint id: generate with it
+    import_requested = Signal()  # a LoRA file made elsewhere, into the library
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,13 +82,18 @@ class TrainingMonitor(QWidget):
         self.down_button = QPushButton("Move down", self)
         self.cancel_button = QPushButton("Cancel", self)
         self.resume_button = QPushButton("Resume", self)
-        for button in (self.up_button, self.down_button, self.cancel_button, self.resume_button):
+        self.use_final_button = QPushButton("Use in Generate", self)
+        self.use_final_button.setObjectName("training-use-final")
+        self.use_final_button.setToolTip("Open Generate with this training's active or final LoRA chosen")
+        for button in (self.up_button, self.down_button, self.cancel_button, self.resume_button,
+                       self.use_final_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
         self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancel_requested))
         self.resume_button.clicked.connect(lambda: self._emit_for_selected(self.resume_requested))
+        self.use_final_button.clicked.connect(self._on_use_final_clicked)
         return buttons
 
     def _build_details(self) -> QSplitter:
@@ -125,8 +133,15 @@ class TrainingMonitor(QWidget):
         self.metadata.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.grid_button = QPushButton("Test grid…", self)
         self.active_button = QPushButton("Set active", self)
+        self.use_button = QPushButton("Use in Generate", self)
+        self.use_button.setObjectName("training-use-checkpoint")
+        self.use_button.setToolTip("Open Generate with the selected checkpoint chosen")
+        self.import_button = QPushButton("Import LoRA file…", self)
+        self.import_button.setToolTip("Add a .safetensors LoRA made elsewhere to the library")
         self.grid_button.clicked.connect(self._on_grid_clicked)
         self.active_button.clicked.connect(self._on_active_clicked)
+        self.use_button.clicked.connect(self._on_use_clicked)
+        self.import_button.clicked.connect(self.import_requested)
         saved = QWidget(self)
         saved_layout = QVBoxLayout(saved)
         saved_layout.addWidget(self.checkpoints, 1)
@@ -134,7 +149,9 @@ class TrainingMonitor(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.grid_button)
         row.addWidget(self.active_button)
+        row.addWidget(self.use_button)
         row.addStretch(1)
+        row.addWidget(self.import_button)
         saved_layout.addLayout(row)
         return saved
 
@@ -214,7 +231,7 @@ class TrainingMonitor(QWidget):
             item = QTreeWidgetItem([row.name, str(row.step or ""), str(row.epoch or ""),
                                     _size(row.size_bytes), "★" if row.active else ""])
             item.setData(0, ID_ROLE, row.id)
-            item.setData(0, Qt.ItemDataRole.UserRole + 3, row)
+            item.setData(0, ROW_ROLE, row)
             self.checkpoints.addTopLevelItem(item)
             item.setSelected(row.id in chosen)
         self.checkpoints.resizeColumnToContents(0)
@@ -247,7 +264,7 @@ class TrainingMonitor(QWidget):
 
     def _on_checkpoint_selection_changed(self) -> None:
         items = self.checkpoints.selectedItems()
-        row: CheckpointRow | None = items[0].data(0, Qt.ItemDataRole.UserRole + 3) if items else None
+        row: CheckpointRow | None = items[0].data(0, ROW_ROLE) if items else None
         if row is None:
             self.metadata.setText("Select a checkpoint to see its ss_* metadata.")
         else:
@@ -264,6 +281,23 @@ class TrainingMonitor(QWidget):
         if len(chosen) == 1:
             self.activate_requested.emit(chosen[0])
 
+    def _on_use_clicked(self) -> None:
+        chosen = self.selected_checkpoints()
+        if len(chosen) == 1:
+            self.use_requested.emit(chosen[0])
+
+    def _on_use_final_clicked(self) -> None:
+        chosen = self.final_checkpoint()
+        if chosen is not None:
+            self.use_requested.emit(chosen.id)
+
+    def final_checkpoint(self) -> CheckpointRow | None:
+        """The finished training's LoRA to generate with: its active one, else its final, else its last."""
+        items = (self.checkpoints.topLevelItem(i) for i in range(self.checkpoints.topLevelItemCount()))
+        rows: list[CheckpointRow] = [item.data(0, ROW_ROLE) for item in items if item is not None]
+        return next((r for r in rows if r.active), None) or next((r for r in rows if r.kind == "final"), None) \
+            or (rows[-1] if rows else None)
+
     def _update_buttons(self) -> None:
         row = self.selected
         status = row.status if row else None
@@ -274,6 +308,8 @@ class TrainingMonitor(QWidget):
         has_checkpoints = self.checkpoints.topLevelItemCount() > 0
         self.grid_button.setEnabled(has_checkpoints)
         self.active_button.setEnabled(len(self.checkpoints.selectedItems()) == 1)
+        self.use_button.setEnabled(len(self.checkpoints.selectedItems()) == 1)
+        self.use_final_button.setEnabled(status is JobStatus.COMPLETED and has_checkpoints)
 
 
 def _sample_label(name: str) -> str:

@@ -1,6 +1,8 @@
 """LoRA hand-off: a trained LoRA the studio holds reaches ComfyUI's loras folder when a job needs it."""
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +13,11 @@ from studio.engine.core import Studio
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.status import JobStatus
+from studio.engine.loras.importing import import_lora
 from studio.engine.storage.local import LocalStore
 from tests.engine.comfyui.helpers import run_next, submit
+from tests.engine.loras.files import write_lora
 from tests.fakes.comfyui_server import FakeComfyUI
 
 
@@ -80,3 +85,34 @@ def test_a_library_lora_whose_file_is_gone_is_named_in_one_sentence(studio: Stud
     with pytest.raises(InvalidInput, match="'mia_v2.safetensors' is in the library but its file is missing"):
         hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
     assert not (loras_dir / "mia_v2.safetensors").exists()
+
+
+def test_on_the_same_disk_the_file_is_linked_not_copied(studio: Studio, loras_dir: Path) -> None:
+    source = _studio_lora(studio)
+    placed = hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    assert placed is not None and placed.samefile(source)
+
+
+def test_across_disks_the_file_is_copied_whole(studio: Studio, loras_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _studio_lora(studio)
+
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    monkeypatch.setattr(os, "link", cross_device)  # what a ComfyUI folder on another disk answers
+    placed = hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    assert placed is not None and placed.read_bytes() == source.read_bytes() and not placed.samefile(source)
+    assert [p.name for p in loras_dir.iterdir()] == ["mia_v2.safetensors"]  # no temporary file left
+
+
+def test_a_job_with_an_imported_lora_finds_it_in_comfyuis_folder(studio: Studio, loras_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    workspace = studio.workspace()
+    made_elsewhere = write_lora(tmp_path / "downloads" / "film_look.safetensors",
+                                {"modelspec.architecture": "stable-diffusion-v1/lora"})
+    import_lora(studio, workspace.id, made_elsewhere)
+    assert not (loras_dir / "film_look.safetensors").exists()  # nothing copied by hand
+    [job] = submit(studio, lora_name="film_look.safetensors")
+    assert (loras_dir / "film_look.safetensors").read_bytes() == made_elsewhere.read_bytes()
+    run_next(studio)
+    assert studio.jobs.get(job.workspace_id, job.id).status == JobStatus.COMPLETED

@@ -1,0 +1,79 @@
+"""What Generate offers from the LoRA library, and which LoRA a "Use in Generate" asks for.
+
+ComfyUI shows a LoRA by its file name, so the library's LoRAs are named by theirs too (the last
+part of the storage key). The chosen influencer's active LoRA comes first, then the influencer's
+other LoRAs (finals before checkpoints), then everyone else's; a LoRA of another family is left
+out, even when ComfyUI lists it.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from sqlalchemy import select
+
+from studio.engine.db.models import LoraModel
+from studio.engine.db.repositories import Repository
+from studio.engine.loras.family import offered_with
+from studio.engine.parts import StudioParts
+
+
+@dataclass(frozen=True, slots=True)
+class LoraOffer:
+    names: list[str]  # the library's LoRAs of the family, in the order Generate shows them
+    active: str | None  # the influencer's active LoRA, when it is of the family
+    other_families: frozenset[str]  # library LoRAs of another family: never offered
+
+
+@dataclass(frozen=True, slots=True)
+class LoraUse:
+    """What "Use in Generate" asks the Generate page for."""
+
+    lora_name: str
+    title: str
+    family: str | None
+    influencer_id: uuid.UUID | None
+
+
+def file_name(row: LoraModel) -> str:
+    return PurePosixPath(row.storage_key).name
+
+
+def family_of_row(row: LoraModel) -> str | None:
+    family = (row.meta or {}).get("family")
+    return str(family) if family else None
+
+
+def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,
+          influencer_id: uuid.UUID | None = None) -> LoraOffer:
+    """The library's LoRAs for a template of ``family`` ("other" or None: all of them)."""
+    with studio.db.session() as session:
+        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
+                                                       LoraModel.deleted_at.is_(None))).all()
+    fitting = [r for r in rows if offered_with(family_of_row(r), family)]
+    ordered = sorted(fitting, key=lambda r: _rank(r, influencer_id))
+    names = list(dict.fromkeys(file_name(r) for r in ordered))
+    active = next((file_name(r) for r in ordered if _is_active(r, influencer_id)), None)
+    fitting_ids = {r.id for r in fitting}
+    others = frozenset(file_name(r) for r in rows if r.id not in fitting_ids) - set(names)
+    return LoraOffer(names=names, active=active, other_families=others)
+
+
+def use_of(studio: StudioParts, workspace_id: uuid.UUID, lora_id: uuid.UUID) -> LoraUse:
+    """The LoRA ``lora_id`` as Generate should be set up for it (raises NotFound when gone)."""
+    with studio.db.session() as session:
+        row = Repository(session, workspace_id).get(LoraModel, lora_id)
+        return LoraUse(lora_name=file_name(row), title=row.name, family=family_of_row(row),
+                       influencer_id=row.influencer_id)
+
+
+def _is_active(row: LoraModel, influencer_id: uuid.UUID | None) -> bool:
+    return influencer_id is not None and row.influencer_id == influencer_id and bool((row.meta or {}).get("active"))
+
+
+def _rank(row: LoraModel, influencer_id: uuid.UUID | None) -> tuple[int, int, int, str]:
+    meta = row.meta or {}
+    mine = influencer_id is not None and row.influencer_id == influencer_id
+    return (0 if _is_active(row, influencer_id) else 1, 0 if mine else 1,
+            0 if meta.get("final") else 1, file_name(row).casefold())

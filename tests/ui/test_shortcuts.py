@@ -20,7 +20,7 @@ from tests.ui.helpers import open_page
 
 
 @pytest.fixture
-def window(qtbot, context: StudioContext) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def window(qtbot, context: StudioContext) -> Iterator[MainWindow]:
     win = MainWindow(context)
     qtbot.addWidget(win)
     win.show()
@@ -35,7 +35,7 @@ def test_the_table_names_the_sidebar_pages_in_order() -> None:
     assert all(not QKeySequence(key).isEmpty() for s in SHORTCUTS for key in s.keys)
 
 
-def test_ctrl_and_a_number_shows_that_page(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_and_a_number_shows_that_page(qtbot, window: MainWindow) -> None:
     qtbot.keyClick(window.sidebar, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "training"
     assert window.stack.currentWidget() is window.pages["training"]
@@ -45,7 +45,7 @@ def test_ctrl_and_a_number_shows_that_page(qtbot, window: MainWindow) -> None:  
     assert window.current_page_key() == "influencers"
 
 
-def test_help_lists_every_shortcut_and_searches_them(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_help_lists_every_shortcut_and_searches_them(qtbot, window: MainWindow) -> None:
     window.shortcuts_action.trigger()
     dialog = window.shortcuts_dialog
     qtbot.waitExposed(dialog)
@@ -61,13 +61,13 @@ def test_help_lists_every_shortcut_and_searches_them(qtbot, window: MainWindow) 
     assert len(dialog.shown_rows()) == len(SHORTCUTS)
 
 
-def test_the_dialog_is_read_only(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_dialog_is_read_only(qtbot) -> None:
     dialog = ShortcutsDialog()
     qtbot.addWidget(dialog)
     assert dialog.table.editTriggers() == dialog.table.EditTrigger.NoEditTriggers
 
 
-def test_ctrl_enter_queues_in_generate_as_the_button_does(qtbot, studio: Studio,  # type: ignore[no-untyped-def]
+def test_ctrl_enter_queues_in_generate_as_the_button_does(qtbot, studio: Studio,
                                                           context: StudioContext,
                                                           fake: FakeComfyUI, mira: Influencer) -> None:
     page = open_page(qtbot, context)

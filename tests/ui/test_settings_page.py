@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QKeySequence, QWheelEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -172,6 +174,25 @@ def test_restore_defaults_puts_back_the_groups_defaults_unsaved(studio: Studio, 
     assert page.has_unsaved_changes() and studio.settings.worker.heartbeat_interval_s == 0.5
     page.revert_button.click()
     assert page.fields["worker.heartbeat_interval_s"].value() == 0.5 and not page.has_unsaved_changes()
+
+
+def test_the_wheel_over_an_unfocused_number_leaves_it_alone(page: SettingsPage) -> None:
+    page.show_group("Advanced")
+    spin = page.fields["queue.video_workers"]
+    before = spin.value()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(spin.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(spin, wheel)
+    assert spin.value() == before and not page.has_unsaved_changes()
+
+
+def test_ctrl_s_saves(qtbot, studio: Studio, page: SettingsPage) -> None:
+    page.fields["llm.model"].setText("x/by-keyboard")
+    with qtbot.waitSignal(page.settings_saved):
+        page.save_shortcut.activated.emit()
+    assert page.save_shortcut.key().matches(QKeySequence("Ctrl+S")) == QKeySequence.SequenceMatch.ExactMatch
+    assert load_settings(studio.paths.settings_file).llm.model == "x/by-keyboard"
 
 
 def test_settings_saved_elsewhere_show_up_but_edits_stay(studio: Studio, context: StudioContext,

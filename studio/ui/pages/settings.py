@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -114,13 +114,9 @@ class SettingsPage(QWidget):
 
     def _add_extras(self) -> None:
         """What is not a setting in the file: secrets, the server dialog, where the file is."""
-        llm = SecretRows(self.context, ("openrouter",))
-        self.groups["LLM"].add_row("API key", llm)
-        team = SecretRows(self.context, tuple(n for n in KNOWN_SECRETS if n != "openrouter"))
-        self.groups["Team server"].add_row("Passwords and keys", team)
-        self.secret_rows = [llm, team]
-        for rows in self.secret_rows:
-            rows.message_changed.connect(self._show_status)
+        llm, team = self.groups["LLM"], self.groups["Team server"]
+        self._add_secrets(llm, "API key", ("openrouter",))
+        self._add_secrets(team, "Passwords and keys", tuple(n for n in KNOWN_SECRETS if n != "openrouter"))
         self.server_button = QPushButton("Connect to a team server…")
         self.server_button.setToolTip("Checks the server and switches this studio to it, as "
                                       "`server connect` does.")
@@ -130,6 +126,14 @@ class SettingsPage(QWidget):
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.groups["Advanced"].add_row("Settings file", where)
+
+    def _add_secrets(self, group: PreferenceGroup, section: str, names: tuple[str, ...]) -> None:
+        rows = SecretRows(self.context, names, group)
+        group.add_row(section, rows.backend_label)
+        for name, row in rows.rows.items():
+            group.add_row(section, row, rows.label(name))
+        rows.message_changed.connect(self._show_status)
+        self.secret_rows.append(rows)
 
     def _button_bar(self) -> QHBoxLayout:
         self.status = QLabel(self)
@@ -143,6 +147,10 @@ class SettingsPage(QWidget):
         self.save_button = QPushButton("Save", self)
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self._on_save_clicked)
+        self.save_button.setToolTip("Save (Ctrl+S)")
+        self.save_shortcut = QShortcut(QKeySequence.StandardKey.Save, self)
+        self.save_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.save_shortcut.activated.connect(self._on_save_shortcut_activated)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
         bar.addWidget(self.defaults_button)
@@ -224,6 +232,10 @@ class SettingsPage(QWidget):
 
     def _on_save_clicked(self) -> None:
         self.save()
+
+    def _on_save_shortcut_activated(self) -> None:
+        if self.save_button.isEnabled():
+            self.save()
 
     def save(self) -> bool:
         """Applies every edit at once and writes the file off the UI thread. False, with the

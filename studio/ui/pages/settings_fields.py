@@ -44,6 +44,7 @@ class Meta:
     placeholder: str = ""
     read_only: bool = False
     restart: bool = False  # read once when the studio (or its worker) starts
+    short: bool = False  # a short value (a time, a host): a narrow field
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class FieldSpec:
     placeholder: str = ""
     read_only: bool = False
     restart: bool = False
+    short: bool = False
 
     @property
     def range_text(self) -> str:
@@ -78,7 +80,7 @@ def _m(label: str, description: str, group: str, section: str = "", **extra: typ
 _G, _C, _T, _L, _S, _A = GROUPS
 _WORKERS = "The worker reads this when it starts."
 TABLE: Mapping[str, Meta] = {
-    "general.current_workspace": _m("Workspace", "Chosen with the workspace switcher at the top.",
+    "general.current_workspace": _m("Current workspace", "Chosen with the workspace switcher at the top.",
                                     _G, "Workspace", read_only=True),
     "ui.theme": _m("Theme", "Light, dark, or whatever the system uses.", _G, "Appearance"),
     "general.data_dir": _m("Data folder", f"Database, pictures and models. Empty: the standard place. "
@@ -88,7 +90,7 @@ TABLE: Mapping[str, Meta] = {
     "ffmpeg.path": _m("FFmpeg program", "Empty: FFmpeg on the PATH, else the copy that comes with the "
                       "studio.", _G, "Folders", kind=Kind.FILE),
     "pipeline.daily_at": _m("Daily run at", "Today's approved posts are made at this local time. "
-                            "Empty: off.", _G, "Daily posting", placeholder="HH:MM, e.g. 09:30"),
+                            "Empty: off.", _G, "Daily posting", placeholder="HH:MM", short=True),
     "pipeline.stagger_minutes": _m("Gap between posts", "Time between the posts the daily run starts.",
                                    _G, "Daily posting", unit=" min"),
     "pipeline.template": _m("Picture workflow", "The workflow that makes a post's picture, with the "
@@ -107,7 +109,7 @@ TABLE: Mapping[str, Meta] = {
     "comfyui.autostart": _m("Start ComfyUI with the studio", "Starts it from the folder above when "
                             "the studio opens.", _C, "Start ComfyUI from the studio"),
     "comfyui.listen": _m("Listen on", "The network address ComfyUI takes; 0.0.0.0 lets other "
-                         "machines in.", _C, "Start ComfyUI from the studio"),
+                         "machines in.", _C, "Start ComfyUI from the studio", short=True),
     "comfyui.port": _m("Port", "The port ComfyUI listens on when the studio starts it.",
                        _C, "Start ComfyUI from the studio"),
     "comfyui.extra_args": _m("Extra arguments", "Added to ComfyUI's command line, e.g. --lowvram.",
@@ -128,7 +130,7 @@ TABLE: Mapping[str, Meta] = {
                               "the password is kept below.", _S, "Server"),
     "server.redis_url": _m("Redis address", "e.g. redis://server:6379/0 (rediss:// for TLS).", _S, "Server"),
     "server.s3_endpoint": _m("S3 / MinIO address", "e.g. https://server:9000.", _S, "Server"),
-    "server.s3_bucket": _m("Bucket", "The bucket that holds the team's files.", _S, "Server"),
+    "server.s3_bucket": _m("Bucket", "The bucket that holds the team's files.", _S, "Server", short=True),
     "server.s3_access_key": _m("Access key", "The S3 access key id; its secret is kept below.",
                                _S, "Server"),
     "server.s3_ca_bundle": _m("CA certificate", "A private CA for an https S3 address. Empty: the "
@@ -175,7 +177,8 @@ def _spec(key: str, meta: Meta | None, kind_of: type) -> FieldSpec:
     return FieldSpec(key=key, label=meta.label, description=meta.description, group=meta.group,
                      section=meta.section, kind=meta.kind or _kind(key, kind_of), unit=meta.unit,
                      low=low, high=high, low_excluded=excluded, choices=tuple(ALLOWED.get(key, ())),
-                     placeholder=meta.placeholder, read_only=meta.read_only, restart=meta.restart)
+                     placeholder=meta.placeholder, read_only=meta.read_only, restart=meta.restart,
+                     short=meta.short)
 
 
 def _generic(key: str) -> Meta:

@@ -3,10 +3,12 @@ unit, a text field with Browse for paths), a one-line description, and the reaso
 refused, in red, right under it."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -27,6 +29,7 @@ Editor = QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox | QLineEdit
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 FLOAT_LIMIT = 1e9
 FLOAT_DECIMALS = 1
+SHORT_WIDTH = 200
 
 
 class PreferenceField(QWidget):
@@ -50,13 +53,16 @@ class PreferenceField(QWidget):
     def _build(self) -> None:
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.editor, 1 if isinstance(self.editor, QLineEdit) else 0)
+        wide = isinstance(self.editor, QLineEdit) and not self.spec.short
+        if isinstance(self.editor, QLineEdit) and self.spec.short:
+            self.editor.setMaximumWidth(SHORT_WIDTH)
+        row.addWidget(self.editor, 1 if wide else 0)
         if self.spec.kind in (Kind.FOLDER, Kind.FILE) and not self.spec.read_only:
             self.browse_button = QPushButton("Browse…", self)
             self.browse_button.setToolTip(f"Choose the {self.spec.label.lower()}")
             self.browse_button.clicked.connect(self._on_browse_clicked)
             row.addWidget(self.browse_button)
-        if not isinstance(self.editor, QLineEdit):
+        if not wide:
             row.addStretch(1)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -67,6 +73,9 @@ class PreferenceField(QWidget):
 
     def _connect(self) -> None:
         editor = self.editor
+        if isinstance(editor, QAbstractSpinBox | QComboBox):
+            editor.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # not focused by the wheel either
+            editor.installEventFilter(self)
         if isinstance(editor, QCheckBox):
             editor.toggled.connect(self._on_changed)
         elif isinstance(editor, QComboBox):
@@ -75,6 +84,16 @@ class PreferenceField(QWidget):
             editor.textChanged.connect(self._on_changed)
         else:  # typed text that is not a number yet changes no value; it must still be checked
             editor.lineEdit().textChanged.connect(self._on_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """The wheel scrolls the page over a number or a list it has not clicked into, instead
+        of changing a value the user never meant to touch."""
+        if event.type() == QEvent.Type.Wheel and watched is self.editor and not self.editor.hasFocus():
+            area = _scroll_area(self)
+            if area is not None:
+                QApplication.sendEvent(area.verticalScrollBar(), event)
+            return True
+        return super().eventFilter(watched, event)
 
     def label_text(self) -> str:
         """The form's label; a checkbox carries its own."""
@@ -159,6 +178,9 @@ def _make_editor(spec: FieldSpec, parent: QWidget) -> Editor:
     line = QLineEdit(parent)
     line.setPlaceholderText(spec.placeholder)
     line.setReadOnly(spec.read_only)
+    if spec.read_only:  # shown as text, so it does not invite typing
+        line.setFrame(False)
+        line.setStyleSheet("QLineEdit { background: transparent; }")
     return line
 
 
@@ -180,6 +202,13 @@ def _float_box(spec: FieldSpec, parent: QWidget) -> QDoubleSpinBox:
     box.setSuffix(spec.unit)
     box.setMinimumWidth(120)
     return box
+
+
+def _scroll_area(widget: QWidget) -> QAbstractScrollArea | None:
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QAbstractScrollArea):
+        parent = parent.parentWidget()
+    return parent
 
 
 def _small_label(text: str, parent: QWidget) -> QLabel:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QLabel,
     QScrollArea,
     QVBoxLayout,
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.widgets.preference_field import PreferenceField
 
-FIELD_WIDTH = 680  # past this, a text field only moves its Browse button out of reach
+PAGE_WIDTH = 920  # past this, a text field only moves its Browse button out of reach
 
 
 class PreferenceGroup(QScrollArea):
@@ -25,6 +25,7 @@ class PreferenceGroup(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._body = body = QWidget(self)
+        body.setMaximumWidth(PAGE_WIDTH)
         self._column = QVBoxLayout(body)
         self._column.setContentsMargins(16, 8, 16, 16)
         self._column.setSpacing(6)
@@ -33,11 +34,12 @@ class PreferenceGroup(QScrollArea):
         self.intro = QLabel(intro, body)
         self.intro.setWordWrap(True)
         self._column.addWidget(self.intro)
-        self._form = QFormLayout()
-        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._form.setHorizontalSpacing(14)
-        self._form.setVerticalSpacing(10)
-        self._column.addLayout(self._form)
+        # A grid, not a QFormLayout: the grid gives wrapped descriptions the height they take.
+        self._grid = QGridLayout()
+        self._grid.setHorizontalSpacing(14)
+        self._grid.setVerticalSpacing(10)
+        self._grid.setColumnStretch(1, 1)
+        self._column.addLayout(self._grid)
         self._sections: set[str] = set()
         self.fields: list[PreferenceField] = []
         self.setWidget(body)
@@ -45,37 +47,46 @@ class PreferenceGroup(QScrollArea):
     def add_field(self, field: PreferenceField) -> None:
         self._section(field.spec.section)
         field.setParent(self._body)
-        field.setMaximumWidth(FIELD_WIDTH)
         label = QLabel(field.label_text(), self._body)
         label.setBuddy(field.editor)
         # As tall as the editor, text centred: the label sits on the editor's line, not the description's.
         label.setMinimumHeight(field.editor.sizeHint().height())
         label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self._form.addRow(label, field)
+        self._add(field, label)
         self.fields.append(field)
 
     def add_row(self, section: str, widget: QWidget, label: str = "") -> None:
         """Something other than a setting (secrets, a button) under ``section``."""
         self._section(section)
         widget.setParent(self._body)
-        widget.setMaximumWidth(FIELD_WIDTH)
-        if label:
-            self._form.addRow(label, widget)
-        else:
-            self._form.addRow(widget)
+        beside = QLabel(label, self._body) if label else None
+        if beside is not None:  # on the widget's line, as the settings' labels are
+            beside.setMinimumHeight(widget.sizeHint().height())
+            beside.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._add(widget, beside)
 
     def finish(self) -> None:
         self._column.addStretch(1)
 
     def _section(self, section: str) -> None:
-        """A sub-heading, once per section; one form for the whole page keeps the labels in line."""
+        """A sub-heading, once per section; one grid for the whole page keeps the labels in line."""
         if section in self._sections:
             return
         self._sections.add(section)
         if section:
             heading = _heading(section, 1.1, self._body)
             heading.setContentsMargins(0, 10, 0, 0)
-            self._form.addRow(heading)
+            self._add(heading, None)
+
+    def _add(self, widget: QWidget, label: QLabel | None) -> None:
+        """A row: ``label`` on the left and ``widget`` beside it, or ``widget`` across both."""
+        row = self._grid.rowCount()
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        if label is None:
+            self._grid.addWidget(widget, row, 0, 1, 2)
+            return
+        self._grid.addWidget(label, row, 0, top_left)
+        self._grid.addWidget(widget, row, 1)
 
 
 def _heading(text: str, scale: float, parent: QWidget) -> QLabel:

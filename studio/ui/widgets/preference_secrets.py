@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -27,44 +26,46 @@ SECRET_HINTS = {"openrouter": "OpenRouter API key (content plans, captions)",
                 "server.s3": "Team server: S3 / MinIO secret key"}
 
 
-class SecretRows(QWidget):
+class SecretRows(QObject):
+    """A line saying where secrets are kept, and a row per secret (its state, Set…, Remove) for
+    the page to place beside its label."""
+
     message_changed = Signal(str)  # a line for the page's status
 
-    def __init__(self, context: StudioContext, names: tuple[str, ...], parent: QWidget | None = None) -> None:
+    def __init__(self, context: StudioContext, names: tuple[str, ...], parent: QWidget) -> None:
         super().__init__(parent)
         self.context = context
         self.names = names
+        self._parent = parent
         self.states: dict[str, QLabel] = {}
         self.buttons: dict[str, tuple[QPushButton, QPushButton]] = {}
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
         info = context.studio.secrets.info()
         where = (f"Kept in the {info.description}, never in the settings file." if info.kind == "keyring"
                  else f"Kept in a file, not the system keyring: {info.description}.")
-        self.backend_label = QLabel(where, self)
+        self.backend_label = QLabel(where, parent)
         self.backend_label.setWordWrap(True)
-        form.addRow(self.backend_label)
-        for name in names:
-            form.addRow(self._label(name), self._row(name))
+        self.rows = {name: self._row(name) for name in names}
 
-    def _label(self, name: str) -> QLabel:
-        label = QLabel(SECRET_LABELS.get(name, name), self)
-        label.setToolTip(f"{SECRET_HINTS.get(name, name)} — secret '{name}'")
-        return label
+    @staticmethod
+    def label(name: str) -> str:
+        return SECRET_LABELS.get(name, name)
 
-    def _row(self, name: str) -> QHBoxLayout:
-        state = QLabel("…", self)
-        state.setToolTip(SECRET_HINTS.get(name, ""))
-        set_button, remove_button = QPushButton("Set…", self), QPushButton("Remove", self)
+    def _row(self, name: str) -> QWidget:
+        holder = QWidget(self._parent)
+        holder.setToolTip(f"{SECRET_HINTS.get(name, name)} (secret '{name}')")
+        state = QLabel("…", holder)
+        set_button, remove_button = QPushButton("Set…", holder), QPushButton("Remove", holder)
         set_button.clicked.connect(lambda _=False, n=name: self._on_set_clicked(n))
         remove_button.clicked.connect(lambda _=False, n=name: self._on_remove_clicked(n))
-        row = QHBoxLayout()
-        row.addWidget(state, 1)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(state)
+        row.addStretch(1)
         row.addWidget(set_button)
         row.addWidget(remove_button)
         self.states[name] = state
         self.buttons[name] = (set_button, remove_button)
-        return row
+        return holder
 
     def refresh(self) -> None:
         secrets, names = self.context.studio.secrets, self.names
@@ -86,7 +87,7 @@ class SecretRows(QWidget):
             self.buttons[name][1].setEnabled(text == "set")
 
     def _on_set_clicked(self, name: str) -> None:
-        value, ok = QInputDialog.getText(self, "Set secret", f"New value for {SECRET_LABELS.get(name, name)}:",
+        value, ok = QInputDialog.getText(self._parent, "Set secret", f"New value for {SECRET_LABELS.get(name, name)}:",
                                          QLineEdit.EchoMode.Password)
         if not ok or not value:
             return

@@ -32,6 +32,7 @@ from studio.engine.comfyui.job import (
 )
 from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.node_cache import node_catalogue
+from studio.engine.comfyui.recipe_file import with_recipe
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.comfyui.validation import WorkflowInvalid, check, choices
@@ -259,7 +260,8 @@ class ImageJob(ComfyJob):
         used: set[str] = set()
         assets = []
         for output, data in run.downloads:
-            stored = store.put_bytes(data, f"{folder}/{_unique(safe_file_name(output.filename), used)}")
+            name = f"{folder}/{_unique(safe_file_name(output.filename), used)}"
+            stored = store.put_bytes(with_recipe(data, recipe), name)  # the recipe travels with the file
             width, height = _size(data)
             assets.append(Asset(
                 kind="video" if output.animated else "image", storage_key=stored.key,

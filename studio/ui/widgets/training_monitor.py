@@ -127,6 +127,7 @@ class TrainingMonitor(QWidget):
         self.checkpoints.setHeaderLabels(["Checkpoint", "Step", "Epoch", "Size", "Active"])
         self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.checkpoints.setRootIsDecorated(False)
+        self.checkpoints.setMinimumHeight(110)  # a few rows even in a 720-pixel window: the page scrolls
         self.checkpoints.itemSelectionChanged.connect(self._on_checkpoint_selection_changed)
         self.metadata = QLabel(self)
         self.metadata.setWordWrap(True)

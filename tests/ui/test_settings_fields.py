@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from studio.engine.config import Settings
 from studio.engine.settings_checks import BOUNDS
-from studio.ui.pages.settings_fields import ADVANCED, GROUPS, TABLE, Kind, field_specs, problem_with
+from studio.ui.pages.settings_fields import (
+    ADVANCED,
+    GROUPS,
+    TABLE,
+    Kind,
+    field_specs,
+    problem_with,
+    relation_problems,
+)
 
 
 def test_every_setting_has_one_spec_in_a_known_group() -> None:
@@ -42,3 +50,12 @@ def test_problems_are_the_engines_reasons_read_beside_the_field() -> None:
     assert problem_with("queue.video_workers", 0) == "Must be at least 1 and at most 64, not 0."
     assert problem_with("pipeline.daily_at", "9h") == "Is a time like 09:30, not '9h'."
     assert "comfyui.url" not in problem_with("comfyui.url", "gpu-box")
+
+
+def test_relations_name_the_field_to_fix() -> None:
+    beat = "worker.heartbeat_interval_s"
+    gone = "worker.heartbeat_timeout_s"
+    assert relation_problems({beat: 5.0, gone: 30.0}) == {}
+    assert relation_problems({beat: 5.0, gone: 9.0}) == {
+        gone: "Must be at least twice the heartbeat (5 s), or busy workers look gone."}
+    assert relation_problems({beat: "x", gone: 1.0}) == {}  # a value refused alone is named alone

@@ -129,6 +129,16 @@ def test_an_out_of_range_number_is_named_and_blocks_save(qtbot, page: SettingsPa
     assert page.errors["queue.video_workers"].isHidden() and page.save_button.isEnabled()
 
 
+def test_settings_checked_against_each_other_name_the_one_to_fix(page: SettingsPage) -> None:
+    page.show_group("Advanced")
+    page.fields["worker.heartbeat_interval_s"].setValue(20.0)  # the test profile's timeout is 3 s
+    timeout_error = page.errors["worker.heartbeat_timeout_s"]
+    assert timeout_error.isVisible() and "at least twice the heartbeat (20 s)" in timeout_error.text()
+    assert not page.save_button.isEnabled()
+    page.fields["worker.heartbeat_timeout_s"].setValue(60.0)
+    assert timeout_error.isHidden() and page.save_button.isEnabled()
+
+
 def test_a_valid_change_is_saved_to_the_file(qtbot, studio: Studio, page: SettingsPage) -> None:
     before = {p.name for p in studio.paths.settings_file.parent.iterdir()}
     page.fields["comfyui.url"].setText("http://gpu-box:8188")
@@ -300,9 +310,13 @@ def test_an_empty_environment_variable_leaves_the_stored_secret_in_charge(
     assert page.secret_buttons["openrouter"][1].isEnabled()
 
 
-def test_nothing_scrolls_sideways_at_1280_by_720(page: SettingsPage) -> None:
+def test_nothing_scrolls_sideways_or_is_squeezed_at_1280_by_720(qtbot, page: SettingsPage) -> None:
+    page.fields["comfyui.url"].setText("gpu-box")  # a reason shown takes room too
+    page.fields["queue.video_workers"].lineEdit().selectAll()
+    page.fields["queue.video_workers"].lineEdit().insert("0")
     for title in GROUPS:
         page.show_group(title)
         group = page.groups[title]
         assert group.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
         assert group.widget().minimumSizeHint().width() <= group.viewport().width(), title
+        qtbot.waitUntil(lambda g=group: all(f.height() >= f.heightForWidth(f.width()) for f in g.fields))

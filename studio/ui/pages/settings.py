@@ -26,7 +26,7 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.errors import SettingsError
 from studio.engine.secrets import KNOWN_SECRETS
 from studio.ui.context import StudioContext
-from studio.ui.pages.settings_fields import GROUPS, field_specs
+from studio.ui.pages.settings_fields import GROUPS, field_specs, relation_problems
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.preference_field import Editor, PreferenceField
 from studio.ui.widgets.preference_group import PreferenceGroup
@@ -194,15 +194,21 @@ class SettingsPage(QWidget):
         return bool(self.changes())
 
     def problems(self) -> dict[str, str]:
-        """Why edited values cannot be saved, by key."""
-        found = {key: self.rows[key].problem() for key in self.changes()}
-        return {key: text for key, text in found.items() if text}
+        """Why edited values cannot be saved, by key: each value alone, then against each other."""
+        changes = self.changes()
+        found = {key: self.rows[key].problem() for key in changes}
+        found = {key: text for key, text in found.items() if text}
+        values = {key: row.value() for key, row in self.rows.items()}
+        related = relation_problems(values) if changes else {}
+        return {**related, **found}
 
     def _on_field_edited(self, _key: str) -> None:
         self._update_state()
 
     def _update_state(self) -> None:
         problems, changes = self.problems(), self.changes()
+        for key, field in self.rows.items():  # a relation can mark a field that was not edited
+            field.show_problem(problems.get(key, ""))
         self.save_button.setEnabled(bool(changes) and not problems)
         self.revert_button.setEnabled(bool(changes))
         for row, title in enumerate(GROUPS):
@@ -210,7 +216,7 @@ class SettingsPage(QWidget):
             self._mark_group(row, any(k in changes for k in keys), any(k in problems for k in keys))
         if problems:
             self._show_status(f"Fix the value{'s' if len(problems) > 1 else ''} marked in red to save.")
-        elif changes and self.status.text().startswith("Fix the value"):
+        elif self.status.text().startswith("Fix the value"):
             self.status.clear()
 
     def _mark_group(self, row: int, edited: bool, invalid: bool) -> None:

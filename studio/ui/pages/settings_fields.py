@@ -8,7 +8,7 @@ plain editor) before anyone writes its words here. Nothing here imports Qt.
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -158,6 +158,34 @@ TABLE: Mapping[str, Meta] = {
     "general.first_run_done": _m("Getting-started guide done", "Untick to see the guide at the "
                                  "next start.", _A, "Other"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A bound between two settings; the reason shows beside ``key``."""
+
+    key: str
+    other: str
+    holds: Callable[[float, float], bool]  # (key's value, other's value)
+    reason: str  # {other}: the other's value
+
+
+RELATIONS = (
+    # A worker is taken for gone once silent this long: shorter than two beats, busy workers
+    # would look gone and their jobs be taken from them.
+    Relation("worker.heartbeat_timeout_s", "worker.heartbeat_interval_s", lambda gone, beat: gone >= 2 * beat,
+             "Must be at least twice the heartbeat ({other:g} s), or busy workers look gone."),
+)
+
+
+def relation_problems(values: Mapping[str, object]) -> dict[str, str]:
+    """Reasons, by key, for the relations ``values`` break (numbers only; others are checked alone)."""
+    found: dict[str, str] = {}
+    for relation in RELATIONS:
+        mine, other = values.get(relation.key), values.get(relation.other)
+        if isinstance(mine, int | float) and isinstance(other, int | float) and not relation.holds(mine, other):
+            found[relation.key] = relation.reason.format(other=other)
+    return found
 
 
 def field_specs(table: Mapping[str, Meta] = TABLE) -> list[FieldSpec]:

@@ -84,6 +84,7 @@ class PreferenceField(QWidget):
             editor.textChanged.connect(self._on_changed)
         else:  # typed text that is not a number yet changes no value; it must still be checked
             editor.lineEdit().textChanged.connect(self._on_changed)
+            editor.valueChanged.connect(self._on_changed)  # set by code: the text changes silently
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """The wheel scrolls the page over a number or a list it has not clicked into, instead

@@ -103,3 +103,14 @@ def test_a_broken_lora_file_is_refused_in_one_line(qtbot, monkeypatch, window: M
         training.monitor.import_button.click()
     assert shown.args[0].startswith("half.safetensors is not a LoRA the studio can read: it is ")
     assert "\n" not in shown.args[0]
+
+
+def test_a_lora_in_comfyuis_folder_made_for_another_family_is_not_offered(
+        qtbot, studio: Studio, context: StudioContext, fake: FakeComfyUI, mira: Influencer, tmp_path: Path) -> None:
+    folder = tmp_path / "ComfyUI" / "models" / "loras"
+    write_lora(folder / "film_grain.safetensors", SDXL)  # one of the fake ComfyUI's LoRAs, an SDXL one
+    studio.settings.comfyui.loras_dir = str(folder)
+    page = open_page(qtbot, context)
+    qtbot.waitUntil(lambda: page.form.options("lora_name") == ["", "mira_v1.safetensors"], timeout=10_000)
+    page.select_template("txt2img-sdxl-lora")
+    qtbot.waitUntil(lambda: page.form.options("lora_name") == ["", *LORAS], timeout=10_000)

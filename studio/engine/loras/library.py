@@ -3,19 +3,21 @@
 ComfyUI shows a LoRA by its file name, so the library's LoRAs are named by theirs too (the last
 part of the storage key). The chosen influencer's active LoRA comes first, then the influencer's
 other LoRAs (finals before checkpoints), then everyone else's; a LoRA of another family is left
-out, even when ComfyUI lists it.
+out, even when ComfyUI lists it, and so is a file in ComfyUI's own folder whose header names another
+family (when the studio knows that folder).
 """
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.loras.family import offered_with
+from studio.engine.loras.folder import folder_families
 from studio.engine.parts import StudioParts
 
 
@@ -23,7 +25,7 @@ from studio.engine.parts import StudioParts
 class LoraOffer:
     names: list[str]  # the library's LoRAs of the family, in the order Generate shows them
     active: str | None  # the influencer's active LoRA, when it is of the family
-    other_families: frozenset[str]  # library LoRAs of another family: never offered
+    other_families: frozenset[str]  # LoRAs of another family (library or ComfyUI's folder): never offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,9 @@ def family_of_row(row: LoraModel) -> str | None:
 
 
 def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,
-          influencer_id: uuid.UUID | None = None) -> LoraOffer:
-    """The library's LoRAs for a template of ``family`` ("other" or None: all of them)."""
+          influencer_id: uuid.UUID | None = None, *, comfy_folder: Path | None = None) -> LoraOffer:
+    """The library's LoRAs for a template of ``family`` ("other" or None: all of them);
+    ``comfy_folder``, ComfyUI's loras folder, when the studio knows it."""
     with studio.db.session() as session:
         rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
                                                        LoraModel.deleted_at.is_(None))).all()
@@ -56,7 +59,8 @@ def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,
     names = list(dict.fromkeys(file_name(r) for r in ordered))
     active = next((file_name(r) for r in ordered if _is_active(r, influencer_id)), None)
     fitting_ids = {r.id for r in fitting}
-    others = frozenset(file_name(r) for r in rows if r.id not in fitting_ids) - set(names)
+    foreign = {name for name, found in folder_families(comfy_folder).items() if not offered_with(found, family)}
+    others = frozenset(foreign | {file_name(r) for r in rows if r.id not in fitting_ids}) - set(names)
     return LoraOffer(names=names, active=active, other_families=others)
 
 

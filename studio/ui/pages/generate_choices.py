@@ -28,8 +28,10 @@ NO_OFFER = LoraOffer(names=[], active=None, other_families=frozenset())
 
 
 def library_offer(context: StudioContext, family: str, influencer_id: uuid.UUID | None) -> LoraOffer:
+    from studio.engine.comfyui.loras import loras_folder
     from studio.engine.loras.library import offer
-    return offer(context.studio, context.workspace_id, family, influencer_id)
+    return offer(context.studio, context.workspace_id, family, influencer_id,
+                 comfy_folder=loras_folder(context.studio.settings))
 
 
 class PickerChoices(QObject):

@@ -9,6 +9,7 @@ from studio.engine.db.repositories import Repository
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.loras.library import offer, use_of
 from studio.engine.training.results import set_active
+from tests.engine.loras.files import SDXL, write_lora
 
 
 def _lora(studio: Studio, name: str, family: str | None, influencer_id=None, **meta: object) -> LoraModel:
@@ -51,3 +52,18 @@ def test_use_in_generate_reads_the_loras_file_family_and_influencer(studio: Stud
     use = use_of(studio, workspace.id, row.id)
     assert (use.lora_name, use.title, use.family, use.influencer_id) == ("mia-xl.safetensors", "mia-xl", "sdxl",
                                                                         mia.id)
+
+
+def test_comfyuis_own_loras_of_another_family_are_left_out(studio: Studio, tmp_path: Path) -> None:
+    workspace = studio.workspace()
+    folder = tmp_path / "ComfyUI" / "models" / "loras"
+    write_lora(folder / "xl_style.safetensors", SDXL)
+    write_lora(folder / "styles" / "old_film.safetensors", {"ss_base_model_version": "sd_v1"})
+    write_lora(folder / "unknown.safetensors", {})
+    (folder / "broken.safetensors").write_bytes(b"not a model")
+    found = offer(studio, workspace.id, "sd15", comfy_folder=folder)
+    assert found.other_families == {"xl_style.safetensors"}  # unknown and unreadable ones stay offered
+    assert offer(studio, workspace.id, "sdxl", comfy_folder=folder).other_families == {"styles/old_film.safetensors"}
+    assert offer(studio, workspace.id, "sdxl", comfy_folder=tmp_path / "nowhere").other_families == set()
+    write_lora(folder / "xl_style.safetensors", {"modelspec.architecture": "stable-diffusion-v1/lora"}, values=4)
+    assert offer(studio, workspace.id, "sd15", comfy_folder=folder).other_families == set()  # read again

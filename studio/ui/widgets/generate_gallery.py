@@ -9,7 +9,6 @@ Keys 1–5 rate the selected pictures and 0 clears; Delete moves them to the tra
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -21,11 +20,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -44,6 +40,7 @@ from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageViewer
+from studio.ui.widgets.recipe_view import RecipeDialog
 from studio.ui.widgets.still_export_dialog import StillExportDialog
 from studio.ui.widgets.undo_bar import UndoBar
 
@@ -57,30 +54,13 @@ def index_of(box: QComboBox, value: object) -> int:
     return next((i for i in range(box.count()) if box.itemData(i) == value), -1)
 
 
-class RecipeDialog(QDialog):
-    """The recipe of one picture, read-only, as pretty-printed JSON."""
-
-    def __init__(self, recipe: dict[str, Any], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Recipe")
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setObjectName("recipe-text")
-        self.text.setPlainText(json.dumps(recipe, indent=2, sort_keys=True, default=str))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        self.resize(560, 520)
-
-
 class GalleryTab(QWidget):
     rows_loaded = Signal()
     message_shown = Signal(str)
     input_chosen = Signal(object)  # Path: the picture to start an image-to-image from
     job_submitted = Signal(object)  # uuid of a re-run's job
     export_dialog_shown = Signal()
+    recipe_load_requested = Signal(dict)  # a picture's recipe, for Generate's form
 
     def __init__(self, context: StudioContext, thumbnails: ThumbnailCache,
                  parent: QWidget | None = None) -> None:
@@ -349,6 +329,7 @@ class GalleryTab(QWidget):
         if self.recipe_dialog is not None:
             self.recipe_dialog.close()
         self.recipe_dialog = RecipeDialog(recipe, self)
+        self.recipe_dialog.load_requested.connect(self.recipe_load_requested)
         self.recipe_dialog.show()
 
     def trash_selected(self) -> None:

@@ -69,6 +69,20 @@ def test_each_group_is_a_page_with_its_heading(page: SettingsPage) -> None:
     assert page.groups["Team server"].isAncestorOf(page.server_button)
 
 
+def test_find_a_setting_shows_only_what_matches(qtbot, page: SettingsPage) -> None:
+    qtbot.keyClicks(page.search, "heartbeat")
+    visible = [page.group_list.item(row).text() for row in range(page.group_list.count())
+               if not page.group_list.item(row).isHidden()]
+    assert visible == ["Advanced"] and page.group_stack.currentWidget() is page.groups["Advanced"]
+    assert page.rows["worker.heartbeat_interval_s"].isVisible()
+    assert not page.rows["queue.video_workers"].isVisible()
+    page.search.setText("no such thing")
+    assert "No setting matches 'no such thing'" in page.status.text()
+    page.search.clear()
+    assert all(not page.group_list.item(row).isHidden() for row in range(page.group_list.count()))
+    assert page.rows["queue.video_workers"].isVisible() and page.status.text() == ""
+
+
 def test_every_setting_has_a_field_with_its_description(studio: Studio, context: StudioContext,
                                                         page: SettingsPage) -> None:
     assert set(page.fields) == set(studio.settings.keys())

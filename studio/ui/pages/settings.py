@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QMessageBox,
     QPushButton,
@@ -41,6 +42,7 @@ INTROS = {
     "Advanced": "Internals: how many jobs run at once and how workers check on each other.",
 }
 INVALID_COLOR = "#d64545"
+LIST_WIDTH = 180
 
 
 def apply_changes(settings: Settings, changes: dict[str, object]) -> dict[str, str]:
@@ -83,7 +85,7 @@ class SettingsPage(QWidget):
     def _build(self) -> None:
         self.group_list = QListWidget(self)
         self.group_list.setObjectName("preference-groups")
-        self.group_list.setFixedWidth(180)
+        self.group_list.setFixedWidth(LIST_WIDTH)
         self.group_stack = QStackedWidget(self)
         for title in GROUPS:
             self.groups[title] = PreferenceGroup(title, INTROS.get(title, ""), self.group_stack)
@@ -97,8 +99,16 @@ class SettingsPage(QWidget):
             group.finish()
         self.group_list.currentRowChanged.connect(self.group_stack.setCurrentIndex)
         self.group_list.setCurrentRow(0)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Find a setting")
+        self.search.setClearButtonEnabled(True)
+        self.search.setFixedWidth(LIST_WIDTH)
+        self.search.textChanged.connect(self._on_search_changed)
+        left = QVBoxLayout()
+        left.addWidget(self.search)
+        left.addWidget(self.group_list, 1)
         panes = QHBoxLayout()
-        panes.addWidget(self.group_list)
+        panes.addLayout(left)
         panes.addWidget(self.group_stack, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(panes, 1)
@@ -160,6 +170,20 @@ class SettingsPage(QWidget):
 
     def show_group(self, title: str) -> None:
         self.group_list.setCurrentRow(GROUPS.index(title))
+
+    def _on_search_changed(self, text: str) -> None:
+        """Only the settings whose words hold what is typed, and the groups that have some."""
+        words = text.lower().split()
+        counts = {title: group.filter(words) for title, group in self.groups.items()}
+        for row, title in enumerate(GROUPS):
+            self.group_list.item(row).setHidden(counts[title] == 0)
+        found = [title for title in GROUPS if counts[title]]
+        if found and not counts[GROUPS[self.group_stack.currentIndex()]]:
+            self.show_group(found[0])
+        if not found:
+            self._show_status(f"No setting matches '{text.strip()}'.")
+        elif self.status.text().startswith("No setting matches"):
+            self.status.clear()
 
     def _on_server_clicked(self) -> None:
         from studio.ui.widgets.server_dialog import ServerDialog

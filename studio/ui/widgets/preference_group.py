@@ -2,6 +2,8 @@
 settings under small sub-headings. It scrolls up and down, never sideways."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
@@ -15,6 +17,13 @@ from PySide6.QtWidgets import (
 from studio.ui.widgets.preference_field import PreferenceField
 
 PAGE_WIDTH = 920  # past this, a text field only moves its Browse button out of reach
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    section: str
+    widgets: tuple[QWidget, ...]  # the row's own first, then its label
+    text: str  # what a search looks in, besides the section and the page's title
 
 
 class PreferenceGroup(QScrollArea):
@@ -40,7 +49,8 @@ class PreferenceGroup(QScrollArea):
         self._grid.setVerticalSpacing(10)
         self._grid.setColumnStretch(1, 1)
         self._column.addLayout(self._grid)
-        self._sections: set[str] = set()
+        self._headings: dict[str, QLabel | None] = {}  # by section; None for the unnamed one
+        self._rows: list[_Row] = []
         self.fields: list[PreferenceField] = []
         self.setWidget(body)
 
@@ -54,6 +64,8 @@ class PreferenceGroup(QScrollArea):
         label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self._add(field, label)
         self.fields.append(field)
+        spec = field.spec
+        self._rows.append(_Row(spec.section, (field, label), f"{spec.label} {spec.description} {spec.key}"))
 
     def add_row(self, section: str, widget: QWidget, label: str = "") -> None:
         """Something other than a setting (secrets, a button) under ``section``."""
@@ -64,17 +76,34 @@ class PreferenceGroup(QScrollArea):
             beside.setMinimumHeight(widget.sizeHint().height())
             beside.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self._add(widget, beside)
+        self._rows.append(_Row(section, (widget,) if beside is None else (widget, beside), label))
+
+    def filter(self, words: list[str]) -> int:
+        """Shows only the rows that hold every one of ``words`` (all rows for none), and the
+        sub-headings that still have rows; returns how many rows are shown."""
+        shown: list[str] = []  # the section of each row shown
+        for row in self._rows:
+            text = f"{row.text} {row.section} {self.title}".lower()
+            match = all(word in text for word in words)
+            for widget in row.widgets:
+                widget.setVisible(match)
+            if match:
+                shown.append(row.section)
+        for section, heading in self._headings.items():
+            if heading is not None:
+                heading.setVisible(section in shown)
+        return len(shown)
 
     def finish(self) -> None:
         self._column.addStretch(1)
 
     def _section(self, section: str) -> None:
         """A sub-heading, once per section; one grid for the whole page keeps the labels in line."""
-        if section in self._sections:
+        if section in self._headings:
             return
-        self._sections.add(section)
-        if section:
-            heading = _heading(section, 1.1, self._body)
+        heading = _heading(section, 1.1, self._body) if section else None
+        self._headings[section] = heading
+        if heading is not None:
             heading.setContentsMargins(0, 10, 0, 0)
             self._add(heading, None)
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageFilter
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from studio.engine.core import Studio
 from studio.engine.datasets.importer import import_paths
@@ -102,8 +103,9 @@ def test_drop_of_files_a_folder_and_a_zip_imports_and_reports_refusals(
     assert images(studio, dataset)["shoot-000.jpg"].caption == "mira_v1, beach"
 
     qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)  # the analysis it started
+    # the import analysed each picture already; the analysis job groups them
+    qtbot.waitUntil(lambda: "Analysis finished" in page.import_panel.title.text(), timeout=10_000)
     qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "4", timeout=10_000)
-    assert "Analysis finished" in page.import_panel.title.text()
 
 
 def test_filters_narrow_the_grid(qtbot, tmp_path: Path, studio: Studio, dataset,
@@ -212,8 +214,8 @@ def test_dragging_the_crop_saves_a_manual_crop(qtbot, tmp_path: Path, studio: St
     assert crop["w"] == crop["h"]  # the bucket's aspect ratio is kept
 
 
-def test_summary_excludes_near_duplicates_and_blurry_in_one_click(
-        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+def test_bulk_exclusions_show_what_they_take_out_and_undo_brings_it_back(
+        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     picture = Image.fromarray(np.random.default_rng(3).integers(0, 255, (320, 320, 3), dtype=np.uint8))
@@ -224,17 +226,45 @@ def test_summary_excludes_near_duplicates_and_blurry_in_one_click(
     page.analyze()
     qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "3", timeout=10_000)
-    assert page.summary.values["groups"].text() == "1"
-    assert page.summary.exclude_dups_button.isEnabled()
+    # analysed at import; the near-duplicate group comes with the analysis job
+    qtbot.waitUntil(lambda: page.summary.values["groups"].text() == "1", timeout=10_000)
+    ids = {row.name: row.id for row in page.model.all_rows()}
+    seen: list[object] = []
 
+    def review(dialog) -> int:  # the user keeps b.jpg instead of the keeper proposed
+        seen.append(dialog)
+        [group] = dialog.groups
+        assert {m.name for m in group.members} == {"a.jpg", "b.jpg"}
+        dialog.keep(group.number, ids["b.jpg"])
+        assert dialog.to_exclude() == [ids["a.jpg"]]
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(page, "open_dialog", review)
     qtbot.mouseClick(page.summary.exclude_dups_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: sum(i.excluded for i in images(studio, dataset).values()) == 1)
-    found = images(studio, dataset)
-    assert found["a.jpg"].excluded != found["b.jpg"].excluded and not found["soft.jpg"].excluded
+    qtbot.waitUntil(lambda: images(studio, dataset)["a.jpg"].excluded)
+    assert not images(studio, dataset)["b.jpg"].excluded and seen
+
+    def preview(dialog) -> int:  # the threshold moves what would be taken out; scores are shown
+        assert [r.name.split(" · ")[-1] for r in dialog.model.all_rows()] == ["soft.jpg"]
+        assert float(dialog.model.row_at(0).name.split(" · ")[0]) < 100
+        dialog.threshold.setValue(0)
+        assert dialog.model.rowCount() == 0
+        assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+        dialog.threshold.setValue(100)
+        assert dialog.chosen() == [ids["soft.jpg"]]
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(page, "open_dialog", preview)
     qtbot.waitUntil(page.summary.exclude_blurry_button.isEnabled)
     qtbot.mouseClick(page.summary.exclude_blurry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: images(studio, dataset)["soft.jpg"].excluded)
     qtbot.waitUntil(lambda: page.summary.values["excluded"].text() == "2")
+    qtbot.waitUntil(lambda: page.undo_button.text().startswith("Undo Exclude 1 blurry"))
+    page.undo()
+    qtbot.waitUntil(lambda: not images(studio, dataset)["soft.jpg"].excluded)
+    qtbot.waitUntil(lambda: page.undo_button.text().startswith("Undo Exclude 1 near"))
+    page.undo()
+    qtbot.waitUntil(lambda: not images(studio, dataset)["a.jpg"].excluded)
 
 
 def test_export_writes_a_kohya_folder(qtbot, tmp_path: Path, studio: Studio, dataset,

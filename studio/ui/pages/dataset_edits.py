@@ -56,9 +56,11 @@ class DatasetEdits(QObject):
     def save_crop(self, image_id: uuid.UUID, crop: dict[str, Any]) -> None:
         self._run(ops.save_crop, image_id, crop, done="Crop saved.")
 
-    def exclude(self, image_ids: list[uuid.UUID]) -> None:
+    def set_excluded(self, image_ids: list[uuid.UUID], excluded: bool, label: str = "") -> None:
+        """Excludes (or brings back) these pictures as one step that Undo takes back."""
         if image_ids:
-            self._run(ops.exclude, image_ids, done=f"{len(image_ids)} images excluded.")
+            done = "{} pictures excluded; Undo brings them back." if excluded else "{} pictures brought back."
+            self._run(ops.set_excluded, image_ids, excluded, label, done=done)
 
     def apply(self, op: Any, image_ids: list[uuid.UUID] | None) -> None:
         """A batch caption edit (``captions`` op) over these images, or all of them."""

@@ -16,7 +16,7 @@ from studio.engine.datasets.crops import DEFAULT_TARGET, set_manual_crop
 from studio.engine.datasets.export import export_kohya
 from studio.engine.datasets.filters import ImageRow, image_rows
 from studio.engine.datasets.filters import tag_splitter as tag_splitter  # the page asks ops
-from studio.engine.datasets.service import create_dataset, list_datasets, update_image
+from studio.engine.datasets.service import create_dataset, list_datasets
 from studio.engine.db.models import Dataset
 from studio.engine.influencers import list_influencers
 from studio.ui.context import StudioContext
@@ -66,10 +66,10 @@ def save_crop(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, cro
                     int(crop.get("target") or DEFAULT_TARGET))
 
 
-def exclude(context: StudioContext, dataset: Dataset, image_ids: Sequence[uuid.UUID]) -> int:
-    for image_id in image_ids:
-        update_image(context.studio, dataset.workspace_id, image_id, excluded=True)
-    return len(image_ids)
+def set_excluded(context: StudioContext, dataset: Dataset, image_ids: Sequence[uuid.UUID], excluded: bool,
+                 label: str) -> int:
+    """One step of the caption history, so Undo brings the pictures back."""
+    return captions.set_excluded(context.studio, dataset, image_ids, excluded, label=label)
 
 
 def undo(context: StudioContext, dataset: Dataset) -> str | None:

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
 
@@ -21,11 +21,13 @@ from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
 from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.pages import dataset_ops as ops
+from studio.ui.pages.dataset_curation import DatasetCuration
 from studio.ui.pages.dataset_edits import DatasetEdits
 from studio.ui.pages.dataset_jobs import IMPORT, DatasetJobs
 from studio.ui.pages.dataset_picker import DatasetPicker
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
+from studio.ui.widgets.badge_legend import with_legend
 from studio.ui.widgets.batch_dialog import BatchDialog
 from studio.ui.widgets.caption_editor import CaptionEditor
 from studio.ui.widgets.caption_history import CaptionHistory
@@ -34,6 +36,7 @@ from studio.ui.widgets.filter_bar import FilterBar
 from studio.ui.widgets.image_pane import ImagePane
 from studio.ui.widgets.import_panel import ImportPanel
 from studio.ui.widgets.scrolling import scroll_page
+from studio.ui.widgets.tag_panel import TagPanel, side_tabs
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid, dropped_paths
 
 
@@ -55,7 +58,8 @@ class DatasetsPage(QWidget):
         self.model = DatasetImageModel(self.thumbnails, context.studio, self)
         self._build()
         self.jobs = DatasetJobs(context, self.import_panel, lambda: self.dataset, self)
-        self.edits = DatasetEdits(context, lambda: self.dataset, self)
+        self.edits: DatasetEdits = DatasetEdits(context, lambda: self.dataset, self)
+        self.curation = DatasetCuration(self)
         self._connect()
         self.setAcceptDrops(True)
         self.picker.reload_influencers()
@@ -118,7 +122,8 @@ class DatasetsPage(QWidget):
         self.pane = ImagePane(self)
         self.editor = CaptionEditor(self)
         self.summary = DatasetSummary(self)
-        self.summary.setMinimumWidth(210)
+        self.tag_panel = TagPanel(self)
+        self.side = side_tabs(self.summary, self.tag_panel, self)
         editor_box = QWidget(self)
         editor_column = QVBoxLayout(editor_box)
         editor_column.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +135,7 @@ class DatasetsPage(QWidget):
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
         splitter = QSplitter(self)
-        for widget in (self.grid, right, self.summary):
+        for widget in (with_legend(self.grid, self), right, self.side):
             splitter.addWidget(widget)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -157,9 +162,7 @@ class DatasetsPage(QWidget):
         self.edits.caption_settled.connect(self.editor.save_settled)
         self.editor.text.next_requested.connect(lambda: self.step(1))
         self.editor.text.previous_requested.connect(lambda: self.step(-1))
-        self.editor.text.next_uncaptioned_requested.connect(self.next_uncaptioned)
-        self.summary.exclude_requested.connect(self.edits.exclude)
-        self.summary.export_requested.connect(self.jobs.ask_export)
+        self.editor.text.next_uncaptioned_requested.connect(self.curation.next_uncaptioned)
         self.summary.analyze_requested.connect(self.jobs.analyze)
         for collaborator in (self.jobs, self.edits):
             collaborator.message_shown.connect(self.show_message)
@@ -168,7 +171,7 @@ class DatasetsPage(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
 
     def _dataset_controls(self, on: bool) -> None:
-        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.summary, self.filters):
+        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.side, self.filters):
             widget.setEnabled(on)
 
     def show_message(self, text: str) -> None:
@@ -309,8 +312,10 @@ class DatasetsPage(QWidget):
     def _on_extras_loaded(self, dataset: Dataset, found: ops.Extras) -> None:
         if not self._is_open(dataset):
             return
-        self.editor.text.set_tags([tag for tag, _ in found.tags])
+        self.editor.text.set_tags(found.tags)
         self.filters.set_tags([tag for tag, _ in found.tags])
+        self.tag_panel.set_tags(found.tags)
+        self.side.setTabText(1, f"Tags ({len(found.tags)})")
         self.history.show_state(found.history)
         self.summary.show_problems(found.problems)
 
@@ -346,23 +351,10 @@ class DatasetsPage(QWidget):
             position = min(max(self.grid.currentIndex().row() + delta, 0), count - 1)
             self.select_position(position)
 
-    def next_uncaptioned(self) -> None:
-        self.editor.flush()
-        start, count = self.grid.currentIndex().row(), self.model.rowCount()
-        for offset in range(1, count + 1):
-            position = (start + offset) % count
-            row = self.model.row_at(position)
-            if row is not None and not (self._caption_of(row)).strip():
-                self.select_position(position)
-                return
-        self.show_message("Every image shown has a caption.")
-
-    def _caption_of(self, row: ImageRow) -> str:
-        return self.editor.text.toPlainText() if row.id == self.editor.image_id else row.caption
-
     def select_position(self, position: int) -> None:
+        """Moves the selection to this picture alone: a key held with Ctrl+Enter must not add to it."""
         index = self.model.index(position)
-        self.grid.setCurrentIndex(index)
+        self.grid.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.grid.scrollTo(index)
 
     # Edits -----------------------------------------------------------------------------------

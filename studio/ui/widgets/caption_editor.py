@@ -10,9 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QStringListModel, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QAbstractItemView, QCompleter, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette, QStandardItem, QStandardItemModel, QTextCursor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.datasets.checks import token_count
 from studio.ui.timers import single_shot_timer
@@ -21,6 +31,23 @@ from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 SAVE_DELAY_MS = 600
 TOKEN_LIMIT = 75
 _PAGE_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+COUNT_ROLE = Qt.ItemDataRole.UserRole + 1
+SUGGESTIONS_SHOWN = 12
+
+
+class _CountDelegate(QStyledItemDelegate):
+    """A suggestion with how many pictures carry the tag, right-aligned and quieter."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        count = index.data(COUNT_ROLE)
+        if count:
+            painter.save()
+            painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(option.rect.adjusted(0, 0, -6, 0),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), str(count))
+            painter.restore()
 
 
 class CaptionText(QPlainTextEdit):
@@ -33,16 +60,27 @@ class CaptionText(QPlainTextEdit):
         self.separator = ","
         self.setUndoRedoEnabled(False)  # one undo for captions: the engine's
         self.setTabChangesFocus(False)
-        self.tag_model = QStringListModel(self)
+        self.tag_model = QStandardItemModel(self)
         self.completer = QCompleter(self.tag_model, self)
+        self.completer.setMaxVisibleItems(SUGGESTIONS_SHOWN)
         self.completer.setWidget(self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.setModelSorting(QCompleter.ModelSorting.UnsortedModel)  # frequency order
         self.completer.activated.connect(self._on_completer_activated)
+        self._popup().setItemDelegate(_CountDelegate(self._popup()))
 
-    def set_tags(self, tags: Sequence[str]) -> None:
-        self.tag_model.setStringList(list(tags))
+    def set_tags(self, tags: Sequence[str | tuple[str, int]]) -> None:
+        """Tags most used first, each with how many pictures carry it where known."""
+        self.tag_model.clear()
+        for entry in tags:
+            tag, count = (entry, 0) if isinstance(entry, str) else entry
+            item = QStandardItem(tag)
+            item.setData(count, COUNT_ROLE)
+            self.tag_model.appendRow(item)
+
+    def suggestions(self) -> list[str]:
+        return [self.tag_model.item(row).text() for row in range(self.tag_model.rowCount())]
 
     def fragment(self) -> str:
         """The tag being typed: from the last separator before the cursor to the cursor."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.filters import ImageRow
 
 
@@ -27,23 +28,18 @@ class Summary:
 
 
 def summarize(rows: Sequence[ImageRow]) -> Summary:
-    """Counts over the whole dataset. Of each near-duplicate group the sharpest image is kept
-    (the first imported on a tie or before analysis); the others are candidates to exclude."""
-    groups: dict[int, list[ImageRow]] = {}
-    for row in rows:
-        if row.near_dup_group is not None:
-            groups.setdefault(row.near_dup_group, []).append(row)
-    extra: list[uuid.UUID] = []
-    for members in groups.values():
-        keeper = min(members, key=lambda r: (-(r.sharpness or 0.0), r.created_at))
-        extra.extend(r.id for r in members if r is not keeper and not r.excluded)
+    """Counts over the whole dataset. Of each near-duplicate group one picture is kept (see
+    ``curation.keeper_of``); the others still included are candidates to exclude."""
+    groups = duplicate_groups(rows)
+    excluded = {r.id for r in rows if r.excluded}
+    extra = [i for group in groups for i in group.others() if i not in excluded]
     analysed = [r for r in rows if r.analyzed]
     buckets = Counter(f"{r.crop['bucket'][0]}×{r.crop['bucket'][1]}" for r in rows
                       if not r.excluded and r.crop and r.crop.get("bucket"))
     return Summary(
         images=len(rows), captioned=sum(bool(r.caption.strip()) for r in rows),
         excluded=sum(r.excluded for r in rows), analyzed=len(analysed),
-        near_dup_groups=sum(len(m) > 1 for m in groups.values()), near_dup_extra=tuple(extra),
+        near_dup_groups=len(groups), near_dup_extra=tuple(extra),
         blurry=tuple(r.id for r in rows if r.blurry and not r.excluded),
         faces=(sum(r.face_count == 0 for r in analysed), sum(r.face_count == 1 for r in analysed),
                sum(r.face_count > 1 for r in analysed)),
@@ -87,7 +83,8 @@ class BucketBars(QWidget):
 
 
 class DatasetSummary(QWidget):
-    exclude_requested = Signal(list)  # list[uuid.UUID]
+    exclude_duplicates_requested = Signal()  # the page shows the groups before excluding
+    exclude_blurry_requested = Signal()
     export_requested = Signal()
     analyze_requested = Signal()
 
@@ -129,14 +126,17 @@ class DatasetSummary(QWidget):
 
     def _build_buttons(self) -> tuple[QPushButton, ...]:
         self.exclude_dups_button = QPushButton("Exclude near-duplicates", self)
-        self.exclude_dups_button.setToolTip("Excludes all but the sharpest image of each group")
+        self.exclude_dups_button.setToolTip("Shows each group side by side; all but the picture kept "
+                                            "are excluded (Undo brings them back)")
         self.exclude_blurry_button = QPushButton("Exclude blurry", self)
         self.analyze_button = QPushButton("Analyse", self)
         self.analyze_button.setToolTip("Hashes, quality, faces and crops for images not analysed yet")
         self.export_button = QPushButton("Export…", self)
         self.export_button.setToolTip("A kohya sd-scripts folder with captions and dataset_config.toml")
-        self.exclude_dups_button.clicked.connect(self._on_exclude_dups_clicked)
-        self.exclude_blurry_button.clicked.connect(self._on_exclude_blurry_clicked)
+        self.exclude_blurry_button.setToolTip("Shows the softest pictures with their sharpness score and "
+                                              "a threshold to adjust, then excludes them")
+        self.exclude_dups_button.clicked.connect(self.exclude_duplicates_requested)
+        self.exclude_blurry_button.clicked.connect(self.exclude_blurry_requested)
         self.export_button.clicked.connect(self.export_requested)
         self.analyze_button.clicked.connect(self.analyze_requested)
         return (self.exclude_dups_button, self.exclude_blurry_button, self.analyze_button,
@@ -153,7 +153,7 @@ class DatasetSummary(QWidget):
         self.bars.set_buckets(summary.buckets)
         self.exclude_dups_button.setEnabled(bool(summary.near_dup_extra))
         self.exclude_dups_button.setText(f"Exclude near-duplicates ({len(summary.near_dup_extra)})")
-        self.exclude_blurry_button.setEnabled(bool(summary.blurry))
+        self.exclude_blurry_button.setEnabled(summary.analyzed > summary.excluded)  # any threshold may find some
         self.exclude_blurry_button.setText(f"Exclude blurry ({len(summary.blurry)})")
 
     def show_problems(self, issues: Sequence[object]) -> None:
@@ -165,9 +165,3 @@ class DatasetSummary(QWidget):
         self.problems.setText("<br>".join(f"• {count} {names.get(kind, kind)}"
                                           for kind, count in kinds.most_common()))
         self.problems.setToolTip("\n".join(str(getattr(i, "message", i)) for i in issues[:30]))
-
-    def _on_exclude_dups_clicked(self) -> None:
-        self.exclude_requested.emit(list(self.summary.near_dup_extra))
-
-    def _on_exclude_blurry_clicked(self) -> None:
-        self.exclude_requested.emit(list(self.summary.blurry))

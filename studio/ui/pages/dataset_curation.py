@@ -1,0 +1,149 @@
+"""The Datasets page's curation: keys that move through the pictures, excluding and bringing
+back, the bulk exclusions with their preview, the tag panel's edits and the export check.
+
+``DatasetCuration`` is a collaborator the page owns; every write goes through the page's
+``DatasetEdits``, so each one is a step of the caption history that Undo takes back.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
+
+from studio.engine.datasets.curation import duplicate_groups
+from studio.engine.datasets.tags import RemoveTags, RenameTag
+from studio.ui.widgets.duplicate_review import DuplicateReview
+from studio.ui.widgets.exclude_preview import BlurryPreview
+
+if TYPE_CHECKING:
+    from studio.ui.pages.datasets import DatasetsPage
+
+# What the keys do, for the page's actions and Help → Keyboard shortcuts.
+KEYS = (("next", "Next picture", ("Ctrl+Return", "Ctrl+Enter", "PgDown")),
+        ("previous", "Previous picture", ("PgUp",)),
+        ("uncaptioned", "Next picture without a caption", ("Ctrl+J",)),
+        ("exclude", "Exclude or bring back the selected pictures", ("X",)))
+
+
+class EmptyCaptionWarning(QMessageBox):
+    """Asked before an export that would train pictures on no caption at all."""
+
+    def __init__(self, count: int, parent: QWidget | None = None) -> None:
+        super().__init__(QMessageBox.Icon.Warning, "Pictures without a caption",
+                         f"{count} pictures to export have no caption. They would train on the "
+                         "trigger word and class alone.", parent=parent)
+        self.export_button = self.addButton("Export anyway", QMessageBox.ButtonRole.AcceptRole)
+        self.show_button = self.addButton("Show them", QMessageBox.ButtonRole.ActionRole)
+        self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.show_button)
+
+
+class DatasetCuration(QObject):
+    def __init__(self, page: DatasetsPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.actions = {name: self._action(title, keys) for name, title, keys in KEYS}
+        self.actions["next"].triggered.connect(lambda: page.step(1))
+        self.actions["previous"].triggered.connect(lambda: page.step(-1))
+        self.actions["uncaptioned"].triggered.connect(self.next_uncaptioned)
+        self.actions["exclude"].triggered.connect(self.toggle_excluded)
+        page.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        page.grid.customContextMenuRequested.connect(self._menu)
+        page.summary.exclude_duplicates_requested.connect(self.review_duplicates)
+        page.summary.exclude_blurry_requested.connect(self.preview_blurry)
+        page.summary.export_requested.connect(self.ask_export)
+        page.tag_panel.tag_chosen.connect(page.filters.tag.setCurrentText)
+        page.tag_panel.rename_requested.connect(
+            lambda old, new: page.edits.apply(RenameTag(old, new), None))
+        page.tag_panel.delete_requested.connect(lambda tag: page.edits.apply(RemoveTags((tag,)), None))
+
+    def _action(self, title: str, keys: tuple[str, ...]) -> QAction:
+        # Page-wide: the caption box takes the keys it types (X, PgDown) before these see them.
+        action = QAction(title, self.page)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.page.addAction(action)
+        return action
+
+    # Moving ----------------------------------------------------------------------------------
+
+    def next_uncaptioned(self) -> None:
+        page = self.page
+        page.editor.flush()
+        start, count = page.grid.currentIndex().row(), page.model.rowCount()
+        typed = page.editor.text.toPlainText()
+        for offset in range(1, count + 1):
+            position = (start + offset) % count
+            row = page.model.row_at(position)
+            if row is None:
+                continue
+            if not (typed if row.id == page.editor.image_id else row.caption).strip():
+                page.select_position(position)
+                return
+        page.show_message("Every picture shown has a caption.")
+
+    # Excluding -------------------------------------------------------------------------------
+
+    def targets(self) -> list[uuid.UUID]:
+        """The selected pictures, or the current one."""
+        current = self.page.current_row()
+        return self.page.selected_ids() or ([current.id] if current else [])
+
+    def toggle_excluded(self) -> None:
+        """Excludes the chosen pictures, or brings them back when all of them are excluded."""
+        ids = self.targets()
+        rows = [r for r in (self.page.model.row(i) for i in ids) if r is not None]
+        if rows:
+            self.page.edits.set_excluded(ids, not all(r.excluded for r in rows))
+
+    def _menu(self, point: QPoint) -> None:
+        ids = self.targets()
+        if not ids:
+            return
+        count = f" ({len(ids)})" if len(ids) > 1 else ""
+        menu = QMenu(self.page)
+        menu.addAction(f"Exclude{count}\tX", lambda: self.page.edits.set_excluded(ids, True))
+        menu.addAction(f"Bring back{count}", lambda: self.page.edits.set_excluded(ids, False))
+        menu.addSeparator()
+        menu.addAction("Show excluded only", lambda: self.page.filters.set_value("excluded", "only"))
+        menu.addAction("Next without a caption\tCtrl+J", self.next_uncaptioned)
+        menu.exec(self.page.grid.viewport().mapToGlobal(point))
+
+    def review_duplicates(self) -> None:
+        page = self.page
+        groups = duplicate_groups(page.model.all_rows())
+        if not groups:
+            page.show_message("No near-duplicates: run the analysis to find them.")
+            return
+        dialog = DuplicateReview(groups, page.context.studio, page.context.studio.paths.cache_dir, page)
+        if page.open_dialog(dialog) == QDialog.DialogCode.Accepted:
+            ids = dialog.to_exclude()
+            page.edits.set_excluded(ids, True, f"Exclude {len(ids)} near-duplicates")
+
+    def preview_blurry(self) -> None:
+        page = self.page
+        dialog = BlurryPreview(page.model.all_rows(), page.context.studio,
+                               page.context.studio.paths.cache_dir, page)
+        if page.open_dialog(dialog) == QDialog.DialogCode.Accepted:
+            ids = dialog.chosen()
+            page.edits.set_excluded(ids, True, f"Exclude {len(ids)} blurry")
+
+    # Export ----------------------------------------------------------------------------------
+
+    def ask_export(self) -> None:
+        """Warns first when pictures to export have an empty caption; "Show them" filters to them."""
+        page = self.page
+        page.editor.flush()
+        empty = [r for r in page.model.all_rows() if not r.excluded and not r.caption.strip()]
+        if empty:
+            box = EmptyCaptionWarning(len(empty), page)
+            page.open_dialog(box)
+            if box.clickedButton() is box.show_button:
+                page.filters.set_value("excluded", "hide")
+                page.filters.set_value("caption", "without")
+            if box.clickedButton() is not box.export_button:
+                return
+        page.jobs.ask_export()

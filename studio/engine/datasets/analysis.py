@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,13 +31,17 @@ from PIL import Image
 from sqlalchemy import select
 
 from studio.engine.datasets.crops import DEFAULT_TARGET, suggest_crop
+from studio.engine.datasets.pool import map_ordered
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
-from studio.engine.media.thumbnails import decode_image, read_source
+from studio.engine.media.thumbnails import Decoded, decode_image, read_source
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
 ANALYSIS_SIDE = 512
+# Decoding at half the analysis side lets libjpeg scale by 1/8 on a large photo; the result is
+# still at least ANALYSIS_SIDE / 2 on its short side (faces of 24 px there are found).
+DECODE_SIDE = ANALYSIS_SIDE // 2
 BLUR_THRESHOLD = 100.0
 DARK_MEAN = 60.0
 BRIGHT_MEAN = 200.0
@@ -69,9 +74,12 @@ class AnalysisSummary:
 
 def analyze_file(path: Path) -> ImageAnalysis:
     """Raises ValueError with a reason when the file cannot be read or decoded."""
-    # Decoding at half the analysis side lets libjpeg scale by 1/8 on a large photo; the
-    # result is still at least ANALYSIS_SIDE / 2 on its short side.
-    decoded = decode_image(read_source(path), reduce_to=ANALYSIS_SIDE // 2)
+    return analyze_decoded(decode_image(read_source(path), reduce_to=DECODE_SIDE))
+
+
+def analyze_decoded(decoded: Decoded) -> ImageAnalysis:
+    """The analysis of a picture decoded with ``reduce_to=DECODE_SIDE`` (an import's one decode
+    serves its thumbnails and this). Shrinks ``decoded.image`` in place when it is larger."""
     image = decoded.image
     image.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
     grey = np.asarray(image.convert("L"))
@@ -144,19 +152,21 @@ def analyze_dataset(studio: StudioParts, dataset: Dataset, *, force: bool = Fals
     chosen = _images(studio, dataset, ids)
     analyzed, failed = 0, {}
     pending: dict[uuid.UUID, ImageAnalysis] = {}
-    for index, image in enumerate(chosen, start=1):
-        if check_canceled is not None:
-            check_canceled()
-        if force or not _is_cached(image):
-            try:
-                pending[image.id] = analyze_file(store.path(image.storage_key))
+    outcomes = map_ordered(chosen, lambda image: None if not force and _is_cached(image)
+                           else store.path(image.storage_key), analyze_file)
+    with closing(outcomes):  # a cancel stops the files not yet started
+        for index, (image, outcome) in enumerate(outcomes, start=1):
+            if check_canceled is not None:
+                check_canceled()
+            if isinstance(outcome, ValueError):
+                failed[str(image.id)] = str(outcome)
+            elif outcome is not None:
+                pending[image.id] = outcome
                 analyzed += 1
-            except ValueError as exc:
-                failed[str(image.id)] = str(exc)
-        if len(pending) >= BATCH:
-            _save(studio, pending, target)
-        if progress is not None:
-            progress(index / max(len(chosen), 1), f"{index} of {len(chosen)}: {image.original_name}")
+            if len(pending) >= BATCH:
+                _save(studio, pending, target)
+            if progress is not None:
+                progress(index / max(len(chosen), 1), f"{index} of {len(chosen)}: {image.original_name}")
     _save(studio, pending, target)
     _refresh_crops(studio, dataset, ids, target)
     groups = _regroup(studio, dataset, threshold)
@@ -193,14 +203,23 @@ def _save(studio: StudioParts, pending: dict[uuid.UUID, ImageAnalysis], target: 
         return
     with studio.db.session() as session:
         for image in session.scalars(select(DatasetImage).where(DatasetImage.id.in_(list(pending)))):
-            result = pending[image.id]
-            image.phash = result.phash
-            image.quality = {**result.quality, "sha256": image.sha256}
-            image.faces = result.faces
-            image.analyzed_at = utcnow()
-            if not image.crop_manual:
-                image.crop = suggest_crop(image.width, image.height, result.faces, target).to_dict()
+            fields = analysis_fields(pending[image.id], image.sha256, image.width, image.height, target)
+            if image.crop_manual:
+                del fields["crop"]
+            for name, value in fields.items():
+                setattr(image, name, value)
     pending.clear()
+
+
+def analysis_fields(result: ImageAnalysis | None, sha256: str, width: int, height: int,
+                    target: int = DEFAULT_TARGET) -> dict[str, Any]:
+    """The image row's columns that record ``result`` (none when there is no result); the crop
+    is the automatic one for ``target``."""
+    if result is None:
+        return {}
+    return {"phash": result.phash, "quality": {**result.quality, "sha256": sha256},
+            "faces": result.faces, "analyzed_at": utcnow(),
+            "crop": suggest_crop(width, height, result.faces, target).to_dict()}
 
 
 def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] | None,

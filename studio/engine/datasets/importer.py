@@ -2,30 +2,33 @@
 
 Originals are stored untouched under ``datasets/<workspace>/<dataset>/<sha256><ext>``: the key
 comes from the content, never from the incoming name, so a hostile name cannot choose where a
-file lands. Each file is decoded before it is kept. The image's row is committed only after its
-file is stored, so an import cut off half way leaves at worst a stored file without a row, which
-the next run reuses.
+file lands. Each file is decoded (at reduced scale, which still reads all of it) before it is
+kept, and that one decode also gives its thumbnails and its analysis (see ``ingest``). The
+image's row is committed only after its file is stored, so an import cut off half way leaves
+at worst a stored file without a row, which the next run reuses.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from sqlalchemy import select
 
+from studio.engine.datasets.analysis import analysis_fields
 from studio.engine.datasets.caption_text import CaptionText
+from studio.engine.datasets.ingest import Ingested, IngestTask, ingest
+from studio.engine.datasets.pool import map_ordered
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import Conflict, DiskError
-from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
@@ -75,21 +78,28 @@ class ImportReport:
 def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
                  progress: Progress | None = None,
                  check_canceled: Callable[[], None] | None = None) -> ImportReport:
-    """Imports what ``paths`` name (files, folders, .zip archives) into ``dataset``."""
+    """Imports what ``paths`` name (files, folders, .zip archives) into ``dataset``.
+
+    Files are read, hashed and checked against the dataset here, decoded, thumbnailed and
+    analysed in worker processes (a few at a time), then stored and recorded here in order."""
     store = LocalStore(studio.paths.assets_dir)
     rows: list[ImportRow] = []
+    recorded: set[str] = set()
     with ExitStack() as stack:  # archives stay open until their members are read
         entries = [entry for path in paths for entry in gather(Path(path).absolute(), stack)]
-        for index, entry in enumerate(entries, start=1):
-            if check_canceled is not None:
-                check_canceled()
-            try:
-                rows.append(_import_one(studio, dataset, store, entry))
-            except (OSError, DiskError) as exc:  # a full or read-only disk: keep what went in
-                rows += _not_imported(studio, entries[index - 1:], exc)
-                break
-            if progress is not None:
-                progress(index / len(entries), f"{index} of {len(entries)}: {entry.source_name}")
+        steps = (_prepare(studio, dataset, entry) for entry in entries)
+        outcomes = stack.enter_context(closing(map_ordered(
+            steps, _task_of, ingest, total=len(entries))))
+        try:
+            for (entry, step), outcome in outcomes:
+                if check_canceled is not None:
+                    check_canceled()
+                rows.append(_finish(studio, dataset, store, entry, step, outcome, recorded))
+                if progress is not None:
+                    progress(len(rows) / len(entries),
+                             f"{len(rows)} of {len(entries)}: {entry.source_name}")
+        except (OSError, DiskError) as exc:  # a full or read-only disk: keep what went in
+            rows += _not_imported(studio, entries[len(rows):], exc)
     return ImportReport(rows=tuple(rows))
 
 
@@ -106,35 +116,52 @@ def _not_imported(studio: StudioParts, rest: list[Entry], exc: Exception) -> lis
 # Importing one file -----------------------------------------------------------------------------
 
 
-def _import_one(studio: StudioParts, dataset: Dataset, store: LocalStore, entry: Entry) -> ImportRow:
+def _prepare(studio: StudioParts, dataset: Dataset,
+             entry: Entry) -> tuple[Entry, ImportRow | IngestTask]:
+    """The file's fate when it is known before decoding (refused, unreadable, a duplicate),
+    else the task that decodes it."""
     if entry.refusal or entry.read is None:
-        return ImportRow(entry.source, "refused", entry.refusal)
+        return entry, ImportRow(entry.source, "refused", entry.refusal)
     try:
         data = entry.read()
     except ValueError as exc:
-        return ImportRow(entry.source, "refused", str(exc))
+        return entry, ImportRow(entry.source, "refused", str(exc))
     sha = hashlib.sha256(data).hexdigest()
     existing = _existing(studio, dataset, sha)
     if existing is not None:
-        return _duplicate(entry, existing)
-    formats = accepted_formats()
-    try:
-        decoded = decode_image(data, reduce_to=max(SIZES), formats=list(formats))
-    except ValueError as exc:
-        return ImportRow(entry.source, "refused", str(exc))
-    key = f"datasets/{dataset.workspace_id}/{dataset.id}/{sha}{formats[decoded.format]}"
+        return entry, _duplicate(entry, existing)
+    return entry, IngestTask(data, sha, studio.paths.cache_dir, tuple(accepted_formats()))
+
+
+def _task_of(prepared: tuple[Entry, ImportRow | IngestTask]) -> IngestTask | None:
+    step = prepared[1]
+    return step if isinstance(step, IngestTask) else None
+
+
+def _finish(studio: StudioParts, dataset: Dataset, store: LocalStore, entry: Entry,
+            step: ImportRow | IngestTask, outcome: Ingested | ValueError | None,
+            recorded: set[str]) -> ImportRow:
+    if isinstance(step, ImportRow):
+        return step
+    if isinstance(outcome, ValueError) or outcome is None:
+        return ImportRow(entry.source, "refused", str(outcome))
+    if step.sha256 in recorded:  # the same content twice in this import
+        existing = _existing(studio, dataset, step.sha256)
+        if existing is not None:
+            return _duplicate(entry, existing)
+    key = f"datasets/{dataset.workspace_id}/{dataset.id}/{step.sha256}{accepted_formats()[outcome.format]}"
     if not store.exists(key):  # else left by an import that was cut off: same content by its key
-        store.put_bytes(data, key)
-    try:
-        write_thumbnails(decoded.image, studio.paths.cache_dir, sha)
-    except OSError as exc:  # the grid makes missing thumbnails on demand
-        log.warning("thumbnails of %s not written: %s", entry.source, exc)
+        store.put_bytes(step.data, key)
+    if outcome.thumbnails_error:
+        log.warning("thumbnails of %s not written: %s", entry.source, outcome.thumbnails_error)
     caption = entry.caption() if entry.caption is not None else CaptionText("")
+    recorded.add(step.sha256)
     return _record(studio, dataset, entry, caption.note, DatasetImage(
-        dataset_id=dataset.id, storage_key=key, sha256=sha,
+        dataset_id=dataset.id, storage_key=key, sha256=step.sha256,
         original_name=PurePosixPath(entry.source_name).name[:500], source_name=entry.source_name[:1000],
-        width=decoded.width, height=decoded.height, format=decoded.format, size_bytes=len(data),
-        caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator)))
+        width=outcome.width, height=outcome.height, format=outcome.format, size_bytes=len(step.data),
+        caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator),
+        **analysis_fields(outcome.analysis, step.sha256, outcome.width, outcome.height)))
 
 
 def _record(studio: StudioParts, dataset: Dataset, entry: Entry, note: str,

@@ -14,9 +14,7 @@ import hashlib
 import os
 import tempfile
 import zlib
-from collections import deque
 from collections.abc import Generator, Iterable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from io import BytesIO
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from studio.engine.datasets.pool import map_ordered
 from studio.engine.fsutil import new_file_mode
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
@@ -80,29 +79,17 @@ def make_thumbnails_many(sources: Iterable[Path], cache_dir: Path, sizes: tuple[
     """``make_thumbnails`` of each source on every core, yielded in the order given: the
     thumbnails, or the reason the file was refused. Only a few files per worker are in flight,
     so a folder of any size holds a bounded number of decoded pictures in memory."""
-    count = workers or os.cpu_count() or 1
-    with _executor(count) as pool:
-        pending: deque[tuple[Path, Future[list[Thumbnail]]]] = deque()
-        for source in sources:
-            pending.append((source, pool.submit(make_thumbnails, source, cache_dir, sizes)))
-            if len(pending) >= 2 * count:
-                yield _outcome(*pending.popleft())
-        while pending:
-            yield _outcome(*pending.popleft())
+    # Worker processes, not threads: Pillow's Python-side work holds the GIL, and threads stayed
+    # near one core (measured in bench/datasets.py).
+    tasks = map_ordered(sources, lambda source: (source, cache_dir, sizes), _thumbnails_of,
+                        workers=workers)
+    with closing(tasks):
+        for source, outcome in tasks:
+            yield source, str(outcome) if isinstance(outcome, ValueError) else outcome or []
 
 
-def _executor(workers: int) -> Executor:
-    # Threads, not processes: Pillow lets go of the GIL while it decodes, resizes and encodes,
-    # and sha256 and file reads do too, so threads use both cores without a process's start-up
-    # (~0.5 s to import the engine) or pickling; measured against processes in bench/datasets.py.
-    return ThreadPoolExecutor(workers, thread_name_prefix="thumbnails")
-
-
-def _outcome(source: Path, future: Future[list[Thumbnail]]) -> tuple[Path, list[Thumbnail] | str]:
-    try:
-        return source, future.result()
-    except ValueError as exc:
-        return source, str(exc)
+def _thumbnails_of(task: tuple[Path, Path, tuple[int, ...]]) -> list[Thumbnail]:
+    return make_thumbnails(*task)
 
 
 def thumbnail_for(cache_dir: Path, sha256: str, source_path: Path, size: int) -> Path:

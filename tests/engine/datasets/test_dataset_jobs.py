@@ -63,7 +63,7 @@ def test_import_then_analysis_jobs_report_progress_and_results(
     _run_next(studio)
     result = _done(studio, analysis).result
     assert _done(studio, analysis).status == "completed"
-    assert result["analyzed"] == 3 and result["skipped"] == 0
+    assert result["analyzed"] == 0 and result["skipped"] == 3  # analysed as they were imported
     assert result["faces"]["one"] >= 1 and result["near_duplicate_groups"] == 1
     assert set(result) >= {"analyzed", "skipped", "faces", "near_duplicate_groups", "blurry"}
     assert len(progress_seen) == 4 and progress_seen[-1][0] == 1.0
@@ -98,13 +98,16 @@ def test_analysis_of_chosen_images_only(studio: Studio, dataset: Dataset, tmp_pa
         save(drop / f"{seed}.png", scene(seed=seed))
     submit_import(studio, dataset, [drop])
     _run_next(studio)
-    first = list_images(studio, dataset)[0]
-    job = submit_analysis(studio, dataset, image_ids=[first.id], target=768)
+    imported = list_images(studio, dataset)
+    first = imported[0]
+    job = submit_analysis(studio, dataset, image_ids=[first.id], target=768, force=True)
     _run_next(studio)
     result: dict[str, Any] = _done(studio, job).result
     assert result["analyzed"] == 1 and result["skipped"] == 0
-    analyzed = [i.analyzed_at is not None for i in list_images(studio, dataset)]
-    assert analyzed == [True, False, False]
+    again = [i.analyzed_at != before.analyzed_at for i, before in zip(list_images(studio, dataset),
+                                                                       imported, strict=True)]
+    assert again == [True, False, False]
+    assert [i.crop["target"] for i in list_images(studio, dataset)] == [768, 512, 512]
     assert list_images(studio, dataset)[0].crop["target"] == 768
 
 

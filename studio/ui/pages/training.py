@@ -22,6 +22,12 @@ from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.training.config import load_presets
 from studio.engine.training.jobs import JOB_TYPE
 from studio.engine.training.plan import TrainingPlan
+from studio.engine.training.user_presets import (
+    UserPreset,
+    delete_user_preset,
+    load_user_presets,
+    save_user_preset,
+)
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models import training_data as data
@@ -39,6 +45,7 @@ class TrainingPage(QWidget):
     training_started = Signal(object)  # uuid.UUID
     message_shown = Signal(str)
     use_in_generate = Signal(object)  # a LoRA's id: the window opens Generate with it chosen
+    user_presets_loaded = Signal(list)  # list[UserPreset], as the preset picker now lists them
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +62,7 @@ class TrainingPage(QWidget):
         self._connect()
         self.form.set_presets(load_presets())
         self.form.sd_scripts.setText(context.studio.settings.sdscripts.folder)
+        self.load_user_presets()
         self.reload()
 
     def _build(self) -> None:
@@ -63,22 +71,20 @@ class TrainingPage(QWidget):
         self.status = QLabel(self)
         self.status.setObjectName("training-status")
         self.status.setWordWrap(True)
-        scroller = QScrollArea(self)
-        scroller.setWidgetResizable(True)
-        scroller.setWidget(self.form)
-        scroller.setMinimumWidth(300)
+        self.form.setMinimumWidth(300)  # its settings scroll inside it; Start stays in sight
+        # In a small window the monitor scrolls instead of forcing the window to grow; the form
+        # stays outside that scroll area, so Start never goes below the window's edge.
+        monitor = QScrollArea(self)
+        monitor.setWidgetResizable(True)
+        monitor.setFrameShape(QFrame.Shape.NoFrame)
+        monitor.setWidget(self.monitor)
         split = QSplitter(self)
-        split.addWidget(scroller)
-        split.addWidget(self.monitor)
+        split.addWidget(self.form)
+        split.addWidget(monitor)
         split.setSizes([420, 680])
-        # In a small window the page scrolls instead of forcing the window to grow.
-        outer = QScrollArea(self)
-        outer.setWidgetResizable(True)
-        outer.setFrameShape(QFrame.Shape.NoFrame)
-        outer.setWidget(split)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(outer, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.status)
 
     def _connect(self) -> None:
@@ -87,6 +93,8 @@ class TrainingPage(QWidget):
         self.context.jobs.jobs_changed.connect(self._on_jobs_changed)
         self.form.changed.connect(self._plan_timer.start)
         self.form.start_requested.connect(self.start)
+        self.form.preset_save_requested.connect(self.save_preset)
+        self.form.preset_delete_requested.connect(self.delete_preset)
         self.monitor.selection_changed.connect(self.select)
         self.monitor.cancel_requested.connect(self.cancel)
         self.monitor.resume_requested.connect(self.resume)
@@ -148,6 +156,44 @@ class TrainingPage(QWidget):
 
     def _on_planned(self, plan: TrainingPlan) -> None:
         self.form.show_plan(plan)
+
+    # The user's presets -----------------------------------------------------------------------
+
+    def load_user_presets(self, select: str | None = None) -> None:
+        folder = self.context.studio.paths.config_dir
+        run_in_background(lambda: load_user_presets(folder), receiver=self,
+                          on_done=lambda found: self._on_user_presets(found, select),
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _on_user_presets(self, found: list[UserPreset], select: str | None) -> None:
+        self.form.set_user_presets(found, select)
+        self.user_presets_loaded.emit(found)
+
+    def save_preset(self, name: str) -> None:
+        preset = self.form.current_preset()
+        if preset is None:
+            return
+        folder, values = self.context.studio.paths.config_dir, self.form.form_values()
+        run_in_background(lambda: save_user_preset(folder, name=name, base=preset.slug, values=values),
+                          receiver=self, on_done=self._on_preset_saved,
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _on_preset_saved(self, preset: UserPreset) -> None:
+        self.show_message(f"Saved your preset {preset.name}.")
+        self.load_user_presets(select=preset.slug)
+
+    def delete_preset(self, slug: str) -> None:
+        folder = self.context.studio.paths.config_dir
+        name = self.form.user_presets[slug].name if slug in self.form.user_presets else slug
+        run_in_background(lambda: delete_user_preset(folder, slug), receiver=self,
+                          on_done=lambda _: self._after_preset_deleted(name),
+                          on_error=lambda exc: self.show_message(one_line(exc)))
+
+    def _after_preset_deleted(self, name: str) -> None:
+        self.show_message(f"Deleted your preset {name}.")
+        self.load_user_presets()
+
+    # Starting --------------------------------------------------------------------------------
 
     def start(self) -> None:
         request = self.form.request()

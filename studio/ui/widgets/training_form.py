@@ -1,8 +1,11 @@
 """The Training page's left side: dataset and preset pickers, settings (basic / advanced), the
 estimate of steps and time with the checks' findings, and Start.
 
-Every TrainingConfig field has an editor (sd-scripts' option names as labels); what differs from
-the chosen preset is sent as an override, so the job records exactly what was changed.
+Every TrainingConfig field has an editor (sd-scripts' option names as labels) with a tooltip in
+plain words (training_help.py); what differs from the chosen preset is sent as an override, so
+the job records exactly what was changed. The settings scroll; the estimate and Start stay below
+them in sight at any window height. The user's own presets (a saved form) follow the built-in
+ones; the page saves and deletes them through the engine.
 """
 from __future__ import annotations
 
@@ -14,12 +17,15 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +33,9 @@ from PySide6.QtWidgets import (
 from studio.engine.training.checks import OPTIMIZERS, PRECISIONS, SAVE_PRECISIONS, SCHEDULERS
 from studio.engine.training.config import Preset, TrainingConfig, field_type
 from studio.engine.training.plan import TrainingPlan, TrainingRequest
+from studio.engine.training.user_presets import UserPreset
 from studio.ui.models.training_data import DatasetChoice
+from studio.ui.widgets.training_help import help_for
 
 BASIC = ("base_model", "max_train_steps", "max_train_epochs", "learning_rate", "network_dim",
          "network_alpha", "train_batch_size", "resolution", "save_every_n_steps",
@@ -40,36 +48,76 @@ ADVANCED = ("optimizer_type", "lr_scheduler", "lr_warmup_steps", "unet_lr", "tex
 CHOICES = {"optimizer_type": ("AdamW", "AdamW8bit", "Lion", "AdaFactor", "Prodigy", "DAdaptAdam"),
            "lr_scheduler": SCHEDULERS, "mixed_precision": PRECISIONS, "save_precision": SAVE_PRECISIONS}
 assert all(o.lower() in OPTIMIZERS for o in CHOICES["optimizer_type"])
+USER = "user:"  # the preset picker's data for a user preset: USER + its slug
 
 
 class TrainingForm(QWidget):
     changed = Signal()
     start_requested = Signal()
 
+    preset_save_requested = Signal(str)  # the name to save the form under
+    preset_delete_requested = Signal(str)  # a user preset's slug
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presets: dict[str, Preset] = {}
+        self.user_presets: dict[str, UserPreset] = {}
         self.editors: dict[str, QWidget] = {}
         self._filling = False
+        settings = QWidget(self)
+        column = QVBoxLayout(settings)
+        column.addLayout(self._pickers(settings))
+        column.addWidget(self._group("Basic", BASIC, settings))
+        self.advanced_button = QPushButton("Show advanced", settings)
+        self.advanced_button.setObjectName("training-advanced-toggle")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolTip("Optimizer, precision, buckets, captions and other "
+                                        "settings most trainings leave as the preset has them")
+        column.addWidget(self.advanced_button)
+        self.advanced = self._group("Advanced", ADVANCED, settings)
+        self.advanced.hide()
+        column.addWidget(self.advanced)
+        column.addStretch(1)
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(settings)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroller, 1)
+        layout.addLayout(self._start_row())
+        self._connect()
+
+    def _pickers(self, parent: QWidget) -> QFormLayout:
         pickers = QFormLayout()
-        self.dataset_box = QComboBox(self)
-        self.preset_box = QComboBox(self)
-        self.preset_note = QLabel(self)
+        self.dataset_box = QComboBox(parent)
+        self.preset_box = QComboBox(parent)
+        self.preset_box.setObjectName("training-preset")
+        self.preset_note = QLabel(parent)
         self.preset_note.setWordWrap(True)
-        self.sd_scripts = QLineEdit(self)
+        self.save_preset_button = QPushButton("Save as preset…", parent)
+        self.save_preset_button.setToolTip("Keep this form under a name of yours, listed with the presets")
+        self.delete_preset_button = QPushButton("Delete preset", parent)
+        self.delete_preset_button.setToolTip("Delete the chosen preset of yours (built-in ones stay)")
+        self.delete_preset_button.setEnabled(False)
+        preset_buttons = QHBoxLayout()
+        preset_buttons.addWidget(self.save_preset_button)
+        preset_buttons.addWidget(self.delete_preset_button)
+        preset_buttons.addStretch(1)
+        self.sd_scripts = QLineEdit(parent)
         self.sd_scripts.setPlaceholderText("sd-scripts folder (setting sdscripts.folder)")
+        for name, widget in (("dataset", self.dataset_box), ("preset", self.preset_box),
+                             ("sd_scripts", self.sd_scripts)):
+            widget.setToolTip(help_for(name))
         pickers.addRow("Dataset", self.dataset_box)
         pickers.addRow("Preset", self.preset_box)
+        pickers.addRow("", preset_buttons)
         pickers.addRow("", self.preset_note)
         pickers.addRow("sd-scripts", self.sd_scripts)
-        layout.addLayout(pickers)
-        layout.addWidget(self._group("Basic", BASIC, checkable=False))
-        self.advanced = self._group("Advanced", ADVANCED, checkable=True)
-        self.advanced.setChecked(False)
-        self.advanced.toggled.connect(self._on_advanced_toggled)
-        self._on_advanced_toggled(False)
-        layout.addWidget(self.advanced)
+        return pickers
+
+    def _start_row(self) -> QVBoxLayout:
+        """The estimate, the checks' findings and Start: outside the scrolling settings."""
         self.estimate = QLabel("Choose a dataset and a preset.", self)
         self.estimate.setObjectName("training-estimate")
         self.estimate.setWordWrap(True)
@@ -77,24 +125,32 @@ class TrainingForm(QWidget):
         self.findings.setObjectName("training-findings")
         self.findings.setWordWrap(True)
         self.start_button = QPushButton("Start training", self)
+        self.start_button.setObjectName("training-start")
         self.start_button.setDefault(True)
-        layout.addWidget(self.estimate)
-        layout.addWidget(self.findings)
-        layout.addWidget(self.start_button)
-        layout.addStretch(1)
+        row = QVBoxLayout()
+        row.setContentsMargins(9, 4, 9, 4)
+        row.addWidget(self.estimate)
+        row.addWidget(self.findings)
+        row.addWidget(self.start_button)
+        return row
+
+    def _connect(self) -> None:
         self.dataset_box.currentIndexChanged.connect(lambda _: self.changed.emit())
         self.preset_box.currentIndexChanged.connect(self._on_preset_changed)
         self.sd_scripts.editingFinished.connect(self.changed.emit)
         self.start_button.clicked.connect(self.start_requested.emit)
+        self.advanced_button.toggled.connect(self._on_advanced_toggled)
+        self.save_preset_button.clicked.connect(self._on_save_preset_clicked)
+        self.delete_preset_button.clicked.connect(self._on_delete_preset_clicked)
 
     # Building --------------------------------------------------------------------------------
 
-    def _group(self, title: str, names: tuple[str, ...], *, checkable: bool) -> QGroupBox:
-        group = QGroupBox(title + (" (show)" if checkable else ""), self)
-        group.setCheckable(checkable)
+    def _group(self, title: str, names: tuple[str, ...], parent: QWidget) -> QGroupBox:
+        group = QGroupBox(title, parent)
         form = QFormLayout(group)
         for name in names:
             editor = self._editor(name, group)
+            editor.setToolTip(help_for(name))
             self.editors[name] = editor
             if name == "base_model":
                 row = QWidget(group)
@@ -102,11 +158,15 @@ class TrainingForm(QWidget):
                 line.setContentsMargins(0, 0, 0, 0)
                 line.addWidget(editor, 1)
                 browse = QPushButton("Browse…", row)
+                browse.setToolTip("Choose the checkpoint file")
                 browse.clicked.connect(self._on_browse_clicked)
                 line.addWidget(browse)
                 form.addRow(name, row)
             else:
                 form.addRow(name, editor)
+            label = form.labelForField(row if name == "base_model" else editor)
+            if label is not None:
+                label.setToolTip(help_for(name))
         return group
 
     def _editor(self, name: str, parent: QWidget) -> QWidget:
@@ -147,28 +207,83 @@ class TrainingForm(QWidget):
 
     def set_presets(self, presets: dict[str, Preset], default: str = "sd15-likeness-12gb") -> None:
         self.presets = presets
+        self._fill_presets(default, fallback=default)
+
+    def set_user_presets(self, presets: list[UserPreset], select: str | None = None) -> None:
+        """Lists the user's presets after the built-in ones; ``select`` (a slug) becomes the
+        choice. The form keeps its values unless the choice changes to another preset."""
+        gone = self.current_user_preset()
+        self.user_presets = {p.slug: p for p in presets}
+        wanted = USER + select if select else self.preset_box.currentData()
+        if gone is not None and gone.slug not in self.user_presets:
+            wanted = gone.base  # the deleted preset's form stays, under the preset it came from
+        self._fill_presets(wanted, fallback=gone.base if gone else "", refill=gone is None or bool(select))
+
+    def _fill_presets(self, wanted: str | None, *, fallback: str, refill: bool = True) -> None:
+        before = self.preset_box.currentData()
+        self.preset_box.blockSignals(True)
         self.preset_box.clear()
-        for slug, preset in presets.items():
+        for slug, preset in self.presets.items():
             self.preset_box.addItem(f"{preset.title}  [{slug}]", slug)
-        self.preset_box.setCurrentIndex(max(self.preset_box.findData(default), 0))
-        self._on_preset_changed()
+        if self.user_presets:
+            self.preset_box.insertSeparator(self.preset_box.count())
+        for user in self.user_presets.values():
+            self.preset_box.addItem(f"{user.name}  (yours)", USER + user.slug)
+        position = self.preset_box.findData(wanted)
+        self.preset_box.setCurrentIndex(position if position >= 0 else max(self.preset_box.findData(fallback), 0))
+        self.preset_box.blockSignals(False)
+        if refill and self.preset_box.currentData() != before:
+            self._on_preset_changed()
+        else:
+            self._show_preset_note()
+
+    def current_user_preset(self) -> UserPreset | None:
+        data = self.preset_box.currentData()
+        return self.user_presets.get(data[len(USER):]) if isinstance(data, str) and data.startswith(USER) else None
 
     def current_preset(self) -> Preset | None:
-        return self.presets.get(self.preset_box.currentData() or "")
+        """The built-in preset chosen, or the one the chosen user preset was made from."""
+        user = self.current_user_preset()
+        return self.presets.get(user.base if user else (self.preset_box.currentData() or ""))
+
+    def _show_preset_note(self) -> None:
+        preset, user = self.current_preset(), self.current_user_preset()
+        self.delete_preset_button.setEnabled(user is not None)
+        if preset is not None:
+            self.preset_note.setText(f"Yours, made from {preset.title}." if user else preset.description)
 
     def _on_preset_changed(self, *_: object) -> None:
-        preset = self.current_preset()
+        preset, user = self.current_preset(), self.current_user_preset()
         if preset is None:
             return
-        self.preset_note.setText(preset.description)
+        self._show_preset_note()
         base_model = self.value("base_model")  # the model chosen stays when the preset changes
         self._filling = True
         for name in self.editors:
             self.set_value(name, getattr(preset.config, name))
         if base_model:
             self.set_value("base_model", base_model)
+        for name, value in (user.values.items() if user else ()):
+            if name in self.editors and (value or name != "base_model"):
+                self.set_value(name, value)
         self._filling = False
         self.changed.emit()
+
+    def form_values(self) -> dict[str, Any]:
+        """Every field as shown: what a user preset keeps."""
+        return {name: self.value(name) for name in self.editors}
+
+    def _on_save_preset_clicked(self) -> None:
+        user = self.current_user_preset()
+        name, ok = QInputDialog.getText(self, "Save as preset", "Name of your preset:",
+                                        text=user.name if user else "")
+        if ok and name.strip():
+            self.preset_save_requested.emit(name.strip())
+
+    def _on_delete_preset_clicked(self) -> None:
+        user = self.current_user_preset()
+        if user is not None:
+            self.preset_delete_requested.emit(user.slug)
 
     def set_value(self, name: str, value: Any) -> None:
         editor = self.editors[name]
@@ -197,13 +312,8 @@ class TrainingForm(QWidget):
             self.changed.emit()
 
     def _on_advanced_toggled(self, shown: bool) -> None:
-        for editor in self.editors.values():
-            if editor.parent() is self.advanced:
-                editor.setVisible(shown)
-                form = self.advanced.layout()
-                label = form.labelForField(editor) if isinstance(form, QFormLayout) else None
-                if label is not None:
-                    label.setVisible(shown)
+        self.advanced.setVisible(shown)
+        self.advanced_button.setText("Hide advanced" if shown else "Show advanced")
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Base model", "", "Checkpoints (*.safetensors *.ckpt)")

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from studio.engine.comfyui.client import ComfyClient, ComfyRejected, PromptResult
+from studio.engine.comfyui.loras import place_for_job
 from studio.engine.comfyui.messages import OutputFile, ProgressEvent
 from studio.engine.comfyui.node_cache import forget
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
@@ -104,6 +105,7 @@ class ComfyJob(ABC):
         store = LocalStore(ctx.paths.assets_dir)
         pictures = {name: store.path(key) for name, key in payload.images.items()}
         url = self._comfyui_url()
+        place_for_job(ctx, ctx.workspace_id, payload.values)  # a retry finds a LoRA removed since submit
         started = time.monotonic()
         with ComfyClient(url) as client, gpu_for(url, ctx):
             uploaded = upload_images(ctx, client, pictures)

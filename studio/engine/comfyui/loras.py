@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
-from studio.engine.comfyui.job import is_local
 from studio.engine.comfyui.supervisor import comfy_url
 from studio.engine.config import Settings
 from studio.engine.db.models import LoraModel
@@ -65,20 +64,37 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
         with atomic_writer(target) as out, source.open("rb") as src:
             while chunk := src.read(CHUNK):
                 out.write(chunk)
+        stat = source.stat()
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return target
 
 
+def place_for_job(studio: StudioParts, workspace_id: uuid.UUID, values: dict[str, object]) -> Path | None:
+    """At job time, on the machine that runs it: the studio's LoRA the job names is put (back) in
+    this machine's ComfyUI loras folder, so a retry, a later run or a worker beside another
+    ComfyUI finds it. Nothing when this machine knows no such folder or the LoRA is not the studio's."""
+    name = str(values.get("lora_name") or "")
+    if not name or loras_folder(studio.settings) is None:
+        return None
+    return hand_off(studio, workspace_id, name)
+
+
 def _same_file(source: Path, target: Path) -> bool:
-    """Already placed: the same file (a hard link), or a copy with the same content."""
+    """Already placed: the same file (a hard link), or a copy with the same content (a copy keeps
+    the source's modification time, so an unchanged one is known without reading it)."""
     if not target.is_file():
         return False
     if os.path.samefile(source, target):
         return True
-    return target.stat().st_size == source.stat().st_size and sha256_file(target) == sha256_file(source)
+    mine, theirs = source.stat(), target.stat()
+    if mine.st_size != theirs.st_size:
+        return False
+    return mine.st_mtime_ns == theirs.st_mtime_ns or sha256_file(target) == sha256_file(source)
 
 
 def _no_folder(settings: Settings, lora_name: str, source: Path) -> str:
     """What to do when ComfyUI lacks the LoRA and the studio knows no loras folder to put it in."""
+    from studio.engine.comfyui.job import is_local  # job.py places LoRAs through this module
     url = comfy_url(settings)
     if is_local(url):  # on this machine: its folder is simply not set
         return (f"ComfyUI at {url} does not have the LoRA '{lora_name}' and the studio does not know "

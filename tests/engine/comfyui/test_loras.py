@@ -116,3 +116,28 @@ def test_a_job_with_an_imported_lora_finds_it_in_comfyuis_folder(studio: Studio,
     assert (loras_dir / "film_look.safetensors").read_bytes() == made_elsewhere.read_bytes()
     run_next(studio)
     assert studio.jobs.get(job.workspace_id, job.id).status == JobStatus.COMPLETED
+
+
+def test_a_lora_removed_from_comfyuis_folder_after_submit_is_put_back_when_the_job_runs(
+        studio: Studio, loras_dir: Path) -> None:
+    source = _studio_lora(studio)
+    [job] = submit(studio, lora_name="mia_v2.safetensors")
+    (loras_dir / "mia_v2.safetensors").unlink()  # cleaned up by hand, or a worker beside another ComfyUI
+    run_next(studio)
+    assert studio.jobs.get(job.workspace_id, job.id).status == JobStatus.COMPLETED
+    assert (loras_dir / "mia_v2.safetensors").read_bytes() == source.read_bytes()
+
+
+def test_a_copy_already_in_place_is_known_without_reading_it_again(studio: Studio, loras_dir: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _studio_lora(studio)
+
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    monkeypatch.setattr(os, "link", cross_device)
+    placed = hand_off(studio, studio.workspace().id, "mia_v2.safetensors")
+    assert placed is not None
+    first = placed.stat().st_ino
+    monkeypatch.setattr("studio.engine.comfyui.loras.sha256_file", lambda path: pytest.fail("read again"))
+    assert hand_off(studio, studio.workspace().id, "mia_v2.safetensors") == placed
+    assert placed.stat().st_ino == first  # left as it was

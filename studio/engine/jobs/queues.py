@@ -6,6 +6,7 @@ refuses with one warning line.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.constants import EmptyData
+from huey.storage import SqliteStorage
 from redis import ConnectionPool
 
 from studio.engine.config import Paths, Settings
@@ -170,8 +172,24 @@ class _RefusingHuey:
         return record
 
 
+class StudioSqliteStorage(SqliteStorage):  # type: ignore[misc]  # huey is untyped
+    """Huey's SQLite storage in WAL mode with ``synchronous=NORMAL``, as the studio's database.
+
+    Huey leaves SQLite's default (FULL), which syncs the log on every commit: each message put
+    or taken waits for the disk, and more so while the job rows' file has unsynced writes. In
+    WAL mode NORMAL keeps the file consistent through a crash; a power cut may lose the last
+    messages, which recovery finds as waiting jobs whose message is lost (jobs/recovery.py)."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._create_connection()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+
 class StudioSqliteHuey(_RefusingHuey, SqliteHuey):  # type: ignore[misc]  # huey is untyped
     """Solo mode's queue (a SQLite file), reading only the studio's JSON messages."""
+
+    storage_class = StudioSqliteStorage
 
 
 class StudioRedisHuey(_RefusingHuey, PriorityRedisHuey):  # type: ignore[misc]  # huey is untyped

@@ -57,7 +57,8 @@ def load_handlers() -> None:
 
 
 def get_type(name: str) -> JobType:
-    load_handlers()
+    if name not in _types:  # asked for every job: the modules are imported once, not each time
+        load_handlers()
     try:
         return _types[name]
     except KeyError:

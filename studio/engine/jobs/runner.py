@@ -21,11 +21,12 @@ from studio.engine.db.database import Database, retry_if_stale
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.disk_errors import disk_error
-from studio.engine.errors import InvalidInput, NotFound, StudioError
+from studio.engine.errors import InvalidInput, StudioError
 from studio.engine.fsutil import FileStamp
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobCanceled, JobFailed, TransientError
 from studio.engine.jobs.gpu import hold_gpu
+from studio.engine.jobs.job_rows import RETRY_STAGE, Claimed, claim, job_exists, record_outcome
 from studio.engine.jobs.outage import outage_of, ride_out
 from studio.engine.jobs.ownership import Claim, discard, sees_every_workspace, still_owned
 from studio.engine.jobs.payloads import decode, encode
@@ -34,7 +35,8 @@ from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
-RETRY_STAGE = "Waiting to retry"
+__all__ = ["RETRY_STAGE", "JobRunner", "retry_delay_s"]
+_DEFAULT_MESSAGES = {JobStatus.COMPLETED: "Done.", JobStatus.FAILED: "Failed."}
 PUT_BACK_DELAY_S = 5.0  # a job another workspace's worker must run waits this long between looks
 
 
@@ -77,23 +79,24 @@ class JobRunner:
         started = ride_out(lambda: self._start(job_id))
         if started is None:
             return
-        ctx, claim = started
-        prepared = self._prepare(ctx, claim)
+        ctx, claimed = started
+        prepared = self._prepare(ctx, claimed)
         if prepared is None:
             return
         kind, payload = prepared
+        held = claimed.claim
         try:
             result, stored = self._run_handler(kind, ctx, payload)
         except JobCanceled as exc:
-            self._finish(claim, JobStatus.CANCELED, message=str(exc))
+            self._finish(held, JobStatus.CANCELED, message=str(exc))
         except TransientError as exc:
-            self._after_transient_error(claim, exc)
+            self._after_transient_error(held, exc)
         except StudioError as exc:
-            self._finish(claim, JobStatus.FAILED, error=str(exc))
+            self._finish(held, JobStatus.FAILED, error=str(exc))
         except Exception as exc:  # a bug in a handler still ends the job with a readable line
-            self._after_crash(claim, exc)
+            self._after_crash(held, exc)
         else:
-            self._complete(claim, payload, result, stored)
+            self._complete(held, payload, result, stored)
 
     def _after_crash(self, claim: Claim, exc: Exception) -> None:
         if outage_of(exc) is not None:  # the database or Redis went away under the handler
@@ -107,29 +110,34 @@ class JobRunner:
         self._finish(claim, JobStatus.FAILED, error=error)
 
     def _complete(self, claim: Claim, payload: object, result: object, stored: dict[str, object]) -> None:
-        """Uploads the outputs and records them, unless another worker took the job over."""
-        if not ride_out(lambda: still_owned(self.db, claim)):
-            ride_out(lambda: discard(self.db, self.paths, claim, "result", stored))
-            return
-        try:
-            self._share(claim.job_id, payload, inputs=False, result=result)
-        except StudioError as exc:
-            self._finish(claim, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
-            return
-        self._finish(claim, JobStatus.COMPLETED, result=stored)
+        """Uploads the outputs (team mode) and records them, unless another worker took the job
+        over: the outcome's write is conditional on the claim, so solo mode reads nothing first."""
+        team = self._team()
+        if team is not None:
+            if not ride_out(lambda: still_owned(self.db, claim)):  # spares a useless upload
+                ride_out(lambda: discard(self.db, self.paths, claim, "result", stored))
+                return
+            try:
+                team.upload_outputs(claim.job_id, payload, result)
+            except StudioError as exc:
+                self._finish(claim, JobStatus.FAILED, error=f"The outputs could not be uploaded: {exc}")
+                return
+        self._finish(claim, JobStatus.COMPLETED, result=stored, what="result")
 
-    def _prepare(self, ctx: JobContext, claim: Claim) -> tuple[JobType, object] | None:
+    def _prepare(self, ctx: JobContext, claimed: Claimed) -> tuple[JobType, object] | None:
         """The job's type and payload, its input files fetched; None when the job failed here."""
         try:
-            kind = get_type(ride_out(lambda: self._job_type(ctx.job_id)))
+            kind = get_type(claimed.job_type)
             payload: object = decode(kind.payload, ctx.payload)
         except StudioError as exc:  # a row this studio cannot read: one line, no retry
-            self._finish(claim, JobStatus.FAILED, error=str(exc))
+            self._finish(claimed.claim, JobStatus.FAILED, error=str(exc))
             return None
+        team = self._team()
         try:
-            self._share(ctx.job_id, payload, inputs=True)
+            if team is not None:
+                team.fetch_inputs(payload)
         except StudioError as exc:
-            self._finish(claim, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
+            self._finish(claimed.claim, JobStatus.FAILED, error=f"The inputs could not be fetched: {exc}")
             return None
         return kind, payload
 
@@ -169,41 +177,25 @@ class JobRunner:
                             f"{kind.result.__name__}.")
         return encode(result)
 
-    def _share(self, job_id: uuid.UUID, payload: object, *, inputs: bool,
-               result: object = None) -> None:
+    def _team(self) -> TeamFiles | None:
         """Team mode: the asset files the payload names come from the shared bucket when this
         machine lacks them, and the job's files go there before it counts as done. Files are
-        named by asset key, so each machine reads them in its own asset folder."""
-        team = self.team_files(self.settings, self.paths, self.db) if self.team_files else None
-        if team is None:
-            return  # solo mode, or a studio that only syncs: files stay local
-        if inputs:
-            team.fetch_inputs(payload)
-        else:
-            team.upload_outputs(job_id, payload, result)
+        named by asset key, so each machine reads them in its own asset folder. None in solo
+        mode, or in a studio that only syncs: files stay local."""
+        return self.team_files(self.settings, self.paths, self.db) if self.team_files else None
 
-    def _start(self, job_id: str) -> tuple[JobContext, Claim] | None:
-        with self.db.session() as session:
-            job = session.get(Job, uuid.UUID(job_id))
-            if job is None:
+    def _start(self, job_id: str) -> tuple[JobContext, Claimed] | None:
+        """Claims the job in one write (with worker_id, its bumped attempts are the claim's
+        token: jobs/ownership.py) that also reads back what the run needs."""
+        claimed = claim(self.db, uuid.UUID(job_id), self.worker_id)
+        if claimed is None:
+            if not job_exists(self.db, uuid.UUID(job_id)):
                 self._not_found(job_id)
-                return None
-            if job.status != JobStatus.PENDING:
-                return None  # canceled while waiting, or already handled by recovery
-            job.status = JobStatus.PROCESSING
-            job.worker_id = self.worker_id
-            job.attempts += 1  # with worker_id, the claim's token (jobs/ownership.py)
-            job.started_at = job.started_at or utcnow()
-            job.next_attempt_at = None
-            if job.stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
-                job.stage = f"Retrying (attempt {job.attempts} of {job.max_attempts})"
-                job.progress = 0.0
-            job.message = "Running."
-            job.error = ""
-            claim = Claim(job.id, self.worker_id, job.attempts)
-            ctx = JobContext(job_id=job.id, workspace_id=job.workspace_id, payload=dict(job.payload),
-                             db=self.db, paths=self.paths, settings=self.settings, claim=claim)
-            return ctx, claim
+            return None  # canceled while waiting, or already handled by recovery
+        ctx = JobContext(job_id=claimed.claim.job_id, workspace_id=claimed.workspace_id,
+                         payload=claimed.payload, db=self.db, paths=self.paths,
+                         settings=self.settings, claim=claimed.claim)
+        return ctx, claimed
 
     def _not_found(self, job_id: str) -> None:
         """A job this worker cannot read. Under a workspace role (row-level security) it is most
@@ -216,13 +208,6 @@ class JobRunner:
             return
         log.debug("job %s is not this workspace's; put back for another worker", job_id)
         raise RetryTask("not this worker's workspace", delay=PUT_BACK_DELAY_S)
-
-    def _job_type(self, job_id: uuid.UUID) -> str:
-        with self.db.session() as session:
-            job = session.get(Job, job_id)
-            if job is None:
-                raise NotFound("The job was deleted while it ran.")
-            return job.type
 
     def _attempts(self, job_id: uuid.UUID) -> tuple[int, int]:
         """The attempts made so far and how many the job may make."""
@@ -250,29 +235,15 @@ class JobRunner:
             return True
 
     def _finish(self, claim: Claim, status: JobStatus, *, error: str = "", message: str = "",
-                result: dict[str, object] | None = None) -> None:
-        """Records the outcome, waiting out a database outage; a claim another worker took over
-        meanwhile records nothing (ownership.discard says so)."""
+                result: dict[str, object] | None = None, what: str = "") -> None:
+        """Records the outcome in one write conditional on the claim (a cancel clicked meanwhile
+        cannot make it stale), waiting out a database outage; a claim another worker took over
+        meanwhile records nothing (ownership.discard says so of its ``what``)."""
         if status not in FINISHED:
             raise InvalidInput(status)
-
-        def write() -> bool:  # again if a cancel clicked just now changed the row first
-            with self.db.session() as session:
-                job = session.get(Job, claim.job_id)
-                if job is None:
-                    return True
-                if not claim.holds(job):
-                    return False
-                job.status = status
-                job.error = error
-                job.message = message or {JobStatus.COMPLETED: "Done.", JobStatus.FAILED: "Failed."}.get(status, "")
-                job.finished_at = utcnow()
-                job.cancel_requested = False
-                if result is not None:
-                    job.result = result
-                    job.progress = 1.0
-                return True
-        if not ride_out(lambda: retry_if_stale(write)):
-            ride_out(lambda: discard(self.db, self.paths, claim, f"outcome ({status})", result))
+        text = message or _DEFAULT_MESSAGES.get(status, "")
+        if not ride_out(lambda: record_outcome(self.db, claim, status, error=error, message=text,
+                                               result=result)):
+            ride_out(lambda: discard(self.db, self.paths, claim, what or f"outcome ({status})", result))
             return
         log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})

@@ -18,8 +18,9 @@ from studio.engine.db.models import Job
 from studio.engine.db.repositories import Repository
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.job_rows import detached_job, insert_jobs, new_row
 from studio.engine.jobs.payloads import encode
-from studio.engine.jobs.queues import RETRIES, QueueUnavailable, queue_unreachable
+from studio.engine.jobs.queues import QueueUnavailable, queue_unreachable
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
@@ -68,17 +69,16 @@ class JobService:
                                    f"{type(order.payload).__name__}.")
             if self.prepare is not None:  # before the transaction: it may upload files
                 self.prepare(order.payload)
-        tasks = []
-        with self.db.session() as session:
-            repository = Repository(session, workspace_id)
-            jobs = []
-            for kind, order in zip(kinds, orders, strict=True):
-                task = self.queues.task(kind.queue, str(order.job_id), priority=priority)
-                tasks.append((kind.queue, task))
-                jobs.append(repository.add(Job(
-                    id=order.job_id, type=kind.name, queue=kind.queue, payload=encode(order.payload),
-                    title=order.title or kind.name, priority=priority, max_attempts=RETRIES + 1,
-                    task_id=str(task.id))))
+        tasks, rows = [], []
+        now = utcnow()
+        for kind, order in zip(kinds, orders, strict=True):
+            task = self.queues.task(kind.queue, str(order.job_id), priority=priority)
+            tasks.append((kind.queue, task))
+            rows.append(new_row(workspace_id, order.job_id, kind.name, kind.queue, encode(order.payload),
+                                title=order.title or kind.name, priority=priority, task_id=str(task.id),
+                                now=now))
+        insert_jobs(self.db, workspace_id, rows)
+        jobs = [detached_job(row) for row in rows]
         try:
             for queue, task in tasks:
                 self.queues.put(queue, task)

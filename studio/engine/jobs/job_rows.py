@@ -1,0 +1,168 @@
+"""The job row's writes on every job's way: one INSERT on submit, one claim, one outcome.
+
+A no-op job costs little more than these writes, so each is one statement built once
+(SQLAlchemy Core on the jobs table; only the parameters change per call) in a transaction of its
+own, without an ORM session that would read the row first and track it. The claim and the
+outcome are conditional UPDATEs: the claim takes a waiting job and returns what the run needs,
+the outcome lands only while the row still carries the claim (jobs/ownership.py), each bumping
+the version. Every write announces the job to this process's listeners (the job hub reads it at
+once); job rows never go to the change log (db/changes.py), so nothing else is written.
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnClause, Connection, Table, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
+
+from studio.engine.db.changes import Change, Entity, Op
+from studio.engine.db.database import Database
+from studio.engine.db.health import database_problem
+from studio.engine.db.models import Job
+from studio.engine.db.types import utcnow
+from studio.engine.errors import InvalidInput
+from studio.engine.jobs.ownership import Claim
+from studio.engine.jobs.queues import RETRIES
+from studio.engine.jobs.status import JobStatus
+
+RETRY_STAGE = "Waiting to retry"
+JOBS = cast(Table, Job.__table__)  # the mapped class's table; Core statements name it
+_NOW = bindparam("now", type_=JOBS.c.updated_at.type)
+_MINE = JOBS.c.id == bindparam("job_id", type_=JOBS.c.id.type)
+_BUMP = {"version": JOBS.c.version + 1, "updated_at": _NOW}
+
+_INSERT = insert(JOBS)
+# The studio's own fixed words are written as SQL text: no secret can be in them, and binding
+# them would run the secret redaction of the message column (db/redacted.py) on every job.
+_RUNNING: ColumnClause[str] = literal_column("'Running.'")
+_DONE: ColumnClause[str] = literal_column("'Done.'")
+_NO_TEXT: ColumnClause[str] = literal_column("''")
+_CLAIM = (update(JOBS).where(_MINE, JOBS.c.status == JobStatus.PENDING)
+          .values(status=JobStatus.PROCESSING, worker_id=bindparam("worker_id"),
+                  attempts=JOBS.c.attempts + 1, started_at=func.coalesce(JOBS.c.started_at, _NOW),
+                  next_attempt_at=None, message=_RUNNING, error=_NO_TEXT, **_BUMP)
+          .returning(JOBS.c.workspace_id, JOBS.c.type, JOBS.c.payload, JOBS.c.attempts,
+                     JOBS.c.max_attempts, JOBS.c.stage))
+_RETRYING = update(JOBS).where(_MINE).values(stage=bindparam("stage"), progress=0.0)
+_HELD = (_MINE, JOBS.c.status == JobStatus.PROCESSING,
+         JOBS.c.worker_id == bindparam("claim_worker"), JOBS.c.attempts == bindparam("claim_attempts"))
+_OUTCOME = {"status": bindparam("new_status"), "error": bindparam("new_error"),
+            "message": bindparam("new_message"), "finished_at": _NOW, "cancel_requested": False}
+_FINISH = update(JOBS).where(*_HELD).values(**_OUTCOME, **_BUMP).returning(JOBS.c.workspace_id)
+_FINISH_WITH_RESULT = (update(JOBS).where(*_HELD)
+                       .values(**_OUTCOME, result=bindparam("new_result"), progress=1.0, **_BUMP)
+                       .returning(JOBS.c.workspace_id))
+_COMPLETE = (update(JOBS).where(*_HELD)
+             .values(status=JobStatus.COMPLETED, error=_NO_TEXT, message=_DONE, finished_at=_NOW,
+                     cancel_requested=False, result=bindparam("new_result"), progress=1.0, **_BUMP)
+             .returning(JOBS.c.workspace_id))
+_EXISTS = select(exists().where(_MINE))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a claim read back: all a run needs, with no other read."""
+    workspace_id: uuid.UUID
+    job_type: str
+    payload: dict[str, Any]
+    claim: Claim
+    max_attempts: int
+
+
+@contextlib.contextmanager
+def transaction(db: Database, workspace_ids: set[uuid.UUID | None], op: Op = Op.UPDATED,
+                job_ids: Sequence[uuid.UUID] = ()) -> Iterator[Connection]:
+    """A connection in a transaction; committed, this process hears of the job rows written
+    (``workspace_ids`` may be filled in inside). A full or read-only disk or a damaged file
+    comes out as one plain StudioError, as from ``Database.session``."""
+    try:
+        with db.engine.begin() as connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        problem = database_problem(exc, db.engine)
+        if problem is None:
+            raise
+        raise problem from exc
+    db.changes.publish([Change(Entity.JOB, workspace_id, frozenset(job_ids), op)
+                        for workspace_id in workspace_ids])
+
+
+def new_row(workspace_id: uuid.UUID, job_id: uuid.UUID, job_type: str, queue: str,
+            payload: dict[str, Any], *, title: str, priority: int, task_id: str,
+            now: datetime) -> dict[str, Any]:
+    """Every column of a waiting job (what the ORM would fill in), so that the row written and
+    the Job handed back agree without reading it again."""
+    return {"id": job_id, "workspace_id": workspace_id, "type": job_type, "queue": queue,
+            "status": JobStatus.PENDING, "priority": priority, "title": title, "payload": payload,
+            "result": None, "progress": 0.0, "stage": "", "message": "", "error": "", "cost_usd": 0.0,
+            "attempts": 0, "max_attempts": RETRIES + 1, "cancel_requested": False,
+            "task_id": task_id, "worker_id": None, "started_at": None, "finished_at": None,
+            "next_attempt_at": None, "parent_id": None, "created_at": now, "updated_at": now,
+            "version": 1}
+
+
+def detached_job(row: Mapping[str, Any]) -> Job:
+    """The Job a row written by ``insert_jobs`` stands for, as a session would hand it back: its
+    values set as a load sets them (not attribute by attribute, as the constructor does)."""
+    job: Job = class_mapper(Job).class_manager.new_instance()
+    job.__dict__.update(row)
+    make_transient_to_detached(job)
+    return job
+
+
+def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[str, Any]]) -> None:
+    """New job rows (every column given), all in one transaction."""
+    try:
+        with transaction(db, {workspace_id}, Op.CREATED, [row["id"] for row in rows]) as connection:
+            connection.execute(_INSERT, list(rows))
+    except IntegrityError as exc:  # the workspace went away meanwhile
+        detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint failed"
+        raise InvalidInput(f"This job refers to something that does not exist ({detail}).") from exc
+
+
+def claim(db: Database, job_id: uuid.UUID, worker_id: str) -> Claimed | None:
+    """Takes a waiting job for ``worker_id`` (a new attempt); None when it is not waiting."""
+    workspaces: set[uuid.UUID | None] = set()
+    with transaction(db, workspaces, job_ids=[job_id]) as connection:
+        row = connection.execute(_CLAIM, {"job_id": job_id, "worker_id": worker_id, "now": utcnow()}).first()
+        if row is None:
+            return None
+        workspace_id, job_type, payload, attempts, max_attempts, stage = row
+        workspaces.add(workspace_id)
+        if stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
+            connection.execute(_RETRYING, {"job_id": job_id, "stage":
+                                           f"Retrying (attempt {attempts} of {max_attempts})"})
+    return Claimed(workspace_id, job_type, dict(payload or {}), Claim(job_id, worker_id, attempts),
+                   max_attempts)
+
+
+def record_outcome(db: Database, held: Claim, status: JobStatus, *, error: str, message: str,
+                   result: dict[str, object] | None) -> bool:
+    """Ends the job while the row still carries ``held``; False when another worker owns it now.
+    A row deleted meanwhile has nothing to record (True)."""
+    params: dict[str, Any] = {"job_id": held.job_id, "claim_worker": held.worker_id,
+                              "claim_attempts": held.attempts, "new_status": status,
+                              "new_error": error, "new_message": message, "now": utcnow()}
+    statement = _FINISH
+    if result is not None:
+        statement, params["new_result"] = _FINISH_WITH_RESULT, result
+        if (status, error, message) == (JobStatus.COMPLETED, "", "Done."):  # nearly every job
+            statement = _COMPLETE
+    workspaces: set[uuid.UUID | None] = set()
+    with transaction(db, workspaces, job_ids=[held.job_id]) as connection:
+        row = connection.execute(statement, params).first()
+        if row is not None:
+            workspaces.add(row[0])
+            return True
+        return not connection.execute(_EXISTS, {"job_id": held.job_id}).scalar()
+
+
+def job_exists(db: Database, job_id: uuid.UUID) -> bool:
+    with db.engine.connect() as connection:
+        return bool(connection.execute(_EXISTS, {"job_id": job_id}).scalar())

@@ -58,6 +58,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("gallery.rate-clear", ("0",), "Gallery", "Clear the rating of the selected pictures"),
     Shortcut("gallery.trash", ("Delete",), "Gallery",
              "Move the selected pictures to the trash (Undo brings them back)"),
+    Shortcut("datasets.next", ("Ctrl+Return", "Ctrl+Enter", "PgDown"), "Datasets", "Next picture"),
+    Shortcut("datasets.previous", ("PgUp",), "Datasets", "Previous picture"),
+    Shortcut("datasets.next-uncaptioned", ("Ctrl+J",), "Datasets", "Next picture without a caption"),
+    Shortcut("datasets.exclude", ("X",), "Datasets",
+             "Exclude the selected pictures, or bring them back when all are excluded (undoable)"),
 )
 BY_ACTION: dict[str, Shortcut] = {shortcut.action: shortcut for shortcut in SHORTCUTS}
 

@@ -43,6 +43,7 @@ ANALYSIS_SIDE = 512
 # still at least ANALYSIS_SIDE / 2 on its short side (faces of 24 px there are found).
 DECODE_SIDE = ANALYSIS_SIDE // 2
 BLUR_THRESHOLD = 100.0
+FACE_BORDER = 0.15  # of the longer side, added around the picture before face detection
 DARK_MEAN = 60.0
 BRIGHT_MEAN = 200.0
 CLIPPED_LIMIT = 0.25
@@ -103,10 +104,21 @@ def exposure(grey: np.ndarray) -> dict[str, float]:
             "clipped_bright": round(float((grey >= 250).mean()), 4)}
 
 
-def detect_faces(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
-    found = _cascade().detectMultiScale(cv2.equalizeHist(grey), scaleFactor=1.15, minNeighbors=5,
+def detect_faces(grey: np.ndarray, *, min_neighbors: int = 5) -> list[tuple[int, int, int, int]]:
+    """Face boxes in ``grey``'s pixels. The cascade's window holds a margin around the face, so a
+    close-up whose face touches the frame's edges is only found with a border added first."""
+    pad = int(max(grey.shape[:2]) * FACE_BORDER)
+    padded = cv2.copyMakeBorder(cv2.equalizeHist(grey), pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    found = _cascade().detectMultiScale(padded, scaleFactor=1.15, minNeighbors=min_neighbors,
                                         minSize=(24, 24))
-    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+    height, width = grey.shape[:2]
+    boxes = []
+    for x, y, w, h in found:
+        left, top = max(int(x) - pad, 0), max(int(y) - pad, 0)
+        right, bottom = min(int(x + w) - pad, width), min(int(y + h) - pad, height)
+        if right - left >= 12 and bottom - top >= 12:  # a box mostly in the border is no face
+            boxes.append((left, top, right - left, bottom - top))
+    return boxes
 
 
 def face_class(count: int) -> str:

@@ -10,22 +10,19 @@ import uuid
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
 from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.tags import RemoveTags, RenameTag
+from studio.ui.shortcuts import BY_ACTION
 from studio.ui.widgets.duplicate_review import DuplicateReview
 from studio.ui.widgets.exclude_preview import BlurryPreview
 
 if TYPE_CHECKING:
     from studio.ui.pages.datasets import DatasetsPage
 
-# What the keys do, for the page's actions and Help → Keyboard shortcuts.
-KEYS = (("next", "Next picture", ("Ctrl+Return", "Ctrl+Enter", "PgDown")),
-        ("previous", "Previous picture", ("PgUp",)),
-        ("uncaptioned", "Next picture without a caption", ("Ctrl+J",)),
-        ("exclude", "Exclude or bring back the selected pictures", ("X",)))
+KEYS = ("next", "previous", "next-uncaptioned", "exclude")  # datasets.* in the shortcut table
 
 
 class EmptyCaptionWarning(QMessageBox):
@@ -45,10 +42,10 @@ class DatasetCuration(QObject):
     def __init__(self, page: DatasetsPage) -> None:
         super().__init__(page)
         self.page = page
-        self.actions = {name: self._action(title, keys) for name, title, keys in KEYS}
+        self.actions = {name: self._action(name) for name in KEYS}
         self.actions["next"].triggered.connect(lambda: page.step(1))
         self.actions["previous"].triggered.connect(lambda: page.step(-1))
-        self.actions["uncaptioned"].triggered.connect(self.next_uncaptioned)
+        self.actions["next-uncaptioned"].triggered.connect(self.next_uncaptioned)
         self.actions["exclude"].triggered.connect(self.toggle_excluded)
         page.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         page.grid.customContextMenuRequested.connect(self._menu)
@@ -60,10 +57,11 @@ class DatasetCuration(QObject):
             lambda old, new: page.edits.apply(RenameTag(old, new), None))
         page.tag_panel.delete_requested.connect(lambda tag: page.edits.apply(RemoveTags((tag,)), None))
 
-    def _action(self, title: str, keys: tuple[str, ...]) -> QAction:
+    def _action(self, name: str) -> QAction:
         # Page-wide: the caption box takes the keys it types (X, PgDown) before these see them.
-        action = QAction(title, self.page)
-        action.setShortcuts([QKeySequence(k) for k in keys])
+        entry = BY_ACTION[f"datasets.{name}"]
+        action = QAction(entry.description, self.page)
+        action.setShortcuts(entry.sequences())
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.page.addAction(action)
         return action

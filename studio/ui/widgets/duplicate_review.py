@@ -28,7 +28,7 @@ from studio.ui.widgets.exclude_preview import preview_grid, scored
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 SHOWN_GROUPS = 60  # more would make the dialog slow to open; the rest keep their default keeper
-SIDE = 96
+SIDE = 112
 
 
 class DuplicateReview(QDialog):
@@ -69,7 +69,7 @@ class DuplicateReview(QDialog):
         grid.setFlow(QListView.Flow.LeftToRight)
         grid.setWrapping(False)
         grid.setFixedHeight(SIDE + 48)
-        model.set_rows([scored(r) for r in group.members])
+        model.set_rows([scored(r, size=True) for r in group.members])
         grid.selectionModel().select(model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
         grid.selectionModel().selectionChanged.connect(lambda *_: self._pick(group, grid, model))
         self._strips.append((group, grid, model))
@@ -100,7 +100,7 @@ class DuplicateReview(QDialog):
         count = len(self.to_exclude())
         hidden = len(self.groups) - SHOWN_GROUPS
         self.note.setText(
-            f"{len(self.groups)} groups of near-duplicates (score · size · name). The highlighted picture "
+            f"{len(self.groups)} groups of near-duplicates (sharpness score · size). The highlighted picture "
             f"of each group is kept; click another to keep it instead. {count} pictures will be excluded; "
             "Undo brings them back." + (f" {hidden} more groups keep their default." if hidden > 0 else ""))
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

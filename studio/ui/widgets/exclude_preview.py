@@ -30,14 +30,15 @@ from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 
-def scored(row: ImageRow) -> ImageRow:
-    """The row as a preview names it: sharpness score first, then size, then the file name."""
+def scored(row: ImageRow, *, size: bool = False) -> ImageRow:
+    """The row as a preview names it: the sharpness score, then the size or the file name (a
+    cell has room for two)."""
     score = f"{row.sharpness:.0f}" if row.sharpness is not None else "–"
-    return dataclasses.replace(row, name=f"{score} · {row.width}×{row.height} · {row.name}")
+    return dataclasses.replace(row, name=f"{score} · {f'{row.width}×{row.height}' if size else row.name}")
 
 
 def preview_grid(studio: Studio, thumbnails: ThumbnailCache, parent: QWidget, *,
-                 side: int = 96) -> tuple[ThumbnailGrid, DatasetImageModel]:
+                 side: int = 112) -> tuple[ThumbnailGrid, DatasetImageModel]:
     """A small grid over its own model, for dialogs; several pictures can be chosen by clicks."""
     model = DatasetImageModel(thumbnails, studio, parent)
     grid = ThumbnailGrid(parent)
@@ -104,7 +105,7 @@ class BlurryPreview(QDialog):
 
     def _on_chosen(self, *_: object) -> None:
         count, shown = len(self.chosen()), self.model.rowCount()
-        self.note.setText(f"{shown} pictures score under the threshold (score · size · name, softest "
+        self.note.setText(f"{shown} pictures score under the threshold (sharpness score · name, softest "
                           f"first). {count} chosen: click a picture to keep it. Undo brings them back.")
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText(f"Exclude {count}")

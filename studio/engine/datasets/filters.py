@@ -100,6 +100,7 @@ class ImageFilter:
     caption: str = "any"  # any | with | without
     near_duplicates: bool = False
     blurry: bool = False
+    blur_threshold: float = 0.0  # sharpness under this is blurry; 0: as the analysis judged it
     exposure: str = "any"  # any | dark | bright
     faces: str = "any"  # any | none | one | many
     excluded: str = "any"  # any | only | hide
@@ -113,13 +114,18 @@ class ImageFilter:
             not self.tag or self._has_tag(row),
             self.caption == "any" or (self.caption == "with") == bool(row.caption.strip()),
             not self.near_duplicates or row.near_dup_group is not None,
-            not self.blurry or row.blurry,
+            not self.blurry or self.is_blurry(row),
             self.exposure == "any" or (row.dark if self.exposure == "dark" else row.bright),
             self.faces == "any" or (row.analyzed and _face_class(row.face_count) == self.faces),
             self.excluded == "any" or row.excluded == (self.excluded == "only"),
             not self.below_target or 0 < min(row.width, row.height) < self.below_target,
         )
         return all(checks)
+
+    def is_blurry(self, row: ImageRow) -> bool:
+        if not self.blur_threshold:
+            return row.blurry
+        return row.sharpness is not None and row.sharpness < self.blur_threshold
 
     def _has_tag(self, row: ImageRow) -> bool:
         tags = self.tag_split(row.caption) if self.tag_split else row.caption.split(",")

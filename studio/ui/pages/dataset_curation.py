@@ -125,7 +125,9 @@ class DatasetCuration(QObject):
         page = self.page
         dialog = BlurryPreview(page.model.all_rows(), page.context.studio,
                                page.context.studio.paths.cache_dir, page)
+        dialog.threshold.setValue(page.filters.blur_threshold.value())  # one threshold for both
         if page.open_dialog(dialog) == QDialog.DialogCode.Accepted:
+            page.filters.blur_threshold.setValue(dialog.threshold.value())
             ids = dialog.chosen()
             page.edits.set_excluded(ids, True, f"Exclude {len(ids)} blurry")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from studio.engine.datasets.analysis import BLUR_THRESHOLD
 from studio.engine.datasets.filters import ImageFilter
 from studio.ui.timers import single_shot_timer
 
@@ -42,7 +43,14 @@ class FilterBar(QWidget):
                 combo.addItem(title, value)
             combo.currentIndexChanged.connect(self._on_changed)
         self.near_duplicates = QCheckBox("Near-duplicates", self)
-        self.blurry = QCheckBox("Blurry", self)
+        self.blurry = QCheckBox("Blurry under", self)
+        self.blur_threshold = QSpinBox(self)
+        self.blur_threshold.setRange(1, 5000)
+        self.blur_threshold.setSingleStep(10)
+        self.blur_threshold.setValue(int(BLUR_THRESHOLD))
+        self.blur_threshold.setToolTip("Sharpness score (variance of the Laplacian) under which a picture counts "
+                                       "as blurry; a sharp photo scores several hundred. The picture pane shows "
+                                       "each one's score.")
         self.count = QLabel(self)
         self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
@@ -50,6 +58,7 @@ class FilterBar(QWidget):
         self.tag.currentTextChanged.connect(self._debounce.start)
         self.near_duplicates.toggled.connect(self._on_changed)
         self.blurry.toggled.connect(self._on_changed)
+        self.blur_threshold.valueChanged.connect(self._debounce.start)
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -64,6 +73,7 @@ class FilterBar(QWidget):
             second.addWidget(self.combos[name])
         second.addWidget(self.near_duplicates)
         second.addWidget(self.blurry)
+        second.addWidget(self.blur_threshold)
         second.addWidget(self.combos["sort"])
         second.addStretch(1)
         second.addWidget(self.count)
@@ -91,7 +101,8 @@ class FilterBar(QWidget):
         value = {name: str(combo.currentData()) for name, combo in self.combos.items()}
         return ImageFilter(text=self.search.text().strip(), tag=self.tag.currentText().strip(),
                            caption=value["caption"], near_duplicates=self.near_duplicates.isChecked(),
-                           blurry=self.blurry.isChecked(), exposure=value["exposure"],
+                           blurry=self.blurry.isChecked(), blur_threshold=float(self.blur_threshold.value()),
+                           exposure=value["exposure"],
                            faces=value["faces"], excluded=value["excluded"],
                            below_target=int(value["below_target"]), sort=value["sort"],
                            tag_split=self.tag_split)

@@ -75,3 +75,9 @@ def test_rows_come_from_one_query_in_import_order(studio: Studio) -> None:
                       image_ids=[second.id])
     assert [r.id for r in only] == [second.id]
     assert [r.id for r in filtered(rows, ImageFilter(excluded="hide", caption="with"))] == [first.id]
+
+
+def test_a_blur_threshold_judges_by_the_sharpness_score() -> None:
+    assert names(ImageFilter(blurry=True)) == ["a.png"]  # the analysis's own judgement
+    assert names(ImageFilter(blurry=True, blur_threshold=50.0)) == ["a.png", "b.png"]
+    assert names(ImageFilter(blurry=True, blur_threshold=4.0)) == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
@@ -18,7 +20,9 @@ from studio.engine.plans.calendar import CalendarRow
 from studio.ui.context import StudioContext
 from studio.ui.models.plan_calendar import CalendarRange
 from studio.ui.pages.plans import PlansPage
+from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.plan_calendar import STATUS_COLOURS, CalendarGrid, PlanCalendar
+from studio.ui.widgets.plan_chip import THUMB_SIZE, picture_key, picture_of
 from tests.engine.plans.helpers import make_mia
 
 TODAY = date.today()
@@ -111,6 +115,33 @@ def test_a_full_month_cell_says_how_many_more_posts_it_holds(qtbot) -> None:  # 
     assert [r.item.topic for r in shown] == [f"post {i}" for i in range(len(shown))]  # by time
     calendar.set_view("week")  # taller cells: every post fits
     assert grid.hidden_on(TODAY) == 0 and all(grid.chip_rect(r.item.id) for r in rows)
+
+
+def test_a_post_card_shows_its_picture_once_made(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    picture = tmp_path / "post.png"
+    Image.new("RGB", (300, 400), (250, 220, 30)).save(picture)  # yellow: no status colour
+    calendar = PlanCalendar()
+    qtbot.addWidget(calendar)
+    calendar.resize(900, 500)
+    calendar.show()
+    cache = ThumbnailCache(tmp_path / "cache", parent=calendar)
+    calendar.grid.set_thumbnails(cache)
+    at = datetime.combine(TODAY, time(9)).astimezone()
+    made = PlanItem(id=uuid.uuid4(), status="ready", topic="made", platform="instagram", scheduled_at=at,
+                    pipeline={"image": {"job_id": "j", "files": [str(picture)], "detail": "post.png"}})
+    waiting = PlanItem(id=uuid.uuid4(), status="approved", topic="not yet", platform="instagram",
+                       scheduled_at=at + timedelta(hours=2), pipeline={})
+    assert picture_of(made) == picture and picture_of(waiting) is None
+    person = uuid.uuid4()
+    calendar.set_rows([CalendarRow(made, person, "Mia"), CalendarRow(waiting, person, "Mia")])
+    grid = calendar.grid
+    grid.grab()  # the first paint asks the cache; the picture is decoded off the UI thread
+    qtbot.waitUntil(lambda: cache.get(picture_key(picture), THUMB_SIZE) is not None, timeout=10_000)
+    for item, expected in ((made, "#fadc1e"), (waiting, STATUS_COLOURS["approved"])):
+        rect = grid.chip_rect(item.id)
+        assert rect is not None
+        left = QPointF(rect.left() + 6, rect.center().y())
+        assert _colour_at(grid, left) == expected
 
 
 def test_posts_on_their_days_coloured_by_status_and_click_selects(qtbot, page: PlansPage) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QDesktopServices
 from sqlalchemy import select
 
@@ -49,11 +49,12 @@ def page(qtbot, context: StudioContext) -> PlansPage:  # type: ignore[no-untyped
     return widget
 
 
-def _dialog(qtbot, page: PlansPage, *, brief: str = "cozy winter") -> GeneratePlanDialog:  # type: ignore[no-untyped-def]
+def _dialog(qtbot, page: PlansPage, *, brief: str = "cozy winter",  # type: ignore[no-untyped-def]
+            start: date = START) -> GeneratePlanDialog:
     """The Generate plan dialog filled in, with its estimate for these inputs shown."""
     dialog = page.open_generate()
     assert dialog is not None
-    dialog.form.start.setDate(QDate(START))
+    dialog.form.start.setDate(QDate(start))
     dialog.form.days.setValue(3)
     with qtbot.waitSignal(dialog.estimated, timeout=10_000):
         dialog.form.brief.setText(brief)
@@ -333,3 +334,37 @@ def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[
     qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "failed", timeout=10_000)
     assert panel.run_button.text() == "Run again"
     qtbot.waitUntil(panel.run_button.isEnabled, timeout=10_000)  # the post failed too
+
+
+def test_the_calendar_turns_to_a_new_plans_first_post(qtbot, page: PlansPage,  # type: ignore[no-untyped-def]
+                                                      server: FakeOpenAI) -> None:
+    studio, later = page.context.studio, START + timedelta(days=75)
+    server.success_json(plan_answer(later, 3), cost=0.001)
+    _dialog(qtbot, page, start=later).generate_button.click()
+    qtbot.waitUntil(lambda: page.follower.job_id is not None, timeout=10_000)
+    page.calendar.go_today()  # the user looks elsewhere while the plan is written
+    assert later not in page.calendar.range.days
+    run_next_task(studio, "general")
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=15_000)
+    first = min(i.scheduled_at for i in page.items).astimezone().date()
+    assert first in page.calendar.range.days and page.calendar.range.in_focus(first)
+    qtbot.waitUntil(lambda: len(page.calendar.grid.rows) >= 1, timeout=10_000)
+
+
+def test_the_spending_chart_labels_every_day_it_shows(qtbot, page: PlansPage) -> None:  # type: ignore[no-untyped-def]
+    from studio.engine.llm.budget import month_bounds, today_utc
+    from studio.ui.widgets.spend_dialog import LABEL_ANGLE, day_labels
+    labels = day_labels(date(2026, 12, 1), 31)
+    assert labels[:3] == ["1 Dec", "2 We", "3 Th"] and labels[30] == "31 Th"
+    assert len(set(labels)) == 31 and all(labels)
+    assert len(day_labels(date(2027, 2, 1), 28)) == 28
+    dialog = page.open_spending()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        pass
+    first, _ = month_bounds(today_utc())
+    [axis] = dialog.chart.axes(Qt.Orientation.Horizontal)
+    assert axis.categories() == day_labels(first, len(axis.categories()))
+    assert len(axis.categories()) >= 28 and axis.labelsAngle() == LABEL_ANGLE
+    [series] = dialog.chart.series()
+    assert all(bars.count() == len(axis.categories()) for bars in series.barSets())

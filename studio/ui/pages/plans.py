@@ -47,13 +47,14 @@ from studio.ui.job_follow import JobFollower
 from studio.ui.pages import plans_ops as ops
 from studio.ui.pages.plan_production import Production
 from studio.ui.tasks import run_in_background
+from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.plan_calendar import PlanCalendar
 from studio.ui.widgets.plan_form import PlanOrder
 from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
 from studio.ui.widgets.plan_items import PlanItemsTable, PlanList
 from studio.ui.widgets.plan_pipeline import PipelinePanel
-from studio.ui.widgets.spend_dialog import SpendDialog
+from studio.ui.widgets.spend_dialog import SpendDialog, open_spend_dialog
 
 NO_INFLUENCER = "Create an influencer first; plans are written in their persona."
 
@@ -71,6 +72,7 @@ class PlansPage(QWidget):
         self._summaries: list[service.PlanSummary] = []
         self._select_plan: str | None = None
         self._select_item: uuid.UUID | None = None
+        self._jump_to_plan: str | None = None  # a new plan: the calendar turns to its first post
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_job_changed)
         self.follower.job_finished.connect(self._on_job_finished)
@@ -94,6 +96,7 @@ class PlansPage(QWidget):
         self.table = PlanItemsTable(self)
         self.table.itemSelectionChanged.connect(self._on_item_selected)
         self.calendar = PlanCalendar(self)
+        self.calendar.grid.set_thumbnails(ThumbnailCache(self.context.studio.paths.cache_dir, parent=self))
         self.calendar.range_changed.connect(self._load_calendar)
         self.calendar.item_selected.connect(self._on_calendar_selected)
         self.calendar.item_moved.connect(self._on_item_moved)
@@ -243,6 +246,9 @@ class PlansPage(QWidget):
     def _show_items(self, items: Sequence[PlanItem]) -> None:
         wanted = self._select_item or (self.editor.item.id if self.editor.item else None)
         self._select_item = None
+        if items and self._jump_to_plan == self.plans.current_plan_id():
+            self._jump_to_plan = None
+            self.calendar.show_day(min(i.scheduled_at for i in items).astimezone().date())
         self.table.set_items(items, wanted)
         self._on_item_selected()
         self.items_loaded.emit()
@@ -295,11 +301,7 @@ class PlansPage(QWidget):
     # Actions ---------------------------------------------------------------------------------
 
     def open_spending(self) -> SpendDialog:
-        dialog = SpendDialog(self.context, self)
-        dialog.finished.connect(lambda _: self.refresh())  # the budget may have changed
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        return open_spend_dialog(self.context, self, on_closed=self.refresh)  # the budget may have changed
 
     def open_generate(self) -> GeneratePlanDialog | None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
@@ -389,6 +391,7 @@ class PlansPage(QWidget):
         self.bar.hide()
         self.message.setText(ops.finished_line(state))
         self._select_plan = ops.made_plan(state) or self._select_plan
+        self._jump_to_plan = ops.new_plan(state) or self._jump_to_plan
         self.refresh()
         self.job_finished.emit(state)
 

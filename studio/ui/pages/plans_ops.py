@@ -71,6 +71,11 @@ def made_plan(job: JobSnapshot) -> str | None:
     return str(job.result.get("plan_id") or "") or None
 
 
+def new_plan(job: JobSnapshot) -> str | None:
+    """The plan a finished generate-plan job made (a rewritten post's job names its plan too)."""
+    return made_plan(job) if job.result and "items" in job.result else None
+
+
 def budget_style(status: BudgetStatus) -> str:
     """Amber at 80 %, red when paid calls are refused."""
     colour = BUDGET_COLOURS.get(status.level)

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -29,10 +39,11 @@ from PySide6.QtWidgets import (
 
 from studio.engine.plans.calendar import CalendarRow
 from studio.ui.models.plan_calendar import CalendarRange, View
+from studio.ui.thumbnails import ThumbnailCache
+from studio.ui.widgets.plan_chip import STATUS_COLOURS, THUMB_SIZE, ChipLook, paint_chip, picture_key, picture_of
 
-STATUS_COLOURS = {"draft": "#7b8794", "approved": "#2e8b57", "producing": "#2f6fb0",
-                  "ready": "#7d4cb0", "failed": "#c0392b"}
-UNKNOWN_COLOUR = "#a0a0a0"
+__all__ = ["STATUS_COLOURS", "CalendarGrid", "PlanCalendar"]
+
 TODAY_ACCENT = "#d35400"
 TODAY_TINT = 0.18  # of the accent over the cell's colour: visible in light and dark themes
 DROP_TINT = 0.30  # of the highlight colour, where a dragged post would land
@@ -42,10 +53,6 @@ CHIP_HEIGHT = 18
 CHIP_GAP = 2
 PAD = 3
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def status_colour(status: str) -> QColor:
-    return QColor(STATUS_COLOURS.get(status, UNKNOWN_COLOUR))
 
 
 def mixed(base: QColor, tint: QColor, share: float) -> QColor:
@@ -71,6 +78,7 @@ class CalendarGrid(QWidget):
         self.rows: list[CalendarRow] = []
         self.selected: uuid.UUID | None = None
         self.show_influencer = False
+        self.thumbnails: ThumbnailCache | None = None
         self._chips: list[Chip] = []
         self._more: dict[date, int] = {}  # posts that did not fit a month cell
         self._press: tuple[Chip, QPoint] | None = None
@@ -205,23 +213,20 @@ class CalendarGrid(QWidget):
                              f"+{self._more[day]} more")
 
     def _paint_chip(self, painter: QPainter, rect: QRectF, row: CalendarRow, *, faded: bool) -> None:
-        colour = status_colour(row.item.status)
-        if faded:
-            colour.setAlpha(90)
-        painter.fillRect(rect, colour)
-        if row.item.id == self.selected:
-            painter.setPen(QPen(QColor("#111111"), 2))
-            painter.drawRect(rect.adjusted(1, 1, -1, -1))
-        painter.setPen(QColor("white"))
-        head = f"{row.item.scheduled_at.astimezone():%H:%M}"
-        if self.show_influencer:
-            head += f" {row.influencer}"
-        topic = row.item.topic or row.item.platform
-        lines = [head, topic] if rect.height() >= 2 * painter.fontMetrics().height() else [f"{head} {topic}"]
-        metrics, width = painter.fontMetrics(), int(rect.width()) - 8
-        text = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines)
-        painter.drawText(rect.adjusted(4, 0, -4, 0),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        look = ChipLook(selected=row.item.id == self.selected, faded=faded,
+                        show_influencer=self.show_influencer, picture=self._picture(row))
+        paint_chip(painter, rect, row, look)
+
+    def set_thumbnails(self, cache: ThumbnailCache) -> None:
+        """Cards show their post's picture from ``cache`` once it is made."""
+        self.thumbnails = cache
+        cache.thumbnail_ready.connect(lambda *_: self.update())
+
+    def _picture(self, row: CalendarRow) -> QImage | None:
+        path = picture_of(row.item) if self.thumbnails is not None else None
+        if path is None or self.thumbnails is None:
+            return None
+        return self.thumbnails.request(picture_key(path), THUMB_SIZE, path)  # None until decoded
 
     # Mouse: click selects, a drag past the system distance moves ------------------------------
 

@@ -6,7 +6,7 @@ the worker or the command line); a budget being typed here is left as it is."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +42,25 @@ from studio.ui.errors import show_error
 from studio.ui.tasks import run_in_background
 
 TABLE_COLUMNS = ("calls", "cached", "tokens in", "tokens out", "cost")
+LABEL_ANGLE = -90  # upright day labels: every day of a month fits under its bar, none is skipped
+
+
+def day_labels(first: date, days: int) -> list[str]:
+    """One short label per day shown: the day's number and weekday (``5 Sa``), the month's name
+    on its first day (``1 Dec``); all distinct, as a category axis needs."""
+    labels = []
+    for offset in range(days):
+        day = first.replace(day=first.day + offset)
+        labels.append(f"{day.day} {day:%b}" if day.day == 1 else f"{day.day} {day:%a}"[:-1])
+    return labels
+
+
+def open_spend_dialog(context: StudioContext, parent: QWidget, *, on_closed: Callable[[], None]) -> SpendDialog:
+    dialog = SpendDialog(context, parent)
+    dialog.finished.connect(lambda _: on_closed())
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +146,8 @@ class SpendDialog(QDialog):
         # A new chart each time: removing a bar chart's category axes leaves their labels behind.
         self.chart = QChart()
         self.chart.setTitle("Cost per day (USD)")
+        if self.palette().window().color().lightness() < 128:
+            self.chart.setTheme(QChart.ChartTheme.ChartThemeDark)
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         first, _ = month_bounds(today_utc())
         days = calendar.monthrange(first.year, first.month)[1]
@@ -138,7 +159,8 @@ class SpendDialog(QDialog):
             series.append(bars)
         self.chart.addSeries(series)
         x_axis = QBarCategoryAxis()
-        x_axis.append([str(day) for day in range(1, days + 1)])
+        x_axis.append(day_labels(first, days))
+        x_axis.setLabelsAngle(LABEL_ANGLE)
         y_axis = QValueAxis()
         totals = [sum(c for d, _, c in daily if d.day == day) for day in range(1, days + 1)]
         y_axis.setRange(0.0, max([*totals, 0.0001]) * 1.1)

@@ -92,6 +92,23 @@ def test_x_excludes_the_selection_the_excluded_can_be_shown_and_brought_back(
     qtbot.waitUntil(lambda: images(studio, page.dataset)["img-002.jpg"].excluded)
 
 
+def test_the_context_menu_excludes_and_brings_back(qtbot, tmp_path: Path, studio: Studio,
+                                                   dataset, page: DatasetsPage) -> None:  # noqa: F811
+    fill(qtbot, tmp_path, studio, dataset, page)
+    page.select_position(3)
+    menu = page.curation.context_menu()
+    assert menu is not None
+    actions = {a.text().split("\t")[0]: a for a in menu.actions() if a.text()}
+    assert set(actions) >= {"Exclude", "Bring back", "Show excluded only"}
+    actions["Exclude"].trigger()
+    qtbot.waitUntil(lambda: page.model.row_at(3).excluded)  # stored, and read back by the page
+    assert images(studio, page.dataset)["img-003.jpg"].excluded
+    actions["Show excluded only"].trigger()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    actions["Bring back"].trigger()
+    qtbot.waitUntil(lambda: not images(studio, page.dataset)["img-003.jpg"].excluded)
+
+
 def test_the_tag_panel_counts_filters_renames_and_deletes_with_undo(
         qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:  # noqa: F811
     fill(qtbot, tmp_path, studio, dataset, page)

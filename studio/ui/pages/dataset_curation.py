@@ -97,10 +97,11 @@ class DatasetCuration(QObject):
         if rows:
             self.page.edits.set_excluded(ids, not all(r.excluded for r in rows))
 
-    def _menu(self, point: QPoint) -> None:
+    def context_menu(self) -> QMenu | None:
+        """The grid's right-click menu for the selected pictures (None when there are none)."""
         ids = self.targets()
         if not ids:
-            return
+            return None
         count = f" ({len(ids)})" if len(ids) > 1 else ""
         menu = QMenu(self.page)
         menu.addAction(f"Exclude{count}\tX", lambda: self.page.edits.set_excluded(ids, True))
@@ -108,7 +109,12 @@ class DatasetCuration(QObject):
         menu.addSeparator()
         menu.addAction("Show excluded only", lambda: self.page.filters.set_value("excluded", "only"))
         menu.addAction("Next without a caption\tCtrl+J", self.next_uncaptioned)
-        menu.exec(self.page.grid.viewport().mapToGlobal(point))
+        return menu
+
+    def _menu(self, point: QPoint) -> None:
+        if (menu := self.context_menu()) is not None:
+            menu.exec(self.page.grid.viewport().mapToGlobal(point))
+            menu.deleteLater()
 
     def review_duplicates(self) -> None:
         page = self.page

@@ -311,7 +311,8 @@ def test_auto_caption_the_uncaptioned_pictures_through_the_llm(
         fake.success("smiling, red scarf", cost=0.001).success("reading a book", cost=0.002)
         qtbot.mouseClick(page.autocaption_button, Qt.MouseButton.LeftButton)
         assert asked and "2 picture(s)" in asked[0] and "openai/gpt-4o-mini" in asked[0]
-        qtbot.waitUntil(lambda: studio.jobs.active_count(dataset.workspace_id) == 1)
+        # The row is written before its queue message: wait for the message, not the row.
+        qtbot.waitUntil(lambda: sum(h.pending_count() for h in studio.queues.hueys.values()) == 1)
         assert run_queued_jobs(studio) == 1
     qtbot.waitUntil(lambda: "Auto-caption finished" in page.import_panel.title.text(), timeout=10_000)
     captions = sorted(i.caption for i in list_images(studio, dataset))

@@ -1,8 +1,8 @@
 """Runs one FFmpeg command: live progress from ``-progress pipe:1``, cancel, no partial output.
 
 The command is an argument list, never a shell line. FFmpeg runs in its own process group: a
-cancel ends it (SIGTERM, then SIGKILL) and nothing else; on Linux it also dies with this process
-(engine/process_group.py), so a kill -9 of a worker or command line leaves no encoder running.
+cancel ends it (SIGKILL: the output is discarded anyway) and nothing else; on Linux it also
+dies with this process (engine/process_group.py), so a kill -9 of a worker or command line leaves no encoder running.
 Output goes to a hidden file beside the target, named after this process, and is renamed over
 it only when FFmpeg succeeded, so a cancel or failure leaves no half-written video where the
 user looks; one left by a killed process is swept by the next render into that folder
@@ -190,15 +190,13 @@ def _pump(stream: Iterable[str], sink: Callable[[str], None],
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
-    """Ends FFmpeg's whole process group: politely first, then for sure."""
+    """Ends FFmpeg's whole process group at once. Its output is thrown away, so there is
+    nothing to finish politely: on SIGTERM, FFmpeg first flushes the encoder's queued frames
+    (seconds at 1080p), which only kept a cancel waiting."""
     if proc.poll() is not None:
         return
-    _signal_group(proc, signal.SIGTERM)
-    try:
-        proc.wait(timeout=TERM_GRACE_S)
-    except subprocess.TimeoutExpired:
-        _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
-        proc.wait(timeout=TERM_GRACE_S)
+    _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+    proc.wait(timeout=TERM_GRACE_S)
 
 
 def _signal_group(proc: subprocess.Popen[str], sig: int) -> None:

@@ -59,7 +59,7 @@ class DatasetEdits(QObject):
     def set_excluded(self, image_ids: list[uuid.UUID], excluded: bool, label: str = "") -> None:
         """Excludes (or brings back) these pictures as one step that Undo takes back."""
         if image_ids:
-            done = "{} pictures excluded; Undo brings them back." if excluded else "{} pictures brought back."
+            done = "Pictures excluded: {} (Undo brings them back)." if excluded else "Pictures brought back: {}."
             self._run(ops.set_excluded, image_ids, excluded, label, done=done)
 
     def apply(self, op: Any, image_ids: list[uuid.UUID] | None) -> None:

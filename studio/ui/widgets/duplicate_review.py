@@ -24,7 +24,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets.curation import DuplicateGroup
 from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.thumbnails import ThumbnailCache
-from studio.ui.widgets.exclude_preview import preview_grid, scored
+from studio.ui.widgets.exclude_preview import pictures, preview_grid, scored
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid
 
 SHOWN_GROUPS = 60  # more would make the dialog slow to open; the rest keep their default keeper
@@ -44,7 +44,7 @@ class DuplicateReview(QDialog):
         column = QWidget(self)
         strips = QVBoxLayout(column)
         for group in self.groups[:SHOWN_GROUPS]:
-            strips.addWidget(QLabel(f"<b>Group {group.number}</b> · {len(group.members)} pictures", column))
+            strips.addWidget(QLabel(f"<b>Group {group.number}</b> · {pictures(len(group.members))}", column))
             strips.addWidget(self._strip(group, studio, thumbnails, column))
         strips.addStretch(1)
         scroll = QScrollArea(self)
@@ -100,8 +100,9 @@ class DuplicateReview(QDialog):
         count = len(self.to_exclude())
         hidden = len(self.groups) - SHOWN_GROUPS
         self.note.setText(
-            f"{len(self.groups)} groups of near-duplicates (sharpness score · size). The highlighted picture "
-            f"of each group is kept; click another to keep it instead. {count} pictures will be excluded; "
+            f"Near-duplicates in {len(self.groups)} group{'' if len(self.groups) == 1 else 's'} (sharpness "
+            "score · size). The highlighted picture of each group is kept; click another to keep it instead. "
+            f"{pictures(count)} will be excluded; "
             "Undo brings them back." + (f" {hidden} more groups keep their default." if hidden > 0 else ""))
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText(f"Exclude {count}")

@@ -37,6 +37,10 @@ def scored(row: ImageRow, *, size: bool = False) -> ImageRow:
     return dataclasses.replace(row, name=f"{score} · {f'{row.width}×{row.height}' if size else row.name}")
 
 
+def pictures(count: int) -> str:
+    return f"{count} picture{'' if count == 1 else 's'}"
+
+
 def preview_grid(studio: Studio, thumbnails: ThumbnailCache, parent: QWidget, *,
                  side: int = 112) -> tuple[ThumbnailGrid, DatasetImageModel]:
     """A small grid over its own model, for dialogs; several pictures can be chosen by clicks."""
@@ -105,8 +109,8 @@ class BlurryPreview(QDialog):
 
     def _on_chosen(self, *_: object) -> None:
         count, shown = len(self.chosen()), self.model.rowCount()
-        self.note.setText(f"{shown} pictures score under the threshold (sharpness score · name, softest "
-                          f"first). {count} chosen: click a picture to keep it. Undo brings them back.")
+        self.note.setText(f"{pictures(shown)} under the threshold (sharpness score · name, softest first). "
+                          f"{count} chosen: click a picture to keep it. Undo brings them back.")
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText(f"Exclude {count}")
         ok.setEnabled(count > 0)

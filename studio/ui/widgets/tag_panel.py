@@ -43,6 +43,7 @@ class TagPanel(QWidget):
         self.table.setObjectName("tag-table")
         self.table.setHorizontalHeaderLabels(["Tag", "Images"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

@@ -26,6 +26,14 @@ from tests.servers import postgres_log, postgres_server, postgres_url, redis_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run started in the background by a script (``make test &``) inherits SIGINT
+    ignored, and so would every CLI it starts: the Ctrl-C tests would send a signal nobody
+    hears. The studio is tested as a user runs it, from a terminal that delivers Ctrl-C."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def gpu_lock_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Users get one GPU lock per machine; each test its own (inherited by the workers and CLI

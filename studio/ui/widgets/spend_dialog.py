@@ -12,7 +12,7 @@ from datetime import date
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QStackedBarSeries, QValueAxis
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -42,17 +42,19 @@ from studio.ui.errors import show_error
 from studio.ui.tasks import run_in_background
 
 TABLE_COLUMNS = ("calls", "cached", "tokens in", "tokens out", "cost")
-LABEL_ANGLE = -90  # upright day labels: every day of a month fits under its bar, none is skipped
+LABEL_ROOM = 14  # pixels beside a day's number: Qt elides a category label without that room
+CHART_MARGIN = 150  # the value axis, its labels and the chart's own margins
 
 
 def day_labels(first: date, days: int) -> list[str]:
-    """One short label per day shown: the day's number and weekday (``5 Sa``), the month's name
-    on its first day (``1 Dec``); all distinct, as a category axis needs."""
-    labels = []
-    for offset in range(days):
-        day = first.replace(day=first.day + offset)
-        labels.append(f"{day.day} {day:%b}" if day.day == 1 else f"{day.day} {day:%a}"[:-1])
-    return labels
+    """One label per day shown, its number (the month is the axis title): short enough that
+    every day keeps its label, and distinct, as a category axis needs."""
+    return [str(first.day + offset) for offset in range(days)]
+
+
+def day_width(metrics: QFontMetrics) -> int:
+    """The pixels a day needs on the chart for its number to be shown whole."""
+    return metrics.horizontalAdvance("31") + LABEL_ROOM
 
 
 def open_spend_dialog(context: StudioContext, parent: QWidget, *, on_closed: Callable[[], None]) -> SpendDialog:
@@ -160,7 +162,8 @@ class SpendDialog(QDialog):
         self.chart.addSeries(series)
         x_axis = QBarCategoryAxis()
         x_axis.append(day_labels(first, days))
-        x_axis.setLabelsAngle(LABEL_ANGLE)
+        x_axis.setTitleText(f"{first:%B %Y}")
+        self.view.setMinimumWidth(days * day_width(QFontMetrics(x_axis.labelsFont())) + CHART_MARGIN)
         y_axis = QValueAxis()
         totals = [sum(c for d, _, c in daily if d.day == day) for day in range(1, days + 1)]
         y_axis.setRange(0.0, max([*totals, 0.0001]) * 1.1)

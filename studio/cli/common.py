@@ -10,10 +10,14 @@ from studio.engine.errors import StudioError
 if TYPE_CHECKING:  # the parser is built without the engine; handlers load what they use
     from studio.engine.core import Studio
     from studio.engine.db.models import Workspace
+    from studio.engine.db.quick_read import SoloProfile
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELED = 0, 1, 2, 130
 
 Handler: TypeAlias = "Callable[[Studio, argparse.Namespace], int]"
+# A read verb's answer from a solo studio's file without the engine (db/quick_read.py); None
+# before anything is printed sends the verb the full way, to its Handler.
+QuickHandler: TypeAlias = "Callable[[SoloProfile, argparse.Namespace], int | None]"
 # A verb group's actions; quoted because argparse's class is not subscriptable at run time.
 Actions: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -62,11 +66,12 @@ def add_group(verbs: argparse._SubParsersAction[argparse.ArgumentParser], name: 
 
 
 def add_action(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str,
-               func: Handler, *, scoped: bool = False) -> argparse.ArgumentParser:
+               func: Handler, *, scoped: bool = False, quick: QuickHandler | None = None,
+               ) -> argparse.ArgumentParser:
     parents = [COMMON, SCOPED] if scoped else [COMMON]
     parser: argparse.ArgumentParser = actions.add_parser(name, help=help_, description=help_,
                                                          parents=parents)
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=func, quick_func=quick)  # not "quick": `doctor --quick` has that
     return parser
 
 

@@ -1,7 +1,9 @@
 """Parses the command line and runs one verb; every error a user can cause is one line.
 
 Building the parser loads no engine: `--version` and `--help` answer at once, and each verb's
-handler loads only what it uses (tests/cli/test_cli_start.py keeps it so).
+handler loads only what it uses (tests/cli/test_cli_start.py keeps it so). A simple read verb
+(`workspace list`) of a solo studio is answered from its SQLite file without SQLAlchemy by its
+``quick`` handler; where that cannot be sure of the answer, the full way gives it.
 """
 from __future__ import annotations
 
@@ -74,6 +76,25 @@ def _app(args: argparse.Namespace) -> int:
     return run_app(data_dir=args.data_dir)
 
 
+def _quick(args: argparse.Namespace) -> int | None:
+    """A read verb answered from a solo studio's SQLite file without SQLAlchemy (the verb's
+    ``quick`` handler, db/quick_read.py); None when the verb or this studio needs the full way."""
+    quick = getattr(args, "quick_func", None)
+    if quick is None:
+        return None
+    from studio.engine.db.quick_read import solo_profile
+    from studio.engine.logs import setup_logging
+
+    profile = solo_profile(args.data_dir)
+    if profile is None:
+        return None
+    # As the full way does (which sets it up again when the quick way declines): a bug below is
+    # logged there, not shown as a traceback on stderr.
+    setup_logging(profile.paths.logs_dir, process=getattr(args, "log_process", "cli"))
+    answer: int | None = quick(profile, args)
+    return answer
+
+
 def _run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -114,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.verb is None:
             return _app(args)
-        code = _run(args)
+        code = _quick(args)
+        if code is None:
+            code = _run(args)
         sys.stdout.flush()  # here, not at exit: a reader gone by now (`… | head -1`) is caught below
         return code
     except SystemExit as exc:  # --help and --version

@@ -198,9 +198,14 @@ class Paths:
         """Lock files and requests between the app and its worker."""
         return self.data_dir / "run"
 
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder a profile has once the studio opened it (``ensure`` makes them)."""
+        return (self.data_dir, self.config_dir, self.assets_dir, self.cache_dir, self.logs_dir,
+                self.run_dir)
+
     def ensure(self) -> None:
-        for folder in (self.data_dir, self.config_dir, self.assets_dir, self.cache_dir,
-                       self.logs_dir, self.run_dir):
+        for folder in self.folders:
             folder.mkdir(parents=True, exist_ok=True)
 
 

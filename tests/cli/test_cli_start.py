@@ -1,6 +1,7 @@
 """The command line starts without the engine: `--version`, `--help` and every verb's `--help`
-load none of the heavy libraries, and a read verb (`workspace list`) loads only the database
-part, so the start-up gain (bench/cli_start.py) cannot slip back."""
+load none of the heavy libraries, and a read verb (`workspace list`) of a solo studio reads its
+SQLite file with the standard library alone (db/quick_read.py), so the start-up gain
+(bench/cli_start.py) cannot slip back."""
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,11 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-# What reading the workspaces does not need: migrations (the database is at its newest), the
-# queues, and the job service.
-NOT_FOR_READING = ("alembic", "huey", "redis", "psycopg", "httpx", "boto3", "PySide6", "numpy", "cv2",
-                   "PIL")
+# What reading a solo studio's workspaces does not need: SQLAlchemy and the models (sqlite3 reads
+# them), migrations (the database is at its newest), the keyring (nothing printed holds a stored
+# secret), the queues and the job service.
+NOT_FOR_READING = ("sqlalchemy", "alembic", "keyring", "huey", "redis", "psycopg", "httpx", "boto3",
+                   "cattrs", "PySide6", "numpy", "cv2", "PIL")
 HEAVY = ("sqlalchemy", "alembic", "huey", "redis", "httpx", "boto3", "cattrs", "keyring", "PySide6",
          "numpy", "cv2", "PIL")
 
@@ -98,7 +100,7 @@ def test_every_verb_help_works_without_heavy_modules() -> None:
     assert "workspace list --help" in result["codes"]
 
 
-def test_workspace_list_loads_no_migrations_queues_or_jobs(tmp_path: Path) -> None:
+def test_workspace_list_of_a_solo_studio_loads_no_sqlalchemy_keyring_or_queues(tmp_path: Path) -> None:
     env = {**os.environ, "INFLUENCERAI_DATA_DIR": str(tmp_path / "data"),
            "INFLUENCERAI_CONFIG_DIR": str(tmp_path / "config")}
     created = _probe("workspace", "create", "Main", how="module", watched=(), env=env)
@@ -108,3 +110,11 @@ def test_workspace_list_loads_no_migrations_queues_or_jobs(tmp_path: Path) -> No
     assert result["code"] == 0 and result["heavy"] == []
     rows = json.loads(str(result["out"]))
     assert [(r["name"], r["current"]) for r in rows] == [("Main", True)]
+
+
+def test_workspace_list_of_a_new_data_folder_goes_the_full_way(tmp_path: Path) -> None:
+    env = {**os.environ, "INFLUENCERAI_DATA_DIR": str(tmp_path / "data"),
+           "INFLUENCERAI_CONFIG_DIR": str(tmp_path / "config")}
+    result = _probe("workspace", "list", "--json", how="module", watched=("sqlalchemy",), env=env)
+    assert result == {"code": 0, "out": "[]\n", "heavy": ["sqlalchemy"]}  # it made the database
+    assert (tmp_path / "data" / "studio.sqlite3").stat().st_size > 0

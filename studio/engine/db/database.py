@@ -18,6 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from studio.engine.db.changes import Change, ChangeBus, announce, new_origin, track_changes
 from studio.engine.db.health import database_problem, known_revisions, too_new_message, where
+from studio.engine.db.schema_head import MIGRATIONS as MIGRATIONS  # where Alembic finds them
+from studio.engine.db.schema_head import files_head as files_head  # tests read it here too
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import DatabaseProblem, ServiceUnavailable, StudioError
 
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger("studio.db")
-MIGRATIONS = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT_S = 10
 _PG_MIGRATION_LOCK = 0x5_7_0_d_1_0  # any constant; serialises migrations across studios
 
@@ -108,13 +109,6 @@ def migrate(engine: Engine, *, revision: str = "head", lock_dir: Path | None = N
         if isinstance(exc, OperationalError):
             raise ServiceUnavailable(f"The database cannot be reached: {_first_line(exc)}") from exc
         raise StudioError(f"The database could not be upgraded: {_first_line(exc)}") from exc
-
-
-def files_head() -> str:
-    """The newest migration's revision id, read from the versions folder's file names (each
-    file is named after its revision, ``0010_...``) so that opening needs no Alembic."""
-    found = [path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")]
-    return max(found, default="")  # none found (a build without the sources): Alembic decides
 
 
 def _at_head(engine: Engine) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 
 from studio.engine.config import Paths, Settings
-from studio.engine.db.database import Database, rows_changed
+from studio.engine.db.database import Database
 from studio.engine.db.models import Job
 from studio.engine.db.types import utcnow
 from studio.engine.jobs.errors import JobCanceled
@@ -49,13 +49,15 @@ class JobContext:
         # One UPDATE, not read-then-write: a cancel or another writer in between must not make
         # this write stale (it would end the job with a version conflict). Progress is best
         # effort: while the database is down the job runs on and the next write catches up.
+        # The same statement reads back whether a cancel was asked: no second query.
         try:
             with self.db.session() as session:
-                changed = rows_changed(session.execute(update(Job).where(Job.id == self.job_id, *self._owned())
-                                                       .values(progress=fraction, stage=self._stage, message=message,
-                                                               version=Job.version + 1, updated_at=utcnow())))
-                self._canceled = (self.claim is not None and not changed) or bool(session.scalar(
-                    select(Job.cancel_requested).where(Job.id == self.job_id)))
+                row = session.execute(update(Job).where(Job.id == self.job_id, *self._owned())
+                                      .values(progress=fraction, stage=self._stage, message=message,
+                                              version=Job.version + 1, updated_at=utcnow())
+                                      .returning(Job.cancel_requested)).first()
+                # a row no longer this run's (its claim taken over) counts as canceled
+                self._canceled = bool(row[0]) if row is not None else self.claim is not None
         except Exception as exc:
             if not note_outage(exc):
                 raise

@@ -166,3 +166,17 @@ def test_the_quick_way_leaves_no_files_behind(cli: Cli, studio: Studio,
     quick, _ = both_ways(cli, monkeypatch, "workspace", "list")
     assert quick.code == 0 and sorted(p.name for p in studio.paths.data_dir.iterdir()) == before
     assert not Path(f"{studio.paths.database_file}-wal").exists()  # closed as tidily as SQLAlchemy
+
+
+def test_the_quick_way_still_redacts_shaped_and_environment_secrets(
+        cli: Cli, studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    shaped = "sk-" + "a1" * 12  # made here: no key-shaped text in the sources
+    from_env = "Moon" + "river" * 2
+    monkeypatch.setenv("INFLUENCERAI_SECRET_OPENROUTER", from_env)
+    for name in (shaped, from_env, "Plain"):
+        assert cli("workspace", "create", name).code == 0
+    for args in (("workspace", "list"), ("workspace", "list", "--json")):
+        quick, full = both_ways(cli, monkeypatch, *args)
+        assert quick == full
+        assert shaped not in quick.out and from_env not in quick.out and "Plain" in quick.out
+    assert sorted(r["name"] for r in quick.json()) == ["***", "***", "Plain"]

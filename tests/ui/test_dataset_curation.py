@@ -12,13 +12,15 @@ from studio.engine.core import Studio
 from studio.engine.datasets.importer import import_paths
 from studio.ui.pages.dataset_curation import EmptyCaptionWarning
 from studio.ui.pages.datasets import DatasetsPage
+from tests.ui import datasets_page_helpers as shared
+from tests.ui.datasets_page_helpers import images, open_with
 from tests.ui.helpers import make_images
-from tests.ui.test_datasets_page import dataset, images, open_with, page  # noqa: F401 - fixtures and helpers
 
+dataset, page, drain_loaders = shared.dataset, shared.page, shared.drain_loaders  # fixtures, found by name
 CAPTIONS = ("mira_v1, red dress, beach", "mira_v1, red dress", "", "mira_v1, city")
 
 
-def fill(qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:  # noqa: F811
+def fill(qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
     paths = make_images(tmp_path / "in", len(CAPTIONS), size=64)
     for path, caption in zip(paths, CAPTIONS, strict=True):
         if caption:
@@ -27,18 +29,18 @@ def fill(qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> 
     open_with(qtbot, page, len(CAPTIONS))
 
 
-def selected_names(page: DatasetsPage) -> list[str]:  # noqa: F811
+def selected_names(page: DatasetsPage) -> list[str]:
     return [page.model.row(i).name for i in page.selected_ids()]
 
 
-def focus_grid(qtbot, page: DatasetsPage) -> None:  # noqa: F811
+def focus_grid(qtbot, page: DatasetsPage) -> None:
     page.activateWindow()
     page.grid.setFocus()
     qtbot.waitUntil(page.grid.hasFocus)
 
 
 def test_keys_move_the_selection_instead_of_adding_to_it(qtbot, tmp_path: Path, studio: Studio,
-                                                         dataset, page: DatasetsPage) -> None:  # noqa: F811
+                                                         dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     page.select_position(0)
     page.grid.selectionModel().select(page.model.index(3), QItemSelectionModel.SelectionFlag.Select)
@@ -55,7 +57,7 @@ def test_keys_move_the_selection_instead_of_adding_to_it(qtbot, tmp_path: Path, 
 
 
 def test_ctrl_j_jumps_to_the_next_picture_without_a_caption(qtbot, tmp_path: Path, studio: Studio,
-                                                            dataset, page: DatasetsPage) -> None:  # noqa: F811
+                                                            dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     page.select_position(0)
     focus_grid(qtbot, page)
@@ -67,7 +69,7 @@ def test_ctrl_j_jumps_to_the_next_picture_without_a_caption(qtbot, tmp_path: Pat
 
 
 def test_x_excludes_the_selection_the_excluded_can_be_shown_and_brought_back(
-        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:  # noqa: F811
+        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     page.select_position(1)
     page.grid.selectionModel().select(page.model.index(2), QItemSelectionModel.SelectionFlag.Select)
@@ -93,7 +95,7 @@ def test_x_excludes_the_selection_the_excluded_can_be_shown_and_brought_back(
 
 
 def test_the_context_menu_excludes_and_brings_back(qtbot, tmp_path: Path, studio: Studio,
-                                                   dataset, page: DatasetsPage) -> None:  # noqa: F811
+                                                   dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     page.select_position(3)
     menu = page.curation.context_menu()
@@ -110,7 +112,7 @@ def test_the_context_menu_excludes_and_brings_back(qtbot, tmp_path: Path, studio
 
 
 def test_the_tag_panel_counts_filters_renames_and_deletes_with_undo(
-        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:  # noqa: F811
+        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     panel = page.tag_panel
     qtbot.waitUntil(lambda: ("red dress", 2) in panel.tags())
@@ -134,7 +136,7 @@ def test_the_tag_panel_counts_filters_renames_and_deletes_with_undo(
 
 
 def test_export_with_empty_captions_warns_and_can_show_them(
-        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:  # noqa: F811
+        qtbot, monkeypatch, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
     fill(qtbot, tmp_path, studio, dataset, page)
     asked: list[str] = []
     monkeypatch.setattr(page.jobs, "ask_export", lambda: asked.append("folder"))

@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from studio.engine.datasets.curation import blurry_rows, duplicate_groups, keeper_of
-from tests.engine.datasets.test_filters import T0, row
+from tests.engine.datasets.rows import T0, row
 
 
 def member(name: str, **fields: object):  # type: ignore[no-untyped-def]

@@ -1,25 +1,13 @@
 """Which images of a dataset a listing shows: the filters and sorts the page and the CLI share."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from studio.engine.core import Studio
-from studio.engine.datasets.filters import ImageFilter, ImageRow, filtered, image_rows, tag_splitter
+from studio.engine.datasets.filters import ImageFilter, filtered, image_rows, tag_splitter
 from studio.engine.datasets.service import update_image
 from tests.engine.datasets.caption_helpers import add_image, make_dataset
-
-T0 = datetime(2024, 5, 1, tzinfo=UTC)
-
-
-def row(name: str, **fields: object) -> ImageRow:
-    values: dict[str, object] = {
-        "id": None, "version": 1, "name": name, "storage_key": f"k/{name}", "sha256": name,
-        "width": 512, "height": 512, "created_at": T0, "caption": "", "excluded": False,
-        "near_dup_group": None, "analyzed": True, "sharpness": None, "blurry": False, "dark": False,
-        "bright": False, "faces": (), "crop": None, "crop_manual": False}
-    values.update(fields)
-    return ImageRow(**values)  # type: ignore[arg-type]
-
+from tests.engine.datasets.rows import T0, row
 
 ROWS = [
     row("b.png", caption="mia_v, red dress", faces=((1, 1, 9, 9),), sharpness=40.0,

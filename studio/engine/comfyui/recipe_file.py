@@ -18,6 +18,9 @@ from studio.engine.errors import InvalidInput
 RECIPE_KEY = "influencerai-recipe"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # larger than any picture the studio makes
+# What says when and how fast, not how: left out of the file, so the same recipe made again
+# gives the same bytes (and the same content hash).
+VOLATILE = ("prompt_id", "timings")
 
 
 class NoRecipe(InvalidInput):
@@ -31,7 +34,8 @@ def with_recipe(data: bytes, recipe: dict[str, Any]) -> bytes:
     end = _iend_offset(data)
     if end is None:
         return data
-    text = json.dumps(recipe, sort_keys=True, default=str, separators=(",", ":"))
+    kept = {k: v for k, v in recipe.items() if k not in VOLATILE}
+    text = json.dumps(kept, sort_keys=True, default=str, separators=(",", ":"))
     body = RECIPE_KEY.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8")
     return data[:end] + _chunk(b"iTXt", body) + data[end:]
 

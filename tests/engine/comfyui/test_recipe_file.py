@@ -29,6 +29,16 @@ def test_the_recipe_round_trips_and_the_pixels_stay(tmp_path: Path) -> None:
         assert reopened.info["influencerai-recipe"]  # Pillow reads the chunk as text too
 
 
+def test_when_and_how_fast_stay_out_so_the_same_recipe_gives_the_same_bytes(tmp_path: Path) -> None:
+    plain = png_bytes()
+    first = with_recipe(plain, {**RECIPE, "prompt_id": "a", "timings": {"job": 1.5}})
+    again = with_recipe(plain, {**RECIPE, "prompt_id": "b", "timings": {"job": 2.5}})
+    assert first == again
+    path = tmp_path / "made.png"
+    path.write_bytes(first)
+    assert read_recipe(path) == RECIPE
+
+
 def test_a_jpeg_comes_back_unchanged() -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, format="JPEG")

@@ -61,6 +61,13 @@ STOP_FILE = "worker-stop"
 T = TypeVar("T")
 
 
+def _quiet_huey_per_task() -> None:
+    """Huey says "Executing …" and "… executed in …" of every task at INFO: two redacted JSON
+    lines per job in the worker's log, on every job's way, where the runner's own line already
+    names the job and its outcome. Its warnings stay, and so do the consumers' start lines."""
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    logging.getLogger("huey.consumer").setLevel(logging.INFO)
+
 
 def make_runner(studio: Studio, worker_id: str) -> JobRunner:
     """The runner a worker uses: in team mode its jobs' files travel through the bucket."""
@@ -150,6 +157,7 @@ class Worker:
         studio = self.studio
         load_handlers()
         quiet_huey_outages()
+        _quiet_huey_per_task()
         ride_out(self._register, stop=self.stop_event)  # a server still starting is waited for
         tls_context()  # built now, not by the first jobs while the user waits for them
         studio.queues.set_runner(make_runner(studio, self.worker_id))

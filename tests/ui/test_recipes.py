@@ -71,10 +71,11 @@ def test_load_into_form_from_a_gallery_picture(qtbot, studio: Studio, mira: Infl
     qtbot.mouseClick(gallery.recipe_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: gallery.recipe_dialog is not None and gallery.recipe_dialog.isVisible(),
                     timeout=5_000)
-    assert gallery.recipe_dialog.view.shown_fields()["Seed"] == "777"
+    dialog = gallery.recipe_dialog
+    assert dialog is not None and dialog.view.shown_fields()["Seed"] == "777"
     with qtbot.waitSignal(page.recipes.recipe_loaded, timeout=5_000):
-        qtbot.mouseClick(gallery.recipe_dialog.view.load_button, Qt.MouseButton.LeftButton)
-    assert page.tabs.currentIndex() == 0 and not gallery.recipe_dialog.isVisible()
+        qtbot.mouseClick(dialog.view.load_button, Qt.MouseButton.LeftButton)
+    assert page.tabs.currentIndex() == 0 and not dialog.isVisible()
     assert page.form.value("steps") == 4 and page.form.value("lora_name") == "mira_v1.safetensors"
     assert page.seed_lock.isChecked() and page.seed.text() == "777"
     assert page.prompt.toPlainText() == "mira_v1, portrait on a rooftop"

@@ -20,6 +20,7 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
 from studio.ui.models.dataset_images import DatasetImageModel
+from studio.ui.models.grid_rows import Arranged
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.pages.dataset_curation import DatasetCuration
 from studio.ui.pages.dataset_edits import DatasetEdits
@@ -169,6 +170,7 @@ class DatasetsPage(QWidget):
         self.jobs.job_finished.connect(lambda _job: self.refresh())
         self.edits.edited.connect(self.refresh)
         self.model.modelReset.connect(self._on_model_reset)
+        self.model.rows_loaded.connect(self._on_model_reset)  # also after rows appended to a first page
 
     def _dataset_controls(self, on: bool) -> None:
         for widget in (self.import_button, self.batch_button, self.autocaption_button, self.side, self.filters):
@@ -266,21 +268,24 @@ class DatasetsPage(QWidget):
             return
         self._reading, self._stale = True, False
         reset, self._reset_wanted = self._reset_wanted, False
-        run_in_background(lambda: ops.rows_of(context, dataset), receiver=self,
+        model = self.model  # rows are arranged on the worker: no per-row work on the UI thread
+        if reset:
+            model.open_first(context.studio, dataset)  # the first screen before the whole dataset
+        run_in_background(lambda: model.load(context.studio, dataset), receiver=self,
                           on_done=lambda rows: self._on_rows_loaded(dataset, rows, reset),
                           on_error=self._on_rows_failed)
 
     def _is_open(self, dataset: Dataset) -> bool:
         return self.dataset is not None and dataset.id == self.dataset.id
 
-    def _on_rows_loaded(self, dataset: Dataset, rows: list[ImageRow], reset: bool) -> None:
+    def _on_rows_loaded(self, dataset: Dataset, rows: Arranged, reset: bool) -> None:
         if self._is_open(dataset):
-            if reset or {r.id for r in rows} != {r.id for r in self.model.all_rows()}:
+            if reset or not self.model.same_ids(rows):
                 self._set_rows_keeping_current(rows)
                 self.dataset_loaded.emit()
             else:
-                self.model.update_rows(r for r in rows if r != self.model.row(r.id))
-            self.summary.show_summary(summarize(self.model.all_rows()))
+                self.model.update_rows(self.model.changed(rows))
+            self.summary.show_summary(rows.summary)
             self._show_current()
             self.rows_refreshed.emit()
             context = self.context
@@ -288,7 +293,7 @@ class DatasetsPage(QWidget):
                               on_done=lambda found: self._on_extras_loaded(dataset, found))
         self._read_done()
 
-    def _set_rows_keeping_current(self, rows: list[ImageRow]) -> None:
+    def _set_rows_keeping_current(self, rows: Arranged) -> None:
         """A re-read keeps the picture being captioned open, and its unsaved typing with it."""
         keep, self._resetting = self.editor.image_id, True
         self.model.set_rows(rows)

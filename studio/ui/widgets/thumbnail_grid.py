@@ -98,12 +98,16 @@ class ThumbnailGrid(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.thumb_size = 128
-        self.setViewMode(QListView.ViewMode.IconMode)
+        # A wrapping list rather than icon mode: icon mode keeps an item per row and lays them all
+        # out (seconds at 100,000 rows); a wrapping list with one size for all rows lays out in
+        # batches of arithmetic, and paints the same grid.
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
-        self.setUniformItemSizes(True)  # one size hint for all rows: 10,000 rows lay out at once
+        self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(500)
+        self.setBatchSize(2000)
         self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

@@ -90,6 +90,28 @@ def test_a_revoke_record_is_json_too(tmp_path: Path) -> None:
     assert huey.is_revoked(task)
 
 
+def test_a_task_not_revoked_as_it_starts_costs_no_revoke_cleanup_and_a_revoked_one_is_skipped(
+        tmp_path: Path) -> None:
+    ran: list[str] = []
+    queues = make_queues(tmp_path, ran)
+    huey = queues.hueys["general"]
+    deleted: list[str] = []
+    delete_data = huey.storage.delete_data
+
+    def counted(key: str) -> object:
+        deleted.append(key)
+        return delete_data(key)
+    huey.storage.delete_data = counted
+    kept, revoked = (queues.task("general", str(uuid.uuid4())) for _ in range(2))
+    for task in (kept, revoked):
+        queues.put("general", task)
+    queues.revoke("general", revoked.id)
+    huey.execute(huey.dequeue())
+    huey.execute(huey.dequeue())
+    assert ran == [kept.args[0]]  # the revoked one is skipped, its record kept for its retries
+    assert deleted == [] and huey.is_revoked(revoked) and not huey.is_revoked(kept)
+
+
 @pytest.mark.parametrize(("change", "reason"), [
     ({"task": "os.system"}, "is not one the studio runs"),
     ({"task": "studio.daily_pipelines"}, "is not one the studio runs"),  # not on this queue

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import TypeVar
 
 log = logging.getLogger("studio.datasets")
@@ -41,6 +42,7 @@ class _Shared:
 
     lock = threading.Lock()
     pool: ProcessPoolExecutor | None = None
+    lifeline: tuple[Connection, Connection] | None = None  # the workers end when it closes
 
 
 def cores() -> int:
@@ -51,9 +53,20 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _worker_start() -> None:
+def _worker_start(lifeline: Connection) -> None:
     import cv2
     cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would fight them
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Ends this worker when the process that made the pool is gone, however it ended (killed,
+    ``os._exit``): a worker waiting for work would wait forever, and keep the forkserver too."""
+    try:
+        lifeline.recv_bytes()  # nothing is ever sent: this returns at end of file
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
 
 
 def _shared() -> ProcessPoolExecutor:
@@ -63,7 +76,9 @@ def _shared() -> ProcessPoolExecutor:
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(PRELOAD)
-            _Shared.pool = ProcessPoolExecutor(cores(), mp_context=context, initializer=_worker_start)
+            _Shared.lifeline = context.Pipe(duplex=False)  # (read end, write end)
+            _Shared.pool = ProcessPoolExecutor(cores(), mp_context=context, initializer=_worker_start,
+                                               initargs=(_Shared.lifeline[0],))
         return _Shared.pool
 
 
@@ -71,8 +86,10 @@ def shutdown() -> None:
     """Stops the workers (at exit, or to free their memory); the next batch starts new ones."""
     with _Shared.lock:
         pool, _Shared.pool = _Shared.pool, None
+        lifeline, _Shared.lifeline = _Shared.lifeline, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+    _cut(lifeline)
 
 
 atexit.register(shutdown)
@@ -80,10 +97,19 @@ atexit.register(shutdown)
 
 def _forget(broken: ProcessPoolExecutor) -> None:
     """A worker died (killed, out of memory): the pool is unusable; the next use makes one."""
+    lifeline = None
     with _Shared.lock:
         if _Shared.pool is broken:
             _Shared.pool = None
+            lifeline, _Shared.lifeline = _Shared.lifeline, None
     broken.shutdown(wait=False, cancel_futures=True)
+    _cut(lifeline)
+
+
+def _cut(lifeline: tuple[Connection, Connection] | None) -> None:
+    """Closes the pipe, so any worker still there ends."""
+    for end in lifeline or ():
+        end.close()
 
 
 def map_ordered(items: Iterable[T], task: Callable[[T], A | None], work: Callable[[A], R], *,

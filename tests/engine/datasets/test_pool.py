@@ -1,9 +1,14 @@
 """The picture pool: results in order, refusals kept, a few items in flight, small batches done
-here, other work in worker processes, and a worker that dies costs no file."""
+here, other work in worker processes, a worker that dies costs no file, and no worker outlives
+the process that made it."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +83,29 @@ def test_shutdown_stops_the_workers_and_a_later_batch_starts_them_again() -> Non
     assert pool._Shared.pool is None
     again = [out for _, out in map_ordered(range(4), lambda v: v, square_and_pid, workers=2)]
     assert [out[0] for out in again] == [0, 1, 4, 9]  # type: ignore[index]
+
+
+def test_workers_end_when_the_process_that_made_them_dies_abruptly(tmp_path: Path) -> None:
+    """A killed app or an ``os._exit`` must not leave workers (and their forkserver) behind."""
+    script = ("import os, sys\n"
+              "from studio.engine.datasets.pool import map_ordered\n"
+              "from tests.engine.datasets.test_pool import square_and_pid\n"
+              "pids = {out[1] for _, out in map_ordered(range(6), lambda v: v, square_and_pid, workers=2)}\n"
+              "print(' '.join(map(str, pids)), flush=True)\n"
+              "os._exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[3], check=True)
+    pids = [int(p) for p in done.stdout.split()]
+    assert pids and os.getpid() not in pids
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; its parent (the forkserver) reaps it when it ends too

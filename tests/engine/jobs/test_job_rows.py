@@ -101,3 +101,25 @@ def test_a_failure_s_text_is_redacted_and_a_deleted_row_has_nothing_to_record(st
         JobStatus.FAILED, f"refused key {REDACTED}", True)
     gone = Claim(uuid.uuid4(), "worker-a", 1)
     assert record_outcome(studio.db, gone, JobStatus.COMPLETED, error="", message="Done.", result={})
+
+
+def test_the_same_writes_on_postgresql(studio: Studio, postgres_url: str) -> None:
+    """RETURNING, the fixed words written as SQL text and the claim's condition, on a server."""
+    studio.settings.set("database.url", postgres_url)
+    studio.save_settings()
+    team = Studio.open(studio.paths.data_dir)
+    try:
+        assert team.db.engine.dialect.name == "postgresql"
+        job = team.jobs.submit(team.workspace(f"Rows {uuid.uuid4().hex[:6]}", create=True).id,
+                               "test-rows-noop", Empty())
+        claimed = claim(team.db, job.id, "worker-a")
+        assert claimed is not None and claimed.claim.attempts == 1 and claim(team.db, job.id, "b") is None
+        stale = Claim(job.id, "worker-a", 2)
+        assert not record_outcome(team.db, stale, JobStatus.COMPLETED, error="", message="Done.", result={})
+        assert record_outcome(team.db, claimed.claim, JobStatus.COMPLETED, error="", message="Done.",
+                              result={"answer": 42})
+        row = team.jobs.get(job.workspace_id, job.id)
+        assert (row.status, row.message, row.error, row.result, row.version) == (
+            JobStatus.COMPLETED, "Done.", "", {"answer": 42}, 3)
+    finally:
+        team.close()

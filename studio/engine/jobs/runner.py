@@ -65,14 +65,15 @@ class JobRunner:
         self.settings = settings
         self.worker_id = worker_id
         self._sees_all: bool | None = None  # whether row-level security hides no job from it
-        self._settings_stamp = FileStamp.of(paths.settings_file)
+        self._settings_file = paths.settings_file  # looked at before every job
+        self._settings_stamp = FileStamp.of(self._settings_file)
 
     def _reload_settings_if_changed(self) -> None:
         """A URL or option changed in the app or the CLI counts from the next job on."""
-        stamp = FileStamp.of(self.paths.settings_file)
+        stamp = FileStamp.of(self._settings_file)
         if stamp != self._settings_stamp:
             self._settings_stamp = stamp
-            self.settings = load_settings(self.paths.settings_file)
+            self.settings = load_settings(self._settings_file)
 
     def __call__(self, job_id: str, task: object = None) -> None:
         self._reload_settings_if_changed()

@@ -123,6 +123,34 @@ def bench_baselines(paths: list[Path], cache_dir: Path) -> dict[str, float]:
     return rates
 
 
+def bench_stages(paths: list[Path], cache_dir: Path) -> dict[str, float]:
+    """Where one file's pass spends its time, one core: ms per file for each stage."""
+    import cv2
+    import imagehash
+
+    from studio.engine.datasets.analysis import detect_faces, exposure, sharpness
+    from studio.engine.media.thumbnails import decode_image, write_thumbnails
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # as in a worker
+    spent = dict.fromkeys(("decode at 1/8", "thumbnails", "faces", "hash, blur, exposure"), 0.0)
+    for index, path in enumerate(paths):
+        clock = time.perf_counter()
+        image = decode_image(path.read_bytes(), reduce_to=256).image
+        spent["decode at 1/8"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        write_thumbnails(image, cache_dir, f"{index:064x}")
+        spent["thumbnails"] += time.perf_counter() - clock
+        grey = np.asarray(image.convert("L"))
+        clock = time.perf_counter()
+        detect_faces(grey)
+        spent["faces"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        imagehash.phash(image), sharpness(grey), exposure(grey)
+        spent["hash, blur, exposure"] += time.perf_counter() - clock
+    cv2.setNumThreads(threads)
+    return {name: seconds / len(paths) * 1000 for name, seconds in spent.items()}
+
+
 # (2) the thumbnail stage against plain Pillow ---------------------------------------------------
 
 def bench_thumbnails(studio_paths: list[Path], plain_paths: list[Path], cache_dir: Path) -> dict[str, float]:
@@ -361,6 +389,7 @@ def main() -> int:
         try:
             imported = bench_import(studio, workspace.id, photos["import"])
             base = bench_baselines(base_paths, root / "base-cache")
+            stages = bench_stages(base_paths, root / "stage-cache")
             thumbs = bench_thumbnails(photos["studio"], photos["plain"], root / "thumb-cache")
             shutil.rmtree(root / "photos")
             if not args.no_grid:
@@ -370,6 +399,8 @@ def main() -> int:
     print()
     print(f"== summary == (load average {os.getloadavg()[0]:.2f} at the end)")
     print_import(imported, base, base_n)
+    print("  one file's pass by stage, one core: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in stages.items())
+          + f" (the floor on {os.cpu_count()} cores: {os.cpu_count() * 1000 / sum(stages.values()):.0f}/s)")
     print_thumbnails(thumbs, args.n)
     if grid is not None:
         print_grid(grid, shas)

@@ -1,12 +1,16 @@
-"""Renders every page offscreen into docs/screenshots/ with real data made through the engine.
+"""Renders every page offscreen with real data made through the engine.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.render_screenshots [OUT_DIR]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.render_screenshots OUT_DIR \
+        [--size 1280x720] [--theme light|dark|both]
+
+Files are named <page>-<W>x<H>-<theme>.png (generate-1280x720-dark.png).
 
 Not a test: a script for the README's pictures. It starts a real worker so the thumbnail jobs
 and the status bar are real, and stops it at the end.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -32,7 +36,6 @@ from studio.ui.worker_control import WorkerSupervisor
 from tests.ui.helpers import make_images, make_portrait
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZE = (1180, 720)
 
 PEOPLE = (
     (Persona(name="Mira Sol", trigger_word="mira_v1", tone="warm, curious, a little wry",
@@ -143,14 +146,15 @@ def seed_training(studio: Studio, scratch: Path) -> list:
     from studio.engine.influencers import get_influencer
     from studio.engine.training.jobs import submit_training
     from studio.engine.training.plan import TrainingRequest
-    from tests.engine.training.helpers import FAKE_SD_SCRIPTS
+    from tests.engine.training.helpers import FAKE_SD_SCRIPTS, use_this_python
 
+    use_this_python(studio)
     workspace = studio.workspace()
     mira = get_influencer(studio, workspace.id, "Mira Sol")
     dataset = get_dataset(studio, workspace.id, "Lisbon shoot", influencer_ref=mira.id)
     base = scratch / "models" / "v1-5-pruned-emaonly.safetensors"
     base.parent.mkdir(parents=True, exist_ok=True)
-    base.write_bytes(b"\0" * 64)
+    base.write_bytes((8).to_bytes(8, "little") + b"{}      ")  # safetensors with no tensors
     job = submit_training(studio, workspace.id, TrainingRequest(
         influencer_id=mira.id, dataset_id=dataset.id, preset="sd15-fast-test",
         sd_scripts=str(FAKE_SD_SCRIPTS),
@@ -311,7 +315,15 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
     window.grab().save(str(out / f"main-window{suffix}.png"))
 
 
-def main(out: Path) -> int:
+def parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        return int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not {text!r}") from None
+
+
+def main(out: Path, size: tuple[int, int], themes: tuple[str, ...]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = application()
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,11 +341,12 @@ def main(out: Path) -> int:
             jobs += seed_training(studio, Path(tmp) / "scratch")
             supervisor.ensure_running()
             wait_for(studio, jobs)
-            for theme, suffix in (("light", ""), ("dark", "-dark")):
+            for theme in themes:
+                suffix = f"-{size[0]}x{size[1]}-{theme}"
                 apply_theme(app, theme)
                 context = StudioContext(studio, WorkspaceRef.of(studio.workspace()))
                 window = MainWindow(context)
-                window.resize(*SIZE)
+                window.resize(*size)
                 window.show()
                 window.health.show_all(gather(studio))
                 render(window, app, out, suffix=suffix)
@@ -349,5 +362,15 @@ def main(out: Path) -> int:
     return 0
 
 
+def cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Render every page to PNG files.")
+    parser.add_argument("out", type=Path, nargs="?", default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1920x1080")
+    parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
+    args = parser.parse_args(argv)
+    themes = ("light", "dark") if args.theme == "both" else (args.theme,)
+    return main(args.out, args.size, themes)
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"))
+    sys.exit(cli(sys.argv[1:]))

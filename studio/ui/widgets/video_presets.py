@@ -8,13 +8,15 @@ the background by the page.
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.engine.media.framing import fill_box
 from studio.engine.media.presets import ExportPreset
 
 PREVIEW_HEIGHT = 180
+MIN_PREVIEW_HEIGHT = 72
+MAX_PREVIEW_HEIGHT = 360
 _SAFE = QColor(255, 80, 80, 70)
 
 
@@ -26,10 +28,16 @@ class PresetPreview(QWidget):
         self.fit = "crop"
         self.focus = (0.5, 0.5)
         self.caption = ""
-        width = round(PREVIEW_HEIGHT * preset.width / preset.height)
-        self.setFixedSize(width, PREVIEW_HEIGHT)
+        self.scale_to(PREVIEW_HEIGHT)
         self.setToolTip(f"{preset.title}: {preset.width}×{preset.height}; the red border is "
                         "covered by the app's buttons and captions")
+
+    def width_for(self, height: int) -> int:
+        return round(height * self.preset.width / self.preset.height)
+
+    def scale_to(self, height: int) -> None:
+        """Keeps the preset's shape exactly; the row chooses the height."""
+        self.setFixedSize(self.width_for(height), height)
 
     def set_frame(self, frame: QImage | None) -> None:
         self.frame = frame
@@ -89,13 +97,15 @@ class PresetPreview(QWidget):
 
 
 class PresetPreviews(QWidget):
-    """One PresetPreview per preset, labelled, in a row."""
+    """One PresetPreview per preset, labelled, in a row that scales to the space it is given:
+    the whole row stays in sight (no sideways scrolling) down to MIN_PREVIEW_HEIGHT."""
 
     def __init__(self, presets: list[ExportPreset], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.previews: dict[str, PresetPreview] = {}
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        self.labels: list[QLabel] = []
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
         for preset in presets:
             column = QVBoxLayout()
             preview = PresetPreview(preset, self)
@@ -104,9 +114,34 @@ class PresetPreviews(QWidget):
             column.addWidget(preview, 0, Qt.AlignmentFlag.AlignHCenter)
             label = QLabel(f"{preset.title}\n{preset.width}×{preset.height}", self)
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            label.setWordWrap(True)
+            self.labels.append(label)
             column.addWidget(label)
-            row.addLayout(column)
-        row.addStretch(1)
+            self.row.addLayout(column)
+        self.row.addStretch(1)
+        # Set, so the layout does not hold this widget at the previews' current sizes.
+        self.setMinimumSize(self._row_width(MIN_PREVIEW_HEIGHT), MIN_PREVIEW_HEIGHT + self._label_height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        height = self.fitting_height(self.width(), self.height())
+        for preview in self.previews.values():
+            preview.scale_to(height)
+
+    def fitting_height(self, width: int, height: int) -> int:
+        """The tallest preview height at which the row and its labels fit width × height."""
+        spacing = self.row.spacing() * max(0, len(self.previews) - 1)
+        shapes = sum(p.preset.width / p.preset.height for p in self.previews.values()) or 1.0
+        by_width = int((width - spacing - len(self.previews)) / shapes)
+        by_height = height - self._label_height()
+        return max(MIN_PREVIEW_HEIGHT, min(MAX_PREVIEW_HEIGHT, by_width, by_height))
+
+    def _row_width(self, height: int) -> int:
+        spacing = self.row.spacing() * max(0, len(self.previews) - 1)
+        return sum(p.width_for(height) for p in self.previews.values()) + spacing
+
+    def _label_height(self) -> int:
+        return max((label.sizeHint().height() for label in self.labels), default=0) + self.row.spacing()
 
     def set_frame(self, frame: QImage | None) -> None:
         for preview in self.previews.values():

@@ -65,7 +65,7 @@ def worker_health(studio: Studio) -> Health:
     if fresh and latest is not None:
         return Health("worker", "Worker", "ok", f"Running on {latest.host} (process {latest.pid}).")
     return Health("worker", "Worker", "missing", "No worker is running, so queued jobs wait.",
-                  "Restart the app, or run 'influencerai-studio worker' in a terminal.")
+                  "Restart the app: it starts the worker.")
 
 
 def _database(studio: Studio) -> Health:

@@ -7,6 +7,9 @@ about those only; the hub does the reading:
     self.follower.job_changed.connect(self._on_job_changed)    # JobSnapshot, while it runs
     self.follower.job_finished.connect(self._on_job_finished)  # JobSnapshot, once; then forgotten
     self.follower.follow(job.id)
+
+``WaitingReasons`` says why a job a view shows still waits in its queue (no worker serves it,
+jobs ahead): read on a background lane whenever the hub reports changed jobs.
 """
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ import uuid
 from PySide6.QtCore import QObject, Signal
 
 from studio.engine.jobs.snapshot import JobSnapshot
+from studio.engine.jobs.status import JobStatus
+from studio.engine.worker.waiting import waiting_reason
 from studio.ui.job_hub import JobHub
+from studio.ui.tasks import run_in_background
 
 
 class JobFollower(QObject):
@@ -67,3 +73,47 @@ class JobFollower(QObject):
             self.job_finished.emit(snapshot)
         else:
             self.job_changed.emit(snapshot)
+
+
+class WaitingReasons(QObject):
+    """Why the job a view explains waits; ``found`` gives "" once it no longer waits."""
+    found = Signal(object, str)  # job id, the reason in one sentence
+
+    def __init__(self, hub: JobHub, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self.job_id: uuid.UUID | None = None
+        self._busy = False
+        self._again = False
+        hub.jobs_changed.connect(lambda _changed: self._ask())  # a job ahead ended, a worker took it
+        hub.reset.connect(lambda: self.explain(None))
+
+    def explain(self, job_id: uuid.UUID | None) -> None:
+        """The job to explain from now on (None: none)."""
+        if job_id != self.job_id:
+            self.job_id = job_id
+            self._ask()
+
+    def _ask(self) -> None:
+        job_id = self.job_id
+        if job_id is None:
+            return
+        known = self.hub.snapshot(job_id)
+        if known is not None and known.status is not JobStatus.PENDING:
+            return
+        if self._busy:
+            self._again = True
+            return
+        self._busy = True
+        studio = self.hub.studio
+        run_in_background(lambda: waiting_reason(studio, job_id), receiver=self,
+                          on_done=lambda reason: self._on_found(job_id, reason),
+                          on_error=lambda exc: self._on_found(job_id, ""))
+
+    def _on_found(self, job_id: uuid.UUID, reason: str) -> None:
+        self._busy = False
+        if job_id == self.job_id:
+            self.found.emit(job_id, reason)
+        if self._again:
+            self._again = False
+            self._ask()

@@ -83,6 +83,10 @@ class JobHub(QObject):
         if changes.touches(Entity.JOB):
             self.refresh()
 
+    def note(self, snapshots: Iterable[JobSnapshot]) -> None:
+        """Rows this process just wrote (a retry): reported at once, not left stale until the next read."""
+        self._merge(snapshots)
+
     def on_workspace_changed(self) -> None:
         self._generation += 1
         self._jobs.clear()

@@ -21,6 +21,7 @@ from studio.engine.db.models import Dataset
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.job_follow import JobFollower
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
@@ -55,6 +56,9 @@ class DatasetJobs(QObject):
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_job_changed)
         self.follower.job_finished.connect(self._on_job_finished)
+        self.ended: Followed | None = None  # the job the panel reports on; Retry follows it again
+        panel.banner.attach(context.jobs)
+        panel.banner.retried.connect(self._on_retried)
 
     # Starting --------------------------------------------------------------------------------
 
@@ -92,7 +96,7 @@ class DatasetJobs(QObject):
     def _start(self, kind: str, dataset: Dataset, submit: Callable[[], uuid.UUID]) -> None:
         run_in_background(submit, receiver=self,
                           on_done=lambda job_id: self.follow(kind, job_id, dataset),
-                          on_error=lambda exc: self.message_shown.emit(f"Cannot start the {kind}: {exc}"))
+                          on_error=lambda exc: self.message_shown.emit(f"Cannot start the {kind}: {one_line(exc)}"))
 
     # Following -------------------------------------------------------------------------------
 
@@ -112,11 +116,17 @@ class DatasetJobs(QObject):
         followed, self.followed = self.followed, None
         if followed is None:
             return
+        self.ended = followed
         if followed.kind == IMPORT:
             self._on_import_finished(job, followed.dataset)
         else:
             self.panel.show_ended(NOUNS.get(followed.kind, "Job"), job)
         self.job_finished.emit(job)
+
+    def _on_retried(self, job_ids: list[uuid.UUID]) -> None:
+        if self.ended is not None and job_ids:
+            self.panel.start(f"{VERBS.get(self.ended.kind, 'Working')}…", new_report=self.ended.kind == IMPORT)
+            self.follow(self.ended.kind, job_ids[0], self.ended.dataset)
 
     def _on_import_finished(self, snapshot: JobSnapshot, dataset: Dataset | None) -> None:
         self.panel.show_import_report(snapshot)
@@ -139,4 +149,4 @@ class DatasetJobs(QObject):
         context = self.context
         run_in_background(lambda: ops.export(context, dataset, folder), receiver=self, lane="io",
                           on_done=self.message_shown.emit,
-                          on_error=lambda exc: self.message_shown.emit(f"Export failed: {exc}"))
+                          on_error=lambda exc: self.message_shown.emit(f"Export failed: {one_line(exc)}"))

@@ -128,8 +128,7 @@ class SettingsPage(QWidget):
         self._add_secrets(llm, "API key", ("openrouter",))
         self._add_secrets(team, "Passwords and keys", tuple(n for n in KNOWN_SECRETS if n != "openrouter"))
         self.server_button = QPushButton("Connect to a team server…")
-        self.server_button.setToolTip("Checks the server and switches this studio to it, as "
-                                      "`server connect` does.")
+        self.server_button.setToolTip("Checks the server and switches this studio to it.")
         self.server_button.clicked.connect(self._on_server_clicked)
         self.groups["Team server"].add_row("Connect", _left(self.server_button))
         where = QLabel(f"Settings are stored in {self.context.studio.paths.settings_file}")

@@ -19,10 +19,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.ui.error_actions import for_window
+from studio.ui.job_follow import WaitingReasons
 from studio.ui.job_hub import JobHub
 from studio.ui.pages.generate_ops import PreviewFrame
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
+from studio.ui.widgets.failure_banner import FailureBanner
 from studio.ui.widgets.gallery_view import GalleryGrid, ImageCanvas
 
 PREVIEW_SIDE = 768
@@ -34,6 +37,7 @@ class GenerationJobs(QObject):
     jobs_finished = Signal(list)  # list[JobSnapshot] that finished since the last report
     all_finished = Signal(list)  # list[JobSnapshot]: the last job of the batch is done
     frame_ready = Signal(object)  # QImage: the running job's newest preview frame
+    waiting_changed = Signal(str)  # why the batch's next job still waits in its queue ("": it does not)
 
     def __init__(self, hub: JobHub, read_frame: FrameReader, parent: QObject | None = None, *,
                  previews_dir: Path | None = None) -> None:
@@ -50,6 +54,8 @@ class GenerationJobs(QObject):
             previews_dir.mkdir(parents=True, exist_ok=True)
             self._folder.addPath(str(previews_dir))
             self._folder.directoryChanged.connect(self._on_previews_changed)
+        self.waiting = WaitingReasons(hub, self)
+        self.waiting.found.connect(lambda _job, reason: self.waiting_changed.emit(reason))
         hub.jobs_changed.connect(self._on_jobs_changed)
         hub.reset.connect(self._on_reset)
 
@@ -83,6 +89,7 @@ class GenerationJobs(QObject):
         if not states:
             return
         self.progress_changed.emit(states)
+        self.waiting.explain(_waiting_job(states))
         newly = [s for s in states if s.finished and s.id not in self._done]
         self._done.update(s.id for s in newly)
         if newly:
@@ -129,6 +136,13 @@ class GenerationJobs(QObject):
             self._read_preview()
 
 
+def _waiting_job(states: list[JobSnapshot]) -> uuid.UUID | None:
+    """The batch's next job, while nothing of the batch runs and it waits in its queue."""
+    if any(s.status is JobStatus.PROCESSING for s in states):
+        return None
+    return next((s.id for s in states if s.status is JobStatus.PENDING), None)
+
+
 def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:
     """(stage line, step line, overall fraction) for the jobs shown."""
     if not states:
@@ -143,7 +157,7 @@ def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:
         failed = [s for s in states if s.status is not JobStatus.COMPLETED]
         if failed:
             first = failed[0]
-            reason = first.error or first.message or first.status
+            reason = for_window(first.error or first.message or first.status).text
             return f"{len(failed)} of {len(states)} {first.status}: {reason}", "", overall
         return f"Done: {len(states)} image job{'s' if len(states) > 1 else ''} finished.", "", 1.0
     waiting = next((s for s in states if not s.finished), states[0])
@@ -152,6 +166,7 @@ def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:
 
 class ProgressPanel(QWidget):
     cancel_requested = Signal()
+    retried = Signal(list)  # list[uuid.UUID]: failed jobs queued again from the banner
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,6 +181,9 @@ class ProgressPanel(QWidget):
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 100)
         self.bar.setValue(0)
+        self.banner = FailureBanner(self)
+        self._waiting, self._waits = "", False
+        self.banner.retried.connect(self._on_retried)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested.emit)
@@ -181,6 +199,7 @@ class ProgressPanel(QWidget):
         layout.addWidget(self.stage)
         layout.addWidget(self.step)
         layout.addLayout(row)
+        layout.addWidget(self.banner)
         layout.addWidget(self.results_title)
         layout.addWidget(self.results)
 
@@ -189,13 +208,27 @@ class ProgressPanel(QWidget):
         self.step.setText("")
         self.bar.setValue(0)
         self.cancel_button.setEnabled(True)
+        self.banner.hide()
 
     def show_progress(self, states: list[JobSnapshot]) -> None:
         stage, step, overall = describe(states)
+        self._waits = _waiting_job(states) is not None
         self.stage.setText(stage)
-        self.step.setText(step)
+        self.step.setText(self._waiting if self._waits and self._waiting else step)
         self.bar.setValue(round(overall * 100))
         self.cancel_button.setEnabled(any(not s.finished for s in states))
+        if all(s.finished for s in states):
+            self.banner.show_jobs(states)
+
+    def show_waiting(self, reason: str) -> None:
+        """Why the next job still waits; shown under the stage line while it does."""
+        self._waiting = reason
+        if self._waits and reason:
+            self.step.setText(reason)
+
+    def _on_retried(self, job_ids: list[uuid.UUID]) -> None:
+        self.start(len(job_ids))
+        self.retried.emit(job_ids)
 
     def show_image(self, image: QImage | None) -> None:
         self.preview.image = image

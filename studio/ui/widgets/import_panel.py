@@ -2,7 +2,8 @@
 
 The panel draws the job hub's snapshots of the job it is shown (``DatasetJobs`` picks them);
 when an import is done, it lists what was refused, and what was changed on the way in (a caption
-cleaned of control characters, or left out for its size).
+cleaned of control characters, or left out for its size). A job that failed shows its reason in
+the failure banner, with Retry.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.ui.error_actions import for_window
+from studio.ui.widgets.failure_banner import FailureBanner
 
 
 def describe_counts(result: dict[str, Any]) -> str:
@@ -51,6 +54,7 @@ class ImportPanel(QWidget):
         self.report.setColumnWidth(0, 300)
         self.report.setMaximumHeight(140)
         self.report.hide()
+        self.banner = FailureBanner(self)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.bar, 1)
@@ -58,6 +62,7 @@ class ImportPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.banner)
         layout.addWidget(self.counts)
         layout.addWidget(self.report)
         self.setObjectName("import-panel")
@@ -72,6 +77,7 @@ class ImportPanel(QWidget):
         self.title.setText(title)
         self.bar.setValue(0)
         self.bar.show()
+        self.banner.hide()
         self.show()
 
     def show_progress(self, job: JobSnapshot, title: str) -> None:
@@ -81,13 +87,16 @@ class ImportPanel(QWidget):
     def show_ended(self, noun: str, job: JobSnapshot) -> None:
         """How an analysis or auto-caption ended, in one line."""
         self.title.setText(f"{noun} finished." if job.status is JobStatus.COMPLETED
-                           else f"{noun} {job.status.value}: {job.error}")
+                           else f"{noun} {job.status.value}.")
         self.bar.setValue(100)
+        self.banner.show_jobs([job])
 
     def show_import_report(self, job: JobSnapshot) -> None:
         self.bar.setValue(100)
         if job.status is not JobStatus.COMPLETED or job.result is None:
-            self.title.setText(f"The import {job.status.value}: {job.error or job.message}")
+            reason = "" if job.status is JobStatus.FAILED else f": {for_window(job.error or job.message).text}"
+            self.title.setText(f"The import {job.status.value}{reason}")
+            self.banner.show_jobs([job])
             return
         result = job.result
         # Refused files, and imported ones whose caption was cleaned or left out.

@@ -43,6 +43,7 @@ class _Shared:
     lock = threading.Lock()
     pool: ProcessPoolExecutor | None = None
     lifeline: tuple[Connection, Connection] | None = None  # the workers end when it closes
+    owner = 0  # the process that made a pool: a forked child must not use its parent's
 
 
 def cores() -> int:
@@ -69,13 +70,18 @@ def _exit_with_parent(lifeline: Connection) -> None:
     os._exit(0)
 
 
-def _shared() -> ProcessPoolExecutor:
+def _shared() -> ProcessPoolExecutor | None:
+    """The pool, made now if need be; None in a forked copy of a process that made one (the
+    forkserver and the workers are the parent's), which then works in process."""
     with _Shared.lock:
+        if _Shared.owner not in (0, os.getpid()):
+            return None
         if _Shared.pool is None:
             method = "forkserver" if sys.platform != "win32" and sys.platform != "darwin" else "spawn"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(PRELOAD)
+            _Shared.owner = os.getpid()
             _Shared.lifeline = context.Pipe(duplex=False)  # (read end, write end)
             _Shared.pool = ProcessPoolExecutor(cores(), mp_context=context, initializer=_worker_start,
                                                initargs=(_Shared.lifeline[0],))
@@ -87,6 +93,8 @@ def shutdown() -> None:
     with _Shared.lock:
         pool, _Shared.pool = _Shared.pool, None
         lifeline, _Shared.lifeline = _Shared.lifeline, None
+    if _Shared.owner != os.getpid():  # a forked copy of the process that owns it: not ours
+        return
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
     _cut(lifeline)

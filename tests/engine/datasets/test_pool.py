@@ -109,3 +109,23 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has ended; its parent (the forkserver) reaps it when it ends too
+
+
+def test_a_forked_child_works_in_process_and_leaves_its_parents_pool_alone() -> None:
+    list(map_ordered(range(4), lambda v: v, square_and_pid, workers=2))
+    parents = pool._Shared.pool
+    child = os.fork()
+    if child == 0:  # the child: the forkserver and the workers are its parent's
+        code = 1
+        try:
+            pids = {out[1] for _, out in map_ordered(range(6), lambda v: v, square_and_pid, workers=2)}
+            pool.shutdown()
+            code = 0 if pids == {os.getpid()} else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pool._Shared.pool is parents
+    again = [out for _, out in map_ordered(range(4), lambda v: v, square_and_pid, workers=2)]
+    assert [out[0] for out in again] == [0, 1, 4, 9]  # type: ignore[index]
+    assert os.getpid() not in {out[1] for out in again}  # type: ignore[index]

@@ -5,6 +5,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from studio.ui.theme_style import ThemeStyle
+
 THEMES = ("system", "dark", "light")
 
 
@@ -17,7 +19,7 @@ def is_dark(choice: str) -> bool:
 def apply_theme(app: QApplication, choice: str) -> bool:
     """Returns whether the dark palette is now in use."""
     dark = is_dark(choice)
-    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setStyle(ThemeStyle())  # Fusion, with check boxes that show on the dark palette
     app.setPalette(dark_palette() if dark else light_palette())
     return dark
 

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QCheckBox,
+    QStyle,
+    QStyleOptionButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from studio.engine.core import Studio
@@ -95,3 +102,22 @@ def test_nothing_scrolls_sideways_and_the_buttons_are_in_the_window(
         top_left = button.mapTo(window, QPoint(0, 0))
         assert inside.contains(QRect(top_left, button.size())), f"{key}: {path} at {top_left}"
         assert button.visibleRegion().boundingRect().size() == button.size(), f"{key}: {path} is cut"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_check_box_shows_its_box_in_either_theme(qtbot: QtBot, theme: str) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, theme)
+    box = QCheckBox("Lock seed")
+    qtbot.addWidget(box)
+    box.show()
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    picture = box.grab().toImage()
+    inside = picture.pixelColor(indicator.center()).lightness()
+    edge = max(abs(picture.pixelColor(indicator.left() + dx, indicator.center().y()).lightness() - inside)
+               for dx in range(3))
+    apply_theme(app, "light")
+    assert edge > 60, f"the box's outline differs from its inside by only {edge}"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -190,6 +191,9 @@ def _table(parent: QWidget, what: str) -> QTableWidget:
     table.setHorizontalHeaderLabels([what, *TABLE_COLUMNS])
     table.verticalHeader().hide()
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    header = table.horizontalHeader()  # the names get the width, the counts their own
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return table
 
 
@@ -200,4 +204,3 @@ def _fill(table: QTableWidget, rows: Sequence[SpendRow]) -> None:
                   str(row.completion_tokens), f"${row.cost_usd:.4f}")
         for column, value in enumerate(values):
             table.setItem(index, column, QTableWidgetItem(value))
-    table.resizeColumnsToContents()

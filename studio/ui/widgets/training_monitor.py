@@ -12,6 +12,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -128,6 +129,10 @@ class TrainingMonitor(QWidget):
         self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.checkpoints.setRootIsDecorated(False)
         self.checkpoints.setMinimumHeight(110)  # a few rows even in a 720-pixel window: the page scrolls
+        header = self.checkpoints.header()
+        header.setStretchLastSection(False)  # the name gets the width, not the Active mark
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.checkpoints.itemSelectionChanged.connect(self._on_checkpoint_selection_changed)
         self.metadata = QLabel(self)
         self.metadata.setWordWrap(True)
@@ -235,7 +240,6 @@ class TrainingMonitor(QWidget):
             item.setData(0, ROW_ROLE, row)
             self.checkpoints.addTopLevelItem(item)
             item.setSelected(row.id in chosen)
-        self.checkpoints.resizeColumnToContents(0)
         self.checkpoints.blockSignals(False)
         self._on_checkpoint_selection_changed()
 

@@ -405,6 +405,8 @@ def main() -> int:
     if grid is not None:
         print_grid(grid, shas)
     print(f"run took {time.perf_counter() - began:.0f} s")
+    from studio.engine.datasets import pool
+    pool.shutdown()  # before os._exit below, which skips the exit hooks
     return 0
 
 

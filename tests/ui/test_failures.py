@@ -3,6 +3,7 @@ Retry (which queues it again), a budget refusal offers "Raise budget…", a sett
 "Open Settings…", and a waiting job says what it waits for."""
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,11 @@ from studio.ui.main_window import MainWindow
 from studio.ui.pages.datasets import DatasetsPage
 from studio.ui.pages.generate import GeneratePage
 from studio.ui.pages.settings import SettingsPage
+from studio.ui.pages.video import VideoPage
 from studio.ui.widgets.failure_banner import FailureBanner
 from studio.ui.widgets.spend_dialog import SpendDialog
+from tests.conftest import run_next_task
+from tests.engine.media.conftest import make_clip
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.ui import datasets_page_helpers as shared
 from tests.ui.datasets_page_helpers import run_queued_jobs
@@ -138,3 +142,34 @@ def test_a_missing_model_setting_opens_settings_at_its_group(qtbot, window: Main
     settings = window.pages["settings"]
     assert isinstance(settings, SettingsPage) and window.current_page_key() == "settings"
     assert settings.group_list.currentItem().text() == "LLM"
+
+
+def test_a_failed_export_shows_why_and_retry_exports(qtbot, tmp_path: Path, ffmpeg: str,
+                                                     context: StudioContext) -> None:
+    page = VideoPage(context)
+    qtbot.addWidget(page)
+    short = make_clip(ffmpeg, tmp_path / "short.mp4", size="320x240", seconds=1.0)
+    with qtbot.waitSignal(page.frame_shown, timeout=15_000):
+        page.open_clip(short)
+    dialog = page.open_export_dialog()
+    qtbot.addWidget(dialog)
+    blocker = tmp_path / "out"
+    dialog.folder.setText(str(blocker))
+    dialog.choose(["tiktok"])
+    dialog.loudness.setChecked(False)
+    with qtbot.waitSignal(dialog.export_started, timeout=10_000):
+        dialog.export_button.click()
+    shutil.rmtree(blocker, ignore_errors=True)
+    blocker.write_text("a file where the folder should be", encoding="utf-8")  # after the checks
+    run_next_task(context.studio, "video")
+    qtbot.waitUntil(dialog.banner.isVisible, timeout=30_000)
+    assert dialog.banner.reason.text() and dialog.banner.retry_button.isVisible()
+
+    blocker.unlink()
+    with qtbot.waitSignal(dialog.banner.retried, timeout=10_000):
+        qtbot.mouseClick(dialog.banner.retry_button, Qt.MouseButton.LeftButton)
+    run_next_task(context.studio, "video")
+    with qtbot.waitSignal(dialog.all_finished, timeout=30_000) as finished:
+        pass
+    assert [path.name for path in finished.args[0]] == ["short-tiktok.mp4"]
+    assert not dialog.banner.isVisible() and dialog.status.text().startswith("Saved short-tiktok.mp4")

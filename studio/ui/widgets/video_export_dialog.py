@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.media.presets import ExportPreset
+from studio.ui.error_actions import for_window
 from studio.ui.errors import one_line
 from studio.ui.job_follow import JobFollower
 from studio.ui.job_hub import JobHub
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.failure_banner import FailureBanner
 
 Submit = Callable[[dict[str, object]], uuid.UUID]
 PRESET_COLUMNS = 2
@@ -69,11 +71,13 @@ class ExportDialog(QDialog):
         self.exported: list[Path] = []
         self._progress: dict[uuid.UUID, float] = {}  # each job of this export, 1.0 once done
         self._failures: list[str] = []
+        self._failed: list[JobSnapshot] = []  # failed jobs of this export: Retry runs them again
         self._notes = ""  # what the engine noted on the last file (a trimmed clip…)
         self._waiting = 0  # jobs not yet finished (and delivered)
         self._build_choices(presets, folder)
         self._build_progress()
         self.follower = JobFollower(jobs, self)
+        self.banner.attach(jobs)
         self.follower.job_changed.connect(self._on_job_changed)
         self.follower.job_finished.connect(self._on_job_finished)
         self._layout()
@@ -106,6 +110,8 @@ class ExportDialog(QDialog):
         self.progress_bar.setRange(0, 1000)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
+        self.banner = FailureBanner(self)
+        self.banner.retried.connect(self._on_retried)
         self.export_button = QPushButton("Export", self)
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self._on_export_clicked)
@@ -141,6 +147,7 @@ class ExportDialog(QDialog):
         column.addLayout(form)
         column.addWidget(self.progress_bar)
         column.addWidget(self.status)
+        column.addWidget(self.banner)
         column.addLayout(buttons)
 
     def chosen_presets(self) -> list[str]:
@@ -173,7 +180,8 @@ class ExportDialog(QDialog):
             return
         self.export_button.setEnabled(False)
         self.show_button.setEnabled(False)
-        self.exported, self._failures, self._progress = [], [], {}
+        self.exported, self._failures, self._progress, self._failed = [], [], {}, []
+        self.banner.hide()
         self.progress_bar.setValue(0)
         self.status.setText("Queued…")
         run_in_background(lambda: submit_each(submit, choices, slugs), receiver=self,
@@ -209,7 +217,8 @@ class ExportDialog(QDialog):
         if state.id not in self._progress:
             return
         if state.status is not JobStatus.COMPLETED:
-            self._one_done(None, state.error or state.status.capitalize())
+            self._failed.append(state)
+            self._one_done(None, for_window(state.error).text if state.error else state.status.capitalize())
             return
         result = state.result or {}
         if result.get("deliver_to") and not result.get("exported_to") and self._deliver:
@@ -239,7 +248,17 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(bool(self.chosen_presets()))
         self.show_button.setEnabled(bool(self.exported))
         self.status.setText(self._summary())
+        self.banner.show_jobs(self._failed)
         self.all_finished.emit(list(self.exported))
+
+    def _on_retried(self, job_ids: list[uuid.UUID]) -> None:
+        """The failed exports run again; the ones that worked stay as they are."""
+        self._failures, self._failed = [], []
+        self._waiting = len(job_ids)
+        self.export_button.setEnabled(False)
+        for job_id in job_ids:
+            self._progress[job_id] = 0.0
+            self.follower.follow(job_id)
 
     def _summary(self) -> str:
         parts = []

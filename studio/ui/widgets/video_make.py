@@ -29,9 +29,10 @@ from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
-from studio.ui.job_follow import JobFollower
+from studio.ui.job_follow import JobFollower, WaitingReasons
 from studio.ui.pages import video_ops as ops
 from studio.ui.tasks import run_in_background
+from studio.ui.widgets.failure_banner import FailureBanner
 from studio.ui.widgets.gallery_picker import GalleryPicker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp)"
@@ -49,6 +50,9 @@ class MakeVideoBox(QGroupBox):
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_make_progress)
         self.follower.job_finished.connect(self._on_made)
+        self.waiting = WaitingReasons(context.jobs, self)
+        self.waiting.found.connect(self._on_waiting_reason)
+        self.banner.retried.connect(lambda job_ids: self._on_video_queued(job_ids[0]))
         run_in_background(ops.video_templates, receiver=self, lane="io",
                           on_done=self._on_templates_loaded)
 
@@ -61,10 +65,10 @@ class MakeVideoBox(QGroupBox):
         self.gallery_button = QPushButton("Gallery…", box)
         self.gallery_button.setToolTip("One of the pictures generated in this workspace")
         self.gallery_button.clicked.connect(self.pick_from_gallery)
-        row = QHBoxLayout()
-        row.addWidget(self.image_path, 1)
+        row = QHBoxLayout()  # below the path, which gets the column's whole width to show
         row.addWidget(self.gallery_button)
         row.addWidget(pick)
+        row.addStretch(1)
         self.template = QComboBox(box)
         self.frames = _spin(QSpinBox(box), 1, 128, 25)
         self.fps = _spin(QSpinBox(box), 1, 60, 8)
@@ -79,8 +83,10 @@ class MakeVideoBox(QGroupBox):
         self.make_progress.setRange(0, 1000)
         self.make_status = QLabel("", box)
         self.make_status.setWordWrap(True)
+        self.banner = FailureBanner(box, hub=self.context.jobs)
         form = QFormLayout(box)
-        form.addRow("Image", row)
+        form.addRow("Image", self.image_path)
+        form.addRow("", row)
         form.addRow("Workflow", self.template)
         form.addRow("Frames", self.frames)
         form.addRow("Frame rate", self.fps)
@@ -90,6 +96,7 @@ class MakeVideoBox(QGroupBox):
         form.addRow(self.make_button)
         form.addRow(self.make_progress)
         form.addRow(self.make_status)
+        form.addRow(self.banner)
 
 
     def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -129,8 +136,14 @@ class MakeVideoBox(QGroupBox):
                           on_error=self._on_make_failed)
 
     def _on_video_queued(self, job_id: uuid.UUID) -> None:
+        self.make_button.setEnabled(False)
+        self.banner.hide()
         self.video_queued.emit(job_id)
         self.follower.follow(job_id)
+
+    def _on_waiting_reason(self, _job_id: uuid.UUID, reason: str) -> None:
+        if reason:
+            self.make_status.setText(reason)
 
     def _on_make_failed(self, exc: BaseException) -> None:
         self.make_button.setEnabled(True)
@@ -139,6 +152,7 @@ class MakeVideoBox(QGroupBox):
     def _on_make_progress(self, state: JobSnapshot) -> None:
         self.make_progress.setValue(round(state.progress * 1000))
         self.make_status.setText(f"{state.stage or state.status} {state.message}".strip())
+        self.waiting.explain(state.id if state.status is JobStatus.PENDING else None)
 
     def _on_made(self, state: JobSnapshot) -> None:
         self.make_button.setEnabled(True)
@@ -146,7 +160,8 @@ class MakeVideoBox(QGroupBox):
         if state.status is JobStatus.COMPLETED and output:
             self.clip_made.emit(self.context.studio.asset_path(str(output)))  # an asset key
         elif state.status is not JobStatus.COMPLETED:
-            self.make_status.setText(state.error or state.status.capitalize())
+            self.make_status.setText(f"The video {state.status.value}.")
+            self.banner.show_jobs([state])
 
     def _on_pick_image_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Image to animate", "", IMAGE_FILTER)

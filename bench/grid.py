@@ -87,19 +87,25 @@ class Witness:
         self._thread.start()
 
     def _watch(self) -> None:
+        import threading
         import traceback
-        reported = -1
+        reported: dict[float, int] = {}  # by threshold: the tick last reported
         while True:
             time.sleep(0.004)
             last = self.meter.last
-            if not self.meter.running or last == reported:
-                continue
-            if (self.meter.clock.nsecsElapsed() - last) / 1e6 > self.late_ms:
-                reported = last
-                frame = sys._current_frames().get(self._main or 0)
-                if frame is not None:
-                    stack = "".join(traceback.format_stack(frame)[-10:])
-                    self.seen[stack] = self.seen.get(stack, 0) + 1
+            late = (self.meter.clock.nsecsElapsed() - last) / 1e6
+            for threshold in (self.late_ms, 100.0):
+                if self.meter.running and late > threshold and reported.get(threshold) != last:
+                    reported[threshold] = last
+                    frames = sys._current_frames()
+                    frame = frames.get(self._main or 0)
+                    if frame is not None:
+                        stack = f"(over {threshold:.0f} ms)\n" + "".join(traceback.format_stack(frame)[-7:])
+                        if threshold > self.late_ms:  # and what the other threads were doing
+                            stack += "".join(f"  [thread] {traceback.format_stack(other)[-1]}"
+                                             for ident, other in frames.items()
+                                             if ident not in (self._main, threading.get_ident()))
+                        self.seen[stack] = self.seen.get(stack, 0) + 1
 
     def report(self) -> None:
         for stack, count in sorted(self.seen.items(), key=lambda item: -item[1])[:8]:
@@ -164,6 +170,8 @@ def make_thumbnails(cache_dir: Path, distinct: int) -> list[str]:
         picture = Image.new("RGB", (width, height), ((i * 40) % 256, (i * 90) % 256, (i * 150) % 256))
         ImageDraw.Draw(picture).ellipse((width // 4, height // 4, width * 3 // 4, height * 3 // 4),
                                         fill=((i * 70) % 256, 200, 255 - (i * 30) % 256))
+        grain = Image.effect_noise((width, height), 24).convert("RGB")  # a photo's detail: PNGs as big
+        picture = Image.blend(picture, grain, 0.25)
         for size in (128, 256):
             path = thumbnail_path(cache_dir, sha, size)
             path.parent.mkdir(parents=True, exist_ok=True)

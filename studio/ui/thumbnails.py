@@ -109,7 +109,9 @@ def to_qimage(image: Image.Image) -> QImage:
     rgba = image.mode == "RGBA"
     fmt = QImage.Format.Format_RGBA8888 if rgba else QImage.Format.Format_RGB888
     data = image.tobytes()
-    return QImage(data, image.width, image.height, image.width * (4 if rgba else 3), fmt).copy()
+    # In the format the raster painter draws straight from (it would convert at every paint).
+    painted = QImage.Format.Format_ARGB32_Premultiplied if rgba else QImage.Format.Format_RGB32
+    return QImage(data, image.width, image.height, image.width * (4 if rgba else 3), fmt).convertToFormat(painted)
 
 
 def load_preview(source: Path, max_side: int) -> QImage:

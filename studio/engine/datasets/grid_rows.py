@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, String, select, type_coerce
@@ -66,12 +67,18 @@ def first_rows(studio: Studio, *, workspace_id: uuid.UUID, dataset_id: uuid.UUID
         return [_light(values) for values in session.execute(_query(workspace_id, dataset_id).limit(limit))]
 
 
-def all_rows(studio: Studio, *, workspace_id: uuid.UUID, dataset_id: uuid.UUID) -> list[ImageRow]:
-    """Blocking: every row in import order, like ``filters.image_rows``, yielding between chunks."""
+def _pause() -> None:
+    time.sleep(0)  # lets a waiting UI thread take the interpreter lock now
+
+
+def all_rows(studio: Studio, *, workspace_id: uuid.UUID, dataset_id: uuid.UUID,
+             pause: Callable[[], None] = _pause) -> list[ImageRow]:
+    """Blocking: every row in import order, like ``filters.image_rows``; ``pause`` runs between
+    chunks (by default it lets go of the interpreter lock)."""
     rows: list[ImageRow] = []
     with studio.db.session() as session:
         result = session.execute(_query(workspace_id, dataset_id).execution_options(yield_per=CHUNK))
         for part in result.partitions():
             rows.extend(_light(values) for values in part)
-            time.sleep(0)  # lets a waiting UI thread take the interpreter lock now
+            pause()
     return rows

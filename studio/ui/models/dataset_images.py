@@ -8,6 +8,7 @@ when the picture is ready.
 from __future__ import annotations
 
 import gc
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -28,6 +29,14 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
 FIRST_PAGE = 300  # rows read first when a dataset opens: more than a screen of the largest window
+
+
+def _pause() -> None:
+    """Between chunks of a big read: the rows so far are frozen for the cycle collector (else a
+    full collection on the reading thread, holding the interpreter lock, walks every row read so
+    far: a UI stall of tenths of a second at 100,000 rows), and a waiting UI thread goes first."""
+    gc.freeze()
+    time.sleep(0)
 
 
 class DatasetImageModel(QAbstractListModel):
@@ -88,7 +97,8 @@ class DatasetImageModel(QAbstractListModel):
 
     def load(self, studio: Studio, dataset: Dataset) -> Arranged:
         """Blocking and thread-safe: every row of ``dataset``, read and arranged for ``set_rows``."""
-        return self.prepare(all_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id))
+        return self.prepare(all_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id,
+                                     pause=_pause))
 
     def open_first(self, studio: Studio, dataset: Dataset) -> None:
         """Shows the first page of ``dataset`` as soon as it is read, before the whole of it: under

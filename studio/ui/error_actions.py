@@ -46,7 +46,7 @@ def _rule(pattern: str, replacement: str, action: Action | None = None, group: s
     return Rule(re.compile(pattern), replacement, action, group)
 
 
-LLM, TEAM = "LLM", "Team server"
+LLM, TEAM, COMFY, TOOLS = "LLM", "Team server", "ComfyUI", "Training tools"  # Settings groups
 RULES = (
     _rule(r"\s*with " + re.escape(SET_BUDGET_HINT), "", Action.RAISE_BUDGET),
     _rule(r"Check the key: `[^`]*secret set openrouter`\.", "Check the OpenRouter key in Settings, LLM.",
@@ -57,6 +57,13 @@ RULES = (
           "choose one in Settings, LLM.", Action.OPEN_SETTINGS, LLM),
     _rule(r"set one with `settings set llm\.model MODEL`", "choose one in Settings, LLM",
           Action.OPEN_SETTINGS, LLM),
+    _rule(r"set comfyui\.url\.", "set its address in Settings, ComfyUI.", Action.OPEN_SETTINGS, COMFY),
+    _rule(r"\(set sdscripts\.folder or pass --sd-scripts\)", "(set it in Settings, Training tools)",
+          Action.OPEN_SETTINGS, TOOLS),
+    _rule(r"Set sdscripts\.folder or pass --sd-scripts DIR\.", "Set it in Settings, Training tools.",
+          Action.OPEN_SETTINGS, TOOLS),
+    _rule(r"set sdscripts\.python\.", "choose sd-scripts' Python in Settings, Training tools.",
+          Action.OPEN_SETTINGS, TOOLS),
     _rule(r"use `server connect`\.", "connect in Settings, Team server.", Action.OPEN_SETTINGS, TEAM),
     _rule(r"`jobs retry [^`]*` runs it again\.", "Retry runs it again."),
     _rule(r"restore it \(`trash restore [^`]*`\) or purge it \(`trash purge [^`]*`\)",

@@ -162,12 +162,13 @@ def test_comfyui_down_says_why_and_keeps_the_form_usable(qtbot, studio: Studio, 
     page = open_page(qtbot, context)
     qtbot.waitUntil(page.comfy_line.isVisible, timeout=15_000)
     assert page.comfy_line.text().startswith(f"ComfyUI does not answer at {url}: start it or set "
-                                             "comfyui.url.")
+                                             "its address in Settings, ComfyUI.")
     assert page.form.value("checkpoint") == "v1-5-pruned-emaonly.safetensors"
     assert page.form.editors["sampler"].isEditable() and page.form.value("sampler") == "dpmpp_2m"
     qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.error_line.text() != "", timeout=15_000)
-    assert page.error_line.text() == f"ComfyUI does not answer at {url}: start it or set comfyui.url."
+    assert page.error_line.text() == (f"ComfyUI does not answer at {url}: start it or set its address "
+                                      "in Settings, ComfyUI.")
     assert studio.jobs.list(context.workspace_id) == []
 
 

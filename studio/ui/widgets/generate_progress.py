@@ -157,6 +157,8 @@ def describe(states: list[JobSnapshot]) -> tuple[str, str, float]:
         failed = [s for s in states if s.status is not JobStatus.COMPLETED]
         if failed:
             first = failed[0]
+            if first.status is JobStatus.FAILED:  # the failure banner below gives the reason
+                return f"{len(failed)} of {len(states)} {first.status}.", "", overall
             reason = for_window(first.error or first.message or first.status).text
             return f"{len(failed)} of {len(states)} {first.status}: {reason}", "", overall
         return f"Done: {len(states)} image job{'s' if len(states) > 1 else ''} finished.", "", 1.0

@@ -46,6 +46,7 @@ class MakeVideoBox(QGroupBox):
         super().__init__("Image to video", parent)
         self.context = context
         self.gallery_picker: GalleryPicker | None = None
+        self.banner = FailureBanner(self, hub=context.jobs)  # a failed video: its reason, Retry
         self._build()
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_make_progress)
@@ -83,7 +84,6 @@ class MakeVideoBox(QGroupBox):
         self.make_progress.setRange(0, 1000)
         self.make_status = QLabel("", box)
         self.make_status.setWordWrap(True)
-        self.banner = FailureBanner(box, hub=self.context.jobs)
         form = QFormLayout(box)
         form.addRow("Image", self.image_path)
         form.addRow("", row)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
     QCheckBox,
+    QScrollArea,
     QStyle,
     QStyleOptionButton,
     QWidget,
@@ -21,6 +22,8 @@ from studio.engine.db.models import Influencer
 from studio.ui.context import StudioContext
 from studio.ui.main_window import MainWindow
 from studio.ui.pages.generate import GeneratePage
+from studio.ui.pages.settings import GROUPS, SettingsPage
+from studio.ui.pages.training import TrainingPage
 from studio.ui.theme import apply_theme
 from tests.fakes.comfyui_server import FakeComfyUI
 
@@ -121,3 +124,24 @@ def test_a_check_box_shows_its_box_in_either_theme(qtbot: QtBot, theme: str) -> 
                for dx in range(3))
     apply_theme(app, "light")
     assert edge > 60, f"the box's outline differs from its inside by only {edge}"
+
+
+def test_no_settings_group_scrolls_sideways(qtbot: QtBot, window: MainWindow) -> None:
+    window.show_page("settings")
+    page = window.pages["settings"]
+    assert isinstance(page, SettingsPage)
+    for title in GROUPS:
+        page.show_group(title)
+        QApplication.processEvents()
+        assert _sideways(page) == [], title
+
+
+def test_the_training_monitor_fits_a_1080_pixel_window(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1920, 1080)
+    window.show_page("training")
+    page = window.pages["training"]
+    assert isinstance(page, TrainingPage)
+    page.monitor.headline.setText("mira-v1 — failed: " + "the header of the base model is not valid. " * 4)
+    QApplication.processEvents()
+    areas = [area for area in page.findChildren(QScrollArea) if area.isAncestorOf(page.monitor)]
+    assert areas and areas[0].verticalScrollBar().maximum() == 0

@@ -77,7 +77,11 @@ class TrainingPage(QWidget):
         monitor = QScrollArea(self)
         monitor.setWidgetResizable(True)
         monitor.setFrameShape(QFrame.Shape.NoFrame)
-        monitor.setWidget(self.monitor)
+        holder = QWidget(self)  # asks the monitor, not its layout, whether it wraps lines
+        holding = QVBoxLayout(holder)
+        holding.setContentsMargins(0, 0, 0, 0)
+        holding.addWidget(self.monitor)
+        monitor.setWidget(holder)
         split = QSplitter(self)
         split.addWidget(self.form)
         split.addWidget(monitor)

@@ -70,6 +70,11 @@ class TrainingMonitor(QWidget):
         layout.addWidget(self._build_details(), 1)
         self._update_buttons()
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        # Its wrapped lines would make the scroll area around it reserve every part's preferred
+        # height, so the page scrolled even in a 1080-pixel window; the minimum heights suffice.
+        return False
+
     def _build_queue(self) -> QListWidget:
         self.queue = QListWidget(self)
         self.queue.setObjectName("training-queue")

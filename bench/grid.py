@@ -85,6 +85,10 @@ class Witness:
         self._main = threading.main_thread().ident
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
+        import gc
+        self.collections: dict[str, float] = {}  # collections over 5 ms: the longest, by kind
+        self._gc_began = 0.0
+        gc.callbacks.append(self._on_gc)
 
     def _watch(self) -> None:
         import threading
@@ -107,7 +111,19 @@ class Witness:
                                              if ident not in (self._main, threading.get_ident()))
                         self.seen[stack] = self.seen.get(stack, 0) + 1
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        import threading
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+            return
+        took = (time.perf_counter() - self._gc_began) * 1000
+        if took > 5:
+            key = f"gen {info['generation']} on {threading.current_thread().name}"
+            self.collections[key] = max(self.collections.get(key, 0.0), took)
+
     def report(self) -> None:
+        for key, took in sorted(self.collections.items()):
+            print(f"--- garbage collection {key}: longest {took:.0f} ms", file=sys.stderr)
         for stack, count in sorted(self.seen.items(), key=lambda item: -item[1])[:8]:
             print(f"--- late {count}× at:\n{stack}", file=sys.stderr)
 

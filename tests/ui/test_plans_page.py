@@ -331,6 +331,7 @@ def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[
     assert panel.steps.item(0, 3).text() == snapshot.error
     assert "CUDA out of memory" in panel.steps.item(0, 3).text()
     assert panel.steps.item(0, 1).foreground().color().name() == "#c0392b"
+    assert panel.banner.isVisible() and "CUDA out of memory" in panel.banner.reason.text()
     qtbot.waitUntil(lambda: panel.status is not None and panel.status.state == "failed", timeout=10_000)
     assert panel.run_button.text() == "Run again"
     qtbot.waitUntil(panel.run_button.isEnabled, timeout=10_000)  # the post failed too

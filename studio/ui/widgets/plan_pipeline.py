@@ -29,6 +29,8 @@ from studio.engine.db.models import PlanItem
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.pipelines.service import PipelineStatus, StepStatus
+from studio.ui.error_actions import for_window
+from studio.ui.widgets.failure_banner import FailureBanner
 
 RUNNABLE = ("approved", "failed")
 STEP_NAMES = {"image": "Picture", "video": "Clip", "export": "Export", "publish": "Publish folder"}
@@ -58,6 +60,22 @@ class PipelinePanel(QWidget):
         self.folder_button = QPushButton("Show folder", self)
         self.folder_button.setToolTip("Open the folder with the file, cover and caption to upload")
         self.folder_button.clicked.connect(self.open_folder)
+        self.banner = FailureBanner(self)  # a failed step's reason and the button that helps; Run again retries
+        self._build_steps()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.folder_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.state)
+        layout.addLayout(buttons)
+        layout.addWidget(self.steps)
+        layout.addWidget(self.banner)
+        self.show_item(None)
+
+    def _build_steps(self) -> None:
         self.steps = QTableWidget(0, len(COLUMNS), self)
         self.steps.setObjectName("pipeline-steps")
         self.steps.setHorizontalHeaderLabels(COLUMNS)
@@ -73,22 +91,12 @@ class PipelinePanel(QWidget):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.steps.setFixedHeight(self.steps.horizontalHeader().sizeHint().height()
                                   + 4 * self.steps.verticalHeader().defaultSectionSize() + 4)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.folder_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
-        layout.addWidget(self.state)
-        layout.addLayout(buttons)
-        layout.addWidget(self.steps)
-        self.show_item(None)
 
     def show_item(self, item: PlanItem | None) -> None:
         if item is None or self.item is None or item.id != self.item.id:
             self.status = None
             self.steps.setRowCount(0)
+            self.banner.hide()
         self.item = item
         self._update()
 
@@ -118,8 +126,9 @@ class PipelinePanel(QWidget):
             state = QTableWidgetItem(step.status)
             if step.status in STEP_COLOURS:
                 state.setForeground(QBrush(QColor(STEP_COLOURS[step.status])))
-            detail = QTableWidgetItem(step.detail)
-            detail.setToolTip(step.detail)
+            worded = for_window(step.detail).text if step.status == "failed" and step.detail else step.detail
+            detail = QTableWidgetItem(worded)
+            detail.setToolTip(worded)
             for column, cell in ((0, name), (1, state), (3, detail)):
                 self.steps.setItem(row, column, cell)
             bar = self.steps.cellWidget(row, 2)
@@ -128,6 +137,11 @@ class PipelinePanel(QWidget):
                 bar.setRange(0, 100)
                 self.steps.setCellWidget(row, 2, bar)
             bar.setValue(round(step.progress * 100))
+        failed = next((step for step in steps if step.status == "failed" and step.detail), None)
+        if failed is None:
+            self.banner.hide()
+        else:
+            self.banner.show_message(for_window(failed.detail))
 
     def open_folder(self) -> None:
         if self.status is not None and self.status.folder is not None:

@@ -100,6 +100,9 @@ def test_a_failed_import_shows_on_datasets_and_retry_imports(qtbot, tmp_path: Pa
     kept = picture.read_bytes()
     page.jobs.import_paths([picture])
     qtbot.waitUntil(lambda: page.jobs.followed is not None, timeout=10_000)
+    title = page.import_panel.title  # no worker runs yet: the panel says why the import waits
+    qtbot.waitUntil(lambda: "queue 'general'" in title.text() and "none is serving it" in title.text(),
+                    timeout=10_000)
     picture.unlink()  # gone before the worker reads it: nothing can be imported
     assert run_queued_jobs(studio) == 1
     banner = page.import_panel.banner

@@ -57,7 +57,7 @@ class DatasetJobs(QObject):
         self.follower.job_changed.connect(self._on_job_changed)
         self.follower.job_finished.connect(self._on_job_finished)
         self.ended: Followed | None = None  # the job the panel reports on; Retry follows it again
-        panel.banner.attach(context.jobs)
+        panel.attach(context.jobs)
         panel.banner.retried.connect(self._on_retried)
 
     # Starting --------------------------------------------------------------------------------

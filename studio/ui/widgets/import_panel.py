@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.ui.error_actions import for_window
+from studio.ui.job_follow import WaitingReasons
+from studio.ui.job_hub import JobHub
 from studio.ui.widgets.failure_banner import FailureBanner
 
 
@@ -55,6 +57,7 @@ class ImportPanel(QWidget):
         self.report.setMaximumHeight(140)
         self.report.hide()
         self.banner = FailureBanner(self)
+        self.waiting: WaitingReasons | None = None
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.bar, 1)
@@ -67,6 +70,12 @@ class ImportPanel(QWidget):
         layout.addWidget(self.report)
         self.setObjectName("import-panel")
         self.hide()
+
+    def attach(self, hub: JobHub) -> None:
+        """The hub Retry and the waiting reasons need."""
+        self.banner.attach(hub)
+        self.waiting = WaitingReasons(hub, self)
+        self.waiting.found.connect(self._on_waiting_reason)
 
     def start(self, title: str, *, new_report: bool = False) -> None:
         """Shows a job starting; an import clears the previous import's report."""
@@ -83,16 +92,28 @@ class ImportPanel(QWidget):
     def show_progress(self, job: JobSnapshot, title: str) -> None:
         self.title.setText(f"{title}: {job.message}" if job.message else title)
         self.bar.setValue(round(job.progress * 100))
+        if self.waiting is not None:
+            self.waiting.explain(job.id if job.status is JobStatus.PENDING else None)
+
+    def _stop_waiting(self) -> None:
+        if self.waiting is not None:
+            self.waiting.explain(None)
+
+    def _on_waiting_reason(self, _job_id: object, reason: str) -> None:
+        if reason:
+            self.title.setText(reason)
 
     def show_ended(self, noun: str, job: JobSnapshot) -> None:
         """How an analysis or auto-caption ended, in one line."""
         self.title.setText(f"{noun} finished." if job.status is JobStatus.COMPLETED
                            else f"{noun} {job.status.value}.")
         self.bar.setValue(100)
+        self._stop_waiting()
         self.banner.show_jobs([job])
 
     def show_import_report(self, job: JobSnapshot) -> None:
         self.bar.setValue(100)
+        self._stop_waiting()
         if job.status is not JobStatus.COMPLETED or job.result is None:
             reason = "" if job.status is JobStatus.FAILED else f": {for_window(job.error or job.message).text}"
             self.title.setText(f"The import {job.status.value}{reason}")

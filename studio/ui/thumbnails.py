@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 DISK_SIZES = (128, 256)
 CAPACITY = 2_000
+MAX_BYTES = 160 * 1024 * 1024  # decoded pixels kept: 2,000 at 128 px, about 650 at 256 px
 MAX_QUEUE = 600
 THREADS = 2
 LOADER_NICE = 10
@@ -134,10 +135,13 @@ class ThumbnailCache(QObject):
     thumbnail_ready = Signal(str, int)
     thumbnail_failed = Signal(str, int, str)
 
-    def __init__(self, cache_dir: Path, *, capacity: int = CAPACITY, parent: QObject | None = None) -> None:
+    def __init__(self, cache_dir: Path, *, capacity: int = CAPACITY, max_bytes: int = MAX_BYTES,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cache_dir = cache_dir
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._images: OrderedDict[Key, QImage] = OrderedDict()
         self._failed: dict[Key, str] = {}
         self._lock = threading.Lock()
@@ -186,6 +190,10 @@ class ThumbnailCache(QObject):
     def __len__(self) -> int:
         return len(self._images)
 
+    def memory_bytes(self) -> int:
+        """Bytes of decoded pixels held (bounded by ``max_bytes``)."""
+        return self._bytes
+
     def forget_queue(self) -> None:
         """Drops what is queued (the dataset changed); loads under way still land."""
         with self._lock:
@@ -199,10 +207,11 @@ class ThumbnailCache(QObject):
             self._failed[key] = error or "cannot be shown"
             self.thumbnail_failed.emit(key[0], key[1], self._failed[key])
             return
+        old = self._images.pop(key, None)
+        self._bytes += image.sizeInBytes() - (old.sizeInBytes() if old is not None else 0)
         self._images[key] = image
-        self._images.move_to_end(key)
-        while len(self._images) > self.capacity:
-            self._images.popitem(last=False)
+        while len(self._images) > self.capacity or (self._bytes > self.max_bytes and len(self._images) > 1):
+            self._bytes -= self._images.popitem(last=False)[1].sizeInBytes()
         self.decoded_count += 1
         self.thumbnail_ready.emit(key[0], key[1])
 

@@ -90,6 +90,20 @@ def test_memory_cache_stays_bounded_and_keeps_the_latest(qtbot, studio: Studio, 
     assert cache.get(ready[-1], 128) is not None and cache.get(ready[0], 128) is None
 
 
+def test_memory_cache_is_bounded_in_bytes_too(qtbot, studio: Studio, context: StudioContext, imported) -> None:
+    rows = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)[:20]
+    one = thumbnails.load_thumbnail(studio.paths.cache_dir, rows[0].sha256, 128,
+                                    studio.asset_path(rows[0].storage_key)).sizeInBytes()
+    cache = ThumbnailCache(studio.paths.cache_dir, max_bytes=one * 5)
+    ready: list[str] = []
+    cache.thumbnail_ready.connect(lambda sha, size: ready.append(sha))
+    for row in rows:
+        cache.request(row.sha256, 128, studio.asset_path(row.storage_key))
+    qtbot.waitUntil(lambda: len(ready) == 20, timeout=20_000)
+    assert 1 <= len(cache) <= 5 and cache.memory_bytes() <= one * 5
+    assert cache.get(ready[-1], 128) is not None and cache.get(ready[0], 128) is None
+
+
 def test_a_damaged_original_is_reported_once_not_retried(qtbot, studio: Studio, imported,
                                                           context: StudioContext) -> None:
     row = image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id)[0]

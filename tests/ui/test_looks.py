@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
     QCheckBox,
+    QLabel,
     QScrollArea,
     QStyle,
     QStyleOptionButton,
@@ -25,6 +26,7 @@ from studio.ui.pages.generate import GeneratePage
 from studio.ui.pages.settings import GROUPS, SettingsPage
 from studio.ui.pages.training import TrainingPage
 from studio.ui.theme import apply_theme
+from studio.ui.theme_style import TONES, show_in_tone
 from tests.fakes.comfyui_server import FakeComfyUI
 
 SIZE = (1280, 720)
@@ -145,3 +147,22 @@ def test_the_training_monitor_fits_a_1080_pixel_window(qtbot: QtBot, window: Mai
     QApplication.processEvents()
     areas = [area for area in page.findChildren(QScrollArea) if area.isAncestorOf(page.monitor)]
     assert areas and areas[0].verticalScrollBar().maximum() == 0
+
+
+def test_an_error_line_follows_the_theme(qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "light")
+    form = QWidget()
+    qtbot.addWidget(form)
+    line = QLabel("The seed must be a whole number.", form)
+    show_in_tone(line, "error")
+    assert TONES["error"][0] in line.styleSheet()
+    apply_theme(app, "dark")
+    try:  # the label hears of the new palette through the event loop
+        qtbot.waitUntil(lambda: TONES["error"][1] in line.styleSheet())  # readable on dark
+        show_in_tone(line, "warning")
+        assert TONES["warning"][1] in line.styleSheet()
+    finally:
+        apply_theme(app, "light")
+    qtbot.waitUntil(lambda: TONES["warning"][0] in line.styleSheet())

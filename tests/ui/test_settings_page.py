@@ -129,7 +129,7 @@ def test_an_invalid_value_shows_its_reason_beside_the_field_and_blocks_save(page
     assert not page.save_button.isEnabled()
     assert "marked in red" in page.status.text()
     comfy_item = page.group_list.item(GROUPS.index("ComfyUI"))
-    assert comfy_item.foreground().color().name() == "#d64545"
+    assert comfy_item.foreground().color().name() == "#c0392b"  # theme_style.TONES["error"] on the light palette
     page.fields["comfyui.url"].setText("http://gpu-box:8188")
     assert error.isHidden() and page.save_button.isEnabled()
 

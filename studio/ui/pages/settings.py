@@ -29,6 +29,7 @@ from studio.engine.secrets import KNOWN_SECRETS
 from studio.ui.context import StudioContext
 from studio.ui.pages.settings_fields import GROUPS, field_specs, relation_problems
 from studio.ui.tasks import run_in_background
+from studio.ui.theme_style import tone
 from studio.ui.widgets.preference_field import Editor, PreferenceField
 from studio.ui.widgets.preference_group import PreferenceGroup
 from studio.ui.widgets.preference_secrets import SecretRows
@@ -41,7 +42,6 @@ INTROS = {
     "Team server": "A shared server for several studios and GPU machines.",
     "Advanced": "Internals: how many jobs run at once and how workers check on each other.",
 }
-INVALID_COLOR = "#d64545"
 LIST_WIDTH = 180
 
 
@@ -248,7 +248,7 @@ class SettingsPage(QWidget):
         font = item.font()
         font.setBold(edited)
         item.setFont(font)
-        item.setForeground(QBrush(QColor(INVALID_COLOR)) if invalid else QBrush())
+        item.setForeground(QBrush(QColor(tone("error", self.palette()))) if invalid else QBrush())
 
     def _on_defaults_clicked(self) -> None:
         defaults = Settings()

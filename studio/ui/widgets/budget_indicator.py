@@ -12,8 +12,9 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.llm.budget import BudgetStatus, budget_status
 from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
+from studio.ui.theme_style import tone
 
-COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
+TONES = {"warning": "warning", "exceeded": "error"}  # theme_style.TONES
 SHORT = {"warning": "LLM budget {share} used", "exceeded": "LLM budget used up ({share})"}
 
 
@@ -40,11 +41,11 @@ class BudgetIndicator(QLabel):
 
     def show_status(self, status: BudgetStatus) -> None:
         self.status = status
-        colour = COLOURS.get(status.level)
-        if colour is None:
+        name = TONES.get(status.level)
+        if name is None:
             self.hide()
             return
         self.setText(SHORT[status.level].format(share=f"{status.fraction:.0%}"))
         self.setToolTip(status.line)
-        self.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 8px;")
+        self.setStyleSheet(f"color: {tone(name, self.palette())}; font-weight: bold; padding: 0 8px;")
         self.show()

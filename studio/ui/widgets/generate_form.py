@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, WorkflowTemplate
+from studio.ui.theme_style import show_in_tone
 from studio.ui.widgets.parameter_form import ParameterForm
 
 MAX_IMAGES = 100
@@ -65,7 +66,7 @@ class GenerateControls(QWidget):
         self.comfy_line = QLabel(self)
         self.comfy_line.setObjectName("comfy-status")
         self.comfy_line.setWordWrap(True)
-        self.comfy_line.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.comfy_line, "error")
         self.comfy_line.hide()
         self.comfy_button = QPushButton("ComfyUI…", self)
         self.comfy_button.setObjectName("generate-comfyui")
@@ -100,7 +101,7 @@ class GenerateControls(QWidget):
         self.error_line = QLabel(self)
         self.error_line.setObjectName("generate-error")
         self.error_line.setWordWrap(True)
-        self.error_line.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.error_line, "error")
 
     def _lay_out(self) -> None:
         seed_row = QHBoxLayout()

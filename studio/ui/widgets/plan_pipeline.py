@@ -30,6 +30,7 @@ from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.pipelines.service import PipelineStatus, StepStatus
 from studio.ui.error_actions import for_window
+from studio.ui.theme_style import tone
 from studio.ui.widgets.failure_banner import FailureBanner
 
 RUNNABLE = ("approved", "failed")
@@ -37,7 +38,7 @@ STEP_NAMES = {"image": "Picture", "video": "Clip", "export": "Export", "publish"
 STATE_TEXT = {"idle": "Not produced yet.", "running": "Producing…",
               "failed": "The last run failed; run it again to go on from the failed step.",
               "ready": "Ready: the post's folder is published."}
-STEP_COLOURS = {"done": "#2e8b57", "running": "#2f6fb0", "failed": "#c0392b"}
+STEP_TONES = {"done": "ok", "running": "running", "failed": "error"}  # theme_style.TONES
 STEP_STATES = {JobStatus.PENDING: "waiting", JobStatus.PROCESSING: "running",
                JobStatus.COMPLETED: "done", JobStatus.FAILED: "failed", JobStatus.CANCELED: "failed"}
 COLUMNS = ("Step", "Status", "Progress", "Detail")
@@ -124,8 +125,8 @@ class PipelinePanel(QWidget):
         for row, step in enumerate(steps):
             name = QTableWidgetItem(STEP_NAMES.get(step.name, step.name))
             state = QTableWidgetItem(step.status)
-            if step.status in STEP_COLOURS:
-                state.setForeground(QBrush(QColor(STEP_COLOURS[step.status])))
+            if step.status in STEP_TONES:
+                state.setForeground(QBrush(QColor(tone(STEP_TONES[step.status], self.palette()))))
             worded = for_window(step.detail).text if step.status == "failed" and step.detail else step.detail
             detail = QTableWidgetItem(worded)
             detail.setToolTip(worded)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.pages.settings_fields import FieldSpec, Kind, problem_with
+from studio.ui.theme_style import show_in_tone
 
-ERROR_STYLE = "color: #d64545;"
 Editor = QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox | QLineEdit
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 FLOAT_LIMIT = 1e9
@@ -43,7 +43,7 @@ class PreferenceField(QWidget):
         self.browse_button: QPushButton | None = None
         self.description = _small_label(spec.description, self)
         self.error = QLabel(self)
-        self.error.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.error, "error")
         self.error.setWordWrap(True)
         self.error.hide()
         self._loaded: object = None

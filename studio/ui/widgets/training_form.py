@@ -35,6 +35,7 @@ from studio.engine.training.config import Preset, TrainingConfig, field_type
 from studio.engine.training.plan import TrainingPlan, TrainingRequest
 from studio.engine.training.user_presets import UserPreset
 from studio.ui.models.training_data import DatasetChoice
+from studio.ui.theme_style import show_in_tone
 from studio.ui.widgets.training_help import help_for
 
 BASIC = ("base_model", "max_train_steps", "max_train_epochs", "learning_rate", "network_dim",
@@ -358,12 +359,12 @@ class TrainingForm(QWidget):
             f"Saves as {plan.output_name}.")
         lines = [f"✖ {p}" for p in plan.findings.problems] + [f"⚠ {w}" for w in plan.findings.warnings]
         self.findings.setText("\n".join(lines))
-        self.findings.setStyleSheet("color: #c0392b;" if plan.findings.problems else "color: #b7791f;")
+        show_in_tone(self.findings, "error" if plan.findings.problems else "warning")
         self.start_button.setEnabled(not plan.findings.problems)
 
     def show_problem(self, text: str) -> None:
         self.estimate.setText("")
         self.findings.setText(f"✖ {text}")
-        self.findings.setStyleSheet("color: #c0392b;")
+        show_in_tone(self.findings, "error")
         self.start_button.setEnabled(False)
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.jobs.status import JobStatus
 from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
+from studio.ui.theme_style import tone
 from studio.ui.widgets.training_chart import LossChart
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -185,7 +186,7 @@ class TrainingMonitor(QWidget):
             if row.stage or row.message:
                 text += f": {' · '.join(p for p in (row.stage, row.message) if p)}"
             if row.error:
-                text += f"<br><span style='color:#c0392b'>{row.error.splitlines()[0]}</span>"
+                text += f"<br><span style='color:{tone('error')}'>{row.error.splitlines()[0]}</span>"
             self.headline.setText(text)
             self.progress.setValue(int(row.progress * 1000))
         self._fill_samples(snap.samples, snap.sample_images)

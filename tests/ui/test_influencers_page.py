@@ -54,7 +54,7 @@ def test_create_then_edit(qtbot, studio: Studio, context: StudioContext, page: I
         "Mira Sol", "mira_v1", "warm, curious", "es", "Lisbon based")
     assert saved.topics == ["travel", "street food", "film photography"]
     qtbot.waitUntil(lambda: page.current is not None and page.current.id == saved.id)
-    assert page.model.rowCount() == 1
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)  # the list catches up after the save
     assert page.delete_button.isEnabled()
 
     fill(qtbot, page, tone="dry humour")

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from studio.engine.core import Studio
+from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, avatar_path, list_influencers
 from studio.engine.media.thumbnails import thumbnail_path
 
@@ -40,11 +41,22 @@ def load_rows(studio: Studio, workspace_id: uuid.UUID) -> list[InfluencerRow]:
             if thumb.is_file():
                 image = QImage(str(thumb))
                 image = None if image.isNull() else image
-        persona = Persona(name=found.name, trigger_word=found.trigger_word, tone=found.tone,
-                          style=found.style, voice=found.voice, topics=list(found.topics or []),
-                          language=found.language, notes=found.notes)
-        rows.append(InfluencerRow(found.id, found.version, persona, avatar is not None, image))
+        rows.append(InfluencerRow(found.id, found.version, persona_of(found), avatar is not None,
+                                  image))
     return rows
+
+
+def persona_of(found: Influencer) -> Persona:
+    return Persona(name=found.name, trigger_word=found.trigger_word, tone=found.tone,
+                   style=found.style, voice=found.voice, topics=list(found.topics or []),
+                   language=found.language, notes=found.notes)
+
+
+def saved_row(found: Influencer, before: InfluencerRow | None) -> InfluencerRow:
+    """The row a save leaves, as stored (the engine tidies what was typed); the portrait as it was."""
+    thumbnail = before.thumbnail if before else None
+    return InfluencerRow(found.id, found.version, persona_of(found),
+                         found.avatar_asset_id is not None, thumbnail)
 
 
 class InfluencerListModel(QAbstractListModel):

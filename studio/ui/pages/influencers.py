@@ -4,24 +4,26 @@ The list follows every change to influencers (this process's or another's) and r
 portrait's thumbnails are made. An influencer changed elsewhere while its editor is open is
 never overwritten silently: with no edits the editor shows the newer version; with edits a
 warning bar asks whether to reload or keep them, and a save always names the version it was
-based on, so the engine refuses a stale one.
+based on, so the engine refuses a stale one. A change elsewhere that leaves the persona as it
+was (a new portrait) never touches the form.
+
+The page opens on the influencer last shown (remembered per workspace in ``context.ui_state``),
+or the first one when that one is gone. Unsaved edits are never dropped without asking:
+choosing another influencer, New, leaving the page or closing asks Save / Discard / Cancel.
 """
 from __future__ import annotations
 
-import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QEventLoop, QSize, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -41,61 +43,14 @@ from studio.engine.influencers import (
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
-from studio.ui.models.influencers import InfluencerListModel, InfluencerRow, load_rows
+from studio.ui.models.influencers import InfluencerListModel, InfluencerRow, load_rows, saved_row
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.changed_bar import ChangedElsewhereBar
+from studio.ui.widgets.persona_form import PersonaForm, parse_topics
+
+__all__ = ["InfluencersPage", "parse_topics"]
 
 THUMBNAILS_JOB = "make-thumbnails"  # the worker writes a portrait's thumbnail files
-
-
-def parse_topics(text: str) -> list[str]:
-    """Comma-separated or one per line."""
-    return [t.strip() for t in re.split(r"[,\n]", text) if t.strip()]
-
-
-class PersonaForm(QWidget):
-    """The editor's fields; knows nothing of the database."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.name = QLineEdit(self)
-        self.trigger_word = QLineEdit(self)
-        self.trigger_word.setPlaceholderText("one token, e.g. mira_v1")
-        self.tone = QLineEdit(self)
-        self.style_edit = QLineEdit(self)  # not `style`: QWidget.style() is Qt's
-        self.voice = QLineEdit(self)
-        self.topics = QPlainTextEdit(self)
-        self.topics.setPlaceholderText("travel, street food, film photography (or one per line)")
-        self.topics.setFixedHeight(70)
-        self.language = QLineEdit(self)
-        self.language.setPlaceholderText("en")
-        self.notes = QPlainTextEdit(self)
-        self.notes.setPlaceholderText("Anything the team should know about this character")
-        self.notes.setMaximumHeight(150)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("Name", self.name), ("Trigger word", self.trigger_word),
-                              ("Tone", self.tone), ("Style", self.style_edit), ("Voice", self.voice),
-                              ("Topics", self.topics), ("Language", self.language),
-                              ("Notes", self.notes)):
-            widget.setObjectName(label.lower().replace(" ", "_"))
-            form.addRow(label, widget)
-
-    def persona(self) -> Persona:
-        return Persona(name=self.name.text(), trigger_word=self.trigger_word.text(),
-                       tone=self.tone.text(), style=self.style_edit.text(), voice=self.voice.text(),
-                       topics=parse_topics(self.topics.toPlainText()),
-                       language=self.language.text(), notes=self.notes.toPlainText())
-
-    def show_persona(self, persona: Persona) -> None:
-        self.name.setText(persona.name)
-        self.trigger_word.setText(persona.trigger_word)
-        self.tone.setText(persona.tone)
-        self.style_edit.setText(persona.style)
-        self.voice.setText(persona.voice)
-        self.topics.setPlainText("\n".join(persona.topics))
-        self.language.setText(persona.language)
-        self.notes.setPlainText(persona.notes)
 
 
 class InfluencersPage(QWidget):
@@ -108,6 +63,8 @@ class InfluencersPage(QWidget):
         self.current: InfluencerRow | None = None  # None: a new, unsaved influencer
         self._newer: InfluencerRow | None = None  # saved elsewhere while the form has edits
         self._select_after_load: uuid.UUID | None = None
+        self._restoring = True  # the first read opens the influencer last shown
+        self._quiet = False  # the list's selection is set here, not by the user
         self._build()
         context.workspace_changed.connect(self._on_workspace_changed)
         context.live.changed.connect(self._on_live_changed)
@@ -134,7 +91,7 @@ class InfluencersPage(QWidget):
         self.list.setSpacing(2)
         self.list.selectionModel().currentChanged.connect(self._on_current_changed)
         self.new_button = QPushButton("New influencer", self)
-        self.new_button.clicked.connect(self.new_influencer)
+        self.new_button.clicked.connect(self._on_new_clicked)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -187,14 +144,21 @@ class InfluencersPage(QWidget):
 
     def _on_rows_loaded(self, rows: list[InfluencerRow]) -> None:
         wanted = self._select_after_load or (self.current.id if self.current else None)
+        restore = self._restoring and self.current is None and self.form.empty()
+        self._restoring = False
         self.model.set_rows(rows)
+        wanted = wanted or (self._remembered_id() if restore else None)
         position = self.model.row_of(wanted) if wanted else -1
-        if position >= 0:
+        if restore and position < 0 and rows:
+            position = 0  # the one last shown is gone (trashed, another workspace): the first
+        row = self.model.at(position)
+        if row is not None:
             self._select_after_load = None
-            self.list.setCurrentIndex(self.model.index(position))
-            row = self.model.at(position)
-            if row is not None and self.current is not None and row.version != self.current.version:
-                self._on_changed_elsewhere(row)
+            self._select_quietly(position)
+            if self.current is None or row.id != self.current.id:
+                self._show(row)
+            elif row.version != self.current.version:
+                self._on_newer_version(row)
         elif self.current is not None and self.model.row_of(self.current.id) < 0:
             self.show_message(f"“{self.current.name}” was moved to the trash elsewhere.", error=True)
         self.influencers_changed.emit()
@@ -210,12 +174,28 @@ class InfluencersPage(QWidget):
 
     def _on_workspace_changed(self) -> None:
         self.new_influencer()
+        self._restoring = True
         self.reload()
+
+    def _memory_key(self) -> str:
+        return f"influencers/last/{self.context.workspace_id}"
+
+    def _remembered_id(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(self.context.recall(self._memory_key(), "")))
+        except ValueError:
+            return None
 
     # Changed elsewhere -----------------------------------------------------------------------
 
     def has_edits(self) -> bool:
         return self.current is not None and self.form.persona() != self.current.persona
+
+    def _on_newer_version(self, row: InfluencerRow) -> None:
+        if self.current is not None and row.persona == self.current.persona:
+            self.current = row  # only the portrait changed: the form, typed edits and all, stays
+            return
+        self._on_changed_elsewhere(row)
 
     def _on_changed_elsewhere(self, row: InfluencerRow) -> None:
         if not self.has_edits():
@@ -252,10 +232,29 @@ class InfluencersPage(QWidget):
         self.show_message("")
         self.form.name.setFocus()
 
+    def _on_new_clicked(self) -> None:
+        if self.confirm_leave():
+            self.new_influencer()
+
     def _on_current_changed(self) -> None:
         row = self.model.at(self.list.currentIndex().row())
-        if row is not None and (self.current is None or row.id != self.current.id):
-            self._show(row)
+        if self._quiet or row is None or (self.current is not None and row.id == self.current.id):
+            return
+        if not self.confirm_leave():
+            self._put_selection_back()
+            return
+        self._show(row)
+        self._select_after_load = row.id  # a save just made reloads onto the one chosen
+
+    def _put_selection_back(self) -> None:
+        self._select_quietly(self.model.row_of(self.current.id) if self.current else -1)
+
+    def _select_quietly(self, position: int) -> None:
+        self._quiet = True
+        self.list.setCurrentIndex(self.model.index(position))
+        if position < 0:
+            self.list.clearSelection()
+        self._quiet = False
 
     def _show(self, row: InfluencerRow) -> None:
         self.current = row
@@ -263,6 +262,7 @@ class InfluencersPage(QWidget):
         self.changed_bar.hide()
         self.form.show_persona(row.persona)
         self.heading.setText(f"<b>{row.name}</b>")
+        self.context.remember(self._memory_key(), str(row.id))
         self.delete_button.setEnabled(True)
         self.portrait_button.setEnabled(True)
         self.show_message("")
@@ -271,24 +271,81 @@ class InfluencersPage(QWidget):
         self.message.setText(text)
         self.message.setStyleSheet("color: #d64545;" if error else "")
 
+    # Unsaved edits ----------------------------------------------------------------------------
+
+    def has_unsaved_changes(self) -> bool:
+        if self.current is None:
+            return not self.form.empty()
+        return self.form.persona() != self.current.persona
+
+    def confirm_leave(self) -> bool:
+        """Asks Save / Discard / Cancel when edits are not saved; True when the editor may be
+        left. The main window calls this before it shows another page or closes."""
+        if not self.has_unsaved_changes():
+            return True
+        name = self.form.name.text().strip() or "the new influencer"
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Unsaved persona", f"The changes to “{name}” are not saved. Save them?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self._save_and_wait()  # a refused save keeps the user here, its reason in red
+        if answer == buttons.Discard:
+            self.form.show_persona(self.current.persona if self.current else Persona(name=""))
+            return True
+        return False
+
+    def _save_and_wait(self) -> bool:
+        """The save runs in the background; the window keeps painting while it is awaited."""
+        outcome: list[bool] = []
+        loop = QEventLoop(self)
+
+        def finished(ok: bool) -> None:
+            outcome.append(ok)
+            loop.quit()
+        self._start_save(finished)
+        if not outcome:
+            loop.exec()
+        return outcome == [True]
+
+    # Saving ------------------------------------------------------------------------------------
+
     def _on_save_clicked(self) -> None:
+        self._start_save(lambda ok: None)
+
+    def _start_save(self, finished: Callable[[bool], None]) -> None:
         persona = self.form.persona()
         studio, workspace_id, current = self.context.studio, self.context.workspace_id, self.current
         if current is None:
-            def save() -> uuid.UUID:
-                return create_influencer(studio, workspace_id, persona).id
+            def save() -> InfluencerRow:
+                return saved_row(create_influencer(studio, workspace_id, persona), None)
         else:
-            def save() -> uuid.UUID:
-                return update_influencer(studio, workspace_id, current.id, persona,
-                                         expected_version=current.version).id
+            def save() -> InfluencerRow:
+                return saved_row(update_influencer(studio, workspace_id, current.id, persona,
+                                                   expected_version=current.version), current)
         self.save_button.setEnabled(False)
-        run_in_background(save, receiver=self, on_done=self._on_saved, on_error=self._on_save_failed)
 
-    def _on_saved(self, influencer_id: uuid.UUID) -> None:
+        def done(row: InfluencerRow) -> None:
+            self._on_saved(row, persona)
+            finished(True)
+
+        def failed(exc: BaseException) -> None:
+            self._on_save_failed(exc)
+            finished(False)
+        run_in_background(save, receiver=self, on_done=done, on_error=failed)
+
+    def _on_saved(self, row: InfluencerRow, submitted: Persona) -> None:
+        """The form shows what was stored, unless typing went on meanwhile; the list catches up."""
         self.save_button.setEnabled(True)
-        self.current = None  # the reload shows the saved row with its new version
+        self.current = row
+        if self.form.persona() == submitted:
+            self.form.show_persona(row.persona)
+        self.heading.setText(f"<b>{row.name}</b>")
+        self.context.remember(self._memory_key(), str(row.id))
+        self.delete_button.setEnabled(True)
+        self.portrait_button.setEnabled(True)
         self.show_message("Saved.")
-        self.reload(select=influencer_id)
+        self.reload(select=row.id)
 
     def _on_save_failed(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
@@ -331,6 +388,6 @@ class InfluencersPage(QWidget):
                           on_error=self._on_save_failed)
 
     def _on_avatar_set(self, influencer_id: uuid.UUID) -> None:
+        """Only the portrait was saved: the form keeps whatever was typed, saved or not."""
         self.show_message("Portrait saved; its thumbnail appears once the worker has made it.")
-        self.current = None
         self.reload(select=influencer_id)

@@ -24,6 +24,17 @@ def test_one_face_in_the_astronaut_none_in_noise(tmp_path: Path) -> None:
     assert analyze_file(save(tmp_path / "noise.png", noise((512, 512), seed=1))).faces == []
 
 
+
+def test_a_face_too_small_to_train_on_is_not_counted(tmp_path: Path) -> None:
+    """Faces under MIN_FACE of the short side are not searched for; one above it is found."""
+    def portrait(side: int) -> Path:  # her face is about a fifth of the pasted picture
+        picture = scene((2000, 2600), seed=2)
+        picture.paste(astronaut().resize((side, side)), (50, 400))
+        return save(tmp_path / f"portrait-{side}.jpg", picture, quality=90)
+    assert analyze_file(portrait(700)).faces == []  # a face of 7 % of the short side
+    [(x, y, w, h)] = analyze_file(portrait(1700)).faces  # 17 %
+    assert 500 <= x + w / 2 <= 900 and 700 <= y + h / 2 <= 900 and w > 250
+
 def test_face_boxes_are_in_original_pixels_of_the_upright_image(tmp_path: Path) -> None:
     big = astronaut().resize((1536, 1536)).rotate(90, expand=True)  # lying on its side…
     exif = Image.Exif()

@@ -286,6 +286,19 @@ def show_generate(window: MainWindow, app: QApplication, out: Path, suffix: str)
     page.tabs.setCurrentIndex(0)
 
 
+def show_plan_posts(window: MainWindow, app: QApplication, out: Path, suffix: str) -> None:
+    """The Plans page's list of posts with the failed one chosen: the editor and its steps."""
+    from studio.ui.pages.plans import PlansPage
+    page = window.pages["plans"]
+    assert isinstance(page, PlansPage)
+    page.views.setCurrentWidget(page.table)
+    failed = next((row for row, post in enumerate(page.table.posts) if post.status == "failed"), 0)
+    page.table.selectRow(failed)
+    settle(app)
+    window.grab().save(str(out / f"plans-posts{suffix}.png"))
+    page.views.setCurrentIndex(0)
+
+
 def wait_for(studio: Studio, jobs: list) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -307,6 +320,8 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
         if key == "video":
             show_video(window, app, Path(tempfile.gettempdir()) / "influencerai-screenshots")
         window.grab().save(str(out / f"{key}{suffix}.png"))
+        if key == "plans":
+            show_plan_posts(window, app, out, suffix)
     window.show_page("influencers")
     page = window.pages["influencers"]
     assert isinstance(page, InfluencersPage)

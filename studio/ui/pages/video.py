@@ -46,6 +46,7 @@ from studio.ui.widgets.video_presets import PresetPreviews
 from studio.ui.widgets.video_subtitles import SubtitleEditor
 
 FRAME_DELAY_MS = 120  # scrubbing asks for many frames; only the last one is decoded
+LEFT_WIDTH = 380  # the make-video form and the clip box
 CLIP_FILTER = "Clips and images (*.mp4 *.mov *.m4v *.webm *.mkv *.png *.jpg *.jpeg *.webp)"
 
 
@@ -133,7 +134,7 @@ class VideoPage(QWidget):
         left_scroll = QScrollArea(self)  # the page fits a small window; the forms scroll
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
-        left_scroll.setMaximumWidth(380)
+        left_scroll.setMaximumWidth(LEFT_WIDTH)
         left_scroll.setMinimumWidth(160)
         platforms = QWidget(self)
         platform_column = QVBoxLayout(platforms)
@@ -155,6 +156,7 @@ class VideoPage(QWidget):
         outer.addWidget(left_scroll)
         outer.addWidget(right)
         outer.setStretchFactor(1, 1)
+        outer.setSizes([LEFT_WIDTH, 900])  # the form at its full width; the player takes the rest
         layout = QVBoxLayout(self)
         layout.addWidget(outer)
 

@@ -1,11 +1,17 @@
-"""Light and dark themes: follow the system unless the ``ui.theme`` setting says otherwise."""
+"""Light and dark themes: follow the system unless the ``ui.theme`` setting says otherwise.
+
+Custom-painted widgets take their colours from the palette (``chart_colours`` for charts), and
+listen for ``QEvent.PaletteChange`` so a theme switched while the app runs reaches them too.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from studio.ui.theme_style import ThemeStyle
+from studio.ui.theme_style import ThemeStyle, is_dark_palette
 
 THEMES = ("system", "dark", "light")
 
@@ -50,3 +56,23 @@ def light_palette() -> QPalette:
     palette.setColor(QPalette.ColorRole.Highlight, QColor("#2f6fd0"))
     palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f3f4f6"))
     return palette
+
+
+@dataclass(frozen=True, slots=True)
+class ChartColours:
+    background: QColor
+    text: QColor
+    grid: QColor
+    raw: QColor  # the noisy series: quiet, behind
+    smooth: QColor  # the trend: the one to read
+
+
+def chart_colours(palette: QPalette) -> ChartColours:
+    dark = is_dark_palette(palette)
+    raw = QColor(palette.color(QPalette.ColorRole.Link))
+    raw.setAlpha(150)
+    return ChartColours(background=palette.color(QPalette.ColorRole.Base),
+                        text=palette.color(QPalette.ColorRole.Text),
+                        grid=palette.color(QPalette.ColorRole.Mid), raw=raw,
+                        smooth=QColor("#ffa25c" if dark else "#d35400"))
+

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHeaderView
 
 from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
@@ -17,7 +18,7 @@ from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
-from studio.ui.models.jobs import STATUS, JobTableModel, format_duration
+from studio.ui.models.jobs import STATUS, TITLE, JobTableModel, format_duration
 from studio.ui.pages.queue import QueuePage
 from tests.ui.helpers import make_images
 
@@ -120,3 +121,19 @@ def test_the_model_updates_changed_rows_in_place(qtbot) -> None:
         model.upsert([row(b, JobStatus.PENDING, 0.0, 1), row(a, JobStatus.PROCESSING, 0.5, 10)])
     assert [r.id for r in model.rows()] == [b, a]  # newest on top
     assert format_duration(75) == "1 min 15 s" and format_duration(None) == ""
+
+
+@pytest.mark.parametrize("width", [1100, 1700])
+def test_the_job_name_gets_the_spare_width(qtbot, studio: Studio, context: StudioContext,
+                                           page: QueuePage, width: int) -> None:
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails",
+                             ThumbnailPayload(files=(Path("/nowhere.png"),)), title="Portrait thumbnails: Mira")
+    qtbot.waitUntil(lambda: page.model.job(job.id) is not None)
+    page.resize(width, 500)
+    qtbot.waitUntil(lambda: page.table.viewport().width() > width - 100)
+    header = page.table.horizontalHeader()
+    widths = [header.sectionSize(column) for column in range(header.count())]
+    assert widths[TITLE] == max(widths), widths
+    assert header.sectionResizeMode(TITLE) == QHeaderView.ResizeMode.Stretch
+    assert sum(widths) <= page.table.viewport().width()  # nothing scrolls sideways
+    assert not page.table.horizontalScrollBar().isVisible()

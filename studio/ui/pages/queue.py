@@ -32,7 +32,7 @@ from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import STATUSES, JobStatus
 from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
-from studio.ui.models.jobs import JOB_ID_ROLE, PROGRESS, STATUS, JobTableModel
+from studio.ui.models.jobs import ERROR, JOB_ID_ROLE, MESSAGE, PROGRESS, STATUS, TITLE, JobTableModel
 from studio.ui.tasks import run_in_background
 from studio.ui.timers import repeating_timer
 from studio.ui.widgets.workers_panel import WorkersPanel
@@ -44,6 +44,9 @@ TIMER_NAME = "duration-tick"  # repaints running jobs' durations; reads nothing
 BAR_COLOURS = {JobStatus.COMPLETED: "#2e8b57", JobStatus.FAILED: "#c0392b",
                JobStatus.CANCELED: "#7f8c8d"}
 ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
+# Free text and the bar have no natural width: fixed ones, which the user can drag.
+FIXED_WIDTHS = {PROGRESS: 100, MESSAGE: 170, ERROR: 150}
+SIZE_SAMPLE_ROWS = 200  # rows measured when fitting a column to its contents
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -122,13 +125,22 @@ class QueuePage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate((210, 70, 85, 110, 190, 70, 70, 140)):
-            self.table.setColumnWidth(column, width)
+        self._size_columns()
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.dataChanged.connect(self._on_selection_changed)
+
+    def _size_columns(self) -> None:
+        """The job's name takes what is left; short columns fit their contents (measured on the
+        first rows only, so a long queue costs nothing); free text gets a fixed, movable width."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
+        header.setMinimumSectionSize(48)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        for column, width in FIXED_WIDTHS.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(column, width)
 
     # Following the hub ------------------------------------------------------------------------
 

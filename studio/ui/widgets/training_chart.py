@@ -1,18 +1,20 @@
 """The live loss chart: sd-scripts' reported loss (raw) and an exponential moving average.
 
 QtCharts ships with PySide6, so the chart needs no extra dependency; appending points to a
-QLineSeries is cheap, and the axes follow the data.
+QLineSeries is cheap, and the axes follow the data. Its colours come from the palette
+(``theme.chart_colours``) and follow a theme switched while it shows.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
-from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from studio.ui.models.training_data import LossPoint
+from studio.ui.theme import chart_colours
 
 SMOOTHING = 0.9  # weight of the previous average: TensorBoard's usual default
 
@@ -27,8 +29,6 @@ class LossChart(QChartView):
         self.raw.setName("loss (raw)")
         self.smooth = QLineSeries()
         self.smooth.setName("loss (smoothed)")
-        self.raw.setPen(QPen(QColor(120, 160, 220, 140), 1))
-        self.smooth.setPen(QPen(QColor(230, 120, 40), 2))
         self.x_axis = QValueAxis()
         self.x_axis.setTitleText("step")
         self.x_axis.setLabelFormat("%d")
@@ -49,7 +49,29 @@ class LossChart(QChartView):
         self._low = float("inf")
         self._high = float("-inf")
         self._last_step = 0
+        self.apply_palette()
         self.clear()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Background, text, grid and series in the palette's colours, light or dark."""
+        colours = chart_colours(self.palette())
+        chart = self.chart_
+        chart.setBackgroundBrush(QBrush(colours.background))
+        chart.setTitleBrush(QBrush(colours.text))
+        chart.legend().setLabelColor(colours.text)
+        self.setBackgroundBrush(QBrush(colours.background))
+        for axis in (self.x_axis, self.y_axis):
+            axis.setLabelsColor(colours.text)
+            axis.setTitleBrush(QBrush(colours.text))
+            axis.setLinePenColor(colours.grid)
+            axis.setGridLineColor(colours.grid)
+        self.raw.setPen(QPen(colours.raw, 1))
+        self.smooth.setPen(QPen(colours.smooth, 2))
 
     def clear(self) -> None:
         self.raw.clear()

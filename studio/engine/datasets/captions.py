@@ -42,7 +42,7 @@ __all__ = ["AddTags", "DedupeTags", "HistoryState", "InsertTrigger", "MoveToFron
 HISTORY_LIMIT = 200  # steps kept per dataset; older ones are dropped with their changes
 EDIT_LABEL = "Edit caption"
 _CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
-EXCLUDED, INCLUDED = "\x1f(excluded)", "\x1f(included)"  # an exclusion step's before and after
+CAPTION, EXCLUDED = "caption", "excluded"  # the value a step changes (CaptionChange.field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ def set_excluded(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID
             verb = "Exclude" if excluded else "Bring back"
             noun = (images[0].original_name or "1 image") if len(images) == 1 else f"{len(images)} images"
             _record(session, dataset, label or f"{verb} {noun}",
-                    [(image, EXCLUDED if excluded else INCLUDED) for image in images])
+                    [(image, _flag(excluded)) for image in images], field=EXCLUDED)
         return len(images)
 
 
@@ -205,9 +205,13 @@ def _trigger(session: Session, dataset: Dataset) -> str:
     return influencer.trigger_word if influencer is not None else ""
 
 
-def _set(image: DatasetImage, text: str, separator: str) -> None:
-    if text in (EXCLUDED, INCLUDED):
-        image.excluded = text == EXCLUDED
+def _flag(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _set(image: DatasetImage, text: str, separator: str, field: str = CAPTION) -> None:
+    if field == EXCLUDED:
+        image.excluded = text == "yes"
         return
     # ``tags`` mirrors the caption so filters can read tags without splitting every caption.
     image.caption = text
@@ -215,7 +219,7 @@ def _set(image: DatasetImage, text: str, separator: str) -> None:
 
 
 def _record(session: Session, dataset: Dataset, label: str,
-            changed: list[tuple[DatasetImage, str]]) -> None:
+            changed: list[tuple[DatasetImage, str]], field: str = CAPTION) -> None:
     """Writes the new captions and the step that undoes them, in the caller's transaction."""
     _drop_redo(session, dataset)
     step = CaptionBatch(id=uuid.uuid4(), workspace_id=dataset.workspace_id, dataset_id=dataset.id,
@@ -223,18 +227,13 @@ def _record(session: Session, dataset: Dataset, label: str,
     session.add(step)
     session.flush()
     session.execute(insert(CaptionChange), [
-        {"id": uuid.uuid4(), "batch_id": step.id, "image_id": image.id, "before": _before(image, text),
+        {"id": uuid.uuid4(), "batch_id": step.id, "image_id": image.id, "field": field,
+         "before": _flag(image.excluded) if field == EXCLUDED else image.caption,
          "after": text} for image, text in changed])
     for image, text in changed:
-        _set(image, text, dataset.tag_separator)
+        _set(image, text, dataset.tag_separator, field)
     _flush(session)
     _trim(session, dataset)
-
-
-def _before(image: DatasetImage, after: str) -> str:
-    if after in (EXCLUDED, INCLUDED):
-        return EXCLUDED if image.excluded else INCLUDED
-    return image.caption
 
 
 def _merge_into_last(session: Session, dataset: Dataset, image: DatasetImage, text: str) -> bool:
@@ -242,7 +241,7 @@ def _merge_into_last(session: Session, dataset: Dataset, image: DatasetImage, te
     if step is None or step.label != EDIT_LABEL or _first_undone(session, dataset) is not None:
         return False
     changes = session.scalars(select(CaptionChange).where(CaptionChange.batch_id == step.id)).all()
-    if len(changes) != 1 or changes[0].image_id != image.id:
+    if len(changes) != 1 or changes[0].image_id != image.id or changes[0].field != CAPTION:
         return False
     changes[0].after = text
     _set(image, text, dataset.tag_separator)
@@ -252,12 +251,13 @@ def _merge_into_last(session: Session, dataset: Dataset, image: DatasetImage, te
 
 def _write_back(session: Session, dataset: Dataset, step: CaptionBatch, *, use_before: bool) -> None:
     changes = session.scalars(select(CaptionChange).where(CaptionChange.batch_id == step.id)).all()
-    texts = {c.image_id: (c.before if use_before else c.after) for c in changes}
-    for chunk in _chunks(list(texts)):
+    values = {c.image_id: (c.field, c.before if use_before else c.after) for c in changes}
+    for chunk in _chunks(list(values)):
         # Trashed images too: restoring one from the trash later should show the undone text.
         query = select(DatasetImage).where(*_in_dataset(dataset), DatasetImage.id.in_(chunk))
         for image in session.scalars(query):
-            _set(image, texts[image.id], dataset.tag_separator)
+            field, text = values[image.id]
+            _set(image, text, dataset.tag_separator, field)
     _flush(session)
 
 

@@ -170,6 +170,8 @@ class CaptionChange(Base):
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("caption_batches.id", ondelete="CASCADE"),
                                                 index=True)
     image_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dataset_images.id", ondelete="CASCADE"))
+    # What the step changed: "caption" (the texts below) or "excluded" ("yes"/"no").
+    field: Mapped[str] = mapped_column(String(16), default="caption", server_default="caption")
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
 

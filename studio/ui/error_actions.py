@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QUrl
@@ -85,6 +86,7 @@ _HEAD = re.compile(r"[;:,(]?\s*\b(?:or |and )?(?:run|use|see|with|set|type)\b[^;
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
+@lru_cache(maxsize=1024)  # the Queue's table words each row's error on every paint
 def for_window(text: str) -> WindowMessage:
     """The window's wording of one engine message, with the button that helps, if any."""
     action, group = None, ""

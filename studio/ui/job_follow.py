@@ -85,14 +85,21 @@ class WaitingReasons(QObject):
         self.job_id: uuid.UUID | None = None
         self._busy = False
         self._again = False
-        hub.jobs_changed.connect(lambda _changed: self._ask())  # a job ahead ended, a worker took it
-        hub.reset.connect(lambda: self.explain(None))
+        # Bound methods, not lambdas: Qt drops them with this object, while the hub lives on.
+        hub.jobs_changed.connect(self._on_jobs_changed)  # a job ahead ended, a worker took one
+        hub.reset.connect(self._on_reset)
 
     def explain(self, job_id: uuid.UUID | None) -> None:
         """The job to explain from now on (None: none)."""
         if job_id != self.job_id:
             self.job_id = job_id
             self._ask()
+
+    def _on_jobs_changed(self, _changed: list[JobSnapshot]) -> None:
+        self._ask()
+
+    def _on_reset(self) -> None:
+        self.explain(None)
 
     def _ask(self) -> None:
         job_id = self.job_id

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.ui.error_actions import for_window
 
 COLUMNS = ("Job", "Queue", "Status", "Progress", "Stage / message", "Attempts", "Duration", "Error",
            "Worker")
@@ -66,7 +67,7 @@ class JobTableModel(QAbstractTableModel):
             return self._display(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() == ERROR and row.error:
-                return row.error
+                return for_window(row.error).text
             if index.column() == TITLE:
                 return f"{row.type} · {row.id}"
             if index.column() == MESSAGE:
@@ -92,7 +93,7 @@ class JobTableModel(QAbstractTableModel):
             case 6:
                 return format_duration(row.duration_s())
             case 7:
-                return row.error.splitlines()[0] if row.error else ""
+                return for_window(row.error.splitlines()[0]).text if row.error else ""
             case 8:
                 return worker_label(row.worker_id)
         return None

@@ -17,6 +17,7 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.llm.budget import BudgetStatus, budget_status
 from studio.engine.plans import service
 from studio.engine.plans.estimate import PlanEstimate, estimate_plan
+from studio.ui.error_actions import for_window
 from studio.ui.widgets.plan_form import PlanOrder
 
 BUDGET_COLOURS = {"warning": "#b7791f", "exceeded": "#c0392b"}
@@ -58,7 +59,7 @@ def finished_line(job: JobSnapshot) -> str:
     """'Done with <model>: $0.0030, 2 answer(s) from the cache.' plus the job's warnings."""
     result = job.result or {}
     if job.status is not JobStatus.COMPLETED:
-        return f"The job {job.status}: {job.error or job.message}"
+        return f"The job {job.status}: {for_window(job.error or job.message).text}"
     hits = f", {result.get('cache_hits')} answer(s) from the cache" if result.get("cache_hits") else ""
     text = f"Done with {result.get('model', 'the model')}: ${float(result.get('cost_usd', 0)):.4f}{hits}."
     return " ".join([text, *(result.get("warnings") or [])])

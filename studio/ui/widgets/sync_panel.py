@@ -22,6 +22,7 @@ from studio.engine.sync.jobs import queue_sync
 from studio.engine.sync.records import WorkspaceSync
 from studio.engine.sync.sides import Sides, open_sides, server_workspaces
 from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.error_actions import for_window
 from studio.ui.job_follow import JobFollower
 from studio.ui.tasks import run_in_background
 
@@ -75,7 +76,7 @@ def _workspace(studio: Studio, workspace_id: uuid.UUID) -> Any:
 
 def result_line(mode: str, job: JobSnapshot) -> str:
     if job.status is JobStatus.FAILED:
-        return f"{mode.capitalize()} failed: {job.error}"
+        return f"{mode.capitalize()} failed: {for_window(job.error).text}"
     if job.status is JobStatus.CANCELED:
         return f"{mode.capitalize()} was canceled."
     result: dict[str, Any] = job.result or {}

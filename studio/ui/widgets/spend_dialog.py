@@ -167,7 +167,7 @@ class SpendDialog(QDialog):
         self.view.setMinimumWidth(days * day_width(QFontMetrics(x_axis.labelsFont())) + CHART_MARGIN)
         y_axis = QValueAxis()
         totals = [sum(c for d, _, c in daily if d.day == day) for day in range(1, days + 1)]
-        y_axis.setRange(0.0, max([*totals, 0.0001]) * 1.1)
+        y_axis.setRange(0.0, max([*totals, 0.01]) * 1.1)  # a cent at least: distinct tick labels
         y_axis.setLabelFormat("%.4f")
         self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)

@@ -26,17 +26,29 @@ class SafetensorsHeader:
     size_bytes: int
 
 
-def read_header(path: Path) -> SafetensorsHeader:
-    """The header of a complete .safetensors file; anything else is refused in one sentence."""
-    if path.suffix.lower() != SUFFIX:
-        raise InvalidInput(f"{path.name} is not a .safetensors file; LoRAs are imported from .safetensors only.")
+@dataclass(frozen=True, slots=True)
+class RawHeader:
+    """A header as the file holds it: the tensor entries, ``__metadata__`` and where data ends."""
+    tensors: dict[str, Any]
+    metadata: dict[str, str]
+    data_end: int  # 8 + the header's length + the last tensor's end: the complete file's size
+    size_bytes: int  # the file's size now (smaller while it is still being written)
+
+
+def read_raw_header(path: Path) -> RawHeader | None:
+    """The header of a .safetensors file, or None while the file is too short to hold it (still
+    being written). A header that is no safetensors header is refused in one sentence."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
             raw = handle.read(8)
-            length = struct.unpack("<Q", raw)[0] if len(raw) == 8 else -1
-            if length < 2 or length > MAX_HEADER or 8 + length > size:
+            if len(raw) < 8:
+                return None
+            length = struct.unpack("<Q", raw)[0]
+            if length < 2 or length > MAX_HEADER:
                 raise _damaged(path, "its header is missing or cut short")
+            if 8 + length > size:
+                return None
             header = _json_object(path, handle.read(length))
     except OSError as exc:
         raise InvalidInput(f"{path} cannot be read: {exc.strerror or exc}.") from exc
@@ -44,11 +56,21 @@ def read_header(path: Path) -> SafetensorsHeader:
     if not isinstance(metadata, dict):
         raise _damaged(path, "its __metadata__ is not a table")
     end = max((_tensor_end(path, name, entry) for name, entry in header.items()), default=0)
-    if not header:
+    return RawHeader(header, {str(k): str(v) for k, v in metadata.items()}, 8 + length + end, size)
+
+
+def read_header(path: Path) -> SafetensorsHeader:
+    """The header of a complete .safetensors file; anything else is refused in one sentence."""
+    if path.suffix.lower() != SUFFIX:
+        raise InvalidInput(f"{path.name} is not a .safetensors file; LoRAs are imported from .safetensors only.")
+    raw = read_raw_header(path)
+    if raw is None:
+        raise _damaged(path, "its header is missing or cut short")
+    if not raw.tensors:
         raise _damaged(path, "it holds no tensors")
-    if 8 + length + end != size:
-        raise _damaged(path, f"it is {size} bytes where its header describes {8 + length + end}")
-    return SafetensorsHeader({str(k): str(v) for k, v in metadata.items()}, len(header), size)
+    if raw.data_end != raw.size_bytes:
+        raise _damaged(path, f"it is {raw.size_bytes} bytes where its header describes {raw.data_end}")
+    return SafetensorsHeader(raw.metadata, len(raw.tensors), raw.size_bytes)
 
 
 def _json_object(path: Path, raw: bytes) -> dict[str, Any]:

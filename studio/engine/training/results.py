@@ -7,9 +7,7 @@ it writes it, so only complete files are taken.
 """
 from __future__ import annotations
 
-import json
 import re
-import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,9 +21,9 @@ from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.loras.family import family_of
+from studio.engine.loras.safetensors import read_raw_header
 from studio.engine.storage.local import LocalStore
 
-MAX_HEADER = 100 * 1024 * 1024  # the format's own limit
 SHOWN_KEYS = ("ss_output_name", "ss_network_module", "ss_network_dim", "ss_network_alpha",
               "ss_base_model_version", "ss_learning_rate", "ss_unet_lr", "ss_num_train_images",
               "ss_num_epochs", "ss_max_train_steps", "ss_seed", "ss_training_started_at",
@@ -44,28 +42,10 @@ class LoraFile:
 
 def read_lora_file(path: Path) -> LoraFile:
     """The header of a .safetensors file; ``complete`` is False while it is still being written."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(8)
-            if len(raw) < 8:
-                return LoraFile({}, 0, False)
-            (length,) = struct.unpack("<Q", raw)
-            if length > MAX_HEADER:
-                raise InvalidInput(f"{path.name} is not a .safetensors file (header of {length} bytes).")
-            header_bytes = handle.read(length)
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InvalidInput(f"{path} cannot be read: {exc.strerror or exc}.") from exc
-    if len(header_bytes) < length:
+    raw = read_raw_header(path)
+    if raw is None:
         return LoraFile({}, 0, False)
-    try:
-        header = json.loads(header_bytes)
-    except ValueError as exc:
-        raise InvalidInput(f"{path.name} is not a .safetensors file: {exc}.") from exc
-    meta = {str(k): str(v) for k, v in (header.pop("__metadata__", None) or {}).items()}
-    end = max((int(t["data_offsets"][1]) for t in header.values()
-               if isinstance(t, dict) and "data_offsets" in t), default=0)
-    return LoraFile(metadata=meta, tensors=len(header), complete=size >= 8 + length + end)
+    return LoraFile(metadata=raw.metadata, tensors=len(raw.tensors), complete=raw.size_bytes >= raw.data_end)
 
 
 def checkpoint_kind(path: Path, output_name: str) -> tuple[str, int | None]:

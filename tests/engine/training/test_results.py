@@ -49,7 +49,7 @@ def test_a_file_still_being_written_is_not_complete(tmp_path: Path) -> None:
         part.write_bytes(full[:cut])
         assert not read_lora_file(part).complete
     (tmp_path / "c.safetensors").write_bytes(b"\xff" * 16)
-    with pytest.raises(InvalidInput, match="not a .safetensors"):
+    with pytest.raises(InvalidInput, match="not a LoRA the studio can read"):
         read_lora_file(tmp_path / "c.safetensors")
 
 

@@ -69,7 +69,7 @@ class ChartColours:
 
 def chart_colours(palette: QPalette) -> ChartColours:
     dark = is_dark_palette(palette)
-    raw = QColor(palette.color(QPalette.ColorRole.Link))
+    raw = QColor(palette.color(QPalette.ColorRole.Link if dark else QPalette.ColorRole.Highlight))
     raw.setAlpha(150)
     return ChartColours(background=palette.color(QPalette.ColorRole.Base),
                         text=palette.color(QPalette.ColorRole.Text),

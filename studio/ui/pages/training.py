@@ -30,6 +30,7 @@ from studio.engine.training.user_presets import (
 )
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
+from studio.ui.form_memory import remember_training_form, restore_training_form, set_datasets_as_before
 from studio.ui.models import training_data as data
 from studio.ui.pages.lora_file_import import choose_and_import
 from studio.ui.tasks import run_in_background
@@ -61,6 +62,8 @@ class TrainingPage(QWidget):
         self._plan_timer.timeout.connect(self.refresh_plan)
         self._connect()
         self.form.set_presets(load_presets())
+        restore_training_form(context, self.form)  # then what changes is remembered:
+        self.form.changed.connect(lambda: remember_training_form(context, self.form))
         self.form.sd_scripts.setText(context.studio.settings.sdscripts.folder)
         self.load_user_presets()
         self.reload()
@@ -145,7 +148,7 @@ class TrainingPage(QWidget):
         self.reload()
 
     def _on_datasets_loaded(self, choices: list[data.DatasetChoice]) -> None:
-        self.form.set_datasets(choices)
+        set_datasets_as_before(self.context, self.form, choices)
         if not choices:
             self.form.show_problem("This workspace has no datasets yet: make one on the Datasets page.")
         self._plan_timer.start()

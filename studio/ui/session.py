@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.engine.core import Studio
 from studio.engine.first_run import is_first_run
 from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.errors import one_line
 from studio.ui.health import HealthMonitor
 from studio.ui.main_window import MainWindow
 from studio.ui.quitting import QuitChoice, QuitProgress, ask_quit_choice, cancel_for_good, stop_idle_worker
@@ -56,7 +57,7 @@ class StudioSession(QObject):
 
     def _on_worker_failed(self, exc: BaseException) -> None:
         log.error("worker did not start: %s", exc)
-        self.window.statusBar().showMessage(f"The worker did not start: {exc}", 15000)
+        self.window.statusBar().showMessage(f"The worker did not start: {one_line(exc)}", 15000)
         self.monitor.refresh()
         self.worker_settled.emit(False)
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.engine.db.models import Dataset
 from studio.engine.errors import CaptionConflict
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
 
@@ -51,7 +52,7 @@ class DatasetEdits(QObject):
         if isinstance(exc, CaptionConflict):
             self.caption_conflicted.emit(image_id, exc.current)
         else:
-            self.message_shown.emit(f"Not saved: {exc}")
+            self.message_shown.emit(f"Not saved: {one_line(exc)}")
 
     def save_crop(self, image_id: uuid.UUID, crop: dict[str, Any]) -> None:
         self._run(ops.save_crop, image_id, crop, done="Crop saved.")
@@ -78,7 +79,7 @@ class DatasetEdits(QObject):
             return
         run_in_background(lambda: fn(context, dataset, *args), receiver=self,
                           on_done=lambda result: self._on_done(done, result),
-                          on_error=lambda exc: self.message_shown.emit(f"Not saved: {exc}"))
+                          on_error=lambda exc: self.message_shown.emit(f"Not saved: {one_line(exc)}"))
 
     def _on_done(self, done: str, result: object) -> None:
         if done:

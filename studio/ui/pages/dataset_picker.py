@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPus
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.tasks import run_in_background
 
@@ -65,14 +66,14 @@ class DatasetPicker(QWidget):
                           on_done=self._on_influencers_loaded)
 
     def _on_influencers_loaded(self, choices: list[tuple[uuid.UUID, str, str]]) -> None:
-        wanted = self.influencer_box.currentData()
+        wanted = self.influencer_box.currentData() or (self._last("influencer"), "")
         self.influencer_box.clear()
         for influencer_id, name, trigger in choices:
             self.influencer_box.addItem(name, (influencer_id, trigger))
         if not choices:
             self.message_shown.emit("Create an influencer first: datasets belong to one.")
         index = next((i for i in range(self.influencer_box.count())
-                      if wanted and self.influencer_box.itemData(i)[0] == wanted[0]), 0)
+                      if self.influencer_box.itemData(i)[0] == wanted[0]), 0)
         self.influencer_box.setCurrentIndex(index)
         self._on_influencer_activated()
 
@@ -95,7 +96,7 @@ class DatasetPicker(QWidget):
     def _on_datasets_loaded(self, datasets: list[Dataset], select: uuid.UUID | None) -> None:
         """``select`` opens that dataset; without it the open one stays open, unread again."""
         open_id = self.open_id
-        wanted = select or open_id
+        wanted = select or open_id or self._last("dataset")
         self.dataset_box.clear()
         for dataset in datasets:
             self.dataset_box.addItem(dataset.name, dataset)
@@ -114,7 +115,18 @@ class DatasetPicker(QWidget):
 
     def _open(self, dataset: Dataset | None) -> None:
         self.open_id = dataset.id if dataset is not None else None
+        if dataset is not None:  # the page opens on it next time (studio.ui.ui_state)
+            self.context.remember(f"datasets/last/{self.context.workspace_id}",
+                                  {"influencer": str(dataset.influencer_id), "dataset": str(dataset.id)})
         self.dataset_opened.emit(dataset)
+
+    def _last(self, what: str) -> uuid.UUID | None:
+        """The influencer or dataset open when the page was last left, in this workspace."""
+        last = self.context.recall(f"datasets/last/{self.context.workspace_id}", {})
+        try:
+            return uuid.UUID(str(last.get(what)))
+        except ValueError:
+            return None
 
     def _on_new_clicked(self) -> None:
         if self.influencer_box.currentData() is None:
@@ -128,4 +140,4 @@ class DatasetPicker(QWidget):
         context = self.context
         run_in_background(lambda: ops.create(context, influencer_id, name), receiver=self,
                           on_done=lambda created: self.reload_datasets(influencer_id, created.id),
-                          on_error=lambda exc: self.message_shown.emit(str(exc)))
+                          on_error=lambda exc: self.message_shown.emit(one_line(exc)))

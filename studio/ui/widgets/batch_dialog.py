@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from studio.engine.datasets import tags as ops
 from studio.engine.datasets.tags import split_tags
 from studio.engine.errors import StudioError
+from studio.ui.errors import one_line
 
 # (key, title, fields it needs)
 OPERATIONS = (
@@ -142,6 +143,6 @@ class BatchDialog(QDialog):
         try:
             self.op = build_op(str(self.operation.currentData()), self.values(), self.separator)
         except StudioError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(one_line(exc))
             return
         self.accept()

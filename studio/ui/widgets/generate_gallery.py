@@ -195,7 +195,7 @@ class GalleryTab(QWidget):
         context, spec = self.context, self.current_filter()
         run_in_background(lambda: ops.rows(context, spec), receiver=self,
                           on_done=lambda rows: self._on_rows_fetched(spec, rows),
-                          on_error=lambda exc: self.show_message(f"Cannot read the gallery: {exc}"))
+                          on_error=lambda exc: self.show_message(f"Cannot read the gallery: {one_line(exc)}"))
         run_in_background(lambda: ops.loras(context), receiver=self, on_done=self._on_loras_fetched,
                           on_error=lambda exc: None)
 
@@ -283,7 +283,7 @@ class GalleryTab(QWidget):
         self._saved_here.add(asset_id)
         run_in_background(lambda: fn(context, asset_id, value), receiver=self,
                           on_done=lambda _: self._on_saved(asset_id, change),
-                          on_error=lambda exc: self.show_message(f"Not saved: {exc}"))
+                          on_error=lambda exc: self.show_message(f"Not saved: {one_line(exc)}"))
 
     def _on_saved(self, asset_id: uuid.UUID, change: dict[str, Any]) -> None:
         row = self.model.update_row(asset_id, **change)
@@ -295,7 +295,7 @@ class GalleryTab(QWidget):
         if row is not None:
             run_in_background(lambda: ops.input_of(context, row.id), receiver=self, lane="io",
                               on_done=self.input_chosen.emit,
-                              on_error=lambda exc: self.show_message(str(exc)))
+                              on_error=lambda exc: self.show_message(one_line(exc)))
 
     def _on_export_clicked(self) -> None:
         row, context = self.current_row(), self.context
@@ -316,14 +316,14 @@ class GalleryTab(QWidget):
         if row is not None:
             run_in_background(lambda: ops.rerun(context, row.id), receiver=self,
                               on_done=self.job_submitted.emit,
-                              on_error=lambda exc: self.show_message(f"Cannot re-run: {exc}"))
+                              on_error=lambda exc: self.show_message(f"Cannot re-run: {one_line(exc)}"))
 
     def _on_recipe_clicked(self) -> None:
         row, context = self.current_row(), self.context
         if row is not None:
             run_in_background(lambda: ops.recipe(context, row.id), receiver=self,
                               on_done=self._on_recipe_fetched,
-                              on_error=lambda exc: self.show_message(str(exc)))
+                              on_error=lambda exc: self.show_message(one_line(exc)))
 
     def _on_recipe_fetched(self, recipe: dict[str, Any]) -> None:
         if self.recipe_dialog is not None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from studio.engine.config import save_settings
 from studio.engine.server.connect import Report, ServerTarget, check_server, connect
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import use_team_assets
 from studio.ui.widgets.sync_panel import SyncPanel
@@ -139,6 +140,6 @@ class ServerDialog(QDialog):
         self.sync_panel.update_enabled()
 
     def _failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Not connected: {exc}")
+        self.status.setText(f"Not connected: {one_line(exc)}")
         self.check_button.setEnabled(True)
         self.connect_button.setEnabled(True)

@@ -25,6 +25,7 @@ from studio.engine.sync.records import SyncState, WorkspaceSync
 from studio.engine.sync.sides import open_sides
 from studio.engine.sync.state import CLASH, conflict_kind
 from studio.ui.context import StudioContext
+from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
 
 CLASH_NOTE = ("Made on both desks separately under one name. Either way the two become one "
@@ -150,6 +151,6 @@ class SyncConflictsDialog(QDialog):
                           on_error=self._failed, lane="io")
 
     def _failed(self, exc: BaseException) -> None:
-        self.status.setText(f"Could not settle it: {exc}")
+        self.status.setText(f"Could not settle it: {one_line(exc)}")
         self.keep_mine.setEnabled(bool(self.conflicts))
         self.keep_theirs.setEnabled(bool(self.conflicts))

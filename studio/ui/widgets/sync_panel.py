@@ -23,6 +23,7 @@ from studio.engine.sync.records import WorkspaceSync
 from studio.engine.sync.sides import Sides, open_sides, server_workspaces
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.error_actions import for_window
+from studio.ui.errors import one_line
 from studio.ui.job_follow import JobFollower
 from studio.ui.tasks import run_in_background
 
@@ -238,5 +239,5 @@ class SyncPanel(QGroupBox):
     def _failed(self, exc: BaseException) -> None:
         self.job_id = None
         self.progress.setVisible(False)
-        self.status.setText(f"{self.mode.capitalize()} failed: {exc}")
+        self.status.setText(f"{self.mode.capitalize()} failed: {one_line(exc)}")
         self.update_enabled()

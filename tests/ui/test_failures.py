@@ -13,11 +13,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from studio.engine.core import Studio
-from studio.engine.db.models import Influencer
+from studio.engine.db.models import Influencer, Job
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.status import JobStatus
 from studio.engine.llm.budget import BudgetExceeded, set_budget
 from studio.engine.llm.reservations import Intent, reserve
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.ui.context import StudioContext
 from studio.ui.errors import window_message
 from studio.ui.main_window import MainWindow
@@ -176,3 +177,25 @@ def test_a_failed_export_shows_why_and_retry_exports(qtbot, tmp_path: Path, ffmp
         pass
     assert [path.name for path in finished.args[0]] == ["short-tiktok.mp4"]
     assert not dialog.banner.isVisible() and dialog.status.text().startswith("Saved short-tiktok.mp4")
+
+
+def test_a_failed_video_shows_why_on_the_video_page_and_retry_queues_it(qtbot, studio: Studio,
+                                                                        context: StudioContext) -> None:
+    page = VideoPage(context)
+    qtbot.addWidget(page)
+    page.show()
+    box = page.make_box
+    job = studio.jobs.submit(context.workspace_id, "make-thumbnails",
+                             ThumbnailPayload(files=(Path("/nowhere.png"),)), title="Video of mira")
+    with studio.db.session() as session:  # as the runner leaves a job that broke inside ComfyUI
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status, row.error = JobStatus.FAILED, "Unexpected error: KeyError: 'frames'"
+    box._on_video_queued(job.id)
+    qtbot.waitUntil(box.banner.isVisible, timeout=10_000)
+    assert box.banner.reason.text() == "Something went wrong (KeyError: 'frames'). Details are in the log folder."
+    assert box.banner.action_button.text() == "Show log" and box.make_button.isEnabled()
+    with qtbot.waitSignal(box.banner.retried, timeout=10_000):
+        qtbot.mouseClick(box.banner.retry_button, Qt.MouseButton.LeftButton)
+    assert studio.jobs.get(context.workspace_id, job.id).status == JobStatus.PENDING
+    assert not box.make_button.isEnabled() and box.follower.job_id == job.id

@@ -9,13 +9,13 @@ at worst a stored file without a row, which the next run reuses.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,28 +23,29 @@ from studio.engine.datasets.analysis import analysis_fields
 from studio.engine.datasets.caption_text import CaptionText
 from studio.engine.datasets.ingest import Ingested, IngestTask, ingest
 from studio.engine.datasets.pool import map_ordered
+from studio.engine.datasets.recorder import (
+    ImportRow as ImportRow,  # the report's rows: callers import them from here
+)
+from studio.engine.datasets.recorder import (
+    Read,
+    Recorder,
+    Status,
+    Stored,
+    duplicate,
+    existing,
+    read_ahead,
+)
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
 from studio.engine.db.models import Dataset, DatasetImage
-from studio.engine.db.repositories import Repository
 from studio.engine.disk_errors import disk_error
-from studio.engine.errors import Conflict, DiskError
+from studio.engine.errors import DiskError
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
 log = logging.getLogger("studio.datasets")
 
-Status = Literal["imported", "duplicate", "refused"]
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    source: str
-    status: Status
-    reason: str = ""
-    image_id: str | None = None
-    note: str = ""  # imported, but something was changed or left out (a cleaned caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +81,32 @@ def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
                  check_canceled: Callable[[], None] | None = None) -> ImportReport:
     """Imports what ``paths`` name (files, folders, .zip archives) into ``dataset``.
 
-    Files are read, hashed and checked against the dataset here, decoded, thumbnailed and
-    analysed in worker processes (a few at a time), then stored and recorded here in order."""
+    A thread reads and hashes the files a few ahead; worker processes decode, thumbnail and
+    analyse them (a few at a time); here each is checked against the dataset and handed to the
+    recorder, which stores it on a few threads and commits rows in batches (see ``recorder``)."""
     store = LocalStore(studio.paths.assets_dir)
-    rows: list[ImportRow] = []
-    recorded: set[str] = set()
+    known = _known_hashes(studio, dataset)
+    firsts: dict[str, str] = {}  # sha256 → the image id this import gave it
     with ExitStack() as stack:  # archives stay open until their members are read
         entries = [entry for path in paths for entry in gather(Path(path).absolute(), stack)]
-        steps = (_prepare(studio, dataset, entry) for entry in entries)
+        recorder = stack.enter_context(Recorder(studio, dataset.workspace_id))
+        reads = read_ahead(entries, stack)
+        steps = (_prepare(studio, dataset, entry, read, known) for entry, read in reads)
         outcomes = stack.enter_context(closing(map_ordered(
             steps, _task_of, ingest, total=len(entries))))
         try:
             for (entry, step), outcome in outcomes:
                 if check_canceled is not None:
                     check_canceled()
-                rows.append(_finish(studio, dataset, store, entry, step, outcome, recorded))
+                _finish(dataset, store, recorder, entry, step, outcome, firsts)
                 if progress is not None:
-                    progress(len(rows) / len(entries),
-                             f"{len(rows)} of {len(entries)}: {entry.source_name}")
+                    progress(recorder.count / len(entries),
+                             f"{recorder.count} of {len(entries)}: {entry.source_name}")
+            recorder.flush()
         except (OSError, DiskError) as exc:  # a full or read-only disk: keep what went in
-            rows += _not_imported(studio, entries[len(rows):], exc)
-    return ImportReport(rows=tuple(rows))
+            rows = recorder.committed()
+            return ImportReport(rows=tuple(rows + _not_imported(studio, entries[len(rows):], exc)))
+    return ImportReport(rows=tuple(recorder.committed()))
 
 
 def _not_imported(studio: StudioParts, rest: list[Entry], exc: Exception) -> list[ImportRow]:
@@ -116,20 +122,16 @@ def _not_imported(studio: StudioParts, rest: list[Entry], exc: Exception) -> lis
 # Importing one file -----------------------------------------------------------------------------
 
 
-def _prepare(studio: StudioParts, dataset: Dataset,
-             entry: Entry) -> tuple[Entry, ImportRow | IngestTask]:
+def _prepare(studio: StudioParts, dataset: Dataset, entry: Entry, read: Read,
+             known: set[str]) -> tuple[Entry, ImportRow | IngestTask]:
     """The file's fate when it is known before decoding (refused, unreadable, a duplicate),
     else the task that decodes it."""
-    if entry.refusal or entry.read is None:
-        return entry, ImportRow(entry.source, "refused", entry.refusal)
-    try:
-        data = entry.read()
-    except ValueError as exc:
-        return entry, ImportRow(entry.source, "refused", str(exc))
-    sha = hashlib.sha256(data).hexdigest()
-    existing = _existing(studio, dataset, sha)
-    if existing is not None:
-        return entry, _duplicate(entry, existing)
+    if isinstance(read, ImportRow):
+        return entry, read
+    data, sha = read
+    found = existing(studio, dataset.id, sha) if sha in known else None
+    if found is not None:
+        return entry, duplicate(entry.source, found)
     return entry, IngestTask(data, sha, studio.paths.cache_dir, tuple(accepted_formats()))
 
 
@@ -138,54 +140,35 @@ def _task_of(prepared: tuple[Entry, ImportRow | IngestTask]) -> IngestTask | Non
     return step if isinstance(step, IngestTask) else None
 
 
-def _finish(studio: StudioParts, dataset: Dataset, store: LocalStore, entry: Entry,
+def _finish(dataset: Dataset, store: LocalStore, recorder: Recorder, entry: Entry,
             step: ImportRow | IngestTask, outcome: Ingested | ValueError | None,
-            recorded: set[str]) -> ImportRow:
+            firsts: dict[str, str]) -> None:
     if isinstance(step, ImportRow):
-        return step
+        recorder.add(step)
+        return
     if isinstance(outcome, ValueError) or outcome is None:
-        return ImportRow(entry.source, "refused", str(outcome))
-    if step.sha256 in recorded:  # the same content twice in this import
-        existing = _existing(studio, dataset, step.sha256)
-        if existing is not None:
-            return _duplicate(entry, existing)
+        recorder.add(ImportRow(entry.source, "refused", str(outcome)))
+        return
+    if step.sha256 in firsts:  # the same content twice in this import
+        recorder.add(ImportRow(entry.source, "duplicate", "already in this dataset", firsts[step.sha256]))
+        return
     key = f"datasets/{dataset.workspace_id}/{dataset.id}/{step.sha256}{accepted_formats()[outcome.format]}"
-    if not store.exists(key):  # else left by an import that was cut off: same content by its key
-        store.put_bytes(step.data, key)
     if outcome.thumbnails_error:
         log.warning("thumbnails of %s not written: %s", entry.source, outcome.thumbnails_error)
     caption = entry.caption() if entry.caption is not None else CaptionText("")
-    recorded.add(step.sha256)
-    return _record(studio, dataset, entry, caption.note, DatasetImage(
-        dataset_id=dataset.id, storage_key=key, sha256=step.sha256,
+    image = DatasetImage(
+        id=uuid.uuid4(), dataset_id=dataset.id, storage_key=key, sha256=step.sha256,
         original_name=PurePosixPath(entry.source_name).name[:500], source_name=entry.source_name[:1000],
         width=outcome.width, height=outcome.height, format=outcome.format, size_bytes=len(step.data),
         caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator),
-        **analysis_fields(outcome.analysis, step.sha256, outcome.width, outcome.height)))
+        **analysis_fields(outcome.analysis, step.sha256, outcome.width, outcome.height))
+    firsts[step.sha256] = str(image.id)
+    recorder.store(Stored(entry.source, caption.note, image, store.path(key)), step.data)
 
 
-def _record(studio: StudioParts, dataset: Dataset, entry: Entry, note: str,
-            image: DatasetImage) -> ImportRow:
-    """Commits the row: the last step, so a kill before it leaves no half-written record."""
-    try:
-        with studio.db.session() as session:
-            image_id = Repository(session, dataset.workspace_id).add(image).id
-    except Conflict:  # another import of the same content won the race
-        found = _existing(studio, dataset, image.sha256)
-        return _duplicate(entry, found) if found is not None else ImportRow(
-            entry.source, "refused", "could not be recorded (conflict)")
-    return ImportRow(entry.source, "imported", "", str(image_id), note)
-
-
-def _existing(studio: StudioParts, dataset: Dataset, sha: str) -> DatasetImage | None:
-    """The image with this content, in the trash too (the unique constraint counts it)."""
+def _known_hashes(studio: StudioParts, dataset: Dataset) -> set[str]:
+    """The contents the dataset holds, in the trash too: one read, so each file's check against
+    them is a lookup (the row behind a match is read when there is one)."""
     with studio.db.session() as session:
-        return session.scalars(select(DatasetImage).where(
-            DatasetImage.dataset_id == dataset.id, DatasetImage.sha256 == sha)).first()
-
-
-def _duplicate(entry: Entry, existing: DatasetImage) -> ImportRow:
-    where = "already in this dataset"
-    if existing.deleted_at is not None:
-        where += " (in the trash; restore it from there)"
-    return ImportRow(entry.source, "duplicate", where, str(existing.id))
+        return set(session.scalars(select(DatasetImage.sha256).where(
+            DatasetImage.dataset_id == dataset.id)))

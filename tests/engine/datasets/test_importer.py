@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import studio.engine.datasets.importer as importer
+import studio.engine.datasets.recorder as recorder
 import studio.engine.datasets.sources as sources
 from studio.engine.core import Studio
 from studio.engine.datasets.importer import ImportReport, accepted_formats, import_paths
@@ -97,6 +97,22 @@ def test_reimport_is_a_no_op(studio: Studio, dataset: Dataset, tmp_path: Path) -
     assert _files_under(studio.paths.assets_dir) == stored
 
 
+
+def test_the_same_picture_twice_in_one_import_is_kept_once(studio: Studio, dataset: Dataset,
+                                                           tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    for seed in range(recorder.BATCH + 3):  # rows committed in more than one batch
+        save(drop / f"{seed:02d}.png", noise(seed=seed))
+    (drop / "00b.png").write_bytes((drop / "00.png").read_bytes())  # in the same batch
+    (drop / "zz.png").write_bytes((drop / "01.png").read_bytes())  # in a later one
+    report = import_paths(studio, dataset, [drop])
+    statuses = {Path(r.source).name: r.status for r in report.rows}
+    assert [n for n, s in statuses.items() if s != "imported"] == ["00b.png", "zz.png"]
+    by_name = {Path(r.source).name: r.image_id for r in report.rows}
+    assert (by_name["00b.png"], by_name["zz.png"]) == (by_name["00.png"], by_name["01.png"])
+    assert {str(i.id) for i in list_images(studio, dataset)} == {r.image_id for r in report.rows}
+    assert report.imported == recorder.BATCH + 3 and report.duplicates == 2
+
 def test_an_import_killed_half_way_can_simply_run_again(studio: Studio, dataset: Dataset,
                                                         tmp_path: Path) -> None:
     drop = tmp_path / "drop"
@@ -127,7 +143,7 @@ def test_a_file_stored_before_a_kill_without_its_row_is_reused(
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
-    monkeypatch.setattr(importer.Repository, "add", crash)
+    monkeypatch.setattr(recorder.Repository, "add", crash)
     with pytest.raises(KeyboardInterrupt):
         import_paths(studio, dataset, [source])
     assert list_images(studio, dataset) == [] and len(_files_under(studio.paths.assets_dir)) == 1

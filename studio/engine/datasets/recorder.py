@@ -1,0 +1,206 @@
+"""The import's own I/O around the picture workers: files read and hashed a few ahead on a thread,
+originals stored on a few threads, and rows committed in batches.
+
+A row is committed only after its original is on disk (written whole, flushed and fsynced), so
+a row never names a missing file; a batch of ``BATCH`` rows (or whatever waited ``FLUSH_EVERY``)
+is one transaction. A cancel commits the rows whose files are stored; a kill loses at most the
+rows of the batch not yet committed, whose stored files the next import reuses (same content,
+same key). Memory stays bounded: ``READ_AHEAD`` files read ahead, ``BATCH`` waiting to be written.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from sqlalchemy import select
+
+from studio.engine.datasets.sources import Entry
+from studio.engine.db.models import DatasetImage
+from studio.engine.db.repositories import Repository
+from studio.engine.errors import Conflict
+from studio.engine.fsutil import atomic_writer
+from studio.engine.parts import StudioParts
+
+log = logging.getLogger("studio.datasets")
+
+Status = Literal["imported", "duplicate", "refused"]
+READ_AHEAD = 4  # files read and hashed before the one being sent to a worker
+BATCH = 8  # rows per transaction
+FLUSH_EVERY = 1.0  # seconds: a slow import still shows its pictures as they come
+WRITERS = 2  # threads storing originals (write and fsync wait on the disk, not the GIL)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    source: str
+    status: Status
+    reason: str = ""
+    image_id: str | None = None
+    note: str = ""  # imported, but something was changed or left out (a cleaned caption)
+
+
+Read = tuple[bytes, str] | ImportRow  # the file's bytes and sha256, or why it is refused
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A picture to keep: its row, committed once ``target`` holds its bytes."""
+
+    source: str
+    note: str
+    image: DatasetImage  # its id is set: rows of this import's copies name it
+    target: Path
+
+
+def read_ahead(entries: list[Entry], stack: ExitStack) -> Iterator[tuple[Entry, Read]]:
+    """Each entry with its bytes and hash (or refusal), in order, read on one thread (members
+    of one archive are read in turn) while the caller works on the files before it."""
+    reader = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="import-read"))
+    window: deque[tuple[Entry, Future[Read]]] = deque()
+    for entry in entries:
+        window.append((entry, reader.submit(_read, entry)))
+        if len(window) > READ_AHEAD:
+            first, future = window.popleft()
+            yield first, future.result()
+    while window:
+        first, future = window.popleft()
+        yield first, future.result()
+
+
+def _read(entry: Entry) -> Read:
+    if entry.refusal or entry.read is None:
+        return ImportRow(entry.source, "refused", entry.refusal)
+    try:
+        data = entry.read()
+    except ValueError as exc:
+        return ImportRow(entry.source, "refused", str(exc))
+    return data, hashlib.sha256(data).hexdigest()  # hashlib lets go of the GIL on large data
+
+
+def write_original(data: bytes, target: Path) -> None:
+    """Stores ``data`` whole or not at all; a file already there is the same content (its name
+    is its hash), left by an import that was cut off."""
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(target) as out:
+        out.write(data)
+
+
+class Recorder:
+    """The import's report rows, in order; stored pictures' rows are filled in when committed."""
+
+    def __init__(self, studio: StudioParts, workspace_id: uuid.UUID) -> None:
+        self.studio, self.workspace_id = studio, workspace_id
+        self.rows: list[ImportRow | None] = []
+        self.waiting: list[tuple[int, Stored, Future[None]]] = []
+        self.writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="import-write")
+        self.flushed = time.monotonic()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            if kind is not None and self.waiting:  # canceled or failed: keep what is stored
+                self.flush()
+        except Exception as exc:  # the first error is the one to report
+            log.warning("rows of stored pictures not committed: %s", exc)
+        finally:
+            self.writers.shutdown(wait=True)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    def add(self, row: ImportRow) -> None:
+        self.rows.append(row)
+
+    def store(self, stored: Stored, data: bytes) -> None:
+        self.waiting.append((len(self.rows), stored, self.writers.submit(write_original, data, stored.target)))
+        self.rows.append(None)
+        if len(self.waiting) >= BATCH or time.monotonic() - self.flushed >= FLUSH_EVERY:
+            self.flush()
+
+    def committed(self) -> list[ImportRow]:
+        """The rows so far; those of pictures not committed (a failed write) are left off."""
+        return [row for row in self.rows if row is not None]
+
+    def flush(self) -> None:
+        """Commits the waiting rows whose files are stored. A failed write (a full disk) ends the
+        report before its file, commits those before it and raises."""
+        waiting, self.waiting = self.waiting, []
+        self.flushed = time.monotonic()
+        done: list[tuple[int, Stored]] = []
+        failure: BaseException | None = None
+        for index, stored, future in waiting:
+            try:
+                future.result()
+            except OSError as exc:
+                failure = exc
+                del self.rows[index:]
+                break
+            done.append((index, stored))
+        for _, _, future in waiting:  # none is left writing behind the report's back
+            future.exception()
+        try:
+            self._commit(done)
+        except BaseException:
+            if done:
+                del self.rows[done[0][0]:]
+            raise
+        if failure is not None:
+            raise failure
+
+    def _commit(self, done: list[tuple[int, Stored]]) -> None:
+        if not done:
+            return
+        ids = [str(stored.image.id) for _, stored in done]
+        try:
+            with self.studio.db.session() as session:
+                repository = Repository(session, self.workspace_id)
+                for _, stored in done:
+                    repository.add(stored.image)
+        except Conflict:  # another import of the same content won the race: one at a time
+            for index, stored in done:
+                self.rows[index] = self._record(stored)
+            return
+        for (index, stored), image_id in zip(done, ids, strict=True):
+            self.rows[index] = ImportRow(stored.source, "imported", "", image_id, stored.note)
+
+    def _record(self, stored: Stored) -> ImportRow:
+        image = stored.image
+        dataset_id, sha, image_id = image.dataset_id, image.sha256, str(image.id)
+        try:
+            with self.studio.db.session() as session:
+                Repository(session, self.workspace_id).add(image)
+        except Conflict:
+            found = existing(self.studio, dataset_id, sha)
+            return duplicate(stored.source, found) if found is not None else ImportRow(
+                stored.source, "refused", "could not be recorded (conflict)")
+        return ImportRow(stored.source, "imported", "", image_id, stored.note)
+
+
+def existing(studio: StudioParts, dataset_id: uuid.UUID, sha: str) -> DatasetImage | None:
+    """The image with this content, in the trash too (the unique constraint counts it)."""
+    with studio.db.session() as session:
+        return session.scalars(select(DatasetImage).where(
+            DatasetImage.dataset_id == dataset_id, DatasetImage.sha256 == sha)).first()
+
+
+def duplicate(source: str, found: DatasetImage) -> ImportRow:
+    where = "already in this dataset"
+    if found.deleted_at is not None:
+        where += " (in the trash; restore it from there)"
+    return ImportRow(source, "duplicate", where, str(found.id))

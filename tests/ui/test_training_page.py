@@ -107,7 +107,8 @@ def test_resume_queues_a_failed_training_from_its_state(qtbot: QtBot, page: Trai
     setup.run_next()
     qtbot.waitUntil(lambda: page.monitor.selected is not None and page.monitor.selected.status is JobStatus.FAILED,
                     timeout=10_000)
-    assert "CUDA ran out of GPU memory" in page.monitor.headline.text()
+    banner = page.monitor.banner  # the reason, with Retry beside Resume
+    assert "CUDA ran out of GPU memory" in banner.reason.text() and banner.retry_button.isEnabled()
     assert "torch.OutOfMemoryError" in page.monitor.log.toPlainText()
     with qtbot.waitSignal(page.message_shown, timeout=10_000) as shown:
         page.monitor.resume_button.click()

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.jobs.status import JobStatus
+from studio.ui.error_actions import for_window
 from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
 from studio.ui.theme_style import tone
+from studio.ui.widgets.failure_banner import FailureBanner
 from studio.ui.widgets.training_chart import LossChart
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -66,8 +68,10 @@ class TrainingMonitor(QWidget):
         self.headline.setWordWrap(True)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
+        self.banner = FailureBanner(self)  # a failed training: why, Retry (the page attaches the hub)
         layout.addWidget(self.headline)
         layout.addWidget(self.progress)
+        layout.addWidget(self.banner)
         layout.addWidget(self._build_details(), 1)
         self._update_buttons()
 
@@ -185,14 +189,22 @@ class TrainingMonitor(QWidget):
             text = f"<b>{row.output_name}</b> — {row.status.value}"
             if row.stage or row.message:
                 text += f": {' · '.join(p for p in (row.stage, row.message) if p)}"
-            if row.error:
-                text += f"<br><span style='color:{tone('error')}'>{row.error.splitlines()[0]}</span>"
+            if row.error and row.status is not JobStatus.FAILED:  # a failure is in the banner
+                line = for_window(row.error.splitlines()[0]).text
+                text += f"<br><span style='color:{tone('error')}'>{line}</span>"
             self.headline.setText(text)
             self.progress.setValue(int(row.progress * 1000))
+        self._show_failure(row)
         self._fill_samples(snap.samples, snap.sample_images)
         self._fill_log(snap.log_tail, snap.selected)
         self._fill_checkpoints(snap.checkpoints)
         self._update_buttons()
+
+    def _show_failure(self, row: TrainingRow | None) -> None:
+        if row is not None and row.status is JobStatus.FAILED and row.error:
+            self.banner.show_message(for_window(row.error.splitlines()[0]), [row.id])
+        else:
+            self.banner.hide()
 
     def _fill_queue(self, snap: Snapshot) -> None:
         wanted = snap.selected.id if snap.selected else None
@@ -230,7 +242,7 @@ class TrainingMonitor(QWidget):
     def _fill_log(self, lines: list[str], row: TrainingRow | None) -> None:
         text = "\n".join(lines)
         if row is not None and row.error and row.status is JobStatus.FAILED:
-            text += "\n\n" + row.error
+            text += "\n\n" + for_window(row.error).text
         if text != self.log.toPlainText():
             self.log.setPlainText(text)
             self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())

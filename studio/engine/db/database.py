@@ -15,6 +15,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.pool import NullPool
 
 from studio.engine.db.changes import Change, ChangeBus, announce, new_origin, track_changes
 from studio.engine.db.health import database_problem, known_revisions, too_new_message, where
@@ -35,11 +36,14 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """``pooled=False`` (SQLite only): each connect opens the file, for a caller that holds its
+    connections itself (jobs/row_connections.py), outside the pool's limit."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               poolclass=None if pooled else NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A pooled connection is checked before use (a restarted server's are replaced), and a

@@ -29,6 +29,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.ownership import Claim
 from studio.engine.jobs.queues import RETRIES
+from studio.engine.jobs.row_connections import RowConnections
 from studio.engine.jobs.status import JobStatus
 
 RETRY_STAGE = "Waiting to retry"
@@ -77,12 +78,13 @@ class Claimed:
 
 @contextlib.contextmanager
 def transaction(db: Database, workspace_ids: set[uuid.UUID | None], op: Op = Op.UPDATED,
-                job_ids: Sequence[uuid.UUID] = ()) -> Iterator[Connection]:
-    """A connection in a transaction; committed, this process hears of the job rows written
-    (``workspace_ids`` may be filled in inside). A full or read-only disk or a damaged file
-    comes out as one plain StudioError, as from ``Database.session``."""
+                job_ids: Sequence[uuid.UUID] = (), rows: RowConnections | None = None) -> Iterator[Connection]:
+    """A connection in a transaction (``rows``' for this thread, if given); committed, this
+    process hears of the job rows written (``workspace_ids`` may be filled in inside). A full
+    or read-only disk or a damaged file comes out as one plain StudioError, as from
+    ``Database.session``."""
     try:
-        with db.engine.begin() as connection:
+        with rows.begin() if rows is not None else db.engine.begin() as connection:
             yield connection
     except SQLAlchemyError as exc:
         problem = database_problem(exc, db.engine)
@@ -126,10 +128,10 @@ def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[st
         raise InvalidInput(f"This job refers to something that does not exist ({detail}).") from exc
 
 
-def claim(db: Database, job_id: uuid.UUID, worker_id: str) -> Claimed | None:
+def claim(db: Database, job_id: uuid.UUID, worker_id: str, rows: RowConnections | None = None) -> Claimed | None:
     """Takes a waiting job for ``worker_id`` (a new attempt); None when it is not waiting."""
     workspaces: set[uuid.UUID | None] = set()
-    with transaction(db, workspaces, job_ids=[job_id]) as connection:
+    with transaction(db, workspaces, job_ids=[job_id], rows=rows) as connection:
         row = connection.execute(_CLAIM, {"job_id": job_id, "worker_id": worker_id, "now": utcnow()}).first()
         if row is None:
             return None
@@ -143,7 +145,7 @@ def claim(db: Database, job_id: uuid.UUID, worker_id: str) -> Claimed | None:
 
 
 def record_outcome(db: Database, held: Claim, status: JobStatus, *, error: str, message: str,
-                   result: dict[str, object] | None) -> bool:
+                   result: dict[str, object] | None, rows: RowConnections | None = None) -> bool:
     """Ends the job while the row still carries ``held``; False when another worker owns it now.
     A row deleted meanwhile has nothing to record (True)."""
     params: dict[str, Any] = {"job_id": held.job_id, "claim_worker": held.worker_id,
@@ -155,7 +157,7 @@ def record_outcome(db: Database, held: Claim, status: JobStatus, *, error: str, 
         if (status, error, message) == (JobStatus.COMPLETED, "", "Done."):  # nearly every job
             statement = _COMPLETE
     workspaces: set[uuid.UUID | None] = set()
-    with transaction(db, workspaces, job_ids=[held.job_id]) as connection:
+    with transaction(db, workspaces, job_ids=[held.job_id], rows=rows) as connection:
         row = connection.execute(statement, params).first()
         if row is not None:
             workspaces.add(row[0])

@@ -32,6 +32,7 @@ from studio.engine.jobs.ownership import Claim, discard, sees_every_workspace, s
 from studio.engine.jobs.payloads import decode, encode
 from studio.engine.jobs.queues import RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import JobType, get_type
+from studio.engine.jobs.row_connections import RowConnections
 from studio.engine.jobs.status import FINISHED, JobStatus
 
 log = logging.getLogger("studio.jobs")
@@ -67,6 +68,11 @@ class JobRunner:
         self._sees_all: bool | None = None  # whether row-level security hides no job from it
         self._settings_file = paths.settings_file  # looked at before every job
         self._settings_stamp = FileStamp.of(self._settings_file)
+        self.rows = RowConnections(db)  # each worker thread's claims and outcomes: one connection
+
+    def close(self) -> None:
+        """Closes the connections the worker threads held (a later job opens its own)."""
+        self.rows.close()
 
     def _reload_settings_if_changed(self) -> None:
         """A URL or option changed in the app or the CLI counts from the next job on."""
@@ -188,7 +194,7 @@ class JobRunner:
     def _start(self, job_id: str) -> tuple[JobContext, Claimed] | None:
         """Claims the job in one write (with worker_id, its bumped attempts are the claim's
         token: jobs/ownership.py) that also reads back what the run needs."""
-        claimed = claim(self.db, uuid.UUID(job_id), self.worker_id)
+        claimed = claim(self.db, uuid.UUID(job_id), self.worker_id, self.rows)
         if claimed is None:
             if not job_exists(self.db, uuid.UUID(job_id)):
                 self._not_found(job_id)
@@ -244,7 +250,7 @@ class JobRunner:
             raise InvalidInput(status)
         text = message or _DEFAULT_MESSAGES.get(status, "")
         if not ride_out(lambda: record_outcome(self.db, claim, status, error=error, message=text,
-                                               result=result)):
+                                               result=result, rows=self.rows)):
             ride_out(lambda: discard(self.db, self.paths, claim, what or f"outcome ({status})", result))
             return
         log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})

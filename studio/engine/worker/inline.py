@@ -103,6 +103,12 @@ class InlineConsumer:
                 record.stopped_at = utcnow()
 
     def _run(self) -> None:
+        try:
+            self._attempts()
+        finally:
+            self.runner.close()  # the connection this thread wrote the job's row with
+
+    def _attempts(self) -> None:
         while True:  # the runner counts the attempts and stops asking for more
             try:
                 self.runner(str(self.job.id))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from studio.engine.core import Studio
 from studio.engine.influencers import Persona, create_influencer, get_influencer, trash_influencer
 from studio.ui.context import StudioContext, WorkspaceRef
+from studio.ui.main_window import MainWindow
 from studio.ui.pages.influencers import InfluencersPage
 from tests.ui.helpers import make_portrait
 
@@ -150,3 +151,22 @@ def test_a_trashed_last_influencer_falls_back_to_the_first(qtbot, studio: Studio
     qtbot.waitUntil(lambda: again.current is not None)
     assert again.current is not None and again.current.name == again.model.at(0).name
     assert again.current.id != last.id
+
+
+def test_the_window_asks_before_another_page_or_closing(qtbot, monkeypatch, studio: Studio,
+                                                       context: StudioContext) -> None:
+    create_influencer(studio, context.workspace_id, Persona(name="Ivy", tone="calm"))
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.pages["influencers"]
+    assert isinstance(page, InfluencersPage)
+    qtbot.waitUntil(lambda: page.current is not None)  # opened on the first influencer
+    type_into(qtbot, page, "tone", "warm")
+    asked = answering(monkeypatch, Button.Cancel)
+    window.sidebar.setCurrentRow(1)
+    assert window.current_page_key() == "influencers" and len(asked) == 1
+    assert window.close() is False and window.isVisible() and len(asked) == 2
+    assert page.form.tone.text() == "warm"
+    answering(monkeypatch, Button.Discard)
+    assert window.close() is True

@@ -8,6 +8,7 @@ never read twice), its samples, log tail and saved checkpoints.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -173,6 +174,11 @@ def read_metrics(path: Path, offset: int) -> tuple[list[LossPoint], int, dict[st
     return points, offset + len(complete), last
 
 
+# tqdm moves the cursor between its bars (ESC [ A) and redraws with carriage returns; a text
+# view shows those as litter ("[A"), so terminal codes and other control characters go.
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     """The log's last lines, with runs of progress-bar redraws folded into their last one."""
     try:
@@ -183,7 +189,8 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     except FileNotFoundError:
         return []
     folded: deque[str] = deque(maxlen=lines)
-    for line in text.splitlines()[1:] if size > LOG_TAIL_BYTES else text.splitlines():
+    for raw in text.splitlines()[1:] if size > LOG_TAIL_BYTES else text.splitlines():
+        line = _TERMINAL_CODES.sub("", raw)
         if folded and line.startswith("steps:") and folded[-1].startswith("steps:"):
             folded[-1] = line
         elif line.strip():

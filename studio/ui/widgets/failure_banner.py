@@ -13,8 +13,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
@@ -37,7 +37,9 @@ def failure_text(job: JobSnapshot) -> str:
 class FailureBanner(QFrame):
     retried = Signal(list)  # list[uuid.UUID]: the jobs queued again
 
-    def __init__(self, parent: QWidget | None = None, *, hub: JobHub | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, hub: JobHub | None = None,
+                 stacked: bool = False) -> None:
+        """``stacked`` puts the buttons under the line, for narrow columns."""
         super().__init__(parent)
         self.setObjectName("failure-banner")
         self.hub = hub
@@ -54,13 +56,23 @@ class FailureBanner(QFrame):
         self.close_button.setText("✕")
         self.close_button.setToolTip("Hide this message")
         self.close_button.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 4, 4, 4)
-        row.addWidget(self.reason, 1)
-        row.addWidget(self.action_button)
-        row.addWidget(self.retry_button)
-        row.addWidget(self.close_button)
+        self._lay_out(stacked)
         self.hide()
+
+    def _lay_out(self, stacked: bool) -> None:
+        row = QHBoxLayout()
+        row.addWidget(self.reason, 1)
+        buttons = QHBoxLayout() if stacked else row
+        if stacked:
+            buttons.addStretch(1)
+        for button in (self.action_button, self.retry_button):
+            buttons.addWidget(button)
+        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop if stacked else Qt.AlignmentFlag.AlignVCenter)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 4, 4, 4)
+        column.addLayout(row)
+        if stacked:
+            column.addLayout(buttons)
 
     def attach(self, hub: JobHub) -> None:
         """For views made before the hub is at hand: Retry needs it."""

@@ -46,7 +46,7 @@ class MakeVideoBox(QGroupBox):
         super().__init__("Image to video", parent)
         self.context = context
         self.gallery_picker: GalleryPicker | None = None
-        self.banner = FailureBanner(self, hub=context.jobs)  # a failed video: its reason, Retry
+        self.banner = FailureBanner(self, hub=context.jobs, stacked=True)  # a failed video: why, Retry
         self._build()
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_make_progress)

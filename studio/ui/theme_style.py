@@ -58,7 +58,8 @@ def tone(name: str, palette: QPalette | None = None) -> str:
 
 
 def show_in_tone(widget: QWidget, name: str) -> None:
-    """Colours ``widget``'s text with the tone, now and whenever the theme changes."""
+    """Colours ``widget``'s text with the tone, now and whenever the theme changes ("": the
+    palette's own text colour again)."""
     follower = widget.findChild(_ToneFollower)
     if follower is None:
         follower = _ToneFollower(widget)
@@ -73,7 +74,7 @@ class _ToneFollower(QObject):
         widget.installEventFilter(self)
 
     def apply(self, widget: QWidget) -> None:
-        style = f"color: {tone(self.name)};"
+        style = f"color: {tone(self.name)};" if self.name else ""
         if widget.styleSheet() != style:  # setting it changes the palette again: no loop
             widget.setStyleSheet(style)
 

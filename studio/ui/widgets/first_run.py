@@ -32,7 +32,7 @@ from studio.engine.first_run import FirstRunChoices, FirstRunResult, apply_first
 from studio.ui.errors import one_line
 from studio.ui.status_bar import COLORS, WORDS
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.generate_form import ERROR_STYLE
+from studio.ui.theme_style import show_in_tone
 
 TITLES = ("Welcome", "Your tools", "Data and system check")
 
@@ -58,7 +58,7 @@ class FirstRunGuide(QDialog):
         self.error_line = QLabel(self)
         self.error_line.setObjectName("first-run-error")
         self.error_line.setWordWrap(True)
-        self.error_line.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.error_line, "error")
         self.skip_button = QPushButton("Skip the guide", self)
         self.back_button = QPushButton("Back", self)
         self.next_button = QPushButton("Next", self)

@@ -28,7 +28,6 @@ from studio.ui.theme_style import show_in_tone
 from studio.ui.widgets.parameter_form import ParameterForm
 
 MAX_IMAGES = 100
-ERROR_STYLE = "color: #c0392b;"
 
 
 def with_trigger(prompt: str, trigger: str) -> str:

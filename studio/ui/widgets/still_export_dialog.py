@@ -25,7 +25,7 @@ from studio.engine.media.presets import ExportPreset
 from studio.engine.media.still import StillResult, export_still
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
-from studio.ui.widgets.generate_form import ERROR_STYLE
+from studio.ui.theme_style import show_in_tone
 
 
 class StillExportDialog(QDialog):
@@ -90,7 +90,7 @@ class StillExportDialog(QDialog):
         source, target = self.source, self.target()
         fit, keep = self.fit_box.currentData(), self.keep.isChecked()
         self.export_button.setEnabled(False)
-        self.status.setStyleSheet("")
+        show_in_tone(self.status, "")
         self.status.setText("Exporting…")
         run_in_background(lambda: export_still(source, preset, target, fit=fit, keep_metadata=keep),
                           receiver=self, lane="io", on_done=self._on_done, on_error=self._on_failed)
@@ -104,7 +104,7 @@ class StillExportDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.export_button.setEnabled(True)
-        self.status.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.status, "error")
         self.status.setText(one_line(exc))
 
     def _browse(self) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.comfyui.workflow_mapping import KNOWN_PARAMETERS, literal_inputs
-from studio.ui.widgets.generate_form import ERROR_STYLE
+from studio.ui.theme_style import show_in_tone
 
 _VALID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SHOWN_CHARS = 60
@@ -55,7 +55,7 @@ class WorkflowDialog(QDialog):
         self._build_table(chosen)
         self.error_line = QLabel(self)
         self.error_line.setObjectName("workflow-error")
-        self.error_line.setStyleSheet(ERROR_STYLE)
+        show_in_tone(self.error_line, "error")
         self.error_line.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel, self)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from huey.consumer import Consumer, Worker
 
+from studio.engine.fsutil import FileStamp
+
 _MAX_NAME = 64
 
 
@@ -98,14 +100,49 @@ class DoorbellListener:
                 bell.ring()
 
 
-def ring(info_file: Path, queue: str) -> None:
-    """Tells the worker described by ``info_file`` that ``queue`` has work; silent when none runs."""
+class DoorbellSender:
+    """Whoever enqueues: rings the worker that ``info_file`` describes, silent when none runs.
+
+    The file is read again only when it changed (a stat, not a read and a JSON parse, on every
+    submit), and one socket sends every ring."""
+
+    def __init__(self, info_file: Path) -> None:
+        self.info_file = info_file
+        self._stamp: FileStamp | None = None
+        self._port: int | None = None
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def ring(self, queue: str) -> None:
+        port = self._current_port()
+        if port is None:
+            return
+        with self._lock:
+            if self._socket is None:
+                self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self._socket.sendto(queue.encode("ascii"), ("127.0.0.1", port))
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+    def _current_port(self) -> int | None:
+        stamp = FileStamp.of(self.info_file)
+        if stamp is None:  # no worker: whichever starts next is read afresh
+            self._stamp = self._port = None
+            return None
+        if stamp != self._stamp:
+            self._port, self._stamp = _read_port(self.info_file), stamp
+        return self._port
+
+
+def _read_port(info_file: Path) -> int | None:
     try:
-        port = int(json.loads(info_file.read_text(encoding="utf-8"))["doorbell_port"])
+        return int(json.loads(info_file.read_text(encoding="utf-8"))["doorbell_port"])
     except (OSError, ValueError, KeyError, TypeError):
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-        try:
-            sender.sendto(queue.encode("ascii"), ("127.0.0.1", port))
-        except OSError:
-            pass
+        return None

@@ -17,7 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnClause, Connection, Table, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnClause,
+    Connection,
+    Table,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 
@@ -38,12 +51,21 @@ _NOW = bindparam("now", type_=JOBS.c.updated_at.type)
 _MINE = JOBS.c.id == bindparam("job_id", type_=JOBS.c.id.type)
 _BUMP = {"version": JOBS.c.version + 1, "updated_at": _NOW}
 
-_INSERT = insert(JOBS)
 # The studio's own fixed words are written as SQL text: no secret can be in them, and binding
 # them would run the secret redaction of the message column (db/redacted.py) on every job.
 _RUNNING: ColumnClause[str] = literal_column("'Running.'")
 _DONE: ColumnClause[str] = literal_column("'Done.'")
 _NO_TEXT: ColumnClause[str] = literal_column("''")
+# A waiting job's columns that are the same for every job are part of the statement, not
+# parameters converted (and redacted) on every submit; new_row gives the same values.
+_INSERT = insert(JOBS).values(
+    status=literal_column(f"'{JobStatus.PENDING.value}'"), result=null(), progress=literal_column("0.0"),
+    stage=_NO_TEXT, message=_NO_TEXT, error=_NO_TEXT, cost_usd=literal_column("0.0"),
+    attempts=literal_column("0"), max_attempts=literal_column(str(RETRIES + 1)), cancel_requested=false(),
+    worker_id=null(), started_at=null(), finished_at=null(), next_attempt_at=null(), parent_id=null(),
+    version=literal_column("1"))
+_GIVEN = ("id", "workspace_id", "type", "queue", "priority", "title", "payload", "task_id",
+          "created_at", "updated_at")  # what the INSERT takes per job
 _CLAIM = (update(JOBS).where(_MINE, JOBS.c.status == JobStatus.PENDING)
           .values(status=JobStatus.PROCESSING, worker_id=bindparam("worker_id"),
                   attempts=JOBS.c.attempts + 1, started_at=func.coalesce(JOBS.c.started_at, _NOW),
@@ -122,7 +144,7 @@ def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[st
     """New job rows (every column given), all in one transaction."""
     try:
         with transaction(db, {workspace_id}, Op.CREATED, [row["id"] for row in rows]) as connection:
-            connection.execute(_INSERT, list(rows))
+            connection.execute(_INSERT, [{name: row[name] for name in _GIVEN} for row in rows])
     except IntegrityError as exc:  # the workspace went away meanwhile
         detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint failed"
         raise InvalidInput(f"This job refers to something that does not exist ({detail}).") from exc

@@ -10,7 +10,7 @@ from huey.consumer import Consumer
 from redis import RedisError
 
 from studio.engine.config import Paths, Settings
-from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, ring
+from studio.engine.jobs.doorbell import Doorbell, DoorbellConsumer, DoorbellSender
 from studio.engine.jobs.queues import (
     QUEUE_NAMES,
     allow_task,
@@ -34,7 +34,7 @@ class QueueSet:
         self.hueys: dict[str, Huey] = {name: build_huey(name, settings, paths, redis_password)
                                        for name in QUEUE_NAMES}
         self._runner: Runner = runner or _no_runner
-        self._worker_info = paths.run_dir / WORKER_INFO_FILE
+        self._bell = DoorbellSender(paths.run_dir / WORKER_INFO_FILE)
         self.doorbells = {name: Doorbell() for name in QUEUE_NAMES}
         self._tasks = {name: register_runner(h, self._run) for name, h in self.hueys.items()}
         self._daily: Callable[[], object] | None = None
@@ -64,7 +64,7 @@ class QueueSet:
             self.hueys[queue].enqueue(task)
         except RedisError as exc:
             raise queue_unreachable(self.settings, exc) from None
-        ring(self._worker_info, queue)
+        self._bell.ring(queue)
 
     def revoke(self, queue: str, task_id: str) -> None:
         """Best effort: a worker skips a job that is no longer waiting in the database anyway, so
@@ -91,6 +91,7 @@ class QueueSet:
                 for name in (queues or QUEUE_NAMES)]
 
     def close(self) -> None:
+        self._bell.close()
         for huey in self.hueys.values():
             storage = huey.storage
             close = getattr(storage, "close", None)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from studio.engine.core import Studio
-from studio.engine.jobs.doorbell import Doorbell, DoorbellListener, ring
+from studio.engine.jobs.doorbell import Doorbell, DoorbellListener, DoorbellSender
 from studio.engine.media.thumbnails import ThumbnailPayload
 
 
@@ -44,8 +44,37 @@ def test_enqueue_rings_the_worker_named_in_the_info_file(studio: Studio) -> None
 
 
 def test_ring_without_a_worker_is_silent(tmp_path: Path) -> None:
-    ring(tmp_path / "missing.json", "general")
-    (tmp_path / "bad.json").write_text("{not json")
-    ring(tmp_path / "bad.json", "general")
-    (tmp_path / "stale.json").write_text(json.dumps({"doorbell_port": 9}))  # nobody listens: no error
-    ring(tmp_path / "stale.json", "general")
+    for name, text in (("missing.json", None), ("bad.json", "{not json"),
+                       ("stale.json", json.dumps({"doorbell_port": 9}))):  # nobody listens: no error
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        sender = DoorbellSender(tmp_path / name)
+        sender.ring("general")
+        sender.close()
+
+
+class _HeardBell(Doorbell):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard = threading.Event()
+
+    def ring(self) -> None:
+        super().ring()
+        self.heard.set()
+
+
+def test_a_worker_started_again_is_rung_at_its_new_port(tmp_path: Path) -> None:
+    """The sender reads the info file again once it changed, not before every ring."""
+    info = tmp_path / "worker.json"
+    sender = DoorbellSender(info)
+    try:
+        for started_by in ("app", "headless"):  # a worker, then one started after it on another port
+            bell = _HeardBell()
+            listener = DoorbellListener({"general": bell})
+            listener.start()
+            info.write_text(json.dumps({"doorbell_port": listener.port, "started_by": started_by}))
+            sender.ring("general")
+            assert bell.heard.wait(2), "the worker's bell did not ring"
+            listener.close()
+    finally:
+        sender.close()

@@ -22,8 +22,7 @@ from studio.ui.error_actions import WindowMessage, for_window, perform
 from studio.ui.errors import one_line
 from studio.ui.job_hub import JobHub
 from studio.ui.tasks import run_in_background
-
-LIGHT_RED, DARK_RED = "#b3261e", "#ff8a80"
+from studio.ui.theme_style import tone
 
 
 def failure_text(job: JobSnapshot) -> str:
@@ -96,7 +95,7 @@ class FailureBanner(QFrame):
         self.job_ids = list(job_ids)
         self.reason.setText(message.text)
         self.reason.setToolTip(message.text)
-        red = DARK_RED if self.palette().window().color().lightness() < 128 else LIGHT_RED
+        red = tone("error", self.palette())  # the theme's error colour, readable on either palette
         self.reason.setStyleSheet(f"color: {red}; font-weight: bold;")
         self.setStyleSheet(f"#failure-banner {{ border: 1px solid {red}; border-radius: 4px; }}")
         self.action_button.setVisible(message.action is not None)

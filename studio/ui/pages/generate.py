@@ -26,6 +26,7 @@ from studio.ui.errors import one_line
 from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.pages.generate_choices import PickerChoices
+from studio.ui.pages.generate_memory import GenerateMemory
 from studio.ui.pages.generate_recipe import RecipeLoader
 from studio.ui.pages.generate_workflows import UserWorkflows
 from studio.ui.shortcuts import bind
@@ -64,6 +65,7 @@ class GeneratePage(QWidget):
         self.choices = PickerChoices(context, self.form, self)
         self.workflows = UserWorkflows(context, self)
         self.recipes = RecipeLoader(self)  # gallery recipes and dropped PNGs into the form
+        self.memory = GenerateMemory(self)  # opens on the last workflow, prompts and values
         self._connect()
         self.reload()
 

@@ -326,6 +326,8 @@ def test_a_failing_pipeline_step_turns_red_with_its_jobs_error(  # type: ignore[
 
     # The hub's snapshot of the step job is what the panel shows: state, colour and error.
     qtbot.waitUntil(lambda: panel.steps.item(0, 1).text() == "failed", timeout=10_000)
+    # The panel may read the failed row before the hub's next refresh brings its snapshot.
+    qtbot.waitUntil(lambda: context.jobs.snapshot(step.id) is not None, timeout=10_000)
     snapshot = context.jobs.snapshot(step.id)
     assert snapshot is not None and snapshot.parent_id == job.id
     assert panel.steps.item(0, 3).text() == snapshot.error

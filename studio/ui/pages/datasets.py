@@ -80,6 +80,7 @@ class DatasetsPage(QWidget):
         self.status = QLabel(self)
         self.status.setObjectName("datasets-status")
         self.status.setWordWrap(True)
+        self.status.hide()
         self.title = QLabel("<h2>Datasets</h2>Drop pictures, folders or zip files on the grid to "
                             "import them; curate, crop and caption; export for training.", self)
         self.title.setWordWrap(True)
@@ -178,6 +179,7 @@ class DatasetsPage(QWidget):
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setVisible(bool(text))  # no empty line under the grid taking the page's room
         self.message_shown.emit(text)
 
     # Following changes -----------------------------------------------------------------------
@@ -330,7 +332,6 @@ class DatasetsPage(QWidget):
 
     def _on_model_reset(self) -> None:
         self.filters.count.setText(f"{self.model.rowCount()} of {self.model.total()} shown  ")
-        self.show_message(f"{self.model.rowCount()} of {self.model.total()} images shown.")
 
     # The current image -----------------------------------------------------------------------
 

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -153,7 +155,14 @@ class TagPanel(QWidget):
 def side_tabs(summary: QWidget, tags: TagPanel, parent: QWidget) -> QTabWidget:
     """The Datasets page's right column: the summary and the tag list share it."""
     tabs = QTabWidget(parent)
-    tabs.addTab(summary, "Summary")
+    # The summary grows with the dataset (buckets, caption problems): it scrolls inside its tab
+    # rather than making the whole page taller than a 720-pixel screen.
+    scroller = QScrollArea(tabs)
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QFrame.Shape.NoFrame)
+    scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroller.setWidget(summary)
+    tabs.addTab(scroller, "Summary")
     tabs.addTab(tags, "Tags")
     tabs.setMinimumWidth(220)
     return tabs

@@ -376,3 +376,24 @@ def test_the_spending_chart_labels_every_day_it_shows(qtbot, page: PlansPage) ->
     assert dialog.view.minimumWidth() >= len(axis.categories()) * room
     [series] = dialog.chart.series()
     assert all(bars.count() == len(axis.categories()) for bars in series.barSets())
+
+
+def test_a_failed_plan_job_shows_its_reason_and_retry_writes_the_plan(  # type: ignore[no-untyped-def]
+        qtbot, page: PlansPage, server: FakeOpenAI) -> None:
+    studio = page.context.studio
+    server.error(400, "this model does not exist")
+    _dialog(qtbot, page).generate_button.click()
+    qtbot.waitUntil(lambda: page.follower.job_id is not None, timeout=10_000)
+    run_next_task(studio, "general")
+    with qtbot.waitSignal(page.job_finished, timeout=15_000) as finished:
+        pass
+    assert finished.args[0].status == "failed"
+    assert not page.banner.isHidden() and page.banner.reason.text()
+    assert page.banner.retry_button.isEnabled()
+
+    server.success_json(plan_answer(START, 3), cost=0.001)
+    with qtbot.waitSignal(page.banner.retried, timeout=10_000):
+        page.banner.retry_button.click()
+    run_next_task(studio, "general")
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=15_000)
+    assert page.banner.isHidden()

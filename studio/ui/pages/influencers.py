@@ -42,7 +42,7 @@ from studio.engine.influencers import (
 )
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.ui.context import StudioContext
-from studio.ui.errors import show_error
+from studio.ui.errors import one_line, show_error
 from studio.ui.models.influencers import InfluencerListModel, InfluencerRow, load_rows, saved_row
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.changed_bar import ChangedElsewhereBar
@@ -350,7 +350,7 @@ class InfluencersPage(QWidget):
     def _on_save_failed(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
         if isinstance(exc, StudioError):
-            self.show_message(str(exc), error=True)  # the form keeps everything that was typed
+            self.show_message(one_line(exc), error=True)  # the form keeps everything that was typed
         else:
             show_error(self, exc)
 

@@ -45,6 +45,7 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import one_line, show_error
 from studio.ui.job_follow import JobFollower
 from studio.ui.pages import plans_ops as ops
+from studio.ui.pages.plan_job_banner import plan_job_banner
 from studio.ui.pages.plan_production import Production
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
@@ -77,6 +78,7 @@ class PlansPage(QWidget):
         self.follower.job_changed.connect(self._on_job_changed)
         self.follower.job_finished.connect(self._on_job_finished)
         self._build()
+        self.banner = plan_job_banner(self)
         self.production = Production(context, self.pipeline, self)
         self.production.loaded.connect(self.pipeline_loaded)
         self.production.run_ended.connect(self.message.setText)

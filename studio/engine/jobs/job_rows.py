@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
+from sqlalchemy.sql.dml import UpdateBase
 
 from studio.engine.db.changes import Change, Entity, Op
 from studio.engine.db.database import Database
@@ -42,7 +43,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.ownership import Claim
 from studio.engine.jobs.queues import RETRIES
-from studio.engine.jobs.row_connections import RowConnections
+from studio.engine.jobs.row_connections import RowConnections, first_pooled
 from studio.engine.jobs.status import JobStatus
 
 RETRY_STAGE = "Waiting to retry"
@@ -72,7 +73,8 @@ _CLAIM = (update(JOBS).where(_MINE, JOBS.c.status == JobStatus.PENDING)
                   next_attempt_at=None, message=_RUNNING, error=_NO_TEXT, **_BUMP)
           .returning(JOBS.c.workspace_id, JOBS.c.type, JOBS.c.payload, JOBS.c.attempts,
                      JOBS.c.max_attempts, JOBS.c.stage))
-_RETRYING = update(JOBS).where(_MINE).values(stage=bindparam("stage"), progress=0.0)
+_RETRYING = (update(JOBS).where(_MINE).values(stage=bindparam("stage"), progress=0.0, **_BUMP)
+             .returning(JOBS.c.workspace_id))
 _HELD = (_MINE, JOBS.c.status == JobStatus.PROCESSING,
          JOBS.c.worker_id == bindparam("claim_worker"), JOBS.c.attempts == bindparam("claim_attempts"))
 _OUTCOME = {"status": bindparam("new_status"), "error": bindparam("new_error"),
@@ -100,13 +102,12 @@ class Claimed:
 
 @contextlib.contextmanager
 def transaction(db: Database, workspace_ids: set[uuid.UUID | None], op: Op = Op.UPDATED,
-                job_ids: Sequence[uuid.UUID] = (), rows: RowConnections | None = None) -> Iterator[Connection]:
-    """A connection in a transaction (``rows``' for this thread, if given); committed, this
-    process hears of the job rows written (``workspace_ids`` may be filled in inside). A full
-    or read-only disk or a damaged file comes out as one plain StudioError, as from
-    ``Database.session``."""
+                job_ids: Sequence[uuid.UUID] = ()) -> Iterator[Connection]:
+    """A connection in a transaction; committed, this process hears of the job rows written
+    (``workspace_ids`` may be filled in inside). A full or read-only disk or a damaged file
+    comes out as one plain StudioError, as from ``Database.session``."""
     try:
-        with rows.begin() if rows is not None else db.engine.begin() as connection:
+        with db.engine.begin() as connection:
             yield connection
     except SQLAlchemyError as exc:
         problem = database_problem(exc, db.engine)
@@ -152,16 +153,13 @@ def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[st
 
 def claim(db: Database, job_id: uuid.UUID, worker_id: str, rows: RowConnections | None = None) -> Claimed | None:
     """Takes a waiting job for ``worker_id`` (a new attempt); None when it is not waiting."""
-    workspaces: set[uuid.UUID | None] = set()
-    with transaction(db, workspaces, job_ids=[job_id], rows=rows) as connection:
-        row = connection.execute(_CLAIM, {"job_id": job_id, "worker_id": worker_id, "now": utcnow()}).first()
-        if row is None:
-            return None
-        workspace_id, job_type, payload, attempts, max_attempts, stage = row
-        workspaces.add(workspace_id)
-        if stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
-            connection.execute(_RETRYING, {"job_id": job_id, "stage":
-                                           f"Retrying (attempt {attempts} of {max_attempts})"})
+    row = _alone(db, rows, _CLAIM, {"job_id": job_id, "worker_id": worker_id, "now": utcnow()}, job_id)
+    if row is None:
+        return None
+    workspace_id, job_type, payload, attempts, max_attempts, stage = row
+    if stage == RETRY_STAGE:  # the wait is over; the handler names its own stages
+        _alone(db, rows, _RETRYING, {"job_id": job_id, "now": utcnow(), "stage":
+                                     f"Retrying (attempt {attempts} of {max_attempts})"}, job_id)
     return Claimed(workspace_id, job_type, dict(payload or {}), Claim(job_id, worker_id, attempts),
                    max_attempts)
 
@@ -178,13 +176,26 @@ def record_outcome(db: Database, held: Claim, status: JobStatus, *, error: str, 
         statement, params["new_result"] = _FINISH_WITH_RESULT, result
         if (status, error, message) == (JobStatus.COMPLETED, "", "Done."):  # nearly every job
             statement = _COMPLETE
-    workspaces: set[uuid.UUID | None] = set()
-    with transaction(db, workspaces, job_ids=[held.job_id], rows=rows) as connection:
-        row = connection.execute(statement, params).first()
-        if row is not None:
-            workspaces.add(row[0])
-            return True
-        return not connection.execute(_EXISTS, {"job_id": held.job_id}).scalar()
+    if _alone(db, rows, statement, params, held.job_id) is not None:
+        return True
+    return not job_exists(db, held.job_id)
+
+
+def _alone(db: Database, rows: RowConnections | None, statement: UpdateBase, params: dict[str, Any],
+           job_id: uuid.UUID) -> tuple[Any, ...] | None:
+    """One UPDATE of a job row in a transaction of its own (on ``rows``' connection for this
+    thread, if given); the row it returned, whose first column names the workspace that hears
+    of it. Errors read as from ``transaction``."""
+    try:
+        row = rows.first(statement, params) if rows is not None else first_pooled(db, statement, params)
+    except SQLAlchemyError as exc:
+        problem = database_problem(exc, db.engine)
+        if problem is None:
+            raise
+        raise problem from exc
+    if row is not None:
+        db.changes.publish([Change(Entity.JOB, row[0], frozenset([job_id]), Op.UPDATED)])
+    return row
 
 
 def job_exists(db: Database, job_id: uuid.UUID) -> bool:

@@ -2,8 +2,9 @@
 
 A claim and an outcome are one short statement each; taking a pooled connection for each (check
 out, reset on return) cost about as much as the statement. On SQLite each worker thread keeps
-one connection of its own, opened outside the database's pool (NullPool: nothing counts against
-the pool's limit, so the handlers' sessions never wait behind idle held connections). Any error
+one connection of its own, opened outside the database's pool (NullPool: nothing counts
+against the pool's limit, so the handlers' sessions never wait behind idle held connections),
+and runs the statements on its driver connection (jobs/prepared.py). Any error
 inside a transaction drops the thread's connection, and the next write opens a new one: none is
 reused in an unknown state. On PostgreSQL every write still takes a pooled connection, checked
 before use (a restarted server's are replaced): held ones would add a server connection per
@@ -12,40 +13,46 @@ worker thread on every machine, against the server's connection limit.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.sql.dml import UpdateBase
 
 from studio.engine.db.database import Database, make_engine
+from studio.engine.jobs.prepared import Prepared, prepare, run_alone
 
 
 class RowConnections:
-    """One held connection per thread (SQLite), or one pooled connection per write."""
+    """One held connection per thread (SQLite), or one pooled connection per statement."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._engine: Engine | None = None
         if db.engine.dialect.name == "sqlite":
             self._engine = make_engine(db.engine.url.render_as_string(hide_password=False), pooled=False)
+        self.opened = 0  # connections opened so far (one per thread, plus one per failure)
         self._local = threading.local()
+        self._prepared: dict[UpdateBase, Prepared] = {}  # each statement compiled once
         self._open: set[Connection] = set()
         self._lock = threading.Lock()
         # Closed with this object: a runner dropped without close() leaves no file open.
         self._finalizer = weakref.finalize(self, _close_all, self._open, self._lock)
 
-    @contextlib.contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction, committed when the block ends without error."""
+    def first(self, statement: UpdateBase, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Runs ``statement`` in a transaction of its own; its first row (RETURNING), if any."""
         if self._engine is None:
-            with self.db.engine.begin() as connection:
-                yield connection
-            return
+            return first_pooled(self.db, statement, params)
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            prepared = self._prepared.setdefault(statement, prepare(statement, self._engine.dialect))
         connection = self._held()
         try:
-            with connection.begin():
-                yield connection
+            driver = connection.connection.driver_connection
+            return run_alone(cast(sqlite3.Connection, driver), prepared, params, self._engine.dialect)
         except BaseException:
             self._drop(connection)
             raise
@@ -63,6 +70,7 @@ class RowConnections:
             self._local.connection = connection
             with self._lock:
                 self._open.add(connection)
+                self.opened += 1
         return connection
 
     def _drop(self, connection: Connection) -> None:
@@ -71,6 +79,13 @@ class RowConnections:
             self._open.discard(connection)
         with contextlib.suppress(Exception):  # it is being given up because something failed
             connection.close()
+
+
+def first_pooled(db: Database, statement: UpdateBase, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``statement`` on a pooled connection, in a transaction of its own; its first row."""
+    with db.engine.begin() as connection:
+        row = connection.execute(statement, params).first()
+    return None if row is None else tuple(row)
 
 
 def _close_all(connections: set[Connection], lock: threading.Lock) -> None:

@@ -1,54 +1,80 @@
-"""The worker's job-row connections: held per thread on SQLite, replaced after any failure, and
-on PostgreSQL fresh from the pool, so that a server that dropped them costs no job."""
+"""The worker's job-row writes: on SQLite one held connection per thread, statements run on its
+driver connection with the column types' own converters (the same rows as through SQLAlchemy),
+replaced after any failure; on PostgreSQL pooled connections, so that a server that dropped
+them costs no job."""
 from __future__ import annotations
+
+import uuid
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from studio.engine.core import Studio
+from studio.engine.db.types import utcnow
 from studio.engine.jobs.context import JobContext
+from studio.engine.jobs.job_rows import JOBS, claim, record_outcome
 from studio.engine.jobs.payloads import Empty
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.row_connections import RowConnections
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import JobStatus
 
+NOOP = "test-row-connections-noop"
 
-@job_type("test-row-connections-noop", queue="general", payload=Empty, result=Empty)
+
+@job_type(NOOP, queue="general", payload=Empty, result=Empty)
 def _noop(ctx: JobContext, payload: Empty) -> Empty:
     return Empty()
 
 
+def _submit(studio: Studio) -> uuid.UUID:
+    return studio.jobs.submit(studio.workspace("Rows", create=True).id, NOOP, Empty()).id
+
+
 def _run_noop(studio: Studio, runner: JobRunner) -> str:
-    ws = studio.workspace("Rows", create=True)
-    job = studio.jobs.submit(ws.id, "test-row-connections-noop", Empty())
-    runner(str(job.id))
-    return studio.jobs.get(ws.id, job.id).status
+    job_id = _submit(studio)
+    runner(str(job_id))
+    return studio.jobs.get(studio.workspace("Rows").id, job_id).status
 
 
-def test_a_thread_keeps_its_connection_from_one_write_to_the_next(studio: Studio) -> None:
+def _row(studio: Studio, job_id: uuid.UUID) -> dict[str, Any]:
+    with studio.db.engine.connect() as connection:
+        return dict(connection.execute(select(JOBS).where(JOBS.c.id == job_id)).one()._mapping)
+
+
+def test_claims_and_outcomes_on_the_held_connection_write_what_sqlalchemy_writes(studio: Studio) -> None:
     rows = RowConnections(studio.db)
     try:
-        with rows.begin() as first:
-            first.execute(text("SELECT 1"))
-        with rows.begin() as second:
-            assert second.execute(text("SELECT 1")).scalar() == 1
-        assert second is first
+        written = []
+        for through in (rows, None):
+            job_id = _submit(studio)
+            claimed = claim(studio.db, job_id, "rows:1:0000", through)
+            assert claimed is not None and claimed.job_type == NOOP
+            assert record_outcome(studio.db, claimed.claim, JobStatus.COMPLETED, error="", message="Done.",
+                                  result={"note": "token=sk-abcdefghijklmnopqrstuvwx"}, rows=through)
+            written.append(_row(studio, job_id))
+        assert rows.opened == 1  # both writes of the first job on one connection
     finally:
         rows.close()
-    assert first.closed
+    varying = ("id", "task_id", "created_at", "updated_at", "started_at", "finished_at")
+    held, pooled = ({k: v for k, v in row.items() if k not in varying} for row in written)
+    assert held == pooled and held["status"] == JobStatus.COMPLETED
+    assert "sk-abcdefghijklmnopqrstuvwx" not in str(held["result"])  # redacted as by SQLAlchemy
+    assert written[0]["finished_at"] >= written[0]["started_at"] >= written[0]["created_at"]
 
 
-def test_a_failed_write_gives_up_the_connection_and_the_next_opens_a_working_one(studio: Studio) -> None:
+def test_the_held_connection_checks_foreign_keys_and_a_failure_gives_it_up(studio: Studio) -> None:
     rows = RowConnections(studio.db)
+    job_id = _submit(studio)
     try:
-        with pytest.raises(ZeroDivisionError), rows.begin() as broken:
-            broken.execute(text("UPDATE jobs SET version = version + 1"))
-            _ = 1 / 0
-        assert broken.closed  # not reused in whatever state the failure left it
-        with rows.begin() as fresh:
-            assert fresh is not broken and fresh.execute(text("SELECT 1")).scalar() == 1
+        with pytest.raises(IntegrityError):  # foreign keys on, as on the pool's connections
+            rows.first(update(JOBS).where(JOBS.c.id == job_id).values(workspace_id=uuid.uuid4(), updated_at=utcnow())
+                       .returning(JOBS.c.workspace_id), {})
+        assert claim(studio.db, job_id, "rows:1:0000", rows) is not None  # on a new connection
+        assert rows.opened == 2
     finally:
         rows.close()
 
@@ -57,15 +83,26 @@ def test_a_runner_goes_on_after_its_held_connection_broke(studio: Studio) -> Non
     runner = JobRunner(studio.db, studio.paths, studio.settings, "rows:1:0000")
     try:
         assert _run_noop(studio, runner) == JobStatus.COMPLETED
-        with runner.rows.begin() as held:
-            pass
-        held.connection.driver_connection.close()  # type: ignore[union-attr]  # broken underneath
-        # the claim fails on it, is tried again as after an outage, on a new connection
+        runner.rows.close()  # as a failing disk might leave it: the next write finds it closed
         assert _run_noop(studio, runner) == JobStatus.COMPLETED
-        with runner.rows.begin() as now_held:
-            assert now_held is not held and not now_held.invalidated
+        assert runner.rows.opened == 2
     finally:
         runner.close()
+
+
+def test_a_write_on_a_connection_broken_underneath_is_a_database_outage(studio: Studio) -> None:
+    rows = RowConnections(studio.db)
+    try:
+        job_id = _submit(studio)
+        assert claim(studio.db, job_id, "rows:1:0000", rows) is not None
+        held = rows._held()
+        held.connection.driver_connection.close()  # type: ignore[union-attr]
+        with pytest.raises(DBAPIError) as failed:
+            rows.first(update(JOBS).where(JOBS.c.id == job_id).values(stage="x", updated_at=utcnow())
+                       .returning(JOBS.c.workspace_id), {})
+        assert failed.value.connection_invalidated  # what jobs/outage.py waits out
+    finally:
+        rows.close()
 
 
 def test_jobs_still_run_after_postgresql_dropped_the_workers_connections(

@@ -62,6 +62,9 @@ def test_the_form_shows_the_plan_and_start_queues_a_training(qtbot: QtBot, page:
     qtbot.waitUntil(lambda: page.monitor.queue.count() == 1 and page.monitor.selected is not None,
                     timeout=10_000)
     assert "pending" in page.monitor.queue.item(0).text()
+    # No worker runs in this test: the headline says what the training waits for.
+    qtbot.waitUntil(lambda: "none is serving it" in page.monitor.headline.text(), timeout=10_000)
+    assert "waiting: " in page.monitor.headline.text()
 
 
 def test_the_chart_samples_and_checkpoints_update_live(qtbot: QtBot, page: TrainingPage, setup: Setup,

@@ -109,7 +109,7 @@ class TrainingPage(QWidget):
         self.monitor.grid_requested.connect(self.test_grid)
         self.monitor.activate_requested.connect(self.set_active)
         self.monitor.use_requested.connect(self.use_in_generate)
-        self.monitor.banner.attach(self.context.jobs)  # Retry of a failed training
+        self.monitor.attach(self.context.jobs)  # Retry of a failed one, why a waiting one waits
         self.monitor.import_requested.connect(lambda: choose_and_import(self, self.context, self.show_message))
 
     def show_message(self, text: str) -> None:

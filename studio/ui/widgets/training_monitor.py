@@ -4,6 +4,7 @@ what the user asked for through ``*_requested`` signals.
 """
 from __future__ import annotations
 
+import html
 import uuid
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from studio.engine.jobs.status import JobStatus
 from studio.ui.error_actions import for_window
+from studio.ui.job_follow import WaitingReasons
+from studio.ui.job_hub import JobHub
 from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
 from studio.ui.theme_style import tone
 from studio.ui.widgets.failure_banner import FailureBanner
@@ -58,6 +61,8 @@ class TrainingMonitor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.selected: TrainingRow | None = None
+        self.waiting: WaitingReasons | None = None  # set by attach()
+        self._reason: tuple[uuid.UUID | None, str] = (None, "")  # the last reason found, for which job
         self._samples_shown: list[str] = []
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Trainings</b> (run one after another)", self))
@@ -195,10 +200,27 @@ class TrainingMonitor(QWidget):
             self.headline.setText(text)
             self.progress.setValue(int(row.progress * 1000))
         self._show_failure(row)
+        if self.waiting is not None:
+            pending = row is not None and row.status is JobStatus.PENDING
+            self.waiting.explain(row.id if row is not None and pending else None)
+            if row is not None and pending and self._reason[0] == row.id:
+                self._on_waiting_reason(row.id, self._reason[1])
         self._fill_samples(snap.samples, snap.sample_images)
         self._fill_log(snap.log_tail, snap.selected)
         self._fill_checkpoints(snap.checkpoints)
         self._update_buttons()
+
+    def attach(self, hub: JobHub) -> None:
+        """The app's job hub: Retry of a failed training, and why a waiting one waits."""
+        self.banner.attach(hub)
+        self.waiting = WaitingReasons(hub, self)
+        self.waiting.found.connect(self._on_waiting_reason)
+
+    def _on_waiting_reason(self, job_id: uuid.UUID, reason: str) -> None:
+        self._reason = (job_id, reason)
+        row = self.selected
+        if reason and row is not None and row.id == job_id and row.status is JobStatus.PENDING:
+            self.headline.setText(f"<b>{html.escape(row.output_name)}</b> — waiting: {html.escape(reason)}")
 
     def _show_failure(self, row: TrainingRow | None) -> None:
         if row is not None and row.status is JobStatus.FAILED and row.error:

@@ -104,7 +104,7 @@ def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
                              f"{recorder.count} of {len(entries)}: {entry.source_name}")
             recorder.flush()
         except (OSError, DiskError) as exc:  # a full or read-only disk: keep what went in
-            rows = recorder.committed()
+            rows = recorder.settle()
             return ImportReport(rows=tuple(rows + _not_imported(studio, entries[len(rows):], exc)))
     return ImportReport(rows=tuple(recorder.committed()))
 

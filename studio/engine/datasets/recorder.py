@@ -27,7 +27,7 @@ from sqlalchemy import select
 from studio.engine.datasets.sources import Entry
 from studio.engine.db.models import DatasetImage
 from studio.engine.db.repositories import Repository
-from studio.engine.errors import Conflict
+from studio.engine.errors import Conflict, DiskError
 from studio.engine.fsutil import atomic_writer
 from studio.engine.parts import StudioParts
 
@@ -134,8 +134,17 @@ class Recorder:
             self.flush()
 
     def committed(self) -> list[ImportRow]:
-        """The rows so far; those of pictures not committed (a failed write) are left off."""
+        """The rows so far, every waiting one committed (call ``flush`` first)."""
         return [row for row in self.rows if row is not None]
+
+    def settle(self) -> list[ImportRow]:
+        """After a full or read-only disk stopped the import: commits what can be, and the rows
+        up to the first picture that is not in (the report goes on from there)."""
+        try:
+            self.flush()
+        except (OSError, DiskError):
+            pass  # the rows end before the picture that failed
+        return self.committed()
 
     def flush(self) -> None:
         """Commits the waiting rows whose files are stored. A failed write (a full disk) ends the

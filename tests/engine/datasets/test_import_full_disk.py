@@ -11,6 +11,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets import recorder
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
+from studio.engine.datasets.sources import Entry
 from studio.engine.db.models import Dataset
 from tests.engine.datasets.corpus import noise, save
 
@@ -50,3 +51,27 @@ def test_an_error_that_is_not_the_disk_still_goes_up(
     monkeypatch.setattr(recorder, "write_original", broken)
     with pytest.raises(OSError, match="Input/output error"):
         import_paths(studio, dataset, [tmp_path / "in"])
+
+
+def test_a_full_disk_met_while_reading_keeps_the_pictures_before_it(
+        studio: Studio, dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows still waiting for their batch's commit are committed, neither lost nor reported
+    twice (the files in flight behind the failure are reported not imported)."""
+    count = recorder.BATCH - 1  # all in one batch, none committed when the disk fills
+    for n in range(count):
+        save(tmp_path / "in" / f"{n}.png", noise(seed=n))
+    real_read = recorder._read
+
+    def fills_up(entry: Entry) -> recorder.Read:
+        if entry.source_name == f"{count - 1}.png":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_read(entry)
+
+    monkeypatch.setattr(recorder, "_read", fills_up)
+    report = import_paths(studio, dataset, [tmp_path / "in"])
+    statuses = [row.status for row in report.rows]
+    kept = statuses.count("imported")
+    assert 1 <= kept < count and statuses == ["imported"] * kept + ["refused"] * (count - kept)
+    assert all(row.reason.startswith("not imported: ") for row in report.rows[kept:])
+    assert {str(image.id) for image in list_images(studio, dataset)} == {
+        row.image_id for row in report.rows[:kept]}

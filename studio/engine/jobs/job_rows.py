@@ -2,7 +2,8 @@
 
 A no-op job costs little more than these writes, so each is one statement built once
 (SQLAlchemy Core on the jobs table; only the parameters change per call) in a transaction of its
-own, without an ORM session that would read the row first and track it. The claim and the
+own, without an ORM session that would read the row first and track it; on SQLite they run
+straight on the driver connection (jobs/prepared.py, jobs/row_connections.py). The claim and the
 outcome are conditional UPDATEs: the claim takes a waiting job and returns what the run needs,
 the outcome lands only while the row still carries the claim (jobs/ownership.py), each bumping
 the version. Every write announces the job to this process's listeners (the job hub reads it at
@@ -10,16 +11,14 @@ once); job rows never go to the change log (db/changes.py), so nothing else is w
 """
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import (
     ColumnClause,
-    Connection,
     Table,
     bindparam,
     exists,
@@ -43,7 +42,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.ownership import Claim
 from studio.engine.jobs.queues import RETRIES
-from studio.engine.jobs.row_connections import RowConnections, first_pooled
+from studio.engine.jobs.row_connections import RowConnections, first_pooled, write_pooled
 from studio.engine.jobs.status import JobStatus
 
 RETRY_STAGE = "Waiting to retry"
@@ -59,14 +58,14 @@ _DONE: ColumnClause[str] = literal_column("'Done.'")
 _NO_TEXT: ColumnClause[str] = literal_column("''")
 # A waiting job's columns that are the same for every job are part of the statement, not
 # parameters converted (and redacted) on every submit; new_row gives the same values.
+_GIVEN = ("id", "workspace_id", "type", "queue", "priority", "title", "payload", "task_id",
+          "created_at", "updated_at")  # what the INSERT takes per job
 _INSERT = insert(JOBS).values(
     status=literal_column(f"'{JobStatus.PENDING.value}'"), result=null(), progress=literal_column("0.0"),
     stage=_NO_TEXT, message=_NO_TEXT, error=_NO_TEXT, cost_usd=literal_column("0.0"),
     attempts=literal_column("0"), max_attempts=literal_column(str(RETRIES + 1)), cancel_requested=false(),
     worker_id=null(), started_at=null(), finished_at=null(), next_attempt_at=null(), parent_id=null(),
-    version=literal_column("1"))
-_GIVEN = ("id", "workspace_id", "type", "queue", "priority", "title", "payload", "task_id",
-          "created_at", "updated_at")  # what the INSERT takes per job
+    version=literal_column("1"), **{name: bindparam(name) for name in _GIVEN})
 _CLAIM = (update(JOBS).where(_MINE, JOBS.c.status == JobStatus.PENDING)
           .values(status=JobStatus.PROCESSING, worker_id=bindparam("worker_id"),
                   attempts=JOBS.c.attempts + 1, started_at=func.coalesce(JOBS.c.started_at, _NOW),
@@ -100,24 +99,6 @@ class Claimed:
     max_attempts: int
 
 
-@contextlib.contextmanager
-def transaction(db: Database, workspace_ids: set[uuid.UUID | None], op: Op = Op.UPDATED,
-                job_ids: Sequence[uuid.UUID] = ()) -> Iterator[Connection]:
-    """A connection in a transaction; committed, this process hears of the job rows written
-    (``workspace_ids`` may be filled in inside). A full or read-only disk or a damaged file
-    comes out as one plain StudioError, as from ``Database.session``."""
-    try:
-        with db.engine.begin() as connection:
-            yield connection
-    except SQLAlchemyError as exc:
-        problem = database_problem(exc, db.engine)
-        if problem is None:
-            raise
-        raise problem from exc
-    db.changes.publish([Change(Entity.JOB, workspace_id, frozenset(job_ids), op)
-                        for workspace_id in workspace_ids])
-
-
 def new_row(workspace_id: uuid.UUID, job_id: uuid.UUID, job_type: str, queue: str,
             payload: dict[str, Any], *, title: str, priority: int, task_id: str,
             now: datetime) -> dict[str, Any]:
@@ -144,11 +125,13 @@ def detached_job(row: Mapping[str, Any]) -> Job:
 def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[str, Any]]) -> None:
     """New job rows (every column given), all in one transaction."""
     try:
-        with transaction(db, {workspace_id}, Op.CREATED, [row["id"] for row in rows]) as connection:
-            connection.execute(_INSERT, [{name: row[name] for name in _GIVEN} for row in rows])
+        write_pooled(db, _INSERT, [{name: row[name] for name in _GIVEN} for row in rows])
     except IntegrityError as exc:  # the workspace went away meanwhile
         detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint failed"
         raise InvalidInput(f"This job refers to something that does not exist ({detail}).") from exc
+    except SQLAlchemyError as exc:
+        _raise_plain(db, exc)
+    db.changes.publish([Change(Entity.JOB, workspace_id, frozenset(row["id"] for row in rows), Op.CREATED)])
 
 
 def claim(db: Database, job_id: uuid.UUID, worker_id: str, rows: RowConnections | None = None) -> Claimed | None:
@@ -185,17 +168,22 @@ def _alone(db: Database, rows: RowConnections | None, statement: UpdateBase, par
            job_id: uuid.UUID) -> tuple[Any, ...] | None:
     """One UPDATE of a job row in a transaction of its own (on ``rows``' connection for this
     thread, if given); the row it returned, whose first column names the workspace that hears
-    of it. Errors read as from ``transaction``."""
+    of it. A full or read-only disk or a damaged file comes out as one plain StudioError."""
     try:
         row = rows.first(statement, params) if rows is not None else first_pooled(db, statement, params)
     except SQLAlchemyError as exc:
-        problem = database_problem(exc, db.engine)
-        if problem is None:
-            raise
-        raise problem from exc
+        _raise_plain(db, exc)
     if row is not None:
         db.changes.publish([Change(Entity.JOB, row[0], frozenset([job_id]), Op.UPDATED)])
     return row
+
+
+def _raise_plain(db: Database, exc: SQLAlchemyError) -> NoReturn:
+    """A full or read-only disk or a damaged file as one plain StudioError; others as they are."""
+    problem = database_problem(exc, db.engine)
+    if problem is None:
+        raise exc
+    raise problem from exc
 
 
 def job_exists(db: Database, job_id: uuid.UUID) -> bool:

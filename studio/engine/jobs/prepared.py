@@ -11,7 +11,7 @@ wrapped error, as from a Connection, so outages and full disks read the same.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,20 @@ def run_alone(driver: sqlite3.Connection, prepared: Prepared, params: Mapping[st
                                   connection_invalidated=dialect.is_disconnect(exc, driver, None),  # type: ignore[arg-type]
                                   ) from exc
     return prepared.row(rows[0]) if rows else None
+
+
+def run_many(driver: sqlite3.Connection, prepared: Prepared, params: Sequence[Mapping[str, Any]],
+             dialect: Dialect) -> None:
+    """Runs ``prepared`` once per parameter set, all in one transaction on ``driver``."""
+    arguments = [prepared.arguments(one) for one in params]
+    try:
+        driver.executemany(prepared.sql, arguments)
+        driver.commit()
+    except sqlite3.Error as exc:
+        _roll_back(driver)
+        raise DBAPIError.instance(prepared.sql, arguments, exc, sqlite3.Error, dialect=dialect,
+                                  connection_invalidated=dialect.is_disconnect(exc, driver, None),  # type: ignore[arg-type]
+                                  ) from exc
 
 
 def _roll_back(driver: sqlite3.Connection) -> None:

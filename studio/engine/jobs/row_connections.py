@@ -16,14 +16,15 @@ import contextlib
 import sqlite3
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 from studio.engine.db.database import Database, make_engine
-from studio.engine.jobs.prepared import Prepared, prepare, run_alone
+from studio.engine.jobs.prepared import Prepared, prepare, run_alone, run_many
 
 
 class RowConnections:
@@ -86,6 +87,30 @@ def first_pooled(db: Database, statement: UpdateBase, params: Mapping[str, Any])
     with db.engine.begin() as connection:
         row = connection.execute(statement, params).first()
     return None if row is None else tuple(row)
+
+
+_POOLED_PREPARED: dict[UpdateBase, Prepared] = {}  # SQLite's, for statements run on pooled connections
+
+
+def write_pooled(db: Database, statement: UpdateBase, params: Sequence[Mapping[str, Any]]) -> None:
+    """``statement`` once per parameter set, in one transaction on a pooled connection (on
+    SQLite straight on its driver connection, as the held ones)."""
+    if db.engine.dialect.name != "sqlite":
+        with db.engine.begin() as connection:
+            connection.execute(statement, list(params))
+        return
+    prepared = _POOLED_PREPARED.get(statement)
+    if prepared is None:
+        prepared = _POOLED_PREPARED.setdefault(statement, prepare(statement, db.engine.dialect))
+    pooled = db.engine.raw_connection()
+    try:
+        run_many(cast(sqlite3.Connection, pooled.driver_connection), prepared, params, db.engine.dialect)
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            pooled.invalidate(exc)
+        raise
+    finally:
+        pooled.close()
 
 
 def _close_all(connections: set[Connection], lock: threading.Lock) -> None:

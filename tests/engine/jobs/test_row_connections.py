@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
+from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.job_rows import JOBS, claim, record_outcome
 from studio.engine.jobs.payloads import Empty
@@ -124,3 +125,10 @@ def test_jobs_still_run_after_postgresql_dropped_the_workers_connections(
     finally:
         runner.close()
         team.close()
+
+
+def test_a_submit_to_a_workspace_gone_meanwhile_says_so_in_one_line(studio: Studio) -> None:
+    with pytest.raises(InvalidInput, match="refers to something that does not exist"):
+        studio.jobs.submit(uuid.uuid4(), NOOP, Empty())  # the foreign key refuses it
+    with studio.db.engine.connect() as connection:
+        assert connection.execute(select(JOBS.c.id)).first() is None

@@ -61,6 +61,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("datasets.next", ("Ctrl+Return", "Ctrl+Enter", "PgDown"), "Datasets", "Next picture"),
     Shortcut("datasets.previous", ("PgUp",), "Datasets", "Previous picture"),
     Shortcut("datasets.next-uncaptioned", ("Ctrl+J",), "Datasets", "Next picture without a caption"),
+    Shortcut("datasets.trash", ("Delete",), "Datasets",
+             "Move the selected pictures to the trash (Undo brings them back)"),
     Shortcut("datasets.exclude", ("X",), "Datasets",
              "Exclude the selected pictures, or bring them back when all are excluded (undoable)"),
 )

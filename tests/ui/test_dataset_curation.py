@@ -155,3 +155,19 @@ def test_export_with_empty_captions_warns_and_can_show_them(
     monkeypatch.setattr(page, "open_dialog", answer("export_button"))
     qtbot.mouseClick(page.summary.export_button, Qt.MouseButton.LeftButton)
     assert asked == ["folder"]
+
+
+def test_delete_moves_the_selection_to_the_trash_and_undo_brings_it_back(
+        qtbot, tmp_path: Path, studio: Studio, dataset, page: DatasetsPage) -> None:
+    fill(qtbot, tmp_path, studio, dataset, page)
+    page.select_position(1)
+    page.grid.selectionModel().select(page.model.index(2), QItemSelectionModel.SelectionFlag.Select)
+    focus_grid(qtbot, page)
+    qtbot.keyClick(page.grid, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=10_000)
+    assert sorted(images(studio, page.dataset)) == ["img-000.jpg", "img-003.jpg"]  # trashed are not listed
+    bar = page.curation.undo_bar
+    assert not bar.isHidden() and bar.label.text() == "2 pictures moved to the trash."
+    bar.undo_button.click()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4, timeout=10_000)
+    assert len(images(studio, page.dataset)) == 4 and bar.isHidden()

@@ -122,3 +122,23 @@ def update_image(studio: Studio, workspace_id: uuid.UUID, image_id: uuid.UUID, *
     with studio.db.session() as session:
         repo = Repository(session, workspace_id)
         return repo.update(repo.get(DatasetImage, image_id), **fields)
+
+
+def trash_images(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Moves these pictures of ``dataset`` to the trash (restorable); returns those moved."""
+    with studio.db.session() as session:
+        repo = Repository(session, dataset.workspace_id)
+        images = session.scalars(select(DatasetImage).where(
+            DatasetImage.workspace_id == dataset.workspace_id, DatasetImage.dataset_id == dataset.id,
+            DatasetImage.id.in_(list(image_ids)), DatasetImage.deleted_at.is_(None))).all()
+        return [repo.trash(image).id for image in images]
+
+
+def restore_images(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID]) -> int:
+    """Brings pictures of ``dataset`` back from the trash (an Undo of ``trash_images``)."""
+    with studio.db.session() as session:
+        repo = Repository(session, dataset.workspace_id)
+        images = session.scalars(select(DatasetImage).where(
+            DatasetImage.workspace_id == dataset.workspace_id, DatasetImage.dataset_id == dataset.id,
+            DatasetImage.id.in_(list(image_ids)), DatasetImage.deleted_at.is_not(None))).all()
+        return len([repo.restore(image) for image in images])

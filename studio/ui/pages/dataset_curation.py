@@ -11,18 +11,22 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QBoxLayout, QDialog, QMenu, QMessageBox, QWidget
 
 from studio.engine.datasets.curation import duplicate_groups
+from studio.engine.datasets.service import restore_images, trash_images
 from studio.engine.datasets.tags import RemoveTags, RenameTag
+from studio.ui.errors import one_line
 from studio.ui.shortcuts import BY_ACTION
+from studio.ui.tasks import run_in_background
 from studio.ui.widgets.duplicate_review import DuplicateReview
 from studio.ui.widgets.exclude_preview import BlurryPreview
+from studio.ui.widgets.undo_bar import UndoBar
 
 if TYPE_CHECKING:
     from studio.ui.pages.datasets import DatasetsPage
 
-KEYS = ("next", "previous", "next-uncaptioned", "exclude")  # datasets.* in the shortcut table
+KEYS = ("next", "previous", "next-uncaptioned", "exclude", "trash")  # datasets.* in the shortcut table
 
 
 class EmptyCaptionWarning(QMessageBox):
@@ -47,6 +51,14 @@ class DatasetCuration(QObject):
         self.actions["previous"].triggered.connect(lambda: page.step(-1))
         self.actions["next-uncaptioned"].triggered.connect(self.next_uncaptioned)
         self.actions["exclude"].triggered.connect(self.toggle_excluded)
+        self.actions["trash"].triggered.connect(self.trash_selected)
+        self.undo_bar = UndoBar(page)  # "2 pictures moved to the trash. Undo"
+        self.undo_bar.undo_requested.connect(self.undo_trash)
+        self._trashed: list[uuid.UUID] = []
+        holder = page.status.parentWidget()
+        column = holder.layout() if holder is not None else None
+        if isinstance(column, QBoxLayout):
+            column.insertWidget(column.indexOf(page.status), self.undo_bar)
         page.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         page.grid.customContextMenuRequested.connect(self._menu)
         page.summary.exclude_duplicates_requested.connect(self.review_duplicates)
@@ -106,10 +118,38 @@ class DatasetCuration(QObject):
         menu = QMenu(self.page)
         menu.addAction(f"Exclude{count}\tX", lambda: self.page.edits.set_excluded(ids, True))
         menu.addAction(f"Bring back{count}", lambda: self.page.edits.set_excluded(ids, False))
+        menu.addAction(f"Move to trash{count}\tDel", self.trash_selected)
         menu.addSeparator()
         menu.addAction("Show excluded only", lambda: self.page.filters.set_value("excluded", "only"))
         menu.addAction("Next without a caption\tCtrl+J", self.next_uncaptioned)
         return menu
+
+    def trash_selected(self) -> None:
+        """The chosen pictures go to the trash; the bar under the grid offers to bring them back."""
+        page, ids = self.page, self.targets()
+        if page.dataset is None or not ids:
+            return
+        page.editor.flush()
+        studio, dataset = page.context.studio, page.dataset
+        run_in_background(lambda: trash_images(studio, dataset, ids), receiver=self,
+                          on_done=self._on_trashed, on_error=lambda exc: page.show_message(one_line(exc)))
+
+    def _on_trashed(self, ids: list[uuid.UUID]) -> None:
+        self._trashed = ids
+        if ids:
+            text = "1 picture" if len(ids) == 1 else f"{len(ids)} pictures"
+            self.undo_bar.offer(f"{text} moved to the trash.")
+        self.page.refresh()
+
+    def undo_trash(self) -> None:
+        page, ids = self.page, self._trashed
+        if page.dataset is None or not ids:
+            return
+        studio, dataset = page.context.studio, page.dataset
+        self._trashed = []
+        run_in_background(lambda: restore_images(studio, dataset, ids), receiver=self,
+                          on_done=lambda _count: page.refresh(),
+                          on_error=lambda exc: page.show_message(one_line(exc)))
 
     def _menu(self, point: QPoint) -> None:
         if (menu := self.context_menu()) is not None:

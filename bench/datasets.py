@@ -268,11 +268,11 @@ def main() -> int:
     print(f"== summary == (load average {os.getloadavg()[0]:.2f} at the end)")
     print_import(imported, base, base_n)
     print("  one file's pass by stage, one core: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in stages.items())
-          + f" (the floor on {os.cpu_count()} cores: {os.cpu_count() * 1000 / sum(stages.values()):.0f}/s)")
+          + f" (the floor on {os.cpu_count()} cores: {(os.cpu_count() or 1) * 1000 / sum(stages.values()):.0f}/s)")
     real = sum(stages.values()) - stages["faces"] + portrait_ms
     print(f"  faces on a real portrait (skimage's astronaut as a 12 MP JPEG): {portrait_ms:.1f} ms, "
           f"{portrait_faces} found; with it in place of the synthetic photos' faces: "
-          f"{os.cpu_count() * 1000 / real:.0f}/s on {os.cpu_count()} cores")
+          f"{(os.cpu_count() or 1) * 1000 / real:.0f}/s on {os.cpu_count()} cores")
     print_thumbnails(thumbs, args.n)
     print(f"run took {time.perf_counter() - began:.0f} s")
     from studio.engine.datasets import pool

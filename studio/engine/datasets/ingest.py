@@ -7,6 +7,7 @@ result only numbers and short strings, so nothing large travels back.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ log = logging.getLogger("studio.datasets")
 # One decode serves both: the thumbnails' largest size and the analysis (libjpeg at 1/8 for a
 # 12 MP photo, 375×500; exactly what each decoded on its own before).
 REDUCE_TO = max(*SIZES, DECODE_SIDE)
+# Free bytes under which an import leaves thumbnails for the grid to make when shown: on a
+# nearly full disk the originals and the database need the room (a noise-like picture's
+# thumbnails take as much as a small original).
+LOW_SPACE = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +45,10 @@ class Ingested:
 def ingest(task: IngestTask) -> Ingested:
     """Raises ValueError with the reason a picture is refused (damaged, too large, not one)."""
     decoded = decode_image(task.data, reduce_to=REDUCE_TO, formats=list(task.formats))
-    error = ""
+    error = "" if _room(task.cache_dir) else "the disk is nearly full; they are made when shown"
     try:  # before the analysis, which shrinks the picture in place
-        write_thumbnails(decoded.image, task.cache_dir, task.sha256)
+        if not error:
+            write_thumbnails(decoded.image, task.cache_dir, task.sha256)
     except OSError as exc:
         error = str(exc)
     try:
@@ -51,3 +57,14 @@ def ingest(task: IngestTask) -> Ingested:
         log.warning("analysis at import failed (%s); the analysis job will try again", exc)
         analysis = None
     return Ingested(decoded.width, decoded.height, decoded.format, analysis, error)
+
+
+def _room(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` (or the nearest folder above it that exists) has
+    ``LOW_SPACE`` free."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free >= LOW_SPACE
+    except OSError:
+        return True

@@ -1,17 +1,18 @@
 """The import's own I/O around the picture workers: files read and hashed a few ahead on a thread,
-originals stored on a few threads, and rows committed in batches.
+originals stored on a few threads, and rows committed as their files are stored.
 
 A row is committed only after its original is on disk (written whole, flushed and fsynced), so
-a row never names a missing file; a batch of ``BATCH`` rows (or whatever waited ``FLUSH_EVERY``)
-is one transaction. A cancel commits the rows whose files are stored; a kill loses at most the
-rows of the batch not yet committed, whose stored files the next import reuses (same content,
-same key). Memory stays bounded: ``READ_AHEAD`` files read ahead, ``BATCH`` waiting to be written.
+a row never names a missing file. The main thread never waits on the disk: each time a picture
+comes back, the rows whose files are stored by then are committed (in order, one transaction;
+SQLite's WAL makes a commit cheap), and it waits only when ``BATCH`` are still being written.
+A cancel commits the rows whose files are stored; a kill loses at most the rows not yet
+committed, whose stored files the next import reuses (same content, same key). Memory stays
+bounded: ``READ_AHEAD`` files read ahead, at most ``BATCH`` waiting to be written.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -36,7 +37,6 @@ log = logging.getLogger("studio.datasets")
 Status = Literal["imported", "duplicate", "refused"]
 READ_AHEAD = 4  # files read and hashed before the one being sent to a worker
 BATCH = 8  # rows per transaction
-FLUSH_EVERY = 1.0  # seconds: a slow import still shows its pictures as they come
 WRITERS = 2  # threads storing originals (write and fsync wait on the disk, not the GIL)
 
 
@@ -105,7 +105,6 @@ class Recorder:
         self.rows: list[ImportRow | None] = []
         self.waiting: list[tuple[int, Stored, Future[None]]] = []
         self.writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="import-write")
-        self.flushed = time.monotonic()
 
     def __enter__(self) -> Recorder:
         return self
@@ -126,11 +125,13 @@ class Recorder:
 
     def add(self, row: ImportRow) -> None:
         self.rows.append(row)
+        self.flush(wait=False)
 
     def store(self, stored: Stored, data: bytes) -> None:
+        self.flush(wait=False)
         self.waiting.append((len(self.rows), stored, self.writers.submit(write_original, data, stored.target)))
         self.rows.append(None)
-        if len(self.waiting) >= BATCH or time.monotonic() - self.flushed >= FLUSH_EVERY:
+        if len(self.waiting) >= BATCH:
             self.flush()
 
     def committed(self) -> list[ImportRow]:
@@ -146,31 +147,46 @@ class Recorder:
             pass  # the rows end before the picture that failed
         return self.committed()
 
-    def flush(self) -> None:
-        """Commits the waiting rows whose files are stored. A failed write (a full disk) ends the
-        report before its file, commits those before it and raises."""
-        waiting, self.waiting = self.waiting, []
-        self.flushed = time.monotonic()
+    def flush(self, *, wait: bool = True) -> None:
+        """Commits the waiting rows whose files are stored: all of them, or (``wait=False``) the
+        first ones whose writes are done already. A failed write (a full disk) ends the report
+        before its file, commits those before it and raises."""
+        count = len(self.waiting) if wait else self._ready()
+        batch, self.waiting = self.waiting[:count], self.waiting[count:]
         done: list[tuple[int, Stored]] = []
-        failure: BaseException | None = None
-        for index, stored, future in waiting:
+        for index, stored, future in batch:
             try:
                 future.result()
             except OSError as exc:
-                failure = exc
-                del self.rows[index:]
-                break
+                self._end_at(index, batch[len(done):])
+                self._commit_or_end(done)
+                raise exc from None
             done.append((index, stored))
-        for _, _, future in waiting:  # none is left writing behind the report's back
+        self._commit_or_end(done)
+
+    def _ready(self) -> int:
+        count = 0
+        for _, _, future in self.waiting:
+            if not future.done() or future.exception() is not None:
+                break
+            count += 1
+        return count
+
+    def _end_at(self, index: int, unfinished: list[tuple[int, Stored, Future[None]]]) -> None:
+        """The report ends before ``index``; the writes still going finish first (their files,
+        without rows, are reused by the next import of the same content)."""
+        for _, _, future in unfinished + self.waiting:
             future.exception()
+        self.waiting = []
+        del self.rows[index:]
+
+    def _commit_or_end(self, done: list[tuple[int, Stored]]) -> None:
         try:
             self._commit(done)
         except BaseException:
             if done:
-                del self.rows[done[0][0]:]
+                self._end_at(done[0][0], [])
             raise
-        if failure is not None:
-            raise failure
 
     def _commit(self, done: list[tuple[int, Stored]]) -> None:
         if not done:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import studio.engine.datasets.ingest as ingest_module
 from studio.engine.core import Studio
 from studio.engine.datasets.analysis import analyze_dataset, analyze_file
 from studio.engine.datasets.importer import import_paths
@@ -62,3 +63,13 @@ def test_one_decode_is_what_each_needed_alone_and_damage_is_still_refused(tmp_pa
     assert done.analysis is not None and done.analysis.quality["aspect"] == 0.75
     with pytest.raises(ValueError, match=r"^damaged image [^\n]*$"):  # one line, cut off or not
         ingest(IngestTask(whole[: len(whole) // 2], "cd" * 32, tmp_path, ("JPEG",)))
+
+
+def test_a_nearly_full_disk_leaves_the_thumbnails_for_later(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The originals and the database need the room; the grid makes thumbnails when shown."""
+    data = save(tmp_path / "a.png", scene(seed=2)).read_bytes()
+    monkeypatch.setattr(ingest_module, "LOW_SPACE", 1 << 62)  # more than any disk has free
+    done = ingest(IngestTask(data, "ab" * 32, tmp_path / "cache", ("PNG",)))
+    assert "nearly full" in done.thumbnails_error and done.analysis is not None
+    assert not (tmp_path / "cache").exists()

@@ -44,10 +44,18 @@ class ImageRow:
     faces: tuple[tuple[int, int, int, int], ...]
     crop: dict[str, Any] | None
     crop_manual: bool
+    face_scores: tuple[float, ...] = ()  # the detector's confidence per face (older rows: none)
 
     @property
     def face_count(self) -> int:
         return len(self.faces)
+
+    def faces_scoring(self, least: float) -> int:
+        """Faces whose score is at least ``least`` (a face found before scores were kept counts)."""
+        if not least:
+            return len(self.faces)
+        scores = self.face_scores if len(self.face_scores) == len(self.faces) else ()
+        return sum(1 for score in scores if score >= least) if scores else len(self.faces)
 
 
 _COLUMNS = (DatasetImage.id, DatasetImage.version, DatasetImage.original_name,
@@ -70,7 +78,14 @@ def _row(values: Sequence[Any]) -> ImageRow:
                     blurry=bool(quality.get("blurry")), dark=bool(quality.get("dark")),
                     bright=bool(quality.get("bright")),
                     faces=tuple(_box(box) for box in (faces or [])),
-                    crop=dict(crop) if crop else None, crop_manual=bool(manual))
+                    crop=dict(crop) if crop else None, crop_manual=bool(manual),
+                    face_scores=_scores(quality.get("face_scores")))
+
+
+def _scores(values: Any) -> tuple[float, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(float(v) for v in values if isinstance(v, (int, float)))
 
 
 def _box(box: Sequence[Any]) -> tuple[int, int, int, int]:
@@ -103,6 +118,7 @@ class ImageFilter:
     blur_threshold: float = 0.0  # sharpness under this is blurry; 0: as the analysis judged it
     exposure: str = "any"  # any | dark | bright
     faces: str = "any"  # any | none | one | many
+    face_score: float = 0.0  # faces scoring under this are not counted; 0: every face found
     excluded: str = "any"  # any | only | hide
     below_target: int = 0  # shorter side under this many pixels; 0: off
     sort: str = "date"
@@ -116,7 +132,8 @@ class ImageFilter:
             not self.near_duplicates or row.near_dup_group is not None,
             not self.blurry or self.is_blurry(row),
             self.exposure == "any" or (row.dark if self.exposure == "dark" else row.bright),
-            self.faces == "any" or (row.analyzed and _face_class(row.face_count) == self.faces),
+            self.faces == "any" or (row.analyzed
+                                    and _face_class(row.faces_scoring(self.face_score)) == self.faces),
             self.excluded == "any" or row.excluded == (self.excluded == "only"),
             not self.below_target or 0 < min(row.width, row.height) < self.below_target,
         )

@@ -4,7 +4,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine.datasets.analysis import BLUR_THRESHOLD
 from studio.engine.datasets.filters import ImageFilter
@@ -51,6 +61,16 @@ class FilterBar(QWidget):
         self.blur_threshold.setToolTip("Sharpness score (variance of the Laplacian) under which a picture counts "
                                        "as blurry; a sharp photo scores several hundred. The picture pane shows "
                                        "each one's score.")
+        self.face_score = QDoubleSpinBox(self)
+        self.face_score.setObjectName("filter-face-score")
+        self.face_score.setRange(0.0, 10.0)
+        self.face_score.setSingleStep(0.5)
+        self.face_score.setDecimals(1)
+        self.face_score.setPrefix("Face score ≥ ")
+        self.face_score.setSpecialValueText("Every face found")
+        self.face_score.setToolTip("How sure the face detector must be for a face to count in the face "
+                                   "filter: a clear face scores above 1, a doubtful one (a pattern in a "
+                                   "background) near 0. The picture pane shows each face's score.")
         self.count = QLabel(self)
         self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
@@ -59,6 +79,7 @@ class FilterBar(QWidget):
         self.near_duplicates.toggled.connect(self._on_changed)
         self.blurry.toggled.connect(self._on_changed)
         self.blur_threshold.valueChanged.connect(self._debounce.start)
+        self.face_score.valueChanged.connect(self._debounce.start)
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -74,6 +95,7 @@ class FilterBar(QWidget):
         second.addWidget(self.near_duplicates)
         second.addWidget(self.blurry)
         second.addWidget(self.blur_threshold)
+        second.addWidget(self.face_score)
         second.addWidget(self.combos["sort"])
         second.addStretch(1)
         second.addWidget(self.count)
@@ -103,7 +125,8 @@ class FilterBar(QWidget):
                            caption=value["caption"], near_duplicates=self.near_duplicates.isChecked(),
                            blurry=self.blurry.isChecked(), blur_threshold=float(self.blur_threshold.value()),
                            exposure=value["exposure"],
-                           faces=value["faces"], excluded=value["excluded"],
+                           faces=value["faces"], face_score=self.face_score.value(),
+                           excluded=value["excluded"],
                            below_target=int(value["below_target"]), sort=value["sort"],
                            tag_split=self.tag_split)
 

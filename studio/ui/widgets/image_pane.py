@@ -6,6 +6,7 @@ ratio of its bucket); the new crop is reported once, when the mouse is released.
 """
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -213,13 +214,17 @@ class ImagePane(QWidget):
 def _describe(row: ImageRow | None) -> str:
     if row is None:
         return ""
-    parts = [f"<b>{row.name}</b>"]
+    parts = [f"<b>{html.escape(row.name)}</b>"]  # a file name is text, never markup
     if row.width:
         parts.append(f"{row.width}×{row.height}")
     if row.sharpness is not None:
         parts.append(f"sharpness {row.sharpness:.0f}" + (" (blurry)" if row.blurry else ""))
     if row.analyzed:
-        parts.append({0: "no face", 1: "one face"}.get(row.face_count, f"{row.face_count} faces"))
+        faces = {0: "no face", 1: "one face"}.get(row.face_count, f"{row.face_count} faces")
+        if row.face_scores and len(row.face_scores) == row.face_count:
+            word = "score" if row.face_count == 1 else "scores"
+            faces += f" ({word} {', '.join(f'{score:.1f}' for score in row.face_scores)})"
+        parts.append(faces)
     if row.crop:
         bucket = row.crop.get("bucket")
         label = f"crop {row.crop['w']}×{row.crop['h']}"

@@ -69,3 +69,20 @@ def test_a_blur_threshold_judges_by_the_sharpness_score() -> None:
     assert names(ImageFilter(blurry=True)) == ["a.png"]  # the analysis's own judgement
     assert names(ImageFilter(blurry=True, blur_threshold=50.0)) == ["a.png", "b.png"]
     assert names(ImageFilter(blurry=True, blur_threshold=4.0)) == []
+
+
+def test_a_face_score_threshold_counts_only_the_faces_the_detector_is_sure_of(studio: Studio) -> None:
+    dataset = make_dataset(studio)
+    sure = add_image(studio, dataset, 1, quality={"face_scores": [1.6]}, faces=[[1, 2, 30, 30]],
+                     analyzed_at=T0)
+    doubtful = add_image(studio, dataset, 2, quality={"face_scores": [1.6, 0.2]},
+                         faces=[[1, 2, 30, 30], [40, 2, 30, 30]], analyzed_at=T0)
+    older = add_image(studio, dataset, 3, faces=[[1, 2, 30, 30]], analyzed_at=T0)  # no scores kept
+    rows = image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)
+    assert rows[1].face_scores == (1.6, 0.2) and rows[2].face_scores == ()
+
+    def shown(**spec: object) -> list:  # type: ignore[type-arg]
+        return [r.id for r in filtered(rows, ImageFilter(**spec))]  # type: ignore[arg-type]
+    assert shown(faces="one") == [sure.id, older.id]
+    assert shown(faces="one", face_score=1.0) == [sure.id, doubtful.id, older.id]
+    assert shown(faces="none", face_score=2.0) == [sure.id, doubtful.id]

@@ -61,16 +61,7 @@ class FilterBar(QWidget):
         self.blur_threshold.setToolTip("Sharpness score (variance of the Laplacian) under which a picture counts "
                                        "as blurry; a sharp photo scores several hundred. The picture pane shows "
                                        "each one's score.")
-        self.face_score = QDoubleSpinBox(self)
-        self.face_score.setObjectName("filter-face-score")
-        self.face_score.setRange(0.0, 10.0)
-        self.face_score.setSingleStep(0.5)
-        self.face_score.setDecimals(1)
-        self.face_score.setPrefix("Face score ≥ ")
-        self.face_score.setSpecialValueText("Every face found")
-        self.face_score.setToolTip("How sure the face detector must be for a face to count in the face "
-                                   "filter: a clear face scores above 1, a doubtful one (a pattern in a "
-                                   "background) near 0. The picture pane shows each face's score.")
+        self.face_score = _face_score_box(self)
         self.count = QLabel(self)
         self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
@@ -133,3 +124,17 @@ class FilterBar(QWidget):
     def _on_changed(self, *_: object) -> None:
         self._debounce.stop()
         self.filter_changed.emit(self.spec())
+
+
+def _face_score_box(parent: QWidget) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(parent)
+    box.setObjectName("filter-face-score")
+    box.setRange(0.0, 10.0)
+    box.setSingleStep(0.5)
+    box.setDecimals(1)
+    box.setPrefix("Face score ≥ ")
+    box.setSpecialValueText("Every face found")
+    box.setToolTip("How sure the face detector must be for a face to count in the face filter: a "
+                   "clear face scores above 1, a doubtful one (a pattern in a background) near 0. "
+                   "The picture pane shows each face's score.")
+    return box

@@ -1,9 +1,10 @@
 """Renders every page offscreen with real data made through the engine.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.render_screenshots OUT_DIR \
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.render_screenshots [OUT_DIR] \
         [--size 1280x720] [--theme light|dark|both]
 
-Files are named <page>-<W>x<H>-<theme>.png (generate-1280x720-dark.png).
+OUT_DIR defaults to docs/screenshots. Files are named as there: <page>.png and <page>-dark.png
+at 1280×720, <page>-<W>x<H>[-dark].png at other sizes (generate-1920x1080-dark.png).
 
 Not a test: a script for the README's pictures. It starts a real worker so the thumbnail jobs
 and the status bar are real, and stops it at the end.
@@ -36,6 +37,7 @@ from studio.ui.worker_control import WorkerSupervisor
 from tests.ui.helpers import make_images, make_portrait
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SIZE = (1280, 720)  # the smallest window the studio is laid out for
 
 PEOPLE = (
     (Persona(name="Mira Sol", trigger_word="mira_v1", tone="warm, curious, a little wry",
@@ -357,7 +359,9 @@ def main(out: Path, size: tuple[int, int], themes: tuple[str, ...]) -> int:
             supervisor.ensure_running()
             wait_for(studio, jobs)
             for theme in themes:
-                suffix = f"-{size[0]}x{size[1]}-{theme}"
+                # docs/screenshots' names: the default size plain, other sizes named.
+                named = "" if size == DEFAULT_SIZE else f"-{size[0]}x{size[1]}"
+                suffix = named + ("-dark" if theme == "dark" else "")
                 apply_theme(app, theme)
                 context = StudioContext(studio, WorkspaceRef.of(studio.workspace()))
                 window = MainWindow(context)
@@ -380,7 +384,7 @@ def main(out: Path, size: tuple[int, int], themes: tuple[str, ...]) -> int:
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Render every page to PNG files.")
     parser.add_argument("out", type=Path, nargs="?", default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--size", type=parse_size, default=(1280, 720), help="window size, e.g. 1920x1080")
+    parser.add_argument("--size", type=parse_size, default=DEFAULT_SIZE, help="window size, e.g. 1920x1080")
     parser.add_argument("--theme", choices=("light", "dark", "both"), default="both")
     args = parser.parse_args(argv)
     themes = ("light", "dark") if args.theme == "both" else (args.theme,)

@@ -10,8 +10,11 @@ subprocesses) through a small pool of their own, so they never hold up the datab
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import shiboken6
@@ -26,10 +29,26 @@ _LANE_THREADS: dict[str, int] = {"db": 1, "worker": 1, "io": 2, "live": 1}
 
 log = logging.getLogger("studio.ui.tasks")
 _pools: dict[str, QThreadPool] = {}
-_in_flight: set[_Relay] = set()
-# Bumped by drop_queued: a task made under an older number skips its work when it starts, and
-# its relay leaves _in_flight (a task cleared from a queue would never report back).
+# Bumped by drop_queued: a task made under an older number skips its work when it starts and
+# reports itself dropped (a task cleared from a queue would never report back).
 _generation: dict[str, int] = {}
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What a task needs back on the UI thread; held here, on the UI thread, until it reports."""
+    fn: Callable[[], Any] | None
+    receiver: QObject | None
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+
+
+# Only the UI thread adds and removes entries. The work's closure is held here as well as by its
+# task, and the task lets go of it before it reports: the last reference to anything the closure
+# holds (a page, a context) is always dropped on the UI thread. A QObject freed on a worker
+# thread leaves its timers registered with the UI thread's event loop, which then crashes.
+_pending: dict[int, _Pending] = {}
+_tokens = itertools.count(1)
 
 
 def pool(lane: Lane) -> QThreadPool:
@@ -49,9 +68,9 @@ def run_in_background(fn: Callable[[], Any], *, receiver: QObject | None,
     Callbacks are dropped when ``receiver`` (the widget that asked) was deleted meanwhile.
     Without ``on_error``, a failure is shown with ``show_error``.
     """
-    relay = _Relay(receiver, on_done, on_error)
-    _in_flight.add(relay)
-    task = _Task(fn, relay, lane, _generation.get(lane, 0))
+    token = next(_tokens)
+    _pending[token] = _Pending(fn, receiver, on_done, on_error)
+    task = _Task(token, fn, _dispatcher(), lane, _generation.get(lane, 0))
     (probes.lane() if lane == "probe" else pool(lane)).start(task)
 
 
@@ -70,60 +89,73 @@ def drop_queued(*lanes: Lane) -> None:
 
 
 def in_flight() -> int:
-    return len(_in_flight)
+    return len(_pending)
 
 
-class _Relay(QObject):
-    """Lives on the UI thread; the queued connection carries the outcome over to it."""
+class _Dispatcher(QObject):
+    """One for the app, made on the UI thread: queued connections carry outcomes over to it."""
 
-    finished = Signal(object, object)  # result, exception
-    dropped = Signal()
+    finished = Signal(int, object, object)  # token, result, exception
+    dropped = Signal(int)
 
-    def __init__(self, receiver: QObject | None, on_done: Callable[[Any], None] | None,
-                 on_error: Callable[[BaseException], None] | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._receiver = receiver
-        self._on_done = on_done
-        self._on_error = on_error
         self.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self.dropped.connect(self._on_dropped, Qt.ConnectionType.QueuedConnection)
 
-    @Slot()
-    def _on_dropped(self) -> None:
-        _in_flight.discard(self)
+    @Slot(int)
+    def _on_dropped(self, token: int) -> None:
+        _pending.pop(token, None)
 
-    @Slot(object, object)
-    def _on_finished(self, result: Any, error: BaseException | None) -> None:
-        _in_flight.discard(self)
-        if self._receiver is not None and not shiboken6.isValid(self._receiver):
+    @Slot(int, object, object)
+    def _on_finished(self, token: int, result: Any, error: BaseException | None) -> None:
+        pending = _pending.pop(token, None)
+        if pending is None:
+            return
+        receiver = pending.receiver
+        if receiver is not None and not shiboken6.isValid(receiver):
             return
         if error is None:
-            if self._on_done is not None:
-                self._on_done(result)
-        elif self._on_error is not None:
-            self._on_error(error)
+            if pending.on_done is not None:
+                pending.on_done(result)
+        elif pending.on_error is not None:
+            pending.on_error(error)
         else:
             from studio.ui.errors import show_error
-            parent = self._receiver if self._receiver is not None and self._receiver.isWidgetType() else None
+            parent = receiver if receiver is not None and receiver.isWidgetType() else None
             show_error(parent, error)  # type: ignore[arg-type]
 
 
+_made: list[_Dispatcher] = []
+
+
+def _dispatcher() -> _Dispatcher:
+    if not _made:
+        _made.append(_Dispatcher())
+    return _made[0]
+
+
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay, lane: str, generation: int) -> None:
+    def __init__(self, token: int, fn: Callable[[], Any], dispatcher: _Dispatcher, lane: str,
+                 generation: int) -> None:
         super().__init__()
-        self._fn = fn
-        self._relay = relay
+        self._token = token
+        self._fn: Callable[[], Any] | None = fn
+        self._dispatcher = dispatcher
         self._lane = lane
         self._generation = generation
 
     def run(self) -> None:
-        if self._generation < _generation.get(self._lane, 0):  # dropped while it waited
-            self._relay.dropped.emit()
+        fn, self._fn = self._fn, None
+        if fn is None or self._generation < _generation.get(self._lane, 0):  # dropped while it waited
+            del fn
+            self._dispatcher.dropped.emit(self._token)
             return
         try:
-            result = self._fn()
+            result, error = fn(), None
         except BaseException as exc:  # everything goes back to the UI thread, nothing is lost
             log.debug("background task failed", exc_info=True)
-            self._relay.finished.emit(None, exc)
-            return
-        self._relay.finished.emit(result, None)
+            traceback.clear_frames(exc.__traceback__)  # its frames' locals stay on this thread
+            result, error = None, exc
+        del fn  # before the report: the UI thread's entry is then the last reference to it
+        self._dispatcher.finished.emit(self._token, result, error)

@@ -12,6 +12,7 @@ from studio.engine.errors import StudioError
 from studio.engine.logs import setup_logging
 from studio.engine.worker.comfyui_owner import release_local_comfyui
 from studio.ui import tasks, thumbnails
+from studio.ui.collector import collect_on_ui_thread
 from studio.ui.errors import install_excepthook
 from studio.ui.icons import icon
 from studio.ui.session import StudioSession
@@ -32,6 +33,7 @@ def application() -> QApplication:
     app.setDesktopFileName("influencerai-studio")
     # The window hides before the worker has stopped; the session says when we are done.
     app.setQuitOnLastWindowClosed(False)
+    collect_on_ui_thread(app)  # Qt objects in cyclic garbage are freed on their own thread
     return app
 
 

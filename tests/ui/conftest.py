@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.influencers import Persona, create_influencer
 from studio.ui import errors, tasks, thumbnails
+from studio.ui.collector import collect_on_ui_thread
 from studio.ui.context import StudioContext, WorkspaceRef
 from studio.ui.session import StudioSession
 from tests.engine.pipelines.helpers import pipeline_comfy  # noqa: F401 - a fixture for the Plans page
@@ -16,6 +18,12 @@ from tests.engine.sync.helpers import sync_target, two_studios  # noqa: F401 - f
 from tests.engine.training.helpers import no_gpu_here, setup  # noqa: F401 - fixtures for the Training page
 from tests.fakes.comfyui_server import FakeComfyUI
 from tests.ui.helpers import CHECKPOINTS, LORAS
+
+
+@pytest.fixture(autouse=True)
+def collector_on_the_ui_thread(qapp: QApplication) -> None:
+    """As the app does: Python's cycle collector never runs on a background task's thread."""
+    collect_on_ui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject
+
+from studio.ui.timers import repeating_timer
 
 INTERVAL_MS = 500
+TIMER_NAME = "garbage-collection"  # reads no jobs and no studio data
 
 
 class UiThreadCollector(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self.setObjectName("ui-thread-collector")
-        self._timer = QTimer(self)
-        self._timer.setInterval(INTERVAL_MS)
+        self._timer = repeating_timer(self, name=TIMER_NAME, interval_ms=INTERVAL_MS)
         self._timer.timeout.connect(self.collect_due)
         gc.disable()
         self._timer.start()

@@ -23,6 +23,7 @@ NOT_POLLING = {
     "duration-tick",  # repaints a running job's duration; reads nothing
     "video-frame",  # the player's next frame
     "log-follow",  # the tail of a program's log file
+    "garbage-collection",  # Python's cycle collector, run on the UI thread
 }
 
 

@@ -111,7 +111,7 @@ def test_engine_messages_reach_the_window_without_a_command_or_unexpected() -> N
     ("Abandoned: the worker stopped in the middle of it. `jobs retry 1234` runs it again.",
      "Abandoned: the worker stopped in the middle of it. Retry runs it again.", None, ""),
     ("The file is bad. Run `influencerai-studio frobnicate` to fix it.", "The file is bad.", None, ""),
-    ("ComfyUI does not answer at http://127.0.0.1:8188: start it or set comfyui.url.",
+    ("ComfyUI does not answer at http://gpu-box.lan/: start it or set comfyui.url.",
      "start it or set its address in Settings, ComfyUI.", Action.OPEN_SETTINGS, "ComfyUI"),
 ])
 def test_a_command_becomes_what_to_do_here(engine: str, window: str, action: Action | None,

@@ -11,7 +11,8 @@ wrapped error, as from a Connection, so outages and full disks read the same.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,14 +58,8 @@ def run_alone(driver: sqlite3.Connection, prepared: Prepared, params: Mapping[st
               dialect: Dialect) -> tuple[Any, ...] | None:
     """Runs ``prepared`` in a transaction of its own on ``driver``; its first row, converted."""
     arguments = prepared.arguments(params)
-    try:
+    with _transaction(driver, prepared.sql, arguments, dialect):
         rows = driver.execute(prepared.sql, arguments).fetchall()
-        driver.commit()
-    except sqlite3.Error as exc:
-        _roll_back(driver)
-        raise DBAPIError.instance(prepared.sql, arguments, exc, sqlite3.Error, dialect=dialect,
-                                  connection_invalidated=dialect.is_disconnect(exc, driver, None),  # type: ignore[arg-type]
-                                  ) from exc
     return prepared.row(rows[0]) if rows else None
 
 
@@ -72,12 +67,20 @@ def run_many(driver: sqlite3.Connection, prepared: Prepared, params: Sequence[Ma
              dialect: Dialect) -> None:
     """Runs ``prepared`` once per parameter set, all in one transaction on ``driver``."""
     arguments = [prepared.arguments(one) for one in params]
-    try:
+    with _transaction(driver, prepared.sql, arguments, dialect):
         driver.executemany(prepared.sql, arguments)
+
+
+@contextmanager
+def _transaction(driver: sqlite3.Connection, sql: str, arguments: Any, dialect: Dialect) -> Iterator[None]:
+    """Commits what the block ran; a driver error rolls back and comes out as SQLAlchemy's own
+    error, so outage, full-disk and integrity handling see what they always see."""
+    try:
+        yield
         driver.commit()
     except sqlite3.Error as exc:
         _roll_back(driver)
-        raise DBAPIError.instance(prepared.sql, arguments, exc, sqlite3.Error, dialect=dialect,
+        raise DBAPIError.instance(sql, arguments, exc, sqlite3.Error, dialect=dialect,
                                   connection_invalidated=dialect.is_disconnect(exc, driver, None),  # type: ignore[arg-type]
                                   ) from exc
 

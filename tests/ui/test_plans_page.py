@@ -350,6 +350,8 @@ def test_the_calendar_turns_to_a_new_plans_first_post(qtbot, page: PlansPage,  #
     run_next_task(studio, "general")
     qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=15_000)
     first = min(i.scheduled_at for i in page.items).astimezone().date()
+    # The calendar turns once the page has read the new plan, which may come after its table.
+    qtbot.waitUntil(lambda: first in page.calendar.range.days, timeout=10_000)
     assert first in page.calendar.range.days and page.calendar.range.in_focus(first)
     qtbot.waitUntil(lambda: len(page.calendar.grid.rows) >= 1, timeout=10_000)
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from studio.cli import (
+    api,
     comfy,
     dataset,
     doctor,
@@ -23,6 +24,7 @@ from studio.cli import (
     influencer,
     jobs,
     plan,
+    publish,
     secret,
     server,
     settings,
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_CANCELED", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 VERB_GROUPS = (workspace, influencer, dataset, train, jobs, comfy, generate, video, export, plan,
-               spend, settings, secret, trash, doctor, worker, server)
+               publish, spend, settings, secret, trash, doctor, worker, server, api)
 
 
 class _Version(argparse.Action):

@@ -109,8 +109,44 @@ class PipelineSettings:
     checkpoint: str = ""  # empty: the template's own
     video_template: str = "i2v-svd"  # for items with a motion prompt
     daily_at: str = ""  # "HH:MM" local time: run today's approved items then; empty: off
+    produce_ahead_hours: float = 6.0  # an approved item with a time is produced this long before it
     stagger_minutes: int = 10  # between the pipelines the daily run starts
     publish_dir: str = ""  # empty: <data folder>/publish
+
+
+@dataclass(slots=True)
+class ApiSettings:
+    """The local HTTP API (``api serve``); its tokens are in the database, hashed."""
+
+    host: str = "127.0.0.1"  # another address only when asked, then with TLS or a warning
+    port: int = 8765
+    autostart: bool = False  # start it with the app and with `worker`
+    tls_cert: str = ""  # PEM files; both set: https
+    tls_key: str = ""
+    requests_per_minute: int = 600  # per token
+    max_body_mb: int = 200  # uploads included
+
+
+@dataclass(slots=True)
+class PlatformSettings:
+    """One platform's API: where it answers (tests and proxies point it elsewhere), whether the
+    worker posts to it at the item's time, and the OAuth client registered for the studio."""
+
+    base_url: str = ""  # empty: the platform's own
+    auth_url: str = ""  # the authorization page; empty: the platform's own
+    enabled: bool = False  # off: produced posts are left ready for posting by hand
+    client_id: str = ""  # the client secret, where the platform needs one, is a secret
+
+
+@dataclass(slots=True)
+class PublishSettings:
+    """Posting to Instagram, TikTok and YouTube through their official APIs."""
+
+    instagram: PlatformSettings = field(default_factory=PlatformSettings)
+    tiktok: PlatformSettings = field(default_factory=PlatformSettings)
+    youtube: PlatformSettings = field(default_factory=PlatformSettings)
+    public_url_prefix: str = ""  # where published media can be fetched (Instagram needs a URL)
+    ai_disclosure: bool = True  # the platforms' AI-generated content flags
 
 
 @dataclass(slots=True)
@@ -131,6 +167,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     ui: UISettings = field(default_factory=UISettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     def get(self, key: str) -> object:
         section, name = _split_key(self, key)
@@ -145,8 +183,8 @@ class Settings:
         setattr(section, name, value)
 
     def keys(self) -> list[str]:
-        return [f"{s.name}.{f.name}" for s in dataclasses.fields(self)
-                for f in dataclasses.fields(getattr(self, s.name))]
+        """Dotted keys; a section may hold sub-sections (``publish.instagram.base_url``)."""
+        return [key for s in dataclasses.fields(self) for key in _keys(s.name, getattr(self, s.name))]
 
     def as_dict(self) -> dict[str, dict[str, object]]:
         return dataclasses.asdict(self)
@@ -156,10 +194,9 @@ class Settings:
 
     def take(self, other: Settings) -> None:
         """Every value of ``other``, set in place: this object stays the one the app holds."""
-        for section in dataclasses.fields(self):
-            mine, theirs = getattr(self, section.name), getattr(other, section.name)
-            for name in dataclasses.fields(mine):
-                setattr(mine, name.name, getattr(theirs, name.name))
+        for key in self.keys():
+            section, name = _split_key(self, key)
+            setattr(section, name, other.get(key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,11 +320,33 @@ def read_settings(path: Path) -> SettingsRead:
     return SettingsRead(settings, tuple(problems), tuple(lost), parsed.damage, tuple(refused))
 
 
+def _keys(prefix: str, section: object) -> list[str]:
+    keys = []
+    for item in dataclasses.fields(section):  # type: ignore[arg-type]
+        value = getattr(section, item.name)
+        if dataclasses.is_dataclass(value):
+            keys.extend(_keys(f"{prefix}.{item.name}", value))
+        else:
+            keys.append(f"{prefix}.{item.name}")
+    return keys
+
+
 def _known(settings: Settings, raw: dict[str, object]) -> list[tuple[str, object]]:
     """Known keys with their values; sections and keys from newer versions are kept out."""
-    known = settings.keys()
-    return [(f"{section}.{name}", value) for section, values in raw.items() if isinstance(values, dict)
-            for name, value in values.items() if f"{section}.{name}" in known]
+    known = set(settings.keys())
+    return [(key, value) for key, value in _flat(raw) if key in known]
+
+
+def _flat(raw: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    """(dotted key, value) of every value in ``raw`` below its top level."""
+    found: list[tuple[str, object]] = []
+    for name, value in raw.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, dict):
+            found.extend(_flat(value, key))
+        elif prefix:
+            found.append((key, value))
+    return found
 
 
 def save_settings(settings: Settings, path: Path) -> None:
@@ -298,9 +357,12 @@ def save_settings(settings: Settings, path: Path) -> None:
 def _split_key(settings: Settings, key: str) -> tuple[object, str]:
     parts = key.split(".")
     known = settings.keys()
-    if len(parts) != 2 or key not in known:
+    if key not in known:
         raise SettingsError(f"Unknown setting '{key}'. Known settings: {', '.join(known)}")
-    return getattr(settings, parts[0]), parts[1]
+    section: object = settings
+    for part in parts[:-1]:
+        section = getattr(section, part)
+    return section, parts[-1]
 
 
 def _field_types(cls: type) -> dict[str, type]:

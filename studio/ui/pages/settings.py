@@ -55,8 +55,7 @@ def apply_changes(settings: Settings, changes: dict[str, object]) -> dict[str, s
             trial.set(key, raw)
         except SettingsError as exc:
             errors[key] = str(exc)
-            section, name = key.split(".")
-            setattr(getattr(trial, section), name, before)  # keep the copy valid for the next key
+            trial.set(key, before)  # keep the copy valid for the next key
     if not errors:
         for key in changes:
             settings.set(key, trial.get(key))

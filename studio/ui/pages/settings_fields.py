@@ -16,7 +16,7 @@ from studio.engine.config import Settings
 from studio.engine.errors import SettingsError
 from studio.engine.settings_checks import ALLOWED, BOUNDS
 
-GROUPS = ("General", "ComfyUI", "Training tools", "LLM", "Team server", "Advanced")
+GROUPS = ("General", "ComfyUI", "Training tools", "LLM", "Automation", "Team server", "Advanced")
 ADVANCED = "Advanced"
 RESTART = "Restart the studio to apply."
 
@@ -77,7 +77,16 @@ def _m(label: str, description: str, group: str, section: str = "", **extra: typ
     return Meta(label, description, group, section, **extra)
 
 
-_G, _C, _T, _L, _S, _A = GROUPS
+_G, _C, _T, _L, _U, _S, _A = GROUPS
+
+
+def _platform(name: str) -> dict[str, Meta]:
+    return {"enabled": _m(f"Post to {name} at the item's time", "Off: finished posts wait for you "
+                          "to post them.", _U, name),
+            "client_id": _m("App client id", f"The {name} app the studio signs in with.", _U, name),
+            "base_url": _m("API address", "Empty: the platform's own (a proxy or test server here).",
+                           _U, name),
+            "auth_url": _m("Sign-in address", "Empty: the platform's own.", _U, name)}
 _WORKERS = "The worker reads this when it starts."
 TABLE: Mapping[str, Meta] = {
     "general.current_workspace": _m("Current workspace", "Chosen with the workspace switcher at the top.",
@@ -99,6 +108,8 @@ TABLE: Mapping[str, Meta] = {
                               _G, "Daily posting"),
     "pipeline.video_template": _m("Video workflow", "The workflow for posts with a motion prompt.",
                                   _G, "Daily posting"),
+    "pipeline.produce_ahead_hours": _m("Produce ahead", "An approved post with a time is made this "
+                                       "long before it goes out.", _G, "Daily posting", unit=" h"),
     "comfyui.url": _m("Address", "Where ComfyUI listens, e.g. http://127.0.0.1:8188.", _C, "Connection"),
     "comfyui.loras_dir": _m("LoRA folder", "Trained LoRAs are placed here for ComfyUI. Empty: "
                             "models/loras in the ComfyUI folder.", _C, "Connection", kind=Kind.FOLDER),
@@ -126,6 +137,27 @@ TABLE: Mapping[str, Meta] = {
                          "above.", _L, "Service"),
     "llm.fallback_models": _m("Fallback models", "Model ids, comma-separated, tried in order when "
                               "the first fails.", _L, "Service"),
+    "api.autostart": _m("Start the API with the studio", "The app and `worker` also serve the local "
+                        "HTTP API.", _U, "Local HTTP API", restart=True),
+    "api.host": _m("Address", "127.0.0.1 keeps it on this machine; another address needs TLS.",
+                   _U, "Local HTTP API", short=True, restart=True),
+    "api.port": _m("Port", "The port the API listens on.", _U, "Local HTTP API", restart=True),
+    "api.tls_cert": _m("TLS certificate", "PEM file; with the key below the API serves https.",
+                       _U, "Local HTTP API", kind=Kind.FILE, restart=True),
+    "api.tls_key": _m("TLS key", "PEM file of the certificate's private key.", _U, "Local HTTP API",
+                      kind=Kind.FILE, restart=True),
+    "api.requests_per_minute": _m("Requests per minute", "Per token; more are answered 429.",
+                                  _U, "Local HTTP API", restart=True),
+    "api.max_body_mb": _m("Largest request", "Uploads included.", _U, "Local HTTP API", unit=" MB",
+                          restart=True),
+    "publish.ai_disclosure": _m("Label posts as AI-made", "Sets each platform's AI-generated "
+                                "content flag.", _U, "Publishing"),
+    "publish.public_url_prefix": _m("Public media address", "Where Instagram can fetch the media "
+                                    "(a public bucket or site). Empty: the team server's S3.",
+                                    _U, "Publishing"),
+    **{f"publish.{p}.{k}": meta for p, name in (("instagram", "Instagram"), ("tiktok", "TikTok"),
+                                                ("youtube", "YouTube"))
+       for k, meta in _platform(name).items()},
     "server.database_url": _m("PostgreSQL address", "e.g. postgresql://studio@server:5432/studio; "
                               "the password is kept below.", _S, "Server"),
     "server.redis_url": _m("Redis address", "e.g. redis://server:6379/0 (rediss:// for TLS).", _S, "Server"),
@@ -210,7 +242,7 @@ def _spec(key: str, meta: Meta | None, kind_of: type) -> FieldSpec:
 
 
 def _generic(key: str) -> Meta:
-    name = key.split(".")[1]
+    name = " ".join(key.split(".")[1:])
     return Meta(name.replace("_", " ").capitalize(), f"The setting {key}.", ADVANCED, "Other")
 
 
@@ -223,13 +255,16 @@ def _kind(key: str, kind_of: type) -> Kind:
         return Kind.FLOAT
     if key in ALLOWED:
         return Kind.CHOICE
-    name = key.split(".")[1]
+    name = key.split(".")[-1]
     return Kind.FOLDER if name.endswith(("_dir", "folder")) else Kind.TEXT
 
 
 def _field_type(settings: Settings, key: str) -> type:
-    section, name = key.split(".")
-    hints = typing.get_type_hints(type(getattr(settings, section)))
+    *path, name = key.split(".")
+    section: object = settings
+    for part in path:  # a section may hold sub-sections: publish.instagram.base_url
+        section = getattr(section, part)
+    hints = typing.get_type_hints(type(section))
     return typing.cast(type, hints[name])
 
 

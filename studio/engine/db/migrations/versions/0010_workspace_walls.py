@@ -153,11 +153,7 @@ def downgrade() -> None:
 
 def _upgrade_postgres() -> None:
     op.execute(PG_SAME_WORKSPACE)
-    for table, column, parent in SAME_WORKSPACE:
-        op.execute(f"DROP TRIGGER IF EXISTS {_trigger(table, column)} ON {table}")
-        op.execute(f"CREATE TRIGGER {_trigger(table, column)} BEFORE INSERT OR UPDATE OF {column}, "
-                   f"workspace_id ON {table} FOR EACH ROW "
-                   f"EXECUTE FUNCTION studio_same_workspace('{parent}', '{column}')")
+    postgres_same_workspace(SAME_WORKSPACE)
     op.execute(PG_ADMIN_FIELDS)
     op.execute("DROP TRIGGER IF EXISTS workspace_admin_fields ON workspaces")
     op.execute("CREATE TRIGGER workspace_admin_fields BEFORE UPDATE ON workspaces FOR EACH ROW "
@@ -182,8 +178,22 @@ def _downgrade_postgres() -> None:
     op.execute("DROP FUNCTION IF EXISTS studio_same_workspace()")
 
 
+def postgres_same_workspace(references: tuple[tuple[str, str, str], ...]) -> None:
+    """The same-workspace trigger on each (table, column, parent); later migrations call it too."""
+    for table, column, parent in references:
+        op.execute(f"DROP TRIGGER IF EXISTS {_trigger(table, column)} ON {table}")
+        op.execute(f"CREATE TRIGGER {_trigger(table, column)} BEFORE INSERT OR UPDATE OF {column}, "
+                   f"workspace_id ON {table} FOR EACH ROW "
+                   f"EXECUTE FUNCTION studio_same_workspace('{parent}', '{column}')")
+
+
 def _upgrade_sqlite() -> None:
-    for table, column, parent in SAME_WORKSPACE:
+    sqlite_same_workspace(SAME_WORKSPACE)
+
+
+def sqlite_same_workspace(references: tuple[tuple[str, str, str], ...]) -> None:
+    """SQLite's two triggers per (table, column, parent); later migrations call it too."""
+    for table, column, parent in references:
         name = _trigger(table, column)
         wrong = (f"NEW.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} "
                  f"WHERE id = NEW.{column} AND workspace_id = NEW.workspace_id)")

@@ -1,6 +1,7 @@
 """The FastAPI application over one opened studio: every route module's router, the studio's
 errors as HTTP answers (NotFound 404, InvalidInput 422, Conflict 409, ServiceUnavailable 503,
-any other StudioError 400), the OpenAPI document at /openapi.json and docs at /docs."""
+any other StudioError 400; their text cleaned of machine paths), the limits of limits.py, the
+OpenAPI document at /openapi.json and docs at /docs."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,9 @@ from studio.engine.api import (
     routes_videos,
     routes_webhooks,
 )
+from studio.engine.api.limits import Limits, RateWindow
+from studio.engine.api.sanitize import clean_text
+from studio.engine.api.schemas import COMMON_ERRORS
 from studio.engine.core import Studio
 from studio.engine.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, StudioError
 
@@ -36,11 +40,15 @@ def create_app(studio: Studio) -> FastAPI:
                               "`Authorization: Bearer <token>` (`influencerai-studio api token create`).")
     app.state.studio = studio
     for module in ROUTE_MODULES:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=COMMON_ERRORS)
+    api = studio.settings.api
+    app.add_middleware(Limits, window=RateWindow(max(1, api.requests_per_minute)),
+                       max_body=max(1, api.max_body_mb) * 1024 * 1024)
     app.add_exception_handler(StudioError, _studio_error)  # type: ignore[arg-type]
     return app
 
 
-async def _studio_error(_request: Request, exc: StudioError) -> JSONResponse:
+async def _studio_error(request: Request, exc: StudioError) -> JSONResponse:
     status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-    return JSONResponse(status_code=status, content={"detail": str(exc)})
+    studio: Studio = request.app.state.studio
+    return JSONResponse(status_code=status, content={"detail": clean_text(str(exc), studio.paths.data_dir)})

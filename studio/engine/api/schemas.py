@@ -55,3 +55,14 @@ def job_view(job: Job, data_dir: Path | None = None) -> JobOut:
         started_at=job.started_at, finished_at=job.finished_at, parent_id=job.parent_id,
         payload=clean_value(job.payload or {}, data_dir),
         result=None if job.result is None else clean_value(job.result, data_dir))
+
+
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": Message, "description": "Not found in the token's workspace"}}
+# Every route can answer these (app.py adds them to each router's documentation).
+COMMON_ERRORS: Responses = {
+    401: {"model": Message, "description": "No token, or not a valid one"},
+    403: {"model": Message, "description": "A read-only token asked for a change"},
+    413: {"model": Message, "description": "The body is over api.max_body_mb"},
+    429: {"model": Message, "description": "Over api.requests_per_minute; see Retry-After"},
+}

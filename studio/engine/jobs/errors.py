@@ -9,7 +9,12 @@ class JobFailed(StudioError):
 
 
 class TransientError(StudioError):
-    """A refused or dropped connection, a timeout, HTTP 429/5xx: retried with back-off."""
+    """A refused or dropped connection, a timeout, HTTP 429/5xx: retried with back-off, or after
+    ``retry_after`` seconds when the service said so (a 429's Retry-After) and that is longer."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class JobCanceled(StudioError):

@@ -21,7 +21,7 @@ HANDLER_MODULES = ("studio.engine.media.thumbnails", "studio.engine.datasets.aut
                    "studio.engine.comfyui.local", "studio.engine.pipelines.run",
                    "studio.engine.media.jobs", "studio.engine.training.jobs",
                    "studio.engine.training.grid", "studio.engine.plans.jobs",
-                   "studio.engine.sync.jobs")
+                   "studio.engine.sync.jobs", "studio.engine.publish.service")
 
 
 @dataclass(frozen=True, slots=True)

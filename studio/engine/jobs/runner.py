@@ -34,6 +34,7 @@ from studio.engine.jobs.queues import RETRY_BACKOFF, RETRY_DELAY_S
 from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.row_connections import RowConnections
 from studio.engine.jobs.status import FINISHED, JobStatus
+from studio.engine.webhooks.outbox import record_job_finished
 
 log = logging.getLogger("studio.jobs")
 __all__ = ["RETRY_STAGE", "JobRunner", "retry_delay_s"]
@@ -163,7 +164,7 @@ class JobRunner:
         left; otherwise the job fails."""
         attempts, allowed = ride_out(lambda: self._attempts(claim.job_id))
         if attempts < allowed:
-            delay = retry_delay_s(attempts)
+            delay = max(retry_delay_s(attempts), exc.retry_after or 0.0)
             scheduled = ride_out(lambda: retry_if_stale(
                 lambda: self._schedule_retry(claim, str(exc), delay, attempts=attempts, allowed=allowed)))
             if scheduled is None:
@@ -254,3 +255,4 @@ class JobRunner:
             ride_out(lambda: discard(self.db, self.paths, claim, what or f"outcome ({status})", result))
             return
         log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})
+        record_job_finished(self.db, claim.job_id, self.paths.data_dir)  # for webhooks, if any

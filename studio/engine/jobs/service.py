@@ -25,6 +25,7 @@ from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
+from studio.engine.webhooks.outbox import record_job_finished
 
 # What ``retry`` changes on a job, put back when its message cannot be queued.
 _RETRY_RESETS = ("status", "error", "message", "progress", "stage", "cancel_requested", "started_at",
@@ -137,6 +138,8 @@ class JobService:
                 update(Job).where(mine, Job.status == JobStatus.PROCESSING).values(
                     cancel_requested=True, message="Canceling…", version=Job.version + 1,
                     updated_at=utcnow())))
+        if waiting:
+            record_job_finished(self.db, job.id)  # job.canceled, for webhooks
         if waiting and job.task_id:
             self.queues.revoke(job.queue, job.task_id)
         done = self.get(workspace_id, job.id)

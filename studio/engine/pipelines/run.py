@@ -26,6 +26,7 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.pipelines.publish import publish_item
 from studio.engine.pipelines.service import JOB_TYPE, QUEUE, PipelinePayload, PipelineResult, preset_for, steps_of
 from studio.engine.storage.local import LocalStore
+from studio.engine.webhooks.outbox import record_plan_item_ready
 
 POLL_S = 0.5
 Progress = Callable[[float], None]  # a step's own progress, 0 to 1
@@ -46,6 +47,7 @@ def run_pipeline(ctx: JobContext, payload: PipelinePayload) -> PipelineResult:
             _set_item(ctx, item_id, status="failed")
             raise
         _set_item(ctx, item_id, status="ready")
+        record_plan_item_ready(ctx.db, ctx.workspace_id, item_id, ctx.paths.data_dir)  # webhooks
         return PipelineResult(item_id=item_id, folder=folder)
     finally:
         studio.close()

@@ -35,7 +35,6 @@ from studio.engine.jobs.registry import JobType, get_type
 from studio.engine.jobs.row_connections import RowConnections
 from studio.engine.jobs.status import FINISHED, JobStatus
 from studio.engine.webhooks.outbox import record_job_finished
-from studio.engine.webhooks.outbox import record_job_finished
 
 log = logging.getLogger("studio.jobs")
 __all__ = ["RETRY_STAGE", "JobRunner", "retry_delay_s"]
@@ -256,5 +255,4 @@ class JobRunner:
             ride_out(lambda: discard(self.db, self.paths, claim, what or f"outcome ({status})", result))
             return
         log.info("job %s %s", claim.job_id, status, extra={"fields": {"error": error}})
-        record_job_finished(self.db, claim.job_id, self.paths.data_dir)  # for webhooks, if any
         record_job_finished(self.db, claim.job_id, self.paths.data_dir)  # for webhooks, if any

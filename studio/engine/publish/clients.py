@@ -7,6 +7,8 @@ token source, which refreshes them before they expire.
 from __future__ import annotations
 
 import importlib
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from studio.engine.core import Studio
@@ -64,3 +66,16 @@ def client_for(studio: Studio, account: PublishAccount) -> Platform:
 def _module(name: str) -> Any:
     """A platform's own module, loaded when an account of it posts."""
     return importlib.import_module(f"studio.engine.publish.{name}")
+
+
+def connect(studio: Studio, workspace_id: uuid.UUID, platform: str, *,
+            open_browser: Callable[[str], object]) -> PublishAccount:
+    """Signs in to ``platform`` in the system browser and keeps the account (account_tokens)."""
+    account: PublishAccount = _module("account_tokens").connect(studio, workspace_id, platform_name(platform),
+                                                                open_browser=open_browser)
+    return account
+
+
+def disconnect(studio: Studio, workspace_id: uuid.UUID, platform: str) -> None:
+    """Revokes the account's tokens where the platform allows, and forgets the account."""
+    _module("account_tokens").disconnect(studio, workspace_id, platform_name(platform))

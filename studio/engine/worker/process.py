@@ -52,6 +52,7 @@ from studio.engine.media.partials import sweep_tree
 from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
+from studio.engine.webhooks.loop import DeliveryLoop
 from studio.engine.worker.app_watch import ADOPT_FILE, AppWatch, announce_finished, grace_before
 
 log = logging.getLogger("studio.worker")
@@ -130,6 +131,7 @@ class Worker:
         self._lock = FileLock(str(lock_path(studio.paths)), timeout=0)
         self._consumers: list[Consumer] = []
         self._doorbell: DoorbellListener | None = None
+        self._webhooks: DeliveryLoop | None = None  # sends the webhooks' deliveries
         self._backoff = 0.0
         self._next_lost_check = 0.0
         self._recover_after = 0.0  # no orphan recovery before (set after an outage)
@@ -169,6 +171,8 @@ class Worker:
             consumer.start()
         self._doorbell = DoorbellListener(studio.queues.doorbells)
         self._doorbell.start()
+        self._webhooks = DeliveryLoop(studio.db, studio.secrets)
+        self._webhooks.start()
         self._write_info()
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
         self._install_signal_handlers()
@@ -331,6 +335,8 @@ class Worker:
             consumer.stop(graceful=True)
         if self._doorbell is not None:
             self._doorbell.close()
+        if self._webhooks is not None:
+            self._webhooks.close()
         for step in (self._requeue_interrupted, stop_supervised_comfyui, self._record_stopped):
             try:
                 step()

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, PlanItem, WebhookDelivery
 from studio.engine.db.types import utcnow
-from studio.engine.events import JOB_CANCELED, JOB_COMPLETED, JOB_FAILED, PLAN_ITEM_READY
+from studio.engine.events import JOB_CANCELED, JOB_COMPLETED, JOB_FAILED, PLAN_ITEM_READY, Event
 from studio.engine.jobs.payloads import Empty
 from studio.engine.webhooks import outbox
 from studio.engine.webhooks.loop import DeliveryLoop
 from studio.engine.webhooks.store import add_webhook
-from tests.conftest import run_next_task, wait_until
+from tests.conftest import WorkerProcess, run_next_task, wait_until
 from tests.engine.webhooks.helpers import DONE_JOB, FAILING_JOB
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -111,3 +111,13 @@ def test_a_produced_plan_item_is_recorded_and_sent_by_the_loop(studio: Studio, w
     assert event["data"]["id"] == str(item_id) and event["data"]["platform"] == "instagram"
     assert event["data"]["steps"]["publish"] == {"done": True}
     assert str(studio.paths.data_dir) not in receiver.received[0].raw.decode()
+
+
+def test_the_worker_process_sends_what_another_process_recorded(studio: Studio, workspace_id: uuid.UUID,
+                                                                receiver: WebhookReceiver,
+                                                                worker: WorkerProcess) -> None:
+    add_webhook(studio.db, studio.secrets, workspace_id, url=receiver.url(), events=[JOB_COMPLETED],
+                secret="k")
+    outbox.record(studio.db, Event(f"job-{uuid.uuid4().hex}-3", JOB_COMPLETED, utcnow(), workspace_id, {}))
+    wait_until(lambda: receiver.received, timeout=30, what="the worker's delivery")
+    assert receiver.received[0].headers["x-studio-event"] == JOB_COMPLETED

@@ -42,7 +42,7 @@ def test_sign_in_trades_the_code_with_the_pkce_verifier_the_server_checks(server
     assert tokens.access_token in server.access and tokens.refresh_token in server.refresh_tokens
     assert tokens.expires_at is not None
     assert abs((tokens.expires_at - datetime.now(UTC)).total_seconds() - 3600) < 60
-    [asked] = server.requests_to(oauth.urlparse(provider_for(Settings(), server.platform).authorize_url).path)
+    [asked] = server.requests_to(provider_for(Settings(), server.platform).authorize_path)
     [traded] = [f for f in server.requests_to(_provider(server.platform, server).token_path)
                 if f["grant_type"] == "authorization_code"]
     assert 43 <= len(traded["code_verifier"]) <= 128

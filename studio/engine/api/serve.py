@@ -19,6 +19,7 @@ import uvicorn
 from studio.engine.api.app import create_app
 from studio.engine.core import Studio
 from studio.engine.errors import InvalidInput
+from studio.engine.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ def _ignore(_signum: int, _frame: object) -> None:
     """A signal that arrives after the server stopped has nothing left to stop."""
 
 
+URL_FILE = "api-url"  # in the run folder while a worker serves the API: where it answers
+
+
 @dataclass(slots=True)
 class Background:
     """The API on a thread of another process (the worker); ``stop`` ends it."""
@@ -123,10 +127,12 @@ class Background:
     server: uvicorn.Server
     thread: threading.Thread
     url: str
+    url_file: Path
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
         self.thread.join(timeout)
+        self.url_file.unlink(missing_ok=True)
 
 
 def serve_in_background(studio: Studio) -> Background | None:
@@ -141,5 +147,7 @@ def serve_in_background(studio: Studio) -> Background | None:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
     thread.start()
     url = address(plan, sock)
+    url_file = studio.paths.run_dir / URL_FILE
+    atomic_write_text(url_file, url)
     log.info("API on %s", url)
-    return Background(server, thread, url)
+    return Background(server, thread, url, url_file)

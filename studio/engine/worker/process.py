@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from filelock import FileLock, Timeout
 from huey.consumer import Consumer
@@ -54,6 +54,9 @@ from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
 from studio.engine.webhooks.loop import DeliveryLoop
 from studio.engine.worker.app_watch import ADOPT_FILE, AppWatch, announce_finished, grace_before
+
+if TYPE_CHECKING:
+    from studio.engine.api.serve import Background
 
 log = logging.getLogger("studio.worker")
 
@@ -136,6 +139,7 @@ class Worker:
         self._next_lost_check = 0.0
         self._recover_after = 0.0  # no orphan recovery before (set after an outage)
         self._started_at = utcnow().isoformat()
+        self._api: Background | None = None  # the HTTP API when api.autostart is on
 
     def run(self) -> int:
         """Blocks until stopped by a signal, a stop request, or (optionally) an empty queue."""
@@ -177,6 +181,9 @@ class Worker:
         # Each consumer installed its own handlers; one set for the whole worker replaces them.
         self._install_signal_handlers()
         self._autostart_comfyui()
+        if studio.settings.api.autostart:  # fastapi and uvicorn are loaded only then
+            from studio.engine.api.serve import serve_in_background
+            self._api = serve_in_background(studio)
         log.info("worker started", extra={"fields": {"worker_id": self.worker_id,
                                                      "data_dir": str(studio.paths.data_dir)}})
 
@@ -331,6 +338,8 @@ class Worker:
     def _stop(self) -> None:
         """Each step on its own: a server down while stopping must not keep the rest from
         running (the lock is released, ComfyUI stopped); what needs the server is said in the log."""
+        if self._api is not None:
+            self._api.stop()
         for consumer in self._consumers:
             consumer.stop(graceful=True)
         if self._doorbell is not None:

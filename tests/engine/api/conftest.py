@@ -1,0 +1,97 @@
+"""The API as users run it: ``influencerai-studio api serve --port 0`` in a child process, talked
+to with httpx; and the same app in-process (Starlette's TestClient) for the routes' details."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from studio.engine.api.app import create_app
+from studio.engine.api.tokens import create_token
+from studio.engine.core import Studio
+from tests.conftest import ROOT, studio_command
+
+ADDRESS = re.compile(r"API on (https?://\S+) \(docs at /docs\)")
+
+
+class ApiProcess:
+    """``api serve`` in a child process; ``url`` is read from the line it prints."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(studio_command(data_dir, "api", "serve", "--port", "0", *args),
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # blocks until the line or the process's end
+        found = ADDRESS.search(line)
+        if found is None:
+            self.proc.kill()
+            raise AssertionError(f"api serve printed {line!r}; stderr: {self.proc.communicate()[1]}")
+        self.url = found.group(1)
+
+    def stop(self, timeout: float = 30) -> tuple[int, str]:
+        """SIGTERM, as a service manager stops it; the exit code and what it said on stderr."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def api_factory(studio: Studio) -> Iterator[Callable[..., ApiProcess]]:
+    started: list[ApiProcess] = []
+
+    def start(*args: str) -> ApiProcess:
+        studio.save_settings()  # what the test set (limits) is what the child reads
+        server = ApiProcess(studio.paths.data_dir, *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.communicate(timeout=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """A read-write and a read-only token of the default workspace, and one of another workspace."""
+
+    writer: str
+    reader: str
+    other: str
+    workspace_id: uuid.UUID
+    other_workspace_id: uuid.UUID
+
+
+@pytest.fixture
+def tokens(studio: Studio) -> Tokens:
+    mine = studio.workspace()
+    other = studio.workspace("Other", create=True)
+    return Tokens(writer=create_token(studio.db, mine.id, "rw"),
+                  reader=create_token(studio.db, mine.id, "ro", read_only=True),
+                  other=create_token(studio.db, other.id, "other"),
+                  workspace_id=mine.id, other_workspace_id=other.id)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(studio: Studio, tokens: Tokens) -> Iterator[TestClient]:
+    """The app in this process, calling as the read-write token unless a test says otherwise."""
+    with TestClient(create_app(studio), headers=bearer(tokens.writer)) as test_client:
+        yield test_client
+
+
+def http(url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers=bearer(token), timeout=30)

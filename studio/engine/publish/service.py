@@ -94,15 +94,13 @@ def submit_publish(studio: Studio, item_id: uuid.UUID, platform: str, *, manual:
 def _claim(studio: Studio, item_id: uuid.UUID, platform: str, *,
            manual: bool) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID, str] | None:
     """Claims the item's row for a new job (workspace, row, job id, title), or marks it manual."""
-    publication_id = _publication_id(studio, item_id, platform)
+    publication_id = _publication_id(studio, item_id, platform, manual=manual)
     with studio.db.session() as session:
         item = session.get(PlanItem, item_id)
         row = session.get(Publication, publication_id)
         assert item is not None and row is not None
         if row.status == "published" or _live(session, row) or (manual and row.status == "manual"):
             return None
-        if not manual:
-            _account(session, item.workspace_id, platform)  # not connected: said now, not later
         job_id = uuid.uuid4()
         meta = dict(row.meta or {})
         if not manual:
@@ -117,8 +115,9 @@ def _claim(studio: Studio, item_id: uuid.UUID, platform: str, *,
         return item.workspace_id, row.id, job_id, title
 
 
-def _publication_id(studio: Studio, item_id: uuid.UUID, platform: str) -> uuid.UUID:
-    """The item's row for ``platform``, made when missing (a concurrent maker's row is taken)."""
+def _publication_id(studio: Studio, item_id: uuid.UUID, platform: str, *, manual: bool) -> uuid.UUID:
+    """The item's row for ``platform``, made when missing (a concurrent maker's row is taken);
+    refused before anything is written when the item has no files or the platform no account."""
     for _ in range(2):
         with studio.db.session() as session:
             item = session.get(PlanItem, item_id)
@@ -127,6 +126,8 @@ def _publication_id(studio: Studio, item_id: uuid.UUID, platform: str) -> uuid.U
             if not media.produced(item):
                 raise InvalidInput(f"Only a produced post can be published; this one is {item.status} "
                                    f"(produce it first: plan run ITEM).")
+            if not manual:
+                _account(session, item.workspace_id, platform)  # not connected: said now, not later
             found = _find(session, item_id, platform)
             if found is not None:
                 return found.id

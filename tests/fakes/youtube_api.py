@@ -13,7 +13,8 @@
 - ``cut_at(byte)``: the connection is closed in the middle of the chunk that holds that byte,
   after the body up to it was read; the server keeps what it got, rounded down to 256 KiB, as a
   real one may keep less than it read. ``fail_next_put(503)`` answers a chunk with that error and
-  keeps nothing of it (404: the session has expired). An unknown or expired session is 404.
+  keeps nothing of it (404: the session has expired; 308: the bytes held so far, none of the
+  chunk's). An unknown or expired session is 404.
 
 Errors are Google's JSON: ``{"error": {"code", "message", "errors": [{"message", "domain",
 "reason"}], "status"}}``; a bearer token that is not ``token`` gets 401 ``authError``.
@@ -175,6 +176,8 @@ class FakeYouTube:
             status = self.put_failures.popleft()
             if status == 404:
                 return 404, google_error(404, "Not Found", "notFound", "global"), {}
+            if status == 308:  # a server that took nothing of the chunk
+                return 308, None, session.held()
             return status, google_error(status, "Backend Error", "backendError", "global"), {}
         final = last == session.total - 1
         if first != len(session.data) or len(body) != last - first + 1 or (

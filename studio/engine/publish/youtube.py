@@ -127,26 +127,28 @@ class YouTubeClient:
 
     def _upload(self, http: httpx.Client, session: str, video: Path, total: int,
                 progress: Progress) -> dict[str, Any]:
-        offset, failures = 0, 0
+        offset, failures, asked = 0, 0, False
         response = self._put(http, session, video, offset, total)
         while True:
-            if response is not None and response.status_code in (200, 201):
+            code = response.status_code if response is not None else 0
+            if response is not None and code in (200, 201):
                 return _dict(_json(response))
-            if response is not None and response.status_code == 308:
-                held = _held(response)
+            held = _held(response) if response is not None and code == 308 else -1
+            # A chunk's 308 must move the upload on; the status query's may stand still.
+            if held > offset or (asked and held >= 0):
                 failures = 0 if held > offset else failures
                 offset = held
                 progress(0.02 + 0.97 * offset / total, "Uploading to YouTube")
-                response = self._put(http, session, video, offset, total)
+                response, asked = self._put(http, session, video, offset, total), False
                 continue
-            if response is not None and response.status_code not in _RESUMABLE:
+            if response is not None and code not in _RESUMABLE and code != 308:
                 raise _session_error(response)
             failures += 1
             if failures > self.max_tries:
                 raise PublishError(f"The upload to YouTube broke off {self.max_tries} times; "
                                    "it will be tried again later.", transient=True)
             self.sleep(self.backoff_s * 2 ** (failures - 1))
-            response = self._ask(http, session, total)
+            response, asked = self._ask(http, session, total), True
 
     def _put(self, http: httpx.Client, session: str, video: Path, offset: int,
              total: int) -> httpx.Response | None:

@@ -194,6 +194,13 @@ def test_a_refused_direct_post_falls_back_to_the_inbox(clip: Path,
     assert len(tiktok.calls("inbox_init")) == 1 and len(tiktok.uploads) == 1
 
 
+def test_an_account_that_granted_neither_scope_asks_to_reconnect(clip: Path) -> None:
+    with FakeTikTok(scopes=("user.info.basic",)) as tiktok, pytest.raises(PublishError) as caught:
+        client(tiktok).publish(video_post(clip), no_progress)
+    assert caught.value.reconnect and "scope_not_authorized" in str(caught.value)
+    assert [r.endpoint for r in tiktok.received] == ["creator_info", "inbox_init"]
+
+
 # Errors -----------------------------------------------------------------------------------------
 
 def test_an_expired_token_asks_to_reconnect(tiktok: FakeTikTok, clip: Path) -> None:

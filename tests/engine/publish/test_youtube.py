@@ -106,6 +106,15 @@ def test_an_upload_that_keeps_breaking_gives_up_as_transient(youtube: FakeYouTub
     assert naps == [1.0, 2.0, 4.0]
 
 
+def test_a_server_that_keeps_nothing_does_not_hold_the_upload_forever(youtube: FakeYouTube,
+                                                                       video: Path) -> None:
+    youtube.fail_next_put(*[308] * 10)
+    naps: list[float] = []
+    with pytest.raises(PublishError, match="broke off 2 times") as caught:
+        client(youtube, naps=naps, max_tries=2).publish(short(video), no_progress)
+    assert caught.value.transient and naps == [1.0, 2.0]
+
+
 def test_the_quota_used_up_is_a_plain_permanent_error(video: Path) -> None:
     with FakeYouTube(quota_left=0) as youtube, pytest.raises(PublishError) as caught:
         client(youtube).publish(short(video), no_progress)

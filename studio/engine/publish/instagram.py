@@ -18,7 +18,8 @@ As documented for professional accounts (host ``graph.instagram.com``, the acces
    ?fields=permalink`` the post's URL.
 
 Instagram fetches the media itself ("we cURL media used in publishing attempts"), so the files
-must be at public URLs (``Post.public_urls``). Errors come as ``{"error": {"message", "type",
+must be at public URLs (``Post.public_urls``). Captions take at most 2,200 characters and 30
+hashtags. Errors come as ``{"error": {"message", "type",
 "code", "error_subcode", "is_transient", "error_user_msg"}}``: code 190 is an expired or
 revoked token (reconnect); codes 1, 2, 4, 17, 32, 341 and 613 and ``is_transient`` are
 temporary, as are HTTP 429 and 5xx; the rest is refused for good, in the platform's words.
@@ -27,6 +28,7 @@ The publishing API has no field for an AI-generated label (Instagram's "AI info"
 app), so ``Post.ai_generated`` is not sent; the studio says so where the user posts."""
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -40,6 +42,9 @@ from studio.engine.publish.platform import Post, Progress, Published, PublishErr
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
 VIDEO_SUFFIXES = {".mp4", ".mov"}
+MAX_CAPTION = 2200  # characters, as documented for the caption parameter
+MAX_HASHTAGS = 30
+QUOTA_SUBCODE = 2207042  # "the maximum number of posts allowed" (the publishing limit)
 MAX_WAIT_S = 600.0  # Instagram processes a reel in minutes; past this the job tries again later
 NO_URL = ("Instagram fetches media from a public URL; set publish.public_url_prefix or connect a "
           "team server")
@@ -61,6 +66,7 @@ class InstagramClient:
 
     def publish(self, post: Post, progress: Progress) -> Published:
         urls = _public_urls(post)
+        _check_caption(post.caption)
         progress(0.02, "Reading Instagram's publishing limit")
         usage = self.check_quota()
         progress(0.05, "Instagram is fetching the media")
@@ -174,8 +180,21 @@ def _error(response: httpx.Response, body: dict[str, Any]) -> PublishError:
     if status == 429 or status >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
         return PublishError(f"Instagram is busy (HTTP {status}); the post will be tried again.",
                             transient=True, retry_after=_retry_after(response))
+    if error.get("error_subcode") == QUOTA_SUBCODE:
+        return PublishError("Instagram's publishing limit is used up; the post can go out when older "
+                            "posts leave the 24-hour window.")
     words = error.get("error_user_msg") or error.get("message") or response.reason_phrase
     return PublishError(f"Instagram refused the post: {_line(words)}.")
+
+
+def _check_caption(caption: str) -> None:
+    """Instagram's documented caption limits, refused here before any container is made."""
+    if len(caption) > MAX_CAPTION:
+        raise PublishError(f"Instagram takes captions of up to {MAX_CAPTION} characters; this one has "
+                           f"{len(caption)}.")
+    hashtags = len(re.findall(r"(?<!\w)#\w", caption))
+    if hashtags > MAX_HASHTAGS:
+        raise PublishError(f"Instagram takes up to {MAX_HASHTAGS} hashtags in a caption; this one has {hashtags}.")
 
 
 def _public_urls(post: Post) -> tuple[str, ...]:

@@ -189,10 +189,13 @@ class _Loopback:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # the name http.server calls
                 parsed = urlparse(self.path)
-                if parsed.path != CALLBACK_PATH or loopback._done.is_set():
+                answer = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                # Only the platform's redirect (a code or an error) ends the wait: a stray
+                # request (a favicon, a local process probing the port) is turned away.
+                if parsed.path != CALLBACK_PATH or loopback._done.is_set() or not answer.keys() & {"code", "error"}:
                     self.send_error(404)
                     return
-                loopback._answer = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                loopback._answer = answer
                 denied = "error" in loopback._answer
                 title = f"{label} said no; nothing was connected." if denied else f"{label} answered."
                 body = _PAGE.format(title=title).encode("utf-8")

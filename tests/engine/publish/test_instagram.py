@@ -3,6 +3,7 @@ an expired token, a rate limit and the public-URL rule."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -181,3 +182,15 @@ def test_a_lost_publish_answer_is_checked_against_the_container(graph: FakeInsta
 
     assert len(graph.published) == 1  # posted once; the job must not post again
     assert published.remote_id == "" and published.meta["unconfirmed_id"] is True
+
+
+def test_captions_past_instagrams_limits_are_refused_before_any_request(graph: FakeInstagram) -> None:
+    with pytest.raises(PublishError) as long:
+        _client(graph).publish(replace(_post(), caption="a" * 2201), lambda f, m: None)
+    with pytest.raises(PublishError) as tagged:
+        _client(graph).publish(replace(_post(), caption=" ".join(f"#tag{n}" for n in range(31))),
+                               lambda f, m: None)
+
+    assert str(long.value) == "Instagram takes captions of up to 2200 characters; this one has 2201."
+    assert str(tagged.value) == "Instagram takes up to 30 hashtags in a caption; this one has 31."
+    assert graph.received == []

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -182,3 +183,20 @@ def test_tokens_survive_their_json_form_and_know_when_they_expire() -> None:
     assert again.expires_within(timedelta(minutes=5))
     assert not replace(again, expires_at=now + timedelta(hours=1)).expires_within(timedelta(minutes=5))
     assert not replace(again, expires_at=None).expires_within(timedelta(minutes=5))
+
+
+def test_stray_requests_to_the_loopback_do_not_end_the_wait() -> None:
+    strays: list[int] = []
+
+    def browser(url: str) -> None:
+        redirect = parse_qs(urlparse(url).query)["redirect_uri"][0]
+        with httpx.Client() as client:
+            strays.append(client.get(redirect).status_code)  # no code, no error: turned away
+            strays.append(client.get(redirect.replace("/callback", "/favicon.ico")).status_code)
+        fake.browser(url)
+
+    with FakeOAuthServer("youtube") as fake:
+        tokens = oauth.authorize(_provider("youtube", fake), fake.client_id, fake.client_secret,
+                                 open_browser=browser, timeout_s=10)
+
+    assert strays == [404, 404] and tokens.access_token in fake.access

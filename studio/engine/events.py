@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from studio.engine.api.sanitize import clean_text, clean_value
+from studio.engine.db.database import Database
 from studio.engine.db.models import Job, PlanItem
+from studio.engine.jobs.snapshot import FIRST_READ_LIMIT, OVERLAP
 from studio.engine.jobs.status import JobStatus
 
 JOB_COMPLETED, JOB_FAILED, JOB_CANCELED = "job.completed", "job.failed", "job.canceled"
@@ -74,3 +78,62 @@ def plan_item_data(item: PlanItem, data_dir: Path | None = None) -> dict[str, An
             "platform": item.platform, "status": item.status, "topic": clean_text(item.topic, data_dir),
             "hook": item.hook, "caption": item.caption, "hashtags": list(item.hashtags or []),
             "steps": clean_value(steps, data_dir)}
+
+
+def sse_id(event: Event) -> str:
+    """The SSE ``id:`` of an event: its time in microseconds (where a resume starts) and its id."""
+    return f"{round(event.at.timestamp() * 1_000_000)}.{event.id}"
+
+
+def resume_point(given: str | None) -> datetime | None:
+    """Where ``Last-Event-ID`` (an ``sse_id``) or ``?since=`` (that, or an ISO time) says to go
+    on from; None when absent or unreadable (then the stream starts now)."""
+    text = (given or "").strip()
+    if not text:
+        return None
+    head = text.split(".", 1)[0]
+    if head.isdigit():
+        return datetime.fromtimestamp(int(head) / 1_000_000, UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class EventFeed:
+    """A workspace's events read from the rows themselves, poll after poll (``/events``): every
+    job change (progress while active, the outcome at the end) and every plan item that became
+    ready. Rows are read again a little behind the newest one seen (a server's transactions may
+    commit out of order: snapshot.OVERLAP) and each row version is told once."""
+
+    def __init__(self, db: Database, workspace_id: uuid.UUID, since: datetime,
+                 data_dir: Path | None = None) -> None:
+        self.db = db
+        self.workspace_id = workspace_id
+        self.data_dir = data_dir
+        self._floor = since  # nothing at or before the resume point is told again
+        self._newest = since
+        self._told: dict[str, datetime] = {}  # event ids told, with their time (forgotten later)
+        self._ready_items: set[uuid.UUID] = set()
+
+    def poll(self) -> list[Event]:
+        """The events since the last poll, oldest first."""
+        start = max(self._floor, self._newest - OVERLAP)
+        with self.db.session() as session:
+            jobs = session.scalars(select(Job).where(Job.workspace_id == self.workspace_id,
+                                                     Job.updated_at > start)
+                                   .order_by(Job.updated_at).limit(FIRST_READ_LIMIT)).all()
+            items = session.scalars(select(PlanItem).where(
+                PlanItem.workspace_id == self.workspace_id, PlanItem.status == PLAN_ITEM_READY_STATUS,
+                PlanItem.updated_at > start).order_by(PlanItem.updated_at)).all()
+            found = [job_event(job, self.data_dir) for job in jobs]
+            found += [plan_item_event(item, self.data_dir) for item in items
+                      if item.id not in self._ready_items]
+            self._ready_items.update(item.id for item in items)
+        fresh = sorted((e for e in found if e.id not in self._told), key=lambda e: e.at)
+        for event in fresh:
+            self._told[event.id] = event.at
+            self._newest = max(self._newest, event.at)
+        self._told = {k: at for k, at in self._told.items() if at >= self._newest - 2 * OVERLAP}
+        return fresh

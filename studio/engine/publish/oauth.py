@@ -20,7 +20,7 @@ import secrets
 import threading
 import webbrowser
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -47,8 +47,8 @@ class OAuthError(StudioError):
 
 @dataclass(frozen=True, slots=True)
 class Tokens:
-    access_token: str
-    refresh_token: str = ""  # Instagram has none: its long-lived token refreshes itself
+    access_token: str = field(repr=False)  # kept out of any repr that reaches a log or a traceback
+    refresh_token: str = field(default="", repr=False)  # Instagram has none: its token refreshes itself
     expires_at: datetime | None = None
     scopes: tuple[str, ...] = ()
     account_id: str = ""  # what the token answer names: Instagram's user_id, TikTok's open_id

@@ -200,3 +200,9 @@ def test_stray_requests_to_the_loopback_do_not_end_the_wait() -> None:
                                  open_browser=browser, timeout_s=10)
 
     assert strays == [404, 404] and tokens.access_token in fake.access
+
+
+def test_a_tokens_repr_never_shows_the_tokens() -> None:
+    text = repr(Tokens("access-secret-1", "refresh-secret-2", account_id="42"))
+
+    assert "access-secret-1" not in text and "refresh-secret-2" not in text and "42" in text

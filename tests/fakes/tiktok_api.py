@@ -8,8 +8,9 @@
   FILE_UPLOAD checked by the media transfer guide's chunk rules (total_chunk_count =
   video_size // chunk_size; chunks 5 MB to 64 MB, the final one up to 128 MB; under 5 MB whole;
   over 64 MB in several chunks; 1 to 1000 chunks), refused as TikTok refuses: HTTP 400
-  ``invalid_params``. Direct post also checks privacy_level against the options
-  (``privacy_level_option_mismatch``) and, for an unaudited app, that the account is private
+  ``invalid_param``. At most 5 inbox shares may wait (403 ``spam_risk_too_many_pending_share``).
+  Direct post also checks privacy_level against the options (``privacy_level_option_mismatch``)
+  and, for an unaudited app, that the account is private
   (``unaudited_client_can_only_post_to_private_accounts``). Both answer
   ``{"data": {"publish_id", "upload_url"}, "error": {"code": "ok", "message": "", "log_id"}}``.
 - ``PUT upload_url``: chunks in order, Content-Range ``bytes FIRST-LAST/TOTAL`` matching the plan,
@@ -182,8 +183,12 @@ class FakeTikTok:
         source = body.get("source_info") or {}
         problem = chunk_problem(source)
         if problem:
-            return 400, _error("invalid_params", problem), {}
-        publish_id = f"v_{'inbox_file' if inbox else 'pub_file'}~v2-1.{next(_ids):018d}"
+            return 400, _error("invalid_param", problem), {}
+        if inbox and sum(u.inbox for u in self.uploads.values()) >= 5:
+            return 403, _error("spam_risk_too_many_pending_share", "The daily upload cap from "
+                               "the API is reached for the current user."), {}
+        publish_id = (f"v_inbox_file~v2.{next(_ids):012d}" if inbox
+                      else f"v_pub_file~v2-1.{next(_ids):012d}")
         self.uploads[publish_id] = Upload(publish_id, inbox, int(source["video_size"]),
                                           int(source["chunk_size"]),
                                           int(source["total_chunk_count"]), privacy_level)
@@ -194,10 +199,10 @@ class FakeTikTok:
                 query: dict[str, list[str]]) -> tuple[int, dict[str, Any], dict[str, str]]:
         upload = self.uploads.get((query.get("upload_id") or [""])[0])
         if upload is None:
-            return 404, _error("invalid_params", "The upload_id is not known."), {}
+            return 404, _error("invalid_param", "The upload_id is not known."), {}
         problem = _piece_problem(upload, headers, len(body))
         if problem:
-            return 400, _error("invalid_params", problem), {}
+            return 400, _error("invalid_param", problem), {}
         upload.data += body
         upload.chunks += 1
         return (201 if upload.complete else 206), {}, {}
@@ -205,7 +210,7 @@ class FakeTikTok:
     def _status(self, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         upload = self.uploads.get(str(body.get("publish_id") or ""))
         if upload is None:
-            return 400, _error("invalid_params", "The publish_id is not valid."), {}
+            return 400, _error("invalid_param", "The publish_id is not valid."), {}
         data: dict[str, Any] = {"status": "PROCESSING_UPLOAD", "uploaded_bytes": len(upload.data)}
         if upload.complete:
             upload.polls += 1
@@ -287,18 +292,18 @@ def _handler(fake: FakeTikTok) -> type[BaseHTTPRequestHandler]:
             endpoint = ENDPOINTS.get(url.path)
             raw = self._body()
             if endpoint is None:
-                return self._send(404, _error("invalid_params", "Unknown path."), {})
+                return self._send(404, _error("invalid_param", "Unknown path."), {})
             try:
                 body = json.loads(raw) if raw else {}
             except ValueError:
-                return self._send(400, _error("invalid_params", "The body is not JSON."), {})
+                return self._send(400, _error("invalid_param", "The body is not JSON."), {})
             self._send(*fake.answer(endpoint, self._headers(), body, {}))
 
         def do_PUT(self) -> None:
             url = urlparse(self.path)
             raw = self._body()
             if url.path != "/upload/video/":
-                return self._send(404, _error("invalid_params", "Unknown path."), {})
+                return self._send(404, _error("invalid_param", "Unknown path."), {})
             self._send(*fake.answer("upload", self._headers(), raw, parse_qs(url.query)))
 
         def _headers(self) -> dict[str, str]:

@@ -9,15 +9,17 @@ brand_organic_toggle; ``is_aigc``, TikTok's AI-generated content label) and ``so
 see chunks.py). Where the app is not approved for direct posting (``direct_post`` False, or the
 API answers ``unaudited_client_can_only_post_to_private_accounts`` or ``scope_not_authorized``)
 the video goes to the user's inbox instead: ``POST /v2/post/publish/inbox/video/init/`` with
-``source_info`` only (scope ``video.upload``); the user finishes the post in the TikTok app.
+``source_info`` only (scope ``video.upload``); the user finishes the post in the TikTok app, and
+at most 5 such shares may wait per 24 hours (``spam_risk_too_many_pending_share``).
 
 Either init answers ``{"data": {"publish_id", "upload_url"}, "error": {"code": "ok", ...}}``; each
 chunk is PUT in order to ``upload_url`` (no bearer token: the URL carries its own) with
 ``Content-Type: video/mp4`` and ``Content-Range: bytes FIRST-LAST/TOTAL``; TikTok answers 206 for a
-partial upload and 201 once every chunk is in. ``POST /v2/post/publish/status/fetch/`` with the
-publish_id then moves through PROCESSING_UPLOAD to PUBLISH_COMPLETE (direct) or
-SEND_TO_USER_INBOX (inbox), or FAILED with a ``fail_reason``; ``publicaly_available_post_id``
-(sic) lists the post's id once moderation made it public — a SELF_ONLY post never gets one.
+partial upload and 201 once every chunk is in; the upload_url is valid for one hour.
+``POST /v2/post/publish/status/fetch/`` with the publish_id then moves through PROCESSING_UPLOAD
+to PUBLISH_COMPLETE (direct) or SEND_TO_USER_INBOX (inbox), or FAILED with a ``fail_reason``;
+``publicaly_available_post_id`` (sic) lists the post's id once moderation made it public — a
+SELF_ONLY post never gets one.
 
 Errors are ``{"error": {"code", "message", "log_id"}}`` with the HTTP status: access_token_invalid
 (401) means the user must connect again; rate_limit_exceeded (429) and 5xx are worth a retry;
@@ -49,6 +51,9 @@ _REFUSALS = {
     "spam_risk_too_many_posts": "this account has posted as many times as TikTok allows for "
                                 "today; try again tomorrow",
     "spam_risk_user_banned_from_posting": "TikTok has banned this account from posting",
+    "spam_risk_too_many_pending_share": "five videos already wait in this account's TikTok inbox "
+                                        "(TikTok's limit for 24 hours); post or delete them in "
+                                        "the app first",
     "reached_active_user_cap": "the studio's TikTok app has reached its daily number of posting "
                                "users",
     "privacy_level_option_mismatch": "the privacy level is not one this account offers",

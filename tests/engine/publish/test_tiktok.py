@@ -181,6 +181,15 @@ def test_an_app_not_approved_for_direct_post_sends_to_the_inbox(tiktok: FakeTikT
     assert bytes(tiktok.uploads[published.remote_id].data) == clip.read_bytes()
 
 
+def test_a_full_inbox_is_told_plainly(tiktok: FakeTikTok, clip: Path) -> None:
+    for _ in range(5):
+        client(tiktok, direct=False).publish(video_post(clip), no_progress)
+    with pytest.raises(PublishError) as caught:
+        client(tiktok, direct=False).publish(video_post(clip), no_progress)
+    assert "five videos already wait in this account's TikTok inbox" in str(caught.value)
+    assert not caught.value.transient
+
+
 @pytest.mark.parametrize("fake_options", [
     {"audited": False, "account_private": False},  # unaudited app, public account
     {"scopes": ("user.info.basic", "video.upload")},  # video.publish not granted
@@ -215,7 +224,7 @@ def test_an_expired_token_asks_to_reconnect(tiktok: FakeTikTok, clip: Path) -> N
     ("creator_info", "internal_error", 500, True, "busy (HTTP 500"),
     ("video_init", "spam_risk_too_many_posts", 403, False, "try again tomorrow"),
     ("video_init", "reached_active_user_cap", 403, False, "daily number of posting users"),
-    ("status", "invalid_params", 400, False, "TikTok refused the post: invalid params."),
+    ("status", "invalid_param", 400, False, "TikTok refused the post: invalid param."),
     ("upload", "internal_error", 503, True, "upload server is busy (HTTP 503)"),
 ])
 def test_each_error_is_classed_and_told_plainly(tiktok: FakeTikTok, clip: Path, endpoint: str,

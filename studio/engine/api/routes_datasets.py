@@ -50,7 +50,7 @@ class DatasetIn(BaseModel):
     tag_separator: str = ","
 
 
-class ImageOut(BaseModel):
+class DatasetImageOut(BaseModel):
     id: uuid.UUID
     name: str
     width: int
@@ -77,7 +77,7 @@ class AnalyseIn(BaseModel):
     force: bool = Field(default=False, description="analyse images analysed before too")
 
 
-class ExportIn(BaseModel):
+class DatasetExportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     out: str = Field(min_length=1, description="folder on this machine to write the kohya set into")
@@ -85,7 +85,7 @@ class ExportIn(BaseModel):
     include_excluded: bool = False
 
 
-class ExportOut(BaseModel):
+class DatasetExportOut(BaseModel):
     images: int
     captions: int
     skipped_excluded: int
@@ -127,16 +127,16 @@ def show_dataset(dataset: str, studio: StudioDep, who: Reader) -> DatasetOut:
     return dataset_view(studio, service.get_dataset(studio, who.workspace_id, dataset))
 
 
-@router.get("/{dataset}/images", response_model=list[ImageOut], responses=NOT_FOUND)
+@router.get("/{dataset}/images", response_model=list[DatasetImageOut], responses=NOT_FOUND)
 def list_images(dataset: str, query: Annotated[ImageQuery, Depends()], studio: StudioDep,
-                who: Reader) -> list[ImageOut]:
+                who: Reader) -> list[DatasetImageOut]:
     found = service.get_dataset(studio, who.workspace_id, dataset)
     spec = ImageFilter(text=query.text, tag=query.tag, caption=query.caption,
                        near_duplicates=query.duplicates, blurry=query.blurry, exposure=query.exposure,
                        faces=query.faces, excluded=query.excluded, below_target=query.below,
                        sort=query.sort, tag_split=tag_splitter(found.tag_separator))
     rows = filtered(image_rows(studio, workspace_id=found.workspace_id, dataset_id=found.id), spec)
-    return [ImageOut(id=r.id, name=r.name, width=r.width, height=r.height, caption=r.caption,
+    return [DatasetImageOut(id=r.id, name=r.name, width=r.width, height=r.height, caption=r.caption,
                      excluded=r.excluded, near_dup_group=r.near_dup_group, sharpness=r.sharpness,
                      blurry=r.blurry, dark=r.dark, bright=r.bright, faces=r.face_count) for r in rows]
 
@@ -165,15 +165,15 @@ def analyse(dataset: str, studio: StudioDep, who: Writer, body: AnalyseIn | None
     return job_view(dataset_jobs.submit_analysis(studio, found, force=force), studio.paths.data_dir)
 
 
-@router.post("/{dataset}/export", response_model=ExportOut, responses=NOT_FOUND)
-def export(dataset: str, body: ExportIn, studio: StudioDep, who: Writer) -> ExportOut:
+@router.post("/{dataset}/export", response_model=DatasetExportOut, responses=NOT_FOUND)
+def export(dataset: str, body: DatasetExportIn, studio: StudioDep, who: Writer) -> DatasetExportOut:
     """Writes a kohya sd-scripts training folder on the machine serving the API."""
     found = service.get_dataset(studio, who.workspace_id, dataset)
     done = export_kohya(studio, found, Path(body.out).expanduser(),
                         include_near_duplicates=body.include_duplicates,
                         include_excluded=body.include_excluded)
     data = studio.paths.data_dir
-    return ExportOut(images=done.images, captions=done.captions, skipped_excluded=done.skipped_excluded,
+    return DatasetExportOut(images=done.images, captions=done.captions, skipped_excluded=done.skipped_excluded,
                      skipped_duplicates=done.skipped_duplicates,
                      image_dir=clean_text(str(done.image_dir), data),
                      config_file=clean_text(str(done.config_file), data))

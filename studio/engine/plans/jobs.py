@@ -54,7 +54,8 @@ def run_generate_plan(ctx: JobContext, payload: PlanPayload) -> PlanResult:
                            start_date=request.start, end_date=last, status="draft")
         session.add(plan)
         session.flush()
-        items = [_new_item(ctx, plan.id, raw, influencer.trigger_word, offset)
+        status = "approved" if payload.auto_approve else "draft"
+        items = [_new_item(ctx, plan.id, raw, influencer.trigger_word, offset, status)
                  for raw in sorted(answer.value["items"], key=lambda i: (i["date"], i["time"]))]
         session.add_all(items)
         plan_id, item_ids = plan.id, [i.id for i in items]
@@ -115,12 +116,12 @@ def _metered(ctx: JobContext, influencer: Influencer, use_cache: bool) -> Metere
 
 
 def _new_item(ctx: JobContext, plan_id: uuid.UUID, raw: dict[str, Any], trigger: str,
-              offset: timezone) -> PlanItem:
+              offset: timezone, status: str) -> PlanItem:
     hour, minute = (int(p) for p in raw["time"].split(":"))
     local = datetime.combine(date.fromisoformat(raw["date"]), time(hour, minute), tzinfo=offset)
     return PlanItem(workspace_id=ctx.workspace_id, plan_id=plan_id,
                     scheduled_at=local.astimezone(UTC), platform=raw["platform"],
-                    status="draft", **_content(raw, trigger))
+                    status=status, **_content(raw, trigger))
 
 
 def _content(raw: dict[str, Any], trigger: str) -> dict[str, Any]:

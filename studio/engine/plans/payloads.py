@@ -17,6 +17,8 @@ class PlanPayload:
     brief: str = ""
     use_cache: bool = True
     utc_offset_minutes: int = 0  # the submitting machine's: posting times are local to the user
+    auto_approve: bool = False  # a daily schedule's choice: its posts are approved at once
+    schedule_id: uuid.UUID | None = None  # the daily schedule that asked for this plan
 
 
 @dataclass(frozen=True, slots=True)

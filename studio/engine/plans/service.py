@@ -62,7 +62,8 @@ def local_utc_offset_minutes() -> int:
 def submit_generate_plan(studio: Studio, workspace_id: uuid.UUID, influencer: Influencer,
                          start: date, days: int, *, platforms: Sequence[str] = ("instagram",),
                          per_day: int = 1, model: str | None = None, brief: str = "",
-                         use_cache: bool = True, utc_offset_minutes: int | None = None) -> Job:
+                         use_cache: bool = True, utc_offset_minutes: int | None = None,
+                         auto_approve: bool = False, schedule_id: uuid.UUID | None = None) -> Job:
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"A plan covers 1 to {MAX_DAYS} days, not {days}.")
     if not 1 <= per_day <= MAX_PER_DAY:
@@ -73,7 +74,7 @@ def submit_generate_plan(studio: Studio, workspace_id: uuid.UUID, influencer: In
         influencer_id=influencer.id, start=start, days=days, platforms=chosen, per_day=per_day,
         model=plan_model(studio.settings, model), brief=brief.strip(), use_cache=use_cache,
         utc_offset_minutes=local_utc_offset_minutes() if utc_offset_minutes is None
-        else utc_offset_minutes)
+        else utc_offset_minutes, auto_approve=auto_approve, schedule_id=schedule_id)
     return studio.jobs.submit(workspace_id, GENERATE_JOB, payload,
                               title=f"Plan {days} days for {influencer.name} from {start.isoformat()}")
 

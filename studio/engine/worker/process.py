@@ -201,9 +201,9 @@ class Worker:
                                        gpu=machine_gpu()))
 
     def _daily_pipelines(self) -> None:
-        from studio.engine.pipelines.schedule import run_daily
+        from studio.engine.pipelines.schedule import run_minute
         try:
-            run_daily(self.studio)
+            run_minute(self.studio)
         except StudioError as exc:
             log.error("the daily pipelines did not start: %s", exc)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
 from studio.engine.api.sanitize import clean_value
-from studio.engine.api.schemas import JobOut, job_view
+from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.errors import NotFound
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from studio.engine.comfyui.workflows import Parameter
 
 router = APIRouter(prefix="/generations", tags=["generations"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found in this workspace."}}
 MAX_COUNT = 100  # as generation.MAX_COUNT; here so the schema states it
 Value = str | int | float | bool | None
 

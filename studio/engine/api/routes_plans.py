@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
-from studio.engine.api.schemas import JobOut, job_view
+from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import PlanItem
 from studio.engine.errors import Conflict, InvalidInput, NotFound
@@ -20,7 +20,6 @@ from studio.engine.plans import service
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY
 
 router = APIRouter(prefix="/plans", tags=["plans"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found in this workspace."}}
 Platform = Literal["instagram", "tiktok", "youtube-shorts"]  # plans.schema.PLATFORMS
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
 from studio.engine.api.sanitize import clean_text, clean_value
-from studio.engine.api.schemas import JobOut, job_view
+from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, LoraModel
 from studio.engine.errors import NotFound
@@ -24,7 +24,6 @@ from studio.engine.jobs.payloads import payload_of
 from studio.engine.training.command import TrainingFiles
 
 router = APIRouter(prefix="/trainings", tags=["trainings"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such training in this workspace."}}
 Override = str | int | float | bool | list[str] | None
 
 

@@ -10,7 +10,7 @@ import math
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
@@ -18,14 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
 from studio.engine.api.routes_generations import asset_file
-from studio.engine.api.schemas import JobOut, job_view
+from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import NotFound
 
 router = APIRouter(prefix="/videos", tags=["videos"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found in this workspace."}}
 
 
 class ExportPresetOut(BaseModel):

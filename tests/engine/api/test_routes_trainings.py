@@ -5,29 +5,24 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from studio.engine.api.app import create_app
-from studio.engine.api.tokens import create_token
-from studio.engine.core import Studio
 from studio.engine.jobs.status import JobStatus
 from studio.engine.training.command import TrainingFiles
 from tests.conftest import wait_until
+from tests.engine.api.conftest import Tokens, bearer
 from tests.engine.training.helpers import FAKE_SD_SCRIPTS, Setup, no_gpu_here, setup  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def api(setup: Setup) -> Iterator[TestClient]:  # noqa: F811 - the fixture imported above
-    studio = setup.studio
-    studio.settings.sdscripts.folder = str(FAKE_SD_SCRIPTS)  # the API names no folder of the machine
-    studio.save_settings()
-    token = create_token(studio.db, setup.workspace_id, "tests")
-    with TestClient(create_app(studio), headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
+def api(setup: Setup, client: TestClient) -> TestClient:  # noqa: F811 - the fixture imported above
+    """The app, with the fake sd-scripts as the setting: the API names no folder of the machine."""
+    setup.studio.settings.sdscripts.folder = str(FAKE_SD_SCRIPTS)
+    setup.studio.save_settings()
+    return client
 
 
 def body(setup: Setup, **overrides: object) -> dict[str, Any]:  # noqa: F811
@@ -36,11 +31,6 @@ def body(setup: Setup, **overrides: object) -> dict[str, Any]:  # noqa: F811
     values.update(overrides)
     return {"influencer_id": str(setup.influencer.id), "dataset_id": str(setup.dataset.id),
             "preset": "sd15-fast-test", "overrides": values}
-
-
-def stranger(studio: Studio) -> dict[str, str]:
-    other = studio.workspace("Elsewhere", create=True)
-    return {"Authorization": f"Bearer {create_token(studio.db, other.id, 'theirs')}"}
 
 
 def test_presets_are_listed_by_slug_with_their_settings(api: TestClient) -> None:
@@ -115,15 +105,17 @@ def test_refusals_are_422_with_the_reason_or_the_field_names(api: TestClient, se
     assert setup.studio.jobs.list(setup.workspace_id) == []
 
 
-def test_another_workspace_gets_404_and_a_waiting_training_cancels_at_once(api: TestClient, setup: Setup) -> None:  # noqa: F811
+def test_another_workspace_gets_404_and_a_waiting_training_cancels_at_once(
+        api: TestClient, setup: Setup, tokens: Tokens) -> None:  # noqa: F811
     job = api.post("/trainings", json=body(setup)).json()
-    theirs = stranger(setup.studio)
+    theirs = bearer(tokens.other)
     assert api.get("/trainings", headers=theirs).json() == []
     for method, path in (("GET", f"/trainings/{job['id']}"), ("POST", f"/trainings/{job['id']}/cancel"),
                          ("GET", f"/trainings/{job['id']}/checkpoints"),
                          ("POST", f"/trainings/{job['id']}/resume")):
         assert api.request(method, path, headers=theirs).status_code == 404, (method, path)
     assert api.post("/trainings", json=body(setup), headers=theirs).status_code == 404
+    assert api.post(f"/trainings/{job['id']}/cancel", headers=bearer(tokens.reader)).status_code == 403
     assert api.get(f"/trainings/{uuid.uuid4()}").status_code == 404
     assert api.get(f"/trainings/{job['id']}").json()["job"]["status"] == JobStatus.PENDING
     canceled = api.post(f"/trainings/{job['id']}/cancel").json()

@@ -4,29 +4,20 @@ listed and downloaded; refusals, validation and workspace walls."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import pytest
 from fastapi.testclient import TestClient
 
-from studio.engine.api.app import create_app
-from studio.engine.api.tokens import create_token
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.jobs.status import JobStatus
 from studio.engine.storage.local import LocalStore
 from tests.conftest import run_next_task
+from tests.engine.api.conftest import Tokens, bearer
 from tests.engine.media.conftest import make_clip
-
-
-@pytest.fixture
-def api(studio: Studio) -> Iterator[TestClient]:
-    token = create_token(studio.db, studio.workspace().id, "tests")
-    with TestClient(create_app(studio), headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
 
 
 @pytest.fixture
@@ -42,22 +33,17 @@ def clip_id(studio: Studio, ffmpeg: str, tmp_path: Path) -> str:
         return str(asset.id)
 
 
-def stranger(studio: Studio) -> dict[str, str]:
-    other = studio.workspace("Elsewhere", create=True)
-    return {"Authorization": f"Bearer {create_token(studio.db, other.id, 'theirs')}"}
-
-
-def test_presets_are_listed_with_their_frames(api: TestClient) -> None:
-    presets = {p["name"]: p for p in api.get("/videos/presets").json()}
+def test_presets_are_listed_with_their_frames(client: TestClient) -> None:
+    presets = {p["name"]: p for p in client.get("/videos/presets").json()}
     assert {"tiktok", "instagram-reel", "youtube-shorts", "instagram-feed-4x5"} <= set(presets)
     assert (presets["tiktok"]["width"], presets["tiktok"]["height"], presets["tiktok"]["aspect"]) == (
         1080, 1920, "9:16")
     assert presets["youtube-shorts"]["max_s"] is not None
 
 
-def test_a_clip_is_exported_through_the_api_and_downloaded(api: TestClient, studio: Studio, clip_id: str,
+def test_a_clip_is_exported_through_the_api_and_downloaded(client: TestClient, studio: Studio, clip_id: str,
                                                            tmp_path: Path) -> None:
-    answer = api.post("/videos/exports", json={
+    answer = client.post("/videos/exports", json={
         "inputs": [clip_id], "preset": "tiktok", "draft": True, "cover_at_s": 1.0, "name": "walk for tiktok",
         "subtitles_srt": "1\n00:00:00,000 --> 00:00:01,500\nHello there\n"})
     assert answer.status_code == 202, answer.text
@@ -67,13 +53,13 @@ def test_a_clip_is_exported_through_the_api_and_downloaded(api: TestClient, stud
     run_next_task(studio, "video")
     done = studio.jobs.get(studio.workspace().id, job["id"])
     assert done.status == JobStatus.COMPLETED, done.error
-    [video] = api.get("/videos", params={"job_id": job["id"]}).json()
+    [video] = client.get("/videos", params={"job_id": job["id"]}).json()
     assert (video["name"], video["preset"], video["width"], video["height"]) == (
         "walk for tiktok.mp4", "tiktok", 1080, 1920)
     assert video["duration_s"] == pytest.approx(3.0, abs=0.1)  # the 2 s clip held to TikTok's shortest
-    assert api.get(f"/videos/{video['id']}").json() == video
-    assert {v["id"] for v in api.get("/videos").json()} == {video["id"], clip_id}
-    download = api.get(video["file_url"])
+    assert client.get(f"/videos/{video['id']}").json() == video
+    assert {v["id"] for v in client.get("/videos").json()} == {video["id"], clip_id}
+    download = client.get(video["file_url"])
     assert download.status_code == 200 and download.headers["content-type"] == "video/mp4"
     assert download.headers["content-disposition"] == "attachment; filename*=utf-8''walk%20for%20tiktok.mp4"
     saved = tmp_path / "downloaded.mp4"
@@ -81,32 +67,32 @@ def test_a_clip_is_exported_through_the_api_and_downloaded(api: TestClient, stud
     with av.open(str(saved)) as container:
         stream = container.streams.video[0]
         assert (stream.width, stream.height) == (1080, 1920)
-    for text in (answer.text, api.get("/videos").text):
+    for text in (answer.text, client.get("/videos").text):
         assert str(studio.paths.data_dir) not in text and str(tmp_path) not in text
 
 
-def test_refusals_are_422_with_the_reason_or_the_field_names(api: TestClient, studio: Studio,
+def test_refusals_are_422_with_the_reason_or_the_field_names(client: TestClient, studio: Studio,
                                                              clip_id: str) -> None:
-    unknown = api.post("/videos/exports", json={"inputs": [clip_id], "preset": "vine"})
+    unknown = client.post("/videos/exports", json={"inputs": [clip_id], "preset": "vine"})
     assert unknown.status_code == 422 and "no export preset 'vine'" in unknown.json()["detail"]
-    late = api.post("/videos/exports", json={"inputs": [clip_id], "preset": "tiktok", "cover_at_s": 30})
+    late = client.post("/videos/exports", json={"inputs": [clip_id], "preset": "tiktok", "cover_at_s": 30})
     assert late.status_code == 422 and late.json()["detail"].startswith("The cover time 30 s is past the end")
-    srt = api.post("/videos/exports", json={"inputs": [clip_id], "preset": "tiktok", "subtitles_srt": "nonsense"})
+    srt = client.post("/videos/exports", json={"inputs": [clip_id], "preset": "tiktok", "subtitles_srt": "nonsense"})
     assert srt.status_code == 422 and "not a valid .srt" in srt.json()["detail"]
-    fields = api.post("/videos/exports", json={"inputs": [], "preset": "tiktok", "fit": "stretch",
+    fields = client.post("/videos/exports", json={"inputs": [], "preset": "tiktok", "fit": "stretch",
                                                "focus": [0.5], "loudness": "loud"})
     assert fields.status_code == 422
     assert {e["loc"][1] for e in fields.json()["detail"]} >= {"inputs", "fit", "focus", "loudness"}
     assert studio.jobs.list(studio.workspace().id) == []
 
 
-def test_another_workspace_gets_404_for_the_clips_and_their_files(api: TestClient, studio: Studio,
-                                                                  clip_id: str) -> None:
-    theirs = stranger(studio)
-    assert api.get("/videos", headers=theirs).json() == []
+def test_another_workspace_gets_404_for_the_clips_and_their_files(client: TestClient, clip_id: str,
+                                                                  tokens: Tokens) -> None:
+    theirs = bearer(tokens.other)
+    assert client.get("/videos", headers=theirs).json() == []
     for path in (f"/videos/{clip_id}", f"/videos/{clip_id}/file"):
-        assert api.get(path, headers=theirs).status_code == 404
-    refused = api.post("/videos/exports", headers=theirs, json={"inputs": [clip_id], "preset": "tiktok"})
+        assert client.get(path, headers=theirs).status_code == 404
+    refused = client.post("/videos/exports", headers=theirs, json={"inputs": [clip_id], "preset": "tiktok"})
     assert refused.status_code == 404
-    assert api.get(f"/videos/{uuid.uuid4()}/file").status_code == 404
-    assert api.get(f"/videos/{clip_id}/file").status_code == 200
+    assert client.get(f"/videos/{uuid.uuid4()}/file").status_code == 404
+    assert client.get(f"/videos/{clip_id}/file").status_code == 200

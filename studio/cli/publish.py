@@ -77,11 +77,15 @@ def accounts_command(studio: Studio, args: argparse.Namespace) -> int:
 
 def disconnect_command(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.publish.clients import disconnect, display_name
-    disconnect(studio, workspace_of(studio, args).id, args.platform)
+    revoked = disconnect(studio, workspace_of(studio, args).id, args.platform)
+    shown = display_name(args.platform)
     if args.json:
-        print_json({"platform": args.platform, "connected": False})
+        print_json({"platform": args.platform, "connected": False, "revoked": revoked})
+    elif revoked:
+        say(f"disconnected {shown}; its access was revoked")
     else:
-        say(f"disconnected {display_name(args.platform)}")
+        say(f"disconnected {shown}; {shown} offers no revoke here: remove the studio in {shown}'s own "
+            f"settings to end its access")
     return EXIT_OK
 
 

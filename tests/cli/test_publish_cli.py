@@ -104,3 +104,12 @@ def test_connect_opens_the_browser_and_says_who_is_connected(cli: Cli, studio: S
     assert opened == ["http://127.0.0.1:1/authorize?client_id=studio"]
     assert "visit: http://127.0.0.1:1/authorize?client_id=studio" in result.err
     assert result.out.strip() == "connected YouTube as Mira Travels (token expires 2026-12-06)"
+
+
+def test_disconnect_forgets_the_account_and_says_whether_it_was_revoked(cli: Cli, studio: Studio) -> None:
+    connect_account(studio, "instagram")
+    result = cli("publish", "disconnect", "instagram")
+    assert result.code == 0, result.err
+    assert result.out.strip() == ("disconnected Instagram; Instagram offers no revoke here: remove the studio in "
+                                  "Instagram's own settings to end its access")
+    assert cli("publish", "accounts", "--json").json() == []

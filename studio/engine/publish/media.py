@@ -35,6 +35,17 @@ def produced(item: PlanItem) -> bool:
     return bool((state.get("publish") or {}).get("done") or (state.get("export") or {}).get("done"))
 
 
+def posted(item: PlanItem) -> dict[str, str]:
+    """Where the item was published, platform by platform: the post's link (the publish job
+    notes it in the pipeline's publish entry)."""
+    step = (item.pipeline or {}).get("publish")
+    found = step.get("posted") if isinstance(step, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(p): str(e.get("url") or "") for p, e in found.items()
+            if isinstance(e, dict) and e.get("status") == "published"}
+
+
 def post_for(studio: Studio, item: PlanItem, *, ai_generated: bool = True) -> Post:
     """The Post of a produced item; a plain InvalidInput when it has no files yet."""
     files, cover, folder = _files_of(item)

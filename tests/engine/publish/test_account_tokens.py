@@ -16,7 +16,8 @@ from studio.engine.core import Studio
 from studio.engine.db.models import PublishAccount
 from studio.engine.errors import InvalidInput
 from studio.engine.publish import account_tokens
-from studio.engine.publish.platform import PublishError
+from studio.engine.publish.instagram import InstagramClient
+from studio.engine.publish.platform import Post, PublishError
 from studio.engine.publish.providers import client_secret_name
 from studio.engine.secrets import SECRETS_FILE
 from tests.fakes.instagram_api import FakeInstagram
@@ -181,3 +182,51 @@ def test_each_workspace_has_its_own_connection(studio: Studio, workspace_id: uui
     assert account_tokens.load_tokens(studio.secrets, other, "tiktok") is None
     assert account_tokens.disconnect(studio, other, "tiktok") is False
     assert [r.workspace_id for r in _rows(studio)] == [workspace_id]
+
+
+def test_the_instagram_client_posts_with_the_connected_accounts_tokens(
+        studio: Studio, workspace_id: uuid.UUID) -> None:
+    with FakeOAuthServer("instagram") as auth, FakeInstagram() as graph:
+        _point(studio, "instagram", auth, graph.url)
+        account = account_tokens.connect(studio, workspace_id, "instagram", open_browser=auth.browser)
+        client = InstagramClient(graph.url, account_tokens.token_source(studio, account), account.account_id,
+                                 sleep=lambda s: None)
+
+        published = client.publish(Post(kind="image", files=(Path("a.jpg"),), caption="hello",
+                                        public_urls=("https://cdn.example.net/a.jpg",)), lambda f, m: None)
+
+    stored = account_tokens.load_tokens(studio.secrets, workspace_id, "instagram")
+    assert published.url.startswith("https://www.instagram.com/p/") and len(graph.published) == 1
+    assert stored is not None
+    assert {p["access_token"] for _, path, p in graph.received if path.startswith(f"/{graph.user_id}/")} == {
+        stored.access_token}
+
+
+def test_an_instagram_token_already_expired_asks_to_reconnect(studio: Studio, workspace_id: uuid.UUID) -> None:
+    with FakeOAuthServer("instagram") as auth, FakeInstagram() as graph:
+        _point(studio, "instagram", auth, graph.url)
+        account = account_tokens.connect(studio, workspace_id, "instagram", open_browser=auth.browser)
+        old = account_tokens.load_tokens(studio.secrets, workspace_id, "instagram")
+        assert old is not None
+        account_tokens.save_tokens(studio.secrets, workspace_id, "instagram",
+                                   replace(old, expires_at=datetime.now(UTC) - timedelta(days=1)))
+        graph.expired.add(old.access_token)  # Instagram refreshes only an unexpired token
+
+        with pytest.raises(PublishError) as caught:
+            account_tokens.token_source(studio, account)()
+
+    assert caught.value.reconnect
+    assert "reconnect Instagram in Preferences → Automation" in str(caught.value)
+
+
+def test_a_refresh_that_cannot_reach_the_platform_is_transient(
+        studio: Studio, workspace_id: uuid.UUID, tiktok: FakeOAuthServer) -> None:
+    tiktok.expires_in = 60
+    account = account_tokens.connect(studio, workspace_id, "tiktok", open_browser=tiktok.browser)
+    tiktok.close()  # the network went away
+
+    with pytest.raises(PublishError) as caught:
+        account_tokens.token_source(studio, account)()
+
+    assert caught.value.transient and not caught.value.reconnect
+    assert str(caught.value).startswith("TikTok could not be reached")

@@ -10,7 +10,10 @@ Instagram (Business Login for Instagram, Instagram API with Instagram Login):
   ``GET /refresh_access_token?grant_type=ig_refresh_token`` (a token at least 24 hours old and
   unexpired; the new one lasts 60 days). No PKCE parameters and no revoke endpoint are
   documented: the user removes the app in Instagram's settings. Scopes
-  ``instagram_business_basic`` and ``instagram_business_content_publish``.
+  ``instagram_business_basic`` and ``instagram_business_content_publish``. Meta checks the
+  redirect URI exactly against the app's list of valid OAuth redirect URIs, and the token
+  requests carry the app secret: the user registers their own app (its id a setting, its secret
+  in the secret store), with the loopback callback among its redirect URIs.
 TikTok (Login Kit for Desktop, OAuth v2): authorization ``https://www.tiktok.com/v2/auth/authorize/``
   with ``client_key``, comma-separated ``scope``, ``code_challenge`` and
   ``code_challenge_method=S256``; the desktop guide computes the challenge as the hex SHA-256 of

@@ -40,9 +40,10 @@ def test_a_worker_posts_the_picture_once(studio: Studio, graph: FakeInstagram,
     worker_factory()
     job = submit_publish(studio, item.id, "instagram")
     assert job is not None
-    done = wait_until(lambda: (j := studio.jobs.get(item.workspace_id, job.id)).status in
-                      (JobStatus.COMPLETED, JobStatus.FAILED) and j, timeout=60, what="the post")
-    assert done.status == JobStatus.COMPLETED, done.error  # type: ignore[union-attr]
+    wait_until(lambda: studio.jobs.get(item.workspace_id, job.id).status in (JobStatus.COMPLETED, JobStatus.FAILED),
+               timeout=60, what="the post")
+    done = studio.jobs.get(item.workspace_id, job.id)
+    assert done.status == JobStatus.COMPLETED, done.error
     [container] = graph.published
     assert container.fields["image_url"].startswith("https://cdn.example.org/mira/2026-12-01_0930-instagram-")
     assert container.fields["caption"] == "Lisbon keeps its best light for last.\n\n#lisbon #goldenhour"

@@ -6,7 +6,7 @@ that name, so the database never holds it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -140,6 +140,17 @@ def send_again(db: Database, workspace_id: uuid.UUID, delivery_id: str | uuid.UU
     if not changed:
         raise InvalidInput("Only a failed delivery can be sent again; this one is not failed.")
     outbox.WAKE.set()
+
+
+def find_id(known: Sequence[WebhookInfo | DeliveryInfo], given: str, what: str) -> uuid.UUID:
+    """The id ``given`` names among ``known``: whole, or a unique start of one (as ``jobs`` takes)."""
+    text = given.strip().lower()
+    matches = [info.id for info in known if str(info.id) == text or (len(text) >= 4 and str(info.id).startswith(text))]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InvalidInput(f"'{given}' is the start of {len(matches)} {what} ids; give more of it.")
+    raise NotFound(f"No {what} with id '{given}' in this workspace.")
 
 
 def _own(row: _Row | None, workspace_id: uuid.UUID, given: object, what: str) -> _Row:

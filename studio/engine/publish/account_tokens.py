@@ -83,11 +83,12 @@ def client_credentials(studio: Studio, platform: str) -> tuple[Provider, str, st
 
 def connect(studio: Studio, workspace_id: uuid.UUID, platform: str, *,
             open_browser: Callable[[str], object] = webbrowser.open, timeout_s: float = 300,
-            http: httpx.Client | None = None) -> PublishAccount:
-    """Signs in through the browser, names the account, stores its tokens and its row."""
+            http: httpx.Client | None = None, port: int = 0) -> PublishAccount:
+    """Signs in through the browser, names the account, stores its tokens and its row.
+    ``port``: the loopback callback's port (0: a free one; see oauth.authorize)."""
     provider, client_id, secret = client_credentials(studio, platform)
     tokens = oauth.authorize(provider, client_id, secret, open_browser=open_browser,
-                             timeout_s=timeout_s, http=http)
+                             timeout_s=timeout_s, http=http, port=port)
     account_id, name = identify(provider, tokens, http=http)
     tokens = replace(tokens, account_id=account_id, account_name=name)
     save_tokens(studio.secrets, workspace_id, platform, tokens)

@@ -85,13 +85,14 @@ def pkce_pair(kind: str) -> tuple[str, str]:
 
 def authorize(provider: Provider, client_id: str, client_secret: str | None, *,
               open_browser: Callable[[str], object] = webbrowser.open, timeout_s: float = 300,
-              http: httpx.Client | None = None) -> Tokens:
-    """Runs the whole sign-in; returns the tokens (Instagram's already long-lived)."""
+              http: httpx.Client | None = None, port: int = 0) -> Tokens:
+    """Runs the whole sign-in; returns the tokens (Instagram's already long-lived). ``port`` 0
+    listens on a free port; a platform that matches redirect URIs exactly (Meta) needs a fixed one."""
     if provider.needs_secret and not client_secret:
         raise OAuthError(f"{provider.label} needs the app's client secret to sign in.")
     verifier, challenge = pkce_pair(provider.challenge) if provider.challenge else ("", "")
     state = secrets.token_urlsafe(24)
-    with _Loopback(provider.label) as loopback:
+    with _Loopback(provider.label, port) as loopback:
         url = authorization_url(provider, client_id, loopback.redirect_uri, state, challenge)
         open_browser(url)
         answer = loopback.wait(timeout_s)
@@ -156,10 +157,14 @@ def revoke(provider: Provider, client_id: str, client_secret: str | None, tokens
 class _Loopback:
     """A one-shot HTTP server on 127.0.0.1 (a free port) that catches the browser's redirect."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, port: int = 0) -> None:
         self._done = threading.Event()
         self._answer: dict[str, str] = {}
-        self._server = HTTPServer(("127.0.0.1", 0), self._handler(label))
+        try:
+            self._server = HTTPServer(("127.0.0.1", port), self._handler(label))
+        except OSError as exc:
+            raise OAuthError(f"The sign-in could not listen on 127.0.0.1:{port} ({exc.strerror}); "
+                             "close what uses that port or choose another.") from exc
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="oauth-loopback", daemon=True)
 

@@ -4,6 +4,7 @@ PKCE, the client and the redirect URI as the platforms do."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -206,3 +207,23 @@ def test_a_tokens_repr_never_shows_the_tokens() -> None:
     text = repr(Tokens("access-secret-1", "refresh-secret-2", account_id="42"))
 
     assert "access-secret-1" not in text and "refresh-secret-2" not in text and "42" in text
+
+
+def test_a_fixed_port_is_the_redirect_uris_port_and_a_busy_one_is_said_plainly() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        taken.listen()
+        with FakeOAuthServer("youtube") as fake, pytest.raises(OAuthError) as caught:
+            oauth.authorize(_provider("youtube", fake), fake.client_id, fake.client_secret,
+                            open_browser=fake.browser, timeout_s=10, port=busy)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    with FakeOAuthServer("youtube") as fake:
+        oauth.authorize(_provider("youtube", fake), fake.client_id, fake.client_secret,
+                        open_browser=fake.browser, timeout_s=10, port=free)
+
+    assert str(caught.value).startswith(f"The sign-in could not listen on 127.0.0.1:{busy} (")
+    [asked] = fake.requests_to("/o/oauth2/v2/auth")
+    assert asked["redirect_uri"] == f"http://127.0.0.1:{free}/callback"

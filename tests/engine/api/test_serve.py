@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import random
+import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from studio.engine import influencers
@@ -15,7 +18,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets import service
 from studio.engine.jobs.status import JobStatus
 from tests.conftest import WorkerProcess
-from tests.engine.api.conftest import ApiProcess, Tokens, http
+from tests.engine.api.conftest import ApiProcess, Tokens, http, self_signed
 
 
 def png(seed: int) -> bytes:
@@ -147,3 +150,16 @@ def test_sigterm_stops_it_cleanly(api_factory: Callable[..., ApiProcess]) -> Non
     code, err = server.stop()
     assert code == 0
     assert "API stopped" in err and "Traceback" not in err
+
+
+def test_with_tls_files_it_serves_https(api_factory: Callable[..., ApiProcess], studio: Studio,
+                                        tokens: Tokens, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path / "tls")
+    studio.settings.api.tls_cert, studio.settings.api.tls_key = str(cert), str(key)
+    server = api_factory()
+    assert server.url.startswith("https://127.0.0.1:")
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens.reader}"},
+                      verify=ssl.create_default_context(cafile=str(cert)), timeout=30) as client:
+        assert client.get("/spend").status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError):  # plain HTTP is not answered
+        httpx.get(server.url.replace("https://", "http://") + "/spend", timeout=10)

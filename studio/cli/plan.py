@@ -1,4 +1,5 @@
-"""``plan generate|list|show|edit|approve|regenerate``: content plans written by an LLM."""
+"""``plan generate|list|show|edit|approve|regenerate``: content plans written by an LLM.
+``plan schedule …`` comes from plan_schedule."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from studio.cli import plan_schedule
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import note, print_fields, print_json, print_table, say
@@ -57,6 +59,11 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     regen.add_argument("--instruction", default="", help="what to change, e.g. 'an evening post'")
     regen.add_argument("--model", help="model id (default: as for generate)")
     _job_options(regen)
+    _register_run(actions)
+    plan_schedule.register(actions)
+
+
+def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = add_action(actions, "run", "produce an approved item: picture, clip, export, publish folder "
                      "(a job)", run_item, scoped=True)
     run.add_argument("item", metavar="ITEM")

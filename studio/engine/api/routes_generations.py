@@ -19,6 +19,7 @@ from studio.engine.api.sanitize import clean_value
 from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
+from studio.engine.db.repositories import Repository
 from studio.engine.errors import NotFound
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ class GenerationIn(BaseModel):
     negative: str | None = Field(default=None, description="the template's `negative` parameter")
     params: dict[str, Value] = Field(default_factory=dict,
                                      description="template parameters by name: seed, steps, cfg, "
-                                                 "checkpoint, lora_strength, input_image (an asset key)…")
+                                                 "checkpoint, lora_strength, input_image (the id of "
+                                                 "a picture in the gallery)…")
     influencer_id: uuid.UUID | None = None
     lora: str | None = Field(default=None, description="a LoRA of the library (id or file name, see "
                                                        "GET /trainings/checkpoints) or a name ComfyUI has")
@@ -111,7 +113,7 @@ def submit(body: GenerationIn, studio: StudioDep, who: Writer) -> GenerationJobs
     """Queues one job per image; the workflow is checked against ComfyUI first (a missing node,
     model or LoRA is a 422 naming it, and nothing is queued)."""
     from studio.engine.comfyui.generation import GenerationRequest, submit_generation
-    values: dict[str, object] = dict(body.params)
+    values = _pictures_by_id(studio, who.workspace_id, body.params)
     if body.prompt is not None:
         values["positive"] = body.prompt
     if body.negative is not None:
@@ -168,6 +170,27 @@ def image_view(studio: Studio, asset: Asset, *, graph: bool) -> ImageOut:
                     template=row.template, prompt=row.prompt,
                     file_url=f"{router.prefix}/gallery/{row.id}/file",
                     recipe=clean_value(made, studio.paths.data_dir))
+
+
+def _pictures_by_id(studio: Studio, workspace_id: uuid.UUID, params: dict[str, Value]) -> dict[str, object]:
+    """``params`` with each picture named by its id (an image of the gallery, a stored clip's
+    frame…) as its asset key, which the engine takes as an input picture; an id that is not the
+    workspace's is not found."""
+    values: dict[str, object] = dict(params)
+    with studio.db.session() as session:
+        repo = Repository(session, workspace_id)
+        for name, value in params.items():
+            if isinstance(value, str) and _is_uuid(value):
+                values[name] = repo.get(Asset, value).storage_key
+    return values
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _lora_name(studio: Studio, workspace_id: uuid.UUID, ref: str) -> str:

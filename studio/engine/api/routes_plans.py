@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
-from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
+from studio.engine.api.schemas import NOT_FOUND, JobOut, Message, Responses, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import PlanItem
 from studio.engine.errors import Conflict, InvalidInput, NotFound
@@ -20,6 +20,8 @@ from studio.engine.plans import service
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY
 
 router = APIRouter(prefix="/plans", tags=["plans"])
+OVER_BUDGET: Responses = {**NOT_FOUND, 409: {"model": Message, "description": "The month's LLM budget is used up"}}
+STALE: Responses = {**NOT_FOUND, 409: {"model": Message, "description": "The item changed since `version`"}}
 Platform = Literal["instagram", "tiktok", "youtube-shorts"]  # plans.schema.PLATFORMS
 
 
@@ -140,7 +142,7 @@ def list_plans(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None =
     return [_plan(s) for s in service.list_plans(studio, who.workspace_id, influencer_id)]
 
 
-@router.post("", status_code=202, response_model=JobOut, responses=NOT_FOUND)
+@router.post("", status_code=202, response_model=JobOut, responses=OVER_BUDGET)
 def generate_plan(body: PlanIn, studio: StudioDep, who: Writer) -> JobOut:
     """Queues the LLM job that writes the plan; its result names the new plan (``plan_id``).
     A workspace whose monthly LLM budget is used up gets 409 and nothing is queued."""
@@ -165,7 +167,7 @@ def show_item(item_id: uuid.UUID, studio: StudioDep, who: Reader) -> PlanItem:
     return service.find_item(studio, who.workspace_id, str(item_id))
 
 
-@router.patch("/items/{item_id}", response_model=ItemOut, responses=NOT_FOUND)
+@router.patch("/items/{item_id}", response_model=ItemOut, responses=STALE)
 def edit_item(item_id: uuid.UUID, body: ItemPatch, studio: StudioDep, who: Writer) -> PlanItem:
     changes = body.model_dump(exclude_none=True, exclude={"version"})
     if not changes:

@@ -131,3 +131,33 @@ def test_another_workspace_gets_404_for_the_images_and_the_influencer(
     assert client.post("/generations", headers=theirs, json=mine).status_code == 404
     assert client.post("/generations", headers=bearer(tokens.reader), json=mine).status_code == 403
     assert client.get(f"/generations/gallery/{uuid.uuid4()}/file").status_code == 404
+
+
+def test_a_gallery_picture_is_an_input_by_its_id(client: TestClient, studio: Studio, comfy: FakeComfyUI,
+                                                 tokens: Tokens) -> None:
+    first = client.post("/generations", json={"template": "txt2img-sd15-lora", "prompt": "x", "params": MODELS})
+    assert first.status_code == 202, first.text
+    run_next_task(studio, "generation")
+    [image] = client.get("/generations/gallery").json()
+    wanted = {"template": "img2img-sd15-lora", "prompt": "x, watercolour",
+              "params": {**MODELS, "input_image": image["id"]}}
+    answer = client.post("/generations", json=wanted)
+    assert answer.status_code == 202, answer.text
+    [job] = answer.json()["jobs"]
+    assert job["payload"]["images"]["input_image"] == f"images/{tokens.workspace_id}/{image['job_id']}/{image['name']}"
+    run_next_task(studio, "generation")
+    assert studio.jobs.get(tokens.workspace_id, job["id"]).status == JobStatus.COMPLETED
+    assert len(comfy.requests("POST", "/upload/image")) == 1
+    theirs = client.post("/generations", json=wanted, headers=bearer(tokens.other))
+    assert theirs.status_code == 404 and image["id"] in theirs.json()["detail"]
+
+
+def test_the_openapi_document_describes_the_generation_routes(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    submit = document["paths"]["/generations"]["post"]
+    assert submit["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/GenerationIn")
+    assert {"202", "404", "422"} <= set(submit["responses"])
+    fields = document["components"]["schemas"]["GenerationIn"]["properties"]
+    assert {"template", "prompt", "params", "influencer_id", "lora", "count"} <= set(fields)
+    assert {"/generations/templates", "/generations/gallery", "/generations/gallery/{asset_id}/file"} <= set(
+        document["paths"])

@@ -142,3 +142,15 @@ def test_a_read_only_token_reads_but_changes_nothing(client: TestClient, studio:
     assert client.get(f"/plans/{plan_id}/items", headers=reader).status_code == 200
     assert client.post(f"/plans/{plan_id}/approve", json={}, headers=reader).status_code == 403
     assert client.get(f"/plans/{plan_id}").json()["approved"] == 0
+
+
+def test_the_openapi_document_describes_the_plan_routes(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    generate = document["paths"]["/plans"]["post"]
+    assert generate["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PlanIn")
+    assert {"202", "404", "409", "422"} <= set(generate["responses"])
+    assert "409" in document["paths"]["/plans/items/{item_id}"]["patch"]["responses"]
+    assert {"influencer_id", "start", "days", "platforms", "per_day", "brief"} <= set(
+        document["components"]["schemas"]["PlanIn"]["properties"])
+    assert {"/plans/{plan_id}/items", "/plans/{plan_id}/approve", "/plans/{plan_id}/run",
+            "/plans/items/{item_id}", "/plans/items/{item_id}/pipeline"} <= set(document["paths"])

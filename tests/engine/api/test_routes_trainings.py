@@ -120,3 +120,14 @@ def test_another_workspace_gets_404_and_a_waiting_training_cancels_at_once(
     assert api.get(f"/trainings/{job['id']}").json()["job"]["status"] == JobStatus.PENDING
     canceled = api.post(f"/trainings/{job['id']}/cancel").json()
     assert canceled["status"] == JobStatus.CANCELED  # a waiting training stops at once
+
+
+def test_the_openapi_document_describes_the_training_routes(api: TestClient) -> None:
+    document = api.get("/openapi.json").json()
+    start = document["paths"]["/trainings"]["post"]
+    assert start["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/TrainingIn")
+    assert {"202", "404", "422"} <= set(start["responses"])
+    assert {"influencer_id", "dataset_id", "preset", "overrides", "name", "hand_off"} <= set(
+        document["components"]["schemas"]["TrainingIn"]["properties"])
+    assert {"/trainings/presets", "/trainings/checkpoints", "/trainings/{job_id}/cancel",
+            "/trainings/{job_id}/checkpoints"} <= set(document["paths"])

@@ -96,3 +96,13 @@ def test_another_workspace_gets_404_for_the_clips_and_their_files(client: TestCl
     assert refused.status_code == 404
     assert client.get(f"/videos/{uuid.uuid4()}/file").status_code == 404
     assert client.get(f"/videos/{clip_id}/file").status_code == 200
+
+
+def test_the_openapi_document_describes_the_video_routes(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    export = document["paths"]["/videos/exports"]["post"]
+    assert export["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ExportIn")
+    assert {"202", "404", "422"} <= set(export["responses"])
+    assert {"inputs", "preset", "fit", "focus", "subtitles_srt", "cover_at_s"} <= set(
+        document["components"]["schemas"]["ExportIn"]["properties"])
+    assert {"/videos", "/videos/presets", "/videos/{asset_id}/file"} <= set(document["paths"])

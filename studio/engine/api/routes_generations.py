@@ -8,6 +8,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
@@ -156,6 +157,11 @@ def asset_file(studio: Studio, asset: Asset) -> FileResponse:
     path = studio.asset_path(asset.storage_key)
     if not path.is_file():
         raise NotFound(f"The file of {asset.kind} {asset.id} is missing from the asset store.")
+    return download(path)
+
+
+def download(path: Path) -> FileResponse:
+    """``path`` streamed, named by its file name alone."""
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(path, media_type=media_type, filename=path.name)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.engine.api.deps import Reader, StudioDep, Writer
@@ -123,12 +125,18 @@ class RunOut(BaseModel):
     skipped: list[Skipped]
 
 
+class FileOut(BaseModel):
+    name: str
+    url: str = Field(description="GET this (with the token) for the file itself")
+
+
 class StepOut(BaseModel):
     name: str = Field(description="image, video, export, publish")
     status: str = Field(description="waiting, running, done, failed")
     job_id: uuid.UUID | None
     progress: float
     detail: str
+    files: list[FileOut] = Field(description="what the step made (the export's files are the post's)")
 
 
 class PipelineOut(BaseModel):
@@ -189,10 +197,26 @@ def item_pipeline(item_id: uuid.UUID, studio: StudioDep, who: Reader) -> Pipelin
     from studio.engine.api.sanitize import clean_text
     from studio.engine.pipelines.service import pipeline_status
     status = pipeline_status(studio, who.workspace_id, item_id)
+    made = service.find_item(studio, who.workspace_id, str(item_id)).pipeline or {}
     return PipelineOut(state=status.state, job_id=status.job_id,
                        steps=[StepOut(name=s.name, status=s.status, job_id=s.job_id, progress=s.progress,
-                                      detail=clean_text(s.detail or "", studio.paths.data_dir))
+                                      detail=clean_text(s.detail or "", studio.paths.data_dir),
+                                      files=_files(item_id, s.name, made.get(s.name) or {}))
                               for s in status.steps])
+
+
+@router.get("/items/{item_id}/files/{step}/{index}", response_class=FileResponse, responses=NOT_FOUND)
+def item_file(item_id: uuid.UUID, step: Literal["image", "video", "export"], index: int,
+              studio: StudioDep, who: Reader) -> FileResponse:
+    """A file a step of the item's pipeline made, streamed, named by its file name alone."""
+    from studio.engine.api.routes_generations import download
+    made = (service.find_item(studio, who.workspace_id, str(item_id)).pipeline or {}).get(step) or {}
+    files = [f for f in made.get("files") or [] if isinstance(f, str)]
+    path = Path(files[index]).resolve() if 0 <= index < len(files) else None
+    # Only the asset store's files: made on another machine (team mode), a file is not here.
+    if path is None or not path.is_relative_to(studio.paths.assets_dir.resolve()) or not path.is_file():
+        raise NotFound(f"No file {index} of the {step} step of this item on this machine.")
+    return download(path)
 
 
 @router.post("/items/{item_id}/regenerate", status_code=202, response_model=JobOut, responses=NOT_FOUND)
@@ -268,6 +292,12 @@ def _items_of_plan(studio: Studio, workspace_id: uuid.UUID, plan_id: uuid.UUID,
     if strangers:
         raise NotFound(f"No item {', '.join(strangers)} in this plan.")
     return list(dict.fromkeys(wanted))
+
+
+def _files(item_id: uuid.UUID, step: str, made: dict[str, Any]) -> list[FileOut]:
+    files = [f for f in made.get("files") or [] if isinstance(f, str)]
+    return [FileOut(name=Path(f).name, url=f"{router.prefix}/items/{item_id}/files/{step}/{index}")
+            for index, f in enumerate(files)]
 
 
 def _plan(summary: service.PlanSummary) -> PlanOut:

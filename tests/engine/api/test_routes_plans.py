@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from studio.engine.core import Studio
-from studio.engine.db.models import Influencer
+from studio.engine.db.models import Influencer, PlanItem
+from studio.engine.db.repositories import Repository
 from studio.engine.jobs.status import JobStatus
 from studio.engine.llm.budget import set_budget
 from tests.engine.api.conftest import Tokens, bearer
@@ -154,3 +156,30 @@ def test_the_openapi_document_describes_the_plan_routes(client: TestClient) -> N
         document["components"]["schemas"]["PlanIn"]["properties"])
     assert {"/plans/{plan_id}/items", "/plans/{plan_id}/approve", "/plans/{plan_id}/run",
             "/plans/items/{item_id}", "/plans/items/{item_id}/pipeline"} <= set(document["paths"])
+
+
+def test_what_a_pipeline_made_is_listed_and_downloaded_but_only_from_the_asset_store(
+        client: TestClient, studio: Studio, mia: Influencer, llm: FakeOpenAI, tokens: Tokens,
+        tmp_path: Path) -> None:
+    plan_id = made_plan(client, studio, mia, llm, days=1)
+    [item] = client.get(f"/plans/{plan_id}/items").json()
+    picture = studio.asset_path(f"images/{tokens.workspace_id}/made/post.png")
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(b"\x89PNG a picture")
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(b"not the studio's")
+    with studio.db.session() as session:  # as the pipeline records its steps (pipelines/run.py)
+        repo = Repository(session, tokens.workspace_id)
+        repo.update(repo.get(PlanItem, item["id"]), pipeline={
+            "image": {"done": True, "files": [str(picture)], "detail": "post.png"},
+            "export": {"done": True, "files": [str(outside)], "detail": "instagram-feed-4x5"}})
+    steps = {s["name"]: s for s in client.get(f"/plans/items/{item['id']}/pipeline").json()["steps"]}
+    assert (steps["image"]["status"], steps["publish"]["status"]) == ("done", "waiting")
+    [made] = steps["image"]["files"]
+    assert made == {"name": "post.png", "url": f"/plans/items/{item['id']}/files/image/0"}
+    download = client.get(made["url"])
+    assert download.status_code == 200 and download.content == b"\x89PNG a picture"
+    assert client.get(steps["export"]["files"][0]["url"]).status_code == 404
+    assert client.get(f"/plans/items/{item['id']}/files/image/1").status_code == 404
+    assert client.get(made["url"], headers=bearer(tokens.other)).status_code == 404
+    assert str(tmp_path) not in client.get(f"/plans/items/{item['id']}/pipeline").text

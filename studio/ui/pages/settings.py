@@ -33,6 +33,7 @@ from studio.ui.theme_style import tone
 from studio.ui.widgets.preference_field import Editor, PreferenceField
 from studio.ui.widgets.preference_group import PreferenceGroup
 from studio.ui.widgets.preference_secrets import SecretRows
+from studio.ui.widgets.webhook_panel import WebhookPanel
 
 INTROS = {
     "General": "Appearance, folders, and the daily posting run.",
@@ -130,6 +131,8 @@ class SettingsPage(QWidget):
         self.server_button.setToolTip("Checks the server and switches this studio to it.")
         self.server_button.clicked.connect(self._on_server_clicked)
         self.groups["Team server"].add_row("Connect", _left(self.server_button))
+        self.webhook_panel = WebhookPanel(self.context)
+        self.groups["Automation"].add_row("Webhooks", self.webhook_panel)
         where = QLabel(f"Settings are stored in {self.context.studio.paths.settings_file}")
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

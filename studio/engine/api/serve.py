@@ -95,6 +95,9 @@ def address(plan: ServePlan, sock: socket.socket) -> str:
 
 
 def make_server(studio: Studio, plan: ServePlan) -> uvicorn.Server:
+    # Opened here, once: requests run on many threads, and two first uses at once would open the
+    # database (and run its migrations) or the queues twice.
+    _ = studio.db, studio.jobs, studio.queues
     config = uvicorn.Config(create_app(studio), log_level="warning", access_log=False,
                             ssl_certfile=plan.tls_cert or None, ssl_keyfile=plan.tls_key or None,
                             timeout_graceful_shutdown=5, server_header=False)

@@ -30,6 +30,7 @@ from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.registry import get_type
 from studio.engine.jobs.status import JobStatus
 from studio.engine.processes import still_running
+from studio.engine.webhooks.outbox import record_job_finished
 
 log = logging.getLogger("studio.jobs")
 REQUEUED, FAILED, ABANDONED = "requeued", "failed", "abandoned"
@@ -84,6 +85,8 @@ def _recover(db: Database, queues: QueueSet, job_ids: list[uuid.UUID], *, timeou
             continue
         if item.action == REQUEUED:
             _requeue(db, queues, item.job_id)
+        else:  # it failed: the webhooks that want job.failed hear of it
+            record_job_finished(db, job_id)
         log.warning("orphaned job %s %s", item.job_id, item.action)
         recovered.append(item)
     return recovered

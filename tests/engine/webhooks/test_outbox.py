@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from studio.engine.core import Studio
-from studio.engine.db.models import ContentPlan, Influencer, PlanItem, WebhookDelivery
+from studio.engine.db.models import ContentPlan, Influencer, Job, PlanItem, WebhookDelivery
 from studio.engine.db.types import utcnow
 from studio.engine.events import JOB_CANCELED, JOB_COMPLETED, JOB_FAILED, PLAN_ITEM_READY, Event
 from studio.engine.jobs.payloads import Empty
+from studio.engine.jobs.recovery import recover_orphans
 from studio.engine.webhooks import outbox
 from studio.engine.webhooks.loop import DeliveryLoop
 from studio.engine.webhooks.store import add_webhook
@@ -121,3 +122,15 @@ def test_the_worker_process_sends_what_another_process_recorded(studio: Studio, 
     outbox.record(studio.db, Event(f"job-{uuid.uuid4().hex}-3", JOB_COMPLETED, utcnow(), workspace_id, {}))
     wait_until(lambda: receiver.received, timeout=30, what="the worker's delivery")
     assert receiver.received[0].headers["x-studio-event"] == JOB_COMPLETED
+
+
+def test_an_orphan_given_up_by_recovery_is_a_failed_job_event(studio: Studio, workspace_id: uuid.UUID) -> None:
+    add_webhook(studio.db, studio.secrets, workspace_id, url="https://a.example/x", events=[JOB_FAILED])
+    job = studio.jobs.submit(workspace_id, DONE_JOB, Empty())
+    with studio.db.session() as session:
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status, row.worker_id, row.attempts = "processing", "gone-host:1:dead", row.max_attempts
+    recover_orphans(studio.db, studio.queues, timeout_s=1.0)
+    [event] = _bodies(studio)
+    assert event["type"] == JOB_FAILED and "stopped unexpectedly" in str(event["data"])

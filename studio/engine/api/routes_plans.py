@@ -101,6 +101,14 @@ class ItemPatch(BaseModel):
     version: int | None = None
 
 
+class RegenerateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instruction: str = Field(default="", max_length=2000, description="what to change, e.g. 'an evening post'")
+    model: str | None = Field(default=None, description="default: as for a new plan")
+    use_cache: bool = True
+
+
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -221,11 +229,12 @@ def item_file(item_id: uuid.UUID, step: Literal["image", "video", "export"], ind
 
 @router.post("/items/{item_id}/regenerate", status_code=202, response_model=JobOut, responses=NOT_FOUND)
 def regenerate_item(item_id: uuid.UUID, studio: StudioDep, who: Writer,
-                    instruction: str = "", model: str | None = None) -> JobOut:
-    """Writes one item anew (a job), e.g. with ``instruction=an evening post``."""
+                    body: RegenerateIn | None = None) -> JobOut:
+    """Writes one item anew (a job), e.g. with the instruction "an evening post"."""
+    wanted = body or RegenerateIn()
     item = service.find_item(studio, who.workspace_id, str(item_id))
-    job = service.submit_regenerate_item(studio, who.workspace_id, item, instruction=instruction,
-                                         model=model)
+    job = service.submit_regenerate_item(studio, who.workspace_id, item, instruction=wanted.instruction,
+                                         model=wanted.model, use_cache=wanted.use_cache)
     return job_view(job, studio.paths.data_dir)
 
 
@@ -244,20 +253,24 @@ def list_items(plan_id: uuid.UUID, studio: StudioDep, who: Reader) -> list[PlanI
 
 
 @router.post("/{plan_id}/approve", response_model=list[ItemOut], responses=NOT_FOUND)
-def approve(plan_id: uuid.UUID, body: ApproveIn, studio: StudioDep, who: Writer) -> list[PlanItem]:
-    """Approves the items named (all of the plan's when none is), or sets them back to draft."""
-    ids = _items_of_plan(studio, who.workspace_id, plan_id, body.item_ids)
-    return service.set_status(studio, who.workspace_id, ids, "draft" if body.undo else "approved")
+def approve(plan_id: uuid.UUID, studio: StudioDep, who: Writer,
+            body: ApproveIn | None = None) -> list[PlanItem]:
+    """Approves the items named (all of the plan's when none is, or without a body), or sets
+    them back to draft."""
+    wanted = body or ApproveIn()
+    ids = _items_of_plan(studio, who.workspace_id, plan_id, wanted.item_ids)
+    return service.set_status(studio, who.workspace_id, ids, "draft" if wanted.undo else "approved")
 
 
 @router.post("/{plan_id}/run", status_code=202, response_model=RunOut, responses=NOT_FOUND)
-def run_plan(plan_id: uuid.UUID, body: RunIn, studio: StudioDep, who: Writer) -> RunOut:
+def run_plan(plan_id: uuid.UUID, studio: StudioDep, who: Writer, body: RunIn | None = None) -> RunOut:
     """Starts production of the plan's approved items (or of those named): one pipeline job
     each. An item that cannot start (not approved, already running) is listed with the reason;
     when none can, the answer is 422."""
     from studio.engine.pipelines.service import submit_pipeline
     plan = service.find_plan(studio, who.workspace_id, str(plan_id))
-    ids = (_items_of_plan(studio, who.workspace_id, plan.id, body.item_ids) if body.item_ids else
+    named = body.item_ids if body is not None else []
+    ids = (_items_of_plan(studio, who.workspace_id, plan.id, named) if named else
            [i.id for i in service.list_items(studio, who.workspace_id, plan.id) if i.status == "approved"])
     jobs, skipped = [], []
     for item_id in ids:

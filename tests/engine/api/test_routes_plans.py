@@ -70,7 +70,7 @@ def test_a_plan_is_generated_listed_edited_approved_and_run(client: TestClient, 
     approved = client.post(f"/plans/{plan_id}/approve", json={"item_ids": [first["id"]]}).json()
     assert [i["status"] for i in approved] == ["approved"]
     assert client.get(f"/plans/items/{second['id']}").json()["status"] == "draft"
-    run_answer = client.post(f"/plans/{plan_id}/run", json={})
+    run_answer = client.post(f"/plans/{plan_id}/run")  # no body: every approved item
     assert run_answer.status_code == 202, run_answer.text
     [job] = run_answer.json()["jobs"]
     assert (job["type"], job["status"], job["payload"]["item_id"]) == ("run-pipeline", "pending", first["id"])
@@ -89,7 +89,7 @@ def test_a_plan_is_generated_listed_edited_approved_and_run(client: TestClient, 
 def test_approve_without_ids_takes_the_whole_plan_and_undo_sets_it_back(
         client: TestClient, studio: Studio, mia: Influencer, llm: FakeOpenAI) -> None:
     plan_id = made_plan(client, studio, mia, llm, days=3)
-    assert [i["status"] for i in client.post(f"/plans/{plan_id}/approve", json={}).json()] == ["approved"] * 3
+    assert [i["status"] for i in client.post(f"/plans/{plan_id}/approve").json()] == ["approved"] * 3
     assert client.get("/plans").json()[0]["approved"] == 3
     undone = client.post(f"/plans/{plan_id}/approve", json={"undo": True}).json()
     assert [i["status"] for i in undone] == ["draft"] * 3
@@ -183,3 +183,19 @@ def test_what_a_pipeline_made_is_listed_and_downloaded_but_only_from_the_asset_s
     assert client.get(f"/plans/items/{item['id']}/files/image/1").status_code == 404
     assert client.get(made["url"], headers=bearer(tokens.other)).status_code == 404
     assert str(tmp_path) not in client.get(f"/plans/items/{item['id']}/pipeline").text
+
+
+def test_an_item_is_written_anew_with_an_instruction(client: TestClient, studio: Studio, mia: Influencer,
+                                                    llm: FakeOpenAI) -> None:
+    plan_id = made_plan(client, studio, mia, llm, days=1)
+    [item] = client.get(f"/plans/{plan_id}/items").json()
+    fresh = {k: v for k, v in plan_answer(START, 1)["items"][0].items() if k not in ("date", "time", "platform")}
+    llm.success_json({**fresh, "hook": "An evening hook"})
+    answer = client.post(f"/plans/items/{item['id']}/regenerate", json={"instruction": "an evening post"})
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["type"], answer.json()["payload"]["instruction"]) == ("regenerate-plan-item",
+                                                                                "an evening post")
+    done = run(studio, studio.jobs.get(mia.workspace_id, answer.json()["id"]))
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert client.get(f"/plans/items/{item['id']}").json()["hook"] == "An evening hook"
+    assert "an evening post" in " ".join(llm.received[-1].text_parts())

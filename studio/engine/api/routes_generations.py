@@ -22,6 +22,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import NotFound
+from studio.engine.influencers import get_influencer
 
 if TYPE_CHECKING:
     from studio.engine.comfyui.workflows import Parameter
@@ -133,6 +134,8 @@ def gallery(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None = No
             favourites_only: bool = False, since: datetime | None = None) -> list[ImageOut]:
     """Generated images, newest first, narrowed by the filters given."""
     from studio.engine.comfyui.gallery import list_generated
+    if influencer_id is not None:
+        get_influencer(studio, who.workspace_id, influencer_id)  # another workspace's: 404
     assets = list_generated(studio, who.workspace_id, influencer_id=influencer_id, job_id=job_id,
                             lora=lora, min_rating=min_rating, favourites_only=favourites_only,
                             since=since)

@@ -18,6 +18,7 @@ from studio.engine.api.schemas import NOT_FOUND, JobOut, Message, Responses, job
 from studio.engine.core import Studio
 from studio.engine.db.models import PlanItem
 from studio.engine.errors import Conflict, InvalidInput, NotFound
+from studio.engine.influencers import get_influencer
 from studio.engine.plans import service
 from studio.engine.plans.service import MAX_DAYS, MAX_PER_DAY
 
@@ -155,6 +156,8 @@ class PipelineOut(BaseModel):
 
 @router.get("", response_model=list[PlanOut])
 def list_plans(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None = None) -> list[PlanOut]:
+    if influencer_id is not None:
+        get_influencer(studio, who.workspace_id, influencer_id)  # another workspace's: 404
     return [_plan(s) for s in service.list_plans(studio, who.workspace_id, influencer_id)]
 
 
@@ -162,11 +165,8 @@ def list_plans(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None =
 def generate_plan(body: PlanIn, studio: StudioDep, who: Writer) -> JobOut:
     """Queues the LLM job that writes the plan; its result names the new plan (``plan_id``).
     A workspace whose monthly LLM budget is used up gets 409 and nothing is queued."""
-    from studio.engine.db.models import Influencer
-    from studio.engine.db.repositories import Repository
     from studio.engine.llm.budget import budget_status
-    with studio.db.session() as session:
-        influencer = Repository(session, who.workspace_id).get(Influencer, body.influencer_id)
+    influencer = get_influencer(studio, who.workspace_id, body.influencer_id)
     budget = budget_status(studio.db, who.workspace_id)
     if budget.level == "exceeded":
         raise Conflict(budget.line)

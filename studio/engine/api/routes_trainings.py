@@ -20,6 +20,7 @@ from studio.engine.api.schemas import NOT_FOUND, JobOut, job_view
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, LoraModel
 from studio.engine.errors import NotFound
+from studio.engine.influencers import get_influencer
 from studio.engine.jobs.payloads import payload_of
 from studio.engine.training.command import TrainingFiles
 
@@ -120,6 +121,8 @@ def list_checkpoints(studio: StudioDep, who: Reader,
                      influencer_id: uuid.UUID | None = None) -> list[CheckpointOut]:
     """Every saved LoRA of the workspace (or of one influencer), in training order."""
     from studio.engine.training.results import checkpoints_of
+    if influencer_id is not None:
+        get_influencer(studio, who.workspace_id, influencer_id)  # another workspace's: 404
     rows = checkpoints_of(studio.db, who.workspace_id, influencer_id=influencer_id)
     return [_checkpoint(row) for row in rows]
 

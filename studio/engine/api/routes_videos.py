@@ -23,6 +23,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import NotFound
+from studio.engine.influencers import get_influencer
 
 router = APIRouter(prefix="/videos", tags=["videos"])
 
@@ -102,6 +103,7 @@ def export(body: ExportIn, studio: StudioDep, who: Writer) -> JobOut:
     from studio.engine.media.finishing import Finish
     from studio.engine.media.jobs import ExportRequest, submit_export
     from studio.engine.media.subtitles import parse_srt
+    influencer = get_influencer(studio, who.workspace_id, body.influencer_id) if body.influencer_id else None
     finish = Finish(fit=body.fit, focus=body.focus, over_length=body.too_long,
                     loudness=_loudness(studio, body), still_s=body.still_s,
                     soundtrack=_path(studio, who.workspace_id, body.soundtrack) if body.soundtrack else None,
@@ -110,7 +112,7 @@ def export(body: ExportIn, studio: StudioDep, who: Writer) -> JobOut:
         inputs=[_path(studio, who.workspace_id, asset_id) for asset_id in body.inputs],
         preset=body.preset, finish=finish, cover_at_s=body.cover_at_s, name=body.name,
         cues=parse_srt(body.subtitles_srt) if body.subtitles_srt is not None else None,
-        influencer_id=_influencer(studio, who.workspace_id, body.influencer_id))
+        influencer_id=influencer.id if influencer else None)
     return job_view(submit_export(studio, who.workspace_id, request), studio.paths.data_dir)
 
 
@@ -118,6 +120,8 @@ def export(body: ExportIn, studio: StudioDep, who: Writer) -> JobOut:
 def list_videos(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None = None,
                 job_id: uuid.UUID | None = None) -> list[VideoOut]:
     """Finished videos (exports and generated clips), newest first."""
+    if influencer_id is not None:
+        get_influencer(studio, who.workspace_id, influencer_id)  # another workspace's: 404
     with studio.db.session() as session:
         filters: dict[str, object] = {"kind": "video"}
         if influencer_id is not None:
@@ -153,15 +157,6 @@ def _path(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID) -> Path:
     with studio.db.session() as session:
         asset = Repository(session, workspace_id).get(Asset, asset_id)
     return studio.asset_path(asset.storage_key)
-
-
-def _influencer(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID | None) -> uuid.UUID | None:
-    """The influencer's id once it is known to be this workspace's (404 otherwise)."""
-    if influencer_id is None:
-        return None
-    from studio.engine.db.models import Influencer
-    with studio.db.session() as session:
-        return Repository(session, workspace_id).get(Influencer, influencer_id).id
 
 
 def _loudness(studio: Studio, body: ExportIn) -> float | None:

@@ -125,6 +125,7 @@ def test_another_workspace_gets_404_for_the_images_and_the_influencer(
     [image] = client.get("/generations/gallery").json()
     theirs = bearer(tokens.other)
     assert client.get("/generations/gallery", headers=theirs).json() == []
+    assert client.get("/generations/gallery", params={"influencer_id": str(mia.id)}, headers=theirs).status_code == 404
     for path in (f"/generations/gallery/{image['id']}", image["file_url"]):
         assert client.get(path, headers=theirs).status_code == 404
     mine = {"template": "txt2img-sd15-lora", "prompt": "x", "influencer_id": str(mia.id), "params": MODELS}

@@ -101,6 +101,7 @@ def test_another_workspace_sees_nothing_of_the_plan(client: TestClient, studio: 
     item_id = client.get(f"/plans/{plan_id}/items").json()[0]["id"]
     theirs = bearer(tokens.other)
     assert client.get("/plans", headers=theirs).json() == []
+    assert client.get("/plans", params={"influencer_id": str(mia.id)}, headers=theirs).status_code == 404
     for method, path, body in (("GET", f"/plans/{plan_id}", None), ("GET", f"/plans/{plan_id}/items", None),
                                ("GET", f"/plans/items/{item_id}", None),
                                ("PATCH", f"/plans/items/{item_id}", {"hook": "mine now"}),

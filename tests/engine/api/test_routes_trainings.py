@@ -110,6 +110,8 @@ def test_another_workspace_gets_404_and_a_waiting_training_cancels_at_once(
     job = api.post("/trainings", json=body(setup)).json()
     theirs = bearer(tokens.other)
     assert api.get("/trainings", headers=theirs).json() == []
+    mia = {"influencer_id": str(setup.influencer.id)}
+    assert api.get("/trainings/checkpoints", params=mia, headers=theirs).status_code == 404
     for method, path in (("GET", f"/trainings/{job['id']}"), ("POST", f"/trainings/{job['id']}/cancel"),
                          ("GET", f"/trainings/{job['id']}/checkpoints"),
                          ("POST", f"/trainings/{job['id']}/resume")):

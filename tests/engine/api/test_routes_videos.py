@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset
 from studio.engine.db.repositories import Repository
+from studio.engine.influencers import Persona, create_influencer
 from studio.engine.jobs.status import JobStatus
 from studio.engine.storage.local import LocalStore
 from tests.conftest import run_next_task
@@ -86,10 +87,14 @@ def test_refusals_are_422_with_the_reason_or_the_field_names(client: TestClient,
     assert studio.jobs.list(studio.workspace().id) == []
 
 
-def test_another_workspace_gets_404_for_the_clips_and_their_files(client: TestClient, clip_id: str,
-                                                                  tokens: Tokens) -> None:
+def test_another_workspace_gets_404_for_the_clips_and_their_files(client: TestClient, studio: Studio,
+                                                                  clip_id: str, tokens: Tokens) -> None:
     theirs = bearer(tokens.other)
     assert client.get("/videos", headers=theirs).json() == []
+    mia = create_influencer(studio, tokens.workspace_id, Persona(name="Mia", trigger_word="mia"))
+    assert client.get("/videos", params={"influencer_id": str(mia.id)}, headers=theirs).status_code == 404
+    mine = {"inputs": [clip_id], "preset": "tiktok", "influencer_id": str(mia.id)}
+    assert client.post("/videos/exports", json=mine, headers=theirs).status_code == 404
     for path in (f"/videos/{clip_id}", f"/videos/{clip_id}/file"):
         assert client.get(path, headers=theirs).status_code == 404
     refused = client.post("/videos/exports", headers=theirs, json={"inputs": [clip_id], "preset": "tiktok"})

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from studio.cli.common import EXIT_OK, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import print_json, print_table
-from studio.engine.jobs.status import JobStatus
 from studio.engine.plans.schema import PLATFORMS
 
 if TYPE_CHECKING:
@@ -41,13 +40,14 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def set_command(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.pipelines.daily_plans import ScheduleChange, list_schedules, set_schedule
+    from studio.engine.pipelines.daily_plans import ScheduleChange, schedule_view, set_schedule
     workspace, influencer = find_influencer(studio, args, args.influencer)
     platforms = [p for p in args.platforms.split(",") if p.strip()] if args.platforms is not None else None
     change = ScheduleChange(at=args.at, posts_per_day=args.posts, platforms=platforms,
                             auto_approve=args.auto_approve, enabled=not args.off)
-    made = set_schedule(studio, workspace.id, influencer.id, change)
-    [view] = [v for v in list_schedules(studio, workspace.id) if v.id == made.id]
+    set_schedule(studio, workspace.id, influencer.id, change)
+    view = schedule_view(studio, workspace.id, influencer.id)
+    assert view is not None  # just written
     if args.json:
         print_json(_fields(view))
     else:
@@ -64,7 +64,7 @@ def list_command(studio: Studio, args: argparse.Namespace) -> int:
     print_table(["influencer", "at", "posts", "platforms", "approve", "state", "last run"],
                 [[v.influencer, v.at, v.posts_per_day, ",".join(v.platforms),
                   "auto" if v.auto_approve else "by hand", "on" if v.enabled else "off",
-                  last_run(v)] for v in views], empty="no daily schedules")
+                  v.last_run] for v in views], empty="no daily schedules")
     return EXIT_OK
 
 
@@ -74,17 +74,6 @@ def remove_command(studio: Studio, args: argparse.Namespace) -> int:
     remove_schedule(studio, workspace.id, influencer.id)
     print(f"{influencer.name}: daily schedule removed")
     return EXIT_OK
-
-
-def last_run(view: ScheduleView) -> str:
-    """The latest slot and its plan job, in one line: 'never', or the day and what came of it."""
-    if view.last_slot is None:
-        return "never"
-    job = view.last_job
-    if job is None:
-        return f"{view.last_slot}: nothing planned"
-    outcome = f"failed: {job.error}" if job.error and job.status == JobStatus.FAILED else job.status
-    return f"{view.last_slot}: {outcome}"
 
 
 def _summary(view: ScheduleView) -> str:

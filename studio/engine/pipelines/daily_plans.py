@@ -66,6 +66,17 @@ class ScheduleView:
     last_slot: date | None
     last_job: Job | None  # the plan job of its latest slot
 
+    @property
+    def last_run(self) -> str:
+        """The latest slot and what came of it in one line: 'never', or the day and the outcome."""
+        if self.last_slot is None:
+            return "never"
+        job = self.last_job
+        if job is None:
+            return f"{self.last_slot}: nothing planned"
+        failed = job.status == JobStatus.FAILED and job.error
+        return f"{self.last_slot}: {f'failed: {job.error}' if failed else job.status}"
+
 
 def set_schedule(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID,
                  change: ScheduleChange) -> ProductionSchedule:
@@ -105,6 +116,10 @@ def list_schedules(studio: Studio, workspace_id: uuid.UUID) -> list[ScheduleView
                              tuple(s.platforms or ()), s.auto_approve, s.enabled, s.last_slot,
                              last_job(session, s.id))
                 for s, name in session.execute(query)]
+
+
+def schedule_view(studio: Studio, workspace_id: uuid.UUID, influencer_id: uuid.UUID) -> ScheduleView | None:
+    return next((v for v in list_schedules(studio, workspace_id) if v.influencer_id == influencer_id), None)
 
 
 def last_job(session: Session, schedule_id: uuid.UUID) -> Job | None:

@@ -55,6 +55,7 @@ from studio.ui.widgets.plan_generate_dialog import GeneratePlanDialog
 from studio.ui.widgets.plan_item_editor import ItemEdit, PlanItemEditor
 from studio.ui.widgets.plan_items import PlanItemsTable, PlanList
 from studio.ui.widgets.plan_pipeline import PipelinePanel
+from studio.ui.widgets.schedule_editor import ScheduleEditor
 from studio.ui.widgets.spend_dialog import SpendDialog, open_spend_dialog
 
 NO_INFLUENCER = "Create an influencer first; plans are written in their persona."
@@ -147,13 +148,14 @@ class PlansPage(QWidget):
         self.editor.save_requested.connect(self._on_save_requested)
         self.editor.approve_requested.connect(self._on_approve_requested)
         self.editor.regenerate_requested.connect(self._on_regenerate_requested)
-        self.pipeline = PipelinePanel(self, context=self.context)  # with the post's publishing
+        self.pipeline = PipelinePanel(self)
         self.pipeline.run_requested.connect(self._on_run_requested)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.editor)
         side_layout.addWidget(self.pipeline)
+        side_layout.addWidget(ScheduleEditor(self.context, self.influencer, side))
         side_layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -171,8 +173,7 @@ class PlansPage(QWidget):
     def refresh(self) -> None:
         studio, workspace_id = self.context.studio, self.context.workspace_id
         run_in_background(lambda: ops.overview(studio, workspace_id), receiver=self,
-                          on_done=self._on_loaded,
-                          on_error=lambda exc: show_error(self, exc))
+                          on_done=self._on_loaded, on_error=lambda exc: show_error(self, exc))
 
     def _on_loaded(self, overview: ops.Overview) -> None:
         chosen = self.influencer.currentData()

@@ -33,6 +33,7 @@ from studio.ui.theme_style import tone
 from studio.ui.widgets.preference_field import Editor, PreferenceField
 from studio.ui.widgets.preference_group import PreferenceGroup
 from studio.ui.widgets.preference_secrets import SecretRows
+from studio.ui.widgets.publish_accounts import PublishAccounts
 from studio.ui.widgets.webhook_panel import WebhookPanel
 
 INTROS = {
@@ -131,6 +132,7 @@ class SettingsPage(QWidget):
         self.server_button.setToolTip("Checks the server and switches this studio to it.")
         self.server_button.clicked.connect(self._on_server_clicked)
         self.groups["Team server"].add_row("Connect", _left(self.server_button))
+        self.groups["Automation"].add_row("Publishing accounts", PublishAccounts(self.context))
         self.webhook_panel = WebhookPanel(self.context)
         self.groups["Automation"].add_row("Webhooks", self.webhook_panel)
         where = QLabel(f"Settings are stored in {self.context.studio.paths.settings_file}")

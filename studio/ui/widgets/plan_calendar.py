@@ -41,6 +41,7 @@ from studio.engine.plans.calendar import CalendarRow
 from studio.ui.models.plan_calendar import CalendarRange, View
 from studio.ui.thumbnails import ThumbnailCache
 from studio.ui.widgets.plan_chip import STATUS_COLOURS, THUMB_SIZE, ChipLook, paint_chip, picture_key, picture_of
+from studio.ui.widgets.publish_status import posted_note
 
 __all__ = ["STATUS_COLOURS", "CalendarGrid", "PlanCalendar"]
 
@@ -270,7 +271,7 @@ class CalendarGrid(QWidget):
                 item = chip.row.item
                 QToolTip.showText(event.globalPos(),
                                   f"{item.scheduled_at.astimezone():%a %d %b %H:%M} · {item.platform} · "
-                                  f"{item.status}\n{chip.row.influencer}: {item.topic}\n{item.hook}",
+                                  f"{item.status}\n{chip.row.influencer}: {item.topic}\n{item.hook}{posted_note(item)}",
                                   self)
             return True
         return super().event(event)

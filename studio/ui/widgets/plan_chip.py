@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from studio.engine.db.models import PlanItem
 from studio.engine.plans.calendar import CalendarRow
+from studio.engine.publish.media import posted
 
 STATUS_COLOURS = {"draft": "#7b8794", "approved": "#2e8b57", "producing": "#2f6fb0",
                   "ready": "#7d4cb0", "failed": "#c0392b"}
@@ -60,7 +61,7 @@ def paint_chip(painter: QPainter, rect: QRectF, row: CalendarRow, look: ChipLook
         painter.setPen(QPen(QColor("#111111"), 2))
         painter.drawRect(rect.adjusted(1, 1, -1, -1))
     painter.setPen(QColor("white"))
-    head = f"{row.item.scheduled_at.astimezone():%H:%M}"
+    head = f"{row.item.scheduled_at.astimezone():%H:%M}" + (" ✓" if posted(row.item) else "")
     if look.show_influencer:
         head += f" {row.influencer}"
     topic = row.item.topic or row.item.platform

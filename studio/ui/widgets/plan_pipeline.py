@@ -29,9 +29,11 @@ from studio.engine.db.models import PlanItem
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.engine.pipelines.service import PipelineStatus, StepStatus
+from studio.ui.context import StudioContext
 from studio.ui.error_actions import for_window
 from studio.ui.theme_style import tone
 from studio.ui.widgets.failure_banner import FailureBanner
+from studio.ui.widgets.publish_status import PublishStatus
 
 RUNNABLE = ("approved", "failed")
 STEP_NAMES = {"image": "Picture", "video": "Clip", "export": "Export", "publish": "Publish folder"}
@@ -47,10 +49,11 @@ COLUMNS = ("Step", "Status", "Progress", "Detail")
 class PipelinePanel(QWidget):
     run_requested = Signal(object)  # item id
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, context: StudioContext | None = None) -> None:
         super().__init__(parent)
         self.item: PlanItem | None = None
         self.status: PipelineStatus | None = None
+        self.publish = PublishStatus(context, self) if context is not None else None  # under the steps
         title = QLabel("<b>Production</b>", self)
         self.state = QLabel(self)
         self.state.setObjectName("pipeline-state")
@@ -74,6 +77,8 @@ class PipelinePanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.steps)
         layout.addWidget(self.banner)
+        if self.publish is not None:
+            layout.addWidget(self.publish)
         self.show_item(None)
 
     def _build_steps(self) -> None:
@@ -100,6 +105,8 @@ class PipelinePanel(QWidget):
             self.banner.hide()
         self.item = item
         self._update()
+        if self.publish is not None:
+            self.publish.show_item(item)
 
     def show_status(self, status: PipelineStatus) -> None:
         if status == self.status:

@@ -148,7 +148,7 @@ class PlansPage(QWidget):
         self.editor.save_requested.connect(self._on_save_requested)
         self.editor.approve_requested.connect(self._on_approve_requested)
         self.editor.regenerate_requested.connect(self._on_regenerate_requested)
-        self.pipeline = PipelinePanel(self)
+        self.pipeline = PipelinePanel(self, context=self.context)  # with the post's publishing
         self.pipeline.run_requested.connect(self._on_run_requested)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)

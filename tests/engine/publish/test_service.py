@@ -3,6 +3,7 @@ platform, retries only for transient faults (after the platform's Retry-After), 
 the rest, and never a second post."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,25 @@ def test_only_a_produced_post_with_a_connected_account_is_queued(studio: Studio)
     with pytest.raises(InvalidInput, match="Unknown platform 'myspace'"):
         submit_publish(studio, item.id, "myspace")
     assert _jobs(studio) == []
+
+
+def test_two_studios_submitting_at_once_make_one_job(studio: Studio, platform: ScriptedPlatform) -> None:
+    """As two workers' schedules reach the same post in the same minute."""
+    item = produced_item(studio)
+    others = [Studio.open(studio.paths.data_dir) for _ in range(2)]
+    start = threading.Barrier(len(others))
+    made: list[object] = []
+
+    def submit(other: Studio) -> None:
+        start.wait()
+        made.append(submit_publish(other, item.id, "instagram"))
+
+    threads = [threading.Thread(target=submit, args=(other,)) for other in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for other in others:
+        other.close()
+    assert len(made) == 2 and sum(job is not None for job in made) == 1
+    assert len(_jobs(studio)) == 1

@@ -81,6 +81,7 @@ BOUNDS: Mapping[str, tuple[float, float, bool]] = {
     "worker.heartbeat_timeout_s": (0, 86_400, True),
     "comfyui.port": (1, 65_535, False),
     "pipeline.stagger_minutes": (0, 24 * 60, False),
+    "pipeline.produce_ahead_hours": (0, 7 * 24, False),  # 0: off; a week ahead at most
 }
 
 RULES: Mapping[str, Rule] = {

@@ -109,7 +109,7 @@ TABLE: Mapping[str, Meta] = {
     "pipeline.video_template": _m("Video workflow", "The workflow for posts with a motion prompt.",
                                   _G, "Daily posting"),
     "pipeline.produce_ahead_hours": _m("Produce ahead", "An approved post with a time is made this "
-                                       "long before it goes out.", _G, "Daily posting", unit=" h"),
+                                       "long before it goes out. 0: off.", _G, "Daily posting", unit=" h"),
     "comfyui.url": _m("Address", "Where ComfyUI listens, e.g. http://127.0.0.1:8188.", _C, "Connection"),
     "comfyui.loras_dir": _m("LoRA folder", "Trained LoRAs are placed here for ComfyUI. Empty: "
                             "models/loras in the ComfyUI folder.", _C, "Connection", kind=Kind.FOLDER),

@@ -17,6 +17,7 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem, Publication
 from studio.engine.db.repositories import Repository
+from studio.engine.errors import SettingsError
 from studio.engine.pipelines import schedule
 from studio.engine.pipelines.schedule import MinuteReport, run_minute
 from studio.engine.publish.service import submit_publish
@@ -150,8 +151,10 @@ def test_posts_long_past_or_beyond_the_window_are_left_alone(
 
 def test_produce_ahead_zero_turns_it_off(studio: Studio) -> None:
     make_item(studio, when=SIX_PM + timedelta(minutes=5))
-    studio.settings.pipeline.produce_ahead_hours = 0
+    studio.settings.set("pipeline.produce_ahead_hours", "0")
     assert run_minute(studio, SIX_PM) == MinuteReport([], [], [])
+    with pytest.raises(SettingsError, match="at least 0"):
+        studio.settings.set("pipeline.produce_ahead_hours", "-2")
 
 
 def test_a_post_is_claimed_once_and_given_back_when_it_cannot_start(studio: Studio) -> None:

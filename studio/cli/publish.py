@@ -139,8 +139,8 @@ def status_command(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(states)
     else:
-        print_table(["platform", "status", "url", "posted", "error"],
-                    [[s.platform, s.status, s.url, s.published_at or "", s.error] for s in states],
+        print_table(["platform", "status", "url", "posted", "detail"],
+                    [[s.platform, s.status, s.url, s.published_at or "", s.error or s.note] for s in states],
                     empty="not posted anywhere yet")
     return EXIT_OK
 

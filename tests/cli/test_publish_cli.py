@@ -36,7 +36,7 @@ def test_post_runs_here_and_prints_the_link_then_status_shows_it(cli: Cli, studi
     assert len(platform.posts) == 1
     status = cli("publish", "status", str(item.id)[:8])
     assert status.code == 0
-    assert status.out.splitlines()[0].split() == ["PLATFORM", "STATUS", "URL", "POSTED", "ERROR"]
+    assert status.out.splitlines()[0].split() == ["PLATFORM", "STATUS", "URL", "POSTED", "DETAIL"]
     assert status.out.splitlines()[1].split()[:3] == ["instagram", "published", "https://www.instagram.com/p/C0ffee/"]
     [shown] = cli("publish", "status", str(item.id), "--json").json()
     assert shown["status"] == "published" and shown["remote_id"] == "18000000000000001"

@@ -47,6 +47,7 @@ class PostOut(BaseModel):
     error: str
     published_at: datetime | None
     job_id: uuid.UUID | None
+    note: str = Field(description="what the platform said beside the link (an inbox post, the quota used)")
 
 
 @router.get("/accounts", response_model=list[AccountOut])
@@ -78,5 +79,5 @@ def post_item(item_id: uuid.UUID, studio: StudioDep, who: Writer, body: PostIn |
 def item_posts(item_id: uuid.UUID, studio: StudioDep, who: Reader) -> list[PostOut]:
     item = find_item(studio, who.workspace_id, str(item_id))
     return [PostOut(platform=s.platform, status=s.status, url=s.url, remote_id=s.remote_id, error=s.error,
-                    published_at=s.published_at, job_id=s.job_id)
+                    published_at=s.published_at, job_id=s.job_id, note=s.note)
             for s in service.post_states(studio, who.workspace_id, item.id)]

@@ -69,6 +69,7 @@ class PostState:
     error: str
     published_at: datetime | None
     job_id: uuid.UUID | None
+    note: str = ""  # what the platform said beside the link: an inbox post, the quota used
 
 
 # Submitting ---------------------------------------------------------------------------------------
@@ -296,7 +297,21 @@ def _state(session: Session, row: Publication) -> PostState:
     job = session.get(Job, row.job_id) if row.job_id else None
     if status in ("pending", "uploading") and job is not None and job.status not in ACTIVE:
         status, error = "failed", row.error or job.error or job.message
-    return PostState(row.platform, status, row.url, row.remote_id, error, row.published_at, row.job_id)
+    return PostState(row.platform, status, row.url, row.remote_id, error, row.published_at, row.job_id,
+                     _note((row.meta or {}).get("platform")))
+
+
+def _note(said: object) -> str:
+    """One line from what the client returned with the post (``Published.meta``)."""
+    if not isinstance(said, dict):
+        return ""
+    if said.get("message"):
+        return str(said["message"])
+    if said.get("quota_units"):
+        return f"{said.get('quota_method', 'the upload')} used {said['quota_units']} quota unit(s)"
+    if said.get("quota_usage"):
+        return f"{said['quota_usage']} post(s) in the platform's 24-hour publishing window"
+    return ""
 
 
 def accounts(studio: Studio, workspace_id: uuid.UUID) -> list[PublishAccount]:

@@ -119,6 +119,8 @@ class PublishStatus(QWidget):
             line = f"{display_name(state.platform)}: <span style='color:{colour}'>{words}</span>"
             if state.url:
                 line += f" — <a href='{html.escape(state.url, quote=True)}'>open the post</a>"
+            if state.note and state.status == "published":
+                line += f"<br>{html.escape(state.note)}"
             elif state.status == "failed" and state.error:
                 reason = state.error.removeprefix(f"{display_name(state.platform)}: ")
                 line += f"<br>{html.escape(reason)}"

@@ -49,6 +49,7 @@ def test_a_worker_posts_the_picture_once(studio: Studio, graph: FakeInstagram,
     assert container.fields["caption"] == "Lisbon keeps its best light for last.\n\n#lisbon #goldenhour"
     [state] = post_states(studio, item.workspace_id, item.id)
     assert state.status == "published" and state.url.startswith("https://www.instagram.com/")
+    assert state.note == "1 post(s) in the platform's 24-hour publishing window"
     assert submit_publish(studio, item.id, "instagram") is None
 
 

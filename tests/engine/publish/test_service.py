@@ -14,7 +14,7 @@ from studio.engine.db.models import Job, PlanItem, Publication
 from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.status import JobStatus
-from studio.engine.publish.platform import PublishError
+from studio.engine.publish.platform import Published, PublishError
 from studio.engine.publish.service import JOB_TYPE, post_states, submit_publish
 from tests.conftest import run_next_task
 from tests.engine.publish.produced import ScriptedPlatform, connect_account, produced_item
@@ -165,3 +165,13 @@ def test_two_studios_submitting_at_once_make_one_job(studio: Studio, platform: S
         other.close()
     assert len(made) == 2 and sum(job is not None for job in made) == 1
     assert len(_jobs(studio)) == 1
+
+
+def test_what_the_platform_said_beside_the_post_is_kept(studio: Studio, platform: ScriptedPlatform) -> None:
+    inbox = "Sent to the TikTok app's inbox: open TikTok to finish the post."
+    platform.outcomes = [Published("v_inbox_1", "", {"status": "inbox", "message": inbox})]
+    item = produced_item(studio)
+    assert submit_publish(studio, item.id, "instagram") is not None
+    run_next_task(studio, "general")
+    [state] = post_states(studio, item.workspace_id, item.id)
+    assert (state.status, state.url, state.note) == ("published", "", inbox)

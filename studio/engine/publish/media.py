@@ -23,6 +23,7 @@ from studio.engine.db.models import PlanItem
 from studio.engine.errors import InvalidInput
 from studio.engine.pipelines.publish import caption_text
 from studio.engine.publish.platform import Post
+from studio.engine.storage.policy import AREAS
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm")
 URL_LIFETIME_S = 24 * 3600  # long enough for a container Instagram processes for an hour or more
@@ -48,7 +49,7 @@ def posted(item: PlanItem) -> dict[str, str]:
 
 def post_for(studio: Studio, item: PlanItem, *, ai_generated: bool = True) -> Post:
     """The Post of a produced item; a plain InvalidInput when it has no files yet."""
-    files, cover, folder = _files_of(item)
+    files, cover, folder = _files_of(studio, item)
     kind: Literal["image", "video", "carousel"] = "image"
     if files[0].suffix.lower() in VIDEO_SUFFIXES:
         kind = "video"
@@ -67,7 +68,7 @@ def title_of(item: PlanItem) -> str:
     return text if len(text) <= TITLE_LIMIT else text[:TITLE_LIMIT - 1].rstrip() + "…"
 
 
-def _files_of(item: PlanItem) -> tuple[list[Path], Path | None, Path | None]:
+def _files_of(studio: Studio, item: PlanItem) -> tuple[list[Path], Path | None, Path | None]:
     """The media files in order, the cover, and the publish folder they are in (if any)."""
     state: dict[str, Any] = item.pipeline or {}
     folder_text = (state.get("publish") or {}).get("folder")
@@ -77,12 +78,35 @@ def _files_of(item: PlanItem) -> tuple[list[Path], Path | None, Path | None]:
         cover = folder / "cover.jpg"
         if media:
             return media, cover if cover.is_file() else None, folder
-    exported = [Path(f) for f in (state.get("export") or {}).get("files", [])]
+    listed = [Path(f) for f in (state.get("export") or {}).get("files", [])]
+    exported = [_here(studio, item.workspace_id, p) for p in listed]
     media = [p for p in exported if not p.name.endswith("-cover.jpg") and p.is_file()]
     covers = [p for p in exported if p.name.endswith("-cover.jpg") and p.is_file()]
+    if not media and listed:
+        raise InvalidInput("This post's files are on the machine that produced it, not here nor in the "
+                           "team server's bucket; publish it from that machine.")
     if not media:
         raise InvalidInput("This post has no finished files yet; produce it first (plan run ITEM).")
     return media, covers[0] if covers else None, None
+
+
+def _here(studio: Studio, workspace_id: uuid.UUID, path: Path) -> Path:
+    """An exported file on this machine: as recorded, else at its asset key here, fetched from the
+    team server's bucket when this machine lacks it (another desk or worker produced the post)."""
+    if path.is_file():
+        return path
+    parts = path.parts
+    starts = [i for i in range(len(parts) - 1) if parts[i] in AREAS and parts[i + 1] == str(workspace_id)]
+    if not starts:
+        return path
+    key = "/".join(parts[starts[-1]:])
+    local = studio.paths.assets_dir / key
+    if not local.is_file():
+        from studio.engine.server.assets import team_store
+        store = team_store(studio.settings, studio.paths, studio.secrets)
+        if store is not None and store.exists(key):
+            store.get_file(key, local)
+    return local
 
 
 def public_urls(studio: Studio, workspace_id: uuid.UUID, item_id: uuid.UUID, files: list[Path],

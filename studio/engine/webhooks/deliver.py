@@ -40,6 +40,7 @@ class Outcome:
     status_code: int | None  # None: no answer (refused, timed out, cut)
     error: str
     retry_after_s: float | None = None
+    permanent: bool = False  # trying again cannot help (a secret gone from the store)
 
     @property
     def delivered(self) -> bool:
@@ -48,7 +49,7 @@ class Outcome:
     @property
     def transient(self) -> bool:
         code = self.status_code
-        return code is None or code in _TRANSIENT or code >= 500
+        return not self.permanent and (code is None or code in _TRANSIENT or code >= 500)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +87,21 @@ def deliver_due(db: Database, secrets: Secrets, *, now: datetime | None = None,
             claimed = claim(db, delivery_id, now)
             if claimed is None:
                 continue  # another worker took it
-            body = claimed.body.encode("utf-8")
-            secret = secrets.get(claimed.secret_name) if claimed.secret_name else None
-            settle(db, claimed, send(http, claimed.url, body, headers_for(claimed, body, secret)), now)
+            settle(db, claimed, _try(http, secrets, claimed), now)
             sent += 1
     finally:
         if own:
             http.close()
     return sent
+
+
+def _try(http: httpx.Client, secrets: Secrets, claimed: Claimed) -> Outcome:
+    body = claimed.body.encode("utf-8")
+    secret = secrets.get(claimed.secret_name) if claimed.secret_name else None
+    if claimed.secret_name and not secret:  # sent unsigned, a careful receiver would refuse it
+        return Outcome(None, f"its signing secret '{claimed.secret_name}' is not in the secret store; "
+                             "remove the webhook and add it again with a secret", permanent=True)
+    return send(http, claimed.url, body, headers_for(claimed, body, secret))
 
 
 def new_client() -> httpx.Client:

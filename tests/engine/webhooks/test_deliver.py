@@ -161,3 +161,15 @@ def test_two_delivery_loops_on_one_database_send_each_delivery_once(studio: Stud
     ids = [r.headers["x-studio-delivery"] for r in receiver.received]
     assert sum(sent) == 12 and len(ids) == 12 and len(set(ids)) == 12
     assert {d.status for d in list_deliveries(studio.db, workspace_id)} == {"delivered"}
+
+
+def test_a_signed_webhook_whose_secret_is_gone_fails_without_sending(studio: Studio, workspace_id: uuid.UUID,
+                                                                    receiver: WebhookReceiver) -> None:
+    info = add_webhook(studio.db, studio.secrets, workspace_id, url=receiver.url(), events=[JOB_COMPLETED],
+                       secret="abc")
+    studio.secrets.delete(f"webhook.{info.id.hex}")
+    outbox.record(studio.db, _event(workspace_id))
+    deliver_due(studio.db, studio.secrets)
+    assert receiver.received == []
+    row = _delivery(studio)
+    assert row.status == "failed" and "is not in the secret store" in row.last_error

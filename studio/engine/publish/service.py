@@ -27,7 +27,7 @@ from studio.engine.core import Studio
 from studio.engine.db.database import retry_if_stale, rows_changed
 from studio.engine.db.models import Job, PlanItem, Publication, PublishAccount
 from studio.engine.db.types import utcnow
-from studio.engine.errors import Conflict, InvalidInput, NotFound
+from studio.engine.errors import Conflict, InvalidInput, NotFound, StudioError
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed, TransientError
 from studio.engine.jobs.registry import job_type
@@ -207,6 +207,8 @@ def _post(ctx: JobContext, studio: Studio, payload: PublishPayload) -> PublishRe
         done = client.publish(post, lambda f, m: ctx.progress(f, stage=f"Posting to {shown}", message=m))
     except PublishError as exc:
         raise _failure(studio, row.id, payload.platform, exc) from None
+    except StudioError as exc:  # refused before posting (a clip too long for the platform)
+        raise _failure(studio, row.id, payload.platform, PublishError(str(exc))) from None
     except Exception as exc:  # a fault the client did not foresee: the outcome is unknown
         _set(studio, row.id, status="failed", error=f"{shown}: {type(exc).__name__}: {exc}")
         raise

@@ -100,6 +100,20 @@ def test_a_permanent_error_fails_at_once_with_the_platforms_reason(studio: Studi
     assert submit_publish(studio, item.id, "instagram") is not None  # the user may post it again
 
 
+def test_a_refusal_before_posting_is_the_platforms_line_too(studio: Studio, platform: ScriptedPlatform,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_long(post: object, progress: object) -> None:
+        raise InvalidInput("The clip is 75 s long; this TikTok account posts at most 60 s.")
+    monkeypatch.setattr(platform, "publish", too_long)
+    item = produced_item(studio)
+    job = submit_publish(studio, item.id, "instagram")
+    assert job is not None
+    run_next_task(studio, "general")
+    failed = studio.jobs.get(item.workspace_id, job.id)
+    assert failed.error == "Instagram: The clip is 75 s long; this TikTok account posts at most 60 s."
+    assert _row(studio, item).status == "failed"
+
+
 def test_an_expired_connection_says_to_reconnect(studio: Studio, platform: ScriptedPlatform) -> None:
     platform.outcomes = [PublishError("Error validating access token (code 190)", reconnect=True)]
     item = produced_item(studio)

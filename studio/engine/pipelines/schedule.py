@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Row, exists, select, update
 
@@ -40,6 +41,7 @@ from studio.engine.publish.clients import platform_name
 from studio.engine.publish.service import submit_publish
 
 log = logging.getLogger("studio.pipelines")
+T = TypeVar("T")
 # The time a worker took a finished post to hand it to publishing, kept in its pipeline record.
 HANDOVER = "scheduled_handover"
 HANDOVER_HOLD = timedelta(minutes=10)
@@ -58,9 +60,19 @@ class MinuteReport:
 def run_minute(studio: Studio, now: datetime | None = None) -> MinuteReport:
     """Everything due at ``now`` (default: the clock), each post once however many workers run."""
     moment = local(now)
-    planned = run_daily_plans(studio, moment)
-    produced = run_daily(studio, moment) + produce_ahead(studio, moment)
-    return MinuteReport(planned, produced, publish_due(studio, moment))
+    planned = _guarded("daily plans", lambda: run_daily_plans(studio, moment))
+    produced = (_guarded("daily run", lambda: run_daily(studio, moment))
+                + _guarded("produce ahead", lambda: produce_ahead(studio, moment)))
+    return MinuteReport(planned, produced, _guarded("publish", lambda: publish_due(studio, moment)))
+
+
+def _guarded(step: str, run: Callable[[], list[T]]) -> list[T]:
+    """One step's failure (the database busy, say) is logged and leaves the others to run."""
+    try:
+        return run()
+    except StudioError as exc:
+        log.error("the minutely run's %s step failed: %s", step, exc)
+        return []
 
 
 def daily_time(studio: Studio) -> time | None:

@@ -17,7 +17,7 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.db.models import Job, PlanItem, Publication
 from studio.engine.db.repositories import Repository
-from studio.engine.errors import SettingsError
+from studio.engine.errors import SettingsError, StudioError
 from studio.engine.pipelines import schedule
 from studio.engine.pipelines.schedule import MinuteReport, run_minute
 from studio.engine.publish.service import submit_publish
@@ -175,3 +175,13 @@ def test_a_hand_over_left_by_a_stopped_worker_is_taken_again_after_a_while(
     assert run_minute(studio, SIX_PM + timedelta(minutes=5)).published == []
     assert run_minute(studio, SIX_PM + timedelta(minutes=11)).published == [item.id]
     assert published.calls == [(item.id, "instagram", True)]  # publishing is off here
+
+
+def test_a_step_that_fails_leaves_the_others_to_run(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(_studio: Studio, _now: datetime) -> list[Job]:
+        raise StudioError("the database is busy")
+
+    monkeypatch.setattr(schedule, "run_daily_plans", busy)
+    item = make_item(studio, when=SIX_PM)
+    report = run_minute(studio, SIX_PM - timedelta(hours=1))
+    assert report.planned == [] and produced([report]) == [str(item.id)]

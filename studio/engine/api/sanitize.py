@@ -40,7 +40,9 @@ def clean_value(value: Any, data_dir: Path | None = None) -> Any:
     if isinstance(value, str):
         return clean_text(value, data_dir)
     if isinstance(value, dict):
-        return {str(k): MASK if is_secret_key(str(k)) and v not in (None, "") else clean_value(v, data_dir)
+        # keys too: a result may be keyed by source file (make-thumbnails: path → thumbnails)
+        return {clean_text(str(k), data_dir): MASK if is_secret_key(str(k)) and v not in (None, "")
+                else clean_value(v, data_dir)
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean_value(v, data_dir) for v in value]

@@ -1,17 +1,24 @@
 """/webhooks: add, list, remove, deliveries and sending again, scoped to the token's workspace."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import typing
+from collections.abc import Callable
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from studio.engine.api.routes_webhooks import EventName
 from studio.engine.core import Studio
 from studio.engine.db.types import utcnow
 from studio.engine.events import JOB_FAILED, WEBHOOK_EVENTS, Event
+from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.webhooks import outbox
 from studio.engine.webhooks.deliver import deliver_due
-from tests.engine.api.conftest import Tokens, bearer
+from tests.conftest import WorkerProcess, wait_until
+from tests.engine.api.conftest import ApiProcess, Tokens, bearer, http
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 
@@ -64,3 +71,27 @@ def test_deliveries_are_listed_and_a_failed_one_is_sent_again(client: TestClient
     [done] = client.get("/webhooks/deliveries", params={"webhook_id": hook["id"]}).json()
     assert (done["status"], done["last_status"]) == ("delivered", 200)
     assert client.get("/webhooks/deliveries", params={"failed": True}).json() == []
+
+
+def test_acceptance_a_job_run_by_the_worker_reaches_a_receiver_signed_and_retried_after_a_500(
+        api_factory: Callable[..., ApiProcess], worker: WorkerProcess, studio: Studio, tokens: Tokens,
+        tmp_path: Path) -> None:
+    server = api_factory()
+    picture = tmp_path / "look.png"
+    Image.new("RGB", (64, 48), (200, 80, 120)).save(picture)
+    with WebhookReceiver([500, 200]) as receiver, http(server.url, tokens.writer) as api:
+        added = api.post("/webhooks", json={"url": receiver.url("/webhook/n8n"), "events": ["job.completed"],
+                                            "secret": "n8n-shared-secret"})
+        assert added.status_code == 201, added.text
+        job = studio.jobs.submit(tokens.workspace_id, "make-thumbnails", ThumbnailPayload(files=(picture,)))
+        wait_until(lambda: len(receiver.received) >= 2, timeout=90, what="the delivery and its retry")
+        [delivery] = api.get("/webhooks/deliveries").json()
+    first, second = receiver.received
+    assert first.raw == second.raw and second.headers["x-studio-delivery"] == delivery["id"]
+    expected = "sha256=" + hmac.new(b"n8n-shared-secret", second.raw, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(second.headers["x-studio-signature"], expected)
+    event = second.json()
+    assert (event["type"], event["data"]["id"], event["data"]["status"]) == ("job.completed", str(job.id),
+                                                                             "completed")
+    assert str(studio.paths.data_dir) not in second.raw.decode() and str(tmp_path) not in second.raw.decode()
+    assert (delivery["status"], delivery["attempts"], delivery["last_status"]) == ("delivered", 2, 200)

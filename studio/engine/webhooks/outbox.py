@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from studio.engine.db.database import Database
 from studio.engine.db.models import Job, PlanItem, Webhook, WebhookDelivery
@@ -52,7 +53,16 @@ def any_webhooks(db: Database) -> bool:
 def record(db: Database, event: Event) -> int:
     """One pending delivery per active webhook of the event's workspace that asked for its type;
     an event already recorded for a webhook is not recorded again. How many were added."""
-    now = utcnow()
+    try:
+        added = _add_deliveries(db, event)
+    except IntegrityError:  # another process recorded the same event at the same moment
+        return 0
+    if added:
+        WAKE.set()
+    return added
+
+
+def _add_deliveries(db: Database, event: Event) -> int:
     with db.session() as session:
         hooks = session.scalars(select(Webhook).where(Webhook.workspace_id == event.workspace_id,
                                                       Webhook.active.is_(True))).all()
@@ -61,16 +71,13 @@ def record(db: Database, event: Event) -> int:
             return 0
         had = set(session.scalars(select(WebhookDelivery.webhook_id).where(
             WebhookDelivery.event_id == event.id, WebhookDelivery.webhook_id.in_(wanted))).all())
-        body = event.body()
+        body, now = event.body(), utcnow()
         for hook_id in wanted:
             if hook_id not in had:
                 session.add(WebhookDelivery(workspace_id=event.workspace_id, webhook_id=hook_id,
                                             event=event.type, event_id=event.id, body=body,
                                             next_attempt_at=now))
-        added = len(wanted) - len(had)
-    if added:
-        WAKE.set()
-    return added
+        return len(wanted) - len(had)
 
 
 def record_job_finished(db: Database, job_id: uuid.UUID, data_dir: Path | None = None) -> None:

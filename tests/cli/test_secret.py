@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_set_delete_list_in_process(cli: Cli, studio: Studio, monkeypatch: pytes
     result = cli("secret", "set", "server.postgres")
     assert result.code == 0 and "pg-password" not in result.out + result.err
     assert studio.secrets.get("server.postgres") == "pg-password"
-    assert "server.postgres  set" in cli("secret", "list").out
+    assert re.search(r"^server\.postgres +set$", cli("secret", "list").out, re.MULTILINE)
     assert cli("secret", "delete", "server.postgres").code == 0
     assert studio.secrets.get("server.postgres") is None
     assert "kept in: file" in cli("secret", "list").out
@@ -81,6 +82,7 @@ def test_an_empty_environment_variable_is_ignored_and_said(cli: Cli, studio: Stu
     studio.secrets.set("openrouter", VALUE)
     monkeypatch.setenv("INFLUENCERAI_SECRET_OPENROUTER", "")
     listed = cli("secret", "list")
-    assert "openrouter       set (INFLUENCERAI_SECRET_OPENROUTER is empty, so it is ignored)" in listed.out
+    assert re.search(r"^openrouter +set \(INFLUENCERAI_SECRET_OPENROUTER is empty, so it is ignored\)$",
+                     listed.out, re.MULTILINE)
     assert cli("secret", "list", "--json").json()["secrets"][0] == {
         "name": "openrouter", "set": True, "from_environment": False, "environment_empty": True}

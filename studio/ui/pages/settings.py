@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from studio.engine.config import Settings
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.errors import SettingsError
+from studio.engine.secret_names import PUBLISH_SECRETS
 from studio.engine.secrets import KNOWN_SECRETS
 from studio.ui.context import StudioContext
 from studio.ui.pages.settings_fields import GROUPS, field_specs, relation_problems
@@ -127,12 +128,13 @@ class SettingsPage(QWidget):
         """What is not a setting in the file: secrets, the server dialog, where the file is."""
         llm, team = self.groups["LLM"], self.groups["Team server"]
         self._add_secrets(llm, "API key", ("openrouter",))
-        self._add_secrets(team, "Passwords and keys", tuple(n for n in KNOWN_SECRETS if n != "openrouter"))
+        self._add_secrets(team, "Passwords and keys", tuple(n for n in KNOWN_SECRETS if n.startswith("server.")))
         self.server_button = QPushButton("Connect to a team server…")
         self.server_button.setToolTip("Checks the server and switches this studio to it.")
         self.server_button.clicked.connect(self._on_server_clicked)
         self.groups["Team server"].add_row("Connect", _left(self.server_button))
         self.groups["Automation"].add_row("Publishing accounts", PublishAccounts(self.context))
+        self._add_secrets(self.groups["Automation"], "App secrets", PUBLISH_SECRETS)
         self.webhook_panel = WebhookPanel(self.context)
         self.groups["Automation"].add_row("Webhooks", self.webhook_panel)
         where = QLabel(f"Settings are stored in {self.context.studio.paths.settings_file}")

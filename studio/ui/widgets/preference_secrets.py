@@ -19,11 +19,17 @@ from studio.ui.context import StudioContext
 from studio.ui.tasks import run_in_background
 
 SECRET_LABELS = {"openrouter": "OpenRouter API key", "server.postgres": "PostgreSQL password",
-                 "server.redis": "Redis password", "server.s3": "S3 / MinIO secret key"}
+                 "server.redis": "Redis password", "server.s3": "S3 / MinIO secret key",
+                 "publish.instagram.client_secret": "Instagram app secret",
+                 "publish.tiktok.client_secret": "TikTok client secret",
+                 "publish.youtube.client_secret": "YouTube (Google) client secret"}
 SECRET_HINTS = {"openrouter": "OpenRouter API key (content plans, captions)",
                 "server.postgres": "Team server: PostgreSQL password",
                 "server.redis": "Team server: Redis password",
-                "server.s3": "Team server: S3 / MinIO secret key"}
+                "server.s3": "Team server: S3 / MinIO secret key",
+                "publish.instagram.client_secret": "Publishing: the Instagram app's secret",
+                "publish.tiktok.client_secret": "Publishing: the TikTok app's client secret",
+                "publish.youtube.client_secret": "Publishing: the Google app's client secret"}
 
 
 class SecretRows(QObject):

@@ -138,29 +138,48 @@ def test_an_unreachable_receiver_is_given_up_after_six_tries(studio: Studio, wor
     assert (_delivery(studio).status, _delivery(studio).attempts) == ("pending", 0)
 
 
-def test_two_delivery_loops_on_one_database_send_each_delivery_once(studio: Studio, workspace_id: uuid.UUID,
-                                                                    receiver: WebhookReceiver) -> None:
-    add_webhook(studio.db, studio.secrets, workspace_id, url=receiver.url(), events=[JOB_COMPLETED])
+def _two_loops_send_once(first: Studio, second: Studio, receiver: WebhookReceiver) -> None:
+    """Twelve deliveries, two loops (each its own connections, as two workers) at the same moment."""
+    workspace_id = first.workspace().id
+    add_webhook(first.db, first.secrets, workspace_id, url=receiver.url(), events=[JOB_COMPLETED])
     for n in range(12):
-        outbox.record(studio.db, _event(workspace_id, n))
-    second = Studio.open(studio.paths.data_dir)  # another worker: its own connections
+        outbox.record(first.db, _event(workspace_id, n))
     start = threading.Barrier(2)
     sent: list[int] = []
 
     def loop(s: Studio, now: datetime) -> None:
         start.wait()
         sent.append(deliver_due(s.db, s.secrets, now=now, limit=12))
-    try:
-        threads = [threading.Thread(target=loop, args=(s, utcnow())) for s in (studio, second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-    finally:
-        second.close()
+    threads = [threading.Thread(target=loop, args=(s, utcnow())) for s in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
     ids = [r.headers["x-studio-delivery"] for r in receiver.received]
     assert sum(sent) == 12 and len(ids) == 12 and len(set(ids)) == 12
-    assert {d.status for d in list_deliveries(studio.db, workspace_id)} == {"delivered"}
+    assert {d.status for d in list_deliveries(first.db, workspace_id)} == {"delivered"}
+
+
+def test_two_delivery_loops_on_one_database_send_each_delivery_once(studio: Studio,
+                                                                    receiver: WebhookReceiver) -> None:
+    second = Studio.open(studio.paths.data_dir)
+    try:
+        _two_loops_send_once(studio, second, receiver)
+    finally:
+        second.close()
+
+
+def test_two_delivery_loops_on_postgresql_send_each_delivery_once(studio: Studio, postgres_url: str,
+                                                                 receiver: WebhookReceiver) -> None:
+    studio.settings.set("database.url", postgres_url)
+    studio.save_settings()
+    first, second = Studio.open(studio.paths.data_dir), Studio.open(studio.paths.data_dir)
+    try:
+        assert first.db.engine.dialect.name == "postgresql"
+        _two_loops_send_once(first, second, receiver)
+    finally:
+        first.close()
+        second.close()
 
 
 def test_a_signed_webhook_whose_secret_is_gone_fails_without_sending(studio: Studio, workspace_id: uuid.UUID,

@@ -2,8 +2,8 @@
 
 An event is ``{"id", "type", "at", "workspace_id", "data"}``; ``data`` is a job's or a plan
 item's public view as the API shows it (api/schemas.py, api/sanitize.py: no absolute path of
-this machine, no secret). The id names the row's version, so
-the same outcome recorded twice is still one event (webhook deliveries are unique per event).
+this machine, no secret). The id names the row's version, so the same outcome recorded twice is
+still one event (webhook deliveries are unique per event).
 """
 from __future__ import annotations
 

@@ -136,6 +136,7 @@ class PlatformSettings:
     auth_url: str = ""  # the authorization page; empty: the platform's own
     enabled: bool = False  # off: produced posts are left ready for posting by hand
     client_id: str = ""  # the client secret, where the platform needs one, is a secret
+    redirect_port: int = 0  # the sign-in's loopback port; 0: a free one (Instagram needs a fixed one)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ ALLOWED: Mapping[str, tuple[str, ...]] = {
     "ui.theme": ("system", "dark", "light"),
 }
 MAX_WORKERS = 64  # per queue on one machine: more only fights over one GPU and its memory
+PUBLISH_PLATFORMS = ("instagram", "tiktok", "youtube")
 WORKER_KEYS = ("generation_workers", "video_workers", "training_workers", "general_workers",
                "pipeline_workers")
 
@@ -82,6 +83,10 @@ BOUNDS: Mapping[str, tuple[float, float, bool]] = {
     "comfyui.port": (1, 65_535, False),
     "pipeline.stagger_minutes": (0, 24 * 60, False),
     "pipeline.produce_ahead_hours": (0, 7 * 24, False),  # 0: off; a week ahead at most
+    "api.port": (1, 65_535, False),
+    "api.requests_per_minute": (1, 1_000_000, False),
+    "api.max_body_mb": (1, 100_000, False),
+    **{f"publish.{p}.redirect_port": (0, 65_535, False) for p in PUBLISH_PLATFORMS},  # 0: a free port
 }
 
 RULES: Mapping[str, Rule] = {
@@ -95,4 +100,6 @@ RULES: Mapping[str, Rule] = {
     "server.redis_url": url("redis", "rediss"),
     "server.s3_endpoint": url("http", "https"),
     "pipeline.daily_at": daily_time,
+    "publish.public_url_prefix": url("http", "https"),
+    **{f"publish.{p}.{k}": url("http", "https") for p in PUBLISH_PLATFORMS for k in ("base_url", "auth_url")},
 }

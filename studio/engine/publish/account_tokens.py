@@ -83,10 +83,13 @@ def client_credentials(studio: Studio, platform: str) -> tuple[Provider, str, st
 
 def connect(studio: Studio, workspace_id: uuid.UUID, platform: str, *,
             open_browser: Callable[[str], object] = webbrowser.open, timeout_s: float = 300,
-            http: httpx.Client | None = None, port: int = 0) -> PublishAccount:
+            http: httpx.Client | None = None, port: int | None = None) -> PublishAccount:
     """Signs in through the browser, names the account, stores its tokens and its row.
-    ``port``: the loopback callback's port (0: a free one; see oauth.authorize)."""
+    ``port``: the loopback callback's port (None: publish.<platform>.redirect_port, whose 0
+    takes a free one; see oauth.authorize)."""
     provider, client_id, secret = client_credentials(studio, platform)
+    if port is None:
+        port = platform_settings(studio.settings, platform).redirect_port
     tokens = oauth.authorize(provider, client_id, secret, open_browser=open_browser,
                              timeout_s=timeout_s, http=http, port=port)
     account_id, name = identify(provider, tokens, http=http)

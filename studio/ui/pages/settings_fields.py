@@ -86,7 +86,9 @@ def _platform(name: str) -> dict[str, Meta]:
             "client_id": _m("App client id", f"The {name} app the studio signs in with.", _U, name),
             "base_url": _m("API address", "Empty: the platform's own (a proxy or test server here).",
                            _U, name),
-            "auth_url": _m("Sign-in address", "Empty: the platform's own.", _U, name)}
+            "auth_url": _m("Sign-in address", "Empty: the platform's own.", _U, name),
+            "redirect_port": _m("Sign-in return port", "The port of http://127.0.0.1:PORT/callback "
+                                "registered with the app; 0: any free port.", _U, name)}
 _WORKERS = "The worker reads this when it starts."
 TABLE: Mapping[str, Meta] = {
     "general.current_workspace": _m("Current workspace", "Chosen with the workspace switcher at the top.",

@@ -148,6 +148,7 @@ class PublishSettings:
     youtube: PlatformSettings = field(default_factory=PlatformSettings)
     public_url_prefix: str = ""  # where published media can be fetched (Instagram needs a URL)
     ai_disclosure: bool = True  # the platforms' AI-generated content flags
+    visibility: str = "public"  # "public" or "private": TikTok's privacy level, YouTube's status
 
 
 @dataclass(slots=True)

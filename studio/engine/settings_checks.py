@@ -16,6 +16,7 @@ Rule = Callable[[str, object], None]
 ALLOWED: Mapping[str, tuple[str, ...]] = {
     "queue.backend": ("sqlite", "redis"),
     "ui.theme": ("system", "dark", "light"),
+    "publish.visibility": ("public", "private"),
 }
 MAX_WORKERS = 64  # per queue on one machine: more only fights over one GPU and its memory
 PUBLISH_PLATFORMS = ("instagram", "tiktok", "youtube")

@@ -43,13 +43,15 @@ def client_for(studio: Studio, account: PublishAccount) -> Platform:
     platform's own: providers.py)."""
     tokens = token_source(studio, account)
     api = provider_for(studio.settings, account.platform).api_url
+    public = studio.settings.publish.visibility == "public"
     if account.platform == "instagram":
         return InstagramClient(api, tokens, account.account_id)
     if account.platform == "tiktok":
         # Direct post unless the account was found not approved for it (the client also falls
         # back to the user's inbox when the API says so).
-        return TikTokClient(api, tokens, direct_post=bool((account.meta or {}).get("direct_post", True)))
-    return YouTubeClient(api, upload_root(api), tokens)
+        return TikTokClient(api, tokens, direct_post=bool((account.meta or {}).get("direct_post", True)),
+                            public=public)
+    return YouTubeClient(api, upload_root(api), tokens, privacy_status="public" if public else "private")
 
 
 def upload_root(api: str) -> str:

@@ -106,7 +106,8 @@ class TikTokClient:
     def __init__(self, base_url: str, tokens: TokenSource, *, direct_post: bool,
                  http: httpx.Client | None = None, poll_interval_s: float = 5.0,
                  max_wait_s: float = 1800.0, sleep: Callable[[float], None] = time.sleep,
-                 privacy_level: str | None = None, chunk_size: int = TIKTOK_CHUNK) -> None:
+                 privacy_level: str | None = None, public: bool = False,
+                 chunk_size: int = TIKTOK_CHUNK) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.direct_post = direct_post
@@ -115,6 +116,7 @@ class TikTokClient:
         self.max_polls = max(1, math.ceil(max_wait_s / max(poll_interval_s, 0.001)))
         self.sleep = sleep
         self.privacy_level = privacy_level
+        self.public = public  # without a level: the most public offered, else the most private
         self.chunk_size = chunk_size
 
     def publish(self, post: Post, progress: Progress) -> Published:
@@ -165,7 +167,7 @@ class TikTokClient:
                 raise PublishError(f"TikTok does not offer the privacy level {self.privacy_level} "
                                    f"for this account; it offers {', '.join(offered) or 'none'}.")
             return self.privacy_level
-        for level in PRIVACY_ORDER:
+        for level in reversed(PRIVACY_ORDER) if self.public else PRIVACY_ORDER:
             if level in offered:
                 return level
         raise PublishError("TikTok offers no privacy level for this account's posts.")

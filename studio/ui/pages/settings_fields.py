@@ -154,6 +154,8 @@ TABLE: Mapping[str, Meta] = {
                           restart=True),
     "publish.ai_disclosure": _m("Label posts as AI-made", "Sets each platform's AI-generated "
                                 "content flag.", _U, "Publishing"),
+    "publish.visibility": _m("Posts are", "public, or private (TikTok: the most private level the "
+                             "account offers; YouTube: private).", _U, "Publishing"),
     "publish.public_url_prefix": _m("Public media address", "Where Instagram can fetch the media "
                                     "(a public bucket or site). Empty: the team server's S3.",
                                     _U, "Publishing"),

@@ -269,3 +269,15 @@ def test_a_post_still_processing_at_the_deadline_is_not_sent_twice(tiktok: FakeT
     published = made.publish(video_post(clip), no_progress)
     assert len(tiktok.calls("status")) == 3 and published.meta["status"] == "processing"
     assert published.remote_id == published.meta["publish_id"]
+
+
+@pytest.mark.parametrize(("public", "offered", "chosen"), [
+    (True, ("SELF_ONLY", "MUTUAL_FOLLOW_FRIENDS", "PUBLIC_TO_EVERYONE"), "PUBLIC_TO_EVERYONE"),
+    (True, ("SELF_ONLY",), "SELF_ONLY"),  # an app TikTok has not audited posts privately only
+    (False, ("SELF_ONLY", "MUTUAL_FOLLOW_FRIENDS", "PUBLIC_TO_EVERYONE"), "SELF_ONLY"),
+])
+def test_public_posts_take_the_most_public_level_the_account_offers(
+        clip: Path, public: bool, offered: tuple[str, ...], chosen: str) -> None:
+    with FakeTikTok(privacy_options=offered) as tiktok:
+        client(tiktok, public=public).publish(video_post(clip), no_progress)
+    assert tiktok.calls("video_init")[0].body["post_info"]["privacy_level"] == chosen

@@ -39,6 +39,10 @@ class Entity(StrEnum):
     PLAN = "plan"
     PLAN_ITEM = "plan_item"
     SPEND = "spend"
+    PUBLICATION = "publication"  # a plan item's post on one platform
+    ACCOUNT = "account"  # a connected publishing account
+    SCHEDULE = "schedule"  # an influencer's daily production schedule
+    WEBHOOK = "webhook"  # webhooks and their deliveries
     SETTINGS = "settings"  # the settings file; no ids
     TEMPLATE = "template"  # the user's ComfyUI workflows folder; no ids
 
@@ -53,7 +57,9 @@ TABLE_ENTITIES: dict[str, Entity] = {
     "workspaces": Entity.WORKSPACE, "influencers": Entity.INFLUENCER, "datasets": Entity.DATASET,
     "dataset_images": Entity.IMAGE, "caption_batches": Entity.CAPTION, "lora_models": Entity.LORA,
     "jobs": Entity.JOB, "assets": Entity.ASSET, "content_plans": Entity.PLAN,
-    "plan_items": Entity.PLAN_ITEM, "llm_calls": Entity.SPEND,
+    "plan_items": Entity.PLAN_ITEM, "llm_calls": Entity.SPEND, "publications": Entity.PUBLICATION,
+    "publish_accounts": Entity.ACCOUNT, "production_schedules": Entity.SCHEDULE,
+    "webhooks": Entity.WEBHOOK, "webhook_deliveries": Entity.WEBHOOK,
 }
 UNLOGGED: frozenset[Entity] = frozenset({Entity.JOB})
 MAX_LOGGED_IDS = 200  # beyond this a change is logged as "some rows of this kind"

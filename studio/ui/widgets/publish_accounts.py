@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import PublishAccount
 from studio.engine.publish import clients
 from studio.engine.publish.clients import display_name
@@ -52,7 +53,14 @@ class PublishAccounts(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.message)
         layout.addWidget(note)
+        context.live.changed.connect(self._on_changed)
+        context.workspace_changed.connect(self.reload)
         self.reload()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        """An account connected from the CLI or another window, or its token refreshed."""
+        if not self.busy and changes.touches(Entity.ACCOUNT, workspace_id=self.context.workspace_id):
+            self.reload()
 
     def _add_row(self, grid: QGridLayout, row: int, platform: str) -> None:
         shown = display_name(platform)

@@ -146,7 +146,12 @@ class PublishStatus(QWidget):
         self._update()
 
     def _on_changed(self, changes: ChangeSet) -> None:
-        if self.item is None or not changes.touches(Entity.PLAN_ITEM, workspace_id=self.context.workspace_id):
+        if self.item is None:
+            return
+        if changes.touches(Entity.PUBLICATION, workspace_id=self.context.workspace_id):
+            self.reload()  # a post's state on a platform (another process's job, say)
+            return
+        if not changes.touches(Entity.PLAN_ITEM, workspace_id=self.context.workspace_id):
             return
         ids = changes.ids(Entity.PLAN_ITEM)
         if not ids or self.item.id in ids:

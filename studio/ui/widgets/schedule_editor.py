@@ -151,8 +151,10 @@ class ScheduleEditor(QGroupBox):
                           on_done=lambda _none: self.reload(), on_error=lambda exc: show_error(self, exc))
 
     def _on_changed(self, changes: ChangeSet) -> None:
-        """A slot that ran writes a plan; the influencer may have gone to the trash."""
-        if changes.touches(Entity.PLAN, Entity.INFLUENCER, workspace_id=self.context.workspace_id):
+        """A slot that ran writes a plan; the influencer may have gone to the trash; another window
+        or `plan schedule set` may have changed the schedule."""
+        if changes.touches(Entity.PLAN, Entity.INFLUENCER, Entity.SCHEDULE,
+                           workspace_id=self.context.workspace_id):
             self.reload()
 
     def _on_job_finished(self, snapshot: JobSnapshot) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.events import JOB_COMPLETED, JOB_FAILED, PLAN_ITEM_READY, WEBHOOK_EVENTS
 from studio.engine.webhooks import store
 from studio.engine.webhooks.store import DeliveryInfo, WebhookInfo
@@ -65,7 +66,13 @@ class WebhookPanel(QWidget):
         self._build()
         context.jobs.job_finished.connect(self._on_job_finished)
         context.workspace_changed.connect(self.reload)
+        context.live.changed.connect(self._on_changed)
         self.reload()
+
+    def _on_changed(self, changes: ChangeSet) -> None:
+        """A webhook added from the CLI, a delivery sent or given up by a worker."""
+        if self.isVisible() and changes.touches(Entity.WEBHOOK, workspace_id=self.context.workspace_id):
+            self.reload()
 
     def _build(self) -> None:
         self.hooks = _table(HOOK_COLUMNS, (0, 380, 70), 0, self)

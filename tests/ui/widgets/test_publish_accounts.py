@@ -59,3 +59,13 @@ def test_connect_signs_in_through_the_browser_then_disconnect_forgets(
     qtbot.waitUntil(lambda: "not connected" in widget.names["tiktok"].text(), timeout=20_000)
     assert widget.message.text() == "Disconnected TikTok."
     assert accounts(studio, context.workspace_id) == []
+
+
+def test_an_account_connected_elsewhere_appears_without_a_reload(qtbot, context: StudioContext,
+                                                                 studio: Studio) -> None:
+    widget = PublishAccounts(context)
+    qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: "not connected" in widget.names["youtube"].text())
+    connect_account(studio, "youtube", name="Mira Shorts")  # as another window's Connect leaves it
+    qtbot.waitUntil(lambda: "Mira Shorts" in widget.names["youtube"].text(), timeout=5000)
+    assert widget.disconnect_buttons["youtube"].isEnabled()

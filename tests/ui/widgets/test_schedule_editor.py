@@ -71,3 +71,13 @@ def test_the_plans_page_shows_it_for_the_chosen_influencer(qtbot, context: Studi
     editor = page.findChild(ScheduleEditor)
     assert editor is not None
     qtbot.waitUntil(lambda: editor.influencer_id() == mira.id and editor.isEnabled(), timeout=10_000)
+
+
+def test_a_schedule_set_elsewhere_appears(qtbot, context: StudioContext, studio: Studio,  # type: ignore[no-untyped-def]
+                                          mira: Influencer) -> None:
+    editor = _editor(qtbot, context, mira)
+    qtbot.waitUntil(lambda: editor.last_run.text().startswith("No daily schedule"), timeout=10_000)
+    # as `plan schedule set` in another process leaves it
+    set_schedule(studio, mira.workspace_id, mira.id, ScheduleChange(at="06:15", posts_per_day=4))
+    qtbot.waitUntil(lambda: editor.posts.value() == 4, timeout=10_000)
+    assert editor.at.time() == QTime(6, 15) and editor.enabled_box.isChecked()

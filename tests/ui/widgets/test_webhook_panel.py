@@ -75,3 +75,13 @@ def test_a_webhook_is_added_from_the_form_and_removed(qtbot, panel: WebhookPanel
     qtbot.waitUntil(lambda: panel.hooks.rowCount() == 0)
     assert list_webhooks(studio.db, context.workspace_id) == []
     assert not panel.remove_button.isEnabled()
+
+
+def test_a_webhook_added_from_the_command_line_appears(qtbot, panel: WebhookPanel, studio: Studio,
+                                                      context: StudioContext) -> None:
+    panel.show()
+    qtbot.waitUntil(lambda: panel.hooks.rowCount() == 0)
+    add_webhook(studio.db, studio.secrets, context.workspace_id, url="http://127.0.0.1:9/hook",
+                events=[JOB_FAILED])  # as `api webhook add` in another process leaves it
+    qtbot.waitUntil(lambda: panel.hooks.rowCount() == 1, timeout=5000)
+    assert _cell(panel.hooks, 0, 0) == "http://127.0.0.1:9/hook"

@@ -21,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from studio.engine.core import Studio
@@ -301,6 +302,18 @@ def show_plan_posts(window: MainWindow, app: QApplication, out: Path, suffix: st
     page.views.setCurrentIndex(0)
 
 
+def show_automation(window: MainWindow, app: QApplication, out: Path, suffix: str) -> None:
+    """Preferences → Automation: the local API, publishing accounts and webhooks."""
+    from studio.ui.pages.settings import SettingsPage
+    page = window.pages["settings"]
+    assert isinstance(page, SettingsPage)
+    page.group_list.setCurrentRow(page.group_list.row(page.group_list.findItems("Automation",
+                                                                                 Qt.MatchFlag.MatchExactly)[0]))
+    settle(app)
+    window.grab().save(str(out / f"settings-automation{suffix}.png"))
+    page.group_list.setCurrentRow(0)
+
+
 def wait_for(studio: Studio, jobs: list) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -324,6 +337,8 @@ def render(window: MainWindow, app: QApplication, out: Path, *, suffix: str = ""
         window.grab().save(str(out / f"{key}{suffix}.png"))
         if key == "plans":
             show_plan_posts(window, app, out, suffix)
+        if key == "settings":
+            show_automation(window, app, out, suffix)
     window.show_page("influencers")
     page = window.pages["influencers"]
     assert isinstance(page, InfluencersPage)

@@ -19,6 +19,7 @@ from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.jobs.recovery import worker_is_gone
 from studio.engine.jobs.service import JobService
 from studio.engine.jobs.status import ACTIVE, FINISHED, JobStatus
+from studio.engine.webhooks.outbox import record_job_finished
 
 CANCELED_MESSAGE = "Canceled when the app quit."
 
@@ -95,4 +96,5 @@ def _end_if_orphaned(service: JobService, job_id: uuid.UUID, *, timeout_s: float
         job.finished_at = utcnow()
         job.cancel_requested = False
         job.worker_id = None
-        return True
+    record_job_finished(service.db, job_id)  # job.canceled, for webhooks (after the commit)
+    return True

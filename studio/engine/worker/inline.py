@@ -24,6 +24,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.jobs.recovery import REQUEUED, Recovered, recover_job
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.status import FINISHED, JobStatus
+from studio.engine.webhooks.outbox import record_job_finished
 from studio.engine.worker.process import make_runner
 
 log = logging.getLogger("studio.jobs")
@@ -54,11 +55,14 @@ class InlineConsumer:
     def force_cancel(self) -> None:
         with self.studio.db.session() as session:
             job = session.get(Job, self.job.id)
-            if job is not None and job.status not in FINISHED:
+            ending = job is not None and job.status not in FINISHED
+            if job is not None and ending:
                 job.status = JobStatus.CANCELED
                 job.message = "Canceled by the user."
                 job.finished_at = utcnow()
                 job.cancel_requested = False
+        if ending:
+            record_job_finished(self.studio.db, self.job.id)  # job.canceled, for webhooks
 
     def release(self) -> Recovered | None:
         """This process is leaving (SIGTERM) while the job may still run here: it is settled
@@ -69,6 +73,8 @@ class InlineConsumer:
         self._released = True  # the handler's thread is not waited for: it dies with us
         self._mark_stopped()
         job = self._canceled_if_asked()
+        if job is not None and job.status == JobStatus.CANCELED:
+            record_job_finished(self.studio.db, job.id)  # job.canceled, for webhooks
         if job is None or job.status != JobStatus.PROCESSING or job.worker_id != self.worker_id:
             return None
         timeout = self.studio.settings.worker.heartbeat_timeout_s

@@ -53,6 +53,7 @@ from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
 from studio.engine.tls import tls_context
 from studio.engine.webhooks.loop import DeliveryLoop
+from studio.engine.webhooks.outbox import record_job_finished
 from studio.engine.worker.app_watch import ADOPT_FILE, AppWatch, announce_finished, grace_before
 
 if TYPE_CHECKING:
@@ -366,6 +367,7 @@ class Worker:
 
     def _requeue_interrupted(self) -> None:
         """Jobs still running after the grace period go back to the queue, their attempt uncounted."""
+        canceled: list[uuid.UUID] = []
         with self.studio.db.session() as session:
             jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING,
                                                      Job.worker_id == self.worker_id)).all()
@@ -374,6 +376,7 @@ class Worker:
                     job.status, job.finished_at = JobStatus.CANCELED, utcnow()
                     job.worker_id, job.cancel_requested = None, False
                     job.message = "Canceled by the user."
+                    canceled.append(job.id)
                     continue
                 job.status = JobStatus.PENDING
                 job.worker_id = None
@@ -381,6 +384,8 @@ class Worker:
                 job.progress = 0.0
                 job.message = "Interrupted when its worker stopped; it will run again."
                 job.task_id = self.studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+        for job_id in canceled:
+            record_job_finished(self.studio.db, job_id)  # job.canceled, for webhooks
 
     def _clear_requests(self) -> None:
         for name in (STOP_FILE, EXIT_WHEN_IDLE_FILE, ADOPT_FILE):

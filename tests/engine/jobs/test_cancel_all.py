@@ -3,17 +3,20 @@ queue; workers are heartbeat rows (a live one on another machine, a stopped one)
 ``Worker`` putting back what it ran when it stops."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from studio.engine.core import Studio
-from studio.engine.db.models import Job, WorkerRecord
+from studio.engine.db.models import Job, WebhookDelivery, WorkerRecord
 from studio.engine.db.types import utcnow
+from studio.engine.events import JOB_CANCELED
 from studio.engine.jobs.cancel_all import CANCELED_MESSAGE, cancel_active, still_stopping
 from studio.engine.jobs.status import JobStatus
 from studio.engine.media.thumbnails import ThumbnailPayload
+from studio.engine.webhooks.store import add_webhook
 from studio.engine.worker.process import Worker
 
 TIMEOUT_S = 30.0
@@ -61,7 +64,14 @@ def test_waiting_jobs_end_at_once_and_a_live_worker_s_job_is_asked_to_stop(studi
     assert [k.job_id for k in still_stopping(studio.jobs, keys, timeout_s=TIMEOUT_S)] == [running.id]
 
 
+def _canceled_events(studio: Studio) -> list[str]:
+    with studio.db.session() as session:
+        return [json.loads(d.body)["data"]["title"] for d in session.scalars(select(WebhookDelivery))]
+
+
 def test_what_a_stopped_worker_left_ends_canceled_not_queued_again(studio: Studio) -> None:
+    add_webhook(studio.db, studio.secrets, studio.workspace().id, url="https://a.example/x",
+                events=[JOB_CANCELED])
     left_running = _submit(studio, "left running")
     put_back = _submit(studio, "put back")
     gone = _worker("gpu-box:4242:gone", stopped=True)
@@ -73,9 +83,13 @@ def test_what_a_stopped_worker_left_ends_canceled_not_queued_again(studio: Studi
     assert _row(studio, left_running).status == JobStatus.CANCELED
     assert _row(studio, left_running).message == CANCELED_MESSAGE
     assert _row(studio, put_back).status == JobStatus.CANCELED and _revoked(studio, _row(studio, put_back))
+    # webhooks hear of both (the one put back was canceled twice: before and after its retry)
+    assert set(_canceled_events(studio)) == {"left running", "put back"}
 
 
 def test_a_stopping_worker_ends_a_job_asked_to_cancel_instead_of_queuing_it_again(studio: Studio) -> None:
+    add_webhook(studio.db, studio.secrets, studio.workspace().id, url="https://a.example/x",
+                events=[JOB_CANCELED])
     worker = Worker(studio)
     asked, plain = _submit(studio, "asked"), _submit(studio, "plain")
     for job in (asked, plain):
@@ -85,5 +99,6 @@ def test_a_stopping_worker_ends_a_job_asked_to_cancel_instead_of_queuing_it_agai
     worker._requeue_interrupted()
     assert _row(studio, asked).status == JobStatus.CANCELED and not _row(studio, asked).cancel_requested
     assert _row(studio, plain).status == JobStatus.PENDING  # not asked: it runs again
+    assert _canceled_events(studio) == ["asked"]
     queued = [task.args[0] for task in studio.queues.hueys["general"].pending()]
     assert queued == [str(plain.id)]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, exists, or_, select, update
 
 from studio.engine.core import Studio
 from studio.engine.db.database import rows_changed
@@ -38,7 +38,7 @@ from studio.engine.pipelines.daily_plans import run_daily_plans
 from studio.engine.pipelines.service import submit_pipeline
 from studio.engine.pipelines.timing import local, produce_window, publish_window
 from studio.engine.publish.clients import platform_name
-from studio.engine.publish.service import submit_publish
+from studio.engine.publish.service import record_refusal, submit_publish
 
 log = logging.getLogger("studio.pipelines")
 T = TypeVar("T")
@@ -128,11 +128,20 @@ def publish_due(studio: Studio, now: datetime) -> list[uuid.UUID]:
             submit_publish(studio, item.id, target, manual=manual)
         except StudioError as exc:  # not connected, say: tried again when the hold is over
             log.warning("post %s was not handed to publishing: %s", item.id, exc)
+            _note_refusal(studio, item, str(exc))
             continue
         log.info("post %s %s", item.id,
                  "left ready for posting by hand" if manual else f"queued for {target}")
         done.append(item.id)
     return done
+
+
+def _note_refusal(studio: Studio, item: PlanItem, reason: str) -> None:
+    """Shown on the post (its platform's state), not only in the worker's log."""
+    try:
+        record_refusal(studio, item.id, item.platform, reason)
+    except StudioError as exc:  # an unknown platform name, the database busy
+        log.error("post %s: the refusal was not recorded: %s", item.id, exc)
 
 
 def claim_production(studio: Studio, item_id: uuid.UUID, version: int) -> bool:
@@ -186,13 +195,15 @@ def _items(studio: Studio, status: str, start: datetime, end: datetime, *,
 
 
 def _ready_items(studio: Studio, now: datetime) -> list[PlanItem]:
-    """Finished posts timed in the publish window, with no publication and no fresh hand-over
-    mark (one older than ``HANDOVER_HOLD`` is from a worker that stopped before handing over)."""
+    """Finished posts timed in the publish window, with no publication (but one refused before
+    any job: no account connected, say) and no fresh hand-over mark (one older than
+    ``HANDOVER_HOLD`` is from a worker that stopped before handing over)."""
     start, end = publish_window(now)
+    taken = exists().where(Publication.plan_item_id == PlanItem.id,
+                           or_(Publication.status != "failed", Publication.job_id.is_not(None)))
     query = (select(PlanItem)
              .where(PlanItem.status == "ready", PlanItem.deleted_at.is_(None),
-                    PlanItem.scheduled_at >= start, PlanItem.scheduled_at <= end,
-                    ~exists().where(Publication.plan_item_id == PlanItem.id))
+                    PlanItem.scheduled_at >= start, PlanItem.scheduled_at <= end, ~taken)
              .order_by(PlanItem.scheduled_at))
     with studio.db.session() as session:
         items = session.scalars(query).all()

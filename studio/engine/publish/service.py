@@ -92,6 +92,22 @@ def submit_publish(studio: Studio, item_id: uuid.UUID, platform: str, *, manual:
     return job
 
 
+def record_refusal(studio: Studio, item_id: uuid.UUID, platform: str, reason: str) -> None:
+    """A scheduled post that could not be handed to publishing (no account connected, say): its
+    row says why, where the plan item shows it, and a later submit still claims it."""
+    name = platform_name(platform)
+    with studio.db.session() as session:
+        item = session.get(PlanItem, item_id)
+        if item is None:
+            return
+        row = _find(session, item_id, name)
+        if row is None:
+            session.add(Publication(workspace_id=item.workspace_id, plan_item_id=item_id,
+                                    platform=name, status="failed", error=reason))
+        elif row.status not in FINAL and not _live(session, row):
+            row.status, row.error = "failed", reason
+
+
 def _claim(studio: Studio, item_id: uuid.UUID, platform: str, *,
            manual: bool) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID, str] | None:
     """Claims the item's row for a new job (workspace, row, job id, title), or marks it manual."""

@@ -185,3 +185,17 @@ def test_a_step_that_fails_leaves_the_others_to_run(studio: Studio, monkeypatch:
     item = make_item(studio, when=SIX_PM)
     report = run_minute(studio, SIX_PM - timedelta(hours=1))
     assert report.planned == [] and produced([report]) == [str(item.id)]
+
+
+def test_a_post_for_an_unconnected_account_says_so_on_the_post_then_goes_once_connected(
+        studio: Studio, platform: ScriptedPlatform) -> None:
+    reel = produced_at(studio, SIX_PM)
+    studio.settings.publish.instagram.enabled = True
+    assert run_minute(studio, SIX_PM).published == []
+    with studio.db.session() as session:
+        row = session.query(Publication).filter_by(plan_item_id=reel.id).one()
+    assert row.status == "failed" and row.error.startswith("No Instagram account is connected")
+    connect_account(studio, "instagram")
+    later = SIX_PM + schedule.HANDOVER_HOLD + timedelta(minutes=1)
+    assert run_minute(studio, later).published == [reel.id]  # the hold is over: handed over now
+    assert [j.payload["platform"] for j in jobs_of_type(studio, "publish-post")] == ["instagram"]

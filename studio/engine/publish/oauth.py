@@ -13,13 +13,12 @@ marks a network fault or a 429/5xx: trying later may work."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import secrets
 import threading
 import webbrowser
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 
 from studio.engine.errors import StudioError
+from studio.engine.publish.platform import http_session
 from studio.engine.publish.providers import Provider
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -97,7 +97,7 @@ def authorize(provider: Provider, client_id: str, client_secret: str | None, *,
         open_browser(url)
         answer = loopback.wait(timeout_s)
     code = _code_from(provider, answer, state)
-    with _client(http) as client:
+    with http_session(http, TIMEOUT) as client:
         tokens = _exchange(client, provider, client_id, client_secret, code, loopback.redirect_uri, verifier)
         if provider.platform == "instagram":
             tokens = _instagram_long_lived(client, provider, client_secret or "", tokens)
@@ -118,7 +118,7 @@ def authorization_url(provider: Provider, client_id: str, redirect_uri: str, sta
 def refresh(provider: Provider, client_id: str, client_secret: str | None, tokens: Tokens, *,
             http: httpx.Client | None = None) -> Tokens:
     """Fresh tokens for ``tokens``; the refresh token is kept where the answer leaves it out."""
-    with _client(http) as client:
+    with http_session(http, TIMEOUT) as client:
         if provider.platform == "instagram":
             answer = _call(client, provider, "GET", provider.graph_host + "/refresh_access_token",
                            params={"grant_type": "ig_refresh_token", "access_token": tokens.access_token})
@@ -149,7 +149,7 @@ def revoke(provider: Provider, client_id: str, client_secret: str | None, tokens
     else:
         form = {provider.client_id_field: client_id, "client_secret": client_secret or "",
                 "token": tokens.access_token}
-    with _client(http) as client:
+    with http_session(http, TIMEOUT) as client:
         _call(client, provider, "POST", provider.revoke_url, data=form)
     return True
 
@@ -318,14 +318,6 @@ def _field(provider: Provider, answer: Mapping[str, Any], name: str) -> str:
     return str(value)
 
 
-@contextlib.contextmanager
-def _client(http: httpx.Client | None) -> Iterator[httpx.Client]:
-    """The caller's client (left open), or one of our own for this call."""
-    if http is not None:
-        yield http
-        return
-    with httpx.Client(timeout=TIMEOUT) as client:
-        yield client
 
 
 def _expiry(seconds: object) -> datetime | None:

@@ -5,14 +5,18 @@ and URL, or raises PublishError. It gets a fresh access token from ``tokens`` be
 burst (the OAuth module refreshes it before expiry) and never stores one itself."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+import httpx
+
 from studio.engine.errors import StudioError
 
 PLATFORMS = ("instagram", "tiktok", "youtube")
+UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=15.0)  # a chunk of many MB on a slow uplink
 Progress = Callable[[float, str], None]
 TokenSource = Callable[[], str]  # a valid access token (refreshed when near expiry)
 
@@ -56,3 +60,14 @@ class Platform(Protocol):
     name: str
 
     def publish(self, post: Post, progress: Progress) -> Published: ...
+
+
+@contextmanager
+def http_session(given: httpx.Client | None, timeout: httpx.Timeout | float = UPLOAD_TIMEOUT,
+                 ) -> Iterator[httpx.Client]:
+    """The caller's client (a test's, left open), or one of our own for this call, closed after."""
+    if given is not None:
+        yield given
+        return
+    with httpx.Client(timeout=timeout) as own:
+        yield own

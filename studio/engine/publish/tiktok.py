@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ import httpx
 from studio.engine.errors import StudioError
 from studio.engine.media.probe import probe
 from studio.engine.publish.chunks import TIKTOK_CHUNK, ChunkPlan, read_piece, tiktok_plan, video_mime
-from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource
+from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
 
 # Most private first: with nothing chosen, a post goes out as privately as the account allows.
 PRIVACY_ORDER = ("SELF_ONLY", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "PUBLIC_TO_EVERYONE")
@@ -122,20 +121,12 @@ class TikTokClient:
     def publish(self, post: Post, progress: Progress) -> Published:
         video = _video_of(post)
         plan = tiktok_plan(video.stat().st_size, self.chunk_size)
-        with self._client() as http:
+        with http_session(self.http) as http:
             upload, creator = self._start(http, post, video, plan, progress)
             self._send(http, upload, video, plan, progress)
             status = self._wait(http, upload, progress)
         progress(1.0, "Sent to TikTok")
         return _published(status, upload, creator)
-
-    @contextmanager
-    def _client(self) -> Iterator[httpx.Client]:
-        if self.http is not None:
-            yield self.http
-            return
-        with httpx.Client(timeout=httpx.Timeout(120.0, connect=15.0)) as http:
-            yield http
 
     def _start(self, http: httpx.Client, post: Post, video: Path, plan: ChunkPlan,
                progress: Progress) -> tuple[_Upload, CreatorInfo | None]:

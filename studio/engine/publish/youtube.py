@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from studio.engine.publish.chunks import MIB, read_piece, video_mime, youtube_chunk_size, youtube_piece
-from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource
+from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
 
 INSERT_QUOTA = {"quota_method": "videos.insert", "quota_units": 1, "quota_daily_uploads": 100}
 TITLE_MAX = 100
@@ -78,7 +77,7 @@ class YouTubeClient:
     def publish(self, post: Post, progress: Progress) -> Published:
         video = _video_of(post)
         total = video.stat().st_size
-        with self._client() as http:
+        with http_session(self.http) as http:
             progress(0.01, "Opening a YouTube upload")
             session = self._open(http, post, video, total)
             resource = self._upload(http, session, video, total, progress)
@@ -99,14 +98,6 @@ class YouTubeClient:
                 "status": {"privacyStatus": self.privacy_status,
                            "selfDeclaredMadeForKids": False,
                            "containsSyntheticMedia": post.ai_generated}}
-
-    @contextmanager
-    def _client(self) -> Iterator[httpx.Client]:
-        if self.http is not None:
-            yield self.http
-            return
-        with httpx.Client(timeout=httpx.Timeout(120.0, connect=15.0)) as http:
-            yield http
 
     def _open(self, http: httpx.Client, post: Post, video: Path, total: int) -> str:
         headers = {"Authorization": f"Bearer {self.tokens()}",

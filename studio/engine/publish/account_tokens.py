@@ -76,8 +76,9 @@ def client_credentials(studio: Studio, platform: str) -> tuple[Provider, str, st
                            f"{provider.label} app's client id first.")
     secret = studio.secrets.get(client_secret_name(platform))
     if provider.needs_secret and not secret:
-        raise InvalidInput(f"{provider.label} needs your app's client secret: store it with "
-                           f"'influencerai-studio secret set {client_secret_name(platform)}'.")
+        raise InvalidInput(f"{provider.label} needs your app's client secret: set it in Preferences → "
+                           f"Automation → App secrets. From a terminal: "
+                           f"`influencerai-studio secret set {client_secret_name(platform)}`.")
     return provider, client_id, secret
 
 

@@ -139,7 +139,7 @@ TABLE: Mapping[str, Meta] = {
                          "above.", _L, "Service"),
     "llm.fallback_models": _m("Fallback models", "Model ids, comma-separated, tried in order when "
                               "the first fails.", _L, "Service"),
-    "api.autostart": _m("Start the API with the studio", "The app and `worker` also serve the local "
+    "api.autostart": _m("Start the API with the studio", "The app and the worker also serve the local "
                         "HTTP API.", _U, "Local HTTP API", restart=True),
     "api.host": _m("Address", "127.0.0.1 keeps it on this machine; another address needs TLS.",
                    _U, "Local HTTP API", short=True, restart=True),

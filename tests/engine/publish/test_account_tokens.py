@@ -146,8 +146,9 @@ def test_connecting_without_the_apps_client_id_or_secret_says_what_to_set(
 
     assert str(no_id.value) == ("Set publish.youtube.client_id (Preferences → Automation) to your YouTube "
                                 "app's client id first.")
-    assert str(no_secret.value) == ("YouTube needs your app's client secret: store it with "
-                                    "'influencerai-studio secret set publish.youtube.client_secret'.")
+    assert str(no_secret.value) == ("YouTube needs your app's client secret: set it in Preferences → "
+                                    "Automation → App secrets. From a terminal: "
+                                    "`influencerai-studio secret set publish.youtube.client_secret`.")
 
 
 def test_disconnect_revokes_where_it_can_and_forgets_tokens_and_row(

@@ -21,7 +21,12 @@ from studio.engine.errors import InvalidInput
 from studio.resources import resource_path
 
 PRESET_DIR = resource_path("presets", "training")
-FAMILIES = ("sd15", "sdxl")
+# Model families: sd15/sdxl/flux1/sd35 train with kohya sd-scripts; qwen_image and the Wan 2.2
+# video models (wan22_14b: image-to-video A14B, high- and low-noise experts; wan22_5b: TI2V 5B)
+# with kohya musubi-tuner. The same names are a LoRA's and a workflow template's "base".
+FAMILIES = ("sd15", "sdxl", "flux1", "sd35", "qwen_image", "wan22_14b", "wan22_5b")
+SD_SCRIPTS_FAMILIES = ("sd15", "sdxl", "flux1", "sd35")
+MUSUBI_FAMILIES = ("qwen_image", "wan22_14b", "wan22_5b")
 # Keys that are ours rather than sd-scripts' options; everything else maps to --<name>.
 STUDIO_KEYS = ("family", "vram_gb", "base_model", "num_repeats", "sample_prompts")
 

@@ -26,7 +26,15 @@ CUSTOM_PACKS: dict[str, dict[str, Any]] = json.loads(
 VIDEO_PACKS = ("ComfyUI-AnimateDiff-Evolved", "ComfyUI-VideoHelperSuite")
 # Combo inputs whose options the real server reads from a models folder: input name -> folder.
 FOLDER_INPUTS = {"ckpt_name": "checkpoints", "lora_name": "loras", "control_net_name": "controlnet",
-                 "vae_name": "vae"}
+                 "vae_name": "vae", "unet_name": "diffusion_models"}
+# Inputs whose folder depends on the node type (clip_name is a text encoder or a CLIP vision
+# model): node type -> input name -> folder; these win over FOLDER_INPUTS.
+NODE_FOLDER_INPUTS = {
+    "UNETLoader": {"unet_name": "diffusion_models"},
+    "DualCLIPLoader": {"clip_name1": "text_encoders", "clip_name2": "text_encoders"},
+    "CLIPLoader": {"clip_name": "text_encoders"},
+    "CLIPVisionLoader": {"clip_name": "clip_vision"},
+}
 _LONG_LIST = 20  # ComfyUI shortens a refused combo's options past this many
 
 
@@ -47,8 +55,8 @@ def definitions(*, folders: Mapping[str, Sequence[str]], input_files: Iterable[s
     every = {**REAL_OBJECT_INFO, **extra}
     info = copy.deepcopy(every if only is None else {k: v for k, v in every.items() if k == only})
     images = sorted(name for name in input_files if _is_image(name))
-    for spec in info.values():
-        _fill_lists(spec, folders, images)
+    for class_type, spec in info.items():
+        _fill_lists(class_type, spec, folders, images)
         _in_input_order(spec)
     return info
 
@@ -95,12 +103,19 @@ def _is_image(name: str) -> bool:
     return kind is not None and kind.startswith("image/")
 
 
-def _fill_lists(spec: dict[str, Any], folders: Mapping[str, Sequence[str]], images: list[str]) -> None:
+def folder_of(class_type: str, input_name: str) -> str | None:
+    """The models folder whose files the real server lists for this node's input, if any."""
+    return NODE_FOLDER_INPUTS.get(class_type, {}).get(input_name) or FOLDER_INPUTS.get(input_name)
+
+
+def _fill_lists(class_type: str, spec: dict[str, Any], folders: Mapping[str, Sequence[str]],
+                images: list[str]) -> None:
     for name, declared in _declared(spec).items():
         if not _is_old_combo(declared):
             continue
-        if FOLDER_INPUTS.get(name) in folders:
-            declared[0] = list(folders[FOLDER_INPUTS[name]])
+        folder = folder_of(class_type, name)
+        if folder is not None and folder in folders:
+            declared[0] = list(folders[folder])
         elif _extra(declared).get("image_upload"):
             declared[0] = list(images)
 

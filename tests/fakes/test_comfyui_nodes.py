@@ -16,15 +16,18 @@ from studio.engine.comfyui.workflows import BUILTIN_DIR, SIDECAR_SUFFIX, Workflo
 from tests.fakes.comfyui_nodes import (
     CAPTURED_FROM,
     CUSTOM_PACKS,
-    FOLDER_INPUTS,
     REAL_OBJECT_INFO,
     VIDEO_PACKS,
+    folder_of,
 )
 from tests.fakes.comfyui_server import FakeComfyUI
 
 CHECKPOINTS = ["sd15.safetensors", "svd_xt_1_1.safetensors"]
 LORAS = ["mia_v1.safetensors"]
 CONTROLNETS = ["control_v11p_sd15_openpose.pth"]
+# One file in each folder of the newer families' loaders (UNETLoader, CLIPLoader, VAELoader…).
+MODEL_FOLDERS = {"diffusion_models": ["model.safetensors"], "text_encoders": ["encoder.safetensors"],
+                 "vae": ["vae.safetensors"], "clip_vision": ["clip_vision.safetensors"]}
 
 
 def builtin_templates() -> list[WorkflowTemplate]:
@@ -54,7 +57,8 @@ def without_folder_lists(spec: dict[str, Any]) -> str:
     for group in copied.get("input", {}).values():
         for name, declared in group.items() if isinstance(group, dict) else ():
             if isinstance(declared, list) and declared and isinstance(declared[0], list) and (
-                    name in FOLDER_INPUTS or (len(declared) > 1 and declared[1].get("image_upload"))):
+                    folder_of(copied.get("name", ""), name)
+                    or (len(declared) > 1 and declared[1].get("image_upload"))):
                 declared[0] = []
     return json.dumps(copied, sort_keys=True)
 
@@ -63,6 +67,7 @@ def without_folder_lists(spec: dict[str, Any]) -> str:
 def fake() -> Iterator[FakeComfyUI]:
     with FakeComfyUI(checkpoints=CHECKPOINTS, loras=LORAS, custom_packs=VIDEO_PACKS) as server:
         server.models["controlnet"] = list(CONTROLNETS)
+        server.models.update({folder: list(files) for folder, files in MODEL_FOLDERS.items()})
         yield server
 
 
@@ -105,6 +110,15 @@ def test_folder_lists_are_the_fakes_own_folders_as_the_real_server_lists_them(fa
     assert served["LoraLoaderModelOnly"]["input"]["required"]["lora_name"][0] == LORAS
     assert served["ControlNetLoader"]["input"]["required"]["control_net_name"][0] == CONTROLNETS
     assert served["LoadImage"]["input"]["required"]["image"][0] == ["example.png"]
+    # The same input name lists another folder on another node type (clip_name).
+    required = {name: served[name]["input"]["required"] for name in (
+        "UNETLoader", "DualCLIPLoader", "CLIPLoader", "CLIPVisionLoader", "VAELoader")}
+    assert required["UNETLoader"]["unet_name"][0] == MODEL_FOLDERS["diffusion_models"]
+    assert required["DualCLIPLoader"]["clip_name1"][0] == MODEL_FOLDERS["text_encoders"]
+    assert required["DualCLIPLoader"]["clip_name2"][0] == MODEL_FOLDERS["text_encoders"]
+    assert required["CLIPLoader"]["clip_name"][0] == MODEL_FOLDERS["text_encoders"]
+    assert required["CLIPVisionLoader"]["clip_name"][0] == MODEL_FOLDERS["clip_vision"]
+    assert required["VAELoader"]["vae_name"][0] == MODEL_FOLDERS["vae"]
     # The tooltip beside a list is the real server's, untouched.
     assert served["LoraLoader"]["input"]["required"]["lora_name"][1] == {"tooltip": "The name of the LoRA."}
 
@@ -122,8 +136,9 @@ def test_every_builtin_template_passes_the_studios_check_against_the_real_defini
     for template in builtin_templates():
         graph = json.loads(json.dumps(template.graph))
         for node in graph.values():
-            for name, folder in FOLDER_INPUTS.items():
-                if isinstance(node["inputs"].get(name), str):
+            for name, value in node["inputs"].items():
+                folder = folder_of(node["class_type"], name)
+                if folder is not None and isinstance(value, str):
                     node["inputs"][name] = fake.models[folder][0]
         assert validate(graph, info) == [], template.name
 

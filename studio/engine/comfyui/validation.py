@@ -23,11 +23,14 @@ MODEL_INPUTS: dict[str, tuple[str, str, str]] = {
     "vae_name": ("vae", "VAE", "vae"),
     "unet_name": ("unet", "diffusion model", "diffusion_models"),
     "clip_name": ("clip", "text encoder", "text_encoders"),
+    "clip_name1": ("clip1", "text encoder", "text_encoders"),  # DualCLIPLoader (FLUX: clip_l, t5xxl)
+    "clip_name2": ("clip2", "text encoder", "text_encoders"),
     "model_name": ("upscale", "upscale model", "upscale_models"),
 }
-# Custom packs that reuse an input name for another folder: (class prefix, input name) -> as above.
+# Node types that reuse an input name for another folder: (class prefix, input name) -> as above.
 PACK_MODEL_INPUTS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("ADE_", "model_name"): ("motion_model", "AnimateDiff motion model", "animatediff_models"),
+    ("CLIPVisionLoader", "clip_name"): ("clip_vision", "CLIP vision model", "clip_vision"),
 }
 
 # Node-name patterns of the custom node packs creators meet most; ComfyUI-Manager finds the rest.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from studio.engine.comfyui import graph_json
-from studio.engine.comfyui.validation import MODEL_INPUTS, choices, is_link
+from studio.engine.comfyui.validation import choices, is_link, model_input
 from studio.engine.errors import InvalidInput
 from studio.resources import resource_path
 
@@ -57,7 +57,9 @@ class Parameter:
 class ModelSlot:
     node: str
     input: str
-    folder: str  # ComfyUI's models/<folder>: checkpoints, loras, controlnet
+    folder: str  # ComfyUI's models/<folder>: checkpoints, loras, diffusion_models, text_encoders…
+    file: str = ""  # the file name the template expects there ("" for an optional LoRA)
+    source: str = ""  # where the model's authors publish it, for the user to fetch by hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ class WorkflowTemplate:
 
     name: str
     title: str
-    base: str  # "sd15", "sdxl", or "other" for a user's graph
+    base: str  # a family of studio.engine.training.config.FAMILIES, or "other" for a user's graph
     kind: str  # "txt2img", "img2img", "controlnet-pose", or "custom"
     graph: dict[str, Any]
     parameters: dict[str, Parameter]
@@ -200,7 +202,8 @@ def _models(raw: object, graph: dict[str, Any], where: str) -> dict[str, ModelSl
         if not isinstance(slot, dict):
             raise InvalidInput(f"{where}: model '{key}' must be an object with node and input.")
         node_id, input_name = _target(slot, graph, where, key)
-        models[key] = ModelSlot(node_id, input_name, str(slot.get("folder", "")))
+        models[key] = ModelSlot(node_id, input_name, str(slot.get("folder", "")),
+                                file=str(slot.get("file", "")), source=str(slot.get("source", "")))
     return models
 
 
@@ -273,8 +276,9 @@ def detect_models(graph: dict[str, Any], parameters: dict[str, Parameter] | None
     models: dict[str, ModelSlot] = {}
     for node_id, input_name in [*mapped, *every]:
         value = graph.get(node_id, {}).get("inputs", {}).get(input_name)
-        if input_name in MODEL_INPUTS and isinstance(value, str):
-            key, _, folder = MODEL_INPUTS[input_name]
+        found = model_input(str(graph.get(node_id, {}).get("class_type", "")), input_name)
+        if found is not None and isinstance(value, str):
+            key, _, folder = found
             models.setdefault(key, ModelSlot(node_id, input_name, folder))
     return models
 

@@ -31,7 +31,7 @@ def test_presets_are_listed(cli: Cli) -> None:
 def test_video_templates_are_listed(cli: Cli) -> None:
     rows = cli("video", "templates", "--json").json()["templates"]
     assert {"i2v-svd", "i2v-animatediff-sd15"} <= {r["name"] for r in rows}
-    assert all(r["kind"] == "img2video" for r in rows)
+    assert {r["kind"] for r in rows} == {"img2video", "flf2video"}
     assert "i2v-svd" in cli("video", "templates").out
 
 

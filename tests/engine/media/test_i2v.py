@@ -49,8 +49,9 @@ def video_asset(studio: Studio, workspace_id, job_id) -> Asset:  # type: ignore[
 
 def test_the_video_templates_load() -> None:
     templates = video_templates()
-    assert set(templates) == {"i2v-svd", "i2v-animatediff-sd15", "i2v-animatediff-sd15-frames"}
-    for template in templates.values():
+    older = ("i2v-svd", "i2v-animatediff-sd15", "i2v-animatediff-sd15-frames")
+    assert set(older) <= set(templates)  # the Wan 2.2 ones: test_i2v_wan.py
+    for template in (templates[name] for name in older):
         assert template.kind == "img2video"
         assert {"input_image", "seed", "frames", "motion"} <= set(template.parameters)
     assert "fps" in templates["i2v-svd"].parameters

@@ -33,6 +33,7 @@ def folder_families(folder: Path | None) -> dict[str, str | None]:
 def _family(path: str, size: int, mtime_ns: int) -> str | None:
     """``size`` and ``mtime_ns`` are part of the cache key: a replaced file is read again."""
     try:
-        return family_of(read_header(Path(path)).metadata)
+        header = read_header(Path(path))
     except InvalidInput:
         return None
+    return family_of(header.metadata, header.shapes)

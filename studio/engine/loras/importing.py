@@ -40,7 +40,7 @@ def import_lora(studio: StudioParts, workspace_id: uuid.UUID, source: Path, *,
     metadata = {k: v[:MAX_SHOWN] for k, v in header.metadata.items() if k.startswith(SHOWN_PREFIXES)}
     meta: dict[str, Any] = {
         "kind": "imported", "final": True, "imported_from": str(source), "file_name": key.rsplit("/", 1)[-1],
-        "family": family_of(header.metadata), "size_bytes": stored.size_bytes, "sha256": stored.sha256,
+        "family": family_of(header.metadata, header.shapes), "size_bytes": stored.size_bytes, "sha256": stored.sha256,
         "tensors": header.tensors, "ss_metadata": metadata}
     name = header.metadata.get("modelspec.title") or header.metadata.get("ss_output_name") or source.stem
     with studio.db.session() as session:

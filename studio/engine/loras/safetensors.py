@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ class SafetensorsHeader:
     metadata: dict[str, str]
     tensors: int
     size_bytes: int
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each tensor's shape: tells a model's size
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,17 @@ def read_header(path: Path) -> SafetensorsHeader:
         raise _damaged(path, "it holds no tensors")
     if raw.data_end != raw.size_bytes:
         raise _damaged(path, f"it is {raw.size_bytes} bytes where its header describes {raw.data_end}")
-    return SafetensorsHeader(raw.metadata, len(raw.tensors), raw.size_bytes)
+    return SafetensorsHeader(raw.metadata, len(raw.tensors), raw.size_bytes, shapes_of(raw.tensors))
+
+
+def shapes_of(tensors: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape, as far as its entry gives one of whole numbers."""
+    found: dict[str, tuple[int, ...]] = {}
+    for name, entry in tensors.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if isinstance(shape, list) and all(isinstance(n, int) for n in shape):
+            found[name] = tuple(shape)
+    return found
 
 
 def _json_object(path: Path, raw: bytes) -> dict[str, Any]:

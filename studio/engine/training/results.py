@@ -92,7 +92,7 @@ def register_checkpoint(db: Database, store: LocalStore, ref: TrainingRef, path:
             "output_name": ref.output_name, "preset": ref.preset, "config": ref.config,
             "dataset_id": ref.dataset_id, "dataset_version": ref.dataset_version,
             "ss_metadata": {k: info.metadata[k] for k in SHOWN_KEYS if k in info.metadata},
-            "family": family_of(info.metadata) or "sd15"}
+            "family": ref.config.get("family") or family_of(info.metadata) or "sd15"}  # the preset's own first
     with db.session() as session:
         repo = Repository(session, ref.workspace_id)
         row = repo.find(LoraModel, storage_key=key)

@@ -21,6 +21,7 @@ from studio.engine.comfyui.workflows import LoadedTemplates, WorkflowTemplate
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
+from studio.engine.loras.family import FAMILY_TITLES
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models.gallery import GalleryModel
@@ -39,7 +40,7 @@ from studio.ui.widgets.generate_progress import PREVIEW_SIDE, GenerationJobs, Pr
 from studio.ui.widgets.scrolling import scroll_page
 from studio.ui.widgets.workflow_dialog import WorkflowDialog
 
-BASES = {"sd15": "SD 1.5", "sdxl": "SDXL", "other": "any model"}
+BASES = {**FAMILY_TITLES, "other": "any model"}
 
 
 class GeneratePage(QWidget):

@@ -8,12 +8,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from studio.engine.loras.family import FAMILY_TITLES
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
-
-FAMILY_TITLES = {"sd15": "SD 1.5", "sdxl": "SDXL", "sd35": "SD 3.5", "flux1": "FLUX.1",
-                 "qwen-image": "Qwen-Image", "wan22": "Wan 2.2", "wan21": "Wan 2.1"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """LoRA files read back (header, completeness, ss_* metadata) and checkpoints as LoraModel rows."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -105,3 +106,20 @@ def test_a_step_checkpoints_epoch_counts_from_one_as_the_others_do(setup: Setup,
     rows = [register_checkpoint(setup.studio.db, store, ref, path) for path in files]
     assert [(r.meta["kind"], r.meta["epoch"]) for r in rows if r is not None] == [
         ("step", 1), ("step", 2), ("epoch", 2), ("final", 3)]
+
+
+def test_a_finished_training_s_lora_takes_its_preset_s_family(setup: Setup, tmp_path: Path) -> None:
+    # musubi-tuner names every Wan LoRA "wan2.1/lora": the preset that trained it knows better.
+    store = LocalStore(setup.studio.paths.assets_dir)
+    ref = TrainingRef(workspace_id=setup.workspace_id, job_id=None,  # type: ignore[arg-type]
+                      influencer_id=setup.influencer.id, output_name="mia-wan",
+                      base_model="wan.safetensors", config={"family": "wan22_5b"},
+                      dataset_id=str(setup.dataset.id), dataset_version="abc", preset="wan22-fast-test")
+    wan = register_checkpoint(setup.studio.db, store, ref, lora(
+        tmp_path / "mia-wan.safetensors", **{"modelspec.architecture": "wan2.1/lora"}))
+    assert wan is not None and wan.meta["family"] == "wan22_5b"
+    # Without a family in its settings, the file's own header tells it.
+    flux_ref = dataclasses.replace(ref, output_name="mia-flux", config={})
+    flux = register_checkpoint(setup.studio.db, store, flux_ref, lora(
+        tmp_path / "mia-flux.safetensors", **{"modelspec.architecture": "flux-1-dev/lora"}))
+    assert flux is not None and flux.meta["family"] == "flux1"

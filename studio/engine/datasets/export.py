@@ -24,7 +24,10 @@ from typing import Any
 import tomli_w
 from PIL import Image, ImageOps
 
+from studio.engine.datasets.caption_style import StyledCaption, check_style, dataset_vocabulary, restyle, summary
 from studio.engine.datasets.service import list_images
+from studio.engine.datasets.video_export import write_clip
+from studio.engine.datasets.video_items import is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.media.image_limits import open_image, prepare_decode
@@ -54,11 +57,15 @@ class ExportResult:
     skipped_duplicates: int
     dataset_version: str
     files: tuple[str, ...]  # relative to out_dir, manifest.json excluded
+    caption_style: str | None = None  # None: the captions as they are
+    caption_report: str = ""  # what the style did to the captions, one line
 
 
 def export_kohya(studio: StudioParts, dataset: Dataset, out_dir: Path, *,
                  include_near_duplicates: bool = False, include_excluded: bool = False,
-                 resolution: int | None = None) -> ExportResult:
+                 resolution: int | None = None, caption_style: str | None = None) -> ExportResult:
+    """``caption_style`` "tags" or "sentences" writes every caption in that style (see
+    caption_style.py); None writes the captions as they are."""
     out = out_dir.expanduser().resolve()
     check_target(out)
     images = _ordered(list_images(studio, dataset))
@@ -66,22 +73,23 @@ def export_kohya(studio: StudioParts, dataset: Dataset, out_dir: Path, *,
         images, include_excluded=include_excluded, include_near_duplicates=include_near_duplicates)
     trigger = _trigger(studio, dataset)
     folder = folder_name(dataset.repeats, trigger, dataset.class_token, dataset.name)
-    version = dataset_version(images)
     res = resolution or guess_resolution(chosen)
+    styled = _styled(images, chosen, caption_style, trigger=trigger, separator=dataset.tag_separator)
     tmp = out.with_name(f".{out.name}.export-{uuid.uuid4().hex[:8]}")
     try:
         (tmp / "img" / folder).mkdir(parents=True)
-        entries = [_write_one(studio, image, tmp, f"img/{folder}/{i:04d}_{image.sha256[:8]}")
+        entries = [_write_one(studio, image, tmp, f"img/{folder}/{i:04d}_{image.sha256[:8]}",
+                              styled[image.id].text)
                    for i, image in enumerate(chosen, start=1)]
         config = kohya_config(out / "img" / folder, repeats=dataset.repeats, trigger=trigger,
                               class_token=dataset.class_token, resolution=res)
         (tmp / CONFIG).write_text(config, encoding="utf-8")
         files = [CONFIG] + [f for e in entries for f in (e["file"], e["caption_file"]) if f]
-        manifest = {"generator": GENERATOR, "format": "kohya", "dataset_id": str(dataset.id),
-                    "dataset_name": dataset.name, "dataset_version": version, "trigger": trigger,
-                    "class_token": dataset.class_token, "repeats": dataset.repeats,
-                    "resolution": res, "include_near_duplicates": include_near_duplicates,
-                    "include_excluded": include_excluded, "files": files, "images": entries}
+        manifest = _manifest(dataset, images, trigger=trigger, resolution=res, files=files,
+                             entries=entries, options={
+                                 "include_near_duplicates": include_near_duplicates,
+                                 "include_excluded": include_excluded, "caption_style": caption_style,
+                                 "caption_report": _caption_report(styled, caption_style)})
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
         _swap(tmp, out)
@@ -91,7 +99,16 @@ def export_kohya(studio: StudioParts, dataset: Dataset, out_dir: Path, *,
                         manifest_file=out / MANIFEST, images=len(entries),
                         captions=sum(1 for e in entries if e["caption_file"]),
                         skipped_excluded=skipped_excluded, skipped_duplicates=skipped_dups,
-                        dataset_version=version, files=tuple(files))
+                        dataset_version=manifest["dataset_version"], files=tuple(files),
+                        caption_style=caption_style, caption_report=manifest["caption_report"])
+
+
+def _manifest(dataset: Dataset, images: Sequence[DatasetImage], *, trigger: str, resolution: int,
+              files: list[str], entries: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    return {"generator": GENERATOR, "format": "kohya", "dataset_id": str(dataset.id),
+            "dataset_name": dataset.name, "dataset_version": dataset_version(images),
+            "trigger": trigger, "class_token": dataset.class_token, "repeats": dataset.repeats,
+            "resolution": resolution, **options, "files": files, "images": entries}
 
 
 def dataset_version(images: Sequence[DatasetImage]) -> str:
@@ -204,13 +221,32 @@ def _safe(text: str) -> str:
     return " ".join(_UNSAFE.sub("_", text).split()).strip(". ")
 
 
-def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str) -> dict[str, Any]:
+def _styled(images: Sequence[DatasetImage], chosen: Sequence[DatasetImage], style: str | None, *,
+            trigger: str, separator: str) -> dict[uuid.UUID, StyledCaption]:
+    """Each chosen image's caption in ``style``; the whole dataset's tags are the vocabulary
+    that sentences may be turned into tags from."""
+    if style is None:
+        return {i.id: StyledCaption(i.caption, False, "as it is") for i in chosen}
+    check_style(style)
+    vocabulary = dataset_vocabulary((i.caption for i in images),
+                                    (t for i in images for t in (i.tags or [])), separator=separator)
+    return {i.id: restyle(i.caption, style, trigger=trigger, separator=separator,
+                          vocabulary=vocabulary) for i in chosen}
+
+
+def _caption_report(styled: dict[uuid.UUID, StyledCaption], style: str | None) -> str:
+    return summary((c.note for c in styled.values()), style) if style else "captions as they are"
+
+
+def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str,
+               caption: str) -> dict[str, Any]:
     source = studio.paths.assets_dir / image.storage_key
     if not source.is_file():
         raise NotFound(f"The original of '{image.original_name or image.sha256[:12]}' is missing "
                        f"from the asset store ({source}).")
-    name = _write_image(source, image.crop, root / stem)
-    caption = " ".join(image.caption.split())  # sd-scripts reads only the first line
+    name = (write_clip(studio.settings, source, root / stem) if is_clip_name(source.name)
+            else _write_image(source, image.crop, root / stem))
+    caption = " ".join(caption.split())  # sd-scripts reads only the first line
     caption_file = None
     if caption:  # an empty .txt makes sd-scripts stop; without one it uses class_tokens
         caption_file = f"{stem}.txt"

@@ -30,7 +30,7 @@ from studio.engine.comfyui.job import (
     preview_file,
     safe_file_name,
 )
-from studio.engine.comfyui.loras import hand_off
+from studio.engine.comfyui.loras import hand_off, loras_folder
 from studio.engine.comfyui.node_cache import node_catalogue
 from studio.engine.comfyui.recipe_file import with_recipe
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
@@ -47,6 +47,7 @@ from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.inputs import import_input
 from studio.engine.jobs.payloads import AssetKey
 from studio.engine.jobs.registry import job_type
+from studio.engine.loras.library import refuse_other_family
 from studio.engine.storage.local import LocalStore
 
 JOB_TYPE = "generate-image"
@@ -105,6 +106,8 @@ def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: Generat
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
     template = find_template(request.template, studio.paths)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
+    refuse_other_family(studio, workspace_id, _lora_names(template, request.values), template.base,
+                        template.name, comfy_folder=loras_folder(studio.settings))
     classes = {str(node.get("class_type")) for node in template.graph.values()}
     object_info = reach_comfyui(studio, classes) if object_info is None else object_info
     url = comfy_url(studio.settings)
@@ -146,6 +149,12 @@ def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, 
     if not name or name in (choices(object_info, "LoraLoader", "lora_name") or [name]):
         return False
     return hand_off(studio, workspace_id, name) is not None
+
+
+def _lora_names(template: WorkflowTemplate, values: dict[str, object]) -> list[str]:
+    """The LoRA files ``values`` choose: one per parameter that sets a loader's lora_name."""
+    return [str(values[p.name]) for p in template.parameters.values()
+            if values.get(p.name) and any(name == "lora_name" for _, name in p.targets)]
 
 
 def find_template(name: str, paths: Paths | None = None) -> WorkflowTemplate:

@@ -9,6 +9,7 @@ family (when the studio knows that folder).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -16,7 +17,8 @@ from sqlalchemy import select
 
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
-from studio.engine.loras.family import offered_with
+from studio.engine.errors import InvalidInput
+from studio.engine.loras.family import FAMILY_TITLES, offered_with
 from studio.engine.loras.folder import folder_families
 from studio.engine.parts import StudioParts
 
@@ -62,6 +64,30 @@ def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,
     foreign = {name for name, found in folder_families(comfy_folder).items() if not offered_with(found, family)}
     others = frozenset(foreign | {file_name(r) for r in rows if r.id not in fitting_ids}) - set(names)
     return LoraOffer(names=names, active=active, other_families=others)
+
+
+def refuse_other_family(studio: StudioParts, workspace_id: uuid.UUID, names: Iterable[str], family: str | None,
+                        workflow: str, *, comfy_folder: Path | None = None) -> None:
+    """Refuses, in one line, a LoRA given by name (CLI, API, a pipeline) whose family is not the
+    workflow's: a FLUX.1 LoRA in an SDXL graph only makes ComfyUI fail late or draw noise."""
+    wanted = [name for name in names if name]
+    if family in (None, "other") or not wanted:
+        return
+    with studio.db.session() as session:
+        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
+                                                       LoraModel.deleted_at.is_(None))).all()
+    known = {file_name(r): family_of_row(r) for r in rows}
+    folder = {} if all(n in known for n in wanted) else folder_families(comfy_folder)
+    for name in wanted:
+        found = known[name] if name in known else folder.get(name)
+        if found is not None and not offered_with(found, family):
+            theirs, ours = _title(found), _title(family)
+            raise InvalidInput(f"The LoRA '{name}' is a {theirs} LoRA and the workflow '{workflow}' is for "
+                               f"{ours}: choose a {theirs} workflow or a {ours} LoRA.")
+
+
+def _title(family: str | None) -> str:
+    return FAMILY_TITLES.get(family or "", family or "unknown")
 
 
 def use_of(studio: StudioParts, workspace_id: uuid.UUID, lora_id: uuid.UUID) -> LoraUse:

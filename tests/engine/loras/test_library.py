@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from studio.engine.comfyui.generation import GenerationRequest, prepare_generation
 from studio.engine.core import Studio
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
+from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.loras.library import offer, use_of
+from studio.engine.loras.library import offer, refuse_other_family, use_of
 from studio.engine.training.results import set_active
-from tests.engine.loras.files import SDXL, write_lora
+from tests.engine.loras.files import FLUX, SDXL, write_lora
 
 
 def _lora(studio: Studio, name: str, family: str | None, influencer_id=None, **meta: object) -> LoraModel:
@@ -67,3 +71,32 @@ def test_comfyuis_own_loras_of_another_family_are_left_out(studio: Studio, tmp_p
     assert offer(studio, workspace.id, "sdxl", comfy_folder=tmp_path / "nowhere").other_families == set()
     write_lora(folder / "xl_style.safetensors", {"modelspec.architecture": "stable-diffusion-v1/lora"}, values=4)
     assert offer(studio, workspace.id, "sd15", comfy_folder=folder).other_families == set()  # read again
+
+
+def test_a_lora_of_another_family_given_by_name_is_refused_in_one_line(studio: Studio, tmp_path: Path) -> None:
+    workspace = studio.workspace()
+    folder = tmp_path / "ComfyUI" / "models" / "loras"
+    write_lora(folder / "flux_style.safetensors", FLUX)
+    write_lora(folder / "plain.safetensors", {})
+    _lora(studio, "mia-wan", "wan22_5b")
+    _lora(studio, "mia-xl", "sdxl")
+    with pytest.raises(InvalidInput, match=r"^The LoRA 'mia-wan.safetensors' is a Wan 2.2 5B LoRA and the "
+                                           r"workflow 'i2v' is for Wan 2.2 14B: choose a Wan 2.2 5B workflow"):
+        refuse_other_family(studio, workspace.id, ["mia-wan.safetensors"], "wan22_14b", "i2v")
+    with pytest.raises(InvalidInput, match="'flux_style.safetensors' is a FLUX.1 LoRA"):
+        refuse_other_family(studio, workspace.id, ["", "flux_style.safetensors"], "sdxl", "xl",
+                            comfy_folder=folder)
+    # Its own family, a file that names none, a name nobody knows and a user's graph all pass.
+    refuse_other_family(studio, workspace.id, ["mia-xl.safetensors", "plain.safetensors", "elsewhere.safetensors"],
+                        "sdxl", "xl", comfy_folder=folder)
+    refuse_other_family(studio, workspace.id, ["mia-wan.safetensors"], "other", "mine")
+
+
+def test_generate_refuses_a_lora_of_another_family_before_asking_comfyui(studio: Studio) -> None:
+    workspace = studio.workspace()
+    _lora(studio, "mia-flux", "flux1")
+    request = GenerationRequest(influencer_id=None, template="txt2img-sdxl-lora",
+                                values={"lora_name": "mia-flux.safetensors"}, count=1)
+    # No ComfyUI is set up: the refusal comes first.
+    with pytest.raises(InvalidInput, match="is a FLUX.1 LoRA and the workflow 'txt2img-sdxl-lora' is for SDXL"):
+        prepare_generation(studio, workspace.id, request)

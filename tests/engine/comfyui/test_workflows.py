@@ -20,9 +20,14 @@ from studio.engine.comfyui.workflows import (
 from studio.engine.errors import InvalidInput
 from tests.engine.comfyui.captured import object_info, txt2img
 
-BUILTINS = {"txt2img-sd15-lora": ("sd15", "txt2img"), "txt2img-sdxl-lora": ("sdxl", "txt2img"),
-            "img2img-sd15-lora": ("sd15", "img2img"),
-            "controlnet-pose-sd15-lora": ("sd15", "controlnet-pose")}
+SD_BUILTINS = {"txt2img-sd15-lora": ("sd15", "txt2img"), "txt2img-sdxl-lora": ("sdxl", "txt2img"),
+               "img2img-sd15-lora": ("sd15", "img2img"),
+               "controlnet-pose-sd15-lora": ("sd15", "controlnet-pose")}
+# Their runs through the fake ComfyUI are in test_templates_families.py.
+FAMILY_BUILTINS = {"txt2img-flux1-lora": ("flux1", "txt2img"), "edit-flux1-kontext": ("flux1", "edit"),
+                   "txt2img-qwen-image-lora": ("qwen_image", "txt2img"),
+                   "edit-qwen-image": ("qwen_image", "edit")}
+BUILTINS = {**SD_BUILTINS, **FAMILY_BUILTINS}
 COMMON = {"positive", "negative", "seed", "steps", "cfg", "sampler", "scheduler", "checkpoint",
           "lora_name", "lora_strength", "lora_strength_model", "lora_strength_clip",
           "filename_prefix"}
@@ -32,6 +37,14 @@ EXPECTED_PARAMETERS = {
     "img2img-sd15-lora": COMMON | {"input_image", "denoise"},
     "controlnet-pose-sd15-lora": COMMON | SIZE | {"pose_image", "controlnet",
                                                   "controlnet_strength"}}
+# The FLUX.1 and Qwen-Image graphs load each model file apart and put the LoRA on the model only.
+MODEL_ONLY = {"positive", "seed", "steps", "cfg", "sampler", "scheduler", "lora_name", "lora_strength",
+              "filename_prefix", "model", "weight_dtype", "vae"}
+FLUX = MODEL_ONLY | {"guidance", "clip_l", "t5xxl"}
+QWEN = MODEL_ONLY | {"negative", "shift", "text_encoder"}
+EXPECTED_PARAMETERS |= {
+    "txt2img-flux1-lora": FLUX | SIZE, "edit-flux1-kontext": FLUX | {"input_image"},
+    "txt2img-qwen-image-lora": QWEN | SIZE, "edit-qwen-image": QWEN | {"input_image", "megapixels"}}
 RUN = {"positive": "photo of mia_v1 woman in a cafe", "lora_name": "mia_v1.safetensors",
        "input_image": "start.png", "pose_image": "pose.png"}
 
@@ -53,15 +66,18 @@ def test_every_builtin_loads_with_its_base_kind_and_parameters(templates: dict[s
         assert set(template.parameters) == EXPECTED_PARAMETERS[name], name
         classes = tuple(sorted({n["class_type"] for n in template.graph.values()}))
         assert template.required_nodes == classes
-        assert template.models["checkpoint"].folder == "checkpoints"
         assert template.models["lora"].folder == "loras"
+        if name in FAMILY_BUILTINS:
+            assert template.models["unet"].folder == "diffusion_models"
+        else:
+            assert template.models["checkpoint"].folder == "checkpoints"
     pose = templates["controlnet-pose-sd15-lora"]
     assert pose.models["controlnet"].folder == "controlnet"
     assert {"ControlNetLoader", "ControlNetApplyAdvanced", "LoadImage"} <= set(pose.required_nodes)
     assert "VAEEncode" in templates["img2img-sd15-lora"].required_nodes
 
 
-@pytest.mark.parametrize("name", sorted(BUILTINS))
+@pytest.mark.parametrize("name", sorted(SD_BUILTINS))
 def test_every_builtin_fills_and_passes_validation(templates: dict[str, Any], name: str) -> None:
     template = templates[name]
     values = {k: v for k, v in RUN.items() if k in template.parameters}

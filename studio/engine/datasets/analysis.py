@@ -91,6 +91,9 @@ class AnalysisSummary:
 
 def analyze_file(path: Path) -> ImageAnalysis:
     """Raises ValueError with a reason when the file cannot be read or decoded."""
+    from studio.engine.datasets import video_items  # it builds on this module
+    if video_items.is_clip_name(path.name):
+        return video_items.analyze_clip(path)
     return analyze_decoded(decode_image(read_source(path), reduce_to=DECODE_SIDE))
 
 

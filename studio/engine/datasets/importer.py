@@ -37,6 +37,7 @@ from studio.engine.datasets.recorder import (
 )
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
+from studio.engine.datasets.video_items import CLIP_FORMATS, CLIP_KEY, is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import DiskError
@@ -132,7 +133,8 @@ def _prepare(studio: StudioParts, dataset: Dataset, entry: Entry, read: Read,
     found = existing(studio, dataset.id, sha) if sha in known else None
     if found is not None:
         return entry, duplicate(entry.source, found)
-    return entry, IngestTask(data, sha, studio.paths.cache_dir, tuple(accepted_formats()))
+    clip = PurePosixPath(entry.source_name).suffix.lower() if is_clip_name(entry.source_name) else ""
+    return entry, IngestTask(data, sha, studio.paths.cache_dir, tuple(accepted_formats()), clip)
 
 
 def _task_of(prepared: tuple[Entry, ImportRow | IngestTask]) -> IngestTask | None:
@@ -152,16 +154,20 @@ def _finish(dataset: Dataset, store: LocalStore, recorder: Recorder, entry: Entr
     if step.sha256 in firsts:  # the same content twice in this import
         recorder.add(ImportRow(entry.source, "duplicate", "already in this dataset", firsts[step.sha256]))
         return
-    key = f"datasets/{dataset.workspace_id}/{dataset.id}/{step.sha256}{accepted_formats()[outcome.format]}"
+    extension = {**accepted_formats(), **CLIP_FORMATS}[outcome.format]
+    key = f"datasets/{dataset.workspace_id}/{dataset.id}/{step.sha256}{extension}"
     if outcome.thumbnails_error:
         log.warning("thumbnails of %s not written: %s", entry.source, outcome.thumbnails_error)
     caption = entry.caption() if entry.caption is not None else CaptionText("")
+    fields = analysis_fields(outcome.analysis, step.sha256, outcome.width, outcome.height)
+    if outcome.clip is not None:  # kept even when the analysis failed (it is redone later)
+        fields["quality"] = {**fields.get("quality", {}), CLIP_KEY: outcome.clip}
     image = DatasetImage(
         id=uuid.uuid4(), dataset_id=dataset.id, storage_key=key, sha256=step.sha256,
         original_name=PurePosixPath(entry.source_name).name[:500], source_name=entry.source_name[:1000],
         width=outcome.width, height=outcome.height, format=outcome.format, size_bytes=len(step.data),
         caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator),
-        **analysis_fields(outcome.analysis, step.sha256, outcome.width, outcome.height))
+        **fields)
     firsts[step.sha256] = str(image.id)
     recorder.store(Stored(entry.source, caption.note, image, store.path(key)), step.data)
 

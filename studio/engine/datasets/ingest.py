@@ -10,8 +10,10 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from studio.engine.datasets.analysis import DECODE_SIDE, ImageAnalysis, analyze_decoded
+from studio.engine.datasets.video_items import read_clip
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 
 log = logging.getLogger("studio.datasets")
@@ -31,6 +33,7 @@ class IngestTask:
     sha256: str
     cache_dir: Path
     formats: tuple[str, ...]  # the decoders Pillow may try
+    clip_suffix: str = ""  # a clip's extension (see ``video_items``); "" for a picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,13 @@ class Ingested:
     format: str
     analysis: ImageAnalysis | None  # None: left to the analysis job, which reports why
     thumbnails_error: str = ""  # the grid makes missing thumbnails on demand
+    clip: dict[str, Any] | None = None  # a clip's facts (``ClipInfo.to_dict``), for its quality
 
 
 def ingest(task: IngestTask) -> Ingested:
     """Raises ValueError with the reason a picture is refused (damaged, too large, not one)."""
-    decoded = decode_image(task.data, reduce_to=REDUCE_TO, formats=list(task.formats))
+    clip = read_clip(task.data, task.clip_suffix) if task.clip_suffix else None
+    decoded = clip.frame if clip else decode_image(task.data, reduce_to=REDUCE_TO, formats=list(task.formats))
     error = "" if _room(task.cache_dir) else "the disk is nearly full; they are made when shown"
     try:  # before the analysis, which shrinks the picture in place
         if not error:
@@ -56,7 +61,8 @@ def ingest(task: IngestTask) -> Ingested:
     except Exception as exc:  # an odd picture the detector chokes on still imports
         log.warning("analysis at import failed (%s); the analysis job will try again", exc)
         analysis = None
-    return Ingested(decoded.width, decoded.height, decoded.format, analysis, error)
+    return Ingested(decoded.width, decoded.height, decoded.format, analysis, error,
+                    clip.info.to_dict() if clip else None)
 
 
 def _room(folder: Path) -> bool:

@@ -18,6 +18,7 @@ from functools import cache, partial
 from pathlib import Path, PurePosixPath
 
 from studio.engine.datasets.caption_text import MAX_CAPTION_BYTES, CaptionText, caption_from_bytes
+from studio.engine.datasets.video_items import CLIP_SUFFIXES
 from studio.engine.media.thumbnails import read_source
 
 log = logging.getLogger("studio.datasets")
@@ -256,8 +257,8 @@ def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
 def classify(name: str) -> str:
     """"image", "caption", "archive", or the reason a file of this type is refused."""
     suffix = PurePosixPath(name).suffix.lower()
-    if suffix in IMAGE_SUFFIXES or suffix in _optional_suffixes():
-        return "image"
+    if suffix in IMAGE_SUFFIXES or suffix in _optional_suffixes() or suffix in CLIP_SUFFIXES:
+        return "image"  # clips go the pictures' way (captions beside them, archives, reports)
     if suffix == ".txt":
         return "caption"
     if suffix == ".zip":

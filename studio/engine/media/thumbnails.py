@@ -101,7 +101,9 @@ def thumbnail_for(cache_dir: Path, sha256: str, source_path: Path, size: int) ->
     target = thumbnail_path(cache_dir, sha256, size)
     if not _cached(target):
         sizes = tuple(sorted({size, *SIZES}))  # the others cost little once decoded
-        image = decode_image(read_source(source_path), reduce_to=max(sizes)).image
+        from studio.engine.datasets import video_items  # it builds on this module
+        image = (video_items.first_frame(source_path) if video_items.is_clip_name(source_path.name)
+                 else decode_image(read_source(source_path), reduce_to=max(sizes)).image)
         write_thumbnails(image, cache_dir, sha256, sizes)
     return target
 

@@ -213,8 +213,8 @@ def list_checkpoints(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print_table(["id", "kind", "step", "epoch", "active", "size", "name"],
-                    [[r["id"], r["kind"], r["step"], r["epoch"], "*" if r["active"] else "",
+        print_table(["id", "family", "kind", "step", "epoch", "active", "size", "name"],
+                    [[r["id"], r["family"] or "unknown", r["kind"], r["step"], r["epoch"], "*" if r["active"] else "",
                       f"{(r['size_bytes'] or 0) / 1e6:.1f} MB", r["name"]] for r in rows],
                     empty="no saved LoRAs")
     return EXIT_OK
@@ -225,7 +225,8 @@ def _checkpoint_rows(studio: Studio, workspace_id: uuid.UUID, **where: Any) -> l
     rows = []
     for lora in checkpoints_of(studio.db, workspace_id, **where):
         meta = lora.meta or {}
-        rows.append({"id": lora.id, "name": lora.name, "kind": meta.get("kind"), "step": meta.get("step"),
+        rows.append({"id": lora.id, "name": lora.name, "family": meta.get("family"), "kind": meta.get("kind"),
+                     "step": meta.get("step"),
                      "epoch": meta.get("epoch"), "final": bool(meta.get("final")),
                      "active": bool(meta.get("active")), "size_bytes": meta.get("size_bytes"),
                      "sha256": meta.get("sha256"), "dataset_version": meta.get("dataset_version"),

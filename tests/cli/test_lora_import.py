@@ -7,7 +7,7 @@ from pathlib import Path
 from studio.engine.core import Studio
 from studio.engine.loras.library import offer
 from tests.cli.conftest import Cli, one_error_line
-from tests.engine.loras.files import SDXL, write_lora
+from tests.engine.loras.files import SDXL, WAN, write_lora
 
 
 def test_a_lora_is_imported_for_an_influencer_with_its_family(cli: Cli, studio: Studio, tmp_path: Path) -> None:
@@ -19,7 +19,12 @@ def test_a_lora_is_imported_for_an_influencer_with_its_family(cli: Cli, studio: 
     assert shown["family"] == "sdxl" and shown["file"] == "mia_xl.safetensors" and shown["name"] == "Mia XL"
     assert offer(studio, studio.workspace().id, "sdxl").names == ["mia_xl.safetensors"]
     listed = cli("train", "checkpoints", "--influencer", "Mia")
-    assert "Mia XL" in listed.out
+    assert "Mia XL" in listed.out and "sdxl" in listed.out
+    wan = write_lora(tmp_path / "wan_motion.safetensors", WAN, tensors={
+        "lora_unet_blocks_0_self_attn_q.lora_down.weight": [4, 3072],
+        "lora_unet_blocks_0_self_attn_q.lora_up.weight": [3072, 4]})
+    assert cli("train", "import-lora", str(wan), "--json").json()["family"] == "wan22_5b"
+    assert [r["family"] for r in cli("train", "checkpoints", "--json").json()] == ["sdxl", "wan22_5b"]
 
 
 def test_a_broken_file_is_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from studio.cli.waiting import exit_code, job_summary, wait_for_job
 from studio.engine.jobs.status import JobStatus
 
 if TYPE_CHECKING:
+    from studio.engine.comfyui.workflows import WorkflowTemplate
     from studio.engine.core import Studio
     from studio.engine.db.models import Influencer, Job, Workspace
     from studio.engine.media.presets import ExportPreset
@@ -52,7 +53,7 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("--influencer", metavar="NAME", help="whose video this is")
     export.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
     add_action(actions, "presets", "list the export presets", list_presets)
-    add_action(actions, "templates", "list the image-to-video templates and their parameters",
+    add_action(actions, "templates", "list the video templates: family, frames, fps, parameters",
                list_video_templates)
     _register_generate(actions)
 
@@ -73,9 +74,31 @@ def _register_generate(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def list_video_templates(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.cli.generate import print_templates
+    """Each template with its family and the clip it makes by default (frames, fps, size)."""
     from studio.engine.media.i2v import video_templates
-    return print_templates(list(video_templates().values()), [], as_json=args.json)
+    rows = [_template_row(t) for t in video_templates().values()]
+    if args.json:
+        print_json({"templates": rows, "errors": []})
+    else:
+        print_table(["name", "family", "kind", "frames", "fps", "size", "parameters"],
+                    [[r["name"], r["base"], r["kind"], r["frames"], r["fps"], r["size"],
+                      r["parameters"]] for r in rows], empty="no templates")
+    return EXIT_OK
+
+
+def _template_row(template: WorkflowTemplate) -> dict[str, object]:
+    def default(name: str) -> object:
+        param = template.parameters.get(name)
+        return param.default if param is not None else None
+
+    from studio.engine.media.i2v import DEFAULT_FPS
+    width, height = default("width"), default("height")
+    # A template that saves frames has no rate of its own: the studio joins them at DEFAULT_FPS.
+    fps = default("fps") if "fps" in template.parameters else int(DEFAULT_FPS)
+    return {"name": template.name, "title": template.title, "base": template.base,
+            "kind": template.kind, "frames": default("frames"), "fps": fps,
+            "size": f"{width}x{height}" if width and height else "",
+            "parameters": list(template.parameters)}
 
 
 def export_video(studio: Studio, args: argparse.Namespace) -> int:

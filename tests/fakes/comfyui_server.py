@@ -46,6 +46,7 @@ from websockets.server import ServerProtocol
 from websockets.sync.connection import Connection
 
 from tests.fakes.comfyui_nodes import REAL_OBJECT_INFO, REAL_SYSTEM_STATS, combo_errors, definitions, pack_nodes
+from tests.fakes.comfyui_video import render_clip
 
 # Output nodes the fake can run: class -> (ui key, file extension, animated, /view type).
 OUTPUT_NODES = {
@@ -130,7 +131,8 @@ class FakeComfyUI:
                  loras: Sequence[str] = ("mia_v1.safetensors",), extra_nodes: Sequence[str] = (),
                  port: int = 0, loras_dir: Path | None = None,
                  node_specs: dict[str, Any] | None = None, custom_packs: Sequence[str] = (),
-                 output_bytes: dict[str, bytes] | None = None) -> None:
+                 output_bytes: dict[str, bytes] | None = None, ffmpeg: str | None = None) -> None:
+        self.ffmpeg = ffmpeg  # given: SaveVideo writes a real clip of the graph's frames and fps
         self.loras_dir = loras_dir  # like ComfyUI's models/loras: files there are listed afresh
         # Core nodes are the real server's; custom packs (e.g. VIDEO_PACKS) and node_specs add to them.
         self.node_specs = {**pack_nodes(custom_packs), **(node_specs or {})}
@@ -418,7 +420,9 @@ class FakeComfyUI:
                 number = self._file_numbers.get((subfolder, base), 0) + 1
                 self._file_numbers[(subfolder, base)] = number
             name = f"{base}_{number:05}_.{ext}"
-            self.files[(kind, subfolder, name)] = self.output_bytes.get(ext) or (
+            clip = render_clip(self.ffmpeg, [graph[n] for n in _upstream(graph, node_id)]) if (
+                self.ffmpeg and node["class_type"] == "SaveVideo" and ext not in self.output_bytes) else None
+            self.files[(kind, subfolder, name)] = self.output_bytes.get(ext) or clip or (
                 png_bytes(color=(number * 40 % 256, 90, 160)) if ext == "png" else _MAGIC[ext] + bytes(64))
             items.append({"filename": name, "subfolder": subfolder, "type": kind})
         return {key: items, "animated": [True]} if animated else {key: items}

@@ -39,6 +39,9 @@ GENERATE_JOB = "generate-video"
 VIDEO_TEMPLATES_DIR = BUILTIN_DIR / "video"
 DEFAULT_FPS = 8.0
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp")
+# Families whose clips have group*n+1 frames (the VAE packs time), and how messages name them.
+FRAME_GROUPS = {"wan22_14b": 4, "wan22_5b": 4}
+FAMILY_NAMES = {"wan22_14b": "Wan 2.2 14B", "wan22_5b": "Wan 2.2 5B"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,31 +81,68 @@ def find_video_template(name: str) -> WorkflowTemplate:
 
 
 def submit_video(studio: Studio, workspace_id: uuid.UUID, request: VideoRequest) -> Job:
-    """Checks the image and the filled workflow against ComfyUI, then queues one job."""
+    """Checks the pictures, the values and the filled workflow against ComfyUI, then queues one
+    job. What can be checked here (ranges, a family's frame count) is checked before ComfyUI is
+    asked anything."""
     template = find_video_template(request.template)
-    image = _checked_image(studio, Path(request.image))
-    key = picture_key(studio, workspace_id, str(image))
-    if key is None:
-        raise InvalidInput(f"{image} does not exist or is not a file.")
+    images = _picture_keys(studio, workspace_id, template, request)
+    values = {**request.values, **images}
+    # A template that saves frames has no frame rate of its own: the studio joins them at this.
+    fps = values.get("fps") if "fps" in template.parameters else values.pop("fps", None)
+    if values.get("seed") in (None, "", -1, "-1") and "seed" in template.parameters:
+        values["seed"] = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
+    workflow = fill(template, values)
+    check_family_rules(template, workflow.values)
     supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
     if supervisor is not None:
         supervisor.ensure_running()
     url = comfy_url(studio.settings)
     object_info = fetch_object_info(url, cache_dir=studio.paths.cache_dir,
                                     classes={str(n.get("class_type")) for n in template.graph.values()})
-    values = {**request.values, "input_image": key}
-    # A template that saves frames has no frame rate of its own: the studio joins them at this.
-    fps = values.get("fps") if "fps" in template.parameters else values.pop("fps", None)
-    if values.get("seed") in (None, "", -1, "-1") and "seed" in template.parameters:
-        values["seed"] = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
-    workflow = fill(template, values)
     check_on_comfyui(studio, [workflow.graph], object_info)  # a kept map is asked again first
-    recorded = {k: v for k, v in workflow.values.items() if v is not None and k != "input_image"}
-    payload = VideoPayload(template=template.name, values=recorded,
-                           images={"input_image": key}, comfyui_url=url, fps=_fps(fps),
-                           influencer_id=request.influencer_id)
-    title = f"Video from {image.name} ({template.title})"
+    recorded = {k: v for k, v in workflow.values.items() if v is not None and k not in images}
+    payload = VideoPayload(template=template.name, values=recorded, images=images,
+                           comfyui_url=url, fps=_fps(fps), influencer_id=request.influencer_id)
+    title = f"Video from {Path(request.image).name} ({template.title})"
     return studio.jobs.submit(workspace_id, GENERATE_JOB, payload, title=title)
+
+
+def check_family_rules(template: WorkflowTemplate, values: dict[str, object]) -> None:
+    """What the model family needs beyond each value's range: Wan's VAE packs 4 frames into one
+    latent after the first, so a clip has 4n+1 frames; the high-noise expert hands over before
+    the last step."""
+    group = FRAME_GROUPS.get(template.base)
+    frames = values.get("frames")
+    if group and isinstance(frames, int) and frames % group != 1:
+        lower = frames - (frames - 1) % group
+        raise InvalidInput(f"{FAMILY_NAMES[template.base]} makes {group}n+1 frames ("
+                           f"{', '.join(str(lower + group * k) for k in range(-1, 2))}…); "
+                           f"{frames} is not one: use {lower} or {lower + group}.")
+    steps, split = values.get("steps"), values.get("high_noise_steps")
+    if isinstance(steps, int) and isinstance(split, int) and split >= steps:
+        raise InvalidInput(f"high_noise_steps ({split}) must be fewer than steps ({steps}): the "
+                           "low-noise expert takes the steps after it.")
+
+
+def _picture_keys(studio: Studio, workspace_id: uuid.UUID, template: WorkflowTemplate,
+                  request: VideoRequest) -> dict[str, AssetKey]:
+    """Every picture the template takes (the input image; a last frame too) as an asset key."""
+    given = {"input_image": request.image, **{n: v for n, v in request.values.items()
+                                              if n in template.parameters and n != "input_image"
+                                              and template.parameters[n].type == "image"}}
+    keys = {}
+    for name, param in template.parameters.items():
+        if param.type != "image":
+            continue
+        if given.get(name) in (None, ""):
+            raise InvalidInput(f"The template {template.name} needs the {param.title.lower()}: "
+                               f"give it as {name}=FILE.")
+        image = _checked_image(studio, Path(str(given[name])))
+        key = picture_key(studio, workspace_id, str(image))
+        if key is None:
+            raise InvalidInput(f"{image} does not exist or is not a file.")
+        keys[name] = key
+    return keys
 
 
 def _fps(value: object) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from studio.engine.core import Studio
+from studio.engine.datasets.caption_style import SENTENCES, TAGS, check_style
 from studio.engine.datasets.captions import write_captions
 from studio.engine.datasets.tags import InsertTrigger, join_tags, split_tags, transform, trigger_present
 from studio.engine.db.models import Dataset, DatasetImage, Influencer, Job
@@ -31,9 +32,18 @@ DEFAULT_PROMPT = (
     "'{trigger}', then short comma-separated tags for clothing, pose, expression, setting, "
     "lighting and framing. Leave out what never changes about {name} (face, eye and hair "
     "colour). Tags already given: {tags}. Answer with the caption only, on one line.")
+# FLUX.1, SD 3.5, Qwen-Image and Wan read captions through T5/umT5 or Qwen2.5-VL, trained on
+# prose: they learn best from a plain description in full sentences.
+SENTENCE_PROMPT = (
+    "Write a caption for training an image model on this photo of {name}. Describe it in one "
+    "to three natural sentences, as a person would, beginning with '{trigger}' as the subject "
+    "(for example '{trigger} stands ...'): clothing, pose, expression, action, setting, "
+    "lighting, camera angle and framing. Leave out what never changes about {name} (face, eye "
+    "and hair colour). Details already known: {tags}. Answer with the caption only, on one line.")
+PROMPTS = {TAGS: DEFAULT_PROMPT, SENTENCES: SENTENCE_PROMPT}
 PER_IMAGE_REFUSALS = {400, 403, 413, 422}  # about this image (e.g. moderation), not the account
 MAX_TOKENS = 300
-_PREFIX = re.compile(r"^\s*(caption|tags)\s*:\s*", re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(caption|tags|description)\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,7 @@ class AutocaptionPayload:
     image_ids: tuple[uuid.UUID, ...]
     model: str = ""  # empty: the worker's llm.model
     prompt_template: str = DEFAULT_PROMPT
+    style: str = TAGS  # how the answer is tidied: a tag list, or sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +84,11 @@ class AutocaptionResult:
 
 
 def submit_autocaption(studio: Studio, dataset: Dataset, image_ids: Sequence[uuid.UUID], *,
-                       model: str | None = None, prompt_template: str = DEFAULT_PROMPT) -> Job:
+                       model: str | None = None, prompt_template: str | None = None,
+                       style: str = TAGS) -> Job:
+    """``style`` picks the prompt (tags or sentences) when no ``prompt_template`` is given."""
+    check_style(style)
+    prompt_template = prompt_template or PROMPTS[style]
     model = model or studio.settings.llm.model
     if not model:
         raise InvalidInput("No model chosen for auto-captioning; set one with "
@@ -82,7 +97,7 @@ def submit_autocaption(studio: Studio, dataset: Dataset, image_ids: Sequence[uui
         raise InvalidInput("Choose at least one image to caption.")
     payload = AutocaptionPayload(dataset_id=dataset.id,
                                  image_ids=tuple(uuid.UUID(str(i)) for i in image_ids),
-                                 model=model, prompt_template=prompt_template)
+                                 model=model, prompt_template=prompt_template, style=style)
     return studio.jobs.submit(dataset.workspace_id, JOB_TYPE, payload,
                               title=f"Auto-caption {len(image_ids)} images of {dataset.name}")
 
@@ -92,13 +107,14 @@ def fill_prompt(template: str, *, trigger: str, tags: str, name: str) -> str:
     return template.replace("{trigger}", trigger).replace("{tags}", tags).replace("{name}", name)
 
 
-def clean_caption(answer: str, *, trigger: str, separator: str = ",") -> str:
+def clean_caption(answer: str, *, trigger: str, separator: str = ",", style: str = TAGS) -> str:
     """One line without quotes or a "Caption:" prefix, with the trigger word at the front when
-    the model left it out (sd-scripts' keep_tokens=1 expects it there)."""
+    the model left it out (sd-scripts' keep_tokens=1 expects it there); a description in
+    sentences is kept whole, the trigger put before it."""
     text = " ".join(answer.split())
     text = _PREFIX.sub("", text).strip().strip("\"'`").strip()
     if trigger and not trigger_present(text, trigger):
-        text = transform(InsertTrigger(trigger), text, separator)
+        text = f"{trigger}, {text}" if style == SENTENCES else transform(InsertTrigger(trigger), text, separator)
     return text
 
 
@@ -107,7 +123,7 @@ def clean_caption(answer: str, *, trigger: str, separator: str = ",") -> str:
 def run_autocaption(ctx: JobContext, payload: AutocaptionPayload) -> AutocaptionResult:
     dataset, influencer, images = _load(ctx, payload)
     model = payload.model or ctx.settings.llm.model
-    template = payload.prompt_template or DEFAULT_PROMPT
+    template = payload.prompt_template or PROMPTS.get(payload.style, DEFAULT_PROMPT)
     done: dict[uuid.UUID, str] = {}
     rows: list[CaptionedImage] = []
     failed: list[RefusedImage] = []
@@ -119,7 +135,8 @@ def run_autocaption(ctx: JobContext, payload: AutocaptionPayload) -> Autocaption
                 ctx.progress(index / len(images), stage="captioning",
                              message=f"{index}/{len(images)} images")
                 try:
-                    rows.append(_caption_one(ctx, llm, image, dataset, influencer, model, template))
+                    rows.append(_caption_one(ctx, llm, image, dataset, influencer, model, template,
+                                             style=payload.style))
                     done[image.id] = rows[-1].caption
                 except (LLMRefused, InvalidInput) as exc:
                     if isinstance(exc, LLMRefused) and exc.status not in PER_IMAGE_REFUSALS:
@@ -137,14 +154,14 @@ def run_autocaption(ctx: JobContext, payload: AutocaptionPayload) -> Autocaption
 
 
 def _caption_one(ctx: JobContext, llm: MeteredLLM, image: DatasetImage, dataset: Dataset,
-                 influencer: Influencer, model: str, template: str) -> CaptionedImage:
+                 influencer: Influencer, model: str, template: str, *, style: str) -> CaptionedImage:
     prompt = fill_prompt(template, trigger=influencer.trigger_word, name=influencer.name,
                          tags=join_tags(split_tags(image.caption, dataset.tag_separator)))
     source = ctx.paths.assets_dir / image.storage_key
     # Metered: the workspace budget is checked, and the cost goes on the job and the ledger.
     result = llm.chat([user_message(prompt, [source])], model=model, max_tokens=MAX_TOKENS)
     caption = clean_caption(result.content, trigger=influencer.trigger_word,
-                            separator=dataset.tag_separator)
+                            separator=dataset.tag_separator, style=style)
     return CaptionedImage(image_id=image.id, caption=caption, model=result.model,
                           generation_id=result.generation_id, prompt_tokens=result.prompt_tokens,
                           completion_tokens=result.completion_tokens, cost_usd=result.cost_usd)

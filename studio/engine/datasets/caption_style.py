@@ -10,12 +10,17 @@ picking out tags the dataset already uses; anything else is left as it is, with 
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from studio.engine.datasets.tags import split_tags
+from studio.engine.db.models import Dataset, Job
 from studio.engine.errors import InvalidInput
+from studio.engine.parts import StudioParts
 
 TAGS = "tags"
 SENTENCES = "sentences"
@@ -24,6 +29,8 @@ STYLES = (TAGS, SENTENCES)
 # a test keeps the two in step).
 FAMILY_STYLES = {"sd15": TAGS, "sdxl": TAGS, "flux1": SENTENCES, "sd35": SENTENCES,
                  "qwen_image": SENTENCES, "wan22_14b": SENTENCES, "wan22_5b": SENTENCES}
+TRAINING_JOB_TYPE = "train-lora"  # training/jobs.py JOB_TYPE; its payload's config names the family
+RECENT_TRAININGS = 200  # how far back the last training of an influencer is looked for
 _SENTENCE_END = re.compile(r"[.!?](\s|$)")
 TAG_MAX_WORDS = 5  # a piece longer than this reads as a phrase of prose, not a tag
 
@@ -45,6 +52,26 @@ def check_style(style: str) -> str:
     if style not in STYLES:
         raise InvalidInput(f"Unknown caption style '{style}'; use 'tags' or 'sentences'.")
     return style
+
+
+def last_training_family(studio: StudioParts, workspace_id: uuid.UUID,
+                         influencer_id: uuid.UUID) -> str | None:
+    """The family of the influencer's newest training job, or None where it has none."""
+    with studio.db.session() as session:
+        payloads = session.scalars(
+            select(Job.payload).where(Job.workspace_id == workspace_id, Job.type == TRAINING_JOB_TYPE)
+            .order_by(Job.created_at.desc()).limit(RECENT_TRAININGS)).all()
+    for payload in payloads:
+        if str(payload.get("influencer_id")) == str(influencer_id):
+            family = (payload.get("config") or {}).get("family")
+            return family if family in FAMILY_STYLES else None
+    return None
+
+
+def default_style(studio: StudioParts, dataset: Dataset) -> str:
+    """The style of the family the influencer last trained, tags (SD) before any training."""
+    family = last_training_family(studio, dataset.workspace_id, dataset.influencer_id)
+    return FAMILY_STYLES[family] if family else TAGS
 
 
 def detect_style(caption: str, separator: str = ",") -> str:

@@ -24,10 +24,15 @@ from typing import Any
 import tomli_w
 from PIL import Image, ImageOps
 
-from studio.engine.datasets.caption_style import StyledCaption, check_style, dataset_vocabulary, restyle, summary
+from studio.engine.datasets.caption_style import (
+    SENTENCES,
+    StyledCaption,
+    check_style,
+    dataset_vocabulary,
+    restyle,
+    summary,
+)
 from studio.engine.datasets.service import list_images
-from studio.engine.datasets.video_export import write_clip
-from studio.engine.datasets.video_items import is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.media.image_limits import open_image, prepare_decode
@@ -82,7 +87,7 @@ def export_kohya(studio: StudioParts, dataset: Dataset, out_dir: Path, *,
                               styled[image.id].text)
                    for i, image in enumerate(chosen, start=1)]
         config = kohya_config(out / "img" / folder, repeats=dataset.repeats, trigger=trigger,
-                              class_token=dataset.class_token, resolution=res)
+                              class_token=dataset.class_token, resolution=res, shuffle=caption_style != SENTENCES)
         (tmp / CONFIG).write_text(config, encoding="utf-8")
         files = [CONFIG] + [f for e in entries for f in (e["file"], e["caption_file"]) if f]
         manifest = _manifest(dataset, images, trigger=trigger, resolution=res, files=files,
@@ -156,9 +161,11 @@ def guess_resolution(images: Sequence[DatasetImage]) -> int:
 
 
 def kohya_config(image_dir: Path, *, repeats: int, trigger: str, class_token: str,
-                 resolution: int) -> str:
-    general: dict[str, Any] = {"caption_extension": ".txt", "shuffle_caption": True}
-    if trigger:
+                 resolution: int, shuffle: bool = True) -> str:
+    """``shuffle`` False for captions in sentences: shuffling their comma-separated pieces
+    would scramble the prose."""
+    general: dict[str, Any] = {"caption_extension": ".txt", "shuffle_caption": shuffle}
+    if trigger and shuffle:
         general["keep_tokens"] = 1  # the trigger is the first tag; shuffling must not move it
     subset = {"image_dir": str(image_dir), "num_repeats": repeats,
               "class_tokens": " ".join(t for t in (trigger, class_token) if t)}
@@ -244,8 +251,7 @@ def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str,
     if not source.is_file():
         raise NotFound(f"The original of '{image.original_name or image.sha256[:12]}' is missing "
                        f"from the asset store ({source}).")
-    name = (write_clip(studio.settings, source, root / stem) if is_clip_name(source.name)
-            else _write_image(source, image.crop, root / stem))
+    name = _write_image(source, image.crop, root / stem)
     caption = " ".join(caption.split())  # sd-scripts reads only the first line
     caption_file = None
     if caption:  # an empty .txt makes sd-scripts stop; without one it uses class_tokens

@@ -225,6 +225,7 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
                      config: TrainingConfig, *, resumed: bool) -> str:
     """Exports the dataset into the training's folder (kept as it is when resuming, so the state
     matches its data) and writes dataset_config.toml for the exported folder."""
+    from studio.engine.datasets.caption_style import FAMILY_STYLES
     from studio.engine.datasets.export import MANIFEST, export_kohya
     manifest = files.dataset_dir / MANIFEST
     if not (resumed and manifest.is_file()):
@@ -232,7 +233,8 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
         with ctx.db.session() as session:
             dataset = Repository(session, ctx.workspace_id).get(Dataset, payload.dataset_id)
         try:
-            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution)
+            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution,
+                         caption_style=FAMILY_STYLES.get(config.family))  # the family's style
         except StudioError as exc:
             raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
     data = json.loads(manifest.read_text(encoding="utf-8"))

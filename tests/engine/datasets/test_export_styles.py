@@ -3,6 +3,7 @@ dataset's own captions untouched, and the manifest saying what was done."""
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,8 @@ def test_sentences_join_tags_and_keep_prose(studio: Studio, mixed: Dataset, tmp_
     manifest = json.loads(result.manifest_file.read_text(encoding="utf-8"))
     assert (manifest["caption_style"], manifest["caption_report"]) == ("sentences", result.caption_report)
     assert captions_of(studio, mixed) == before  # the export writes files, never the dataset
+    general = tomllib.loads(result.config_file.read_text(encoding="utf-8"))["general"]
+    assert general == {"caption_extension": ".txt", "shuffle_caption": False}  # prose stays in order
 
 
 def test_tags_picks_the_dataset_tags_out_of_sentences(studio: Studio, mixed: Dataset, tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def _register_generate(actions: argparse._SubParsersAction[argparse.ArgumentPars
     generate.add_argument("--template", default="i2v-svd", metavar="NAME",
                           help="an image-to-video template (default i2v-svd; `video templates` "
                                "lists them with their parameters)")
-    generate.add_argument("--prompt", metavar="TEXT", help="for AnimateDiff: what moves and how")
+    generate.add_argument("--prompt", metavar="TEXT",
+                          help="for AnimateDiff and Wan: what moves and how")
     generate.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                           help="a template parameter: frames, fps, motion, seed, steps… (repeatable; "
                                "see `video templates`)")

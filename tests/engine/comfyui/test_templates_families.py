@@ -39,8 +39,9 @@ EDITS = ("edit-flux1-kontext", "edit-qwen-image")
 
 def generate(studio: Studio, template: str, influencer: Influencer | None = None,
              **values: object) -> list[Job]:
+    given = {name: value for name, value in values.items() if value is not None}
     request = GenerationRequest(influencer_id=influencer.id if influencer else None, template=template,
-                                values={"positive": "photo of mia in a cafe", "steps": 4, **values})
+                                values={"positive": "photo of mia in a cafe", "steps": 4, **given})
     return submit_generation(studio, studio.workspace().id, request)
 
 
@@ -61,8 +62,9 @@ def sent_nodes(fake: FakeComfyUI) -> dict[str, dict[str, Any]]:
 def test_each_template_makes_a_picture_with_its_recipe(studio: Studio, fake: FakeComfyUI, mia: Influencer,
                                                        tmp_path: Path, name: str) -> None:
     fake.models.update(FILES[name])
-    extra = {"input_image": str(picture(tmp_path))} if name in EDITS else {}
-    [job] = generate(studio, name, mia, lora_name="mia_v1.safetensors", lora_strength=0.9, seed=7, **extra)
+    extra: dict[str, object] = {"input_image": str(picture(tmp_path))} if name in EDITS else {}
+    [job] = generate(studio, name, mia, lora_name="mia_v1.safetensors", lora_strength=0.9, seed=7,
+                     input_image=extra.get("input_image"))
     run_next(studio)
     done = reload(studio, job)
     assert done.status == "completed", done.error
@@ -131,9 +133,9 @@ def test_kontext_conditions_on_the_reference_latent(studio: Studio, fake: FakeCo
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_missing_model_files_stop_before_queueing_naming_each_with_its_folder(
         studio: Studio, fake: FakeComfyUI, tmp_path: Path, name: str) -> None:
-    extra = {"input_image": str(picture(tmp_path))} if name in EDITS else {}
+    image = str(picture(tmp_path)) if name in EDITS else None
     with pytest.raises(WorkflowInvalid) as refused:
-        generate(studio, name, **extra)
+        generate(studio, name, input_image=image)
     problems = refused.value.problems
     assert {p.kind for p in problems} == {"missing_model"}
     wanted = [(folder, file) for folder, files in FILES[name].items() for file in files]

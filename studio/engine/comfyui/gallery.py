@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 
 from studio.engine.comfyui.generation import GenerationRequest, preview_file, submit_generation
+from studio.engine.comfyui.recipe_template import fitting_values, template_for_recipe
+from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Job
 from studio.engine.db.repositories import Repository
@@ -158,7 +160,11 @@ def rerun(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str, *,
     values = dict(made.get("values") or {})
     if "seed" in values:  # a template without a seed parameter has none to change
         values["seed"] = -1 if new_seed else made.get("seed")
-    template = str(made["template"])
+    # Its own workflow, else one of its family (the same model), with the values that fit it.
+    found = template_for_recipe(made, all_templates(studio.paths).templates)
+    template = found.name if found is not None else str(made["template"])
+    if found is not None and found.name != made["template"]:
+        values = fitting_values(found, values)[0]
     request = GenerationRequest(influencer_id=asset.influencer_id, template=template,
                                 values=values, count=1)
     return submit_generation(studio, workspace_id, request)[0]

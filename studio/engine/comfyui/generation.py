@@ -293,10 +293,18 @@ def run_generation(ctx: JobContext, payload: ComfyPayload) -> ImageResult:
 def _recipe(run: ComfyRun) -> dict[str, Any]:
     """Everything needed to make the image again: the graph as sent and every parameter."""
     template, workflow = run.template, run.workflow
+    models = {key: name for key in template.models if (name := _model(template, workflow, key))}
+    main = next((models[k] for k, slot in template.models.items() if slot.folder in MAIN_FOLDERS and k in models),
+                None)
     return {**run.recipe(_recorded(template, workflow, run.values)),
             "checkpoint": _model(template, workflow, "checkpoint"),
+            "model": main, "family": template.base, "kind": template.kind, "models": models,
             "lora": _model(template, workflow, "lora"),
             "lora_strength": workflow.values.get("lora_strength")}
+
+
+# Where the model a picture is made with lives: a whole checkpoint, or a UNET/diffusion model file.
+MAIN_FOLDERS = ("checkpoints", "diffusion_models", "unet")
 
 
 def _model(template: WorkflowTemplate, workflow: FilledWorkflow, key: str) -> str | None:

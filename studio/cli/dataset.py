@@ -85,6 +85,9 @@ def _register_captions(actions: Actions) -> None:
     auto.add_argument("--all", action="store_true", help="every image, not only the uncaptioned")
     auto.add_argument("--model", help="model id (default: settings llm.model)")
     auto.add_argument("--prompt", help="prompt template; may use {trigger}, {tags}, {name}")
+    auto.add_argument("--style", choices=("tags", "sentences"),
+                      help="tags (SD 1.5/SDXL) or natural sentences (FLUX.1, SD 3.5, Qwen-Image, Wan); "
+                           "default: the style of the influencer's last training's family, else tags")
     auto.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
 
 
@@ -97,6 +100,9 @@ def _register_export(actions: Actions) -> None:
     export.add_argument("--include-duplicates", action="store_true",
                         help="also export all but the first image of each near-duplicate group")
     export.add_argument("--include-excluded", action="store_true", help="also export excluded images")
+    export.add_argument("--caption-style", choices=("tags", "sentences"),
+                        help="write captions as tags (SD 1.5/SDXL) or sentences (FLUX.1, SD 3.5, Qwen-Image, "
+                             "Wan); default: as they are")
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -230,7 +236,8 @@ def caption_command(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def autocaption(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.datasets.autocaption import DEFAULT_PROMPT, submit_autocaption
+    from studio.engine.datasets.autocaption import submit_autocaption
+    from studio.engine.datasets.caption_style import default_style
     from studio.engine.datasets.filters import ImageFilter, filtered, image_rows
     _, _, dataset = _find(studio, args)
     spec = ImageFilter(caption="any" if args.all else "without")
@@ -238,8 +245,8 @@ def autocaption(studio: Studio, args: argparse.Namespace) -> int:
     chosen = [r.id for r in filtered(rows, spec)]
     if not chosen:
         raise UsageError("Every image already has a caption; use --all to caption them again.")
-    job = submit_autocaption(studio, dataset, chosen, model=args.model,
-                             prompt_template=args.prompt or DEFAULT_PROMPT)
+    job = submit_autocaption(studio, dataset, chosen, model=args.model, prompt_template=args.prompt,
+                             style=args.style or default_style(studio, dataset))
     return finish(studio, args, job, wait=not args.no_wait)
 
 
@@ -247,11 +254,12 @@ def export_dataset(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.datasets.export import export_kohya
     _, _, dataset = _find(studio, args)
     result = export_kohya(studio, dataset, args.out, include_near_duplicates=args.include_duplicates,
-                          include_excluded=args.include_excluded)
+                          include_excluded=args.include_excluded, caption_style=args.caption_style)
     if args.json:
         print_json(result)
     else:
         say(f"exported {result.images} images ({result.captions} captions) to {result.image_dir}")
+        say(result.caption_report)
         say(f"config: {result.config_file}")
         if result.skipped_excluded or result.skipped_duplicates:
             print(f"left out: {result.skipped_excluded} excluded, "

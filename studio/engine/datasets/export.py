@@ -33,6 +33,8 @@ from studio.engine.datasets.caption_style import (
     summary,
 )
 from studio.engine.datasets.service import list_images
+from studio.engine.datasets.video_export import write_clip
+from studio.engine.datasets.video_items import is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage, Influencer
 from studio.engine.errors import InvalidInput, NotFound
 from studio.engine.media.image_limits import open_image, prepare_decode
@@ -251,7 +253,8 @@ def _write_one(studio: StudioParts, image: DatasetImage, root: Path, stem: str,
     if not source.is_file():
         raise NotFound(f"The original of '{image.original_name or image.sha256[:12]}' is missing "
                        f"from the asset store ({source}).")
-    name = _write_image(source, image.crop, root / stem)
+    name = (write_clip(studio.settings, source, root / stem) if is_clip_name(source.name)
+            else _write_image(source, image.crop, root / stem))
     caption = " ".join(caption.split())  # sd-scripts reads only the first line
     caption_file = None
     if caption:  # an empty .txt makes sd-scripts stop; without one it uses class_tokens

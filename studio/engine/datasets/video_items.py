@@ -142,14 +142,23 @@ def upright_frame(image: Image.Image, rotation: int) -> Image.Image:
 def first_frame(path: Path, max_side: int | None = None) -> Image.Image:
     """Blocking: the clip's first frame, upright, within ``max_side``; for thumbnails made when
     shown and the preview. ValueError with a reason when it cannot be decoded."""
+    frame = _first(path)
+    image = upright_frame(frame.to_image(), _rotation(frame))
+    return shrunk(image, max_side) if max_side else image
+
+
+def clip_rotation(path: Path) -> int:
+    """The turn a player gives the clip; read from its first frame, where PyAV reports the
+    display matrix (its streams no longer do). ValueError when no frame decodes."""
+    return _rotation(_first(path))
+
+
+def _first(path: Path) -> Any:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            frame: Any = next(container.decode(stream))
-            image = upright_frame(frame.to_image(), _rotation(frame))
+            return next(container.decode(container.streams.video[0]))
     except (av.FFmpegError, IndexError, StopIteration, OSError) as exc:
         raise ValueError(f"no frame could be read from {path.name} ({exc})") from None
-    return shrunk(image, max_side) if max_side else image
 
 
 def analyze_clip(path: Path) -> ImageAnalysis:

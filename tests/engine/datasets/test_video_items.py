@@ -23,24 +23,7 @@ from studio.engine.datasets.video_items import (
 )
 from studio.engine.db.models import Dataset
 from studio.engine.media.thumbnails import SIZES, thumbnail_for, thumbnail_path
-
-
-def make_clip(ffmpeg: str, path: Path, *, seconds: float = 1.0, fps: int = 8, size: str = "160x96",
-              codec: tuple[str, ...] = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
-              before_input: tuple[str, ...] = ()) -> Path:
-    """A test pattern clip of ``seconds`` at ``fps``; ``before_input`` goes before ``-i``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([ffmpeg, "-v", "error", "-y", *before_input, "-f", "lavfi", "-i",
-                    f"testsrc2=size={size}:rate={fps}:duration={seconds}", *codec, str(path)],
-                   check=True, capture_output=True)
-    return path
-
-
-def rotated(ffmpeg: str, source: Path, target: Path) -> Path:
-    """``source`` with a display matrix saying "turn 90°", as phones record portrait clips."""
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-display_rotation", "90", "-i", str(source),
-                    "-c", "copy", str(target)], check=True, capture_output=True)
-    return target
+from tests.engine.datasets.clips import make_clip, rotated
 
 
 def test_a_clip_is_read_with_its_facts_and_first_frame(ffmpeg: str, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from studio.cli.comfy import local_comfyui
 from studio.cli.common import EXIT_OK, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
-from studio.cli.output import print_json, print_table, say
+from studio.cli.output import note, print_json, print_table, say
 from studio.cli.waiting import exit_code, job_summary, wait_for_job
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def add_workflow(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def generate_image(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
+    from studio.engine.comfyui.generation import JOB_TYPE, GenerationRequest, find_template, prepare_generation
+    from studio.engine.comfyui.vram import estimate_for
     workspace, influencer = _who(studio, args)
     values: dict[str, object] = dict(parse_set(item) for item in args.sets)
     values["positive"] = args.prompt
@@ -82,7 +83,11 @@ def generate_image(studio: Studio, args: argparse.Namespace) -> int:
     request = GenerationRequest(influencer_id=influencer.id if influencer else None,
                                 template=args.template, values=values, count=args.count)
     local_comfyui(studio)  # says so when it starts one; this command stops it at exit (or hands it on)
-    jobs = submit_generation(studio, workspace.id, request)
+    items = prepare_generation(studio, workspace.id, request)  # checked against ComfyUI first
+    vram = estimate_for(find_template(args.template, studio.paths), values)
+    if vram is not None:
+        note(vram.line)  # on stderr: stdout keeps only the files (or --json)
+    jobs = studio.jobs.submit_many(workspace.id, JOB_TYPE, items)
     if args.no_wait:
         if args.json:
             print_json([job_summary(job) for job in jobs])
@@ -112,15 +117,24 @@ def list_templates(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def print_templates(templates: list[WorkflowTemplate], errors: list[str], *, as_json: bool) -> int:
-    """Image and video templates, listed the same way."""
-    rows = [{"name": t.name, "title": t.title, "base": t.base, "kind": t.kind,
-             "parameters": list(t.parameters)} for t in templates]
+    """The templates with their family (``base``), the VRAM their defaults need and their models."""
+    from studio.engine.comfyui.vram import estimate_for
+    from studio.engine.loras.family import FAMILY_TITLES
+    rows = []
+    for t in templates:
+        vram = estimate_for(t, {})
+        rows.append({"name": t.name, "title": t.title, "base": t.base,
+                     "family": FAMILY_TITLES.get(t.base, t.base), "kind": t.kind,
+                     "vram_gb": vram.gb if vram else None, "parameters": list(t.parameters),
+                     "models": [{"key": key, "folder": slot.folder, "file": slot.file,
+                                 "source": slot.source} for key, slot in t.models.items()]})
     if as_json:
         print_json({"templates": rows, "errors": errors})
     else:
-        print_table(["name", "base", "kind", "parameters"],
-                    [[r["name"], r["base"], r["kind"], r["parameters"]] for r in rows],
-                    empty="no templates")
+        print_table(["name", "family", "base", "kind", "vram", "parameters"],
+                    [[r["name"], r["family"], r["base"], r["kind"],
+                      f"~{r['vram_gb']:.0f} GB" if r["vram_gb"] else "", r["parameters"]]
+                     for r in rows], empty="no templates")
     return EXIT_OK
 
 

@@ -100,6 +100,32 @@ def test_no_wait_only_queues_and_templates_are_listed(cli: Cli, fake: FakeComfyU
     assert "controlnet-pose-sd15-lora" in cli("generate", "templates").out
 
 
+def test_flux_templates_are_listed_with_family_and_vram_and_run_with_the_estimate(
+        cli: Cli, fake: FakeComfyUI) -> None:
+    listed = {t["name"]: t for t in cli("generate", "templates", "--json").json()["templates"]}
+    flux = listed["txt2img-flux1-lora"]
+    assert (flux["base"], flux["family"], flux["kind"]) == ("flux1", "FLUX.1", "txt2img")
+    assert flux["vram_gb"] > 20 and listed["edit-qwen-image"]["family"] == "Qwen-Image"
+    assert {"key": "unet", "folder": "diffusion_models", "file": "flux1-dev.safetensors",
+            "source": "https://huggingface.co/black-forest-labs/FLUX.1-dev"} in flux["models"]
+    table = cli("generate", "templates").out
+    assert "FLUX.1" in table and "edit-flux1-kontext" in table and "~27 GB" in table
+    missing = cli("generate", "image", "--template", "txt2img-flux1-lora", "--prompt", "x")
+    assert missing.code == 2 and "VRAM" not in missing.err
+    line = one_error_line(missing.err)
+    assert line.startswith("error: 4 problems: (1) The diffusion model 'flux1-dev.safetensors' is not "
+                           "in ComfyUI's diffusion_models folder, which is empty.")
+    assert "'t5xxl_fp16.safetensors' is not in ComfyUI's text_encoders folder" in line
+    assert "The VAE 'ae.safetensors' is not in ComfyUI's vae folder" in line
+    fake.models.update({"diffusion_models": ["flux1-dev.safetensors"], "vae": ["ae.safetensors"],
+                        "text_encoders": ["clip_l.safetensors", "t5xxl_fp16.safetensors"]})
+    made = cli("generate", "image", "--template", "txt2img-flux1-lora", "--prompt", "x",
+               "--set", "steps=2", "--set", "weight_dtype=fp8_e4m3fn")
+    assert made.code == 0, made.err
+    assert "VRAM needed: about 15 GB (an estimate for FLUX.1 at 1024×1024, fp8 weights)." in made.err
+    assert len(made.out.split()) == 1  # stdout holds only the picture's path
+
+
 def test_add_workflow_then_list_it(cli: Cli, tmp_path: Path) -> None:
     import json
 

@@ -28,7 +28,7 @@ from studio.ui.models.gallery import GalleryModel
 from studio.ui.pages import generate_ops as ops
 from studio.ui.pages.generate_choices import PickerChoices
 from studio.ui.pages.generate_memory import GenerateMemory
-from studio.ui.pages.generate_recipe import RecipeLoader
+from studio.ui.pages.generate_recipe import RecipeLoader, input_template
 from studio.ui.pages.generate_workflows import UserWorkflows
 from studio.ui.shortcuts import bind
 from studio.ui.tasks import run_in_background
@@ -217,7 +217,7 @@ class GeneratePage(QWidget):
         """Shows the template's parameters with their defaults, then asks ComfyUI for choices."""
         template = self.templates.get(name or "")
         self.template_box.setCurrentIndex(self.template_box.findData(name))
-        self.form.set_template(template)
+        self.controls.show_template(template)
         if template is None:
             self.edit_workflow_button.setEnabled(False)
             self.template_note.setText("No workflow templates found.")
@@ -383,14 +383,12 @@ class GeneratePage(QWidget):
     # Use as input ----------------------------------------------------------------------------
 
     def use_as_input(self, path: Path) -> None:
-        """Back to the Generate tab with an image-to-image workflow starting from ``path``."""
-        current = self.current_template()
-        candidates = [t for t in self.templates.values() if t.kind == "img2img"]
-        if not candidates:
+        """Back to the Generate tab with an image-to-image or edit workflow starting from ``path``."""
+        chosen = input_template(self.templates, self.current_template())
+        if chosen is None:
             self.show_message("No image-to-image workflow is installed.")
             return
-        chosen = next((t for t in candidates if current and t.base == current.base), candidates[0])
-        if current is None or current.kind != "img2img":
+        if chosen is not self.current_template():
             self.select_template(chosen.name)
         image = next(p.name for p in self.current_template().parameters.values()  # type: ignore[union-attr]
                      if p.type == "image")

@@ -1,12 +1,13 @@
 """Recipes back into Generate's form: from a gallery picture's recipe, or from a PNG the studio
 made, dropped anywhere on the Generate page (its recipe is read in the background).
 
-Loading chooses the recipe's workflow when it is installed, sets the prompts, the seed (locked,
-so the picture can be made again) and every parameter the form shows, and says in one line what
-the workflow in the form has no place for.
+Loading chooses the recipe's workflow when it is installed, else one of the recipe's model family
+(FLUX.1, Qwen-Image, …), sets the prompts, the seed (locked, so the picture can be made again) and
+every parameter the form shows, and says in one line what the workflow in the form has no place for.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,9 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from studio.engine.comfyui.recipe_file import read_recipe
+from studio.engine.comfyui.recipe_template import template_for_recipe
+from studio.engine.comfyui.workflows import WorkflowTemplate
+from studio.engine.loras.family import FAMILY_TITLES
 from studio.ui.errors import one_line
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.parameter_form import HIDDEN
@@ -22,7 +26,23 @@ from studio.ui.widgets.recipe_view import recipe_values
 if TYPE_CHECKING:
     from studio.ui.pages.generate import GeneratePage
 
+INPUT_KINDS = ("img2img", "edit")  # the workflows "Use as input" starts from a picture
 DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+
+
+def input_template(templates: Mapping[str, WorkflowTemplate],
+                   current: WorkflowTemplate | None) -> WorkflowTemplate | None:
+    """The workflow "Use as input" fills: the current one when it takes a picture, else one of its
+    family, else a plain image-to-image one of any family (a picture of any family will do)."""
+    candidates = sorted((t for t in templates.values() if t.kind in INPUT_KINDS),
+                        key=lambda t: (t.kind != "img2img", t.name))
+    if current is not None and current in candidates:
+        return current
+    return next((t for t in candidates if current and t.base == current.base), candidates[0] if candidates else None)
+
+
+def family_title(family: object) -> str:
+    return FAMILY_TITLES.get(str(family), str(family))
 
 
 def dropped_files(event: QDropEvent) -> list[Path]:
@@ -70,8 +90,10 @@ class RecipeLoader(QObject):
         """Fills the Generate form from ``recipe`` and shows the Generate tab."""
         page = self.page
         wanted = str(recipe.get("template") or "")
-        if wanted in page.templates and wanted != page.template_box.currentData():
-            page.select_template(wanted)
+        # Its own workflow, else one of its family: the model the recipe names needs that family's loaders.
+        fitting = template_for_recipe(recipe, page.templates)
+        if fitting is not None and fitting.name != page.template_box.currentData():
+            page.select_template(fitting.name)
         template = page.current_template()
         if template is None:
             self._on_refused(ValueError("Choose a workflow first: no workflow is installed."))
@@ -81,6 +103,9 @@ class RecipeLoader(QObject):
         line = f"Loaded the recipe into {template.title}."
         if wanted and wanted not in page.templates:
             line = f"The workflow {wanted} is not installed; loaded what fits into {template.title}."
+            if fitting is None and recipe.get("family") not in (None, "", "other", template.base):
+                line = (f"No {family_title(recipe.get('family'))} workflow is installed; loaded what fits into "
+                        f"{template.title}.")
         if left_out:
             line += f" This workflow has no {', '.join(left_out)}: left out."
         page.show_message(line)

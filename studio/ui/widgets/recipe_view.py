@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.loras.family import FAMILY_TITLES
+
 # Values shown in their own rows (or folded into another row), not among "Other values".
 SHOWN = {"positive", "negative", "seed", "steps", "cfg", "sampler", "scheduler", "width", "height",
          "checkpoint", "lora_name", "lora_strength", "lora_strength_model", "lora_strength_clip",
@@ -44,6 +46,8 @@ def recipe_fields(recipe: dict[str, Any]) -> list[tuple[str, str]]:
             ("Negative prompt", values.get("negative")), ("Seed", seed), ("Steps", values.get("steps")),
             ("CFG", values.get("cfg")), ("Sampler", sampler), ("Size", size),
             ("Checkpoint", recipe.get("checkpoint") or values.get("checkpoint")),
+            ("Model", recipe.get("model") if recipe.get("model") != recipe.get("checkpoint") else None),
+            ("Family", FAMILY_TITLES.get(str(recipe.get("family")))),  # none for a user's own graph
             ("LoRA", _lora(recipe, values)), ("Denoise", values.get("denoise"))]
     rows += [(name.replace("_", " ").capitalize(), value) for name, value in sorted(values.items())
              if name not in SHOWN]

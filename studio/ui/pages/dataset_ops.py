@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datasets import autocaption, captions, checks, jobs
+from studio.engine.datasets.caption_style import last_training_family
 from studio.engine.datasets.crops import DEFAULT_TARGET, set_manual_crop
 from studio.engine.datasets.export import export_kohya
 from studio.engine.datasets.filters import ImageRow, image_rows
@@ -29,6 +30,7 @@ class Extras:
     tags: list[tuple[str, int]]
     history: captions.HistoryState
     problems: list[checks.CaptionIssue]
+    family: str | None = None  # of the influencer's last training: the caption counter's limit
 
 
 def influencer_choices(context: StudioContext) -> list[tuple[uuid.UUID, str, str]]:
@@ -51,7 +53,8 @@ def extras(context: StudioContext, dataset: Dataset) -> Extras:
     studio = context.studio
     return Extras(tags=captions.tag_frequency(studio, dataset),
                   history=captions.history(studio, dataset),
-                  problems=checks.caption_checks(studio, dataset))
+                  problems=checks.caption_checks(studio, dataset),
+                  family=last_training_family(studio, dataset.workspace_id, dataset.influencer_id))
 
 
 def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str,

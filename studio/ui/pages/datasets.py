@@ -320,6 +320,7 @@ class DatasetsPage(QWidget):
         if not self._is_open(dataset):
             return
         self.editor.text.set_tags(found.tags)
+        self.editor.suggest_family(dataset.id, found.family)
         self.filters.set_tags([tag for tag, _ in found.tags])
         self.tag_panel.set_tags(found.tags)
         self.side.setTabText(1, f"Tags ({len(found.tags)})")

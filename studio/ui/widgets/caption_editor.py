@@ -1,5 +1,9 @@
 """The caption editor: plain text, tag completion by frequency, a token counter, keyboard first.
 
+The counter measures against the chosen model family's text encoder (CLIP 75 for SD 1.5/SDXL,
+T5 for FLUX.1/SD 3.5, umT5 for Wan, Qwen2.5-VL for Qwen-Image; token_limits.py): the family
+of the influencer's last training, or the one picked beside the counter.
+
 Ctrl+Enter or Page Down: next image; Page Up: previous; Ctrl+J: next image without a caption;
 Tab or Enter accepts a suggestion. Typing is reported (debounced) as ``caption_edited``; the
 page saves it. Ctrl+Z and Ctrl+Shift+Z are left to the page's caption undo, which covers saved
@@ -14,6 +18,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, Signa
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette, QStandardItem, QStandardItemModel, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QCompleter,
     QHBoxLayout,
     QLabel,
@@ -24,12 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.datasets.checks import token_count
+from studio.engine.datasets.token_limits import count_for, limit_for
 from studio.ui.timers import single_shot_timer
 from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 
 SAVE_DELAY_MS = 600
-TOKEN_LIMIT = 75
+FAMILY_NAMES = {"sd15": "SD 1.5", "sdxl": "SDXL", "flux1": "FLUX.1", "sd35": "SD 3.5",
+                "qwen_image": "Qwen-Image", "wan22_14b": "Wan 2.2 14B", "wan22_5b": "Wan 2.2 5B"}
 _PAGE_KEYS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 1
 SUGGESTIONS_SHOWN = 12
@@ -174,11 +180,16 @@ class CaptionEditor(QWidget):
         self.text.setObjectName("caption-text")
         self.tokens = QLabel(self)
         self.tokens.setObjectName("token-count")
+        self.family = _family_box(self)
+        self.family.activated.connect(self._on_family_activated)
+        self._dataset_id: uuid.UUID | None = None
+        self._picked: dict[uuid.UUID, str] = {}  # families chosen by hand, per dataset
         self.hint = QLabel("Ctrl+Enter next · PgUp previous · Ctrl+J next uncaptioned", self)
         self.hint.setEnabled(False)
         row = QHBoxLayout()
         row.addWidget(self.hint, 1)
         row.addWidget(self.tokens)
+        row.addWidget(self.family)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.changed_bar = ChangedElsewhereBar(self)
@@ -260,9 +271,42 @@ class CaptionEditor(QWidget):
         if not self._loading and self.image_id is not None:
             self._timer.start()
 
+    def current_family(self) -> str:
+        return str(self.family.currentData())
+
+    def suggest_family(self, dataset_id: uuid.UUID, family: str | None) -> None:
+        """The family to count for in this dataset (its influencer's last training); a family
+        picked by hand for the dataset stays."""
+        self._dataset_id = dataset_id
+        chosen = self._picked.get(dataset_id) or family or "sd15"
+        index = self.family.findData(chosen)
+        if index >= 0 and index != self.family.currentIndex():
+            self.family.setCurrentIndex(index)
+            self._update_tokens()
+
+    def _on_family_activated(self, _index: int) -> None:
+        if self._dataset_id is not None:
+            self._picked[self._dataset_id] = self.current_family()
+        self._update_tokens()
+
     def _update_tokens(self) -> None:
-        counted = token_count(self.text.toPlainText())
+        family = self.current_family()
+        limit = limit_for(family)
+        counted = count_for(self.text.toPlainText(), family)
         count, exact = counted.count, counted.exact
-        self.tokens.setText(f"{'' if exact else '≈'}{count} / {TOKEN_LIMIT} tokens")
-        self.tokens.setStyleSheet("color: #d64545; font-weight: bold;" if count > TOKEN_LIMIT else "")
-        self.tokens.setToolTip("CLIP tokens" if exact else "An estimate: the CLIP tokenizer is not installed")
+        self.tokens.setText(f"{'' if exact else '≈'}{count} / {limit.limit} {limit.encoder} tokens")
+        self.tokens.setStyleSheet("color: #d64545; font-weight: bold;" if count > limit.limit else "")
+        how = ("counted exactly" if exact else
+               "about: an estimate that errs long (no tokenizer for it is installed)")
+        self.tokens.setToolTip(f"{limit.encoder} tokens for {FAMILY_NAMES[limit.family]}, {how}; "
+                               f"the trainer reads {limit.limit} ({limit.source}).")
+
+
+def _family_box(parent: QWidget) -> QComboBox:
+    box = QComboBox(parent)
+    box.setObjectName("caption-family")
+    box.setToolTip("The model family the caption is counted for")
+    for family, name in FAMILY_NAMES.items():
+        box.addItem(name, family)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return box

@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage
 
+from studio.engine.datasets.video_items import first_frame, is_clip_name
 from studio.engine.media import thumbnails as engine_thumbnails
 
 if TYPE_CHECKING:
@@ -116,8 +117,11 @@ def to_qimage(image: Image.Image) -> QImage:
 
 
 def load_preview(source: Path, max_side: int) -> QImage:
-    """Blocking: the original, oriented like the engine sees it, at most ``max_side`` pixels."""
+    """Blocking: the original, oriented like the engine sees it, at most ``max_side`` pixels
+    (a clip's first frame, upright)."""
     _ensure_source(source)
+    if is_clip_name(source.name):
+        return to_qimage(first_frame(source, max_side))
     with Image.open(source) as opened:
         opened.draft("RGB", (max_side, max_side))  # JPEG decodes at reduced size
         image = ImageOps.exif_transpose(opened)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from studio.engine.core import Studio
 from studio.engine.datasets.sorts import SORTS as SORTS
 from studio.engine.datasets.tags import split_tags
+from studio.engine.datasets.video_items import ClipInfo
 from studio.engine.db.models import DatasetImage
 
 
@@ -45,6 +46,7 @@ class ImageRow:
     crop: dict[str, Any] | None
     crop_manual: bool
     face_scores: tuple[float, ...] = ()  # the detector's confidence per face (older rows: none)
+    clip: ClipInfo | None = None  # a clip's duration, fps and frames; None for a picture
 
     @property
     def face_count(self) -> int:
@@ -79,7 +81,7 @@ def _row(values: Sequence[Any]) -> ImageRow:
                     bright=bool(quality.get("bright")),
                     faces=tuple(_box(box) for box in (faces or [])),
                     crop=dict(crop) if crop else None, crop_manual=bool(manual),
-                    face_scores=_scores(quality.get("face_scores")))
+                    face_scores=_scores(quality.get("face_scores")), clip=ClipInfo.from_quality(quality))
 
 
 def _scores(values: Any) -> tuple[float, ...]:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from studio.engine.core import Studio
 from studio.engine.datasets.filters import ImageFilter, ImageRow
 from studio.engine.datasets.grid_rows import all_rows, first_rows
+from studio.engine.datasets.video_items import describe
 from studio.engine.db.models import Dataset
 from studio.ui.models.grid_rows import Arranged, Shown, arrange, empty, show
 from studio.ui.tasks import run_in_background
@@ -79,6 +80,8 @@ class DatasetImageModel(QAbstractListModel):
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
             size = f"{row.width}×{row.height}" if row.width else "not analysed yet"
+            if row.clip is not None:
+                size += f"\nclip: {describe(row.clip)}"
             return f"{row.name}\n{size}\n{row.caption or '(no caption)'}"
         return None
 

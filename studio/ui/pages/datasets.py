@@ -81,7 +81,7 @@ class DatasetsPage(QWidget):
         self.status.setObjectName("datasets-status")
         self.status.setWordWrap(True)
         self.status.hide()
-        self.title = QLabel("<h2>Datasets</h2>Drop pictures, folders or zip files on the grid to "
+        self.title = QLabel("<h2>Datasets</h2>Drop pictures, short clips, folders or zip files on the grid to "
                             "import them; curate, crop and caption; export for training.", self)
         self.title.setWordWrap(True)
         layout = QVBoxLayout()

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 # The colours and letters the grid paints (studio.ui.widgets.thumbnail_grid).
 CAPTIONED, UNCAPTIONED = "#2e8b57", "#c0392b"
-MARKS = (("X", "excluded (dimmed)"), ("D", "near-duplicate"), ("B", "blurry"))
+MARKS = (("X", "excluded (dimmed)"), ("D", "near-duplicate"), ("B", "blurry"), ("▶", "clip, its length"))
 
 
 def badge_legend(parent: QWidget | None = None) -> QLabel:

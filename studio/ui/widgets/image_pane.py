@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.engine.datasets.filters import ImageRow
+from studio.engine.datasets.video_items import describe
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
 
@@ -40,7 +41,8 @@ class CropCanvas(QWidget):
 
     def show_image(self, row: ImageRow | None, image: QImage | None) -> None:
         self.row, self.image = row, image
-        self.crop = dict(row.crop) if row is not None and row.crop else None
+        # A clip goes to the trainer whole: a crop rectangle would promise what export does not do.
+        self.crop = dict(row.crop) if row is not None and row.crop and row.clip is None else None
         self._drag = None
         self.update()
 
@@ -217,6 +219,8 @@ def _describe(row: ImageRow | None) -> str:
     parts = [f"<b>{html.escape(row.name)}</b>"]  # a file name is text, never markup
     if row.width:
         parts.append(f"{row.width}×{row.height}")
+    if row.clip is not None:
+        parts.append(f"clip {describe(row.clip)} ({row.clip.codec})")
     if row.sharpness is not None:
         parts.append(f"sharpness {row.sharpness:.0f}" + (" (blurry)" if row.blurry else ""))
     if row.analyzed:
@@ -225,7 +229,7 @@ def _describe(row: ImageRow | None) -> str:
             word = "score" if row.face_count == 1 else "scores"
             faces += f" ({word} {', '.join(f'{score:.1f}' for score in row.face_scores)})"
         parts.append(faces)
-    if row.crop:
+    if row.crop and row.clip is None:
         bucket = row.crop.get("bucket")
         label = f"crop {row.crop['w']}×{row.crop['h']}"
         parts.append(label + (f" → {bucket[0]}×{bucket[1]}" if bucket else "") +

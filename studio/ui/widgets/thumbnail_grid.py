@@ -78,11 +78,20 @@ class ThumbnailDelegate(QStyledItemDelegate):
                                  ("B", row.blurry)) if on]
         if marks and picture.width() >= 64:
             text = " ".join(marks)
-            box = QRect(picture.left() + 3, picture.top() + 3, 10 * len(text) + 6, 15)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            painter.drawRoundedRect(box, 3, 3)
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+            _label(painter, QRect(picture.left() + 3, picture.top() + 3, 10 * len(text) + 6, 15), text)
+        if row.clip is not None:  # a clip: its length, bottom left, as video players show it
+            text = f"▶ {row.clip.duration_s:.1f} s"
+            width = painter.fontMetrics().horizontalAdvance(text) + 8
+            _label(painter, QRect(picture.left() + 3, picture.bottom() - 17, width, 15), text)
+
+
+def _label(painter: QPainter, box: QRect, text: str) -> None:
+    """White text on a dark rounded box, legible on any picture."""
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 170))
+    painter.drawRoundedRect(box, 3, 3)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
 
 
 def _fit(size: QSize, box: QRect) -> QRect:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QFileDialog
 
+from studio.engine.media.i2v import video_templates
 from studio.engine.media.probe import probe
 from studio.engine.media.subtitles import Cue
 from studio.ui.context import StudioContext
@@ -58,7 +59,7 @@ def page(qtbot, context: StudioContext) -> VideoPage:  # type: ignore[no-untyped
 
 def test_previews_subtitles_and_export(qtbot, page: VideoPage, clip: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                        context: StudioContext) -> None:
-    qtbot.waitUntil(lambda: page.template.count() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: page.template.count() == len(video_templates()), timeout=10_000)
     with qtbot.waitSignal(page.frame_shown, timeout=15_000):
         page.open_clip(clip)
     assert "640×360, 2.0 s, 25 fps, sound" in page.clip_label.text()

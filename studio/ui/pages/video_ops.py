@@ -18,8 +18,9 @@ from studio.ui.context import StudioContext
 Ranges = dict[str, tuple[float, float, float]]
 
 
-def video_templates() -> list[tuple[str, str, Ranges]]:
-    """(name, title, {frames/fps/motion: (min, max, default)}) of each video template."""
+def video_templates() -> list[tuple[str, str, Ranges, bool]]:
+    """(name, title, {frames/fps/motion: (min, max, default)}, takes a last frame) of each video
+    template."""
     from studio.engine.media.i2v import video_templates as templates
     found = []
     # SVD first: it needs no custom nodes and no prompt.
@@ -27,7 +28,7 @@ def video_templates() -> list[tuple[str, str, Ranges]]:
         ranges = {name: (float(p.minimum or 0), float(p.maximum or 0), float(str(p.default)))
                   for name, p in template.parameters.items()
                   if name in ("frames", "fps", "motion") and p.maximum is not None}
-        found.append((template.name, template.title, ranges))
+        found.append((template.name, template.title, ranges, "end_image" in template.parameters))
     return found
 
 

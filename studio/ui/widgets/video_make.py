@@ -48,6 +48,7 @@ class MakeVideoBox(QGroupBox):
         self.gallery_picker: GalleryPicker | None = None
         self.banner = FailureBanner(self, hub=context.jobs, stacked=True)  # a failed video: why, Retry
         self._build()
+        self._build_last_frame()
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_make_progress)
         self.follower.job_finished.connect(self._on_made)
@@ -77,14 +78,14 @@ class MakeVideoBox(QGroupBox):
         self.seed = _spin(QSpinBox(box), -1, 2**31 - 1, -1)
         self.seed.setSpecialValueText("random")
         self.prompt = QLineEdit(box)
-        self.prompt.setPlaceholderText("AnimateDiff: what moves and how")
+        self.prompt.setPlaceholderText("AnimateDiff and Wan: what moves and how")
         self.make_button = QPushButton("Make video", box)
         self.make_button.clicked.connect(self._on_make_clicked)
         self.make_progress = QProgressBar(box)
         self.make_progress.setRange(0, 1000)
         self.make_status = QLabel("", box)
         self.make_status.setWordWrap(True)
-        form = QFormLayout(box)
+        form = self.form = QFormLayout(box)
         form.addRow("Image", self.image_path)
         form.addRow("", row)
         form.addRow("Workflow", self.template)
@@ -99,32 +100,48 @@ class MakeVideoBox(QGroupBox):
         form.addRow(self.banner)
 
 
-    def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any]]]) -> None:
-        for name, title, ranges in templates:
-            self.template.addItem(title, (name, ranges))
+    def _build_last_frame(self) -> None:
+        """A first-and-last-frame workflow's second picture, shown only for such a workflow."""
+        self.last_frame = QLineEdit(self)
+        self.last_frame.setPlaceholderText("the picture the clip ends on")
+        pick = QPushButton("File…", self)
+        pick.clicked.connect(self._on_pick_last_frame_clicked)
+        self.last_frame_row = QWidget(self)
+        row = QHBoxLayout(self.last_frame_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.last_frame, 1)
+        row.addWidget(pick)
+        self.form.insertRow(2, "Last frame", self.last_frame_row)
+        self.form.setRowVisible(self.last_frame_row, False)
+
+    def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any], bool]]) -> None:
+        for name, title, ranges, last_frame in templates:
+            self.template.addItem(title, (name, ranges, last_frame))
         self.template.currentIndexChanged.connect(self._on_template_changed)
         self._on_template_changed()
 
     def _on_template_changed(self, *_args: object) -> None:
         """Frames, frame rate and motion take the chosen workflow's ranges and defaults."""
-        ranges: ops.Ranges = (self.template.currentData() or ("", {}))[1]
+        choice: tuple[str, ops.Ranges, bool] = self.template.currentData() or ("", {}, False)
+        _name, ranges, last_frame = choice
         for key, box in (("frames", self.frames), ("fps", self.fps), ("motion", self.motion)):
             if key in ranges:
                 low, high, default = ranges[key]
                 _spin(box, low, high, default)
         self.motion.setDecimals(0 if ranges.get("motion", (0, 1024, 0))[1] > 10 else 2)
+        self.form.setRowVisible(self.motion, "motion" in ranges)  # Wan has no motion strength
+        self.form.setRowVisible(self.last_frame_row, bool(last_frame))
 
     def _on_make_clicked(self) -> None:
         image = self.image_path.text().strip()
         if not image:
             self.make_status.setText("Choose the image to animate first.")
             return
-        values: dict[str, object] = {"frames": self.frames.value(), "fps": self.fps.value(),
-                                     "motion": self.motion.value()}
+        values = self._values()
+        if values is None:
+            return
         template = str((self.template.currentData() or ("i2v-svd", {}))[0])
-        if template == "i2v-svd":
-            values["motion"] = int(self.motion.value())
-        elif self.prompt.text().strip():
+        if template != "i2v-svd" and self.prompt.text().strip():
             values["positive"] = self.prompt.text().strip()
         if self.seed.value() >= 0:
             values["seed"] = self.seed.value()
@@ -134,6 +151,24 @@ class MakeVideoBox(QGroupBox):
         run_in_background(lambda: ops.submit_video(context, Path(image), template, values),
                           receiver=self, lane="io", on_done=self._on_video_queued,
                           on_error=self._on_make_failed)
+
+    def _values(self) -> dict[str, object] | None:
+        """Frames and rate; motion and a last frame where the chosen workflow takes them."""
+        name, ranges, last_frame = self.template.currentData() or ("i2v-svd", {}, False)
+        values: dict[str, object] = {"frames": self.frames.value(), "fps": self.fps.value()}
+        if "motion" in ranges:
+            values["motion"] = int(self.motion.value()) if name == "i2v-svd" else self.motion.value()
+        if last_frame:
+            if not self.last_frame.text().strip():
+                self.make_status.setText("Choose the picture the clip ends on too.")
+                return None
+            values["end_image"] = self.last_frame.text().strip()
+        return values
+
+    def _on_pick_last_frame_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Last frame", "", IMAGE_FILTER)
+        if path:
+            self.last_frame.setText(path)
 
     def _on_video_queued(self, job_id: uuid.UUID) -> None:
         self.make_button.setEnabled(False)

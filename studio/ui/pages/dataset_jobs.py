@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from studio.engine.db.models import Dataset
 from studio.engine.jobs.snapshot import JobSnapshot
@@ -30,8 +30,8 @@ from studio.ui.widgets.import_panel import ImportPanel
 IMPORT, ANALYSIS, AUTOCAPTION = "import", "analysis", "autocaption"
 VERBS = {IMPORT: "Importing", ANALYSIS: "Analysing", AUTOCAPTION: "Captioning"}
 NOUNS = {ANALYSIS: "Analysis", AUTOCAPTION: "Auto-caption"}
-PICTURE_FILTER = ("Pictures, clips and zip files (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.heic "
-                  "*.avif *.mp4 *.m4v *.webm *.mov *.zip);;All files (*)")
+PICTURE_FILTER = ("Pictures and zip files (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.heic "
+                  "*.avif *.zip);;All files (*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class DatasetJobs(QObject):
     # Starting --------------------------------------------------------------------------------
 
     def ask_import(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.parent_widget, "Add pictures or clips", "", PICTURE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self.parent_widget, "Add pictures", "", PICTURE_FILTER)
         if files:
             self.import_paths([Path(f) for f in files])
 
@@ -138,15 +138,20 @@ class DatasetJobs(QObject):
 
     def ask_export(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.parent_widget, "Export for kohya sd-scripts")
-        if folder:
-            self.export_to(Path(folder))
+        if not folder:
+            return
+        labels = list(ops.EXPORT_STYLES)
+        label, ok = QInputDialog.getItem(self.parent_widget, "Captions in the export",
+                                         "Write the captions:", labels, 0, False)
+        if ok:
+            self.export_to(Path(folder), ops.EXPORT_STYLES.get(label))
 
-    def export_to(self, folder: Path) -> None:
+    def export_to(self, folder: Path, caption_style: str | None = None) -> None:
         dataset = self._dataset()
         if dataset is None:
             return
         self.message_shown.emit(f"Exporting to {folder}…")
         context = self.context
-        run_in_background(lambda: ops.export(context, dataset, folder), receiver=self, lane="io",
+        run_in_background(lambda: ops.export(context, dataset, folder, caption_style), receiver=self, lane="io",
                           on_done=self.message_shown.emit,
                           on_error=lambda exc: self.message_shown.emit(f"Export failed: {one_line(exc)}"))

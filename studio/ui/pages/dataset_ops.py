@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datasets import autocaption, captions, checks, jobs
-from studio.engine.datasets.caption_style import last_training_family
+from studio.engine.datasets.caption_style import default_style, last_training_family
 from studio.engine.datasets.crops import DEFAULT_TARGET, set_manual_crop
 from studio.engine.datasets.export import export_kohya
 from studio.engine.datasets.filters import ImageRow, image_rows
@@ -21,6 +21,11 @@ from studio.engine.datasets.service import create_dataset, list_datasets
 from studio.engine.db.models import Dataset
 from studio.engine.influencers import list_influencers
 from studio.ui.context import StudioContext
+
+# The export's choice of caption style, as the dialog lists it: label → style (None: as they are).
+EXPORT_STYLES: dict[str, str | None] = {
+    "As they are": None, "As tags (SD 1.5, SDXL)": "tags",
+    "As sentences (FLUX.1, SD 3.5, Qwen-Image, Wan 2.2)": "sentences"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +101,13 @@ def submit_analysis(context: StudioContext, dataset: Dataset) -> uuid.UUID:
 
 
 def submit_autocaption(context: StudioContext, dataset: Dataset, image_ids: list[uuid.UUID]) -> uuid.UUID:
-    return autocaption.submit_autocaption(context.studio, dataset, image_ids).id
+    """In the style of the influencer's last training's family (tags before any training)."""
+    style = default_style(context.studio, dataset)
+    return autocaption.submit_autocaption(context.studio, dataset, image_ids, style=style).id
 
 
-def export(context: StudioContext, dataset: Dataset, folder: Path) -> str:
-    result = export_kohya(context.studio, dataset, folder)
+def export(context: StudioContext, dataset: Dataset, folder: Path, caption_style: str | None = None) -> str:
+    result = export_kohya(context.studio, dataset, folder, caption_style=caption_style)
     skipped = result.skipped_excluded + result.skipped_duplicates
     return (f"Exported {result.images} images and {result.captions} captions to {result.image_dir}"
-            + (f" ({skipped} left out)." if skipped else "."))
+            + (f" ({skipped} left out)" if skipped else "") + f"; {result.caption_report}.")

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 FAMILY_TITLES = {"sd15": "SD 1.5", "sdxl": "SDXL", "flux1": "FLUX.1", "sd35": "SD 3.5",
                  "qwen_image": "Qwen-Image", "wan22_14b": "Wan 2.2 14B", "wan22_5b": "Wan 2.2 5B",
                  "sd2": "SD 2", "sd3": "SD 3", "flux2": "FLUX.2", "chroma": "Chroma", "wan21": "Wan 2.1 1.3B"}
+VIDEO_FAMILIES = ("wan22_14b", "wan22_5b", "wan21")  # their LoRAs go into clips, not pictures
 Shapes = Mapping[str, Sequence[int]]  # tensor name -> shape, as the safetensors header gives it
 
 # Substrings of either field, most specific first: "stable-diffusion-3-5" before "stable-diffusion-3".

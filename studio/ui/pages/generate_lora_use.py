@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from studio.engine.comfyui.workflows import WorkflowTemplate
+from studio.engine.loras.family import FAMILY_TITLES, VIDEO_FAMILIES
 from studio.engine.loras.library import LoraUse
 from studio.ui.errors import one_line
 from studio.ui.pages.generate_choices import LORA
@@ -34,8 +35,7 @@ def apply_use(page: GeneratePage, use: LoraUse) -> None:
     page.tabs.setCurrentIndex(0)
     template = template_for(page.templates, page.current_template(), use.family)
     if template is None:
-        page.show_message(f"No installed workflow takes a {use.family or 'LoRA'} LoRA: add one "
-                          f"next to Workflow with “Add…” to use {use.title}.")
+        page.show_message(no_workflow_line(use))
         return
     page.choices.want(use.lora_name)
     box = page.influencer_box
@@ -46,6 +46,15 @@ def apply_use(page: GeneratePage, use: LoraUse) -> None:
     if template is not page.current_template():
         page.select_template(template.name)
     page.show_message(f"Generating with {use.title} ({use.lora_name}).")
+
+
+def no_workflow_line(use: LoraUse) -> str:
+    """Why Generate cannot take the LoRA: a video model's LoRA belongs on the Video page."""
+    title = FAMILY_TITLES.get(use.family or "", use.family or "")
+    if use.family in VIDEO_FAMILIES:
+        return f"{use.title} is a {title} LoRA for clips: choose it in an image-to-video workflow on the Video page."
+    return (f"No installed workflow takes a {title or 'LoRA'} LoRA: add one next to Workflow with “Add…” "
+            f"to use {use.title}.")
 
 
 def template_for(templates: Mapping[str, WorkflowTemplate], current: WorkflowTemplate | None,

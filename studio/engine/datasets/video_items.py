@@ -142,8 +142,7 @@ def upright_frame(image: Image.Image, rotation: int) -> Image.Image:
 def first_frame(path: Path, max_side: int | None = None) -> Image.Image:
     """Blocking: the clip's first frame, upright, within ``max_side``; for thumbnails made when
     shown and the preview. ValueError with a reason when it cannot be decoded."""
-    frame = _first(path)
-    image = upright_frame(frame.to_image(), _rotation(frame))
+    image = _upright(_first(path))
     return shrunk(image, max_side) if max_side else image
 
 
@@ -151,6 +150,32 @@ def clip_rotation(path: Path) -> int:
     """The turn a player gives the clip; read from its first frame, where PyAV reports the
     display matrix (its streams no longer do). ValueError when no frame decodes."""
     return _rotation(_first(path))
+
+
+def clip_frames(path: Path, count: int = 3) -> list[Image.Image]:
+    """``count`` frames spread over the clip, the first and the last among them, upright: what a
+    vision model is shown to caption a clip's motion. ValueError when the clip cannot be decoded."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            duration = _duration(container, stream)
+            targets = [duration * i / max(count - 1, 1) for i in range(max(count - 1, 0))]
+            picked: list[Image.Image] = []
+            last: Any = None
+            frame: Any
+            for frame in container.decode(stream):
+                last = frame
+                if len(picked) < len(targets) and (frame.time or 0.0) >= targets[len(picked)] - 1e-6:
+                    picked.append(_upright(frame))
+    except (av.FFmpegError, IndexError, OSError) as exc:
+        raise ValueError(f"no frame could be read from {path.name} ({exc})") from None
+    if last is None:
+        raise ValueError(f"no frame could be read from {path.name}")
+    return [*picked, _upright(last)][:count]
+
+
+def _upright(frame: Any) -> Image.Image:
+    return upright_frame(frame.to_image(), _rotation(frame))
 
 
 def _first(path: Path) -> Any:

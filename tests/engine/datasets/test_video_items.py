@@ -2,6 +2,7 @@
 frame, with their facts in the row's quality. Clips are made by the real FFmpeg in the test."""
 from __future__ import annotations
 
+import itertools
 import subprocess
 import zipfile
 from pathlib import Path
@@ -12,18 +13,24 @@ from PIL import Image
 
 from studio.engine.core import Studio
 from studio.engine.datasets.analysis import analyze_dataset
+from studio.engine.datasets.autocaption import submit_autocaption
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.datasets.video_items import (
     MAX_CLIP_SECONDS,
     ClipInfo,
+    clip_frames,
     describe,
     first_frame,
     read_clip,
 )
 from studio.engine.db.models import Dataset
+from studio.engine.jobs.runner import JobRunner
+from studio.engine.jobs.status import JobStatus
+from studio.engine.llm.vision import user_message
 from studio.engine.media.thumbnails import SIZES, thumbnail_for, thumbnail_path
 from tests.engine.datasets.clips import make_clip, rotated
+from tests.fakes.openai_server import FakeOpenAI
 
 
 def test_a_clip_is_read_with_its_facts_and_first_frame(ffmpeg: str, tmp_path: Path) -> None:
@@ -167,3 +174,35 @@ def test_the_analysis_job_and_missing_thumbnails_use_the_first_frame(
     (after,) = list_images(studio, dataset)
     assert ClipInfo.from_quality(after.quality) == ClipInfo.from_quality(image.quality)
     assert after.quality["sharpness"] > 0
+
+
+def test_a_vision_model_is_shown_a_clips_first_middle_and_last_frames(ffmpeg: str, tmp_path: Path) -> None:
+    clip = make_clip(ffmpeg, tmp_path / "walk.mp4", seconds=2)
+
+    frames = clip_frames(clip)
+    message = user_message("Caption this.", [clip])
+
+    assert [f.size for f in frames] == [(160, 96)] * 3
+    pixels = [np.asarray(f, dtype=np.int16) for f in frames]
+    assert all(np.abs(a - b).mean() > 1 for a, b in itertools.combinations(pixels, 2))  # three moments
+    assert [p["type"] for p in message["content"]] == ["text", "text", "image_url", "image_url", "image_url"]
+    assert "first, middle and last frames of one short video clip" in message["content"][1]["text"]
+
+
+def test_auto_caption_of_a_clip_sends_its_frames_and_saves_the_caption(
+        studio: Studio, dataset: Dataset, ffmpeg: str, tmp_path: Path) -> None:
+    import_paths(studio, dataset, [make_clip(ffmpeg, tmp_path / "walk.mp4")])
+    (image,) = list_images(studio, dataset)
+    with FakeOpenAI() as server:
+        studio.settings.llm.base_url = server.base_url
+        studio.secrets.set("openrouter", "test-key-clip-caption")
+        server.success("mia walks along a street", cost=0.001)
+        job = submit_autocaption(studio, dataset, [image.id], model="openai/gpt-4o",
+                                 prompt_template="Caption {name}.")
+        JobRunner(studio.db, studio.paths, studio.settings, worker_id="test")(str(job.id))
+
+    done = studio.jobs.get(dataset.workspace_id, job.id)
+    assert done.status == JobStatus.COMPLETED, done.error
+    assert len(server.received[0].image_urls()) == 3
+    (after,) = list_images(studio, dataset)
+    assert "walks along a street" in after.caption

@@ -175,14 +175,19 @@ def list_presets(studio: Studio, args: argparse.Namespace) -> int:
     presets = load_presets()
     if args.json:
         print_json([{"slug": p.slug, "title": p.title, "description": p.description,
+                     "family": p.config.family, "vram_gb": p.config.vram_gb, "steps": _steps(p.config),
+                     "models": {role: m.to_dict() for role, m in p.models.items()},
                      "settings": p.config.to_dict()} for p in presets.values()])
         return EXIT_OK
-    print_table(["slug", "base", "vram", "steps", "dim", "title"],
-                [[p.slug, p.config.family, f"{p.config.vram_gb} GB",
-                  f"{p.config.max_train_epochs} epochs" if p.config.max_train_epochs
-                  else p.config.max_train_steps, p.config.network_dim, p.title]
-                 for p in presets.values()], empty="no presets")
+    print_table(["slug", "family", "vram", "steps", "dim", "title"],
+                [[p.slug, p.config.family, f"{p.config.vram_gb} GB", _steps(p.config), p.config.network_dim,
+                  p.title] for p in presets.values()], empty="no presets")
     return EXIT_OK
+
+
+def _steps(config: Any) -> str:
+    return (f"{config.max_train_epochs} epochs" if config.max_train_epochs
+            else str(config.max_train_steps or 1600))  # sd-scripts' own default
 
 
 def list_trainings(studio: Studio, args: argparse.Namespace) -> int:

@@ -41,6 +41,27 @@ def test_presets_are_listed_by_slug(cli: Cli) -> None:
     assert {r["slug"] for r in rows} >= {"sdxl-fast-test"} and "learning_rate" in rows[0]["settings"]
 
 
+def test_presets_list_family_vram_and_steps_for_the_new_families(cli: Cli) -> None:
+    lines = {line.split()[0]: line.split() for line in cli("train", "presets").out.splitlines()[1:]}
+    assert lines["flux1-dev-likeness-16gb-fp8"][1:5] == ["flux1", "16", "GB", "2000"]
+    assert lines["sd35-medium-fast-test"][1:5] == ["sd35", "12", "GB", "150"]
+    rows = {r["slug"]: r for r in cli("train", "presets", "--json").json()}
+    flux = rows["flux1-dev-likeness-24gb"]
+    assert (flux["family"], flux["vram_gb"], flux["steps"]) == ("flux1", 24, "2000")
+    assert flux["models"]["t5xxl"]["file"] == "t5xxl_fp16.safetensors" and rows["sd15-fast-test"]["models"] == {}
+
+
+def test_a_flux_dry_run_prints_the_flux_script_and_names_a_missing_text_encoder(
+        cli: Cli, trained: list[str], tmp_path: Path) -> None:
+    args = [a if a != "sd15-fast-test" else "flux1-dev-fast-test" for a in trained]
+    result = cli(*args, "--dry-run")
+    assert result.code == 2 and "error: sd15.safetensors is 16 bytes; the FLUX.1 dev model is about 23.8 GB" in (
+        result.err) and "FLUX.1's CLIP-L text encoder is not set" in result.err
+    argv = shlex.split(result.out.splitlines()[1])
+    assert argv[1].endswith("flux_train_network.py") and argv[argv.index("--network_module") + 1] == (
+        "networks.lora_flux")
+
+
 def test_dry_run_prints_the_command_and_dataset_config_and_queues_nothing(
         cli: Cli, trained: list[str], studio: Studio) -> None:
     result = cli(*trained, "--dry-run")

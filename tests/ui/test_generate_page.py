@@ -50,7 +50,8 @@ def test_trigger_word_goes_in_front_once() -> None:
 
 def test_the_form_holds_the_template_defaults_and_comfyuis_choices(page: GeneratePage) -> None:
     titles = [page.template_box.itemText(i) for i in range(page.template_box.count())]
-    assert "Text to image (SD 1.5, LoRA)  [SD 1.5]" in titles and len(titles) == 4
+    assert "Text to image (SD 1.5, LoRA)  [SD 1.5]" in titles and len(titles) == 8
+    assert "Text to image (FLUX.1 dev, LoRA)  [FLUX.1]" in titles
     assert any("[SDXL]" in t for t in titles)
     assert page.current_template().name == "txt2img-sd15-lora"
     form = page.form
@@ -75,6 +76,25 @@ def test_the_form_holds_the_template_defaults_and_comfyuis_choices(page: Generat
     page.select_template("img2img-sd15-lora")
     assert "input_image" in form.editors and "width" not in form.editors
     assert form.value("denoise") == pytest.approx(0.6)
+
+
+def test_the_vram_estimate_follows_the_workflow_and_its_values(qtbot, page: GeneratePage,
+                                                             fake: FakeComfyUI) -> None:
+    line = page.controls.vram_line
+    assert line.isVisibleTo(page) and line.text().startswith("VRAM needed: about 3 GB (an estimate for SD 1.5")
+    fake.models["diffusion_models"] = ["flux1-dev.safetensors", "flux1-dev-fp8.safetensors"]
+    page.select_template("txt2img-flux1-lora")
+    assert line.text() == ("VRAM needed: about 27 GB (an estimate for FLUX.1 at 1024×1024, 16-bit "
+                           "weights); about 15 GB with fp8 weights (weight_dtype fp8_e4m3fn).")
+    page.form.set_value("weight_dtype", "fp8_e4m3fn")
+    assert line.text().startswith("VRAM needed: about 15 GB") and "fp8 weights)." in line.text()
+    page.form.set_value("weight_dtype", "default")
+    page.form.set_value("width", 2048)
+    assert line.text().startswith("VRAM needed: about 29 GB (an estimate for FLUX.1 at 2048×1024")
+    # The model pickers list ComfyUI's diffusion_models folder.
+    qtbot.waitUntil(lambda: page.form.options("model") == fake.models["diffusion_models"])
+    page.form.set_value("model", "flux1-dev-fp8.safetensors")
+    assert "fp8 weights)." in line.text()
 
 
 def test_generate_shows_progress_preview_and_the_result(qtbot, studio: Studio, page: GeneratePage,

@@ -9,13 +9,15 @@ import ast
 import functools
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.engine.errors import InvalidInput
 from studio.engine.training.command import SCRIPTS, Launch
-from studio.engine.training.config import FAMILIES, TrainingConfig
+from studio.engine.training.config import FAMILIES, ModelFile, TrainingConfig
+from studio.engine.training.family_checks import BUCKET_STEP, RESOLUTION_STEP, check_family_options, fit_advice
+from studio.engine.training.family_checks import check_model_files as check_model_files  # for musubi presets
 
 PRECISIONS = ("no", "fp16", "bf16")
 SAVE_PRECISIONS = ("float", "fp16", "bf16")
@@ -42,15 +44,19 @@ class Findings:
 
 
 def check_training(config: TrainingConfig, *, images: int, launch: Launch | None,
-                   gpu_gb: float | None) -> Findings:
+                   gpu_gb: float | None, models: Mapping[str, ModelFile] | None = None) -> Findings:
+    """``models``: the files the preset names (Preset.models); the base model alone without."""
     found = Findings()
     _check_data(config, images, found)
-    _check_model(config, found)
+    if not any(m.option == "pretrained_model_name_or_path" for m in (models or {}).values()):
+        _check_model(config, found)  # the preset names no base file: the general rule
+    check_model_files(config, models or {}, found)
     _check_resolution(config, found)
     _check_numbers(config, found)
     _check_choices(config, found)
     _check_scheduler(config, found)
     _check_family_rules(config, found)
+    check_family_options(config, found)
     _check_gpu(config, gpu_gb, found)
     if launch is not None:
         _check_launch(config, launch, found)
@@ -92,16 +98,17 @@ def base_model_problem(raw: str, *, missing_here: str = "") -> str | None:
 
 
 def _check_resolution(config: TrainingConfig, found: Findings) -> None:
-    res = config.resolution
-    if res % 64:
-        found.problems.append(f"The resolution {res} is not divisible by 64 (try "
-                              f"{max(64, round(res / 64) * 64)}).")
+    res, unit = config.resolution, RESOLUTION_STEP.get(config.family, 64)
+    if res % unit:
+        found.problems.append(f"The resolution {res} is not divisible by {unit} (try "
+                              f"{max(unit, round(res / unit) * unit)}).")
     if not 256 <= res <= 2048:
         found.problems.append(f"The resolution {res} is outside 256–2048.")
     if config.enable_bucket:
-        step = config.bucket_reso_steps
-        if step <= 0 or step % 8:
-            found.problems.append("bucket_reso_steps must be a positive multiple of 8 (64 is usual).")
+        step, least = config.bucket_reso_steps, BUCKET_STEP.get(config.family, 8)
+        if step <= 0 or step % least:
+            found.problems.append(f"bucket_reso_steps must be a positive multiple of {least} for "
+                                  f"{config.family} (64 is usual).")
             return
         for name in ("min_bucket_reso", "max_bucket_reso"):
             if getattr(config, name) % step:
@@ -208,8 +215,8 @@ def _relative_step(optimizer_args: Sequence[str]) -> bool:
 def _check_family_rules(config: TrainingConfig, found: Findings) -> None:
     """Combinations sd-scripts itself refuses after loading the model."""
     if config.cache_text_encoder_outputs:
-        if config.family != "sdxl":
-            found.problems.append("cache_text_encoder_outputs is for SDXL only.")
+        if config.family == "sd15":
+            found.problems.append("cache_text_encoder_outputs is for SDXL, FLUX.1 and SD 3.5, not SD 1.5.")
         if config.shuffle_caption or config.caption_dropout_rate > 0:
             found.problems.append("cache_text_encoder_outputs cannot be used with shuffle_caption "
                                   "or caption_dropout_rate (sd-scripts refuses it).")
@@ -224,14 +231,15 @@ def _check_family_rules(config: TrainingConfig, found: Findings) -> None:
 
 def _check_gpu(config: TrainingConfig, gpu_gb: float | None, found: Findings) -> None:
     if gpu_gb is None:
-        found.warnings.append("No NVIDIA GPU was detected here; the training needs one where the "
-                              "worker runs.")
+        found.warnings.append(f"No NVIDIA GPU was detected here, so whether this setup's {config.vram_gb} GB "
+                              "fit cannot be checked; the training needs one where the worker runs.")
         return
     # Drivers report a little less than the marketing size (a "12 GB" card shows ~11.7 GiB).
     if gpu_gb + 1.0 < config.vram_gb:
+        advice = fit_advice(config, gpu_gb) or (" Choose a preset for less VRAM or lower the batch "
+                                                "size and resolution.")
         found.problems.append(f"This setup needs a GPU with {config.vram_gb} GB; the one here has "
-                              f"{gpu_gb:.0f} GB. Choose a preset for less VRAM or lower the batch "
-                              "size and resolution.")
+                              f"{gpu_gb:.0f} GB.{advice}")
 
 
 def _check_launch(config: TrainingConfig, launch: Launch, found: Findings) -> None:

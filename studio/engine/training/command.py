@@ -15,9 +15,17 @@ import tomli_w
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.python_env import accelerate_beside, sdscripts_python
 
-SCRIPTS = {"sd15": "train_network.py", "sdxl": "sdxl_train_network.py"}
-NETWORK_MODULE = "networks.lora"
+SCRIPTS = {"sd15": "train_network.py", "sdxl": "sdxl_train_network.py",
+           "flux1": "flux_train_network.py", "sd35": "sd3_train_network.py"}
+# The LoRA module each script trains (sd-scripts' networks/: lora_flux and lora_sd3 know the
+# transformers' layer names; plain lora only the U-Net's).
+NETWORK_MODULES = {"sd15": "networks.lora", "sdxl": "networks.lora", "flux1": "networks.lora_flux",
+                   "sd35": "networks.lora_sd3"}
+DIT_FAMILIES = ("flux1", "sd35")  # transformer models: text encoders and flow-matching options
 NEGATIVE = "lowres, blurry, bad anatomy, bad hands, watermark, text"
+# Sample images as each family is usually drawn: (steps, the prompt-file options after --s N).
+# FLUX.1 dev draws with its embedded guidance (--g) and no CFG, so no negative prompt either.
+SAMPLE_SETTINGS = {"flux1": (20, "--g 3.5"), "sd35": (28, "--l 4.5")}
 SAMPLE_STEPS = 28
 SAMPLE_CFG = 7
 
@@ -139,10 +147,12 @@ def dataset_config_text(config: TrainingConfig, source: DatasetSource) -> str:
 def sample_prompts_text(config: TrainingConfig, trigger: str) -> str:
     """One line per prompt in sd-scripts' prompt-file syntax, with a fixed seed each."""
     lines = []
+    steps, guide = SAMPLE_SETTINGS.get(config.family, (SAMPLE_STEPS, f"--l {SAMPLE_CFG}"))
+    negative = "" if config.family == "flux1" else f" --n {NEGATIVE}"
     for index, prompt in enumerate(config.sample_prompts):
         text = " ".join(prompt.replace("{trigger}", trigger).split()).strip(" ,")
-        lines.append(f"{text} --n {NEGATIVE} --w {config.resolution} --h {config.resolution} "
-                     f"--d {config.seed + index} --s {SAMPLE_STEPS} --l {SAMPLE_CFG}")
+        lines.append(f"{text}{negative} --w {config.resolution} --h {config.resolution} "
+                     f"--d {config.seed + index} --s {steps} {guide}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -150,8 +160,40 @@ def _state_and_samples(config: TrainingConfig, files: TrainingFiles) -> list[str
     argv = ["--save_state", "--save_state_on_train_end"] if config.save_state else []
     if config.sample_prompts and config.sample_every_n_steps:
         argv += ["--sample_prompts", str(files.sample_prompts),
-                 "--sample_every_n_steps", str(config.sample_every_n_steps),
-                 "--sample_sampler", config.sample_sampler]
+                 "--sample_every_n_steps", str(config.sample_every_n_steps)]
+        if config.family not in DIT_FAMILIES:  # FLUX.1 and SD 3.5 sample with their own Euler
+            argv += ["--sample_sampler", config.sample_sampler]
+    return argv
+
+
+def _model_files(config: TrainingConfig) -> list[str]:
+    """The text encoders and autoencoder the family's script loads beside the base model."""
+    if config.family == "flux1":
+        return _valued_text(("--clip_l", config.clip_l), ("--t5xxl", config.t5xxl), ("--ae", config.ae))
+    if config.family == "sd35":
+        return _valued_text(("--clip_l", config.clip_l), ("--clip_g", config.clip_g),
+                            ("--t5xxl", config.t5xxl))
+    return []
+
+
+def _dit_options(config: TrainingConfig) -> list[str]:
+    """FLUX.1's and SD 3.5's own training options, and the memory savers both scripts share."""
+    if config.family not in DIT_FAMILIES:
+        return []
+    argv: list[str] = []
+    if config.family == "flux1":
+        argv += _valued(("--guidance_scale", config.guidance_scale))
+        argv += _valued_text(("--timestep_sampling", config.timestep_sampling),
+                             ("--model_prediction_type", config.model_prediction_type))
+        argv += _valued(("--discrete_flow_shift", config.discrete_flow_shift))
+    else:
+        argv += _valued(("--training_shift", config.training_shift))
+    argv += _valued_text(("--weighting_scheme", config.weighting_scheme))
+    argv += _valued(("--blocks_to_swap", config.blocks_to_swap or None))
+    argv += _flags(("--apply_t5_attn_mask", config.apply_t5_attn_mask),
+                   ("--fp8_base", config.fp8_base), ("--fp8_base_unet", config.fp8_base_unet),
+                   ("--cache_text_encoder_outputs_to_disk", config.cache_text_encoder_outputs_to_disk),
+                   ("--cache_latents_to_disk", config.cache_latents_to_disk))
     return argv
 
 
@@ -160,10 +202,11 @@ def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, out
     argv = [
         *launch.prefix(config.family),
         "--pretrained_model_name_or_path", config.base_model,
+        *_model_files(config),
         "--dataset_config", str(files.dataset_config),
         "--output_dir", str(files.output_dir), "--output_name", output_name,
         "--save_model_as", "safetensors",
-        "--network_module", NETWORK_MODULE,
+        "--network_module", NETWORK_MODULES[config.family],
         "--network_dim", str(config.network_dim), "--network_alpha", _num(config.network_alpha),
         "--learning_rate", _num(config.learning_rate),
     ]
@@ -181,8 +224,9 @@ def build_argv(config: TrainingConfig, launch: Launch, files: TrainingFiles, out
                    ("--gradient_checkpointing", config.gradient_checkpointing),
                    ("--cache_latents", config.cache_latents),
                    ("--cache_text_encoder_outputs", config.cache_text_encoder_outputs and
-                    config.family == "sdxl"),
+                    config.family != "sd15"),
                    ("--sdpa", config.sdpa))
+    argv += _dit_options(config)
     argv += _valued(("--save_every_n_steps", config.save_every_n_steps),
                     ("--save_every_n_epochs", config.save_every_n_epochs))
     argv += _state_and_samples(config, files)
@@ -205,6 +249,10 @@ def _valued(*pairs: tuple[str, float | int | None]) -> list[str]:
         if value is not None:
             out += [option, _num(value) if isinstance(value, float) else str(value)]
     return out
+
+
+def _valued_text(*pairs: tuple[str, str]) -> list[str]:
+    return [token for option, value in pairs if value for token in (option, value)]
 
 
 def _flags(*pairs: tuple[str, bool]) -> list[str]:

@@ -2,9 +2,12 @@
 
 Field names are sd-scripts' own option names (Decision 6), so ``--set learning_rate=5e-5``
 means what sd-scripts' documentation says; ``base_model`` stands for
-``--pretrained_model_name_or_path``, ``family`` picks train_network.py (sd15) or
-sdxl_train_network.py (sdxl), and ``num_repeats`` is the dataset subset's key (empty: the
-dataset's own repeats). Presets are TOML files in ``resources/presets/training``.
+``--pretrained_model_name_or_path``, ``family`` picks the script (command.SCRIPTS: sd15
+train_network.py, sdxl sdxl_train_network.py, flux1 flux_train_network.py, sd35
+sd3_train_network.py), and ``num_repeats`` is the dataset subset's key (empty: the dataset's
+own repeats). Presets are TOML files in ``resources/presets/training``: ``[settings]`` (these
+fields), ``[options]`` (any other option of the family's script, passed as it is) and
+``[models.<role>]`` (each model file the preset needs, see ModelFile).
 """
 from __future__ import annotations
 
@@ -72,6 +75,25 @@ class TrainingConfig:
     flip_aug: bool = False
     caption_dropout_rate: float = 0.0
     max_data_loader_n_workers: int = 2
+    # The model files FLUX.1 (clip_l, t5xxl, ae) and SD 3.5 (clip_l, clip_g, t5xxl) take beside
+    # base_model; empty: not passed.
+    clip_l: str = ""
+    clip_g: str = ""
+    t5xxl: str = ""
+    ae: str = ""
+    # FLUX.1 / SD 3.5 training; None, "" or false: not passed (sd-scripts' own default).
+    guidance_scale: float | None = None
+    timestep_sampling: str = ""
+    model_prediction_type: str = ""
+    discrete_flow_shift: float | None = None
+    weighting_scheme: str = ""
+    training_shift: float | None = None
+    apply_t5_attn_mask: bool = False
+    blocks_to_swap: int | None = None
+    fp8_base: bool = False
+    fp8_base_unet: bool = False
+    cache_text_encoder_outputs_to_disk: bool = False
+    cache_latents_to_disk: bool = False
     # Any other option of the chosen script (``--set lowram=true``), checked against its own
     # parser (script_options.py): (name, the tokens after --name); no tokens for a flag.
     extra_options: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -107,12 +129,42 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One model file a preset needs: the option it fills (``pretrained_model_name_or_path`` is
+    base_model), a typical file name, its usual size, ComfyUI's folder for it and where its
+    authors publish it (shown to the user, never downloaded)."""
+
+    role: str  # base, clip_l, clip_g, t5xxl, ae, vae, text_encoder, …
+    option: str
+    file: str
+    size_bytes: int
+    folder: str = ""
+    source: str = ""
+    label: str = ""  # in words, e.g. "FLUX.1's T5-XXL text encoder"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Preset:
     slug: str
     title: str
     description: str
     config: TrainingConfig
     values: dict[str, Any] = field(default_factory=dict)  # what the file sets, for display
+    models: dict[str, ModelFile] = field(default_factory=dict)  # by role, in the file's order
+
+
+def model_path(config: TrainingConfig, option: str) -> str:
+    """The file the user gave for ``option``: base_model for the base, a typed setting (clip_l,
+    t5xxl, …) or, for another script's option (musubi-tuner's dit, vae, …), its --set value."""
+    if option == "pretrained_model_name_or_path":
+        return config.base_model
+    if option in field_names():
+        return str(getattr(config, option) or "")
+    tokens = dict(config.extra_options).get(option, ())
+    return tokens[0] if tokens else ""
 
 
 def field_names() -> list[str]:
@@ -210,5 +262,32 @@ def _load_preset(path: Path) -> Preset:
     config = TrainingConfig().with_values(values)
     if config.family not in FAMILIES:
         raise InvalidInput(f"The training preset {path.name} has an unknown family '{config.family}'.")
+    config = dataclasses.replace(config, extra_options=_options(data.get("options") or {}))
     return Preset(slug=path.stem, title=str(data.get("title") or path.stem),
-                  description=str(data.get("description") or ""), config=config, values=values)
+                  description=str(data.get("description") or ""), config=config, values=values,
+                  models=_models(path, data.get("models") or {}))
+
+
+def _options(table: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[options]``: true is a flag, false leaves it out, a list is several values."""
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    for name, value in table.items():
+        if value is True:
+            pairs.append((name, ()))
+        elif value is not False:
+            items = value if isinstance(value, list) else [value]
+            pairs.append((name, tuple(str(item) for item in items)))
+    return tuple(pairs)
+
+
+def _models(path: Path, table: dict[str, Any]) -> dict[str, ModelFile]:
+    models = {}
+    for role, raw in table.items():
+        try:
+            models[role] = ModelFile(role=role, option=str(raw["option"]), file=str(raw["file"]),
+                                     size_bytes=int(raw["size_bytes"]), folder=str(raw.get("folder", "")),
+                                     source=str(raw.get("source", "")), label=str(raw.get("label", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"The training preset {path.name} has a broken [models.{role}] "
+                               f"table (option, file and size_bytes are needed): {exc}") from None
+    return models

@@ -44,8 +44,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 STARTUP_S = 90.0  # loading the model and caching latents, before the first step
 # Seconds per step at batch 1 on a typical card of the preset's class, at the family's size.
-BASE_STEP_S = {"sd15": (0.45, 512), "sdxl": (1.3, 1024)}
-SAMPLE_S = {"sd15": 4.0, "sdxl": 12.0}
+BASE_STEP_S = {"sd15": (0.45, 512), "sdxl": (1.3, 1024), "flux1": (3.0, 1024), "sd35": (1.2, 1024)}
+SAMPLE_S = {"sd15": 4.0, "sdxl": 12.0, "flux1": 40.0, "sd35": 15.0}
+SWAP_SLOWDOWN = 0.02  # each block swapped to system memory costs about 2 % more per step
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,8 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
     influencer, dataset, images = _load(studio, workspace_id, request)
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
     typed, extra = split_overrides(request.overrides)
-    config = get_preset(request.preset).config.with_values(typed)
+    preset = get_preset(request.preset)
+    config = preset.config.with_values(typed)
     name = _output_name(studio.paths, workspace_id, request.name, influencer, dataset)
     files = TrainingFiles(training_root(studio.paths, workspace_id) / name)
     folder = request.sd_scripts.strip() or studio.settings.sdscripts.folder.strip()
@@ -103,7 +105,8 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
         images=len(chosen), repeats=dataset.repeats,
         class_tokens=" ".join(t for t in (trigger, dataset.class_token) if t), trigger=trigger)
     steps = plan_steps(config, source.images, config.num_repeats or source.repeats)
-    findings = check_training(config, images=source.images, launch=launch, gpu_gb=(gpu_gb or detect_vram_gb)())
+    findings = check_training(config, images=source.images, launch=launch, gpu_gb=(gpu_gb or detect_vram_gb)(),
+                              models=preset.models)
     _check_trigger_in_captions([image.caption for image in chosen], trigger, findings)
     probe_findings(probe, config, list(extra), findings)
     return TrainingPlan(
@@ -134,6 +137,7 @@ def estimate_seconds(config: TrainingConfig, steps: StepPlan) -> float:
     scale = config.train_batch_size * (config.resolution / size) ** 2
     if config.gradient_checkpointing:
         scale *= 1.25
+    scale *= 1 + SWAP_SLOWDOWN * (config.blocks_to_swap or 0)
     samples = 0
     if config.sample_every_n_steps and config.sample_prompts:
         samples = steps.total_steps // config.sample_every_n_steps * len(config.sample_prompts)

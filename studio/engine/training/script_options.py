@@ -3,7 +3,8 @@ parser (the probe's option list) rather than a list kept here; and what the plan
 Python for sd-scripts cannot run it.
 
 Typed settings (TrainingConfig's fields) keep their own route; any other name must be an option
-of train_network.py / sdxl_train_network.py as installed. A flag takes true or false (true passes
+of the family's script as installed (command.SCRIPTS: train_network.py, sdxl_train_network.py,
+flux_train_network.py, sd3_train_network.py). A flag takes true or false (true passes
 ``--name``, false leaves it out); a value is passed as text and typed by sd-scripts' parser when
 it runs, after the choices, the count (nargs) and whole numbers or numbers are checked here.
 """
@@ -29,7 +30,7 @@ RESERVED = {
     "output_dir": "the studio saves into the training's own folder",
     "output_name": "use --name",
     "save_model_as": "the LoRA library reads .safetensors",
-    "network_module": "the studio trains a LoRA (networks.lora)",
+    "network_module": "the studio trains the family's LoRA (networks.lora, lora_flux, lora_sd3)",
     "resume": "use `train resume JOB`",
     "skip_until_initial_step": "resumed runs get it",
     "save_state_on_train_end": "it follows save_state",
@@ -62,7 +63,8 @@ def probe_for_plan(launch: Launch, family: str, cache_dir: Path) -> Probe | str:
 def with_extra_options(config: TrainingConfig, values: dict[str, object],
                        probe: Probe | str) -> TrainingConfig:
     """``config`` with the options that are not typed settings, checked against the script's
-    parser; unchecked (flags guessed from true/false) when the probe could not ask it."""
+    parser; unchecked (flags guessed from true/false) when the probe could not ask it. They
+    come after the preset's own ``[options]``, and replace one of the same name."""
     if not values:
         return config
     for name in values:
@@ -75,7 +77,8 @@ def with_extra_options(config: TrainingConfig, values: dict[str, object],
     else:
         pairs = tuple(pair for name, raw in values.items()
                       if (pair := _checked(name, raw, options, script)) is not None)
-    return dataclasses.replace(config, extra_options=pairs)
+    kept = tuple(pair for pair in config.extra_options if pair[0] not in values)
+    return dataclasses.replace(config, extra_options=kept + pairs)
 
 
 def _checked(name: str, raw: object, options: dict[str, ScriptOption],

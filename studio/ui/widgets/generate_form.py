@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from studio.engine.comfyui.workflows import RANDOM_SEED_LIMIT, WorkflowTemplate
 from studio.ui.theme_style import show_in_tone
 from studio.ui.widgets.parameter_form import ParameterForm
+from studio.ui.widgets.vram_line import VramLine
 
 MAX_IMAGES = 100
 
@@ -82,6 +83,7 @@ class GenerateControls(QWidget):
         self.negative.setPlaceholderText("What it must not show")
         self.negative.setFixedHeight(56)
         self.form = ParameterForm(self)
+        self.vram_line = VramLine(self.form, self)
         self.seed_lock = QCheckBox("Lock seed", self)
         self.seed_lock.setToolTip("Off: every image gets a new random seed. On: the seed below, "
                                   "counting up by one per image.")
@@ -118,6 +120,7 @@ class GenerateControls(QWidget):
         controls_column.setContentsMargins(0, 0, 0, 0)
         controls_column.addWidget(self._scrolling_form(), 1)
         controls_column.addLayout(seed_row)
+        controls_column.addWidget(self.vram_line)
         controls_column.addLayout(run_row)
         controls_column.addWidget(self.error_line)
 
@@ -147,6 +150,11 @@ class GenerateControls(QWidget):
         scroller.setWidget(left)
         scroller.setMinimumWidth(360)
         return scroller
+
+    def show_template(self, template: WorkflowTemplate | None) -> None:
+        """The template's parameters with their defaults, and the VRAM they need."""
+        self.form.set_template(template)
+        self.vram_line.follow(template)
 
     def values(self, template: WorkflowTemplate, trigger: str) -> dict[str, object]:
         """The request's values: the form's (an empty image left out), the prompts with the

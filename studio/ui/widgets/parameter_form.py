@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from studio.engine.comfyui.workflows import Parameter, WorkflowTemplate
 
 COMBO_INPUTS = ("ckpt_name", "lora_name", "sampler_name", "scheduler", "control_net_name",
-                "vae_name")
+                "vae_name", "unet_name", "clip_name", "clip_name1", "clip_name2", "weight_dtype")
 PAGE_OWNED = ("positive", "negative", "seed")
 HIDDEN = ("filename_prefix",)
 INT_LIMIT = 2**31 - 1

@@ -43,7 +43,7 @@ def test_a_good_config_passes(model: Path) -> None:
     ({"mixed_precision": "fp8"}, 20, 24.0, "mixed_precision must be one of"),
     ({"optimizer_type": "AdamW9bit"}, 20, 24.0, "no optimizer 'AdamW9bit'"),
     ({}, 20, 8.0, "needs a GPU with 12 GB; the one here has 8 GB"),
-    ({"cache_text_encoder_outputs": True}, 20, 24.0, "for SDXL only"),
+    ({"cache_text_encoder_outputs": True}, 20, 24.0, "for SDXL, FLUX.1 and SD 3.5, not SD 1.5"),
 ])
 def test_each_refusal_names_its_reason(model: Path, values: dict[str, object], images: int,
                                        gpu: float | None, expected: str) -> None:

@@ -1,4 +1,5 @@
-"""A stand-in for kohya sd-scripts' train_network.py / sdxl_train_network.py (no GPU, no model).
+"""A stand-in for kohya sd-scripts' train_network.py / sdxl_train_network.py (and, through
+flux_train_network.py / sd3_train_network.py, the FLUX.1 and SD 3.5 scripts): no GPU, no model.
 
 It takes sd-scripts' real command line and ``--dataset_config`` TOML, refuses what sd-scripts
 refuses, and prints what ../shared/PROTOCOLS.md records: the start block on stdout, the tqdm bar
@@ -270,11 +271,20 @@ def write_lora(path: Path, args: argparse.Namespace, sdxl: bool, meta: dict[str,
         out.write(data[cut:])
 
 
+# What the real FLUX.1 / SD 3.5 scripts record (flux_utils.MODEL_VERSION_FLUX_V1, sd3_utils'
+# model_type, sai_model_spec.determine_architecture): (ss_base_model_version, architecture).
+FAMILY_META = {"flux1": ("flux1", "flux-1-dev/lora"),
+               "sd35": ("5-medium", "stable-diffusion-3-5-medium/lora")}
+# The files each script loads beside the model (a missing one fails as loading it does).
+FAMILY_FILES = {"flux1": ("clip_l", "t5xxl", "ae"), "sd35": ("clip_l", "clip_g", "t5xxl")}
+
+
 def metadata(args: argparse.Namespace, sdxl: bool, *, images: int, epochs: int, total: int,
              epoch: int, step: int, started: float, tags: dict, name: str) -> dict[str, str]:
     return {"ss_output_name": name, "ss_network_module": args.network_module,
             "ss_network_dim": str(args.network_dim), "ss_network_alpha": f"{args.network_alpha:g}",
-            "ss_base_model_version": "sdxl_base_v1-0" if sdxl else "sd_v1",
+            "ss_base_model_version": FAMILY_META.get(getattr(args, "fake_family", ""), (
+                "sdxl_base_v1-0" if sdxl else "sd_v1", ""))[0],
             "ss_learning_rate": str(args.learning_rate), "ss_unet_lr": str(args.unet_lr),
             "ss_num_train_images": str(images), "ss_num_epochs": str(epochs),
             "ss_max_train_steps": str(total), "ss_seed": str(args.seed),
@@ -282,7 +292,8 @@ def metadata(args: argparse.Namespace, sdxl: bool, *, images: int, epochs: int, 
             "ss_steps": str(step), "ss_epoch": str(epoch), "ss_mixed_precision": args.mixed_precision,
             "ss_optimizer": args.optimizer_type or "torch.optim.adamw.AdamW",
             "ss_tag_frequency": json.dumps(tags), "ss_datasets": json.dumps([{"num_train_images": images}]),
-            "modelspec.architecture": "stable-diffusion-xl-v1-base/lora" if sdxl else "stable-diffusion-v1/lora",
+            "modelspec.architecture": FAMILY_META.get(getattr(args, "fake_family", ""), (
+                "", "stable-diffusion-xl-v1-base/lora" if sdxl else "stable-diffusion-v1/lora"))[1],
             "modelspec.title": name}
 
 
@@ -387,9 +398,12 @@ def hang(output_dir: Path) -> None:
         time.sleep(1)
 
 
-def main(sdxl: bool) -> None:
+def main(sdxl: bool, family: str = "", build=None) -> None:
+    """``family``: flux1 or sd35 for the FLUX.1 / SD 3.5 scripts, whose ``build`` makes the
+    real parser (real_options.py)."""
     script = sys.argv[0]
-    args = parser(sdxl).parse_args()
+    args = (build() if build else parser(sdxl)).parse_args()
+    args.fake_family = family
     if os.environ.get("FAKE_SD_SCRIPTS_ARGV_FILE"):
         Path(os.environ["FAKE_SD_SCRIPTS_ARGV_FILE"]).write_text(json.dumps(sys.argv[1:]))
     if os.environ.get("FAKE_SD_SCRIPTS_IGNORE_TERM") == "1":
@@ -405,6 +419,11 @@ def main(sdxl: bool) -> None:
         traceback_exit(script, ['File "library/model_util.py", line 1005, '
                                 'in load_models_from_stable_diffusion_checkpoint'],
                        f"FileNotFoundError: [Errno 2] No such file or directory: '{model}'")
+    for option in FAMILY_FILES.get(family, ()):  # sd-scripts opens each with safetensors
+        given = getattr(args, option) or ""
+        if not Path(given).is_file():
+            traceback_exit(script, ['File "library/utils.py", line 356, in load_safetensors'],
+                           f"FileNotFoundError: No such file or directory: \"{given}\"")
     if args.dataset_config is None:
         log("no dataset config given; this fake only reads --dataset_config")
         sys.exit(1)
@@ -414,11 +433,11 @@ def main(sdxl: bool) -> None:
     if args.cache_latents and (general.get("color_aug") or general.get("random_crop")):
         traceback_exit(script, [], "AssertionError: when caching latents, either color_aug or random_crop "
                                    "cannot be used")
-    if sdxl and getattr(args, "cache_text_encoder_outputs", False):
+    if (sdxl or family) and getattr(args, "cache_text_encoder_outputs", False):
         if general.get("shuffle_caption") or general.get("caption_dropout_rate"):
             traceback_exit(script, [], "AssertionError: when caching Text Encoder output, either caption_dropout_rate, "
                                        "shuffle_caption, token_warmup_step or caption_tag_dropout_rate cannot be used")
-        if not args.network_train_unet_only:
+        if sdxl and not args.network_train_unet_only:
             traceback_exit(script, [], "AssertionError: network for Text Encoder cannot be trained with caching "
                                        "Text Encoder outputs")
     total_images, images, batch, tags = count_images(config)

@@ -1,0 +1,176 @@
+"""Checks for the model families beyond SD 1.5/SDXL: the model files a preset needs, the options
+that belong to one family, and what makes a setup fit a smaller GPU.
+
+FLUX.1 and SD 3.5 load three or four files (the transformer, text encoders, an autoencoder),
+each tens of seconds to read, so a missing or wrong one is named here before launch, with the
+file a preset expects, its usual size, ComfyUI's folder for it and where its authors publish it.
+Findings is passed in (checks.py owns it), so this module imports nothing from checks.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from studio.engine.training.config import ModelFile, TrainingConfig, load_presets, model_path
+
+SIZE_SLACK = 0.10  # a file within 10 % of the usual size is taken as the right one
+# Outside these factors no variant of the file fits (fp8 copies are half the size).
+SIZE_WRONG = (0.45, 1.6)
+DIT_FAMILIES = ("flux1", "sd35")
+RESOLUTION_STEP = {"flux1": 16, "sd35": 16}  # 2×2 patches of an 8× latent; SD 1.5/SDXL: 64
+BUCKET_STEP = {"flux1": 32, "sd35": 32}  # verify_bucket_reso_steps(32) in both scripts
+TIMESTEP_SAMPLINGS = ("sigma", "uniform", "sigmoid", "shift", "flux_shift")
+PREDICTION_TYPES = ("raw", "additive", "sigma_scaled")
+WEIGHTING_SCHEMES = ("sigma_sqrt", "logit_normal", "mode", "cosmap", "none", "uniform")
+# Settings one family's script has and the others' lack (the command leaves them out there).
+ONLY_FOR = {"guidance_scale": "flux1", "timestep_sampling": "flux1", "model_prediction_type": "flux1",
+            "discrete_flow_shift": "flux1", "ae": "flux1", "clip_g": "sd35", "training_shift": "sd35"}
+DIT_ONLY = ("clip_l", "t5xxl", "weighting_scheme", "apply_t5_attn_mask", "blocks_to_swap", "fp8_base",
+            "fp8_base_unet", "cache_text_encoder_outputs_to_disk")
+FAMILY_NAMES = {"flux1": "FLUX.1", "sd35": "SD 3.5"}
+# blocks_to_swap the scripts accept: FLUX.1 swaps pairs of its 19 double / 38 single blocks
+# (up to 35); SD 3.5 all but two of its joint blocks (Medium 24, Large 38).
+MAX_SWAP = {"flux1": 35, "sd35": 36}
+SD35_MEDIUM_MAX_SWAP = 22
+SD35_LARGE_BYTES = 10_000_000_000  # Medium's file is ~5 GB, Large's ~16 GB
+# Blocks to swap (with fp8_base) for a GPU of at least this many GB, from kohya's FLUX.1 guide
+# (docs/flux_train_network.md, "Recommended Settings by GPU Memory"); SD 3.5 Medium needs fewer.
+SWAP_FOR_GB = {"flux1": ((16, 10), (12, 16), (10, 22), (8, 28), (0, 35)),
+               "sd35": ((12, 0), (10, 8), (8, 16), (0, 22))}
+
+
+class FindingsLike(Protocol):
+    problems: list[str]
+    warnings: list[str]
+
+
+def size_text(size: int) -> str:
+    if size >= 1e9:
+        return f"{size / 1e9:.1f} GB"
+    return f"{round(size / 1e6)} MB" if size >= 1e6 else f"{size} bytes"
+
+
+def check_model_files(config: TrainingConfig, models: Mapping[str, ModelFile], found: FindingsLike) -> None:
+    """Each file the preset needs is given, there, and about its usual size. Any family's
+    preset (sd-scripts' or musubi-tuner's) names its files the same way."""
+    for model in models.values():
+        raw = model_path(config, model.option).strip()
+        if not raw:
+            found.problems.append(f"{_label(model)} is not set: give its file with --set "
+                                  f"{_setting(model)}=PATH ({_where(model)}).")
+            continue
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found.problems.append(f"{_label(model)} must be a file ({model.file}), not the folder {path}.")
+        elif not path.is_file():
+            found.problems.append(f"{_label(model)} {path} does not exist ({_where(model)}).")
+        else:
+            _check_size(model, path, found)
+
+
+def _check_size(model: ModelFile, path: Path, found: FindingsLike) -> None:
+    size = path.stat().st_size
+    ratio = size / max(1, model.size_bytes)
+    if abs(ratio - 1) <= SIZE_SLACK:
+        return
+    said = (f"{path.name} is {size_text(size)}; {_label(model, start=False)} is about "
+            f"{size_text(model.size_bytes)} ({model.file})")
+    if not SIZE_WRONG[0] <= ratio <= SIZE_WRONG[1]:
+        found.problems.append(f"{said} — is it the right file?")
+    else:
+        found.warnings.append(f"{said}: another variant (fp8?) than the preset expects; check it "
+                              "is the file you meant.")
+
+
+def _label(model: ModelFile, *, start: bool = True) -> str:
+    text = model.label or f"The {model.role} model"
+    return text[0].upper() + text[1:] if start else text
+
+
+def _setting(model: ModelFile) -> str:
+    return "base_model" if model.option == "pretrained_model_name_or_path" else model.option
+
+
+def _where(model: ModelFile) -> str:
+    parts = [f"usually {model.file}, about {size_text(model.size_bytes)}"]
+    if model.folder:
+        parts.append(f"kept in ComfyUI's models/{model.folder}")
+    if model.source:
+        parts.append(f"published at {model.source}")
+    return "; ".join(parts)
+
+
+def check_family_options(config: TrainingConfig, found: FindingsLike) -> None:
+    """Choices, ranges and combinations of the FLUX.1 / SD 3.5 options, and settings given for
+    a family whose script does not have them (the command leaves them out)."""
+    _check_misplaced(config, found)
+    if config.family not in DIT_FAMILIES:
+        return
+    for name, value, allowed in (("timestep_sampling", config.timestep_sampling, TIMESTEP_SAMPLINGS),
+                                 ("model_prediction_type", config.model_prediction_type, PREDICTION_TYPES),
+                                 ("weighting_scheme", config.weighting_scheme, WEIGHTING_SCHEMES)):
+        if value and value not in allowed:
+            found.problems.append(f"{name} must be one of {', '.join(allowed)}, not '{value}'.")
+    if (config.fp8_base or config.fp8_base_unet) and config.mixed_precision == "no":
+        found.problems.append("fp8_base needs mixed_precision bf16 (or fp16); sd-scripts refuses it with 'no'.")
+    if config.guidance_scale is not None and config.guidance_scale < 0:
+        found.problems.append("guidance_scale cannot be negative (1.0 trains FLUX.1 dev without guidance).")
+    _check_swap(config, found)
+
+
+def _check_misplaced(config: TrainingConfig, found: FindingsLike) -> None:
+    misplaced = [name for name, family in ONLY_FOR.items() if getattr(config, name) and config.family != family]
+    if config.family not in DIT_FAMILIES:
+        misplaced += [name for name in DIT_ONLY if getattr(config, name)]
+    if misplaced:
+        found.warnings.append(f"{', '.join(misplaced)} {'is' if len(misplaced) == 1 else 'are'} not "
+                              f"used by {config.family} training and will not be passed.")
+
+
+def _check_swap(config: TrainingConfig, found: FindingsLike) -> None:
+    swap = config.blocks_to_swap
+    if not swap:
+        return
+    top = _max_swap(config)
+    if not 0 < swap <= top:
+        found.problems.append(f"blocks_to_swap must be from 1 to {top} for {FAMILY_NAMES[config.family]} "
+                              f"{_model_size_note(config)}, not {swap}.")
+    if "cpu_offload_checkpointing" in dict(config.extra_options):
+        found.problems.append("blocks_to_swap cannot be used with cpu_offload_checkpointing (sd-scripts "
+                              "refuses it): keep one of them.")
+
+
+def _max_swap(config: TrainingConfig) -> int:
+    if config.family == "sd35":
+        path = Path(config.base_model).expanduser()
+        if path.is_file() and path.stat().st_size < SD35_LARGE_BYTES:
+            return SD35_MEDIUM_MAX_SWAP
+    return MAX_SWAP[config.family]
+
+
+def _model_size_note(config: TrainingConfig) -> str:
+    if config.family != "sd35":
+        return ""
+    return "Medium" if _max_swap(config) == SD35_MEDIUM_MAX_SWAP else "(Large; 22 for Medium)"
+
+
+def fit_advice(config: TrainingConfig, gpu_gb: float) -> str:
+    """How to fit a GPU of ``gpu_gb`` in plain words: the memory savers this family has and a
+    preset that uses them; "" when there is nothing to name beyond the usual batch and size."""
+    if config.family not in DIT_FAMILIES:
+        return ""
+    steps = []
+    if not config.fp8_base:
+        steps.append("hold the model in fp8 (fp8_base=true)")
+    swap = next(n for least, n in SWAP_FOR_GB[config.family] if gpu_gb + 1.0 >= least)
+    if swap > (config.blocks_to_swap or 0):
+        steps.append(f"swap {swap} blocks to system memory (blocks_to_swap={swap}; slower)")
+    steps.append("lower network_dim or the resolution (e.g. 768)")
+    advice = f" To fit, {', '.join(steps[:-1])}{' or ' if len(steps) > 1 else ''}{steps[-1]}."
+    fitting = [p for p in load_presets().values()
+               if p.config.family == config.family and p.config.vram_gb <= gpu_gb + 1.0]
+    if fitting:
+        best = max(fitting, key=lambda p: (p.config.max_train_steps or 0, p.config.vram_gb))
+        advice += f" The preset {best.slug} is set up that way for {best.config.vram_gb} GB."
+    return advice

@@ -15,6 +15,7 @@ from studio.cli.waiting import exit_code, finish, wait_for_job
 from studio.engine.datasets.sorts import SORTS
 from studio.engine.errors import StudioError
 from studio.engine.jobs.status import JobStatus
+from studio.engine.training.config import FAMILIES
 
 if TYPE_CHECKING:
     from studio.engine.core import Studio
@@ -79,6 +80,9 @@ def _register_captions(actions: Actions) -> None:
                       caption_command, scoped=True)
     _target(caps)
     caps.add_argument("what", nargs="?", choices=CAPTION_ACTIONS, default="check")
+    caps.add_argument("--family", choices=FAMILIES,
+                      help="check the length against this model family's text encoder "
+                           "(default: the influencer's last training's family, else sd15's CLIP)")
     auto = add_action(actions, "autocaption", "caption images with a vision model (a job)",
                       autocaption, scoped=True)
     _target(auto)
@@ -216,9 +220,11 @@ def analyze_dataset(studio: Studio, args: argparse.Namespace) -> int:
 
 def caption_command(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.datasets import captions, checks
+    from studio.engine.datasets.caption_style import last_training_family
     _, _, dataset = _find(studio, args)
     if args.what == "check":
-        return _print_checks(args, checks.caption_checks(studio, dataset))
+        family = args.family or last_training_family(studio, dataset.workspace_id, dataset.influencer_id)
+        return _print_checks(args, checks.caption_checks(studio, dataset, family or ""))
     if args.what == "tags":
         frequency = captions.tag_frequency(studio, dataset)
         if args.json:

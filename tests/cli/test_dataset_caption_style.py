@@ -47,3 +47,11 @@ def test_autocaption_in_sentences(mia: Cli, studio: Studio) -> None:
         assert server.received[0].text_parts()[0].startswith(SENTENCE_PROMPT[:60].replace("{name}", "Mia"))
     assert result.code == 0, result.err
     assert captions_of(studio, ds)["img_001.png"] == "mia_v sits in a cafe, reading."
+
+
+def test_captions_check_for_a_family(mia: Cli, studio: Studio) -> None:
+    ds = get_dataset(studio, studio.workspace().id, "Set A", "Mia")
+    add_image(studio, ds, 1, caption=" ".join(["mia_v walks along an alley in Lisbon at dawn, laughing."] * 8))
+    clip = mia("dataset", "captions", *TARGET, "check", "--json").json()
+    assert [i["kind"] for i in clip] == ["too-long"]
+    assert mia("dataset", "captions", *TARGET, "check", "--family", "flux1", "--json").json() == []

@@ -66,9 +66,12 @@ def estimate_tokens(text: str) -> int:
                for piece in _WORDS.findall(text.lower()))
 
 
-def caption_checks(studio: Studio, dataset: Dataset) -> list[CaptionIssue]:
+def caption_checks(studio: Studio, dataset: Dataset, family: str = "") -> list[CaptionIssue]:
     """Problems of the captions that will be trained on (excluded and trashed images skipped):
-    empty first, then missing trigger, too long, and duplicate groups."""
+    empty first, then missing trigger, too long (for ``family``'s text encoder; CLIP where
+    none is given), and duplicate groups."""
+    # token_limits imports this module for CLIP's counts; imported here to keep that one way.
+    from studio.engine.datasets.token_limits import family_length_issue
     with studio.db.session() as session:
         influencer = session.get(Influencer, dataset.influencer_id)
         trigger = influencer.trigger_word if influencer is not None else ""
@@ -90,7 +93,7 @@ def caption_checks(studio: Studio, dataset: Dataset) -> list[CaptionIssue]:
         if trigger and not trigger_present(caption, trigger):
             missing.append(CaptionIssue("missing-trigger", (image_id,),
                                         f"{label}: the trigger word '{trigger}' is missing."))
-        issue = length_issue(image_id, label, caption)
+        issue = family_length_issue(image_id, label, caption, family)
         if issue is not None:
             long_.append(issue)
         key = " ".join(caption.split()).casefold()

@@ -19,9 +19,10 @@ average, so a caption shown within the limit fits.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 
-from studio.engine.datasets.checks import TOKEN_LIMITS, TokenCount, token_count
+from studio.engine.datasets.checks import TOKEN_LIMITS, CaptionIssue, TokenCount, length_issue, token_count
 
 _PIECES = re.compile(r"[^\W\d_]+|\d|[^\w\s]|_")  # runs of letters, single digits, marks
 
@@ -59,6 +60,20 @@ def count_for(text: str, family: str) -> TokenCount:
     if encoder == "Qwen2.5-VL":
         return TokenCount(estimate_qwen(text), False)
     return TokenCount(estimate_t5(text), False)
+
+
+def family_length_issue(image_id: uuid.UUID, label: str, caption: str, family: str) -> CaptionIssue | None:
+    """A caption longer than the family's trainer reads; CLIP families as checks.py says."""
+    limit = limit_for(family)
+    if limit.encoder == "CLIP":
+        return length_issue(image_id, label, caption)
+    counted = count_for(caption, family)
+    if counted.count <= limit.limit:
+        return None
+    about = "" if counted.exact else "about "
+    return CaptionIssue("too-long", (image_id,),
+                        f"{label}: {about}{counted.count} {limit.encoder} tokens; the trainer reads "
+                        f"{limit.limit} and cuts the rest.", tokens=counted.count)
 
 
 def estimate_t5(text: str) -> int:

@@ -56,10 +56,10 @@ def rows_of(context: StudioContext, dataset: Dataset) -> list[ImageRow]:
 
 def extras(context: StudioContext, dataset: Dataset) -> Extras:
     studio = context.studio
+    family = last_training_family(studio, dataset.workspace_id, dataset.influencer_id)
     return Extras(tags=captions.tag_frequency(studio, dataset),
                   history=captions.history(studio, dataset),
-                  problems=checks.caption_checks(studio, dataset),
-                  family=last_training_family(studio, dataset.workspace_id, dataset.influencer_id))
+                  problems=checks.caption_checks(studio, dataset, family or ""), family=family)
 
 
 def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from studio.engine.core import Studio
 from studio.engine.datasets import checks
+from studio.engine.datasets.checks import caption_checks
 from studio.engine.datasets.token_limits import LIMITS, count_for, estimate_qwen, estimate_t5, limit_for
 from studio.engine.training.config import FAMILIES
+from tests.engine.datasets.caption_helpers import add_image, make_dataset
 
 # (caption, real T5-XXL tokens, real Qwen2.5 tokens), both without special tokens, counted with
 # the tokenizer files ComfyUI 0.3.64 ships (comfy/text_encoders/t5_tokenizer/tokenizer.json and
@@ -55,3 +58,15 @@ def test_a_long_prose_caption_fits_t5_but_not_clip() -> None:
     assert count_for(caption, "sd15").count > limit_for("sd15").limit
     assert count_for(caption, "flux1").count <= limit_for("flux1").limit
     assert count_for(caption, "sd35").count > limit_for("sd35").limit  # the estimate errs long
+
+
+def test_caption_checks_use_the_family_limit(studio: Studio) -> None:
+    ds = make_dataset(studio)
+    walk = "mia_v walks along a cobblestone alley in Lisbon at dawn, laughing."
+    add_image(studio, ds, 1, caption=" ".join([walk] * 6))
+    clip = [i for i in caption_checks(studio, ds) if i.kind == "too-long"]
+    assert len(clip) == 1 and "over CLIP's 75" in clip[0].message
+    assert [i for i in caption_checks(studio, ds, "flux1") if i.kind == "too-long"] == []
+    add_image(studio, ds, 2, caption=" ".join(["mia_v walks along a cobblestone alley in Lisbon at dawn."] * 30))
+    (flux,) = [i for i in caption_checks(studio, ds, "flux1") if i.kind == "too-long"]
+    assert flux.message.startswith("img_002.png: about ") and "T5-XXL tokens; the trainer reads 511" in flux.message

@@ -146,10 +146,16 @@ def _print_plan(args: argparse.Namespace, plan: Any) -> None:
                     "total_steps": plan.steps.total_steps, "epochs": plan.steps.epochs,
                     "images": plan.source.images, "estimate_s": round(plan.estimate_s),
                     "problems": plan.findings.problems, "warnings": plan.findings.warnings,
-                    "config": plan.config.to_dict()})
+                    "config": plan.config.to_dict(),
+                    "stages": [{"stage": s.key, "title": s.title, "argv": list(s.argv)}
+                               for s in getattr(plan, "stages", ())]})
         return
     print(f"# in {plan.launch.folder}")
-    print(shlex.join(plan.argv))
+    stages = getattr(plan, "stages", ())  # musubi-tuner: one command per stage, in order
+    for stage in stages:
+        print(f"# {stage.title}\n{shlex.join(stage.argv)}")
+    if not stages:
+        print(shlex.join(plan.argv))
     print(f"\n# {plan.files.dataset_config}")
     print(plan.dataset_config, end="")
     if plan.sample_prompts:

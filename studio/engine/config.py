@@ -76,6 +76,10 @@ class SdScriptsSettings:
     python: str = ""  # empty: the folder's venv python, else the system's
 
 
+class MusubiSettings(SdScriptsSettings):  # kohya musubi-tuner (Qwen-Image, Wan 2.2): the same keys
+    __slots__ = ()
+
+
 @dataclass(slots=True)
 class FFmpegSettings:
     path: str = ""  # empty: PATH, then the bundled imageio-ffmpeg binary
@@ -164,6 +168,7 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     comfyui: ComfyUISettings = field(default_factory=ComfyUISettings)
     sdscripts: SdScriptsSettings = field(default_factory=SdScriptsSettings)
+    musubi: MusubiSettings = field(default_factory=MusubiSettings)
     ffmpeg: FFmpegSettings = field(default_factory=FFmpegSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     server: ServerSettings = field(default_factory=ServerSettings)

@@ -25,6 +25,8 @@ from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
 from studio.engine.tools import first_line, run_tool
 from studio.engine.training.command import SCRIPTS, Launch, resolve_launch
+from studio.engine.training.musubi_env import SCRIPTS as MUSUBI_SCRIPTS
+from studio.engine.training.musubi_env import check_imports, layout_problems, resolve_musubi
 from studio.engine.training.probe import Probe, probe_sdscripts
 from studio.engine.training.python_env import SETTING, sdscripts_python
 from studio.engine.training.script_options import missing_module_fix
@@ -214,6 +216,32 @@ def _probed(folder: Path, python: str, launch: Launch, probe: Probe | None) -> O
     return OK, f"{folder} with {python}: {versions}; {counts}; runs with {runner}", ""
 
 
+def _musubi(studio: Studio, *, imports: bool = True) -> Outcome:
+    """The musubi-tuner checkout, the Python training will use and, asked in that Python,
+    torch, accelerate and musubi_tuner itself (training/musubi_env.py)."""
+    setting = studio.settings.musubi.folder
+    if not setting:
+        return (MISSING, "musubi.folder is not set (needed for Qwen-Image and Wan 2.2 LoRAs)",
+                "Set musubi.folder in Settings to your kohya musubi-tuner folder.")
+    launch = resolve_musubi(Path(setting), studio.settings.musubi.python)
+    problems = [p for family in MUSUBI_SCRIPTS for p in layout_problems(launch, family)]
+    if problems:
+        return (PROBLEM, problems[0],
+                "Point musubi.folder at a recent musubi-tuner checkout and musubi.python at its Python.")
+    if not imports:
+        return OK, f"{launch.folder} with {launch.python}; torch and accelerate not checked yet", ""
+    found = check_imports(launch)
+    if found.problem:
+        return PROBLEM, found.problem, "Install musubi-tuner into that Python, or set musubi.python."
+    runner = "accelerate launch" if launch.accelerate else "python (no accelerate launcher beside it)"
+    return OK, f"{launch.folder} with {launch.python}: {found.versions}; trains with {runner}", ""
+
+
+def _musubi_quick(studio: Studio) -> Outcome:
+    """For the status bar: no import of torch (seconds); the full doctor asks it."""
+    return _musubi(studio, imports=False)
+
+
 def _ffmpeg(studio: Studio) -> Outcome:
     exe, source = find_ffmpeg(studio)
     if exe is None:
@@ -284,6 +312,7 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
     ("gpu", "GPU", _gpu),
     ("comfyui", "ComfyUI", _comfyui),
     ("sdscripts", "sd-scripts", _sdscripts),
+    ("musubi", "musubi-tuner", _musubi),
     ("ffmpeg", "FFmpeg", _ffmpeg),
     ("keyring", "Secrets", _keyring),
     ("database", "Database", check_database),  # quick_check, empty, newer: doctor_database
@@ -292,7 +321,7 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
 )
 
 
-QUICK: dict[str, Callable[[Studio], Outcome]] = {"sdscripts": _sdscripts_quick}
+QUICK: dict[str, Callable[[Studio], Outcome]] = {"sdscripts": _sdscripts_quick, "musubi": _musubi_quick}
 
 
 # Helpers -----------------------------------------------------------------------------------

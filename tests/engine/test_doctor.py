@@ -19,7 +19,7 @@ from studio.engine.doctor import Check, run_checks
 from tests.conftest import wait_until
 from tests.engine.helpers import fake_tool
 
-KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "ffmpeg", "keyring", "database", "disk", "worker"]
+KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "musubi", "ffmpeg", "keyring", "database", "disk", "worker"]
 
 # GET /system_stats as ComfyUI 0.3.64 answers it (shared/protocols/comfyui-samples).
 SYSTEM_STATS = {

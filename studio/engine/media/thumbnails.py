@@ -70,7 +70,7 @@ def make_thumbnails(source: Path, cache_dir: Path, sizes: tuple[int, ...] = SIZE
     data = read_source(source)
     sha = hashlib.sha256(data).hexdigest()
     if any(not _cached(thumbnail_path(cache_dir, sha, s)) for s in sizes):
-        write_thumbnails(decode_image(data, reduce_to=max(sizes)).image, cache_dir, sha, sizes)
+        write_thumbnails(_picture(source, data, max(sizes)), cache_dir, sha, sizes)
     return [Thumbnail(source, s, thumbnail_path(cache_dir, sha, s)) for s in sizes]
 
 
@@ -101,11 +101,16 @@ def thumbnail_for(cache_dir: Path, sha256: str, source_path: Path, size: int) ->
     target = thumbnail_path(cache_dir, sha256, size)
     if not _cached(target):
         sizes = tuple(sorted({size, *SIZES}))  # the others cost little once decoded
-        from studio.engine.datasets import video_items  # it builds on this module
-        image = (video_items.first_frame(source_path) if video_items.is_clip_name(source_path.name)
-                 else decode_image(read_source(source_path), reduce_to=max(sizes)).image)
-        write_thumbnails(image, cache_dir, sha256, sizes)
+        write_thumbnails(_picture(source_path, None, max(sizes)), cache_dir, sha256, sizes)
     return target
+
+
+def _picture(source: Path, data: bytes | None, side: int) -> Image.Image:
+    """What a thumbnail shows: the picture, or a clip's first frame (ValueError with a reason)."""
+    from studio.engine.datasets import video_items  # it builds on this module
+    if video_items.is_clip_name(source.name):
+        return video_items.first_frame(source)
+    return decode_image(data if data is not None else read_source(source), reduce_to=side).image
 
 
 def write_thumbnails(image: Image.Image, cache_dir: Path, sha256: str,

@@ -40,7 +40,7 @@ from studio.engine.training.command import (
     resolve_launch,
     sample_prompts_text,
 )
-from studio.engine.training.config import TrainingConfig
+from studio.engine.training.config import MUSUBI_FAMILIES, TrainingConfig
 from studio.engine.training.plan import TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
 from studio.engine.training.state import SavedState, latest_state
@@ -156,6 +156,10 @@ def queued_trainings(studio: Studio, workspace_id: uuid.UUID) -> list[Job]:
 @job_type(JOB_TYPE, queue=QUEUE, uses_gpu=True, payload=TrainingPayload, result=TrainingResult)
 def run_training(ctx: JobContext, payload: TrainingPayload) -> TrainingResult:
     config = TrainingConfig.from_dict(payload.config)
+    if config.family in MUSUBI_FAMILIES:  # musubi-tuner: caching stages, then its trainer
+        from studio.engine.training.musubi_job import run_musubi
+        result: TrainingResult = run_musubi(ctx, payload, config)
+        return result
     files, launch = _on_this_machine(ctx, payload, config)
     output_name = payload.output_name
     state = latest_state(files.output_dir, output_name)

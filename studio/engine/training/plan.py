@@ -32,7 +32,7 @@ from studio.engine.training.command import (
     resolve_launch,
     sample_prompts_text,
 )
-from studio.engine.training.config import TrainingConfig, get_preset
+from studio.engine.training.config import MUSUBI_FAMILIES, TrainingConfig, get_preset
 from studio.engine.training.script_options import (
     probe_findings,
     probe_for_plan,
@@ -85,6 +85,9 @@ def training_root(paths: Paths, workspace_id: uuid.UUID) -> Path:
 
 def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: TrainingRequest, *,
                   gpu_gb: Callable[[], float | None] | None = None) -> TrainingPlan:
+    if get_preset(request.preset).config.family in MUSUBI_FAMILIES:  # its own stages and checks
+        from studio.engine.training.musubi_plan import plan_musubi
+        return plan_musubi(studio, workspace_id, request, gpu_gb=gpu_gb)
     influencer, dataset, images = _load(studio, workspace_id, request)
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
     typed, extra = split_overrides(request.overrides)

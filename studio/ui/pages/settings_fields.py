@@ -131,6 +131,10 @@ TABLE: Mapping[str, Meta] = {
                            "its scripts.", _T, "kohya sd-scripts", kind=Kind.FOLDER),
     "sdscripts.python": _m("Python", "Empty: the folder's venv Python, else the system's.", _T,
                            "kohya sd-scripts", kind=Kind.FILE),
+    "musubi.folder": _m("musubi-tuner folder", "Your kohya musubi-tuner checkout; Qwen-Image and "
+                        "Wan 2.2 LoRAs train with its scripts.", _T, "kohya musubi-tuner", kind=Kind.FOLDER),
+    "musubi.python": _m("Python", "Empty: the folder's venv Python, else the system's.", _T,
+                        "kohya musubi-tuner", kind=Kind.FILE),
     "llm.base_url": _m("API address", "An OpenAI-compatible endpoint; OpenRouter by default.", _L,
                        "Service"),
     "llm.model": _m("Model", "The model for captions and prompts.", _L, "Service",

@@ -28,7 +28,7 @@ from studio.engine.db.models import Dataset
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import JobStatus
 from studio.engine.llm.vision import user_message
-from studio.engine.media.thumbnails import SIZES, thumbnail_for, thumbnail_path
+from studio.engine.media.thumbnails import SIZES, make_thumbnails, thumbnail_for, thumbnail_path
 from tests.engine.datasets.clips import make_clip, rotated
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -206,3 +206,13 @@ def test_auto_caption_of_a_clip_sends_its_frames_and_saves_the_caption(
     assert len(server.received[0].image_urls()) == 3
     (after,) = list_images(studio, dataset)
     assert "walks along a street" in after.caption
+
+
+def test_the_thumbnail_job_takes_clips_too(ffmpeg: str, tmp_path: Path) -> None:
+    clip = make_clip(ffmpeg, tmp_path / "walk.webm", codec=("-c:v", "libvpx-vp9", "-deadline", "realtime"))
+
+    made = make_thumbnails(clip, tmp_path / "cache")
+
+    assert [t.size for t in made] == list(SIZES)
+    with Image.open(made[0].path) as thumb:
+        assert thumb.size == (128, 77)

@@ -1,0 +1,1 @@
+"""Fake kohya musubi-tuner (tests/fakes/fake_musubi): see fake_core.py."""

@@ -83,6 +83,9 @@ class DatasetExportIn(BaseModel):
     out: str = Field(min_length=1, description="folder on this machine to write the kohya set into")
     include_duplicates: bool = False
     include_excluded: bool = False
+    caption_style: Literal["tags", "sentences"] | None = Field(
+        default=None, description="tags (SD 1.5/SDXL) or sentences (FLUX.1, SD 3.5, Qwen-Image, Wan); "
+                                  "none: the captions as they are")
 
 
 class DatasetExportOut(BaseModel):
@@ -92,6 +95,7 @@ class DatasetExportOut(BaseModel):
     skipped_duplicates: int
     image_dir: str
     config_file: str
+    caption_report: str = ""
 
 
 class ImageQuery(BaseModel):
@@ -171,12 +175,12 @@ def export(dataset: str, body: DatasetExportIn, studio: StudioDep, who: Writer) 
     found = service.get_dataset(studio, who.workspace_id, dataset)
     done = export_kohya(studio, found, Path(body.out).expanduser(),
                         include_near_duplicates=body.include_duplicates,
-                        include_excluded=body.include_excluded)
+                        include_excluded=body.include_excluded, caption_style=body.caption_style)
     data = studio.paths.data_dir
     return DatasetExportOut(images=done.images, captions=done.captions, skipped_excluded=done.skipped_excluded,
                      skipped_duplicates=done.skipped_duplicates,
                      image_dir=clean_text(str(done.image_dir), data),
-                     config_file=clean_text(str(done.config_file), data))
+                     config_file=clean_text(str(done.config_file), data), caption_report=done.caption_report)
 
 
 def dataset_view(studio: Studio, dataset: Dataset) -> DatasetOut:

@@ -106,7 +106,7 @@ def prepare_generation(studio: Studio, workspace_id: uuid.UUID, request: Generat
         raise InvalidInput(f"The number of images must be from 1 to {MAX_COUNT}, not {request.count}.")
     template = find_template(request.template, studio.paths)
     influencer = _influencer(studio, workspace_id, request.influencer_id)
-    refuse_other_family(studio, workspace_id, _lora_names(template, request.values), template.base,
+    refuse_other_family(studio, workspace_id, lora_names(template, request.values), template.base,
                         template.name, comfy_folder=loras_folder(studio.settings))
     classes = {str(node.get("class_type")) for node in template.graph.values()}
     object_info = reach_comfyui(studio, classes) if object_info is None else object_info
@@ -151,7 +151,7 @@ def _handed_off_lora(studio: Studio, workspace_id: uuid.UUID, values: dict[str, 
     return hand_off(studio, workspace_id, name) is not None
 
 
-def _lora_names(template: WorkflowTemplate, values: dict[str, object]) -> list[str]:
+def lora_names(template: WorkflowTemplate, values: dict[str, object]) -> list[str]:
     """The LoRA files ``values`` choose: one per parameter that sets a loader's lora_name."""
     return [str(values[p.name]) for p in template.parameters.values()
             if values.get(p.name) and any(name == "lora_name" for _, name in p.targets)]
@@ -293,14 +293,18 @@ def run_generation(ctx: JobContext, payload: ComfyPayload) -> ImageResult:
 def _recipe(run: ComfyRun) -> dict[str, Any]:
     """Everything needed to make the image again: the graph as sent and every parameter."""
     template, workflow = run.template, run.workflow
+    return {**run.recipe(_recorded(template, workflow, run.values)), **recipe_models(template, workflow),
+            "lora_strength": workflow.values.get("lora_strength")}
+
+
+def recipe_models(template: WorkflowTemplate, workflow: FilledWorkflow) -> dict[str, Any]:
+    """The models a picture or clip was made with, for its recipe: the main one (a checkpoint or
+    a UNET/diffusion model file), the family and kind of the workflow, and every model file."""
     models = {key: name for key in template.models if (name := _model(template, workflow, key))}
     main = next((models[k] for k, slot in template.models.items() if slot.folder in MAIN_FOLDERS and k in models),
                 None)
-    return {**run.recipe(_recorded(template, workflow, run.values)),
-            "checkpoint": _model(template, workflow, "checkpoint"),
-            "model": main, "family": template.base, "kind": template.kind, "models": models,
-            "lora": _model(template, workflow, "lora"),
-            "lora_strength": workflow.values.get("lora_strength")}
+    return {"checkpoint": models.get("checkpoint"), "model": main, "family": template.base, "kind": template.kind,
+            "models": models, "lora": models.get("lora")}
 
 
 # Where the model a picture is made with lives: a whole checkpoint, or a UNET/diffusion model file.

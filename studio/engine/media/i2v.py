@@ -19,8 +19,15 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import PromptResult
-from studio.engine.comfyui.generation import check_on_comfyui, fetch_object_info, picture_key
+from studio.engine.comfyui.generation import (
+    check_on_comfyui,
+    fetch_object_info,
+    lora_names,
+    picture_key,
+    recipe_models,
+)
 from studio.engine.comfyui.job import ComfyJob, ComfyPayload, ComfyRun, Downloads, safe_file_name
+from studio.engine.comfyui.loras import loras_folder
 from studio.engine.comfyui.messages import OutputFile
 from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
 from studio.engine.comfyui.workflow_fill import fill
@@ -31,6 +38,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey
+from studio.engine.loras.library import refuse_other_family
 from studio.engine.media.frames import assemble_frames
 from studio.engine.media.probe import probe
 from studio.engine.storage.local import LocalStore, sha256_file
@@ -85,6 +93,8 @@ def submit_video(studio: Studio, workspace_id: uuid.UUID, request: VideoRequest)
     job. What can be checked here (ranges, a family's frame count) is checked before ComfyUI is
     asked anything."""
     template = find_video_template(request.template)
+    refuse_other_family(studio, workspace_id, lora_names(template, request.values), template.base,
+                        template.name, comfy_folder=loras_folder(studio.settings))
     images = _picture_keys(studio, workspace_id, template, request)
     values = {**request.values, **images}
     # A template that saves frames has no frame rate of its own: the studio joins them at this.
@@ -196,7 +206,8 @@ class VideoJob(ComfyJob):
         key, path = self._join(run.downloads) if assembled else self._keep(run.downloads[0])
         info = probe(path)
         # Joined frames have no rate in the graph: the recipe keeps the one they were joined at.
-        recipe = run.recipe({**run.values, "fps": self._fps()} if assembled else run.values)
+        recipe = {**run.recipe({**run.values, "fps": self._fps()} if assembled else run.values),
+                  **recipe_models(run.template, run.workflow)}
         asset = Asset(kind="video", storage_key=key, job_id=self.ctx.job_id,
                       influencer_id=self.influencer_id(),
                       sha256=sha256_file(path), size_bytes=info.size_bytes,

@@ -11,6 +11,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.jobs.status import JobStatus
 from tests.engine.comfyui.helpers import reload, run_next, submit
 from tests.fakes.comfyui_server import FakeComfyUI
 
@@ -29,7 +30,7 @@ def _made(studio: Studio, template: str, mia: Influencer, **values: object) -> A
 
 def _picture(studio: Studio, job: Job) -> Asset:
     run_next(studio)
-    assert reload(studio, job).status == "completed", reload(studio, job).error
+    assert reload(studio, job).status == JobStatus.COMPLETED, reload(studio, job).error
     with studio.db.session() as session:
         [asset] = session.query(Asset).filter_by(job_id=job.id).all()
     return asset

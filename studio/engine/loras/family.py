@@ -45,6 +45,7 @@ _KEY_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lora_te1_", "lora_te2_", "input_blocks", "output_blocks", "middle_block"), "sdxl"),
     (("lora_te_", "down_blocks", "up_blocks", "mid_block"), "sd15"),
 )
+_EARLIER_NAMES = {"qwen-image": "qwen_image", "wan22": "wan22_14b"}
 _WAN_WIDTHS = {5120: "wan22_14b", 3072: "wan22_5b", 1536: "wan21"}
 _WAN_QUERY = re.compile(r"self_attn_q\w*lora_down")
 
@@ -56,6 +57,11 @@ def family_of(metadata: Mapping[str, str], shapes: Shapes | None = None) -> str 
     if found == "wan":
         return _wan_size(metadata, shapes)
     return found
+
+
+def canonical(family: str | None) -> str | None:
+    """A family as rows recorded it before the names were settled ("qwen-image", "wan22")."""
+    return _EARLIER_NAMES.get(family, family) if family else None
 
 
 def offered_with(lora_family: str | None, template_family: str | None) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
-from studio.engine.loras.family import FAMILY_TITLES, offered_with
+from studio.engine.loras.family import FAMILY_TITLES, canonical, offered_with
 from studio.engine.loras.folder import folder_families
 from studio.engine.parts import StudioParts
 
@@ -46,7 +46,7 @@ def file_name(row: LoraModel) -> str:
 
 def family_of_row(row: LoraModel) -> str | None:
     family = (row.meta or {}).get("family")
-    return str(family) if family else None
+    return canonical(str(family)) if family else None
 
 
 def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,

@@ -49,6 +49,14 @@ def test_the_active_lora_leads_then_hers_then_the_rest_of_the_family(studio: Stu
     assert len(offer(studio, workspace.id, "other").names) == 7  # a user's workflow: every LoRA
 
 
+def test_a_row_recorded_with_an_earlier_family_name_is_offered_under_today_s(studio: Studio) -> None:
+    _lora(studio, "mia-qwen", "qwen-image")
+    _lora(studio, "mia-wan", "wan22")
+    workspace = studio.workspace()
+    assert offer(studio, workspace.id, "qwen_image").names == ["mia-qwen.safetensors"]
+    assert offer(studio, workspace.id, "wan22_14b").names == ["mia-wan.safetensors"]
+
+
 def test_use_in_generate_reads_the_loras_file_family_and_influencer(studio: Studio) -> None:
     workspace = studio.workspace()
     mia = create_influencer(studio, workspace.id, Persona(name="Mia", trigger_word="mia"))

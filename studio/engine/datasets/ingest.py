@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datasets.analysis import DECODE_SIDE, ImageAnalysis, analyze_decoded
-from studio.engine.datasets.video_items import read_clip
+from studio.engine.datasets.video_items import read_clip, with_clip
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 
 log = logging.getLogger("studio.datasets")
@@ -58,6 +58,8 @@ def ingest(task: IngestTask) -> Ingested:
         error = str(exc)
     try:
         analysis: ImageAnalysis | None = analyze_decoded(decoded)
+        if clip is not None and analysis is not None:
+            analysis = with_clip(analysis, clip.info)
     except Exception as exc:  # an odd picture the detector chokes on still imports
         log.warning("analysis at import failed (%s); the analysis job will try again", exc)
         analysis = None

@@ -194,7 +194,10 @@ def analyze_clip(path: Path) -> ImageAnalysis:
 
 
 def with_clip(analysis: ImageAnalysis, info: ClipInfo) -> ImageAnalysis:
-    return ImageAnalysis(phash=analysis.phash, faces=analysis.faces,
+    """The frame's analysis as the clip's. No perceptual hash, so a clip is never grouped as a
+    near-duplicate (and left out of an export): clips made from one still start alike and
+    move differently, and a clip is not the same training item as the still it starts from."""
+    return ImageAnalysis(phash="", faces=analysis.faces,
                          quality={**analysis.quality, CLIP_KEY: info.to_dict()})
 
 

@@ -220,7 +220,7 @@ def _describe(row: ImageRow | None) -> str:
     if row.width:
         parts.append(f"{row.width}×{row.height}")
     if row.clip is not None:
-        parts.append(f"clip {describe(row.clip)} ({row.clip.codec})")
+        parts.append(f"clip {describe(row.clip)} ({row.clip.codec}), not compared for near-duplicates")
     if row.sharpness is not None:
         parts.append(f"sharpness {row.sharpness:.0f}" + (" (blurry)" if row.blurry else ""))
     if row.analyzed:

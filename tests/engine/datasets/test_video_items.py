@@ -134,7 +134,7 @@ def test_clips_import_like_pictures_with_their_facts_thumbnails_and_captions(
     assert (walk.width, walk.height, walk.caption) == (160, 96, "mia walking down a street")
     assert (turn.width, turn.height) == (96, 160)
     assert ClipInfo.from_quality(walk.quality) == ClipInfo(2.0, 8.0, 16, 160, 96, "h264", 0)
-    assert walk.analyzed_at is not None and walk.phash and "sharpness" in walk.quality
+    assert walk.analyzed_at is not None and "sharpness" in walk.quality and walk.phash == ""
     for size in SIZES:
         with Image.open(thumbnail_path(studio.paths.cache_dir, turn.sha256, size)) as thumb:
             assert thumb.height == min(size, 160) > thumb.width  # upright, and never enlarged
@@ -216,3 +216,20 @@ def test_the_thumbnail_job_takes_clips_too(ffmpeg: str, tmp_path: Path) -> None:
     assert [t.size for t in made] == list(SIZES)
     with Image.open(made[0].path) as thumb:
         assert thumb.size == (128, 77)
+
+
+def test_clips_are_never_near_duplicates_of_their_still_or_of_each_other(
+        studio: Studio, dataset: Dataset, ffmpeg: str, tmp_path: Path) -> None:
+    first = make_clip(ffmpeg, tmp_path / "in" / "a.mp4", seconds=1)
+    make_clip(ffmpeg, tmp_path / "in" / "b.mp4", seconds=2)  # the same first frame, longer
+    still = first_frame(first)  # the still the clips start from, and a copy of it
+    still.save(tmp_path / "in" / "still.png")
+    still.save(tmp_path / "in" / "still-copy.jpg", quality=90)
+
+    import_paths(studio, dataset, [tmp_path / "in"])
+    summary = analyze_dataset(studio, dataset)
+
+    groups = {i.original_name: (i.near_dup_group, i.phash) for i in list_images(studio, dataset)}
+    assert groups["a.mp4"] == (None, "") and groups["b.mp4"] == (None, "")
+    assert groups["still.png"][0] is not None and groups["still.png"][0] == groups["still-copy.jpg"][0]
+    assert summary.near_duplicate_groups == 1

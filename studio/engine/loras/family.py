@@ -47,7 +47,7 @@ _KEY_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 _EARLIER_NAMES = {"qwen-image": "qwen_image", "wan22": "wan22_14b"}
 _WAN_WIDTHS = {5120: "wan22_14b", 3072: "wan22_5b", 1536: "wan21"}
-_WAN_QUERY = re.compile(r"self_attn_q\w*lora_down")
+_WAN_QUERY = re.compile(r"self_attn_q\w*(lora_down|lora_a)")  # sd-scripts' names, or PEFT's lora_A
 
 
 def family_of(metadata: Mapping[str, str], shapes: Shapes | None = None) -> str | None:

@@ -1,5 +1,6 @@
 """A LoRA's model family from its header: the model spec first, the trainer's version second, the
-tensor names last; Wan's size from its attention layers' width."""
+tensor names last; Wan's size from its attention layers' width. The architecture values are the
+ones the trainers' own build_metadata returned when run here (sd-scripts main, musubi-tuner 30c658c)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,6 +60,10 @@ def test_a_wan_lora_s_size_is_told_by_its_attention_width(tmp_path: Path) -> Non
     assert _wan(tmp_path / "ti2v.safetensors", 3072) == "wan22_5b"
     assert _wan(tmp_path / "small.safetensors", 1536) == "wan21"  # Wan 2.1 1.3B: no template takes it
     assert _wan(tmp_path / "bare.safetensors", 3072, None) == "wan22_5b"  # from the tensor names alone
+    # A LoRA saved the way ComfyUI and diffusers name it (PEFT's lora_A / lora_B).
+    peft = {"diffusion_model.blocks.0.self_attn.q.lora_A.weight": [8, 3072],
+            "diffusion_model.blocks.0.self_attn.q.lora_B.weight": [3072, 8]}
+    assert family_of({}, peft) == "wan22_5b"
 
 
 def test_a_wan_lora_without_shapes_goes_by_its_base_model_s_name() -> None:

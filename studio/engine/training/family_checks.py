@@ -29,6 +29,7 @@ ONLY_FOR = {"guidance_scale": "flux1", "timestep_sampling": "flux1", "model_pred
 DIT_ONLY = ("clip_l", "t5xxl", "weighting_scheme", "apply_t5_attn_mask", "blocks_to_swap", "fp8_base",
             "fp8_base_unet", "cache_text_encoder_outputs_to_disk")
 FAMILY_NAMES = {"flux1": "FLUX.1", "sd35": "SD 3.5"}
+FAMILY_FILES = {"flux1": ("clip_l", "t5xxl", "ae"), "sd35": ("clip_l", "clip_g", "t5xxl")}
 # blocks_to_swap the scripts accept: FLUX.1 swaps pairs of its 19 double / 38 single blocks
 # (up to 35); SD 3.5 all but two of its joint blocks (Medium 24, Large 38).
 MAX_SWAP = {"flux1": 35, "sd35": 36}
@@ -67,6 +68,16 @@ def check_model_files(config: TrainingConfig, models: Mapping[str, ModelFile], f
             found.problems.append(f"{_label(model)} {path} does not exist ({_where(model)}).")
         else:
             _check_size(model, path, found)
+
+
+def model_files_problem(config: TrainingConfig, *, missing_here: str = "") -> str | None:
+    """The first model file given beside the base model (clip_l, t5xxl, …) that is not here:
+    the job asks this on the machine that trains, as base_model_problem for the base."""
+    for option in FAMILY_FILES.get(config.family, ()):
+        raw = str(getattr(config, option) or "").strip()
+        if raw and not Path(raw).expanduser().is_file():
+            return f"The {option} file {Path(raw).expanduser()} does not exist{missing_here}."
+    return None
 
 
 def _check_size(model: ModelFile, path: Path, found: FindingsLike) -> None:

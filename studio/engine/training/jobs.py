@@ -41,6 +41,7 @@ from studio.engine.training.command import (
     sample_prompts_text,
 )
 from studio.engine.training.config import MUSUBI_FAMILIES, TrainingConfig
+from studio.engine.training.family_checks import model_files_problem
 from studio.engine.training.plan import TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
 from studio.engine.training.state import SavedState, latest_state
@@ -211,8 +212,9 @@ def _on_this_machine(ctx: JobContext, payload: TrainingPayload,
         files.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(files.sample_prompts,
                           sample_prompts_text(config, _trigger(ctx, payload.influencer_id)))
-    problem = base_model_problem(config.base_model, missing_here=(
-        f" on this machine ({socket.gethostname()}); put it at that path here, or train elsewhere"))
+    here = f" on this machine ({socket.gethostname()}); put it at that path here, or train elsewhere"
+    problem = base_model_problem(config.base_model, missing_here=here) or model_files_problem(
+        config, missing_here=here)
     if problem is not None:
         raise JobFailed(problem)
     return files, launch

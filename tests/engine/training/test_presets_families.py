@@ -199,3 +199,13 @@ def test_a_flux_setting_on_another_family_is_said_not_to_be_passed(tmp_path: Pat
     config = get_preset("sd35-medium-fast-test").config.with_values({"guidance_scale": 3.5})
     found = check_training(config, images=20, launch=None, gpu_gb=24.0)
     assert "guidance_scale is not used by sd35 training and will not be passed." in found.warnings
+
+
+def test_a_text_encoder_gone_before_the_job_runs_fails_it_naming_the_file(setup: Setup, tmp_path: Path) -> None:
+    values = model_files(tmp_path / "models", get_preset("flux1-dev-fast-test"))
+    job = submit_training(setup.studio, setup.workspace_id, setup.request("flux1-dev-fast-test", **values))
+    Path(str(values["t5xxl"])).unlink()  # moved away while the training waited in the queue
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == "failed" and done.error.startswith(
+        f"The t5xxl file {values['t5xxl']} does not exist on this machine"), done.error

@@ -25,8 +25,7 @@ from studio.engine.parts import StudioParts
 TAGS = "tags"
 SENTENCES = "sentences"
 STYLES = (TAGS, SENTENCES)
-# Keyed by the family names of training/config.py FAMILIES (datasets may not import training;
-# a test keeps the two in step).
+# Keyed by the family names of training/config.py FAMILIES; a test keeps the two in step.
 FAMILY_STYLES = {"sd15": TAGS, "sdxl": TAGS, "flux1": SENTENCES, "sd35": SENTENCES,
                  "qwen_image": SENTENCES, "wan22_14b": SENTENCES, "wan22_5b": SENTENCES}
 TRAINING_JOB_TYPE = "train-lora"  # training/jobs.py JOB_TYPE; its payload's config names the family

@@ -15,21 +15,23 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import PromptResult
 from studio.engine.comfyui.generation import (
     check_on_comfyui,
-    fetch_object_info,
     lora_names,
     picture_key,
+    reach_comfyui,
     recipe_models,
 )
 from studio.engine.comfyui.job import ComfyJob, ComfyPayload, ComfyRun, Downloads, safe_file_name
-from studio.engine.comfyui.loras import loras_folder
+from studio.engine.comfyui.loras import hand_off, loras_folder
 from studio.engine.comfyui.messages import OutputFile
-from studio.engine.comfyui.supervisor import comfy_url, supervisor_for
+from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.validation import choices
 from studio.engine.comfyui.workflow_fill import fill
 from studio.engine.comfyui.workflows import BUILTIN_DIR, RANDOM_SEED_LIMIT, WorkflowTemplate, load_templates
 from studio.engine.core import Studio
@@ -38,6 +40,7 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey
+from studio.engine.loras.family import FAMILY_TITLES
 from studio.engine.loras.library import refuse_other_family
 from studio.engine.media.frames import assemble_frames
 from studio.engine.media.probe import probe
@@ -47,9 +50,8 @@ GENERATE_JOB = "generate-video"
 VIDEO_TEMPLATES_DIR = BUILTIN_DIR / "video"
 DEFAULT_FPS = 8.0
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp")
-# Families whose clips have group*n+1 frames (the VAE packs time), and how messages name them.
+# Families whose clips have group*n+1 frames (the VAE packs time).
 FRAME_GROUPS = {"wan22_14b": 4, "wan22_5b": 4}
-FAMILY_NAMES = {"wan22_14b": "Wan 2.2 14B", "wan22_5b": "Wan 2.2 5B"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +105,12 @@ def submit_video(studio: Studio, workspace_id: uuid.UUID, request: VideoRequest)
         values["seed"] = secrets.randbelow(RANDOM_SEED_LIMIT + 1)
     workflow = fill(template, values)
     check_family_rules(template, workflow.values)
-    supervisor = supervisor_for(studio.settings, studio.paths.logs_dir)
-    if supervisor is not None:
-        supervisor.ensure_running()
-    url = comfy_url(studio.settings)
-    object_info = fetch_object_info(url, cache_dir=studio.paths.cache_dir,
-                                    classes={str(n.get("class_type")) for n in template.graph.values()})
+    classes = {str(n.get("class_type")) for n in template.graph.values()}
+    object_info = reach_comfyui(studio, classes)
+    if _handed_off(studio, workspace_id, lora_names(template, values), object_info):
+        object_info = reach_comfyui(studio, classes)  # ComfyUI lists the folder afresh
     check_on_comfyui(studio, [workflow.graph], object_info)  # a kept map is asked again first
+    url = comfy_url(studio.settings)
     recorded = {k: v for k, v in workflow.values.items() if v is not None and k not in images}
     payload = VideoPayload(template=template.name, values=recorded, images=images,
                            comfyui_url=url, fps=_fps(fps), influencer_id=request.influencer_id)
@@ -125,13 +126,25 @@ def check_family_rules(template: WorkflowTemplate, values: dict[str, object]) ->
     frames = values.get("frames")
     if group and isinstance(frames, int) and frames % group != 1:
         lower = frames - (frames - 1) % group
-        raise InvalidInput(f"{FAMILY_NAMES[template.base]} makes {group}n+1 frames ("
+        raise InvalidInput(f"{FAMILY_TITLES[template.base]} makes {group}n+1 frames ("
                            f"{', '.join(str(lower + group * k) for k in range(-1, 2))}…); "
                            f"{frames} is not one: use {lower} or {lower + group}.")
     steps, split = values.get("steps"), values.get("high_noise_steps")
     if isinstance(steps, int) and isinstance(split, int) and split >= steps:
         raise InvalidInput(f"high_noise_steps ({split}) must be fewer than steps ({steps}): the "
                            "low-noise expert takes the steps after it.")
+
+
+def _handed_off(studio: Studio, workspace_id: uuid.UUID, names: list[str],
+                object_info: dict[str, Any]) -> bool:
+    """The studio's LoRAs (trained ones) that ComfyUI lacks are placed in its loras folder, each
+    expert's own too (a job places only lora_name again when it runs)."""
+    offered = choices(object_info, "LoraLoaderModelOnly", "lora_name")
+    if offered is None:
+        return False
+    placed = [name for name in names if name not in offered
+              and hand_off(studio, workspace_id, name) is not None]
+    return bool(placed)
 
 
 def _picture_keys(studio: Studio, workspace_id: uuid.UUID, template: WorkflowTemplate,

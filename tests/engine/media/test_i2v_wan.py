@@ -14,11 +14,12 @@ from PIL import Image
 
 from studio.engine.comfyui.validation import WorkflowInvalid
 from studio.engine.core import Studio
-from studio.engine.db.models import Asset
+from studio.engine.db.models import Asset, LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.media.i2v import VideoRequest, submit_video, video_templates
 from studio.engine.media.probe import probe
+from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import FAMILIES
 from tests.conftest import run_next_task
 from tests.fakes.comfyui_nodes import REAL_OBJECT_INFO
@@ -207,3 +208,36 @@ def test_without_the_weights_only_the_missing_model_files_are_named(
                          ("wan2.2_vae.safetensors", "vae")):
         assert f"'{name}' is not in ComfyUI's {folder} folder" in text
     assert studio.jobs.list(ws.id) == []
+
+
+def _library_lora(studio: Studio, name: str, family: str) -> bytes:
+    workspace = studio.workspace()
+    key = f"loras/{workspace.id}/{name}"
+    data = f"{name} weights".encode() * 100
+    LocalStore(studio.paths.assets_dir).put_bytes(data, key)
+    with studio.db.session() as session:
+        Repository(session, workspace.id).add(LoraModel(name=name, storage_key=key, meta={"family": family}))
+    return data
+
+
+def test_the_studio_s_loras_for_both_experts_reach_comfyui_s_folder(
+        studio: Studio, ffmpeg: str, pictures: tuple[Path, Path], tmp_path: Path) -> None:
+    ws = studio.workspace()
+    high = _library_lora(studio, "mia_wan_high.safetensors", "wan22_14b")
+    low = _library_lora(studio, "mia_wan_low.safetensors", "wan22_14b")
+    _library_lora(studio, "mia_sdxl.safetensors", "sdxl")
+    folder = tmp_path / "ComfyUI" / "models" / "loras"
+    with FakeComfyUI(checkpoints=[], loras=[], loras_dir=folder, ffmpeg=ffmpeg) as server:
+        server.models.update(WEIGHTS)
+        studio.settings.comfyui.url = server.base_url
+        studio.settings.comfyui.loras_dir = str(folder)
+        with pytest.raises(InvalidInput, match="'mia_sdxl.safetensors' is a SDXL LoRA"):
+            submit_video(studio, ws.id, VideoRequest(image=pictures[0], template=WAN[0], values={
+                **SMALL, "lora_name": "mia_sdxl.safetensors"}))
+        job = submit_video(studio, ws.id, VideoRequest(image=pictures[0], template=WAN[0], values={
+            **SMALL, "lora_name": "mia_wan_high.safetensors", "lora_name_low": "mia_wan_low.safetensors"}))
+        assert (folder / "mia_wan_high.safetensors").read_bytes() == high
+        assert (folder / "mia_wan_low.safetensors").read_bytes() == low
+        made_clip(studio, job.id)
+        loras = of_class(sent(server), "LoraLoaderModelOnly")
+    assert [x["lora_name"] for x in loras] == ["mia_wan_high.safetensors", "mia_wan_low.safetensors"]

@@ -65,6 +65,7 @@ BRIGHT_MEAN = 200.0
 CLIPPED_LIMIT = 0.25
 NEAR_DUP_THRESHOLD = 6
 BATCH = 32  # images written per transaction: few commits, little lost to a cancel
+CLIP_KEY = "clip"  # a clip's facts in the quality scores (see video_items); clips get no crop
 
 Progress = Callable[[float, str], None]
 
@@ -270,9 +271,9 @@ def analysis_fields(result: ImageAnalysis | None, sha256: str, width: int, heigh
     is the automatic one for ``target``."""
     if result is None:
         return {}
+    crop = None if CLIP_KEY in result.quality else suggest_crop(width, height, result.faces, target).to_dict()
     return {"phash": result.phash, "quality": {**result.quality, "sha256": sha256},
-            "faces": result.faces, "analyzed_at": utcnow(),
-            "crop": suggest_crop(width, height, result.faces, target).to_dict()}
+            "faces": result.faces, "analyzed_at": utcnow(), "crop": crop}
 
 
 def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] | None,
@@ -281,7 +282,8 @@ def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] |
     with studio.db.session() as session:
         for image in session.scalars(_query(dataset, ids)):
             stale = image.crop is None or image.crop.get("target") != target
-            if not image.crop_manual and stale and image.width > 0 and image.height > 0:
+            clip = CLIP_KEY in (image.quality or {})
+            if not image.crop_manual and stale and not clip and image.width > 0 and image.height > 0:
                 image.crop = suggest_crop(image.width, image.height, image.faces or [], target).to_dict()
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from studio.engine.datasets.analysis import analysis_fields
+from studio.engine.datasets.analysis import CLIP_KEY, analysis_fields
 from studio.engine.datasets.caption_text import CaptionText
 from studio.engine.datasets.ingest import Ingested, IngestTask, ingest
 from studio.engine.datasets.pool import map_ordered
@@ -37,7 +37,7 @@ from studio.engine.datasets.recorder import (
 )
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
 from studio.engine.datasets.tags import split_tags
-from studio.engine.datasets.video_items import CLIP_FORMATS, CLIP_KEY, is_clip_name
+from studio.engine.datasets.video_items import CLIP_FORMATS, is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.disk_errors import disk_error
 from studio.engine.errors import DiskError

@@ -18,10 +18,9 @@ from typing import Any
 import av
 from PIL import Image
 
-from studio.engine.datasets.analysis import ImageAnalysis, analyze_decoded
+from studio.engine.datasets.analysis import CLIP_KEY, ImageAnalysis, analyze_decoded
 from studio.engine.media.thumbnails import Decoded, read_source, shrunk
 
-CLIP_KEY = "clip"  # the key of a clip's facts in DatasetImage.quality
 MAX_CLIP_SECONDS = 30.0  # trainers cut clips into a few seconds of frames; longer is a mistake
 CLIP_SUFFIXES = (".mp4", ".m4v", ".webm", ".mov")
 CLIP_FORMATS = {"MP4": ".mp4", "WEBM": ".webm", "MOV": ".mov"}  # stored format → extension

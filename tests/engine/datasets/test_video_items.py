@@ -233,3 +233,12 @@ def test_clips_are_never_near_duplicates_of_their_still_or_of_each_other(
     assert groups["a.mp4"] == (None, "") and groups["b.mp4"] == (None, "")
     assert groups["still.png"][0] is not None and groups["still.png"][0] == groups["still-copy.jpg"][0]
     assert summary.near_duplicate_groups == 1
+
+
+def test_a_clip_gets_no_crop_so_it_counts_in_no_bucket(studio: Studio, dataset: Dataset, ffmpeg: str,
+                                                       tmp_path: Path) -> None:
+    import_paths(studio, dataset, [make_clip(ffmpeg, tmp_path / "walk.mp4")])
+    analyze_dataset(studio, dataset, force=True, target=768)
+
+    (image,) = list_images(studio, dataset)
+    assert image.crop is None and image.analyzed_at is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 from studio.engine.core import Studio
 from studio.engine.loras.library import offer
 from tests.cli.conftest import Cli, one_error_line
-from tests.engine.loras.files import SDXL, WAN, write_lora
+from tests.engine.loras.files import FLUX, SDXL, WAN, write_lora
 
 
 def test_a_lora_is_imported_for_an_influencer_with_its_family(cli: Cli, studio: Studio, tmp_path: Path) -> None:
@@ -34,3 +34,15 @@ def test_a_broken_file_is_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:
     assert result.code == 2
     assert one_error_line(result.err) == ("error: notes.safetensors is not a LoRA the studio can read: its "
                                           "header is missing or cut short.")
+
+
+def test_a_flux_lora_named_for_an_sdxl_workflow_is_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    source = write_lora(tmp_path / "mia_flux.safetensors", FLUX)
+    assert cli("train", "import-lora", str(source)).code == 0
+    # No ComfyUI is set up: the refusal comes before it is asked.
+    result = cli("generate", "image", "--template", "txt2img-sdxl-lora", "--prompt", "mia",
+                 "--set", "lora_name=mia_flux.safetensors")
+    assert result.code == 2
+    assert one_error_line(result.err) == (
+        "error: The LoRA 'mia_flux.safetensors' is a FLUX.1 LoRA and the workflow 'txt2img-sdxl-lora' is for "
+        "SDXL: choose a FLUX.1 workflow or an SDXL LoRA.")

@@ -59,6 +59,12 @@ def family_of(metadata: Mapping[str, str], shapes: Shapes | None = None) -> str 
     return found
 
 
+def a_title(family: str | None) -> str:
+    """'a FLUX.1', 'an SDXL': the family's title with the article it is read with."""
+    title = FAMILY_TITLES.get(family or "", family or "unknown")
+    return f"an {title}" if title.startswith(("SD", "unknown")) else f"a {title}"
+
+
 def canonical(family: str | None) -> str | None:
     """A family as rows recorded it before the names were settled ("qwen-image", "wan22")."""
     return _EARLIER_NAMES.get(family, family) if family else None

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
-from studio.engine.loras.family import FAMILY_TITLES, canonical, offered_with
+from studio.engine.loras.family import FAMILY_TITLES, a_title, canonical, offered_with
 from studio.engine.loras.folder import folder_families
 from studio.engine.parts import StudioParts
 
@@ -81,13 +81,9 @@ def refuse_other_family(studio: StudioParts, workspace_id: uuid.UUID, names: Ite
     for name in wanted:
         found = known[name] if name in known else folder.get(name)
         if found is not None and not offered_with(found, family):
-            theirs, ours = _title(found), _title(family)
-            raise InvalidInput(f"The LoRA '{name}' is a {theirs} LoRA and the workflow '{workflow}' is for "
-                               f"{ours}: choose a {theirs} workflow or a {ours} LoRA.")
-
-
-def _title(family: str | None) -> str:
-    return FAMILY_TITLES.get(family or "", family or "unknown")
+            raise InvalidInput(f"The LoRA '{name}' is {a_title(found)} LoRA and the workflow '{workflow}' is for "
+                               f"{FAMILY_TITLES.get(family, family)}: choose {a_title(found)} workflow or "
+                               f"{a_title(family)} LoRA.")
 
 
 def use_of(studio: StudioParts, workspace_id: uuid.UUID, lora_id: uuid.UUID) -> LoraUse:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from studio.engine.comfyui.workflows import WorkflowTemplate
-from studio.engine.loras.family import FAMILY_TITLES, VIDEO_FAMILIES
+from studio.engine.loras.family import VIDEO_FAMILIES, a_title
 from studio.engine.loras.library import LoraUse
 from studio.ui.errors import one_line
 from studio.ui.pages.generate_choices import LORA
@@ -50,10 +50,10 @@ def apply_use(page: GeneratePage, use: LoraUse) -> None:
 
 def no_workflow_line(use: LoraUse) -> str:
     """Why Generate cannot take the LoRA: a video model's LoRA belongs on the Video page."""
-    title = FAMILY_TITLES.get(use.family or "", use.family or "")
     if use.family in VIDEO_FAMILIES:
-        return f"{use.title} is a {title} LoRA for clips: choose it in an image-to-video workflow on the Video page."
-    return (f"No installed workflow takes a {title or 'LoRA'} LoRA: add one next to Workflow with “Add…” "
+        return (f"{use.title} is {a_title(use.family)} LoRA for clips: choose it in an image-to-video workflow "
+                "on the Video page.")
+    return (f"No installed workflow takes {a_title(use.family)} LoRA: add one next to Workflow with “Add…” "
             f"to use {use.title}.")
 
 

@@ -137,8 +137,10 @@ def refusal(problems: list[Problem]) -> str:
     """Every problem in one line, so a creator fixes them all in one go.
 
     One line because the CLI and the app show an error as one line. The sentences are numbered
-    rather than joined with "; " because several already use "; it has: …" inside them.
+    rather than joined with "; " because several already use "; it has: …" inside them. The
+    same sentence twice (one LoRA missing for both of Wan's experts) is said once.
     """
+    problems = list({p.message: p for p in problems}.values())
     if len(problems) == 1:
         return problems[0].message
     numbered = " ".join(f"({n}) {p.message}" for n, p in enumerate(problems, start=1))

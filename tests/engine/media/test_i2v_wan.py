@@ -231,7 +231,7 @@ def test_the_studio_s_loras_for_both_experts_reach_comfyui_s_folder(
         server.models.update(WEIGHTS)
         studio.settings.comfyui.url = server.base_url
         studio.settings.comfyui.loras_dir = str(folder)
-        with pytest.raises(InvalidInput, match="'mia_sdxl.safetensors' is a SDXL LoRA"):
+        with pytest.raises(InvalidInput, match="'mia_sdxl.safetensors' is an? SDXL LoRA"):
             submit_video(studio, ws.id, VideoRequest(image=pictures[0], template=WAN[0], values={
                 **SMALL, "lora_name": "mia_sdxl.safetensors"}))
         job = submit_video(studio, ws.id, VideoRequest(image=pictures[0], template=WAN[0], values={
@@ -241,3 +241,14 @@ def test_the_studio_s_loras_for_both_experts_reach_comfyui_s_folder(
         made_clip(studio, job.id)
         loras = of_class(sent(server), "LoraLoaderModelOnly")
     assert [x["lora_name"] for x in loras] == ["mia_wan_high.safetensors", "mia_wan_low.safetensors"]
+
+
+def test_a_lora_missing_for_both_experts_is_named_once(
+        studio: Studio, fake: FakeComfyUI, pictures: tuple[Path, Path]) -> None:
+    ws = studio.workspace()
+    with pytest.raises(WorkflowInvalid) as raised:
+        submit_video(studio, ws.id, VideoRequest(image=pictures[0], template=WAN[0], values={
+            **SMALL, "lora_name": "mia_elsewhere.safetensors"}))
+    assert len(raised.value.problems) == 2  # one per expert's loader, as ComfyUI would say
+    assert str(raised.value).startswith("The LoRA 'mia_elsewhere.safetensors' is not in ComfyUI's "
+                                        "loras folder; it has: ")

@@ -9,14 +9,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from studio.engine.errors import StudioError
 
+if TYPE_CHECKING:  # httpx loads only when a post is made: the CLI starts without it
+    import httpx
+
 PLATFORMS = ("instagram", "tiktok", "youtube")
-UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=15.0)  # a chunk of many MB on a slow uplink
+UPLOAD_TIMEOUT_S = (120.0, 15.0)  # (any read or write, connect): a chunk of many MB on a slow uplink
 Progress = Callable[[float, str], None]
 TokenSource = Callable[[], str]  # a valid access token (refreshed when near expiry)
 
@@ -63,11 +64,16 @@ class Platform(Protocol):
 
 
 @contextmanager
-def http_session(given: httpx.Client | None, timeout: httpx.Timeout | float = UPLOAD_TIMEOUT,
-                 ) -> Iterator[httpx.Client]:
-    """The caller's client (a test's, left open), or one of our own for this call, closed after."""
+def http_session(given: httpx.Client | None,
+                 timeout: httpx.Timeout | float | None = None) -> Iterator[httpx.Client]:
+    """The caller's client (a test's, left open), or one of our own for this call, closed after;
+    ``timeout`` seconds, else the upload timeouts."""
     if given is not None:
         yield given
         return
-    with httpx.Client(timeout=timeout) as own:
+    import httpx
+
+    limits = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout) if timeout else httpx.Timeout(
+        UPLOAD_TIMEOUT_S[0], connect=UPLOAD_TIMEOUT_S[1])
+    with httpx.Client(timeout=limits) as own:
         yield own

@@ -73,7 +73,11 @@ def http_session(given: httpx.Client | None,
         return
     import httpx
 
-    limits = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout) if timeout else httpx.Timeout(
-        UPLOAD_TIMEOUT_S[0], connect=UPLOAD_TIMEOUT_S[1])
+    if isinstance(timeout, httpx.Timeout):
+        limits = timeout
+    elif timeout:
+        limits = httpx.Timeout(timeout)
+    else:
+        limits = httpx.Timeout(UPLOAD_TIMEOUT_S[0], connect=UPLOAD_TIMEOUT_S[1])
     with httpx.Client(timeout=limits) as own:
         yield own

@@ -69,14 +69,15 @@ def hand_off(studio: StudioParts, workspace_id: uuid.UUID, lora_name: str) -> Pa
     return target
 
 
-def place_for_job(studio: StudioParts, workspace_id: uuid.UUID, values: dict[str, object]) -> Path | None:
-    """At job time, on the machine that runs it: the studio's LoRA the job names is put (back) in
-    this machine's ComfyUI loras folder, so a retry, a later run or a worker beside another
-    ComfyUI finds it. Nothing when this machine knows no such folder or the LoRA is not the studio's."""
-    name = str(values.get("lora_name") or "")
-    if not name or loras_folder(studio.settings) is None:
-        return None
-    return hand_off(studio, workspace_id, name)
+def place_for_job(studio: StudioParts, workspace_id: uuid.UUID, values: dict[str, object]) -> list[Path]:
+    """At job time, on the machine that runs it: the studio's LoRAs the job names (lora_name, and
+    a Wan low-noise expert's own lora_name_low) are put (back) in this machine's ComfyUI loras
+    folder, so a retry, a later run or a worker beside another ComfyUI finds them. Nothing when
+    this machine knows no such folder or a LoRA is not the studio's."""
+    names = [str(values.get(key) or "") for key in ("lora_name", "lora_name_low")]
+    if loras_folder(studio.settings) is None:
+        return []
+    return [path for name in names if name and (path := hand_off(studio, workspace_id, name))]
 
 
 def _same_file(source: Path, target: Path) -> bool:

@@ -238,7 +238,10 @@ def test_the_studio_s_loras_for_both_experts_reach_comfyui_s_folder(
             **SMALL, "lora_name": "mia_wan_high.safetensors", "lora_name_low": "mia_wan_low.safetensors"}))
         assert (folder / "mia_wan_high.safetensors").read_bytes() == high
         assert (folder / "mia_wan_low.safetensors").read_bytes() == low
+        for placed in folder.iterdir():  # removed from ComfyUI's folder while the job waited
+            placed.unlink()
         made_clip(studio, job.id)
+        assert (folder / "mia_wan_low.safetensors").read_bytes() == low  # put back when it ran
         loras = of_class(sent(server), "LoraLoaderModelOnly")
     assert [x["lora_name"] for x in loras] == ["mia_wan_high.safetensors", "mia_wan_low.safetensors"]
 

@@ -173,7 +173,11 @@ def test_first_and_last_frame_uploads_both_pictures(
     (flf,) = of_class(graph, "WanFirstLastFrameToVideo")
     start, end = (graph[flf[k][0]]["inputs"]["image"] for k in ("start_image", "end_image"))
     assert start != end and start.startswith("studio-") and end.startswith("studio-")
-    assert asset.meta["recipe"]["values"]["end_image"] == job.payload["images"]["end_image"]
+    recipe = asset.meta["recipe"]
+    assert recipe["values"]["end_image"] == job.payload["images"]["end_image"]
+    again = submit_video(studio, ws.id, VideoRequest(image=Path(asset.meta["source_image"]),
+                                                     template=recipe["template"], values=recipe["values"]))
+    assert again.payload["images"] == job.payload["images"]  # made again from the same two pictures
     with pytest.raises(InvalidInput, match="needs the last frame: give it as end_image=FILE"):
         submit_video(studio, ws.id, VideoRequest(image=first, template=WAN[2], values=SMALL))
 

@@ -57,6 +57,7 @@ def test_a_clip_shows_its_facts_and_first_frame_and_its_caption_is_edited(
     assert (page.pane.canvas.image.width(), page.pane.canvas.image.height()) == (160, 96)
     assert "clip 2.0 s · 8 fps · 16 frames (h264)" in page.pane.info.text()
     assert page.pane.canvas.crop is None and "crop" not in page.pane.info.text()
+    qtbot.waitUntil(lambda: page.summary.values["images"].text() == "2 (1 clip)")
 
     qtbot.waitUntil(page.editor.isEnabled)
     qtbot.keyClicks(page.editor.text, "mira_v1 walking")

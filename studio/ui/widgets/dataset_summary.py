@@ -25,6 +25,7 @@ class Summary:
     blurry: tuple[uuid.UUID, ...] = ()  # blurry and not excluded
     faces: tuple[int, int, int] = (0, 0, 0)  # none, one, many (analysed images only)
     buckets: tuple[tuple[str, int], ...] = field(default=())
+    clips: int = 0  # of the images, how many are clips
 
 
 def summarize(rows: Sequence[ImageRow]) -> Summary:
@@ -43,7 +44,8 @@ def summarize(rows: Sequence[ImageRow]) -> Summary:
         blurry=tuple(r.id for r in rows if r.blurry and not r.excluded),
         faces=(sum(r.face_count == 0 for r in analysed), sum(r.face_count == 1 for r in analysed),
                sum(r.face_count > 1 for r in analysed)),
-        buckets=tuple(sorted(buckets.items(), key=lambda item: (-item[1], item[0]))))
+        buckets=tuple(sorted(buckets.items(), key=lambda item: (-item[1], item[0]))),
+        clips=sum(r.clip is not None for r in rows))
 
 
 class BucketBars(QWidget):
@@ -145,7 +147,9 @@ class DatasetSummary(QWidget):
     def show_summary(self, summary: Summary) -> None:
         self.summary = summary
         none, one, many = summary.faces
-        texts = {"images": summary.images, "captioned": summary.captioned, "excluded": summary.excluded,
+        clips = f"{summary.clips} clip" + ("s" if summary.clips > 1 else "")
+        images = f"{summary.images} ({clips})" if summary.clips else summary.images
+        texts = {"images": images, "captioned": summary.captioned, "excluded": summary.excluded,
                  "analyzed": summary.analyzed, "groups": summary.near_dup_groups,
                  "blurry": len(summary.blurry), "faces": f"{none} / {one} / {many}"}
         for key, value in texts.items():

@@ -72,6 +72,9 @@ def test_every_option_of_every_stage_is_in_the_real_parsers(slug: str) -> None:
         for name, values in options.items():
             assert name in real, f"{slug}: --{name} is not an option of {script}"
             assert bool(values) == real[name]["value"], f"{slug}: --{name} {values}"
+            kind = {"int": int, "float": float}.get(real[name].get("type", ""))
+            if kind is not None:
+                assert [kind(v) for v in values], f"{slug}: --{name} takes {kind.__name__}"
             if "choices" in real[name]:
                 assert all(v in real[name]["choices"] for v in values), f"{slug}: --{name} {values}"
 
@@ -97,7 +100,7 @@ def test_wan_i2v_trains_both_experts_and_caches_i2v_latents() -> None:
     latents, text, train = _stages("wan22-i2v-motion-24gb")
     assert "--i2v" in latents.argv and "--t5" in text.argv
     _, options = _script_options(train.argv)
-    assert options["task"] == ["i2v-A14B"] and options["timestep_boundary"] == ["0.9"]
+    assert options["task"] == ["i2v-A14B"] and options["timestep_boundary"] == ["900"]  # its parser: int
     assert "dit" in options and "dit_high_noise" in options and "offload_inactive_dit" in options
     assert options["network_module"] == ["networks.lora_wan"]
     assert "t5" not in options and "vae" not in options  # the caches carry them; docs' command leaves them out

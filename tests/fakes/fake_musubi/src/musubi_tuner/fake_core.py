@@ -2,8 +2,9 @@
 model, the same command lines, dataset config checks, output and files.
 
 Each script's parser is built from the real parsers' option list (tests/fakes/data/
-musubi_options.json, captured from the real scripts), so an option the real script lacks fails
-here as argparse fails there (``error: unrecognized arguments``). The dataset config is checked
+musubi_options.json, captured from the real scripts), so an option the real script lacks, or a
+value of the wrong kind (``--timestep_boundary 0.9``: the real parser takes int), fails here as
+argparse fails there (``error: unrecognized arguments``, ``invalid int value``). The dataset config is checked
 as ConfigSanitizer checks it (``extra keys not allowed @ data['general']['…']``). Output as the
 real scripts print it (read from their source): ``logging.basicConfig(level=INFO)`` lines
 (``INFO:musubi_tuner.cache_latents:Encoding dataset [0]``), the caches' bare tqdm meter on
@@ -56,7 +57,9 @@ def parser(script: str) -> argparse.ArgumentParser:
         if not spec["value"]:
             p.add_argument(f"--{name}", action="store_true")
         else:
-            p.add_argument(f"--{name}", nargs=spec.get("nargs"), choices=spec.get("choices"), default=None)
+            kind = {"int": int, "float": float}.get(spec.get("type", ""), str)
+            p.add_argument(f"--{name}", nargs=spec.get("nargs"), choices=spec.get("choices"), type=kind,
+                           default=None)
     return p
 
 

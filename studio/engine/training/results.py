@@ -28,7 +28,8 @@ SHOWN_KEYS = ("ss_output_name", "ss_network_module", "ss_network_dim", "ss_netwo
               "ss_base_model_version", "ss_learning_rate", "ss_unet_lr", "ss_num_train_images",
               "ss_num_epochs", "ss_max_train_steps", "ss_seed", "ss_training_started_at",
               "ss_training_finished_at", "ss_steps", "ss_epoch", "ss_mixed_precision",
-              "ss_optimizer", "sshs_model_hash")
+              "ss_optimizer", "sshs_model_hash", "ss_sd_model_name", "modelspec.architecture",
+              "modelspec.title", "modelspec.resolution")
 _STEP = re.compile(r"-step(\d{8})$")
 _EPOCH = re.compile(r"-(\d{6})$")
 

@@ -123,3 +123,4 @@ def test_a_finished_training_s_lora_takes_its_preset_s_family(setup: Setup, tmp_
     flux = register_checkpoint(setup.studio.db, store, flux_ref, lora(
         tmp_path / "mia-flux.safetensors", **{"modelspec.architecture": "flux-1-dev/lora"}))
     assert flux is not None and flux.meta["family"] == "flux1"
+    assert flux.meta["ss_metadata"]["modelspec.architecture"] == "flux-1-dev/lora"

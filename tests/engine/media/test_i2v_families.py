@@ -51,7 +51,7 @@ def test_a_wan_clip_s_recipe_names_both_experts_and_the_family(studio: Studio, f
     made = clip.meta["recipe"]
     assert (made["model"], made["family"], made["kind"], made["lora"]) == (HIGH, "wan22_14b", "img2video",
                                                                            "mia_wan.safetensors")
-    assert made["models"]["diffusion_model_low"] == LOW and made["models"]["lora_low"] == "mia_wan.safetensors"
+    assert made["models"]["unet_low"] == LOW and made["models"]["lora_low"] == "mia_wan.safetensors"
 
 
 def test_a_lora_of_another_family_for_the_low_noise_expert_is_refused(studio: Studio, fake: FakeComfyUI,

@@ -90,10 +90,11 @@ def test_the_wan_templates_name_their_family_defaults_and_model_files() -> None:
         folders = {slot.folder: slot.file for slot in template.models.values() if slot.file}
         assert folders["text_encoders"] == UMT5
     fourteen = templates["i2v-wan22-14b-lora"].models
-    assert (fourteen["diffusion_model_high"].file, fourteen["diffusion_model_low"].file) == (HIGH, LOW)
+    assert (fourteen["unet"].file, fourteen["unet_low"].file) == (HIGH, LOW)
+    assert fourteen["unet"].source.startswith("https://huggingface.co/Comfy-Org/")
     assert fourteen["vae"].file == "wan_2.1_vae.safetensors"
     assert templates["ti2v-wan22-5b"].models["vae"].file == "wan2.2_vae.safetensors"
-    assert templates["ti2v-wan22-5b"].models["diffusion_model"].folder == "diffusion_models"
+    assert templates["ti2v-wan22-5b"].models["unet"].folder == "diffusion_models"
 
 
 def test_14b_image_to_video_runs_two_experts_with_the_lora_on_each(

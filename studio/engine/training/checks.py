@@ -16,8 +16,9 @@ from pathlib import Path
 from studio.engine.errors import InvalidInput
 from studio.engine.training.command import SCRIPTS, Launch
 from studio.engine.training.config import FAMILIES, ModelFile, TrainingConfig
-from studio.engine.training.family_checks import BUCKET_STEP, RESOLUTION_STEP, check_family_options, fit_advice
+from studio.engine.training.family_checks import BUCKET_STEP, RESOLUTION_STEP, check_family_options
 from studio.engine.training.family_checks import check_model_files as check_model_files  # for musubi presets
+from studio.engine.training.vram import estimate_gb, fit_advice
 
 PRECISIONS = ("no", "fp16", "bf16")
 SAVE_PRECISIONS = ("float", "fp16", "bf16")
@@ -230,16 +231,22 @@ def _check_family_rules(config: TrainingConfig, found: Findings) -> None:
 
 
 def _check_gpu(config: TrainingConfig, gpu_gb: float | None, found: Findings) -> None:
+    need = estimate_gb(config)  # FLUX.1 / SD 3.5: from the settings; else the preset's card
     if gpu_gb is None:
-        found.warnings.append(f"No NVIDIA GPU was detected here, so whether this setup's {config.vram_gb} GB "
-                              "fit cannot be checked; the training needs one where the worker runs.")
+        said = f"about {need:.0f} GB" if need is not None else f"a {config.vram_gb} GB GPU"
+        found.warnings.append(f"No NVIDIA GPU was detected here, so whether this setup fits (it needs {said}) "
+                              "cannot be checked; the training needs one where the worker runs.")
+        return
+    if need is not None:
+        if need > gpu_gb:
+            found.problems.append(f"This setup needs about {need:.0f} GB of GPU memory; the one here has "
+                                  f"{gpu_gb:.0f} GB.{fit_advice(config, gpu_gb)}")
         return
     # Drivers report a little less than the marketing size (a "12 GB" card shows ~11.7 GiB).
     if gpu_gb + 1.0 < config.vram_gb:
-        advice = fit_advice(config, gpu_gb) or (" Choose a preset for less VRAM or lower the batch "
-                                                "size and resolution.")
         found.problems.append(f"This setup needs a GPU with {config.vram_gb} GB; the one here has "
-                              f"{gpu_gb:.0f} GB.{advice}")
+                              f"{gpu_gb:.0f} GB. Choose a preset for less VRAM or lower the batch "
+                              "size and resolution.")
 
 
 def _check_launch(config: TrainingConfig, launch: Launch, found: Findings) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from studio.engine.training.config import ModelFile, TrainingConfig, load_presets, model_path
+from studio.engine.training.config import ModelFile, TrainingConfig, model_path
+from studio.engine.training.vram import MAX_SWAP, SD35_LARGE_BYTES
 
 SIZE_SLACK = 0.10  # a file within 10 % of the usual size is taken as the right one
 # Outside these factors no variant of the file fits (fp8 copies are half the size).
@@ -31,14 +32,8 @@ DIT_ONLY = ("clip_l", "t5xxl", "weighting_scheme", "apply_t5_attn_mask", "blocks
 FAMILY_NAMES = {"flux1": "FLUX.1", "sd35": "SD 3.5"}
 FAMILY_FILES = {"flux1": ("clip_l", "t5xxl", "ae"), "sd35": ("clip_l", "clip_g", "t5xxl")}
 # blocks_to_swap the scripts accept: FLUX.1 swaps pairs of its 19 double / 38 single blocks
-# (up to 35); SD 3.5 all but two of its joint blocks (Medium 24, Large 38).
-MAX_SWAP = {"flux1": 35, "sd35": 36}
+# (up to 35, vram.MAX_SWAP); SD 3.5 all but two of its joint blocks (Medium 24, Large 38).
 SD35_MEDIUM_MAX_SWAP = 22
-SD35_LARGE_BYTES = 10_000_000_000  # Medium's file is ~5 GB, Large's ~16 GB
-# Blocks to swap (with fp8_base) for a GPU of at least this many GB, from kohya's FLUX.1 guide
-# (docs/flux_train_network.md, "Recommended Settings by GPU Memory"); SD 3.5 Medium needs fewer.
-SWAP_FOR_GB = {"flux1": ((16, 10), (12, 16), (10, 22), (8, 28), (0, 35)),
-               "sd35": ((12, 0), (10, 8), (8, 16), (0, 22))}
 
 
 class FindingsLike(Protocol):
@@ -164,24 +159,3 @@ def _model_size_note(config: TrainingConfig) -> str:
     if config.family != "sd35":
         return ""
     return "Medium" if _max_swap(config) == SD35_MEDIUM_MAX_SWAP else "(Large; 22 for Medium)"
-
-
-def fit_advice(config: TrainingConfig, gpu_gb: float) -> str:
-    """How to fit a GPU of ``gpu_gb`` in plain words: the memory savers this family has and a
-    preset that uses them; "" when there is nothing to name beyond the usual batch and size."""
-    if config.family not in DIT_FAMILIES:
-        return ""
-    steps = []
-    if not config.fp8_base:
-        steps.append("hold the model in fp8 (fp8_base=true)")
-    swap = next(n for least, n in SWAP_FOR_GB[config.family] if gpu_gb + 1.0 >= least)
-    if swap > (config.blocks_to_swap or 0):
-        steps.append(f"swap {swap} blocks to system memory (blocks_to_swap={swap}; slower)")
-    steps.append("lower network_dim or the resolution (e.g. 768)")
-    advice = f" To fit, {', '.join(steps[:-1])}{' or ' if len(steps) > 1 else ''}{steps[-1]}."
-    fitting = [p for p in load_presets().values()
-               if p.config.family == config.family and p.config.vram_gb <= gpu_gb + 1.0]
-    if fitting:
-        best = max(fitting, key=lambda p: (p.config.max_train_steps or 0, p.config.vram_gb))
-        advice += f" The preset {best.slug} is set up that way for {best.config.vram_gb} GB."
-    return advice

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.engine.errors import InvalidInput
 from studio.engine.training.checks import check_model_files, check_training
 from studio.engine.training.command import SCRIPTS
 from studio.engine.training.config import Preset, get_preset
@@ -219,3 +220,15 @@ def test_a_text_encoder_gone_before_the_job_runs_fails_it_naming_the_file(setup:
     done = setup.job(job.id)
     assert done.status == "failed" and done.error.startswith(
         f"The t5xxl file {values['t5xxl']} does not exist on this machine"), done.error
+
+
+def test_set_checks_flux_options_against_the_real_scripts_parser(setup: Setup, tmp_path: Path) -> None:
+    values = model_files(tmp_path / "models", get_preset("flux1-dev-fast-test"))
+    request = setup.request("flux1-dev-fast-test", **values, sigmoid_scale="1.2", split_mode="false")
+    argv = plan_training(setup.studio, setup.workspace_id, request).argv
+    assert argv[argv.index("--sigmoid_scale") + 1] == "1.2" and "--split_mode" not in argv
+    with pytest.raises(InvalidInput, match="'guidance' is not an option of sd-scripts' flux_train_network.py; "
+                                           "did you mean guidance_scale"):
+        plan_training(setup.studio, setup.workspace_id, setup.request("flux1-dev-fast-test", guidance="3"))
+    with pytest.raises(InvalidInput, match="model_type must be one of flux, chroma, not 'chrom'"):
+        plan_training(setup.studio, setup.workspace_id, setup.request("flux1-dev-fast-test", model_type="chrom"))

@@ -86,6 +86,23 @@ def _overrides(config: TrainingConfig, overrides: dict[str, object]) -> Training
     return dataclasses.replace(config, extra_options=tuple(pairs.items()))
 
 
+def with_comfyui_models(config: TrainingConfig, slug: str, comfyui_folder: str) -> TrainingConfig:
+    """Model files not given with --set, taken from ComfyUI's models folder when the preset's
+    file is there (``<comfyui.folder>/models/<folder>/<file>``): creators who generate with
+    these models already keep them there."""
+    if not comfyui_folder.strip():
+        return config
+    given, pairs = model_options(config), dict(config.extra_options)
+    for role, raw in preset_table(slug, "models").items():
+        option = str(raw.get("option", role)) if isinstance(raw, dict) else role
+        if option in given or not isinstance(raw, dict):
+            continue
+        found = Path(comfyui_folder).expanduser() / "models" / str(raw.get("folder", "")) / str(raw.get("file", ""))
+        if found.is_file():
+            pairs[option] = (str(found),)
+    return dataclasses.replace(config, extra_options=tuple(pairs.items()))
+
+
 def model_problems(config: TrainingConfig, slug: str) -> list[str]:
     """Each model file the preset needs that is not given or not there, in one sentence."""
     given = model_options(config)
@@ -94,8 +111,8 @@ def model_problems(config: TrainingConfig, slug: str) -> list[str]:
         if not isinstance(raw, dict):
             continue
         option, label = str(raw.get("option", role)), str(raw.get("label") or role)
-        where = (f"put {raw.get('file', 'it')} (from {raw.get('source', 'its authors')}) in your "
-                 f"models/{raw.get('folder', '')} folder and pass --set {option}=PATH")
+        where = (f"put {raw.get('file', 'it')} (from {raw.get('source', 'its authors')}) in ComfyUI's "
+                 f"models/{raw.get('folder', '')} folder or pass --set {option}=PATH")
         path = given.get(option)
         if path is None:
             problems.append(f"{label} is not set: {where}.")
@@ -124,6 +141,7 @@ def plan_musubi(studio: StudioParts, workspace_id: uuid.UUID, request: TrainingR
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
     config = with_preset_options(get_preset(request.preset).config, request.preset)
     config = _overrides(config, request.overrides)
+    config = with_comfyui_models(config, request.preset, studio.settings.comfyui.folder)
     name = _output_name(studio.paths, workspace_id, request.name, influencer, dataset)
     files = TrainingFiles(training_root(studio.paths, workspace_id) / name)
     folder = studio.settings.musubi.folder.strip()

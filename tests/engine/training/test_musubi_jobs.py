@@ -14,7 +14,7 @@ from studio.engine.jobs.status import JobStatus
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import resume_training, submit_training
 from studio.engine.training.musubi_plan import MusubiPlan
-from studio.engine.training.plan import plan_training
+from studio.engine.training.plan import TrainingRequest, plan_training
 from studio.engine.training.results import checkpoints_of, read_lora_file
 from tests.conftest import wait_until
 from tests.engine.training.helpers import Setup
@@ -130,3 +130,19 @@ def test_cancel_during_caching_then_resume_skips_the_finished_cache(setup: Setup
     assert done.status == JobStatus.COMPLETED, done.error
     assert stages_seen(setup, done).count("qwen_image_cache_latents.py") == 1  # kept from the first run
     assert stages_seen(setup, done).count("qwen_image_cache_text_encoder_outputs.py") == 2
+
+
+def test_models_in_comfyuis_folders_are_found_without_set(setup: Setup, tmp_path: Path) -> None:
+    comfy = tmp_path / "ComfyUI"
+    for folder, name in (("diffusion_models", "qwen_image_bf16.safetensors"), ("vae", "qwen_image_vae.safetensors"),
+                         ("text_encoders", "qwen_2.5_vl_7b.safetensors")):
+        (comfy / "models" / folder).mkdir(parents=True, exist_ok=True)
+        (comfy / "models" / folder / name).write_bytes(b"\0" * 64)
+    setup.studio.settings.comfyui.folder = str(comfy)
+    request = TrainingRequest(influencer_id=setup.influencer.id, dataset_id=setup.dataset.id,
+                              preset="qwen-image-fast-test", overrides={})
+    plan = plan_training(setup.studio, setup.workspace_id, request)
+    assert plan.findings.problems == []
+    assert plan.argv[plan.argv.index("--dit") + 1] == str(comfy / "models" / "diffusion_models" /
+                                                            "qwen_image_bf16.safetensors")
+    assert any("qwen_image_bf16.safetensors is 0.0 GB" in w for w in plan.findings.warnings)

@@ -66,6 +66,20 @@ def offer(studio: StudioParts, workspace_id: uuid.UUID, family: str | None,
     return LoraOffer(names=names, active=active, other_families=others)
 
 
+def her_lora(studio: StudioParts, workspace_id: uuid.UUID, influencer_id: uuid.UUID, family: str | None) -> str | None:
+    """The influencer's LoRA for a workflow of ``family`` in a run nobody picks one in (a daily
+    post): her active one when it fits; when it is of another family (she moved from SDXL to
+    FLUX.1), her best of this one, finals first. None when she chose no active LoRA."""
+    with studio.db.session() as session:
+        rows = session.scalars(select(LoraModel).where(LoraModel.workspace_id == workspace_id,
+                                                       LoraModel.influencer_id == influencer_id,
+                                                       LoraModel.deleted_at.is_(None))).all()
+    if not any(_is_active(r, influencer_id) for r in rows):
+        return None
+    fitting = sorted((r for r in rows if offered_with(family_of_row(r), family)), key=lambda r: _rank(r, influencer_id))
+    return file_name(fitting[0]) if fitting else None
+
+
 def refuse_other_family(studio: StudioParts, workspace_id: uuid.UUID, names: Iterable[str], family: str | None,
                         workflow: str, *, comfy_folder: Path | None = None) -> None:
     """Refuses, in one line, a LoRA given by name (CLI, API, a pipeline) whose family is not the

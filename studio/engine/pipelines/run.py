@@ -79,15 +79,16 @@ def _part_of_whole(ctx: JobContext, base: float, share: float) -> Progress:
 
 def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
            progress: Progress) -> dict[str, Any]:
-    from studio.engine.comfyui.generation import GenerationRequest, submit_generation
-    from studio.engine.training.results import active_lora
+    from studio.engine.comfyui.generation import GenerationRequest, find_template, submit_generation
+    from studio.engine.loras.library import her_lora
 
     def submit() -> uuid.UUID:
         influencer = _influencer(ctx, item)
-        lora = active_lora(studio.db, ctx.workspace_id, influencer.id) if influencer else None
+        family = find_template(ctx.settings.pipeline.template, studio.paths).base
+        lora = her_lora(studio, ctx.workspace_id, influencer.id, family) if influencer else None  # of its family
         values: dict[str, object] = {"positive": item.image_prompt}
         if lora is not None:
-            values["lora_name"] = Path(lora.storage_key).name
+            values["lora_name"] = lora
         if ctx.settings.pipeline.checkpoint:
             values["checkpoint"] = ctx.settings.pipeline.checkpoint
         request = GenerationRequest(influencer_id=influencer.id if influencer else None,

@@ -11,7 +11,7 @@ from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
 from studio.engine.influencers import Persona, create_influencer
-from studio.engine.loras.library import offer, refuse_other_family, use_of
+from studio.engine.loras.library import her_lora, offer, refuse_other_family, use_of
 from studio.engine.training.results import set_active
 from tests.engine.loras.files import FLUX, SDXL, write_lora
 
@@ -55,6 +55,20 @@ def test_a_row_recorded_with_an_earlier_family_name_is_offered_under_today_s(stu
     workspace = studio.workspace()
     assert offer(studio, workspace.id, "qwen_image").names == ["mia-qwen.safetensors"]
     assert offer(studio, workspace.id, "wan22_14b").names == ["mia-wan.safetensors"]
+
+
+def test_a_daily_post_takes_her_lora_of_the_workflow_s_family(studio: Studio) -> None:
+    workspace = studio.workspace()
+    mia = create_influencer(studio, workspace.id, Persona(name="Mia", trigger_word="mia"))
+    xl = _lora(studio, "mia-xl", "sdxl", mia.id, final=True)
+    _lora(studio, "mia-flux-step500", "flux1", mia.id)
+    _lora(studio, "mia-flux", "flux1", mia.id, final=True)
+    _lora(studio, "zoe-qwen", "qwen_image", final=True)
+    assert her_lora(studio, workspace.id, mia.id, "sdxl") is None  # she chose none: none is used
+    set_active(studio.db, workspace.id, xl.id)
+    assert her_lora(studio, workspace.id, mia.id, "sdxl") == "mia-xl.safetensors"
+    assert her_lora(studio, workspace.id, mia.id, "flux1") == "mia-flux.safetensors"  # her final of FLUX.1
+    assert her_lora(studio, workspace.id, mia.id, "qwen_image") is None  # someone else's is not hers
 
 
 def test_use_in_generate_reads_the_loras_file_family_and_influencer(studio: Studio) -> None:

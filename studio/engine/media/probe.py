@@ -97,7 +97,7 @@ def _info(path: Path, container: Any) -> MediaInfo:
     return MediaInfo(
         path=str(path), format=format_name, duration_s=round(duration, 6),
         size_bytes=path.stat().st_size, bit_rate=int(container.bit_rate or 0),
-        video=_video(video, still) if video is not None else None,
+        video=_video(container, video, still) if video is not None else None,
         audio=_audio(audio) if audio is not None else None,
         faststart=moov_before_mdat(path) if any(b in format_name for b in _MP4_BRANDS) else None)
 
@@ -110,24 +110,31 @@ def _duration(container: Any, *streams: Any) -> float:
     return max(lengths, default=0.0)
 
 
-def _video(stream: Any, still: bool) -> VideoStream:
+def _video(container: Any, stream: Any, still: bool) -> VideoStream:
     ctx = stream.codec_context
     rate = stream.average_rate or stream.guessed_rate or Fraction(0)
     return VideoStream(
         codec=str(ctx.name), profile=str(ctx.profile or ""), width=int(ctx.width),
         height=int(ctx.height), pix_fmt=str(ctx.pix_fmt or ""),
         fps=0.0 if still else round(float(rate), 3), frames=int(stream.frames or 0),
-        rotation=_rotation(stream))
+        rotation=_rotation(container, stream))
 
 
-def _rotation(stream: Any) -> int:
-    """Phones store portrait clips as landscape plus a display matrix saying "turn 90°"."""
+def _rotation(container: Any, stream: Any) -> int:
+    """Phones store portrait clips as landscape plus a display matrix saying "turn 90°". Older
+    PyAV reports it on the stream; PyAV 18 only on each decoded frame, so the first is decoded."""
     for side_data in getattr(stream, "side_data", None) or ():
         rotation = getattr(side_data, "rotation", None)
         if rotation is not None:
             return round(-float(rotation)) % 360
     tagged = (stream.metadata or {}).get("rotate")
-    return int(tagged) % 360 if tagged and str(tagged).lstrip("-").isdigit() else 0
+    if tagged and str(tagged).lstrip("-").isdigit():
+        return int(tagged) % 360
+    try:
+        frame = next(container.decode(stream))
+    except (av.FFmpegError, StopIteration, ValueError):
+        return 0
+    return round(-float(getattr(frame, "rotation", 0) or 0)) % 360
 
 
 def _audio(stream: Any) -> AudioStream:

@@ -49,3 +49,14 @@ def test_not_media(tmp_path: Path) -> None:
     text.write_bytes(b"\x00\x01 not a video at all" * 10)
     with pytest.raises(InvalidInput, match="notes.mp4 is not a video, image or sound file"):
         probe(text)
+
+
+def test_a_phone_clip_turned_by_its_display_matrix_shows_upright(clips: dict[str, Path], ffmpeg: str,
+                                                                tmp_path: Path) -> None:
+    turned = tmp_path / "portrait.mp4"
+    subprocess.run([ffmpeg, "-y", "-loglevel", "error", "-display_rotation", "90", "-i",
+                    str(clips["silent"]), "-c", "copy", str(turned)], check=True)
+    plain, phone = probe(clips["silent"]).video, probe(turned).video
+    assert plain is not None and phone is not None
+    assert plain.rotation == 0 and phone.rotation == 270  # the matrix turns 90° counter-clockwise
+    assert phone.display_size == (plain.height, plain.width)

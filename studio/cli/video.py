@@ -81,9 +81,10 @@ def list_video_templates(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"templates": rows, "errors": []})
     else:
-        print_table(["name", "family", "kind", "frames", "fps", "size", "parameters"],
+        print_table(["name", "family", "kind", "frames", "fps", "size", "vram", "parameters"],
                     [[r["name"], r["base"], r["kind"], r["frames"], r["fps"], r["size"],
-                      r["parameters"]] for r in rows], empty="no templates")
+                      f"~{r['vram_gb']:.0f} GB" if r["vram_gb"] else "", r["parameters"]]
+                     for r in rows], empty="no templates")
     return EXIT_OK
 
 
@@ -92,14 +93,16 @@ def _template_row(template: WorkflowTemplate) -> dict[str, object]:
         param = template.parameters.get(name)
         return param.default if param is not None else None
 
+    from studio.engine.comfyui.vram import estimate_for
     from studio.engine.media.i2v import DEFAULT_FPS
     width, height = default("width"), default("height")
+    vram = estimate_for(template, {})
     # A template that saves frames has no rate of its own: the studio joins them at DEFAULT_FPS.
     fps = default("fps") if "fps" in template.parameters else int(DEFAULT_FPS)
     return {"name": template.name, "title": template.title, "base": template.base,
             "kind": template.kind, "frames": default("frames"), "fps": fps,
             "size": f"{width}x{height}" if width and height else "",
-            "parameters": list(template.parameters)}
+            "vram_gb": vram.gb if vram else None, "parameters": list(template.parameters)}
 
 
 def export_video(studio: Studio, args: argparse.Namespace) -> int:
@@ -118,14 +121,19 @@ def export_video(studio: Studio, args: argparse.Namespace) -> int:
 
 
 def generate_video(studio: Studio, args: argparse.Namespace) -> int:
-    from studio.engine.media.i2v import VideoRequest, submit_video
+    from studio.engine.comfyui.vram import estimate_for
+    from studio.engine.media.i2v import VideoRequest, find_video_template, submit_video
     workspace, influencer = _who(studio, args)
     values: dict[str, object] = dict(parse_set(item) for item in args.sets)
     if args.prompt is not None:
         values["positive"] = args.prompt
     request = VideoRequest(image=args.image, template=args.template, values=values,
                            influencer_id=influencer.id if influencer else None)
-    return _finish(studio, args, submit_video(studio, workspace.id, request))
+    job = submit_video(studio, workspace.id, request)  # checked against ComfyUI first
+    vram = estimate_for(find_video_template(args.template), values)
+    if vram is not None:
+        note_line(vram.line)  # on stderr: stdout keeps only the file (or --json)
+    return _finish(studio, args, job)
 
 
 def list_presets(studio: Studio, args: argparse.Namespace) -> int:

@@ -43,9 +43,10 @@ def test_the_listing_shows_each_template_s_family_frames_and_rate(cli: Cli) -> N
     assert "end_image" in rows["flf2v-wan22-14b"]["parameters"]
     assert rows["i2v-animatediff-sd15-frames"]["fps"] == 8  # the rate the studio joins frames at
     table = cli("video", "templates").out.splitlines()
-    assert table[0].split()[:6] == ["NAME", "FAMILY", "KIND", "FRAMES", "FPS", "SIZE"]
+    assert table[0].split()[:7] == ["NAME", "FAMILY", "KIND", "FRAMES", "FPS", "SIZE", "VRAM"]
     line = next(line for line in table if line.startswith("ti2v-wan22-5b "))
-    assert line.split()[1:6] == ["wan22_5b", "img2video", "121", "24", "1280x704"]
+    assert line.split()[1:8] == ["wan22_5b", "img2video", "121", "24", "1280x704", "~19", "GB"]
+    assert 15 < wan["vram_gb"] < 25  # its experts' files are fp8: 16-bit would need about 33 GB
 
 
 def test_a_wan_clip_is_made_from_the_command_line(cli: Cli, comfy: FakeComfyUI, picture: Path) -> None:
@@ -53,6 +54,7 @@ def test_a_wan_clip_is_made_from_the_command_line(cli: Cli, comfy: FakeComfyUI, 
                "--set", "frames=33", "--set", "lora_name=mia_wan.safetensors",
                "--prompt", "mia laughs, wind in her hair")
     assert done.code == 0, done.err
+    assert "VRAM needed: about" in done.err and "Wan 2.2 14B at 160×96, 33 frames" in done.err
     info = probe(Path(done.out.strip()))
     assert info.video is not None and (info.video.frames, info.video.fps) == (33, 16)
     graph = comfy.requests("POST", "/prompt")[0].body["prompt"]

@@ -255,7 +255,11 @@ def _check_launch(config: TrainingConfig, launch: Launch, found: Findings) -> No
                               "sdscripts.folder or pass --sd-scripts).")
         return
     script = launch.folder / SCRIPTS.get(config.family, SCRIPTS["sd15"])
-    if not script.is_file():
+    if not script.is_file() and (launch.folder / SCRIPTS["sd15"]).is_file():
+        # FLUX.1 and SD 3.5 came with sd-scripts' sd3 branch, merged into main in 2025.
+        found.problems.append(f"The sd-scripts in {launch.folder} is too old for {config.family}: it has no "
+                              f"{script.name}. Update it (git pull on its main branch, then its requirements).")
+    elif not script.is_file():
         found.problems.append(f"{launch.folder} is not an sd-scripts checkout: {script.name} is missing.")
     if not Path(launch.python).is_file() and shutil.which(launch.python) is None:
         found.problems.append(f"The Python for sd-scripts ({launch.python}) does not exist "

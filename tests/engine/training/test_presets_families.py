@@ -11,7 +11,7 @@ import pytest
 
 from studio.engine.errors import InvalidInput
 from studio.engine.training.checks import check_model_files, check_training
-from studio.engine.training.command import SCRIPTS
+from studio.engine.training.command import SCRIPTS, Launch
 from studio.engine.training.config import Preset, get_preset
 from studio.engine.training.jobs import submit_training
 from studio.engine.training.plan import TrainingPlan, TrainingRequest, plan_training
@@ -232,3 +232,15 @@ def test_set_checks_flux_options_against_the_real_scripts_parser(setup: Setup, t
         plan_training(setup.studio, setup.workspace_id, setup.request("flux1-dev-fast-test", guidance="3"))
     with pytest.raises(InvalidInput, match="model_type must be one of flux, chroma, not 'chrom'"):
         plan_training(setup.studio, setup.workspace_id, setup.request("flux1-dev-fast-test", model_type="chrom"))
+
+
+def test_an_sd_scripts_without_the_flux_script_is_called_too_old(tmp_path: Path) -> None:
+    old = tmp_path / "sd-scripts"
+    old.mkdir()
+    (old / "train_network.py").write_text("")
+    preset = get_preset("flux1-dev-fast-test")
+    config = preset.config.with_values(model_files(tmp_path / "models", preset))
+    launch = Launch(folder=old, python="/usr/bin/env", accelerate=None)
+    found = check_training(config, images=20, launch=launch, gpu_gb=24.0, models=preset.models)
+    assert found.problems == [f"The sd-scripts in {old} is too old for flux1: it has no flux_train_network.py. "
+                              "Update it (git pull on its main branch, then its requirements)."]

@@ -25,12 +25,13 @@ from studio.engine.comfyui.generation import (
     GenerationRequest,
     ImageResult,
     fetch_object_info,
-    find_template,
     prepare_generation,
     reach_comfyui,
 )
 from studio.engine.comfyui.loras import hand_off
+from studio.engine.comfyui.recipe_template import template_for_recipe
 from studio.engine.comfyui.supervisor import comfy_url
+from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job, LoraModel
@@ -42,6 +43,7 @@ from studio.engine.jobs.payloads import AssetKey, encode, payload_of, result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.service import NewJob
 from studio.engine.jobs.status import FINISHED, JobStatus
+from studio.engine.loras.family import FAMILY_TITLES
 from studio.engine.storage.local import LocalStore
 from studio.engine.training.config import TrainingConfig
 from studio.engine.training.jobs import JOB_TYPE as TRAINING_JOB
@@ -158,13 +160,22 @@ def _plan(studio: Studio, workspace_id: uuid.UUID, request: GridRequest) -> _Gri
     if cells > MAX_CELLS:
         raise InvalidInput(f"A grid of {cells} images is too large (at most {MAX_CELLS}); choose fewer "
                            "prompts, checkpoints or strengths.")
-    template = find_template(f"txt2img-{config.family}-lora", studio.paths).name
+    template = _grid_template(studio, config.family)
     influencer = _influencer(studio, workspace_id, trained.influencer_id)
     trigger = influencer.trigger_word if influencer else ""
     return _GridPlan(trained=trained, config=config, loras=loras,
                      texts=tuple(p.replace("{trigger}", trigger) for p in prompts),
                      strengths=tuple(strengths), template=template,
                      influencer_id=influencer.id if influencer else None)
+
+
+def _grid_template(studio: Studio, family: str) -> str:
+    """A text-to-image workflow of the training's family (txt2img-qwen-image-lora for qwen_image)."""
+    found = template_for_recipe({"family": family, "kind": "txt2img"}, all_templates(studio.paths).templates)
+    if found is None or found.kind != "txt2img":
+        raise InvalidInput(f"A test grid needs a text-to-image workflow for {FAMILY_TITLES.get(family, family)} "
+                           "LoRAs, and none is installed.")
+    return found.name
 
 
 def _handed_to_comfyui(studio: Studio, workspace_id: uuid.UUID, loras: list[LoraModel]) -> dict[str, Any]:

@@ -9,7 +9,15 @@ from PIL import Image
 
 from studio.engine.db.models import Asset
 from studio.engine.errors import InvalidInput
-from studio.engine.training.grid import CELL, HEADER_H, LABEL_W, TITLE_H, GridRequest, submit_test_grid
+from studio.engine.training.grid import (
+    CELL,
+    HEADER_H,
+    LABEL_W,
+    TITLE_H,
+    GridRequest,
+    _grid_template,
+    submit_test_grid,
+)
 from studio.engine.training.jobs import submit_training
 from studio.engine.training.results import checkpoints_of
 from tests.conftest import run_next_task
@@ -116,3 +124,15 @@ def test_a_grid_with_only_blank_prompts_or_no_comfyui_is_refused_before_anything
     with pytest.raises(InvalidInput, match="ComfyUI does not answer"):
         submit_test_grid(studio, ws, GridRequest(training_job_id=training.id, prompts=("a",)))
     _only_the_training_is_queued(setup, training.id)
+
+
+@pytest.mark.parametrize(("family", "template"), [("sd15", "txt2img-sd15-lora"), ("flux1", "txt2img-flux1-lora"),
+                                                  ("qwen_image", "txt2img-qwen-image-lora")])
+def test_a_grid_uses_a_text_to_image_workflow_of_the_training_s_family(setup: Setup, family: str,
+                                                                       template: str) -> None:
+    assert _grid_template(setup.studio, family) == template
+
+
+def test_a_family_without_a_text_to_image_workflow_is_said_plainly(setup: Setup) -> None:
+    with pytest.raises(InvalidInput, match="^A test grid needs a text-to-image workflow for Wan 2.2 14B LoRAs"):
+        _grid_template(setup.studio, "wan22_14b")

@@ -12,15 +12,16 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QImage
 
+from studio.engine.comfyui.workflows import WorkflowTemplate
 from studio.engine.media.probe import MediaInfo
 from studio.ui.context import StudioContext
 
 Ranges = dict[str, tuple[float, float, float]]
 
 
-def video_templates() -> list[tuple[str, str, Ranges, bool]]:
-    """(name, title, {frames/fps/motion: (min, max, default)}, takes a last frame) of each video
-    template."""
+def video_templates() -> list[tuple[str, str, Ranges, WorkflowTemplate]]:
+    """(name, title, {frames/fps/motion: (min, max, default)}, the template) of each video
+    template; the template answers what else it takes (a last frame) and its VRAM estimate."""
     from studio.engine.media.i2v import video_templates as templates
     found = []
     # SVD first: it needs no custom nodes and no prompt.
@@ -28,7 +29,7 @@ def video_templates() -> list[tuple[str, str, Ranges, bool]]:
         ranges = {name: (float(p.minimum or 0), float(p.maximum or 0), float(str(p.default)))
                   for name, p in template.parameters.items()
                   if name in ("frames", "fps", "motion") and p.maximum is not None}
-        found.append((template.name, template.title, ranges, "end_image" in template.parameters))
+        found.append((template.name, template.title, ranges, template))
     return found
 
 

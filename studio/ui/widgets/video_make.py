@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.comfyui.vram import estimate_for
+from studio.engine.comfyui.workflows import WorkflowTemplate
 from studio.engine.jobs.snapshot import JobSnapshot
 from studio.engine.jobs.status import JobStatus
 from studio.ui.context import StudioContext
@@ -48,7 +50,7 @@ class MakeVideoBox(QGroupBox):
         self.gallery_picker: GalleryPicker | None = None
         self.banner = FailureBanner(self, hub=context.jobs, stacked=True)  # a failed video: why, Retry
         self._build()
-        self._build_last_frame()
+        self._build_more()
         self.follower = JobFollower(context.jobs, self)
         self.follower.job_changed.connect(self._on_make_progress)
         self.follower.job_finished.connect(self._on_made)
@@ -100,8 +102,16 @@ class MakeVideoBox(QGroupBox):
         form.addRow(self.banner)
 
 
-    def _build_last_frame(self) -> None:
-        """A first-and-last-frame workflow's second picture, shown only for such a workflow."""
+    def _build_more(self) -> None:
+        """A first-and-last-frame workflow's second picture, shown only for such a workflow, and
+        the VRAM the chosen workflow needs at these frames (arithmetic, no I/O)."""
+        self.vram = QLabel("", self)
+        self.vram.setWordWrap(True)
+        self.vram.setToolTip("An estimate from the model family, the size and the weights, not "
+                             "a measurement; ComfyUI moves what does not fit into RAM, more slowly.")
+        above, _role = cast(tuple[int, object], self.form.getWidgetPosition(self.make_button))
+        self.form.insertRow(above, self.vram)  # just above Make video
+        self.frames.valueChanged.connect(self._on_frames_changed)
         self.last_frame = QLineEdit(self)
         self.last_frame.setPlaceholderText("the picture the clip ends on")
         pick = QPushButton("File…", self)
@@ -115,22 +125,30 @@ class MakeVideoBox(QGroupBox):
         self.form.setRowVisible(self.last_frame_row, False)
 
     def _on_templates_loaded(self, templates: list[tuple[str, str, dict[str, Any], bool]]) -> None:
-        for name, title, ranges, last_frame in templates:
-            self.template.addItem(title, (name, ranges, last_frame))
+        for name, title, ranges, template in templates:
+            self.template.addItem(title, (name, ranges, template))
         self.template.currentIndexChanged.connect(self._on_template_changed)
         self._on_template_changed()
 
     def _on_template_changed(self, *_args: object) -> None:
         """Frames, frame rate and motion take the chosen workflow's ranges and defaults."""
-        choice: tuple[str, ops.Ranges, bool] = self.template.currentData() or ("", {}, False)
-        _name, ranges, last_frame = choice
+        choice: tuple[str, ops.Ranges, WorkflowTemplate | None] = (
+            self.template.currentData() or ("", {}, None))
+        _name, ranges, template = choice
         for key, box in (("frames", self.frames), ("fps", self.fps), ("motion", self.motion)):
             if key in ranges:
                 low, high, default = ranges[key]
                 _spin(box, low, high, default)
         self.motion.setDecimals(0 if ranges.get("motion", (0, 1024, 0))[1] > 10 else 2)
         self.form.setRowVisible(self.motion, "motion" in ranges)  # Wan has no motion strength
-        self.form.setRowVisible(self.last_frame_row, bool(last_frame))
+        self.form.setRowVisible(self.last_frame_row, _takes_last_frame(template))
+        self._on_frames_changed()
+
+    def _on_frames_changed(self, *_args: object) -> None:
+        template = (self.template.currentData() or ("", {}, None))[2]
+        found = estimate_for(template, {"frames": self.frames.value()}) if template else None
+        self.vram.setText(found.line if found is not None else "")
+        self.form.setRowVisible(self.vram, found is not None)
 
     def _on_make_clicked(self) -> None:
         image = self.image_path.text().strip()
@@ -154,11 +172,11 @@ class MakeVideoBox(QGroupBox):
 
     def _values(self) -> dict[str, object] | None:
         """Frames and rate; motion and a last frame where the chosen workflow takes them."""
-        name, ranges, last_frame = self.template.currentData() or ("i2v-svd", {}, False)
+        name, ranges, template = self.template.currentData() or ("i2v-svd", {}, None)
         values: dict[str, object] = {"frames": self.frames.value(), "fps": self.fps.value()}
         if "motion" in ranges:
             values["motion"] = int(self.motion.value()) if name == "i2v-svd" else self.motion.value()
-        if last_frame:
+        if _takes_last_frame(template):
             if not self.last_frame.text().strip():
                 self.make_status.setText("Choose the picture the clip ends on too.")
                 return None
@@ -207,6 +225,10 @@ class MakeVideoBox(QGroupBox):
         self.gallery_picker = GalleryPicker(self.context, self)
         self.gallery_picker.picked.connect(lambda path: self.image_path.setText(str(path)))
         self.gallery_picker.open()
+
+
+def _takes_last_frame(template: WorkflowTemplate | None) -> bool:
+    return template is not None and "end_image" in template.parameters
 
 
 def _spin(box: Any, low: float, high: float, value: float) -> Any:

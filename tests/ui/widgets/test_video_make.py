@@ -70,3 +70,13 @@ def test_first_and_last_frame_asks_for_both_pictures_and_queues_them(
     assert set(job.payload["images"]) == {"input_image", "end_image"}
     assert job.payload["values"]["positive"] == "mia walks from the door to the window"
     assert job.payload["values"]["frames"] == 81 and "motion" not in job.payload["values"]
+
+
+def test_the_vram_a_workflow_needs_follows_the_frames(box: MakeVideoBox) -> None:
+    choose(box, "i2v-wan22-14b-lora")
+    assert box.vram.text().startswith("VRAM needed: about 19 GB (an estimate for Wan 2.2 14B at "
+                                      "832×480, 81 frames, fp8 weights)")
+    box.frames.setValue(161)
+    assert "161 frames" in box.vram.text()
+    choose(box, "i2v-svd")  # no figures for SVD: no line
+    assert box.vram.text() == "" and not box.form.isRowVisible(box.vram)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,24 @@ def test_models_in_comfyuis_folders_are_found_without_set(setup: Setup, tmp_path
     assert plan.argv[plan.argv.index("--dit") + 1] == str(comfy / "models" / "diffusion_models" /
                                                             "qwen_image_bf16.safetensors")
     assert any("qwen_image_bf16.safetensors is 0.0 GB" in w for w in plan.findings.warnings)
+
+
+def test_a_wan_training_with_clips_writes_and_caches_a_video_dataset(setup: Setup, tmp_path: Path,
+                                                                     ffmpeg: str) -> None:
+    from studio.engine.datasets.importer import import_paths
+    from tests.engine.datasets.clips import make_clip
+    import_paths(setup.studio, setup.dataset, [make_clip(ffmpeg, tmp_path / "clips" / "walk.mp4", seconds=2)])
+    request = musubi_request(setup, tmp_path, "wan22-fast-test")
+    plan = plan_training(setup.studio, setup.workspace_id, request)
+    datasets = tomllib.loads(plan.dataset_config)["datasets"]
+    assert [d.get("target_frames") for d in datasets] == [None, [1, 9]]  # pictures, then the clip
+    assert not any("No clips" in w for w in plan.findings.warnings)
+    job = submit_training(setup.studio, setup.workspace_id, request)
+    setup.run_next()
+    done = setup.job(job.id)
+    assert done.status == JobStatus.COMPLETED, done.error
+    files = files_of(done)
+    written = files.dataset_config.read_text(encoding="utf-8")
+    assert "video_directory" in written and 'frame_extraction = "head"' in written
+    videos = sorted(p.name for p in (files.root / "cache" / "videos").iterdir())
+    assert len(videos) == 2 and videos[0].endswith("_wan.safetensors")  # the clip's latents and text outputs

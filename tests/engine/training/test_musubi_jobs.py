@@ -82,7 +82,7 @@ def test_a_qwen_training_runs_its_stages_and_saves_checkpoints(setup: Setup, tmp
     assert [(r.meta["kind"], r.meta["step"]) for r in rows] == [("step", 3), ("final", 6)]
     metadata = read_lora_file(setup.studio.asset_path(rows[-1].storage_key)).metadata
     assert metadata["modelspec.architecture"] == "Qwen-Image/lora"
-    assert rows[-1].base_model == "qwen_image_bf16.safetensors"
+    assert rows[-1].base_model == "qwen_image_bf16.safetensors" and rows[-1].meta["family"] == "qwen_image"
     assert (done.stage, done.progress) == ("Training", 1.0)
 
 
@@ -100,6 +100,8 @@ def test_a_wan_training_caches_i2v_latents_and_trains_both_experts(setup: Setup,
     assert "--i2v" in latents and train[train.index("--task") + 1] == "i2v-A14B"
     assert "--dit_high_noise" in train and "--offload_inactive_dit" in train
     assert done.result["checkpoints"][-1] == "mia-main-v1.safetensors"
+    rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)
+    assert {r.meta["family"] for r in rows} == {"wan22_14b"}  # musubi writes wan2.1/lora for Wan 2.2 too
 
 
 def test_a_failing_cache_stage_fails_the_job_with_its_reason(setup: Setup, tmp_path: Path,

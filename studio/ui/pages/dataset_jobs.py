@@ -30,8 +30,8 @@ from studio.ui.widgets.import_panel import ImportPanel
 IMPORT, ANALYSIS, AUTOCAPTION = "import", "analysis", "autocaption"
 VERBS = {IMPORT: "Importing", ANALYSIS: "Analysing", AUTOCAPTION: "Captioning"}
 NOUNS = {ANALYSIS: "Analysis", AUTOCAPTION: "Auto-caption"}
-PICTURE_FILTER = ("Pictures and zip files (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.heic "
-                  "*.avif *.zip);;All files (*)")
+PICTURE_FILTER = ("Pictures, clips and zip files (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.heic "
+                  "*.avif *.mp4 *.m4v *.webm *.mov *.zip);;All files (*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class DatasetJobs(QObject):
     # Starting --------------------------------------------------------------------------------
 
     def ask_import(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.parent_widget, "Add pictures", "", PICTURE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self.parent_widget, "Add pictures or clips", "", PICTURE_FILTER)
         if files:
             self.import_paths([Path(f) for f in files])
 

@@ -22,6 +22,7 @@ from studio.engine.parts import StudioParts
 from studio.engine.training.checks import Findings, detect_vram_gb
 from studio.engine.training.command import DatasetSource, TrainingFiles, plan_steps
 from studio.engine.training.config import STUDIO_KEYS, TrainingConfig, field_names, get_preset
+from studio.engine.training.musubi import FAMILIES as MUSUBI_SPECS
 from studio.engine.training.musubi import SHARED_FLAGS, SHARED_VALUES, Stage, model_options, musubi_stages
 from studio.engine.training.musubi_dataset import (
     VIDEO_FAMILIES,
@@ -140,6 +141,9 @@ def plan_musubi(studio: StudioParts, workspace_id: uuid.UUID, request: TrainingR
     influencer, dataset, images = _load(studio, workspace_id, request)
     chosen, _, _ = select_images(images, include_excluded=False, include_near_duplicates=False)
     config = with_preset_options(get_preset(request.preset).config, request.preset)
+    if config.family not in MUSUBI_SPECS:
+        raise InvalidInput(f"musubi-tuner (commit 30c658c) cannot train {config.family}: its Wan trainer "
+                           "takes the 14B models only (wan_train_network.py has no ti2v-5B task).")
     config = _overrides(config, request.overrides)
     config = with_comfyui_models(config, request.preset, studio.settings.comfyui.folder)
     name = _output_name(studio.paths, workspace_id, request.name, influencer, dataset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,14 @@ def test_a_wan_training_with_clips_writes_and_caches_a_video_dataset(setup: Setu
     assert "video_directory" in written and 'frame_extraction = "head"' in written
     videos = sorted(p.name for p in (files.root / "cache" / "videos").iterdir())
     assert len(videos) == 2 and videos[0].endswith("_wan.safetensors")  # the clip's latents and text outputs
+
+
+def test_wan_ti2v_5b_is_refused_plainly(setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """musubi-tuner at 30c658c has no ti2v-5B task; a preset of that family says so before anything runs."""
+    from studio.engine.training import config as config_module
+    preset = config_module.get_preset("wan22-fast-test")
+    five_b = replace(preset, config=replace(preset.config, family="wan22_5b"))
+    monkeypatch.setattr("studio.engine.training.musubi_plan.get_preset", lambda slug: five_b)
+    monkeypatch.setattr("studio.engine.training.plan.get_preset", lambda slug: five_b)
+    with pytest.raises(InvalidInput, match="cannot train wan22_5b: its Wan trainer takes the 14B models only"):
+        plan_training(setup.studio, setup.workspace_id, musubi_request(setup, tmp_path, "wan22-fast-test"))

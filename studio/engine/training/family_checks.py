@@ -54,7 +54,7 @@ def check_model_files(config: TrainingConfig, models: Mapping[str, ModelFile], f
         raw = model_path(config, model.option).strip()
         if not raw:
             found.problems.append(f"{_label(model)} is not set: give its file with --set "
-                                  f"{_setting(model)}=PATH ({_where(model)}).")
+                                  f"{_setting(model)}=PATH{_in_comfyui(model)} ({_where(model)}).")
             continue
         path = Path(raw).expanduser()
         if path.is_dir():
@@ -96,6 +96,11 @@ def _label(model: ModelFile, *, start: bool = True) -> str:
 
 def _setting(model: ModelFile) -> str:
     return "base_model" if model.option == "pretrained_model_name_or_path" else model.option
+
+
+def _in_comfyui(model: ModelFile) -> str:
+    """The plan takes a file from ComfyUI's models folder (comfyui.folder) when it is there."""
+    return f", or put {model.file} in ComfyUI's models/{model.folder} folder" if model.folder else ""
 
 
 def _where(model: ModelFile) -> str:

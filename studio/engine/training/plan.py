@@ -32,7 +32,7 @@ from studio.engine.training.command import (
     resolve_launch,
     sample_prompts_text,
 )
-from studio.engine.training.config import MUSUBI_FAMILIES, TrainingConfig, get_preset
+from studio.engine.training.config import MUSUBI_FAMILIES, Preset, TrainingConfig, field_names, get_preset, model_path
 from studio.engine.training.script_options import (
     probe_findings,
     probe_for_plan,
@@ -46,6 +46,8 @@ STARTUP_S = 90.0  # loading the model and caching latents, before the first step
 # Seconds per step at batch 1 on a typical card of the preset's class, at the family's size.
 BASE_STEP_S = {"sd15": (0.45, 512), "sdxl": (1.3, 1024), "flux1": (3.0, 1024), "sd35": (1.2, 1024)}
 SAMPLE_S = {"sd15": 4.0, "sdxl": 12.0, "flux1": 40.0, "sd35": 15.0}
+# ComfyUI's model folders as presets name them, with the names older ComfyUI versions used.
+COMFYUI_FOLDERS = {"diffusion_models": ("diffusion_models", "unet"), "text_encoders": ("text_encoders", "clip")}
 SWAP_SLOWDOWN = 0.02  # each block swapped to system memory costs about 2 % more per step
 
 
@@ -100,7 +102,7 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
         raise InvalidInput("Where is sd-scripts? Set sdscripts.folder or pass --sd-scripts DIR.")
     launch = resolve_launch(Path(folder), studio.settings.sdscripts.python)
     probe = probe_for_plan(launch, config.family, studio.paths.cache_dir)  # cached: instant the 2nd time
-    config = with_extra_options(config, extra, probe)
+    config = with_extra_options(_with_comfyui_models(config, preset, studio.settings.comfyui.folder), extra, probe)
     trigger = influencer.trigger_word
     source = DatasetSource(
         image_dir=files.dataset_dir / "img" / folder_name(dataset.repeats, trigger, dataset.class_token,
@@ -119,6 +121,25 @@ def plan_training(studio: StudioParts, workspace_id: uuid.UUID, request: Trainin
         sample_prompts=sample_prompts_text(config, trigger), findings=findings,
         estimate_s=estimate_seconds(config, steps), dataset_version=dataset_version(images),
         influencer_name=influencer.name, dataset_name=dataset.name)
+
+
+def _with_comfyui_models(config: TrainingConfig, preset: Preset, comfyui_folder: str) -> TrainingConfig:
+    """Model files the user did not name, taken from ComfyUI's models folder when the preset's
+    file is there (``<comfyui.folder>/models/<folder>/<file>``, or the folder's older name):
+    creators who generate with FLUX.1 or SD 3.5 already keep them there."""
+    if not comfyui_folder.strip():
+        return config
+    found: dict[str, object] = {}
+    for model in preset.models.values():
+        setting = "base_model" if model.option == "pretrained_model_name_or_path" else model.option
+        if setting not in field_names() or model_path(config, model.option).strip():
+            continue  # another tool's option (musubi-tuner plans its own), or named by the user
+        for folder in COMFYUI_FOLDERS.get(model.folder, (model.folder,)):
+            path = Path(comfyui_folder).expanduser() / "models" / folder / model.file
+            if path.is_file():
+                found[setting] = str(path)
+                break
+    return config.with_values(found) if found else config
 
 
 def _check_trigger_in_captions(captions: list[str], trigger: str, found: Findings) -> None:

@@ -132,8 +132,9 @@ def test_a_model_file_not_given_names_the_file_its_folder_and_source(tmp_path: P
     config = preset.config.with_values({**values, "ae": ""})
     found = check_training(config, images=20, launch=None, gpu_gb=24.0, models=preset.models)
     assert found.problems == [
-        "FLUX.1's autoencoder is not set: give its file with --set ae=PATH (usually ae.safetensors, about "
-        "335 MB; kept in ComfyUI's models/vae; published at https://huggingface.co/black-forest-labs/FLUX.1-dev)."]
+        "FLUX.1's autoencoder is not set: give its file with --set ae=PATH, or put ae.safetensors in ComfyUI's "
+        "models/vae folder (usually ae.safetensors, about 335 MB; kept in ComfyUI's models/vae; published at "
+        "https://huggingface.co/black-forest-labs/FLUX.1-dev)."]
     gone = preset.config.with_values({**values, "base_model": str(tmp_path / "nowhere.safetensors")})
     [missing] = check_training(gone, images=20, launch=None, gpu_gb=24.0, models=preset.models).problems
     assert missing.startswith(f"The FLUX.1 dev model {tmp_path / 'nowhere.safetensors'} does not exist")
@@ -244,3 +245,24 @@ def test_an_sd_scripts_without_the_flux_script_is_called_too_old(tmp_path: Path)
     found = check_training(config, images=20, launch=launch, gpu_gb=24.0, models=preset.models)
     assert found.problems == [f"The sd-scripts in {old} is too old for flux1: it has no flux_train_network.py. "
                               "Update it (git pull on its main branch, then its requirements)."]
+
+
+def test_model_files_not_named_are_taken_from_comfyuis_models_folder(setup: Setup, tmp_path: Path) -> None:
+    comfy = tmp_path / "ComfyUI"
+    preset = get_preset("flux1-dev-fast-test")
+    for model in preset.models.values():
+        folder = {"diffusion_models": "unet", "text_encoders": "clip"}.get(model.folder, model.folder)
+        model_files(comfy / "models" / folder, Preset(slug="x", title="", description="", config=preset.config,
+                                                      models={model.role: model}))
+    unet = comfy / "models" / "unet"  # the older name of diffusion_models
+    (unet / "base-flux1-dev.safetensors").rename(unet / "flux1-dev.safetensors")
+    setup.studio.settings.comfyui.folder = str(comfy)
+    request = TrainingRequest(influencer_id=setup.influencer.id, dataset_id=setup.dataset.id,
+                              preset="flux1-dev-fast-test", sd_scripts=str(FAKE_SD_SCRIPTS),
+                              overrides={"ae": str(tmp_path / "own-ae.safetensors")})
+    plan = plan_training(setup.studio, setup.workspace_id, request, gpu_gb=lambda: 24.0)
+    argv = plan.argv
+    assert argv[argv.index("--pretrained_model_name_or_path") + 1] == str(comfy / "models/unet/flux1-dev.safetensors")
+    assert argv[argv.index("--t5xxl") + 1] == str(comfy / "models/clip/t5xxl_fp16.safetensors")
+    assert argv[argv.index("--ae") + 1] == str(tmp_path / "own-ae.safetensors")  # named: kept
+    assert [p for p in plan.findings.problems if "own-ae.safetensors does not exist" in p]

@@ -60,7 +60,7 @@ def test_dry_run_prints_every_stage_command(cli: Cli, mia: list[str], tmp_path: 
 
 def test_a_missing_model_is_refused_by_the_dry_run(cli: Cli, mia: list[str]) -> None:
     result = cli(*mia, "--preset", "qwen-image-fast-test", "--dry-run")
-    assert result.code == 2 and "the Qwen-Image DiT (bf16) is not set: put qwen_image_bf16.safetensors" in result.err
+    assert result.code == 2 and "The Qwen-Image DiT (bf16) is not set: give its file with --set dit=PATH" in result.err
 
 
 def test_a_qwen_run_through_the_cli(cli: Cli, mia: list[str], tmp_path: Path) -> None:

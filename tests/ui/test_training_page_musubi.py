@@ -13,7 +13,7 @@ from studio.engine.training.musubi_dataset import preset_table
 from studio.ui.context import StudioContext
 from studio.ui.pages.training import TrainingPage
 from tests.engine.training.helpers import Setup
-from tests.engine.training.musubi_helpers import use_fake_musubi
+from tests.engine.training.musubi_helpers import stand_in, use_fake_musubi
 
 PRESET = "qwen-image-fast-test"
 
@@ -26,8 +26,7 @@ def page(qtbot: QtBot, context: StudioContext, setup: Setup, tmp_path: Path,
     comfy = tmp_path / "ComfyUI"
     for model in preset_table(PRESET, "models").values():
         if model["option"] != "dit":  # the DiT is missing until the test puts it there
-            (comfy / "models" / model["folder"]).mkdir(parents=True, exist_ok=True)
-            (comfy / "models" / model["folder"] / model["file"]).write_bytes(b"\0" * 64)
+            stand_in(comfy / "models" / model["folder"] / model["file"], int(model["size_bytes"]))
     setup.studio.settings.comfyui.folder = str(comfy)
     widget = TrainingPage(context)
     qtbot.addWidget(widget)
@@ -43,11 +42,9 @@ def page(qtbot: QtBot, context: StudioContext, setup: Setup, tmp_path: Path,
 
 def test_a_missing_dit_is_named_then_found_in_comfyuis_folder(qtbot: QtBot, page: TrainingPage,
                                                               setup: Setup, tmp_path: Path) -> None:
-    qtbot.waitUntil(lambda: "the Qwen-Image DiT (bf16) is not set" in page.form.findings.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "The Qwen-Image DiT (bf16) is not set" in page.form.findings.text(), timeout=10_000)
     assert not page.form.start_button.isEnabled()
-    dit = tmp_path / "ComfyUI" / "models" / "diffusion_models" / "qwen_image_bf16.safetensors"
-    dit.parent.mkdir(parents=True)
-    dit.write_bytes(b"\0" * 64)
+    stand_in(tmp_path / "ComfyUI" / "models" / "diffusion_models" / "qwen_image_bf16.safetensors", 40_860_000_000)
     page.form.changed.emit()
     qtbot.waitUntil(page.form.start_button.isEnabled, timeout=10_000)
     assert "is not set" not in page.form.findings.text()

@@ -22,6 +22,7 @@ from studio.engine.parts import StudioParts
 from studio.engine.training.checks import Findings, detect_vram_gb
 from studio.engine.training.command import DatasetSource, TrainingFiles, plan_steps
 from studio.engine.training.config import STUDIO_KEYS, TrainingConfig, field_names, get_preset
+from studio.engine.training.family_checks import check_model_files
 from studio.engine.training.musubi import FAMILIES as MUSUBI_SPECS
 from studio.engine.training.musubi import SHARED_FLAGS, SHARED_VALUES, Stage, model_options, musubi_stages
 from studio.engine.training.musubi_dataset import (
@@ -44,7 +45,6 @@ RESERVED = {
     "network_module": "the studio trains the family's LoRA module",
     "resume": "musubi-tuner runs are started over by `train resume JOB`",
 }
-SIZE_SLACK = 0.10
 SHARED = SHARED_VALUES + SHARED_FLAGS
 
 
@@ -122,20 +122,6 @@ def model_problems(config: TrainingConfig, slug: str) -> list[str]:
     return problems
 
 
-def _size_warnings(config: TrainingConfig, slug: str) -> list[str]:
-    given, warnings = model_options(config), []
-    for role, raw in preset_table(slug, "models").items():
-        path = given.get(str(raw.get("option", role))) if isinstance(raw, dict) else None
-        expected = int(raw.get("size_bytes") or 0) if isinstance(raw, dict) else 0
-        if path is None or not expected or not path.is_file():
-            continue
-        size = path.stat().st_size
-        if abs(size - expected) > expected * SIZE_SLACK:
-            warnings.append(f"{path.name} is {size / 1e9:.1f} GB; {raw.get('label') or role} is about "
-                            f"{expected / 1e9:.1f} GB: is it the right file?")
-    return warnings
-
-
 def plan_musubi(studio: StudioParts, workspace_id: uuid.UUID, request: TrainingRequest, *,
                 gpu_gb: Callable[[], float | None] | None = None) -> MusubiPlan:
     influencer, dataset, images = _load(studio, workspace_id, request)
@@ -186,8 +172,8 @@ def _findings(config: TrainingConfig, slug: str, *, launch_problems: list[str], 
     if config.family in VIDEO_FAMILIES and data.clips == 0 and data.images:
         found.warnings.append("No clips in the dataset: a Wan LoRA trained on pictures alone learns "
                               "the look, not motion. Add short clips (mp4, webm, mov) for a motion LoRA.")
-    found.problems += launch_problems + model_problems(config, slug)
-    found.warnings += _size_warnings(config, slug)
+    found.problems += launch_problems
+    check_model_files(config, get_preset(slug).models, found)  # given, there, about the usual size
     if config.resolution % 16 or not 256 <= config.resolution <= 2048:
         found.problems.append(f"The resolution {config.resolution} must be a multiple of 16 from 256 to 2048.")
     if gpu is None:

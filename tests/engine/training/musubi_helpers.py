@@ -20,13 +20,20 @@ def use_fake_musubi(studio: Studio) -> None:
     studio.save_settings()
 
 
+def stand_in(path: Path, size: int) -> Path:
+    """A sparse file of a model's usual size (no disk used), which the size check takes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+    return path
+
+
 def model_files(folder: Path, preset: str) -> dict[str, object]:
     """A small stand-in file for every model the preset names, as --set values by option."""
     folder.mkdir(parents=True, exist_ok=True)
     values: dict[str, object] = {}
     for role, model in preset_table(preset, "models").items():
-        path = folder / str(model["file"])
-        path.write_bytes(b"\0" * 64)
+        path = stand_in(folder / str(model["file"]), int(model["size_bytes"]))
         values[str(model.get("option", role))] = str(path)
     return values
 

@@ -15,12 +15,13 @@ from studio.engine.errors import InvalidInput
 from studio.engine.jobs.status import JobStatus
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.jobs import resume_training, submit_training
+from studio.engine.training.musubi_dataset import preset_table
 from studio.engine.training.musubi_plan import MusubiPlan
 from studio.engine.training.plan import TrainingRequest, plan_training
 from studio.engine.training.results import checkpoints_of, read_lora_file
 from tests.conftest import wait_until
 from tests.engine.training.helpers import Setup
-from tests.engine.training.musubi_helpers import MUSUBI_PRESETS, musubi_request, use_fake_musubi
+from tests.engine.training.musubi_helpers import MUSUBI_PRESETS, musubi_request, stand_in, use_fake_musubi
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +57,9 @@ def test_missing_models_and_folder_are_refused_plainly(setup: Setup, tmp_path: P
     request.overrides.pop("dit_high_noise")
     request.overrides["t5"] = str(tmp_path / "nowhere.pth")
     plan = plan_training(setup.studio, setup.workspace_id, request)
-    assert any(p.startswith("the Wan 2.2 I2V A14B high-noise expert (fp16) is not set: put "
-                            "wan2.2_i2v_high_noise_14B_fp16.safetensors") for p in plan.findings.problems)
+    assert any(p.startswith("The Wan 2.2 I2V A14B high-noise expert (fp16) is not set: give its file with "
+                            "--set dit_high_noise=PATH, or put wan2.2_i2v_high_noise_14B_fp16.safetensors in "
+                            "ComfyUI's models/diffusion_models folder") for p in plan.findings.problems)
     assert any("nowhere.pth does not exist" in p for p in plan.findings.problems)
     with pytest.raises(InvalidInput, match="is not set"):
         submit_training(setup.studio, setup.workspace_id, request)
@@ -138,10 +140,8 @@ def test_cancel_during_caching_then_resume_skips_the_finished_cache(setup: Setup
 
 def test_models_in_comfyuis_folders_are_found_without_set(setup: Setup, tmp_path: Path) -> None:
     comfy = tmp_path / "ComfyUI"
-    for folder, name in (("diffusion_models", "qwen_image_bf16.safetensors"), ("vae", "qwen_image_vae.safetensors"),
-                         ("text_encoders", "qwen_2.5_vl_7b.safetensors")):
-        (comfy / "models" / folder).mkdir(parents=True, exist_ok=True)
-        (comfy / "models" / folder / name).write_bytes(b"\0" * 64)
+    for model in preset_table("qwen-image-fast-test", "models").values():
+        stand_in(comfy / "models" / model["folder"] / model["file"], int(model["size_bytes"]) // 2)  # fp8-sized
     setup.studio.settings.comfyui.folder = str(comfy)
     request = TrainingRequest(influencer_id=setup.influencer.id, dataset_id=setup.dataset.id,
                               preset="qwen-image-fast-test", overrides={})
@@ -149,7 +149,8 @@ def test_models_in_comfyuis_folders_are_found_without_set(setup: Setup, tmp_path
     assert plan.findings.problems == []
     assert plan.argv[plan.argv.index("--dit") + 1] == str(comfy / "models" / "diffusion_models" /
                                                             "qwen_image_bf16.safetensors")
-    assert any("qwen_image_bf16.safetensors is 0.0 GB" in w for w in plan.findings.warnings)
+    assert any(w.startswith("qwen_image_bf16.safetensors is 20.4 GB; the Qwen-Image DiT (bf16) is about 40.9 GB")
+               for w in plan.findings.warnings)
 
 
 def test_a_wan_training_with_clips_writes_and_caches_a_video_dataset(setup: Setup, tmp_path: Path,

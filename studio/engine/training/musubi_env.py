@@ -25,7 +25,10 @@ SCRIPTS = {
     "wan22_14b": ("wan_cache_latents.py", "wan_cache_text_encoder_outputs.py", "wan_train_network.py"),
 }
 IMPORT_CHECK_S = 120  # importing torch on a cold disk takes a while; a hang is not a pass
-IMPORT_CHECK = "import torch, accelerate, musubi_tuner; print(torch.__version__, accelerate.__version__)"
+# cache_latents is what every caching script imports first; it pulls in musubi-tuner's dataset
+# code and its requirements (av, opencv, …), so a half-installed venv is caught here.
+IMPORT_CHECK = ("import torch, accelerate, musubi_tuner.cache_latents; "
+                "print(torch.__version__, accelerate.__version__)")
 
 
 def resolve_musubi(folder: Path, python_setting: str = "") -> Launch:

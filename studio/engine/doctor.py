@@ -35,6 +35,7 @@ from studio.engine.worker.in_process import fresh_workers
 from studio.engine.worker.process import local_worker
 
 OK, MISSING, PROBLEM = "ok", "missing", "problem"
+CORE_FAMILIES = ("sd15", "sdxl")  # what any sd-scripts checkout trains; newer ones add FLUX.1, SD 3.5
 MIN_PYTHON = (3, 11)
 MIN_FREE_BYTES = 5 * 1024**3
 COMFYUI_TIMEOUT_S = 2.0
@@ -174,10 +175,11 @@ def _sdscripts(studio: Studio, *, cached_only: bool = False) -> Outcome:
     folder = Path(setting).expanduser()
     if not folder.is_dir():
         return MISSING, f"{folder} is not a folder", where
-    absent = [n for n in SCRIPTS.values() if not (folder / n).is_file()]
+    absent = [SCRIPTS[f] for f in CORE_FAMILIES if not (folder / SCRIPTS[f]).is_file()]
     if absent:
         return (PROBLEM, f"{folder} has no {', '.join(absent)}",
                 "Point sdscripts.folder at a recent kohya sd-scripts checkout.")
+    older = [n for f, n in SCRIPTS.items() if f not in CORE_FAMILIES and not (folder / n).is_file()]
     choice = sdscripts_python(folder, studio.settings.sdscripts.python)
     if not choice.exists:
         if choice.source == SETTING:
@@ -187,7 +189,11 @@ def _sdscripts(studio: Studio, *, cached_only: bool = False) -> Outcome:
                 "Create a venv in the sd-scripts folder (see its README) or set sdscripts.python.")
     launch = resolve_launch(folder, studio.settings.sdscripts.python)
     probe = probe_sdscripts(launch, studio.paths.cache_dir, cached_only=cached_only)
-    return _probed(folder, choice.describe(), launch, probe)
+    status, detail, fix = _probed(folder, choice.describe(), launch, probe)
+    if older and status == OK:  # SD 1.5/SDXL train; the FLUX.1/SD 3.5 presets need a newer checkout
+        return (OK, f"{detail}; no {', '.join(older)} (update it for the FLUX.1 and SD 3.5 presets)",
+                fix or "git pull in the sd-scripts folder (its main branch) for FLUX.1 and SD 3.5.")
+    return status, detail, fix
 
 
 def _sdscripts_quick(studio: Studio) -> Outcome:

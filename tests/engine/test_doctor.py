@@ -182,6 +182,8 @@ def test_sdscripts(studio: Studio, tmp_path: Path) -> None:
     python = fake_tool(folder / "venv" / "bin", "python", "pass")  # answers nothing
     found = check(studio, "sdscripts")
     assert found.status == "problem" and f"({python}) could not run the probe" in found.detail
+    # an older checkout without the FLUX.1 / SD 3.5 scripts still trains SD 1.5 and SDXL
+    assert "flux_train_network.py" not in found.detail
 
 
 def test_keyring_file_is_named_plainly(studio: Studio) -> None:

@@ -109,3 +109,30 @@ def test_start_is_in_sight_at_1280_by_720(qtbot: QtBot, context: StudioContext) 
     assert button.visibleRegion().boundingRect().size() == button.size()  # nothing scrolled over it
     assert page.form.scroller.isAncestorOf(page.form.editors["learning_rate"])
     assert not page.form.scroller.isAncestorOf(button)  # Start stays out of the scrolling part
+
+
+def _choose(form: TrainingForm, slug: str) -> None:
+    form.preset_box.setCurrentIndex(form.preset_box.findData(slug))
+
+
+def test_a_flux_preset_asks_for_its_model_files_and_a_musubi_one_hides_sd_scripts(form: TrainingForm) -> None:
+    import uuid
+
+    from studio.ui.models.training_data import DatasetChoice
+
+    form.set_datasets([DatasetChoice(uuid.uuid4(), uuid.uuid4(), "Mia / main")])
+    _choose(form, "sd15-likeness-12gb")
+    assert form.model_files.isHidden()
+    _choose(form, "flux1-dev-likeness-24gb")
+    assert not form.model_files.isHidden() and list(form.model_files.fields) == ["clip_l", "t5xxl", "ae"]
+    assert "t5xxl" in form.model_files.fields["t5xxl"].placeholderText()
+    form.model_files.fields["t5xxl"].setText("/models/t5xxl_fp16.safetensors")
+    request = form.request()
+    assert request is not None and request.overrides["t5xxl"] == "/models/t5xxl_fp16.safetensors"
+    assert "clip_l" not in request.overrides  # empty: the engine looks in ComfyUI's folders
+    assert form.picker_form.isRowVisible(form.sd_scripts)
+    _choose(form, "wan22-i2v-motion-24gb")
+    assert "dit_high_noise" in form.model_files.fields
+    assert not form.picker_form.isRowVisible(form.sd_scripts)  # musubi-tuner runs from its setting
+    basic, base_row = form.base_model_row
+    assert not basic.isRowVisible(base_row)  # its base model is the dit file among the model files

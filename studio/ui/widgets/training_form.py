@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.training.checks import OPTIMIZERS, PRECISIONS, SAVE_PRECISIONS, SCHEDULERS
-from studio.engine.training.config import Preset, TrainingConfig, field_type
+from studio.engine.training.config import MUSUBI_FAMILIES, Preset, TrainingConfig, field_type
 from studio.engine.training.plan import TrainingPlan, TrainingRequest
 from studio.engine.training.user_presets import UserPreset
 from studio.ui.models.training_data import DatasetChoice
 from studio.ui.theme_style import show_in_tone
+from studio.ui.widgets.model_files import ModelFilesBox
 from studio.ui.widgets.training_help import help_for
 
 BASIC = ("base_model", "max_train_steps", "max_train_epochs", "learning_rate", "network_dim",
@@ -69,6 +70,8 @@ class TrainingForm(QWidget):
         column = QVBoxLayout(settings)
         column.addLayout(self._pickers(settings))
         column.addWidget(self._group("Basic", BASIC, settings))
+        self.model_files = ModelFilesBox(settings)
+        column.addWidget(self.model_files)
         self.advanced_button = QPushButton("Show advanced", settings)
         self.advanced_button.setObjectName("training-advanced-toggle")
         self.advanced_button.setCheckable(True)
@@ -115,6 +118,7 @@ class TrainingForm(QWidget):
         pickers.addRow("", preset_buttons)
         pickers.addRow("", self.preset_note)
         pickers.addRow("sd-scripts", self.sd_scripts)
+        self.picker_form = pickers
         return pickers
 
     def _start_row(self) -> QVBoxLayout:
@@ -139,6 +143,7 @@ class TrainingForm(QWidget):
         self.dataset_box.currentIndexChanged.connect(lambda _: self.changed.emit())
         self.preset_box.currentIndexChanged.connect(self._on_preset_changed)
         self.sd_scripts.editingFinished.connect(self.changed.emit)
+        self.model_files.changed.connect(self.changed.emit)
         self.start_button.clicked.connect(self.start_requested.emit)
         self.advanced_button.toggled.connect(self._on_advanced_toggled)
         self.save_preset_button.clicked.connect(self._on_save_preset_clicked)
@@ -163,6 +168,7 @@ class TrainingForm(QWidget):
                 browse.clicked.connect(self._on_browse_clicked)
                 line.addWidget(browse)
                 form.addRow(name, row)
+                self.base_model_row = (form, row)
             else:
                 form.addRow(name, editor)
             label = form.labelForField(row if name == "base_model" else editor)
@@ -258,6 +264,11 @@ class TrainingForm(QWidget):
         if preset is None:
             return
         self._show_preset_note()
+        self.model_files.show_models(preset.models)
+        # musubi-tuner's presets run from musubi.folder (Preferences → Training tools)
+        sd_scripts = preset.config.family not in MUSUBI_FAMILIES
+        self.picker_form.setRowVisible(self.sd_scripts, sd_scripts)
+        self.base_model_row[0].setRowVisible(self.base_model_row[1], sd_scripts)  # musubi: its dit file
         base_model = self.value("base_model")  # the model chosen stays when the preset changes
         self._filling = True
         for name in self.editors:
@@ -330,7 +341,8 @@ class TrainingForm(QWidget):
         if choice is None or preset is None:
             return None
         return TrainingRequest(influencer_id=choice.influencer_id, dataset_id=choice.dataset_id,
-                               preset=preset.slug, overrides=self.overrides(preset.config),
+                               preset=preset.slug,
+                               overrides={**self.overrides(preset.config), **self.model_files.values()},
                                sd_scripts=self.sd_scripts.text().strip())
 
     def overrides(self, base: TrainingConfig) -> dict[str, object]:
@@ -367,4 +379,5 @@ class TrainingForm(QWidget):
         self.findings.setText(f"✖ {text}")
         show_in_tone(self.findings, "error")
         self.start_button.setEnabled(False)
+
 

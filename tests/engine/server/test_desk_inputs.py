@@ -79,7 +79,7 @@ def _desk_folder(root: Path) -> Path:
     save(folder / "a.jpg", noise((120, 90), seed=1), quality=90)
     (folder / "a.txt").write_text("mia, beach", encoding="utf-8")
     save(folder / "more" / "b.png", noise((64, 64), seed=2))
-    (folder / "notes.mov").write_bytes(b"not imported")
+    (folder / "notes.docx").write_bytes(b"not imported")
     return folder
 
 
@@ -127,7 +127,7 @@ def test_a_worker_elsewhere_imports_a_folder_from_the_desk_and_it_is_sent_once(
     first = submit_import(desk, dataset, [folder])
     assert first.payload["paths"] == [] and len(first.payload["files"]) == 3
     assert all(f["key"].startswith(f"inputs/{ws.id}/") for f in first.payload["files"])
-    assert len(puts) == 3  # a.jpg, a.txt, more/b.png; the .mov stays on the desk
+    assert len(puts) == 3  # a.jpg, a.txt, more/b.png; the .docx stays on the desk
     worker = WorkerProcess(box)
     try:
         done = _finished(desk, ws.id, first)
@@ -140,7 +140,7 @@ def test_a_worker_elsewhere_imports_a_folder_from_the_desk_and_it_is_sent_once(
     result = done.result or {}
     assert (result["imported"], result["refused"]) == (2, 1)
     refused = [row for row in result["rows"] if row["status"] == "refused"]
-    assert refused[0]["source"] == str(folder / "notes.mov")
+    assert refused[0]["source"] == str(folder / "notes.docx")
     assert {row["source"] for row in result["rows"]} >= {str(folder / "a.jpg"), str(folder / "more/b.png")}
     assert (again.result or {})["duplicates"] == 2
     images = {image.source_name: image for image in list_images(desk, dataset)}

@@ -27,7 +27,7 @@ def test_other_absolute_paths_are_cut_to_their_file_name() -> None:
 
 
 def test_urls_and_relative_paths_are_left_alone() -> None:
-    text = "asked http://127.0.0.1:8188/prompt for datasets/a.png"
+    text = "asked http://gpu-box.lan:9100/prompt for datasets/a.png"
     assert clean_text(text, DATA) == text
 
 

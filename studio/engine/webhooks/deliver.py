@@ -162,9 +162,11 @@ def settle(db: Database, claimed: Claimed, outcome: Outcome, now: datetime) -> s
         values |= {"status": PENDING, "next_attempt_at": now + timedelta(seconds=wait)}
     else:
         values |= {"status": FAILED, "next_attempt_at": None}
-    with db.session() as session:
-        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == claimed.id)
-                        .values(**values, version=WebhookDelivery.version + 1, updated_at=utcnow()))
+    with db.session() as session:  # through the ORM, so the change log tells the app's panel
+        row = session.get(WebhookDelivery, claimed.id)
+        if row is not None:
+            for name, value in values.items():
+                setattr(row, name, value)
     return str(values["status"])
 
 

@@ -2,9 +2,9 @@
 their recent deliveries (status, tries, the receiver's last answer), with Send again for a
 failed one and a small form to add one.
 
-Deliveries are sent by the worker and are not announced as changes, so the panel reads them
-again when it is shown, when a job ends (that is what makes deliveries), after its own actions
-and on Refresh. It owns no timer.
+Webhooks and deliveries are in the change log, so the panel reads them again when a window, the
+CLI or a worker changes them (a delivery recorded, sent or given up), when it is shown, after its
+own actions and on Refresh. It owns no timer.
 """
 from __future__ import annotations
 
@@ -64,13 +64,12 @@ class WebhookPanel(QWidget):
         self.webhooks: list[WebhookInfo] = []
         self.deliveries: list[DeliveryInfo] = []
         self._build()
-        context.jobs.job_finished.connect(self._on_job_finished)
         context.workspace_changed.connect(self.reload)
         context.live.changed.connect(self._on_changed)
         self.reload()
 
     def _on_changed(self, changes: ChangeSet) -> None:
-        """A webhook added from the CLI, a delivery sent or given up by a worker."""
+        """A webhook added from the CLI; a delivery recorded, sent or given up by a worker."""
         if self.isVisible() and changes.touches(Entity.WEBHOOK, workspace_id=self.context.workspace_id):
             self.reload()
 
@@ -134,10 +133,6 @@ class WebhookPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         self.reload()
-
-    def _on_job_finished(self, _snapshot: object) -> None:
-        if self.isVisible():
-            self.reload()
 
     def reload(self) -> None:
         db, workspace_id = self.context.studio.db, self.context.workspace_id

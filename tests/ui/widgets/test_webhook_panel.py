@@ -85,3 +85,14 @@ def test_a_webhook_added_from_the_command_line_appears(qtbot, panel: WebhookPane
                 events=[JOB_FAILED])  # as `api webhook add` in another process leaves it
     qtbot.waitUntil(lambda: panel.hooks.rowCount() == 1, timeout=5000)
     assert _cell(panel.hooks, 0, 0) == "http://127.0.0.1:9/hook"
+
+
+def test_a_delivery_sent_by_a_worker_shows_its_outcome(qtbot, panel: WebhookPanel, studio: Studio,
+                                                      context: StudioContext) -> None:
+    panel.show()
+    with WebhookReceiver([200]) as receiver:
+        add_webhook(studio.db, studio.secrets, context.workspace_id, url=receiver.url(), events=[JOB_FAILED])
+        outbox.record(studio.db, Event("job-cd-2", JOB_FAILED, utcnow(), context.workspace_id, {}))
+        qtbot.waitUntil(lambda: panel.delivery_table.rowCount() == 1, timeout=5000)
+        deliver_due(studio.db, studio.secrets, now=utcnow())  # as the worker's delivery thread does
+    qtbot.waitUntil(lambda: _cell(panel.delivery_table, 0, 1) == "delivered", timeout=5000)

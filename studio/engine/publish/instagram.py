@@ -37,7 +37,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource
+from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
@@ -60,11 +60,20 @@ class InstagramClient:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.user_id = user_id
-        self.http = http or httpx.Client(timeout=TIMEOUT)
+        self.http = http  # the caller's (a test's); else one of its own per post, closed after
+        self._session: httpx.Client | None = None
         self.poll_interval_s = poll_interval_s
         self.sleep = sleep
 
     def publish(self, post: Post, progress: Progress) -> Published:
+        with http_session(self.http, TIMEOUT) as session:
+            self._session = session
+            try:
+                return self._publish_post(post, progress)
+            finally:
+                self._session = None
+
+    def _publish_post(self, post: Post, progress: Progress) -> Published:
         urls = _public_urls(post)
         _check_caption(post.caption)
         progress(0.02, "Reading Instagram's publishing limit")
@@ -156,8 +165,15 @@ class InstagramClient:
         return self._send("POST", path, data=fields | {"access_token": self.tokens()})
 
     def _send(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if self._session is None:  # a call outside publish (check_quota on its own)
+            with http_session(self.http, TIMEOUT) as session:
+                self._session = session
+                try:
+                    return self._send(method, path, **kwargs)
+                finally:
+                    self._session = None
         try:
-            response = self.http.request(method, self.base_url + path, **kwargs)
+            response = self._session.request(method, self.base_url + path, **kwargs)
         except httpx.HTTPError as exc:
             raise PublishError(f"Instagram could not be reached ({type(exc).__name__}).", transient=True) from exc
         try:

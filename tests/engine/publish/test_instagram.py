@@ -23,10 +23,10 @@ def graph() -> Iterator[FakeInstagram]:
 
 
 def _client(graph: FakeInstagram, sleeps: list[float] | None = None,
-            token: str = "IGAA-long-lived") -> InstagramClient:
+            token: str = "IGAA-long-lived", http: httpx.Client | None = None) -> InstagramClient:
     asked: list[float] = sleeps if sleeps is not None else []
     return InstagramClient(graph.url + "/v24.0", lambda: token, graph.user_id, poll_interval_s=5.0,
-                           sleep=asked.append)
+                           sleep=asked.append, http=http)
 
 
 def _post(kind: str = "image", urls: tuple[str, ...] = (PICTURE,), **extra: object) -> Post:
@@ -167,8 +167,9 @@ def test_without_public_urls_instagram_cannot_fetch_the_media(graph: FakeInstagr
 
 def test_a_lost_publish_answer_is_checked_against_the_container(graph: FakeInstagram,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    client = _client(graph)
-    real = client.http.request
+    http = httpx.Client()
+    client = _client(graph, http=http)
+    real = http.request
 
     def cut_after_publishing(method: str, url: str, **kwargs: object) -> httpx.Response:
         response = real(method, url, **kwargs)  # type: ignore[arg-type]
@@ -176,9 +177,10 @@ def test_a_lost_publish_answer_is_checked_against_the_container(graph: FakeInsta
             raise httpx.ReadTimeout("the answer never came")
         return response
 
-    monkeypatch.setattr(client.http, "request", cut_after_publishing)
+    monkeypatch.setattr(http, "request", cut_after_publishing)
 
-    published = client.publish(_post(), lambda f, m: None)
+    with http:
+        published = client.publish(_post(), lambda f, m: None)
 
     assert len(graph.published) == 1  # posted once; the job must not post again
     assert published.remote_id == "" and published.meta["unconfirmed_id"] is True

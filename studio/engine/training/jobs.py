@@ -231,19 +231,7 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
                      config: TrainingConfig, *, resumed: bool) -> str:
     """Exports the dataset into the training's folder (kept as it is when resuming, so the state
     matches its data) and writes dataset_config.toml for the exported folder."""
-    from studio.engine.datasets.caption_style import FAMILY_STYLES
-    from studio.engine.datasets.export import MANIFEST, export_kohya
-    manifest = files.dataset_dir / MANIFEST
-    if not (resumed and manifest.is_file()):
-        ctx.progress(0.0, stage="Exporting the dataset")
-        with ctx.db.session() as session:
-            dataset = Repository(session, ctx.workspace_id).get(Dataset, payload.dataset_id)
-        try:
-            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution,
-                         caption_style=FAMILY_STYLES.get(config.family))  # the family's style
-        except StudioError as exc:
-            raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
-    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data, _fresh = export_for_training(ctx, payload.dataset_id, files, config, keep=resumed)
     images = len(data.get("images") or [])
     if images == 0:
         raise JobFailed("The dataset has no images to train on any more.")
@@ -253,6 +241,27 @@ def _prepare_dataset(ctx: JobContext, payload: TrainingPayload, files: TrainingF
                            trigger=str(data.get("trigger") or ""))
     atomic_write_text(files.dataset_config, dataset_config_text(config, source))
     return str(data.get("dataset_version") or "")
+
+
+def export_for_training(ctx: JobContext, dataset_id: uuid.UUID, files: TrainingFiles,
+                        config: TrainingConfig, *, keep: bool) -> tuple[dict[str, Any], bool]:
+    """The training's exported dataset (its manifest), captions in the family's style; the
+    export already in the folder when ``keep`` (a resume). True when exported now."""
+    from studio.engine.datasets.caption_style import FAMILY_STYLES
+    from studio.engine.datasets.export import MANIFEST, export_kohya
+    manifest = files.dataset_dir / MANIFEST
+    fresh = not (keep and manifest.is_file())
+    if fresh:
+        ctx.progress(0.0, stage="Exporting the dataset")
+        with ctx.db.session() as session:
+            dataset = Repository(session, ctx.workspace_id).get(Dataset, dataset_id)
+        try:
+            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution,
+                         caption_style=FAMILY_STYLES.get(config.family))
+        except StudioError as exc:
+            raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
+    data: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+    return data, fresh
 
 
 def _free_comfyui_memory(ctx: JobContext) -> None:

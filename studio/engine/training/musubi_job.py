@@ -140,22 +140,11 @@ def _on_this_machine(ctx: JobContext, payload: Any) -> tuple[TrainingFiles, Laun
 
 def _export(ctx: JobContext, payload: Any, files: TrainingFiles, config: TrainingConfig, *,
             keep: bool) -> dict[str, Any]:
-    from studio.engine.datasets.export import MANIFEST, export_kohya
-    from studio.engine.db.models import Dataset
-    from studio.engine.db.repositories import Repository
-    from studio.engine.errors import StudioError
-    manifest = files.dataset_dir / MANIFEST
-    if not (keep and manifest.is_file()):
-        ctx.progress(0.0, stage="Exporting the dataset")
-        with ctx.db.session() as session:
-            dataset = Repository(session, ctx.workspace_id).get(Dataset, payload.dataset_id)
-        try:
-            export_kohya(ctx, dataset, files.dataset_dir, resolution=config.resolution)
-        except StudioError as exc:
-            raise JobFailed(f"The dataset could not be exported for training: {exc}") from exc
+    from studio.engine.training.jobs import export_for_training
+    data, fresh = export_for_training(ctx, payload.dataset_id, files, config, keep=keep)
+    if fresh:
         for key in ("latents", "text"):
             _marker(files, key).unlink(missing_ok=True)  # caches of another export
-    data: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
     return data
 
 
@@ -165,10 +154,7 @@ def _video(ctx: JobContext, slug: str, config: TrainingConfig, folder: Path,
         return None
     video = video_settings(preset_table(slug, "dataset"))
     if clips:
-        try:
-            from studio.engine.datasets.video_export import video_entries
-        except ImportError:
-            return video
+        from studio.engine.datasets.video_export import video_entries
         for warning in clip_warnings(video_entries(folder), video):
             ctx.progress(0.0, stage="Exporting the dataset", message=warning)
     return video

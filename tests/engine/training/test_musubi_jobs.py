@@ -87,6 +87,8 @@ def test_a_qwen_training_runs_its_stages_and_saves_checkpoints(setup: Setup, tmp
     assert metadata["modelspec.architecture"] == "Qwen-Image/lora"
     assert rows[-1].base_model == "qwen_image_bf16.safetensors" and rows[-1].meta["family"] == "qwen_image"
     assert (done.stage, done.progress) == ("Training", 1.0)
+    manifest = json.loads((files.dataset_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["caption_style"] == "sentences"  # Qwen-Image reads natural sentences
 
 
 def test_a_wan_training_caches_i2v_latents_and_trains_both_experts(setup: Setup, tmp_path: Path,

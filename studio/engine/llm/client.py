@@ -32,6 +32,7 @@ import httpx
 from studio.engine.config import Settings
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.errors import JobFailed, TransientError
+from studio.engine.retry_after import retry_after_s
 from studio.engine.secrets import SecretStore
 from studio.engine.tls import tls_context
 
@@ -193,7 +194,7 @@ class LLMClient:
             status = 502
         message = _one_line(str(error.get("message") or response.reason_phrase or "no reason given")).rstrip(".")
         if status in TRANSIENT_STATUS or status >= 500:
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            retry_after = retry_after_s(response.headers.get("retry-after"))
             what = "is rate limiting requests" if status == 429 else "failed"
             return LLMUnavailable(f"{self._who} {what} (HTTP {status}): {message}", status=status,
                                   retry_after=retry_after)
@@ -282,13 +283,6 @@ def _text(content: Any) -> str:
 def _server_name(base_url: str) -> str:
     host = urlparse(base_url).netloc or base_url
     return "OpenRouter" if host.endswith("openrouter.ai") else f"The LLM server at {host}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: rare here; the normal back-off applies
 
 
 def _int(value: Any) -> int:

@@ -38,6 +38,7 @@ from urllib.parse import urlparse
 import httpx
 
 from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
+from studio.engine.retry_after import retry_after_s
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
@@ -195,7 +196,7 @@ def _error(response: httpx.Response, body: dict[str, Any]) -> PublishError:
     status = response.status_code
     if status == 429 or status >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
         return PublishError(f"Instagram is busy (HTTP {status}); the post will be tried again.",
-                            transient=True, retry_after=_retry_after(response))
+                            transient=True, retry_after=retry_after_s(response.headers.get("retry-after")))
     if error.get("error_subcode") == QUOTA_SUBCODE:
         return PublishError("Instagram's publishing limit is used up; the post can go out when older "
                             "posts leave the 24-hour window.")
@@ -224,13 +225,6 @@ def _public_urls(post: Post) -> tuple[str, ...]:
 
 def _is_video(url: str) -> bool:
     return PurePosixPath(urlparse(url).path).suffix.lower() in VIDEO_SUFFIXES
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
 
 
 def _line(text: object) -> str:

@@ -41,6 +41,7 @@ from studio.engine.errors import StudioError
 from studio.engine.media.probe import probe
 from studio.engine.publish.chunks import TIKTOK_CHUNK, ChunkPlan, read_piece, tiktok_plan, video_mime
 from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
+from studio.engine.retry_after import retry_after_s
 
 # Most private first: with nothing chosen, a post goes out as privately as the account allows.
 PRIVACY_ORDER = ("SELF_ONLY", "FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "PUBLIC_TO_EVERYONE")
@@ -275,13 +276,6 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None
-
-
 def _api_error(response: httpx.Response, code: str, message: str) -> PublishError:
     status = response.status_code
     if code == "access_token_invalid" or (status == 401 and code not in _NOT_APPROVED):
@@ -293,7 +287,7 @@ def _api_error(response: httpx.Response, code: str, message: str) -> PublishErro
     if code == "rate_limit_exceeded" or status == 429 or status >= 500:
         return PublishError(f"TikTok is busy (HTTP {status}{', ' + code if code else ''}); "
                             "the post will be tried again.", transient=True,
-                            retry_after=_retry_after(response))
+                            retry_after=retry_after_s(response.headers.get("retry-after")))
     reason = _REFUSALS.get(code) or message.rstrip(".") or f"HTTP {status}"
     return PublishError(f"TikTok refused the post: {reason}.")
 
@@ -302,7 +296,8 @@ def _upload_error(response: httpx.Response) -> PublishError:
     status = response.status_code
     if status == 429 or status >= 500:
         return PublishError(f"TikTok's upload server is busy (HTTP {status}); the post will be "
-                            "tried again.", transient=True, retry_after=_retry_after(response))
+                            "tried again.", transient=True,
+                            retry_after=retry_after_s(response.headers.get("retry-after")))
     message = str(_dict(_json(response).get("error")).get("message") or "").rstrip(".")
     return PublishError(f"TikTok refused the upload (HTTP {status}{': ' + message if message else ''}).")
 

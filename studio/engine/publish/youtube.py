@@ -35,6 +35,7 @@ import httpx
 
 from studio.engine.publish.chunks import MIB, read_piece, video_mime, youtube_chunk_size, youtube_piece
 from studio.engine.publish.platform import Post, Progress, Published, PublishError, TokenSource, http_session
+from studio.engine.retry_after import retry_after_s
 
 INSERT_QUOTA = {"quota_method": "videos.insert", "quota_units": 1, "quota_daily_uploads": 100}
 TITLE_MAX = 100
@@ -225,13 +226,6 @@ def _json(response: httpx.Response) -> Any:
         return {}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None
-
-
 def _reasons(response: httpx.Response) -> tuple[set[str], str]:
     error = _dict(_dict(_json(response)).get("error"))
     reasons = {str(_dict(e).get("reason") or "") for e in error.get("errors") or ()}
@@ -249,7 +243,7 @@ def _api_error(response: httpx.Response) -> PublishError:
             return PublishError(words)
     if status == 429 or status >= 500 or reasons & _RETRIED_403:
         return PublishError(f"YouTube is busy (HTTP {status}); the upload will be tried again.",
-                            transient=True, retry_after=_retry_after(response))
+                            transient=True, retry_after=retry_after_s(response.headers.get("retry-after")))
     plain = re.sub(r"<[^>]+>", "", message).strip().rstrip(".") or f"HTTP {status}"
     return PublishError(f"YouTube refused the video: {plain}.")
 

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from studio.engine.db.database import Database, rows_changed
 from studio.engine.db.models import Webhook, WebhookDelivery
 from studio.engine.db.types import utcnow
+from studio.engine.retry_after import retry_after_s
 from studio.engine.webhooks.store import DELIVERED, FAILED, PENDING, Secrets
 
 BACKOFF_S = (10.0, 60.0, 300.0, 1800.0, 7200.0)
@@ -147,7 +148,7 @@ def send(http: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> 
     if 300 <= code < 400:
         return Outcome(code, f"answered {code} (a redirect, not followed: give the final URL)")
     return Outcome(code, _one_line(f"answered {code} {answer.reason_phrase}: {answer.text[:200]}".strip(": ")),
-                   _retry_after(answer) if code == 429 else None)
+                   retry_after_s(answer.headers.get("retry-after")) if code == 429 else None)
 
 
 def settle(db: Database, claimed: Claimed, outcome: Outcome, now: datetime) -> str:
@@ -168,14 +169,6 @@ def settle(db: Database, claimed: Claimed, outcome: Outcome, now: datetime) -> s
             for name, value in values.items():
                 setattr(row, name, value)
     return str(values["status"])
-
-
-def _retry_after(answer: httpx.Response) -> float | None:
-    """Retry-After in seconds (its HTTP-date form is rare from webhook receivers: not read)."""
-    try:
-        return max(float(answer.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return None
 
 
 def _one_line(text: str) -> str:

@@ -29,13 +29,14 @@ import itertools
 import json
 import re
 import secrets
-import threading
 from collections import deque
 from collections.abc import Container
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.local_server import LocalServer
 
 _ids = itertools.count(17_900_000_000_000_001)
 _VERSION = re.compile(r"^/v\d+(\.\d+)?(?=/)")
@@ -68,24 +69,22 @@ class FakeInstagram:
     published: list[IgContainer] = field(default_factory=list)
     received: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     queued: deque[Answer] = field(default_factory=deque)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalServer | None = None
 
     def __post_init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = LocalServer(_handler(self))
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def __enter__(self) -> FakeInstagram:
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def then(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> FakeInstagram:
         self.queued.append((status, headers or {}, body))

@@ -25,13 +25,14 @@ import hashlib
 import itertools
 import json
 import secrets
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
+
+from tests.fakes.local_server import LocalServer
 
 PATHS = {  # platform: (authorize, token, revoke)
     "instagram": ("/oauth/authorize", "/oauth/access_token", ""),
@@ -64,21 +65,19 @@ class FakeOAuthServer:
     access: dict[str, str] = field(default_factory=dict)  # live access token → its refresh token
     refresh_tokens: set[str] = field(default_factory=set)
     revoked: list[str] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalServer | None = None
 
     def __post_init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = LocalServer(_handler(self))
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
 
     def __enter__(self) -> FakeOAuthServer:
         return self

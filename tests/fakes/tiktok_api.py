@@ -35,9 +35,11 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.local_server import LocalServer
 
 MIB = 1024 * 1024
 MIN_CHUNK, MAX_CHUNK, MAX_FINAL = 5 * MIB, 64_000_000, 128_000_000
@@ -101,21 +103,17 @@ class FakeTikTok:
         self.uploads: dict[str, Upload] = {}  # by publish_id
         self._refusals: dict[str, deque[_Refusal]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._server = LocalServer(_handler(self))
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def __enter__(self) -> FakeTikTok:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def refuse(self, endpoint: str, code: str, status: int, *, message: str = "",
                retry_after: str | None = None, times: int = 1) -> FakeTikTok:

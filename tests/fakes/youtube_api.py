@@ -31,9 +31,11 @@ import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.local_server import LocalServer
 
 UNIT = 256 * 1024
 UPLOAD_PATH = "/upload/youtube/v3/videos"
@@ -72,14 +74,11 @@ class FakeYouTube:
         self.put_failures: deque[int] = deque()  # statuses the next chunks get instead
         self.open_failures: deque[tuple[int, dict[str, str]]] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._server = LocalServer(_handler(self))
 
     @property
     def root(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:
@@ -93,8 +92,7 @@ class FakeYouTube:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
     def cut_at(self, *positions: int) -> FakeYouTube:
         self.cuts.extend(positions)

@@ -107,6 +107,8 @@ class Influencer(Content):
     notes: Mapped[str] = mapped_column(Text, default="")
     # No foreign key: assets already point at influencers, and a cycle buys nothing here.
     avatar_asset_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    # Reference faces and their centroid (studio/engine/identity/references.py).
+    identity: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class Dataset(Content):
@@ -146,6 +148,10 @@ class DatasetImage(Content):
     crop_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     near_dup_group: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     analyzed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # One descriptor per face in ``faces`` (same order), base64 float32 (identity/descriptors.py).
+    face_descriptors: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    # The verdict against the influencer's references: distance, her face, flags (identity/dataset.py).
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class CaptionBatch(Scoped):

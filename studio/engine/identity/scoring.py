@@ -1,0 +1,66 @@
+"""Scoring a picture file against an influencer's reference faces: for pictures that did not pass
+through the dataset analysis (training samples, generated pictures, a reference file).
+
+The picture is decoded at reduced scale (a face needs about 150 px for the descriptor's chip, and
+faces in samples and generations are large), its faces found by dlib's detector, and her face is
+the one closest to the references' centroid.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.engine.identity import descriptors, model
+from studio.engine.media.thumbnails import decode_image, read_source
+
+DECODE_SIDE = 640  # the short side decoded (JPEG draft): faces of a third of it or more are plenty
+SMALL_PICTURE = 700  # a short side under this is searched at twice its size as well
+
+
+@dataclass(frozen=True, slots=True)
+class PictureScore:
+    """Her face's distance and score, where a face was found; ``faces`` counts every face."""
+
+    faces: int
+    distance: float | None = None
+    score: float | None = None
+    box: tuple[int, int, int, int] | None = None  # in the decoded picture's pixels
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def centroid_of(identity: dict[str, Any] | None) -> np.ndarray | None:
+    """The references' centroid stored on an influencer (``Influencer.identity``), or None when
+    no reference was set or found yet."""
+    text = (identity or {}).get("centroid")
+    if not text:
+        return None
+    try:
+        return descriptors.decode(str(text))
+    except ValueError:
+        return None
+
+
+def picture_faces(path: Path) -> tuple[list[np.ndarray], list[tuple[int, int, int, int]]]:
+    """Descriptors and boxes of the faces in a picture file. Raises ValueError (unreadable file)
+    or model.ModelUnavailable."""
+    decoded = decode_image(read_source(path), reduce_to=DECODE_SIDE)
+    rgb = np.asarray(decoded.image.convert("RGB"))
+    found = model.detect(rgb, upsample=1 if min(rgb.shape[:2]) < SMALL_PICTURE else 0)
+    boxes = [box for box, _score in found]
+    return model.describe(rgb, boxes), boxes
+
+
+def score_picture(path: Path, centroid: np.ndarray) -> PictureScore:
+    """Raises ValueError (unreadable file) or model.ModelUnavailable."""
+    found, boxes = picture_faces(path)
+    if not found:
+        return PictureScore(faces=0)
+    distances = [descriptors.distance(d, centroid) for d in found]
+    best = int(np.argmin(distances))
+    return PictureScore(faces=len(found), distance=distances[best],
+                        score=descriptors.score(distances[best]), box=boxes[best])

@@ -6,6 +6,7 @@ breaks reports itself as a problem. No Qt import here, not even for the Qt versi
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import shutil
@@ -20,6 +21,7 @@ from studio.engine.comfyui.supervisor import ComfySupervisor, comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
 from studio.engine.doctor_database import check_database
+from studio.engine.identity import model as face_model
 from studio.engine.media.ffmpeg import inspect_build, locate
 from studio.engine.secrets import SECRETS_FILE
 from studio.engine.tls import tls_context
@@ -285,6 +287,32 @@ def _keyring(studio: Studio) -> Outcome:
             "the system keyring.")
 
 
+def _faces(_studio: Studio, *, load: bool = True) -> Outcome:
+    """The face model identity scoring uses; ``load=False`` only finds its files (the status
+    bar's quick look: loading it takes half a second)."""
+    fix = "Reinstall the studio's dependencies (pip install dlib-bin face-recognition-models)."
+    try:
+        folder = face_model.model_folder()
+        if load:
+            face_model.load()
+        elif importlib.util.find_spec("dlib") is None:
+            raise face_model.ModelUnavailable("dlib is not installed (pip install dlib-bin)")
+    except face_model.ModelUnavailable as exc:
+        return MISSING, f"identity scores are off: {exc}", fix
+    return OK, f"dlib {_version('dlib-bin')}, model files in {folder}", ""
+
+
+def _faces_quick(studio: Studio) -> Outcome:
+    return _faces(studio, load=False)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
 def _disk(studio: Studio) -> Outcome:
     folder = studio.paths.data_dir
     free = shutil.disk_usage(folder).free
@@ -320,6 +348,7 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
     ("sdscripts", "sd-scripts", _sdscripts),
     ("musubi", "musubi-tuner", _musubi),
     ("ffmpeg", "FFmpeg", _ffmpeg),
+    ("faces", "Face identity", _faces),
     ("keyring", "Secrets", _keyring),
     ("database", "Database", check_database),  # quick_check, empty, newer: doctor_database
     ("disk", "Disk", _disk),
@@ -327,7 +356,8 @@ CHECKS: Sequence[tuple[str, str, Callable[[Studio], Outcome]]] = (
 )
 
 
-QUICK: dict[str, Callable[[Studio], Outcome]] = {"sdscripts": _sdscripts_quick, "musubi": _musubi_quick}
+QUICK: dict[str, Callable[[Studio], Outcome]] = {"sdscripts": _sdscripts_quick, "musubi": _musubi_quick,
+                                                 "faces": _faces_quick}
 
 
 # Helpers -----------------------------------------------------------------------------------

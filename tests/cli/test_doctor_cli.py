@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from tests.cli.conftest import Cli
 
-KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "musubi", "ffmpeg", "keyring", "database", "disk", "worker"]
+KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "musubi", "ffmpeg", "faces", "keyring", "database",
+        "disk", "worker"]
 
 
 def test_text_report(cli: Cli) -> None:

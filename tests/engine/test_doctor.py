@@ -19,7 +19,8 @@ from studio.engine.doctor import Check, run_checks
 from tests.conftest import wait_until
 from tests.engine.helpers import fake_tool
 
-KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "musubi", "ffmpeg", "keyring", "database", "disk", "worker"]
+KEYS = ["python", "qt", "gpu", "comfyui", "sdscripts", "musubi", "ffmpeg", "faces", "keyring", "database",
+        "disk", "worker"]
 
 # GET /system_stats as ComfyUI 0.3.64 answers it (shared/protocols/comfyui-samples).
 SYSTEM_STATS = {
@@ -223,6 +224,27 @@ def test_disk_space(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(100, 99, 1))
     found = check(studio, "disk")
     assert found.status == "problem" and "1 B free" in found.detail
+
+
+def test_face_model_is_found_in_its_package_and_loads(studio: Studio) -> None:
+    found = check(studio, "faces")
+    assert found.status == "ok", found
+    folder = Path(found.detail.split("model files in ", 1)[1])
+    assert (folder / "dlib_face_recognition_resnet_model_v1.dat").is_file()
+    assert (folder / "shape_predictor_5_face_landmarks.dat").is_file()
+    assert folder.parent.name == "face_recognition_models"
+
+
+def test_a_missing_face_model_turns_identity_off_with_a_fix(studio: Studio,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "face_recognition_models" else real(name, *a))
+    for quick in (False, True):
+        found = next(c for c in run_checks(studio, quick=quick) if c.key == "faces")
+        assert found.status == "missing" and found.detail.startswith("identity scores are off")
+        assert "pip install" in found.fix
 
 
 def test_worker_missing_then_present(studio: Studio, worker_factory) -> None:  # type: ignore[no-untyped-def]

@@ -120,6 +120,9 @@ def test_doctor_json_through_the_bundle(bundle: Path, home: Path,
     assert ffmpeg["detail"].endswith("libx264, subtitles, loudnorm")
     assert checks["database"]["status"] == "ok" and "(up to date)" in checks["database"]["detail"]
     assert checks["keyring"]["status"] == "ok"
+    faces = checks["faces"]  # the face model loads from the files the bundle carries
+    assert faces["status"] == "ok", faces
+    assert str(bundle / "_internal" / "face_recognition_models" / "models") in faces["detail"]
     assert checks["worker"]["status"] == "missing"  # the window took its worker down with it
 
 

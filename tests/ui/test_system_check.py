@@ -30,8 +30,8 @@ def test_system_check_lists_every_part_with_its_fix_and_copies_a_report(
     with qtbot.waitSignal(dialog.checks_shown, timeout=60_000):
         pass
     labels = [dialog.table.item(row, 1).text() for row in range(dialog.table.rowCount())]
-    assert labels == ["Python", "Qt", "GPU", "ComfyUI", "sd-scripts", "musubi-tuner", "FFmpeg", "Face identity", "Secrets",
-                      "Database", "Disk", "Worker"]
+    assert labels == ["Python", "Qt", "GPU", "ComfyUI", "sd-scripts", "musubi-tuner", "FFmpeg", "Face identity",
+                      "Secrets", "Database", "Disk", "Worker"]
     comfy = labels.index("ComfyUI")
     assert dialog.table.item(comfy, 0).text() != "● ok"
     assert dialog.table.item(comfy, 3).text()  # what to do about it

@@ -23,6 +23,31 @@ from studio.engine.db.models import DatasetImage
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """``DatasetImage.identity`` as the grid needs it (identity/dataset.py writes it)."""
+
+    score: float | None = None  # her face's 0–1 score; None: no face
+    distance: float | None = None
+    face: int | None = None  # index into ``faces`` of her face
+    flags: tuple[str, ...] = ()  # of identity.dataset.FLAGS
+    clusters: tuple[int | None, ...] = ()  # each face's cluster number, 1 = the largest
+
+    @staticmethod
+    def from_stored(stored: Any) -> Identity | None:
+        if not isinstance(stored, dict):
+            return None
+        face = stored.get("face")
+        return Identity(score=_number(stored.get("score")), distance=_number(stored.get("distance")),
+                        face=face if isinstance(face, int) else None,
+                        flags=tuple(str(f) for f in stored.get("flags") or () if isinstance(f, str)),
+                        clusters=tuple(c if isinstance(c, int) else None for c in stored.get("cluster") or ()))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
 class ImageRow:
     """A detached, light copy of a DatasetImage, made on the background thread."""
 
@@ -47,6 +72,7 @@ class ImageRow:
     crop_manual: bool
     face_scores: tuple[float, ...] = ()  # the detector's confidence per face (older rows: none)
     clip: ClipInfo | None = None  # a clip's duration, fps and frames; None for a picture
+    identity: Identity | None = None  # the verdict against her reference faces; None: not judged
 
     @property
     def face_count(self) -> int:
@@ -59,17 +85,25 @@ class ImageRow:
         scores = self.face_scores if len(self.face_scores) == len(self.faces) else ()
         return sum(1 for score in scores if score >= least) if scores else len(self.faces)
 
+    @property
+    def identity_score(self) -> float | None:
+        return self.identity.score if self.identity else None
+
+    def flagged(self, flag: str) -> bool:
+        return self.identity is not None and flag in self.identity.flags
+
 
 _COLUMNS = (DatasetImage.id, DatasetImage.version, DatasetImage.original_name,
             DatasetImage.source_name, DatasetImage.storage_key, DatasetImage.sha256,
             DatasetImage.width, DatasetImage.height, DatasetImage.created_at, DatasetImage.caption,
             DatasetImage.excluded, DatasetImage.near_dup_group, DatasetImage.analyzed_at,
-            DatasetImage.quality, DatasetImage.faces, DatasetImage.crop, DatasetImage.crop_manual)
+            DatasetImage.quality, DatasetImage.faces, DatasetImage.crop, DatasetImage.crop_manual,
+            DatasetImage.identity)
 
 
 def _row(values: Sequence[Any]) -> ImageRow:
     (id_, version, original, source, key, sha, width, height, created, caption, excluded, group,
-     analyzed_at, quality, faces, crop, manual) = values
+     analyzed_at, quality, faces, crop, manual, identity) = values
     quality = quality or {}
     sharpness = quality.get("sharpness")
     name = original or PurePosixPath(source or key).name
@@ -81,7 +115,8 @@ def _row(values: Sequence[Any]) -> ImageRow:
                     bright=bool(quality.get("bright")),
                     faces=tuple(_box(box) for box in (faces or [])),
                     crop=dict(crop) if crop else None, crop_manual=bool(manual),
-                    face_scores=_scores(quality.get("face_scores")), clip=ClipInfo.from_quality(quality))
+                    face_scores=_scores(quality.get("face_scores")), clip=ClipInfo.from_quality(quality),
+                    identity=Identity.from_stored(identity))
 
 
 def _scores(values: Any) -> tuple[float, ...]:
@@ -122,6 +157,9 @@ class ImageFilter:
     faces: str = "any"  # any | none | one | many
     face_score: float = 0.0  # faces scoring under this are not counted; 0: every face found
     excluded: str = "any"  # any | only | hide
+    identity: str = "any"  # any, or one of identity.dataset.FLAGS: the pictures flagged so
+    identity_score: float = 0.0  # her face scores at least this (0–1); 0: off
+    cluster: int = 0  # a face in this face cluster (1 = the largest); 0: off
     below_target: int = 0  # shorter side under this many pixels; 0: off
     sort: str = "date"
     tag_split: Callable[[str], list[str]] | None = field(default=None, compare=False)
@@ -138,6 +176,9 @@ class ImageFilter:
                                     and _face_class(row.faces_scoring(self.face_score)) == self.faces),
             self.excluded == "any" or row.excluded == (self.excluded == "only"),
             not self.below_target or 0 < min(row.width, row.height) < self.below_target,
+            self.identity == "any" or row.flagged(self.identity),
+            not self.identity_score or (row.identity_score or 0.0) >= self.identity_score,
+            not self.cluster or (row.identity is not None and self.cluster in row.identity.clusters),
         )
         return all(checks)
 
@@ -163,6 +204,10 @@ def sort_key(sort: str) -> Callable[[ImageRow], Any]:
         return lambda r: (r.sharpness is None, -(r.sharpness or 0.0))
     if sort == "group":  # near-duplicates side by side, then the rest
         return lambda r: (r.near_dup_group is None, r.near_dup_group or 0, r.created_at)
+    if sort == "identity":  # most like her first; pictures without her face last
+        return lambda r: (r.identity_score is None, -(r.identity_score or 0.0), r.created_at)
+    if sort == "identity-low":  # least like her first, to find who does not belong
+        return lambda r: (r.identity_score is None, r.identity_score or 0.0, r.created_at)
     return lambda r: r.created_at
 
 

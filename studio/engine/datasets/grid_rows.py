@@ -32,8 +32,9 @@ _COLUMNS = (DatasetImage.id, DatasetImage.version, DatasetImage.original_name,
             DatasetImage.width, DatasetImage.height, DatasetImage.created_at, DatasetImage.caption,
             DatasetImage.excluded, DatasetImage.near_dup_group, DatasetImage.analyzed_at,
             type_coerce(DatasetImage.quality, String), type_coerce(DatasetImage.faces, String),
-            type_coerce(DatasetImage.crop, String), DatasetImage.crop_manual)
-_JSON_AT = (13, 14, 15)
+            type_coerce(DatasetImage.crop, String), DatasetImage.crop_manual,
+            type_coerce(DatasetImage.identity, String))
+_JSON_AT = (13, 14, 15, 17)
 
 
 def _json(value: Any) -> Any:

@@ -2,4 +2,4 @@
 without loading the database layer."""
 from __future__ import annotations
 
-SORTS = ("name", "date", "sharpness", "group")
+SORTS = ("name", "date", "sharpness", "group", "identity", "identity-low")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -24,10 +25,13 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "caption": (("any", "Any caption"), ("with", "Captioned"), ("without", "No caption")),
     "faces": (("any", "Any faces"), ("none", "No face"), ("one", "One face"), ("many", "Several faces")),
     "exposure": (("any", "Any exposure"), ("dark", "Dark"), ("bright", "Bright")),
+    "identity": (("any", "Any identity"), ("different_person", "Different person"),
+                 ("several_people", "Several people"), ("no_face", "No face of her")),
     "excluded": (("any", "Excluded or not"), ("hide", "Not excluded"), ("only", "Excluded only")),
     "below_target": (("0", "Any size"), ("512", "Below 512"), ("768", "Below 768"), ("1024", "Below 1024")),
     "sort": (("date", "Sort: import order"), ("name", "Sort: name"), ("sharpness", "Sort: sharpest"),
-             ("group", "Sort: similarity group")),
+             ("group", "Sort: similarity group"), ("identity", "Sort: most like her"),
+             ("identity-low", "Sort: least like her")),
 }
 
 
@@ -62,6 +66,13 @@ class FilterBar(QWidget):
                                        "as blurry; a sharp photo scores several hundred. The picture pane shows "
                                        "each one's score.")
         self.face_score = _face_score_box(self)
+        self.identity_score = _identity_score_box(self)
+        self.cluster = 0  # a face cluster shown alone (the Faces panel's Show); 0: none
+        self.cluster_button = QPushButton(self)
+        self.cluster_button.setObjectName("filter-cluster")
+        self.cluster_button.setToolTip("Only the pictures with a face in this face cluster; click to show all")
+        self.cluster_button.clicked.connect(lambda: self.set_cluster(0))
+        self.cluster_button.hide()
         self.count = QLabel(self)
         self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
@@ -71,6 +82,7 @@ class FilterBar(QWidget):
         self.blurry.toggled.connect(self._on_changed)
         self.blur_threshold.valueChanged.connect(self._debounce.start)
         self.face_score.valueChanged.connect(self._debounce.start)
+        self.identity_score.valueChanged.connect(self._debounce.start)
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -79,7 +91,7 @@ class FilterBar(QWidget):
         first, second = QHBoxLayout(), QHBoxLayout()
         first.addWidget(self.search, 2)
         first.addWidget(self.tag, 1)
-        for name in ("caption", "faces", "exposure"):
+        for name in ("caption", "faces", "identity", "exposure"):
             first.addWidget(self.combos[name])
         for name in ("excluded", "below_target"):
             second.addWidget(self.combos[name])
@@ -87,7 +99,9 @@ class FilterBar(QWidget):
         second.addWidget(self.blurry)
         second.addWidget(self.blur_threshold)
         second.addWidget(self.face_score)
+        second.addWidget(self.identity_score)
         second.addWidget(self.combos["sort"])
+        second.addWidget(self.cluster_button)
         second.addStretch(1)
         second.addWidget(self.count)
         self.extra = second  # the page adds the size slider here
@@ -110,6 +124,13 @@ class FilterBar(QWidget):
         combo = self.combos[name]
         combo.setCurrentIndex(combo.findData(value))
 
+    def set_cluster(self, number: int) -> None:
+        """Shows only the pictures with a face in face cluster ``number`` (0: every cluster)."""
+        self.cluster = number
+        self.cluster_button.setText(f"Face cluster {number}  ✕")
+        self.cluster_button.setVisible(bool(number))
+        self._on_changed()
+
     def spec(self) -> ImageFilter:
         value = {name: str(combo.currentData()) for name, combo in self.combos.items()}
         return ImageFilter(text=self.search.text().strip(), tag=self.tag.currentText().strip(),
@@ -117,7 +138,8 @@ class FilterBar(QWidget):
                            blurry=self.blurry.isChecked(), blur_threshold=float(self.blur_threshold.value()),
                            exposure=value["exposure"],
                            faces=value["faces"], face_score=self.face_score.value(),
-                           excluded=value["excluded"],
+                           excluded=value["excluded"], identity=value["identity"],
+                           identity_score=round(self.identity_score.value(), 2), cluster=self.cluster,
                            below_target=int(value["below_target"]), sort=value["sort"],
                            tag_split=self.tag_split)
 
@@ -137,4 +159,18 @@ def _face_score_box(parent: QWidget) -> QDoubleSpinBox:
     box.setToolTip("How sure the face detector must be for a face to count in the face filter: a "
                    "clear face scores above 1, a doubtful one (a pattern in a background) near 0. "
                    "The picture pane shows each face's score.")
+    return box
+
+
+def _identity_score_box(parent: QWidget) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(parent)
+    box.setObjectName("filter-identity-score")
+    box.setRange(0.0, 1.0)
+    box.setSingleStep(0.05)
+    box.setDecimals(2)
+    box.setPrefix("Identity ≥ ")
+    box.setSpecialValueText("Any identity score")
+    box.setToolTip("How much her face in a picture must look like her reference faces, 0 to 1: "
+                   "0.5 is where the face model tells one person from another, and the same "
+                   "person usually scores 0.7 or more.")
     return box

@@ -58,21 +58,12 @@ class FilterBar(QWidget):
             combo.currentIndexChanged.connect(self._on_changed)
         self.near_duplicates = QCheckBox("Near-duplicates", self)
         self.blurry = QCheckBox("Blurry under", self)
-        self.blur_threshold = QSpinBox(self)
-        self.blur_threshold.setRange(1, 5000)
-        self.blur_threshold.setSingleStep(10)
-        self.blur_threshold.setValue(int(BLUR_THRESHOLD))
-        self.blur_threshold.setToolTip("Sharpness score (variance of the Laplacian) under which a picture counts "
-                                       "as blurry; a sharp photo scores several hundred. The picture pane shows "
-                                       "each one's score.")
+        self.blur_threshold = _blur_box(self)
         self.face_score = _face_score_box(self)
         self.identity_score = _identity_score_box(self)
         self.cluster = 0  # a face cluster shown alone (the Faces panel's Show); 0: none
-        self.cluster_button = QPushButton(self)
-        self.cluster_button.setObjectName("filter-cluster")
-        self.cluster_button.setToolTip("Only the pictures with a face in this face cluster; click to show all")
+        self.cluster_button = _cluster_button(self)
         self.cluster_button.clicked.connect(lambda: self.set_cluster(0))
-        self.cluster_button.hide()
         self.count = QLabel(self)
         self._debounce = single_shot_timer(self, interval_ms=200)
         self._debounce.timeout.connect(self._on_changed)
@@ -148,6 +139,16 @@ class FilterBar(QWidget):
         self.filter_changed.emit(self.spec())
 
 
+def _blur_box(parent: QWidget) -> QSpinBox:
+    box = QSpinBox(parent)
+    box.setRange(1, 5000)
+    box.setSingleStep(10)
+    box.setValue(int(BLUR_THRESHOLD))
+    box.setToolTip("Sharpness score (variance of the Laplacian) under which a picture counts as blurry; "
+                   "a sharp photo scores several hundred. The picture pane shows each one's score.")
+    return box
+
+
 def _face_score_box(parent: QWidget) -> QDoubleSpinBox:
     box = QDoubleSpinBox(parent)
     box.setObjectName("filter-face-score")
@@ -174,3 +175,11 @@ def _identity_score_box(parent: QWidget) -> QDoubleSpinBox:
                    "0.5 is where the face model tells one person from another, and the same "
                    "person usually scores 0.7 or more.")
     return box
+
+
+def _cluster_button(parent: QWidget) -> QPushButton:
+    button = QPushButton(parent)
+    button.setObjectName("filter-cluster")
+    button.setToolTip("Only the pictures with a face in this face cluster; click to show all")
+    button.hide()
+    return button

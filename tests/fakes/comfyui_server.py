@@ -31,7 +31,7 @@ import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -137,6 +137,9 @@ class FakeComfyUI:
         # Core nodes are the real server's; custom packs (e.g. VIDEO_PACKS) and node_specs add to them.
         self.node_specs = {**pack_nodes(custom_packs), **(node_specs or {})}
         self.output_bytes = dict(output_bytes or {})  # file extension -> what output files hold
+        # A test's choice of a prompt's picture, by its graph (None: the default picture), e.g. a
+        # face from tests/photos.py chosen by seed.
+        self.picture_for: Callable[[dict[str, Any]], bytes | None] | None = None
         self.models = {"checkpoints": list(checkpoints), "loras": list(loras), "vae": [],
                        "controlnet": [], "embeddings": []}
         self.known_nodes = {*REAL_OBJECT_INFO, *extra_nodes, *self.node_specs}
@@ -422,7 +425,8 @@ class FakeComfyUI:
             name = f"{base}_{number:05}_.{ext}"
             clip = render_clip(self.ffmpeg, [graph[n] for n in _upstream(graph, node_id)]) if (
                 self.ffmpeg and node["class_type"] == "SaveVideo" and ext not in self.output_bytes) else None
-            self.files[(kind, subfolder, name)] = self.output_bytes.get(ext) or clip or (
+            chosen = self.picture_for(graph) if self.picture_for is not None and ext == "png" else None
+            self.files[(kind, subfolder, name)] = chosen or self.output_bytes.get(ext) or clip or (
                 png_bytes(color=(number * 40 % 256, 90, 160)) if ext == "png" else _MAGIC[ext] + bytes(64))
             items.append({"filename": name, "subfolder": subfolder, "type": kind})
         return {key: items, "animated": [True]} if animated else {key: items}

@@ -21,6 +21,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.comfyui.client import ComfyClient, ComfyRejected, ComfyUnavailable
+from studio.engine.comfyui.identity import picture_identity, reference_of
 from studio.engine.comfyui.job import (
     ComfyJob,
     ComfyPayload,
@@ -265,6 +266,7 @@ class ImageJob(ComfyJob):
     def store(self, run: ComfyRun) -> ImageResult:
         recipe = _recipe(run)
         store = LocalStore(self.ctx.paths.assets_dir)
+        her = reference_of(self.ctx.db, self.ctx.workspace_id, self.influencer_id())
         folder = f"images/{self.ctx.workspace_id}/{self.ctx.job_id}"
         used: set[str] = set()
         assets = []
@@ -279,6 +281,8 @@ class ImageJob(ComfyJob):
                 meta={"recipe": recipe, "width": width, "height": height, "rating": 0,
                       "favourite": False,
                       "path": str(stored.path)}))  # so use_as_input works from the row alone
+            if her is not None and not output.animated:  # how much it looks like her (clips: not scored)
+                assets[-1].meta["identity"] = picture_identity(stored.path, her)
         asset_ids = self.add_assets(assets)
         return ImageResult(assets=tuple(asset_ids), prompt_id=run.result.prompt_id,
                            seed=run.workflow.seed)

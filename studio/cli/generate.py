@@ -42,6 +42,11 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     listing = add_action(actions, "list", "list generated images, newest first", list_images,
                          scoped=True)
     listing.add_argument("--influencer", metavar="NAME")
+    listing.add_argument("--min-identity", type=float, metavar="X",
+                         help="only pictures that look like her at least this much, 0-1 "
+                              "(0.5: the same person)")
+    listing.add_argument("--sort", choices=("newest", "identity"), default="newest",
+                         help="identity: most like her first")
     add = add_action(actions, "add-workflow", "add a workflow exported from ComfyUI with Export (API)",
                      add_workflow)
     add.add_argument("file", type=Path, metavar="WORKFLOW.json")
@@ -141,13 +146,17 @@ def print_templates(templates: list[WorkflowTemplate], errors: list[str], *, as_
 def list_images(studio: Studio, args: argparse.Namespace) -> int:
     from studio.engine.comfyui.gallery import GalleryFilter, gallery_rows
     workspace, influencer = _who(studio, args)
-    spec = GalleryFilter(influencer_id=influencer.id if influencer else None)
+    if args.min_identity is not None and not 0 <= args.min_identity <= 1:
+        raise UsageError(f"--min-identity is a score from 0 to 1, not {args.min_identity:g}.")
+    spec = GalleryFilter(influencer_id=influencer.id if influencer else None,
+                         min_identity=args.min_identity, sort=args.sort)
     rows = [_row(studio, r) for r in gallery_rows(studio, workspace_id=workspace.id, spec=spec)]
     if args.json:
         print_json(rows)
     else:
-        print_table(["created", "rating", "fav", "seed", "lora", "template", "path"],
-                    [[r["created_at"], r["rating"], "*" if r["favourite"] else "", r["seed"],
+        print_table(["created", "rating", "fav", "identity", "seed", "lora", "template", "path"],
+                    [[r["created_at"], r["rating"], "*" if r["favourite"] else "",
+                      "" if r["identity"] is None else f"{r['identity']:.2f}", r["seed"],
                       r["lora"], r["template"], r["path"]] for r in rows],
                     empty="no generated images")
     return EXIT_OK
@@ -176,4 +185,5 @@ def _row(studio: Studio, row: GalleryRow) -> dict[str, Any]:
     return {"id": row.id, "created_at": row.created_at, "job_id": row.job_id,
             "influencer_id": row.influencer_id, "rating": row.rating, "favourite": row.favourite,
             "seed": row.seed, "lora": row.lora, "template": row.template, "width": row.width,
-            "height": row.height, "prompt": row.prompt, "path": studio.asset_path(row.storage_key)}
+            "height": row.height, "prompt": row.prompt, "path": studio.asset_path(row.storage_key),
+            "identity": row.identity, "identity_note": row.identity_note or None}

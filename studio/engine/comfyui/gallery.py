@@ -1,8 +1,9 @@
 """The generated images: list and filter them, rate them, re-make them, use them as input.
 
-Rating and favourite live in ``Asset.meta`` beside the recipe, so the gallery needs no table of
-its own. Filters on meta are applied here in Python: the same code on SQLite and PostgreSQL,
-and a workspace's images number in the thousands, not millions.
+Rating, favourite and her identity score (``comfyui/identity.py``) live in ``Asset.meta`` beside
+the recipe, so the gallery needs no table of its own. Filters and sorts on meta are applied here
+in Python: the same code on SQLite and PostgreSQL, and a workspace's images number in the
+thousands, not millions.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from studio.engine.comfyui.generation import GenerationRequest, preview_file, submit_generation
+from studio.engine.comfyui.identity import identity_of, score_of
 from studio.engine.comfyui.recipe_template import fitting_values, template_for_recipe
 from studio.engine.comfyui.user_workflows import all_templates
 from studio.engine.core import Studio
@@ -24,6 +26,8 @@ from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput, NotFound
 
 KINDS = ("image",)
+NEWEST, BY_IDENTITY = "newest", "identity"
+SORTS = (NEWEST, BY_IDENTITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,8 @@ class GalleryFilter:
     min_rating: int = 0
     favourites_only: bool = False
     since: datetime | None = None
+    min_identity: float | None = None  # 0–1: only pictures scored at least this (unscored ones: not)
+    sort: str = NEWEST  # or BY_IDENTITY: most like her first, unscored last, newest first among equals
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class GalleryRow:
     lora: str
     prompt: str
     template: str
+    identity: float | None = None  # her identity score, 0–1 (0.5: the same-person threshold)
+    identity_note: str = ""  # why there is no score: no references, no face…
 
     @property
     def name(self) -> str:
@@ -64,10 +72,16 @@ class GalleryRow:
 
 def gallery_rows(studio: Studio, *, workspace_id: uuid.UUID, spec: GalleryFilter) -> list[GalleryRow]:
     """Blocking: the generated images ``spec`` lets through, newest first, as rows."""
+    if spec.sort not in SORTS:
+        raise InvalidInput(f"The gallery sorts by {' or '.join(SORTS)}, not '{spec.sort}'.")
     assets = list_generated(studio, workspace_id, influencer_id=spec.influencer_id, lora=spec.lora,
                             job_id=spec.job_id, min_rating=spec.min_rating,
-                            favourites_only=spec.favourites_only, since=spec.since)
-    return [gallery_row(a) for a in assets]
+                            favourites_only=spec.favourites_only, since=spec.since,
+                            min_identity=spec.min_identity)
+    rows = [gallery_row(a) for a in assets]
+    if spec.sort == BY_IDENTITY:  # stable: newest first among equal scores
+        rows.sort(key=lambda r: (r.identity is None, -(r.identity or 0.0)))
+    return rows
 
 
 def gallery_row(asset: Asset) -> GalleryRow:
@@ -85,7 +99,8 @@ def gallery_row(asset: Asset) -> GalleryRow:
                       rating=_rating(asset), favourite=_favourite(asset),
                       seed=seed if isinstance(seed, int) else None, lora=lora_of(made),
                       prompt=str(values.get("positive") or made.get("positive") or ""),
-                      template=str(template))
+                      template=str(template), identity=score_of(meta),
+                      identity_note=str(identity_of(meta).get("note") or ""))
 
 
 def lora_of(made: dict[str, Any]) -> str:
@@ -107,8 +122,11 @@ def _values(made: dict[str, Any]) -> dict[str, Any]:
 
 def list_generated(studio: Studio, workspace_id: uuid.UUID, *, influencer_id: uuid.UUID | None = None,
                    lora: str | None = None, job_id: uuid.UUID | None = None, min_rating: int = 0,
-                   favourites_only: bool = False, since: datetime | None = None) -> list[Asset]:
+                   favourites_only: bool = False, since: datetime | None = None,
+                   min_identity: float | None = None) -> list[Asset]:
     """Generated images (not in the trash), newest first."""
+    if min_identity is not None and not 0 <= min_identity <= 1:
+        raise InvalidInput(f"A minimum identity score is from 0 to 1, not {min_identity:g}.")
     query = select(Asset).where(Asset.workspace_id == workspace_id, Asset.kind.in_(KINDS),
                                 Asset.deleted_at.is_(None), Asset.job_id.is_not(None))
     if influencer_id is not None:
@@ -121,7 +139,8 @@ def list_generated(studio: Studio, workspace_id: uuid.UUID, *, influencer_id: uu
         assets = session.scalars(query.order_by(Asset.created_at.desc(), Asset.storage_key)).all()
     return [a for a in assets
             if (lora is None or lora_of(recipe(a)) == lora)
-            and _rating(a) >= min_rating and (not favourites_only or _favourite(a))]
+            and _rating(a) >= min_rating and (not favourites_only or _favourite(a))
+            and (min_identity is None or _scored_at_least(a, min_identity))]
 
 
 def get_image(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str) -> Asset:
@@ -208,6 +227,11 @@ def _set_meta(studio: Studio, workspace_id: uuid.UUID, asset_id: uuid.UUID | str
 def _rating(asset: Asset) -> int:
     value = (asset.meta or {}).get("rating")
     return value if isinstance(value, int) else 0
+
+
+def _scored_at_least(asset: Asset, minimum: float) -> bool:
+    score = score_of(asset.meta)
+    return score is not None and score >= minimum
 
 
 def _favourite(asset: Asset) -> bool:

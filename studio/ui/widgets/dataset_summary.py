@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.filters import ImageRow
+
+# identity.dataset.FLAGS, as the summary names them ("Exclude 3 different-person pictures").
+IDENTITY_FLAGS = (("different_person", "Different person", "different-person"),
+                  ("several_people", "Several people", "several-people"),
+                  ("no_face", "No face of her", "no-face"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,8 @@ class Summary:
     faces: tuple[int, int, int] = (0, 0, 0)  # none, one, many (analysed images only)
     buckets: tuple[tuple[str, int], ...] = field(default=())
     clips: int = 0  # of the images, how many are clips
+    judged: int = 0  # pictures with an identity verdict
+    flagged: tuple[tuple[uuid.UUID, ...], ...] = ((), (), ())  # per IDENTITY_FLAGS, not excluded
 
 
 def summarize(rows: Sequence[ImageRow]) -> Summary:
@@ -45,7 +52,9 @@ def summarize(rows: Sequence[ImageRow]) -> Summary:
         faces=(sum(r.face_count == 0 for r in analysed), sum(r.face_count == 1 for r in analysed),
                sum(r.face_count > 1 for r in analysed)),
         buckets=tuple(sorted(buckets.items(), key=lambda item: (-item[1], item[0]))),
-        clips=sum(r.clip is not None for r in rows))
+        clips=sum(r.clip is not None for r in rows), judged=sum(r.identity is not None for r in rows),
+        flagged=tuple(tuple(r.id for r in rows if not r.excluded and r.flagged(flag))
+                      for flag, _title, _word in IDENTITY_FLAGS))
 
 
 class BucketBars(QWidget):
@@ -89,6 +98,9 @@ class DatasetSummary(QWidget):
     exclude_blurry_requested = Signal()
     export_requested = Signal()
     analyze_requested = Signal()
+    flag_shown = Signal(str)  # show only the pictures with this identity flag
+    flag_exclusion_requested = Signal(str)  # exclude the pictures with this identity flag
+    faces_requested = Signal()  # the face clusters panel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +116,8 @@ class DatasetSummary(QWidget):
         layout.addWidget(self.problems)
         layout.addWidget(QLabel("<b>Buckets</b>", self))
         layout.addWidget(self.bars)
+        layout.addWidget(QLabel("<b>Identity</b>", self))
+        layout.addWidget(self._build_identity())
         layout.addSpacing(6)
         for button in self._build_buttons():
             layout.addWidget(button)
@@ -125,6 +139,41 @@ class DatasetSummary(QWidget):
             self.values[key].setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(self.values[key], row, 1)
         return grid
+
+    def _build_identity(self) -> QWidget:
+        """A count per identity flag with Show; Exclude buttons; the Faces… panel."""
+        box = QWidget(self)
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        self.identity_note = QLabel(box)
+        self.identity_note.setWordWrap(True)
+        self.identity_note.setObjectName("summary-identity-note")
+        grid.addWidget(self.identity_note, 0, 0, 1, 3)
+        self._build_flag_rows(box, grid)
+        self.faces_button = QPushButton("Faces…", box)
+        self.faces_button.setToolTip("The faces of this dataset grouped by person, largest group first")
+        self.faces_button.clicked.connect(self.faces_requested)
+        grid.addWidget(self.faces_button, 2 * len(IDENTITY_FLAGS) + 1, 0, 1, 3)
+        return box
+
+    def _build_flag_rows(self, box: QWidget, grid: QGridLayout) -> None:
+        self.flag_counts: dict[str, QLabel] = {}
+        self.flag_show: dict[str, QToolButton] = {}
+        self.flag_exclude: dict[str, QPushButton] = {}
+        for row, (flag, title, _word) in enumerate(IDENTITY_FLAGS, start=1):
+            grid.addWidget(QLabel(title, box), row, 0)
+            self.flag_counts[flag] = QLabel("–", box)
+            self.flag_counts[flag].setObjectName(f"summary-{flag}")
+            self.flag_counts[flag].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(self.flag_counts[flag], row, 1)
+            self.flag_show[flag] = _show_button(box, title)
+            self.flag_show[flag].clicked.connect(lambda _=False, f=flag: self.flag_shown.emit(f))
+            grid.addWidget(self.flag_show[flag], row, 2)
+            exclude = self.flag_exclude[flag] = QPushButton(box)
+            exclude.setToolTip("Excludes them in one step; Undo brings them back")
+            exclude.clicked.connect(lambda _=False, f=flag: self.flag_exclusion_requested.emit(f))
+            grid.addWidget(exclude, len(IDENTITY_FLAGS) + row, 0, 1, 3)
 
     def _build_buttons(self) -> tuple[QPushButton, ...]:
         self.exclude_dups_button = QPushButton("Exclude near-duplicates", self)
@@ -159,6 +208,18 @@ class DatasetSummary(QWidget):
         self.exclude_dups_button.setText(f"Exclude near-duplicates ({len(summary.near_dup_extra)})")
         self.exclude_blurry_button.setEnabled(summary.analyzed > summary.excluded)  # any threshold may find some
         self.exclude_blurry_button.setText(f"Exclude blurry ({len(summary.blurry)})")
+        self._show_identity(summary)
+
+    def _show_identity(self, summary: Summary) -> None:
+        self.identity_note.setText(
+            f"{summary.judged} of {summary.images} pictures compared with her reference faces"
+            if summary.judged else "Not compared with her reference faces yet: analyse the dataset")
+        for (flag, _title, word), ids in zip(IDENTITY_FLAGS, summary.flagged, strict=True):
+            count = len(ids)
+            self.flag_counts[flag].setText(str(count))
+            self.flag_show[flag].setEnabled(bool(count))
+            self.flag_exclude[flag].setText(f"Exclude {count} {word} picture" + ("" if count == 1 else "s"))
+            self.flag_exclude[flag].setVisible(bool(count))
 
     def show_problems(self, issues: Sequence[object]) -> None:
         """``caption_checks`` results."""
@@ -169,3 +230,11 @@ class DatasetSummary(QWidget):
         self.problems.setText("<br>".join(f"• {count} {names.get(kind, kind)}"
                                           for kind, count in kinds.most_common()))
         self.problems.setToolTip("\n".join(str(getattr(i, "message", i)) for i in issues[:30]))
+
+
+def _show_button(parent: QWidget, title: str) -> QToolButton:
+    button = QToolButton(parent)
+    button.setText("Show")
+    button.setAutoRaise(True)
+    button.setToolTip(f"Show only these pictures ({title.lower()})")
+    return button

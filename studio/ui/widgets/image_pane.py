@@ -7,12 +7,14 @@ ratio of its bucket); the new crop is reported once, when the mouse is released.
 from __future__ import annotations
 
 import html
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.engine.datasets.filters import ImageRow
 from studio.engine.datasets.video_items import describe
@@ -22,6 +24,8 @@ from studio.ui.thumbnails import load_preview
 PREVIEW_SIDE = 1280
 HANDLE = 9.0
 MIN_CROP = 32
+FACE = "#f1c40f"  # a face before identity was judged
+OTHER_FACE = "#9aa0a6"  # a face that is not hers
 
 
 class CropCanvas(QWidget):
@@ -90,10 +94,7 @@ class CropCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.drawImage(target, self.image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        scale = self._scale()
-        painter.setPen(QPen(QColor("#f1c40f"), 2))
-        for x, y, w, h in self.row.faces if self.row else ():
-            painter.drawRect(QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale))
+        self._paint_faces(painter, target)
         crop = self.crop_rect()
         if crop.isEmpty():
             return
@@ -109,6 +110,19 @@ class CropCanvas(QWidget):
         painter.setBrush(QColor("#ffffff"))
         for corner in _corners(crop).values():
             painter.drawRect(QRectF(corner.x() - HANDLE / 2, corner.y() - HANDLE / 2, HANDLE, HANDLE))
+
+    def _paint_faces(self, painter: QPainter, target: QRectF) -> None:
+        """Her face in the accent colour and the others in grey once the faces were compared with
+        her references; before that every face in yellow."""
+        if self.row is None:
+            return
+        scale, hers = self._scale(), self.row.identity.face if self.row.identity else None
+        for index, (x, y, w, h) in enumerate(self.row.faces):
+            colour = (QColor(FACE) if self.row.identity is None
+                      else self.palette().color(QPalette.ColorRole.Highlight) if index == hers
+                      else QColor(OTHER_FACE))
+            painter.setPen(QPen(colour, 3 if index == hers else 2))
+            painter.drawRect(QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale))
 
     # Dragging --------------------------------------------------------------------------------
 
@@ -174,6 +188,7 @@ class ImagePane(QWidget):
     """The canvas and a line about the picture; loads the picture off the UI thread."""
 
     crop_edited = Signal(object, dict)  # image id, crop
+    reference_requested = Signal(object, bool)  # image id; True: use her face as a reference, False: remove it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -181,18 +196,27 @@ class ImagePane(QWidget):
         self.info = QLabel(self)
         self.info.setWordWrap(True)
         self.info.setObjectName("image-info")
+        self.references: frozenset[uuid.UUID] = frozenset()  # pictures whose face is a reference
+        self.reference_button = QPushButton(self)
+        self.reference_button.setObjectName("image-reference")
+        self.reference_button.clicked.connect(self._on_reference_clicked)
+        line = QHBoxLayout()
+        line.addWidget(self.info, 1)
+        line.addWidget(self.reference_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
-        layout.addWidget(self.info)
+        layout.addLayout(line)
         self.canvas.crop_edited.connect(self._on_canvas_crop_edited)
         self._generation = 0
+        self._show_reference_action()
 
     def show_row(self, row: ImageRow | None, source: Path | None) -> None:
         self._generation += 1
         same = row is not None and self.canvas.row is not None and self.canvas.row.id == row.id
         self.canvas.show_image(row, self.canvas.image if same else None)
         self.info.setText(_describe(row))
+        self._show_reference_action()
         if row is None or source is None or same:
             return
         generation = self._generation
@@ -207,6 +231,24 @@ class ImagePane(QWidget):
     def _on_preview_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
             self.info.setText(f"{self.info.text()}\nCannot show this picture: {exc}")
+
+    def set_references(self, image_ids: Iterable[uuid.UUID]) -> None:
+        """The dataset pictures whose face is one of her reference faces."""
+        self.references = frozenset(image_ids)
+        self._show_reference_action()
+
+    def _show_reference_action(self) -> None:
+        row = self.canvas.row
+        hers = row is not None and row.clip is None and (
+            row.identity.face is not None if row.identity else row.face_count == 1)
+        self.reference_button.setVisible(hers or (row is not None and row.id in self.references))
+        self.reference_button.setText("Remove from references" if row is not None and row.id in self.references
+                                      else "Use as reference face")
+
+    def _on_reference_clicked(self) -> None:
+        row = self.canvas.row
+        if row is not None:
+            self.reference_requested.emit(row.id, row.id not in self.references)
 
     def _on_canvas_crop_edited(self, crop: dict) -> None:
         if self.canvas.row is not None:
@@ -229,6 +271,8 @@ def _describe(row: ImageRow | None) -> str:
             word = "score" if row.face_count == 1 else "scores"
             faces += f" ({word} {', '.join(f'{score:.1f}' for score in row.face_scores)})"
         parts.append(faces)
+    if row.identity is not None:
+        parts.append(describe_identity(row))
     if row.crop and row.clip is None:
         bucket = row.crop.get("bucket")
         label = f"crop {row.crop['w']}×{row.crop['h']}"
@@ -237,3 +281,29 @@ def _describe(row: ImageRow | None) -> str:
     if row.excluded:
         parts.append("<i>excluded</i>")
     return " · ".join(parts)
+
+
+def describe_identity(row: ImageRow) -> str:
+    """"identity 0.83 — her face is the left one of 3", or why there is no score."""
+    verdict = row.identity
+    if verdict is None or verdict.score is None:
+        return "no face of her"
+    text = f"identity {verdict.score:.2f}"
+    if "different_person" in verdict.flags:
+        text += " — not her (a different person)"
+    if verdict.face is not None and row.face_count > 1:
+        text += f" — her face is {_place(row.faces, verdict.face)} of {row.face_count}"
+    return text
+
+
+def _place(faces: tuple[tuple[int, int, int, int], ...], index: int) -> str:
+    """Where one face is among the others, from the left."""
+    order = sorted(range(len(faces)), key=lambda i: faces[i][0] + faces[i][2] / 2)
+    rank, count = order.index(index), len(faces)
+    if rank == 0:
+        return "the left one"
+    if rank == count - 1:
+        return "the right one"
+    if count == 3:
+        return "the middle one"
+    return f"number {rank + 1} from the left"

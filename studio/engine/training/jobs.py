@@ -42,6 +42,7 @@ from studio.engine.training.command import (
 )
 from studio.engine.training.config import MUSUBI_FAMILIES, TrainingConfig
 from studio.engine.training.family_checks import model_files_problem
+from studio.engine.training.identity import start_scoring
 from studio.engine.training.plan import TrainingPlan, TrainingRequest, plan_training
 from studio.engine.training.results import TrainingRef, register_checkpoint
 from studio.engine.training.state import SavedState, latest_state
@@ -178,11 +179,15 @@ def run_training(ctx: JobContext, payload: TrainingPayload) -> TrainingResult:
                      stage=f"Resuming from step {state.step}", message=state.path.name)
     else:
         ctx.progress(0.0, stage="Starting sd-scripts", message="loading the model")
+    resume_step = state.step if state else 0
+    scorer = start_scoring(ctx.db, workspace_id=ctx.workspace_id, job_id=ctx.job_id,
+                           influencer_id=payload.influencer_id, root=files.root,
+                           samples_dir=files.samples_dir, resume_step=resume_step)
     outcome = watch_training(
         argv, files, cwd=launch.folder, output_name=output_name, total_steps=payload.total_steps,
-        resume_step=state.step if state else 0, report=_reporter(ctx),
+        resume_step=resume_step, report=_reporter(ctx),
         on_checkpoint=lambda path: register_checkpoint(ctx.db, store, ref, path) is not None,
-        check_canceled=ctx.check_canceled)
+        check_canceled=ctx.check_canceled, scorer=scorer)
     final = [c for c in outcome.checkpoints if c.name == f"{output_name}.safetensors"]
     placed = _hand_off(ctx, final[0].name) if final and payload.hand_off else None
     return TrainingResult(

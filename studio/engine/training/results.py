@@ -101,7 +101,7 @@ def register_checkpoint(db: Database, store: LocalStore, ref: TrainingRef, path:
             return repo.add(LoraModel(name=_label(ref.output_name, meta), storage_key=key,
                                       base_model=ref.base_model, training_job_id=ref.job_id,
                                       influencer_id=ref.influencer_id, meta=meta))
-        keep = {k: row.meta[k] for k in ("active",) if k in (row.meta or {})}
+        keep = {k: row.meta[k] for k in ("active", "identity") if k in (row.meta or {})}
         return repo.update(row, meta={**meta, **keep}, training_job_id=ref.job_id)
 
 

@@ -24,6 +24,7 @@ from typing import IO
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.failures import explain
+from studio.engine.training.identity import SampleScorer, sample_label
 from studio.engine.training.log_parser import PROGRESS_PREFIX, LineSplitter, LogParser, StepProgress
 from studio.engine.training.process import EOF, TrainerProcess, group_alive
 from studio.engine.training.results import checkpoint_kind
@@ -47,11 +48,26 @@ class WatchOutcome:
 def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, output_name: str,
                    total_steps: int, resume_step: int, report: Report, on_checkpoint: Callable[[Path], bool],
                    check_canceled: Callable[[], None], env: Mapping[str, str] | None = None,
-                   grace_s: float | None = None) -> WatchOutcome:
-    grace_s = STOP_GRACE_S if grace_s is None else grace_s
+                   grace_s: float | None = None, scorer: SampleScorer | None = None) -> WatchOutcome:
+    """``scorer`` scores each new sample in its own thread; it is closed (its last samples
+    scored) before this returns or raises."""
+    try:
+        return _watch(argv, files, cwd=cwd, total_steps=total_steps, env=env,
+                      grace_s=STOP_GRACE_S if grace_s is None else grace_s,
+                      follower=Follower(files, output_name, total_steps, resume_step, report, on_checkpoint,
+                                        scorer=scorer),
+                      check_canceled=check_canceled)
+    finally:
+        if scorer is not None:
+            scorer.close()
+
+
+def _watch(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, total_steps: int,
+           env: Mapping[str, str] | None, grace_s: float, follower: Follower,
+           check_canceled: Callable[[], None]) -> WatchOutcome:
+    resume_step = follower.resume_step
     files.output_dir.mkdir(parents=True, exist_ok=True)
     process = TrainerProcess(argv, cwd=cwd, env=env)
-    follower = Follower(files, output_name, total_steps, resume_step, report, on_checkpoint)
     if resume_step:
         _keep_points_up_to(files.metrics_file, resume_step)  # the steps after it are trained again
     with open(files.log_file, "a", encoding="utf-8") as log, \
@@ -76,7 +92,7 @@ def watch_training(argv: Sequence[str], files: TrainingFiles, *, cwd: Path, outp
     if code != 0 or parser.no_data or not follower.final_seen:
         raise JobFailed(explain(code, list(parser.tail), no_data=parser.no_data,
                                 saved_model=follower.final_seen))
-    report(1.0, "Training", f"{len(follower.outcome.checkpoints)} checkpoint(s) saved")
+    follower.report(1.0, "Training", f"{len(follower.outcome.checkpoints)} checkpoint(s) saved")
     return follower.outcome
 
 
@@ -98,8 +114,12 @@ class Follower:
     """What one training's output means, read by read: progress reports, metrics, files."""
 
     def __init__(self, files: TrainingFiles, output_name: str, total_steps: int, resume_step: int,
-                 report: Report, on_checkpoint: Callable[[Path], bool]) -> None:
+                 report: Report, on_checkpoint: Callable[[Path], bool], *,
+                 scorer: SampleScorer | None = None) -> None:
         self.files = files
+        self.scorer = scorer
+        self._sampling_steps: dict[int, int] = {}  # epoch (0 before the first) -> step sampled at
+        self._sample_sizes: dict[str, int] = {}  # samples not yet scored -> size at the last scan
         self.total_steps = total_steps
         self.resume_step = resume_step
         self.report = report
@@ -155,6 +175,7 @@ class Follower:
         if progress is not None:
             self._show(progress)
         if parser.sample_step is not None:
+            self._sampling_steps[parser.epoch or 0] = parser.sample_step
             self._show_sampling(parser.sample_step, parser.sample_images)
 
     def _record(self, metrics: IO[str], progress: StepProgress) -> None:
@@ -215,10 +236,35 @@ class Follower:
                 self._announced.discard(path.name)
                 if path not in self.outcome.checkpoints:
                     self.outcome.checkpoints.append(path)
+                if self.scorer is not None:
+                    self.scorer.checkpoint_saved()
         for sample in sorted(self.files.samples_dir.glob("*.png")) if self.files.samples_dir.is_dir() else []:
             if sample.name not in self._samples:
                 self._samples.add(sample.name)
                 self.outcome.samples.append(sample)
+            if self.scorer is not None and not self.scorer.known(sample.name):
+                self._offer(sample, self.scorer, force=force)
+
+    def _offer(self, sample: Path, scorer: SampleScorer, *, force: bool) -> None:
+        """sd-scripts writes a sample in place: it is scored once its size held over a scan."""
+        try:
+            size = sample.stat().st_size
+        except OSError:
+            return
+        if force or (size and self._sample_sizes.get(sample.name) == size):
+            scorer.add(sample, self.sample_step(sample.name))
+        else:
+            self._sample_sizes[sample.name] = size
+
+    def sample_step(self, name: str) -> int:
+        """The step a sample was made at: in its name, or, for an epoch's samples, the step that
+        epoch's sampling began at (the bar stands still while sampling, so the current step else)."""
+        label = sample_label(name)
+        if label is not None and label[0] == "step":
+            return label[1]
+        if label is not None and label[1] in self._sampling_steps:
+            return self._sampling_steps[label[1]]
+        return self.outcome.last_step
 
     def _global(self, progress: StepProgress) -> tuple[int, int]:
         """sd-scripts counts a resumed run's bar from 0 over the remaining steps; map it back."""

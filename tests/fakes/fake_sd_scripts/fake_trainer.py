@@ -22,6 +22,10 @@ Environment knobs for tests:
   FAKE_SD_SCRIPTS_ARGV_FILE    the argv it got is written there as JSON
   FAKE_SD_SCRIPTS_SAMPLE_S     seconds per sampler step of a sample image (default 0)
   FAKE_SD_SCRIPTS_SAMPLE_HOLD  a path: each sampling waits before its first image until it exists
+  FAKE_SD_SCRIPTS_SAMPLE_PICTURES  a JSON file {"<step>": ["a.png", "b.png", ...]}: the sampling at
+                               that step writes prompt i's image as a copy of the i-th PNG (cycling),
+                               so tests choose whose face each checkpoint's samples show; other
+                               steps draw the flat-colour image
 """
 from __future__ import annotations
 
@@ -370,7 +374,17 @@ def sample_images(args: argparse.Namespace, name: str, label: str, step: int) ->
         draw_sample(found["sample_steps"])
         suffix = "" if found["seed"] is None else f"_{found['seed']}"
         stamp = time.strftime("%Y%m%d%H%M%S")
-        (folder / f"{name}_{label}_{index:02d}_{stamp}{suffix}.png").write_bytes(png(32, 32, index + len(label)))
+        drawn = chosen_picture(step, index) or png(32, 32, index + len(label))
+        (folder / f"{name}_{label}_{index:02d}_{stamp}{suffix}.png").write_bytes(drawn)
+
+
+def chosen_picture(step: int, index: int) -> bytes | None:
+    """The PNG a test chose for this step's index-th sample (FAKE_SD_SCRIPTS_SAMPLE_PICTURES)."""
+    listing = os.environ.get("FAKE_SD_SCRIPTS_SAMPLE_PICTURES")
+    if not listing:
+        return None
+    pictures = json.loads(Path(listing).read_text("utf-8")).get(str(step)) or []
+    return Path(pictures[index % len(pictures)]).read_bytes() if pictures else None
 
 
 def draw_sample(steps: int) -> None:

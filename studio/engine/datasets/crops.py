@@ -100,6 +100,15 @@ def suggest_crop(width: int, height: int, faces: Sequence[Sequence[int]],
     return Crop(x, y, w, h, target, bucket)
 
 
+def her_faces(faces: Sequence[Sequence[int]], identity: dict[str, Any] | None) -> list[Sequence[int]]:
+    """The faces an automatic crop frames: her face where the identity verdict names it (a
+    group picture is framed on her, not on whoever is largest), else every face."""
+    face = (identity or {}).get("face")
+    if isinstance(face, int) and 0 <= face < len(faces):
+        return [faces[face]]
+    return list(faces)
+
+
 def manual_crop(width: int, height: int, box: Sequence[float], target: int = DEFAULT_TARGET) -> Crop:
     """The user's rectangle, kept inside the image and trimmed about its centre to the nearest
     bucket's aspect, so rendering never stretches it."""
@@ -157,9 +166,10 @@ def set_manual_crop(studio: Studio, workspace_id: uuid.UUID, image_id: uuid.UUID
 
 def reset_crop(studio: Studio, workspace_id: uuid.UUID, image_id: uuid.UUID,
                target: int = DEFAULT_TARGET) -> DatasetImage:
-    """Back to the automatic crop (from the faces found by the last analysis)."""
+    """Back to the automatic crop (from the faces found by the last analysis; her face when the
+    identity verdict knows which one she is)."""
     image = _image(studio, workspace_id, image_id)
-    crop = suggest_crop(image.width, image.height, image.faces or [], target)
+    crop = suggest_crop(image.width, image.height, her_faces(image.faces or [], image.identity), target)
     return update_image(studio, workspace_id, image_id, crop=crop.to_dict(), crop_manual=False)
 
 

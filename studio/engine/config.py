@@ -1,7 +1,5 @@
-"""Settings: a typed object stored as TOML in the platform's config folder.
-
-Secrets never live here; see ``studio.engine.secrets``.
-"""
+"""Settings: a typed object stored as TOML in the platform's config folder. Secrets never live
+here; see ``studio.engine.secrets``."""
 from __future__ import annotations
 
 import copy
@@ -116,6 +114,8 @@ class PipelineSettings:
     produce_ahead_hours: float = 6.0  # an approved item with a time is produced this long before it
     stagger_minutes: int = 10  # between the pipelines the daily run starts
     publish_dir: str = ""  # empty: <data folder>/publish
+    min_identity: float = 0.0  # 0–1: a post's picture must score this like her (0: off)
+    identity_retries: int = 3  # pictures tried, new seed each, before the post stops
 
 
 @dataclass(slots=True)

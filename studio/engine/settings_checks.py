@@ -84,6 +84,8 @@ BOUNDS: Mapping[str, tuple[float, float, bool]] = {
     "comfyui.port": (1, 65_535, False),
     "pipeline.stagger_minutes": (0, 24 * 60, False),
     "pipeline.produce_ahead_hours": (0, 7 * 24, False),  # 0: off; a week ahead at most
+    "pipeline.min_identity": (0, 1, False),  # 0: off
+    "pipeline.identity_retries": (1, 20, False),
     "api.port": (1, 65_535, False),
     "api.requests_per_minute": (1, 1_000_000, False),
     "api.max_body_mb": (1, 100_000, False),

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from studio.engine.comfyui.generation import ImageResult
 from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job, PlanItem
 from studio.engine.db.repositories import Repository
@@ -23,6 +24,7 @@ from studio.engine.jobs.errors import JobCanceled, JobFailed
 from studio.engine.jobs.payloads import result_of
 from studio.engine.jobs.registry import job_type
 from studio.engine.jobs.status import JobStatus
+from studio.engine.pipelines.identity_gate import Gate, best, cannot_judge, gate_of, gave_up, judge, passes, refusal
 from studio.engine.pipelines.publish import publish_item
 from studio.engine.pipelines.service import JOB_TYPE, QUEUE, PipelinePayload, PipelineResult, preset_for, steps_of
 from studio.engine.storage.local import LocalStore
@@ -93,14 +95,45 @@ def _image(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any
             values["checkpoint"] = ctx.settings.pipeline.checkpoint
         request = GenerationRequest(influencer_id=influencer.id if influencer else None,
                                     template=ctx.settings.pipeline.template, values=values, count=1)
-        [job] = submit_generation(studio, ctx.workspace_id, request)
+        [job] = submit_generation(studio, ctx.workspace_id, request)  # a new seed each time
         return job.id
 
-    job = _step_job(ctx, item.id, state, "image", submit, progress)
-    files = _asset_files(ctx, job)
-    if not files:
-        raise JobFailed("The picture step finished without a picture.")
-    return {"job_id": str(job.id), "files": [str(f) for f in files], "detail": files[0].name}
+    gate = gate_of(ctx.settings.pipeline)
+    if (state.get("image") or {}).get("gave_up"):  # a new run after one that gave up: fresh tries
+        state["image"] = {}
+    while True:
+        job = _step_job(ctx, item.id, state, "image", submit, progress)
+        files = _asset_files(ctx, job)
+        if not files:
+            raise JobFailed("The picture step finished without a picture.")
+        if not gate.on or _looks_like_her(ctx, item, state, gate, job):
+            return {"job_id": str(job.id), "files": [str(f) for f in files], "detail": files[0].name,
+                    "tries": (state.get("image") or {}).get("tries", [])}
+
+
+def _looks_like_her(ctx: JobContext, item: PlanItem, state: dict[str, Any], gate: Gate, job: Job) -> bool:
+    """Judges the step's picture; False: another one is to be made (the step's job is dropped
+    from the state, so the next round submits anew). Raises JobFailed when it cannot be judged
+    or the tries are spent, keeping the best picture on the step."""
+    made = result_of(job, ImageResult)
+    verdict = judge(ctx.db, job.id, list(made.assets) if made else [])
+    step = dict(state.get("image") or {})
+    tries = [t for t in step.get("tries", []) if t.get("job_id") != str(job.id)] + [verdict.to_dict()]
+    influencer = _influencer(ctx, item)
+    name = influencer.name if influencer else "her"
+    if passes(gate, verdict):
+        state["image"] = {**step, "tries": tries}
+        return True
+    if cannot_judge(verdict):
+        raise JobFailed(refusal(name, gate, verdict))
+    if len(tries) >= gate.tries:
+        kept = best(tries)
+        state["image"] = {"job_id": kept["job_id"], "tries": tries, "gave_up": True}
+        _set_item(ctx, item.id, pipeline=state)
+        raise JobFailed(gave_up(name, gate, tries))
+    state["image"] = {"tries": tries}
+    _set_item(ctx, item.id, pipeline=state)
+    return False
 
 
 def _video(ctx: JobContext, studio: Studio, item: PlanItem, state: dict[str, Any],
@@ -191,7 +224,7 @@ def _step_job(ctx: JobContext, item_id: uuid.UUID, state: dict[str, Any], name: 
     if job is None or job.status in (JobStatus.FAILED, JobStatus.CANCELED):
         job_id = submit()
         _adopt(ctx, job_id)
-        state[name] = {"job_id": str(job_id)}
+        state[name] = {**(state.get(name) or {}), "job_id": str(job_id)}  # keeps the image step's tries
         _set_item(ctx, item_id, pipeline=state)
         job = _job(ctx, job_id)
     assert job is not None
@@ -238,7 +271,6 @@ def _job(ctx: JobContext, job_id: uuid.UUID) -> Job | None:
 
 
 def _asset_files(ctx: JobContext, job: Job) -> list[Path]:
-    from studio.engine.comfyui.generation import ImageResult
     made = result_of(job, ImageResult)
     ids = made.assets if made is not None else ()
     store = LocalStore(ctx.paths.assets_dir)

@@ -112,6 +112,10 @@ TABLE: Mapping[str, Meta] = {
                                   _G, "Daily posting"),
     "pipeline.produce_ahead_hours": _m("Produce ahead", "An approved post with a time is made this "
                                        "long before it goes out. 0: off.", _G, "Daily posting", unit=" h"),
+    "pipeline.min_identity": _m("Minimum likeness", "A post's picture must score at least this like her "
+                                "(0.5: the same person); others are made again. 0: off.", _G, "Daily posting"),
+    "pipeline.identity_retries": _m("Pictures to try", "How many pictures, each with a new seed, before "
+                                    "the post stops for want of likeness.", _G, "Daily posting"),
     "comfyui.url": _m("Address", "Where ComfyUI listens, e.g. http://127.0.0.1:8188.", _C, "Connection"),
     "comfyui.loras_dir": _m("LoRA folder", "Trained LoRAs are placed here for ComfyUI. Empty: "
                             "models/loras in the ComfyUI folder.", _C, "Connection", kind=Kind.FOLDER),

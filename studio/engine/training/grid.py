@@ -6,8 +6,9 @@ checkpoint and strength. Every cell is checked before any is queued, and all are
 transaction with the sheet, so a refused grid leaves nothing half-queued.
 
 A "test-grid-sheet" job waits for the cells and lays the pictures out with Pillow: a block per
-prompt, a row per checkpoint, a column per strength, labelled; the sheet is stored as an Asset
-(kind "contact-sheet").
+prompt, a row per checkpoint, a column per strength, labelled, with her identity score under each
+picture (as its generation recorded it; cells below the same-person score framed in red); the
+sheet is stored as an Asset (kind "contact-sheet") whose meta lists the score of every cell.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from studio.engine.comfyui.generation import (
     prepare_generation,
     reach_comfyui,
 )
+from studio.engine.comfyui.identity import identity_of, score_of
 from studio.engine.comfyui.loras import hand_off
 from studio.engine.comfyui.recipe_template import template_for_recipe
 from studio.engine.comfyui.supervisor import comfy_url
@@ -37,6 +39,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Asset, Influencer, Job, LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.identity.descriptors import SAME_PERSON_SCORE
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey, encode, payload_of, result_of
@@ -58,6 +61,8 @@ CELL = 256
 LABEL_W = 220
 HEADER_H = 34
 TITLE_H = 40
+SCORE_H = 20  # under each picture, inside its cell: "identity 0.81"
+UNLIKE = (200, 60, 60)  # the frame and text of a cell that does not look like her
 POLL_S = 0.5
 
 
@@ -251,8 +256,10 @@ def _row_label(lora: LoraModel) -> str:
 @job_type(SHEET_JOB, queue="general", payload=SheetPayload, result=SheetResult)
 def run_sheet(ctx: JobContext, payload: SheetPayload) -> SheetResult:
     jobs = _wait_for_cells(ctx, [cell.job_id for cell in payload.cells])
-    pictures = {job.id: _first_image(ctx, job) for job in jobs}
-    sheet = draw_sheet(payload, pictures)
+    stills = {job.id: _first_image(ctx, job) for job in jobs}
+    pictures = {job_id: picture for job_id, (picture, _) in stills.items()}
+    identities = {job_id: identity for job_id, (_, identity) in stills.items()}
+    sheet = draw_sheet(payload, pictures, identities)
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG", optimize=False)
     key = f"images/{ctx.workspace_id}/{ctx.job_id}/contact-sheet.png"
@@ -264,7 +271,8 @@ def run_sheet(ctx: JobContext, payload: SheetPayload) -> SheetResult:
             influencer_id=payload.influencer_id, sha256=stored.sha256,
             size_bytes=stored.size_bytes,
             meta={"width": sheet.width, "height": sheet.height, "grid": encode(payload),
-                  "training_job_id": str(payload.training_job_id), "path": str(stored.path)}))
+                  "training_job_id": str(payload.training_job_id), "path": str(stored.path),
+                  "cell_identity": cell_identity(payload, identities)}))
         asset_id = asset.id
     if missing == len(pictures):
         raise JobFailed("None of the grid's images could be made; see the generate-image jobs.")
@@ -286,9 +294,10 @@ def _wait_for_cells(ctx: JobContext, ids: list[uuid.UUID]) -> list[Job]:
         time.sleep(POLL_S)
 
 
-def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
+def _first_image(ctx: JobContext, job: Job) -> tuple[Image.Image | None, dict[str, Any]]:
+    """The cell's picture and the identity verdict its generation recorded ({} where none)."""
     if job.status != JobStatus.COMPLETED:
-        return None
+        return None, {}
     result = result_of(job, ImageResult)
     for asset_id in result.assets if result is not None else ():
         with ctx.db.session() as session:
@@ -297,13 +306,31 @@ def _first_image(ctx: JobContext, job: Job) -> Image.Image | None:
             continue
         try:
             with Image.open(ctx.paths.assets_dir / asset.storage_key) as image:
-                return image.convert("RGB")
+                return image.convert("RGB"), identity_of(asset.meta)
         except OSError:
             continue
-    return None
+    return None, {}
 
 
-def draw_sheet(layout: SheetPayload, pictures: dict[uuid.UUID, Image.Image | None]) -> Image.Image:
+def cell_identity(layout: SheetPayload, identities: dict[uuid.UUID, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each cell's place and her score there (None: not scored), as the sheet's meta keeps them."""
+    return [{"job_id": str(c.job_id), "prompt": c.prompt, "row": c.row, "column": c.column,
+             "score": score_of({"identity": identities.get(c.job_id) or {}}),
+             "faces": (identities.get(c.job_id) or {}).get("faces")} for c in layout.cells]
+
+
+def score_label(identity: dict[str, Any]) -> tuple[str, bool]:
+    """What a cell says under its picture, and whether it is marked as not her."""
+    score = score_of({"identity": identity})
+    if score is not None:
+        return f"identity {score:.2f}", score < SAME_PERSON_SCORE
+    if identity.get("faces") == 0:
+        return "identity: no face", True
+    return "", False  # not scored (no references yet): nothing to say
+
+
+def draw_sheet(layout: SheetPayload, pictures: dict[uuid.UUID, Image.Image | None],
+               identities: dict[uuid.UUID, dict[str, Any]] | None = None) -> Image.Image:
     prompts, rows, columns = layout.prompts, layout.rows, layout.columns
     block_h = TITLE_H + HEADER_H + CELL * len(rows)
     sheet = Image.new("RGB", (LABEL_W + CELL * len(columns), block_h * len(prompts)), (250, 250, 248))
@@ -325,13 +352,29 @@ def draw_sheet(layout: SheetPayload, pictures: dict[uuid.UUID, Image.Image | Non
         upper = cell.prompt * block_h + TITLE_H + HEADER_H + cell.row * CELL
         picture = pictures.get(cell.job_id)
         if picture is None:
-            draw.rectangle((left + 4, upper + 4, left + CELL - 4, upper + CELL - 4), outline=(200, 60, 60), width=2)
-            draw.text((left + 20, upper + CELL // 2 - 8), "not made", fill=(200, 60, 60), font=small)
+            draw.rectangle((left + 4, upper + 4, left + CELL - 4, upper + CELL - 4), outline=UNLIKE, width=2)
+            draw.text((left + 20, upper + CELL // 2 - 8), "not made", fill=UNLIKE, font=small)
             continue
-        thumb = picture.copy()
-        thumb.thumbnail((CELL - 8, CELL - 8))
-        sheet.paste(thumb, (left + (CELL - thumb.width) // 2, upper + (CELL - thumb.height) // 2))
+        _draw_cell(sheet, draw, picture, (identities or {}).get(cell.job_id) or {}, (left, upper))
     return sheet
+
+
+def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, picture: Image.Image,
+               identity: dict[str, Any], corner: tuple[int, int]) -> None:
+    """The picture above its score; a picture that does not look like her framed in red."""
+    left, upper = corner
+    label, unlike = score_label(identity)
+    thumb = picture.copy()
+    thumb.thumbnail((CELL - 8, CELL - 8 - SCORE_H))
+    at = (left + (CELL - thumb.width) // 2, upper + 4 + (CELL - 8 - SCORE_H - thumb.height) // 2)
+    sheet.paste(thumb, at)
+    if unlike:
+        draw.rectangle((at[0] - 3, at[1] - 3, at[0] + thumb.width + 2, at[1] + thumb.height + 2),
+                       outline=UNLIKE, width=3)
+    if label:
+        width = draw.textlength(label, font=_font(14))
+        draw.text((left + (CELL - width) // 2, upper + CELL - SCORE_H - 2), label,
+                  fill=UNLIKE if unlike else (30, 30, 30), font=_font(14))
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:

@@ -105,13 +105,15 @@ def add_portrait_reference(studio: StudioParts, influencer_id: uuid.UUID) -> Add
     return Added(reference, faces=1)
 
 
-def use_dataset_cluster(studio: StudioParts, influencer_id: uuid.UUID, dataset_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The largest cluster of faces in one of her datasets becomes her chosen references."""
+def use_dataset_cluster(studio: StudioParts, influencer_id: uuid.UUID, dataset_id: uuid.UUID,
+                        number: int = 1) -> list[dict[str, Any]]:
+    """Cluster ``number`` of one of her datasets (1: the largest, as its verdicts number them)
+    becomes her chosen references."""
     with studio.db.session() as session:
         dataset = session.get(Dataset, dataset_id)
         if dataset is None or dataset.influencer_id != influencer_id or dataset.deleted_at is not None:
             raise NotFound("This dataset is not one of hers.")
-    found = _largest_cluster(studio, [dataset_id])
+    found = _largest_cluster(studio, [dataset_id], number)
     if not found:
         raise InvalidInput(f"No described face in dataset '{dataset.name}' (analyse it first).")
     _choose(studio, influencer_id, found, keep=False)
@@ -205,8 +207,9 @@ def _auto_references(studio: StudioParts, influencer_id: uuid.UUID) -> list[dict
     return [_reference("portrait", None, "portrait", descriptors.encode(portrait[0]))]
 
 
-def _largest_cluster(studio: StudioParts, dataset_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    """References from the largest cluster of faces in these datasets: its members nearest its mean."""
+def _largest_cluster(studio: StudioParts, dataset_ids: list[uuid.UUID], number: int = 1) -> list[dict[str, Any]]:
+    """References from the largest cluster of faces in these datasets (or cluster ``number``):
+    its members nearest its mean."""
     with studio.db.session() as session:
         images = list(session.scalars(select(DatasetImage).where(
             DatasetImage.dataset_id.in_(dataset_ids), DatasetImage.deleted_at.is_(None))
@@ -214,7 +217,9 @@ def _largest_cluster(studio: StudioParts, dataset_ids: list[uuid.UUID]) -> list[
     faces = dataset_faces(images)
     if len(faces.vectors) == 0:
         return []
-    members = np.nonzero(cluster(faces.vectors) == 1)[0]
+    members = np.nonzero(cluster(faces.vectors) == number)[0]
+    if not len(members):
+        return []
     mean = faces.vectors[members].mean(axis=0)
     nearest = members[np.argsort(np.linalg.norm(faces.vectors[members] - mean, axis=1), kind="stable")]
     names = {image.id: image.original_name for image in images}

@@ -17,6 +17,7 @@ from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.service import restore_images, trash_images
 from studio.engine.datasets.tags import RemoveTags, RenameTag
 from studio.ui.errors import one_line
+from studio.ui.pages.dataset_identity import DatasetIdentity
 from studio.ui.shortcuts import BY_ACTION
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.duplicate_review import DuplicateReview
@@ -68,6 +69,7 @@ class DatasetCuration(QObject):
         page.tag_panel.rename_requested.connect(
             lambda old, new: page.edits.apply(RenameTag(old, new), None))
         page.tag_panel.delete_requested.connect(lambda tag: page.edits.apply(RemoveTags((tag,)), None))
+        self.identity = DatasetIdentity(page)  # identity flags, reference faces, face clusters
 
     def _action(self, name: str) -> QAction:
         # Page-wide: the caption box takes the keys it types (X, PgDown) before these see them.

@@ -3,12 +3,14 @@
 Each returns plain frozen values the UI thread can draw. ``snapshot`` is what the page reads
 when the job hub reports a training changed: the queue, the selected training's row, the loss
 points added to its metrics.jsonl since the last read (from a byte offset, so a long run is
-never read twice), its samples, log tail and saved checkpoints.
+never read twice), its samples' identity per step (identity.jsonl, read on from where the last
+read stopped), its samples, log tail and saved checkpoints (the suggested one marked).
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ from studio.engine.db.models import Dataset, Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.jobs.status import JobStatus
 from studio.engine.training.command import TrainingFiles
+from studio.engine.training.config import MUSUBI_FAMILIES
+from studio.engine.training.identity import SampleScore, read_scores, scores_file, step_summaries
 from studio.engine.training.jobs import JOB_TYPE, queued_trainings
 from studio.engine.training.plan import TrainingPlan, TrainingRequest
 from studio.ui.context import StudioContext
@@ -47,6 +51,7 @@ class TrainingRow:
     output_name: str
     root: Path
     total_steps: int
+    family: str = ""
 
     @property
     def finished(self) -> bool:
@@ -64,6 +69,27 @@ class CheckpointRow:
     size_bytes: int
     path: Path
     ss_metadata: dict[str, str]
+    identity: float | None = None  # the median identity score of its samples
+    identity_samples: int = 0
+    suggested: bool = False  # the highest identity among those not overfitted
+    overfitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPoint:
+    step: int
+    median: float  # of that step's samples' identity scores
+    samples: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityState:
+    """The selected training's identity: one point per sampling step with a score, the latest
+    sample's score and, where there is none, why (said once, not per sample)."""
+
+    points: list[IdentityPoint] = field(default_factory=list)
+    latest: float | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +110,7 @@ class Snapshot:
     sample_images: dict[str, Any] = field(default_factory=dict)  # name -> QImage, new ones only
     log_tail: list[str] = field(default_factory=list)
     checkpoints: list[CheckpointRow] = field(default_factory=list)
+    identity: IdentityState = field(default_factory=IdentityState)
 
 
 def datasets(context: StudioContext) -> list[DatasetChoice]:
@@ -149,7 +176,8 @@ def snapshot(context: StudioContext, selected: uuid.UUID | None, offset: int,
     samples = _samples(files)
     return Snapshot(queue=queue, history=history, selected=chosen, points=points, offset=new_offset,
                     last_metric=last, samples=samples, sample_images=_thumbnails(samples[samples_known:]),
-                    log_tail=log_tail(files.log_file), checkpoints=_checkpoints(context, chosen.id))
+                    log_tail=log_tail(files.log_file), checkpoints=_checkpoints(context, chosen.id),
+                    identity=identity_state(chosen))
 
 
 def read_metrics(path: Path, offset: int) -> tuple[list[LossPoint], int, dict[str, Any] | None]:
@@ -216,16 +244,53 @@ def _thumbnails(paths: list[Path]) -> dict[str, Any]:
 
 
 def _checkpoints(context: StudioContext, job_id: uuid.UUID) -> list[CheckpointRow]:
+    from studio.engine.training.identity import overfitted, suggest
     from studio.engine.training.results import checkpoints_of
+    loras = checkpoints_of(context.studio.db, context.workspace_id, job_id=job_id)
+    identities = [(lora.meta or {}).get("identity") for lora in loras]
+    best, flags = suggest(identities), overfitted(identities)
     rows = []
-    for lora in checkpoints_of(context.studio.db, context.workspace_id, job_id=job_id):
-        meta = lora.meta or {}
+    for index, lora in enumerate(loras):
+        meta, identity = lora.meta or {}, identities[index] or {}
         rows.append(CheckpointRow(id=lora.id, name=lora.name, kind=str(meta.get("kind", "")),
                                   step=meta.get("step"), epoch=meta.get("epoch"),
                                   active=bool(meta.get("active")), size_bytes=int(meta.get("size_bytes") or 0),
                                   path=context.studio.asset_path(lora.storage_key),
-                                  ss_metadata=dict(meta.get("ss_metadata") or {})))
+                                  ss_metadata=dict(meta.get("ss_metadata") or {}),
+                                  identity=identity.get("median"), identity_samples=int(identity.get("samples") or 0),
+                                  suggested=index == best, overfitted=flags[index]))
     return rows
+
+
+class _ScoresCache:
+    """Each training's scores read so far and where the read stopped: a poll reads only what
+    was appended (a rewritten file, after a resume, is read again from the start)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._read: dict[Path, tuple[int, list[SampleScore]]] = {}
+
+    def scores(self, path: Path) -> list[SampleScore]:
+        with self._lock:
+            offset, known = self._read.get(path, (0, []))
+            found = read_scores(path, offset)
+            known = found.scores if found.restarted else known + found.scores
+            self._read[path] = (found.offset, known)
+            return list(known)
+
+
+_SCORES = _ScoresCache()
+
+
+def identity_state(row: TrainingRow) -> IdentityState:
+    if row.family in MUSUBI_FAMILIES:
+        return IdentityState(note="Identity is not available for this family: musubi-tuner makes no "
+                                  "sample pictures yet")
+    scores = _SCORES.scores(scores_file(row.root))
+    points = [IdentityPoint(s.step, s.median, s.samples) for s in step_summaries(scores) if s.median is not None]
+    latest = next((s for s in reversed(scores) if s.score is not None or s.reason), None)
+    return IdentityState(points=points, latest=latest.score if latest else None,
+                         note=latest.reason if latest else "")
 
 
 def _row(job: Any) -> TrainingRow:
@@ -233,4 +298,5 @@ def _row(job: Any) -> TrainingRow:
     return TrainingRow(id=job.id, title=job.title, status=JobStatus(job.status), progress=job.progress,
                        stage=job.stage, message=job.message, error=job.error,
                        output_name=str(payload.get("output_name", "")), root=Path(payload.get("root", ".")),
-                       total_steps=int(payload.get("total_steps") or 0))
+                       total_steps=int(payload.get("total_steps") or 0),
+                       family=str((payload.get("config") or {}).get("family") or ""))

@@ -1,6 +1,7 @@
-"""The Training page's right side: the queue, the selected training's progress, loss chart,
-samples strip, log tail and saved checkpoints. It only draws what the page hands it and says
-what the user asked for through ``*_requested`` signals.
+"""The Training page's right side: the queue, the selected training's progress, loss and
+identity chart, the latest identity score, samples strip, log tail and saved checkpoints. It
+only draws what the page hands it and says what the user asked for through ``*_requested``
+signals.
 """
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -22,8 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,19 +29,18 @@ from studio.engine.jobs.status import JobStatus
 from studio.ui.error_actions import for_window
 from studio.ui.job_follow import WaitingReasons
 from studio.ui.job_hub import JobHub
-from studio.ui.models.training_data import CheckpointRow, Snapshot, TrainingRow
+from studio.ui.models.training_data import CheckpointRow, IdentityState, Snapshot, TrainingRow
 from studio.ui.theme_style import tone
+from studio.ui.widgets.checkpoint_table import ID_ROLE, ROW_ROLE, CheckpointTable
 from studio.ui.widgets.failure_banner import FailureBanner
 from studio.ui.widgets.training_chart import LossChart
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SAMPLE_SIDE = 96
 METADATA_SHOWN = ("ss_base_model_version", "ss_network_dim", "ss_network_alpha", "ss_learning_rate",
                   "ss_steps", "ss_epoch", "ss_num_train_images", "ss_seed", "sshs_model_hash")
 STATUS_MARK = {JobStatus.PROCESSING: "▶", JobStatus.PENDING: "…", JobStatus.COMPLETED: "✔",
                JobStatus.FAILED: "✖", JobStatus.CANCELED: "■"}
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
-ROW_ROLE = Qt.ItemDataRole.UserRole + 3  # a checkpoint item's CheckpointRow
 ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 
 
@@ -113,8 +109,17 @@ class TrainingMonitor(QWidget):
         return buttons
 
     def _build_details(self) -> QSplitter:
-        """The chart, the samples strip, and the log and checkpoints tabs, one above the other."""
+        """The chart and the identity line, the samples strip, and the log and checkpoints tabs,
+        one above the other."""
         self.chart = LossChart(self)
+        self.identity_line = QLabel(self)
+        self.identity_line.setObjectName("training-identity")
+        self.identity_line.setWordWrap(True)
+        charted = QWidget(self)
+        charted_layout = QVBoxLayout(charted)
+        charted_layout.setContentsMargins(0, 0, 0, 0)
+        charted_layout.addWidget(self.chart, 1)
+        charted_layout.addWidget(self.identity_line)
         self.samples = QListWidget(self)
         self.samples.setObjectName("training-samples")
         self.samples.setViewMode(QListWidget.ViewMode.IconMode)
@@ -131,23 +136,14 @@ class TrainingMonitor(QWidget):
         self.tabs.addTab(self.log, "Log")
         self.tabs.addTab(self._build_checkpoints(), "Checkpoints")
         split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.chart)
+        split.addWidget(charted)
         split.addWidget(self.samples)
         split.addWidget(self.tabs)
         split.setSizes([260, SAMPLE_SIDE + 40, 260])
         return split
 
     def _build_checkpoints(self) -> QWidget:
-        self.checkpoints = QTreeWidget(self)
-        self.checkpoints.setObjectName("training-checkpoints")
-        self.checkpoints.setHeaderLabels(["Checkpoint", "Step", "Epoch", "Size", "Active"])
-        self.checkpoints.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.checkpoints.setRootIsDecorated(False)
-        self.checkpoints.setMinimumHeight(110)  # a few rows even in a 720-pixel window: the page scrolls
-        header = self.checkpoints.header()
-        header.setStretchLastSection(False)  # the name gets the width, not the Active mark
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.checkpoints = CheckpointTable(self)
         self.checkpoints.itemSelectionChanged.connect(self._on_checkpoint_selection_changed)
         self.metadata = QLabel(self)
         self.metadata.setWordWrap(True)
@@ -186,6 +182,8 @@ class TrainingMonitor(QWidget):
             self.samples.clear()
             self._samples_shown = []
         self.chart.add_points(snap.points)
+        self.chart.show_identity(snap.identity.points)
+        self._show_identity(snap.identity, snap.checkpoints)
         row = snap.selected
         if row is None:
             self.headline.setText("No trainings yet: choose a dataset and a preset, then Start.")
@@ -270,18 +268,27 @@ class TrainingMonitor(QWidget):
             self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
 
     def _fill_checkpoints(self, rows: list[CheckpointRow]) -> None:
-        chosen = {item.data(0, ID_ROLE) for item in self.checkpoints.selectedItems()}
-        self.checkpoints.blockSignals(True)
-        self.checkpoints.clear()
-        for row in rows:
-            item = QTreeWidgetItem([row.name, str(row.step or ""), str(row.epoch or ""),
-                                    _size(row.size_bytes), "★" if row.active else ""])
-            item.setData(0, ID_ROLE, row.id)
-            item.setData(0, ROW_ROLE, row)
-            self.checkpoints.addTopLevelItem(item)
-            item.setSelected(row.id in chosen)
-        self.checkpoints.blockSignals(False)
+        self.checkpoints.fill(rows)
         self._on_checkpoint_selection_changed()
+
+    def _show_identity(self, state: IdentityState, checkpoints: list[CheckpointRow]) -> None:
+        """``Identity 0.83 at step 800 (median of 4 samples) · latest sample 0.85 · suggested: …``,
+        or why there is none."""
+        parts = []
+        if state.points:
+            last = state.points[-1]
+            parts.append(f"Identity {last.median:.2f} at step {last.step} (median of {last.samples} "
+                         f"sample{'s' if last.samples != 1 else ''})")
+        if state.latest is not None:
+            parts.append(f"latest sample {state.latest:.2f}")
+        elif state.note:
+            parts.append(state.note)
+        best = next((row for row in checkpoints if row.suggested), None)
+        if best is not None:
+            parts.append(f"suggested checkpoint: {best.name}")
+        if not parts and self.selected is not None:
+            parts.append("Identity: each sample picture is scored against her reference faces as it appears")
+        self.identity_line.setText(" · ".join(parts))
 
     # Asking ----------------------------------------------------------------------------------
 
@@ -338,8 +345,7 @@ class TrainingMonitor(QWidget):
 
     def final_checkpoint(self) -> CheckpointRow | None:
         """The finished training's LoRA to generate with: its active one, else its final, else its last."""
-        items = (self.checkpoints.topLevelItem(i) for i in range(self.checkpoints.topLevelItemCount()))
-        rows: list[CheckpointRow] = [item.data(0, ROW_ROLE) for item in items if item is not None]
+        rows = self.checkpoints.rows()
         return next((r for r in rows if r.active), None) or next((r for r in rows if r.kind == "final"), None) \
             or (rows[-1] if rows else None)
 
@@ -367,6 +373,3 @@ def _sample_label(name: str) -> str:
             return f"epoch {int(part[1:])} #{int(parts[index + 1])}"
     return name
 
-
-def _size(size_bytes: int) -> str:
-    return f"{size_bytes / 1e6:.1f} MB" if size_bytes >= 1e6 else f"{size_bytes / 1e3:.0f} KB"

@@ -3,65 +3,23 @@ three people) at chosen steps, as the real one names and places them; each is sc
 Mia's references, each checkpoint gets its samples' median, and the best one is suggested."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageEnhance, ImageOps
 
-from studio.engine.db.models import Influencer
 from studio.engine.identity import descriptors
-from studio.engine.identity.scoring import picture_faces
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.identity import read_scores, sample_label, scores_file, suggest
 from studio.engine.training.jobs import submit_training
 from studio.engine.training.results import checkpoints_of
 from tests.engine.training.helpers import Setup
-from tests.photos import photo_image
-
-PROMPTS = ["{trigger}, portrait photo", "{trigger}, smiling", "{trigger}, in a park"]
-
-
-def _variations(folder: Path) -> list[Path]:
-    """Her (the astronaut) three ways: mirrored, cropped closer, in brighter light."""
-    her = photo_image("astronaut")
-    pictures = [ImageOps.mirror(her), her.crop((40, 0, 470, 430)).resize((512, 512)),
-                ImageEnhance.Brightness(her).enhance(1.3)]
-    return [_save(p, folder / f"her-{i}.png") for i, p in enumerate(pictures)]
-
-
-def _save(image: Image.Image, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
-
-
-def _give_references(setup: Setup, folder: Path) -> None:
-    """Mia's references as the identity engine stores them: the astronaut's own photo."""
-    found, _ = picture_faces(_save(photo_image("astronaut"), folder / "reference.png"))
-    with setup.studio.db.session() as session:
-        mia = session.get(Influencer, setup.influencer.id)
-        assert mia is not None
-        mia.identity = {"references": [{"source": "file", "image_id": None, "name": "reference.png",
-                                        "descriptor": descriptors.encode(found[0])}],
-                        "auto": False, "centroid": descriptors.encode(descriptors.centroid(found)),
-                        "revision": 1, "updated_at": "2026-12-06T08:00:00+00:00"}
-
-
-def _choose_samples(monkeypatch: pytest.MonkeyPatch, folder: Path, chosen: dict[int, list[Path]]) -> None:
-    listing = folder / "samples.json"
-    listing.write_text(json.dumps({str(step): [str(p) for p in paths] for step, paths in chosen.items()}))
-    monkeypatch.setenv("FAKE_SD_SCRIPTS_SAMPLE_PICTURES", str(listing))
+from tests.engine.training.identity_helpers import PROMPTS, her_at
 
 
 def test_each_checkpoint_gets_its_samples_median_and_the_closest_is_suggested(
         setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _give_references(setup, tmp_path)
-    her = _variations(tmp_path / "pictures")
-    hopper = _save(photo_image("hopper"), tmp_path / "pictures" / "hopper.png")
-    luis = _save(photo_image("luis"), tmp_path / "pictures" / "luis.png")
-    _choose_samples(monkeypatch, tmp_path, {4: [hopper, luis, hopper], 8: her, 12: [her[0], hopper, luis]})
+    her_at(setup, tmp_path, monkeypatch, (4, 8, 12))
     job = submit_training(setup.studio, setup.workspace_id, setup.request(
         sample_every_n_steps=4, sample_prompts=PROMPTS))
     setup.run_next()

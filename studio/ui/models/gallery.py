@@ -52,7 +52,8 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             size = f"{row.width}×{row.height}" if row.width else ""
             seed = f"seed {row.seed}" if row.seed is not None else ""
-            parts = [p for p in (size, seed, row.lora, row.prompt[:120]) if p]
+            likeness = f"identity {row.identity:.2f}" if row.identity is not None else row.identity_note
+            parts = [p for p in (size, seed, likeness, row.lora, row.prompt[:120]) if p]
             return "\n".join(parts) or row.name
         return None
 

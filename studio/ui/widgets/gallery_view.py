@@ -1,4 +1,5 @@
-"""Generated pictures: a grid of thumbnails with rating and favourite marks, and a large viewer.
+"""Generated pictures: a grid of thumbnails with rating, favourite and likeness marks, and a
+large viewer.
 
 ``GalleryGrid`` is a QListView in icon mode over a ``GalleryModel`` (also used, in one row, for
 the Generate tab's results strip). ``ImageViewer`` shows one picture as large as it fits, decoded
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.comfyui.gallery import GalleryRow
+from studio.engine.identity.descriptors import SAME_PERSON_SCORE
 from studio.ui.models.gallery import ROW_ROLE
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import load_preview
@@ -33,6 +35,7 @@ VIEW_SIDE = 1280
 STAR, NO_STAR, HEART = "★", "☆", "♥"
 LIT = "color: #e0a800; font-size: 15px;"
 UNLIT = "font-size: 15px;"  # marks keep one size lit or not, so the heart never moves
+LIKE, UNLIKE = QColor(0, 0, 0, 160), QColor(192, 40, 40, 220)  # likeness badge: her, not her
 
 
 def _fit(size: QSize, box: QRect) -> QRect:
@@ -78,7 +81,21 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(box, 3, 3)
             painter.setPen(QColor("#ffd54a"))
             painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), marks.strip())
+        if row.identity is not None and picture.width() >= 60:
+            _paint_likeness(painter, picture, row.identity)
         painter.restore()
+
+
+def _paint_likeness(painter: QPainter, picture: QRect, score: float) -> None:
+    """Her identity score in the picture's top right corner, on red where it is not her."""
+    text = f"{score:.2f}"
+    width = painter.fontMetrics().horizontalAdvance(text) + 8
+    box = QRect(picture.right() - width - 2, picture.top() + 3, width, 16)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(LIKE if score >= SAME_PERSON_SCORE else UNLIKE)
+    painter.drawRoundedRect(box, 3, 3)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
 
 
 class GalleryGrid(QListView):
@@ -150,7 +167,8 @@ class ImageViewer(QWidget):
         size = f"{row.width}×{row.height}  " if row.width else ""
         seed = f"seed {row.seed}  " if row.seed is not None else ""
         lora = f"LoRA {row.lora}  " if row.lora else ""
-        self.caption.setText(f"{size}{seed}{lora}{row.created_at:%Y-%m-%d %H:%M}\n{row.prompt}")
+        likeness = f"identity {row.identity:.2f}  " if row.identity is not None else ""
+        self.caption.setText(f"{size}{seed}{likeness}{lora}{row.created_at:%Y-%m-%d %H:%M}\n{row.prompt}")
         if source is not None:
             run_in_background(lambda: load_preview(source, VIEW_SIDE), receiver=self, lane="io",
                               on_done=lambda image: self._on_image_loaded(row, image),

@@ -1,6 +1,7 @@
 """The Gallery tab: every generated picture, filtered, large, rated, and sent back to work.
 
-Filters (influencer, LoRA, since, minimum rating, favourites, job) make a ``GalleryFilter``; the
+Filters (influencer, LoRA, since, minimum rating, likeness, favourites, job) and the order (newest
+or most like her first) make a ``GalleryFilter``; the
 rows come from the engine on the database lane, again whenever the live state reports pictures
 added, changed or trashed (by the worker, the command line or another window): at once while
 the tab shows, else when it is next shown. Rating and favourite are saved as soon as they change.
@@ -28,9 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine.comfyui.gallery import GalleryFilter, GalleryRow
+from studio.engine.comfyui.gallery import BY_IDENTITY, NEWEST, GalleryFilter, GalleryRow
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.types import utcnow
+from studio.engine.identity.descriptors import SAME_PERSON_SCORE
 from studio.ui.context import StudioContext
 from studio.ui.errors import one_line
 from studio.ui.models.gallery import GalleryModel
@@ -47,6 +49,9 @@ from studio.ui.widgets.undo_bar import UndoBar
 SETTLE_MS = 150  # pictures of a batch finishing together are read once
 SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
          ("Last 30 days", timedelta(days=30)))
+LIKENESS = (("Any likeness", None), ("Only pictures that look like her", SAME_PERSON_SCORE),
+            ("Likeness 0.6 or more", 0.6), ("Likeness 0.7 or more", 0.7), ("Likeness 0.8 or more", 0.8))
+ORDERS = (("Newest first", NEWEST), ("Most like her first", BY_IDENTITY))
 
 
 def index_of(box: QComboBox, value: object) -> int:
@@ -115,13 +120,19 @@ class GalleryTab(QWidget):
         self.rating_box.addItem("Any rating", 0)
         for stars in range(1, 6):
             self.rating_box.addItem("★" * stars + (" or more" if stars < 5 else ""), stars)
+        self.likeness_box = QComboBox(self)
+        self.likeness_box.setToolTip("Her identity score: 0.5 and up is the same person")
+        self.order_box = QComboBox(self)
+        for box, choices in ((self.likeness_box, LIKENESS), (self.order_box, ORDERS)):
+            for label, value in choices:
+                box.addItem(label, value)
         self.favourites = QCheckBox("Favourites", self)
         self.job_box = QComboBox(self)
         self.job_box.addItem("All jobs", None)
         self.count = QLabel(self)
         filters = QHBoxLayout()
         for widget in (self.influencer_box, self.lora_box, self.since_box, self.rating_box,
-                       self.favourites, self.job_box):
+                       self.likeness_box, self.favourites, self.job_box, self.order_box):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.count)
@@ -149,7 +160,8 @@ class GalleryTab(QWidget):
         return right
 
     def _connect(self) -> None:
-        for box in (self.influencer_box, self.lora_box, self.since_box, self.rating_box, self.job_box):
+        for box in (self.influencer_box, self.lora_box, self.since_box, self.rating_box, self.job_box,
+                    self.likeness_box, self.order_box):
             box.activated.connect(self._on_filter_changed)
         self.favourites.toggled.connect(self._on_filter_changed)
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -182,7 +194,8 @@ class GalleryTab(QWidget):
                              lora=self.lora_box.currentData(), job_id=self.job_box.currentData(),
                              min_rating=int(self.rating_box.currentData() or 0),
                              favourites_only=self.favourites.isChecked(),
-                             since=utcnow() - span if span else None)
+                             since=utcnow() - span if span else None,
+                             min_identity=self.likeness_box.currentData(), sort=self.order_box.currentData())
 
     def show_job(self, job_id: uuid.UUID) -> None:
         if index_of(self.job_box, job_id) < 0:
@@ -322,13 +335,15 @@ class GalleryTab(QWidget):
         row, context = self.current_row(), self.context
         if row is not None:
             run_in_background(lambda: ops.recipe(context, row.id), receiver=self,
-                              on_done=self._on_recipe_fetched,
+                              on_done=lambda recipe: self._on_recipe_fetched(recipe, row),
                               on_error=lambda exc: self.show_message(one_line(exc)))
 
-    def _on_recipe_fetched(self, recipe: dict[str, Any]) -> None:
+    def _on_recipe_fetched(self, recipe: dict[str, Any], row: GalleryRow | None = None) -> None:
         if self.recipe_dialog is not None:
             self.recipe_dialog.close()
-        self.recipe_dialog = RecipeDialog(recipe, self)
+        identity = {"score": row.identity, "note": row.identity_note} if row and (
+            row.identity is not None or row.identity_note) else None
+        self.recipe_dialog = RecipeDialog(recipe, self, identity=identity)
         self.recipe_dialog.load_requested.connect(self.recipe_load_requested)
         self.recipe_dialog.show()
 

@@ -1,5 +1,6 @@
 """A picture's recipe as readable fields (workflow, prompts, seed, steps, CFG, sampler, size,
-models), the raw JSON behind a toggle, and "Load into form" that hands the recipe to Generate.
+models), how much it looks like her, the raw JSON behind a toggle, and "Load into form" that
+hands the recipe to Generate.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.identity.descriptors import SAME_PERSON_SCORE
 from studio.engine.loras.family import FAMILY_TITLES
 
 # Values shown in their own rows (or folded into another row), not among "Other values".
@@ -57,6 +59,18 @@ def recipe_fields(recipe: dict[str, Any]) -> list[tuple[str, str]]:
     if recipe.get("comfyui_version"):
         rows.append(("ComfyUI", recipe["comfyui_version"]))
     return [(label, _text(value)) for label, value in rows if value not in (None, "", [], {})]
+
+
+def identity_text(identity: dict[str, Any] | None) -> str:
+    """Her identity score as users read it ("identity 0.83 · looks like her"), or why there is
+    none; empty for a picture of no influencer."""
+    if not identity:
+        return ""
+    score = identity.get("score")
+    if isinstance(score, (int, float)):
+        verdict = "looks like her" if score >= SAME_PERSON_SCORE else "does not look like her"
+        return f"identity {score:.2f} · {verdict}"
+    return f"not scored: {identity.get('note') or 'no score'}"
 
 
 def _lora(recipe: dict[str, Any], values: dict[str, Any]) -> str:
@@ -104,11 +118,15 @@ class RecipeView(QWidget):
         self.json_button.toggled.connect(self._on_json_toggled)
         self.load_button.clicked.connect(lambda: self.load_requested.emit(dict(self.recipe)))
 
-    def set_recipe(self, recipe: dict[str, Any]) -> None:
+    def set_recipe(self, recipe: dict[str, Any], identity: dict[str, Any] | None = None) -> None:
+        """``identity``: the picture's verdict (Asset.meta["identity"]), shown first."""
         self.recipe = recipe
         while self.fields.rowCount():
             self.fields.removeRow(0)
-        for label, text in recipe_fields(recipe):
+        rows = recipe_fields(recipe)
+        if identity_text(identity):
+            rows.insert(0, ("Likeness", identity_text(identity)))
+        for label, text in rows:
             value = QLabel(text, self)
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -137,11 +155,12 @@ class RecipeDialog(QDialog):
 
     load_requested = Signal(dict)
 
-    def __init__(self, recipe: dict[str, Any], parent: QWidget | None = None) -> None:
+    def __init__(self, recipe: dict[str, Any], parent: QWidget | None = None, *,
+                 identity: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Recipe")
         self.view = RecipeView(self)
-        self.view.set_recipe(recipe)
+        self.view.set_recipe(recipe, identity)
         self.text = self.view.text
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)

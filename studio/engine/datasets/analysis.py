@@ -21,7 +21,13 @@ Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``)
   a few pixels). A close-up whose face reaches the frame's edges is not found as it is (the
   cascade's window holds a margin around the face), so when nothing was found a second search
   adds a ``FACE_BORDER`` border and looks only for faces of ``CLOSE_UP_FACE`` of the short side
-  or more (a few ms): a face that small reaching the edges is cut by the frame anyway.
+  or more (a few ms): a face that small reaching the edges is cut by the frame anyway. A wide
+  picture (three people side by side: 512×171 at the analysis's size, each face about 30 px)
+  is searched at a short side of ``FACE_SHORT_SIDE`` instead, where the cascade finds all three.
+- identity: each face's descriptor, in the same pass (``identity.describing``); after the
+  dataset's analysis her references and the pictures' identity verdicts follow
+  (``identity.references.after_analysis``). An analysis cached before descriptors existed gets
+  them alone on the next run.
 """
 from __future__ import annotations
 
@@ -41,10 +47,13 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
-from studio.engine.datasets.crops import DEFAULT_TARGET, suggest_crop
+from studio.engine.datasets.crops import DEFAULT_TARGET, her_faces, suggest_crop
 from studio.engine.datasets.pool import map_ordered
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
+from studio.engine.identity import references
+from studio.engine.identity.dataset import flag_counts
+from studio.engine.identity.describing import describe_faces, ready
 from studio.engine.media.thumbnails import Decoded, decode_image, read_source
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
@@ -60,6 +69,7 @@ FACE_STEP = 1.25  # the scale step between the face sizes searched
 CLOSE_UP_FACE = 1 / 3  # of the short side: the smallest face the bordered second search looks for
 FACE_BORDER = 0.15  # of the longer side, added around a close-up for the second search
 FACE_WINDOW = 24  # pixels: the cascade's window, its smallest face
+FACE_SHORT_SIDE = DECODE_SIDE  # the least short side faces are searched at (a wide group picture)
 DARK_MEAN = 60.0
 BRIGHT_MEAN = 200.0
 CLIPPED_LIMIT = 0.25
@@ -75,6 +85,7 @@ class ImageAnalysis:
     phash: str
     quality: dict[str, Any]
     faces: list[list[int]]  # [x, y, w, h] in pixels of the upright original
+    descriptors: list[str] | None = None  # one per face (base64); None: not computed
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +96,7 @@ class AnalysisSummary:
     near_duplicate_groups: int
     blurry: int
     failed: dict[str, str] = field(default_factory=dict)  # image id → reason
+    identity: dict[str, int] = field(default_factory=dict)  # identity flag → pictures carrying it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,25 +107,58 @@ def analyze_file(path: Path) -> ImageAnalysis:
     from studio.engine.datasets import video_items  # it builds on this module
     if video_items.is_clip_name(path.name):
         return video_items.analyze_clip(path)
-    return analyze_decoded(decode_image(read_source(path), reduce_to=DECODE_SIDE))
+    data = read_source(path)
+    return analyze_decoded(decode_image(data, reduce_to=DECODE_SIDE), data)
 
 
-def analyze_decoded(decoded: Decoded) -> ImageAnalysis:
+def describe_file(task: tuple[Path, list[list[int]]]) -> list[str] | None:
+    """The descriptors of faces found before (an analysis cached before descriptors existed)."""
+    path, faces = task
+    data = read_source(path)
+    decoded = decode_image(data, reduce_to=DECODE_SIDE)
+    return describe_faces(decoded.image, faces, decoded.width, decoded.height, data)
+
+
+def analyze_decoded(decoded: Decoded, data: bytes | None = None) -> ImageAnalysis:
     """The analysis of a picture decoded with ``reduce_to=DECODE_SIDE`` (an import's one decode
-    serves its thumbnails and this). Shrinks ``decoded.image`` in place when it is larger."""
-    image = decoded.image
-    image.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    serves its thumbnails and this); ``data``, the file's bytes, lets a small face be described
+    from a larger decode. ``decoded.image`` is left as it is: the faces' descriptors are taken
+    from it where it is larger than the analysis's picture."""
+    image = _analysis_picture(decoded.image)
     grey = np.asarray(image.convert("L"))
-    scale = decoded.width / image.width
-    found = scored_faces(grey)
+    searched = _face_picture(decoded.image, image)
+    scale = decoded.width / searched.width
+    found = scored_faces(grey if searched is image else np.asarray(searched.convert("L")))
     faces = [[round(v * scale) for v in box] for box, _score in found]
+    described = describe_faces(decoded.image, faces, decoded.width, decoded.height, data)
     quality: dict[str, Any] = {**exposure(grey), "sharpness": sharpness(grey),
                "aspect": round(decoded.width / decoded.height, 4),
                "face_scores": [score for _box, score in found]}
     quality.update(blurry=quality["sharpness"] < BLUR_THRESHOLD,
                    dark=quality["brightness"] < DARK_MEAN or quality["clipped_dark"] > CLIPPED_LIMIT,
                    bright=quality["brightness"] > BRIGHT_MEAN or quality["clipped_bright"] > CLIPPED_LIMIT)
-    return ImageAnalysis(phash=str(imagehash.phash(image)), quality=quality, faces=faces)
+    return ImageAnalysis(phash=str(imagehash.phash(image)), quality=quality, faces=faces,
+                         descriptors=described)
+
+
+def _face_picture(decoded: Image.Image, image: Image.Image) -> Image.Image:
+    """Where faces are searched: the analysis's picture, or for a wide one (three people side by
+    side) the decoded picture at a short side of ``FACE_SHORT_SIDE``, so each face keeps enough
+    pixels for the cascade."""
+    short = min(image.size)
+    if short >= FACE_SHORT_SIDE or min(decoded.size) <= short:
+        return image
+    factor = min(FACE_SHORT_SIDE, *decoded.size) / min(decoded.size)
+    size = (max(1, round(decoded.width * factor)), max(1, round(decoded.height * factor)))
+    return decoded.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _analysis_picture(picture: Image.Image) -> Image.Image:
+    """The picture within ANALYSIS_SIDE (what ``Image.thumbnail`` makes, as a new image)."""
+    copy = picture.copy() if max(picture.size) > ANALYSIS_SIDE else picture
+    if copy is not picture:
+        copy.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    return copy
 
 
 def sharpness(grey: np.ndarray) -> float:
@@ -222,15 +267,38 @@ def analyze_dataset(studio: StudioParts, dataset: Dataset, *, force: bool = Fals
             if progress is not None:
                 progress(index / max(len(chosen), 1), f"{index} of {len(chosen)}: {image.original_name}")
     _save(studio, pending, target)
+    _describe_cached(studio, store, _images(studio, dataset, ids), check_canceled)
     _refresh_crops(studio, dataset, ids, target)
     groups = _regroup(studio, dataset, threshold)
+    references.after_analysis(studio, dataset.id)
     final = _images(studio, dataset, ids)
     done = [i for i in final if i.analyzed_at is not None]
     return AnalysisSummary(
         analyzed=analyzed, skipped=len(chosen) - analyzed - len(failed),
         faces={k: sum(face_class(len(i.faces or [])) == k for i in done) for k in ("none", "one", "several")},
         near_duplicate_groups=groups, blurry=sum(bool((i.quality or {}).get("blurry")) for i in done),
-        failed=failed)
+        failed=failed, identity=flag_counts(studio, dataset.id))
+
+
+def _describe_cached(studio: StudioParts, store: LocalStore, images: list[DatasetImage],
+                     check_canceled: Callable[[], None] | None) -> None:
+    """Descriptors for pictures analysed before they existed (or while the model was missing)."""
+    missing = [i for i in images if i.analyzed_at is not None and i.faces and CLIP_KEY not in (i.quality or {})
+               and len(i.face_descriptors or []) != len(i.faces)]
+    if not missing or not ready():
+        return
+    found: dict[uuid.UUID, list[str]] = {}
+    outcomes = map_ordered(missing, lambda image: (store.path(image.storage_key), list(image.faces)),
+                           describe_file)
+    with closing(outcomes):
+        for image, outcome in outcomes:
+            if check_canceled is not None:
+                check_canceled()
+            if isinstance(outcome, list):
+                found[image.id] = outcome
+    with studio.db.session() as session:
+        for image in session.scalars(select(DatasetImage).where(DatasetImage.id.in_(list(found)))):
+            image.face_descriptors = found[image.id]
 
 
 def _is_cached(image: DatasetImage) -> bool:
@@ -260,6 +328,9 @@ def _save(studio: StudioParts, pending: dict[uuid.UUID, ImageAnalysis], target: 
             fields = analysis_fields(pending[image.id], image.sha256, image.width, image.height, target)
             if image.crop_manual:
                 del fields["crop"]
+            elif fields["crop"] is not None and (image.identity or {}).get("face") is not None:
+                fields["crop"] = suggest_crop(image.width, image.height, her_faces(fields["faces"], image.identity),
+                                              target).to_dict()
             for name, value in fields.items():
                 setattr(image, name, value)
     pending.clear()
@@ -273,7 +344,8 @@ def analysis_fields(result: ImageAnalysis | None, sha256: str, width: int, heigh
         return {}
     crop = None if CLIP_KEY in result.quality else suggest_crop(width, height, result.faces, target).to_dict()
     return {"phash": result.phash, "quality": {**result.quality, "sha256": sha256},
-            "faces": result.faces, "analyzed_at": utcnow(), "crop": crop}
+            "faces": result.faces, "analyzed_at": utcnow(), "crop": crop,
+            "face_descriptors": list(result.descriptors or [])}
 
 
 def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] | None,
@@ -284,7 +356,8 @@ def _refresh_crops(studio: StudioParts, dataset: Dataset, ids: list[uuid.UUID] |
             stale = image.crop is None or image.crop.get("target") != target
             clip = CLIP_KEY in (image.quality or {})
             if not image.crop_manual and stale and not clip and image.width > 0 and image.height > 0:
-                image.crop = suggest_crop(image.width, image.height, image.faces or [], target).to_dict()
+                faces = her_faces(image.faces or [], image.identity)
+                image.crop = suggest_crop(image.width, image.height, faces, target).to_dict()
 
 
 def _regroup(studio: StudioParts, dataset: Dataset, threshold: int) -> int:

@@ -1,5 +1,6 @@
 """One pass over one picture for an import: decode once at reduced scale (which still reads, and
-so checks, the whole file), write its thumbnails, and analyse it from the same pixels.
+so checks, the whole file), write its thumbnails, and analyse it from the same pixels (its faces'
+identity descriptors too, from a larger decode of the same bytes where a face is small).
 
 Runs in a worker process (see ``pool``): the task carries the file's bytes and hash, and the
 result only numbers and short strings, so nothing large travels back.
@@ -57,7 +58,8 @@ def ingest(task: IngestTask) -> Ingested:
     except OSError as exc:
         error = str(exc)
     try:
-        analysis: ImageAnalysis | None = analyze_decoded(decoded)
+        # The bytes let a small face be described from a larger decode (not a clip's: a video)
+        analysis: ImageAnalysis | None = analyze_decoded(decoded, None if clip else task.data)
         if clip is not None and analysis is not None:
             analysis = with_clip(analysis, clip.info)
     except Exception as exc:  # an odd picture the detector chokes on still imports

@@ -61,7 +61,7 @@ def _register_start(verbs: Actions) -> argparse.ArgumentParser:
 def _register_listings(actions: Actions) -> None:
     add_action(actions, "presets", "list the training presets", list_presets)
     add_action(actions, "list", "list trainings, the queue first", list_trainings, scoped=True)
-    checkpoints = add_action(actions, "checkpoints", "list saved LoRAs with their ss_* metadata",
+    checkpoints = add_action(actions, "checkpoints", "list saved LoRAs with their identity score and ss_* metadata",
                              list_checkpoints, scoped=True)
     checkpoints.add_argument("--influencer", metavar="NAME")
     checkpoints.add_argument("--job", metavar="ID", help="only this training's checkpoints")
@@ -224,18 +224,30 @@ def list_checkpoints(studio: Studio, args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print_table(["id", "family", "kind", "step", "epoch", "active", "size", "name"],
+        print_table(["id", "family", "kind", "step", "epoch", "active", "identity", "size", "name"],
                     [[r["id"], r["family"] or "unknown", r["kind"], r["step"], r["epoch"], "*" if r["active"] else "",
-                      f"{(r['size_bytes'] or 0) / 1e6:.1f} MB", r["name"]] for r in rows],
+                      _identity_cell(r), f"{(r['size_bytes'] or 0) / 1e6:.1f} MB", r["name"]] for r in rows],
                     empty="no saved LoRAs")
     return EXIT_OK
 
 
+def _identity_cell(row: dict[str, Any]) -> str:
+    """``0.83 (4) suggested``: the median identity of its samples (how many), the suggestion marked."""
+    if row["identity"] is None:
+        return "-"
+    text = f"{row['identity']:.2f} ({row['identity_samples']})"
+    return f"{text} suggested" if row["suggested"] else (f"{text} overfitted?" if row["overfitted"] else text)
+
+
 def _checkpoint_rows(studio: Studio, workspace_id: uuid.UUID, **where: Any) -> list[dict[str, Any]]:
+    from studio.engine.training.identity import suggestions
     from studio.engine.training.results import checkpoints_of
+    loras = checkpoints_of(studio.db, workspace_id, **where)
+    marks = suggestions([(lora.training_job_id, (lora.meta or {}).get("identity")) for lora in loras])
     rows = []
-    for lora in checkpoints_of(studio.db, workspace_id, **where):
+    for lora, (suggested, overfitted) in zip(loras, marks, strict=True):
         meta = lora.meta or {}
+        identity = meta.get("identity") or {}
         rows.append({"id": lora.id, "name": lora.name, "family": meta.get("family"), "kind": meta.get("kind"),
                      "step": meta.get("step"),
                      "epoch": meta.get("epoch"), "final": bool(meta.get("final")),
@@ -243,7 +255,9 @@ def _checkpoint_rows(studio: Studio, workspace_id: uuid.UUID, **where: Any) -> l
                      "sha256": meta.get("sha256"), "dataset_version": meta.get("dataset_version"),
                      "training_job_id": lora.training_job_id, "base_model": lora.base_model,
                      "path": studio.asset_path(lora.storage_key),
-                     "ss_metadata": meta.get("ss_metadata") or {}})
+                     "ss_metadata": meta.get("ss_metadata") or {},
+                     "identity": identity.get("median"), "identity_samples": int(identity.get("samples") or 0),
+                     "suggested": suggested, "overfitted": overfitted})
     return rows
 
 

@@ -241,11 +241,6 @@ def refresh_checkpoints(db: Database, workspace_id: uuid.UUID, job_id: uuid.UUID
     return changed
 
 
-def latest_reason(scores: Sequence[SampleScore]) -> str:
-    """Why the latest sample has no score ("" when it has one or none was made)."""
-    return scores[-1].reason if scores else ""
-
-
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -335,3 +330,18 @@ def suggest(identities: Sequence[dict[str, Any] | None]) -> int | None:
         if best is None or median > float((identities[best] or {})["median"]):
             best = index
     return best
+
+
+def suggestions(rows: Sequence[tuple[object, dict[str, Any] | None]]) -> list[tuple[bool, bool]]:
+    """(suggested, overfitted) for checkpoints of one or more trainings, each given as (its
+    training's id, its identity) in training order; each training has its own suggestion."""
+    groups: dict[object, list[int]] = {}
+    for index, (training, _identity) in enumerate(rows):
+        groups.setdefault(training, []).append(index)
+    marks = [(False, False)] * len(rows)
+    for members in groups.values():
+        identities = [rows[i][1] for i in members]
+        best, flags = suggest(identities), overfitted(identities)
+        for position, index in enumerate(members):
+            marks[index] = (position == best, flags[position])
+    return marks

@@ -41,7 +41,7 @@ def test_each_flag_narrows_the_grid(qtbot, studio: Studio) -> None:  # type: ign
 
 def test_the_identity_score_and_sort_reach_the_grid(qtbot, studio: Studio) -> None:  # type: ignore[no-untyped-def]
     bar, model = grid(qtbot, studio)
-    assert bar.identity_score.text() == "Any identity score"
+    assert bar.identity_score.text() == "Identity: any"
     with qtbot.waitSignal(bar.filter_changed, timeout=5_000):
         bar.identity_score.setValue(0.55)
     assert shown(model) == ["0.png", "2.png"]
@@ -53,6 +53,6 @@ def test_a_cluster_shows_alone_until_its_button_clears_it(qtbot, studio: Studio)
     bar, model = grid(qtbot, studio)
     bar.set_cluster(2)
     assert shown(model) == ["1.png", "2.png"]
-    assert bar.cluster_button.isVisibleTo(bar) and "Face cluster 2" in bar.cluster_button.text()
+    assert bar.cluster_button.isVisibleTo(bar) and "Cluster 2" in bar.cluster_button.text()
     bar.cluster_button.click()
     assert len(shown(model)) == 4 and not bar.cluster_button.isVisibleTo(bar)

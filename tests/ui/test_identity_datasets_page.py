@@ -34,7 +34,7 @@ def test_show_and_exclude_the_different_person_pictures_then_undo(qtbot, page: D
     page.summary.flag_exclude["different_person"].click()
     qtbot.waitUntil(lambda: excluded(page) == others, timeout=10_000)
     assert "2 different-person pictures excluded" in page.status.text()
-    qtbot.waitUntil(page.summary.flag_exclude["different_person"].isHidden, timeout=10_000)
+    qtbot.waitUntil(page.summary.flag_actions["different_person"].isHidden, timeout=10_000)
     qtbot.waitUntil(page.undo_button.isEnabled, timeout=10_000)
     page.undo()
     qtbot.waitUntil(lambda: not excluded(page), timeout=10_000)

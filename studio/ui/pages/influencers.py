@@ -47,6 +47,7 @@ from studio.ui.models.influencers import InfluencerListModel, InfluencerRow, loa
 from studio.ui.tasks import run_in_background
 from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 from studio.ui.widgets.persona_form import PersonaForm, parse_topics
+from studio.ui.widgets.reference_faces import ReferenceBox
 
 __all__ = ["InfluencersPage", "parse_topics"]
 
@@ -113,6 +114,8 @@ class InfluencersPage(QWidget):
         right_layout.addWidget(self.heading)
         right_layout.addWidget(self.changed_bar)
         right_layout.addWidget(self.form)
+        self.references = ReferenceBox(self.context, self)
+        right_layout.addWidget(self.references)
         right_layout.addWidget(self.message)
         right_layout.addStretch(1)
         right_layout.addLayout(self._build_buttons())
@@ -229,6 +232,7 @@ class InfluencersPage(QWidget):
         self.heading.setText("<b>New influencer</b>")
         self.delete_button.setEnabled(False)
         self.portrait_button.setEnabled(False)
+        self.references.show_influencer(None)
         self.show_message("")
         self.form.name.setFocus()
 
@@ -265,6 +269,7 @@ class InfluencersPage(QWidget):
         self.context.remember(self._memory_key(), str(row.id))
         self.delete_button.setEnabled(True)
         self.portrait_button.setEnabled(True)
+        self.references.show_influencer(row.id)
         self.show_message("")
 
     def show_message(self, text: str, *, error: bool = False) -> None:
@@ -344,6 +349,7 @@ class InfluencersPage(QWidget):
         self.context.remember(self._memory_key(), str(row.id))
         self.delete_button.setEnabled(True)
         self.portrait_button.setEnabled(True)
+        self.references.show_influencer(row.id)
         self.show_message("Saved.")
         self.reload(select=row.id)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.filters import ImageRow
@@ -149,31 +149,38 @@ class DatasetSummary(QWidget):
         self.identity_note = QLabel(box)
         self.identity_note.setWordWrap(True)
         self.identity_note.setObjectName("summary-identity-note")
-        grid.addWidget(self.identity_note, 0, 0, 1, 3)
+        grid.addWidget(self.identity_note, 0, 0, 1, 2)
         self._build_flag_rows(box, grid)
         self.faces_button = QPushButton("Faces…", box)
         self.faces_button.setToolTip("The faces of this dataset grouped by person, largest group first")
         self.faces_button.clicked.connect(self.faces_requested)
-        grid.addWidget(self.faces_button, 2 * len(IDENTITY_FLAGS) + 1, 0, 1, 3)
+        grid.addWidget(self.faces_button, 2 * len(IDENTITY_FLAGS) + 1, 0, 1, 2)
         return box
 
     def _build_flag_rows(self, box: QWidget, grid: QGridLayout) -> None:
+        """Per flag: its title and count, then Show and Exclude N under them (the column is narrow)."""
         self.flag_counts: dict[str, QLabel] = {}
-        self.flag_show: dict[str, QToolButton] = {}
+        self.flag_show: dict[str, QPushButton] = {}
         self.flag_exclude: dict[str, QPushButton] = {}
-        for row, (flag, title, _word) in enumerate(IDENTITY_FLAGS, start=1):
+        self.flag_actions: dict[str, QWidget] = {}
+        for number, (flag, title, word) in enumerate(IDENTITY_FLAGS):
+            row = 1 + 2 * number
             grid.addWidget(QLabel(title, box), row, 0)
             self.flag_counts[flag] = QLabel("–", box)
             self.flag_counts[flag].setObjectName(f"summary-{flag}")
             self.flag_counts[flag].setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(self.flag_counts[flag], row, 1)
-            self.flag_show[flag] = _show_button(box, title)
-            self.flag_show[flag].clicked.connect(lambda _=False, f=flag: self.flag_shown.emit(f))
-            grid.addWidget(self.flag_show[flag], row, 2)
-            exclude = self.flag_exclude[flag] = QPushButton(box)
-            exclude.setToolTip("Excludes them in one step; Undo brings them back")
+            actions = self.flag_actions[flag] = QWidget(box)
+            line = QHBoxLayout(actions)
+            line.setContentsMargins(0, 0, 0, 4)
+            show = self.flag_show[flag] = QPushButton("Show", actions)
+            show.setToolTip(f"Show only the {word} pictures that are not excluded")
+            show.clicked.connect(lambda _=False, f=flag: self.flag_shown.emit(f))
+            exclude = self.flag_exclude[flag] = QPushButton(actions)
             exclude.clicked.connect(lambda _=False, f=flag: self.flag_exclusion_requested.emit(f))
-            grid.addWidget(exclude, len(IDENTITY_FLAGS) + row, 0, 1, 3)
+            line.addWidget(show)
+            line.addWidget(exclude, 1)
+            grid.addWidget(actions, row + 1, 0, 1, 2)
 
     def _build_buttons(self) -> tuple[QPushButton, ...]:
         self.exclude_dups_button = QPushButton("Exclude near-duplicates", self)
@@ -216,10 +223,11 @@ class DatasetSummary(QWidget):
             if summary.judged else "Not compared with her reference faces yet: analyse the dataset")
         for (flag, _title, word), ids in zip(IDENTITY_FLAGS, summary.flagged, strict=True):
             count = len(ids)
+            pictures = f"{count} {word} picture" + ("" if count == 1 else "s")
             self.flag_counts[flag].setText(str(count))
-            self.flag_show[flag].setEnabled(bool(count))
-            self.flag_exclude[flag].setText(f"Exclude {count} {word} picture" + ("" if count == 1 else "s"))
-            self.flag_exclude[flag].setVisible(bool(count))
+            self.flag_exclude[flag].setText(f"Exclude {count}")
+            self.flag_exclude[flag].setToolTip(f"Exclude the {pictures} in one step; Undo brings them back")
+            self.flag_actions[flag].setVisible(bool(count))
 
     def show_problems(self, issues: Sequence[object]) -> None:
         """``caption_checks`` results."""
@@ -231,10 +239,3 @@ class DatasetSummary(QWidget):
                                           for kind, count in kinds.most_common()))
         self.problems.setToolTip("\n".join(str(getattr(i, "message", i)) for i in issues[:30]))
 
-
-def _show_button(parent: QWidget, title: str) -> QToolButton:
-    button = QToolButton(parent)
-    button.setText("Show")
-    button.setAutoRaise(True)
-    button.setToolTip(f"Show only these pictures ({title.lower()})")
-    return button

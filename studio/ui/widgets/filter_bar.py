@@ -118,7 +118,7 @@ class FilterBar(QWidget):
     def set_cluster(self, number: int) -> None:
         """Shows only the pictures with a face in face cluster ``number`` (0: every cluster)."""
         self.cluster = number
-        self.cluster_button.setText(f"Face cluster {number}  ✕")
+        self.cluster_button.setText(f"Cluster {number} ✕")
         self.cluster_button.setVisible(bool(number))
         self._on_changed()
 
@@ -170,7 +170,7 @@ def _identity_score_box(parent: QWidget) -> QDoubleSpinBox:
     box.setSingleStep(0.05)
     box.setDecimals(2)
     box.setPrefix("Identity ≥ ")
-    box.setSpecialValueText("Any identity score")
+    box.setSpecialValueText("Identity: any")
     box.setToolTip("How much her face in a picture must look like her reference faces, 0 to 1: "
                    "0.5 is where the face model tells one person from another, and the same "
                    "person usually scores 0.7 or more.")

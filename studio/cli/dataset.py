@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from studio.cli.common import EXIT_OK, Actions, UsageError, add_action, add_group, workspace_of
 from studio.cli.influencer import find_influencer
 from studio.cli.output import fields_of, note, print_json, print_table, say
-from studio.cli.waiting import exit_code, finish, wait_for_job
+from studio.cli.waiting import exit_code, finish, job_summary, wait_for_job
 from studio.engine.datasets.sorts import SORTS
 from studio.engine.errors import StudioError
 from studio.engine.jobs.status import JobStatus
@@ -20,7 +20,7 @@ from studio.engine.training.config import FAMILIES
 if TYPE_CHECKING:
     from studio.engine.core import Studio
     from studio.engine.datasets import checks
-    from studio.engine.db.models import Dataset, Influencer, Workspace
+    from studio.engine.db.models import Dataset, Influencer, Job, Workspace
 
 CAPTION_ACTIONS = ("check", "tags", "undo", "redo")
 IMAGE_FIELDS = ("id", "name", "width", "height", "caption", "excluded", "near_dup_group",
@@ -68,7 +68,7 @@ def _register_import_analyze(actions: Actions) -> None:
     _target(imp)
     imp.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     imp.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
-    analyze = add_action(actions, "analyze", "hashes, duplicates, quality, faces, crops (a job)",
+    analyze = add_action(actions, "analyze", "hashes, duplicates, quality, faces, identity, crops (a job)",
                          analyze_dataset, scoped=True)
     _target(analyze)
     analyze.add_argument("--force", action="store_true", help="analyze images already analyzed")
@@ -214,8 +214,28 @@ def import_files(studio: Studio, args: argparse.Namespace) -> int:
 def analyze_dataset(studio: Studio, args: argparse.Namespace) -> int:
     submit_analysis = _dataset_jobs().submit_analysis
     _, _, dataset = _find(studio, args)
-    return finish(studio, args, submit_analysis(studio, dataset, force=args.force),
-                  wait=not args.no_wait)
+    job = submit_analysis(studio, dataset, force=args.force)
+    if args.no_wait:
+        return finish(studio, args, job, wait=False)
+    done = wait_for_job(studio, job.workspace_id, job.id)
+    _print_analysis(studio, args, done, dataset)
+    return exit_code(done)
+
+
+def _print_analysis(studio: Studio, args: argparse.Namespace, done: Job, dataset: Dataset) -> None:
+    """The job, a summary line with the identity counts, and with --json each picture's verdict."""
+    from studio.engine.identity.dataset import LABELS, verdict_rows
+    completed = done.status == JobStatus.COMPLETED
+    if args.json:
+        print_json({**job_summary(done), "images": verdict_rows(studio, dataset.id) if completed else []})
+        return
+    if not completed:
+        return
+    result = done.result or {}
+    faces, identity = result.get("faces") or {}, result.get("identity") or {}
+    say(f"analyzed {result.get('analyzed', 0)}, skipped {result.get('skipped', 0)}; faces: "
+        + ", ".join(f"{k} {faces.get(k, 0)}" for k in ("none", "one", "several")) + "; identity: "
+        + ", ".join(f"{label} {identity.get(flag, 0)}" for flag, label in LABELS.items()))
 
 
 def caption_command(studio: Studio, args: argparse.Namespace) -> int:

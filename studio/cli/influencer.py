@@ -1,13 +1,14 @@
-"""``influencer list|show|create|edit|delete|avatar``: the characters of a workspace."""
+"""``influencer list|show|create|edit|delete|avatar|references``: the characters of a workspace."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from studio.cli.common import EXIT_OK, add_action, add_group, workspace_of
-from studio.cli.output import fields_of, print_fields, print_json, print_table, say
+from studio.cli.output import fields_of, note, print_fields, print_json, print_table, say
 from studio.cli.waiting import finish
+from studio.engine.errors import StudioError
 
 if TYPE_CHECKING:
     from studio.engine import influencers
@@ -38,6 +39,22 @@ def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     avatar.add_argument("name")
     avatar.add_argument("image", type=Path)
     avatar.add_argument("--no-wait", action="store_true", help="only queue the job and print its id")
+    _register_references(actions)
+
+
+def _register_references(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    refs = add_action(actions, "references", "her reference faces, which identity scores measure against",
+                      references_command, scoped=True)
+    refs.add_argument("--influencer", required=True, metavar="NAME")
+    change = refs.add_mutually_exclusive_group()
+    change.add_argument("--add", type=Path, metavar="IMAGE",
+                        help="add the biggest face in a picture file (only its descriptor is kept)")
+    change.add_argument("--from-dataset", metavar="NAME",
+                        help="use the largest cluster of faces in one of her datasets")
+    change.add_argument("--portrait", action="store_true", help="add her portrait (one face)")
+    change.add_argument("--remove", type=int, metavar="N", help="remove reference N (as listed)")
+    change.add_argument("--auto", action="store_true",
+                        help="back to the default: the largest cluster of faces across her datasets")
 
 
 def _persona_options(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +131,44 @@ def set_avatar(studio: Studio, args: argparse.Namespace) -> int:
     workspace, influencer = find_influencer(studio, args, args.name)
     job = influencers.set_avatar(studio, workspace.id, influencer.id, args.image.expanduser())
     return finish(studio, args, job, wait=not args.no_wait)
+
+
+def references_command(studio: Studio, args: argparse.Namespace) -> int:
+    from studio.engine.identity import model, references
+    workspace, influencer = find_influencer(studio, args, args.influencer)
+    try:
+        if args.add is not None:
+            added = references.add_file_reference(studio, influencer.id, args.add.expanduser())
+            if added.note:
+                note(added.note)
+        elif args.from_dataset is not None:
+            from studio.engine.lookup import find_dataset
+            dataset = find_dataset(studio, influencer=influencer.name, dataset=args.from_dataset,
+                                   workspace=workspace.name).dataset
+            references.use_dataset_cluster(studio, influencer.id, dataset.id)
+        elif args.portrait:
+            references.add_portrait_reference(studio, influencer.id)
+        elif args.remove is not None:
+            references.remove_reference(studio, influencer.id, args.remove - 1)
+        elif args.auto:
+            references.use_largest_cluster(studio, influencer.id)
+    except model.ModelUnavailable as exc:
+        raise StudioError(f"Identity is not available: {exc}.") from None
+    _print_references(args, influencer.name, references.identity_of(studio, influencer.id))
+    return EXIT_OK
+
+
+def _print_references(args: argparse.Namespace, name: str, identity: dict[str, Any]) -> None:
+    rows = [{"number": n, "source": r.get("source"), "name": r.get("name"), "image_id": r.get("image_id")}
+            for n, r in enumerate(identity.get("references") or [], start=1)]
+    if args.json:
+        print_json({"influencer": name, "auto": identity.get("auto"), "revision": identity.get("revision"),
+                    "centroid": bool(identity.get("centroid")), "references": rows})
+        return
+    mode = "auto (the largest cluster of faces in her datasets)" if identity.get("auto") else "chosen"
+    say(f"references of {name}: {mode}; centroid revision {identity.get('revision', 0)}")
+    print_table(["#", "source", "name"], [[r["number"], r["source"], r["name"]] for r in rows],
+                empty="no reference faces yet (analyse a dataset of hers, or add a picture with --add)")
 
 
 def find_influencer(studio: Studio, args: argparse.Namespace, name: str) -> tuple[Workspace, Influencer]:

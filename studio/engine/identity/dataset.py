@@ -103,6 +103,20 @@ def flagged_ids(studio: StudioParts, dataset_id: uuid.UUID, flag: str) -> list[u
     return [i for i, verdict in _verdicts(studio, dataset_id).items() if flag in (verdict.get("flags") or [])]
 
 
+def verdict_rows(studio: StudioParts, dataset_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Per picture, in import order: id, name, identity_distance, identity_score and flags (what
+    ``dataset analyze --json`` lists); None and [] where a picture has no verdict yet."""
+    dataset = _dataset(studio, dataset_id)
+    query = select(DatasetImage.id, DatasetImage.original_name, DatasetImage.identity).where(
+        DatasetImage.workspace_id == dataset.workspace_id, DatasetImage.dataset_id == dataset.id,
+        DatasetImage.deleted_at.is_(None)).order_by(DatasetImage.created_at, DatasetImage.source_name)
+    with studio.db.session() as session:
+        found = list(session.execute(query))
+    return [{"id": image_id, "name": name, "identity_distance": (verdict or {}).get("distance"),
+             "identity_score": (verdict or {}).get("score"), "flags": list((verdict or {}).get("flags") or [])}
+            for image_id, name, verdict in found]
+
+
 def clusters(studio: StudioParts, dataset_id: uuid.UUID) -> list[Cluster]:
     """The dataset's faces grouped by person, largest first (a face alone is a cluster of one)."""
     found: dict[int, list[tuple[uuid.UUID, int]]] = {}

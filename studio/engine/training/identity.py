@@ -150,6 +150,7 @@ class SampleScorer:
         self.on_scored = on_scored
         self.scores = read_scores(path).scores
         self._names = {s.name for s in self.scores}
+        self._stale: dict[str, int] = {}  # an earlier run's samples never scored -> their mtime
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="sample-identity", daemon=True)
 
@@ -164,12 +165,24 @@ class SampleScorer:
         for old in samples_dir.glob("*.png") if samples_dir.is_dir() else []:
             label = sample_label(old.name)
             if label is None or label[0] == "epoch" or label[1] > resume_step or not resume_step:
-                self._names.add(old.name)
+                self._stale[old.name] = old.stat().st_mtime_ns
         self._thread.start()
         return self
 
-    def known(self, name: str) -> bool:
-        return name in self._names
+    def known(self, sample: Path) -> bool:
+        """Scored or queued already, or an earlier run's sample (until a new one of the same
+        name, made within the same second, replaces it)."""
+        if sample.name in self._names:
+            return True
+        if sample.name not in self._stale:
+            return False
+        try:
+            if sample.stat().st_mtime_ns == self._stale[sample.name]:
+                return True
+        except OSError:
+            return True
+        del self._stale[sample.name]
+        return False
 
     def add(self, sample: Path, step: int) -> None:
         if sample.name not in self._names:

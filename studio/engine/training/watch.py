@@ -242,7 +242,7 @@ class Follower:
             if sample.name not in self._samples:
                 self._samples.add(sample.name)
                 self.outcome.samples.append(sample)
-            if self.scorer is not None and not self.scorer.known(sample.name):
+            if self.scorer is not None and not self.scorer.known(sample):
                 self._offer(sample, self.scorer, force=force)
 
     def _offer(self, sample: Path, scorer: SampleScorer, *, force: bool) -> None:

@@ -3,6 +3,7 @@ file, the scorer's resume rule, checkpoint medians and the overfitting rule."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,11 @@ def test_a_resume_drops_later_scores_and_never_scores_the_old_runs_later_samples
     scorer = SampleScorer(path, None, "no references").start(resume_step=6, samples_dir=samples)
     try:
         assert [s.name for s in read_scores(path).scores] == [kept.name]
-        assert scorer.known(kept.name) and scorer.known(dropped.name)
-        assert not scorer.known("m_000006_00_20260216120000.png")  # made before the state: scored now
+        assert scorer.known(samples / kept.name) and scorer.known(samples / dropped.name)
+        assert not scorer.known(samples / "m_000006_00_20260216120000.png")  # made before the state
+        (samples / dropped.name).write_bytes(b"png again")  # the resumed run's step 8, in the same second
+        os.utime(samples / dropped.name, ns=(1, 1))
+        assert not scorer.known(samples / dropped.name)
     finally:
         scorer.close()
 

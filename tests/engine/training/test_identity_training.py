@@ -3,6 +3,7 @@ three people) at chosen steps, as the real one names and places them; each is sc
 Mia's references, each checkpoint gets its samples' median, and the best one is suggested."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,9 @@ import pytest
 from studio.engine.identity import descriptors
 from studio.engine.training.command import TrainingFiles
 from studio.engine.training.identity import read_scores, sample_label, scores_file, suggest
-from studio.engine.training.jobs import submit_training
+from studio.engine.training.jobs import resume_training, submit_training
 from studio.engine.training.results import checkpoints_of
+from tests.conftest import wait_until
 from tests.engine.training.helpers import Setup
 from tests.engine.training.identity_helpers import PROMPTS, her_at
 
@@ -56,3 +58,42 @@ def test_without_references_samples_are_recorded_with_the_reason(
                for s in scores)
     rows = checkpoints_of(setup.studio.db, setup.workspace_id, job_id=job.id)
     assert [r.meta.get("identity", {}).get("median") for r in rows] == [None, None, None, None]
+
+
+def _scored_steps(job_root: Path) -> list[int]:
+    return [s.step for s in read_scores(scores_file(job_root)).scores]
+
+
+def test_samples_are_scored_while_the_training_runs(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_HANG_AT", "7")  # hangs after the samples of steps 3 and 6
+    monkeypatch.setattr("studio.engine.training.watch.STOP_GRACE_S", 1.0)
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(max_train_steps=30,
+                                                                          sample_every_n_steps=3))
+    root = Path(job.payload["root"])
+    runner = threading.Thread(target=setup.run_next)
+    runner.start()
+    try:
+        wait_until(lambda: _scored_steps(root) == [3, 6], timeout=30, what="the samples to be scored")
+        assert setup.job(job.id).status == "processing"
+    finally:
+        setup.studio.jobs.cancel(setup.workspace_id, job.id)
+        runner.join(timeout=30)
+    assert setup.job(job.id).status == "canceled"
+
+
+def test_a_resume_keeps_the_scores_before_its_state_and_scores_the_steps_trained_again(
+        setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL", "oom")
+    monkeypatch.setenv("FAKE_SD_SCRIPTS_FAIL_AT", "10")  # after the samples of steps 3, 6 and 9
+    job = submit_training(setup.studio, setup.workspace_id, setup.request(sample_every_n_steps=3))
+    setup.run_next()
+    root = Path(job.payload["root"])
+    assert setup.job(job.id).status == "failed" and _scored_steps(root) == [3, 6, 9]
+    first = read_scores(scores_file(root)).scores
+    monkeypatch.delenv("FAKE_SD_SCRIPTS_FAIL")
+    resume_training(setup.studio, setup.workspace_id, job.id)  # from the state of step 8
+    setup.run_next()
+    assert setup.job(job.id).status == "completed"
+    again = read_scores(scores_file(root)).scores
+    assert [s.step for s in again] == [3, 6, 9, 12] and again[:2] == first[:2]
+    assert again[2].name != first[2].name  # step 9's new sample, not the failed run's

@@ -13,6 +13,10 @@ RECORDED = Path(__file__).with_name("sd_scripts_sampling_run.json")
 
 def follow_recorded(tmp_path: Path, prompts: str | None) -> list[tuple[str, str]]:
     """The stages and messages reported while the real run's reads arrive one by one."""
+    return _follow_recorded(tmp_path, prompts)[0]
+
+
+def _follow_recorded(tmp_path: Path, prompts: str | None) -> tuple[list[tuple[str, str]], Follower]:
     files = TrainingFiles(tmp_path / "mia")
     files.output_dir.mkdir(parents=True)
     if prompts is not None:
@@ -25,7 +29,7 @@ def follow_recorded(tmp_path: Path, prompts: str | None) -> list[tuple[str, str]
     for _, text in json.loads(RECORDED.read_text(encoding="utf-8"))["chunks"]:
         follower.take(text.encode(), log, metrics)
     follower.take_end(log, metrics)
-    return reports
+    return reports, follower
 
 
 def test_sample_images_show_as_their_own_stage_and_training_comes_back(tmp_path: Path) -> None:
@@ -55,3 +59,13 @@ def test_sample_prompts_are_counted_as_sd_scripts_reads_them(tmp_path: Path) -> 
     path.write_text("a --d 1\n# a comment\n\n   \nb --d 2\n", encoding="utf-8")
     assert count_sample_prompts(path) == 2
     assert count_sample_prompts(tmp_path / "none.txt") is None
+
+
+def test_a_samples_step_comes_from_its_name_or_its_epochs_sampling(tmp_path: Path) -> None:
+    """sd-scripts names step samples by step and epoch-end ones by epoch (e000000 before the
+    first step): those take the step the log said that epoch's sampling began at."""
+    _, follower = _follow_recorded(tmp_path, None)
+    assert follower.sample_step("mia_000002_01_20260216120000_43.png") == 2
+    assert follower.sample_step("mia_e000001_00_20260216120000.png") == 2
+    assert follower.sample_step("mia_e000002_00_20260216120000.png") == 4
+    assert follower.sample_step("mia_e000009_00_20260216120000.png") == 4  # not seen: the current step

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from PySide6.QtCore import Qt
+
 from studio.engine.core import Studio
 from studio.engine.datasets.filters import Identity
 from studio.ui.models.dataset_images import DatasetImageModel
@@ -56,3 +58,10 @@ def test_a_cluster_shows_alone_until_its_button_clears_it(qtbot, studio: Studio)
     assert bar.cluster_button.isVisibleTo(bar) and "Cluster 2" in bar.cluster_button.text()
     bar.cluster_button.click()
     assert len(shown(model)) == 4 and not bar.cluster_button.isVisibleTo(bar)
+
+
+def test_a_cells_tooltip_says_her_score(qtbot, studio: Studio) -> None:  # type: ignore[no-untyped-def]
+    _bar, model = grid(qtbot, studio)
+    tips = [str(model.data(model.index(i), Qt.ItemDataRole.ToolTipRole)) for i in range(2)]
+    assert "identity 0.80" in tips[0]
+    assert "identity 0.20 — not her (a different person)" in tips[1]

@@ -25,6 +25,7 @@ from studio.engine.db.models import Dataset
 from studio.ui.models.grid_rows import Arranged, Shown, arrange, empty, show
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache, disk_size
+from studio.ui.widgets.image_pane import describe_identity
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -82,6 +83,8 @@ class DatasetImageModel(QAbstractListModel):
             size = f"{row.width}×{row.height}" if row.width else "not analysed yet"
             if row.clip is not None:
                 size += f"\nclip: {describe(row.clip)}"
+            if row.identity is not None:
+                size += f"\n{describe_identity(row)}"
             return f"{row.name}\n{size}\n{row.caption or '(no caption)'}"
         return None
 

@@ -242,8 +242,12 @@ class ImagePane(QWidget):
         hers = row is not None and row.clip is None and (
             row.identity.face is not None if row.identity else row.face_count == 1)
         self.reference_button.setVisible(hers or (row is not None and row.id in self.references))
-        self.reference_button.setText("Remove from references" if row is not None and row.id in self.references
-                                      else "Use as reference face")
+        chosen = row is not None and row.id in self.references
+        self.reference_button.setText("Remove from references" if chosen else "Use as reference face")
+        self.reference_button.setToolTip(
+            "Her face here stops being one of her reference faces; the others stay, chosen by you" if chosen
+            else "Her face here becomes one of her reference faces. Automatic references (the largest "
+                 "cluster of faces) give way to the faces you choose.")
 
     def _on_reference_clicked(self) -> None:
         row = self.canvas.row

@@ -8,7 +8,7 @@ import pytest
 
 from studio.engine.core import Studio
 from studio.engine.db.models import DatasetImage
-from studio.engine.identity.references import identity_of
+from studio.engine.identity.references import identity_of, use_dataset_cluster
 from studio.ui.context import StudioContext
 from studio.ui.pages.datasets import DatasetsPage
 from studio.ui.widgets.identity_panel import IdentityPanel
@@ -70,3 +70,11 @@ def test_show_and_exclude_reach_the_page(qtbot, studio: Studio, page: DatasetsPa
     panel.rows[2].exclude_button.click()  # the stranger alone in the group picture
     qtbot.waitUntil(lambda: page.model.row(people["group"].id).excluded, timeout=10_000)
     assert [r.id for r in page.model.all_rows() if r.excluded] == [people["group"].id]
+
+
+def test_references_chosen_elsewhere_reach_the_open_panel(qtbot, studio: Studio, panel: IdentityPanel,  # type: ignore[no-untyped-def]
+                                                          dataset) -> None:  # noqa: F811
+    use_dataset_cluster(studio, dataset.influencer_id, dataset.id, number=3)  # as the command line would
+    qtbot.waitUntil(lambda: len(panel.rows) == 3 and panel.rows[2].view.references == 1, timeout=10_000)
+    assert [row.view.references for row in panel.rows] == [0, 0, 1]
+    assert "her reference faces" in panel.rows[2].title.text()

@@ -10,7 +10,7 @@ import pytest
 from studio.engine.core import Studio
 from studio.engine.datasets.service import create_dataset
 from studio.engine.db.models import DatasetImage, Influencer
-from studio.engine.identity.references import identity_of
+from studio.engine.identity.references import add_image_reference, identity_of
 from studio.ui.context import StudioContext
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.widgets.reference_faces import NONE_YET, ReferenceBox
@@ -79,3 +79,13 @@ def test_a_picture_file_is_added_and_a_face_less_one_refused(qtbot, studio: Stud
     assert box.list.item(0).text() == "her.jpg\npicture file"
     assert "her.jpg added to her reference faces" in box.message.text()
     assert [r["source"] for r in identity_of(studio, mira.id)["references"]] == ["file"]
+
+
+def test_references_changed_elsewhere_reach_the_box(qtbot, studio: Studio, box: ReferenceBox, mira: Influencer,  # type: ignore[no-untyped-def]
+                                                    people) -> None:
+    box.show_influencer(mira.id)
+    qtbot.waitUntil(lambda: box.list.count() == 5, timeout=10_000)
+    add_image_reference(studio, mira.id, people["other-plain"].id)  # as the command line would
+    qtbot.waitUntil(lambda: box.list.count() == 1, timeout=10_000)
+    assert box.line.text() == "1 reference face, chosen by you."
+    assert box.list.item(0).text() == "img_005.jpg\ndataset picture"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -59,7 +59,9 @@ class Clusters:
 def load_clusters(studio: Studio, dataset: Dataset) -> Clusters:
     """Blocking: the dataset's face clusters with crops of their first faces."""
     found = clusters(studio, dataset.id)
-    rows = {r.id: r for r in image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)}
+    wanted = {image_id for cluster in found[:CLUSTERS_SHOWN] for image_id, _ in cluster.members[:FACES_SHOWN]}
+    rows = {r.id: r for r in image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id,
+                                        image_ids=wanted)}
     hers = reference_faces(studio, references_of(studio, dataset.influencer_id))
     views = []
     for cluster in found[:CLUSTERS_SHOWN]:
@@ -148,7 +150,7 @@ class IdentityPanel(QDialog):
         super().__init__(parent)
         self.context, self.dataset = context, dataset
         self.rows: list[ClusterRow] = []
-        self._reading = self._again = False
+        self._reading = self._again = self._stale = False
         self.setWindowTitle(f"Faces in {dataset.name}")
         self.heading = QLabel("Reading the faces…", self)
         self.heading.setWordWrap(True)
@@ -170,7 +172,11 @@ class IdentityPanel(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        """Reads the clusters; asks while a read is out make one more read after it."""
+        """Reads the clusters; asks while a read is out make one more read after it, and asks
+        while the panel is closed one read when it is shown again."""
+        if not self.isVisible() and self.rows:
+            self._stale = True
+            return
         if self._reading:
             self._again = True
             return
@@ -228,6 +234,12 @@ class IdentityPanel(QDialog):
                              "Every picture was compared with them again.")
         self.references_changed.emit()
         self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     def _on_live_changed(self, changes: ChangeSet) -> None:
         if changes.touches(Entity.IMAGE, Entity.INFLUENCER, workspace_id=self.context.workspace_id):

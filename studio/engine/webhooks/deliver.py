@@ -5,6 +5,7 @@ Headers: ``Content-Type: application/json``, ``X-Studio-Event`` (the event type)
 secret, ``X-Studio-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>``.
 A refused connection, a timeout, 408, 429 and 5xx are tried again after 10 s, 1 min, 5 min,
 30 min and 2 h (429's Retry-After when longer); after the sixth try the delivery has failed.
+INFLUENCERAI_WEBHOOK_FIRST_RETRY_S shortens the first wait (a receiver being set up, a test).
 Any other answer below 200 or from 300 up fails at once (a redirect is not followed).
 
 Several workers may run this on one database: a delivery is claimed by moving its
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +32,7 @@ from studio.engine.retry_after import retry_after_s
 from studio.engine.webhooks.store import DELIVERED, FAILED, PENDING, Secrets
 
 BACKOFF_S = (10.0, 60.0, 300.0, 1800.0, 7200.0)
+FIRST_RETRY_ENV = "INFLUENCERAI_WEBHOOK_FIRST_RETRY_S"
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
 LEASE_S = 120.0  # longer than a send can take (TIMEOUT_S, a few connects)
 TIMEOUT_S = 10.0
@@ -159,7 +163,7 @@ def settle(db: Database, claimed: Claimed, outcome: Outcome, now: datetime) -> s
     if outcome.delivered:
         values |= {"status": DELIVERED, "delivered_at": now, "next_attempt_at": None}
     elif outcome.transient and attempts < MAX_ATTEMPTS:
-        wait = max(BACKOFF_S[attempts - 1], min(outcome.retry_after_s or 0.0, BACKOFF_S[-1]))
+        wait = max(backoff_s(attempts), min(outcome.retry_after_s or 0.0, BACKOFF_S[-1]))
         values |= {"status": PENDING, "next_attempt_at": now + timedelta(seconds=wait)}
     else:
         values |= {"status": FAILED, "next_attempt_at": None}
@@ -169,6 +173,18 @@ def settle(db: Database, claimed: Claimed, outcome: Outcome, now: datetime) -> s
             for name, value in values.items():
                 setattr(row, name, value)
     return str(values["status"])
+
+
+def backoff_s(attempts: int) -> float:
+    """The wait after try number ``attempts``; the environment may only shorten the first."""
+    if attempts == 1:
+        try:
+            wanted = float(os.environ.get(FIRST_RETRY_ENV, ""))
+        except ValueError:
+            wanted = math.nan  # unset or not a number: the usual wait
+        if math.isfinite(wanted):
+            return min(max(wanted, 0.0), BACKOFF_S[0])
+    return BACKOFF_S[attempts - 1]
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,7 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -16,7 +17,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.events import JOB_FAILED, WEBHOOK_EVENTS, Event
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.webhooks import outbox
-from studio.engine.webhooks.deliver import deliver_due
+from studio.engine.webhooks.deliver import FIRST_RETRY_ENV, deliver_due
 from tests.conftest import WorkerProcess, wait_until
 from tests.engine.api.conftest import ApiProcess, Tokens, bearer, http
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -74,8 +75,10 @@ def test_deliveries_are_listed_and_a_failed_one_is_sent_again(client: TestClient
 
 
 def test_acceptance_a_job_run_by_the_worker_reaches_a_receiver_signed_and_retried_after_a_500(
-        api_factory: Callable[..., ApiProcess], worker: WorkerProcess, studio: Studio, tokens: Tokens,
-        tmp_path: Path) -> None:
+        api_factory: Callable[..., ApiProcess], worker_factory: Callable[..., WorkerProcess], studio: Studio,
+        tokens: Tokens, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FIRST_RETRY_ENV, "0")  # the retry goes at once, not 10 s later (test_deliver waits)
+    worker_factory()  # after the variable is set: the worker inherits it
     server = api_factory()
     picture = tmp_path / "look.png"
     Image.new("RGB", (64, 48), (200, 80, 120)).save(picture)

@@ -9,6 +9,7 @@ import threading
 import uuid
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from studio.engine.core import Studio
@@ -16,7 +17,7 @@ from studio.engine.db.models import WebhookDelivery
 from studio.engine.db.types import utcnow
 from studio.engine.events import JOB_COMPLETED, Event
 from studio.engine.webhooks import outbox
-from studio.engine.webhooks.deliver import BACKOFF_S, MAX_ATTEMPTS, deliver_due
+from studio.engine.webhooks.deliver import BACKOFF_S, FIRST_RETRY_ENV, MAX_ATTEMPTS, backoff_s, deliver_due
 from studio.engine.webhooks.store import add_webhook, list_deliveries, send_again
 from tests.fakes.webhook_receiver import WebhookReceiver
 
@@ -85,6 +86,28 @@ def test_a_500_is_tried_again_after_the_back_off_and_then_delivered(studio: Stud
     assert first.headers["x-studio-signature"] == second.headers["x-studio-signature"]
     row = _delivery(studio)
     assert (row.status, row.attempts, row.last_status, row.last_error) == ("delivered", 2, 200, "")
+
+
+@pytest.mark.parametrize(("value", "first"), [("0.5", 0.5), ("0", 0.0), ("3600", BACKOFF_S[0]),
+                                             ("-1", 0.0), ("soon", BACKOFF_S[0]), ("inf", BACKOFF_S[0])])
+def test_the_environment_may_only_shorten_the_first_wait(monkeypatch: pytest.MonkeyPatch, value: str,
+                                                         first: float) -> None:
+    monkeypatch.setenv(FIRST_RETRY_ENV, value)
+    assert [backoff_s(n) for n in range(1, MAX_ATTEMPTS)] == [first, *BACKOFF_S[1:]]
+
+
+def test_a_shortened_first_wait_is_the_one_a_500_gets(studio: Studio, workspace_id: uuid.UUID,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FIRST_RETRY_ENV, "0.5")
+    with WebhookReceiver([500, 200]) as receiver:
+        add_webhook(studio.db, studio.secrets, workspace_id, url=receiver.url(), events=[JOB_COMPLETED])
+        outbox.record(studio.db, _event(workspace_id))
+        start = utcnow()
+        deliver_due(studio.db, studio.secrets, now=start)
+        assert _delivery(studio).next_attempt_at == start + timedelta(seconds=0.5)
+        assert deliver_due(studio.db, studio.secrets, now=start + timedelta(seconds=0.5)) == 1
+        assert len(receiver.received) == 2
+    assert _delivery(studio).status == "delivered"
 
 
 def test_a_client_error_fails_at_once(studio: Studio, workspace_id: uuid.UUID) -> None:

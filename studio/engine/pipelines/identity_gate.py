@@ -77,9 +77,11 @@ def best(tries: list[dict[str, Any]]) -> dict[str, Any]:
 
 def refusal(name: str, gate: Gate, verdict: Try) -> str:
     """Why the likeness cannot be checked at all, in one line."""
-    reason = f"{name} has no reference faces yet" if verdict.note == NO_REFERENCES else verdict.note
-    return (f"The picture's likeness could not be checked ({reason}); set her references or "
-            f"pipeline.min_identity to 0 (it is {gate.minimum:g}).")
+    if verdict.note == NO_REFERENCES:
+        return (f"The picture's likeness could not be checked ({name} has no reference faces yet); "
+                f"set her references or pipeline.min_identity to 0 (it is {gate.minimum:g}).")
+    return (f"The picture's likeness could not be checked: {verdict.note.rstrip('.')}. "
+            f"Set pipeline.min_identity to 0 to make posts without the check (it is {gate.minimum:g}).")
 
 
 def gave_up(name: str, gate: Gate, tries: list[dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from studio.engine.core import Studio
 from studio.engine.db.models import ContentPlan, Influencer, Job, PlanItem
+from studio.engine.pipelines.identity_gate import Gate, Try, cannot_judge, refusal
 from studio.engine.pipelines.service import pipeline_status, submit_pipeline
 from tests.engine.comfyui.identity_helpers import by_order, set_references
 from tests.engine.pipelines.helpers import PipelineThread, jobs_of_type, make_item, run_step
@@ -92,3 +93,13 @@ def test_with_the_minimum_at_zero_no_picture_is_judged(studio: Studio, pipeline_
     studio.settings.pipeline.min_identity = 0.0
     done = produce(studio, item, pictures=1)
     assert done.status == "completed", done.error
+
+
+def test_a_missing_face_model_stops_the_post_at_once_saying_so() -> None:
+    verdict = Try(job_id="j", score=None, asset_id="a",
+                  note="the face model is not installed (pip install face-recognition-models)")
+    assert cannot_judge(verdict)
+    assert refusal("Mia", Gate(minimum=0.55, tries=3), verdict) == (
+        "The picture's likeness could not be checked: the face model is not installed (pip install "
+        "face-recognition-models). Set pipeline.min_identity to 0 to make posts without the check (it is 0.55).")
+    assert not cannot_judge(Try(job_id="j", score=None, asset_id="a", note="no face found"))  # worth a retry

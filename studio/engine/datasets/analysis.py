@@ -119,18 +119,19 @@ def describe_file(task: tuple[Path, list[list[int]]]) -> list[str] | None:
     return describe_faces(decoded.image, faces, decoded.width, decoded.height, data)
 
 
-def analyze_decoded(decoded: Decoded, data: bytes | None = None) -> ImageAnalysis:
+def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bool = True) -> ImageAnalysis:
     """The analysis of a picture decoded with ``reduce_to=DECODE_SIDE`` (an import's one decode
     serves its thumbnails and this); ``data``, the file's bytes, lets a small face be described
     from a larger decode. ``decoded.image`` is left as it is: the faces' descriptors are taken
-    from it where it is larger than the analysis's picture."""
+    from it where it is larger than the analysis's picture (``identity=False``: no descriptors,
+    as bench/identity.py's baseline)."""
     image = _analysis_picture(decoded.image)
     grey = np.asarray(image.convert("L"))
     searched = _face_picture(decoded.image, image)
     scale = decoded.width / searched.width
     found = scored_faces(grey if searched is image else np.asarray(searched.convert("L")))
     faces = [[round(v * scale) for v in box] for box, _score in found]
-    described = describe_faces(decoded.image, faces, decoded.width, decoded.height, data)
+    described = describe_faces(decoded.image, faces, decoded.width, decoded.height, data) if identity else None
     quality: dict[str, Any] = {**exposure(grey), "sharpness": sharpness(grey),
                "aspect": round(decoded.width / decoded.height, 4),
                "face_scores": [score for _box, score in found]}

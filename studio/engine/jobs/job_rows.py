@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     null,
+    or_,
     select,
     update,
 )
@@ -66,12 +67,19 @@ _INSERT = insert(JOBS).values(
     attempts=literal_column("0"), max_attempts=literal_column(str(RETRIES + 1)), cancel_requested=false(),
     worker_id=null(), started_at=null(), finished_at=null(), next_attempt_at=null(), parent_id=null(),
     version=literal_column("1"), **{name: bindparam(name) for name in _GIVEN})
-_CLAIM = (update(JOBS).where(_MINE, JOBS.c.status == JobStatus.PENDING)
+_WAITING = (_MINE, JOBS.c.status == JobStatus.PENDING)
+_CLAIM = (update(JOBS).where(*_WAITING)
           .values(status=JobStatus.PROCESSING, worker_id=bindparam("worker_id"),
                   attempts=JOBS.c.attempts + 1, started_at=func.coalesce(JOBS.c.started_at, _NOW),
                   next_attempt_at=None, message=_RUNNING, error=_NO_TEXT, **_BUMP)
           .returning(JOBS.c.workspace_id, JOBS.c.type, JOBS.c.payload, JOBS.c.attempts,
                      JOBS.c.max_attempts, JOBS.c.stage))
+# A queue message claims its job only while the row names it (or names none): a message replaced
+# since (jobs retry, a reorder, recovery) or revoked on a cancel finds the row not waiting for it,
+# so the queue need not look up a revoke record before every run.
+_THIS_MESSAGE = or_(JOBS.c.task_id.is_(None),
+                    JOBS.c.task_id == bindparam("message_task", type_=JOBS.c.task_id.type))
+_CLAIM_MESSAGE = _CLAIM.where(_THIS_MESSAGE)
 _RETRYING = (update(JOBS).where(_MINE).values(stage=bindparam("stage"), progress=0.0, **_BUMP)
              .returning(JOBS.c.workspace_id))
 _HELD = (_MINE, JOBS.c.status == JobStatus.PROCESSING,
@@ -134,9 +142,12 @@ def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[st
     db.changes.publish([Change(Entity.JOB, workspace_id, frozenset(row["id"] for row in rows), Op.CREATED)])
 
 
-def claim(db: Database, job_id: uuid.UUID, worker_id: str, rows: RowConnections | None = None) -> Claimed | None:
-    """Takes a waiting job for ``worker_id`` (a new attempt); None when it is not waiting."""
-    row = _alone(db, rows, _CLAIM, {"job_id": job_id, "worker_id": worker_id, "now": utcnow()}, job_id)
+def claim(db: Database, job_id: uuid.UUID, worker_id: str, rows: RowConnections | None = None, *,
+          task_id: str | None = None) -> Claimed | None:
+    """Takes a waiting job for ``worker_id`` (a new attempt); None when it is not waiting, or
+    not for the queue message ``task_id`` (None: whichever message)."""
+    params = {"job_id": job_id, "worker_id": worker_id, "now": utcnow(), "message_task": task_id}
+    row = _alone(db, rows, _CLAIM if task_id is None else _CLAIM_MESSAGE, params, job_id)
     if row is None:
         return None
     workspace_id, job_type, payload, attempts, max_attempts, stage = row

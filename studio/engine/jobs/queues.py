@@ -117,7 +117,7 @@ class _RefusingHuey:
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self._not_revoked: set[str] = set()  # tasks found not revoked as they started (see delete)
+        self._not_revoked: set[str] = set()  # tasks started without a revoke look-up (see delete)
 
     def dequeue(self) -> Task | None:
         data = self.storage.dequeue()  # type: ignore[attr-defined]
@@ -150,12 +150,19 @@ class _RefusingHuey:
         return tasks
 
     def is_revoked(self, task: object, timestamp: datetime | None = None, peek: bool = True) -> bool:
+        """Whether ``task``'s message is revoked. As a worker starts a job's task (Huey asks
+        with peek False) nothing is read: the job's claim takes the row only while it waits for
+        this very message (jobs/job_rows.py), which a cancel or a replacing message has already
+        changed, so a revoked message runs nothing anyway; the look-up was one more round trip
+        to Redis per job. Revokes are still written and read here (for older workers, and for
+        anyone who asks)."""
         if not isinstance(task, Task):
             return False  # a class or wrapper: class-wide revokes are not honoured (see above)
+        if not peek and not isinstance(task, PeriodicTask):
+            self._not_revoked.add(task.revoke_id)
+            return False
         record = self._revocation(task.revoke_id)
         if record is None:
-            if not peek and not isinstance(task, PeriodicTask):  # Huey asks so as it starts one
-                self._not_revoked.add(task.revoke_id)
             return False
         now = timestamp or self._get_timestamp()  # type: ignore[attr-defined]
         expired = not record.once and record.until is not None and record.until <= now
@@ -166,8 +173,8 @@ class _RefusingHuey:
     def delete(self, key: str) -> object:
         """Huey clears a task's revoke record after each run, in case one came while it ran. The
         studio revokes only waiting jobs' messages (a running job is asked to stop in its row),
-        so a task found not revoked as it started has none: that write, one per job, is skipped.
-        A revoke that came anyway would only skip a later run of a job no longer waiting."""
+        and a job's row decides whether its message runs, so that write, one per job, is
+        skipped for the tasks started here."""
         if key in self._not_revoked:
             self._not_revoked.discard(key)
             return False

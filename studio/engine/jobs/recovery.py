@@ -146,10 +146,16 @@ def _makes_paid_calls(job_type: str) -> bool:
 
 
 def _requeue(db: Database, queues: QueueSet, job_id: str) -> None:
+    """The job's new message is put once the row names it (committed), or a worker taking it at
+    once would find the row waiting for another message (job_rows.claim)."""
     with db.session() as session:
         job = session.get(Job, uuid.UUID(job_id))
-        if job is not None and job.status == JobStatus.PENDING:
-            job.task_id = queues.enqueue(job.queue, job_id, priority=job.priority)
+        if job is None or job.status != JobStatus.PENDING:
+            return
+        queue = job.queue
+        task = queues.task(queue, job_id, priority=job.priority)
+        job.task_id = str(task.id)
+    queues.put(queue, task)
 
 
 def requeue_lost(db: Database, queues: QueueSet, *, grace_s: float) -> list[Recovered]:

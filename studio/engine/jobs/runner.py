@@ -84,7 +84,8 @@ class JobRunner:
 
     def __call__(self, job_id: str, task: object = None) -> None:
         self._reload_settings_if_changed()
-        started = ride_out(lambda: self._start(job_id))
+        task_id = getattr(task, "id", None)  # the queue message's: see job_rows.claim
+        started = ride_out(lambda: self._start(job_id, task_id))
         if started is None:
             return
         ctx, claimed = started
@@ -192,14 +193,14 @@ class JobRunner:
         mode, or in a studio that only syncs: files stay local."""
         return self.team_files(self.settings, self.paths, self.db) if self.team_files else None
 
-    def _start(self, job_id: str) -> tuple[JobContext, Claimed] | None:
+    def _start(self, job_id: str, task_id: str | None) -> tuple[JobContext, Claimed] | None:
         """Claims the job in one write (with worker_id, its bumped attempts are the claim's
         token: jobs/ownership.py) that also reads back what the run needs."""
-        claimed = claim(self.db, uuid.UUID(job_id), self.worker_id, self.rows)
+        claimed = claim(self.db, uuid.UUID(job_id), self.worker_id, self.rows, task_id=task_id)
         if claimed is None:
             if not job_exists(self.db, uuid.UUID(job_id)):
                 self._not_found(job_id)
-            return None  # canceled while waiting, or already handled by recovery
+            return None  # canceled while waiting, handled by recovery, or a replaced message
         ctx = JobContext(job_id=claimed.claim.job_id, workspace_id=claimed.workspace_id,
                          payload=claimed.payload, db=self.db, paths=self.paths,
                          settings=self.settings, claim=claimed.claim)

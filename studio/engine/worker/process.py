@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from filelock import FileLock, Timeout
+from huey.api import Task
 from huey.consumer import Consumer
 from sqlalchemy import select
 
@@ -368,6 +369,7 @@ class Worker:
     def _requeue_interrupted(self) -> None:
         """Jobs still running after the grace period go back to the queue, their attempt uncounted."""
         canceled: list[uuid.UUID] = []
+        again: list[tuple[str, Task]] = []
         with self.studio.db.session() as session:
             jobs = session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING,
                                                      Job.worker_id == self.worker_id)).all()
@@ -383,7 +385,11 @@ class Worker:
                 job.attempts = max(job.attempts - 1, 0)
                 job.progress = 0.0
                 job.message = "Interrupted when its worker stopped; it will run again."
-                job.task_id = self.studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+                task = self.studio.queues.task(job.queue, str(job.id), priority=job.priority)
+                job.task_id = str(task.id)
+                again.append((job.queue, task))
+        for queue, task in again:  # once the rows name them (job_rows.claim)
+            self.studio.queues.put(queue, task)
         for job_id in canceled:
             record_job_finished(self.studio.db, job_id)  # job.canceled, for webhooks
 

@@ -60,6 +60,21 @@ def test_the_claim_reads_back_the_run_s_needs_and_only_a_waiting_job_is_claimed(
     assert heard == [Change(Entity.JOB, job.workspace_id, frozenset({job.id}), Op.UPDATED)]
 
 
+def test_a_queue_message_claims_its_job_only_while_the_row_names_it(studio: Studio) -> None:
+    """A message replaced since (jobs retry, a reorder, recovery) claims nothing; a row that
+    names no message takes any, and a claim that names none takes the row whatever it names."""
+    job = _submit(studio)
+    assert job.task_id and claim(studio.db, job.id, "worker-a", task_id=str(uuid.uuid4())) is None
+    assert studio.jobs.get(job.workspace_id, job.id).status == JobStatus.PENDING
+    claimed = claim(studio.db, job.id, "worker-a", task_id=job.task_id)
+    assert claimed is not None and claimed.claim == Claim(job.id, "worker-a", 1)
+    nameless = _submit(studio)
+    with studio.db.session() as session:
+        session.execute(update(Job).where(Job.id == nameless.id).values(task_id=None))
+    assert claim(studio.db, nameless.id, "worker-a", task_id=str(uuid.uuid4())) is not None
+    assert claim(studio.db, _submit(studio).id, "worker-a") is not None
+
+
 def test_a_claim_after_a_retry_wait_names_the_attempt(studio: Studio) -> None:
     job = _submit(studio)
     with studio.db.session() as session:

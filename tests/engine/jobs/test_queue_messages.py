@@ -90,26 +90,32 @@ def test_a_revoke_record_is_json_too(tmp_path: Path) -> None:
     assert huey.is_revoked(task)
 
 
-def test_a_task_not_revoked_as_it_starts_costs_no_revoke_cleanup_and_a_revoked_one_is_skipped(
+def test_a_task_starts_with_no_revoke_look_up_or_cleanup_and_a_revoke_is_still_recorded(
         tmp_path: Path) -> None:
+    """A worker leaves the verdict to the job's row (job_rows.claim: a canceled or replaced
+    job's message claims nothing), so starting a task costs no revoke read or delete."""
     ran: list[str] = []
     queues = make_queues(tmp_path, ran)
     huey = queues.hueys["general"]
-    deleted: list[str] = []
-    delete_data = huey.storage.delete_data
+    touched: list[str] = []
 
-    def counted(key: str) -> object:
-        deleted.append(key)
-        return delete_data(key)
-    huey.storage.delete_data = counted
+    def counted(name: str) -> None:
+        method = getattr(huey.storage, name)
+
+        def call(key: object) -> object:
+            touched.append(name)
+            return method(key)
+        setattr(huey.storage, name, call)
+    for name in ("peek_data", "peek_many", "pop_data", "delete_data"):
+        counted(name)
     kept, revoked = (queues.task("general", str(uuid.uuid4())) for _ in range(2))
     for task in (kept, revoked):
         queues.put("general", task)
     queues.revoke("general", revoked.id)
     huey.execute(huey.dequeue())
     huey.execute(huey.dequeue())
-    assert ran == [kept.args[0]]  # the revoked one is skipped, its record kept for its retries
-    assert deleted == [] and huey.is_revoked(revoked) and not huey.is_revoked(kept)
+    assert touched == [] and ran == [kept.args[0], revoked.args[0]]  # the runner decides
+    assert huey.is_revoked(revoked) and not huey.is_revoked(kept)  # who asks still learns it
 
 
 @pytest.mark.parametrize(("change", "reason"), [
@@ -191,13 +197,14 @@ def test_a_pickle_in_the_redis_queue_schedule_and_revoke_record_is_dropped(
     client.zadd(storage.schedule_key, {crafted_pickle(marker): 0})
     try:
         assert_refused_and_still_serving(queues, "video", marker, caplog, ran, refusals=2)
-        # A revoke record a desk wrote as a pickle: refused when the task is checked, and the
-        # task it names still runs.
+        # A revoke record a desk wrote as a pickle: a worker starting the task reads no revoke
+        # record, so the task it names still runs; a look-up refuses it and drops it.
         task = queues.task("video", str(uuid.uuid4()))
         client.hset(storage.result_key, task.revoke_id, crafted_pickle(marker))
         queues.put("video", task)
         with caplog.at_level(logging.WARNING, logger="studio.jobs"), consuming(queues, "video"):
             wait_until(lambda: task.args[0] in ran, what="the task behind a pickled revoke record")
+            assert not queues.hueys["video"].is_revoked(task)
         assert not marker.exists()
         assert len([r for r in caplog.records if REFUSED in r.getMessage()]) == 3
         assert not client.hexists(storage.result_key, task.revoke_id)  # dropped as well

@@ -74,6 +74,12 @@ def _ok(ctx: JobContext, payload: Empty) -> Answer:
     return Answer(answer=42)
 
 
+@job_type("test-counted", queue="general", payload=Empty, result=Empty)
+def _counted(ctx: JobContext, payload: Empty) -> Empty:
+    calls["ok"] = calls.get("ok", 0) + 1
+    return Empty()
+
+
 @pytest.fixture
 def runner(studio: Studio) -> JobRunner:
     run = JobRunner(studio.db, studio.paths, studio.settings, worker_id="test-worker")
@@ -153,6 +159,20 @@ def test_a_job_canceled_while_waiting_never_runs(studio: Studio, runner: JobRunn
         huey.execute(task)
     row = studio.jobs.get(ws.id, job.id)
     assert row.status == "canceled" and row.attempts == 0
+
+
+def test_a_message_replaced_by_a_retry_runs_nothing_and_the_new_one_runs_the_job_once(
+        studio: Studio, runner: JobRunner) -> None:
+    ws = studio.workspace()
+    calls.pop("ok", None)
+    job = studio.jobs.submit(ws.id, "test-counted", Empty())
+    studio.jobs.cancel(ws.id, job.id)
+    again = studio.jobs.retry(ws.id, job.id)  # waiting again, under a new message
+    assert _execute_next(studio).id == job.task_id  # the canceled message, revoked
+    assert studio.jobs.get(ws.id, job.id).status == JobStatus.PENDING and "ok" not in calls
+    assert _execute_next(studio).id == again.task_id
+    row = studio.jobs.get(ws.id, job.id)
+    assert (row.status, row.attempts, calls["ok"]) == (JobStatus.COMPLETED, 1, 1)
 
 
 def test_a_retried_attempt_is_one_warning_line_and_its_stage_says_it_waits(

@@ -58,6 +58,8 @@ def test_the_monitor_plots_identity_and_marks_the_suggested_checkpoint(
     line = monitor.identity_line.text()
     assert line.startswith(f"Identity {chart[2][1]:.2f} at step 12 (median of 1 sample)")
     assert "suggested checkpoint: mia-main-v1 step 8" in line
+    labels = [monitor.samples.item(i).text() for i in range(monitor.samples.count())]
+    assert labels == [f"step {p.step} #0 · {p.median:.2f}" for p in snap.identity.points]
 
 
 def test_without_references_the_monitor_says_why_once(

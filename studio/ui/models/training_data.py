@@ -90,6 +90,7 @@ class IdentityState:
     points: list[IdentityPoint] = field(default_factory=list)
     latest: float | None = None
     note: str = ""
+    scores: dict[str, float] = field(default_factory=dict)  # sample file name -> its score
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +291,8 @@ def identity_state(row: TrainingRow) -> IdentityState:
     points = [IdentityPoint(s.step, s.median, s.samples) for s in step_summaries(scores) if s.median is not None]
     latest = next((s for s in reversed(scores) if s.score is not None or s.reason), None)
     return IdentityState(points=points, latest=latest.score if latest else None,
-                         note=latest.reason if latest else "")
+                         note=latest.reason if latest else "",
+                         scores={s.name: s.score for s in scores if s.score is not None})
 
 
 def _row(job: Any) -> TrainingRow:

@@ -126,6 +126,7 @@ class TrainingMonitor(QWidget):
         self.samples.setFlow(QListWidget.Flow.LeftToRight)
         self.samples.setWrapping(False)
         self.samples.setIconSize(QSize(SAMPLE_SIDE, SAMPLE_SIDE))
+        self.samples.setGridSize(QSize(SAMPLE_SIDE + 48, SAMPLE_SIDE + 24))  # room for "step 800 #0 · 0.85"
         self.samples.setMinimumHeight(SAMPLE_SIDE + 40)
         self.samples.setMaximumHeight(SAMPLE_SIDE + 48)
         self.log = QPlainTextEdit(self)
@@ -204,6 +205,7 @@ class TrainingMonitor(QWidget):
             if row is not None and pending and self._reason[0] == row.id:
                 self._on_waiting_reason(row.id, self._reason[1])
         self._fill_samples(snap.samples, snap.sample_images)
+        self._label_samples(snap.identity.scores)
         self._fill_log(snap.log_tail, snap.selected)
         self._fill_checkpoints(snap.checkpoints)
         self._update_buttons()
@@ -258,6 +260,15 @@ class TrainingMonitor(QWidget):
             self._samples_shown.append(path.name)
         if samples:
             self.samples.scrollToBottom()
+
+    def _label_samples(self, scores: dict[str, float]) -> None:
+        """``step 800 #0 · 0.85``: a sample's identity score joins its label once scored."""
+        for index, name in enumerate(self._samples_shown):
+            item = self.samples.item(index)
+            score = scores.get(name)
+            label = _sample_label(name) + (f" · {score:.2f}" if score is not None else "")
+            if item.text() != label:
+                item.setText(label)
 
     def _fill_log(self, lines: list[str], row: TrainingRow | None) -> None:
         text = "\n".join(lines)

@@ -35,7 +35,8 @@ class WebhookReceiver:
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # polls for shutdown every 20 ms, not 0.5 s: each test that closes one waits for that poll
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str = "/webhook") -> str:
         host, port = self._server.server_address[:2]

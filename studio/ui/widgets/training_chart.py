@@ -26,7 +26,7 @@ class LossChart(QChartView):
         self.chart_ = QChart()
         super().__init__(self.chart_, parent)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(180)  # with the identity line under it, as tall as the chart once was
         self.raw = QLineSeries()
         self.raw.setName("loss (raw)")
         self.smooth = QLineSeries()

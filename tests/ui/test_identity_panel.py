@@ -70,6 +70,9 @@ def test_show_and_exclude_reach_the_page(qtbot, studio: Studio, page: DatasetsPa
     panel.rows[2].exclude_button.click()  # the stranger alone in the group picture
     qtbot.waitUntil(lambda: page.model.row(people["group"].id).excluded, timeout=10_000)
     assert [r.id for r in page.model.all_rows() if r.excluded] == [people["group"].id]
+    assert page.curation.undo_bar.label.text() == "1 picture excluded."
+    page.curation.undo_bar.undo_button.click()
+    qtbot.waitUntil(lambda: not page.model.row(people["group"].id).excluded, timeout=10_000)
 
 
 def test_references_chosen_elsewhere_reach_the_open_panel(qtbot, studio: Studio, panel: IdentityPanel,  # type: ignore[no-untyped-def]

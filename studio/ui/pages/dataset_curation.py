@@ -7,6 +7,7 @@ back, the bulk exclusions with their preview, the tag panel's edits and the expo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Qt
@@ -56,6 +57,7 @@ class DatasetCuration(QObject):
         self.undo_bar = UndoBar(page)  # "2 pictures moved to the trash. Undo"
         self.undo_bar.undo_requested.connect(self.undo_trash)
         self._trashed: list[uuid.UUID] = []
+        self._undo: Callable[[], None] | None = None  # what the bar's Undo does when not a trash
         holder = page.status.parentWidget()
         column = holder.layout() if holder is not None else None
         if isinstance(column, QBoxLayout):
@@ -136,14 +138,23 @@ class DatasetCuration(QObject):
         run_in_background(lambda: trash_images(studio, dataset, ids), receiver=self,
                           on_done=self._on_trashed, on_error=lambda exc: page.show_message(one_line(exc)))
 
+    def offer_undo(self, text: str, undo: Callable[[], None]) -> None:
+        """The bar offers to take back another one-click step (an exclusion) with ``undo``."""
+        self._trashed, self._undo = [], undo
+        self.undo_bar.offer(text)
+
     def _on_trashed(self, ids: list[uuid.UUID]) -> None:
-        self._trashed = ids
+        self._trashed, self._undo = ids, None
         if ids:
             text = "1 picture" if len(ids) == 1 else f"{len(ids)} pictures"
             self.undo_bar.offer(f"{text} moved to the trash.")
         self.page.refresh()
 
     def undo_trash(self) -> None:
+        if self._undo is not None:
+            undo, self._undo = self._undo, None
+            undo()
+            return
         page, ids = self.page, self._trashed
         if page.dataset is None or not ids:
             return

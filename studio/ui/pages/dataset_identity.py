@@ -44,19 +44,32 @@ class DatasetIdentity(QObject):
         self.page.filters.set_value("identity", flag)
 
     def exclude_flag(self, flag: str) -> None:
+        """One undoable step; the bar under the grid offers to bring exactly these back."""
         page, dataset = self.page, self.page.dataset
         if dataset is None:
             return
         page.editor.flush()
         studio = page.context.studio
+        still_in = list(page.summary.summary.flagged[[f for f, _t, _w in IDENTITY_FLAGS].index(flag)])
         run_in_background(lambda: exclude_flagged(studio, dataset.id, flag), receiver=self,
-                          on_done=lambda count: self._on_excluded(flag, count),
+                          on_done=lambda count: self._on_excluded(flag, count, still_in),
                           on_error=lambda exc: page.show_message(f"Not excluded: {one_line(exc)}"))
 
-    def _on_excluded(self, flag: str, count: int) -> None:
+    def _on_excluded(self, flag: str, count: int, ids: list[uuid.UUID]) -> None:
         noun = "picture" if count == 1 else "pictures"
-        self.page.show_message(f"{count} {WORDS.get(flag, flag)} {noun} excluded (Undo brings them back).")
+        self.exclude_offered(ids, f"{count} {WORDS.get(flag, flag)} {noun} excluded.")
         self.page.refresh()
+
+    def exclude_cluster(self, ids: list[uuid.UUID], label: str) -> None:
+        rows = [r for r in (self.page.model.row(i) for i in ids) if r is not None and not r.excluded]
+        self.page.edits.set_excluded([r.id for r in rows], True, label)
+        count = len(rows)
+        self.exclude_offered([r.id for r in rows], f"{count} picture{'' if count == 1 else 's'} excluded.")
+
+    def exclude_offered(self, ids: list[uuid.UUID], text: str) -> None:
+        """Undo on the bar brings back these pictures (and only these, whatever was edited since)."""
+        edits = self.page.edits
+        self.page.curation.offer_undo(text, lambda: edits.set_excluded(ids, False, "Bring back"))
 
     # Reference faces -------------------------------------------------------------------------
 
@@ -116,6 +129,6 @@ class DatasetIdentity(QObject):
             self.panel.deleteLater()
         self.panel = IdentityPanel(page.context, dataset, page)
         self.panel.cluster_shown.connect(page.filters.set_cluster)
-        self.panel.exclusion_requested.connect(lambda ids, label: page.edits.set_excluded(ids, True, label))
+        self.panel.exclusion_requested.connect(self.exclude_cluster)
         self.panel.references_changed.connect(self.load_references)
         self.panel.show()

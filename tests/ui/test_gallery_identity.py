@@ -39,7 +39,7 @@ def test_only_her_pictures_and_most_like_her_first(qtbot, page: GeneratePage) ->
     scores = {r.seed: r.identity for r in gallery.model.rows()}
     assert scores[111] >= 0.5 > scores[222] > scores[333]
     pick(qtbot, gallery.likeness_box, 0.5, gallery, [111])
-    assert gallery.likeness_box.currentText() == "Only pictures that look like her"
+    assert gallery.likeness_box.currentText() == "Looks like her"
     assert gallery.count.text() == "1 picture"
     pick(qtbot, gallery.likeness_box, None, gallery, [333, 222, 111])  # newest first again
     pick(qtbot, gallery.order_box, "identity", gallery, [111, 222, 333])
@@ -67,3 +67,17 @@ def test_the_likeness_line_says_why_there_is_no_score() -> None:
     assert identity_text({"score": 0.5, "faces": 1}) == "identity 0.50 · looks like her"
     assert identity_text({"score": None, "note": "no face found"}) == "not scored: no face found"
     assert identity_text(None) == ""
+
+
+def test_score_again_queues_her_pictures_for_scoring(qtbot, studio: Studio, page: GeneratePage,
+                                                     mira: Influencer) -> None:
+    gallery = page.gallery
+    assert not gallery.rescore_button.isEnabled()  # all influencers: whose references?
+    qtbot.waitUntil(lambda: index_of(gallery.influencer_box, mira.id) >= 0, timeout=5_000)
+    pick(qtbot, gallery.influencer_box, mira.id, gallery, [333, 222, 111])
+    assert gallery.rescore_button.isEnabled()
+    with qtbot.waitSignal(gallery.message_shown, timeout=5_000) as shown:
+        qtbot.mouseClick(gallery.rescore_button, Qt.MouseButton.LeftButton)
+    assert shown.args == ["Mira: score her pictures against her references: queued."]
+    [job] = [j for j in studio.jobs.list(studio.workspace().id) if j.type == "score-pictures"]
+    assert job.payload["influencer_id"] == str(mira.id) and job.status == "pending"

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.comfyui.gallery import BY_IDENTITY, NEWEST, GalleryFilter, GalleryRow
+from studio.engine.comfyui.identity import submit_rescore
 from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.types import utcnow
 from studio.engine.identity.descriptors import SAME_PERSON_SCORE
@@ -49,8 +50,8 @@ from studio.ui.widgets.undo_bar import UndoBar
 SETTLE_MS = 150  # pictures of a batch finishing together are read once
 SINCE = (("Any time", None), ("Last 24 hours", timedelta(days=1)), ("Last 7 days", timedelta(days=7)),
          ("Last 30 days", timedelta(days=30)))
-LIKENESS = (("Any likeness", None), ("Only pictures that look like her", SAME_PERSON_SCORE),
-            ("Likeness 0.6 or more", 0.6), ("Likeness 0.7 or more", 0.7), ("Likeness 0.8 or more", 0.8))
+LIKENESS = (("Any likeness", None), ("Looks like her", SAME_PERSON_SCORE), ("Likeness 0.6+", 0.6),
+            ("Likeness 0.7+", 0.7), ("Likeness 0.8+", 0.8))
 ORDERS = (("Newest first", NEWEST), ("Most like her first", BY_IDENTITY))
 
 
@@ -121,7 +122,8 @@ class GalleryTab(QWidget):
         for stars in range(1, 6):
             self.rating_box.addItem("★" * stars + (" or more" if stars < 5 else ""), stars)
         self.likeness_box = QComboBox(self)
-        self.likeness_box.setToolTip("Her identity score: 0.5 and up is the same person")
+        self.likeness_box.setToolTip("Only pictures that look like her: her identity score, 0–1 "
+                                     "(0.5 and up is the same person)")
         self.order_box = QComboBox(self)
         for box, choices in ((self.likeness_box, LIKENESS), (self.order_box, ORDERS)):
             for label, value in choices:
@@ -129,12 +131,16 @@ class GalleryTab(QWidget):
         self.favourites = QCheckBox("Favourites", self)
         self.job_box = QComboBox(self)
         self.job_box.addItem("All jobs", None)
+        self.rescore_button = QPushButton("Score again", self)
+        self.rescore_button.setToolTip("Scores her pictures made before her reference faces last changed")
+        self.rescore_button.setEnabled(False)  # for one influencer at a time
         self.count = QLabel(self)
         filters = QHBoxLayout()
         for widget in (self.influencer_box, self.lora_box, self.since_box, self.rating_box,
                        self.likeness_box, self.favourites, self.job_box, self.order_box):
             filters.addWidget(widget)
         filters.addStretch(1)
+        filters.addWidget(self.rescore_button)
         filters.addWidget(self.count)
         return filters
 
@@ -164,6 +170,7 @@ class GalleryTab(QWidget):
                     self.likeness_box, self.order_box):
             box.activated.connect(self._on_filter_changed)
         self.favourites.toggled.connect(self._on_filter_changed)
+        self.rescore_button.clicked.connect(self._on_rescore_clicked)
         self.grid.selectionModel().currentChanged.connect(self._on_current_changed)
         self.viewer.rating_changed.connect(self._on_rating_changed)
         self.viewer.favourite_changed.connect(self._on_favourite_changed)
@@ -232,7 +239,15 @@ class GalleryTab(QWidget):
         self.lora_box.setCurrentIndex(max(index_of(self.lora_box, wanted), 0))
 
     def _on_filter_changed(self, *_: object) -> None:
+        self.rescore_button.setEnabled(self.influencer_box.currentData() is not None)
         self.refresh()
+
+    def _on_rescore_clicked(self) -> None:
+        context, influencer_id = self.context, self.influencer_box.currentData()
+        if influencer_id is not None:
+            run_in_background(lambda: submit_rescore(context.studio, context.workspace_id, influencer_id),
+                              receiver=self, on_done=lambda job: self.show_message(f"{job.title}: queued."),
+                              on_error=lambda exc: self.show_message(f"Cannot score them: {one_line(exc)}"))
 
     def _on_changed(self, changes: ChangeSet) -> None:
         if not changes.touches(Entity.ASSET, workspace_id=self.context.workspace_id):

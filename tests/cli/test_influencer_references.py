@@ -45,6 +45,8 @@ def test_analyze_prints_the_identity_counts_and_lists_each_picture(analysed: Cli
 
 
 def test_references_listed_added_removed_and_back_to_auto(analysed: Cli, tmp_path: Path) -> None:
+    imported = analysed("influencer", "references", "--influencer", "Mia", "--json").json()
+    assert (imported["revision"], len(imported["references"])) == (1, 4)  # the import judged them
     assert analysed("dataset", "analyze", *TARGET).code == 0
     shown = analysed("influencer", "references", "--influencer", "Mia")
     assert "auto (the largest cluster of faces in her datasets); centroid revision 1" in shown.out

@@ -20,6 +20,7 @@ from studio.engine.datasets.importer import ImportReport, ImportRow, import_path
 from studio.engine.db.models import Dataset, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import InvalidInput
+from studio.engine.identity.references import after_analysis
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.inputs import desk_uploads
@@ -115,9 +116,12 @@ def run_import(ctx: JobContext, payload: ImportPayload) -> ImportResult:
 
 def _import(ctx: JobContext, dataset: Dataset, given: list[str]) -> ImportReport:
     ctx.progress(0.0, stage="import", message=f"Looking through {len(given)} path(s)")
-    return import_paths(ctx, dataset, [Path(p) for p in given],
-                        progress=lambda fraction, message: ctx.progress(fraction, message=message),
-                        check_canceled=ctx.check_canceled)
+    report = import_paths(ctx, dataset, [Path(p) for p in given],
+                          progress=lambda fraction, message: ctx.progress(fraction, message=message),
+                          check_canceled=ctx.check_canceled)
+    if report.imported:  # the import analysed them: her references and their identity verdicts follow
+        after_analysis(ctx, dataset.id)
+    return report
 
 
 def _import_sent(ctx: JobContext, dataset: Dataset, payload: ImportPayload) -> ImportResult:

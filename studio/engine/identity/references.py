@@ -115,7 +115,7 @@ def use_dataset_cluster(studio: StudioParts, influencer_id: uuid.UUID, dataset_i
             raise NotFound("This dataset is not one of hers.")
     found = _largest_cluster(studio, [dataset_id], number)
     if not found:
-        raise InvalidInput(f"No described face in dataset '{dataset.name}' (analyse it first).")
+        raise InvalidInput(f"No face cluster {number} in dataset '{dataset.name}' (analyse it first).")
     _choose(studio, influencer_id, found, keep=False)
     return found
 

@@ -84,5 +84,9 @@ def test_marked_pictures_and_a_datasets_cluster(studio: Studio, two_people: Data
     chosen = references.use_dataset_cluster(studio, person, two_people.id)
     assert {r["name"] for r in chosen} == {"img_000.jpg", "img_001.jpg", "img_002.jpg"}
     assert references.identity_of(studio, person)["auto"] is False
+    other = references.use_dataset_cluster(studio, person, two_people.id, number=2)
+    assert [r["name"] for r in other] == ["img_009.jpg"]  # the numbers the dataset's clusters show
+    with pytest.raises(InvalidInput, match="No face cluster 3"):
+        references.use_dataset_cluster(studio, person, two_people.id, number=3)
     with pytest.raises(InvalidInput, match="no reference 5"):
         references.remove_reference(studio, person, 4)

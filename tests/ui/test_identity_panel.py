@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from studio.engine.core import Studio
+from studio.engine.datasets.service import create_dataset
 from studio.engine.db.models import DatasetImage
 from studio.engine.identity.references import identity_of, use_dataset_cluster
 from studio.ui.context import StudioContext
@@ -81,3 +82,16 @@ def test_references_chosen_elsewhere_reach_the_open_panel(qtbot, studio: Studio,
     qtbot.waitUntil(lambda: len(panel.rows) == 3 and panel.rows[2].view.references == 1, timeout=10_000)
     assert [row.view.references for row in panel.rows] == [0, 0, 1]
     assert "her reference faces" in panel.rows[2].title.text()
+
+
+def test_another_dataset_drops_the_cluster_shown_and_closes_the_panel(qtbot, studio: Studio, context,  # type: ignore[no-untyped-def]
+                                                                      page: DatasetsPage, people) -> None:  # noqa: F811
+    open_with(qtbot, page, len(people))
+    page.summary.faces_button.click()
+    panel = page.curation.identity.panel
+    qtbot.waitUntil(lambda: len(panel.rows) == 3, timeout=10_000)
+    panel.rows[0].show_button.click()
+    assert page.filters.cluster == 1 and page.model.rowCount() == 5
+    other = create_dataset(studio, context.workspace_id, page.dataset.influencer_id, "Beach")
+    page.picker.dataset_opened.emit(other)
+    assert page.filters.cluster == 0 and not panel.isVisible()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from studio.engine.db.changes import ChangeSet, Entity
+from studio.engine.db.models import Dataset
 from studio.engine.identity.dataset import exclude_flagged
 from studio.engine.identity.references import add_image_reference, references_of, remove_reference
 from studio.ui.errors import one_line
@@ -36,7 +37,16 @@ class DatasetIdentity(QObject):
         page.summary.faces_requested.connect(self.open_faces)
         page.pane.reference_requested.connect(self.set_reference)
         page.dataset_loaded.connect(self.load_references)
+        page.picker.dataset_opened.connect(self._on_dataset_opened)
         page.context.live.changed.connect(self._on_live_changed)
+
+    def _on_dataset_opened(self, dataset: Dataset | None) -> None:
+        """Face clusters are numbered per dataset: another dataset drops the cluster shown and
+        closes the panel of the one before."""
+        if self.page.filters.cluster:
+            self.page.filters.set_cluster(0)
+        if self.panel is not None and (dataset is None or self.panel.dataset.id != dataset.id):
+            self.panel.close()
 
     def show_flag(self, flag: str) -> None:
         """The grid shows the pictures with this flag that are still in (as the count says)."""

@@ -35,6 +35,20 @@ def variant(name: str, kind: str) -> Image.Image:
     return picture
 
 
+def pair() -> Image.Image:
+    """Her (small, on the left) beside someone else (large, on the right): framing the largest
+    face would leave her out."""
+    canvas = Image.new("RGB", (1400, 1000), (120, 130, 140))
+    canvas.paste(photo_image("astronaut").resize((400, 400)), (40, 300))
+    canvas.paste(photo_image("hopper").resize((640, 750)), (760, 250))
+    return canvas
+
+
+def picture_of(name: str, kind: str = "plain") -> Image.Image:
+    """A person's variation, or "group" (the three side by side) or "pair" (see ``pair``)."""
+    return group() if name == "group" else pair() if name == "pair" else variant(name, kind)
+
+
 def jpeg(picture: Image.Image, quality: int = 92) -> bytes:
     buffer = BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
@@ -43,9 +57,8 @@ def jpeg(picture: Image.Image, quality: int = 92) -> bytes:
 
 @cache
 def faces_of(name: str, kind: str) -> tuple[tuple[tuple[int, int, int, int], ...], tuple[str, ...]]:
-    """Boxes (left to right) and stored descriptors of the faces in a picture ("group" for the
-    three side by side)."""
-    picture = group() if name == "group" else variant(name, kind)
+    """Boxes (left to right) and stored descriptors of the faces in a picture (``picture_of``)."""
+    picture = picture_of(name, kind)
     rgb = np.asarray(picture.convert("RGB"))
     boxes = sorted((box for box, _score in model.detect(rgb, upsample=1)), key=lambda b: b[0])
     return tuple(boxes), tuple(descriptors.encode(d) for d in model.describe(rgb, boxes))
@@ -55,7 +68,7 @@ def add_person(studio: Studio, dataset: Dataset, seed: int, name: str, kind: str
                **fields: Any) -> DatasetImage:
     """A picture row as the analysis leaves it: its faces and their descriptors."""
     boxes, described = faces_of(name, kind)
-    picture = group() if name == "group" else variant(name, kind)
+    picture = picture_of(name, kind)
     return add_image(studio, dataset, seed, data=jpeg(picture), ext=".jpg", width=picture.width,
                      height=picture.height, faces=[list(b) for b in boxes],
                      face_descriptors=list(described), analyzed_at=utcnow(), **fields)

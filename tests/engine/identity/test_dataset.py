@@ -6,6 +6,7 @@ import pytest
 
 from studio.engine.core import Studio
 from studio.engine.datasets import captions
+from studio.engine.datasets.crops import reset_crop, set_manual_crop
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.identity import references
@@ -53,14 +54,24 @@ def test_only_the_other_person_is_flagged_different(studio: Studio, mixed: Datas
                                               "flags": [NO_FACE], "cluster": [], "revision": 1}
 
 
-def test_a_group_picture_names_her_face_and_frames_her(studio: Studio, mixed: Dataset) -> None:
+def test_a_group_picture_names_her_face(studio: Studio, mixed: Dataset) -> None:
     crowd = _by_name(studio, mixed)["img_011.jpg"]
     verdict = crowd.identity or {}
     assert verdict["flags"] == [SEVERAL] and len(crowd.faces) == 3
     x, _y, w, _h = crowd.faces[verdict["face"]]
     assert x + w / 2 < crowd.width / 3  # the astronaut is on the left of the three
-    crop = crowd.crop or {}
-    assert crop["x"] <= x and x + w <= crop["x"] + crop["w"]  # the crop holds her face
+
+
+def test_the_crop_frames_her_not_the_largest_face(studio: Studio, mixed: Dataset) -> None:
+    add_person(studio, mixed, 13, "pair")
+    judge_dataset(studio, mixed.id)
+    both = _by_name(studio, mixed)["img_013.jpg"]
+    (hx, _hy, hw, _hh), (ox, _oy, ow, _oh) = both.faces  # hers on the left, the larger one right
+    assert ow > 1.5 * hw and (both.identity or {})["face"] == 0
+    crop = both.crop or {}
+    assert crop["x"] <= hx and hx + hw <= crop["x"] + crop["w"] < ox + ow
+    set_manual_crop(studio, mixed.workspace_id, both.id, (700, 0, 700, 1000))
+    assert reset_crop(studio, mixed.workspace_id, both.id).crop == crop  # back to her framing
 
 
 def test_clusters_group_her_pictures_first(studio: Studio, mixed: Dataset) -> None:

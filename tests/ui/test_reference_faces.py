@@ -11,6 +11,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets.service import create_dataset
 from studio.engine.db.models import DatasetImage, Influencer
 from studio.engine.identity.references import add_image_reference, identity_of
+from studio.engine.influencers import set_avatar
 from studio.ui.context import StudioContext
 from studio.ui.pages.influencers import InfluencersPage
 from studio.ui.widgets.reference_faces import NONE_YET, ReferenceBox
@@ -89,3 +90,17 @@ def test_references_changed_elsewhere_reach_the_box(qtbot, studio: Studio, box: 
     qtbot.waitUntil(lambda: box.list.count() == 1, timeout=10_000)
     assert box.line.text() == "1 reference face, chosen by you."
     assert box.list.item(0).text() == "img_005.jpg\ndataset picture"
+
+
+def test_her_portrait_becomes_a_reference(qtbot, studio: Studio, context: StudioContext, box: ReferenceBox,  # type: ignore[no-untyped-def]
+                                          mira: Influencer, tmp_path: Path) -> None:
+    box.show_influencer(mira.id)
+    box.portrait_button.click()
+    qtbot.waitUntil(lambda: "She has no portrait yet" in box.message.text(), timeout=10_000)
+    portrait = tmp_path / "portrait.png"
+    photo_image("astronaut").save(portrait)
+    set_avatar(studio, context.workspace_id, mira.id, portrait)
+    box.portrait_button.click()
+    qtbot.waitUntil(lambda: box.list.count() == 1, timeout=10_000)
+    assert box.list.item(0).text() == "portrait\nher portrait"
+    assert box.line.text() == "1 reference face, chosen by you."

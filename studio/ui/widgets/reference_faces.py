@@ -33,6 +33,7 @@ from studio.engine.db.changes import ChangeSet, Entity
 from studio.engine.db.models import DatasetImage
 from studio.engine.identity.references import (
     add_file_reference,
+    add_portrait_reference,
     identity_of,
     remove_reference,
     use_largest_cluster,
@@ -124,15 +125,19 @@ class ReferenceBox(QGroupBox):
     def _build_buttons(self) -> QHBoxLayout:
         self.add_button = QPushButton("Add picture…", self)
         self.add_button.setToolTip("Her face in a picture file becomes a reference (only its description is kept)")
+        self.portrait_button = QPushButton("Add her portrait", self)
+        self.portrait_button.setToolTip("The face in her portrait (Choose portrait…) becomes a reference")
         self.remove_button = QPushButton("Remove", self)
         self.auto_button = QPushButton("Use the largest face cluster (automatic)", self)
         self.auto_button.setToolTip("Her references follow the largest group of faces in her datasets, "
                                     "found again after each analysis")
         self.add_button.clicked.connect(self._on_add_clicked)
         self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.portrait_button.clicked.connect(
+            lambda: self._write(add_portrait_reference, "Her portrait added to her reference faces."))
         self.auto_button.clicked.connect(lambda: self._write(use_largest_cluster, "Back to automatic references."))
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.auto_button):
+        for button in (self.add_button, self.portrait_button, self.remove_button, self.auto_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         return buttons
@@ -171,6 +176,7 @@ class ReferenceBox(QGroupBox):
     def _enable(self) -> None:
         chosen = self.influencer_id is not None
         self.add_button.setEnabled(chosen)
+        self.portrait_button.setEnabled(chosen)
         self.remove_button.setEnabled(chosen and self.list.currentRow() >= 0)
         self.auto_button.setEnabled(chosen and not (self.faces is not None and self.faces.auto))
 
@@ -198,7 +204,7 @@ class ReferenceBox(QGroupBox):
         if influencer_id is None:
             return
         self.message.setText("Comparing her pictures with the new references…")
-        for button in (self.add_button, self.remove_button, self.auto_button):
+        for button in (self.add_button, self.portrait_button, self.remove_button, self.auto_button):
             button.setEnabled(False)
         run_in_background(lambda: fn(studio, influencer_id), receiver=self,
                           on_done=lambda result: self._on_written(done, result),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.engine.training.identity import SampleScore, scores_file
 from studio.engine.training.jobs import submit_training
 from studio.ui.context import StudioContext
 from studio.ui.models import training_data as data
@@ -77,3 +78,16 @@ def test_a_musubi_training_says_identity_is_not_available(tmp_path: Path) -> Non
                            stage="", message="", error="", output_name="mia", root=tmp_path,
                            total_steps=10, family="qwen_image")
     assert data.identity_state(row).note.startswith("Identity is not available for this family")
+
+
+def test_a_sample_without_a_face_is_said_so(tmp_path: Path) -> None:
+    scores_file(tmp_path).write_text(
+        "".join(f"{line}\n" for line in (
+            '{"name": "m_000004_00_20260216120000.png", "step": 4, "score": 0.8, "faces": 1}',
+            '{"name": "m_000008_00_20260216120000.png", "step": 8, "faces": 0}')))
+    row = data.TrainingRow(id=uuid.uuid4(), title="t", status=data.JobStatus.PROCESSING, progress=0.5,
+                           stage="", message="", error="", output_name="m", root=tmp_path, total_steps=10)
+    state = data.identity_state(row)
+    assert (state.latest, state.note) == (None, "no face in the latest sample")
+    assert [(p.step, p.median) for p in state.points] == [(4, 0.8)]
+    assert SampleScore.from_dict({"name": "x", "step": 1}).faces == 0

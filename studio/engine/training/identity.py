@@ -310,7 +310,8 @@ def _summary(step: int, samples: list[SampleScore]) -> StepIdentity:
 
 def checkpoint_identity(summaries: Sequence[StepIdentity], step: int | None) -> dict[str, Any] | None:
     """What a checkpoint at ``step`` stores as ``LoraModel.meta["identity"]``: the samples made
-    at its step, or at the nearest sampling step before it. None before any sample."""
+    at its step, or at the nearest sampling step before it (samples without a face, or not
+    scored, are left out of the median and the count). None before any sample."""
     if step is None:
         return None
     made = [s for s in summaries if s.step <= step]

@@ -289,9 +289,11 @@ def identity_state(row: TrainingRow) -> IdentityState:
                                   "sample pictures yet")
     scores = _SCORES.scores(scores_file(row.root))
     points = [IdentityPoint(s.step, s.median, s.samples) for s in step_summaries(scores) if s.median is not None]
-    latest = next((s for s in reversed(scores) if s.score is not None or s.reason), None)
-    return IdentityState(points=points, latest=latest.score if latest else None,
-                         note=latest.reason if latest else "",
+    latest = scores[-1] if scores else None
+    note = latest.reason if latest else ""
+    if latest is not None and latest.score is None and not note:
+        note = "no face in the latest sample"
+    return IdentityState(points=points, latest=latest.score if latest else None, note=note,
                          scores={s.name: s.score for s in scores if s.score is not None})
 
 

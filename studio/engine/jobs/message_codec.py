@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,8 @@ TASK_FIELDS = frozenset({"v", "id", "task", "job", "priority", "retries", "retry
 REVOKE_FIELDS = frozenset({"v", "revoke_until", "once"})
 MAX_RETRIES = 10
 MAX_DELAY_S = 24 * 3600.0
+# A UUID as str(uuid.UUID(...)) writes it, and no other spelling (read on every message).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class RefusedMessage(ValueError):
@@ -64,9 +66,9 @@ class StudioSerializer(Serializer):  # type: ignore[misc]  # huey ships no type 
 
     def deserialize(self, data: object) -> Message | Revocation:
         fields = _load(data)
-        if set(fields) == REVOKE_FIELDS:
+        if fields.keys() == REVOKE_FIELDS:
             return _revocation(fields)
-        if set(fields) != TASK_FIELDS:
+        if fields.keys() != TASK_FIELDS:
             raise RefusedMessage(f"unexpected fields {_short(sorted(fields))}")
         return self._message(fields)
 
@@ -128,11 +130,8 @@ def _revocation(fields: dict[str, object]) -> Revocation:
 
 
 def _uuid(value: object, what: str) -> str:
-    try:
-        if isinstance(value, str) and str(uuid.UUID(value)) == value:
-            return value
-    except ValueError:
-        pass
+    if isinstance(value, str) and _UUID.fullmatch(value):
+        return value
     raise RefusedMessage(f"{what} {_short(value)} is not a UUID")
 
 

@@ -10,6 +10,7 @@ wrapped error, as from a Connection, so outages and full disks read the same.
 """
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,15 +27,17 @@ Converter = Callable[[Any], Any] | None
 @dataclass(frozen=True, slots=True)
 class Prepared:
     sql: str
-    names: tuple[str, ...]  # each placeholder's parameter, in order
-    fixed: Mapping[str, Any]  # values bound in the statement itself
-    binds: tuple[Converter, ...]
+    names: tuple[str, ...]  # the parameters given per call, each once
+    binds: tuple[Converter, ...]  # their converters
+    constants: tuple[Any, ...]  # values bound in the statement itself, converted once
+    pick: Callable[[Sequence[Any]], tuple[Any, ...]]  # each placeholder's value, in order
     results: tuple[Converter, ...]  # one per RETURNING column
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = [params[name] if name in params else self.fixed[name] for name in self.names]
-        return tuple(value if bind is None else bind(value)
-                     for value, bind in zip(values, self.binds, strict=True))
+        """The driver's arguments: each parameter converted once, however often it is used."""
+        given = [params[name] for name in self.names]
+        converted = [value if bind is None else bind(value) for value, bind in zip(given, self.binds, strict=True)]
+        return self.pick(converted + list(self.constants))
 
     def row(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(value if convert is None else convert(value)
@@ -46,12 +49,26 @@ def prepare(statement: UpdateBase, dialect: Dialect) -> Prepared:
     compiled = statement.compile(dialect=dialect)
     if compiled.insert_prefetch or compiled.update_prefetch:
         raise ValueError("a statement whose column defaults run in Python; give those columns")
-    names = tuple(compiled.positiontup or ())
-    params = {name: compiled.binds[name] for name in names}
-    fixed = {name: bind.value for name, bind in params.items() if not bind.required}
-    binds = tuple(params[name].type.bind_processor(dialect) for name in names)
+    placeholders = tuple(compiled.positiontup or ())
+    binds = {name: compiled.binds[name] for name in placeholders}
+    names = tuple(name for name, bind in binds.items() if bind.required)
+    fixed = tuple(name for name, bind in binds.items() if not bind.required)
+    constants = tuple(_converted(binds[name].value, binds[name].type.bind_processor(dialect)) for name in fixed)
+    slots = {name: index for index, name in enumerate(names + fixed)}
     results = tuple(column.type.result_processor(dialect, None) for column in statement.exported_columns)
-    return Prepared(compiled.string, names, fixed, binds, results)
+    return Prepared(compiled.string, names, tuple(binds[name].type.bind_processor(dialect) for name in names),
+                    constants, _picker([slots[name] for name in placeholders]), results)
+
+
+def _converted(value: Any, bind: Converter) -> Any:
+    return value if bind is None else bind(value)
+
+
+def _picker(indexes: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """Takes the values at ``indexes`` as one tuple (itemgetter gives a lone value bare)."""
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes)
+    return lambda values: tuple(values[index] for index in indexes)
 
 
 def run_alone(driver: sqlite3.Connection, prepared: Prepared, params: Mapping[str, Any],
@@ -68,7 +85,10 @@ def run_many(driver: sqlite3.Connection, prepared: Prepared, params: Sequence[Ma
     """Runs ``prepared`` once per parameter set, all in one transaction on ``driver``."""
     arguments = [prepared.arguments(one) for one in params]
     with _transaction(driver, prepared.sql, arguments, dialect):
-        driver.executemany(prepared.sql, arguments)
+        if len(arguments) == 1:  # a single job's row: execute costs less than executemany
+            driver.execute(prepared.sql, arguments[0])
+        else:
+            driver.executemany(prepared.sql, arguments)
 
 
 @contextmanager

@@ -124,6 +124,7 @@ def test_a_task_starts_with_no_revoke_look_up_or_cleanup_and_a_revoke_is_still_r
     ({"job": "../../etc/passwd"}, "is not a UUID"),
     ({"job": None}, "with job None"),
     ({"job": ["a", "b"]}, "is not a UUID"),
+    ({"job": "{6F1C0D4E-2B7A-4C3E-9A51-0D2E8F7B6C5A}"}, "is not a UUID"),  # only the one spelling
     ({"kwargs": {"task": 1}}, "unexpected fields"),
     ({"retries": 10**9}, "out of range"),
     ({"retry_delay": -1}, "out of range"),

@@ -23,7 +23,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class SampleScore:
     faces: int = 0
     descriptor: str | None = None
     reason: str = ""
+    revision: int | None = None  # of the references it was scored against (Influencer.identity)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,7 +64,8 @@ class SampleScore:
     def from_dict(cls, data: dict[str, Any]) -> SampleScore:
         return cls(name=str(data["name"]), step=int(data["step"]), score=_float(data.get("score")),
                    distance=_float(data.get("distance")), faces=int(data.get("faces") or 0),
-                   descriptor=data.get("descriptor") or None, reason=str(data.get("reason") or ""))
+                   descriptor=data.get("descriptor") or None, reason=str(data.get("reason") or ""),
+                   revision=data["revision"] if isinstance(data.get("revision"), int) else None)
 
 
 def scores_file(root: Path) -> Path:
@@ -141,14 +143,18 @@ def no_references_reason(name: str) -> str:
     return f"No reference faces for {name}: identity is not scored"
 
 
-def influencer_centroid(db: Database, influencer_id: uuid.UUID) -> tuple[np.ndarray | None, str]:
-    """Her references' centroid, or None and the reason identity cannot be scored."""
+def influencer_centroid(db: Database, influencer_id: uuid.UUID) -> tuple[np.ndarray | None, str, int | None]:
+    """Her references' centroid and revision, or None and the reason identity cannot be scored.
+    Read once, as the training starts: every sample of a run is scored against the same faces."""
     with db.session() as session:
         influencer = session.get(Influencer, influencer_id)
         if influencer is None:
-            return None, "The influencer is gone: identity is not scored"
+            return None, "The influencer is gone: identity is not scored", None
         centroid = centroid_of(influencer.identity)
-        return centroid, "" if centroid is not None else no_references_reason(influencer.name)
+        if centroid is None:
+            return None, no_references_reason(influencer.name), None
+        revision = (influencer.identity or {}).get("revision")
+        return centroid, "", revision if isinstance(revision, int) else None
 
 
 _REFRESH = object()  # a queue item: look at the checkpoints again
@@ -159,11 +165,12 @@ class SampleScorer:
     """Scores samples in a thread of its own, appends each to the scores file and then calls
     ``on_scored`` with every score so far (the checkpoints' identity is refreshed from them)."""
 
-    def __init__(self, path: Path, centroid: np.ndarray | None, reason: str, *,
+    def __init__(self, path: Path, centroid: np.ndarray | None, reason: str, *, revision: int | None = None,
                  on_scored: Callable[[list[SampleScore]], None] | None = None) -> None:
         self.path = path
         self.centroid = centroid
         self.reason = reason
+        self.revision = revision
         self.on_scored = on_scored
         self.scores = read_scores(path).scores
         self._names = {s.name for s in self.scores}
@@ -230,7 +237,7 @@ class SampleScorer:
         if self.centroid is None:
             found = SampleScore(sample.name, step, reason=self.reason)
         else:
-            found = score_elsewhere(sample, step, self.centroid)
+            found = replace(score_elsewhere(sample, step, self.centroid), revision=self.revision)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(found.to_dict()) + "\n")
         self.scores.append(found)
@@ -244,12 +251,12 @@ class SampleScorer:
 def start_scoring(db: Database, *, workspace_id: uuid.UUID, job_id: uuid.UUID, influencer_id: uuid.UUID,
                   root: Path, samples_dir: Path, resume_step: int) -> SampleScorer:
     """The training job's scorer, started: each score refreshes the job's checkpoints."""
-    centroid, reason = influencer_centroid(db, influencer_id)
+    centroid, reason, revision = influencer_centroid(db, influencer_id)
 
     def refresh(scores: list[SampleScore]) -> None:
         refresh_checkpoints(db, workspace_id, job_id, step_summaries(scores))
 
-    scorer = SampleScorer(scores_file(root), centroid, reason, on_scored=refresh)
+    scorer = SampleScorer(scores_file(root), centroid, reason, revision=revision, on_scored=refresh)
     return scorer.start(resume_step=resume_step, samples_dir=samples_dir)
 
 
@@ -290,6 +297,7 @@ class StepIdentity:
     median: float | None
     samples: int
     diversity: float | None
+    revision: int | None = None  # of the references its samples were scored against
 
 
 def step_summaries(scores: Sequence[SampleScore]) -> list[StepIdentity]:
@@ -304,8 +312,10 @@ def _summary(step: int, samples: list[SampleScore]) -> StepIdentity:
     scored = [s.score for s in samples if s.score is not None]
     faces = [descriptors.decode(s.descriptor) for s in samples if s.descriptor]
     pairs = [descriptors.distance(a, b) for i, a in enumerate(faces) for b in faces[i + 1:]]
+    revisions = [s.revision for s in samples if s.revision is not None]
     return StepIdentity(step=step, median=round(float(np.median(scored)), 3) if scored else None,
-                        samples=len(scored), diversity=round(float(np.mean(pairs)), 4) if pairs else None)
+                        samples=len(scored), diversity=round(float(np.mean(pairs)), 4) if pairs else None,
+                        revision=max(revisions) if revisions else None)
 
 
 def checkpoint_identity(summaries: Sequence[StepIdentity], step: int | None) -> dict[str, Any] | None:
@@ -318,7 +328,8 @@ def checkpoint_identity(summaries: Sequence[StepIdentity], step: int | None) -> 
     if not made:
         return None
     last = made[-1]
-    return {"median": last.median, "samples": last.samples, "step": last.step, "diversity": last.diversity}
+    return {"median": last.median, "samples": last.samples, "step": last.step, "diversity": last.diversity,
+            "revision": last.revision}
 
 
 def overfitted(identities: Sequence[dict[str, Any] | None]) -> list[bool]:

@@ -70,7 +70,8 @@ def _scores(step: int, values: list[float]) -> list[SampleScore]:
 def test_a_checkpoint_takes_the_nearest_sampling_step_at_or_before_it() -> None:
     summaries = step_summaries([*_scores(4, [0.2, 0.4, 0.9]), *_scores(8, [0.7, 0.8])])
     assert checkpoint_identity(summaries, 3) is None
-    assert checkpoint_identity(summaries, 6) == {"median": 0.4, "samples": 3, "step": 4, "diversity": None}
+    assert checkpoint_identity(summaries, 6) == {"median": 0.4, "samples": 3, "step": 4, "diversity": None,
+                                                   "revision": None}
     assert checkpoint_identity(summaries, 8)["median"] == pytest.approx(0.75)  # type: ignore[index]
 
 

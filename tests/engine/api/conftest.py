@@ -73,14 +73,47 @@ class Tokens:
     other_workspace_id: uuid.UUID
 
 
-@pytest.fixture
-def tokens(studio: Studio) -> Tokens:
-    mine = studio.workspace()
-    other = studio.workspace("Other", create=True)
+def make_tokens(studio: Studio, mine_name: str | None = None, other_name: str = "Other") -> Tokens:
+    """``mine_name`` None: the studio's default workspace."""
+    mine = studio.workspace(mine_name, create=mine_name is not None)
+    other = studio.workspace(other_name, create=True)
     return Tokens(writer=create_token(studio.db, mine.id, "rw"),
                   reader=create_token(studio.db, mine.id, "ro", read_only=True),
                   other=create_token(studio.db, other.id, "other"),
                   workspace_id=mine.id, other_workspace_id=other.id)
+
+
+@pytest.fixture
+def tokens(studio: Studio) -> Tokens:
+    return make_tokens(studio)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedApi:
+    studio: Studio
+    server: ApiProcess
+    tokens: Tokens  # of two workspaces made for the test that asked
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Studio, ApiProcess]]:
+    """One ``api serve`` for a module's tests that change no setting: starting one costs seconds."""
+    studio = Studio.open(tmp_path_factory.mktemp("shared-api") / "data")
+    studio.save_settings()
+    server = ApiProcess(studio.paths.data_dir)
+    try:
+        yield studio, server
+    finally:
+        server.stop()
+        studio.close()
+
+
+@pytest.fixture
+def shared_api(shared_server: tuple[Studio, ApiProcess]) -> SharedApi:
+    """The module's server, with two workspaces of the test's own (nothing of another test's)."""
+    studio, server = shared_server
+    suffix = uuid.uuid4().hex[:8]
+    return SharedApi(studio, server, make_tokens(studio, f"Mine {suffix}", f"Other {suffix}"))
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from studio.engine.core import Studio
 from studio.engine.datasets import service
 from studio.engine.jobs.status import JobStatus
 from tests.conftest import WorkerProcess
-from tests.engine.api.conftest import ApiProcess, Tokens, http, self_signed
+from tests.engine.api.conftest import ApiProcess, SharedApi, Tokens, http, self_signed
 
 
 def png(seed: int) -> bytes:
@@ -39,8 +39,8 @@ def _refs(schema: Any) -> list[str]:
     return []
 
 
-def test_the_openapi_document_is_valid_and_complete(api_factory: Callable[..., ApiProcess]) -> None:
-    server = api_factory()
+def test_the_openapi_document_is_valid_and_complete(shared_api: SharedApi) -> None:
+    server = shared_api.server
     doc = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
     from openapi_spec_validator import validate
 
@@ -59,8 +59,8 @@ def test_the_openapi_document_is_valid_and_complete(api_factory: Callable[..., A
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
 
 
-def test_tokens_are_checked_and_say_only_why(api_factory: Callable[..., ApiProcess], tokens: Tokens) -> None:
-    server = api_factory()
+def test_tokens_are_checked_and_say_only_why(shared_api: SharedApi) -> None:
+    server, tokens = shared_api.server, shared_api.tokens
     missing = httpx.get(f"{server.url}/influencers", timeout=30)
     wrong = httpx.get(f"{server.url}/influencers", headers={"Authorization": "Bearer isk_nope"}, timeout=30)
     for answer in (missing, wrong):
@@ -75,13 +75,13 @@ def test_tokens_are_checked_and_say_only_why(api_factory: Callable[..., ApiProce
         assert reader.get("/influencers").json() == []  # nothing was made
 
 
-def test_another_workspace_s_things_are_not_found(api_factory: Callable[..., ApiProcess], studio: Studio,
-                                                  tokens: Tokens) -> None:
+def test_another_workspace_s_things_are_not_found(shared_api: SharedApi) -> None:
+    studio, server, tokens = shared_api.studio, shared_api.server, shared_api.tokens
     theirs = influencers.create_influencer(studio, tokens.other_workspace_id, influencers.Persona(name="Zoe"))
     dataset = service.create_dataset(studio, tokens.other_workspace_id, theirs.id, "set")
-    with http(api_factory().url, tokens.other) as other:
+    with http(server.url, tokens.other) as other:
         job = other.post(f"/datasets/{dataset.id}/analyse").json()
-    with http(api_factory().url, tokens.writer) as mine:
+    with http(server.url, tokens.writer) as mine:
         for path in (f"/influencers/{theirs.id}", f"/datasets/{dataset.id}", f"/jobs/{job['id']}"):
             answer = mine.get(path)
             assert answer.status_code == 404, path

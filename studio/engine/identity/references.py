@@ -3,7 +3,7 @@
 By default ("auto") the references are the largest cluster of faces across her datasets, found
 again after every analysis of one of them. The user may choose instead: her portrait, dataset
 pictures marked as reference (her face in each), picture files (only the descriptor and the
-file's name are kept), or the largest cluster of one dataset. The centroid (the references' mean)
+file's name are kept), or one cluster of a dataset's faces. The centroid (the references' mean)
 is what every score is measured against; its ``revision`` goes up whenever it changes, and each
 change re-judges her datasets.
 

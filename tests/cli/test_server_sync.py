@@ -9,12 +9,11 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.sync.records import SyncState
-from tests.cli.conftest import make_bucket
-from tests.conftest import run_cli
+from tests.cli.conftest import cli_here, make_bucket
 
 
 def keep_local(data_dir: Path, postgres_url: str, redis_url: str, s3: str, bucket: str) -> None:
-    done = run_cli(data_dir, "server", "connect", "--keep-local", "--database", postgres_url,
+    done = cli_here(data_dir, "server", "connect", "--keep-local", "--database", postgres_url,
                    "--redis", redis_url, "--s3-endpoint", s3, "--bucket", bucket,
                    "--access-key", "team", input="team-secret\n")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -45,25 +44,25 @@ def test_publish_open_sync_and_resolve_from_the_command_line(
     finally:
         studio.close()
 
-    published = run_cli(a, "server", "publish", "--workspace", "Agency")
+    published = cli_here(a, "server", "publish", "--workspace", "Agency")
     assert published.returncode == 0, published.stderr
     assert "pushed 2, pulled 0" in published.stdout
-    listed = json.loads(run_cli(b, "server", "workspaces", "--json").stdout)
+    listed = json.loads(cli_here(b, "server", "workspaces", "--json").stdout)
     assert "Agency" in [w["name"] for w in listed]
-    opened = run_cli(b, "server", "open", "Agency")
+    opened = cli_here(b, "server", "open", "Agency")
     assert opened.returncode == 0, opened.stderr
-    assert "Mia" in run_cli(b, "influencer", "list", "--workspace", "Agency").stdout
+    assert "Mia" in cli_here(b, "influencer", "list", "--workspace", "Agency").stdout
 
     set_notes(a, "notes from A")
     set_notes(b, "notes from B")
-    assert run_cli(a, "server", "sync", "--workspace", "Agency").returncode == 0
-    clash = run_cli(b, "server", "sync", "--workspace", "Agency")
+    assert cli_here(a, "server", "sync", "--workspace", "Agency").returncode == 0
+    clash = cli_here(b, "server", "sync", "--workspace", "Agency")
     assert clash.returncode == 0 and "conflict: influencers" in clash.stdout
-    shown = run_cli(b, "server", "conflicts", "--workspace", "Agency")
+    shown = cli_here(b, "server", "conflicts", "--workspace", "Agency")
     assert "mine:   'notes from B'" in shown.stdout and "theirs: 'notes from A'" in shown.stdout
     row_id = shown.stdout.split()[1]
     uuid.UUID(row_id)
-    assert run_cli(b, "server", "resolve", row_id, "--keep", "theirs",
+    assert cli_here(b, "server", "resolve", row_id, "--keep", "theirs",
                    "--workspace", "Agency").returncode == 0
     studio = Studio.open(b)
     try:
@@ -77,7 +76,7 @@ def test_publish_open_sync_and_resolve_from_the_command_line(
 
 
 def test_sync_needs_a_server_and_names_the_problem(tmp_path: Path) -> None:
-    unlinked = run_cli(tmp_path / "p", "server", "sync")
+    unlinked = cli_here(tmp_path / "p", "server", "sync")
     assert unlinked.returncode == 2 and "does not know a server" in unlinked.stderr
 
 

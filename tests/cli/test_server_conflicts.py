@@ -13,7 +13,7 @@ from studio.engine.db.repositories import Repository
 from studio.engine.server.connect import ServerTarget
 from studio.engine.sync.records import SyncState, WorkspaceSync
 from studio.engine.sync.sides import open_sides
-from tests.conftest import run_cli
+from tests.cli.conftest import cli_here
 from tests.engine.sync.helpers import studio_on, sync_target, syncer  # noqa: F401 - the fixture
 
 
@@ -60,13 +60,13 @@ def _two_desks_in_conflict(tmp_path: Path, target: ServerTarget) -> tuple[Path, 
 def test_conflicts_lists_then_keeps_one_side(tmp_path: Path, sync_target: ServerTarget,  # noqa: F811
                                              flag: str, kept: str) -> None:
     a, b, row_id = _two_desks_in_conflict(tmp_path, sync_target)
-    shown = run_cli(b, "server", "conflicts", "--workspace", "Agency")
+    shown = cli_here(b, "server", "conflicts", "--workspace", "Agency")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[:4] == [
         f"influencers {row_id}", "  notes:", "    mine:   'notes from B'", "    theirs: 'notes from A'"]
-    settled = run_cli(b, "server", "conflicts", flag, row_id, "--workspace", "Agency")
+    settled = cli_here(b, "server", "conflicts", flag, row_id, "--workspace", "Agency")
     assert settled.returncode == 0, settled.stderr
-    assert run_cli(b, "server", "conflicts", "--workspace", "Agency").stdout == "no sync conflicts\n"
+    assert cli_here(b, "server", "conflicts", "--workspace", "Agency").stdout == "no sync conflicts\n"
     studio = Studio.open(b)
     try:
         state = SyncState(studio.paths.data_dir / "sync", studio.workspace("Agency").id)
@@ -86,7 +86,7 @@ def test_conflicts_lists_then_keeps_one_side(tmp_path: Path, sync_target: Server
 def test_settling_an_unknown_row_or_both_ways_at_once_is_refused(
         tmp_path: Path, sync_target: ServerTarget) -> None:  # noqa: F811
     _, b, row_id = _two_desks_in_conflict(tmp_path, sync_target)
-    unknown = run_cli(b, "server", "conflicts", "--keep-mine", str(uuid.uuid4()), "--workspace", "Agency")
+    unknown = cli_here(b, "server", "conflicts", "--keep-mine", str(uuid.uuid4()), "--workspace", "Agency")
     assert unknown.returncode == 1 and "No open sync conflict for row" in unknown.stderr
-    both = run_cli(b, "server", "conflicts", "--keep-mine", row_id, "--keep-theirs", row_id)
+    both = cli_here(b, "server", "conflicts", "--keep-mine", row_id, "--keep-theirs", row_id)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr

@@ -90,3 +90,31 @@ def test_marked_pictures_and_a_datasets_cluster(studio: Studio, two_people: Data
         references.use_dataset_cluster(studio, person, two_people.id, number=3)
     with pytest.raises(InvalidInput, match="no reference 5"):
         references.remove_reference(studio, person, 4)
+
+
+def _portrait(studio: Studio, dataset: Dataset, data: bytes) -> None:
+    from studio.engine.db.models import Asset, Influencer
+    from studio.engine.db.repositories import Repository
+    key = f"avatars/{dataset.workspace_id}/portrait.jpg"
+    studio.asset_path(key).parent.mkdir(parents=True, exist_ok=True)
+    studio.asset_path(key).write_bytes(data)
+    with studio.db.session() as session:
+        asset = Repository(session, dataset.workspace_id).add(Asset(kind="avatar", storage_key=key))
+        influencer = session.get(Influencer, dataset.influencer_id)
+        assert influencer is not None
+        influencer.avatar_asset_id = asset.id
+
+
+def test_her_portrait_is_a_reference_when_it_shows_one_face(studio: Studio) -> None:
+    dataset = make_dataset(studio)  # no pictures yet
+    person = dataset.influencer_id
+    with pytest.raises(InvalidInput, match="no portrait yet"):
+        references.add_portrait_reference(studio, person)
+    _portrait(studio, dataset, jpeg(variant("astronaut", "flip")))
+    auto = references.refresh(studio, person)  # no dataset faces: auto falls back on the portrait
+    assert (auto["auto"], [r["source"] for r in auto["references"]]) == (True, ["portrait"])
+    added = references.add_portrait_reference(studio, person)
+    assert added.reference["name"] == "portrait" and references.identity_of(studio, person)["auto"] is False
+    _portrait(studio, dataset, jpeg(group()))
+    with pytest.raises(InvalidInput, match="Her portrait shows 3 faces"):
+        references.add_portrait_reference(studio, person)

@@ -15,7 +15,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import Influencer
 from studio.engine.db.repositories import Repository
 from studio.engine.storage.policy import workspace_policy
-from tests.conftest import run_cli
+from tests.cli.conftest import cli_here
 from tests.servers import enable_moto_auth
 
 BUCKET = "studio"
@@ -44,7 +44,7 @@ def _user(iam, name: str, policy: dict[str, object]) -> tuple[str, str]:  # type
 
 def _connect(data_dir: Path, database: str, redis: str, s3: str, keys: tuple[str, str],
              *extra: str) -> str:
-    done = run_cli(data_dir, "server", "connect", "--database", database, "--redis", redis,
+    done = cli_here(data_dir, "server", "connect", "--database", database, "--redis", redis,
                    "--s3-endpoint", s3, "--bucket", BUCKET, "--access-key", keys[0], *extra,
                    input=keys[1] + "\n")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -65,7 +65,7 @@ def team(tmp_path: Path, postgres_url: str, redis_url: str, s3_auth_server: str)
     data = tmp_path / "team"
     _connect(data, postgres_url, redis_url, endpoint, admin)
     for name in ("Alpha", "Beta"):
-        assert run_cli(data, "workspace", "create", name).returncode == 0
+        assert cli_here(data, "workspace", "create", name).returncode == 0
     studio = Studio.open(data)
     try:
         alpha = studio.workspace("Alpha").id
@@ -73,7 +73,7 @@ def team(tmp_path: Path, postgres_url: str, redis_url: str, s3_auth_server: str)
             Repository(session, alpha).add(Influencer(name="Mia"))
     finally:
         studio.close()
-    granted = run_cli(data, "server", "grant", "--workspace", "Alpha", input=ROLE_PASSWORD + "\n")
+    granted = cli_here(data, "server", "grant", "--workspace", "Alpha", input=ROLE_PASSWORD + "\n")
     assert granted.returncode == 0, granted.stderr
     role_url = granted.stdout.split("--database ", 1)[1].strip().replace("@", f":{ROLE_PASSWORD}@", 1)
     keys = _user(_iam(endpoint, admin), "alpha", workspace_policy(BUCKET, alpha))
@@ -86,28 +86,28 @@ def test_a_desk_connects_with_its_workspace_keys_and_opens_the_server_workspace(
     out = _connect(desk, team.role_url, team.redis, team.s3, team.alpha_keys, "--keep-local",
                    "--workspace", "Alpha")
     assert any(line.startswith("ok") and "workspace's prefix" in line for line in out.splitlines())
-    listed = run_cli(desk, "server", "workspaces", "--json")
+    listed = cli_here(desk, "server", "workspaces", "--json")
     assert [w["name"] for w in json.loads(listed.stdout)] == ["Alpha"]  # Beta stays unseen
-    opened = run_cli(desk, "server", "open", "Alpha")
+    opened = cli_here(desk, "server", "open", "Alpha")
     assert opened.returncode == 0, opened.stdout + opened.stderr
-    assert "Mia" in run_cli(desk, "influencer", "list", "--workspace", "Alpha").stdout
-    checked = run_cli(desk, "server", "check")
+    assert "Mia" in cli_here(desk, "influencer", "list", "--workspace", "Alpha").stdout
+    checked = cli_here(desk, "server", "check")
     assert checked.returncode == 0, checked.stdout
 
 
 def test_a_desk_on_a_workspace_role_gets_plain_refusals_that_reveal_no_other_workspace(
         tmp_path: Path, team: Team) -> None:
     desk = tmp_path / "desk"
-    other = run_cli(desk, "server", "connect", "--database", team.role_url, "--redis", team.redis,
+    other = cli_here(desk, "server", "connect", "--database", team.role_url, "--redis", team.redis,
                     "--s3-endpoint", team.s3, "--bucket", BUCKET, "--access-key", team.alpha_keys[0],
                     "--workspace", "Beta", input=team.alpha_keys[1] + "\n")
     assert other.returncode == 1 and other.stderr.strip() == (
         "error: No workspace named 'Beta' on the server or in this studio.")
     _connect(desk, team.role_url, team.redis, team.s3, team.alpha_keys)  # its one workspace, found
-    assert run_cli(desk, "workspace", "list").stdout.count("Alpha") == 1
-    made = run_cli(desk, "workspace", "create", "Gamma")
+    assert cli_here(desk, "workspace", "list").stdout.count("Alpha") == 1
+    made = cli_here(desk, "workspace", "create", "Gamma")
     assert made.returncode == 2 and len(made.stderr.splitlines()) == 1 and "team admin" in made.stderr
-    taken = run_cli(desk, "workspace", "rename", "Alpha", "Beta")
-    free = run_cli(desk, "workspace", "rename", "Alpha", "Delta")
+    taken = cli_here(desk, "workspace", "rename", "Alpha", "Beta")
+    free = cli_here(desk, "workspace", "rename", "Alpha", "Delta")
     assert taken.returncode == free.returncode == 2 and taken.stderr == free.stderr
     assert "SQL" not in taken.stderr and "Beta" not in taken.stderr

@@ -43,7 +43,7 @@ from studio.engine.db.types import utcnow
 from studio.engine.errors import InvalidInput
 from studio.engine.jobs.ownership import Claim
 from studio.engine.jobs.queues import RETRIES
-from studio.engine.jobs.row_connections import RowConnections, first_pooled, write_pooled
+from studio.engine.jobs.row_connections import RowConnections, SubmitConnection, first_pooled, write_pooled
 from studio.engine.jobs.status import JobStatus
 
 RETRY_STAGE = "Waiting to retry"
@@ -130,10 +130,15 @@ def detached_job(row: Mapping[str, Any]) -> Job:
     return job
 
 
-def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[str, Any]]) -> None:
-    """New job rows (every column given), all in one transaction."""
+def insert_jobs(db: Database, workspace_id: uuid.UUID, rows: Sequence[Mapping[str, Any]],
+                connection: SubmitConnection | None = None) -> None:
+    """New job rows (every column given), all in one transaction (on ``connection``, if given)."""
+    params = [{name: row[name] for name in _GIVEN} for row in rows]
     try:
-        write_pooled(db, _INSERT, [{name: row[name] for name in _GIVEN} for row in rows])
+        if connection is not None:
+            connection.write(_INSERT, params)
+        else:
+            write_pooled(db, _INSERT, params)
     except IntegrityError as exc:  # the workspace went away meanwhile
         detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint failed"
         raise InvalidInput(f"This job refers to something that does not exist ({detail}).") from exc

@@ -24,6 +24,7 @@ from studio.engine.jobs.queues import QueueUnavailable, queue_unreachable
 from studio.engine.jobs.queueset import QueueSet
 from studio.engine.jobs.recovery import message_lost
 from studio.engine.jobs.registry import get_type
+from studio.engine.jobs.row_connections import SubmitConnection
 from studio.engine.jobs.status import ACTIVE, STATUSES, JobStatus
 from studio.engine.webhooks.outbox import record_job_finished
 
@@ -47,6 +48,7 @@ class JobService:
         self.db = db
         self.queues = queues
         self.prepare = prepare  # team mode: puts the asset files a payload names in the bucket
+        self.rows = SubmitConnection(db)  # new job rows are written with it
 
     def submit(self, workspace_id: uuid.UUID, job_type: str, payload: object, *,
                title: str = "", priority: int = 0) -> Job:
@@ -78,7 +80,7 @@ class JobService:
             rows.append(new_row(workspace_id, order.job_id, kind.name, kind.queue, encode(order.payload),
                                 title=order.title or kind.name, priority=priority, task_id=str(task.id),
                                 now=now))
-        insert_jobs(self.db, workspace_id, rows)
+        insert_jobs(self.db, workspace_id, rows, self.rows)
         jobs = [detached_job(row) for row in rows]
         try:
             for queue, task in tasks:

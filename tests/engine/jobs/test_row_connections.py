@@ -132,3 +132,17 @@ def test_a_submit_to_a_workspace_gone_meanwhile_says_so_in_one_line(studio: Stud
         studio.jobs.submit(uuid.uuid4(), NOOP, Empty())  # the foreign key refuses it
     with studio.db.engine.connect() as connection:
         assert connection.execute(select(JOBS.c.id)).first() is None
+
+
+def test_submits_share_one_held_connection_given_up_on_a_failure_and_closed_with_the_database(
+        studio: Studio) -> None:
+    submits = studio.jobs.rows
+    first, second = _submit(studio), _submit(studio)
+    assert submits.opened == 1
+    with pytest.raises(InvalidInput):
+        studio.jobs.submit(uuid.uuid4(), NOOP, Empty())  # the foreign key refuses it ...
+    third = _submit(studio)  # ... and the next submit opens a new connection
+    studio.db.dispose()  # e.g. the studio closing: the held connection goes with the pool's
+    fourth = _submit(studio)
+    assert submits.opened == 3
+    assert {_row(studio, job)["status"] for job in (first, second, third, fourth)} == {JobStatus.PENDING}

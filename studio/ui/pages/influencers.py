@@ -1,15 +1,13 @@
-"""Influencers: the list on the left, the persona editor on the right.
+"""Influencers: the list on the left, the persona editor and her reference faces on the right.
 
 The list follows every change to influencers (this process's or another's) and reloads when a
-portrait's thumbnails are made. An influencer changed elsewhere while its editor is open is
-never overwritten silently: with no edits the editor shows the newer version; with edits a
-warning bar asks whether to reload or keep them, and a save always names the version it was
-based on, so the engine refuses a stale one. A change elsewhere that leaves the persona as it
-was (a new portrait) never touches the form.
+portrait's thumbnails are made. An influencer changed elsewhere while its editor is open is never
+overwritten silently: with no edits the editor shows the newer version; with edits a warning bar
+asks whether to reload or keep them, and a save names the version it was based on, so the engine
+refuses a stale one. A change that leaves the persona as it was (a portrait) never touches the form.
 
-The page opens on the influencer last shown (remembered per workspace in ``context.ui_state``),
-or the first one when that one is gone. Unsaved edits are never dropped without asking:
-choosing another influencer, New, leaving the page or closing asks Save / Discard / Cancel.
+It opens on the influencer last shown (remembered per workspace in ``context.ui_state``), or the
+first. Unsaved edits are never dropped: another influencer, New, leaving or closing asks first.
 """
 from __future__ import annotations
 
@@ -48,6 +46,7 @@ from studio.ui.tasks import run_in_background
 from studio.ui.widgets.changed_bar import ChangedElsewhereBar
 from studio.ui.widgets.persona_form import PersonaForm, parse_topics
 from studio.ui.widgets.reference_faces import ReferenceBox
+from studio.ui.widgets.scrolling import scroll_page
 
 __all__ = ["InfluencersPage", "parse_topics"]
 
@@ -113,11 +112,13 @@ class InfluencersPage(QWidget):
         right_layout.setContentsMargins(8, 0, 0, 0)
         right_layout.addWidget(self.heading)
         right_layout.addWidget(self.changed_bar)
-        right_layout.addWidget(self.form)
         self.references = ReferenceBox(self.context, self)
-        right_layout.addWidget(self.references)
-        right_layout.addWidget(self.message)
-        right_layout.addStretch(1)
+        fields, inner = QWidget(right), QVBoxLayout()  # these scroll; the buttons stay in sight
+        for widget in (self.form, self.references, self.message):
+            inner.addWidget(widget)
+        inner.addStretch(1)
+        scroll_page(fields, inner)
+        right_layout.addWidget(fields, 1)
         right_layout.addLayout(self._build_buttons())
         return right
 

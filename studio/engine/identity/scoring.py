@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from studio.engine.identity import descriptors, model
 from studio.engine.media.thumbnails import decode_image, read_source
 
 DECODE_SIDE = 640  # the short side decoded (JPEG draft): faces of a third of it or more are plenty
 SMALL_PICTURE = 700  # a short side under this is searched at twice its size as well
+QUICK_SIDE = 400  # the short side of the first, quick search: it finds faces of 80 px (a fifth) or more
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,26 @@ def picture_faces(path: Path) -> tuple[list[np.ndarray], list[tuple[int, int, in
     or model.ModelUnavailable."""
     decoded = decode_image(read_source(path), reduce_to=DECODE_SIDE)
     rgb = np.asarray(decoded.image.convert("RGB"))
-    found = model.detect(rgb, upsample=1 if min(rgb.shape[:2]) < SMALL_PICTURE else 0)
-    boxes = [box for box, _score in found]
+    boxes = _quick_search(rgb)
+    if not boxes:  # small faces only, or none: the whole search
+        found = model.detect(rgb, upsample=1 if min(rgb.shape[:2]) < SMALL_PICTURE else 0)
+        boxes = [box for box, _score in found]
     return model.describe(rgb, boxes), boxes
+
+
+def _quick_search(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Faces found on a copy shrunk to QUICK_SIDE, in ``rgb``'s pixels: a sample's or a generated
+    picture's face is large, and the detector's cost grows with the pixels it scans (a 1 MP
+    picture: about 60 ms at full size, 10 ms shrunk)."""
+    short = min(rgb.shape[:2])
+    if short <= QUICK_SIDE * 1.25:
+        return []
+    factor = short / QUICK_SIDE
+    small = Image.fromarray(rgb).reduce(round(factor)) if factor >= 2 else Image.fromarray(rgb)
+    small = small.resize((round(rgb.shape[1] / factor), round(rgb.shape[0] / factor)),
+                         Image.Resampling.BILINEAR)
+    return [(round(x * factor), round(y * factor), round(w * factor), round(h * factor))
+            for (x, y, w, h), _score in model.detect(np.asarray(small))]
 
 
 def score_picture(path: Path, centroid: np.ndarray) -> PictureScore:

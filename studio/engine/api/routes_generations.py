@@ -9,9 +9,9 @@ import mimetypes
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,6 +94,9 @@ class ImageOut(BaseModel):
     template: str
     prompt: str
     file_url: str = Field(description="GET this (with the token) for the picture itself")
+    identity: float | None = Field(default=None, description="her identity score, 0–1 (0.5 is the "
+                                                             "same-person threshold); null when not scored")
+    identity_note: str = Field(default="", description="why there is no score (no references, no face…)")
     recipe: dict[str, Any] = Field(description="how it was made: template, values, seed, models, "
                                                "timings (the full graph on GET /generations/gallery/{id})")
 
@@ -131,14 +134,19 @@ def submit(body: GenerationIn, studio: StudioDep, who: Writer) -> GenerationJobs
 @router.get("/gallery", response_model=list[ImageOut])
 def gallery(studio: StudioDep, who: Reader, influencer_id: uuid.UUID | None = None,
             job_id: uuid.UUID | None = None, lora: str | None = None, min_rating: int = 0,
-            favourites_only: bool = False, since: datetime | None = None) -> list[ImageOut]:
-    """Generated images, newest first, narrowed by the filters given."""
-    from studio.engine.comfyui.gallery import list_generated
+            favourites_only: bool = False, since: datetime | None = None,
+            min_identity: Annotated[float | None, Query(ge=0, le=1)] = None,
+            sort: Literal["newest", "identity"] = "newest") -> list[ImageOut]:
+    """Generated images, newest first (or most like her first), narrowed by the filters given."""
+    from studio.engine.comfyui.gallery import gallery_row, list_generated
     if influencer_id is not None:
         get_influencer(studio, who.workspace_id, influencer_id)  # another workspace's: 404
     assets = list_generated(studio, who.workspace_id, influencer_id=influencer_id, job_id=job_id,
                             lora=lora, min_rating=min_rating, favourites_only=favourites_only,
-                            since=since)
+                            since=since, min_identity=min_identity)
+    if sort == "identity":  # as the gallery sorts: most like her first, unscored last (stable)
+        scores = {a.id: gallery_row(a).identity for a in assets}
+        assets = sorted(assets, key=lambda a: (scores[a.id] is None, -(scores[a.id] or 0.0)))
     return [image_view(studio, a, graph=False) for a in assets]
 
 
@@ -178,6 +186,7 @@ def image_view(studio: Studio, asset: Asset, *, graph: bool) -> ImageOut:
                     rating=row.rating, favourite=row.favourite, seed=row.seed, lora=row.lora,
                     template=row.template, prompt=row.prompt,
                     file_url=f"{router.prefix}/gallery/{row.id}/file",
+                    identity=row.identity, identity_note=row.identity_note,
                     recipe=clean_value(made, studio.paths.data_dir))
 
 

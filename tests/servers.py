@@ -243,11 +243,20 @@ def s3_server() -> Iterator[str]:
         _stop(proc)
 
 
+_AUTH_MOTO: list[str] = []  # the run's one auth-checking moto, emptied for each test
+
+
 @pytest.fixture
-def s3_auth_server() -> Iterator[str]:
-    """A fresh moto server that will check credentials and IAM policies (see enable_moto_auth)."""
-    endpoint, proc = start_moto_server(enforce_auth=True)
-    try:
-        yield endpoint
-    finally:
-        _stop(proc)
+def s3_auth_server(request: pytest.FixtureRequest) -> str:
+    """A moto server that will check credentials and IAM policies (see enable_moto_auth), empty
+    and taking setup calls unchecked again for each test. One per run, started by the first test
+    that asks: a start costs seconds, a reset milliseconds."""
+    import httpx
+    if not _AUTH_MOTO:
+        endpoint, proc = start_moto_server(enforce_auth=True)
+        request.config.add_cleanup(lambda: _stop(proc))
+        _AUTH_MOTO.append(endpoint)
+    endpoint = _AUTH_MOTO[0]
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()  # users, keys, buckets
+    httpx.post(f"{endpoint}/moto-api/reset-auth", content=b"1000000", timeout=10).raise_for_status()
+    return endpoint

@@ -150,30 +150,32 @@ def _blur_box(parent: QWidget) -> QSpinBox:
 
 
 def _face_score_box(parent: QWidget) -> QDoubleSpinBox:
-    box = QDoubleSpinBox(parent)
-    box.setObjectName("filter-face-score")
-    box.setRange(0.0, 10.0)
-    box.setSingleStep(0.5)
-    box.setDecimals(1)
-    box.setPrefix("Face score ≥ ")
-    box.setSpecialValueText("Every face found")
-    box.setToolTip("How sure the face detector must be for a face to count in the face filter: a "
-                   "clear face scores above 1, a doubtful one (a pattern in a background) near 0. "
-                   "The picture pane shows each face's score.")
-    return box
+    return _score_box(parent, "filter-face-score", (0.0, 10.0, 0.5, 1), "Face score ≥ ", "Every face found",
+                      "How sure the face detector must be for a face to count in the face filter: a "
+                      "clear face scores above 1, a doubtful one (a pattern in a background) near 0. "
+                      "The picture pane shows each face's score.")
 
 
 def _identity_score_box(parent: QWidget) -> QDoubleSpinBox:
+    return _score_box(parent, "filter-identity-score", (0.0, 1.0, 0.05, 2), "Identity ≥ ", "Identity: any",
+                      "How much her face in a picture must look like her reference faces, 0 to 1: "
+                      "0.5 is where the face model tells one person from another, and the same "
+                      "person usually scores 0.7 or more.")
+
+
+def _score_box(parent: QWidget, name: str, steps: tuple[float, float, float, int], prefix: str,
+               at_zero: str, tip: str) -> QDoubleSpinBox:
+    """A minimum-score box: ``steps`` is (lowest, highest, step, decimals); at its lowest it
+    shows ``at_zero`` (no minimum)."""
+    lowest, highest, step, decimals = steps
     box = QDoubleSpinBox(parent)
-    box.setObjectName("filter-identity-score")
-    box.setRange(0.0, 1.0)
-    box.setSingleStep(0.05)
-    box.setDecimals(2)
-    box.setPrefix("Identity ≥ ")
-    box.setSpecialValueText("Identity: any")
-    box.setToolTip("How much her face in a picture must look like her reference faces, 0 to 1: "
-                   "0.5 is where the face model tells one person from another, and the same "
-                   "person usually scores 0.7 or more.")
+    box.setObjectName(name)
+    box.setRange(lowest, highest)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setPrefix(prefix)
+    box.setSpecialValueText(at_zero)
+    box.setToolTip(tip)
     return box
 
 

@@ -22,6 +22,7 @@ from studio.engine.config import Paths, Settings
 from studio.engine.errors import ServiceUnavailable, SettingsError
 from studio.engine.jobs.message_codec import RefusedMessage, Revocation, StudioSerializer, log_refused
 from studio.engine.jobs.queue_names import QUEUE_NAMES as QUEUE_NAMES
+from studio.engine.jobs.redis_storage import StudioRedisStorage
 from studio.engine.urls import with_password
 
 RETRIES = 3
@@ -217,3 +218,5 @@ class StudioSqliteHuey(_RefusingHuey, SqliteHuey):  # type: ignore[misc]  # huey
 
 class StudioRedisHuey(_RefusingHuey, PriorityRedisHuey):  # type: ignore[misc]  # huey is untyped
     """Team mode's queue (Redis, priorities kept), reading only the studio's JSON messages."""
+
+    storage_class = StudioRedisStorage

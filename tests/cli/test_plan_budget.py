@@ -17,7 +17,8 @@ from studio.engine.db.types import utcnow
 from studio.engine.influencers import Persona, create_influencer
 from studio.engine.llm.budget import budget_status, set_budget
 from studio.engine.llm.prices import clear_price_cache
-from tests.conftest import ROOT, WorkerProcess, run_cli, studio_command, wait_until
+from tests.cli.conftest import cli_here
+from tests.conftest import ROOT, WorkerProcess, studio_command, wait_until
 from tests.engine.plans.helpers import plan_answer
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
@@ -111,7 +112,7 @@ def test_a_process_killed_mid_request_leaves_its_call_on_record(
         proc.wait(timeout=10)
     [call] = paid_calls(studio)
     assert (call.state, call.cost_usd) == ("reserved", pytest.approx(RESERVATION))
-    shown = run_cli(studio.paths.data_dir, "spend", "--json")
+    shown = cli_here(studio.paths.data_dir, "spend", "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["spent_usd"] == pytest.approx(RESERVATION)
     with studio.db.session() as session:  # as if the call's longest possible time had passed
         session.get(LLMCall, call.id).created_at = utcnow() - timedelta(hours=1)  # type: ignore[union-attr]
@@ -120,8 +121,8 @@ def test_a_process_killed_mid_request_leaves_its_call_on_record(
     assert (call.state, call.cost_usd) == ("unsettled", pytest.approx(RESERVATION))
 
     server.default = Reply(content=ANSWER, cost=PER_CALL)
-    again = run_cli(studio.paths.data_dir, "plan", "generate", "--influencer", "Mia", "--from",
-                    START.isoformat(), "--days", "1", "--brief", "variant 0", timeout=120)
+    again = cli_here(studio.paths.data_dir, "plan", "generate", "--influencer", "Mia", "--from",
+                     START.isoformat(), "--days", "1", "--brief", "variant 0")
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
     assert len(server.received) == 2
     spent = budget_status(studio.db, studio.workspace().id).spent_usd
@@ -131,8 +132,8 @@ def test_a_process_killed_mid_request_leaves_its_call_on_record(
 def test_a_nan_cost_is_booked_at_the_estimate_and_said(studio: Studio, server: FakeOpenAI) -> None:
     server.default = Reply(content=ANSWER, cost=float("nan"), prompt_tokens=1500,
                            completion_tokens=400)
-    made = run_cli(studio.paths.data_dir, "plan", "generate", "--influencer", "Mia", "--from",
-                   START.isoformat(), "--days", "1", timeout=120)
+    made = cli_here(studio.paths.data_dir, "plan", "generate", "--influencer", "Mia", "--from",
+                    START.isoformat(), "--days", "1")
     assert made.returncode == 0 and "Traceback" not in made.stdout + made.stderr, made.stderr
     estimate = 400 * COMPLETION_PRICE  # the prompt is free at this price
     assert "reported a cost of nan" in made.stderr and "booked at its estimate, $0.0044" in made.stderr

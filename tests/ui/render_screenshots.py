@@ -126,20 +126,58 @@ def seed_dataset(studio: Studio, scratch: Path) -> None:
     folder.mkdir(parents=True)
     astronaut = Image.fromarray(skdata.astronaut()).resize((1024, 1024), Image.Resampling.LANCZOS)
     astronaut.save(folder / "astronaut.jpg", quality=92)
+    extra = her_and_others(folder)  # her face kept, someone else and a group to be flagged
     rng = np.random.default_rng(5)
     for index in range(10):
         colour = tuple(int(c) for c in rng.integers(60, 230, 3))
         make_portrait(folder / f"portrait-{index:02d}.png", colour)  # type: ignore[arg-type]
     make_images(folder, 20, size=640, prefix="street")
     report = import_paths(studio, dataset, sorted(folder.iterdir()))
-    assert report.imported == 31, report.to_dict()
+    assert report.imported == 31 + extra, report.to_dict()
     analyze_dataset(studio, dataset)
+    from studio.engine.identity.references import add_file_reference
+    add_file_reference(studio, mira.id, folder / "astronaut.jpg")  # her face, chosen
     captions = {"astronaut.jpg": "mira_v1, woman, spacesuit, american flag, smiling, studio portrait",
                 "portrait-00.png": "mira_v1, woman, simple background, smiling",
                 "portrait-01.png": "mira_v1, woman, simple background"}
     for image in list_images(studio, dataset):
         if image.original_name in captions:
             set_caption(studio, dataset, image.id, captions[image.original_name])
+
+
+def her_and_others(folder: Path) -> int:
+    """Pictures of her (the astronaut mirrored, darker) and of other people (tests/photos.py),
+    so the identity filters and the summary have something to show. Returns how many."""
+    from PIL import ImageEnhance, ImageOps
+
+    from tests.photos import group, photo_image
+    her = photo_image("astronaut").resize((1024, 1024))
+    ImageOps.mirror(her).save(folder / "astronaut-mirrored.jpg", quality=92)
+    ImageEnhance.Brightness(her).enhance(0.7).save(folder / "astronaut-evening.jpg", quality=92)
+    photo_image("hopper").save(folder / "someone-else.jpg", quality=92)
+    group().save(folder / "with-friends.jpg", quality=92)
+    return 4
+
+
+def training_samples(scratch: Path) -> None:
+    """The fake sd-scripts' samples: other people at step 40, her at 80 and 120, so the chart's
+    identity line rises and a checkpoint is suggested."""
+    import json
+
+    from PIL import ImageOps
+
+    from tests.photos import photo_image
+    folder = scratch / "samples"
+    folder.mkdir(parents=True, exist_ok=True)
+    pictures = {"hopper": photo_image("hopper"), "luis": photo_image("luis"),
+                "her": ImageOps.mirror(photo_image("astronaut")), "her2": photo_image("astronaut")}
+    for name, image in pictures.items():
+        image.save(folder / f"{name}.png")
+    chosen = {"40": ["hopper", "luis"], "80": ["her", "hopper"], "120": ["her", "her2"]}
+    listing = folder / "samples.json"
+    listing.write_text(json.dumps({step: [str(folder / f"{n}.png") for n in names]
+                                   for step, names in chosen.items()}))
+    os.environ["FAKE_SD_SCRIPTS_SAMPLE_PICTURES"] = str(listing)  # read by the worker it starts
 
 
 def seed_training(studio: Studio, scratch: Path) -> list:
@@ -152,6 +190,7 @@ def seed_training(studio: Studio, scratch: Path) -> list:
     from tests.engine.training.helpers import FAKE_SD_SCRIPTS, use_this_python
 
     use_this_python(studio)
+    training_samples(scratch)
     workspace = studio.workspace()
     mira = get_influencer(studio, workspace.id, "Mira Sol")
     dataset = get_dataset(studio, workspace.id, "Lisbon shoot", influencer_ref=mira.id)
@@ -232,8 +271,11 @@ class _PortraitFake:
         self._server.png_bytes = self._plain
 
 
-def seed_generations(studio: Studio) -> None:
-    """Three finished generate-image jobs for Mira, made through the fake ComfyUI in-process."""
+def seed_generations(studio: Studio, comfy: _PortraitFake) -> None:
+    """Three finished generate-image jobs for Mira, made through the fake ComfyUI in-process:
+    two of her (the astronaut), one of someone else, each scored against her references."""
+    from tests.engine.comfyui.identity_helpers import by_seed
+    comfy.fake.picture_for = by_seed({1201: "astronaut", 1202: "astronaut", 1203: "hopper"})
     from studio.engine.comfyui.gallery import set_favourite, set_rating
     from studio.engine.comfyui.generation import GenerationRequest, submit_generation
     from studio.engine.influencers import get_influencer
@@ -368,7 +410,7 @@ def main(out: Path, size: tuple[int, int], themes: tuple[str, ...]) -> int:
             jobs = seed(studio, Path(tmp) / "scratch")
             seed_dataset(studio, Path(tmp) / "scratch")
             seed_plans(studio)
-            seed_generations(studio)
+            seed_generations(studio, comfy)
             os.environ.setdefault("FAKE_SD_SCRIPTS_STEP_S", "0.01")
             jobs += seed_training(studio, Path(tmp) / "scratch")
             supervisor.ensure_running()

@@ -40,6 +40,8 @@ BUTTONS = {
     "video": ("open_button", "export_button", "gallery_button"),
     "plans": ("generate_button", "spend_button"),
     "settings": ("save_button", "revert_button", "defaults_button"),
+    "datasets": ("new_button", "import_button", "batch_button", "autocaption_button"),
+    "influencers": ("new_button", "save_button", "delete_button", "portrait_button"),
 }
 
 

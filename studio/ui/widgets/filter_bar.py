@@ -77,15 +77,14 @@ class FilterBar(QWidget):
         self._lay_out()
 
     def _lay_out(self) -> None:
-        """Search, tag and content filters on the first row; the rest, sort and count below."""
+        """Search, tag and the choice filters on the first row; the checks and minimum scores,
+        sort and count below (the two rows fit a 1280 px window beside the sidebar)."""
         self.search.setMinimumWidth(180)
         first, second = QHBoxLayout(), QHBoxLayout()
         first.addWidget(self.search, 2)
         first.addWidget(self.tag, 1)
-        for name in ("caption", "faces", "identity", "exposure"):
+        for name in ("caption", "faces", "identity", "exposure", "excluded", "below_target"):
             first.addWidget(self.combos[name])
-        for name in ("excluded", "below_target"):
-            second.addWidget(self.combos[name])
         second.addWidget(self.near_duplicates)
         second.addWidget(self.blurry)
         second.addWidget(self.blur_threshold)

@@ -4,7 +4,7 @@ aligned 150×150 face into a 128-d descriptor.
 
 Faces are found by the caller (the dataset analysis's detector, or ``detect`` here with dlib's
 HOG detector); a box in the picture's pixels is enough: the landmarks align the face within it.
-The model is loaded once per process (about 0.3 s) and kept.
+The model is loaded once per process (about 0.3 s, 0.6 s with the fast net: fast_net.py) and kept.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class FaceModel:
     resnet: Any  # dlib.face_recognition_model_v1
     detector: Any  # dlib.fhog_object_detector
     lock: threading.Lock  # dlib's objects are not documented as safe across threads
+    fast: Any = None  # fast_net.FastNet: the same ResNet run by OpenCV; None: dlib's runs it
 
 
 def model_folder() -> Path:
@@ -60,9 +61,11 @@ def load() -> FaceModel:
         import dlib
     except ImportError as error:
         raise ModelUnavailable("dlib is not installed (pip install dlib-bin)") from error
-    return FaceModel(landmarks=dlib.shape_predictor(str(folder / LANDMARKS)),
-                     resnet=dlib.face_recognition_model_v1(str(folder / RESNET)),
-                     detector=dlib.get_frontal_face_detector(), lock=threading.Lock())
+    from studio.engine.identity import fast_net
+    resnet = dlib.face_recognition_model_v1(str(folder / RESNET))
+    return FaceModel(landmarks=dlib.shape_predictor(str(folder / LANDMARKS)), resnet=resnet,
+                     detector=dlib.get_frontal_face_detector(), lock=threading.Lock(),
+                     fast=fast_net.load_checked(folder / RESNET, resnet))
 
 
 def available() -> bool:
@@ -78,13 +81,21 @@ def describe(rgb: np.ndarray, boxes: Sequence[Box]) -> list[np.ndarray]:
     import dlib
     model = load()
     picture = np.ascontiguousarray(rgb, dtype=np.uint8)
-    found = []
+    chips = []
     with model.lock:
         for x, y, w, h in boxes:
             shape = model.landmarks(picture, dlib.rectangle(int(x), int(y), int(x + w), int(y + h)))
-            chip = dlib.get_face_chip(picture, shape, CHIP, CHIP_PADDING)
-            found.append(np.asarray(model.resnet.compute_face_descriptor(chip), dtype=np.float64))
-    return found
+            chips.append(dlib.get_face_chip(picture, shape, CHIP, CHIP_PADDING))
+        return describe_chips(model, chips)
+
+
+def describe_chips(model: FaceModel, chips: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The descriptors of aligned chips: by the fast net where it was built (within 1e-5 of
+    dlib's, several times faster), else by dlib's ResNet. The caller holds ``model.lock``."""
+    if model.fast is not None:
+        from studio.engine.identity import fast_net
+        return fast_net.describe(model.fast, chips)
+    return [np.asarray(model.resnet.compute_face_descriptor(chip), dtype=np.float64) for chip in chips]
 
 
 def detect(rgb: np.ndarray, *, upsample: int = 0) -> list[tuple[Box, float]]:

@@ -134,7 +134,8 @@ def resume_training(studio: Studio, workspace_id: uuid.UUID, job_id: uuid.UUID |
 
 def reorder_trainings(studio: Studio, workspace_id: uuid.UUID, job_ids: list[uuid.UUID]) -> None:
     """Waiting trainings run in this order: each gets a priority and is queued again (the old
-    queue entry is revoked; a job row only ever runs once, so a stale entry does nothing)."""
+    queue entry is revoked; a job's row names its new entry, so the old one claims nothing). The
+    new entry is queued once the row names it, or a worker taking it at once would skip it."""
     count = len(job_ids)
     for position, job_id in enumerate(job_ids):
         with studio.db.session() as session:
@@ -144,7 +145,9 @@ def reorder_trainings(studio: Studio, workspace_id: uuid.UUID, job_ids: list[uui
             if job.task_id:
                 studio.queues.revoke(job.queue, job.task_id)
             job.priority = count - position
-            job.task_id = studio.queues.enqueue(job.queue, str(job.id), priority=job.priority)
+            task = studio.queues.task(job.queue, str(job.id), priority=job.priority)
+            job.task_id, queue = str(task.id), job.queue
+        studio.queues.put(queue, task)
 
 
 def queued_trainings(studio: Studio, workspace_id: uuid.UUID) -> list[Job]:

@@ -217,7 +217,7 @@ def test_waiting_trainings_can_be_reordered(setup: Setup) -> None:
     assert [j.id for j in queued_trainings(setup.studio, setup.workspace_id)] == [first.id, second.id]
     reorder_trainings(setup.studio, setup.workspace_id, [second.id, first.id])
     assert [j.id for j in queued_trainings(setup.studio, setup.workspace_id)] == [second.id, first.id]
-    setup.run_next()  # the revoked entry of the second is skipped by the queue
+    setup.run_next()  # the old entry of the second claims nothing: its row names the new one
     while setup.job(second.id).status == "pending" and setup.job(first.id).status == "pending":
         setup.run_next()
     assert setup.job(second.id).status == "completed" and setup.job(first.id).status == "pending"

@@ -101,8 +101,11 @@ class StudioSerializer(Serializer):  # type: ignore[misc]  # huey ships no type 
             kwargs={}, retry_backoff=_number(fields["retry_backoff"], "retry_backoff", 100))
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps would build one per message
+
+
 def _dump(fields: dict[str, object]) -> bytes:
-    return json.dumps(fields, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(fields).encode("utf-8")
 
 
 def _load(data: object) -> dict[str, object]:

@@ -141,7 +141,7 @@ class DatasetsPage(QWidget):
             splitter.addWidget(widget)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([430, 330, 220])
+        splitter.setSizes([420, 320, 240])
         return splitter
 
     def _connect(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -210,6 +210,11 @@ class ImagePane(QWidget):
         self.canvas.crop_edited.connect(self._on_canvas_crop_edited)
         self._generation = 0
         self._show_reference_action()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """No more than the pane needs: the splitter gives it the room there is, and the wrapped
+        picture line's taller hint made the whole Datasets page scroll in a 720 px window."""
+        return self.minimumSizeHint().expandedTo(self.minimumSize())
 
     def show_row(self, row: ImageRow | None, source: Path | None) -> None:
         self._generation += 1

@@ -164,5 +164,5 @@ def side_tabs(summary: QWidget, tags: TagPanel, parent: QWidget) -> QTabWidget:
     scroller.setWidget(summary)
     tabs.addTab(scroller, "Summary")
     tabs.addTab(tags, "Tags")
-    tabs.setMinimumWidth(220)
+    tabs.setMinimumWidth(240)  # the summary, its numbers and a vertical scroll bar
     return tabs

@@ -316,7 +316,8 @@ def build(path: Path) -> FastNet:
         net = cv2.dnn.readNetFromONNX(np.frombuffer(model, np.uint8))
     except cv2.error as error:
         raise FastNetUnavailable(f"OpenCV cannot run the face network ({error})") from error
-    net.enableWinograd(False)  # measured slower here (16.7 vs 10.2 ms a face on one core)
+    # OpenCV's Winograd 3×3 convolutions stay on (its default): 9.4 vs 13.7 ms a face on one
+    # core, measured in turns, and the same descriptor within 2e-6
     return FastNet(net, network.mean)
 
 

@@ -60,12 +60,12 @@ class LossChart(QChartView):
 
     def _build_identity(self) -> None:
         self.identity = QLineSeries()
-        self.identity.setName("identity (median of the step's samples)")
+        self.identity.setName("identity (0–1, right)")  # short: a long legend squeezes the plot
         self.identity.setPointsVisible(True)  # samples come every few hundred steps: show each
         self.identity_axis = QValueAxis()
         self.identity_axis.setRange(0, 1)
-        self.identity_axis.setLabelFormat("%.1f")
-        self.identity_axis.setTitleText("identity")
+        self.identity_axis.setLabelFormat("%.2f")  # no title: the legend names it, and a title
+        # needs more height than the chart has in a 720 px window (the axes' labels were elided)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         super().changeEvent(event)

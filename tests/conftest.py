@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ os.environ.pop("INFLUENCERAI_CONFIG_DIR", None)
 
 from studio.engine.config import Settings
 from studio.engine.core import Studio
+from studio.engine.db.database import make_engine, migrate, sqlite_url
 from studio.engine.media.ffmpeg import find_ffmpeg
 from studio.engine.worker.process import local_worker
 from tests.servers import postgres_log, postgres_server, postgres_url, redis_url, redis_users, s3_auth_server, s3_server  # noqa: F401 - fixtures for all tests
@@ -64,10 +66,27 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database at the newest schema, made once a run: each test's profile starts from
+    a copy (migrating a new SQLite file costs 0.1–0.2 s, a copy 0.01 s). It holds no rows, so
+    no two profiles share a workspace or any other id."""
+    path = tmp_path_factory.mktemp("migrated") / "studio.sqlite3"
+    engine = make_engine(sqlite_url(path))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()  # the last connection's close folds the WAL into the file
+    return path
+
+
 @pytest.fixture
-def studio(data_dir: Path) -> Iterator[Studio]:
+def studio(data_dir: Path, migrated_database: Path) -> Iterator[Studio]:
     """A fresh profile with a fast heartbeat, so recovery tests need not wait 30 s."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_database, data_dir / migrated_database.name)
     s = Studio.open(data_dir)
+    assert s.paths.database_file == data_dir / migrated_database.name
     s.settings.worker.heartbeat_interval_s = 0.5
     s.settings.worker.heartbeat_timeout_s = 3.0
     s.save_settings()

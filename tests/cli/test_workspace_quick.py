@@ -88,8 +88,13 @@ def test_trashed_content_leaves_the_list_alone(cli: Cli, monkeypatch: pytest.Mon
     assert quick == full and [r["name"] for r in quick.json()] == ["Main"]
 
 
+def _without_database(studio: Studio) -> None:
+    """The profile as a first start leaves it: the fixture's starts from a migrated copy."""
+    studio.paths.database_file.unlink()
+
+
 def test_no_database_yet_goes_the_full_way(cli: Cli, studio: Studio) -> None:
-    assert not studio.paths.database_file.exists()
+    _without_database(studio)
     assert solo_profile(studio.paths.data_dir) is None
     result = cli("workspace", "list")
     assert result.code == 0 and result.out.startswith("(no workspaces yet")
@@ -97,6 +102,7 @@ def test_no_database_yet_goes_the_full_way(cli: Cli, studio: Studio) -> None:
 
 
 def test_a_migration_due_goes_the_full_way(cli: Cli, studio: Studio) -> None:
+    _without_database(studio)
     engine = Database.open(sqlite_url(studio.paths.database_file), upgrade=False).engine
     migrate(engine, revision="0009")
     with engine.begin() as connection:
@@ -150,6 +156,7 @@ def test_damaged_settings_go_the_full_way_which_warns(cli: Cli, studio: Studio) 
 
 
 def test_a_team_server_goes_the_full_way(cli: Cli, studio: Studio, postgres_url: str) -> None:
+    _without_database(studio)
     studio.settings.database.url = postgres_url
     studio.save_settings()
     assert solo_profile(studio.paths.data_dir) is None

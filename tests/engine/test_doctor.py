@@ -196,7 +196,8 @@ def test_keyring_file_is_named_plainly(studio: Studio) -> None:
     assert check(studio, "keyring").status == "problem"
 
 
-def test_database_revisions(studio: Studio, tmp_path: Path) -> None:
+def test_database_revisions(tmp_path: Path) -> None:
+    studio = Studio.open(tmp_path / "new")  # not the fixture's: its profiles start migrated
     found = check(studio, "database")
     assert found.status == "missing" and "does not exist yet" in found.detail
     studio.workspace()  # opens the database: migrations run
@@ -210,6 +211,7 @@ def test_database_revisions(studio: Studio, tmp_path: Path) -> None:
     engine.dispose()
     found = check(old, "database")
     assert found.status == "problem" and "schema 0001" in found.detail and f"expects {head_revision()}" in found.detail
+    studio.close()
 
 
 def test_database_url_password_is_hidden(studio: Studio) -> None:

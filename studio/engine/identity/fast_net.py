@@ -263,7 +263,7 @@ def _block(graph: _Graph, flow: _Flow, layers: Sequence[Layer]) -> tuple[_Flow, 
     kinds = [layer.kind for layer in layers[:8]]
     down = kinds[5:6] == ["avg"]
     if kinds[:5] != ["con", "affine", "relu", "con", "affine"] or kinds[5 + down:7 + down] != ["add", "relu"]:
-        raise FastNetUnavailable(f"the face model file has an unexpected block ({' '.join(kinds)})")
+        raise FastNetUnavailable(f"the face model file has a block this reader does not know ({' '.join(kinds)})")
     inner = _conv(graph, flow, layers[0], layers[1])
     inner = _conv(graph, _Flow(graph.node("Relu", [inner.name]), inner.side, inner.channels), layers[3], layers[4])
     short = flow

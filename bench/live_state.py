@@ -41,7 +41,6 @@ def drive(data_dir: Path, jobs: int, seconds: float) -> None:
     from studio.engine.core import Studio
     from studio.engine.datasets.service import create_dataset
     from studio.engine.influencers import Persona, create_influencer
-    from studio.engine.jobs.context import JobContext
     from studio.engine.jobs.runner import JobRunner
     from studio.engine.jobs.status import JobStatus
     from studio.engine.media.thumbnails import ThumbnailPayload
@@ -54,14 +53,15 @@ def drive(data_dir: Path, jobs: int, seconds: float) -> None:
     start = time.monotonic()
     for index, job in enumerate(submitted):
         due = start + seconds * (index + 1) / jobs
-        ctx = runner._start(str(job.id))
-        assert isinstance(ctx, JobContext)
+        started = runner._start(str(job.id), None)
+        assert started is not None, "the job was not claimed"
+        ctx, claimed = started
         ctx.progress(0.5, stage="working", message="halfway")
         if index % 40 == 0:
             person = create_influencer(studio, workspace.id, Persona(name=f"Bench {index}"))
             create_dataset(studio, workspace.id, person.id, "faces")
         time.sleep(max(due - time.monotonic(), 0.0))
-        runner._finish(job.id, JobStatus.COMPLETED, result={"thumbnails": {}})
+        runner._finish(claimed.claim, JobStatus.COMPLETED, result={"thumbnails": {}})
     studio.close()
 
 

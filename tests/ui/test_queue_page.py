@@ -137,3 +137,21 @@ def test_the_job_name_gets_the_spare_width(qtbot, studio: Studio, context: Studi
     assert header.sectionResizeMode(TITLE) == QHeaderView.ResizeMode.Stretch
     assert sum(widths) <= page.table.viewport().width()  # nothing scrolls sideways
     assert not page.table.horizontalScrollBar().isVisible()
+
+
+def test_short_columns_fit_a_longer_value_after_a_change(qtbot, page: QueuePage) -> None:
+    now = utcnow()
+
+    def row(status: JobStatus, worker: str) -> JobSnapshot:
+        return JobSnapshot(id=job_id, workspace_id=uuid.uuid4(), type="make-thumbnails", title="t",
+                           queue="general", status=status, progress=0.0, stage="", message="", error="",
+                           attempts=1, max_attempts=4, result=None, created_at=now, started_at=None,
+                           finished_at=None, updated_at=now, version=1, worker_id=worker)
+
+    job_id = uuid.uuid4()
+    page.model.reset([row(JobStatus.PENDING, "")])
+    header = page.table.horizontalHeader()
+    needed = page.table.fontMetrics().horizontalAdvance(JobStatus.PROCESSING.value)
+    page.model.upsert([row(JobStatus.PROCESSING, "render-box:4242:abcd1234")])
+    qtbot.waitUntil(lambda: header.sectionSize(STATUS) >= needed)  # fitted once the change settles
+    assert header.sectionResizeMode(STATUS) == QHeaderView.ResizeMode.Interactive  # not at every change

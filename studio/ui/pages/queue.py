@@ -34,7 +34,7 @@ from studio.ui.context import StudioContext
 from studio.ui.errors import show_error
 from studio.ui.models.jobs import ERROR, JOB_ID_ROLE, MESSAGE, PROGRESS, STATUS, TITLE, JobTableModel
 from studio.ui.tasks import run_in_background
-from studio.ui.timers import repeating_timer
+from studio.ui.timers import repeating_timer, single_shot_timer
 from studio.ui.widgets.workers_panel import WorkersPanel
 
 TICK_MS = 1000
@@ -47,6 +47,7 @@ ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 # Free text and the bar have no natural width: fixed ones, which the user can drag.
 FIXED_WIDTHS = {PROGRESS: 100, MESSAGE: 170, ERROR: 150}
 SIZE_SAMPLE_ROWS = 200  # rows measured when fitting a column to its contents
+FIT_MS = 1000  # the short columns are fitted to their contents at most this often
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -131,16 +132,33 @@ class QueuePage(QWidget):
 
     def _size_columns(self) -> None:
         """The job's name takes what is left; short columns fit their contents (measured on the
-        first rows only, so a long queue costs nothing); free text gets a fixed, movable width."""
+        first rows only, so a long queue costs nothing); free text gets a fixed, movable width.
+
+        Short columns are fitted at most once a second after rows change, not by Qt's
+        ResizeToContents mode: that measured the first rows again at every change of any row,
+        and stalled the window 150–250 ms while a worker finished jobs (bench/live_state.py)."""
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
         header.setMinimumSectionSize(48)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
         for column, width in FIXED_WIDTHS.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
+        self._fit = single_shot_timer(self, interval_ms=FIT_MS)
+        self._fit.timeout.connect(self._fit_columns)
+        for signal in (self.model.rowsInserted, self.model.modelReset, self.model.dataChanged):
+            signal.connect(self._fit_soon)
+        self._fit_columns()
+
+    def _fit_soon(self, *_: object) -> None:
+        if not self._fit.isActive():  # a throttle, not a debounce: rows change all the time
+            self._fit.start()
+
+    def _fit_columns(self) -> None:
+        for column in range(self.model.columnCount()):
+            if column != TITLE and column not in FIXED_WIDTHS:
+                self.table.resizeColumnToContents(column)
 
     # Following the hub ------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ BAR_COLOURS = {JobStatus.COMPLETED: "#2e8b57", JobStatus.FAILED: "#c0392b",
 ENDED_BADLY = (JobStatus.FAILED, JobStatus.CANCELED)
 # Free text and the bar have no natural width: fixed ones, which the user can drag.
 FIXED_WIDTHS = {PROGRESS: 100, MESSAGE: 170, ERROR: 150}
-SIZE_SAMPLE_ROWS = 200  # rows measured when fitting a column to its contents
+SIZE_SAMPLE_ROWS = 30  # rows measured when fitting a column to its contents: the newest screenful
 FIT_MS = 1000  # the short columns are fitted to their contents at most this often
 
 

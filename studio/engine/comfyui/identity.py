@@ -20,17 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from studio.engine.core import Studio
 from studio.engine.db.database import Database
-from studio.engine.db.models import Asset, Influencer, Job
+from studio.engine.db.models import Asset, Job
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import NotFound
 from studio.engine.identity import model
 from studio.engine.identity.descriptors import SAME_PERSON_SCORE
-from studio.engine.identity.scoring import centroid_of, score_picture
+from studio.engine.identity.scoring import Reference, reference_of, score_picture
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.registry import job_type
@@ -43,28 +42,6 @@ RESCORE_JOB = "score-pictures"
 __all__ = ["NO_FACE", "NO_REFERENCES", "RESCORE_JOB", "SAME_PERSON_SCORE", "Reference", "RescorePayload",
            "RescoreResult", "distance_of", "identity_of", "picture_identity", "reference_of", "run_rescore",
            "score_of", "stale_pictures", "submit_rescore"]
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """Her references' centroid as the job found it (None: none set yet) and its revision."""
-
-    name: str
-    centroid: np.ndarray | None
-    revision: int
-
-
-def reference_of(db: Database, workspace_id: uuid.UUID, influencer_id: uuid.UUID | None) -> Reference | None:
-    """The influencer's reference, read once per job; None for a picture of no influencer."""
-    if influencer_id is None:
-        return None
-    with db.session() as session:
-        influencer = Repository(session, workspace_id).find(Influencer, id=influencer_id)
-        if influencer is None:
-            return None
-        identity = dict(influencer.identity or {})
-        return Reference(name=influencer.name, centroid=centroid_of(identity),
-                         revision=int(identity.get("revision") or 0))
 
 
 def picture_identity(path: Path, reference: Reference) -> dict[str, Any]:

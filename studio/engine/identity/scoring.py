@@ -7,6 +7,7 @@ the one closest to the references' centroid.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from studio.engine.db.database import Database
+from studio.engine.db.models import Influencer
+from studio.engine.db.repositories import Repository
 from studio.engine.identity import descriptors, model
 from studio.engine.media.thumbnails import decode_image, read_source
 
@@ -45,6 +49,28 @@ def centroid_of(identity: dict[str, Any] | None) -> np.ndarray | None:
         return descriptors.decode(str(text))
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Her references' centroid as a job found it (None: none set yet) and its revision."""
+
+    name: str
+    centroid: np.ndarray | None
+    revision: int
+
+
+def reference_of(db: Database, workspace_id: uuid.UUID, influencer_id: uuid.UUID | None) -> Reference | None:
+    """The influencer's reference, read once per job; None for no influencer (or one gone)."""
+    if influencer_id is None:
+        return None
+    with db.session() as session:
+        influencer = Repository(session, workspace_id).find(Influencer, id=influencer_id)
+        if influencer is None:
+            return None
+        identity = dict(influencer.identity or {})
+        return Reference(name=influencer.name, centroid=centroid_of(identity),
+                         revision=int(identity.get("revision") or 0))
 
 
 def picture_faces(path: Path) -> tuple[list[np.ndarray], list[tuple[int, int, int, int]]]:

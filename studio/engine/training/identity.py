@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from studio.engine.db.database import Database
-from studio.engine.db.models import Influencer, LoraModel
+from studio.engine.db.models import LoraModel
 from studio.engine.db.repositories import Repository
 from studio.engine.fsutil import atomic_write_text
 from studio.engine.identity import descriptors
 from studio.engine.identity.model import ModelUnavailable
-from studio.engine.identity.scoring import centroid_of, picture_faces
+from studio.engine.identity.scoring import picture_faces, reference_of
 
 SCORES_NAME = "identity.jsonl"
 UNREADABLE = "A sample picture could not be read: it is not scored"
@@ -143,18 +143,16 @@ def no_references_reason(name: str) -> str:
     return f"No reference faces for {name}: identity is not scored"
 
 
-def influencer_centroid(db: Database, influencer_id: uuid.UUID) -> tuple[np.ndarray | None, str, int | None]:
+def influencer_centroid(db: Database, workspace_id: uuid.UUID,
+                        influencer_id: uuid.UUID) -> tuple[np.ndarray | None, str, int | None]:
     """Her references' centroid and revision, or None and the reason identity cannot be scored.
     Read once, as the training starts: every sample of a run is scored against the same faces."""
-    with db.session() as session:
-        influencer = session.get(Influencer, influencer_id)
-        if influencer is None:
-            return None, "The influencer is gone: identity is not scored", None
-        centroid = centroid_of(influencer.identity)
-        if centroid is None:
-            return None, no_references_reason(influencer.name), None
-        revision = (influencer.identity or {}).get("revision")
-        return centroid, "", revision if isinstance(revision, int) else None
+    her = reference_of(db, workspace_id, influencer_id)
+    if her is None:
+        return None, "The influencer is gone: identity is not scored", None
+    if her.centroid is None:
+        return None, no_references_reason(her.name), None
+    return her.centroid, "", her.revision
 
 
 _REFRESH = object()  # a queue item: look at the checkpoints again
@@ -251,7 +249,7 @@ class SampleScorer:
 def start_scoring(db: Database, *, workspace_id: uuid.UUID, job_id: uuid.UUID, influencer_id: uuid.UUID,
                   root: Path, samples_dir: Path, resume_step: int) -> SampleScorer:
     """The training job's scorer, started: each score refreshes the job's checkpoints."""
-    centroid, reason, revision = influencer_centroid(db, influencer_id)
+    centroid, reason, revision = influencer_centroid(db, workspace_id, influencer_id)
 
     def refresh(scores: list[SampleScore]) -> None:
         refresh_checkpoints(db, workspace_id, job_id, step_summaries(scores))

@@ -128,3 +128,37 @@ def test_filters_and_sorts_work_on_the_id_list(studio: Studio, context: StudioCo
     assert names == sorted(names) and model.rowCount() == 300
     model.set_filter(ImageFilter(caption="with"))
     assert model.rowCount() == 0
+
+
+def test_an_arriving_thumbnail_repaints_its_cell_without_laying_out_every_row(
+        qtbot, studio: Studio, context: StudioContext, imported) -> None:
+    layouts: list[int] = []
+
+    class CountingGrid(ThumbnailGrid):
+        def doItemsLayout(self) -> None:
+            layouts.append(1)
+            super().doItemsLayout()
+
+    model = DatasetImageModel(ThumbnailCache(studio.paths.cache_dir), studio)
+    model.set_rows(image_rows(studio, workspace_id=context.workspace_id, dataset_id=imported.id))
+    grid = CountingGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(420, 300)
+    grid.show()
+    first = model.index(0)
+    qtbot.waitUntil(lambda: isinstance(model.data(first, Qt.ItemDataRole.DecorationRole), QImage))
+    qtbot.waitUntil(lambda: grid.visualRect(first).isValid() and not grid.visualRect(first).isEmpty())
+    layouts.clear()
+    painted: list[int] = []
+    delegate = grid.itemDelegate()
+    real_paint = delegate.paint
+    delegate.paint = lambda painter, option, index: (painted.append(index.row()), real_paint(painter, option, index))
+
+    for _ in range(3):  # as thumbnails arrive one by one
+        model.dataChanged.emit(first, first, [Qt.ItemDataRole.DecorationRole])
+    qtbot.waitUntil(lambda: 0 in painted)
+    qtbot.wait(50)
+    assert layouts == []  # before: each change laid all 300 rows out again
+    grid.set_thumb_size(160)  # a new cell size still lays the rows out
+    qtbot.waitUntil(lambda: layouts != [])

@@ -5,6 +5,7 @@ do with them is the page's business.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
@@ -136,6 +137,19 @@ class ThumbnailGrid(QListView):
             model.set_thumb_size(size)
         self.scheduleDelayedItemsLayout()
         self.thumb_size_changed.emit(size)
+
+    def dataChanged(self, top_left: QModelIndex | QPersistentModelIndex,  # noqa: N802
+                    bottom_right: QModelIndex | QPersistentModelIndex, roles: Sequence[int] = ()) -> None:
+        """Repaints the changed cells. Qt's list mode lays every row out again at any change of
+        data (each arriving thumbnail made the view walk all rows: 10,000 model calls a picture
+        while scrolling); every cell here has the same size, so a change of data moves nothing."""
+        if not self.uniformItemSizes():
+            super().dataChanged(top_left, bottom_right, list(roles))
+            return
+        if top_left == bottom_right:
+            self.update(top_left)
+        else:
+            self.viewport().update()
 
     # Drops: files, folders, zips ----------------------------------------------------------------
 

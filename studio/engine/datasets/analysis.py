@@ -11,19 +11,10 @@ Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``)
   pixels at or below 5; bright: mean above ``BRIGHT_MEAN``, or more than ``CLIPPED_LIMIT`` at
   or above 250.
 - near-duplicates: perceptual hashes (64 bits) at most ``NEAR_DUP_THRESHOLD`` bits apart.
-- faces: OpenCV's frontal Haar cascade, looking only for faces of at least ``MIN_FACE`` (15 %)
-  of the picture's short side, in steps of ``FACE_STEP``. For training pictures a smaller face
-  is not a usable face (too few pixels once the picture is cropped to the training size), so
-  the face count (none/one/several) and the crop suggestion are about the faces that matter.
-  The search's cost falls with the square of the smallest face: on a 375×500 analysis image,
-  every face down to the cascade's 24 px window in steps of 1.15 took 100–250 ms; 15 % in
-  steps of 1.25 takes 10–30 ms, and finds the same faces in the tests' pictures (boxes within
-  a few pixels). A close-up whose face reaches the frame's edges is not found as it is (the
-  cascade's window holds a margin around the face), so when nothing was found a second search
-  adds a ``FACE_BORDER`` border and looks only for faces of ``CLOSE_UP_FACE`` of the short side
-  or more (a few ms): a face that small reaching the edges is cut by the frame anyway. A wide
-  picture (three people side by side: 512×171 at the analysis's size, each face about 30 px)
-  is searched at a short side of ``FACE_SHORT_SIDE`` instead, where the cascade finds all three.
+- faces: OpenCV's frontal Haar cascade, only faces that matter for training (``faces``). A
+  wide picture (three people side by side: 512×171 at the analysis's size, each face about
+  30 px) is searched at a short side of ``FACE_SHORT_SIDE`` instead, where the cascade finds
+  all three.
 - identity: each face's descriptor, in the same pass (``identity.describing``); after the
   dataset's analysis her references and the pictures' identity verdicts follow
   (``identity.references.after_analysis``). An analysis cached before descriptors existed gets
@@ -31,23 +22,23 @@ Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``)
 """
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import cv2
-import cv2.data
 import imagehash
 import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
 from studio.engine.datasets.crops import DEFAULT_TARGET, her_faces, suggest_crop
+from studio.engine.datasets.faces import scored_faces
 from studio.engine.datasets.pool import map_ordered
 from studio.engine.db.models import Dataset, DatasetImage
 from studio.engine.db.types import utcnow
@@ -58,17 +49,11 @@ from studio.engine.media.thumbnails import Decoded, decode_image, read_source
 from studio.engine.parts import StudioParts
 from studio.engine.storage.local import LocalStore
 
-Box = tuple[int, int, int, int]
 ANALYSIS_SIDE = 512
 # Decoding at half the analysis side lets libjpeg scale by 1/8 on a large photo; the result is
 # still at least ANALYSIS_SIDE / 2 on its short side.
 DECODE_SIDE = ANALYSIS_SIDE // 2
 BLUR_THRESHOLD = 100.0
-MIN_FACE = 0.15  # of the short side: the smallest face searched for (see above)
-FACE_STEP = 1.25  # the scale step between the face sizes searched
-CLOSE_UP_FACE = 1 / 3  # of the short side: the smallest face the bordered second search looks for
-FACE_BORDER = 0.15  # of the longer side, added around a close-up for the second search
-FACE_WINDOW = 24  # pixels: the cascade's window, its smallest face
 FACE_SHORT_SIDE = DECODE_SIDE  # the least short side faces are searched at (a wide group picture)
 DARK_MEAN = 60.0
 BRIGHT_MEAN = 200.0
@@ -126,7 +111,8 @@ def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bo
     from it where it is larger than the analysis's picture (``identity=False``: no descriptors,
     as bench/identity.py's baseline)."""
     image = _analysis_picture(decoded.image)
-    grey = np.asarray(image.convert("L"))
+    grey_image = image.convert("L")  # once: phash, exposure, sharpness and faces all read it
+    grey = np.asarray(grey_image)
     searched = _face_picture(decoded.image, image)
     scale = decoded.width / searched.width
     found = scored_faces(grey if searched is image else np.asarray(searched.convert("L")))
@@ -138,7 +124,8 @@ def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bo
     quality.update(blurry=quality["sharpness"] < BLUR_THRESHOLD,
                    dark=quality["brightness"] < DARK_MEAN or quality["clipped_dark"] > CLIPPED_LIMIT,
                    bright=quality["brightness"] > BRIGHT_MEAN or quality["clipped_bright"] > CLIPPED_LIMIT)
-    return ImageAnalysis(phash=str(imagehash.phash(image)), quality=quality, faces=faces,
+    # phash converts to grey first, so the grey picture gives the very same hash
+    return ImageAnalysis(phash=str(imagehash.phash(grey_image)), quality=quality, faces=faces,
                          descriptors=described)
 
 
@@ -155,58 +142,33 @@ def _face_picture(decoded: Image.Image, image: Image.Image) -> Image.Image:
 
 
 def _analysis_picture(picture: Image.Image) -> Image.Image:
-    """The picture within ANALYSIS_SIDE (what ``Image.thumbnail`` makes, as a new image)."""
-    copy = picture.copy() if max(picture.size) > ANALYSIS_SIDE else picture
-    if copy is not picture:
-        copy.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
-    return copy
+    """The picture within ANALYSIS_SIDE: what ``Image.thumbnail`` makes of a copy, without
+    copying a large picture first."""
+    width, height = picture.size
+    if width <= ANALYSIS_SIDE and height <= ANALYSIS_SIDE:
+        return picture
+    aspect = width / height
+    if aspect <= 1:  # Pillow's rounding: the side whose aspect comes closest
+        size = (max(min(math.floor(ANALYSIS_SIDE * aspect), math.ceil(ANALYSIS_SIDE * aspect),
+                        key=lambda n: abs(aspect - n / ANALYSIS_SIDE)), 1), ANALYSIS_SIDE)
+    else:
+        size = (ANALYSIS_SIDE, max(min(math.floor(ANALYSIS_SIDE / aspect), math.ceil(ANALYSIS_SIDE / aspect),
+                                       key=lambda n: abs(aspect - ANALYSIS_SIDE / n) if n else 0), 1))
+    return picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def sharpness(grey: np.ndarray) -> float:
-    return round(float(cv2.Laplacian(grey, cv2.CV_64F).var()), 2)
+    # 16-bit Laplacian: exact for 8-bit grey, and its variance is the same float as from 64-bit
+    return round(float(cv2.Laplacian(grey, cv2.CV_16S).var()), 2)
 
 
 def exposure(grey: np.ndarray) -> dict[str, float]:
-    return {"brightness": round(float(grey.mean()), 2),
-            "clipped_dark": round(float((grey <= 5).mean()), 4),
-            "clipped_bright": round(float((grey >= 250).mean()), 4)}
-
-
-def detect_faces(grey: np.ndarray, *, min_neighbors: int = 5) -> list[tuple[int, int, int, int]]:
-    """Face boxes in ``grey``'s pixels (``scored_faces`` without the scores)."""
-    return [box for box, _score in scored_faces(grey, min_neighbors=min_neighbors)]
-
-
-def scored_faces(grey: np.ndarray, *, min_neighbors: int = 5) -> list[tuple[Box, float]]:
-    """Face boxes in ``grey``'s pixels, of faces at least ``MIN_FACE`` of the short side; where
-    none is found, a close-up whose face touches the frame's edges (see the module's notes).
-    Each with the cascade's confidence: a clear face scores above 1, a doubtful one near 0; the
-    Datasets page lets the user count only faces above a score of their choosing."""
-    equalized = cv2.equalizeHist(grey)
-    short = min(grey.shape[:2])
-    boxes = _search(equalized, round(short * MIN_FACE), 0, min_neighbors)
-    if not boxes:
-        pad = int(max(grey.shape[:2]) * FACE_BORDER)
-        boxes = _search(equalized, round(short * CLOSE_UP_FACE), pad, min_neighbors)
-    return boxes
-
-
-def _search(grey: np.ndarray, smallest: int, pad: int, min_neighbors: int) -> list[tuple[Box, float]]:
-    """The cascade over ``grey`` with a replicated border of ``pad`` pixels, boxes clipped to
-    the picture; the cascade's own window is the least it can look for."""
-    padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else grey
-    least = max(smallest, FACE_WINDOW)
-    found, _levels, weights = _cascade().detectMultiScale3(
-        padded, scaleFactor=FACE_STEP, minNeighbors=min_neighbors, minSize=(least, least),
-        outputRejectLevels=True)
-    height, width = grey.shape[:2]
-    boxes = []
-    for (x, y, w, h), weight in zip(found, np.ravel(weights), strict=True):
-        left, top = max(int(x) - pad, 0), max(int(y) - pad, 0)
-        right, bottom = min(int(x + w) - pad, width), min(int(y + h) - pad, height)
-        if right - left >= 12 and bottom - top >= 12:  # a box mostly in the border is no face
-            boxes.append(((left, top, right - left, bottom - top), round(float(weight), 2)))
-    return boxes
+    """Mean grey and the clipped shares, from one histogram (the same numbers as numpy's mean:
+    sums of whole numbers are exact)."""
+    counts = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return {"brightness": round(int(counts @ np.arange(256)) / grey.size, 2),
+            "clipped_dark": round(int(counts[:6].sum()) / grey.size, 4),
+            "clipped_bright": round(int(counts[250:].sum()) / grey.size, 4)}
 
 
 def face_class(count: int) -> str:
@@ -371,12 +333,3 @@ def _regroup(studio: StudioParts, dataset: Dataset, threshold: int) -> int:
             for image in session.scalars(select(DatasetImage).where(DatasetImage.id.in_(list(changed)))):
                 image.near_dup_group = changed[image.id]
     return len({g for g in groups if g is not None})
-
-
-@cache
-def _cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's face cascade is missing ({path}); reinstall opencv-python-headless<5.")
-    return cascade

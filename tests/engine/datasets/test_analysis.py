@@ -5,11 +5,20 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
+import cv2
+import imagehash
 import numpy as np
+import pytest
 from PIL import Image
 
 from studio.engine.core import Studio
-from studio.engine.datasets.analysis import BLUR_THRESHOLD, analyze_dataset, analyze_file, group_near_duplicates
+from studio.engine.datasets.analysis import (
+    ANALYSIS_SIDE,
+    BLUR_THRESHOLD,
+    analyze_dataset,
+    analyze_file,
+    group_near_duplicates,
+)
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.db.models import Dataset
@@ -115,6 +124,21 @@ def test_a_missing_original_is_reported_not_fatal(studio: Studio, dataset: Datas
     studio.asset_path(gone.storage_key).unlink()
     summary = analyze_dataset(studio, dataset, force=True)  # not cached: read again
     assert summary.analyzed == 1 and summary.failed == {str(gone.id): "file not found"}
+
+
+@pytest.mark.parametrize("size", [(1200, 900), (700, 2100), (500, 375)])
+def test_hash_and_scores_are_those_of_the_plain_formulas(tmp_path: Path, size: tuple[int, int]) -> None:
+    """The analysis takes short cuts (one grey picture, one histogram, no copy before shrinking);
+    its numbers stay those of the plain way: near-duplicate groups depend on the very hash."""
+    picture = astronaut().resize(size)
+    analysed = analyze_file(save(tmp_path / "astronaut.png", picture))
+    plain = picture.copy()
+    plain.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    grey = np.asarray(plain.convert("L"))
+    assert analysed.phash == str(imagehash.phash(plain))
+    assert analysed.quality["sharpness"] == round(float(cv2.Laplacian(grey, cv2.CV_64F).var()), 2)
+    assert (analysed.quality["brightness"], analysed.quality["clipped_dark"], analysed.quality["clipped_bright"]) == (
+        round(float(grey.mean()), 2), round(float((grey <= 5).mean()), 4), round(float((grey >= 250).mean()), 4))
 
 
 def test_a_3000_by_4000_jpeg_is_analysed_whole(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from studio.engine.datasets.analysis import analyze_file
@@ -12,10 +13,11 @@ from tests.engine.datasets.corpus import astronaut
 FACE = (175, 64, 276, 165)  # her face's box in skimage's 512×512 astronaut
 
 
-def test_a_face_filling_a_large_close_up_is_found(tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [600, 2000])  # decoded at 1/2 and at 1/4
+def test_a_face_filling_a_close_up_is_found(tmp_path: Path, width: int) -> None:
     left, top, right, bottom = FACE
     tight = astronaut().crop((left + 5, top + 6, right - 6, bottom + 5))  # forehead and chin cut
-    close_up = tight.resize((2000, round(2000 * tight.height / tight.width)), Image.Resampling.BICUBIC)
+    close_up = tight.resize((width, round(width * tight.height / tight.width)), Image.Resampling.BICUBIC)
     close_up.save(tmp_path / "close-up.jpg", quality=92)
     [(x, y, w, h)] = analyze_file(tmp_path / "close-up.jpg").faces
     assert w >= 0.8 * close_up.width and x >= 0 and x + w <= close_up.width  # the whole frame, inside it

@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -104,12 +105,28 @@ class StallWitness:
         self._main = threading.main_thread().ident
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
+        self.collections: dict[str, float] = {}  # collections over 5 ms: the longest, by kind
+        self._gc_began = 0.0
 
     def start(self) -> None:
+        import gc
+        gc.callbacks.append(self._on_gc)
         self._thread.start()
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+            return
+        took = (time.perf_counter() - self._gc_began) * 1000
+        if took > 5:
+            key = f"gen {info['generation']} on {threading.current_thread().name}"
+            self.collections[key] = max(self.collections.get(key, 0.0), took)
+
     def stop(self) -> None:
+        import gc
         self._stop.set()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
 
     def _watch(self) -> None:
         import traceback
@@ -170,13 +187,12 @@ def main() -> None:
         drive(args.drive, args.jobs, args.seconds)
         return
 
-    from PySide6.QtWidgets import QApplication
-
     from studio.engine.core import Studio
+    from studio.ui.app import application
     from studio.ui.context import StudioContext, WorkspaceRef
     from studio.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    app = application()  # as the app makes it: its cycle collector and interpreter settings
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         studio = Studio.open(data_dir)
@@ -211,6 +227,8 @@ def main() -> None:
     print(f"  jobs the hub showed finished: {shown} of {args.jobs}")
     print(f"  a dataset made by the CLI reached Training's picker after: "
           f"{', '.join(f'{t:.2f} s' for t in latencies)} (goal: within {PICKER_GOAL_S:g} s)")
+    for kind, took in sorted(witness.collections.items()):
+        print(f"-- garbage collection {kind}: longest {took:.0f} ms")
     for stack, count in sorted(witness.seen.items(), key=lambda item: -item[1])[:5]:
         print(f"-- late {count} time(s) in:\n{stack}")
     print(f"  goal: no stall over {GOAL_MS:g} ms -> {'met' if load_max <= GOAL_MS else 'NOT met'}")

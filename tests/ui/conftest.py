@@ -1,6 +1,7 @@
 """UI fixtures: a context on a fresh profile; no message box ever blocks a test; a fake ComfyUI."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -21,9 +22,12 @@ from tests.ui.helpers import CHECKPOINTS, LORAS
 
 
 @pytest.fixture(autouse=True)
-def collector_on_the_ui_thread(qapp: QApplication) -> None:
-    """As the app does: Python's cycle collector never runs on a background task's thread."""
+def collector_on_the_ui_thread(qapp: QApplication) -> Iterator[None]:
+    """As the app does: Python's cycle collector never runs on a background task's thread. What
+    a test leaves frozen is let go after it, so one test's cycles are not kept for the rest."""
     collect_on_ui_thread(qapp)
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

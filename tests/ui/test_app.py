@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -11,7 +12,7 @@ from studio.engine.core import Studio
 from studio.engine.db.models import WorkerRecord
 from studio.engine.media.thumbnails import ThumbnailPayload
 from studio.engine.worker.process import EXIT_WHEN_IDLE_FILE, local_worker
-from studio.ui.app import QUIT_AFTER_ENV
+from studio.ui.app import QUIT_AFTER_ENV, SWITCH_INTERVAL_S
 from studio.ui.main_window import PAGES
 from studio.ui.session import QuitChoice, StudioSession
 from studio.ui.single_instance import SingleInstance
@@ -126,3 +127,16 @@ def test_a_second_launch_brings_the_first_window_forward(qtbot, data_dir: Path) 
     assert out.strip() == (f"InfluencerAI Studio is already open for {data_dir.resolve()}; "
                            "brought it to the front.")
     assert local_worker(Studio.open(data_dir).paths) is None  # the second launch started nothing
+
+
+def test_the_application_runs_its_collector_and_a_short_switch_interval() -> None:
+    """What keeps the window responsive while a thread computes (a fresh process: the tests'
+    own application is not the app's)."""
+    script = ("import sys\nfrom studio.ui.app import application\nfrom studio.ui.collector import UiThreadCollector\n"
+              "app = application()\n"
+              "print(sys.getswitchinterval(), app.findChild(UiThreadCollector, 'ui-thread-collector') is not None)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=False)
+    assert done.returncode == 0, done.stderr
+    interval, collector = done.stdout.split()
+    assert float(interval) == SWITCH_INTERVAL_S and collector == "True"

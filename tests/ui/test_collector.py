@@ -5,7 +5,7 @@ import gc
 import threading
 import weakref
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 from studio.ui.collector import UiThreadCollector, collect_on_ui_thread
 
@@ -42,3 +42,31 @@ def test_cyclic_garbage_made_and_dropped_is_freed_by_the_ui_threads_timer(qtbot,
     worker.join()
     assert freed_on == [""]  # the task's allocations did not collect it on that thread
     qtbot.waitUntil(lambda: gone() is None, timeout=5_000)  # the UI thread's timer did
+
+
+def test_survivors_of_a_full_collection_are_frozen_and_a_complete_collection_frees_their_cycles(
+        qapp) -> None:  # type: ignore[no-untyped-def]
+    collector = collect_on_ui_thread(qapp)
+    holder = _Holder()  # alive during a collection: long-lived from then on
+    gone = weakref.ref(holder)
+    collector.collect_complete()
+    assert gc.get_freeze_count() > 0
+    del holder
+    gc.collect(2)  # what a full collection of the timer does: the frozen cycle is not walked
+    assert gone() is not None
+    collector.collect_complete()
+    assert gone() is None
+    assert gc.get_freeze_count() > 0  # and what is still alive is frozen again
+
+
+def test_losing_focus_makes_a_complete_collection_at_most_once_a_minute(qapp) -> None:  # type: ignore[no-untyped-def]
+    collector = collect_on_ui_thread(qapp)
+    holder = _Holder()
+    gone = weakref.ref(holder)
+    collector.collect_complete()
+    del holder
+    qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
+    assert gone() is not None  # a complete collection was made a moment ago
+    collector.completed_at -= 61
+    qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
+    assert gone() is None

@@ -2,8 +2,9 @@
 
 Originals are stored untouched under ``datasets/<workspace>/<dataset>/<sha256><ext>``: the key
 comes from the content, never from the incoming name, so a hostile name cannot choose where a
-file lands. Each file is decoded (at reduced scale, which still reads all of it) before it is
-kept, and that one decode also gives its thumbnails and its analysis (see ``ingest``). The
+file lands. Each file is copied once as it is hashed (see ``staging``) and that copy is decoded
+(at reduced scale, which still reads all of it) before it is kept, so what is kept is what was
+hashed and decoded; the one decode also gives its thumbnails and its analysis (see ``ingest``). The
 image's row is committed only after its file is stored, so an import cut off half way leaves
 at worst a stored file without a row, which the next run reuses.
 """
@@ -36,6 +37,7 @@ from studio.engine.datasets.recorder import (
     read_ahead,
 )
 from studio.engine.datasets.sources import Entry, accepted_formats, gather
+from studio.engine.datasets.staging import Staging
 from studio.engine.datasets.tags import split_tags
 from studio.engine.datasets.video_items import CLIP_FORMATS, is_clip_name
 from studio.engine.db.models import Dataset, DatasetImage
@@ -82,16 +84,20 @@ def import_paths(studio: StudioParts, dataset: Dataset, paths: list[Path], *,
                  check_canceled: Callable[[], None] | None = None) -> ImportReport:
     """Imports what ``paths`` name (files, folders, .zip archives) into ``dataset``.
 
-    A thread reads and hashes the files a few ahead; worker processes decode, thumbnail and
-    analyse them (a few at a time); here each is checked against the dataset and handed to the
-    recorder, which stores it on a few threads and commits rows in batches (see ``recorder``)."""
+    A thread reads, hashes and stages the files a few ahead; worker processes decode, thumbnail
+    and analyse the staged copies (a few at a time); here each is checked against the dataset
+    and handed to the recorder, which keeps it on a few threads and commits rows in batches
+    (see ``recorder``)."""
     store = LocalStore(studio.paths.assets_dir)
     known = _known_hashes(studio, dataset)
     firsts: dict[str, str] = {}  # sha256 → the image id this import gave it
     with ExitStack() as stack:  # archives stay open until their members are read
         entries = [entry for path in paths for entry in gather(Path(path).absolute(), stack)]
-        recorder = stack.enter_context(Recorder(studio, dataset.workspace_id))
-        reads = read_ahead(entries, stack)
+        # Closed last: after the writers have kept what they were given and the reader stopped
+        staging = Staging(store.path(f"datasets/{dataset.workspace_id}/{dataset.id}"), known)
+        stack.callback(staging.close)
+        recorder = stack.enter_context(Recorder(studio, dataset.workspace_id, staging))
+        reads = read_ahead(entries, staging, stack)
         steps = (_prepare(studio, dataset, entry, read, known) for entry, read in reads)
         outcomes = stack.enter_context(closing(map_ordered(
             steps, _task_of, ingest, total=len(entries))))
@@ -129,12 +135,13 @@ def _prepare(studio: StudioParts, dataset: Dataset, entry: Entry, read: Read,
     else the task that decodes it."""
     if isinstance(read, ImportRow):
         return entry, read
-    data, sha = read
-    found = existing(studio, dataset.id, sha) if sha in known else None
+    found = existing(studio, dataset.id, read.sha256) if read.sha256 in known else None
     if found is not None:
         return entry, duplicate(entry.source, found)
+    if read.path is None:  # known a moment ago and gone now (purged): staged next time
+        return entry, ImportRow(entry.source, "refused", "removed from the dataset during this import; import it again")
     clip = PurePosixPath(entry.source_name).suffix.lower() if is_clip_name(entry.source_name) else ""
-    return entry, IngestTask(data, sha, studio.paths.cache_dir, tuple(accepted_formats()), clip)
+    return entry, IngestTask(read.path, read.sha256, studio.paths.cache_dir, tuple(accepted_formats()), clip)
 
 
 def _task_of(prepared: tuple[Entry, ImportRow | IngestTask]) -> IngestTask | None:
@@ -149,9 +156,11 @@ def _finish(dataset: Dataset, store: LocalStore, recorder: Recorder, entry: Entr
         recorder.add(step)
         return
     if isinstance(outcome, ValueError) or outcome is None:
+        recorder.staging.drop(step.path)
         recorder.add(ImportRow(entry.source, "refused", str(outcome)))
         return
     if step.sha256 in firsts:  # the same content twice in this import
+        recorder.staging.drop(step.path)
         recorder.add(ImportRow(entry.source, "duplicate", "already in this dataset", firsts[step.sha256]))
         return
     extension = {**accepted_formats(), **CLIP_FORMATS}[outcome.format]
@@ -165,11 +174,11 @@ def _finish(dataset: Dataset, store: LocalStore, recorder: Recorder, entry: Entr
     image = DatasetImage(
         id=uuid.uuid4(), dataset_id=dataset.id, storage_key=key, sha256=step.sha256,
         original_name=PurePosixPath(entry.source_name).name[:500], source_name=entry.source_name[:1000],
-        width=outcome.width, height=outcome.height, format=outcome.format, size_bytes=len(step.data),
+        width=outcome.width, height=outcome.height, format=outcome.format, size_bytes=step.path.stat().st_size,
         caption=caption.text, tags=split_tags(caption.text, dataset.tag_separator),
         **fields)
     firsts[step.sha256] = str(image.id)
-    recorder.store(Stored(entry.source, caption.note, image, store.path(key)), step.data)
+    recorder.store(Stored(entry.source, caption.note, image, store.path(key)), step.path)
 
 
 def _known_hashes(studio: StudioParts, dataset: Dataset) -> set[str]:

@@ -2,8 +2,9 @@
 so checks, the whole file), write its thumbnails, and analyse it from the same pixels (its faces'
 identity descriptors too, from a larger decode of the same bytes where a face is small).
 
-Runs in a worker process (see ``pool``): the task carries the file's bytes and hash, and the
-result only numbers and short strings, so nothing large travels back.
+Runs in a worker process (see ``pool``): the task names the file's staged copy (see ``staging``:
+the bytes that were hashed, read here from the page cache rather than sent through a pipe) and
+its hash, and the result only numbers and short strings, so nothing large travels either way.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ LOW_SPACE = 256 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class IngestTask:
-    data: bytes
+    path: Path  # the staged copy, never the source: it holds the bytes that were hashed
     sha256: str
     cache_dir: Path
     formats: tuple[str, ...]  # the decoders Pillow may try
@@ -49,8 +50,9 @@ class Ingested:
 
 def ingest(task: IngestTask) -> Ingested:
     """Raises ValueError with the reason a picture is refused (damaged, too large, not one)."""
-    clip = read_clip(task.data, task.clip_suffix) if task.clip_suffix else None
-    decoded = clip.frame if clip else decode_image(task.data, reduce_to=REDUCE_TO, formats=list(task.formats))
+    data = task.path.read_bytes()
+    clip = read_clip(data, task.clip_suffix) if task.clip_suffix else None
+    decoded = clip.frame if clip else decode_image(data, reduce_to=REDUCE_TO, formats=list(task.formats))
     error = "" if _room(task.cache_dir) else "the disk is nearly full; they are made when shown"
     try:  # before the analysis, which shrinks the picture in place
         if not error:
@@ -59,7 +61,7 @@ def ingest(task: IngestTask) -> Ingested:
         error = str(exc)
     try:
         # The bytes let a small face be described from a larger decode (not a clip's: a video)
-        analysis: ImageAnalysis | None = analyze_decoded(decoded, None if clip else task.data)
+        analysis: ImageAnalysis | None = analyze_decoded(decoded, None if clip else data)
         if clip is not None and analysis is not None:
             analysis = with_clip(analysis, clip.info)
     except Exception as exc:  # an odd picture the detector chokes on still imports

@@ -1,17 +1,17 @@
-"""The import's own I/O around the picture workers: files read and hashed a few ahead on a thread,
-originals stored on a few threads, and rows committed as their files are stored.
+"""The import's own I/O around the picture workers: files read, hashed and staged (see ``staging``)
+a few ahead on a thread, originals kept on a few threads, and rows committed as their files are
+kept.
 
-A row is committed only after its original is on disk (written whole, flushed and fsynced), so
-a row never names a missing file. The main thread never waits on the disk: each time a picture
+A row is committed only after its original is on disk (written whole, fsynced and renamed to
+its key), so a row never names a missing file. The main thread never waits on the disk: each time a picture
 comes back, the rows whose files are stored by then are committed (in order, one transaction;
 SQLite's WAL makes a commit cheap), and it waits only when ``BATCH`` are still being written.
 A cancel commits the rows whose files are stored; a kill loses at most the rows not yet
 committed, whose stored files the next import reuses (same content, same key). Memory stays
-bounded: ``READ_AHEAD`` files read ahead, at most ``BATCH`` waiting to be written.
+bounded: one file's bytes at a time on the reading thread; what waits is staged on disk.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections import deque
@@ -26,18 +26,18 @@ from typing import Literal
 from sqlalchemy import select
 
 from studio.engine.datasets.sources import Entry
+from studio.engine.datasets.staging import Staged, Staging
 from studio.engine.db.models import DatasetImage
 from studio.engine.db.repositories import Repository
 from studio.engine.errors import Conflict, DiskError
-from studio.engine.fsutil import atomic_writer
 from studio.engine.parts import StudioParts
 
 log = logging.getLogger("studio.datasets")
 
 Status = Literal["imported", "duplicate", "refused"]
-READ_AHEAD = 4  # files read and hashed before the one being sent to a worker
+READ_AHEAD = 6  # files staged before the one being sent to a worker (each is a path here)
 BATCH = 8  # rows per transaction
-WRITERS = 2  # threads storing originals (write and fsync wait on the disk, not the GIL)
+WRITERS = 2  # threads keeping originals (fsync waits on the disk, not the GIL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class ImportRow:
     note: str = ""  # imported, but something was changed or left out (a cleaned caption)
 
 
-Read = tuple[bytes, str] | ImportRow  # the file's bytes and sha256, or why it is refused
+Read = Staged | ImportRow  # the file's content, or why it is refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +62,13 @@ class Stored:
     target: Path
 
 
-def read_ahead(entries: list[Entry], stack: ExitStack) -> Iterator[tuple[Entry, Read]]:
-    """Each entry with its bytes and hash (or refusal), in order, read on one thread (members
+def read_ahead(entries: list[Entry], staging: Staging, stack: ExitStack) -> Iterator[tuple[Entry, Read]]:
+    """Each entry with its staged content (or refusal), in order, read on one thread (members
     of one archive are read in turn) while the caller works on the files before it."""
     reader = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="import-read"))
     window: deque[tuple[Entry, Future[Read]]] = deque()
     for entry in entries:
-        window.append((entry, reader.submit(_read, entry)))
+        window.append((entry, reader.submit(_read, entry, staging)))
         if len(window) > READ_AHEAD:
             first, future = window.popleft()
             yield first, future.result()
@@ -77,31 +77,25 @@ def read_ahead(entries: list[Entry], stack: ExitStack) -> Iterator[tuple[Entry, 
         yield first, future.result()
 
 
-def _read(entry: Entry) -> Read:
+def _read(entry: Entry, staging: Staging) -> Read:
     if entry.refusal or entry.read is None:
         return ImportRow(entry.source, "refused", entry.refusal)
     try:
-        data = entry.read()
+        return staging.stage(entry)
     except ValueError as exc:
         return ImportRow(entry.source, "refused", str(exc))
-    return data, hashlib.sha256(data).hexdigest()  # hashlib lets go of the GIL on large data
 
 
-def write_original(data: bytes, target: Path) -> None:
-    """Stores ``data`` whole or not at all; a file already there is the same content (its name
-    is its hash), left by an import that was cut off."""
-    if target.is_file():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(target) as out:
-        out.write(data)
+def keep_original(staging: Staging, staged: Path, target: Path) -> None:
+    """Stores the staged bytes as ``target``, whole or not at all (see ``Staging.keep``)."""
+    staging.keep(staged, target)
 
 
 class Recorder:
     """The import's report rows, in order; stored pictures' rows are filled in when committed."""
 
-    def __init__(self, studio: StudioParts, workspace_id: uuid.UUID) -> None:
-        self.studio, self.workspace_id = studio, workspace_id
+    def __init__(self, studio: StudioParts, workspace_id: uuid.UUID, staging: Staging) -> None:
+        self.studio, self.workspace_id, self.staging = studio, workspace_id, staging
         self.rows: list[ImportRow | None] = []
         self.waiting: list[tuple[int, Stored, Future[None]]] = []
         self.writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="import-write")
@@ -127,9 +121,10 @@ class Recorder:
         self.rows.append(row)
         self.flush(wait=False)
 
-    def store(self, stored: Stored, data: bytes) -> None:
+    def store(self, stored: Stored, staged: Path) -> None:
         self.flush(wait=False)
-        self.waiting.append((len(self.rows), stored, self.writers.submit(write_original, data, stored.target)))
+        kept = self.writers.submit(keep_original, self.staging, staged, stored.target)
+        self.waiting.append((len(self.rows), stored, kept))
         self.rows.append(None)
         if len(self.waiting) >= BATCH:
             self.flush()

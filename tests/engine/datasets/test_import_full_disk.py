@@ -1,5 +1,6 @@
 """An import stopped by a full disk keeps its report: what went in, and the rest with the reason.
-The full disk is injected at the original's write (tests/cli/test_broken_disks.py fills a real one)."""
+The full disk is injected where an original is kept or staged (tests/cli/test_broken_disks.py
+fills a real one)."""
 from __future__ import annotations
 
 import errno
@@ -12,6 +13,7 @@ from studio.engine.datasets import recorder
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
 from studio.engine.datasets.sources import Entry
+from studio.engine.datasets.staging import Staging
 from studio.engine.db.models import Dataset
 from tests.engine.datasets.corpus import noise, save
 
@@ -20,16 +22,16 @@ def test_a_full_disk_stops_the_import_and_keeps_what_went_in(
         studio: Studio, dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for n in range(4):
         save(tmp_path / "in" / f"{n}.png", noise(seed=n))
-    real_write = recorder.write_original
+    real_keep = recorder.keep_original
     calls: list[Path] = []
 
-    def fills_up(data: bytes, target: Path) -> None:
+    def fills_up(staging: Staging, staged: Path, target: Path) -> None:
         calls.append(target)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
-        real_write(data, target)
+        real_keep(staging, staged, target)
 
-    monkeypatch.setattr(recorder, "write_original", fills_up)
+    monkeypatch.setattr(recorder, "keep_original", fills_up)
     report = import_paths(studio, dataset, [tmp_path / "in"])
     assert [row.status for row in report.rows] == ["imported", "imported", "refused", "refused"]
     reason = report.rows[2].reason
@@ -39,16 +41,17 @@ def test_a_full_disk_stops_the_import_and_keeps_what_went_in(
     assert [path.exists() for path in calls[:3]] == [True, True, False]
     assert {str(image.id) for image in list_images(studio, dataset)} == {
         row.image_id for row in report.rows[:2]}
+    assert not [p for p in calls[0].parent.iterdir() if p.suffix == ".tmp"]  # no staged copy left
 
 
 def test_an_error_that_is_not_the_disk_still_goes_up(
         studio: Studio, dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save(tmp_path / "in" / "a.png", noise())
 
-    def broken(_data: bytes, _target: Path) -> None:
+    def broken(_staging: Staging, _staged: Path, _target: Path) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(recorder, "write_original", broken)
+    monkeypatch.setattr(recorder, "keep_original", broken)
     with pytest.raises(OSError, match="Input/output error"):
         import_paths(studio, dataset, [tmp_path / "in"])
 
@@ -62,10 +65,10 @@ def test_a_full_disk_met_while_reading_keeps_the_pictures_before_it(
         save(tmp_path / "in" / f"{n}.png", noise(seed=n))
     real_read = recorder._read
 
-    def fills_up(entry: Entry) -> recorder.Read:
+    def fills_up(entry: Entry, staging: Staging) -> recorder.Read:
         if entry.source_name == f"{count - 1}.png":
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_read(entry)
+        return real_read(entry, staging)
 
     monkeypatch.setattr(recorder, "_read", fills_up)
     report = import_paths(studio, dataset, [tmp_path / "in"])

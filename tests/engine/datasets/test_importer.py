@@ -1,9 +1,11 @@
 """Import of files, folders and zips: bad input is refused with a reason, never a crash."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +61,7 @@ def test_bad_input_corpus_imports_without_a_crash_and_reports_every_file(
         assert image.storage_key.endswith(f"/{image.sha256}{accepted_formats()[image.format]}")
     assert {i.format for i in images} >= {"JPEG", "PNG", "WEBP", "BMP", "TIFF"}
     assert _files_under(tmp_path / "corpus") == outside_before  # nothing written beside the input
+    assert not [p for p in _files_under(studio.paths.assets_dir) if p.suffix == ".tmp"]  # none staged left
     json.dumps(report.to_dict())  # the job result must be plain JSON
     assert ImportReport.from_dict(report.to_dict()) == report
 
@@ -81,6 +84,41 @@ def test_imported_rows_record_the_original_untouched(studio: Studio, dataset: Da
     assert image.tags == ["mia", "beach", "sunset"]
     for size in (128, 256):
         assert thumbnail_path(studio.paths.cache_dir, image.sha256, size).stat().st_size > 0
+
+
+def test_what_is_kept_and_decoded_is_what_was_hashed_even_if_the_source_changes(
+        studio: Studio, dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file is read once and its copy is what the workers decode and what is kept: a file
+    rewritten right after it was read (an editor saving over it) cannot mix two contents."""
+    drop = tmp_path / "drop"
+    for seed in range(4):  # enough to go through the worker processes
+        save(drop / f"{seed}.png", noise((40 + seed, 30), seed=seed))
+    archive = drop / "more.zip"
+    member = _png(noise((33, 22), seed=9))
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("in/zipped.png", member)
+    originals = {p.name: p.read_bytes() for p in drop.glob("*.png")}
+    real = sources.read_source
+
+    def then_rewritten(path: Path) -> bytes:
+        data = real(path)
+        save(path, noise((200, 100), seed=99))  # another picture, another size
+        return data
+    monkeypatch.setattr(sources, "read_source", then_rewritten)
+
+    report = import_paths(studio, dataset, [drop])
+
+    assert report.imported == 5 and report.refused == 0
+    images = {image.original_name: image for image in list_images(studio, dataset)}
+    for name, data in {**originals, "zipped.png": member}.items():
+        image = images[name]
+        kept = studio.asset_path(image.storage_key).read_bytes()
+        assert kept == data and hashlib.sha256(kept).hexdigest() == image.sha256, name
+        with Image.open(BytesIO(data)) as picture:
+            assert (image.width, image.height, image.size_bytes) == (*picture.size, len(data)), name
+    assert all(p.read_bytes() != originals[p.name] for p in drop.glob("*.png"))  # they did change
+    folder = studio.paths.assets_dir / "datasets" / str(dataset.workspace_id) / str(dataset.id)
+    assert not [p for p in folder.iterdir() if p.suffix == ".tmp"]  # no staged copy left behind
 
 
 def test_reimport_is_a_no_op(studio: Studio, dataset: Dataset, tmp_path: Path) -> None:
@@ -243,7 +281,6 @@ def test_missing_paths_and_captions_beside_dropped_files(studio: Studio, dataset
 
 
 def _png(image: Image.Image) -> bytes:
-    from io import BytesIO
     buffer = BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -58,18 +58,20 @@ def test_one_decode_is_what_each_needed_alone_and_damage_is_still_refused(tmp_pa
     buffer = BytesIO()
     Image.fromarray(np.full((400, 300, 3), 90, np.uint8)).save(buffer, format="JPEG", quality=90)
     whole = buffer.getvalue()
-    done = ingest(IngestTask(whole, "ab" * 32, tmp_path, ("JPEG",)))
+    (tmp_path / "whole").write_bytes(whole)
+    (tmp_path / "half").write_bytes(whole[: len(whole) // 2])
+    done = ingest(IngestTask(tmp_path / "whole", "ab" * 32, tmp_path, ("JPEG",)))
     assert (done.width, done.height, done.format, done.thumbnails_error) == (300, 400, "JPEG", "")
     assert done.analysis is not None and done.analysis.quality["aspect"] == 0.75
     with pytest.raises(ValueError, match=r"^damaged image [^\n]*$"):  # one line, cut off or not
-        ingest(IngestTask(whole[: len(whole) // 2], "cd" * 32, tmp_path, ("JPEG",)))
+        ingest(IngestTask(tmp_path / "half", "cd" * 32, tmp_path, ("JPEG",)))
 
 
 def test_a_nearly_full_disk_leaves_the_thumbnails_for_later(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The originals and the database need the room; the grid makes thumbnails when shown."""
-    data = save(tmp_path / "a.png", scene(seed=2)).read_bytes()
+    picture = save(tmp_path / "a.png", scene(seed=2))
     monkeypatch.setattr(ingest_module, "LOW_SPACE", 1 << 62)  # more than any disk has free
-    done = ingest(IngestTask(data, "ab" * 32, tmp_path / "cache", ("PNG",)))
+    done = ingest(IngestTask(picture, "ab" * 32, tmp_path / "cache", ("PNG",)))
     assert "nearly full" in done.thumbnails_error and done.analysis is not None
     assert not (tmp_path / "cache").exists()

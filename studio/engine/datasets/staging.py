@@ -1,0 +1,83 @@
+"""A file being imported, copied once into the store's folder under a temporary name as it is
+hashed: what a worker decodes and what is kept are then the very bytes that were hashed, whatever
+becomes of the source (a zip member has no path of its own, a file may change while it waits).
+
+The copy replaces sending each file's bytes through a pipe to a worker and writing them again
+from here: the worker reads the staged file (from the page cache), and keeping it is a flush and
+a rename. Contents the dataset holds already are hashed and not copied, so a re-import stays a
+read. Staged files not kept (refused, a copy within the import, a cancel) are removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.engine.datasets.sources import Entry
+from studio.engine.fsutil import new_file_mode
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A file's content: its hash and size, and where its bytes wait to be decoded and kept
+    (None when the dataset holds this content already: nothing was copied)."""
+
+    sha256: str
+    size: int
+    path: Path | None
+
+
+class Staging:
+    """The staged files of one import, in the folder its originals go to (same disk: keeping
+    one is a rename)."""
+
+    def __init__(self, folder: Path, known: set[str]) -> None:
+        self.folder, self.known = folder, known
+        self.mode = new_file_mode()
+        self.live: set[Path] = set()  # staged and neither kept nor dropped yet
+
+    def stage(self, entry: Entry) -> Staged:
+        """Reads the entry (ValueError with the reason it cannot be) and copies its bytes here
+        unless the dataset holds them; a full disk raises OSError."""
+        assert entry.read is not None
+        data = entry.read()
+        sha = hashlib.sha256(data).hexdigest()  # hashlib lets go of the GIL on large data
+        if sha in self.known:
+            return Staged(sha, len(data), None)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{sha}.", suffix=".tmp", dir=self.folder)
+        path = Path(name)
+        self.live.add(path)
+        try:
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; an original gets what open() gives
+                os.fchmod(fd, self.mode)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            self.drop(path)
+            raise
+        return Staged(sha, len(data), path)
+
+    def keep(self, path: Path, target: Path) -> None:
+        """Makes the staged file ``target`` once it is on disk (flushed: a row may name it
+        then); a ``target`` already there is the same content (its name is its hash), left by
+        an import that was cut off."""
+        if target.is_file():
+            self.drop(path)
+            return
+        with path.open("r+b") as handle:  # a handle that may write: Windows flushes only those
+            os.fsync(handle.fileno())
+        os.replace(path, target)
+        self.live.discard(path)
+
+    def drop(self, path: Path | None) -> None:
+        if path is not None:
+            path.unlink(missing_ok=True)
+            self.live.discard(path)
+
+    def close(self) -> None:
+        """Removes what was staged and not kept (an import canceled or stopped by an error)."""
+        for path in list(self.live):
+            self.drop(path)

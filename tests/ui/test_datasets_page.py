@@ -67,6 +67,9 @@ def test_filters_narrow_the_grid(qtbot, tmp_path: Path, studio: Studio, dataset,
     qtbot.waitUntil(lambda: run_queued_jobs(studio) > 0, timeout=10_000)
     qtbot.waitUntil(lambda: page.summary.values["analyzed"].text() == "4", timeout=10_000)
     open_with(qtbot, page, 4)
+    qtbot.waitUntil(lambda: page.summary.values["problems"].text() == "3")  # counted off the UI thread
+    assert page.summary.problems.text() == "• 3 empty captions"
+    assert page.summary.problems.toolTip().count("the caption is empty") == 3
 
     page.filters.set_value("caption", "without")
     qtbot.waitUntil(lambda: page.model.rowCount() == 3)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -42,6 +43,21 @@ class CaptionIssue:
     severity: str = "warning"  # or "error"
     tokens: int = 0
 
+
+
+@dataclass(frozen=True, slots=True)
+class IssueSummary:
+    """Caption issues as a summary shows them: made where they are found, so a window counting
+    100,000 findings (pictures without captions) does not do it on its UI thread."""
+
+    count: int
+    kinds: tuple[tuple[str, int], ...] = ()  # kind → issues, most common first
+    first: tuple[str, ...] = ()  # the first issues' messages
+
+    @classmethod
+    def of(cls, issues: Sequence[CaptionIssue], shown: int = 30) -> IssueSummary:
+        kinds = Counter(issue.kind for issue in issues).most_common()
+        return cls(len(issues), tuple(kinds), tuple(issue.message for issue in issues[:shown]))
 
 @lru_cache(maxsize=1)
 def _tokenizer() -> Any:

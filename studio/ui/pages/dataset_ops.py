@@ -34,7 +34,7 @@ class Extras:
 
     tags: list[tuple[str, int]]
     history: captions.HistoryState
-    problems: list[checks.CaptionIssue]
+    problems: checks.IssueSummary
     family: str | None = None  # of the influencer's last training: the caption counter's limit
 
 
@@ -59,7 +59,8 @@ def extras(context: StudioContext, dataset: Dataset) -> Extras:
     family = last_training_family(studio, dataset.workspace_id, dataset.influencer_id)
     return Extras(tags=captions.tag_frequency(studio, dataset),
                   history=captions.history(studio, dataset),
-                  problems=checks.caption_checks(studio, dataset, family or ""), family=family)
+                  problems=checks.IssueSummary.of(checks.caption_checks(studio, dataset, family or "")),
+                  family=family)
 
 
 def save_caption(context: StudioContext, dataset: Dataset, image_id: uuid.UUID, text: str,

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from studio.engine.datasets.checks import IssueSummary
 from studio.engine.datasets.curation import duplicate_groups
 from studio.engine.datasets.filters import ImageRow
 
@@ -229,13 +230,11 @@ class DatasetSummary(QWidget):
             self.flag_exclude[flag].setToolTip(f"Exclude the {pictures} in one step; Undo brings them back")
             self.flag_actions[flag].setVisible(bool(count))
 
-    def show_problems(self, issues: Sequence[object]) -> None:
-        """``caption_checks`` results."""
-        self.values["problems"].setText(str(len(issues)))
-        kinds = Counter(str(getattr(issue, "kind", "other")) for issue in issues)
+    def show_problems(self, problems: IssueSummary) -> None:
+        """``caption_checks`` results, counted off the UI thread."""
+        self.values["problems"].setText(str(problems.count))
         names = {"empty": "empty captions", "missing-trigger": "without the trigger word",
                  "too-long": "over the token limit", "duplicate": "groups of identical captions"}
-        self.problems.setText("<br>".join(f"• {count} {names.get(kind, kind)}"
-                                          for kind, count in kinds.most_common()))
-        self.problems.setToolTip("\n".join(str(getattr(i, "message", i)) for i in issues[:30]))
+        self.problems.setText("<br>".join(f"• {count} {names.get(kind, kind)}" for kind, count in problems.kinds))
+        self.problems.setToolTip("\n".join(problems.first))
 

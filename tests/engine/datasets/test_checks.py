@@ -44,6 +44,10 @@ def test_caption_checks(studio: Studio) -> None:
     by_image = {i.image_ids[0]: i for i in issues if i.kind == "too-long"}
     assert by_image[long_76.id].severity == "warning" and "150" in by_image[long_76.id].message
     assert by_image[long_300.id].severity == "error" and by_image[long_300.id].tokens == 303
+    summary = checks.IssueSummary.of(issues, shown=2)  # what the Datasets page's summary shows
+    assert summary.count == 5 and dict(summary.kinds) == {"too-long": 2, "empty": 1, "missing-trigger": 1,
+                                                          "duplicate": 1}
+    assert summary.kinds[0] == ("too-long", 2) and summary.first == tuple(i.message for i in issues[:2])
 
 
 def test_no_trigger_word_means_no_trigger_check(studio: Studio) -> None:

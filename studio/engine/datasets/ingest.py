@@ -3,7 +3,7 @@ so checks, the whole file), write its thumbnails, and analyse it from the same p
 identity descriptors too, from a larger decode of the same bytes where a face is small).
 
 Runs in a worker process (see ``pool``): the task names the file's staged copy (see ``staging``:
-the bytes that were hashed, read here from the page cache rather than sent through a pipe) and
+the bytes that were hashed, read here rather than sent through a pipe) and
 its hash, and the result only numbers and short strings, so nothing large travels either way.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.datasets.analysis import DECODE_SIDE, ImageAnalysis, analyze_decoded
+from studio.engine.datasets.direct_io import read_all
 from studio.engine.datasets.video_items import read_clip, with_clip
 from studio.engine.media.thumbnails import SIZES, decode_image, write_thumbnails
 
@@ -50,7 +51,7 @@ class Ingested:
 
 def ingest(task: IngestTask) -> Ingested:
     """Raises ValueError with the reason a picture is refused (damaged, too large, not one)."""
-    data = task.path.read_bytes()
+    data = read_all(task.path)
     clip = read_clip(data, task.clip_suffix) if task.clip_suffix else None
     decoded = clip.frame if clip else decode_image(data, reduce_to=REDUCE_TO, formats=list(task.formats))
     error = "" if _room(task.cache_dir) else "the disk is nearly full; they are made when shown"

@@ -3,8 +3,8 @@ hashed: what a worker decodes and what is kept are then the very bytes that were
 becomes of the source (a zip member has no path of its own, a file may change while it waits).
 
 The copy replaces sending each file's bytes through a pipe to a worker and writing them again
-from here: the worker reads the staged file (from the page cache), and keeping it is a flush and
-a rename. Contents the dataset holds already are hashed and not copied, so a re-import stays a
+from here: the worker reads the staged file, both around the page cache (see ``direct_io``), and
+keeping it is a flush and a rename. Contents the dataset holds already are hashed and not copied, so a re-import stays a
 read. Staged files not kept (refused, a copy within the import, a cancel) are removed.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.engine.datasets.direct_io import write_all
 from studio.engine.datasets.sources import Entry
 from studio.engine.fsutil import new_file_mode
 
@@ -51,10 +52,12 @@ class Staging:
         path = Path(name)
         self.live.add(path)
         try:
-            if hasattr(os, "fchmod"):  # mkstemp makes 0600; an original gets what open() gives
-                os.fchmod(fd, self.mode)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                if hasattr(os, "fchmod"):  # mkstemp makes 0600; an original gets what open() gives
+                    os.fchmod(fd, self.mode)
+                write_all(fd, data)
+            finally:
+                os.close(fd)
         except BaseException:
             self.drop(path)
             raise

@@ -49,6 +49,7 @@ from studio.engine.storage.local import LocalStore
 log = logging.getLogger("studio.datasets")
 
 Progress = Callable[[float, str], None]
+Step = ImportRow | IngestTask | OSError  # a file's fate known before decoding, or its task
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +131,10 @@ def _not_imported(studio: StudioParts, rest: list[Entry], exc: Exception) -> lis
 
 
 def _prepare(studio: StudioParts, dataset: Dataset, entry: Entry, read: Read,
-             known: set[str]) -> tuple[Entry, ImportRow | IngestTask]:
-    """The file's fate when it is known before decoding (refused, unreadable, a duplicate),
-    else the task that decodes it."""
-    if isinstance(read, ImportRow):
+             known: set[str]) -> tuple[Entry, Step]:
+    """The file's fate when it is known before decoding (refused, unreadable, a duplicate, a
+    full disk), else the task that decodes it."""
+    if isinstance(read, ImportRow | OSError):
         return entry, read
     found = existing(studio, dataset.id, read.sha256) if read.sha256 in known else None
     if found is not None:
@@ -144,14 +145,15 @@ def _prepare(studio: StudioParts, dataset: Dataset, entry: Entry, read: Read,
     return entry, IngestTask(read.path, read.sha256, studio.paths.cache_dir, tuple(accepted_formats()), clip)
 
 
-def _task_of(prepared: tuple[Entry, ImportRow | IngestTask]) -> IngestTask | None:
+def _task_of(prepared: tuple[Entry, Step]) -> IngestTask | None:
     step = prepared[1]
     return step if isinstance(step, IngestTask) else None
 
 
 def _finish(dataset: Dataset, store: LocalStore, recorder: Recorder, entry: Entry,
-            step: ImportRow | IngestTask, outcome: Ingested | ValueError | None,
-            firsts: dict[str, str]) -> None:
+            step: Step, outcome: Ingested | ValueError | None, firsts: dict[str, str]) -> None:
+    if isinstance(step, OSError):  # the files before it are in: the import stops here
+        raise step
     if isinstance(step, ImportRow):
         recorder.add(step)
         return

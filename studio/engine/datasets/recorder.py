@@ -3,9 +3,9 @@ a few ahead on a thread, originals kept on a few threads, and rows committed as 
 kept.
 
 A row is committed only after its original is on disk (written whole, fsynced and renamed to
-its key), so a row never names a missing file. The main thread never waits on the disk: each time a picture
-comes back, the rows whose files are stored by then are committed (in order, one transaction;
-SQLite's WAL makes a commit cheap), and it waits only when ``BATCH`` are still being written.
+its key), so a row never names a missing file. The main thread never waits on the disk: once
+``BATCH`` rows have their files stored they are committed (in order, one transaction with one
+batch of INSERTs), and it waits only when ``2 × BATCH`` are still being written.
 A cancel commits the rows whose files are stored; a kill loses at most the rows not yet
 committed, whose stored files the next import reuses (same content, same key). Memory stays
 bounded: one file's bytes at a time on the reading thread; what waits is staged on disk.
@@ -49,7 +49,7 @@ class ImportRow:
     note: str = ""  # imported, but something was changed or left out (a cleaned caption)
 
 
-Read = Staged | ImportRow  # the file's content, or why it is refused
+Read = Staged | ImportRow | OSError  # the file's content, why it is refused, or a full disk
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +64,23 @@ class Stored:
 
 def read_ahead(entries: list[Entry], staging: Staging, stack: ExitStack) -> Iterator[tuple[Entry, Read]]:
     """Each entry with its staged content (or refusal), in order, read on one thread (members
-    of one archive are read in turn) while the caller works on the files before it."""
+    of one archive are read in turn) while the caller works on the files before it. A disk
+    error comes in its file's place, so the files before it are finished first."""
     reader = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="import-read"))
     window: deque[tuple[Entry, Future[Read]]] = deque()
     for entry in entries:
         window.append((entry, reader.submit(_read, entry, staging)))
         if len(window) > READ_AHEAD:
-            first, future = window.popleft()
-            yield first, future.result()
+            yield _result(*window.popleft())
     while window:
-        first, future = window.popleft()
-        yield first, future.result()
+        yield _result(*window.popleft())
+
+
+def _result(entry: Entry, future: Future[Read]) -> tuple[Entry, Read]:
+    try:
+        return entry, future.result()
+    except OSError as exc:  # a full or read-only disk (a source's own errors are refusals)
+        return entry, exc
 
 
 def _read(entry: Entry, staging: Staging) -> Read:
@@ -119,15 +125,15 @@ class Recorder:
 
     def add(self, row: ImportRow) -> None:
         self.rows.append(row)
-        self.flush(wait=False)
 
     def store(self, stored: Stored, staged: Path) -> None:
-        self.flush(wait=False)
         kept = self.writers.submit(keep_original, self.staging, staged, stored.target)
         self.waiting.append((len(self.rows), stored, kept))
         self.rows.append(None)
-        if len(self.waiting) >= BATCH:
+        if len(self.waiting) >= 2 * BATCH:  # the disk is behind: wait for it
             self.flush()
+        elif self._ready() >= BATCH:
+            self.flush(wait=False)
 
     def committed(self) -> list[ImportRow]:
         """The rows so far, every waiting one committed (call ``flush`` first)."""
@@ -189,9 +195,7 @@ class Recorder:
         ids = [str(stored.image.id) for _, stored in done]
         try:
             with self.studio.db.session() as session:
-                repository = Repository(session, self.workspace_id)
-                for _, stored in done:
-                    repository.add(stored.image)
+                Repository(session, self.workspace_id).add_all([stored.image for _, stored in done])
         except Conflict:  # another import of the same content won the race: one at a time
             for index, stored in done:
                 self.rows[index] = self._record(stored)

@@ -110,6 +110,15 @@ class Repository:
         _flush(self.session, what=label_of(type(record)))
         return record
 
+    def add_all(self, records: Sequence[T]) -> None:
+        """Adds rows of one kind in one flush (one batch of INSERTs, not a round per row); a
+        conflict in any of them adds none."""
+        for record in records:
+            record.workspace_id = self.workspace_id
+        self.session.add_all(records)
+        if records:
+            _flush(self.session, what=label_of(type(records[0])))
+
     def update(self, record: T, *, expected_version: int | None = None, **fields: Any) -> T:
         """Changes fields; ``expected_version`` is the version the caller's edit started from."""
         if expected_version is not None and record.version != expected_version:

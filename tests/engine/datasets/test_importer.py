@@ -181,7 +181,7 @@ def test_a_file_stored_before_a_kill_without_its_row_is_reused(
 
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
-    monkeypatch.setattr(recorder.Repository, "add", crash)
+    monkeypatch.setattr(recorder.Repository, "add_all", crash)
     with pytest.raises(KeyboardInterrupt):
         import_paths(studio, dataset, [source])
     assert list_images(studio, dataset) == [] and len(_files_under(studio.paths.assets_dir)) == 1

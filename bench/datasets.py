@@ -79,10 +79,14 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
     start = time.perf_counter()  # once per app session: the forkserver and its workers start
     list(pool.map_ordered(range(4 * pool.cores()), lambda i: i, abs))
     pool_s = time.perf_counter() - start
+    workers = pool.worker_ids()
+    before = [scheduled(pid) for pid in workers]
     start, cpu = time.perf_counter(), time.process_time()
     report = import_paths(studio, dataset, paths)
     imported_s = time.perf_counter() - start
     parent_ms = (time.process_time() - cpu) / len(paths) * 1000  # this process's threads, no worker
+    ran, waited = (sum(a[i] - b[i] for a, b in zip(map(scheduled, workers), before, strict=True))
+                   for i in (0, 1))
     start = time.perf_counter()
     summary = analyze_dataset(studio, dataset)
     analysed_s = time.perf_counter() - start
@@ -91,7 +95,18 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
     forced_s = time.perf_counter() - start
     return {"imported": report.imported, "import_s": imported_s, "analysis_s": analysed_s,
             "forced_s": forced_s, "forced": forced.analyzed, "pool_s": pool_s, "parent_ms": parent_ms,
+            "workers_ms": ran / len(paths) * 1000, "workers_ran": ran / (imported_s * max(len(workers), 1)),
+            "workers_waited": waited / (imported_s * max(len(workers), 1)),
             "faces": sum(summary.faces[k] for k in ("one", "several")), "groups": summary.near_duplicate_groups}
+
+
+def scheduled(pid: int) -> tuple[float, float]:
+    """Seconds a process has run and has waited, runnable, for a CPU (Linux; zeros elsewhere)."""
+    try:
+        ran, waited = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9
 
 
 def bench_baselines(paths: list[Path], cache_dir: Path) -> dict[str, float]:
@@ -217,7 +232,12 @@ def print_import(imported: dict[str, float], base: dict[str, float], base_n: int
           f"1/8 decode that checks it, thumbnails, analysis; {cores()} worker processes, started "
           f"before timing in {imported['pool_s']:.1f} s, once per session)")
     print(f"  the importing process itself: {imported['parent_ms']:.1f} ms of CPU per file (read, hash, "
-          "send to a worker, store, commit; on all its threads)")
+          "stage, send to a worker, keep, commit; on all its threads)")
+    if imported["workers_ms"]:
+        ran, waited = imported["workers_ran"], imported["workers_waited"]
+        print(f"  the workers: {imported['workers_ms']:.1f} ms of CPU per file; each ran {ran:.0%} of the "
+              f"import's time, waited for a CPU {waited:.0%} (other processes, this one), had no work "
+              f"or waited on the disk {max(0.0, 1 - ran - waited):.0%}")
     print(f"analysis after it   {after:8.1f} images/s   ({imported['analysis_s']:.2f} s: near-duplicate groups, "
           f"crops; {imported['faces']} with faces, {imported['groups']} groups; no file read again)")
     print(f"import + analysis   {both:8.1f} images/s   target ≥ {target:.0f}/s  {verdict(both >= target)}")

@@ -88,6 +88,13 @@ def _shared() -> ProcessPoolExecutor | None:
         return _Shared.pool
 
 
+def worker_ids() -> list[int]:
+    """The process ids of this process's workers (none before the pool is made): for measuring."""
+    with _Shared.lock:
+        pool = _Shared.pool
+        return sorted(pool._processes or {}) if pool is not None else []  # no public way to ask
+
+
 def shutdown() -> None:
     """Stops the workers (at exit, or to free their memory); the next batch starts new ones."""
     with _Shared.lock:

@@ -5,19 +5,24 @@ becomes of the source (a zip member has no path of its own, a file may change wh
 The copy replaces sending each file's bytes through a pipe to a worker and writing them again
 from here: the worker reads the staged file, both around the page cache (see ``direct_io``), and
 keeping it is a flush and a rename. Contents the dataset holds already are hashed and not copied, so a re-import stays a
-read. Staged files not kept (refused, a copy within the import, a cancel) are removed.
+read. Staged files not kept (refused, a copy within the import, a cancel) are removed; those
+a killed import left in the dataset's ``.staging`` folder are removed by a later import.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.engine.datasets.direct_io import write_all
 from studio.engine.datasets.sources import Entry
 from studio.engine.fsutil import new_file_mode
+
+STAGING = ".staging"  # beside the originals: the same disk, so keeping one is a rename
+STALE_AFTER = 24 * 3600  # s; an import keeps a staged file for seconds, a killed one forever
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +36,13 @@ class Staged:
 
 
 class Staging:
-    """The staged files of one import, in the folder its originals go to (same disk: keeping
-    one is a rename)."""
+    """The staged files of one import, in a folder beside its originals (``originals``)."""
 
-    def __init__(self, folder: Path, known: set[str]) -> None:
-        self.folder, self.known = folder, known
+    def __init__(self, originals: Path, known: set[str]) -> None:
+        self.folder, self.known = originals / STAGING, known
         self.mode = new_file_mode()
         self.live: set[Path] = set()  # staged and neither kept nor dropped yet
+        self._sweep()
 
     def stage(self, entry: Entry) -> Staged:
         """Reads the entry (ValueError with the reason it cannot be) and copies its bytes here
@@ -84,3 +89,18 @@ class Staging:
         """Removes what was staged and not kept (an import canceled or stopped by an error)."""
         for path in list(self.live):
             self.drop(path)
+        try:
+            self.folder.rmdir()
+        except OSError:  # not there, or another import of this dataset is staging files
+            pass
+
+    def _sweep(self) -> None:
+        """Removes files a killed import staged (a day old: another import may be running)."""
+        try:
+            with os.scandir(self.folder) as scan:
+                old = [Path(e.path) for e in scan
+                       if e.is_file(follow_symlinks=False) and e.stat().st_mtime < time.time() - STALE_AFTER]
+        except OSError:
+            return
+        for path in old:
+            path.unlink(missing_ok=True)

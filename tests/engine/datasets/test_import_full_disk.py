@@ -41,7 +41,7 @@ def test_a_full_disk_stops_the_import_and_keeps_what_went_in(
     assert [path.exists() for path in calls[:3]] == [True, True, False]
     assert {str(image.id) for image in list_images(studio, dataset)} == {
         row.image_id for row in report.rows[:2]}
-    assert not [p for p in calls[0].parent.iterdir() if p.suffix == ".tmp"]  # no staged copy left
+    assert not (calls[0].parent / ".staging").exists()  # no staged copy left
 
 
 def test_an_error_that_is_not_the_disk_still_goes_up(

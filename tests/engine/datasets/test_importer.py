@@ -61,7 +61,7 @@ def test_bad_input_corpus_imports_without_a_crash_and_reports_every_file(
         assert image.storage_key.endswith(f"/{image.sha256}{accepted_formats()[image.format]}")
     assert {i.format for i in images} >= {"JPEG", "PNG", "WEBP", "BMP", "TIFF"}
     assert _files_under(tmp_path / "corpus") == outside_before  # nothing written beside the input
-    assert not [p for p in _files_under(studio.paths.assets_dir) if p.suffix == ".tmp"]  # none staged left
+    assert not [p for p in _files_under(studio.paths.assets_dir) if ".staging" in p.parts]  # none left
     json.dumps(report.to_dict())  # the job result must be plain JSON
     assert ImportReport.from_dict(report.to_dict()) == report
 
@@ -118,7 +118,20 @@ def test_what_is_kept_and_decoded_is_what_was_hashed_even_if_the_source_changes(
             assert (image.width, image.height, image.size_bytes) == (*picture.size, len(data)), name
     assert all(p.read_bytes() != originals[p.name] for p in drop.glob("*.png"))  # they did change
     folder = studio.paths.assets_dir / "datasets" / str(dataset.workspace_id) / str(dataset.id)
-    assert not [p for p in folder.iterdir() if p.suffix == ".tmp"]  # no staged copy left behind
+    assert not (folder / ".staging").exists()  # no staged copy left behind
+
+
+def test_files_a_killed_import_staged_are_removed_a_day_later(studio: Studio, dataset: Dataset,
+                                                              tmp_path: Path) -> None:
+    staging = studio.paths.assets_dir / "datasets" / str(dataset.workspace_id) / str(dataset.id) / ".staging"
+    staging.mkdir(parents=True)
+    old, recent = staging / ".old.tmp", staging / ".recent.tmp"  # killed; another import's
+    for path in (old, recent):
+        path.write_bytes(b"partial")
+    two_days_ago = old.stat().st_mtime - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    report = import_paths(studio, dataset, [save(tmp_path / "a.png", noise(seed=3))])
+    assert report.imported == 1 and not old.exists() and recent.read_bytes() == b"partial"
 
 
 def test_reimport_is_a_no_op(studio: Studio, dataset: Dataset, tmp_path: Path) -> None:

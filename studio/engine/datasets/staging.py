@@ -27,11 +27,10 @@ STALE_AFTER = 24 * 3600  # s; an import keeps a staged file for seconds, a kille
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A file's content: its hash and size, and where its bytes wait to be decoded and kept
-    (None when the dataset holds this content already: nothing was copied)."""
+    """A file's content: its hash, and where its bytes wait to be decoded and kept (None when
+    the dataset holds this content already: nothing was copied)."""
 
     sha256: str
-    size: int
     path: Path | None
 
 
@@ -51,7 +50,7 @@ class Staging:
         data = entry.read()
         sha = hashlib.sha256(data).hexdigest()  # hashlib lets go of the GIL on large data
         if sha in self.known:
-            return Staged(sha, len(data), None)
+            return Staged(sha, None)
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{sha}.", suffix=".tmp", dir=self.folder)
         path = Path(name)
@@ -66,7 +65,7 @@ class Staging:
         except BaseException:
             self.drop(path)
             raise
-        return Staged(sha, len(data), path)
+        return Staged(sha, path)
 
     def keep(self, path: Path, target: Path) -> None:
         """Makes the staged file ``target`` once it is on disk (flushed: a row may name it

@@ -4,7 +4,8 @@ aligned 150×150 face into a 128-d descriptor.
 
 Faces are found by the caller (the dataset analysis's detector, or ``detect`` here with dlib's
 HOG detector); a box in the picture's pixels is enough: the landmarks align the face within it.
-The model is loaded once per process (about 0.3 s, 0.6 s with the fast net: fast_net.py) and kept.
+The model is loaded once per process (about 0.3 s, 0.6 s with the fast net: fast_net.py) and kept;
+the HOG detector only when ``detect`` is first called (0.3 s more).
 """
 from __future__ import annotations
 
@@ -35,7 +36,6 @@ class ModelUnavailable(RuntimeError):
 class FaceModel:
     landmarks: Any  # dlib.shape_predictor
     resnet: Any  # dlib.face_recognition_model_v1
-    detector: Any  # dlib.fhog_object_detector
     lock: threading.Lock  # dlib's objects are not documented as safe across threads
     fast: Any = None  # fast_net.FastNet: the same ResNet run by OpenCV; None: dlib's runs it
 
@@ -64,8 +64,15 @@ def load() -> FaceModel:
     from studio.engine.identity import fast_net
     resnet = dlib.face_recognition_model_v1(str(folder / RESNET))
     return FaceModel(landmarks=dlib.shape_predictor(str(folder / LANDMARKS)), resnet=resnet,
-                     detector=dlib.get_frontal_face_detector(), lock=threading.Lock(),
-                     fast=fast_net.load_checked(folder / RESNET, resnet))
+                     lock=threading.Lock(), fast=fast_net.load_checked(folder / RESNET, resnet))
+
+
+@cache
+def _detector() -> Any:
+    """dlib's HOG face detector (dlib.fhog_object_detector), made on first use: a third of a
+    second that the dataset analysis's picture workers, which find faces with OpenCV, never pay."""
+    import dlib
+    return dlib.get_frontal_face_detector()
 
 
 def available() -> bool:
@@ -104,7 +111,7 @@ def detect(rgb: np.ndarray, *, upsample: int = 0) -> list[tuple[Box, float]]:
     model = load()
     picture = np.ascontiguousarray(rgb, dtype=np.uint8)
     with model.lock:
-        rects, scores, _kinds = model.detector.run(picture, upsample, DETECT_SCORE)
+        rects, scores, _kinds = _detector().run(picture, upsample, DETECT_SCORE)
     found = [((r.left(), r.top(), r.width(), r.height()), round(float(s), 3))
              for r, s in zip(rects, scores, strict=True)]
     height, width = picture.shape[:2]

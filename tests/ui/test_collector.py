@@ -7,7 +7,7 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
-from studio.ui.collector import UiThreadCollector, collect_on_ui_thread
+from studio.ui.collector import BURST, COMPLETE_S, UiThreadCollector, collect_on_ui_thread
 
 
 class _Holder:
@@ -34,8 +34,8 @@ def test_cyclic_garbage_made_and_dropped_is_freed_by_the_ui_threads_timer(qtbot,
     freed_on: list[str] = []
     kept: list[object] = []
 
-    def allocate() -> None:  # a busy task thread: far past the collector's first threshold
-        kept.extend([i] for i in range(50_000))
+    def allocate() -> None:  # a busy task thread: past the collector's first threshold
+        kept.extend([i] for i in range(BURST // 4))
         freed_on.append("task" if gone() is None else "")
     worker = threading.Thread(target=allocate)
     worker.start()
@@ -70,3 +70,19 @@ def test_losing_focus_makes_a_complete_collection_at_most_once_a_minute(qapp) ->
     collector.completed_at -= 61
     qapp.applicationStateChanged.emit(Qt.ApplicationState.ApplicationInactive)
     assert gone() is None
+
+
+def test_a_burst_of_new_objects_is_frozen_not_walked_and_its_cycles_wait_for_a_complete_collection(
+        qtbot, qapp) -> None:  # type: ignore[no-untyped-def]
+    collector = collect_on_ui_thread(qapp)
+    collector.collect_complete()
+    before = gc.get_freeze_count()
+    holder = _Holder()
+    gone = weakref.ref(holder)
+    del holder
+    built = [[i] for i in range(BURST + 1_000)]  # a thread's big structure, alive
+    assert collector.collect_due() == 0
+    assert gc.get_freeze_count() >= before + BURST and gc.get_count()[0] < 100
+    assert gone() is not None and len(built) == BURST + 1_000  # frozen with the burst
+    collector.completed_at -= COMPLETE_S + 1  # the complete collection is due: the timer makes it
+    qtbot.waitUntil(lambda: gone() is None, timeout=5_000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select
@@ -151,9 +151,14 @@ def tag_frequency(studio: Studio, dataset: Dataset,
     """How many images carry each tag (a tag twice in one caption counts once), most used first,
     ties by name."""
     with studio.db.session() as session:
-        counts: Counter[str] = Counter()
-        for caption in _captions(session, dataset, image_ids):
-            counts.update(set(split_tags(caption, dataset.tag_separator)))
+        return count_tags(_captions(session, dataset, image_ids), dataset.tag_separator)
+
+
+def count_tags(captions: Iterable[str], separator: str) -> list[tuple[str, int]]:
+    """``tag_frequency`` of captions already read."""
+    counts: Counter[str] = Counter()
+    for caption in captions:
+        counts.update(set(split_tags(caption, separator)))
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 

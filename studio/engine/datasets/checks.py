@@ -13,7 +13,7 @@ import math
 import re
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -86,17 +86,29 @@ def caption_checks(studio: Studio, dataset: Dataset, family: str = "") -> list[C
     """Problems of the captions that will be trained on (excluded and trashed images skipped):
     empty first, then missing trigger, too long (for ``family``'s text encoder; CLIP where
     none is given), and duplicate groups."""
-    # token_limits imports this module for CLIP's counts; imported here to keep that one way.
-    from studio.engine.datasets.token_limits import family_length_issue
     with studio.db.session() as session:
-        influencer = session.get(Influencer, dataset.influencer_id)
-        trigger = influencer.trigger_word if influencer is not None else ""
         rows = session.execute(
             select(DatasetImage.id, DatasetImage.caption, DatasetImage.original_name)
             .where(DatasetImage.workspace_id == dataset.workspace_id,
                    DatasetImage.dataset_id == dataset.id, DatasetImage.deleted_at.is_(None),
                    DatasetImage.excluded.is_(False))
             .order_by(DatasetImage.created_at, DatasetImage.id)).all()
+    return check_captions(rows, trigger_of(studio, dataset), family)
+
+
+def trigger_of(studio: Studio, dataset: Dataset) -> str:
+    """The trigger word of the dataset's influencer ("" when she has none)."""
+    with studio.db.session() as session:
+        influencer = session.get(Influencer, dataset.influencer_id)
+        return influencer.trigger_word if influencer is not None else ""
+
+
+def check_captions(rows: Iterable[tuple[uuid.UUID, str, str]], trigger: str,
+                   family: str = "") -> list[CaptionIssue]:
+    """``caption_checks`` of captions already read: (image id, caption, name) of the pictures
+    trained on, in import order (the Datasets page checks the rows it shows, read once)."""
+    # token_limits imports this module for CLIP's counts; imported here to keep that one way.
+    from studio.engine.datasets.token_limits import family_length_issue
     empty, missing, long_ = [], [], []
     groups: dict[str, list[uuid.UUID]] = defaultdict(list)
     shown: dict[str, str] = {}

@@ -290,8 +290,8 @@ class DatasetsPage(QWidget):
             self.summary.show_summary(rows.summary)
             self._show_current()
             self.rows_refreshed.emit()
-            context = self.context
-            run_in_background(lambda: ops.extras(context, dataset), receiver=self,
+            context, read = self.context, list(rows.rows.values())  # a copy: edits update them here
+            run_in_background(lambda: ops.extras(context, dataset, read), receiver=self,
                               on_done=lambda found: self._on_extras_loaded(dataset, found))
         self._read_done()
 

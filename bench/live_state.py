@@ -138,10 +138,21 @@ class StallWitness:
             late = (self.meter.clock.nsecsElapsed() - last) / 1e6
             if late > self.late_ms and last != reported:
                 reported = last
-                frame = sys._current_frames().get(self._main or 0)
+                frames = sys._current_frames()
+                frame = frames.get(self._main or 0)
                 if frame is not None:
                     stack = "".join(traceback.format_stack(frame)[-12:])
+                    stack += "".join(f"  [thread] {_studio_frame(other)}\n" for ident, other in frames.items()
+                                     if ident not in (self._main, threading.get_ident()))
                     self.seen[stack] = self.seen.get(stack, 0) + 1
+
+
+def _studio_frame(frame: object) -> str:
+    """Where another thread is: its innermost frame in the studio's code, else its innermost."""
+    import traceback
+    frames = traceback.extract_stack(frame)  # type: ignore[arg-type]
+    ours = [f for f in frames if "/studio/" in f.filename] or frames[-1:]
+    return f"{ours[-1].filename.rsplit('/studio/', 1)[-1]}:{ours[-1].lineno} {ours[-1].name}" if ours else "?"
 
 
 def run_for(app: object, seconds: float, meter: StallMeter, until: subprocess.Popen[bytes] | None) -> list[float]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from studio.engine.datasets.pool import PER_WORKER
 from studio.engine.media.thumbnails import make_thumbnails, make_thumbnails_many
 
 
@@ -107,5 +108,5 @@ def test_only_a_few_files_are_in_flight(tmp_path: Path, workers: int) -> None:
     outcomes = make_thumbnails_many(endless(), tmp_path / "cache", (32,), workers=workers)
     first = next(outcomes)
     assert first[0] == source and not isinstance(first[1], str)
-    assert taken == 2 * workers  # the rest of the folder is not read ahead
+    assert taken == PER_WORKER * workers  # the rest of the folder is not read ahead
     outcomes.close()

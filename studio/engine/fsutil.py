@@ -13,10 +13,8 @@ from typing import BinaryIO
 @contextlib.contextmanager
 def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     """Writes to a temporary file beside ``path`` and renames it over, so readers never see half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = new_temp_file(path.parent, path.name, mode=mode)
     try:
-        if hasattr(os, "fchmod"):  # mkstemp makes 0600; the file gets what open() would give
-            os.fchmod(fd, mode if mode is not None else new_file_mode())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -25,6 +23,20 @@ def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def new_temp_file(folder: Path, name: str, *, mode: int | None = None) -> tuple[int, Path]:
+    """A new hidden temporary file in ``folder`` named after ``name``, open for writing (its
+    descriptor), with the mode a plain ``open`` would give it (or ``mode``), not mkstemp's 0600."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode if mode is not None else new_file_mode())
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, Path(tmp)
 
 
 def new_file_mode() -> int:

@@ -144,17 +144,23 @@ def _face_picture(decoded: Image.Image, image: Image.Image) -> Image.Image:
 def _analysis_picture(picture: Image.Image) -> Image.Image:
     """The picture within ANALYSIS_SIDE: what ``Image.thumbnail`` makes of a copy, without
     copying a large picture first."""
-    width, height = picture.size
-    if width <= ANALYSIS_SIDE and height <= ANALYSIS_SIDE:
+    if max(picture.size) <= ANALYSIS_SIDE:
         return picture
+    return picture.resize(_thumbnail_size(*picture.size, ANALYSIS_SIDE), Image.Resampling.BILINEAR,
+                          reducing_gap=2.0)
+
+
+def _thumbnail_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """The size ``Image.thumbnail`` gives a picture in a ``side`` square: the long side becomes
+    ``side``, the short one the whole number (rounded down or up) whose aspect comes closest."""
     aspect = width / height
-    if aspect <= 1:  # Pillow's rounding: the side whose aspect comes closest
-        size = (max(min(math.floor(ANALYSIS_SIDE * aspect), math.ceil(ANALYSIS_SIDE * aspect),
-                        key=lambda n: abs(aspect - n / ANALYSIS_SIDE)), 1), ANALYSIS_SIDE)
-    else:
-        size = (ANALYSIS_SIDE, max(min(math.floor(ANALYSIS_SIDE / aspect), math.ceil(ANALYSIS_SIDE / aspect),
-                                       key=lambda n: abs(aspect - ANALYSIS_SIDE / n) if n else 0), 1))
-    return picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if aspect <= 1:
+        exact = side * aspect
+        short = min(math.floor(exact), math.ceil(exact), key=lambda n: abs(aspect - n / side))
+        return max(short, 1), side
+    exact = side / aspect
+    short = min(math.floor(exact), math.ceil(exact), key=lambda n: abs(aspect - side / n) if n else math.inf)
+    return side, max(short, 1)
 
 
 def sharpness(grey: np.ndarray) -> float:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio.engine.datasets.direct_io import write_all
 from studio.engine.datasets.sources import Entry
-from studio.engine.fsutil import new_file_mode
+from studio.engine.fsutil import new_file_mode, new_temp_file
 
 STAGING = ".staging"  # beside the originals: the same disk, so keeping one is a rename
 STALE_AFTER = 24 * 3600  # s; an import keeps a staged file for seconds, a killed one forever
@@ -52,13 +51,10 @@ class Staging:
         if sha in self.known:
             return Staged(sha, None)
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{sha}.", suffix=".tmp", dir=self.folder)
-        path = Path(name)
+        fd, path = new_temp_file(self.folder, sha, mode=self.mode)
         self.live.add(path)
         try:
             try:
-                if hasattr(os, "fchmod"):  # mkstemp makes 0600; an original gets what open() gives
-                    os.fchmod(fd, self.mode)
                 write_all(fd, data)
             finally:
                 os.close(fd)

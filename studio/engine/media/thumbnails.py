@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import zlib
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
@@ -23,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from studio.engine.datasets.pool import map_ordered
-from studio.engine.fsutil import new_file_mode
+from studio.engine.fsutil import new_temp_file
 from studio.engine.jobs.context import JobContext
 from studio.engine.jobs.errors import JobFailed
 from studio.engine.jobs.payloads import AssetKey
@@ -249,10 +248,8 @@ def _write_cache_file(target: Path, data: bytes) -> None:
     """Atomic rename without fsync: a cache file lost in a power cut is simply made again,
     and a zero-length leftover counts as missing (see ``_cached``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = new_temp_file(target.parent, target.name)  # the cache follows the umask
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, new_file_mode())  # not mkstemp's 0600: the cache follows the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, target)

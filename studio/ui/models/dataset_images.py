@@ -103,10 +103,8 @@ class DatasetImageModel(QAbstractListModel):
 
     def load(self, studio: Studio, dataset: Dataset) -> Arranged:
         """Blocking and thread-safe: every row of ``dataset``, read and arranged for ``set_rows``."""
-        arranged = self.prepare(all_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id,
-                                         pause=_pause))
-        gc.freeze()  # the arrangement's maps too (a list per picture): see ``_pause``
-        return arranged
+        return self.prepare(all_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id,
+                                     pause=_pause))
 
     def open_first(self, studio: Studio, dataset: Dataset) -> None:
         """Shows the first page of ``dataset`` as soon as it is read, before the whole of it: under

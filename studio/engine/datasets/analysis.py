@@ -11,10 +11,7 @@ Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``)
   pixels at or below 5; bright: mean above ``BRIGHT_MEAN``, or more than ``CLIPPED_LIMIT`` at
   or above 250.
 - near-duplicates: perceptual hashes (64 bits) at most ``NEAR_DUP_THRESHOLD`` bits apart.
-- faces: OpenCV's frontal Haar cascade, only faces that matter for training (``faces``). A
-  wide picture (three people side by side: 512×171 at the analysis's size, each face about
-  30 px) is searched at a short side of ``FACE_SHORT_SIDE`` instead, where the cascade finds
-  all three.
+- faces: BlazeFace over squares of the picture, only faces that matter for training (``faces``).
 - identity: each face's descriptor, in the same pass (``identity.describing``); after the
   dataset's analysis her references and the pictures' identity verdicts follow
   (``identity.references.after_analysis``). An analysis cached before descriptors existed gets
@@ -54,7 +51,6 @@ ANALYSIS_SIDE = 512
 # still at least ANALYSIS_SIDE / 2 on its short side.
 DECODE_SIDE = ANALYSIS_SIDE // 2
 BLUR_THRESHOLD = 100.0
-FACE_SHORT_SIDE = DECODE_SIDE  # the least short side faces are searched at (a wide group picture)
 DARK_MEAN = 60.0
 BRIGHT_MEAN = 200.0
 CLIPPED_LIMIT = 0.25
@@ -113,10 +109,9 @@ def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bo
     image = _analysis_picture(decoded.image)
     grey_image = image.convert("L")  # once: phash, exposure, sharpness and faces all read it
     grey = np.asarray(grey_image)
-    searched = _face_picture(decoded.image, image)
-    scale = decoded.width / searched.width
-    found = scored_faces(grey if searched is image else np.asarray(searched.convert("L")))
-    faces = [[round(v * scale) for v in box] for box, _score in found]
+    scale = decoded.width / image.width
+    found = scored_faces(np.asarray(image.convert("RGB")))
+    faces = [_scaled(box, scale, decoded.width, decoded.height) for box, _score in found]
     described = describe_faces(decoded.image, faces, decoded.width, decoded.height, data) if identity else None
     quality: dict[str, Any] = {**exposure(grey), "sharpness": sharpness(grey),
                "aspect": round(decoded.width / decoded.height, 4),
@@ -129,16 +124,12 @@ def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bo
                          descriptors=described)
 
 
-def _face_picture(decoded: Image.Image, image: Image.Image) -> Image.Image:
-    """Where faces are searched: the analysis's picture, or for a wide one (three people side by
-    side) the decoded picture at a short side of ``FACE_SHORT_SIDE``, so each face keeps enough
-    pixels for the cascade."""
-    short = min(image.size)
-    if short >= FACE_SHORT_SIDE or min(decoded.size) <= short:
-        return image
-    factor = min(FACE_SHORT_SIDE, *decoded.size) / min(decoded.size)
-    size = (max(1, round(decoded.width * factor)), max(1, round(decoded.height * factor)))
-    return decoded.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+def _scaled(box: tuple[int, int, int, int], scale: float, width: int, height: int) -> list[int]:
+    """A box in the analysis picture's pixels, in the original's, still inside it (a face that
+    reaches the frame's edge must not pass it by rounding)."""
+    x, y, w, h = (round(v * scale) for v in box)
+    x, y = min(x, width - 1), min(y, height - 1)
+    return [x, y, min(w, width - x), min(h, height - y)]
 
 
 def _analysis_picture(picture: Image.Image) -> Image.Image:

@@ -278,7 +278,7 @@ def _describe(row: ImageRow | None) -> str:
         faces = {0: "no face", 1: "one face"}.get(row.face_count, f"{row.face_count} faces")
         if row.face_scores and len(row.face_scores) == row.face_count:
             word = "score" if row.face_count == 1 else "scores"
-            faces += f" ({word} {', '.join(f'{score:.1f}' for score in row.face_scores)})"
+            faces += f" ({word} {', '.join(f'{score:.2f}' for score in row.face_scores)})"
         parts.append(faces)
     if row.identity is not None:
         parts.append(describe_identity(row))

@@ -19,6 +19,6 @@ def test_the_face_score_reaches_the_filter(qtbot) -> None:  # type: ignore[no-un
 
 def test_the_picture_line_shows_each_faces_score_and_escapes_the_name() -> None:
     shown = row("<b>me</b>.png", id=uuid.uuid4(), analyzed=True, faces=((1, 2, 3, 4), (5, 6, 7, 8)),
-                face_scores=(0.936, 0.55))
+                face_scores=(0.936, 0.77))
     line = _describe(shown)
-    assert "2 faces (scores 0.94, 0.55)" in line and "&lt;b&gt;me&lt;/b&gt;.png" in line
+    assert "2 faces (scores 0.94, 0.77)" in line and "&lt;b&gt;me&lt;/b&gt;.png" in line

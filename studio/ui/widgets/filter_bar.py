@@ -151,9 +151,9 @@ def _blur_box(parent: QWidget) -> QSpinBox:
 def _face_score_box(parent: QWidget) -> QDoubleSpinBox:
     return _score_box(parent, "filter-face-score", (0.0, 1.0, 0.05, 2), "Face score ≥ ", "Every face found",
                       "How sure the face detector must be for a face to count in the face filter, 0 "
-                      "to 1: a clear face scores 0.8 or more, a doubtful one (a face in a pattern or "
-                      "turned away) near 0.5, the least it reports. The picture pane shows each face's "
-                      "score.")
+                      "to 1: a clear face scores 0.9 or more, a doubtful one (a face in a pattern, or "
+                      "turned away) near 0.75, the least it reports. The picture pane shows each "
+                      "face's score.")
 
 
 def _identity_score_box(parent: QWidget) -> QDoubleSpinBox:

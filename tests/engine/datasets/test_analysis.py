@@ -30,7 +30,7 @@ def test_one_face_in_the_astronaut_none_in_noise(tmp_path: Path) -> None:
     assert len(face.faces) == 1
     x, y, w, h = face.faces[0]
     assert 150 <= x + w / 2 <= 260 and 60 <= y + h / 2 <= 170 and 60 <= w <= 140  # her face
-    [score] = face.quality["face_scores"]  # the detector's confidence (0.5–1), one per face
+    [score] = face.quality["face_scores"]  # the detector's confidence (0.75–1), one per face
     assert 0.8 < score <= 1.0
     assert analyze_file(save(tmp_path / "noise.png", noise((512, 512), seed=1))).faces == []
 

@@ -75,14 +75,14 @@ def test_a_face_score_threshold_counts_only_the_faces_the_detector_is_sure_of(st
     dataset = make_dataset(studio)
     sure = add_image(studio, dataset, 1, quality={"face_scores": [0.96]}, faces=[[1, 2, 30, 30]],
                      analyzed_at=T0)
-    doubtful = add_image(studio, dataset, 2, quality={"face_scores": [0.96, 0.52]},
+    doubtful = add_image(studio, dataset, 2, quality={"face_scores": [0.96, 0.77]},
                          faces=[[1, 2, 30, 30], [40, 2, 30, 30]], analyzed_at=T0)
     older = add_image(studio, dataset, 3, faces=[[1, 2, 30, 30]], analyzed_at=T0)  # no scores kept
     rows = image_rows(studio, workspace_id=dataset.workspace_id, dataset_id=dataset.id)
-    assert rows[1].face_scores == (0.96, 0.52) and rows[2].face_scores == ()
+    assert rows[1].face_scores == (0.96, 0.77) and rows[2].face_scores == ()
 
     def shown(**spec: object) -> list:  # type: ignore[type-arg]
         return [r.id for r in filtered(rows, ImageFilter(**spec))]  # type: ignore[arg-type]
     assert shown(faces="one") == [sure.id, older.id]
-    assert shown(faces="one", face_score=0.8) == [sure.id, doubtful.id, older.id]
+    assert shown(faces="one", face_score=0.85) == [sure.id, doubtful.id, older.id]
     assert shown(faces="none", face_score=0.99) == [sure.id, doubtful.id]

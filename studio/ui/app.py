@@ -15,6 +15,7 @@ from studio.ui import tasks, thumbnails
 from studio.ui.collector import collect_on_ui_thread
 from studio.ui.errors import install_excepthook
 from studio.ui.icons import icon
+from studio.ui.qt_types import make_widget_types
 from studio.ui.session import StudioSession
 from studio.ui.single_instance import SingleInstance
 from studio.ui.startup_dialogs import offer_settings_reset, show_startup_failure
@@ -40,6 +41,7 @@ def application() -> QApplication:
     # screen asks dozens of times (each delegate and model call): at Python's 5 ms, scrolling
     # 100,000 pictures stalled 150–180 ms while such a read ran; at 0.5 ms, 37 ms (bench/grid.py).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    make_widget_types()  # PySide's one-off cost, here rather than in the first page's build
     return app
 
 

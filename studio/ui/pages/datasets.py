@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelectionModel, QSize, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QDialog, QPushButton, QSlider, QTabWidget, QVBoxLayout, QWidget
 
 from studio.engine.datasets.filters import ImageRow
 from studio.engine.db.changes import ChangeSet, Entity
@@ -21,14 +21,14 @@ from studio.engine.db.models import Dataset
 from studio.ui.context import StudioContext
 from studio.ui.models.dataset_images import DatasetImageModel
 from studio.ui.models.grid_rows import Arranged
+from studio.ui.pages import dataset_layout as parts
 from studio.ui.pages import dataset_ops as ops
 from studio.ui.pages.dataset_curation import DatasetCuration
 from studio.ui.pages.dataset_edits import DatasetEdits
 from studio.ui.pages.dataset_jobs import IMPORT, DatasetJobs
-from studio.ui.pages.dataset_picker import DatasetPicker
+from studio.ui.staged import Stage, StagedWidget
 from studio.ui.tasks import run_in_background
 from studio.ui.thumbnails import ThumbnailCache
-from studio.ui.widgets.badge_legend import with_legend
 from studio.ui.widgets.batch_dialog import BatchDialog
 from studio.ui.widgets.caption_editor import CaptionEditor
 from studio.ui.widgets.caption_history import CaptionHistory
@@ -41,10 +41,26 @@ from studio.ui.widgets.tag_panel import TagPanel, side_tabs
 from studio.ui.widgets.thumbnail_grid import ThumbnailGrid, dropped_paths
 
 
-class DatasetsPage(QWidget):
+class DatasetsPage(StagedWidget):
     dataset_loaded = Signal()
     rows_refreshed = Signal()
     message_shown = Signal(str)
+    # The late parts: built on the event-loop turns after the page's (``_build_frame``).
+    filters: FilterBar
+    size_slider: QSlider
+    pane: ImagePane
+    editor: CaptionEditor
+    history: CaptionHistory
+    undo_action: QAction
+    redo_action: QAction
+    undo_button: QPushButton
+    redo_button: QPushButton
+    summary: DatasetSummary
+    tag_panel: TagPanel
+    side: QTabWidget
+    import_panel: ImportPanel
+    jobs: DatasetJobs
+    curation: DatasetCuration
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,126 +71,113 @@ class DatasetsPage(QWidget):
         self._again = False
         self._reset_wanted = self._resetting = False  # resetting: rows being replaced
         self._stale = False  # images changed while the page was hidden
+        self._waiting: list[Dataset | None] = []  # the dataset chosen while the page was being built
         self.thumbnails = ThumbnailCache(context.studio.paths.cache_dir, parent=self)
         self.model = DatasetImageModel(self.thumbnails, context.studio, self)
-        self._build()
-        self.jobs = DatasetJobs(context, self.import_panel, lambda: self.dataset, self)
         self.edits: DatasetEdits = DatasetEdits(context, lambda: self.dataset, self)
-        self.curation = DatasetCuration(self)
-        self._connect()
+        self._build_frame()
+        self.start_stages([
+            Stage("filters", self._build_filters), Stage("picture and caption", self._build_caption_column),
+            Stage("summary and tags", self._build_side), Stage("jobs and curation", self._build_rest),
+            Stage("open the chosen dataset", self._open_waiting)])
         self.setAcceptDrops(True)
         self.picker.reload_influencers()
 
-    # Building --------------------------------------------------------------------------------
+    # Building: the frame and the grid at once, the rest one stage per event-loop turn ---------
 
-    def _build(self) -> None:
-        top = self._build_toolbar()
-        self.history = CaptionHistory(self)
-        self.undo_action, self.redo_action = self.history.undo_action, self.history.redo_action
-        self.undo_button, self.redo_button = self.history.undo_button, self.history.redo_button
-        self.filters = FilterBar(self)
-        self.filters.extra.addWidget(QLabel("Size", self))
-        self.filters.extra.addWidget(self.size_slider)
-        self.filters.tag_split = ops.tag_splitter(",")
-        self.import_panel = ImportPanel(self)
-        self.status = QLabel(self)
-        self.status.setObjectName("datasets-status")
-        self.status.setWordWrap(True)
-        self.status.hide()
-        self.title = QLabel("<h2>Datasets</h2>Drop pictures, short clips, folders or zip files on the grid to "
-                            "import them; curate, crop and caption; export for training.", self)
-        self.title.setWordWrap(True)
-        layout = QVBoxLayout()
-        layout.addWidget(self.title)
-        layout.addLayout(top)
-        layout.addWidget(self.filters)
-        layout.addWidget(self.import_panel)
-        layout.addWidget(self._build_panes(), 1)
-        layout.addWidget(self.status)
-        scroll_page(self, layout)
-        self._dataset_controls(False)
-
-    def _build_toolbar(self) -> QHBoxLayout:
-        self.picker = DatasetPicker(self.context, self)
-        self.influencer_box = self.picker.influencer_box
-        self.dataset_box = self.picker.dataset_box
-        self.new_button = self.picker.new_button
-        self.import_button = QPushButton("Add pictures…", self)
-        self.batch_button = QPushButton("Batch edit…", self)
-        self.autocaption_button = QPushButton("Auto-caption…", self)
-        self.autocaption_button.setToolTip("Caption the selected pictures (or those without a caption) "
-                                           "with the vision model set in Settings (llm.model)")
-        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.size_slider.setRange(64, 256)
-        self.size_slider.setValue(128)
-        self.size_slider.setFixedWidth(110)
-        self.size_slider.setToolTip("Thumbnail size")
-        top = QHBoxLayout()
-        top.addWidget(self.picker)
-        top.addWidget(self.import_button)
-        top.addStretch(1)
-        for widget in (self.batch_button, self.autocaption_button):
-            top.addWidget(widget)
-        return top
-
-    def _build_panes(self) -> QSplitter:
+    def _build_frame(self) -> None:
+        toolbar = parts.make_toolbar(self.context, self)
+        self.picker = picker = toolbar.picker
+        self.influencer_box, self.dataset_box, self.new_button = (picker.influencer_box, picker.dataset_box,
+                                                                  picker.new_button)
+        self.import_button, self.batch_button = toolbar.import_button, toolbar.batch_button
+        self.autocaption_button = toolbar.autocaption_button
+        self._controls: list[QWidget] = [self.import_button, self.batch_button, self.autocaption_button]
+        self.title, self.status = parts.make_title(self), parts.make_status(self)
         self.grid = ThumbnailGrid(self)
         self.grid.setModel(self.model)
         self.grid.setIconSize(QSize(128, 128))
-        self.pane = ImagePane(self)
-        self.editor = CaptionEditor(self)
-        self.summary = DatasetSummary(self)
-        self.tag_panel = TagPanel(self)
-        self.side = side_tabs(self.summary, self.tag_panel, self)
-        editor_box = QWidget(self)
-        editor_column = QVBoxLayout(editor_box)
-        editor_column.setContentsMargins(0, 0, 0, 0)
-        editor_column.addWidget(self.editor, 1)
-        editor_column.addLayout(self.history.buttons())  # under the editor: captions are what they take back
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.pane)
-        right.addWidget(editor_box)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 1)
-        splitter = QSplitter(self)
-        for widget in (with_legend(self.grid, self), right, self.side):
-            splitter.addWidget(widget)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([420, 320, 240])
-        return splitter
+        self.panes = parts.make_panes(self.grid, self)
+        self.column = QVBoxLayout()
+        self.column.addWidget(self.title)
+        self.column.addLayout(toolbar.row)
+        self.column.addWidget(self.panes.splitter, 1)
+        self.column.addWidget(self.status)
+        scroll_page(self, self.column)
+        self._dataset_controls(False)
+        self._connect_frame()
 
-    def _connect(self) -> None:
-        self.context.live.changed.connect(self._on_live_changed)
-        self.picker.dataset_opened.connect(self.open_dataset)
-        self.picker.dataset_updated.connect(self._adopt)
-        self.picker.message_shown.connect(self.show_message)
-        self.import_button.clicked.connect(self.jobs.ask_import)
-        self.batch_button.clicked.connect(self._on_batch_clicked)
-        self.autocaption_button.clicked.connect(self._on_autocaption_clicked)
-        self.history.undo_requested.connect(self.undo)
-        self.history.redo_requested.connect(self.redo)
+    def _build_filters(self) -> None:
+        self.filters, self.size_slider = parts.make_filters(self)
+        self.column.insertWidget(self.column.indexOf(self.panes.splitter), self.filters)
+        self._add_controls(self.filters)
         self.size_slider.valueChanged.connect(self.grid.set_thumb_size)
         self.filters.filter_changed.connect(self._on_filter_changed)
-        self.grid.paths_dropped.connect(self.import_paths)
-        self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_current())
+        self.model.modelReset.connect(self._on_model_reset)
+        self.model.rows_loaded.connect(self._on_model_reset)  # also after rows appended to a first page
+
+    def _build_caption_column(self) -> None:
+        self.history = CaptionHistory(self)
+        self.undo_action, self.redo_action = self.history.undo_action, self.history.redo_action
+        self.undo_button, self.redo_button = self.history.undo_button, self.history.redo_button
+        self.pane = ImagePane(self)
+        self.editor = CaptionEditor(self)
+        self.panes.fill_right(parts.make_caption_column(self.pane, self.editor, self.history, self))
+        self.history.undo_requested.connect(self.undo)
+        self.history.redo_requested.connect(self.redo)
         self.pane.crop_edited.connect(self.edits.save_crop)
         self.editor.caption_edited.connect(self.edits.save_caption)
         self.edits.caption_conflicted.connect(self.editor.show_conflict)
         self.edits.caption_settled.connect(self.editor.save_settled)
         self.editor.text.next_requested.connect(lambda: self.step(1))
         self.editor.text.previous_requested.connect(lambda: self.step(-1))
+
+    def _build_side(self) -> None:
+        self.summary = DatasetSummary(self)
+        self.tag_panel = TagPanel(self)
+        self.side = side_tabs(self.summary, self.tag_panel, self)
+        self.panes.fill_side(self.side)
+        self._add_controls(self.side)
+
+    def _build_rest(self) -> None:
+        self.import_panel = ImportPanel(self)
+        self.column.insertWidget(self.column.indexOf(self.panes.splitter), self.import_panel)
+        self.jobs = DatasetJobs(self.context, self.import_panel, lambda: self.dataset, self)
+        self.curation = DatasetCuration(self)
+        self.picker.dataset_opened.connect(self.open_dataset)  # after the curation's: it resets first
+        self.import_button.clicked.connect(self.jobs.ask_import)
         self.editor.text.next_uncaptioned_requested.connect(self.curation.next_uncaptioned)
         self.summary.analyze_requested.connect(self.jobs.analyze)
-        for collaborator in (self.jobs, self.edits):
-            collaborator.message_shown.connect(self.show_message)
+        self.jobs.message_shown.connect(self.show_message)
         self.jobs.job_finished.connect(lambda _job: self.refresh())
+
+    def _connect_frame(self) -> None:
+        self.context.live.changed.connect(self._on_live_changed)
+        self.picker.dataset_opened.connect(self._on_dataset_chosen)
+        self.picker.dataset_updated.connect(self._adopt)
+        self.picker.message_shown.connect(self.show_message)
+        self.batch_button.clicked.connect(self._on_batch_clicked)
+        self.autocaption_button.clicked.connect(self._on_autocaption_clicked)
+        self.grid.paths_dropped.connect(self.import_paths)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_current())
+        self.edits.message_shown.connect(self.show_message)
         self.edits.edited.connect(self.refresh)
-        self.model.modelReset.connect(self._on_model_reset)
-        self.model.rows_loaded.connect(self._on_model_reset)  # also after rows appended to a first page
+
+    def _on_dataset_chosen(self, dataset: Dataset | None) -> None:
+        if not self.stages.done:  # opened by the last stage; once built, ``open_dataset`` follows
+            self._waiting = [dataset]
+
+    def _open_waiting(self) -> None:
+        for dataset in self._waiting:
+            self.open_dataset(dataset)
+
+    def _add_controls(self, widget: QWidget) -> None:
+        """A part that works on the open dataset: disabled while none is open."""
+        self._controls.append(widget)
+        widget.setEnabled(self.dataset is not None)
 
     def _dataset_controls(self, on: bool) -> None:
-        for widget in (self.import_button, self.batch_button, self.autocaption_button, self.side, self.filters):
+        for widget in self._controls:
             widget.setEnabled(on)
 
     def show_message(self, text: str) -> None:

@@ -145,6 +145,7 @@ class DatasetsPage(StagedWidget):
         self.jobs = DatasetJobs(self.context, self.import_panel, lambda: self.dataset, self)
         self.curation = DatasetCuration(self)
         self.picker.dataset_opened.connect(self.open_dataset)  # after the curation's: it resets first
+        self.context.live.changed.connect(self._on_live_changed)  # only an open dataset reads again
         self.import_button.clicked.connect(self.jobs.ask_import)
         self.editor.text.next_uncaptioned_requested.connect(self.curation.next_uncaptioned)
         self.summary.analyze_requested.connect(self.jobs.analyze)
@@ -152,7 +153,6 @@ class DatasetsPage(StagedWidget):
         self.jobs.job_finished.connect(lambda _job: self.refresh())
 
     def _connect_frame(self) -> None:
-        self.context.live.changed.connect(self._on_live_changed)
         self.picker.dataset_opened.connect(self._on_dataset_chosen)
         self.picker.dataset_updated.connect(self._adopt)
         self.picker.message_shown.connect(self.show_message)

@@ -57,6 +57,7 @@ CLIPPED_LIMIT = 0.25
 NEAR_DUP_THRESHOLD = 6
 BATCH = 32  # images written per transaction: few commits, little lost to a cancel
 CLIP_KEY = "clip"  # a clip's facts in the quality scores (see video_items); clips get no crop
+FACES_BY = "blazeface-short"  # the face detector an analysis used, kept with it
 
 Progress = Callable[[float, str], None]
 
@@ -262,8 +263,12 @@ def _describe_cached(studio: StudioParts, store: LocalStore, images: list[Datase
 
 
 def _is_cached(image: DatasetImage) -> bool:
-    """Analysed before, of this very content (the hash is kept in the quality scores)."""
-    return image.analyzed_at is not None and (image.quality or {}).get("sha256") == image.sha256
+    """Analysed before, of this very content (the hash is kept in the quality scores), with
+    today's face detector (the Haar cascade's faces and scores differ: such pictures are
+    analysed again)."""
+    quality = image.quality or {}
+    return (image.analyzed_at is not None and quality.get("sha256") == image.sha256
+            and quality.get("faces_by") == FACES_BY)
 
 
 def _query(dataset: Dataset, ids: list[uuid.UUID] | None) -> Any:
@@ -303,7 +308,7 @@ def analysis_fields(result: ImageAnalysis | None, sha256: str, width: int, heigh
     if result is None:
         return {}
     crop = None if CLIP_KEY in result.quality else suggest_crop(width, height, result.faces, target).to_dict()
-    return {"phash": result.phash, "quality": {**result.quality, "sha256": sha256},
+    return {"phash": result.phash, "quality": {**result.quality, "sha256": sha256, "faces_by": FACES_BY},
             "faces": result.faces, "analyzed_at": utcnow(), "crop": crop,
             "face_descriptors": list(result.descriptors or [])}
 

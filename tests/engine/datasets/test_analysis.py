@@ -21,7 +21,7 @@ from studio.engine.datasets.analysis import (
 )
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.service import list_images
-from studio.engine.db.models import Dataset
+from studio.engine.db.models import Dataset, DatasetImage
 from tests.engine.datasets.corpus import astronaut, blurred, noise, save, scene
 
 
@@ -115,6 +115,20 @@ def test_results_are_cached_until_forced(studio: Studio, dataset: Dataset, tmp_p
     assert first.faces == {"none": 1, "one": 1, "several": 0} and first.blurry == 1
     image = after[0]
     assert image.phash and len(image.phash) == 16 and image.quality["sha256"] == image.sha256
+
+
+def test_pictures_analysed_with_the_old_face_detector_are_analysed_again(studio: Studio, dataset: Dataset,
+                                                                         tmp_path: Path) -> None:
+    import_paths(studio, dataset, [save(tmp_path / "face.png", astronaut()), save(tmp_path / "sky.png", scene(seed=4))])
+    old = list_images(studio, dataset)[0]
+    with studio.db.session() as session:  # as the Haar cascade left it: its weight, no detector named
+        row = session.get(DatasetImage, old.id)
+        assert row is not None and row.quality["faces_by"] == "blazeface-short"
+        row.quality = {**{k: v for k, v in row.quality.items() if k != "faces_by"}, "face_scores": [5.57]}
+    summary = analyze_dataset(studio, dataset)
+    assert (summary.analyzed, summary.skipped) == (1, 1)
+    [score] = list_images(studio, dataset)[0].quality["face_scores"]
+    assert 0.75 <= score <= 1.0
 
 
 def test_a_missing_original_is_reported_not_fatal(studio: Studio, dataset: Dataset, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from PIL import Image
 
 import studio.engine.datasets.ingest as ingest_module
 from studio.engine.core import Studio
-from studio.engine.datasets.analysis import analyze_dataset, analyze_file
+from studio.engine.datasets.analysis import FACES_BY, analyze_dataset, analyze_file
 from studio.engine.datasets.importer import import_paths
 from studio.engine.datasets.ingest import REDUCE_TO, IngestTask, ingest
 from studio.engine.datasets.service import list_images
@@ -42,7 +42,7 @@ def test_import_records_what_the_analysis_alone_finds(studio: Studio, dataset: D
         alone = analyze_file(studio.asset_path(image.storage_key))
         assert image.analyzed_at is not None and image.crop is not None
         assert (image.phash, image.faces) == (alone.phash, alone.faces), image.original_name
-        assert image.quality == {**alone.quality, "sha256": image.sha256}
+        assert image.quality == {**alone.quality, "sha256": image.sha256, "faces_by": FACES_BY}
         for size in (128, 256):
             assert thumbnail_path(studio.paths.cache_dir, image.sha256, size).stat().st_size > 0
     assert [len(images[n].faces) for n in ("face.jpg", "turned.jpg", "noise.webp")] == [1, 1, 0]

@@ -58,7 +58,9 @@ def cores() -> int:
 
 def _worker_start(lifeline: Connection) -> None:
     import cv2
+    from PIL import Image
     cv2.setNumThreads(1)  # one process per core already; OpenCV's own threads would fight them
+    Image.init()  # Pillow's format plugins, imported once here rather than during the first picture
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
 
 

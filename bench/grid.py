@@ -199,7 +199,7 @@ def make_thumbnails(cache_dir: Path, distinct: int) -> list[str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             shown = picture.copy()
             shown.thumbnail((size, size))
-            shown.save(path)
+            shown.save(path, format="PNG")  # by content: the cache names no format
         shas.append(sha)
     return shas
 

@@ -147,7 +147,7 @@ def _drop_thumbnails(studio: Studio, shas: set[str]) -> None:
         kept |= set(session.scalars(select(Asset.sha256).where(Asset.sha256.in_(shas))))
     for sha in shas - kept:
         folder = thumbnail_path(studio.paths.cache_dir, sha, SIZES[0]).parent
-        for path in folder.glob(f"{sha}-*.png"):
+        for path in folder.glob(f"{sha}-*"):  # today's .thumb files and older .png ones
             path.unlink(missing_ok=True)
 
 

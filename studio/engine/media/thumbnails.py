@@ -7,6 +7,11 @@ Speed: a JPEG is decoded at reduced scale (Pillow's draft mode lets libjpeg scal
 or 1/8 while decoding), which is what makes a 3000×4000 photo cost a few tens of milliseconds.
 Draft decoding still reads every entropy-coded block, so a truncated or damaged file is still
 found out.
+
+Files: an opaque thumbnail is a JPEG (OpenCV's encoder, ``JPEG_QUALITY``): 0.2 ms for a 256 px
+thumbnail and about 30 KB, where a PNG took 1.6–1.9 ms and 85 KB (measured on photos'
+thumbnails). One with alpha is a PNG. The cache file's name says neither: every reader
+(Pillow, QImage) opens it by its content.
 """
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ from studio.engine.storage.local import LocalStore
 
 SIZES = (128, 256)
 MAX_FILES = 100_000
+JPEG_QUALITY = 95  # opaque thumbnails' JPEG, colour kept at full resolution (4:4:4): on photos'
+# thumbnails 1.5 grey levels from the lossless picture on average (quality 90 with halved colour: 2.9)
 PNG_LEVEL = 1  # a thumbnail is tiny; fast compression matters more than a few hundred bytes
 # Run-length deflate after PNG's row filters: a third faster than level 1's default strategy
 # and about a tenth smaller on photos (measured on 12 MP JPEGs' 256 px thumbnails); lossless.
@@ -61,7 +68,8 @@ class Decoded:
 
 
 def thumbnail_path(cache_dir: Path, sha256: str, size: int) -> Path:
-    return cache_dir / "thumbnails" / sha256[:2] / f"{sha256}-{size}.png"
+    """Where a thumbnail is cached: a JPEG, or a PNG for a picture with alpha (see above)."""
+    return cache_dir / "thumbnails" / sha256[:2] / f"{sha256}-{size}.thumb"
 
 
 def make_thumbnails(source: Path, cache_dir: Path, sizes: tuple[int, ...] = SIZES) -> list[Thumbnail]:
@@ -121,9 +129,24 @@ def write_thumbnails(image: Image.Image, cache_dir: Path, sha256: str,
         current = shrunk(current, size)
         target = thumbnail_path(cache_dir, sha256, size)
         if not _cached(target):
-            _write_cache_file(target, png_bytes(current))
+            _write_cache_file(target, thumbnail_bytes(current))
         paths.append(target)
     return paths[::-1]
+
+
+def thumbnail_bytes(image: Image.Image) -> bytes:
+    """The thumbnail's file: a JPEG for an RGB or grey picture, a PNG for others (alpha)."""
+    if image.mode not in ("RGB", "L"):
+        return png_bytes(image)
+    import cv2  # here, not above: the app and the CLI import this module and start faster without
+    import numpy as np
+    pixels = np.asarray(image)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR) if image.mode == "RGB" else pixels,
+                               [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY,
+                                cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+    if not ok:
+        raise ValueError("the thumbnail could not be encoded as JPEG")
+    return encoded.tobytes()
 
 
 def png_bytes(image: Image.Image) -> bytes:

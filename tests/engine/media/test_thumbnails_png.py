@@ -1,6 +1,6 @@
-"""Thumbnail PNGs (OpenCV's encoder, every row Paeth-filtered): files that Pillow and libpng
-decode to the very pixels given, about as small as Pillow's own, other modes through Pillow, and
-the cache's files at their paths."""
+"""Thumbnail files: PNGs (OpenCV's encoder, every row Paeth-filtered) that Pillow and libpng
+decode to the very pixels given, about as small as Pillow's own, other modes through Pillow; the
+cache's files at their paths, JPEGs for opaque pictures and PNGs for those with alpha."""
 from __future__ import annotations
 
 import zlib
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio.engine.media.thumbnails import png_bytes, shrunk, thumbnail_path, write_thumbnails
+from studio.engine.media.thumbnails import png_bytes, shrunk, thumbnail_bytes, thumbnail_path, write_thumbnails
 from tests.engine.datasets.corpus import astronaut, noise
 
 
@@ -49,8 +49,22 @@ def test_other_modes_are_written_as_they_are() -> None:
 
 def test_the_cache_files_keep_their_paths_and_sizes(tmp_path: Path) -> None:
     sha = "ab" * 32
-    made = write_thumbnails(astronaut().resize((375, 500)), tmp_path, sha)
+    picture = astronaut().resize((375, 500))
+    made = write_thumbnails(picture, tmp_path, sha)
     assert made == [thumbnail_path(tmp_path, sha, 128), thumbnail_path(tmp_path, sha, 256)]
     with Image.open(made[0]) as small, Image.open(made[1]) as large:
+        assert (small.format, large.format) == ("JPEG", "JPEG")  # opaque: JPEG, opened by content
         assert (small.size, large.size) == ((96, 128), (192, 256))
-        assert np.array_equal(np.asarray(large), np.asarray(shrunk(astronaut().resize((375, 500)), 256)))
+        exact = np.asarray(shrunk(picture, 256), dtype=np.int16)
+        assert np.abs(np.asarray(large, dtype=np.int16) - exact).mean() < 2.0
+    assert made[1].stat().st_size < len(png_bytes(shrunk(picture, 256))) / 2
+
+
+def test_a_thumbnail_with_alpha_is_a_png_of_the_very_pixels(tmp_path: Path) -> None:
+    picture = noise((300, 200), seed=9, mode="RGBA")
+    [small, large] = write_thumbnails(picture, tmp_path, "cd" * 32)
+    with Image.open(large) as opened:
+        assert opened.format == "PNG" and opened.mode == "RGBA"
+        assert np.array_equal(np.asarray(opened), np.asarray(shrunk(picture, 256)))
+    assert thumbnail_bytes(Image.new("L", (8, 8), 90))[:2] == b"\xff\xd8"  # grey: a JPEG too
+    assert small.name.endswith("-128.thumb")

@@ -203,7 +203,7 @@ def bench_thumbnails(studio_paths: list[Path], plain_paths: list[Path], cache_di
     first, second = slice(0, half), slice(half, None)
     for part, chunk in (("plain", first), ("studio", first), ("studio", second), ("plain", second)):
         start = time.perf_counter()
-        if part == "studio":  # read, hash, decode at reduced size, write 256 + 128 PNGs
+        if part == "studio":  # read, hash, decode at reduced size, write the 256 and 128 px thumbnails
             refused += sum(isinstance(o, str) for _, o in make_thumbnails_many(studio_paths[chunk], cache_dir))
             studio_s += time.perf_counter() - start
         else:
@@ -253,7 +253,7 @@ def print_import(imported: dict[str, float], base: dict[str, float], base_n: int
 
 def print_thumbnails(thumbs: dict[str, float], n: int) -> None:
     print(f"thumbnail stage     {thumbs['studio_s'] / n * 1000:8.1f} ms/image  (read, hash, reduced "
-          f"decode, 256 + 128 PNGs; make_thumbnails_many on {os.cpu_count()} CPUs, {thumbs['refused']} refused)")
+          f"decode, 256 + 128 px JPEGs; make_thumbnails_many on {os.cpu_count()} CPUs, {thumbs['refused']} refused)")
     print(f"plain Pillow loop   {thumbs['plain_s'] / n * 1000:8.1f} ms/image  (open + thumbnail 256, "
           "one core; halves interleaved plain, studio, studio, plain)")
     print(f"ratio               {thumbs['ratio']:8.2f}×         target ≤ {TARGETS['thumbnail ratio']}×  "

@@ -95,6 +95,7 @@ def bench_import(studio, workspace_id: uuid.UUID, paths: list[Path]) -> dict[str
     forced_s = time.perf_counter() - start
     return {"imported": report.imported, "import_s": imported_s, "analysis_s": analysed_s,
             "forced_s": forced_s, "forced": forced.analyzed, "pool_s": pool_s, "parent_ms": parent_ms,
+            "workers": len(workers),
             "workers_ms": ran / len(paths) * 1000, "workers_ran": ran / (imported_s * max(len(workers), 1)),
             "workers_waited": waited / (imported_s * max(len(workers), 1)),
             "faces": sum(summary.faces[k] for k in ("one", "several")), "groups": summary.near_duplicate_groups}
@@ -230,7 +231,7 @@ def print_import(imported: dict[str, float], base: dict[str, float], base_n: int
     both = n / (imported["import_s"] + imported["analysis_s"])
     target = TARGETS["import + analysis /s"]
     print(f"import              {rate:8.1f} images/s   ({n} in {imported['import_s']:.1f} s; one pass per file: "
-          f"1/8 decode that checks it, thumbnails, analysis; {cores()} worker processes, started "
+          f"1/8 decode that checks it, thumbnails, analysis; {imported['workers']} worker processes, started "
           f"before timing in {imported['pool_s']:.1f} s, once per session)")
     print(f"  the importing process itself: {imported['parent_ms']:.1f} ms of CPU per file (read, hash, "
           "stage, send to a worker, keep, commit; on all its threads)")
@@ -243,7 +244,7 @@ def print_import(imported: dict[str, float], base: dict[str, float], base_n: int
           f"crops; {imported['faces']} with faces, {imported['groups']} groups; no file read again)")
     print(f"import + analysis   {both:8.1f} images/s   target ≥ {target:.0f}/s  {verdict(both >= target)}")
     print(f"analysis, forced    {imported['forced'] / imported['forced_s']:8.1f} images/s   (every stored file "
-          f"read and decoded at 1/8 again, {cores()} processes)")
+          f"read and decoded at 1/8 again, {imported['workers']} processes on {cores()} cores)")
     print(f"baselines, one core, this process, first {base_n} files (fresh copies):")
     for name, value in base.items():
         print(f"  {name:17s} {value:8.1f} images/s")

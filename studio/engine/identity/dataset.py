@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import select
@@ -135,12 +136,20 @@ def exclude_flagged(studio: Studio, dataset_id: uuid.UUID, flag: str) -> int:
     return captions.set_excluded(studio, dataset, ids, True, label=f"Exclude {noun}: {LABELS[flag]}")
 
 
-def dataset_faces(images: list[DatasetImage]) -> _Faces:
+class Described(Protocol):
+    """What stacking faces reads of a picture: a DatasetImage, or a row of these columns."""
+
+    id: uuid.UUID
+    faces: Any
+    face_descriptors: Any
+
+
+def dataset_faces(images: Sequence[Described]) -> _Faces:
     """The described faces of ``images``, stacked (for the references' largest cluster too)."""
     return _stack(images)
 
 
-def _stack(images: list[DatasetImage]) -> _Faces:
+def _stack(images: Sequence[Described]) -> _Faces:
     rows: list[np.ndarray] = []
     owner: list[uuid.UUID] = []
     index: list[int] = []
@@ -155,7 +164,7 @@ def _stack(images: list[DatasetImage]) -> _Faces:
     return _Faces(vectors=stacked, owner=owner, index=index)
 
 
-def _vectors(image: DatasetImage) -> np.ndarray | None:
+def _vectors(image: Described) -> np.ndarray | None:
     """Its faces' descriptors (one row per face), or None when they were not computed."""
     stored = list(image.face_descriptors or [])
     if not stored or len(stored) != len(image.faces or []):

@@ -184,7 +184,7 @@ def make_thumbnails(cache_dir: Path, distinct: int) -> list[str]:
     """``distinct`` pictures of varied shape in the engine's thumbnail cache, 128 and 256."""
     from PIL import Image, ImageDraw
 
-    from studio.engine.media.thumbnails import thumbnail_path
+    from studio.engine.media.thumbnails import shrunk, thumbnail_bytes, thumbnail_path
     shas = []
     for i in range(distinct):
         sha = f"f{i:07x}" + uuid.uuid4().hex + uuid.uuid4().hex[:24]  # no row shares it
@@ -192,14 +192,12 @@ def make_thumbnails(cache_dir: Path, distinct: int) -> list[str]:
         picture = Image.new("RGB", (width, height), ((i * 40) % 256, (i * 90) % 256, (i * 150) % 256))
         ImageDraw.Draw(picture).ellipse((width // 4, height // 4, width * 3 // 4, height * 3 // 4),
                                         fill=((i * 70) % 256, 200, 255 - (i * 30) % 256))
-        grain = Image.effect_noise((width, height), 24).convert("RGB")  # a photo's detail: PNGs as big
+        grain = Image.effect_noise((width, height), 24).convert("RGB")  # a photo's detail
         picture = Image.blend(picture, grain, 0.25)
         for size in (128, 256):
             path = thumbnail_path(cache_dir, sha, size)
             path.parent.mkdir(parents=True, exist_ok=True)
-            shown = picture.copy()
-            shown.thumbnail((size, size))
-            shown.save(path, format="PNG")  # by content: the cache names no format
+            path.write_bytes(thumbnail_bytes(shrunk(picture, size)))  # as an import writes them
         shas.append(sha)
     return shas
 
@@ -429,7 +427,8 @@ def main() -> int:
         return 0
     sizes = [int(s) for s in args.rows.split(",")]
     print(f"grid benchmark: rows {', '.join(f'{n:,}' for n in sizes)}; {args.distinct} distinct thumbnails "
-          f"(PNG, 128 and 256) hard-linked per row; window {SIZE[0]}×{SIZE[1]} offscreen; timer {TICK_MS} ms; "
+          f"(128 and 256, as an import writes them) "
+          f"hard-linked per row; window {SIZE[0]}×{SIZE[1]} offscreen; timer {TICK_MS} ms; "
           f"scrolling a page per 60 ms for {SCROLL_S:.0f} s; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
     for n in sizes:
         bare = child("bare", n, args.distinct, False)

@@ -71,6 +71,7 @@ class SettingsPage(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self._filling = False  # values being filled in from the saved settings
         self.rows: dict[str, PreferenceField] = {}
         self.fields: dict[str, Editor] = {}  # key -> its editor
         self.errors: dict[str, QLabel] = {}  # key -> the red line beside it
@@ -200,8 +201,12 @@ class SettingsPage(QWidget):
     def load(self) -> None:
         """Shows the saved settings; edits not saved are dropped."""
         settings = self.context.studio.settings
-        for key, row in self.rows.items():
-            row.set_value(settings.get(key))
+        self._filling = True  # each value set says it was edited: the state is checked once, below
+        try:
+            for key, row in self.rows.items():
+                row.set_value(settings.get(key))
+        finally:
+            self._filling = False
         self._on_workspace_changed()  # the one open, which a fresh profile has not saved yet
         self.status.clear()
         self._update_state()
@@ -210,9 +215,13 @@ class SettingsPage(QWidget):
     def _reload_unmodified(self) -> None:
         """Settings saved elsewhere (the CLI, the server dialog) show up; edits being made stay."""
         settings = self.context.studio.settings
-        for key, row in self.rows.items():
-            if not row.is_modified():
-                row.set_value(settings.get(key))
+        self._filling = True
+        try:
+            for key, row in self.rows.items():
+                if not row.is_modified():
+                    row.set_value(settings.get(key))
+        finally:
+            self._filling = False
         self._update_state()
 
     def changes(self) -> dict[str, object]:
@@ -232,7 +241,8 @@ class SettingsPage(QWidget):
         return {**related, **found}
 
     def _on_field_edited(self, _key: str) -> None:
-        self._update_state()
+        if not self._filling:
+            self._update_state()
 
     def _update_state(self) -> None:
         problems, changes = self.problems(), self.changes()

@@ -35,7 +35,8 @@ IN_PROCESS_UP_TO = 2  # items a batch may have and still run here, without the p
 PER_WORKER = 4  # items in flight per worker: one slow picture leaves the others work to do
 # One worker more than cores: a worker reading its file (staged copies are read around the page
 # cache, from the disk) leaves its core to another. bench/datasets.py, quiet, 2 cores: import +
-# analysis 48.7–49.5/s with a spare worker, 45.1–47.4/s without (the workers idle 8–10 %).
+# analysis 48.7–49.5/s with a spare worker, 45.1–47.4/s without (the workers idle 8–10 %); on a
+# slower hour of the shared host, alike (42.4 and 42.8/s).
 SPARE_WORKERS = 1
 # What the forkserver imports before it forks. imagehash imports SciPy's FFT on its first phash,
 # which each worker would otherwise pay during its first pictures (0.1–1 s).

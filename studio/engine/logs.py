@@ -51,7 +51,8 @@ def setup_logging(logs_dir: Path, *, process: str, level: int = logging.INFO) ->
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    # Alembic announces its context on every revision check; the studio logs real upgrades itself.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    # Alembic announces its context and plugins on every revision check; the studio logs real
+    # upgrades itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("studio").info("logging started", extra={"fields": {"component": process}})
     return path

@@ -53,6 +53,7 @@ def run_app(data_dir: str | None = None) -> int:
         show_startup_failure(exc)
         return 1
     try:
+        setup_logging(studio.paths.logs_dir, process="app")  # first: the database's upgrade is logged
         offer_settings_reset(studio)  # a damaged settings file: reset it (a copy is kept) or go on
         if not _database_opens(studio):
             return 1
@@ -73,7 +74,6 @@ def _database_opens(studio: Studio) -> bool:
 
 
 def _run(studio: Studio) -> int:
-    setup_logging(studio.paths.logs_dir, process="app")
     app = application()
     instance = SingleInstance(studio.paths.data_dir)
     if instance.notify_running():

@@ -20,6 +20,7 @@ import httpx
 from studio.engine.comfyui.supervisor import ComfySupervisor, comfy_url
 from studio.engine.comfyui.validation import choices
 from studio.engine.core import Studio
+from studio.engine.datasets import face_model as detector_model
 from studio.engine.doctor_database import check_database
 from studio.engine.identity import model as face_model
 from studio.engine.media.ffmpeg import inspect_build, locate
@@ -294,10 +295,9 @@ def _faces(_studio: Studio, *, load: bool = True) -> Outcome:
     """The face detector dataset analysis uses, and the face model identity scoring uses;
     ``load=False`` only finds their files (the status bar's quick look: loading dlib's takes
     half a second)."""
-    from studio.engine.datasets import faces  # OpenCV: only when this check runs
     try:
-        detector = faces.model_path()
-    except faces.DetectorUnavailable as exc:
+        detector = detector_model.model_path()
+    except detector_model.DetectorUnavailable as exc:
         return PROBLEM, f"dataset analysis cannot look for faces: {exc}", _DETECTOR_FIX
     fix = "Reinstall the studio's dependencies (pip install dlib-bin face-recognition-models)."
     try:

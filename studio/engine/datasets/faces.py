@@ -1,21 +1,22 @@
 """Faces in a dataset picture: MediaPipe's BlazeFace (its short-range model) run by OpenCV's DNN
 module over the analysis's picture.
 
-The network looks at a 128×128 square and finds faces from about 15 px there upwards. A photo is
-not squeezed into one square (a 3:4 portrait would leave a face of 15 % of its short side 14 px
-wide, too small): it is cut into as many squares of its short side as cover it (two for 3:4,
-three for a wide group picture), overlapping, and the faces found in each are merged by
-non-maximum suppression. A face of 15 % of the short side is then about 19 px in the network's
-square. Each square costs about 2.5 ms on one core, whatever the picture holds; the Haar cascade
-this replaces took 10–40 ms, most on busy texture.
+The network was trained on 128×128 squares and finds faces from about 15 px there upwards. A
+photo is not squeezed into one square (a 3:4 portrait would leave a face of 15 % of its short
+side 14 px wide, too small): it is shrunk so that its short side is 128 px and the network, which
+is convolutional up to its last layers, looks at the whole of it in one pass (the long side
+padded to a multiple of the 16 px cells of its coarsest grid, with anchors laid over the whole
+grid). A face of 15 % of the short side is then about 19 px wide. A pass costs about 1.5 ms on
+one core for a square and 2 ms for a 3:4 picture, whatever it holds; the overlapping squares
+this replaced cost 3 ms for 3:4, and missed some faces of wide pictures that straddled two of
+them. The Haar cascade before them took 10–40 ms, most on busy texture.
 
 A close-up whose face is cut by the frame's edges scores low (0.58–0.68 for the tests' three
 people with brow and chin cut off). So where no face was kept but a candidate of at least
 ``CLOSE_UP_FACE`` of the short side scored ``CANDIDATE`` or more, the picture is searched once
 more with a border around it (``CLOSE_UP_BORDER``), as one square, where such a face scores
 0.84–0.89; only faces that large count there (a smaller face reaching the edges is cut by the
-frame anyway). The picture is shrunk once for the squares (its short side to 128 px), not
-square by square.
+frame anyway).
 
 Only faces of at least ``MIN_FACE`` of the short side are kept: for training pictures a smaller
 face is not a usable face (too few pixels once cropped to the training size), so the face count
@@ -33,8 +34,7 @@ group) scores 0.84–0.96. So faces are kept from ``MIN_SCORE`` up.
 """
 from __future__ import annotations
 
-import math
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import cv2
@@ -45,6 +45,8 @@ from studio.engine.datasets.face_model import DetectorUnavailable, model_path
 Box = tuple[int, int, int, int]
 Found = tuple[list[float], float]  # a candidate: its box (x, y, w, h) as floats, its confidence
 INPUT = 128  # the network's square input, in pixels
+CELL = 16  # the coarsest grid's stride: the sides of any input are multiples of it
+STRIP = 4 * INPUT  # the longest input: a panorama's pass would take hundreds of megabytes
 MIN_SCORE = 0.75  # the least confidence kept (see the module's notes)
 CANDIDATE = 0.5  # MediaPipe's own threshold: a large candidate this sure asks for the close-up search
 MIN_FACE = 0.12  # of the short side: the narrowest face box kept (a 15 % face by the old cascade's box)
@@ -67,24 +69,31 @@ def scored_faces(rgb: np.ndarray) -> list[tuple[Box, float]]:
     side = min(height, width)
     if side < 8:
         return []
-    found = _in_tiles(rgb)
+    found = _in_one_pass(rgb)
     faces = _merged(found, width, height, MIN_FACE * side)
     if faces or not any(box[2] >= CLOSE_UP_FACE * side for box, _score in found):
         return faces
     return _merged(_close_up(rgb), width, height, CLOSE_UP_FACE * side)
 
 
-def _in_tiles(rgb: np.ndarray) -> list[Found]:
-    """Candidates in the squares of the short side that cover the picture, shrunk once so that
-    its short side is the network's input."""
+def _in_one_pass(rgb: np.ndarray) -> list[Found]:
+    """Candidates in the picture shrunk so that its short side is the network's input, the
+    long side padded to a whole number of the network's cells: one pass, or for a panorama
+    passes over overlapping strips of at most ``STRIP`` (so no face is cut by all of them)."""
     height, width = rgb.shape[:2]
     factor = INPUT / min(height, width)
     size = (INPUT, round(height * factor)) if width <= height else (round(width * factor), INPUT)
+    long = -(-max(size) // CELL) * CELL
     small = _resized(rgb, size)
+    small = cv2.copyMakeBorder(small, 0, long - size[1], 0, 0, cv2.BORDER_REPLICATE) if width <= height else \
+        cv2.copyMakeBorder(small, 0, 0, 0, long - size[0], cv2.BORDER_REPLICATE)
     found = []
-    for x, y in _tile_corners(*size):
-        for (left, top, w, h), score in _detect(small[y:y + INPUT, x:x + INPUT]):
-            found.append(([(x + left) / factor, (y + top) / factor, w / factor, h / factor], score))
+    for start in range(0, max(long - INPUT, 1), STRIP - INPUT):
+        end = min(start + STRIP, long)
+        strip = small[start:end] if width <= height else small[:, start:end]
+        x0, y0 = (0, start) if width <= height else (start, 0)
+        found += [([(x0 + x) / factor, (y0 + y) / factor, w / factor, h / factor], score)
+                  for (x, y, w, h), score in _detect(strip)]
     return found
 
 
@@ -105,23 +114,15 @@ def _resized(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def _tile_corners(width: int, height: int) -> list[tuple[int, int]]:
-    """Top-left corners of the squares of the short side that cover the picture, evenly spaced."""
-    side, long = min(width, height), max(width, height)
-    count = math.ceil(long / side - 0.05)  # a picture a few percent off square is one square
-    offsets = [round(i * (long - side) / (count - 1)) for i in range(count)] if count > 1 else [(long - side) // 2]
-    return [(o, 0) if width >= height else (0, o) for o in offsets]
-
-
 def _detect(square: np.ndarray) -> list[Found]:
-    """The candidates (confidence ``CANDIDATE`` or more) in one square of the network's input
-    size, boxes in its pixels."""
-    net = _network()
+    """The candidates (confidence ``CANDIDATE`` or more) in ``square`` (a picture whose sides
+    are multiples of ``CELL``), boxes in its pixels."""
+    net = _network(*square.shape[:2])
     net.setInput(cv2.dnn.blobFromImage(square, scalefactor=1 / 127.5, mean=(127.5, 127.5, 127.5)))
     regressors, logits = _outputs(net.forward(net.getUnconnectedOutLayersNames()))
     confidence = 1 / (1 + np.exp(-np.clip(logits, -80, 80)))
     keep = np.nonzero(confidence >= CANDIDATE)[0]
-    centres = regressors[keep, :2] + _anchors()[keep] * INPUT  # the offsets are in input pixels
+    centres = regressors[keep, :2] + _anchors(*square.shape[:2])[keep]  # the offsets are in input pixels
     sizes = regressors[keep, 2:4]
     return [([float(cx - w / 2), float(cy - h / 2), float(w), float(h)], float(score))
             for (cx, cy), (w, h), score in zip(centres, sizes, confidence[keep], strict=True)]
@@ -151,20 +152,21 @@ def _merged(found: list[Found], width: int, height: int, least: float) -> list[t
 
 
 @cache
-def _anchors() -> np.ndarray:
-    """Anchor centres as fractions of the square: two per cell of the 16×16 grid (stride 8),
-    then six per cell of the 8×8 grid (stride 16, three layers of two), row by row."""
+def _anchors(height: int, width: int) -> np.ndarray:
+    """Anchor centres in the input's pixels: two per cell of the grid of stride 8, then six per
+    cell of the grid of stride 16 (three layers of two), row by row."""
     rows = []
     for stride, per_cell in ((8, 2), (16, 6)):
-        cells = INPUT // stride
-        ys, xs = np.mgrid[0:cells, 0:cells]
-        centres = np.stack([(xs + 0.5) / cells, (ys + 0.5) / cells], axis=-1).reshape(-1, 2)
+        ys, xs = np.mgrid[0:height // stride, 0:width // stride]
+        centres = np.stack([(xs + 0.5) * stride, (ys + 0.5) * stride], axis=-1).reshape(-1, 2)
         rows.append(np.repeat(centres, per_cell, axis=0))
     return np.concatenate(rows).astype(np.float32)
 
 
-@cache
-def _network() -> Any:
+@lru_cache(maxsize=8)
+def _network(height: int, width: int) -> Any:
+    """A network for inputs of one size: OpenCV sizes its buffers for the input it is given,
+    and sizing them again for each picture of another shape cost about 0.5 ms a pass."""
     net = cv2.dnn.readNetFromTFLite(str(model_path()))
     if net.empty():
         raise DetectorUnavailable(f"OpenCV could not read the face detector's model {model_path()}")

@@ -1,7 +1,7 @@
 """The face search: a face of 15 % of the short side (the least that counts) is found in a 12 MP
-photo and in a 5 MP one, a face where the search's squares overlap is counted once, faces in a
-wide picture are found in every square, and a missing model file is one line saying how to
-install it."""
+photo and in a 5 MP one, at the edge of a portrait too; every face of a wide picture and of a
+panorama (searched in overlapping strips) is found once; a missing model file is one line saying
+how to install it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,22 +29,43 @@ def test_a_face_of_fifteen_percent_of_the_short_side_is_found(tmp_path: Path, si
 
 
 
-def test_a_face_where_the_squares_overlap_is_counted_once() -> None:
-    picture = scene((300, 400), seed=5)  # two squares of 300: rows 0–300 and 100–400
-    picture.paste(astronaut().resize((400, 400)), (-60, 60))  # her face across rows 110–190
+def test_a_face_at_the_bottom_of_a_portrait_is_found_once() -> None:
+    """The network looks at the whole 3:4 picture at once: a face low in it, where the long side
+    is padded to the network's cells, is found, and only once."""
+    picture = scene((300, 400), seed=5)
+    picture.paste(astronaut().resize((400, 400)), (-60, 230))  # her face across rows 280–360
     found = faces.detect_faces(np.asarray(picture))
     assert len(found) == 1
     x, y, w, _h = found[0]
-    assert abs(x + w / 2 - (-60 + 225 * 400 / 512)) < 0.2 * w and abs(y + w / 2 - (60 + 115 * 400 / 512)) < 0.2 * w
+    assert abs(x + w / 2 - (-60 + 225 * 400 / 512)) < 0.2 * w and abs(y + w / 2 - (230 + 115 * 400 / 512)) < 0.2 * w
+
+
+def _faces_in_a_row(count: int, side: int, step: int, vertical: bool = False) -> list[float]:
+    """The centres (along the row) of the faces found in ``count`` crops of her, ``side`` px
+    square, ``step`` px apart on a white picture."""
+    length = step * (count - 1) + side
+    row = Image.new("RGB", (side, length) if vertical else (length, side), "white")
+    face = astronaut().crop((100, 0, 400, 300)).resize((side, side))
+    for i in range(count):
+        row.paste(face, (0, i * step) if vertical else (i * step, 0))
+    found = faces.detect_faces(np.asarray(row))
+    return sorted(y + h / 2 if vertical else x + w / 2 for x, y, w, h in found)
 
 
 def test_every_face_of_a_wide_picture_is_found() -> None:
-    """Four faces side by side (a 4:1 picture): each lies in one of the squares that cover it."""
-    row = Image.new("RGB", (1600, 400), "white")
-    for i in range(4):
-        row.paste(astronaut().crop((100, 0, 400, 300)).resize((400, 400)), (i * 400, 0))
-    centres = sorted(x + w / 2 for x, _y, w, _h in faces.detect_faces(np.asarray(row)))
+    """Four faces side by side (a 4:1 picture), and faces between where the squares the search
+    used to cut such a picture into met (it missed these)."""
+    centres = _faces_in_a_row(4, 400, 400)
     assert len(centres) == 4
+    assert all(abs(c - (i * 400 + (225 - 100) * 4 / 3)) < 40 for i, c in enumerate(centres))
+    assert len(_faces_in_a_row(3, 400, 600)) == 3
+
+
+@pytest.mark.parametrize("vertical", [False, True])
+def test_every_face_of_a_panorama_is_found_once(vertical: bool) -> None:
+    """Ten faces in a 10:1 picture, searched in overlapping strips: each found once."""
+    centres = _faces_in_a_row(10, 400, 400, vertical)
+    assert len(centres) == 10
     assert all(abs(c - (i * 400 + (225 - 100) * 4 / 3)) < 40 for i, c in enumerate(centres))
 
 

@@ -11,14 +11,17 @@ from typing import BinaryIO
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
-    """Writes to a temporary file beside ``path`` and renames it over, so readers never see half."""
+def atomic_writer(path: Path, *, mode: int | None = None, sync: bool = True) -> Iterator[BinaryIO]:
+    """Writes to a temporary file beside ``path`` and renames it over, so readers never see half.
+    ``sync=False`` skips the flush to the disk, for a file that need not outlive the machine's
+    next start (a few ms a write on a busy disk)."""
     fd, tmp = new_temp_file(path.parent, path.name, mode=mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -58,13 +61,13 @@ def _umask() -> int:
     return current
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    with atomic_writer(path, mode=mode) as handle:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None, sync: bool = True) -> None:
+    with atomic_writer(path, mode=mode, sync=sync) as handle:
         handle.write(data)
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+def atomic_write_text(path: Path, text: str, *, mode: int | None = None, sync: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode, sync=sync)
 
 
 @dataclass(frozen=True, slots=True)

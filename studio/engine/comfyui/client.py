@@ -244,6 +244,7 @@ class ComfyClient:
         except BaseException:
             socket.close()
             raise
+        self._version_or_none()  # asked while the prompt runs, not after it (the result names it)
         follower = Follower(self, PromptTracker(submitted.prompt_id, graph), socket, on_event=on_event,
                             cancel=cancel, deadline=started + timeout_s if timeout_s else None)
         entry = follower.wait()

@@ -49,6 +49,7 @@ from studio.engine.jobs.recovery import recover_orphans, requeue_lost
 from studio.engine.jobs.registry import load_handlers
 from studio.engine.jobs.runner import JobRunner
 from studio.engine.jobs.status import ACTIVE, JobStatus
+from studio.engine.media.old_thumbnails import remove_old_thumbnails_in_background
 from studio.engine.media.partials import sweep_tree
 from studio.engine.server.assets import team_files
 from studio.engine.server.workers import machine_gpu
@@ -172,6 +173,7 @@ class Worker:
         studio.queues.set_daily(self._daily_pipelines)
         self._recover()
         sweep_tree(studio.paths.assets_dir / "videos", 2)  # partial exports of killed processes
+        remove_old_thumbnails_in_background(studio.paths.cache_dir)
         self._consumers = studio.queues.consumers(queues=self.queues, concurrency=self.concurrency)
         for consumer in self._consumers:
             consumer.start()

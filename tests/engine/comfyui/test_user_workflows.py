@@ -105,3 +105,24 @@ def test_a_generation_with_a_user_workflow_records_its_checkpoint_and_lora(studi
         recipe = asset.meta["recipe"]
     assert (recipe["template"], recipe["checkpoint"], recipe["lora"], recipe["lora_strength"]) == (
         "mine", "sd15.safetensors", "mia_v1.safetensors", 0.6)
+
+
+def test_an_edited_workflow_or_parameters_file_is_read_again(tmp_path: Path) -> None:
+    """Templates are kept between look-ups (a worker finds one per job) only while their files
+    are unchanged: a graph or sidecar edited in place, or a sidecar added, is seen at once."""
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    graph_file = folder / "flow.json"
+    graph = load_templates().templates["txt2img-sd15-lora"].graph
+    graph_file.write_text(json.dumps(graph), encoding="utf-8")
+    assert load_templates(folder).templates["flow"].parameters == {}
+    assert load_templates(folder).templates["flow"] is load_templates(folder).templates["flow"]
+    seed_node = next(n for n, node in graph.items() if node["class_type"] == "KSampler")
+    sidecar = folder / "flow.params.json"
+    sidecar.write_text(json.dumps({"name": "flow", "title": "Flow", "base": "sd15", "kind": "txt2img",
+                                   "parameters": {"seed": {"targets": [f"{seed_node}.seed"]}}}), encoding="utf-8")
+    assert list(load_templates(folder).templates["flow"].parameters) == ["seed"]
+    graph[seed_node]["inputs"]["steps"] = 1234  # more digits: the same second may hold both writes
+    with graph_file.open("r+", encoding="utf-8") as handle:  # in place: the same file
+        handle.write(json.dumps(graph))
+    assert load_templates(folder).templates["flow"].graph[seed_node]["inputs"]["steps"] == 1234

@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 from studio.engine.comfyui import node_cache  # noqa: E402
 from studio.engine.comfyui.generation import GenerationRequest, prepare_generation  # noqa: E402
+from studio.engine.comfyui.validation import choices  # noqa: E402
 from studio.engine.core import Studio  # noqa: E402
+from studio.engine.errors import StudioError  # noqa: E402
 from tests.fakes.comfyui_nodes import REAL_OBJECT_INFO  # noqa: E402
 from tests.fakes.comfyui_server import FakeComfyUI  # noqa: E402
 
@@ -83,7 +85,10 @@ def measure(url: str, values: dict[str, object], runs: int, data_dir: Path) -> N
     workspace = studio.workspace().id
     request = GenerationRequest(influencer_id=None, template=TEMPLATE, values=values)
     check = lambda: prepare_generation(studio, workspace, request)  # noqa: E731
-    check()  # imports, templates and the TLS-free client warmed up: only the map differs
+    try:
+        check()  # imports, templates and the TLS-free client warmed up: only the map differs
+    except StudioError as exc:  # a real ComfyUI without the checkpoint asked for, or down
+        raise SystemExit(str(exc)) from None
     cache = studio.paths.cache_dir / node_cache.FOLDER
 
     def cold() -> None:
@@ -109,14 +114,22 @@ def main() -> int:
     parser.add_argument("--kb", type=int, default=506, help="size of /object_info (default 506)")
     parser.add_argument("--runs", type=int, default=7, help="checks per case (default 7)")
     parser.add_argument("--url", help="a real ComfyUI instead of the fake (the LoRA is bypassed)")
-    parser.add_argument("--checkpoint", default="sd15.safetensors", help="with --url: one it has")
+    parser.add_argument("--checkpoint", help="with --url: one it has (default: the first it lists)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.url:
-            size = len(httpx.get(f"{args.url}/object_info", timeout=60).content)
-            print(f"parameters: ComfyUI at {args.url}, /object_info {size / 1000:.0f} KB, template "
-                  f"{TEMPLATE} (1 image, LoRA bypassed), median of {args.runs} runs")
-            values = {**VALUES, "checkpoint": args.checkpoint, "lora_name": ""}
+            try:
+                answer = httpx.get(f"{args.url}/object_info", timeout=60)
+            except httpx.HTTPError as exc:
+                raise SystemExit(f"ComfyUI at {args.url} does not answer: {exc}") from None
+            listed = choices(answer.json(), "CheckpointLoaderSimple", "ckpt_name") or []
+            checkpoint = args.checkpoint or next(iter(listed), None)
+            if checkpoint is None:
+                raise SystemExit(f"ComfyUI at {args.url} lists no checkpoint: add one to its models/checkpoints")
+            print(f"parameters: ComfyUI at {args.url}, /object_info {len(answer.content) / 1000:.0f} KB, "
+                  f"template {TEMPLATE} (1 image, checkpoint {checkpoint}, LoRA bypassed), median of "
+                  f"{args.runs} runs")
+            values = {**VALUES, "checkpoint": checkpoint, "lora_name": ""}
             measure(args.url.rstrip("/"), values, args.runs, Path(tmp) / "data")
             return 0
         with FakeComfyUI(node_specs=padding(args.kb)) as fake:

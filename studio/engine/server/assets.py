@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -28,7 +29,9 @@ from studio.engine.jobs.payloads import AssetKey, asset_keys, input_paths
 from studio.engine.secrets import SecretStore
 from studio.engine.server.connect import SECRET_S3
 from studio.engine.storage.local import LocalStore, check_key
-from studio.engine.storage.s3 import S3Config, S3Store
+
+if TYPE_CHECKING:
+    from studio.engine.storage.s3 import S3Store
 
 log = logging.getLogger("studio.team")
 
@@ -38,6 +41,14 @@ def team_store(settings: Settings, paths: Paths, secrets: SecretStore) -> S3Stor
     server = settings.server
     if not (settings.database.url and server.s3_endpoint and server.s3_bucket):
         return None
+    return _bucket_of(settings, paths, secrets)
+
+
+def _bucket_of(settings: Settings, paths: Paths, secrets: SecretStore) -> S3Store:
+    """The server's bucket. boto3 is imported here, not with this module: only team mode uses
+    it, and importing it cost every app start ~75 ms."""
+    from studio.engine.storage.s3 import S3Config, S3Store
+    server = settings.server
     return S3Store(S3Config(endpoint=server.s3_endpoint, bucket=server.s3_bucket,
                             access_key=server.s3_access_key, secret_key=secrets.get(SECRET_S3) or "",
                             verify=server.s3_ca_bundle or True),
@@ -198,13 +209,7 @@ class OnDemandAssets:
     def _bucket(self) -> S3Store:
         with self._lock:
             if self._store is None:
-                server = self.settings.server
-                self._store = S3Store(
-                    S3Config(endpoint=server.s3_endpoint, bucket=server.s3_bucket,
-                             access_key=server.s3_access_key,
-                             secret_key=self.secrets.get(SECRET_S3) or "",
-                             verify=server.s3_ca_bundle or True),
-                    state_dir=self.paths.cache_dir / "uploads")
+                self._store = _bucket_of(self.settings, self.paths, self.secrets)
             return self._store
 
     def ensure(self, path: Path) -> bool:

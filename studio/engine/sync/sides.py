@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -12,7 +13,9 @@ from studio.engine.db.database import Database
 from studio.engine.db.models import Base
 from studio.engine.secrets import SecretStore
 from studio.engine.storage.local import LocalStore
-from studio.engine.storage.s3 import S3Store
+
+if TYPE_CHECKING:  # boto3 is imported only where a bucket is opened (team mode)
+    from studio.engine.storage.s3 import S3Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +38,7 @@ def fetch_asset(local_store: LocalStore, remote_store: S3Store, key: str) -> Pat
 def open_sides(local: Database, paths: Paths, settings: Settings, secrets: SecretStore) -> Sides:
     """Both sides for this studio: its local database and files, the server it remembers."""
     from studio.engine.server.connect import target_from_settings
-    from studio.engine.storage.s3 import S3Config
+    from studio.engine.storage.s3 import S3Config, S3Store
     target = target_from_settings(settings, secrets)
     server = Database.open(target.database_url)
     remote = S3Store(S3Config(endpoint=target.s3_endpoint, bucket=target.s3_bucket,

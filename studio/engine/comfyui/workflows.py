@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from studio.engine.comfyui import graph_json
 from studio.engine.comfyui.validation import choices, is_link, model_input
 from studio.engine.errors import InvalidInput
+from studio.engine.fsutil import FileStamp
 from studio.resources import resource_path
 
 BUILTIN_DIR = resource_path("workflows")
@@ -28,7 +29,7 @@ RANDOM_SEED_LIMIT = 2**31 - 1
 LORA_LOADERS = ("LoraLoader", "LoraLoaderModelOnly")
 # Templates read from their files, by path: (the files' signatures, the template). Templates
 # are never changed once made (see WorkflowTemplate), so one may be handed out again.
-_kept: dict[Path, tuple[tuple[tuple[int, int, int] | None, ...], WorkflowTemplate]] = {}
+_kept: dict[Path, tuple[tuple[FileStamp | None, FileStamp | None], WorkflowTemplate]] = {}
 
 _TITLES = {"positive": "Prompt", "negative": "Negative prompt", "cfg": "CFG", "lora_name": "LoRA",
            "lora_strength": "LoRA strength", "batch_size": "Batch size",
@@ -145,21 +146,13 @@ def load_templates(folder: Path | None = None,
 def _load_kept(path: Path) -> WorkflowTemplate:
     """``load_template``, kept while neither the graph file nor its sidecar changed: a worker
     looks up the template of every job it runs, and reading them all took about 4 ms a job."""
-    key = (_signature(path), _signature(_sidecar(path)))
+    key = (FileStamp.of(path), FileStamp.of(_sidecar(path)))
     kept = _kept.get(path)
     if kept is not None and kept[0] == key:
         return kept[1]
     template = load_template(path)
     _kept[path] = (key, template)
     return template
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def _sidecar(path: Path) -> Path:

@@ -10,6 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
+from studio.engine.media.thumbnails import FOLDER
+
 log = logging.getLogger("studio.media")
 DONE = ".old-thumbnails-removed"  # in the cache's thumbnails folder
 
@@ -17,7 +19,7 @@ DONE = ".old-thumbnails-removed"  # in the cache's thumbnails folder
 def remove_old_thumbnails(cache_dir: Path) -> int:
     """Removes the old-format files under ``cache_dir``'s thumbnails; how many went. The marker
     is written only when none is left (a file that could not be removed is tried next time)."""
-    folder = cache_dir / "thumbnails"
+    folder = cache_dir / FOLDER
     if not folder.is_dir() or (folder / DONE).exists():
         return 0
     removed, left = 0, 0

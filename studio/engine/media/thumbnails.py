@@ -36,6 +36,7 @@ from studio.engine.media.image_limits import ImageTooLarge, open_image, prepare_
 from studio.engine.storage.local import LocalStore
 
 SIZES = (128, 256)
+FOLDER = "thumbnails"  # in the cache folder, one folder per hash's first two digits
 MAX_FILES = 100_000
 JPEG_QUALITY = 95  # opaque thumbnails' JPEG, colour kept at full resolution (4:4:4): on photos'
 # thumbnails 1.5 grey levels from the lossless picture on average (quality 90 with halved colour: 2.9)
@@ -69,7 +70,7 @@ class Decoded:
 
 def thumbnail_path(cache_dir: Path, sha256: str, size: int) -> Path:
     """Where a thumbnail is cached: a JPEG, or a PNG for a picture with alpha (see above)."""
-    return cache_dir / "thumbnails" / sha256[:2] / f"{sha256}-{size}.thumb"
+    return cache_dir / FOLDER / sha256[:2] / f"{sha256}-{size}.thumb"
 
 
 def make_thumbnails(source: Path, cache_dir: Path, sizes: tuple[int, ...] = SIZES) -> list[Thumbnail]:

@@ -12,12 +12,15 @@ from studio.engine.db.repositories import Repository
 from studio.engine.jobs.context import JobContext
 
 
-def make_images(folder: Path, count: int, size: int = 640) -> list[str]:
+def make_images(folder: Path, count: int, size: int = 640, *, progressive: bool = False) -> list[str]:
+    """Distinct noise JPEGs. ``progressive``: about four times the decoding work per byte, for a
+    job that must still be running when a test acts on it (the thumbnails of plain ones were
+    made faster than a test's poll could catch them under way)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
         path = folder / f"img_{i:03d}.jpg"
-        Image.effect_noise((size, size), 40 + i % 50).convert("RGB").save(path, quality=85)
+        Image.effect_noise((size, size), 40 + i % 50).convert("RGB").save(path, quality=85, progressive=progressive)
         paths.append(str(path))
     return paths
 

@@ -54,7 +54,7 @@ def test_two_workers_share_a_batch_and_one_finishes_the_job_of_the_other_killed(
              start_worker(tmp_path / "box-b", "--queues", "general", "--concurrency", "1")]
     try:
         ws = team.workspace("Agency", create=True)
-        files = make_images(tmp_path / "in", 40, size=1200)
+        files = make_images(tmp_path / "in", 40, size=1200, progressive=True)
         payload = ThumbnailPayload(files=tuple(map(Path, files)))
         jobs = team.jobs.submit_many(ws.id, "make-thumbnails", [(payload, f"batch {i}")
                                                                 for i in range(4)])

@@ -49,7 +49,7 @@ def team(tmp_path: Path, pg: RestartablePostgres, redis_url: str) -> tuple[Studi
 
 def submit(studio: Studio, tmp_path: Path, count: int, title: str) -> uuid.UUID:
     ws = studio.workspace("Agency", create=True)
-    files = make_images(tmp_path / title, count, size=1200)
+    files = make_images(tmp_path / title, count, size=1200, progressive=True)
     job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))),
                              title=title)
     return job.id

@@ -47,7 +47,7 @@ def test_only_one_worker_per_data_folder(studio: Studio, worker) -> None:
 def test_kill_9_during_a_job_then_next_start_finishes_it(studio: Studio, worker_factory,
                                                          tmp_path: Path) -> None:
     ws = studio.workspace()
-    files = make_images(tmp_path / "many", 80, size=1200)
+    files = make_images(tmp_path / "many", 80, size=1200, progressive=True)
     first = worker_factory()
     job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.05, what="the job to be under way")
@@ -66,7 +66,7 @@ def test_kill_9_during_a_job_then_next_start_finishes_it(studio: Studio, worker_
 
 def test_cancel_stops_a_running_job(studio: Studio, worker, tmp_path: Path) -> None:
     ws = studio.workspace()
-    files = make_images(tmp_path / "many", 60, size=1200)
+    files = make_images(tmp_path / "many", 60, size=1200, progressive=True)
     job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: studio.jobs.get(ws.id, job.id).progress > 0.0, what="the job to start")
     studio.jobs.cancel(ws.id, job.id)
@@ -78,7 +78,7 @@ def test_cancel_stops_a_running_job(studio: Studio, worker, tmp_path: Path) -> N
 def test_a_live_worker_marked_stopped_by_someone_else_says_it_runs_and_keeps_its_job(
         studio: Studio, worker, tmp_path: Path) -> None:
     ws = studio.workspace()
-    files = make_images(tmp_path / "many", 80, size=1200)
+    files = make_images(tmp_path / "many", 80, size=1200, progressive=True)
     job = studio.jobs.submit(ws.id, "make-thumbnails", ThumbnailPayload(files=tuple(map(Path, files))))
     wait_until(lambda: job_status(studio, ws.id, job.id) == "processing", what="the job to start")
     worker_id = studio.jobs.get(ws.id, job.id).worker_id
